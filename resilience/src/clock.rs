@@ -1,0 +1,99 @@
+//! The one source of time for breakers, retries and the monitor, so tests control it.
+//!
+//! [`SystemClock`] follows tokio's clock when the `tokio` feature is on, so tests on
+//! paused time (`#[tokio::test(start_paused = true)]`) see virtual time everywhere.
+//! [`ManualClock`] is moved by hand.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::sync::atomic::{AtomicU64, Ordering};
+
+/// A monotonic clock: the time elapsed since a fixed, arbitrary origin.
+///
+/// ```
+/// use resilience::clock::{Clock, ManualClock};
+/// use std::time::Duration;
+///
+/// let clock = ManualClock::new();
+/// clock.advance(Duration::from_secs(3));
+/// assert_eq!(clock.now(), Duration::from_secs(3));
+/// ```
+pub trait Clock: Send + Sync + core::fmt::Debug {
+    /// Time since this clock's origin. Never assumed monotonic by its readers: a clock
+    /// that goes backwards must leave every user of it in a valid state.
+    fn now(&self) -> Duration;
+}
+
+/// The real clock (tokio's, when the `tokio` feature is on, so paused time applies).
+///
+/// ```
+/// use resilience::clock::{Clock, SystemClock};
+/// let a = SystemClock.now();
+/// assert!(SystemClock.now() >= a);
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+fn origin() -> std::time::Instant {
+    static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *ORIGIN.get_or_init(std::time::Instant::now)
+}
+
+impl Clock for SystemClock {
+    #[inline]
+    fn now(&self) -> Duration {
+        #[cfg(feature = "tokio")]
+        {
+            tokio::time::Instant::now().saturating_duration_since(tokio::time::Instant::from_std(origin()))
+        }
+        #[cfg(not(feature = "tokio"))]
+        {
+            std::time::Instant::now().saturating_duration_since(origin())
+        }
+    }
+}
+
+/// A clock moved by hand, for tests; clones share one time.
+///
+/// ```
+/// use resilience::clock::{Clock, ManualClock};
+/// use std::time::Duration;
+///
+/// let clock = ManualClock::new();
+/// let shared = clock.clone();
+/// clock.set(Duration::from_millis(1500));
+/// assert_eq!(shared.now(), Duration::from_millis(1500));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct ManualClock {
+    nanos: Arc<AtomicU64>,
+}
+
+impl ManualClock {
+    /// A clock at time zero.
+    pub fn new() -> Self {
+        ManualClock::default()
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: Duration) {
+        self.nanos.fetch_add(duration_nanos(by), Ordering::SeqCst);
+    }
+
+    /// Sets the clock to `to`, which may be earlier than now (to test clocks going back).
+    pub fn set(&self, to: Duration) {
+        self.nanos.store(duration_nanos(to), Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Duration {
+        Duration::from_nanos(self.nanos.load(Ordering::SeqCst))
+    }
+}
+
+/// A duration in nanoseconds, saturating at `u64::MAX` (584 years).
+pub(crate) fn duration_nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,5 @@
+//! The ready-made error types of the six tiers.
+/// Placeholder.
+#[derive(Debug, thiserror::Error)]
+#[error("placeholder")]
+pub enum Error {}

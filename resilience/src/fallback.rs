@@ -1,0 +1,2 @@
+//! Fallbacks.
+pub mod glue {}

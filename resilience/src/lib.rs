@@ -1,0 +1,62 @@
+//! Fault tolerance as one attribute.
+//!
+//! `resilience` gives sync and async functions retries, circuit breakers, fallbacks and
+//! structured error context by an attribute, without changing their signatures, and
+//! gives errors a code, a tier, a severity and remediation by a derive.
+//!
+//! ```
+//! use resilience::{retry, MarcusError};
+//!
+//! #[derive(Debug, thiserror::Error, MarcusError)]
+//! enum FetchError {
+//!     #[error("the upstream timed out")]
+//!     #[marcus(category = transient)]
+//!     Timeout,
+//! }
+//!
+//! #[retry(max_attempts = 3, backoff = none)]
+//! fn fetch(calls: &mut u32) -> Result<u32, FetchError> {
+//!     *calls += 1;
+//!     if *calls < 3 { Err(FetchError::Timeout) } else { Ok(*calls) }
+//! }
+//!
+//! let mut calls = 0;
+//! assert_eq!(fetch(&mut calls).unwrap(), 3);
+//! ```
+//!
+//! The modules, one concept each: [`error`] (the model), [`errors`] (ready-made types),
+//! [`retry`], [`breaker`], [`registry`], [`fallback`], [`context`], [`monitor`], and
+//! [`clock`] (the one source of time).
+#![warn(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+// The derive and the attributes name paths from `::resilience`; this lets the crate use
+// them on its own types.
+extern crate self as resilience;
+
+pub mod breaker;
+pub mod clock;
+pub mod context;
+pub mod error;
+pub mod errors;
+pub mod fallback;
+pub mod monitor;
+pub mod registry;
+pub mod retry;
+mod sync;
+mod view;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use breaker::{BreakerConfig, BreakerState, CircuitOpen};
+pub use error::{
+    classify, Category, Classification, ErrorContext, ErrorReport, MarcusError, Remediation,
+    Severity,
+};
+pub use errors::Error;
+pub use monitor::{monitor, ErrorAggregator, HealthScore};
+pub use registry::{registry, BreakerSnapshot, ConfigError};
+pub use retry::{retry_budget, RetryConfig};
+
+pub use resilience_macros::{circuit_breaker, error_context, fallback, retry, MarcusError};

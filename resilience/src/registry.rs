@@ -1,0 +1,10 @@
+//! The global breaker registry.
+/// Placeholder.
+pub struct Registry;
+/// Placeholder.
+pub fn registry() -> &'static Registry { &Registry }
+/// Placeholder.
+pub struct BreakerSnapshot;
+/// Placeholder.
+#[derive(Debug)]
+pub struct ConfigError;

@@ -36,6 +36,7 @@ extern crate self as resilience;
 
 pub mod breaker;
 pub mod clock;
+mod config_error;
 pub mod context;
 pub mod error;
 pub mod errors;
@@ -56,7 +57,8 @@ pub use error::{
 };
 pub use errors::Error;
 pub use monitor::{monitor, ErrorAggregator, HealthScore};
-pub use registry::{registry, BreakerSnapshot, ConfigError};
+pub use config_error::ConfigError;
+pub use registry::{registry, BreakerSnapshot};
 pub use retry::{retry_budget, RetryConfig};
 
 pub use resilience_macros::{circuit_breaker, error_context, fallback, retry, MarcusError};

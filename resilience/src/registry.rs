@@ -5,6 +5,3 @@ pub struct Registry;
 pub fn registry() -> &'static Registry { &Registry }
 /// Placeholder.
 pub struct BreakerSnapshot;
-/// Placeholder.
-#[derive(Debug)]
-pub struct ConfigError;

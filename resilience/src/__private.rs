@@ -9,6 +9,14 @@ pub use crate::context::glue::*;
 pub use crate::fallback::glue::*;
 pub use crate::monitor::glue::*;
 pub use crate::retry::glue::*;
+pub use crate::error::delegate::{Delegate, DelegateMarcus, DelegateOwn, NoCategory, OwnCategory};
 pub use crate::view::{Probe, View, ViewError, ViewMarcus, ViewOpaque};
 
 pub use serde_json;
+
+/// A value for `ErrorContext::custom`; a value that cannot be serialized is kept as its
+/// error message rather than lost.
+pub fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value)
+        .unwrap_or_else(|e| serde_json::Value::String(format!("<not serializable: {e}>")))
+}

@@ -50,15 +50,15 @@ mod view;
 #[doc(hidden)]
 pub mod __private;
 
-pub use breaker::{BreakerConfig, BreakerState, CircuitOpen};
+pub use breaker::{Breaker, BreakerConfig, BreakerState, CircuitOpen, Permit};
 pub use error::{
-    classify, Category, Classification, ErrorContext, ErrorReport, MarcusError, Remediation,
-    Severity,
+    classify, classify_message, Category, Classification, ErrorContext, ErrorReport, MarcusError,
+    Remediation, Severity,
 };
 pub use errors::Error;
-pub use monitor::{monitor, ErrorAggregator, HealthScore};
+pub use monitor::{monitor, BatchFailed, ErrorAggregator, HealthScore, Monitor, MonitorConfig};
 pub use config_error::ConfigError;
-pub use registry::{registry, BreakerSnapshot};
-pub use retry::{retry_budget, RetryConfig};
+pub use registry::{registry, BreakerSnapshot, Registry, RegistryHealth};
+pub use retry::{retry_budget, Backoff, Jitter, RetryBudget, RetryConfig};
 
 pub use resilience_macros::{circuit_breaker, error_context, fallback, retry, MarcusError};

@@ -1,7 +1,362 @@
-//! The global breaker registry.
-/// Placeholder.
-pub struct Registry;
-/// Placeholder.
-pub fn registry() -> &'static Registry { &Registry }
-/// Placeholder.
-pub struct BreakerSnapshot;
+//! The global breaker registry: one breaker per name, shared by every call site that
+//! names it, with run-time configuration, snapshots and health.
+//!
+//! Lookups take a lock, which is fine because they are cold: each `#[circuit_breaker]`
+//! call site finds its breaker once and keeps it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use serde::Serialize;
+
+pub use crate::breaker::BreakerSnapshot;
+use crate::breaker::{Breaker, BreakerConfig, BreakerState};
+use crate::clock::{Clock, SystemClock};
+use crate::ConfigError;
+
+/// How long a chain of parents may be.
+const MAX_PARENT_DEPTH: usize = 32;
+
+/// The registry every `#[circuit_breaker]` uses.
+///
+/// ```
+/// use resilience::{registry, BreakerConfig, BreakerState};
+///
+/// registry().configure("docs.registry", BreakerConfig { failure_threshold: 1, ..Default::default() })?;
+/// let b = registry().register("docs.registry", BreakerConfig::default())?;
+/// assert_eq!(b.config().failure_threshold, 1); // the registry's configuration wins
+/// b.acquire().unwrap().record_failure();
+/// assert_eq!(registry().breaker("docs.registry").unwrap().state(), BreakerState::Open);
+/// # Ok::<(), resilience::ConfigError>(())
+/// ```
+pub fn registry() -> &'static Registry {
+    static GLOBAL: OnceLock<Registry> = OnceLock::new();
+    GLOBAL.get_or_init(Registry::new)
+}
+
+/// Breakers by name. Use the global one, [`registry()`]; make your own for isolated
+/// tests or a second, independent set of breakers.
+///
+/// ```
+/// use resilience::registry::Registry;
+/// use resilience::BreakerConfig;
+///
+/// let reg = Registry::new();
+/// let a = reg.register("kanban", BreakerConfig::default())?;
+/// let b = reg.register("kanban", BreakerConfig { failure_threshold: 9, ..Default::default() })?;
+/// assert!(std::sync::Arc::ptr_eq(&a, &b)); // one name, one state
+/// assert_eq!(reg.breakers().len(), 1);
+/// # Ok::<(), resilience::ConfigError>(())
+/// ```
+pub struct Registry {
+    clock: Arc<dyn Clock>,
+    inner: RwLock<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    breakers: BTreeMap<Arc<str>, Arc<Breaker>>,
+    /// Configurations given with `configure`, kept for breakers registered later.
+    configs: HashMap<Arc<str>, BreakerConfig>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry::new()
+    }
+}
+
+impl core::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Registry")
+            .field("breakers", &self.read().breakers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Registry {
+    /// An empty registry whose breakers use the system clock.
+    ///
+    /// ```
+    /// assert!(resilience::registry::Registry::new().breakers().is_empty());
+    /// ```
+    pub fn new() -> Registry {
+        Registry::with_clock(Arc::new(SystemClock))
+    }
+
+    /// An empty registry whose breakers use `clock`.
+    ///
+    /// ```
+    /// use resilience::{clock::ManualClock, registry::Registry};
+    /// let reg = Registry::with_clock(std::sync::Arc::new(ManualClock::new()));
+    /// assert!(reg.breaker("x").is_none());
+    /// ```
+    pub fn with_clock(clock: Arc<dyn Clock>) -> Registry {
+        Registry { clock, inner: RwLock::new(Inner::default()) }
+    }
+
+    /// Every breaker's snapshot, by name.
+    ///
+    /// ```
+    /// use resilience::{registry::Registry, BreakerConfig};
+    /// let reg = Registry::new();
+    /// reg.register("b", BreakerConfig::default()).unwrap();
+    /// reg.register("a", BreakerConfig::default()).unwrap();
+    /// let names: Vec<_> = reg.breakers().into_iter().map(|s| s.name).collect();
+    /// assert_eq!(names, ["a", "b"]);
+    /// ```
+    pub fn breakers(&self) -> Vec<BreakerSnapshot> {
+        self.all().iter().map(|b| b.snapshot()).collect()
+    }
+
+    /// The breaker named `name`, if registered.
+    ///
+    /// ```
+    /// let reg = resilience::registry::Registry::new();
+    /// assert!(reg.breaker("nope").is_none());
+    /// ```
+    pub fn breaker(&self, name: &str) -> Option<Arc<Breaker>> {
+        self.read().breakers.get(name).cloned()
+    }
+
+    /// The breaker named `name`, made with `config` if it does not exist yet. A
+    /// configuration given earlier with [`configure`](Registry::configure) wins over
+    /// `config`; an existing breaker is returned as it is. Its parent, if any, is
+    /// registered too (with the default configuration unless configured).
+    ///
+    /// ```
+    /// use resilience::{registry::Registry, BreakerConfig};
+    /// let reg = Registry::new();
+    /// let b = reg.register("kanban.boards", BreakerConfig {
+    ///     parent: Some("kanban".into()),
+    ///     ..Default::default()
+    /// })?;
+    /// assert!(reg.breaker("kanban").is_some());
+    /// assert_eq!(reg.children("kanban"), ["kanban.boards"]);
+    /// # Ok::<(), resilience::ConfigError>(())
+    /// ```
+    pub fn register(&self, name: &str, config: BreakerConfig) -> Result<Arc<Breaker>, ConfigError> {
+        config.validate()?;
+        if let Some(b) = self.read().breakers.get(name) {
+            return Ok(b.clone());
+        }
+        let mut inner = self.write();
+        self.get_or_create(&mut inner, name, config, 0)
+    }
+
+    /// Sets `name`'s configuration: applied at once to a registered breaker, and kept
+    /// for one registered later, winning over the attribute's values either way.
+    /// Invalid values, a parent that would make a cycle, or a change of a parent
+    /// already linked are refused.
+    ///
+    /// ```
+    /// use resilience::{registry::Registry, BreakerConfig};
+    /// let reg = Registry::new();
+    /// let err = reg
+    ///     .configure("kanban", BreakerConfig { failure_rate: Some(101.0), ..Default::default() })
+    ///     .unwrap_err();
+    /// assert_eq!((err.field(), err.value()), ("failure_rate", "101.0"));
+    /// ```
+    pub fn configure(&self, name: &str, config: BreakerConfig) -> Result<(), ConfigError> {
+        config.validate()?;
+        let mut inner = self.write();
+        if let Some(parent) = config.parent.as_deref() {
+            check_cycle(&inner, name, parent)?;
+        }
+        if let Some(breaker) = inner.breakers.get(name).cloned() {
+            breaker.configure(config.clone())?;
+            if let Some(parent) = config.parent.as_deref() {
+                if breaker.linked_parent().is_none() {
+                    let parent = self.get_or_create(&mut inner, parent, BreakerConfig::default(), 1)?;
+                    breaker.link_parent(parent);
+                }
+            }
+        }
+        inner.configs.insert(name.into(), config);
+        Ok(())
+    }
+
+    /// Every breaker's snapshot and the number in each state, as one serde value.
+    ///
+    /// ```
+    /// use resilience::{registry::Registry, BreakerConfig, BreakerState};
+    /// let reg = Registry::new();
+    /// reg.register("a", BreakerConfig::default()).unwrap().force_open();
+    /// reg.register("b", BreakerConfig::default()).unwrap();
+    /// let health = reg.health();
+    /// assert_eq!((health.total, health.count(BreakerState::ForcedOpen)), (2, 1));
+    /// assert!(!health.is_healthy());
+    /// let json = serde_json::to_value(&health).unwrap();
+    /// assert_eq!(json["forced_open"], 1);
+    /// assert_eq!(json["breakers"][0]["name"], "a");
+    /// ```
+    pub fn health(&self) -> RegistryHealth {
+        let breakers = self.breakers();
+        let count = |s: BreakerState| breakers.iter().filter(|b| b.state == s).count();
+        RegistryHealth {
+            total: breakers.len(),
+            closed: count(BreakerState::Closed),
+            open: count(BreakerState::Open),
+            half_open: count(BreakerState::HalfOpen),
+            forced_open: count(BreakerState::ForcedOpen),
+            disabled: count(BreakerState::Disabled),
+            breakers,
+        }
+    }
+
+    /// Resets every breaker: closed, counters cleared.
+    ///
+    /// ```
+    /// use resilience::{registry::Registry, BreakerConfig, BreakerState};
+    /// let reg = Registry::new();
+    /// reg.register("a", BreakerConfig::default()).unwrap().force_open();
+    /// reg.reset_all();
+    /// assert_eq!(reg.breaker("a").unwrap().state(), BreakerState::Closed);
+    /// ```
+    pub fn reset_all(&self) {
+        for breaker in self.all() {
+            breaker.reset();
+        }
+    }
+
+    /// The names of the breakers whose parent is `name`: the registry's tree, one level.
+    ///
+    /// ```
+    /// let reg = resilience::registry::Registry::new();
+    /// assert!(reg.children("kanban").is_empty());
+    /// ```
+    pub fn children(&self, name: &str) -> Vec<String> {
+        self.all()
+            .iter()
+            .filter(|b| b.linked_parent().is_some_and(|p| p.name() == name))
+            .map(|b| b.name().to_owned())
+            .collect()
+    }
+
+    fn all(&self) -> Vec<Arc<Breaker>> {
+        // Cloned out so snapshots and resets run without the registry's lock.
+        self.read().breakers.values().cloned().collect()
+    }
+
+    fn get_or_create(
+        &self,
+        inner: &mut Inner,
+        name: &str,
+        given: BreakerConfig,
+        depth: usize,
+    ) -> Result<Arc<Breaker>, ConfigError> {
+        if let Some(b) = inner.breakers.get(name) {
+            return Ok(b.clone());
+        }
+        let config = inner.configs.get(name).cloned().unwrap_or(given);
+        let parent = match config.parent.as_deref() {
+            Some(parent) => {
+                check_cycle(inner, name, parent)?;
+                if depth >= MAX_PARENT_DEPTH {
+                    return Err(too_deep(parent));
+                }
+                Some(self.get_or_create(inner, parent, BreakerConfig::default(), depth + 1)?)
+            }
+            None => None,
+        };
+        let breaker = Arc::new(Breaker::new(name, config)?.with_clock(self.clock.clone()));
+        if let Some(parent) = parent {
+            breaker.link_parent(parent);
+        }
+        inner.breakers.insert(name.into(), breaker.clone());
+        Ok(breaker)
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Inner> {
+        // Every write replaces whole entries, so a poisoned lock still holds a valid map.
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Refuses `child → parent` if `child` is `parent` or one of its ancestors.
+fn check_cycle(inner: &Inner, child: &str, parent: &str) -> Result<(), ConfigError> {
+    let mut at = parent.to_owned();
+    for _ in 0..MAX_PARENT_DEPTH {
+        if at == child {
+            return Err(ConfigError::new(
+                "parent",
+                parent,
+                format!("would make `{child}` its own ancestor"),
+            ));
+        }
+        let next = match inner.breakers.get(at.as_str()) {
+            Some(b) => b.config().parent.map(|p| p.into_owned()),
+            None => inner.configs.get(at.as_str()).and_then(|c| c.parent.as_deref().map(str::to_owned)),
+        };
+        match next {
+            Some(next) => at = next,
+            None => return Ok(()),
+        }
+    }
+    Err(too_deep(parent))
+}
+
+fn too_deep(parent: &str) -> ConfigError {
+    ConfigError::new(
+        "parent",
+        parent,
+        format!("the chain of parents is longer than {MAX_PARENT_DEPTH}"),
+    )
+}
+
+/// Every breaker's snapshot and how many are in each state.
+///
+/// ```
+/// let health = resilience::registry::Registry::new().health();
+/// assert_eq!(health.total, 0);
+/// assert!(health.is_healthy());
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct RegistryHealth {
+    /// Breakers registered.
+    pub total: usize,
+    /// Of those, closed.
+    pub closed: usize,
+    /// Open.
+    pub open: usize,
+    /// Half-open.
+    pub half_open: usize,
+    /// Forced open.
+    pub forced_open: usize,
+    /// Disabled.
+    pub disabled: usize,
+    /// Every breaker's snapshot, by name.
+    pub breakers: Vec<BreakerSnapshot>,
+}
+
+impl RegistryHealth {
+    /// How many breakers are in `state`.
+    ///
+    /// ```
+    /// use resilience::BreakerState;
+    /// assert_eq!(resilience::registry::Registry::new().health().count(BreakerState::Open), 0);
+    /// ```
+    pub fn count(&self, state: BreakerState) -> usize {
+        match state {
+            BreakerState::Closed => self.closed,
+            BreakerState::Open => self.open,
+            BreakerState::HalfOpen => self.half_open,
+            BreakerState::ForcedOpen => self.forced_open,
+            BreakerState::Disabled => self.disabled,
+        }
+    }
+
+    /// True when no breaker is open or forced open.
+    ///
+    /// ```
+    /// assert!(resilience::registry::Registry::new().health().is_healthy());
+    /// ```
+    pub fn is_healthy(&self) -> bool {
+        self.open == 0 && self.forced_open == 0
+    }
+}

@@ -1,15 +1,40 @@
-//! Circuit breakers.
-pub mod glue {}
-/// Placeholder.
-#[derive(Clone, Debug, Default)]
-pub struct BreakerConfig {}
-/// Placeholder.
-#[derive(Clone, Copy, Debug)]
-pub enum BreakerState {
-    /// Placeholder.
-    Closed,
-}
-/// Placeholder.
-#[derive(Clone, Debug, thiserror::Error)]
-#[error("circuit open")]
-pub struct CircuitOpen {}
+//! Circuit breakers: stop calling a dependency that keeps failing, and probe it again
+//! after a while.
+//!
+//! [`Breaker`] is the state machine (closed, open, half-open, forced open, disabled),
+//! lock-free on every call; [`BreakerConfig`] says what opens and closes it;
+//! [`CircuitOpen`] is what a refused call returns. `#[circuit_breaker]` puts a function
+//! behind a breaker of the global [`registry`](crate::registry()).
+//!
+//! ```
+//! use resilience::{breaker::Breaker, BreakerConfig, BreakerState, CircuitOpen};
+//!
+//! let b = Breaker::new("kanban", BreakerConfig { failure_threshold: 2, ..Default::default() })?;
+//! for _ in 0..2 {
+//!     let _ = b.call(|| Err::<(), _>(CircuitOpen::from_name("upstream")));
+//! }
+//! assert_eq!(b.state(), BreakerState::Open);
+//! let refused = b.call(|| Ok::<_, CircuitOpen>(1)).unwrap_err();
+//! assert_eq!(&*refused.name, "kanban");
+//! # Ok::<(), resilience::ConfigError>(())
+//! ```
+
+mod chain;
+mod circuit_open;
+mod config;
+pub(crate) mod duration_serde;
+mod failure_times;
+pub mod glue;
+mod live;
+mod machine;
+mod outcomes;
+mod permit;
+mod snapshot;
+mod state;
+
+pub use circuit_open::CircuitOpen;
+pub use config::{BreakerConfig, MAX_HALF_OPEN_CALLS, MAX_THRESHOLD, MAX_WINDOW_LEN};
+pub use machine::Breaker;
+pub use permit::Permit;
+pub use snapshot::BreakerSnapshot;
+pub use state::BreakerState;

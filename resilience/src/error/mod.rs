@@ -7,13 +7,14 @@
 mod category;
 pub(crate) mod classify;
 mod context;
+pub(crate) mod delegate;
 mod remediation;
 mod report;
 
 use std::time::Duration;
 
 pub use category::{Category, Severity};
-pub use classify::{classify, Classification};
+pub use classify::{classify, classify_message, Classification};
 pub use context::ErrorContext;
 pub(crate) use context::{new_id, rfc3339};
 pub use remediation::Remediation;

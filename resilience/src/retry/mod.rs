@@ -1,7 +1,56 @@
-//! Retry policies: backoff, jitter, elapsed-time limits and shared retry budgets.
-pub mod glue {}
-/// Placeholder, replaced by the retry module's owner.
-#[derive(Clone, Debug, Default)]
-pub struct RetryConfig {}
-/// Placeholder.
-pub fn retry_budget(_name: &str) {}
+//! Retry policies: backoff, jitter, elapsed-time limits, shared retry budgets and
+//! adaptive attempts — the runtime behind `#[retry]`.
+//!
+//! A [`RetryConfig`] says how many calls to make ([`max_attempts`]), how long to wait
+//! between them ([`Backoff`], randomised by [`Jitter`]), when to stop trying
+//! ([`max_elapsed`]) and which shared [`RetryBudget`] to draw retries from. Its
+//! arithmetic is the pure [`Schedule`], so delays are tested with a seeded generator
+//! instead of a stopwatch.
+//!
+//! ```
+//! use rand::{rngs::SmallRng, SeedableRng};
+//! use resilience::retry::{Backoff, Jitter};
+//! use resilience::RetryConfig;
+//! use std::time::Duration;
+//!
+//! let config = RetryConfig {
+//!     max_attempts: 4,
+//!     backoff: Backoff::Exponential {
+//!         base: Duration::from_millis(100),
+//!         factor: 2.0,
+//!         max: Duration::from_secs(5),
+//!     },
+//!     jitter: Jitter::Full,
+//!     ..Default::default()
+//! };
+//! config.validate()?;
+//! let nominal = [100, 200, 400].map(Duration::from_millis);
+//! for (delay, nominal) in config.schedule(SmallRng::seed_from_u64(42)).zip(nominal) {
+//!     assert!(delay <= nominal);
+//! }
+//! # Ok::<(), resilience::ConfigError>(())
+//! ```
+//!
+//! [`max_attempts`]: RetryConfig::max_attempts
+//! [`max_elapsed`]: RetryConfig::max_elapsed
+
+mod adaptive;
+mod backoff;
+mod budget;
+mod config;
+mod duration_serde;
+mod events;
+mod jitter;
+mod rng;
+mod schedule;
+mod sleep;
+
+#[doc(hidden)]
+pub mod glue;
+
+pub use adaptive::AdaptiveAttempts;
+pub use backoff::Backoff;
+pub use budget::{retry_budget, retry_budgets, BudgetConfig, BudgetSnapshot, RetryBudget};
+pub use config::RetryConfig;
+pub use jitter::Jitter;
+pub use schedule::{GiveUp, Schedule};

@@ -1,0 +1,195 @@
+//! The arguments of `#[circuit_breaker(...)]`.
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use syn::parse::{Parse, ParseStream};
+use syn::{Ident, LitStr, Path, Token};
+
+use super::{combine, parse_count, parse_number, unknown_key, DurationArg, Once};
+
+pub(crate) const KEYS: &[&str] = &[
+    "name",
+    "failure_threshold",
+    "success_threshold",
+    "recovery_timeout",
+    "half_open_max_calls",
+    "window",
+    "max_failures_per_window",
+    "failure_rate",
+    "minimum_calls",
+    "window_size",
+    "slow_call",
+    "slow_call_rate",
+    "record_if",
+    "parent",
+];
+
+#[derive(Default)]
+pub(crate) struct BreakerArgs {
+    pub(crate) name: Once<LitStr>,
+    failure_threshold: Once<u32>,
+    success_threshold: Once<u32>,
+    recovery_timeout: Once<DurationArg>,
+    half_open_max_calls: Once<u32>,
+    window: Once<DurationArg>,
+    max_failures_per_window: Once<u32>,
+    failure_rate: Once<f64>,
+    minimum_calls: Once<u32>,
+    window_size: Once<u32>,
+    slow_call: Once<DurationArg>,
+    slow_call_rate: Once<f64>,
+    pub(crate) record_if: Once<Path>,
+    parent: Once<LitStr>,
+}
+
+impl Parse for BreakerArgs {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut args = BreakerArgs::default();
+        let mut errors = None;
+        while !input.is_empty() {
+            let key: Ident = input.parse()?;
+            input.parse::<Token![=]>().map_err(|e| {
+                syn::Error::new(e.span(), format!("expected `=` after `{key}`, as in `{key} = ...`"))
+            })?;
+            if let Err(e) = args.parse_value(&key, input) {
+                combine(&mut errors, e);
+                while !input.is_empty() && !input.peek(Token![,]) {
+                    input.parse::<proc_macro2::TokenTree>()?;
+                }
+            }
+            if input.is_empty() {
+                break;
+            }
+            input.parse::<Token![,]>()?;
+        }
+        if errors.is_none() {
+            if let Err(e) = args.check_pairs() {
+                combine(&mut errors, e);
+            }
+        }
+        match errors {
+            Some(e) => Err(e),
+            None => Ok(args),
+        }
+    }
+}
+
+impl BreakerArgs {
+    fn parse_value(&mut self, key: &Ident, input: ParseStream<'_>) -> syn::Result<()> {
+        match key.to_string().as_str() {
+            "name" => self.name.set(key, parse_name(input, key)?),
+            "parent" => self.parent.set(key, parse_name(input, key)?),
+            "failure_threshold" => self.failure_threshold.set(key, parse_count(input, key, 1)?),
+            "success_threshold" => self.success_threshold.set(key, parse_count(input, key, 1)?),
+            "half_open_max_calls" => self.half_open_max_calls.set(key, parse_count(input, key, 1)?),
+            "max_failures_per_window" => self.max_failures_per_window.set(key, parse_count(input, key, 1)?),
+            "minimum_calls" => self.minimum_calls.set(key, parse_count(input, key, 1)?),
+            "window_size" => self.window_size.set(key, parse_count(input, key, 1)?),
+            "recovery_timeout" => self.recovery_timeout.set(key, parse_positive_duration(input, key)?),
+            "window" => self.window.set(key, parse_positive_duration(input, key)?),
+            "slow_call" => self.slow_call.set(key, parse_positive_duration(input, key)?),
+            "failure_rate" => self.failure_rate.set(key, parse_percent(input, key)?),
+            "slow_call_rate" => self.slow_call_rate.set(key, parse_percent(input, key)?),
+            "record_if" => self.record_if.set(
+                key,
+                input.parse().map_err(|e| {
+                    syn::Error::new(e.span(), "`record_if` takes the path of a function `fn(&E) -> bool`, as in `record_if = is_outage`")
+                })?,
+            ),
+            _ => Err(unknown_key("circuit_breaker", key, KEYS)),
+        }
+    }
+
+    /// Keys that only mean something together.
+    fn check_pairs(&self) -> syn::Result<()> {
+        let pair = |a: Option<Span>, b: Option<Span>, a_name: &str, b_name: &str, example: &str| match (a, b) {
+            (Some(span), None) => Err(syn::Error::new(span, format!("`{a_name}` needs `{b_name}` too, as in `{example}`"))),
+            (None, Some(span)) => Err(syn::Error::new(span, format!("`{b_name}` needs `{a_name}` too, as in `{example}`"))),
+            _ => Ok(()),
+        };
+        pair(
+            self.window.span(),
+            self.max_failures_per_window.span(),
+            "window",
+            "max_failures_per_window",
+            "window = 60s, max_failures_per_window = 10",
+        )?;
+        pair(self.slow_call.span(), self.slow_call_rate.span(), "slow_call", "slow_call_rate", "slow_call = 2s, slow_call_rate = 50")?;
+        if let (Some(min), Some(size)) = (self.minimum_calls.get(), self.window_size.get()) {
+            if min > size {
+                return Err(syn::Error::new(
+                    self.minimum_calls.span().unwrap_or_else(Span::call_site),
+                    format!("`minimum_calls = {min}` is larger than `window_size = {size}`; the rate could never be computed"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The breaker's name: the given one, or the function's module path and name.
+    pub(crate) fn name_tokens(&self, function: &Ident) -> TokenStream {
+        match self.name.get() {
+            Some(name) => quote!(#name),
+            None => {
+                let function = function.to_string();
+                quote!(::core::concat!(::core::module_path!(), "::", #function))
+            }
+        }
+    }
+
+    /// The `BreakerConfig` literal of the attribute's values.
+    pub(crate) fn config(&self) -> TokenStream {
+        let mut fields = Vec::new();
+        macro_rules! plain {
+            ($($field:ident),*) => {$(
+                if let Some(v) = self.$field.get() { fields.push(quote!($field: #v,)); }
+            )*};
+        }
+        macro_rules! optional {
+            ($($field:ident),*) => {$(
+                if let Some(v) = self.$field.get() { fields.push(quote!($field: ::core::option::Option::Some(#v),)); }
+            )*};
+        }
+        plain!(failure_threshold, success_threshold, recovery_timeout, half_open_max_calls, minimum_calls, window_size);
+        optional!(window, max_failures_per_window, failure_rate, slow_call, slow_call_rate);
+        if let Some(parent) = self.parent.get() {
+            fields.push(quote!(parent: ::core::option::Option::Some(::std::borrow::Cow::Borrowed(#parent)),));
+        }
+        // A failure rate alone uses the default window; asking for one implies it.
+        quote! {
+            ::resilience::BreakerConfig {
+                #(#fields)*
+                ..::core::default::Default::default()
+            }
+        }
+    }
+}
+
+fn parse_name(input: ParseStream<'_>, key: &Ident) -> syn::Result<LitStr> {
+    let name: LitStr = input.parse().map_err(|e| {
+        syn::Error::new(e.span(), format!("`{key}` takes a string, as in `{key} = \"kanban\"`"))
+    })?;
+    if name.value().trim().is_empty() {
+        return Err(syn::Error::new(name.span(), format!("`{key}` must not be empty")));
+    }
+    Ok(name)
+}
+
+fn parse_positive_duration(input: ParseStream<'_>, key: &Ident) -> syn::Result<DurationArg> {
+    let d = DurationArg::parse(input)?;
+    if d.is_zero_literal() {
+        return Err(syn::Error::new(d.span(), format!("`{key}` must be longer than zero, as in `{key} = 30s`")));
+    }
+    Ok(d)
+}
+
+fn parse_percent(input: ParseStream<'_>, key: &Ident) -> syn::Result<f64> {
+    let (value, span) = parse_number(input, key)?;
+    if !(value > 0.0 && value <= 100.0) {
+        return Err(syn::Error::new(
+            span,
+            format!("`{key}` is a percentage above 0 and at most 100, as in `{key} = 50`; `{value}` is out of range"),
+        ));
+    }
+    Ok(value)
+}

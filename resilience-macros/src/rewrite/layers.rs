@@ -1,0 +1,208 @@
+//! The code of each layer. Each takes the expression of the layer inside it (evaluating
+//! to the function's return type) and returns its own; the runtime makes every decision,
+//! the generated code only the control flow.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::function::Function;
+use crate::args::{breaker::BreakerArgs, context::ContextArgs, fallback::FallbackArgs, retry::RetryArgs};
+
+/// `|e| <the runtime's view of e>`: what the runtime may learn about an error whose type
+/// only the call site knows.
+pub(crate) fn view() -> TokenStream {
+    quote! {
+        |__resilience_e| {
+            #[allow(unused_imports)]
+            use ::resilience::__private::{ViewError as _, ViewMarcus as _, ViewOpaque as _};
+            (&&&::resilience::__private::Probe::new(__resilience_e)).view()
+        }
+    }
+}
+
+/// The name of the function, for events and the monitor: `module::path::name`.
+pub(crate) fn function_name(f: &Function) -> TokenStream {
+    let name = f.name().to_string();
+    quote!(::core::concat!(::core::module_path!(), "::", #name))
+}
+
+/// The user's body, run once.
+pub(crate) fn body(f: &Function) -> TokenStream {
+    let ret = &f.ret;
+    let stmts = &f.body;
+    if f.is_async() {
+        quote! {
+            async {
+                #[allow(unreachable_code)]
+                let __resilience_ret: #ret = { #(#stmts)* };
+                #[allow(unreachable_code)]
+                __resilience_ret
+            }.await
+        }
+    } else {
+        quote! {
+            {
+                #[allow(clippy::redundant_closure_call)]
+                let __resilience_ret: #ret = (|| -> #ret { #(#stmts)* })();
+                __resilience_ret
+            }
+        }
+    }
+}
+
+/// Runs `inner` as its own closure or async block, so a `return` in a layer ends that
+/// layer only.
+fn scoped(f: &Function, inner: TokenStream) -> TokenStream {
+    let ret = &f.ret;
+    if f.is_async() {
+        quote!(async { #inner }.await)
+    } else {
+        quote!({
+            #[allow(clippy::redundant_closure_call)]
+            let __resilience_ret: #ret = (|| -> #ret { #inner })();
+            __resilience_ret
+        })
+    }
+}
+
+pub(crate) fn retry(f: &Function, args: &RetryArgs, inner: TokenStream) -> TokenStream {
+    let ret = &f.ret;
+    let config = args.config();
+    let name = function_name(f);
+    let view = view();
+    let retry_if = match args.retry_if.get() {
+        Some(path) => quote_spanned!(path.span()=> |__resilience_e| ::core::option::Option::Some(#path(__resilience_e))),
+        None => quote!(|_| ::core::option::Option::None),
+    };
+    let on_retry = match args.on_retry.get() {
+        Some(path) => quote_spanned!(path.span()=> |__resilience_e, __resilience_n, __resilience_d| #path(__resilience_e, __resilience_n, __resilience_d)),
+        None => quote!(|_, _, _| {}),
+    };
+    let sleep = if f.is_async() {
+        quote!(::resilience::__private::sleep(__resilience_delay).await)
+    } else {
+        quote!(::resilience::__private::sleep_blocking(__resilience_delay))
+    };
+    quote! {{
+        static __RESILIENCE_RETRY: ::resilience::__private::RetrySite =
+            ::resilience::__private::RetrySite::new(#name, || #config);
+        let mut __resilience_retry = ::resilience::__private::Retrying::new(&__RESILIENCE_RETRY);
+        loop {
+            let __resilience_outcome: #ret = #inner;
+            match __resilience_retry.next(__resilience_outcome, #view, #retry_if, #on_retry) {
+                ::core::ops::ControlFlow::Break(__resilience_done) => break __resilience_done,
+                ::core::ops::ControlFlow::Continue(__resilience_delay) => #sleep,
+            }
+        }
+    }}
+}
+
+pub(crate) fn breaker(f: &Function, args: &BreakerArgs, span: Span, inner: TokenStream) -> TokenStream {
+    let ret = &f.ret;
+    let name = args.name_tokens(f.name());
+    let config = args.config();
+    let record_if = match args.record_if.get() {
+        Some(path) => quote_spanned!(path.span()=> |__resilience_e| #path(__resilience_e)),
+        None => quote!(|_| true),
+    };
+    // Spanned at the attribute: an error type without `From<CircuitOpen>` is reported there.
+    let reject = quote_spanned!(span=> ::resilience::__private::reject(__resilience_open));
+    let body = scoped(
+        f,
+        quote! {
+            static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
+                ::resilience::__private::BreakerSite::new(#name, || #config);
+            match __RESILIENCE_BREAKER.breaker().acquire() {
+                ::core::result::Result::Ok(__resilience_permit) => {
+                    let __resilience_outcome: #ret = #inner;
+                    __resilience_permit.record(&__resilience_outcome, #record_if);
+                    __resilience_outcome
+                }
+                ::core::result::Result::Err(__resilience_open) => #reject,
+            }
+        },
+    );
+    quote!(#body)
+}
+
+pub(crate) fn fallback(f: &Function, args: &FallbackArgs, span: Span, inner: TokenStream) -> syn::Result<TokenStream> {
+    let arguments = f.call_arguments(span)?;
+    let name = function_name(f);
+    // Built from the last fallback outwards: each one's error goes to the next.
+    let mut chain: Option<TokenStream> = None;
+    for (index, path) in args.functions.iter().enumerate().rev() {
+        let mut call_args = arguments.clone();
+        if args.with_error {
+            call_args.push(quote!(__resilience_error));
+        }
+        let callee = match (&f.receiver, path.get_ident()) {
+            (Some(_), Some(ident)) => quote_spanned!(ident.span()=> Self::#ident),
+            _ => quote!(#path),
+        };
+        let awaited = if f.is_async() { quote_spanned!(path.span()=> .await) } else { quote!() };
+        let label = quote!(#path).to_string().replace(' ', "");
+        let call = quote_spanned!(path.span()=> #callee(#(#call_args),*) #awaited);
+        let attempt = match chain.take() {
+            None => call,
+            Some(next) => quote! {
+                match #call {
+                    ::core::result::Result::Err(__resilience_error) => #next,
+                    __resilience_ok => __resilience_ok,
+                }
+            },
+        };
+        chain = Some(quote!({
+            ::resilience::__private::fallback_taken(#name, #label, #index);
+            #attempt
+        }));
+    }
+    let chain = chain.unwrap_or_default();
+    let error = if args.with_error { quote!(__resilience_error) } else { quote!(_) };
+    Ok(quote! {
+        match #inner {
+            ::core::result::Result::Err(#error) => #chain,
+            __resilience_ok => __resilience_ok,
+        }
+    })
+}
+
+pub(crate) fn context(f: &Function, args: &ContextArgs, inner: TokenStream) -> TokenStream {
+    let ret = &f.ret;
+    let operation = &args.operation;
+    let view = view();
+    let fills = args.entries.iter().map(|(key, value)| {
+        let span = value.span();
+        if crate::args::context::FIELDS.contains(&key.to_string().as_str()) {
+            quote_spanned!(span=> __resilience_ctx.#key = ::core::option::Option::Some(::std::string::ToString::to_string(&(#value)));)
+        } else {
+            let name = key.to_string();
+            quote_spanned!(span=> __resilience_ctx.custom.insert(::std::string::String::from(#name), ::resilience::__private::to_json(&(#value)));)
+        }
+    });
+    let run = if f.is_async() {
+        quote!(__resilience_scope.run_async(async { #inner }).await)
+    } else {
+        quote!(__resilience_scope.run(|| -> #ret { #inner }))
+    };
+    quote! {{
+        let __resilience_scope = ::resilience::__private::Scope::new(#operation);
+        let mut __resilience_outcome: #ret = #run;
+        __resilience_scope.fill(&mut __resilience_outcome, #view, |__resilience_ctx: &mut ::resilience::ErrorContext| {
+            #(#fills)*
+        });
+        __resilience_outcome
+    }}
+}
+
+/// Records an error of the body in the monitor.
+pub(crate) fn observe(f: &Function, inner: TokenStream) -> TokenStream {
+    let ret = &f.ret;
+    let name = function_name(f);
+    let view = view();
+    quote! {{
+        let mut __resilience_outcome: #ret = #inner;
+        ::resilience::__private::observe(&mut __resilience_outcome, #name, #view);
+        __resilience_outcome
+    }}
+}

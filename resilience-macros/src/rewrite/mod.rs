@@ -1,0 +1,170 @@
+//! Rewrites a function for the attributes stacked on it.
+//!
+//! The first of our attributes to expand takes every later one of ours off the function
+//! and builds all the layers at once, so the order a reader sees is the order of the
+//! layers: the attribute written first is the outermost. (Expanding one attribute at a
+//! time would wrap the body inside-out, in the order the compiler happens to expand.)
+
+mod function;
+mod layers;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, ToTokens};
+use syn::spanned::Spanned;
+use syn::{Attribute, ItemFn};
+
+use crate::args::{breaker::BreakerArgs, context::ContextArgs, fallback::FallbackArgs, retry::RetryArgs};
+use function::Function;
+
+/// Which attribute.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Retry,
+    CircuitBreaker,
+    Fallback,
+    ErrorContext,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Retry => "retry",
+            Kind::CircuitBreaker => "circuit_breaker",
+            Kind::Fallback => "fallback",
+            Kind::ErrorContext => "error_context",
+        }
+    }
+
+    /// Ours, written as `name`, `resilience::name` or `::resilience::name`.
+    fn of(attr: &Attribute) -> Option<Kind> {
+        let path = attr.path();
+        let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let last = match segments.as_slice() {
+            [only] => only,
+            [krate, last] if krate == "resilience" => last,
+            _ => return None,
+        };
+        [Kind::Retry, Kind::CircuitBreaker, Kind::Fallback, Kind::ErrorContext]
+            .into_iter()
+            .find(|k| k.name() == last)
+    }
+}
+
+/// One parsed attribute.
+enum Layer {
+    Retry(RetryArgs),
+    Breaker(BreakerArgs, Span),
+    Fallback(FallbackArgs, Span),
+    Context(ContextArgs),
+}
+
+impl Layer {
+    fn parse(kind: Kind, args: TokenStream, span: Span) -> syn::Result<Layer> {
+        Ok(match kind {
+            Kind::Retry => Layer::Retry(syn::parse2(args)?),
+            Kind::CircuitBreaker => Layer::Breaker(syn::parse2(args)?, span),
+            Kind::Fallback => Layer::Fallback(parse_required(args, span, "#[fallback(cached_board)]")?, span),
+            Kind::ErrorContext => Layer::Context(parse_required(args, span, "#[error_context(\"sync_board\")]")?),
+        })
+    }
+}
+
+fn parse_required<T: syn::parse::Parse>(args: TokenStream, span: Span, example: &str) -> syn::Result<T> {
+    if args.is_empty() {
+        return Err(syn::Error::new(span, format!("this attribute needs arguments, as in `{example}`")));
+    }
+    syn::parse2(args)
+}
+
+/// The entry point of every attribute.
+pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut item: ItemFn = match syn::parse2(item.clone()) {
+        Ok(item) => item,
+        Err(_) => {
+            let message = format!(
+                "`#[{}]` applies to a function with a body (`fn` or `async fn`, free or in an `impl`)",
+                kind.name()
+            );
+            let error = syn::Error::new(Span::call_site(), message).to_compile_error();
+            return quote!(#error #item);
+        }
+    };
+    let mut errors: Option<syn::Error> = None;
+    let mut layers = Vec::new();
+    match Layer::parse(kind, args, Span::call_site()) {
+        Ok(layer) => layers.push(layer),
+        Err(e) => crate::args::combine(&mut errors, e),
+    }
+    // Every later attribute of ours becomes an inner layer.
+    let mut kept = Vec::new();
+    let mut absorbed = Vec::new();
+    for attr in std::mem::take(&mut item.attrs) {
+        let Some(kind) = Kind::of(&attr) else {
+            kept.push(attr);
+            continue;
+        };
+        let span = attr.path().span();
+        absorbed.push(attr.path().clone());
+        let args = match &attr.meta {
+            syn::Meta::Path(_) => TokenStream::new(),
+            syn::Meta::List(list) => list.tokens.clone(),
+            syn::Meta::NameValue(nv) => {
+                crate::args::combine(
+                    &mut errors,
+                    syn::Error::new(nv.eq_token.span(), format!("write `#[{}(...)]`, not `#[{} = ...]`", kind.name(), kind.name())),
+                );
+                continue;
+            }
+        };
+        match Layer::parse(kind, args, span) {
+            Ok(layer) => layers.push(layer),
+            Err(e) => crate::args::combine(&mut errors, e),
+        }
+    }
+    item.attrs = kept;
+    if let Some(errors) = errors {
+        return emit_with_error(item, errors);
+    }
+    let function = match Function::analyse(item.clone(), kind.name()) {
+        Ok(f) => f,
+        Err(e) => return emit_with_error(item, e),
+    };
+    match build(&function, &layers) {
+        // The absorbed attributes never expand, so their imports would look unused.
+        Ok(body) => function.emit(quote!(#(#[allow(unused_imports)] use #absorbed as _;)* #body)),
+        Err(e) => emit_with_error(item, e),
+    }
+}
+
+/// The layers around the body, innermost first. The monitor sees each error of the body
+/// once, after the innermost error contexts have filled it.
+fn build(f: &Function, layers: &[Layer]) -> syn::Result<TokenStream> {
+    let mut expr = layers::body(f);
+    let mut observed = false;
+    for layer in layers.iter().rev() {
+        if !observed && !matches!(layer, Layer::Context(_)) {
+            expr = layers::observe(f, expr);
+            observed = true;
+        }
+        expr = match layer {
+            Layer::Retry(args) => layers::retry(f, args, expr),
+            Layer::Breaker(args, span) => layers::breaker(f, args, *span, expr),
+            Layer::Fallback(args, span) => layers::fallback(f, args, *span, expr)?,
+            Layer::Context(args) => layers::context(f, args, expr),
+        };
+    }
+    if !observed {
+        expr = layers::observe(f, expr);
+    }
+    Ok(expr)
+}
+
+/// The function as written, with the error inside its body: one mistake gives one error,
+/// and the item stays in place for the editor and the rest of the crate.
+fn emit_with_error(mut item: ItemFn, error: syn::Error) -> TokenStream {
+    let error = error.to_compile_error();
+    let block = &item.block;
+    let new_block: syn::Block = syn::parse_quote!({ #error #block });
+    item.block = Box::new(new_block);
+    item.into_token_stream()
+}

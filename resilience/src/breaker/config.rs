@@ -1,0 +1,283 @@
+//! [`BreakerConfig`]: what opens and closes a breaker, and the rules a config must keep.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::duration_serde;
+use crate::ConfigError;
+
+/// The largest `failure_threshold` and `success_threshold` (they live in 21 bits of the
+/// breaker's state word).
+pub const MAX_THRESHOLD: u32 = 1_000_000;
+/// The largest `half_open_max_calls` (16 bits of the state word).
+pub const MAX_HALF_OPEN_CALLS: u32 = 65_535;
+/// The largest `window_size` and `max_failures_per_window` (one slot each per breaker).
+pub const MAX_WINDOW_LEN: u32 = 100_000;
+
+/// What opens and closes a circuit breaker.
+///
+/// The fields are the keys of `#[circuit_breaker(...)]` (all but `name` and `record_if`),
+/// and [`Default`] is the attribute's defaults, so struct-update syntax reads like the
+/// attribute. Consecutive failures always count; the window, failure-rate and slow-call
+/// rules are off until set, and any rule that fires opens the breaker.
+///
+/// ```
+/// use resilience::BreakerConfig;
+/// use std::time::Duration;
+///
+/// let config = BreakerConfig {
+///     failure_threshold: 3,
+///     recovery_timeout: Duration::from_secs(30),
+///     failure_rate: Some(50.0),
+///     ..Default::default()
+/// };
+/// assert!(config.validate().is_ok());
+/// assert_eq!(config.success_threshold, 2);
+///
+/// // Durations serialize as people write them.
+/// let json = serde_json::to_value(&config).unwrap();
+/// assert_eq!(json["recovery_timeout"], "30s");
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BreakerConfig {
+    /// Consecutive failures that open the breaker (1 ..= 1 000 000). Default 5.
+    pub failure_threshold: u32,
+    /// Successful trial calls in half-open that close it (1 ..= 1 000 000). Default 2.
+    pub success_threshold: u32,
+    /// Time open before a trial call is let through (millisecond resolution, more than
+    /// zero). Default 60 s.
+    #[serde(with = "duration_serde")]
+    pub recovery_timeout: Duration,
+    /// Trial calls let through at once in half-open (1 ..= 65 535). Default 1.
+    pub half_open_max_calls: u32,
+    /// With `max_failures_per_window`: open on that many failures within this time,
+    /// consecutive or not. Default off.
+    #[serde(with = "duration_serde::option")]
+    pub window: Option<Duration>,
+    /// With `window`: the failures (1 ..= 100 000) within it that open the breaker.
+    pub max_failures_per_window: Option<u32>,
+    /// Open when this percentage (0 ..= 100) of the last `window_size` calls failed,
+    /// once `minimum_calls` have been seen. Checked when a failure is recorded, so a
+    /// rate of 0 opens on the first failure after `minimum_calls`. Default off.
+    pub failure_rate: Option<f64>,
+    /// Calls the count-based window must hold before a rate can open the breaker
+    /// (1 ..= `window_size`). Default 10.
+    pub minimum_calls: u32,
+    /// Calls the count-based window remembers for `failure_rate` and `slow_call_rate`
+    /// (1 ..= 100 000). Default 100.
+    pub window_size: u32,
+    /// With `slow_call_rate`: a call that takes longer than this is slow. Default off.
+    #[serde(with = "duration_serde::option")]
+    pub slow_call: Option<Duration>,
+    /// With `slow_call`: open when this percentage (0 ..= 100) of the window was slow.
+    pub slow_call_rate: Option<f64>,
+    /// The breaker that must be closed for this one to let calls through (registry
+    /// breakers only; the registry links it). Default none.
+    pub parent: Option<Cow<'static, str>>,
+}
+
+impl Default for BreakerConfig {
+    fn default() -> Self {
+        BreakerConfig {
+            failure_threshold: 5,
+            success_threshold: 2,
+            recovery_timeout: Duration::from_secs(60),
+            half_open_max_calls: 1,
+            window: None,
+            max_failures_per_window: None,
+            failure_rate: None,
+            minimum_calls: 10,
+            window_size: 100,
+            slow_call: None,
+            slow_call_rate: None,
+            parent: None,
+        }
+    }
+}
+
+impl BreakerConfig {
+    /// Checks every rule; the first broken one is an error naming the field and value.
+    ///
+    /// ```
+    /// use resilience::BreakerConfig;
+    ///
+    /// let err = BreakerConfig { failure_rate: Some(120.0), ..Default::default() }
+    ///     .validate()
+    ///     .unwrap_err();
+    /// assert_eq!(err.field(), "failure_rate");
+    /// assert_eq!(err.value(), "120.0");
+    ///
+    /// let err = BreakerConfig { window: Some(std::time::Duration::from_secs(10)), ..Default::default() }
+    ///     .validate()
+    ///     .unwrap_err();
+    /// assert_eq!(err.field(), "max_failures_per_window");
+    /// ```
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        bounded("failure_threshold", self.failure_threshold, MAX_THRESHOLD)?;
+        bounded("success_threshold", self.success_threshold, MAX_THRESHOLD)?;
+        bounded("half_open_max_calls", self.half_open_max_calls, MAX_HALF_OPEN_CALLS)?;
+        if self.recovery_timeout.is_zero() {
+            return Err(ConfigError::new(
+                "recovery_timeout",
+                self.recovery_timeout,
+                "must be greater than zero",
+            ));
+        }
+        match (self.window, self.max_failures_per_window) {
+            (Some(w), _) if w.is_zero() => {
+                return Err(ConfigError::new("window", w, "must be greater than zero"));
+            }
+            (Some(_), Some(n)) => bounded("max_failures_per_window", n, MAX_WINDOW_LEN)?,
+            (Some(_), None) => {
+                return Err(ConfigError::new(
+                    "max_failures_per_window",
+                    None::<u32>,
+                    "must be set when `window` is",
+                ));
+            }
+            (None, Some(n)) => {
+                return Err(ConfigError::new(
+                    "window",
+                    None::<Duration>,
+                    format!("must be set when `max_failures_per_window` is ({n})"),
+                ));
+            }
+            (None, None) => {}
+        }
+        percent("failure_rate", self.failure_rate)?;
+        percent("slow_call_rate", self.slow_call_rate)?;
+        bounded("window_size", self.window_size, MAX_WINDOW_LEN)?;
+        if self.minimum_calls == 0 {
+            return Err(ConfigError::new("minimum_calls", 0, "must be at least 1"));
+        }
+        if self.minimum_calls > self.window_size {
+            return Err(ConfigError::new(
+                "minimum_calls",
+                self.minimum_calls,
+                format!("must not exceed `window_size` ({})", self.window_size),
+            ));
+        }
+        match (self.slow_call, self.slow_call_rate) {
+            (Some(d), _) if d.is_zero() => {
+                return Err(ConfigError::new("slow_call", d, "must be greater than zero"));
+            }
+            (Some(d), None) => {
+                return Err(ConfigError::new(
+                    "slow_call_rate",
+                    None::<f64>,
+                    format!("must be set when `slow_call` is ({d:?})"),
+                ));
+            }
+            (None, Some(rate)) => {
+                return Err(ConfigError::new(
+                    "slow_call",
+                    None::<Duration>,
+                    format!("must be set when `slow_call_rate` is ({rate})"),
+                ));
+            }
+            _ => {}
+        }
+        if let Some(parent) = &self.parent {
+            if parent.trim().is_empty() {
+                return Err(ConfigError::new("parent", parent, "must name a breaker"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn bounded(field: &'static str, value: u32, max: u32) -> Result<(), ConfigError> {
+    if value == 0 {
+        Err(ConfigError::new(field, value, "must be at least 1"))
+    } else if value > max {
+        Err(ConfigError::new(field, value, format!("must be at most {max}")))
+    } else {
+        Ok(())
+    }
+}
+
+fn percent(field: &'static str, value: Option<f64>) -> Result<(), ConfigError> {
+    match value {
+        Some(p) if !(0.0..=100.0).contains(&p) => Err(ConfigError::new(
+            field,
+            p,
+            "must be a percentage between 0 and 100",
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(c: BreakerConfig) -> (&'static str, String) {
+        let e = c.validate().unwrap_err();
+        (e.field(), e.value().to_owned())
+    }
+
+    #[test]
+    fn the_default_is_valid() {
+        assert_eq!(BreakerConfig::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn each_rule_names_its_field_and_value() {
+        let d = BreakerConfig::default;
+        let cases = [
+            (BreakerConfig { failure_threshold: 0, ..d() }, "failure_threshold", "0"),
+            (BreakerConfig { success_threshold: 2_000_000, ..d() }, "success_threshold", "2000000"),
+            (BreakerConfig { half_open_max_calls: 0, ..d() }, "half_open_max_calls", "0"),
+            (BreakerConfig { recovery_timeout: Duration::ZERO, ..d() }, "recovery_timeout", "0ns"),
+            (BreakerConfig { failure_rate: Some(f64::NAN), ..d() }, "failure_rate", "NaN"),
+            (BreakerConfig { slow_call_rate: Some(-1.0), ..d() }, "slow_call_rate", "-1.0"),
+            (
+                BreakerConfig { max_failures_per_window: Some(3), ..d() },
+                "window",
+                "None",
+            ),
+            (
+                BreakerConfig {
+                    window: Some(Duration::from_secs(1)),
+                    max_failures_per_window: Some(0),
+                    ..d()
+                },
+                "max_failures_per_window",
+                "0",
+            ),
+            (BreakerConfig { minimum_calls: 101, ..d() }, "minimum_calls", "101"),
+            (BreakerConfig { window_size: 0, ..d() }, "window_size", "0"),
+            (BreakerConfig { slow_call_rate: Some(10.0), ..d() }, "slow_call", "None"),
+            (
+                BreakerConfig { slow_call: Some(Duration::from_millis(5)), ..d() },
+                "slow_call_rate",
+                "None",
+            ),
+            (BreakerConfig { parent: Some("".into()), ..d() }, "parent", "\"\""),
+        ];
+        for (config, field, value) in cases {
+            assert_eq!(field_of(config), (field, value.to_owned()));
+        }
+    }
+
+    #[test]
+    fn serde_round_trips_and_accepts_numbers_of_seconds() {
+        let c = BreakerConfig {
+            window: Some(Duration::from_millis(1500)),
+            max_failures_per_window: Some(4),
+            parent: Some("kanban".into()),
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<BreakerConfig>(&json).unwrap(), c);
+
+        let c: BreakerConfig =
+            serde_json::from_str(r#"{"recovery_timeout": 2.5, "slow_call": "200ms"}"#).unwrap();
+        assert_eq!(c.recovery_timeout, Duration::from_millis(2500));
+        assert_eq!(c.slow_call, Some(Duration::from_millis(200)));
+        assert!(serde_json::from_str::<BreakerConfig>(r#"{"treshold": 1}"#).is_err());
+    }
+}

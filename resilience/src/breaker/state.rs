@@ -1,0 +1,174 @@
+//! [`BreakerState`], and the one 64-bit word that holds a breaker's whole state machine.
+//!
+//! Every transition is one compare-and-swap of that word, so no transition can be lost
+//! or half-applied, and every permit remembers the generation it was admitted in: an
+//! outcome from an older generation (before a reset, a re-open, a close) is ignored
+//! rather than corrupting the new one.
+
+use serde::{Deserialize, Serialize};
+
+/// Where a breaker is in its state machine.
+///
+/// ```
+/// use resilience::{BreakerConfig, BreakerState};
+/// use resilience::breaker::Breaker;
+///
+/// let b = Breaker::new("docs.state", BreakerConfig::default()).unwrap();
+/// assert_eq!(b.state(), BreakerState::Closed);
+/// b.force_open();
+/// assert_eq!(b.state(), BreakerState::ForcedOpen);
+/// assert_eq!(serde_json::to_value(b.state()).unwrap(), "forced_open");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakerState {
+    /// Calls go through; failures are counted.
+    Closed,
+    /// Calls are refused until the recovery timeout has passed.
+    Open,
+    /// A few trial calls go through; their outcome closes or re-opens the breaker.
+    HalfOpen,
+    /// Opened by hand: calls are refused until [`reset`](super::Breaker::reset).
+    ForcedOpen,
+    /// Switched off by hand: every call goes through and nothing is recorded.
+    Disabled,
+}
+
+impl BreakerState {
+    /// Every state, in declaration order.
+    pub const ALL: [BreakerState; 5] = [
+        BreakerState::Closed,
+        BreakerState::Open,
+        BreakerState::HalfOpen,
+        BreakerState::ForcedOpen,
+        BreakerState::Disabled,
+    ];
+
+    /// The state's name as serialized (`"half_open"`).
+    ///
+    /// ```
+    /// assert_eq!(resilience::BreakerState::HalfOpen.as_str(), "half_open");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            BreakerState::Closed => "closed",
+            BreakerState::Open => "open",
+            BreakerState::HalfOpen => "half_open",
+            BreakerState::ForcedOpen => "forced_open",
+            BreakerState::Disabled => "disabled",
+        }
+    }
+
+    const fn bits(self) -> u64 {
+        match self {
+            BreakerState::Closed => 0,
+            BreakerState::Open => 1,
+            BreakerState::HalfOpen => 2,
+            BreakerState::ForcedOpen => 3,
+            BreakerState::Disabled => 4,
+        }
+    }
+}
+
+impl core::fmt::Display for BreakerState {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+// Layout of the word, low bits first:
+//   [0, 3)   state
+//   [3, 24)  count: consecutive failures when closed, trial successes when half-open
+//   [24, 40) trial calls in flight when half-open
+//   [40, 64) generation, bumped by every transition (wraps after 16M transitions)
+const STATE_MASK: u64 = 0b111;
+const COUNT_SHIFT: u32 = 3;
+const COUNT_MASK: u64 = (1 << 21) - 1;
+const FLIGHT_SHIFT: u32 = 24;
+const FLIGHT_MASK: u64 = (1 << 16) - 1;
+const GEN_SHIFT: u32 = 40;
+pub(super) const GEN_MASK: u64 = (1 << 24) - 1;
+
+/// A decoded view of the state word.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) struct Word(pub(super) u64);
+
+impl Word {
+    pub(super) const CLOSED_BITS: u64 = 0;
+
+    #[inline]
+    pub(super) fn new(state: BreakerState, gen: u32, count: u32, in_flight: u32) -> Word {
+        Word(
+            state.bits()
+                | ((u64::from(count) & COUNT_MASK) << COUNT_SHIFT)
+                | ((u64::from(in_flight) & FLIGHT_MASK) << FLIGHT_SHIFT)
+                | ((u64::from(gen) & GEN_MASK) << GEN_SHIFT),
+        )
+    }
+
+    /// The raw state bits, for the hot path's single comparison.
+    #[inline]
+    pub(super) fn state_bits(self) -> u64 {
+        self.0 & STATE_MASK
+    }
+
+    pub(super) fn state(self) -> BreakerState {
+        match self.0 & STATE_MASK {
+            0 => BreakerState::Closed,
+            1 => BreakerState::Open,
+            2 => BreakerState::HalfOpen,
+            3 => BreakerState::ForcedOpen,
+            // 4 is the only other value ever stored.
+            _ => BreakerState::Disabled,
+        }
+    }
+
+    #[inline]
+    pub(super) fn count(self) -> u32 {
+        ((self.0 >> COUNT_SHIFT) & COUNT_MASK) as u32
+    }
+
+    pub(super) fn in_flight(self) -> u32 {
+        ((self.0 >> FLIGHT_SHIFT) & FLIGHT_MASK) as u32
+    }
+
+    #[inline]
+    pub(super) fn gen(self) -> u32 {
+        (self.0 >> GEN_SHIFT) as u32
+    }
+
+    pub(super) fn next_gen(self) -> u32 {
+        (self.gen().wrapping_add(1)) & GEN_MASK as u32
+    }
+
+    /// The same state and generation with another count (saturating at the field's max).
+    pub(super) fn with_count(self, count: u32) -> Word {
+        let count = u64::from(count).min(COUNT_MASK);
+        Word((self.0 & !(COUNT_MASK << COUNT_SHIFT)) | (count << COUNT_SHIFT))
+    }
+
+    pub(super) fn with_in_flight(self, in_flight: u32) -> Word {
+        let n = u64::from(in_flight).min(FLIGHT_MASK);
+        Word((self.0 & !(FLIGHT_MASK << FLIGHT_SHIFT)) | (n << FLIGHT_SHIFT))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_round_trip_and_stay_apart() {
+        for state in BreakerState::ALL {
+            let w = Word::new(state, GEN_MASK as u32, 1_000_000, 65_535);
+            assert_eq!(w.state(), state);
+            assert_eq!(w.gen(), GEN_MASK as u32);
+            assert_eq!(w.count(), 1_000_000);
+            assert_eq!(w.in_flight(), 65_535);
+            assert_eq!(w.next_gen(), 0);
+            let w = w.with_count(7).with_in_flight(3);
+            assert_eq!((w.state(), w.count(), w.in_flight()), (state, 7, 3));
+        }
+        assert_eq!(Word::new(BreakerState::Closed, 9, 0, 0).state_bits(), Word::CLOSED_BITS);
+    }
+}

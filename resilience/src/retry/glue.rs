@@ -1,0 +1,305 @@
+//! The contract between `#[retry]`'s generated code and the retry runtime.
+//!
+//! The generated code owns the control flow: a loop in the function's own body that runs
+//! one attempt, hands the outcome to [`Retrying::next`], and either returns
+//! (`ControlFlow::Break`) or sleeps the given delay (`ControlFlow::Continue`) and goes
+//! round again. Everything else — counting, deciding, drawing delays, budgets, tracing —
+//! happens here.
+
+use core::ops::ControlFlow;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use super::adaptive::AdaptiveAttempts;
+use super::schedule::{draw, honour_retry_after, within_elapsed, GiveUp};
+use super::{events, retry_budget, RetryBudget, RetryConfig};
+use crate::clock::{Clock, SystemClock};
+use crate::view::View;
+
+pub use super::sleep::{sleep, sleep_blocking};
+
+/// One `#[retry]` call site: its function's name and its configuration, resolved once.
+///
+/// Usable in a `static`: the generated code declares one per decorated function.
+///
+/// ```
+/// use resilience::__private::RetrySite;
+/// use resilience::RetryConfig;
+///
+/// static SITE: RetrySite = RetrySite::new("fetch", || RetryConfig { max_attempts: 5, ..Default::default() });
+/// assert_eq!(SITE.config().max_attempts, 5);
+/// assert_eq!(SITE.function(), "fetch");
+/// ```
+pub struct RetrySite {
+    function: &'static str,
+    init: fn() -> RetryConfig,
+    resolved: OnceLock<Resolved>,
+}
+
+/// A site's configuration with its budget looked up and its adaptive state, made once.
+struct Resolved {
+    config: RetryConfig,
+    budget: Option<RetryBudget>,
+    adaptive: Option<AdaptiveAttempts>,
+    /// Whether a success must be recorded somewhere (adaptive streaks, budget deposits).
+    on_success: bool,
+}
+
+impl RetrySite {
+    /// A site for `function`, whose configuration `init` makes on first use.
+    ///
+    /// `init`'s result is validated once; an invalid one (the macro checks literals, so
+    /// only a `Duration` expression could do it) is logged with `tracing::error!` and
+    /// replaced by [`RetryConfig::default`], since a retry loop must not panic.
+    ///
+    /// ```
+    /// use resilience::__private::RetrySite;
+    /// use resilience::RetryConfig;
+    ///
+    /// static BAD: RetrySite = RetrySite::new("bad", || RetryConfig { max_attempts: 0, ..Default::default() });
+    /// assert_eq!(BAD.config(), &RetryConfig::default());
+    /// ```
+    pub const fn new(function: &'static str, init: fn() -> RetryConfig) -> Self {
+        RetrySite { function, init, resolved: OnceLock::new() }
+    }
+
+    /// The decorated function's name, as given to [`new`](RetrySite::new).
+    ///
+    /// ```
+    /// static SITE: resilience::__private::RetrySite =
+    ///     resilience::__private::RetrySite::new("sync_board", Default::default);
+    /// assert_eq!(SITE.function(), "sync_board");
+    /// ```
+    pub fn function(&self) -> &'static str {
+        self.function
+    }
+
+    /// The configuration in force (validated; the default if `init`'s was invalid).
+    ///
+    /// ```
+    /// static SITE: resilience::__private::RetrySite =
+    ///     resilience::__private::RetrySite::new("f", Default::default);
+    /// assert_eq!(SITE.config().max_attempts, 3);
+    /// ```
+    pub fn config(&self) -> &RetryConfig {
+        &self.resolved().config
+    }
+
+    /// The attempts a call starting now may make: `max_attempts`, or with `adaptive` the
+    /// site's current adapted value.
+    ///
+    /// ```
+    /// static SITE: resilience::__private::RetrySite = resilience::__private::RetrySite::new(
+    ///     "f",
+    ///     || resilience::RetryConfig { adaptive: true, ..Default::default() },
+    /// );
+    /// assert_eq!(SITE.max_attempts(), 3);
+    /// ```
+    pub fn max_attempts(&self) -> u32 {
+        let resolved = self.resolved();
+        match &resolved.adaptive {
+            Some(adaptive) => adaptive.max_attempts(),
+            None => resolved.config.max_attempts,
+        }
+    }
+
+    fn resolved(&self) -> &Resolved {
+        self.resolved.get_or_init(|| {
+            let mut config = (self.init)();
+            if let Err(error) = config.validate() {
+                tracing::error!(
+                    target: events::TARGET,
+                    function = self.function,
+                    %error,
+                    "invalid retry configuration; using the defaults"
+                );
+                config = RetryConfig::default();
+            }
+            let budget = config.budget.as_deref().map(retry_budget);
+            let adaptive = config.adaptive.then(|| AdaptiveAttempts::new(config.max_attempts));
+            // Not frozen on the budget's current deposit: it may be configured later.
+            let on_success = adaptive.is_some() || budget.is_some();
+            Resolved { config, budget, adaptive, on_success }
+        })
+    }
+}
+
+/// The state of one call through a [`RetrySite`]: attempts made, the last delay drawn,
+/// when it started.
+///
+/// ```
+/// use core::ops::ControlFlow;
+/// use resilience::__private::{RetrySite, Retrying, View};
+/// use resilience::retry::Backoff;
+/// use resilience::RetryConfig;
+///
+/// static SITE: RetrySite =
+///     RetrySite::new("parse", || RetryConfig { backoff: Backoff::None, ..Default::default() });
+///
+/// let mut calls = 0;
+/// let mut retrying = Retrying::new(&SITE);
+/// let result: Result<u32, String> = loop {
+///     calls += 1;
+///     let outcome = if calls < 3 { Err(format!("failure {calls}")) } else { Ok(calls) };
+///     match retrying.next(outcome, |_| View::Opaque("String"), |_| None, |_, _, _| {}) {
+///         ControlFlow::Break(result) => break result,
+///         ControlFlow::Continue(delay) => resilience::__private::sleep_blocking(delay),
+///     }
+/// };
+/// assert_eq!(result, Ok(3));
+/// ```
+pub struct Retrying<'s> {
+    site: &'s RetrySite,
+    resolved: &'s Resolved,
+    /// Calls made so far, counting the one whose outcome is being handed in.
+    calls: u32,
+    max_attempts: u32,
+    /// The clock reading at the first call, only when `max_elapsed` needs it.
+    started: Option<Duration>,
+    previous: Option<Duration>,
+}
+
+impl<'s> Retrying<'s> {
+    /// Starts a call. Cheap: no allocation, and no clock read unless `max_elapsed` is set.
+    ///
+    /// ```
+    /// static SITE: resilience::__private::RetrySite =
+    ///     resilience::__private::RetrySite::new("f", Default::default);
+    /// let _retrying = resilience::__private::Retrying::new(&SITE);
+    /// ```
+    pub fn new(site: &'s RetrySite) -> Self {
+        let resolved = site.resolved();
+        let max_attempts = match &resolved.adaptive {
+            Some(adaptive) => adaptive.max_attempts(),
+            None => resolved.config.max_attempts,
+        };
+        let started = resolved.config.max_elapsed.map(|_| SystemClock.now());
+        Retrying { site, resolved, calls: 0, max_attempts, started, previous: None }
+    }
+
+    /// Takes the outcome of the attempt just made: `Break(result)` to return it,
+    /// `Continue(delay)` to sleep `delay` and run the body again.
+    ///
+    /// On `Ok` it breaks at once (the hot path: no clock, no lock, no allocation). On
+    /// `Err` it sets the error context's `attempt` to the calls made so far, then retries
+    /// only if every check passes, in this order: attempts left; the error is retryable
+    /// (`retry_if` when given — `Some(decision)` — else `view`'s `retryable()`); the delay
+    /// (jittered backoff, at least the error's `retry_after`) ends before `max_elapsed`;
+    /// the budget, if any, grants a token. `on_retry` is called with the error, the
+    /// attempt that failed (1-based) and the delay, before the sleep; it may panic without
+    /// harm to any shared state (nothing is locked or half-updated while it runs).
+    ///
+    /// ```
+    /// use core::ops::ControlFlow;
+    /// use resilience::__private::{RetrySite, Retrying, View};
+    ///
+    /// static SITE: RetrySite = RetrySite::new("f", Default::default);
+    /// let mut retrying = Retrying::new(&SITE);
+    /// let ok: Result<u8, ()> = Ok(7);
+    /// let flow = retrying.next(ok, |_| View::Opaque("()"), |_| None, |_, _, _| {});
+    /// assert_eq!(flow, ControlFlow::Break(Ok(7)));
+    ///
+    /// // `retry_if` said no: the error comes back after one call.
+    /// let err: Result<u8, ()> = Err(());
+    /// let flow = retrying.next(err, |_| View::Opaque("()"), |_| Some(false), |_, _, _| {});
+    /// assert_eq!(flow, ControlFlow::Break(Err(())));
+    /// ```
+    #[inline]
+    pub fn next<T, E>(
+        &mut self,
+        outcome: Result<T, E>,
+        view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
+        retry_if: impl FnOnce(&E) -> Option<bool>,
+        on_retry: impl FnOnce(&E, u32, Duration),
+    ) -> ControlFlow<Result<T, E>, Duration> {
+        match outcome {
+            Ok(value) => {
+                if self.resolved.on_success {
+                    self.record_success();
+                }
+                ControlFlow::Break(Ok(value))
+            }
+            Err(error) => self.failed(error, view, retry_if, on_retry),
+        }
+    }
+
+    fn failed<T, E>(
+        &mut self,
+        mut error: E,
+        view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
+        retry_if: impl FnOnce(&E) -> Option<bool>,
+        on_retry: impl FnOnce(&E, u32, Duration),
+    ) -> ControlFlow<Result<T, E>, Duration> {
+        self.calls = self.calls.saturating_add(1);
+        let seen = {
+            let mut view = view(&mut error);
+            if let Some(context) = view.context_mut() {
+                context.attempt = self.calls;
+            }
+            events::Seen::of(&view)
+        };
+        let decision = if self.calls >= self.max_attempts {
+            Err(GiveUp::AttemptsExhausted)
+        } else if !retry_if(&error).unwrap_or(seen.retryable) {
+            Err(GiveUp::NotRetryable)
+        } else {
+            self.plan(seen.retry_after)
+        };
+        match decision {
+            Ok(delay) => {
+                events::retrying(self.site.function, self.calls, delay, &seen);
+                on_retry(&error, self.calls, delay);
+                ControlFlow::Continue(delay)
+            }
+            Err(reason) => {
+                self.record_failure();
+                events::gave_up(self.site.function, self.calls, reason, &seen);
+                ControlFlow::Break(Err(error))
+            }
+        }
+    }
+
+    /// The delay before the next attempt, or why there is none. Not generic, so the
+    /// decision's code exists once, not once per error type.
+    #[inline(never)]
+    fn plan(&mut self, retry_after: Option<Duration>) -> Result<Duration, GiveUp> {
+        let config = &self.resolved.config;
+        let drawn = draw(&config.backoff, &config.jitter, self.calls, self.previous, &mut super::rng::rng());
+        let delay = honour_retry_after(drawn, retry_after);
+        if let Some(started) = self.started {
+            let elapsed = SystemClock.now().saturating_sub(started);
+            if !within_elapsed(config.max_elapsed, elapsed, delay) {
+                return Err(GiveUp::MaxElapsed);
+            }
+        }
+        // Last, so a token is spent only on a retry that will happen.
+        if let Some(budget) = &self.resolved.budget {
+            if !budget.try_withdraw() {
+                return Err(GiveUp::BudgetEmpty);
+            }
+        }
+        self.previous = Some(drawn);
+        Ok(delay)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn record_success(&self) {
+        if let Some(adaptive) = &self.resolved.adaptive {
+            if let Some(now) = adaptive.record_success() {
+                events::adapted(self.site.function, now);
+            }
+        }
+        if let Some(budget) = &self.resolved.budget {
+            budget.record_success();
+        }
+    }
+
+    fn record_failure(&self) {
+        if let Some(adaptive) = &self.resolved.adaptive {
+            if let Some(now) = adaptive.record_failure() {
+                events::adapted(self.site.function, now);
+            }
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Model checks of the breaker's state machine under every interleaving loom explores.
+//!
+//! Run: `RUSTFLAGS="--cfg loom" cargo test -p resilience --test loom_breaker --release`
+//! (`LOOM_MAX_PREEMPTIONS` bounds the search; 2 unless set).
+#![cfg(loom)]
+
+use std::time::Duration;
+
+use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use loom::sync::Arc;
+use loom::thread;
+use resilience::breaker::Breaker;
+use resilience::clock::ManualClock;
+use resilience::{BreakerConfig, BreakerState};
+
+const TIMEOUT: Duration = Duration::from_secs(1);
+
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(2);
+    }
+    builder.check(f);
+}
+
+fn breaker(config: BreakerConfig) -> (Arc<Breaker>, ManualClock) {
+    let clock = ManualClock::new();
+    let b = Breaker::new("loom", BreakerConfig { recovery_timeout: TIMEOUT, ..config })
+        .expect("valid")
+        .with_clock(std::sync::Arc::new(clock.clone()));
+    (Arc::new(b), clock)
+}
+
+/// Opens `b` (threshold 1) and lets its recovery timeout pass.
+fn open_and_wait(b: &Breaker, clock: &ManualClock) {
+    b.acquire().expect("closed").record_failure();
+    assert_eq!(b.state(), BreakerState::Open);
+    clock.advance(TIMEOUT);
+}
+
+fn join_all<T>(threads: Vec<thread::JoinHandle<T>>) {
+    for t in threads {
+        t.join().expect("the thread did not panic");
+    }
+}
+
+#[test]
+fn half_open_never_admits_more_trials_than_allowed() {
+    model(|| {
+        let (b, clock) = breaker(BreakerConfig {
+            failure_threshold: 1,
+            half_open_max_calls: 1,
+            success_threshold: 5,
+            ..Default::default()
+        });
+        open_and_wait(&b, &clock);
+        let running = Arc::new(AtomicUsize::new(0));
+        join_all(
+            (0..2)
+                .map(|_| {
+                    let (b, running) = (b.clone(), running.clone());
+                    thread::spawn(move || {
+                        if let Ok(permit) = b.acquire() {
+                            assert!(permit.is_trial());
+                            assert_eq!(running.fetch_add(1, SeqCst), 0, "two trials at once");
+                            running.fetch_sub(1, SeqCst);
+                            drop(permit); // a cancelled trial gives its place back
+                        }
+                    })
+                })
+                .collect(),
+        );
+        let s = b.snapshot();
+        assert_eq!(
+            (s.state, s.half_open_in_flight, s.half_open_successes),
+            (BreakerState::HalfOpen, 0, 0)
+        );
+    });
+}
+
+#[test]
+fn concurrent_failures_open_exactly_once() {
+    model(|| {
+        let (b, _clock) = breaker(BreakerConfig { failure_threshold: 2, ..Default::default() });
+        join_all(
+            (0..2)
+                .map(|_| {
+                    let b = b.clone();
+                    thread::spawn(move || b.acquire().expect("closed").record_failure())
+                })
+                .collect(),
+        );
+        let s = b.snapshot();
+        assert_eq!((s.state, s.times_opened), (BreakerState::Open, 1));
+    });
+}
+
+#[test]
+fn concurrent_trial_successes_are_not_lost() {
+    model(|| {
+        let (b, clock) = breaker(BreakerConfig {
+            failure_threshold: 1,
+            half_open_max_calls: 2,
+            success_threshold: 2,
+            ..Default::default()
+        });
+        open_and_wait(&b, &clock);
+        join_all(
+            (0..2)
+                .map(|_| {
+                    let b = b.clone();
+                    thread::spawn(move || b.acquire().expect("a trial place").record_success())
+                })
+                .collect(),
+        );
+        assert_eq!(b.state(), BreakerState::Closed);
+    });
+}
+
+#[test]
+fn a_reset_racing_a_failure_ends_valid_and_recovers() {
+    model(|| {
+        let (b, clock) = breaker(BreakerConfig {
+            failure_threshold: 1,
+            success_threshold: 1,
+            ..Default::default()
+        });
+        let failing = {
+            let b = b.clone();
+            thread::spawn(move || b.acquire().expect("closed").record_failure())
+        };
+        let resetter = {
+            let b = b.clone();
+            thread::spawn(move || b.reset())
+        };
+        join_all(vec![failing, resetter]);
+
+        let s = b.snapshot();
+        match s.state {
+            BreakerState::Closed => assert_eq!(s.consecutive_failures, 0),
+            BreakerState::Open => {
+                // The deadline was published with the transition's generation.
+                assert_eq!(s.retry_after, Some(TIMEOUT));
+                clock.advance(TIMEOUT);
+            }
+            other => panic!("invalid state after the race: {other:?}"),
+        }
+        // Nothing is stuck: the next call goes through and leaves it closed.
+        b.acquire().expect("admitted").record_success();
+        assert_eq!(b.state(), BreakerState::Closed);
+    });
+}
+
+#[test]
+fn counters_are_conserved() {
+    model(|| {
+        let (b, _clock) = breaker(BreakerConfig {
+            failure_threshold: 10,
+            failure_rate: Some(100.0),
+            minimum_calls: 3,
+            window_size: 3,
+            ..Default::default()
+        });
+        join_all(
+            (0..2)
+                .map(|_| {
+                    let b = b.clone();
+                    thread::spawn(move || b.acquire().expect("closed").record_failure())
+                })
+                .collect(),
+        );
+        let s = b.snapshot();
+        // No failure is lost from the consecutive count; the window never counts a
+        // call it does not hold (two racing calls may share a slot).
+        assert_eq!(s.consecutive_failures, 2);
+        assert!(s.window_calls <= 2 && s.window_failures == s.window_calls, "{s:?}");
+        assert!(s.window_failures >= 1, "{s:?}");
+        // A full turn of successes overwrites every slot: the counts must come out exact.
+        for _ in 0..3 {
+            b.acquire().expect("closed").record_success();
+        }
+        let s = b.snapshot();
+        assert_eq!((s.window_calls, s.window_failures, s.consecutive_failures), (3, 0, 0));
+
+        // Every refused call is counted once.
+        b.force_open();
+        join_all(
+            (0..2)
+                .map(|_| {
+                    let b = b.clone();
+                    thread::spawn(move || assert!(b.acquire().is_err()))
+                })
+                .collect(),
+        );
+        assert_eq!(b.snapshot().rejections, 2);
+    });
+}

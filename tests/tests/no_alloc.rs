@@ -1,0 +1,104 @@
+//! The hot path allocates nothing: a retry whose first attempt succeeds, and a call
+//! through a closed breaker, once their call sites are warm. A counting global
+//! allocator in its own test binary watches.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use resilience::{circuit_breaker, retry, CircuitOpen};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+static COUNTING: AtomicBool = AtomicBool::new(false);
+
+thread_local! {
+    // Only this thread's allocations count: the test harness allocates on its own.
+    static WATCHED: Cell<bool> = const { Cell::new(false) };
+}
+
+// SAFETY: forwards to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) && WATCHED.try_with(Cell::get).unwrap_or(false) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: the caller's contract is passed on.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract is passed on.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations_during(f: impl FnOnce()) -> usize {
+    WATCHED.with(|w| w.set(true));
+    ALLOCATIONS.store(0, Ordering::SeqCst);
+    COUNTING.store(true, Ordering::SeqCst);
+    f();
+    COUNTING.store(false, Ordering::SeqCst);
+    WATCHED.with(|w| w.set(false));
+    ALLOCATIONS.load(Ordering::SeqCst)
+}
+
+#[derive(Debug)]
+struct Failure;
+
+impl From<CircuitOpen> for Failure {
+    fn from(_: CircuitOpen) -> Self {
+        Failure
+    }
+}
+
+#[retry(max_attempts = 3)]
+fn first_time(x: u64) -> Result<u64, Failure> {
+    Ok(x + 1)
+}
+
+#[circuit_breaker(name = "no_alloc.closed")]
+fn through_breaker(x: u64) -> Result<u64, Failure> {
+    Ok(x * 2)
+}
+
+#[retry(max_attempts = 3)]
+async fn first_time_async(x: u64) -> Result<u64, Failure> {
+    Ok(x + 1)
+}
+
+#[test]
+fn the_counter_sees_allocations() {
+    assert!(allocations_during(|| drop(std::hint::black_box(Box::new(7u64)))) >= 1);
+}
+
+#[test]
+fn a_first_attempt_that_succeeds_and_a_closed_breaker_allocate_nothing() {
+    // Warm the call sites: the first call registers the breaker and builds the policy.
+    first_time(0).unwrap();
+    through_breaker(0).unwrap();
+
+    let n = allocations_during(|| {
+        for i in 0..1_000 {
+            assert_eq!(first_time(i).unwrap(), i + 1);
+            assert_eq!(through_breaker(i).unwrap(), i * 2);
+        }
+    });
+    assert_eq!(n, 0, "the hot path allocated {n} times");
+}
+
+#[test]
+fn an_async_first_attempt_that_succeeds_allocates_nothing() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    rt.block_on(first_time_async(0)).unwrap();
+    let n = allocations_during(|| {
+        for i in 0..1_000 {
+            assert_eq!(rt.block_on(first_time_async(i)).unwrap(), i + 1);
+        }
+    });
+    assert_eq!(n, 0, "the async hot path allocated {n} times");
+}

@@ -1,0 +1,12 @@
+use resilience::fallback;
+
+fn cached(_id: u64) -> Result<u32, ()> {
+    Ok(0)
+}
+
+#[fallback(cached)]
+async fn fetch(id: u64) -> Result<u32, ()> {
+    Err(())
+}
+
+fn main() {}

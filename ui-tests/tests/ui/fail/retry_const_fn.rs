@@ -1,0 +1,8 @@
+use resilience::retry;
+
+#[retry]
+const fn fetch() -> Result<(), ()> {
+    Ok(())
+}
+
+fn main() {}

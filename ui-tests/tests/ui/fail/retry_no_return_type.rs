@@ -1,0 +1,6 @@
+use resilience::retry;
+
+#[retry]
+fn fetch() {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use resilience::retry;
+
+#[retry(jitter = gaussian)]
+fn fetch() -> Result<(), String> {
+    Ok(())
+}
+
+fn main() {}

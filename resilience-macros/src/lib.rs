@@ -41,6 +41,20 @@ pub fn error_context(args: TokenStream, item: TokenStream) -> TokenStream {
     rewrite::expand(rewrite::Kind::ErrorContext, args.into(), item.into()).into()
 }
 
+/// `#[retry]` written before `#[circuit_breaker]`, in one attribute taking the keys of
+/// both: `#[resilient(max_attempts = 3, failure_threshold = 5, name = "kanban")]`.
+#[proc_macro_attribute]
+pub fn resilient(args: TokenStream, item: TokenStream) -> TokenStream {
+    rewrite::expand(rewrite::Kind::Resilient, args.into(), item.into()).into()
+}
+
+/// Cuts an `async fn` off after a duration: `#[timeout(5s)]` returns
+/// `Err(E::from(resilience::TimedOut { .. }))` when the call takes longer.
+#[proc_macro_attribute]
+pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
+    rewrite::expand(rewrite::Kind::Timeout, args.into(), item.into()).into()
+}
+
 /// Derives [`MarcusError`](https://docs.rs/resilience/latest/resilience/trait.MarcusError.html):
 /// codes, category, severity, retryability, retry delay, remediation and context.
 ///

@@ -20,9 +20,52 @@
 //!
 //! assert_eq!(live_price("tea"), Ok(3));
 //! ```
+//!
+//! `#[fallback(f, cached)]` also remembers the function's last success at the call site
+//! (`T: Clone + Send + 'static`) and returns it when every fallback failed too. A fallback
+//! function named `cached` is still allowed first in the list.
 
 /// What generated code calls.
 pub mod glue {
+    use std::any::Any;
+    use std::sync::{Mutex, PoisonError};
+
+    /// The last value a `#[fallback(.., cached)]` function returned itself, kept for the
+    /// call site and answered when every fallback failed too.
+    ///
+    /// Held as `dyn Any` because a `static` cannot name the function's generic `T`; a
+    /// generic function's call sites share one cache, and a value of another type is
+    /// never returned (the lookup is typed).
+    pub struct LastGood(Mutex<Option<Box<dyn Any + Send>>>);
+
+    impl LastGood {
+        /// An empty cache.
+        pub const fn new() -> Self {
+            LastGood(Mutex::new(None))
+        }
+
+        /// Remembers `value`, reusing the last box when it holds the same type.
+        pub fn store<T: Clone + Send + 'static>(&self, value: &T) {
+            let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            match slot.as_mut().and_then(|b| b.downcast_mut::<T>()) {
+                Some(kept) => kept.clone_from(value),
+                None => *slot = Some(Box::new(value.clone())),
+            }
+        }
+
+        /// The remembered value, if one of type `T` was stored.
+        pub fn load<T: Clone + 'static>(&self) -> Option<T> {
+            let slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            slot.as_ref().and_then(|b| b.downcast_ref::<T>()).cloned()
+        }
+    }
+
+    impl Default for LastGood {
+        fn default() -> Self {
+            LastGood::new()
+        }
+    }
+
     /// Reports that `function` failed and its fallback number `index` (`fallback`) runs.
     #[inline]
     pub fn fallback_taken(function: &'static str, fallback: &'static str, index: usize) {

@@ -25,8 +25,8 @@
 //! ```
 //!
 //! The modules, one concept each: [`error`] (the model), [`errors`] (ready-made types),
-//! [`retry`], [`breaker`], [`registry`], [`fallback`], [`context`], [`monitor`], and
-//! [`clock`] (the one source of time).
+//! [`retry`](mod@retry), [`breaker`], [`registry`](mod@registry), [`fallback`](mod@fallback),
+//! [`context`], [`monitor`](mod@monitor), and [`clock`] (the one source of time).
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
@@ -44,6 +44,7 @@ pub mod fallback;
 pub mod monitor;
 pub mod registry;
 pub mod retry;
+pub mod timeout;
 mod sync;
 mod view;
 
@@ -59,6 +60,9 @@ pub use errors::Error;
 pub use monitor::{monitor, BatchFailed, ErrorAggregator, HealthScore, Monitor, MonitorConfig};
 pub use config_error::ConfigError;
 pub use registry::{registry, BreakerSnapshot, Registry, RegistryHealth};
+pub use timeout::TimedOut;
 pub use retry::{retry_budget, Backoff, Jitter, RetryBudget, RetryConfig};
 
-pub use resilience_macros::{circuit_breaker, error_context, fallback, retry, MarcusError};
+pub use resilience_macros::{
+    circuit_breaker, error_context, fallback, resilient, retry, timeout, MarcusError,
+};

@@ -2,7 +2,7 @@
 //! `--cfg loom` so the breaker's state machine can be model-checked.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::{atomic, Arc};
+pub(crate) use loom::sync::atomic;
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::{atomic, Arc};
+pub(crate) use std::sync::atomic;

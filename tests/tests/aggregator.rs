@@ -41,7 +41,9 @@ fn import(rows: u32, bad: impl Fn(u32) -> Option<ImportError>) -> ErrorAggregato
 
 #[test]
 fn summary_counts_successes_errors_and_groups_by_code() {
-    let batch = import(20, |row| (row % 4 == 0).then_some(ImportError::Malformed(row)));
+    let batch = import(20, |row| {
+        (row % 4 == 0).then_some(ImportError::Malformed(row))
+    });
     let s = batch.summary();
     assert_eq!(s.operation, "import");
     assert_eq!((s.total_operations, s.successes, s.errors), (20, 15, 5));
@@ -49,9 +51,16 @@ fn summary_counts_successes_errors_and_groups_by_code() {
     let malformed = &s.error_summary["MALFORMED_ROW"];
     assert_eq!(malformed.count, 5);
     assert_eq!(malformed.error_type, "ImportError");
-    assert_eq!((malformed.category, malformed.severity), (Category::BusinessLogic, Severity::Medium));
+    assert_eq!(
+        (malformed.category, malformed.severity),
+        (Category::BusinessLogic, Severity::Medium)
+    );
     // The first three examples, with their items.
-    let rows: Vec<_> = malformed.examples.iter().map(|e| e.item["row"].clone()).collect();
+    let rows: Vec<_> = malformed
+        .examples
+        .iter()
+        .map(|e| e.item["row"].clone())
+        .collect();
     assert_eq!(rows, [json!(0), json!(4), json!(8)]);
     assert_eq!(malformed.examples[1].message, "row 4 is malformed");
     assert_eq!(s.error_summary.len(), 1);
@@ -66,8 +75,14 @@ fn summary_is_json_and_round_trips() {
     assert_eq!(json["successes"], 2);
     assert_eq!(json["errors"], 1);
     assert_eq!(json["error_summary"]["DATABASE_GONE"]["count"], 1);
-    assert_eq!(json["error_summary"]["DATABASE_GONE"]["severity"], "critical");
-    assert_eq!(json["error_summary"]["DATABASE_GONE"]["examples"][0]["item"], json!({"row": 1}));
+    assert_eq!(
+        json["error_summary"]["DATABASE_GONE"]["severity"],
+        "critical"
+    );
+    assert_eq!(
+        json["error_summary"]["DATABASE_GONE"]["examples"][0]["item"],
+        json!({"row": 1})
+    );
     let back: BatchSummary = serde_json::from_value(json).unwrap();
     assert_eq!(back, batch.summary());
 }
@@ -89,9 +104,20 @@ fn raise_if_critical_names_the_operation_and_the_critical_errors() {
     });
     let failed: BatchFailed = batch.raise_if_critical().unwrap_err();
     assert_eq!(failed.operation(), "import");
-    assert_eq!((failed.critical_count(), failed.errors(), failed.total_operations()), (3, 6, 30));
+    assert_eq!(
+        (
+            failed.critical_count(),
+            failed.errors(),
+            failed.total_operations()
+        ),
+        (3, 6, 30)
+    );
     assert!(failed.critical().iter().all(|e| e.code == "DATABASE_GONE"));
-    let items: Vec<_> = failed.critical().iter().map(|e| e.item["row"].clone()).collect();
+    let items: Vec<_> = failed
+        .critical()
+        .iter()
+        .map(|e| e.item["row"].clone())
+        .collect();
     assert_eq!(items, [json!(3), json!(13), json!(23)]);
 
     assert_eq!(failed.code(), "BATCH_FAILED_ERROR");
@@ -101,7 +127,10 @@ fn raise_if_critical_names_the_operation_and_the_critical_errors() {
     let message = failed.to_string();
     assert!(message.contains("`import`"), "{message}");
     assert!(message.contains("3 of 30"), "{message}");
-    assert!(message.contains("DATABASE_GONE: the database went away"), "{message}");
+    assert!(
+        message.contains("DATABASE_GONE: the database went away"),
+        "{message}"
+    );
     let report = failed.report().to_mcp_json();
     assert_eq!(report["error"]["code"], "BATCH_FAILED_ERROR");
     assert_eq!(report["error"]["context"]["operation"], "import");
@@ -115,7 +144,10 @@ fn many_critical_errors_are_counted_but_listed_up_to_a_bound() {
     assert_eq!(failed.critical().len(), BatchFailed::LISTED);
     assert!(failed.to_string().contains("and 990 more"));
     let summary = batch.summary();
-    assert_eq!(summary.error_summary["DATABASE_GONE"].examples.len(), ErrorAggregator::EXAMPLES);
+    assert_eq!(
+        summary.error_summary["DATABASE_GONE"].examples.len(),
+        ErrorAggregator::EXAMPLES
+    );
 }
 
 #[test]

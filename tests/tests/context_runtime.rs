@@ -2,6 +2,12 @@
 //! nesting, correlation across `.await` on a multi-threaded runtime, isolation of
 //! concurrent scopes, restoration after a panic, the `tracing` span, and `fill`.
 
+// The probe is written as the generated code writes it, `(&&&Probe::new(e)).view()`:
+// with a concrete error type some of those borrows are redundant, by design.
+#![allow(clippy::needless_borrow)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
@@ -11,7 +17,7 @@ use resilience::{Category, ErrorContext, MarcusError};
 
 #[derive(Debug, thiserror::Error)]
 #[error("upstream failed")]
-struct WithContext(ErrorContext);
+struct WithContext(Box<ErrorContext>);
 
 impl MarcusError for WithContext {
     fn code(&self) -> &'static str {
@@ -56,7 +62,10 @@ fn nested_scopes_report_the_innermost_operation_and_the_outermost_id() {
             let middle = current().unwrap();
             (middle, Scope::new("inner").run(|| current().unwrap()))
         });
-        assert_eq!((middle.operation.as_str(), inner.operation.as_str()), ("middle", "inner"));
+        assert_eq!(
+            (middle.operation.as_str(), inner.operation.as_str()),
+            ("middle", "inner")
+        );
         assert_eq!(middle.correlation_id, o.correlation_id);
         assert_eq!(inner.correlation_id, o.correlation_id);
         // Back in the outer scope, unchanged.
@@ -105,7 +114,11 @@ fn threads_do_not_see_each_others_scopes() {
         let seen = std::thread::spawn(current).join().unwrap();
         assert_eq!(seen, None);
         let ids: Vec<String> = (0..8)
-            .map(|_| std::thread::spawn(|| Scope::new("worker").run(|| current().unwrap().correlation_id)))
+            .map(|_| {
+                std::thread::spawn(|| {
+                    Scope::new("worker").run(|| current().unwrap().correlation_id)
+                })
+            })
             .map(|t| t.join().unwrap())
             .collect();
         let distinct: HashSet<_> = ids.iter().collect();
@@ -137,7 +150,7 @@ async fn request(n: u32) -> (String, Vec<ScopeInfo>) {
                     })
                     .await;
                 seen.push(info);
-                if (n + step) % 3 == 0 {
+                if (n + step).is_multiple_of(3) {
                     // A sync scope nested in an async one.
                     seen.push(Scope::new("sync_step").run(|| current().unwrap()));
                 }
@@ -155,7 +168,10 @@ async fn correlation_survives_await_and_concurrent_scopes_stay_isolated() {
         let (mine, seen) = task.await.unwrap();
         assert!(seen.len() >= 10);
         for info in &seen {
-            assert_eq!(info.correlation_id, mine, "a scope leaked into another task");
+            assert_eq!(
+                info.correlation_id, mine,
+                "a scope leaked into another task"
+            );
             assert!(["request", "step", "sync_step"].contains(&info.operation.as_str()));
         }
         assert!(ids.insert(mine), "two concurrent requests shared an id");
@@ -185,24 +201,31 @@ async fn a_dropped_scoped_future_leaves_no_scope_behind() {
 }
 
 fn fill_with(scope: &Scope, outcome: &mut Result<u32, WithContext>, called: &mut bool) {
-    scope.fill(outcome, |e| (&&&Probe::new(e)).view(), |ctx| {
-        *called = true;
-        ctx.agent_id = Some("agent-7".into());
-    });
+    scope.fill(
+        outcome,
+        |e| (&&&Probe::new(e)).view(),
+        |ctx| {
+            *called = true;
+            ctx.agent_id = Some("agent-7".into());
+        },
+    );
 }
 
 #[test]
 fn fill_sets_operation_correlation_and_calls_the_closure_on_err() {
     let scope = Scope::new("fill_op");
-    let mut outcome = Err(WithContext(ErrorContext::new()));
+    let mut outcome = Err(WithContext(Box::new(ErrorContext::new())));
     let mut called = false;
     fill_with(&scope, &mut outcome, &mut called);
-    let ctx = outcome.unwrap_err().0;
+    let ctx = *outcome.unwrap_err().0;
     assert!(called);
     assert_eq!(ctx.operation, "fill_op");
     assert_eq!(ctx.agent_id.as_deref(), Some("agent-7"));
     // Outside any enclosing scope, the id is this scope's own, stable one.
-    assert_eq!(ctx.correlation_id, scope.run(|| current().unwrap().correlation_id));
+    assert_eq!(
+        ctx.correlation_id,
+        scope.run(|| current().unwrap().correlation_id)
+    );
 }
 
 #[test]
@@ -210,11 +233,13 @@ fn fill_keeps_an_operation_already_set_and_uses_the_outermost_id() {
     let outer = Scope::new("outer");
     let (ctx, outer_id) = outer.run(|| {
         let inner = Scope::new("inner");
-        let mut outcome: Result<u32, _> = Err(WithContext(ErrorContext::for_operation("set_by_body")));
+        let mut outcome: Result<u32, _> = Err(WithContext(Box::new(ErrorContext::for_operation(
+            "set_by_body",
+        ))));
         let mut called = false;
         fill_with(&inner, &mut outcome, &mut called);
         assert!(called);
-        (outcome.unwrap_err().0, current().unwrap().correlation_id)
+        (*outcome.unwrap_err().0, current().unwrap().correlation_id)
     });
     assert_eq!(ctx.operation, "set_by_body");
     assert_eq!(ctx.correlation_id, outer_id);
@@ -230,11 +255,23 @@ fn fill_does_nothing_on_ok_or_without_a_context() {
     assert_eq!(ok.unwrap(), 1);
 
     let mut bare: Result<(), Bare> = Err(Bare);
-    scope.fill(&mut bare, |e| (&&&Probe::new(e)).view(), |_| panic!("not called without a context"));
+    scope.fill(
+        &mut bare,
+        |e| (&&&Probe::new(e)).view(),
+        |_| panic!("not called without a context"),
+    );
     let mut plain: Result<(), std::io::Error> = Err(std::io::Error::other("x"));
-    scope.fill(&mut plain, |e| (&&&Probe::new(e)).view(), |_| panic!("not called for a std error"));
+    scope.fill(
+        &mut plain,
+        |e| (&&&Probe::new(e)).view(),
+        |_| panic!("not called for a std error"),
+    );
     let mut opaque: Result<(), String> = Err("x".into());
-    scope.fill(&mut opaque, |e| (&&&Probe::new(e)).view(), |_| panic!("not called for an opaque error"));
+    scope.fill(
+        &mut opaque,
+        |e| (&&&Probe::new(e)).view(),
+        |_| panic!("not called for an opaque error"),
+    );
 }
 
 /// Captures the `correlation_id` recorded into `error_context` spans.
@@ -281,5 +318,89 @@ fn the_scope_span_carries_the_outermost_correlation_id() {
         })
     });
     let recorded = recorded.0.lock().unwrap().clone();
-    assert_eq!(recorded, vec![("error_context".to_owned(), id.clone()), ("error_context".to_owned(), id)]);
+    assert_eq!(
+        recorded,
+        vec![
+            ("error_context".to_owned(), id.clone()),
+            ("error_context".to_owned(), id)
+        ]
+    );
+}
+
+/// Counts the allocations of the watching thread only (the harness allocates on its own).
+struct Counting;
+
+thread_local! {
+    static WATCHED: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+// SAFETY: forwards to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = WATCHED.try_with(|w| w.set(w.get().map(|n| n + 1)));
+        // SAFETY: the caller's contract is passed on.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract is passed on.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations_during<R>(f: impl FnOnce() -> R) -> (R, usize) {
+    WATCHED.with(|w| w.set(Some(0)));
+    let r = f();
+    let n = WATCHED.with(|w| w.replace(None)).unwrap_or(0);
+    (r, n)
+}
+
+#[test]
+fn the_counter_sees_allocations() {
+    let (_, n) = allocations_during(|| std::hint::black_box(Box::new(1)));
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn scopes_on_the_success_path_allocate_nothing() {
+    use resilience::__private::observe;
+
+    fn body(x: u32) -> Result<u32, WithContext> {
+        Ok(x + 1)
+    }
+    // Warm up: the thread-local and tracing's callsite registration.
+    let _ = Scope::new("warm").run(|| body(0));
+
+    let (value, n) = allocations_during(|| {
+        let outer = Scope::new("outer");
+        outer.run(|| {
+            let inner = Scope::new("inner");
+            let mut outcome = inner.run(|| body(1));
+            inner.fill(
+                &mut outcome,
+                |e| (&&&Probe::new(e)).view(),
+                |ctx| {
+                    ctx.agent_id = Some(String::from("never built on Ok"));
+                },
+            );
+            observe(&mut outcome, "inner", |e| (&&&Probe::new(e)).view());
+            outcome
+        })
+    });
+    assert_eq!((value.unwrap(), n), (2, 0));
+
+    let (value, n) = allocations_during(|| {
+        let scope = Scope::new("async");
+        let mut fut = std::pin::pin!(scope.run_async(async {
+            let inner = Scope::new("inner_async");
+            inner.run_async(async { body(41) }).await
+        }));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        std::future::Future::poll(fut.as_mut(), &mut cx)
+    });
+    assert!(matches!(value, std::task::Poll::Ready(Ok(42))));
+    assert_eq!(n, 0);
 }

@@ -455,3 +455,39 @@ fn derived_errors_are_usable_as_trait_objects() {
     let codes: Vec<&str> = errors.iter().map(|e| e.code()).collect();
     assert_eq!(codes, ["KANBAN_ERROR_AUTH", "VAULT_SEALED"]);
 }
+
+// ---- Edge cases ---------------------------------------------------------------------
+
+/// An error type with no values, for APIs that cannot fail.
+#[derive(Debug, thiserror::Error, MarcusError)]
+enum Never {}
+
+#[derive(Debug, thiserror::Error, MarcusError)]
+#[marcus(category = integration)]
+enum HTTPClientError {
+    #[error("tls failed")]
+    TLSHandshake,
+    #[error("a reserved word")]
+    r#Type,
+}
+
+#[test]
+fn an_empty_enum_derives_and_serves_as_an_error_type() {
+    fn codes<E: MarcusError>(results: Vec<Result<u8, E>>) -> Vec<&'static str> {
+        results
+            .iter()
+            .filter_map(|r| r.as_ref().err().map(|e| e.code()))
+            .collect()
+    }
+    assert!(codes::<Never>(vec![Ok(1), Ok(2)]).is_empty());
+}
+
+#[test]
+fn acronyms_and_raw_identifiers_make_readable_codes() {
+    assert_eq!(
+        HTTPClientError::TLSHandshake.code(),
+        "HTTP_CLIENT_ERROR_TLS_HANDSHAKE"
+    );
+    assert_eq!(HTTPClientError::r#Type.code(), "HTTP_CLIENT_ERROR_TYPE");
+    assert_eq!(HTTPClientError::r#Type.error_type(), "HTTPClientError");
+}

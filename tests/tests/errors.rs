@@ -8,9 +8,12 @@ use std::time::Duration;
 use resilience::errors::*;
 use resilience::{Category, ErrorContext, MarcusError, Severity};
 
-/// One ready-made error of each type, with its type name and the tier, severity and
-/// retryability its documentation promises.
-fn every_type() -> Vec<(&'static str, Box<dyn MarcusError>, Category, Severity, bool)> {
+/// A type's name, one error of it, and the tier, severity and retryability its
+/// documentation promises.
+type Row = (&'static str, Box<dyn MarcusError>, Category, Severity, bool);
+
+/// One row for each ready-made type.
+fn every_type() -> Vec<Row> {
     use Category::*;
     use Severity::*;
     macro_rules! row {
@@ -94,7 +97,11 @@ fn every_type_has_its_documented_tier_severity_and_retryability() {
         assert_eq!(err.category(), category, "category of {name}");
         assert_eq!(err.severity(), severity, "severity of {name}");
         assert_eq!(err.retryable(), retryable, "retryable of {name}");
-        assert_eq!(err.retry_after(), None, "{name} has no delay until given one");
+        assert_eq!(
+            err.retry_after(),
+            None,
+            "{name} has no delay until given one"
+        );
         assert_eq!(err.error_type(), name);
     }
 }
@@ -107,7 +114,9 @@ fn every_type_has_useful_remediation_and_a_fresh_context() {
         let immediate = r.immediate.as_deref().unwrap_or_default();
         assert!(immediate.len() > 10, "{name} says what to do now");
         assert!(r.long_term.is_some(), "{name} says how to prevent it");
-        let ctx = err.context().expect("every ready-made type carries a context");
+        let ctx = err
+            .context()
+            .expect("every ready-made type carries a context");
         assert!(ctx.operation.is_empty());
         assert_eq!(ctx.attempt, 0);
         assert!(operation_ids.insert(ctx.operation_id.clone()));
@@ -131,9 +140,22 @@ fn own_remediation_wins_and_the_category_fills_the_rest() {
 #[test]
 fn retry_after_is_read_from_the_types_that_carry_it() {
     let d = Duration::from_millis(1500);
-    assert_eq!(RateLimit::new("x").with_retry_after(d).retry_after(), Some(d));
-    assert_eq!(ServiceUnavailable::new("x").with_retry_after(d).retry_after(), Some(d));
-    assert_eq!(TemporaryResource::new("x").with_retry_after(d).retry_after(), Some(d));
+    assert_eq!(
+        RateLimit::new("x").with_retry_after(d).retry_after(),
+        Some(d)
+    );
+    assert_eq!(
+        ServiceUnavailable::new("x")
+            .with_retry_after(d)
+            .retry_after(),
+        Some(d)
+    );
+    assert_eq!(
+        TemporaryResource::new("x")
+            .with_retry_after(d)
+            .retry_after(),
+        Some(d)
+    );
 }
 
 #[test]
@@ -141,21 +163,33 @@ fn builders_record_each_fact() {
     let t = NetworkTimeout::new("slow")
         .with_timeout(Duration::from_secs(30))
         .with_service("kanban");
-    assert_eq!((t.timeout(), t.service()), (Some(Duration::from_secs(30)), Some("kanban")));
+    assert_eq!(
+        (t.timeout(), t.service()),
+        (Some(Duration::from_secs(30)), Some("kanban"))
+    );
 
     let r = RateLimit::new("quota").with_limit(100).with_service("ai");
     assert_eq!((r.limit(), r.service()), (Some(100), Some("ai")));
 
-    let k = KanbanIntegration::new("x").with_board("Dev").with_operation("create_task");
-    assert_eq!((k.board(), k.operation()), (Some("Dev"), Some("create_task")));
+    let k = KanbanIntegration::new("x")
+        .with_board("Dev")
+        .with_operation("create_task");
+    assert_eq!(
+        (k.board(), k.operation()),
+        (Some("Dev"), Some("create_task"))
+    );
 
     let a = AiProvider::new("x").with_provider("p").with_model("m");
     assert_eq!((a.provider(), a.model()), (Some("p"), Some("m")));
 
-    let e = ExternalService::new("x").with_service("search").with_status(503);
+    let e = ExternalService::new("x")
+        .with_service("search")
+        .with_status(503);
     assert_eq!((e.service(), e.status()), (Some("search"), Some(503)));
 
-    let w = WorkflowViolation::new("x").with_from_state("todo").with_to_state("done");
+    let w = WorkflowViolation::new("x")
+        .with_from_state("todo")
+        .with_to_state("done");
     assert_eq!((w.from_state(), w.to_state()), (Some("todo"), Some("done")));
 
     let p = ProjectRootNotFound::new("x").with_searched_from("/tmp/w");
@@ -168,7 +202,9 @@ fn builders_record_each_fact() {
     assert_eq!(d.operation(), Some("insert"));
     assert_eq!(Database::new("x").operation(), None);
 
-    let c = MissingCredentials::new("x").with_variable("TOKEN").with_service("kanban");
+    let c = MissingCredentials::new("x")
+        .with_variable("TOKEN")
+        .with_service("kanban");
     assert_eq!((c.variable(), c.service()), (Some("TOKEN"), Some("kanban")));
     assert_eq!(c.message(), "x");
 }
@@ -197,10 +233,16 @@ fn with_source_builds_a_chain_the_report_shows() {
     let source = top.source().expect("a source");
     assert_eq!(source.to_string(), "search failed");
     assert!(source.downcast_ref::<ExternalService>().is_some());
-    assert_eq!(top.report().caused_by, ["search failed", "socket timed out"]);
+    assert_eq!(
+        top.report().caused_by,
+        ["search failed", "socket timed out"]
+    );
 
     let from_text = Database::new("insert failed").with_source("constraint violated");
-    assert_eq!(from_text.source().unwrap().to_string(), "constraint violated");
+    assert_eq!(
+        from_text.source().unwrap().to_string(),
+        "constraint violated"
+    );
 }
 
 #[test]
@@ -284,11 +326,36 @@ fn the_error_enum_delegates_every_answer() {
 #[test]
 fn the_error_enum_delegates_for_every_tier() {
     let cases: Vec<(resilience::Error, Category, Severity, bool)> = vec![
-        (WorkspaceSecurity::new("x").into(), Category::Security, Severity::Critical, false),
-        (Database::new("x").into(), Category::System, Severity::High, false),
-        (Validation::new("x").into(), Category::BusinessLogic, Severity::Low, false),
-        (Environment::new("x").into(), Category::Configuration, Severity::High, false),
-        (AiProvider::new("x").into(), Category::Integration, Severity::Medium, true),
+        (
+            WorkspaceSecurity::new("x").into(),
+            Category::Security,
+            Severity::Critical,
+            false,
+        ),
+        (
+            Database::new("x").into(),
+            Category::System,
+            Severity::High,
+            false,
+        ),
+        (
+            Validation::new("x").into(),
+            Category::BusinessLogic,
+            Severity::Low,
+            false,
+        ),
+        (
+            Environment::new("x").into(),
+            Category::Configuration,
+            Severity::High,
+            false,
+        ),
+        (
+            AiProvider::new("x").into(),
+            Category::Integration,
+            Severity::Medium,
+            true,
+        ),
     ];
     for (err, category, severity, retryable) in cases {
         assert_eq!(err.category(), category);

@@ -2,12 +2,18 @@
 //! below, the similarity weighting of cascades, the health score against the reference
 //! formula computed by hand, the status bands, the history bound, configuration.
 
+// The probe is written as the generated code writes it, `(&&&Probe::new(e)).view()`:
+// with a concrete error type some of those borrows are redundant, by design.
+#![allow(clippy::needless_borrow)]
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use resilience::__private::{observe, Probe, ViewError, ViewMarcus, ViewOpaque};
 use resilience::clock::ManualClock;
-use resilience::monitor::{HealthScore, HealthStatus, Monitor, MonitorConfig, Pattern, PatternKind};
+use resilience::monitor::{
+    HealthScore, HealthStatus, Monitor, MonitorConfig, Pattern, PatternKind,
+};
 use resilience::{Category, ErrorContext, MarcusError, Severity};
 
 /// An error whose code, severity and context the test chooses.
@@ -16,12 +22,16 @@ use resilience::{Category, ErrorContext, MarcusError, Severity};
 struct Failure {
     code: &'static str,
     severity: Severity,
-    ctx: ErrorContext,
+    ctx: Box<ErrorContext>,
 }
 
 impl Failure {
     fn new(code: &'static str) -> Self {
-        Failure { code, severity: Severity::Medium, ctx: ErrorContext::new() }
+        Failure {
+            code,
+            severity: Severity::Medium,
+            ctx: Box::new(ErrorContext::new()),
+        }
     }
     fn op(mut self, op: &str) -> Self {
         self.ctx.operation = op.into();
@@ -61,19 +71,24 @@ impl MarcusError for Failure {
 
 /// Twenty distinct codes, so tests can avoid frequency and cascade patterns.
 const CODES: [&str; 24] = [
-    "E00", "E01", "E02", "E03", "E04", "E05", "E06", "E07", "E08", "E09", "E10", "E11", "E12", "E13", "E14",
-    "E15", "E16", "E17", "E18", "E19", "E20", "E21", "E22", "E23",
+    "E00", "E01", "E02", "E03", "E04", "E05", "E06", "E07", "E08", "E09", "E10", "E11", "E12",
+    "E13", "E14", "E15", "E16", "E17", "E18", "E19", "E20", "E21", "E22", "E23",
 ];
 
 fn monitor() -> (Monitor, ManualClock) {
     let clock = ManualClock::new();
     clock.set(Duration::from_secs(3600)); // far from zero, so windows never underflow
-    let monitor = Monitor::new(MonitorConfig::default()).unwrap().with_clock(Arc::new(clock.clone()));
+    let monitor = Monitor::new(MonitorConfig::default())
+        .unwrap()
+        .with_clock(Arc::new(clock.clone()));
     (monitor, clock)
 }
 
 fn kinds(patterns: &[Pattern]) -> Vec<(PatternKind, String, usize)> {
-    patterns.iter().map(|p| (p.kind, p.key.clone(), p.count)).collect()
+    patterns
+        .iter()
+        .map(|p| (p.kind, p.key.clone(), p.count))
+        .collect()
 }
 
 const SEC: Duration = Duration::from_secs(1);
@@ -87,12 +102,25 @@ fn frequency_at_five_of_one_type_within_ten_minutes() {
         m.record(&Failure::new("KANBAN_TIMEOUT").op(["a", "b", "c", "d"][i]));
         clock.advance(2 * MIN);
     }
-    assert!(m.patterns().is_empty(), "four is below the threshold: {:?}", m.patterns());
+    assert!(
+        m.patterns().is_empty(),
+        "four is below the threshold: {:?}",
+        m.patterns()
+    );
     m.record(&Failure::new("KANBAN_TIMEOUT").op("e"));
     let patterns = m.patterns();
-    assert_eq!(kinds(&patterns), vec![(PatternKind::Frequency, "KANBAN_TIMEOUT".into(), 5)]);
+    assert_eq!(
+        kinds(&patterns),
+        vec![(PatternKind::Frequency, "KANBAN_TIMEOUT".into(), 5)]
+    );
     assert_eq!(patterns[0].window, 10 * MIN);
-    assert_eq!(patterns[0].last_seen.duration_since(patterns[0].first_seen).unwrap(), 8 * MIN);
+    assert_eq!(
+        patterns[0]
+            .last_seen
+            .duration_since(patterns[0].first_seen)
+            .unwrap(),
+        8 * MIN
+    );
 
     // The first record leaves the ten-minute window two minutes later.
     clock.advance(2 * MIN);
@@ -126,10 +154,20 @@ fn agent_specific_at_twenty_from_one_agent_within_thirty_minutes() {
         clock.advance(MIN + SEC);
     }
     let p = m.patterns();
-    assert!(p.iter().all(|p| p.kind != PatternKind::AgentSpecific), "nineteen is below: {p:?}");
+    assert!(
+        p.iter().all(|p| p.kind != PatternKind::AgentSpecific),
+        "nineteen is below: {p:?}"
+    );
     m.record(&Failure::new(CODES[19]).agent("agent-7"));
-    let agent: Vec<_> = m.patterns().into_iter().filter(|p| p.kind == PatternKind::AgentSpecific).collect();
-    assert_eq!(kinds(&agent), vec![(PatternKind::AgentSpecific, "agent-7".into(), 20)]);
+    let agent: Vec<_> = m
+        .patterns()
+        .into_iter()
+        .filter(|p| p.kind == PatternKind::AgentSpecific)
+        .collect();
+    assert_eq!(
+        kinds(&agent),
+        vec![(PatternKind::AgentSpecific, "agent-7".into(), 20)]
+    );
     assert_eq!(agent[0].window, 30 * MIN);
 }
 
@@ -144,7 +182,10 @@ fn cascade_at_three_errors_of_one_type_and_operation() {
     clock.advance(2 * MIN);
     m.record(&Failure::new("DB_LOCK").op("save"));
     let patterns = m.patterns();
-    assert_eq!(kinds(&patterns), vec![(PatternKind::Cascade, "DB_LOCK".into(), 3)]);
+    assert_eq!(
+        kinds(&patterns),
+        vec![(PatternKind::Cascade, "DB_LOCK".into(), 3)]
+    );
     assert_eq!(patterns[0].window, 5 * MIN);
     assert_eq!(patterns[0].operation.as_deref(), Some("save"));
     clock.advance(MIN + SEC); // the first is now 5 min 1 s old
@@ -164,7 +205,10 @@ fn cascade_by_type_integration_and_time_needs_errors_less_than_a_minute_apart() 
         m.patterns()
     };
     let close = run(59 * SEC);
-    assert_eq!(kinds(&close), vec![(PatternKind::Cascade, "PLANKA_DOWN".into(), 3)]);
+    assert_eq!(
+        kinds(&close),
+        vec![(PatternKind::Cascade, "PLANKA_DOWN".into(), 3)]
+    );
     assert_eq!(close[0].integration.as_deref(), Some("planka"));
     assert!(run(60 * SEC).is_empty(), "60 s apart is not 'within 60 s'");
 }
@@ -182,27 +226,40 @@ fn different_types_are_never_similar_enough() {
 #[test]
 fn similarity_weights_and_thresholds_are_configurable() {
     let (m, clock) = monitor();
-    m.configure(MonitorConfig { cascade_similarity: 1.0, frequency_threshold: 2, ..Default::default() })
-        .unwrap();
+    m.configure(MonitorConfig {
+        cascade_similarity: 1.0,
+        frequency_threshold: 2,
+        ..Default::default()
+    })
+    .unwrap();
     for _ in 0..3 {
         m.record(&Failure::new("X").op("a"));
         clock.advance(61 * SEC); // 0.9 similar: not enough for 1.0
     }
-    assert_eq!(kinds(&m.patterns()), vec![(PatternKind::Frequency, "X".into(), 3)]);
+    assert_eq!(
+        kinds(&m.patterns()),
+        vec![(PatternKind::Frequency, "X".into(), 3)]
+    );
 }
 
 #[test]
 fn health_follows_the_reference_formula() {
     let (m, clock) = monitor();
     let h = m.health();
-    assert_eq!((h.score, h.status, h.active_patterns), (100, HealthStatus::Excellent, 0));
+    assert_eq!(
+        (h.score, h.status, h.active_patterns),
+        (100, HealthStatus::Excellent, 0)
+    );
 
     // Three errors of different types in the last minute: rate 3 > 2 → −5.
     for code in &CODES[..3] {
         m.record(&Failure::new(code));
     }
     let h = m.health();
-    assert_eq!((h.error_rate_per_minute, h.score, h.status), (3.0, 95, HealthStatus::Excellent));
+    assert_eq!(
+        (h.error_rate_per_minute, h.score, h.status),
+        (3.0, 95, HealthStatus::Excellent)
+    );
 
     // Six: rate > 5 → −15.
     for code in &CODES[3..6] {
@@ -215,18 +272,27 @@ fn health_follows_the_reference_formula() {
         m.record(&Failure::new(code));
     }
     let h = m.health();
-    assert_eq!((h.score, h.status, h.active_patterns), (60, HealthStatus::Fair, 1));
+    assert_eq!(
+        (h.score, h.status, h.active_patterns),
+        (60, HealthStatus::Fair, 1)
+    );
 
     // A critical error → −25: 100 − 30 − 25 − 10 = 35.
     m.record(&Failure::new(CODES[11]).critical());
     let h = m.health();
-    assert_eq!((h.score, h.status, h.critical_errors), (35, HealthStatus::Poor, 1));
+    assert_eq!(
+        (h.score, h.status, h.critical_errors),
+        (35, HealthStatus::Poor, 1)
+    );
 
     // A minute later the rate and the critical error are out of the health window, the
     // burst is not: 100 − 10.
     clock.advance(MIN);
     let h = m.health();
-    assert_eq!((h.error_rate_per_minute, h.critical_errors, h.score), (0.0, 0, 90));
+    assert_eq!(
+        (h.error_rate_per_minute, h.critical_errors, h.score),
+        (0.0, 0, 90)
+    );
 }
 
 #[test]
@@ -247,7 +313,11 @@ fn health_floors_at_zero_with_many_patterns() {
 #[test]
 fn the_health_window_is_configurable() {
     let (m, clock) = monitor();
-    m.configure(MonitorConfig { health_window: 10 * MIN, ..Default::default() }).unwrap();
+    m.configure(MonitorConfig {
+        health_window: 10 * MIN,
+        ..Default::default()
+    })
+    .unwrap();
     for code in &CODES[..9] {
         m.record(&Failure::new(code));
         clock.advance(MIN);
@@ -275,7 +345,10 @@ fn status_bands_at_their_boundaries() {
     for (score, status) in cases {
         assert_eq!(HealthStatus::from_score(score), status, "score {score}");
     }
-    assert_eq!(serde_json::to_value(HealthStatus::Excellent).unwrap(), "excellent");
+    assert_eq!(
+        serde_json::to_value(HealthStatus::Excellent).unwrap(),
+        "excellent"
+    );
 }
 
 #[test]
@@ -298,7 +371,10 @@ fn hand_computed_scores() {
     ];
     for ((rate, critical, patterns), score) in cases {
         let h = HealthScore::from_counts(rate, critical, patterns);
-        assert_eq!(h.score, score, "rate {rate}, critical {critical}, patterns {patterns}");
+        assert_eq!(
+            h.score, score,
+            "rate {rate}, critical {critical}, patterns {patterns}"
+        );
         assert_eq!(h.status, HealthStatus::from_score(score));
     }
 }
@@ -306,7 +382,11 @@ fn hand_computed_scores() {
 #[test]
 fn a_million_records_keep_the_history_bounded() {
     let (m, clock) = monitor();
-    m.configure(MonitorConfig { history_capacity: 1_000, ..Default::default() }).unwrap();
+    m.configure(MonitorConfig {
+        history_capacity: 1_000,
+        ..Default::default()
+    })
+    .unwrap();
     let agents: Vec<String> = (0..1000).map(|i| format!("agent-{i}")).collect();
     for block in 0..10 {
         for i in 0..100_000usize {
@@ -321,9 +401,16 @@ fn a_million_records_keep_the_history_bounded() {
     let history = m.history();
     assert_eq!(history.len(), 1_000);
     // The newest are kept: the last record's agent is agent-999.
-    assert_eq!(history.last().unwrap().agent_id.as_deref(), Some("agent-999"));
+    assert_eq!(
+        history.last().unwrap().agent_id.as_deref(),
+        Some("agent-999")
+    );
     // Patterns count only what is retained.
-    let burst = m.patterns().into_iter().find(|p| p.kind == PatternKind::Burst).unwrap();
+    let burst = m
+        .patterns()
+        .into_iter()
+        .find(|p| p.kind == PatternKind::Burst)
+        .unwrap();
     assert_eq!(burst.count, 1_000);
 }
 
@@ -333,7 +420,11 @@ fn a_smaller_capacity_drops_the_oldest_at_once() {
     for code in &CODES[..10] {
         m.record(&Failure::new(code));
     }
-    m.configure(MonitorConfig { history_capacity: 3, ..Default::default() }).unwrap();
+    m.configure(MonitorConfig {
+        history_capacity: 3,
+        ..Default::default()
+    })
+    .unwrap();
     let codes: Vec<_> = m.history().iter().map(|r| r.code).collect();
     assert_eq!(codes, ["E07", "E08", "E09"]);
     m.clear();
@@ -345,15 +436,54 @@ fn a_smaller_capacity_drops_the_oldest_at_once() {
 fn invalid_configuration_is_refused_with_its_field() {
     let m = Monitor::default();
     let cases: Vec<(MonitorConfig, &str)> = vec![
-        (MonitorConfig { history_capacity: 0, ..Default::default() }, "history_capacity"),
-        (MonitorConfig { cascade_threshold: 0, ..Default::default() }, "cascade_threshold"),
-        (MonitorConfig { agent_window: Duration::ZERO, ..Default::default() }, "agent_window"),
-        (MonitorConfig { health_window: Duration::ZERO, ..Default::default() }, "health_window"),
-        (MonitorConfig { cascade_similarity: f64::NAN, ..Default::default() }, "cascade_similarity"),
-        (MonitorConfig { cascade_similarity: 0.0, ..Default::default() }, "cascade_similarity"),
         (
             MonitorConfig {
-                similarity_weights: resilience::monitor::SimilarityWeights { time: -0.1, ..Default::default() },
+                history_capacity: 0,
+                ..Default::default()
+            },
+            "history_capacity",
+        ),
+        (
+            MonitorConfig {
+                cascade_threshold: 0,
+                ..Default::default()
+            },
+            "cascade_threshold",
+        ),
+        (
+            MonitorConfig {
+                agent_window: Duration::ZERO,
+                ..Default::default()
+            },
+            "agent_window",
+        ),
+        (
+            MonitorConfig {
+                health_window: Duration::ZERO,
+                ..Default::default()
+            },
+            "health_window",
+        ),
+        (
+            MonitorConfig {
+                cascade_similarity: f64::NAN,
+                ..Default::default()
+            },
+            "cascade_similarity",
+        ),
+        (
+            MonitorConfig {
+                cascade_similarity: 0.0,
+                ..Default::default()
+            },
+            "cascade_similarity",
+        ),
+        (
+            MonitorConfig {
+                similarity_weights: resilience::monitor::SimilarityWeights {
+                    time: -0.1,
+                    ..Default::default()
+                },
                 ..Default::default()
             },
             "similarity_weights.time",
@@ -382,14 +512,20 @@ fn invalid_configuration_is_refused_with_its_field() {
 #[test]
 fn records_keep_the_context_and_times() {
     let (m, clock) = monitor();
-    let mut failure = Failure::new("KANBAN").op("create_task").agent("agent-1").integration("planka");
+    let mut failure = Failure::new("KANBAN")
+        .op("create_task")
+        .agent("agent-1")
+        .integration("planka");
     failure.ctx.correlation_id = "corr-1".into();
     m.record(&failure);
     clock.advance(90 * SEC);
     m.record(&Failure::new("KANBAN"));
     let h = m.history();
     let r = &h[0];
-    assert_eq!((r.code, r.error_type, r.category, r.severity), ("KANBAN", "Failure", Category::Integration, Severity::Medium));
+    assert_eq!(
+        (r.code, r.error_type, r.category, r.severity),
+        ("KANBAN", "Failure", Category::Integration, Severity::Medium)
+    );
     assert_eq!(r.operation.as_deref(), Some("create_task"));
     assert_eq!(r.agent_id.as_deref(), Some("agent-1"));
     assert_eq!(r.integration.as_deref(), Some("planka"));
@@ -402,23 +538,38 @@ fn records_keep_the_context_and_times() {
 #[test]
 fn errors_of_any_type_are_recorded_through_views() {
     let (m, _clock) = monitor();
-    let mut io = std::io::Error::new(std::io::ErrorKind::Other, "429 Too Many Requests");
+    let mut io = std::io::Error::other("429 Too Many Requests");
     m.record_view(&(&&&Probe::new(&mut io)).view(), "fetch");
     let mut text = String::from("nope");
     m.record_view(&(&&&Probe::new(&mut text)).view(), "parse");
     let mut marcus = Failure::new("M");
     m.record_view(&(&&&Probe::new(&mut marcus)).view(), "marcus_fn");
     let h = m.history();
-    assert_eq!((h[0].category, h[0].operation.as_deref()), (Category::Transient, Some("fetch")));
-    assert_eq!((h[1].code, h[1].operation.as_deref()), ("alloc::string::String", Some("parse")));
+    assert_eq!(
+        (h[0].category, h[0].operation.as_deref()),
+        (Category::Transient, Some("fetch"))
+    );
+    assert_eq!(
+        (h[1].code, h[1].operation.as_deref()),
+        ("alloc::string::String", Some("parse"))
+    );
     // A MarcusError without an operation in its context takes the function's name.
-    assert_eq!((h[2].code, h[2].operation.as_deref()), ("M", Some("marcus_fn")));
+    assert_eq!(
+        (h[2].code, h[2].operation.as_deref()),
+        ("M", Some("marcus_fn"))
+    );
 }
 
 #[test]
 fn observe_records_errors_into_the_global_monitor_and_ignores_ok() {
     // Other tests in this binary do not use the global monitor; count by a unique code.
-    let count = || resilience::monitor().history().iter().filter(|r| r.code == "OBSERVED_ONCE").count();
+    let count = || {
+        resilience::monitor()
+            .history()
+            .iter()
+            .filter(|r| r.code == "OBSERVED_ONCE")
+            .count()
+    };
     let mut ok: Result<u8, Failure> = Ok(1);
     observe(&mut ok, "observed_fn", |e| (&&&Probe::new(e)).view());
     assert_eq!(count(), 0);
@@ -428,7 +579,10 @@ fn observe_records_errors_into_the_global_monitor_and_ignores_ok() {
     let mut plain: Result<u8, std::fmt::Error> = Err(std::fmt::Error);
     observe(&mut plain, "plain_fn", |e| (&&&Probe::new(e)).view());
     let last = resilience::monitor().history().pop().unwrap();
-    assert_eq!((last.code, last.operation.as_deref()), ("core::fmt::Error", Some("plain_fn")));
+    assert_eq!(
+        (last.code, last.operation.as_deref()),
+        ("core::fmt::Error", Some("plain_fn"))
+    );
 }
 
 #[test]
@@ -445,8 +599,16 @@ fn snapshots_are_json() {
     // Frequency and cascade: 100 − 5 (rate 5 > 2) − 25 − 20 = 50.
     assert_eq!(json["health"]["score"], 50);
     assert_eq!(json["health"]["status"], "fair");
-    let kinds: Vec<_> = json["patterns"].as_array().unwrap().iter().map(|p| p["kind"].clone()).collect();
-    assert_eq!(kinds, [serde_json::json!("frequency"), serde_json::json!("cascade")]);
+    let kinds: Vec<_> = json["patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["kind"].clone())
+        .collect();
+    assert_eq!(
+        kinds,
+        [serde_json::json!("frequency"), serde_json::json!("cascade")]
+    );
     assert_eq!(json["patterns"][0]["window"], 600.0);
     assert_eq!(json["recent"].as_array().unwrap().len(), 5);
     assert_eq!(json["config"]["frequency_threshold"], 5);
@@ -454,4 +616,60 @@ fn snapshots_are_json() {
     assert_eq!(back, MonitorConfig::default());
     let pattern: Pattern = serde_json::from_value(json["patterns"][1].clone()).unwrap();
     assert_eq!(pattern.kind, PatternKind::Cascade);
+}
+
+#[test]
+fn extreme_windows_do_not_overflow() {
+    let (m, clock) = monitor();
+    let forever = Duration::MAX;
+    m.configure(MonitorConfig {
+        frequency_window: forever,
+        burst_window: forever,
+        agent_window: forever,
+        cascade_window: forever,
+        similarity_time: forever,
+        health_window: forever,
+        ..Default::default()
+    })
+    .unwrap();
+    for op in ["a", "b", "c"] {
+        m.record(&Failure::new("X").op(op).integration("i"));
+        clock.advance(Duration::from_secs(86_400));
+    }
+    assert_eq!(
+        kinds(&m.patterns()),
+        vec![(PatternKind::Cascade, "X".into(), 3)]
+    );
+    assert_eq!(m.health().score, 90);
+}
+
+#[test]
+fn cascades_of_many_distinct_operations_are_found_quickly() {
+    let (m, clock) = monitor();
+    let ops: Vec<String> = (0..10_000).map(|i| format!("op-{i}")).collect();
+    for op in &ops {
+        // Same type and integration, each operation once, 25 ms apart (250 s in all):
+        // every error is 0.7 similar to those less than a minute from it.
+        m.record(&Failure::new("FANOUT").op(op).integration("planka"));
+        clock.advance(Duration::from_millis(25));
+    }
+    let started = std::time::Instant::now();
+    let patterns = m.patterns();
+    let cascade = patterns
+        .iter()
+        .find(|p| p.kind == PatternKind::Cascade)
+        .unwrap();
+    // A seed in the middle sees, on each side, the 2 399 errors less than 60 s away
+    // (k × 25 ms < 60 s for k < 2 400), plus itself.
+    assert_eq!(cascade.count, 2 * 2_399 + 1);
+    let spread = cascade
+        .last_seen
+        .duration_since(cascade.first_seen)
+        .unwrap();
+    assert_eq!(spread, Duration::from_millis(2 * 2_399 * 25));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
 }

@@ -3,7 +3,9 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use resilience::errors::{CorruptedState, ExternalService, KanbanIntegration, RateLimit, Validation};
+use resilience::errors::{
+    CorruptedState, ExternalService, KanbanIntegration, RateLimit, Validation,
+};
 use resilience::{Category, ErrorContext, ErrorReport, MarcusError, Remediation, Severity};
 use serde_json::{json, Value};
 
@@ -46,7 +48,15 @@ fn mcp_json_has_exactly_the_framework_shape() {
     let e = &mcp["error"];
     assert_eq!(
         keys(e),
-        BTreeSet::from(["code", "message", "type", "severity", "retryable", "context", "remediation"])
+        BTreeSet::from([
+            "code",
+            "message",
+            "type",
+            "severity",
+            "retryable",
+            "context",
+            "remediation"
+        ])
     );
     assert_eq!(e["code"], "KANBAN_INTEGRATION_ERROR");
     assert_eq!(e["message"], "Failed to create task on board 'Development'");
@@ -63,20 +73,30 @@ fn mcp_json_has_exactly_the_framework_shape() {
     assert_eq!(e["context"]["custom"]["board_id"], "board_789");
 
     let remediation = &e["remediation"];
-    assert_eq!(remediation["immediate"], "Retry the board operation with exponential backoff");
+    assert_eq!(
+        remediation["immediate"],
+        "Retry the board operation with exponential backoff"
+    );
     assert_eq!(
         remediation["fallback"],
         "Record the change locally and sync it when the board recovers"
     );
-    let retry = remediation["retry"].as_str().expect("a retryable error has a retry plan");
+    let retry = remediation["retry"]
+        .as_str()
+        .expect("a retryable error has a retry plan");
     assert!(retry.contains("2 attempt"), "{retry}");
 }
 
 #[test]
 fn mcp_json_of_an_unset_context_leaves_unset_fields_out() {
-    let mcp = Validation::new("email is not an address").report().to_mcp_json();
+    let mcp = Validation::new("email is not an address")
+        .report()
+        .to_mcp_json();
     let ctx = &mcp["error"]["context"];
-    assert_eq!(keys(ctx), BTreeSet::from(["operation_id", "correlation_id"]));
+    assert_eq!(
+        keys(ctx),
+        BTreeSet::from(["operation_id", "correlation_id"])
+    );
     // Not retryable and no plan of its own: no retry advice.
     assert!(mcp["error"]["remediation"].get("retry").is_none());
     assert_eq!(mcp["error"]["retryable"], false);
@@ -134,10 +154,16 @@ fn log_json_is_one_record_with_the_source_chain() {
     assert_eq!(log["task_id"], "task_456");
     assert_eq!(log["integration"], "planka_board");
     assert_eq!(log["attempt"], 2);
-    assert_eq!(log["caused_by"], json!(["search lookup failed", "socket timed out"]));
+    assert_eq!(
+        log["caused_by"],
+        json!(["search lookup failed", "socket timed out"])
+    );
     assert_eq!(log["custom_context"], json!({"board_id": "board_789"}));
     // The context's time, in the same RFC 3339 form as the API render.
-    assert_eq!(log["timestamp"], err.report().to_api_json()["error"]["timestamp"]);
+    assert_eq!(
+        log["timestamp"],
+        err.report().to_api_json()["error"]["timestamp"]
+    );
 }
 
 #[test]
@@ -170,8 +196,14 @@ fn user_message_says_what_happened_what_to_do_the_alternative_and_the_plan() {
     assert!(lines.contains(&"What to do: Retry the board operation with exponential backoff"));
     assert!(lines
         .contains(&"Alternative: Record the change locally and sync it when the board recovers"));
-    let retry = lines.iter().find(|l| l.starts_with("Retry: ")).expect("a retry line");
-    assert!(retry.contains("exponential backoff") && retry.contains("2 attempt"), "{retry}");
+    let retry = lines
+        .iter()
+        .find(|l| l.starts_with("Retry: "))
+        .expect("a retry line");
+    assert!(
+        retry.contains("exponential backoff") && retry.contains("2 attempt"),
+        "{retry}"
+    );
     assert!(lines.iter().any(|l| l.starts_with("If it persists: ")));
 }
 
@@ -183,8 +215,13 @@ fn user_message_gives_the_delay_or_says_not_to_retry() {
         .to_user_message();
     assert!(limited.contains("Retry: Retry after 30s."), "{limited}");
 
-    let invalid = Validation::new("email is not an address").report().to_user_message();
-    assert!(invalid.contains("Retry: Retrying will not help"), "{invalid}");
+    let invalid = Validation::new("email is not an address")
+        .report()
+        .to_user_message();
+    assert!(
+        invalid.contains("Retry: Retrying will not help"),
+        "{invalid}"
+    );
     assert!(!invalid.contains("Alternative:"), "{invalid}");
 }
 
@@ -257,8 +294,16 @@ fn categories_and_severities_round_trip_as_snake_case() {
         assert_eq!(value, category.as_str());
         assert_eq!(serde_json::from_value::<Category>(value).unwrap(), category);
     }
-    assert_eq!(serde_json::to_value(Category::BusinessLogic).unwrap(), "business_logic");
-    for severity in [Severity::Low, Severity::Medium, Severity::High, Severity::Critical] {
+    assert_eq!(
+        serde_json::to_value(Category::BusinessLogic).unwrap(),
+        "business_logic"
+    );
+    for severity in [
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ] {
         let value = serde_json::to_value(severity).unwrap();
         assert_eq!(value, severity.as_str());
         assert_eq!(serde_json::from_value::<Severity>(value).unwrap(), severity);

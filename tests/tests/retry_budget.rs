@@ -16,10 +16,21 @@ const fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-fn budget(capacity: u32, refill_per_second: f64, deposit_per_success: f64) -> (RetryBudget, ManualClock) {
+fn budget(
+    capacity: u32,
+    refill_per_second: f64,
+    deposit_per_success: f64,
+) -> (RetryBudget, ManualClock) {
     let clock = ManualClock::new();
-    let config = BudgetConfig { capacity, refill_per_second, deposit_per_success };
-    (RetryBudget::new(config, clock.clone()).expect("valid budget"), clock)
+    let config = BudgetConfig {
+        capacity,
+        refill_per_second,
+        deposit_per_success,
+    };
+    (
+        RetryBudget::new(config, clock.clone()).expect("valid budget"),
+        clock,
+    )
 }
 
 #[test]
@@ -32,7 +43,10 @@ fn a_new_budget_is_full_and_empties_one_token_per_retry() {
     assert!(!budget.try_withdraw(), "empty");
     assert!(!budget.try_withdraw(), "still empty");
     let snapshot = budget.snapshot();
-    assert_eq!((snapshot.withdrawn, snapshot.rejected, snapshot.available), (3, 2, 0.0));
+    assert_eq!(
+        (snapshot.withdrawn, snapshot.rejected, snapshot.available),
+        (3, 2, 0.0)
+    );
 }
 
 #[test]
@@ -59,13 +73,21 @@ fn many_tiny_steps_refill_as_much_as_one_big_step() {
         clock.advance(Duration::from_micros(1));
         let _ = budget.available();
     }
-    assert!((budget.snapshot().available - 1.0).abs() < 1e-6, "{}", budget.snapshot().available);
+    assert!(
+        (budget.snapshot().available - 1.0).abs() < 1e-6,
+        "{}",
+        budget.snapshot().available
+    );
     // Nanosecond steps earn less than a micro-token each: time accumulates instead.
     for _ in 0..100_000 {
         clock.advance(Duration::from_nanos(1));
         let _ = budget.available();
     }
-    assert!((budget.snapshot().available - 1.001).abs() < 1e-6, "{}", budget.snapshot().available);
+    assert!(
+        (budget.snapshot().available - 1.001).abs() < 1e-6,
+        "{}",
+        budget.snapshot().available
+    );
 }
 
 #[test]
@@ -106,18 +128,42 @@ fn a_clock_going_backwards_credits_nothing_until_it_catches_up() {
     assert_eq!(budget.available(), 0);
     assert!(!budget.try_withdraw());
     clock.set(Duration::from_secs(102));
-    assert_eq!(budget.available(), 2, "credited from its last reading, 100 s");
+    assert_eq!(
+        budget.available(),
+        2,
+        "credited from its last reading, 100 s"
+    );
 }
 
 #[test]
 fn configure_changes_the_shape_and_refuses_invalid_values() {
     let (budget, clock) = budget(10, 1.0, 0.0);
-    budget.configure(BudgetConfig { capacity: 4, refill_per_second: 0.0, deposit_per_success: 0.0 }).expect("valid");
-    assert_eq!(budget.available(), 4, "tokens above the new capacity are dropped");
+    budget
+        .configure(BudgetConfig {
+            capacity: 4,
+            refill_per_second: 0.0,
+            deposit_per_success: 0.0,
+        })
+        .expect("valid");
+    assert_eq!(
+        budget.available(),
+        4,
+        "tokens above the new capacity are dropped"
+    );
     clock.advance(Duration::from_secs(10));
     while budget.try_withdraw() {}
-    budget.configure(BudgetConfig { capacity: 4, refill_per_second: 2.0, deposit_per_success: 0.0 }).expect("valid");
-    assert_eq!(budget.available(), 0, "time at a zero rate earns nothing when the rate changes");
+    budget
+        .configure(BudgetConfig {
+            capacity: 4,
+            refill_per_second: 2.0,
+            deposit_per_success: 0.0,
+        })
+        .expect("valid");
+    assert_eq!(
+        budget.available(),
+        0,
+        "time at a zero rate earns nothing when the rate changes"
+    );
     clock.advance(ms(1000));
     assert_eq!(budget.available(), 2);
 
@@ -127,14 +173,36 @@ fn configure_changes_the_shape_and_refuses_invalid_values() {
         (err.field(), err.value().to_owned())
     };
     let d = BudgetConfig::default;
-    assert_eq!(refused(BudgetConfig { capacity: 0, ..d() }), ("capacity", "0".to_owned()));
-    assert_eq!(refused(BudgetConfig { refill_per_second: -1.0, ..d() }), ("refill_per_second", "-1.0".to_owned()));
-    assert_eq!(refused(BudgetConfig { refill_per_second: f64::NAN, ..d() }), ("refill_per_second", "NaN".to_owned()));
     assert_eq!(
-        refused(BudgetConfig { deposit_per_success: f64::INFINITY, ..d() }),
+        refused(BudgetConfig { capacity: 0, ..d() }),
+        ("capacity", "0".to_owned())
+    );
+    assert_eq!(
+        refused(BudgetConfig {
+            refill_per_second: -1.0,
+            ..d()
+        }),
+        ("refill_per_second", "-1.0".to_owned())
+    );
+    assert_eq!(
+        refused(BudgetConfig {
+            refill_per_second: f64::NAN,
+            ..d()
+        }),
+        ("refill_per_second", "NaN".to_owned())
+    );
+    assert_eq!(
+        refused(BudgetConfig {
+            deposit_per_success: f64::INFINITY,
+            ..d()
+        }),
         ("deposit_per_success", "inf".to_owned())
     );
-    assert_eq!(budget.config(), before, "a refused configuration changes nothing");
+    assert_eq!(
+        budget.config(),
+        before,
+        "a refused configuration changes nothing"
+    );
     assert!(RetryBudget::new(BudgetConfig { capacity: 0, ..d() }, ManualClock::new()).is_err());
 }
 
@@ -144,14 +212,21 @@ fn reset_fills_the_budget_and_clears_its_counters() {
     while budget.try_withdraw() {}
     budget.reset();
     let snapshot = budget.snapshot();
-    assert_eq!((snapshot.available, snapshot.withdrawn, snapshot.rejected), (3.0, 0, 0));
+    assert_eq!(
+        (snapshot.available, snapshot.withdrawn, snapshot.rejected),
+        (3.0, 0, 0)
+    );
 }
 
 #[test]
 fn the_default_budget_holds_a_hundred_tokens_refilled_at_ten_a_second() {
     assert_eq!(
         BudgetConfig::default(),
-        BudgetConfig { capacity: 100, refill_per_second: 10.0, deposit_per_success: 0.0 }
+        BudgetConfig {
+            capacity: 100,
+            refill_per_second: 10.0,
+            deposit_per_success: 0.0
+        }
     );
     let budget = retry_budget("tests-default-shape");
     assert_eq!(budget.config(), BudgetConfig::default());
@@ -168,7 +243,10 @@ fn named_budgets_are_shared_and_listed() {
     assert_eq!(other.snapshot().withdrawn, 0);
     let listed = retry_budgets();
     let names: Vec<_> = listed.iter().filter_map(|s| s.name.as_deref()).collect();
-    assert!(names.contains(&"tests-shared") && names.contains(&"tests-other"), "{names:?}");
+    assert!(
+        names.contains(&"tests-shared") && names.contains(&"tests-other"),
+        "{names:?}"
+    );
     assert!(names.windows(2).all(|w| w[0] < w[1]), "sorted: {names:?}");
 }
 
@@ -187,7 +265,13 @@ fn snapshots_serialize_for_dashboards() {
     let back: BudgetSnapshot = serde_json::from_value(json).expect("deserializes");
     assert_eq!(back, budget.snapshot());
     let config: BudgetConfig = serde_json::from_str(r#"{"capacity": 5}"#).expect("parses");
-    assert_eq!(config, BudgetConfig { capacity: 5, ..Default::default() });
+    assert_eq!(
+        config,
+        BudgetConfig {
+            capacity: 5,
+            ..Default::default()
+        }
+    );
 }
 
 #[test]
@@ -203,10 +287,16 @@ fn concurrent_withdrawals_grant_exactly_the_tokens_there_are() {
             })
         })
         .collect();
-    let granted: usize = threads.into_iter().map(|t| t.join().expect("no panic")).sum();
+    let granted: usize = threads
+        .into_iter()
+        .map(|t| t.join().expect("no panic"))
+        .sum();
     assert_eq!(granted, 1_000);
     let snapshot = budget.snapshot();
-    assert_eq!((snapshot.withdrawn, snapshot.rejected, snapshot.available), (1_000, 3_000, 0.0));
+    assert_eq!(
+        (snapshot.withdrawn, snapshot.rejected, snapshot.available),
+        (1_000, 3_000, 0.0)
+    );
 }
 
 #[test]
@@ -230,7 +320,11 @@ fn concurrent_refills_credit_each_interval_once() {
         t.join().expect("no panic");
     }
     // 1 000 ms at 1 000 tokens a second, whichever thread credited which interval.
-    assert!((budget.snapshot().available - 1_000.0).abs() < 1e-6, "{}", budget.snapshot().available);
+    assert!(
+        (budget.snapshot().available - 1_000.0).abs() < 1e-6,
+        "{}",
+        budget.snapshot().available
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -245,7 +339,12 @@ fn calls_until_done(site: &RetrySite) -> (u32, bool) {
     let mut calls = 0;
     loop {
         calls += 1;
-        let flow = retrying.next(Err::<(), _>(Down), |e| (&&&Probe::new(e)).view(), |_| None, |_, _, _| {});
+        let flow = retrying.next(
+            Err::<(), _>(Down),
+            |e| (&&&Probe::new(e)).view(),
+            |_| None,
+            |_, _, _| {},
+        );
         if let ControlFlow::Break(result) = flow {
             return (calls, result.is_ok());
         }
@@ -262,10 +361,22 @@ static STORM: RetrySite = RetrySite::new("storm", || RetryConfig {
 #[test]
 fn an_empty_budget_stops_the_retry_storm() {
     retry_budget("tests-storm")
-        .configure(BudgetConfig { capacity: 4, refill_per_second: 0.0, deposit_per_success: 0.0 })
+        .configure(BudgetConfig {
+            capacity: 4,
+            refill_per_second: 0.0,
+            deposit_per_success: 0.0,
+        })
         .expect("valid");
-    assert_eq!(calls_until_done(&STORM), (5, false), "four retries granted, then none");
-    assert_eq!(calls_until_done(&STORM), (1, false), "no token left: no retry at all");
+    assert_eq!(
+        calls_until_done(&STORM),
+        (5, false),
+        "four retries granted, then none"
+    );
+    assert_eq!(
+        calls_until_done(&STORM),
+        (1, false),
+        "no token left: no retry at all"
+    );
     let snapshot = retry_budget("tests-storm").snapshot();
     assert_eq!((snapshot.withdrawn, snapshot.rejected), (4, 2));
 }
@@ -281,12 +392,21 @@ static DEPOSITING: RetrySite = RetrySite::new("depositing", || RetryConfig {
 fn successful_calls_deposit_into_their_sites_budget() {
     let budget = retry_budget("tests-depositing");
     budget
-        .configure(BudgetConfig { capacity: 10, refill_per_second: 0.0, deposit_per_success: 0.5 })
+        .configure(BudgetConfig {
+            capacity: 10,
+            refill_per_second: 0.0,
+            deposit_per_success: 0.5,
+        })
         .expect("valid");
     while budget.try_withdraw() {}
     for _ in 0..4 {
         let mut retrying = Retrying::new(&DEPOSITING);
-        let flow = retrying.next(Ok::<_, Down>(()), |e| (&&&Probe::new(e)).view(), |_| None, |_, _, _| {});
+        let flow = retrying.next(
+            Ok::<_, Down>(()),
+            |e| (&&&Probe::new(e)).view(),
+            |_| None,
+            |_, _, _| {},
+        );
         assert!(matches!(flow, ControlFlow::Break(Ok(()))));
     }
     assert_eq!(budget.available(), 2);
@@ -303,17 +423,32 @@ static PANICKING_WITH_BUDGET: RetrySite = RetrySite::new("panicking_with_budget"
 fn a_panicking_on_retry_does_not_wedge_the_budget() {
     let budget = retry_budget("tests-panicking");
     budget
-        .configure(BudgetConfig { capacity: 3, refill_per_second: 0.0, deposit_per_success: 0.0 })
+        .configure(BudgetConfig {
+            capacity: 3,
+            refill_per_second: 0.0,
+            deposit_per_success: 0.0,
+        })
         .expect("valid");
     let panicked = std::panic::catch_unwind(|| {
         let mut retrying = Retrying::new(&PANICKING_WITH_BUDGET);
-        let _ = retrying.next(Err::<(), _>(Down), |e| (&&&Probe::new(e)).view(), |_| None, |_, _, _| {
-            panic!("on_retry failed")
-        });
+        let _ = retrying.next(
+            Err::<(), _>(Down),
+            |e| (&&&Probe::new(e)).view(),
+            |_| None,
+            |_, _, _| panic!("on_retry failed"),
+        );
     });
     assert!(panicked.is_err());
-    assert_eq!(budget.available(), 2, "the retry's token was spent, nothing else changed");
-    assert_eq!(calls_until_done(&PANICKING_WITH_BUDGET), (3, false), "two retries left, granted");
+    assert_eq!(
+        budget.available(),
+        2,
+        "the retry's token was spent, nothing else changed"
+    );
+    assert_eq!(
+        calls_until_done(&PANICKING_WITH_BUDGET),
+        (3, false),
+        "two retries left, granted"
+    );
     assert!(!budget.try_withdraw());
 }
 

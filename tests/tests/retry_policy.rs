@@ -34,13 +34,23 @@ struct Flaky {
 
 impl Flaky {
     fn retryable() -> Self {
-        Flaky { retryable: true, retry_after: None, ctx: ErrorContext::new() }
+        Flaky {
+            retryable: true,
+            retry_after: None,
+            ctx: ErrorContext::new(),
+        }
     }
     fn fatal() -> Self {
-        Flaky { retryable: false, ..Flaky::retryable() }
+        Flaky {
+            retryable: false,
+            ..Flaky::retryable()
+        }
     }
     fn rate_limited(wait: Duration) -> Self {
-        Flaky { retry_after: Some(wait), ..Flaky::retryable() }
+        Flaky {
+            retry_after: Some(wait),
+            ..Flaky::retryable()
+        }
     }
 }
 
@@ -100,7 +110,11 @@ macro_rules! drive {
                 ControlFlow::Continue(_delay) => {}
             }
         };
-        Run { result, retries, calls }
+        Run {
+            result,
+            retries,
+            calls,
+        }
     }};
 }
 
@@ -111,8 +125,15 @@ macro_rules! drive {
 fn each_backoff_gives_its_exact_delays() {
     let none = Backoff::None;
     let fixed = Backoff::Fixed(ms(250));
-    let linear = Backoff::Linear { base: ms(100), step: ms(50) };
-    let exponential = Backoff::Exponential { base: ms(100), factor: 3.0, max: secs(60) };
+    let linear = Backoff::Linear {
+        base: ms(100),
+        step: ms(50),
+    };
+    let exponential = Backoff::Exponential {
+        base: ms(100),
+        factor: 3.0,
+        max: secs(60),
+    };
     let first_five = |b: Backoff| (1..=5).map(|n| b.delay(n)).collect::<Vec<_>>();
     assert_eq!(first_five(none), [Duration::ZERO; 5]);
     assert_eq!(first_five(fixed), [ms(250); 5]);
@@ -130,29 +151,46 @@ fn the_default_backoff_is_exponential_from_one_second_doubling_to_a_minute() {
 
 #[test]
 fn a_fractional_factor_grows_by_that_factor() {
-    let b = Backoff::Exponential { base: secs(1), factor: 1.5, max: secs(60) };
-    assert_eq!([b.delay(1), b.delay(2), b.delay(3)], [ms(1000), ms(1500), ms(2250)]);
+    let b = Backoff::Exponential {
+        base: secs(1),
+        factor: 1.5,
+        max: secs(60),
+    };
+    assert_eq!(
+        [b.delay(1), b.delay(2), b.delay(3)],
+        [ms(1000), ms(1500), ms(2250)]
+    );
 }
 
 #[test]
 fn the_exponential_cap_holds_after_jitter_too() {
     let config = RetryConfig {
         max_attempts: 50,
-        backoff: Backoff::Exponential { base: ms(100), factor: 2.0, max: secs(1) },
+        backoff: Backoff::Exponential {
+            base: ms(100),
+            factor: 2.0,
+            max: secs(1),
+        },
         jitter: Jitter::Spread(1.0),
         ..Default::default()
     };
     for seed in 0..200 {
         let delays: Vec<_> = config.schedule(SmallRng::seed_from_u64(seed)).collect();
         assert_eq!(delays.len(), 49);
-        assert!(delays.iter().all(|&d| d <= secs(1)), "seed {seed}: {delays:?}");
+        assert!(
+            delays.iter().all(|&d| d <= secs(1)),
+            "seed {seed}: {delays:?}"
+        );
     }
 }
 
 #[test]
 fn fixed_and_linear_have_no_cap() {
     assert_eq!(Backoff::Fixed(secs(3600)).cap(), None);
-    let linear = Backoff::Linear { base: secs(1), step: secs(1) };
+    let linear = Backoff::Linear {
+        base: secs(1),
+        step: secs(1),
+    };
     assert_eq!(linear.cap(), None);
     assert_eq!(linear.delay(1000), secs(1000));
 }
@@ -166,16 +204,33 @@ const DRAWS: usize = 10_000;
 /// 1 % of its width) and average near its middle (within 2 %).
 fn check_uniform(jitter: Jitter, delay: Duration, previous: Duration, lo: Duration, hi: Duration) {
     let mut rng = SmallRng::seed_from_u64(0x5eed);
-    let draws: Vec<Duration> = (0..DRAWS).map(|_| jitter.apply(delay, previous, &mut rng)).collect();
+    let draws: Vec<Duration> = (0..DRAWS)
+        .map(|_| jitter.apply(delay, previous, &mut rng))
+        .collect();
     let (min, max) = (draws.iter().min().copied(), draws.iter().max().copied());
-    assert!(draws.iter().all(|d| (lo..=hi).contains(d)), "{jitter:?}: {min:?}..{max:?} not in {lo:?}..={hi:?}");
+    assert!(
+        draws.iter().all(|d| (lo..=hi).contains(d)),
+        "{jitter:?}: {min:?}..{max:?} not in {lo:?}..={hi:?}"
+    );
     let width = (hi - lo).as_secs_f64();
-    let (min, max) = (min.unwrap_or_default().as_secs_f64(), max.unwrap_or_default().as_secs_f64());
-    assert!(min - lo.as_secs_f64() <= width * 0.01, "{jitter:?} never drew near {lo:?}");
-    assert!(hi.as_secs_f64() - max <= width * 0.01, "{jitter:?} never drew near {hi:?}");
+    let (min, max) = (
+        min.unwrap_or_default().as_secs_f64(),
+        max.unwrap_or_default().as_secs_f64(),
+    );
+    assert!(
+        min - lo.as_secs_f64() <= width * 0.01,
+        "{jitter:?} never drew near {lo:?}"
+    );
+    assert!(
+        hi.as_secs_f64() - max <= width * 0.01,
+        "{jitter:?} never drew near {hi:?}"
+    );
     let mean = draws.iter().map(Duration::as_secs_f64).sum::<f64>() / DRAWS as f64;
     let middle = (lo.as_secs_f64() + hi.as_secs_f64()) / 2.0;
-    assert!((mean - middle).abs() <= width * 0.02, "{jitter:?}: mean {mean} far from {middle}");
+    assert!(
+        (mean - middle).abs() <= width * 0.02,
+        "{jitter:?}: mean {mean} far from {middle}"
+    );
 }
 
 #[test]
@@ -199,14 +254,23 @@ fn decorrelated_jitter_draws_from_the_delay_to_three_times_the_previous() {
     check_uniform(Jitter::Decorrelated, secs(1), secs(2), secs(1), secs(6));
     // A previous delay shorter than a third of this one leaves only the delay itself.
     let mut rng = SmallRng::seed_from_u64(3);
-    assert_eq!(Jitter::Decorrelated.apply(secs(9), secs(1), &mut rng), secs(9));
+    assert_eq!(
+        Jitter::Decorrelated.apply(secs(9), secs(1), &mut rng),
+        secs(9)
+    );
 }
 
 #[test]
 fn spread_jitter_draws_within_its_fraction_of_the_delay() {
     check_uniform(Jitter::Spread(0.5), secs(2), secs(2), secs(1), secs(3));
     check_uniform(Jitter::Spread(0.1), secs(10), secs(10), secs(9), secs(11));
-    check_uniform(Jitter::Spread(1.0), secs(1), secs(1), Duration::ZERO, secs(2));
+    check_uniform(
+        Jitter::Spread(1.0),
+        secs(1),
+        secs(1),
+        Duration::ZERO,
+        secs(2),
+    );
 }
 
 #[test]
@@ -220,7 +284,11 @@ fn decorrelated_delays_follow_the_previous_draw_and_stay_capped() {
     let max = secs(10);
     let config = RetryConfig {
         max_attempts: 30,
-        backoff: Backoff::Exponential { base: ms(100), factor: 2.0, max },
+        backoff: Backoff::Exponential {
+            base: ms(100),
+            factor: 2.0,
+            max,
+        },
         jitter: Jitter::Decorrelated,
         ..Default::default()
     };
@@ -230,7 +298,11 @@ fn decorrelated_delays_follow_the_previous_draw_and_stay_capped() {
         for (i, &d) in delays.iter().enumerate() {
             let nominal = config.backoff.delay(i as u32 + 1);
             let hi = (previous * 3).max(nominal).min(max);
-            assert!(d >= nominal.min(max) && d <= hi, "seed {seed} retry {}: {d:?}", i + 1);
+            assert!(
+                d >= nominal.min(max) && d <= hi,
+                "seed {seed} retry {}: {d:?}",
+                i + 1
+            );
             previous = d;
         }
     }
@@ -245,12 +317,18 @@ fn decorrelated_jitter_on_a_fixed_backoff_stays_within_three_times_the_delay() {
         ..Default::default()
     };
     let delays: Vec<_> = config.schedule(SmallRng::seed_from_u64(9)).collect();
-    assert!(delays.iter().all(|&d| (secs(1)..=secs(3)).contains(&d)), "{delays:?}");
+    assert!(
+        delays.iter().all(|&d| (secs(1)..=secs(3)).contains(&d)),
+        "{delays:?}"
+    );
 }
 
 #[test]
 fn the_same_seed_gives_the_same_schedule() {
-    let config = RetryConfig { max_attempts: 6, ..Default::default() };
+    let config = RetryConfig {
+        max_attempts: 6,
+        ..Default::default()
+    };
     let a: Vec<_> = config.schedule(SmallRng::seed_from_u64(11)).collect();
     let b: Vec<_> = config.schedule(SmallRng::seed_from_u64(11)).collect();
     let c: Vec<_> = config.schedule(SmallRng::seed_from_u64(12)).collect();
@@ -262,23 +340,44 @@ fn the_same_seed_gives_the_same_schedule() {
 // The schedule: attempts, retry_after, max_elapsed.
 
 fn exact(max_attempts: u32, backoff: Backoff) -> RetryConfig {
-    RetryConfig { max_attempts, backoff, jitter: Jitter::None, ..Default::default() }
+    RetryConfig {
+        max_attempts,
+        backoff,
+        jitter: Jitter::None,
+        ..Default::default()
+    }
 }
 
 #[test]
 fn a_schedule_has_one_delay_fewer_than_attempts() {
     let seed = || SmallRng::seed_from_u64(0);
-    assert_eq!(exact(1, Backoff::Fixed(secs(1))).schedule(seed()).count(), 0);
-    assert_eq!(exact(3, Backoff::Fixed(secs(1))).schedule(seed()).count(), 2);
+    assert_eq!(
+        exact(1, Backoff::Fixed(secs(1))).schedule(seed()).count(),
+        0
+    );
+    assert_eq!(
+        exact(3, Backoff::Fixed(secs(1))).schedule(seed()).count(),
+        2
+    );
     assert_eq!(exact(10, Backoff::None).schedule(seed()).count(), 9);
 }
 
 #[test]
 fn retry_after_is_a_floor_that_may_exceed_the_cap() {
-    let config = exact(10, Backoff::Exponential { base: secs(1), factor: 2.0, max: secs(5) });
+    let config = exact(
+        10,
+        Backoff::Exponential {
+            base: secs(1),
+            factor: 2.0,
+            max: secs(5),
+        },
+    );
     let mut schedule = config.schedule(SmallRng::seed_from_u64(0));
     // Longer than the backoff (and than its cap): the server asked.
-    assert_eq!(schedule.next_delay(Duration::ZERO, Some(secs(30))), Ok(secs(30)));
+    assert_eq!(
+        schedule.next_delay(Duration::ZERO, Some(secs(30))),
+        Ok(secs(30))
+    );
     // Shorter than the backoff: the backoff stands.
     assert_eq!(schedule.next_delay(secs(30), Some(ms(10))), Ok(secs(2)));
     assert_eq!(schedule.next_delay(secs(32), None), Ok(secs(4)));
@@ -293,20 +392,36 @@ fn max_elapsed_refuses_a_retry_that_would_start_at_or_after_it() {
     let mut schedule = config.schedule(SmallRng::seed_from_u64(0));
     assert_eq!(schedule.next_delay(secs(7), None), Ok(secs(2))); // starts at 9 s
     assert_eq!(schedule.next_delay(secs(8), None), Err(GiveUp::MaxElapsed)); // would start at 10 s
-    assert_eq!(schedule.retries(), 1, "a refusal does not advance the schedule");
+    assert_eq!(
+        schedule.retries(),
+        1,
+        "a refusal does not advance the schedule"
+    );
     // Giving up on max_elapsed also covers a server's retry_after that goes past it.
-    assert_eq!(schedule.next_delay(Duration::ZERO, Some(secs(10))), Err(GiveUp::MaxElapsed));
+    assert_eq!(
+        schedule.next_delay(Duration::ZERO, Some(secs(10))),
+        Err(GiveUp::MaxElapsed)
+    );
     // As an iterator (calls failing instantly): attempts at 0, 2, 4, 6, 8 s.
     assert_eq!(config.schedule(SmallRng::seed_from_u64(0)).count(), 4);
 }
 
 #[test]
 fn attempts_run_out_before_anything_else_is_considered() {
-    let config = RetryConfig { max_elapsed: Some(secs(1)), ..exact(2, Backoff::Fixed(secs(5))) };
+    let config = RetryConfig {
+        max_elapsed: Some(secs(1)),
+        ..exact(2, Backoff::Fixed(secs(5)))
+    };
     let mut schedule = config.schedule(SmallRng::seed_from_u64(0));
-    assert_eq!(schedule.next_delay(Duration::ZERO, None), Err(GiveUp::MaxElapsed));
+    assert_eq!(
+        schedule.next_delay(Duration::ZERO, None),
+        Err(GiveUp::MaxElapsed)
+    );
     let mut schedule = exact(1, Backoff::None).schedule(SmallRng::seed_from_u64(0));
-    assert_eq!(schedule.next_delay(Duration::ZERO, None), Err(GiveUp::AttemptsExhausted));
+    assert_eq!(
+        schedule.next_delay(Duration::ZERO, None),
+        Err(GiveUp::AttemptsExhausted)
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -320,31 +435,95 @@ fn refused(config: RetryConfig) -> (String, String) {
 
 #[test]
 fn invalid_configurations_name_their_field_and_value() {
-    let exp = |factor, max| Backoff::Exponential { base: secs(1), factor, max };
+    let exp = |factor, max| Backoff::Exponential {
+        base: secs(1),
+        factor,
+        max,
+    };
     let d = RetryConfig::default;
     let pair = |f: &str, v: &str| (f.to_owned(), v.to_owned());
-    assert_eq!(refused(RetryConfig { max_attempts: 0, ..d() }), pair("max_attempts", "0"));
-    assert_eq!(refused(RetryConfig { backoff: exp(0.5, secs(9)), ..d() }), pair("backoff.factor", "0.5"));
-    assert_eq!(refused(RetryConfig { backoff: exp(-2.0, secs(9)), ..d() }), pair("backoff.factor", "-2.0"));
-    assert_eq!(refused(RetryConfig { backoff: exp(f64::NAN, secs(9)), ..d() }), pair("backoff.factor", "NaN"));
     assert_eq!(
-        refused(RetryConfig { backoff: exp(f64::INFINITY, secs(9)), ..d() }),
+        refused(RetryConfig {
+            max_attempts: 0,
+            ..d()
+        }),
+        pair("max_attempts", "0")
+    );
+    assert_eq!(
+        refused(RetryConfig {
+            backoff: exp(0.5, secs(9)),
+            ..d()
+        }),
+        pair("backoff.factor", "0.5")
+    );
+    assert_eq!(
+        refused(RetryConfig {
+            backoff: exp(-2.0, secs(9)),
+            ..d()
+        }),
+        pair("backoff.factor", "-2.0")
+    );
+    assert_eq!(
+        refused(RetryConfig {
+            backoff: exp(f64::NAN, secs(9)),
+            ..d()
+        }),
+        pair("backoff.factor", "NaN")
+    );
+    assert_eq!(
+        refused(RetryConfig {
+            backoff: exp(f64::INFINITY, secs(9)),
+            ..d()
+        }),
         pair("backoff.factor", "inf")
     );
-    assert_eq!(refused(RetryConfig { backoff: exp(2.0, ms(500)), ..d() }), pair("backoff.max", "500ms"));
-    assert_eq!(refused(RetryConfig { jitter: Jitter::Spread(0.0), ..d() }), pair("jitter", "Spread(0.0)"));
-    assert_eq!(refused(RetryConfig { jitter: Jitter::Spread(1.5), ..d() }), pair("jitter", "Spread(1.5)"));
-    assert_eq!(refused(RetryConfig { jitter: Jitter::Spread(-0.1), ..d() }), pair("jitter", "Spread(-0.1)"));
     assert_eq!(
-        refused(RetryConfig { jitter: Jitter::Spread(f64::NAN), ..d() }),
+        refused(RetryConfig {
+            backoff: exp(2.0, ms(500)),
+            ..d()
+        }),
+        pair("backoff.max", "500ms")
+    );
+    assert_eq!(
+        refused(RetryConfig {
+            jitter: Jitter::Spread(0.0),
+            ..d()
+        }),
+        pair("jitter", "Spread(0.0)")
+    );
+    assert_eq!(
+        refused(RetryConfig {
+            jitter: Jitter::Spread(1.5),
+            ..d()
+        }),
+        pair("jitter", "Spread(1.5)")
+    );
+    assert_eq!(
+        refused(RetryConfig {
+            jitter: Jitter::Spread(-0.1),
+            ..d()
+        }),
+        pair("jitter", "Spread(-0.1)")
+    );
+    assert_eq!(
+        refused(RetryConfig {
+            jitter: Jitter::Spread(f64::NAN),
+            ..d()
+        }),
         pair("jitter", "Spread(NaN)")
     );
     assert_eq!(
-        refused(RetryConfig { max_elapsed: Some(Duration::ZERO), ..d() }),
+        refused(RetryConfig {
+            max_elapsed: Some(Duration::ZERO),
+            ..d()
+        }),
         pair("max_elapsed", "0ns")
     );
     assert_eq!(
-        refused(RetryConfig { budget: Some(Cow::Borrowed(" ")), ..d() }),
+        refused(RetryConfig {
+            budget: Some(Cow::Borrowed(" ")),
+            ..d()
+        }),
         pair("budget", "\" \"")
     );
 }
@@ -353,27 +532,68 @@ fn invalid_configurations_name_their_field_and_value() {
 fn valid_edge_values_are_accepted() {
     let ok = |c: RetryConfig| c.validate().map_err(|e| e.to_string());
     assert_eq!(ok(RetryConfig::default()), Ok(()));
-    assert_eq!(ok(RetryConfig { max_attempts: 1, ..Default::default() }), Ok(()));
-    assert_eq!(ok(RetryConfig { jitter: Jitter::Spread(1.0), ..Default::default() }), Ok(()));
-    let flat = Backoff::Exponential { base: secs(1), factor: 1.0, max: secs(1) };
-    assert_eq!(ok(RetryConfig { backoff: flat, ..Default::default() }), Ok(()));
-    assert_eq!(ok(RetryConfig { backoff: Backoff::Fixed(Duration::ZERO), ..Default::default() }), Ok(()));
+    assert_eq!(
+        ok(RetryConfig {
+            max_attempts: 1,
+            ..Default::default()
+        }),
+        Ok(())
+    );
+    assert_eq!(
+        ok(RetryConfig {
+            jitter: Jitter::Spread(1.0),
+            ..Default::default()
+        }),
+        Ok(())
+    );
+    let flat = Backoff::Exponential {
+        base: secs(1),
+        factor: 1.0,
+        max: secs(1),
+    };
+    assert_eq!(
+        ok(RetryConfig {
+            backoff: flat,
+            ..Default::default()
+        }),
+        Ok(())
+    );
+    assert_eq!(
+        ok(RetryConfig {
+            backoff: Backoff::Fixed(Duration::ZERO),
+            ..Default::default()
+        }),
+        Ok(())
+    );
 }
 
 #[test]
 fn the_default_configuration_is_the_attributes_table() {
     let config = RetryConfig::default();
     assert_eq!(config.max_attempts, 3);
-    assert_eq!(config.backoff, Backoff::Exponential { base: secs(1), factor: 2.0, max: secs(60) });
+    assert_eq!(
+        config.backoff,
+        Backoff::Exponential {
+            base: secs(1),
+            factor: 2.0,
+            max: secs(60)
+        }
+    );
     assert_eq!(config.jitter, Jitter::Spread(0.5));
-    assert_eq!((config.max_elapsed, config.budget, config.adaptive), (None, None, false));
+    assert_eq!(
+        (config.max_elapsed, config.budget, config.adaptive),
+        (None, None, false)
+    );
 }
 
 #[test]
 fn configurations_read_and_write_durations_as_people_write_them() {
     let config = RetryConfig {
         max_attempts: 5,
-        backoff: Backoff::Linear { base: ms(250), step: ms(1500) },
+        backoff: Backoff::Linear {
+            base: ms(250),
+            step: ms(1500),
+        },
         jitter: Jitter::Spread(0.25),
         max_elapsed: Some(secs(90)),
         budget: Some("kanban".into()),
@@ -390,13 +610,25 @@ fn configurations_read_and_write_durations_as_people_write_them() {
     let written = r#"{"max_attempts": 4, "backoff": {"exponential": {"base": "100ms", "factor": 2.0, "max": 5}},
                       "jitter": "full", "max_elapsed": 1.5}"#;
     let parsed: RetryConfig = serde_json::from_str(written).expect("parses");
-    assert_eq!(parsed.backoff, Backoff::Exponential { base: ms(100), factor: 2.0, max: secs(5) });
-    assert_eq!((parsed.jitter, parsed.max_elapsed), (Jitter::Full, Some(ms(1500))));
+    assert_eq!(
+        parsed.backoff,
+        Backoff::Exponential {
+            base: ms(100),
+            factor: 2.0,
+            max: secs(5)
+        }
+    );
+    assert_eq!(
+        (parsed.jitter, parsed.max_elapsed),
+        (Jitter::Full, Some(ms(1500)))
+    );
     assert_eq!(parsed.budget, None, "missing fields take their defaults");
 
-    let unknown = serde_json::from_str::<RetryConfig>(r#"{"max_attemps": 4}"#).expect_err("typo refused");
+    let unknown =
+        serde_json::from_str::<RetryConfig>(r#"{"max_attemps": 4}"#).expect_err("typo refused");
     assert!(unknown.to_string().contains("max_attemps"), "{unknown}");
-    let negative = serde_json::from_str::<RetryConfig>(r#"{"max_elapsed": -1}"#).expect_err("refused");
+    let negative =
+        serde_json::from_str::<RetryConfig>(r#"{"max_elapsed": -1}"#).expect_err("refused");
     assert!(negative.to_string().contains("negative"), "{negative}");
 }
 
@@ -421,12 +653,19 @@ fn a_retryable_error_is_retried_until_attempts_run_out() {
     assert_eq!(run.calls, 3);
     assert_eq!(run.retries, [(1, Duration::ZERO), (2, Duration::ZERO)]);
     let err = run.result.expect_err("fails");
-    assert_eq!(err.ctx.attempt, 3, "the final error says how many calls were made");
+    assert_eq!(
+        err.ctx.attempt, 3,
+        "the final error says how many calls were made"
+    );
 }
 
 #[test]
 fn a_retry_that_then_succeeds_returns_the_value() {
-    let run = drive!(&THREE_NO_WAIT, |call| if call < 2 { Err(Flaky::retryable()) } else { Ok(call) });
+    let run = drive!(&THREE_NO_WAIT, |call| if call < 2 {
+        Err(Flaky::retryable())
+    } else {
+        Ok(call)
+    });
     assert_eq!((run.calls, run.result.ok()), (2, Some(2)));
 }
 
@@ -439,14 +678,25 @@ fn a_non_retryable_error_comes_back_after_one_call_with_its_attempt_set() {
 
 #[test]
 fn retry_if_overrides_the_errors_own_advice_both_ways() {
-    let run = drive!(&THREE_NO_WAIT, |_| Err::<(), _>(Flaky::fatal()), |_: &Flaky| Some(true));
+    let run = drive!(
+        &THREE_NO_WAIT,
+        |_| Err::<(), _>(Flaky::fatal()),
+        |_: &Flaky| Some(true)
+    );
     assert_eq!(run.calls, 3);
-    let run = drive!(&THREE_NO_WAIT, |_| Err::<(), _>(Flaky::retryable()), |_: &Flaky| Some(false));
+    let run = drive!(
+        &THREE_NO_WAIT,
+        |_| Err::<(), _>(Flaky::retryable()),
+        |_: &Flaky| Some(false)
+    );
     assert_eq!(run.calls, 1);
     // It sees the error of the attempt: retry only while the call number is below 2.
     let run = drive!(
         &THREE_NO_WAIT,
-        |call| Err::<(), _>(Flaky { retryable: call < 2, ..Flaky::retryable() }),
+        |call| Err::<(), _>(Flaky {
+            retryable: call < 2,
+            ..Flaky::retryable()
+        }),
         |e: &Flaky| Some(e.retryable)
     );
     assert_eq!(run.calls, 2);
@@ -461,12 +711,21 @@ fn a_plain_std_error_is_always_retried() {
 
 #[test]
 fn an_error_that_is_not_even_a_std_error_is_retried() {
-    let run = drive!(&THREE_NO_WAIT, |call| Err::<(), _>(format!("failure {call}")));
+    let run = drive!(&THREE_NO_WAIT, |call| Err::<(), _>(format!(
+        "failure {call}"
+    )));
     assert_eq!(run.calls, 3);
-    assert_eq!(run.result, Err("failure 3".to_owned()), "the last error comes back unchanged");
+    assert_eq!(
+        run.result,
+        Err("failure 3".to_owned()),
+        "the last error comes back unchanged"
+    );
 }
 
-static ONE_ATTEMPT: RetrySite = RetrySite::new("one_attempt", || RetryConfig { max_attempts: 1, ..Default::default() });
+static ONE_ATTEMPT: RetrySite = RetrySite::new("one_attempt", || RetryConfig {
+    max_attempts: 1,
+    ..Default::default()
+});
 
 #[test]
 fn one_attempt_never_retries() {
@@ -477,7 +736,11 @@ fn one_attempt_never_retries() {
 
 static EXPONENTIAL_EXACT: RetrySite = RetrySite::new("exponential_exact", || RetryConfig {
     max_attempts: 5,
-    backoff: Backoff::Exponential { base: ms(100), factor: 2.0, max: ms(500) },
+    backoff: Backoff::Exponential {
+        base: ms(100),
+        factor: 2.0,
+        max: ms(500),
+    },
     jitter: Jitter::None,
     ..Default::default()
 });
@@ -485,7 +748,10 @@ static EXPONENTIAL_EXACT: RetrySite = RetrySite::new("exponential_exact", || Ret
 #[test]
 fn on_retry_sees_each_failed_attempt_and_its_delay() {
     let run = drive!(&EXPONENTIAL_EXACT, |_| Err::<(), _>(Plain));
-    assert_eq!(run.retries, [(1, ms(100)), (2, ms(200)), (3, ms(400)), (4, ms(500))]);
+    assert_eq!(
+        run.retries,
+        [(1, ms(100)), (2, ms(200)), (3, ms(400)), (4, ms(500))]
+    );
 }
 
 static DEFAULT_SITE: RetrySite = RetrySite::new("default_site", RetryConfig::default);
@@ -494,7 +760,9 @@ static DEFAULT_SITE: RetrySite = RetrySite::new("default_site", RetryConfig::def
 fn default_delays_are_the_default_backoff_spread_by_half() {
     for _ in 0..200 {
         let run = drive!(&DEFAULT_SITE, |_| Err::<(), _>(Plain));
-        let [(1, first), (2, second)] = run.retries[..] else { panic!("{:?}", run.retries) };
+        let [(1, first), (2, second)] = run.retries[..] else {
+            panic!("{:?}", run.retries)
+        };
         assert!((ms(500)..=ms(1500)).contains(&first), "{first:?}");
         assert!((ms(1000)..=ms(3000)).contains(&second), "{second:?}");
     }
@@ -512,7 +780,11 @@ fn the_view_borrow_ends_before_user_code_sees_the_error() {
             seen.lock().unwrap().push(("retry_if", e.ctx.attempt));
             None
         },
-        |e: &Flaky, attempt, _| seen.lock().unwrap().push(("on_retry", e.ctx.attempt + attempt * 10)),
+        |e: &Flaky, attempt, _| {
+            seen.lock()
+                .unwrap()
+                .push(("on_retry", e.ctx.attempt + attempt * 10))
+        },
     );
     assert!(matches!(flow, ControlFlow::Continue(Duration::ZERO)));
     assert_eq!(*seen.lock().unwrap(), [("retry_if", 1), ("on_retry", 11)]);
@@ -587,7 +859,10 @@ static FIXED_EXACT: RetrySite = RetrySite::new("fixed_exact", || RetryConfig {
 });
 static LINEAR_EXACT: RetrySite = RetrySite::new("linear_exact", || RetryConfig {
     max_attempts: 4,
-    backoff: Backoff::Linear { base: ms(100), step: ms(200) },
+    backoff: Backoff::Linear {
+        base: ms(100),
+        step: ms(200),
+    },
     jitter: Jitter::None,
     ..Default::default()
 });
@@ -615,7 +890,12 @@ static ELAPSED_LIMITED: RetrySite = RetrySite::new("elapsed_limited", || RetryCo
 
 #[tokio::test(start_paused = true)]
 async fn max_elapsed_stops_new_attempts_on_virtual_time() {
-    let (result, starts) = timed(&ELAPSED_LIMITED, async |_| Err::<(), _>(Flaky::retryable()), marcus).await;
+    let (result, starts) = timed(
+        &ELAPSED_LIMITED,
+        async |_| Err::<(), _>(Flaky::retryable()),
+        marcus,
+    )
+    .await;
     assert_eq!(starts, [0, 1, 2, 3].map(secs));
     assert_eq!(result.expect_err("fails").ctx.attempt, 4);
 
@@ -627,7 +907,11 @@ async fn max_elapsed_stops_new_attempts_on_virtual_time() {
     let before = tokio::time::Instant::now();
     let (result, starts) = timed(&ELAPSED_LIMITED, slow, marcus).await;
     assert_eq!(starts, [0, 2].map(secs));
-    assert_eq!(before.elapsed(), secs(3), "gave up without sleeping past the limit");
+    assert_eq!(
+        before.elapsed(),
+        secs(3),
+        "gave up without sleeping past the limit"
+    );
     assert_eq!(result.expect_err("fails").ctx.attempt, 2);
 }
 
@@ -635,25 +919,40 @@ async fn max_elapsed_stops_new_attempts_on_virtual_time() {
 async fn a_retry_after_is_honoured_even_past_the_cap() {
     let (result, starts) = timed(
         &EXPONENTIAL_EXACT,
-        async |call| if call < 3 { Err(Flaky::rate_limited(secs(2))) } else { Ok(call) },
+        async |call| {
+            if call < 3 {
+                Err(Flaky::rate_limited(secs(2)))
+            } else {
+                Ok(call)
+            }
+        },
         marcus,
     )
     .await;
     assert_eq!(result.ok(), Some(3));
-    assert_eq!(starts, [0, 2, 4].map(secs), "the 500 ms cap yields to the server's 2 s");
+    assert_eq!(
+        starts,
+        [0, 2, 4].map(secs),
+        "the 500 ms cap yields to the server's 2 s"
+    );
 }
 
-static ELAPSED_AND_RATE_LIMITED: RetrySite = RetrySite::new("elapsed_and_rate_limited", || RetryConfig {
-    max_elapsed: Some(secs(10)),
-    backoff: Backoff::None,
-    ..Default::default()
-});
+static ELAPSED_AND_RATE_LIMITED: RetrySite =
+    RetrySite::new("elapsed_and_rate_limited", || RetryConfig {
+        max_elapsed: Some(secs(10)),
+        backoff: Backoff::None,
+        ..Default::default()
+    });
 
 #[tokio::test(start_paused = true)]
 async fn a_retry_after_past_max_elapsed_gives_up_at_once() {
     let before = tokio::time::Instant::now();
-    let (result, starts) =
-        timed(&ELAPSED_AND_RATE_LIMITED, async |_| Err::<(), _>(Flaky::rate_limited(secs(60))), marcus).await;
+    let (result, starts) = timed(
+        &ELAPSED_AND_RATE_LIMITED,
+        async |_| Err::<(), _>(Flaky::rate_limited(secs(60))),
+        marcus,
+    )
+    .await;
     assert_eq!(starts.len(), 1);
     assert_eq!(before.elapsed(), Duration::ZERO);
     assert_eq!(result.expect_err("fails").ctx.attempt, 1);
@@ -685,7 +984,11 @@ fn an_adaptive_site_shrinks_after_failures_and_grows_after_successes() {
     for _ in 0..AdaptiveAttempts::SUCCESS_STREAK * 10 {
         drive!(&ADAPTIVE, |_| Ok::<_, Plain>(()));
     }
-    assert_eq!(ADAPTIVE.max_attempts(), 6, "never above twice the configured attempts");
+    assert_eq!(
+        ADAPTIVE.max_attempts(),
+        6,
+        "never above twice the configured attempts"
+    );
     assert_eq!(failed(&ADAPTIVE), 6);
 }
 
@@ -745,7 +1048,10 @@ mod capture {
             fields.insert("level".to_owned(), event.metadata().level().to_string());
             fields.insert("target".to_owned(), event.metadata().target().to_owned());
             event.record(&mut Fields(&mut fields));
-            self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(fields);
+            self.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(fields);
         }
     }
 }
@@ -770,7 +1076,10 @@ fn each_retry_and_the_giving_up_are_traced_with_their_fields() {
     let events = events.lock().unwrap();
     let ours: Vec<_> = events
         .iter()
-        .filter(|e| e["target"] == "resilience::retry" && e.get("function").map(String::as_str) == Some("traced_fetch"))
+        .filter(|e| {
+            e["target"] == "resilience::retry"
+                && e.get("function").map(String::as_str) == Some("traced_fetch")
+        })
         .collect();
     assert_eq!(ours.len(), 4, "{ours:#?}");
     for (event, attempt) in ours[..2].iter().zip(["1", "2"]) {
@@ -783,7 +1092,10 @@ fn each_retry_and_the_giving_up_are_traced_with_their_fields() {
     assert_eq!(ours[2]["attempts"], "3");
     assert_eq!(ours[2]["level"], "WARN");
     assert_eq!(ours[3]["reason"], "not retryable");
-    assert_eq!(ours[3]["level"], "DEBUG", "a first call's fatal error is no retry story");
+    assert_eq!(
+        ours[3]["level"], "DEBUG",
+        "a first call's fatal error is no retry story"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -814,15 +1126,19 @@ fn any_jitter() -> impl Strategy<Value = Jitter> {
 }
 
 fn any_config() -> impl Strategy<Value = RetryConfig> {
-    (1u32..40, any_backoff(), any_jitter(), proptest::option::of(1u64..60_000)).prop_map(
-        |(max_attempts, backoff, jitter, max_elapsed)| RetryConfig {
+    (
+        1u32..40,
+        any_backoff(),
+        any_jitter(),
+        proptest::option::of(1u64..60_000),
+    )
+        .prop_map(|(max_attempts, backoff, jitter, max_elapsed)| RetryConfig {
             max_attempts,
             backoff,
             jitter,
             max_elapsed: max_elapsed.map(ms),
             ..Default::default()
-        },
-    )
+        })
 }
 
 /// The bounds a delay must respect, written from the documentation's table.
@@ -832,8 +1148,15 @@ fn allowed(config: &RetryConfig, retry: u32, previous: Duration) -> (Duration, D
         Jitter::None => (d, d),
         Jitter::Full => (Duration::ZERO, d),
         Jitter::Equal => (d / 2, d),
-        Jitter::Decorrelated => (d, d.max(previous * 3).min(config.backoff.cap().unwrap_or(d * 3))),
-        Jitter::Spread(f) => (d.mul_f64(1.0 - f).saturating_sub(Duration::from_nanos(1)), d.mul_f64(1.0 + f)),
+        Jitter::Decorrelated => (
+            d,
+            d.max(previous * 3)
+                .min(config.backoff.cap().unwrap_or(d * 3)),
+        ),
+        Jitter::Spread(f) => (
+            d.mul_f64(1.0 - f).saturating_sub(Duration::from_nanos(1)),
+            d.mul_f64(1.0 + f),
+        ),
         _ => unreachable!("no other jitter is generated"),
     };
     match config.backoff.cap() {

@@ -3,9 +3,9 @@
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::parse::{Parse, ParseStream};
-use syn::{Ident, LitStr, Path, Token};
+use syn::{Ident, LitStr, Path};
 
-use super::{combine, parse_count, parse_number, unknown_key, DurationArg, Once};
+use super::{parse_count, parse_keyed, parse_number, unknown_key, DurationArg, Once};
 
 pub(crate) const KEYS: &[&str] = &[
     "name",
@@ -45,37 +45,14 @@ pub(crate) struct BreakerArgs {
 impl Parse for BreakerArgs {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let mut args = BreakerArgs::default();
-        let mut errors = None;
-        while !input.is_empty() {
-            let key: Ident = input.parse()?;
-            input.parse::<Token![=]>().map_err(|e| {
-                syn::Error::new(e.span(), format!("expected `=` after `{key}`, as in `{key} = ...`"))
-            })?;
-            if let Err(e) = args.parse_value(&key, input) {
-                combine(&mut errors, e);
-                while !input.is_empty() && !input.peek(Token![,]) {
-                    input.parse::<proc_macro2::TokenTree>()?;
-                }
-            }
-            if input.is_empty() {
-                break;
-            }
-            input.parse::<Token![,]>()?;
-        }
-        if errors.is_none() {
-            if let Err(e) = args.check_pairs() {
-                combine(&mut errors, e);
-            }
-        }
-        match errors {
-            Some(e) => Err(e),
-            None => Ok(args),
-        }
+        parse_keyed(input, |key, input| args.parse_value(key, input))?;
+        args.check_pairs()?;
+        Ok(args)
     }
 }
 
 impl BreakerArgs {
-    fn parse_value(&mut self, key: &Ident, input: ParseStream<'_>) -> syn::Result<()> {
+    pub(crate) fn parse_value(&mut self, key: &Ident, input: ParseStream<'_>) -> syn::Result<()> {
         match key.to_string().as_str() {
             "name" => self.name.set(key, parse_name(input, key)?),
             "parent" => self.parent.set(key, parse_name(input, key)?),
@@ -101,7 +78,7 @@ impl BreakerArgs {
     }
 
     /// Keys that only mean something together.
-    fn check_pairs(&self) -> syn::Result<()> {
+    pub(crate) fn check_pairs(&self) -> syn::Result<()> {
         let pair = |a: Option<Span>, b: Option<Span>, a_name: &str, b_name: &str, example: &str| match (a, b) {
             (Some(span), None) => Err(syn::Error::new(span, format!("`{a_name}` needs `{b_name}` too, as in `{example}`"))),
             (None, Some(span)) => Err(syn::Error::new(span, format!("`{b_name}` needs `{a_name}` too, as in `{example}`"))),

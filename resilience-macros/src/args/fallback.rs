@@ -8,12 +8,15 @@ pub(crate) struct FallbackArgs {
     pub(crate) functions: Vec<Path>,
     /// Each fallback also takes the error, by value, as its last argument.
     pub(crate) with_error: bool,
+    /// When every fallback fails, the call site's last successful value is returned.
+    pub(crate) cached: bool,
 }
 
 impl Parse for FallbackArgs {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let mut functions = Vec::new();
         let mut with_error: Option<proc_macro2::Span> = None;
+        let mut cached: Option<proc_macro2::Span> = None;
         while !input.is_empty() {
             let path: Path = input.parse().map_err(|e| {
                 syn::Error::new(e.span(), "expected the name of a fallback function, as in `#[fallback(cached_board)]`")
@@ -23,11 +26,17 @@ impl Parse for FallbackArgs {
                     return Err(syn::Error::new_spanned(&path, "`with_error` is given twice; keep one of them"));
                 }
                 with_error = Some(path.segments[0].ident.span());
+            } else if path.is_ident("cached") && !functions.is_empty() {
+                // First in the list, `cached` names a function; after one, it is the flag.
+                if cached.is_some() {
+                    return Err(syn::Error::new_spanned(&path, "`cached` is given twice; keep one of them"));
+                }
+                cached = Some(path.segments[0].ident.span());
             } else {
-                if with_error.is_some() {
+                if with_error.is_some() || cached.is_some() {
                     return Err(syn::Error::new_spanned(
                         &path,
-                        "`with_error` goes after the fallback functions, as in `#[fallback(f, g, with_error)]`",
+                        "`with_error` and `cached` go after the fallback functions, as in `#[fallback(f, g, with_error)]`",
                     ));
                 }
                 functions.push(path);
@@ -43,6 +52,6 @@ impl Parse for FallbackArgs {
                 "`#[fallback]` needs at least one function to call, as in `#[fallback(cached_board)]`",
             ));
         }
-        Ok(FallbackArgs { functions, with_error: with_error.is_some() })
+        Ok(FallbackArgs { functions, with_error: with_error.is_some(), cached: cached.is_some() })
     }
 }

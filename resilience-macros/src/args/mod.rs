@@ -4,7 +4,9 @@
 pub(crate) mod breaker;
 pub(crate) mod context;
 pub(crate) mod fallback;
+pub(crate) mod resilient;
 pub(crate) mod retry;
+pub(crate) mod timeout;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote_spanned, ToTokens};
@@ -181,6 +183,32 @@ pub(crate) fn unknown_key(attribute: &str, key: &syn::Ident, valid: &[&str]) -> 
         key.span(),
         format!("unknown key `{key}` for `#[{attribute}]`; expected one of {list}"),
     )
+}
+
+/// Parses `key = value, ...`, handing each key to `value`. A bad value is collected and
+/// parsing goes on at the next key, so every mistake is reported at once, each once.
+pub(crate) fn parse_keyed(
+    input: ParseStream<'_>,
+    mut value: impl FnMut(&syn::Ident, ParseStream<'_>) -> syn::Result<()>,
+) -> syn::Result<()> {
+    let mut errors = None;
+    while !input.is_empty() {
+        let key: syn::Ident = input.parse()?;
+        input.parse::<syn::Token![=]>().map_err(|e| {
+            syn::Error::new(e.span(), format!("expected `=` after `{key}`, as in `{key} = ...`"))
+        })?;
+        if let Err(e) = value(&key, input) {
+            combine(&mut errors, e);
+            while !input.is_empty() && !input.peek(syn::Token![,]) {
+                input.parse::<proc_macro2::TokenTree>()?;
+            }
+        }
+        if input.is_empty() {
+            break;
+        }
+        input.parse::<syn::Token![,]>()?;
+    }
+    errors.map_or(Ok(()), Err)
 }
 
 /// Adds `next` to an accumulated error.

@@ -5,7 +5,7 @@ use quote::quote;
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitBool, LitStr, Path, Token};
 
-use super::{combine, parse_count, parse_number, unknown_key, DurationArg, Once};
+use super::{parse_count, parse_keyed, parse_number, unknown_key, DurationArg, Once};
 
 pub(crate) const KEYS: &[&str] = &[
     "max_attempts",
@@ -52,33 +52,13 @@ pub(crate) struct RetryArgs {
 impl Parse for RetryArgs {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let mut args = RetryArgs::default();
-        let mut errors = None;
-        while !input.is_empty() {
-            let key: Ident = input.parse()?;
-            input.parse::<Token![=]>().map_err(|e| {
-                syn::Error::new(e.span(), format!("expected `=` after `{key}`, as in `{key} = ...`"))
-            })?;
-            if let Err(e) = args.parse_value(&key, input) {
-                combine(&mut errors, e);
-                // Skip to the next key so one mistake gives one error.
-                while !input.is_empty() && !input.peek(Token![,]) {
-                    input.parse::<proc_macro2::TokenTree>()?;
-                }
-            }
-            if input.is_empty() {
-                break;
-            }
-            input.parse::<Token![,]>()?;
-        }
-        match errors {
-            Some(e) => Err(e),
-            None => Ok(args),
-        }
+        parse_keyed(input, |key, input| args.parse_value(key, input))?;
+        Ok(args)
     }
 }
 
 impl RetryArgs {
-    fn parse_value(&mut self, key: &Ident, input: ParseStream<'_>) -> syn::Result<()> {
+    pub(crate) fn parse_value(&mut self, key: &Ident, input: ParseStream<'_>) -> syn::Result<()> {
         match key.to_string().as_str() {
             "max_attempts" => self.max_attempts.set(key, parse_count(input, key, 1)?),
             "backoff" => self.backoff.set(key, parse_backoff(input)?),

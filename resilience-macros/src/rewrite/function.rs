@@ -218,7 +218,7 @@ fn check_result_type(ty: &Type, attribute: &str) -> syn::Result<()> {
     if not_result {
         return Err(syn::Error::new(
             ty.span(),
-            format!("`#[{attribute}]` needs a function that returns `Result<T, E>`; `{}` is not a `Result`", ty.to_token_stream()),
+            format!("`#[{attribute}]` needs a function that returns `Result<T, E>`; change this return type to a `Result`"),
         ));
     }
     Ok(())

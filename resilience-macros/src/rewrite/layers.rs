@@ -7,7 +7,9 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::function::Function;
-use crate::args::{breaker::BreakerArgs, context::ContextArgs, fallback::FallbackArgs, retry::RetryArgs};
+use crate::args::{
+    breaker::BreakerArgs, context::ContextArgs, fallback::FallbackArgs, retry::RetryArgs, timeout::TimeoutArgs,
+};
 
 /// `|e| <the runtime's view of e>`: what the runtime may learn about an error whose type
 /// only the call site knows.
@@ -129,10 +131,15 @@ pub(crate) fn breaker(f: &Function, args: &BreakerArgs, span: Span, inner: Token
 pub(crate) fn fallback(f: &Function, args: &FallbackArgs, span: Span, inner: TokenStream) -> syn::Result<TokenStream> {
     let arguments = f.call_arguments(span)?;
     let name = function_name(f);
+    let cached_index = args.functions.len();
     // Built from the last fallback outwards: each one's error goes to the next.
     let mut chain: Option<TokenStream> = None;
     for (index, path) in args.functions.iter().enumerate().rev() {
-        let mut call_args = arguments.clone();
+        // Spanned at the fallback's name, so a signature that does not fit is reported there.
+        let mut call_args: Vec<TokenStream> = arguments
+            .iter()
+            .map(|arg| respan(arg.clone(), path.span()))
+            .collect();
         if args.with_error {
             call_args.push(quote!(__resilience_error));
         }
@@ -159,12 +166,45 @@ pub(crate) fn fallback(f: &Function, args: &FallbackArgs, span: Span, inner: Tok
     }
     let chain = chain.unwrap_or_default();
     let error = if args.with_error { quote!(__resilience_error) } else { quote!(_) };
-    Ok(quote! {
+    if !args.cached {
+        return Ok(quote! {
+            match #inner {
+                ::core::result::Result::Err(#error) => #chain,
+                __resilience_ok => __resilience_ok,
+            }
+        });
+    }
+    // The last value the function itself produced, kept per call site, answers when every
+    // fallback failed too.
+    Ok(quote! {{
+        static __RESILIENCE_LAST_GOOD: ::resilience::__private::LastGood = ::resilience::__private::LastGood::new();
         match #inner {
-            ::core::result::Result::Err(#error) => #chain,
-            __resilience_ok => __resilience_ok,
+            ::core::result::Result::Ok(__resilience_value) => {
+                __RESILIENCE_LAST_GOOD.store(&__resilience_value);
+                ::core::result::Result::Ok(__resilience_value)
+            }
+            ::core::result::Result::Err(#error) => match #chain {
+                ::core::result::Result::Err(__resilience_error) => match __RESILIENCE_LAST_GOOD.load() {
+                    ::core::option::Option::Some(__resilience_value) => {
+                        ::resilience::__private::fallback_taken(#name, "cached", #cached_index);
+                        ::core::result::Result::Ok(__resilience_value)
+                    }
+                    ::core::option::Option::None => ::core::result::Result::Err(__resilience_error),
+                },
+                __resilience_ok => __resilience_ok,
+            },
         }
-    })
+    }})
+}
+
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            tree.set_span(span);
+            tree
+        })
+        .collect()
 }
 
 pub(crate) fn context(f: &Function, args: &ContextArgs, inner: TokenStream) -> TokenStream {
@@ -193,6 +233,25 @@ pub(crate) fn context(f: &Function, args: &ContextArgs, inner: TokenStream) -> T
         });
         __resilience_outcome
     }}
+}
+
+pub(crate) fn timeout(f: &Function, args: &TimeoutArgs, span: Span, inner: TokenStream) -> syn::Result<TokenStream> {
+    if !f.is_async() {
+        return Err(syn::Error::new(
+            f.item.sig.fn_token.span,
+            "`#[timeout]` needs an `async fn`: a running sync call cannot be cut off; make the function `async`",
+        ));
+    }
+    let limit = &args.limit;
+    let name = function_name(f);
+    let timed_out = quote_spanned!(span=> ::resilience::__private::timed_out(#name, __resilience_limit));
+    Ok(quote! {{
+        let __resilience_limit: ::core::time::Duration = #limit;
+        match ::resilience::__private::timeout(__resilience_limit, async { #inner }).await {
+            ::core::option::Option::Some(__resilience_done) => __resilience_done,
+            ::core::option::Option::None => #timed_out,
+        }
+    }})
 }
 
 /// Records an error of the body in the monitor.

@@ -13,7 +13,10 @@ use quote::{quote, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Attribute, ItemFn};
 
-use crate::args::{breaker::BreakerArgs, context::ContextArgs, fallback::FallbackArgs, retry::RetryArgs};
+use crate::args::{
+    breaker::BreakerArgs, context::ContextArgs, fallback::FallbackArgs, resilient::ResilientArgs, retry::RetryArgs,
+    timeout::TimeoutArgs,
+};
 use function::Function;
 
 /// Which attribute.
@@ -23,7 +26,18 @@ pub(crate) enum Kind {
     CircuitBreaker,
     Fallback,
     ErrorContext,
+    Resilient,
+    Timeout,
 }
+
+const KINDS: [Kind; 6] = [
+    Kind::Retry,
+    Kind::CircuitBreaker,
+    Kind::Fallback,
+    Kind::ErrorContext,
+    Kind::Resilient,
+    Kind::Timeout,
+];
 
 impl Kind {
     fn name(self) -> &'static str {
@@ -32,6 +46,8 @@ impl Kind {
             Kind::CircuitBreaker => "circuit_breaker",
             Kind::Fallback => "fallback",
             Kind::ErrorContext => "error_context",
+            Kind::Resilient => "resilient",
+            Kind::Timeout => "timeout",
         }
     }
 
@@ -44,9 +60,7 @@ impl Kind {
             [krate, last] if krate == "resilience" => last,
             _ => return None,
         };
-        [Kind::Retry, Kind::CircuitBreaker, Kind::Fallback, Kind::ErrorContext]
-            .into_iter()
-            .find(|k| k.name() == last)
+        KINDS.into_iter().find(|k| k.name() == last)
     }
 }
 
@@ -56,15 +70,23 @@ enum Layer {
     Breaker(BreakerArgs, Span),
     Fallback(FallbackArgs, Span),
     Context(ContextArgs),
+    Timeout(TimeoutArgs, Span),
 }
 
 impl Layer {
-    fn parse(kind: Kind, args: TokenStream, span: Span) -> syn::Result<Layer> {
+    /// The layers one attribute stands for, outermost first.
+    fn parse(kind: Kind, args: TokenStream, span: Span) -> syn::Result<Vec<Layer>> {
         Ok(match kind {
-            Kind::Retry => Layer::Retry(syn::parse2(args)?),
-            Kind::CircuitBreaker => Layer::Breaker(syn::parse2(args)?, span),
-            Kind::Fallback => Layer::Fallback(parse_required(args, span, "#[fallback(cached_board)]")?, span),
-            Kind::ErrorContext => Layer::Context(parse_required(args, span, "#[error_context(\"sync_board\")]")?),
+            Kind::Retry => vec![Layer::Retry(syn::parse2(args)?)],
+            Kind::CircuitBreaker => vec![Layer::Breaker(syn::parse2(args)?, span)],
+            Kind::Fallback => vec![Layer::Fallback(parse_required(args, span, "#[fallback(cached_board)]")?, span)],
+            Kind::ErrorContext => vec![Layer::Context(parse_required(args, span, "#[error_context(\"sync_board\")]")?)],
+            Kind::Timeout => vec![Layer::Timeout(parse_required(args, span, "#[timeout(5s)]")?, span)],
+            // `#[resilient]` is `#[retry]` written before `#[circuit_breaker]`.
+            Kind::Resilient => {
+                let ResilientArgs { retry, breaker } = syn::parse2(args)?;
+                vec![Layer::Retry(retry), Layer::Breaker(breaker, span)]
+            }
         })
     }
 }
@@ -92,7 +114,7 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
     let mut errors: Option<syn::Error> = None;
     let mut layers = Vec::new();
     match Layer::parse(kind, args, Span::call_site()) {
-        Ok(layer) => layers.push(layer),
+        Ok(parsed) => layers.extend(parsed),
         Err(e) => crate::args::combine(&mut errors, e),
     }
     // Every later attribute of ours becomes an inner layer.
@@ -117,7 +139,7 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
             }
         };
         match Layer::parse(kind, args, span) {
-            Ok(layer) => layers.push(layer),
+            Ok(parsed) => layers.extend(parsed),
             Err(e) => crate::args::combine(&mut errors, e),
         }
     }
@@ -151,6 +173,7 @@ fn build(f: &Function, layers: &[Layer]) -> syn::Result<TokenStream> {
             Layer::Breaker(args, span) => layers::breaker(f, args, *span, expr),
             Layer::Fallback(args, span) => layers::fallback(f, args, *span, expr)?,
             Layer::Context(args) => layers::context(f, args, expr),
+            Layer::Timeout(args, span) => layers::timeout(f, args, *span, expr)?,
         };
     }
     if !observed {

@@ -190,8 +190,9 @@ impl Breaker {
         self.load().state()
     }
 
-    /// Back to closed with every counter cleared. Permits taken before the reset no
-    /// longer count.
+    /// Back to closed with the state machine's counts cleared (consecutive failures,
+    /// windows). Permits taken before the reset no longer count. The lifetime totals
+    /// of the snapshot (`rejections`, `times_opened`) are kept.
     ///
     /// ```
     /// use resilience::{breaker::Breaker, BreakerState};
@@ -255,8 +256,9 @@ impl Breaker {
             }
         }
         let mut current = self.lock_config();
-        self.hot.live.store(&config);
+        // Windows first: a call that sees a newly enabled rule must find its window.
         self.resize_windows(&current, &config);
+        self.hot.live.store(&config);
         match (&config.parent, self.parent.get()) {
             (Some(_), Some(_)) => self.hot.live.modes.fetch_or(live::PARENT, Relaxed),
             _ => self.hot.live.modes.fetch_and(!live::PARENT, Relaxed),
@@ -647,7 +649,7 @@ impl Breaker {
             if new.window_size <= current.capacity() {
                 current.set_len(new.window_size);
             } else {
-                let room = current.capacity().saturating_mul(2).clamp(new.window_size, MAX_WINDOW_LEN);
+                let room = current.capacity().saturating_mul(2).min(MAX_WINDOW_LEN).max(new.window_size);
                 self.outcomes.push(Outcomes::new(new.window_size, room));
             }
         }
@@ -658,7 +660,7 @@ impl Breaker {
                 if n.saturating_sub(1) <= current.capacity() {
                     current.set_max_failures(n);
                 } else {
-                    let room = current.capacity().saturating_mul(2).clamp(n, MAX_WINDOW_LEN);
+                    let room = current.capacity().saturating_mul(2).min(MAX_WINDOW_LEN).max(n);
                     self.failure_times.push(FailureTimes::new(n, room));
                 }
             }

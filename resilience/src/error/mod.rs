@@ -2,7 +2,7 @@
 //! [`Severity`], [`Remediation`], [`ErrorContext`] and the [`ErrorReport`] renders.
 //!
 //! Errors usually get the trait from `#[derive(MarcusError)]`; foreign errors are
-//! described by [`classify`](crate::classify).
+//! described by [`classify`](fn@crate::classify).
 
 mod category;
 pub(crate) mod classify;

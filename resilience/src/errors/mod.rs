@@ -80,7 +80,7 @@ macro_rules! ready_made {
                 }
             }
 
-            /// Replaces the context (call it before anything that writes to the context).
+            /// Replaces the context, for an error built with a context already in hand.
             ///
             /// ```
             #[doc = concat!("use resilience::{errors::", stringify!($name), ", ErrorContext, MarcusError};")]
@@ -278,6 +278,10 @@ macro_rules! hierarchy {
             #[error(transparent)]
             #[marcus(transparent)]
             CircuitOpen(#[from] crate::CircuitOpen),
+            /// A call cut off by `#[timeout]`.
+            #[error(transparent)]
+            #[marcus(transparent)]
+            TimedOut(#[from] crate::TimedOut),
         }
 
         /// `error` as one of ours, if it is.
@@ -288,6 +292,9 @@ macro_rules! hierarchy {
                 return ::core::option::Option::Some(e);
             }
             if let ::core::option::Option::Some(e) = error.downcast_ref::<crate::CircuitOpen>() {
+                return ::core::option::Option::Some(e);
+            }
+            if let ::core::option::Option::Some(e) = error.downcast_ref::<crate::TimedOut>() {
                 return ::core::option::Option::Some(e);
             }
             $(

@@ -190,7 +190,7 @@ impl Monitor {
     /// use resilience::monitor::Monitor;
     ///
     /// let monitor = Monitor::default();
-    /// let mut err = std::io::Error::new(std::io::ErrorKind::Other, "HTTP 503 Service Unavailable");
+    /// let mut err = std::io::Error::other("HTTP 503 Service Unavailable");
     /// let view = (&&&Probe::new(&mut err)).view();
     /// monitor.record_view(&view, "fetch_board");
     /// let record = &monitor.history()[0];

@@ -81,7 +81,10 @@ impl AdaptiveAttempts {
     /// ```
     pub fn record_success(&self) -> Option<u32> {
         self.failures.store(0, Ordering::Relaxed);
-        let streak = self.successes.fetch_add(1, Ordering::Relaxed).saturating_add(1);
+        let streak = self
+            .successes
+            .fetch_add(1, Ordering::Relaxed)
+            .saturating_add(1);
         if streak < Self::SUCCESS_STREAK || !self.end_streak(&self.successes, streak) {
             return None;
         }
@@ -97,7 +100,10 @@ impl AdaptiveAttempts {
     /// ```
     pub fn record_failure(&self) -> Option<u32> {
         self.successes.store(0, Ordering::Relaxed);
-        let streak = self.failures.fetch_add(1, Ordering::Relaxed).saturating_add(1);
+        let streak = self
+            .failures
+            .fetch_add(1, Ordering::Relaxed)
+            .saturating_add(1);
         if streak < Self::FAILURE_STREAK || !self.end_streak(&self.failures, streak) {
             return None;
         }

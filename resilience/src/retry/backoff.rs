@@ -148,13 +148,20 @@ mod tests {
     #[test]
     fn huge_retry_numbers_and_odd_factors_stay_in_bounds() {
         let max = Duration::from_secs(60);
-        let b = |factor| Backoff::Exponential { base: Duration::from_secs(1), factor, max };
+        let b = |factor| Backoff::Exponential {
+            base: Duration::from_secs(1),
+            factor,
+            max,
+        };
         assert_eq!(b(2.0).delay(u32::MAX), max);
         assert_eq!(b(f64::NAN).delay(2), max);
         assert_eq!(b(f64::INFINITY).delay(2), max);
         assert_eq!(b(-3.0).delay(2), Duration::ZERO);
         assert_eq!(b(1.0).delay(1000), Duration::from_secs(1));
-        let linear = Backoff::Linear { base: Duration::MAX, step: Duration::from_secs(1) };
+        let linear = Backoff::Linear {
+            base: Duration::MAX,
+            step: Duration::from_secs(1),
+        };
         assert_eq!(linear.delay(3), Duration::MAX);
     }
 }

@@ -69,14 +69,26 @@ impl BudgetConfig {
     /// ```
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.capacity == 0 {
-            return Err(ConfigError::new("capacity", self.capacity, "must be at least 1"));
+            return Err(ConfigError::new(
+                "capacity",
+                self.capacity,
+                "must be at least 1",
+            ));
         }
         let rate_rule = "must be a finite number of tokens, zero or more";
         if !(self.refill_per_second.is_finite() && self.refill_per_second >= 0.0) {
-            return Err(ConfigError::new("refill_per_second", self.refill_per_second, rate_rule));
+            return Err(ConfigError::new(
+                "refill_per_second",
+                self.refill_per_second,
+                rate_rule,
+            ));
         }
         if !(self.deposit_per_success.is_finite() && self.deposit_per_success >= 0.0) {
-            return Err(ConfigError::new("deposit_per_success", self.deposit_per_success, rate_rule));
+            return Err(ConfigError::new(
+                "deposit_per_success",
+                self.deposit_per_success,
+                rate_rule,
+            ));
         }
         Ok(())
     }
@@ -222,9 +234,15 @@ impl RetryBudget {
         inner.refill();
         let taken = inner
             .tokens
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| t.checked_sub(MICRO))
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
+                t.checked_sub(MICRO)
+            })
             .is_ok();
-        let counter = if taken { &inner.withdrawn } else { &inner.rejected };
+        let counter = if taken {
+            &inner.withdrawn
+        } else {
+            &inner.rejected
+        };
         counter.fetch_add(1, Ordering::Relaxed);
         taken
     }
@@ -270,7 +288,8 @@ impl RetryBudget {
     pub fn config(&self) -> BudgetConfig {
         let inner = &*self.inner;
         BudgetConfig {
-            capacity: u32::try_from(inner.capacity.load(Ordering::Relaxed) / MICRO).unwrap_or(u32::MAX),
+            capacity: u32::try_from(inner.capacity.load(Ordering::Relaxed) / MICRO)
+                .unwrap_or(u32::MAX),
             refill_per_second: f64::from_bits(inner.refill_rate.load(Ordering::Relaxed)),
             deposit_per_success: inner.deposit.load(Ordering::Relaxed) as f64 / MICRO as f64,
         }
@@ -299,14 +318,20 @@ impl RetryBudget {
         inner.refill();
         let capacity = u64::from(config.capacity) * MICRO;
         inner.capacity.store(capacity, Ordering::Relaxed);
-        inner.refill_rate.store(config.refill_per_second.to_bits(), Ordering::Relaxed);
-        inner.deposit.store(to_micro(config.deposit_per_success), Ordering::Relaxed);
+        inner
+            .refill_rate
+            .store(config.refill_per_second.to_bits(), Ordering::Relaxed);
+        inner
+            .deposit
+            .store(to_micro(config.deposit_per_success), Ordering::Relaxed);
         // The interval before now was credited at the old rate, or not at all if that
         // rate was zero: it must not be credited again at the new one.
         inner.last_refill.store(inner.now(), Ordering::Release);
         let _ = inner
             .tokens
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| (t > capacity).then_some(capacity));
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
+                (t > capacity).then_some(capacity)
+            });
         Ok(())
     }
 
@@ -322,7 +347,9 @@ impl RetryBudget {
     pub fn reset(&self) {
         let inner = &*self.inner;
         inner.last_refill.store(inner.now(), Ordering::Release);
-        inner.tokens.store(inner.capacity.load(Ordering::Relaxed), Ordering::Release);
+        inner
+            .tokens
+            .store(inner.capacity.load(Ordering::Relaxed), Ordering::Release);
         inner.withdrawn.store(0, Ordering::Relaxed);
         inner.rejected.store(0, Ordering::Relaxed);
     }
@@ -395,10 +422,12 @@ impl Inner {
 
     fn add(&self, micro: u64) {
         let capacity = self.capacity.load(Ordering::Relaxed);
-        let _ = self.tokens.fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
-            let filled = t.saturating_add(micro).min(capacity);
-            (filled != t).then_some(filled)
-        });
+        let _ = self
+            .tokens
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
+                let filled = t.saturating_add(micro).min(capacity);
+                (filled != t).then_some(filled)
+            });
     }
 }
 
@@ -433,7 +462,11 @@ pub fn retry_budget(name: &str) -> RetryBudget {
     if let Some(budget) = map.get(name) {
         return budget.clone();
     }
-    let budget = RetryBudget::build(Some(name.into()), BudgetConfig::default(), Arc::new(SystemClock));
+    let budget = RetryBudget::build(
+        Some(name.into()),
+        BudgetConfig::default(),
+        Arc::new(SystemClock),
+    );
     map.insert(name.into(), budget.clone());
     budget
 }

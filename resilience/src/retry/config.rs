@@ -44,7 +44,10 @@ pub struct RetryConfig {
     pub jitter: Jitter,
     /// No new attempt starts once this much time has passed since the first began; a
     /// delay that would end at or past it gives up instead of sleeping.
-    #[serde(with = "duration_serde::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "duration_serde::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_elapsed: Option<Duration>,
     /// The name of a shared [`RetryBudget`](super::RetryBudget) each retry draws a token
     /// from (see [`retry_budget`](super::retry_budget)).

@@ -60,7 +60,11 @@ impl RetrySite {
     /// assert_eq!(BAD.config(), &RetryConfig::default());
     /// ```
     pub const fn new(function: &'static str, init: fn() -> RetryConfig) -> Self {
-        RetrySite { function, init, resolved: OnceLock::new() }
+        RetrySite {
+            function,
+            init,
+            resolved: OnceLock::new(),
+        }
     }
 
     /// The decorated function's name, as given to [`new`](RetrySite::new).
@@ -116,10 +120,17 @@ impl RetrySite {
                 config = RetryConfig::default();
             }
             let budget = config.budget.as_deref().map(retry_budget);
-            let adaptive = config.adaptive.then(|| AdaptiveAttempts::new(config.max_attempts));
+            let adaptive = config
+                .adaptive
+                .then(|| AdaptiveAttempts::new(config.max_attempts));
             // Not frozen on the budget's current deposit: it may be configured later.
             let on_success = adaptive.is_some() || budget.is_some();
-            Resolved { config, budget, adaptive, on_success }
+            Resolved {
+                config,
+                budget,
+                adaptive,
+                on_success,
+            }
         })
     }
 }
@@ -174,7 +185,14 @@ impl<'s> Retrying<'s> {
             None => resolved.config.max_attempts,
         };
         let started = resolved.config.max_elapsed.map(|_| SystemClock.now());
-        Retrying { site, resolved, calls: 0, max_attempts, started, previous: None }
+        Retrying {
+            site,
+            resolved,
+            calls: 0,
+            max_attempts,
+            started,
+            previous: None,
+        }
     }
 
     /// Takes the outcome of the attempt just made: `Break(result)` to return it,
@@ -264,7 +282,13 @@ impl<'s> Retrying<'s> {
     #[inline(never)]
     fn plan(&mut self, retry_after: Option<Duration>) -> Result<Duration, GiveUp> {
         let config = &self.resolved.config;
-        let drawn = draw(&config.backoff, &config.jitter, self.calls, self.previous, &mut super::rng::rng());
+        let drawn = draw(
+            &config.backoff,
+            &config.jitter,
+            self.calls,
+            self.previous,
+            &mut super::rng::rng(),
+        );
         let delay = honour_retry_after(drawn, retry_after);
         if let Some(started) = self.started {
             let elapsed = SystemClock.now().saturating_sub(started);

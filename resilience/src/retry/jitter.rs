@@ -103,7 +103,12 @@ impl Jitter {
     /// assert!(Jitter::Full.apply(d, d, &mut rng) <= d);
     /// assert_eq!(Jitter::None.apply(d, d, &mut rng), d);
     /// ```
-    pub fn apply<R: Rng + ?Sized>(&self, delay: Duration, previous: Duration, rng: &mut R) -> Duration {
+    pub fn apply<R: Rng + ?Sized>(
+        &self,
+        delay: Duration,
+        previous: Duration,
+        rng: &mut R,
+    ) -> Duration {
         let (lo, hi) = self.nanos_range(delay, previous);
         if lo >= hi {
             return Duration::from_nanos(lo);

@@ -12,11 +12,15 @@ thread_local! {
 /// A generator for one retry decision, split off this thread's generator (a few words
 /// copied, no system call). Jitter needs speed and spread, not secrecy.
 pub(crate) fn rng() -> SmallRng {
-    RNG.try_with(|cell| cell.try_borrow_mut().ok().map(|mut rng| SmallRng::from_rng(&mut *rng)))
-        .ok()
-        .flatten()
-        // The thread is being torn down: a freshly seeded generator.
-        .unwrap_or_else(seeded)
+    RNG.try_with(|cell| {
+        cell.try_borrow_mut()
+            .ok()
+            .map(|mut rng| SmallRng::from_rng(&mut *rng))
+    })
+    .ok()
+    .flatten()
+    // The thread is being torn down: a freshly seeded generator.
+    .unwrap_or_else(seeded)
 }
 
 fn seeded() -> SmallRng {

@@ -138,7 +138,13 @@ impl<R: Rng> Schedule<R> {
         if retry >= self.max_attempts {
             return Err(GiveUp::AttemptsExhausted);
         }
-        let drawn = draw(&self.backoff, &self.jitter, retry, self.previous, &mut self.rng);
+        let drawn = draw(
+            &self.backoff,
+            &self.jitter,
+            retry,
+            self.previous,
+            &mut self.rng,
+        );
         let delay = honour_retry_after(drawn, retry_after);
         if !within_elapsed(self.max_elapsed, elapsed, delay) {
             return Err(GiveUp::MaxElapsed);
@@ -199,7 +205,11 @@ pub(crate) fn honour_retry_after(delay: Duration, retry_after: Option<Duration>)
 }
 
 /// Whether an attempt starting after `delay` would start strictly before `max_elapsed`.
-pub(crate) fn within_elapsed(max_elapsed: Option<Duration>, elapsed: Duration, delay: Duration) -> bool {
+pub(crate) fn within_elapsed(
+    max_elapsed: Option<Duration>,
+    elapsed: Duration,
+    delay: Duration,
+) -> bool {
     match max_elapsed {
         None => true,
         Some(max) => elapsed.checked_add(delay).is_some_and(|start| start < max),

@@ -69,7 +69,11 @@ struct Shared {
 
 impl ThreadSleep {
     pub(crate) fn new(wait: Duration) -> Self {
-        ThreadSleep { deadline: Instant::now().checked_add(wait), wait, shared: None }
+        ThreadSleep {
+            deadline: Instant::now().checked_add(wait),
+            wait,
+            shared: None,
+        }
     }
 }
 
@@ -87,7 +91,11 @@ impl Future for ThreadSleep {
         if let Some(shared) = &self.shared {
             *lock(&shared.waker) = Some(cx.waker().clone());
             // Fired between the check above and storing the waker: don't miss it.
-            return if shared.fired.load(Ordering::Acquire) { Poll::Ready(()) } else { Poll::Pending };
+            return if shared.fired.load(Ordering::Acquire) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            };
         }
         let shared = Arc::new(Shared::default());
         *lock(&shared.waker) = Some(cx.waker().clone());
@@ -154,7 +162,11 @@ impl Timer {
         let mut queue = lock(&self.queue);
         queue.seq = queue.seq.wrapping_add(1);
         let seq = queue.seq;
-        queue.heap.push(Reverse(Entry { deadline, seq, shared }));
+        queue.heap.push(Reverse(Entry {
+            deadline,
+            seq,
+            shared,
+        }));
         drop(queue);
         self.changed.notify_one();
     }
@@ -184,9 +196,15 @@ impl Timer {
             queue = match queue.heap.peek().map(|e| e.0.deadline) {
                 Some(next) => {
                     let wait = next.saturating_duration_since(now);
-                    self.changed.wait_timeout(queue, wait).unwrap_or_else(PoisonError::into_inner).0
+                    self.changed
+                        .wait_timeout(queue, wait)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
                 }
-                None => self.changed.wait(queue).unwrap_or_else(PoisonError::into_inner),
+                None => self
+                    .changed
+                    .wait(queue)
+                    .unwrap_or_else(PoisonError::into_inner),
             };
         }
     }
@@ -250,9 +268,15 @@ mod tests {
                 })
             })
             .collect();
-        let waited: Vec<Duration> = handles.into_iter().map(|h| h.join().expect("no panic")).collect();
+        let waited: Vec<Duration> = handles
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect();
         for (ms, took) in [30u64, 10, 20].into_iter().zip(waited) {
-            assert!(took >= Duration::from_millis(ms), "{ms} ms sleep woke after {took:?}");
+            assert!(
+                took >= Duration::from_millis(ms),
+                "{ms} ms sleep woke after {took:?}"
+            );
         }
     }
 

@@ -1,0 +1,100 @@
+//! `#[resilient]`, `#[timeout]` and `#[fallback(.., cached)]` as a user writes them.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::time::Duration;
+
+use resilience::{fallback, registry, resilient, retry, timeout, BreakerState, CircuitOpen, MarcusError, TimedOut};
+
+#[derive(Debug, thiserror::Error, MarcusError)]
+enum CallError {
+    #[error("upstream failed")]
+    #[marcus(category = transient)]
+    Upstream,
+    #[error(transparent)]
+    TimedOut(#[from] TimedOut),
+    #[error(transparent)]
+    CircuitOpen(#[from] CircuitOpen),
+}
+
+static RESILIENT_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[resilient(max_attempts = 3, backoff = none, name = "toolbox.resilient", failure_threshold = 2)]
+fn resilient_call() -> Result<(), CallError> {
+    RESILIENT_RUNS.fetch_add(1, Ordering::SeqCst);
+    Err(CallError::Upstream)
+}
+
+#[test]
+fn resilient_is_retry_outside_a_breaker() {
+    // Each attempt goes through the breaker: two failures open it, the third attempt is
+    // rejected, and a rejection is not retried.
+    assert!(matches!(resilient_call(), Err(CallError::CircuitOpen(_))));
+    assert_eq!(RESILIENT_RUNS.load(Ordering::SeqCst), 2);
+    assert_eq!(registry().breaker("toolbox.resilient").unwrap().state(), BreakerState::Open);
+}
+
+#[timeout(100ms)]
+async fn slow(delay: Duration) -> Result<&'static str, CallError> {
+    tokio::time::sleep(delay).await;
+    Ok("done")
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_past_its_timeout_is_dropped_and_reported() {
+    assert_eq!(slow(Duration::from_millis(50)).await.unwrap(), "done");
+    let start = tokio::time::Instant::now();
+    match slow(Duration::from_secs(60)).await {
+        Err(CallError::TimedOut(t)) => {
+            assert_eq!(t.limit, Duration::from_millis(100));
+            assert!(t.function.ends_with("slow"));
+            assert!(t.retryable());
+            assert_eq!(t.code(), "TIMED_OUT_ERROR");
+        }
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    assert_eq!(start.elapsed(), Duration::from_millis(100));
+}
+
+static TIMEOUT_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[retry(max_attempts = 3, backoff = none)]
+#[timeout(1s)]
+async fn retried_timeout() -> Result<u32, CallError> {
+    let n = TIMEOUT_RUNS.fetch_add(1, Ordering::SeqCst);
+    if n < 2 {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+    Ok(n)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_timeout_is_transient_so_a_retry_tries_again() {
+    let start = tokio::time::Instant::now();
+    assert_eq!(retried_timeout().await.unwrap(), 2);
+    assert_eq!(start.elapsed(), Duration::from_secs(2));
+}
+
+static HEALTHY: AtomicBool = AtomicBool::new(true);
+
+fn also_fails(_id: u32) -> Result<String, CallError> {
+    Err(CallError::Upstream)
+}
+
+#[fallback(also_fails, cached)]
+fn price(id: u32) -> Result<String, CallError> {
+    if HEALTHY.load(Ordering::SeqCst) {
+        Ok(format!("price of {id}"))
+    } else {
+        Err(CallError::Upstream)
+    }
+}
+
+#[test]
+fn cached_returns_the_last_success_when_every_fallback_fails() {
+    HEALTHY.store(false, Ordering::SeqCst);
+    assert!(matches!(price(1), Err(CallError::Upstream)), "nothing cached yet");
+    HEALTHY.store(true, Ordering::SeqCst);
+    assert_eq!(price(2).unwrap(), "price of 2");
+    HEALTHY.store(false, Ordering::SeqCst);
+    assert_eq!(price(3).unwrap(), "price of 2");
+}

@@ -1,2 +1,449 @@
-//! Placeholder while the bench is written.
-fn main() {}
+//! What each attribute costs per call, beside the crates users would pick instead, in one
+//! run: `cargo bench --bench overhead`.
+//!
+//! Every case is one criterion group holding `bare` (the same body with nothing around
+//! it), `resilience` (ours, through the public attributes, as a user writes them) and
+//! the peers. All of them call the same `#[inline(never)]` body, so a function's time
+//! minus `bare` is what its wrapper costs. The README's "Performance" section reports the
+//! ratios of these overheads.
+
+use std::cell::Cell;
+use std::hint::black_box;
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use resilience::{circuit_breaker, error_context, fallback, retry, CircuitOpen, ErrorContext, MarcusError};
+
+#[derive(Debug, thiserror::Error, MarcusError)]
+enum BenchError {
+    #[error("the upstream timed out")]
+    #[marcus(category = transient)]
+    Timeout,
+    #[error("the upstream failed")]
+    #[marcus(category = integration)]
+    Upstream {
+        #[context]
+        ctx: Box<ErrorContext>,
+    },
+    #[error(transparent)]
+    Open(#[from] CircuitOpen),
+}
+
+// ----- the bodies, shared by every contender ------------------------------------------
+
+#[inline(never)]
+fn work(x: u64) -> Result<u64, BenchError> {
+    Ok(x.wrapping_mul(3).wrapping_add(1))
+}
+
+#[inline(never)]
+async fn work_async(x: u64) -> Result<u64, BenchError> {
+    work(x)
+}
+
+/// Fails twice, then succeeds, round and round: three calls per retried call.
+#[inline(never)]
+fn flaky(calls: &Cell<u32>) -> Result<u32, BenchError> {
+    let n = calls.get();
+    calls.set(n.wrapping_add(1));
+    if n % 3 == 2 {
+        Ok(n)
+    } else {
+        Err(BenchError::Timeout)
+    }
+}
+
+#[inline(never)]
+async fn flaky_async(calls: &Cell<u32>) -> Result<u32, BenchError> {
+    flaky(calls)
+}
+
+#[inline(never)]
+fn failing(x: u64) -> Result<u64, BenchError> {
+    black_box(x);
+    Err(BenchError::Timeout)
+}
+
+#[inline(never)]
+fn backup(x: u64) -> Result<u64, BenchError> {
+    work(x)
+}
+
+#[inline(never)]
+fn failing_with_context(agent: &str) -> Result<(), BenchError> {
+    black_box(agent);
+    Err(BenchError::Upstream { ctx: Box::new(ErrorContext::new()) })
+}
+
+// ----- ours, as a user writes them ----------------------------------------------------
+
+#[circuit_breaker(name = "bench.closed")]
+fn ours_closed(x: u64) -> Result<u64, BenchError> {
+    work(x)
+}
+
+#[circuit_breaker(name = "bench.closed_async")]
+async fn ours_closed_async(x: u64) -> Result<u64, BenchError> {
+    work_async(x).await
+}
+
+#[circuit_breaker(name = "bench.rate", failure_rate = 50, minimum_calls = 10, window_size = 100)]
+fn ours_rate(x: u64) -> Result<u64, BenchError> {
+    work(x)
+}
+
+#[circuit_breaker(name = "bench.open", failure_threshold = 1, recovery_timeout = 1h)]
+fn ours_open(x: u64, fail: bool) -> Result<u64, BenchError> {
+    if fail {
+        failing(x)
+    } else {
+        work(x)
+    }
+}
+
+#[circuit_breaker(name = "bench.two_threads")]
+fn ours_two_threads(x: u64) -> Result<u64, BenchError> {
+    work(x)
+}
+
+#[retry(max_attempts = 3)]
+fn ours_retry(x: u64) -> Result<u64, BenchError> {
+    work(x)
+}
+
+#[retry(max_attempts = 3)]
+async fn ours_retry_async(x: u64) -> Result<u64, BenchError> {
+    work_async(x).await
+}
+
+#[retry(max_attempts = 3, backoff = none)]
+fn ours_flaky(calls: &Cell<u32>) -> Result<u32, BenchError> {
+    flaky(calls)
+}
+
+#[retry(max_attempts = 3, backoff = none)]
+async fn ours_flaky_async(calls: &Cell<u32>) -> Result<u32, BenchError> {
+    flaky_async(calls).await
+}
+
+#[fallback(backup)]
+fn ours_fallback(x: u64) -> Result<u64, BenchError> {
+    failing(x)
+}
+
+#[error_context("op", agent_id = agent)]
+fn ours_context(agent: &str) -> Result<(), BenchError> {
+    failing_with_context(agent)
+}
+
+// ----- the peers ----------------------------------------------------------------------
+
+type Failsafe = failsafe::StateMachine<failsafe::failure_policy::ConsecutiveFailures<failsafe::backoff::Constant>, ()>;
+
+/// failsafe with `consecutive_failures`: its fastest policy (the default, a success rate
+/// over a time window, is several times slower).
+fn failsafe_breaker(failures: u32) -> Failsafe {
+    let policy = failsafe::failure_policy::consecutive_failures(failures, failsafe::backoff::constant(Duration::from_secs(3600)));
+    failsafe::Config::new().failure_policy(policy).build()
+}
+
+/// recloser counts a failure rate over a ring of the last `closed_len` calls: its only mode.
+fn recloser(closed_len: usize) -> recloser::Recloser {
+    recloser::Recloser::custom()
+        .error_rate(0.5)
+        .closed_len(closed_len)
+        .open_wait(Duration::from_secs(3600))
+        .build()
+}
+
+fn current_thread_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a current-thread runtime")
+}
+
+// ----- the cases ----------------------------------------------------------------------
+
+fn closed_breaker_sync(c: &mut Criterion) {
+    use failsafe::CircuitBreaker as _;
+    let fs = failsafe_breaker(5);
+    let rc = recloser(100);
+    let mut g = c.benchmark_group("closed_breaker_sync");
+    g.bench_function("bare", |b| b.iter(|| black_box(work(black_box(1)))));
+    g.bench_function("resilience", |b| b.iter(|| black_box(ours_closed(black_box(1)))));
+    g.bench_function("failsafe", |b| b.iter(|| black_box(fs.call(|| work(black_box(1))))));
+    g.bench_function("recloser", |b| b.iter(|| black_box(rc.call(|| work(black_box(1))))));
+    g.finish();
+}
+
+fn closed_breaker_async(c: &mut Criterion) {
+    let rt = current_thread_runtime();
+    let fs = failsafe_breaker(5);
+    let rc = recloser::AsyncRecloser::from(recloser(100));
+    let mut g = c.benchmark_group("closed_breaker_async");
+    g.bench_function("bare", |b| b.to_async(&rt).iter(|| async { black_box(work_async(black_box(1)).await) }));
+    g.bench_function("resilience", |b| {
+        b.to_async(&rt).iter(|| async { black_box(ours_closed_async(black_box(1)).await) })
+    });
+    g.bench_function("failsafe", |b| {
+        b.to_async(&rt).iter(|| async {
+            black_box(failsafe::futures::CircuitBreaker::call(&fs, work_async(black_box(1))).await)
+        })
+    });
+    g.bench_function("recloser", |b| {
+        b.to_async(&rt).iter(|| async { black_box(rc.call(work_async(black_box(1))).await) })
+    });
+    g.finish();
+}
+
+/// Ours counting a failure rate over the last 100 calls, against the peers' cheapest mode.
+fn rate_window_breaker(c: &mut Criterion) {
+    use failsafe::CircuitBreaker as _;
+    let fs = failsafe_breaker(5);
+    let rc = recloser(100);
+    let mut g = c.benchmark_group("rate_window_breaker");
+    g.bench_function("bare", |b| b.iter(|| black_box(work(black_box(1)))));
+    g.bench_function("resilience", |b| b.iter(|| black_box(ours_rate(black_box(1)))));
+    g.bench_function("failsafe", |b| b.iter(|| black_box(fs.call(|| work(black_box(1))))));
+    g.bench_function("recloser", |b| b.iter(|| black_box(rc.call(|| work(black_box(1))))));
+    g.finish();
+}
+
+fn open_breaker_rejection(c: &mut Criterion) {
+    use failsafe::CircuitBreaker as _;
+    let _ = ours_open(1, true);
+    assert!(matches!(ours_open(1, false), Err(BenchError::Open(_))), "ours is open");
+    let fs = failsafe_breaker(1);
+    let _ = fs.call(|| failing(1));
+    assert!(matches!(fs.call(|| work(1)), Err(failsafe::Error::Rejected)), "failsafe is open");
+    let rc = recloser(2);
+    for _ in 0..2 {
+        let _ = rc.call(|| failing(1));
+    }
+    assert!(matches!(rc.call(|| work(1)), Err(recloser::Error::Rejected)), "recloser is open");
+
+    let mut g = c.benchmark_group("open_breaker_rejection");
+    g.bench_function("bare", |b| b.iter(|| black_box(work(black_box(1)))));
+    g.bench_function("resilience", |b| b.iter(|| black_box(ours_open(black_box(1), black_box(false)))));
+    g.bench_function("failsafe", |b| b.iter(|| black_box(fs.call(|| work(black_box(1))))));
+    g.bench_function("recloser", |b| b.iter(|| black_box(rc.call(|| work(black_box(1))))));
+    g.finish();
+}
+
+fn retry_first_success_sync(c: &mut Criterion) {
+    use backon::BlockingRetryable as _;
+    let mut g = c.benchmark_group("retry_first_success_sync");
+    g.bench_function("bare", |b| b.iter(|| black_box(work(black_box(1)))));
+    g.bench_function("resilience", |b| b.iter(|| black_box(ours_retry(black_box(1)))));
+    g.bench_function("backon", |b| {
+        b.iter(|| black_box((|| work(black_box(1))).retry(backon::ExponentialBuilder::default()).call()))
+    });
+    g.finish();
+}
+
+fn retry_first_success_async(c: &mut Criterion) {
+    use backon::Retryable as _;
+    let rt = current_thread_runtime();
+    let mut g = c.benchmark_group("retry_first_success_async");
+    g.bench_function("bare", |b| b.to_async(&rt).iter(|| async { black_box(work_async(black_box(1)).await) }));
+    g.bench_function("resilience", |b| {
+        b.to_async(&rt).iter(|| async { black_box(ours_retry_async(black_box(1)).await) })
+    });
+    g.bench_function("backon", |b| {
+        b.to_async(&rt).iter(|| async {
+            black_box((|| work_async(black_box(1))).retry(backon::ExponentialBuilder::default()).await)
+        })
+    });
+    g.bench_function("tokio-retry2", |b| {
+        b.to_async(&rt).iter(|| async {
+            let strategy = tokio_retry2::strategy::ExponentialBackoff::from_millis(1000).take(2);
+            black_box(
+                tokio_retry2::Retry::spawn(strategy, || async {
+                    work_async(black_box(1)).await.map_err(tokio_retry2::RetryError::transient)
+                })
+                .await,
+            )
+        })
+    });
+    g.finish();
+}
+
+/// Two failures, then a success, with no delay: the retry machinery on its failure path
+/// (ours also records each failure in the monitor).
+fn retry_two_failures_sync(c: &mut Criterion) {
+    use backon::BlockingRetryable as _;
+    let calls = Cell::new(0);
+    let zero = backon::ConstantBuilder::default().with_delay(Duration::ZERO).with_max_times(2);
+    assert!(ours_flaky(&calls).is_ok());
+    assert!((|| flaky(&calls)).retry(zero).call().is_ok());
+
+    let mut g = c.benchmark_group("retry_two_failures_sync");
+    g.bench_function("bare", |b| {
+        b.iter(|| {
+            black_box(flaky(black_box(&calls)).ok());
+            black_box(flaky(black_box(&calls)).ok());
+            black_box(flaky(black_box(&calls)))
+        })
+    });
+    g.bench_function("resilience", |b| b.iter(|| black_box(ours_flaky(black_box(&calls)))));
+    g.bench_function("backon", |b| b.iter(|| black_box((|| flaky(black_box(&calls))).retry(zero).call())));
+    g.finish();
+}
+
+fn retry_two_failures_async(c: &mut Criterion) {
+    use backon::Retryable as _;
+    let rt = current_thread_runtime();
+    let calls = Cell::new(0);
+    let zero = backon::ConstantBuilder::default().with_delay(Duration::ZERO).with_max_times(2);
+    let tokio_retry2_once = || {
+        tokio_retry2::Retry::spawn(tokio_retry2::strategy::FixedInterval::from_millis(0).take(2), || async {
+            flaky_async(black_box(&calls)).await.map_err(tokio_retry2::RetryError::transient)
+        })
+    };
+    rt.block_on(async {
+        assert!(ours_flaky_async(&calls).await.is_ok());
+        assert!((|| flaky_async(&calls)).retry(zero).await.is_ok());
+        assert!(tokio_retry2_once().await.is_ok());
+    });
+
+    let mut g = c.benchmark_group("retry_two_failures_async");
+    g.bench_function("bare", |b| {
+        b.to_async(&rt).iter(|| async {
+            black_box(flaky_async(black_box(&calls)).await.ok());
+            black_box(flaky_async(black_box(&calls)).await.ok());
+            black_box(flaky_async(black_box(&calls)).await)
+        })
+    });
+    g.bench_function("resilience", |b| {
+        b.to_async(&rt).iter(|| async { black_box(ours_flaky_async(black_box(&calls)).await) })
+    });
+    g.bench_function("backon", |b| {
+        b.to_async(&rt).iter(|| async { black_box((|| flaky_async(black_box(&calls))).retry(zero).await) })
+    });
+    g.bench_function("tokio-retry2", |b| b.to_async(&rt).iter(|| async { black_box(tokio_retry2_once().await) }));
+    g.finish();
+}
+
+/// Both threads start together (a barrier) and call `iters` times; the slower one's time
+/// is the time of `iters` pairs of calls.
+fn two_threads(iters: u64, call: impl Fn() + Sync) -> Duration {
+    let barrier = Barrier::new(2);
+    std::thread::scope(|s| {
+        let run = || {
+            barrier.wait();
+            let start = Instant::now();
+            for _ in 0..iters {
+                call();
+            }
+            start.elapsed()
+        };
+        let other = s.spawn(run);
+        let mine = run();
+        mine.max(other.join().expect("a bench thread panicked"))
+    })
+}
+
+fn two_threads_closed_breaker(c: &mut Criterion) {
+    use failsafe::CircuitBreaker as _;
+    let fs = failsafe_breaker(5);
+    let rc = recloser(100);
+    let mut g = c.benchmark_group("two_threads_closed_breaker");
+    g.bench_function("bare", |b| {
+        b.iter_custom(|n| {
+            two_threads(n, || {
+                black_box(work(black_box(1))).ok();
+            })
+        })
+    });
+    g.bench_function("resilience", |b| {
+        b.iter_custom(|n| {
+            two_threads(n, || {
+                black_box(ours_two_threads(black_box(1))).ok();
+            })
+        })
+    });
+    g.bench_function("failsafe", |b| {
+        b.iter_custom(|n| {
+            two_threads(n, || {
+                black_box(fs.call(|| work(black_box(1)))).ok();
+            })
+        })
+    });
+    g.bench_function("recloser", |b| {
+        b.iter_custom(|n| {
+            two_threads(n, || {
+                black_box(rc.call(|| work(black_box(1)))).ok();
+            })
+        })
+    });
+    g.finish();
+}
+
+/// `bare` is the fallback written by hand; ours also records the error in the monitor.
+fn fallback_taken(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fallback_taken");
+    g.bench_function("bare", |b| {
+        b.iter(|| {
+            let x = black_box(1);
+            black_box(match failing(x) {
+                Err(_) => backup(x),
+                ok => ok,
+            })
+        })
+    });
+    g.bench_function("resilience", |b| b.iter(|| black_box(ours_fallback(black_box(1)))));
+    g.finish();
+}
+
+/// `bare` returns the same error (whose context is made by `ErrorContext::new`) unfilled;
+/// `by_hand` fills the same two fields itself; ours also records the error in the monitor.
+fn error_context_filled(c: &mut Criterion) {
+    let agent = String::from("agent-7");
+    let filled = ours_context(&agent).expect_err("fails");
+    assert!(matches!(&filled, BenchError::Upstream { ctx } if ctx.operation == "op" && ctx.agent_id.as_deref() == Some("agent-7")));
+
+    let mut g = c.benchmark_group("error_context_filled");
+    g.bench_function("bare", |b| b.iter(|| black_box(failing_with_context(black_box(&agent)))));
+    g.bench_function("by_hand", |b| {
+        b.iter(|| {
+            let agent = black_box(agent.as_str());
+            let mut outcome = failing_with_context(agent);
+            if let Err(BenchError::Upstream { ctx }) = &mut outcome {
+                if ctx.operation.is_empty() {
+                    ctx.operation = String::from("op");
+                }
+                ctx.agent_id = Some(agent.to_string());
+            }
+            black_box(outcome)
+        })
+    });
+    g.bench_function("resilience", |b| b.iter(|| black_box(ours_context(black_box(&agent)))));
+    g.finish();
+}
+
+fn monitor_record(c: &mut Criterion) {
+    let error = BenchError::Timeout;
+    let mut g = c.benchmark_group("monitor_record");
+    g.bench_function("bare", |b| b.iter(|| black_box(&error)));
+    g.bench_function("resilience", |b| b.iter(|| resilience::monitor().record(black_box(&error))));
+    g.finish();
+}
+
+criterion_group!(
+    overhead,
+    closed_breaker_sync,
+    closed_breaker_async,
+    rate_window_breaker,
+    open_breaker_rejection,
+    retry_first_success_sync,
+    retry_first_success_async,
+    retry_two_failures_sync,
+    retry_two_failures_async,
+    two_threads_closed_breaker,
+    fallback_taken,
+    error_context_filled,
+    monitor_record,
+);
+criterion_main!(overhead);

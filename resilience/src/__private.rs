@@ -6,6 +6,7 @@
 
 pub use crate::breaker::glue::*;
 pub use crate::context::glue::*;
+pub use crate::degradation::glue::*;
 pub use crate::fallback::glue::*;
 pub use crate::monitor::glue::*;
 pub use crate::retry::glue::*;

@@ -38,10 +38,12 @@ pub mod breaker;
 pub mod clock;
 mod config_error;
 pub mod context;
+pub mod degradation;
 pub mod error;
 pub mod errors;
 pub mod fallback;
 pub mod monitor;
+pub mod recovery;
 pub mod registry;
 pub mod retry;
 pub mod timeout;
@@ -56,9 +58,11 @@ pub use error::{
     classify, classify_message, Category, Classification, ErrorContext, ErrorReport, MarcusError,
     Remediation, Severity,
 };
+pub use degradation::degradation;
 pub use errors::Error;
 pub use monitor::{monitor, BatchFailed, ErrorAggregator, HealthScore, Monitor, MonitorConfig};
 pub use config_error::ConfigError;
+pub use recovery::recovery;
 pub use registry::{registry, BreakerSnapshot, Registry, RegistryHealth};
 pub use timeout::TimedOut;
 pub use retry::{retry_budget, Backoff, Jitter, RetryBudget, RetryConfig};

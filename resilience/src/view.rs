@@ -131,6 +131,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::needless_borrow)] // the borrows are the autoref specialization
     fn picks_the_most_specific_view() {
         let marcus = kind_of(crate::errors::NetworkTimeout::new("x"), |e| (&&&Probe::new(e)).view());
         let error = kind_of(Plain, |e| (&&&Probe::new(e)).view());

@@ -16,6 +16,7 @@ pub(crate) const KEYS: &[&str] = &[
     "on_retry",
     "budget",
     "adaptive",
+    "policy",
 ];
 
 /// `backoff = ...`
@@ -47,6 +48,7 @@ pub(crate) struct RetryArgs {
     pub(crate) on_retry: Once<Path>,
     pub(crate) budget: Once<LitStr>,
     pub(crate) adaptive: Once<bool>,
+    pub(crate) policy: Once<LitStr>,
 }
 
 impl Parse for RetryArgs {
@@ -77,6 +79,12 @@ impl RetryArgs {
                     syn::Error::new(e.span(), "`budget` takes the budget's name as a string, as in `budget = \"kanban\"`")
                 })?;
                 self.budget.set(key, name)
+            }
+            "policy" => {
+                let name: LitStr = input.parse().map_err(|e| {
+                    syn::Error::new(e.span(), "`policy` takes the name of a registry retry policy, as in `policy = \"kanban\"`")
+                })?;
+                self.policy.set(key, name)
             }
             "adaptive" => {
                 let b: LitBool = input.parse().map_err(|e| {

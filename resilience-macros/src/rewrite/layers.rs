@@ -18,7 +18,10 @@ pub(crate) fn view() -> TokenStream {
         |__resilience_e| {
             #[allow(unused_imports)]
             use ::resilience::__private::{ViewError as _, ViewMarcus as _, ViewOpaque as _};
-            (&&&::resilience::__private::Probe::new(__resilience_e)).view()
+            // The borrows pick the most specific view (autoref specialization).
+            #[allow(clippy::needless_borrow)]
+            let __resilience_view = (&&&::resilience::__private::Probe::new(__resilience_e)).view();
+            __resilience_view
         }
     }
 }
@@ -86,9 +89,12 @@ pub(crate) fn retry(f: &Function, args: &RetryArgs, inner: TokenStream) -> Token
     } else {
         quote!(::resilience::__private::sleep_blocking(__resilience_delay))
     };
+    let site = match args.policy.get() {
+        Some(policy) => quote!(::resilience::__private::RetrySite::with_policy(#name, #policy, || #config)),
+        None => quote!(::resilience::__private::RetrySite::new(#name, || #config)),
+    };
     quote! {{
-        static __RESILIENCE_RETRY: ::resilience::__private::RetrySite =
-            ::resilience::__private::RetrySite::new(#name, || #config);
+        static __RESILIENCE_RETRY: ::resilience::__private::RetrySite = #site;
         let mut __resilience_retry = ::resilience::__private::Retrying::new(&__RESILIENCE_RETRY);
         loop {
             let __resilience_outcome: #ret = #inner;

@@ -71,6 +71,14 @@ pub struct Breaker {
     parent: OnceLock<Arc<Breaker>>,
 }
 
+/// What an admission decided, before it becomes a [`Permit`].
+struct Admit {
+    kind: Kind,
+    gen: u32,
+    modes: u8,
+    start: u64,
+}
+
 /// Read on every call, written only by failures and transitions: its own cache lines,
 /// so a successful call never has to fetch a line another thread just wrote.
 #[repr(align(64))]
@@ -328,10 +336,21 @@ impl Breaker {
     pub fn acquire(&self) -> Result<Permit<'_>, CircuitOpen> {
         let word = Word(self.hot.word.load(Relaxed));
         let modes = self.hot.live.modes.load(Relaxed);
-        if word.state_bits() == Word::CLOSED_BITS && modes & (live::PARENT | live::SLOW_RATE) == 0 {
-            return Ok(Permit::new(self, Kind::Closed, word.gen(), modes, 0));
-        }
-        self.acquire_slow(word, modes)
+        // Only scalars cross from the slow path into the permit built below, so the
+        // fast path keeps everything in registers (merging two whole `Result`s made
+        // the compiler round-trip the permit through the stack, costing store-forward
+        // stalls on every call).
+        let admit = if word.state_bits() == Word::CLOSED_BITS
+            && modes & (live::PARENT | live::SLOW_RATE) == 0
+        {
+            Admit { kind: Kind::Closed, gen: word.gen(), modes, start: 0 }
+        } else {
+            match self.acquire_slow(word, modes) {
+                Ok(admit) => admit,
+                Err(open) => return Err(open),
+            }
+        };
+        Ok(Permit::new(self, admit.kind, admit.gen, admit.modes, admit.start))
     }
 
     /// Runs `f` through the breaker: refused at once while open, its error counted as a
@@ -359,7 +378,7 @@ impl Breaker {
     // ----- admission -----------------------------------------------------------------
 
     #[inline(never)]
-    fn acquire_slow(&self, mut word: Word, modes: u8) -> Result<Permit<'_>, CircuitOpen> {
+    fn acquire_slow(&self, mut word: Word, modes: u8) -> Result<Admit, CircuitOpen> {
         if modes & live::PARENT != 0 && word.state() != BreakerState::Disabled {
             if let Some(open) = self.parent_refusal() {
                 self.stats.rejections.fetch_add(1, Relaxed);
@@ -370,9 +389,9 @@ impl Breaker {
             match word.state() {
                 BreakerState::Closed => {
                     let start = if modes & live::SLOW_RATE != 0 { self.now_nanos() } else { 0 };
-                    return Ok(Permit::new(self, Kind::Closed, word.gen(), modes, start));
+                    return Ok(Admit { kind: Kind::Closed, gen: word.gen(), modes, start });
                 }
-                BreakerState::Disabled => return Ok(Permit::new(self, Kind::Noop, 0, 0, 0)),
+                BreakerState::Disabled => return Ok(Admit { kind: Kind::Noop, gen: 0, modes: 0, start: 0 }),
                 BreakerState::ForcedOpen => return Err(self.refuse(BreakerState::ForcedOpen, None)),
                 BreakerState::Open => {
                     if let Err(left) = self.due(word, self.clock.now()) {
@@ -383,7 +402,7 @@ impl Breaker {
                     match self.cas(word, next) {
                         Ok(()) => {
                             self.transitioned(BreakerState::Open, BreakerState::HalfOpen);
-                            return Ok(Permit::new(self, Kind::Trial, next.gen(), 0, 0));
+                            return Ok(Admit { kind: Kind::Trial, gen: next.gen(), modes: 0, start: 0 });
                         }
                         Err(now) => word = now,
                     }
@@ -394,7 +413,7 @@ impl Breaker {
                         return Err(self.refuse(BreakerState::HalfOpen, None));
                     }
                     match self.cas(word, word.with_in_flight(word.in_flight() + 1)) {
-                        Ok(()) => return Ok(Permit::new(self, Kind::Trial, word.gen(), 0, 0)),
+                        Ok(()) => return Ok(Admit { kind: Kind::Trial, gen: word.gen(), modes: 0, start: 0 }),
                         Err(now) => word = now,
                     }
                 }

@@ -7,7 +7,7 @@
 //! happens here.
 
 use core::ops::ControlFlow;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use super::adaptive::AdaptiveAttempts;
@@ -34,6 +34,10 @@ pub struct RetrySite {
     function: &'static str,
     init: fn() -> RetryConfig,
     resolved: OnceLock<Resolved>,
+    /// `#[retry(policy = "name")]`: the registry's configuration of that name wins.
+    policy: Option<&'static str>,
+    /// A named site's resolution, remade when the named policies change.
+    named: Mutex<Option<(u64, Arc<Resolved>)>>,
 }
 
 /// A site's configuration with its budget looked up and its adaptive state, made once.
@@ -57,13 +61,39 @@ impl RetrySite {
     /// use resilience::RetryConfig;
     ///
     /// static BAD: RetrySite = RetrySite::new("bad", || RetryConfig { max_attempts: 0, ..Default::default() });
-    /// assert_eq!(BAD.config(), &RetryConfig::default());
+    /// assert_eq!(BAD.config(), RetryConfig::default());
     /// ```
     pub const fn new(function: &'static str, init: fn() -> RetryConfig) -> Self {
         RetrySite {
             function,
             init,
             resolved: OnceLock::new(),
+            policy: None,
+            named: Mutex::new(None),
+        }
+    }
+
+    /// A site whose configuration is the registry's policy `policy`
+    /// (`registry().configure_retry(policy, ..)`), or `init`'s while there is none.
+    /// A policy configured later, or changed, applies from the next call on.
+    ///
+    /// ```
+    /// use resilience::__private::RetrySite;
+    /// use resilience::{registry, RetryConfig};
+    ///
+    /// static SITE: RetrySite = RetrySite::with_policy("f", "doc-policy", Default::default);
+    /// assert_eq!(SITE.config().max_attempts, 3);
+    /// registry().configure_retry("doc-policy", RetryConfig { max_attempts: 7, ..Default::default() })?;
+    /// assert_eq!(SITE.config().max_attempts, 7);
+    /// # Ok::<(), resilience::ConfigError>(())
+    /// ```
+    pub const fn with_policy(function: &'static str, policy: &'static str, init: fn() -> RetryConfig) -> Self {
+        RetrySite {
+            function,
+            init,
+            resolved: OnceLock::new(),
+            policy: Some(policy),
+            named: Mutex::new(None),
         }
     }
 
@@ -85,8 +115,8 @@ impl RetrySite {
     ///     resilience::__private::RetrySite::new("f", Default::default);
     /// assert_eq!(SITE.config().max_attempts, 3);
     /// ```
-    pub fn config(&self) -> &RetryConfig {
-        &self.resolved().config
+    pub fn config(&self) -> RetryConfig {
+        self.current().config.clone()
     }
 
     /// The attempts a call starting now may make: `max_attempts`, or with `adaptive` the
@@ -100,38 +130,72 @@ impl RetrySite {
     /// assert_eq!(SITE.max_attempts(), 3);
     /// ```
     pub fn max_attempts(&self) -> u32 {
-        let resolved = self.resolved();
+        let resolved = self.current();
         match &resolved.adaptive {
             Some(adaptive) => adaptive.max_attempts(),
             None => resolved.config.max_attempts,
         }
     }
 
-    fn resolved(&self) -> &Resolved {
-        self.resolved.get_or_init(|| {
-            let mut config = (self.init)();
-            if let Err(error) = config.validate() {
-                tracing::error!(
-                    target: events::TARGET,
-                    function = self.function,
-                    %error,
-                    "invalid retry configuration; using the defaults"
-                );
-                config = RetryConfig::default();
+    /// The resolution in force: made once for an unnamed site (lock-free afterwards);
+    /// for a named one, remade whenever the named policies changed.
+    fn current(&self) -> Current<'_> {
+        let Some(policy) = self.policy else {
+            return Current::Fixed(self.resolved.get_or_init(|| self.resolve((self.init)())));
+        };
+        let generation = super::policy::generation();
+        let mut named = self.named.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((seen, resolved)) = named.as_ref() {
+            if *seen == generation {
+                return Current::Shared(Arc::clone(resolved));
             }
-            let budget = config.budget.as_deref().map(retry_budget);
-            let adaptive = config
-                .adaptive
-                .then(|| AdaptiveAttempts::new(config.max_attempts));
-            // Not frozen on the budget's current deposit: it may be configured later.
-            let on_success = adaptive.is_some() || budget.is_some();
-            Resolved {
-                config,
-                budget,
-                adaptive,
-                on_success,
-            }
-        })
+        }
+        let config = super::policy::get(policy).unwrap_or_else(|| (self.init)());
+        let resolved = Arc::new(self.resolve(config));
+        *named = Some((generation, Arc::clone(&resolved)));
+        Current::Shared(resolved)
+    }
+
+    fn resolve(&self, mut config: RetryConfig) -> Resolved {
+        if let Err(error) = config.validate() {
+            tracing::error!(
+                target: events::TARGET,
+                function = self.function,
+                %error,
+                "invalid retry configuration; using the defaults"
+            );
+            config = RetryConfig::default();
+        }
+        let budget = config.budget.as_deref().map(retry_budget);
+        let adaptive = config
+            .adaptive
+            .then(|| AdaptiveAttempts::new(config.max_attempts));
+        // Not frozen on the budget's current deposit: it may be configured later.
+        let on_success = adaptive.is_some() || budget.is_some();
+        Resolved {
+            config,
+            budget,
+            adaptive,
+            on_success,
+        }
+    }
+}
+
+/// A site's resolution: borrowed from an unnamed site, shared with a named one.
+enum Current<'s> {
+    Fixed(&'s Resolved),
+    Shared(Arc<Resolved>),
+}
+
+impl core::ops::Deref for Current<'_> {
+    type Target = Resolved;
+
+    #[inline]
+    fn deref(&self) -> &Resolved {
+        match self {
+            Current::Fixed(r) => r,
+            Current::Shared(r) => r,
+        }
     }
 }
 
@@ -161,7 +225,7 @@ impl RetrySite {
 /// ```
 pub struct Retrying<'s> {
     site: &'s RetrySite,
-    resolved: &'s Resolved,
+    resolved: Current<'s>,
     /// Calls made so far, counting the one whose outcome is being handed in.
     calls: u32,
     max_attempts: u32,
@@ -179,7 +243,7 @@ impl<'s> Retrying<'s> {
     /// let _retrying = resilience::__private::Retrying::new(&SITE);
     /// ```
     pub fn new(site: &'s RetrySite) -> Self {
-        let resolved = site.resolved();
+        let resolved = site.current();
         let max_attempts = match &resolved.adaptive {
             Some(adaptive) => adaptive.max_attempts(),
             None => resolved.config.max_attempts,

@@ -41,6 +41,7 @@ mod config;
 mod duration_serde;
 mod events;
 mod jitter;
+mod policy;
 mod rng;
 mod schedule;
 mod sleep;

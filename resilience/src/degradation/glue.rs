@@ -1,0 +1,102 @@
+//! The contract with the attributes' generated code for feature switches. Not a public
+//! API.
+//!
+//! A function gated by a feature owns one `static` [`FeatureSite`]. Before running its
+//! body it asks [`FeatureSite::fallback_if_disabled`]: `Some(value)` means return
+//! `Ok(value)` at once. After the body it hands the outcome to [`FeatureSite::report`].
+//! Both go to the global [`degradation()`](fn@super::degradation); the name is looked up
+//! once per site, then every call is one atomic load.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use super::feature::Entry;
+
+/// One gated call site's feature, found once.
+///
+/// ```
+/// use resilience::__private::FeatureSite;
+///
+/// static SITE: FeatureSite = FeatureSite::new("docs.glue.feature");
+///
+/// resilience::degradation().register("docs.glue.feature", 42_u32);
+/// assert_eq!(SITE.fallback_if_disabled::<u32>(), None); // on: run the body
+/// for _ in 0..3 {
+///     SITE.report(&Err::<u32, &str>("down"));
+/// }
+/// assert_eq!(SITE.fallback_if_disabled::<u32>(), Some(42)); // off: return the fallback
+/// ```
+pub struct FeatureSite {
+    name: &'static str,
+    entry: OnceLock<Arc<Entry>>,
+    /// Set after the first warning that the feature is off but has no fallback of the
+    /// function's type, so a misconfiguration is logged once, not on every call.
+    warned: AtomicBool,
+}
+
+impl FeatureSite {
+    /// A site for the feature `name`.
+    ///
+    /// ```
+    /// static SITE: resilience::__private::FeatureSite = resilience::__private::FeatureSite::new("x");
+    /// assert_eq!(SITE.name(), "x");
+    /// ```
+    pub const fn new(name: &'static str) -> FeatureSite {
+        FeatureSite { name, entry: OnceLock::new(), warned: AtomicBool::new(false) }
+    }
+
+    /// The feature's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// `None` while the feature is on (one atomic load); when it is off, its fallback
+    /// value. A feature that is off without a fallback of type `T` (the `Ok` type of the
+    /// gated function) yields `None`, so the body runs, and a warning is logged once.
+    #[inline]
+    pub fn fallback_if_disabled<T: Clone + 'static>(&'static self) -> Option<T> {
+        let entry = self.entry();
+        if entry.is_enabled() {
+            return None;
+        }
+        self.disabled_fallback(entry)
+    }
+
+    /// Counts the body's outcome: `Ok` as a success, `Err` as a failure.
+    #[inline]
+    pub fn report<T, E>(&'static self, outcome: &Result<T, E>) {
+        match outcome {
+            Ok(_) => self.entry().report_success(),
+            Err(_) => self.entry().report_failure(),
+        }
+    }
+
+    #[inline]
+    fn entry(&'static self) -> &'static Entry {
+        match self.entry.get() {
+            Some(entry) => entry,
+            None => self.lookup(),
+        }
+    }
+
+    #[cold]
+    fn lookup(&'static self) -> &'static Entry {
+        self.entry.get_or_init(|| super::degradation().entry(self.name))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn disabled_fallback<T: Clone + 'static>(&'static self, entry: &Entry) -> Option<T> {
+        let value = entry.fallback::<T>();
+        if value.is_none() && !self.warned.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                target: "resilience::degradation",
+                feature = self.name,
+                expected = core::any::type_name::<T>(),
+                registered = entry.fallback_type().unwrap_or("none"),
+                "feature is disabled but has no fallback of the function's type; running the function"
+            );
+        }
+        value
+    }
+}

@@ -92,7 +92,10 @@ impl Registry {
     /// assert!(reg.breaker("x").is_none());
     /// ```
     pub fn with_clock(clock: Arc<dyn Clock>) -> Registry {
-        Registry { clock, inner: RwLock::new(Inner::default()) }
+        Registry {
+            clock,
+            inner: RwLock::new(Inner::default()),
+        }
     }
 
     /// Every breaker's snapshot, by name.
@@ -167,7 +170,8 @@ impl Registry {
             breaker.configure(config.clone())?;
             if let Some(parent) = config.parent.as_deref() {
                 if breaker.linked_parent().is_none() {
-                    let parent = self.get_or_create(&mut inner, parent, BreakerConfig::default(), 1)?;
+                    let parent =
+                        self.get_or_create(&mut inner, parent, BreakerConfig::default(), 1)?;
                     breaker.link_parent(parent);
                 }
             }
@@ -290,7 +294,10 @@ fn check_cycle(inner: &Inner, child: &str, parent: &str) -> Result<(), ConfigErr
         }
         let next = match inner.breakers.get(at.as_str()) {
             Some(b) => b.config().parent.map(|p| p.into_owned()),
-            None => inner.configs.get(at.as_str()).and_then(|c| c.parent.as_deref().map(str::to_owned)),
+            None => inner
+                .configs
+                .get(at.as_str())
+                .and_then(|c| c.parent.as_deref().map(str::to_owned)),
         };
         match next {
             Some(next) => at = next,

@@ -25,9 +25,15 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
 
 fn breaker(config: BreakerConfig) -> (Arc<Breaker>, ManualClock) {
     let clock = ManualClock::new();
-    let b = Breaker::new("loom", BreakerConfig { recovery_timeout: TIMEOUT, ..config })
-        .expect("valid")
-        .with_clock(std::sync::Arc::new(clock.clone()));
+    let b = Breaker::new(
+        "loom",
+        BreakerConfig {
+            recovery_timeout: TIMEOUT,
+            ..config
+        },
+    )
+    .expect("valid")
+    .with_clock(std::sync::Arc::new(clock.clone()));
     (Arc::new(b), clock)
 }
 
@@ -81,7 +87,10 @@ fn half_open_never_admits_more_trials_than_allowed() {
 #[test]
 fn concurrent_failures_open_exactly_once() {
     model(|| {
-        let (b, _clock) = breaker(BreakerConfig { failure_threshold: 2, ..Default::default() });
+        let (b, _clock) = breaker(BreakerConfig {
+            failure_threshold: 2,
+            ..Default::default()
+        });
         join_all(
             (0..2)
                 .map(|_| {
@@ -173,14 +182,20 @@ fn counters_are_conserved() {
         // No failure is lost from the consecutive count; the window never counts a
         // call it does not hold (two racing calls may share a slot).
         assert_eq!(s.consecutive_failures, 2);
-        assert!(s.window_calls <= 2 && s.window_failures == s.window_calls, "{s:?}");
+        assert!(
+            s.window_calls <= 2 && s.window_failures == s.window_calls,
+            "{s:?}"
+        );
         assert!(s.window_failures >= 1, "{s:?}");
         // A full turn of successes overwrites every slot: the counts must come out exact.
         for _ in 0..3 {
             b.acquire().expect("closed").record_success();
         }
         let s = b.snapshot();
-        assert_eq!((s.window_calls, s.window_failures, s.consecutive_failures), (3, 0, 0));
+        assert_eq!(
+            (s.window_calls, s.window_failures, s.consecutive_failures),
+            (3, 0, 0)
+        );
 
         // Every refused call is counted once.
         b.force_open();

@@ -179,11 +179,11 @@ struct Client {
 }
 
 impl Client {
-    fn from_cache(&self, key: &str) -> Result<String, ServiceError> {
+    fn cached_get(&self, key: &str) -> Result<String, ServiceError> {
         Ok(format!("cache:{key}"))
     }
 
-    #[fallback(from_cache)]
+    #[fallback(cached_get)]
     fn get(&self, key: &str) -> Result<String, ServiceError> {
         if self.healthy {
             Ok(format!("live:{key}"))

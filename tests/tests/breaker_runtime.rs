@@ -25,7 +25,9 @@ impl From<CircuitOpen> for CallError {
 
 fn breaker(config: BreakerConfig) -> (Breaker, ManualClock) {
     let clock = ManualClock::new();
-    let b = Breaker::new("svc", config).expect("valid config").with_clock(Arc::new(clock.clone()));
+    let b = Breaker::new("svc", config)
+        .expect("valid config")
+        .with_clock(Arc::new(clock.clone()));
     (b, clock)
 }
 
@@ -39,7 +41,10 @@ fn succeed(b: &Breaker) {
 
 #[test]
 fn consecutive_failures_open_it_and_a_success_starts_the_count_over() {
-    let (b, _) = breaker(BreakerConfig { failure_threshold: 3, ..Default::default() });
+    let (b, _) = breaker(BreakerConfig {
+        failure_threshold: 3,
+        ..Default::default()
+    });
     fail(&b);
     fail(&b);
     succeed(&b);
@@ -59,7 +64,10 @@ fn an_open_breaker_refuses_without_running_the_body_and_says_when() {
         recovery_timeout: 30 * SEC,
         ..Default::default()
     });
-    assert_eq!(b.call(|| Err::<(), _>(CallError::Down)), Err(CallError::Down));
+    assert_eq!(
+        b.call(|| Err::<(), _>(CallError::Down)),
+        Err(CallError::Down)
+    );
     clock.advance(10 * SEC);
 
     let mut ran = false;
@@ -68,7 +76,9 @@ fn an_open_breaker_refuses_without_running_the_body_and_says_when() {
         Ok::<_, CallError>(())
     });
     assert!(!ran, "the body ran while open");
-    let Err(CallError::Open(open)) = refused else { panic!("not refused: {refused:?}") };
+    let Err(CallError::Open(open)) = refused else {
+        panic!("not refused: {refused:?}")
+    };
     assert_eq!(&*open.name, "svc");
     assert_eq!(open.state, BreakerState::Open);
     assert_eq!(open.retry_after, Some(20 * SEC));
@@ -96,7 +106,10 @@ fn half_open_after_the_timeout_then_closed_after_enough_successes() {
     assert!(trial.is_trial());
     assert_eq!(b.state(), BreakerState::HalfOpen);
     trial.record_success();
-    assert_eq!((b.state(), b.snapshot().half_open_successes), (BreakerState::HalfOpen, 1));
+    assert_eq!(
+        (b.state(), b.snapshot().half_open_successes),
+        (BreakerState::HalfOpen, 1)
+    );
     succeed(&b);
     assert_eq!(b.state(), BreakerState::Closed);
     assert_eq!(b.snapshot().consecutive_failures, 0);
@@ -131,7 +144,10 @@ fn half_open_admits_its_maximum_and_a_dropped_trial_gives_its_place_back() {
     let first = b.acquire().expect("trial 1");
     let second = b.acquire().expect("trial 2");
     let full = b.acquire().unwrap_err();
-    assert_eq!((full.state, full.retry_after), (BreakerState::HalfOpen, None));
+    assert_eq!(
+        (full.state, full.retry_after),
+        (BreakerState::HalfOpen, None)
+    );
     assert_eq!(b.snapshot().half_open_in_flight, 2);
 
     drop(second); // a cancelled future: no outcome, place back
@@ -171,7 +187,10 @@ async fn a_trial_whose_future_is_dropped_gives_its_place_back() {
 
 #[test]
 fn a_panic_counts_as_a_failure_and_unwinds_on() {
-    let (b, _) = breaker(BreakerConfig { failure_threshold: 1, ..Default::default() });
+    let (b, _) = breaker(BreakerConfig {
+        failure_threshold: 1,
+        ..Default::default()
+    });
     let caught = catch_unwind(AssertUnwindSafe(|| {
         b.call(|| -> Result<(), CallError> { panic!("boom") })
     }));
@@ -188,7 +207,9 @@ fn a_panicking_record_if_counts_as_a_failure_and_wedges_nothing() {
     });
     let outcome: Result<(), CallError> = Err(CallError::Down);
     let caught = catch_unwind(AssertUnwindSafe(|| {
-        b.acquire().unwrap().record(&outcome, |_| panic!("bad predicate"))
+        b.acquire()
+            .unwrap()
+            .record(&outcome, |_| panic!("bad predicate"))
     }));
     assert!(caught.is_err());
     assert_eq!(b.state(), BreakerState::Open);
@@ -200,10 +221,15 @@ fn a_panicking_record_if_counts_as_a_failure_and_wedges_nothing() {
 
 #[test]
 fn errors_record_if_refuses_count_as_successes() {
-    let (b, _) = breaker(BreakerConfig { failure_threshold: 2, ..Default::default() });
+    let (b, _) = breaker(BreakerConfig {
+        failure_threshold: 2,
+        ..Default::default()
+    });
     fail(&b);
     let not_found: Result<(), &str> = Err("404");
-    b.acquire().unwrap().record(&not_found, |e| !e.starts_with('4'));
+    b.acquire()
+        .unwrap()
+        .record(&not_found, |e| !e.starts_with('4'));
     assert_eq!(b.snapshot().consecutive_failures, 0);
     fail(&b);
     assert_eq!(b.state(), BreakerState::Closed);
@@ -271,7 +297,10 @@ fn a_failure_rate_below_the_threshold_keeps_it_closed_as_old_calls_leave() {
         fail(&b); // 25 %
     }
     let s = b.snapshot();
-    assert_eq!((s.state, s.window_calls, s.window_failures), (BreakerState::Closed, 4, 1));
+    assert_eq!(
+        (s.state, s.window_calls, s.window_failures),
+        (BreakerState::Closed, 4, 1)
+    );
 }
 
 #[test]
@@ -295,10 +324,16 @@ fn a_slow_call_rate_opens_it() {
 
 #[test]
 fn reset_force_open_and_disable() {
-    let (b, _) = breaker(BreakerConfig { failure_threshold: 1, ..Default::default() });
+    let (b, _) = breaker(BreakerConfig {
+        failure_threshold: 1,
+        ..Default::default()
+    });
     b.force_open();
     let open = b.acquire().unwrap_err();
-    assert_eq!((open.state, open.retry_after), (BreakerState::ForcedOpen, None));
+    assert_eq!(
+        (open.state, open.retry_after),
+        (BreakerState::ForcedOpen, None)
+    );
     b.reset();
     assert_eq!(b.state(), BreakerState::Closed);
 
@@ -355,7 +390,11 @@ fn a_clock_going_backwards_leaves_it_valid() {
     fail(&b);
     clock.set(SEC); // an hour back
     let open = b.acquire().unwrap_err();
-    assert_eq!(open.retry_after, Some(10 * SEC), "never longer than one timeout");
+    assert_eq!(
+        open.retry_after,
+        Some(10 * SEC),
+        "never longer than one timeout"
+    );
     clock.advance(10 * SEC);
     succeed(&b);
     assert_eq!(b.state(), BreakerState::Closed);
@@ -385,7 +424,13 @@ fn two_threads_hammering_one_closed_breaker() {
                 let mut ok = 0u32;
                 for i in 0..100_000u32 {
                     // A failure now and then, never five in a row.
-                    let r = b.call(|| if (i + t) % 7 == 0 { Err(CallError::Down) } else { Ok(()) });
+                    let r = b.call(|| {
+                        if (i + t) % 7 == 0 {
+                            Err(CallError::Down)
+                        } else {
+                            Ok(())
+                        }
+                    });
                     ok += u32::from(r.is_ok());
                 }
                 ok
@@ -403,7 +448,11 @@ fn two_threads_hammering_one_closed_breaker() {
 fn configure_applies_at_once_and_windows_can_grow() {
     let (b, _) = breaker(BreakerConfig::default());
     fail(&b);
-    b.configure(BreakerConfig { failure_threshold: 2, ..Default::default() }).unwrap();
+    b.configure(BreakerConfig {
+        failure_threshold: 2,
+        ..Default::default()
+    })
+    .unwrap();
     fail(&b);
     assert_eq!(b.state(), BreakerState::Open);
     b.reset();
@@ -421,7 +470,10 @@ fn configure_applies_at_once_and_windows_can_grow() {
     for _ in 0..49 {
         fail(&b);
     }
-    assert_eq!((b.state(), b.snapshot().window_calls), (BreakerState::Closed, 49));
+    assert_eq!(
+        (b.state(), b.snapshot().window_calls),
+        (BreakerState::Closed, 49)
+    );
     fail(&b);
     assert_eq!(b.state(), BreakerState::Open);
     assert_eq!(b.config(), rate(50));
@@ -433,19 +485,54 @@ fn invalid_configurations_name_the_field_and_the_value() {
         let e = Breaker::new("x", c.clone()).unwrap_err();
         let b = Breaker::new("x", BreakerConfig::default()).unwrap();
         assert_eq!(b.configure(c).unwrap_err(), e);
-        assert_eq!(b.config(), BreakerConfig::default(), "a refused config changed nothing");
+        assert_eq!(
+            b.config(),
+            BreakerConfig::default(),
+            "a refused config changed nothing"
+        );
         (e.field(), e.value().to_owned())
     };
     let d = BreakerConfig::default;
-    assert_eq!(refused(BreakerConfig { failure_threshold: 0, ..d() }), ("failure_threshold", "0".into()));
-    assert_eq!(refused(BreakerConfig { failure_rate: Some(150.0), ..d() }), ("failure_rate", "150.0".into()));
     assert_eq!(
-        refused(BreakerConfig { recovery_timeout: Duration::ZERO, ..d() }),
+        refused(BreakerConfig {
+            failure_threshold: 0,
+            ..d()
+        }),
+        ("failure_threshold", "0".into())
+    );
+    assert_eq!(
+        refused(BreakerConfig {
+            failure_rate: Some(150.0),
+            ..d()
+        }),
+        ("failure_rate", "150.0".into())
+    );
+    assert_eq!(
+        refused(BreakerConfig {
+            recovery_timeout: Duration::ZERO,
+            ..d()
+        }),
         ("recovery_timeout", "0ns".into())
     );
-    assert_eq!(refused(BreakerConfig { minimum_calls: 200, ..d() }), ("minimum_calls", "200".into()));
-    let e = Breaker::new("x", BreakerConfig { half_open_max_calls: 0, ..d() }).unwrap_err();
-    assert_eq!(e.to_string(), "invalid `half_open_max_calls` = 0: must be at least 1");
+    assert_eq!(
+        refused(BreakerConfig {
+            minimum_calls: 200,
+            ..d()
+        }),
+        ("minimum_calls", "200".into())
+    );
+    let e = Breaker::new(
+        "x",
+        BreakerConfig {
+            half_open_max_calls: 0,
+            ..d()
+        },
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "invalid `half_open_max_calls` = 0: must be at least 1"
+    );
 }
 
 #[derive(Default)]
@@ -471,7 +558,11 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Recorder {
         if event.metadata().target() == "resilience::breaker" {
             let mut fields = Fields::default();
             event.record(&mut fields);
-            self.0 .0.lock().unwrap().push((fields.0, fields.1, fields.2));
+            self.0
+                 .0
+                .lock()
+                .unwrap()
+                .push((fields.0, fields.1, fields.2));
         }
     }
 }
@@ -495,7 +586,13 @@ fn every_state_change_is_a_tracing_event() {
         b.disable();
         b.reset();
     });
-    let seen: Vec<_> = events.0.lock().unwrap().iter().map(|(n, f, t)| format!("{n}:{f}->{t}")).collect();
+    let seen: Vec<_> = events
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(n, f, t)| format!("{n}:{f}->{t}"))
+        .collect();
     assert_eq!(
         seen,
         [
@@ -511,7 +608,10 @@ fn every_state_change_is_a_tracing_event() {
 
 #[test]
 fn circuit_open_is_a_marcus_error_with_remediation() {
-    let (b, _) = breaker(BreakerConfig { failure_threshold: 1, ..Default::default() });
+    let (b, _) = breaker(BreakerConfig {
+        failure_threshold: 1,
+        ..Default::default()
+    });
     fail(&b);
     let open = b.acquire().unwrap_err();
     let report = open.report();
@@ -520,5 +620,7 @@ fn circuit_open_is_a_marcus_error_with_remediation() {
     assert_eq!(mcp["error"]["retryable"], false);
     assert_eq!(open.category(), resilience::Category::Integration);
     assert!(open.remediation().immediate.is_some());
-    assert!(open.to_string().starts_with("circuit breaker `svc` is open; next trial in"));
+    assert!(open
+        .to_string()
+        .starts_with("circuit breaker `svc` is open; next trial in"));
 }

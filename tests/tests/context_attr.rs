@@ -77,7 +77,7 @@ async fn leaf(i: u32) -> Result<String, SyncError> {
     tokio::task::yield_now().await;
     let again = resilience::context::current().expect("still inside after await");
     assert_eq!(seen.correlation_id, again.correlation_id);
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         Err(unreachable())
     } else {
         Ok(seen.correlation_id)

@@ -48,7 +48,7 @@ pub(crate) fn body(f: &Function) -> TokenStream {
     } else {
         quote! {
             {
-                #[allow(clippy::redundant_closure_call)]
+                #[allow(clippy::redundant_closure_call, clippy::result_large_err)]
                 let __resilience_ret: #ret = (|| -> #ret { #(#stmts)* })();
                 __resilience_ret
             }
@@ -64,7 +64,7 @@ fn scoped(f: &Function, inner: TokenStream) -> TokenStream {
         quote!(async { #inner }.await)
     } else {
         quote!({
-            #[allow(clippy::redundant_closure_call)]
+            #[allow(clippy::redundant_closure_call, clippy::result_large_err)]
             let __resilience_ret: #ret = (|| -> #ret { #inner })();
             __resilience_ret
         })
@@ -81,7 +81,7 @@ pub(crate) fn retry(f: &Function, args: &RetryArgs, inner: TokenStream) -> Token
         None => quote!(|_| ::core::option::Option::None),
     };
     let on_retry = match args.on_retry.get() {
-        Some(path) => quote_spanned!(path.span()=> |__resilience_e, __resilience_n, __resilience_d| #path(__resilience_e, __resilience_n, __resilience_d)),
+        Some(path) => quote!(#path),
         None => quote!(|_, _, _| {}),
     };
     let sleep = if f.is_async() {
@@ -111,7 +111,7 @@ pub(crate) fn breaker(f: &Function, args: &BreakerArgs, span: Span, inner: Token
     let name = args.name_tokens(f.name());
     let config = args.config();
     let record_if = match args.record_if.get() {
-        Some(path) => quote_spanned!(path.span()=> |__resilience_e| #path(__resilience_e)),
+        Some(path) => quote!(#path),
         None => quote!(|_| true),
     };
     // Spanned at the attribute: an error type without `From<CircuitOpen>` is reported there.

@@ -15,7 +15,10 @@ pub(super) struct Chain<T> {
 
 impl<T> Chain<T> {
     pub(super) fn new(node: T) -> Self {
-        Chain { node, next: OnceLock::new() }
+        Chain {
+            node,
+            next: OnceLock::new(),
+        }
     }
 
     /// The newest value. One acquire load per link; one link unless it ever grew.

@@ -48,9 +48,7 @@ impl core::fmt::Display for CircuitOpen {
         write!(f, "circuit breaker `{}` is ", self.name)?;
         match (self.state, self.retry_after) {
             (BreakerState::ForcedOpen, _) => f.write_str("forced open until it is reset"),
-            (BreakerState::HalfOpen, _) => {
-                f.write_str("half-open and every trial place is taken")
-            }
+            (BreakerState::HalfOpen, _) => f.write_str("half-open and every trial place is taken"),
             (_, Some(d)) => write!(f, "open; next trial in {}", humantime::format_duration(d)),
             (_, None) => f.write_str("open"),
         }
@@ -84,8 +82,7 @@ impl MarcusError for CircuitOpen {
             ),
             fallback: Some("Serve cached or default data, or queue the work for later".into()),
             retry: Some(
-                "The breaker lets a trial call through once its recovery timeout has passed"
-                    .into(),
+                "The breaker lets a trial call through once its recovery timeout has passed".into(),
             ),
             long_term: Some(
                 "Fix the failing dependency; tune the breaker with registry().configure".into(),
@@ -103,7 +100,9 @@ impl Serialize for CircuitOpen {
         st.serialize_field("state", &self.state)?;
         st.serialize_field(
             "retry_after",
-            &self.retry_after.map(|d| humantime::format_duration(d).to_string()),
+            &self
+                .retry_after
+                .map(|d| humantime::format_duration(d).to_string()),
         )?;
         st.end()
     }
@@ -120,13 +119,19 @@ mod tests {
             state: BreakerState::ForcedOpen,
             retry_after: None,
         };
-        assert_eq!(open.to_string(), "circuit breaker `k` is forced open until it is reset");
+        assert_eq!(
+            open.to_string(),
+            "circuit breaker `k` is forced open until it is reset"
+        );
         open.state = BreakerState::HalfOpen;
         assert!(open.to_string().contains("every trial place is taken"));
         open.state = BreakerState::Open;
         open.retry_after = Some(Duration::from_millis(1500));
         let json = serde_json::to_value(&open).unwrap();
-        assert_eq!(json, serde_json::json!({"name": "k", "state": "open", "retry_after": "1s 500ms"}));
+        assert_eq!(
+            json,
+            serde_json::json!({"name": "k", "state": "open", "retry_after": "1s 500ms"})
+        );
         assert_eq!(open.category(), Category::Integration);
         assert!(open.remediation().fallback.is_some());
     }

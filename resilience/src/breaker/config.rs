@@ -118,7 +118,11 @@ impl BreakerConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         bounded("failure_threshold", self.failure_threshold, MAX_THRESHOLD)?;
         bounded("success_threshold", self.success_threshold, MAX_THRESHOLD)?;
-        bounded("half_open_max_calls", self.half_open_max_calls, MAX_HALF_OPEN_CALLS)?;
+        bounded(
+            "half_open_max_calls",
+            self.half_open_max_calls,
+            MAX_HALF_OPEN_CALLS,
+        )?;
         if self.recovery_timeout.is_zero() {
             return Err(ConfigError::new(
                 "recovery_timeout",
@@ -162,7 +166,11 @@ impl BreakerConfig {
         }
         match (self.slow_call, self.slow_call_rate) {
             (Some(d), _) if d.is_zero() => {
-                return Err(ConfigError::new("slow_call", d, "must be greater than zero"));
+                return Err(ConfigError::new(
+                    "slow_call",
+                    d,
+                    "must be greater than zero",
+                ));
             }
             (Some(d), None) => {
                 return Err(ConfigError::new(
@@ -193,7 +201,11 @@ fn bounded(field: &'static str, value: u32, max: u32) -> Result<(), ConfigError>
     if value == 0 {
         Err(ConfigError::new(field, value, "must be at least 1"))
     } else if value > max {
-        Err(ConfigError::new(field, value, format!("must be at most {max}")))
+        Err(ConfigError::new(
+            field,
+            value,
+            format!("must be at most {max}"),
+        ))
     } else {
         Ok(())
     }
@@ -228,14 +240,59 @@ mod tests {
     fn each_rule_names_its_field_and_value() {
         let d = BreakerConfig::default;
         let cases = [
-            (BreakerConfig { failure_threshold: 0, ..d() }, "failure_threshold", "0"),
-            (BreakerConfig { success_threshold: 2_000_000, ..d() }, "success_threshold", "2000000"),
-            (BreakerConfig { half_open_max_calls: 0, ..d() }, "half_open_max_calls", "0"),
-            (BreakerConfig { recovery_timeout: Duration::ZERO, ..d() }, "recovery_timeout", "0ns"),
-            (BreakerConfig { failure_rate: Some(f64::NAN), ..d() }, "failure_rate", "NaN"),
-            (BreakerConfig { slow_call_rate: Some(-1.0), ..d() }, "slow_call_rate", "-1.0"),
             (
-                BreakerConfig { max_failures_per_window: Some(3), ..d() },
+                BreakerConfig {
+                    failure_threshold: 0,
+                    ..d()
+                },
+                "failure_threshold",
+                "0",
+            ),
+            (
+                BreakerConfig {
+                    success_threshold: 2_000_000,
+                    ..d()
+                },
+                "success_threshold",
+                "2000000",
+            ),
+            (
+                BreakerConfig {
+                    half_open_max_calls: 0,
+                    ..d()
+                },
+                "half_open_max_calls",
+                "0",
+            ),
+            (
+                BreakerConfig {
+                    recovery_timeout: Duration::ZERO,
+                    ..d()
+                },
+                "recovery_timeout",
+                "0ns",
+            ),
+            (
+                BreakerConfig {
+                    failure_rate: Some(f64::NAN),
+                    ..d()
+                },
+                "failure_rate",
+                "NaN",
+            ),
+            (
+                BreakerConfig {
+                    slow_call_rate: Some(-1.0),
+                    ..d()
+                },
+                "slow_call_rate",
+                "-1.0",
+            ),
+            (
+                BreakerConfig {
+                    max_failures_per_window: Some(3),
+                    ..d()
+                },
                 "window",
                 "None",
             ),
@@ -248,15 +305,46 @@ mod tests {
                 "max_failures_per_window",
                 "0",
             ),
-            (BreakerConfig { minimum_calls: 101, ..d() }, "minimum_calls", "101"),
-            (BreakerConfig { window_size: 0, ..d() }, "window_size", "0"),
-            (BreakerConfig { slow_call_rate: Some(10.0), ..d() }, "slow_call", "None"),
             (
-                BreakerConfig { slow_call: Some(Duration::from_millis(5)), ..d() },
+                BreakerConfig {
+                    minimum_calls: 101,
+                    ..d()
+                },
+                "minimum_calls",
+                "101",
+            ),
+            (
+                BreakerConfig {
+                    window_size: 0,
+                    ..d()
+                },
+                "window_size",
+                "0",
+            ),
+            (
+                BreakerConfig {
+                    slow_call_rate: Some(10.0),
+                    ..d()
+                },
+                "slow_call",
+                "None",
+            ),
+            (
+                BreakerConfig {
+                    slow_call: Some(Duration::from_millis(5)),
+                    ..d()
+                },
                 "slow_call_rate",
                 "None",
             ),
-            (BreakerConfig { parent: Some("".into()), ..d() }, "parent", "\"\""),
+            (
+                BreakerConfig {
+                    parent: Some("".into()),
+                    ..d()
+                },
+                "parent",
+                "\"\"",
+            ),
         ];
         for (config, field, value) in cases {
             assert_eq!(field_of(config), (field, value.to_owned()));

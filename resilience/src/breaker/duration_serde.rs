@@ -27,7 +27,8 @@ impl Visitor<'_> for DurationVisitor {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Duration, E> {
-        humantime::parse_duration(v).map_err(|e| E::custom(format_args!("invalid duration {v:?}: {e}")))
+        humantime::parse_duration(v)
+            .map_err(|e| E::custom(format_args!("invalid duration {v:?}: {e}")))
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
@@ -67,7 +68,9 @@ pub(crate) mod option {
     }
 
     /// Reads `null`, a humantime string or a number of seconds.
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Duration>, D::Error> {
         <Option<Wrapped> as serde::Deserialize>::deserialize(d).map(|o| o.map(|w| w.0))
     }
 }

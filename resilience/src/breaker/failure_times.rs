@@ -25,7 +25,9 @@ impl FailureTimes {
         FailureTimes {
             cursor: AtomicU32::new(0),
             len: AtomicU32::new(len),
-            slots: (0..capacity.max(len)).map(|_| AtomicU64::new(EMPTY)).collect(),
+            slots: (0..capacity.max(len))
+                .map(|_| AtomicU64::new(EMPTY))
+                .collect(),
         }
     }
 

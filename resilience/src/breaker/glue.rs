@@ -30,7 +30,11 @@ pub struct BreakerSite {
 impl BreakerSite {
     /// A site for the breaker `name`, whose attribute values `init` returns.
     pub const fn new(name: &'static str, init: fn() -> BreakerConfig) -> BreakerSite {
-        BreakerSite { name, init, breaker: OnceLock::new() }
+        BreakerSite {
+            name,
+            init,
+            breaker: OnceLock::new(),
+        }
     }
 
     /// The breaker, registered on first use. A configuration given to the registry
@@ -57,18 +61,20 @@ impl BreakerSite {
                 );
                 config = BreakerConfig::default();
             }
-            registry.register(self.name, config).unwrap_or_else(|error| {
-                // Only a parent that would make a cycle gets here.
-                tracing::error!(
-                    target: "resilience::breaker",
-                    name = self.name,
-                    %error,
-                    "could not register the breaker as configured; using the defaults"
-                );
-                registry
-                    .register(self.name, BreakerConfig::default())
-                    .unwrap_or_else(|_| Arc::new(Breaker::fallback(self.name)))
-            })
+            registry
+                .register(self.name, config)
+                .unwrap_or_else(|error| {
+                    // Only a parent that would make a cycle gets here.
+                    tracing::error!(
+                        target: "resilience::breaker",
+                        name = self.name,
+                        %error,
+                        "could not register the breaker as configured; using the defaults"
+                    );
+                    registry
+                        .register(self.name, BreakerConfig::default())
+                        .unwrap_or_else(|_| Arc::new(Breaker::fallback(self.name)))
+                })
         })
     }
 }

@@ -54,12 +54,18 @@ impl Live {
     pub(super) fn store(&self, c: &BreakerConfig) {
         self.failure_threshold.store(c.failure_threshold, Relaxed);
         self.success_threshold.store(c.success_threshold, Relaxed);
-        self.half_open_max_calls.store(c.half_open_max_calls, Relaxed);
-        self.recovery_timeout.store(duration_nanos(c.recovery_timeout), Relaxed);
-        self.window.store(c.window.map_or(0, duration_nanos), Relaxed);
-        self.failure_rate.store(c.failure_rate.unwrap_or(0.0).to_bits(), Relaxed);
-        self.slow_call.store(c.slow_call.map_or(0, duration_nanos), Relaxed);
-        self.slow_call_rate.store(c.slow_call_rate.unwrap_or(0.0).to_bits(), Relaxed);
+        self.half_open_max_calls
+            .store(c.half_open_max_calls, Relaxed);
+        self.recovery_timeout
+            .store(duration_nanos(c.recovery_timeout), Relaxed);
+        self.window
+            .store(c.window.map_or(0, duration_nanos), Relaxed);
+        self.failure_rate
+            .store(c.failure_rate.unwrap_or(0.0).to_bits(), Relaxed);
+        self.slow_call
+            .store(c.slow_call.map_or(0, duration_nanos), Relaxed);
+        self.slow_call_rate
+            .store(c.slow_call_rate.unwrap_or(0.0).to_bits(), Relaxed);
         self.minimum_calls.store(c.minimum_calls, Relaxed);
         let mut modes = 0;
         if c.window.is_some() && c.max_failures_per_window.is_some() {

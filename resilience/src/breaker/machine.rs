@@ -141,7 +141,10 @@ impl Breaker {
                 live: Live::new(&config),
                 deadline: AtomicU64::new(0),
             },
-            stats: Stats { rejections: AtomicU64::new(0), opened: AtomicU64::new(0) },
+            stats: Stats {
+                rejections: AtomicU64::new(0),
+                opened: AtomicU64::new(0),
+            },
             outcomes: Chain::new(outcomes),
             failure_times: Chain::new(failure_times),
             name,
@@ -301,13 +304,25 @@ impl Breaker {
         BreakerSnapshot {
             name: self.name.to_string(),
             state,
-            consecutive_failures: if state == BreakerState::Closed { word.count() } else { 0 },
+            consecutive_failures: if state == BreakerState::Closed {
+                word.count()
+            } else {
+                0
+            },
             failures_in_window,
             window_calls: counts.calls,
             window_failures: counts.failures,
             window_slow_calls: counts.slow,
-            half_open_in_flight: if state == BreakerState::HalfOpen { word.in_flight() } else { 0 },
-            half_open_successes: if state == BreakerState::HalfOpen { word.count() } else { 0 },
+            half_open_in_flight: if state == BreakerState::HalfOpen {
+                word.in_flight()
+            } else {
+                0
+            },
+            half_open_successes: if state == BreakerState::HalfOpen {
+                word.count()
+            } else {
+                0
+            },
             rejections: self.stats.rejections.load(Relaxed),
             times_opened: self.stats.opened.load(Relaxed),
             retry_after: match state {
@@ -343,14 +358,22 @@ impl Breaker {
         let admit = if word.state_bits() == Word::CLOSED_BITS
             && modes & (live::PARENT | live::SLOW_RATE) == 0
         {
-            Admit { kind: Kind::Closed, gen: word.gen(), modes, start: 0 }
-        } else {
-            match self.acquire_slow(word, modes) {
-                Ok(admit) => admit,
-                Err(open) => return Err(open),
+            Admit {
+                kind: Kind::Closed,
+                gen: word.gen(),
+                modes,
+                start: 0,
             }
+        } else {
+            self.acquire_slow(word, modes)?
         };
-        Ok(Permit::new(self, admit.kind, admit.gen, admit.modes, admit.start))
+        Ok(Permit::new(
+            self,
+            admit.kind,
+            admit.gen,
+            admit.modes,
+            admit.start,
+        ))
     }
 
     /// Runs `f` through the breaker: refused at once while open, its error counted as a
@@ -388,10 +411,26 @@ impl Breaker {
         loop {
             match word.state() {
                 BreakerState::Closed => {
-                    let start = if modes & live::SLOW_RATE != 0 { self.now_nanos() } else { 0 };
-                    return Ok(Admit { kind: Kind::Closed, gen: word.gen(), modes, start });
+                    let start = if modes & live::SLOW_RATE != 0 {
+                        self.now_nanos()
+                    } else {
+                        0
+                    };
+                    return Ok(Admit {
+                        kind: Kind::Closed,
+                        gen: word.gen(),
+                        modes,
+                        start,
+                    });
                 }
-                BreakerState::Disabled => return Ok(Admit { kind: Kind::Noop, gen: 0, modes: 0, start: 0 }),
+                BreakerState::Disabled => {
+                    return Ok(Admit {
+                        kind: Kind::Noop,
+                        gen: 0,
+                        modes: 0,
+                        start: 0,
+                    })
+                }
                 BreakerState::ForcedOpen => return Err(self.refuse(BreakerState::ForcedOpen, None)),
                 BreakerState::Open => {
                     if let Err(left) = self.due(word, self.clock.now()) {
@@ -402,7 +441,12 @@ impl Breaker {
                     match self.cas(word, next) {
                         Ok(()) => {
                             self.transitioned(BreakerState::Open, BreakerState::HalfOpen);
-                            return Ok(Admit { kind: Kind::Trial, gen: next.gen(), modes: 0, start: 0 });
+                            return Ok(Admit {
+                                kind: Kind::Trial,
+                                gen: next.gen(),
+                                modes: 0,
+                                start: 0,
+                            });
                         }
                         Err(now) => word = now,
                     }
@@ -413,7 +457,14 @@ impl Breaker {
                         return Err(self.refuse(BreakerState::HalfOpen, None));
                     }
                     match self.cas(word, word.with_in_flight(word.in_flight() + 1)) {
-                        Ok(()) => return Ok(Admit { kind: Kind::Trial, gen: word.gen(), modes: 0, start: 0 }),
+                        Ok(()) => {
+                            return Ok(Admit {
+                                kind: Kind::Trial,
+                                gen: word.gen(),
+                                modes: 0,
+                                start: 0,
+                            })
+                        }
                         Err(now) => word = now,
                     }
                 }
@@ -440,8 +491,12 @@ impl Breaker {
         if left > timeout_ms {
             // The clock went backwards or the timeout was lowered: never wait longer
             // than one timeout from what the clock says now.
-            let moved = ((now_ms + timeout_ms).min(MAX_DEADLINE_MS) << DEADLINE_SHIFT) | (d & GEN_MASK);
-            let _ = self.hot.deadline.compare_exchange(d, moved, AcqRel, Acquire);
+            let moved =
+                ((now_ms + timeout_ms).min(MAX_DEADLINE_MS) << DEADLINE_SHIFT) | (d & GEN_MASK);
+            let _ = self
+                .hot
+                .deadline
+                .compare_exchange(d, moved, AcqRel, Acquire);
             return Err(Some(Duration::from_millis(timeout_ms)));
         }
         Err(Some(Duration::from_millis(left)))
@@ -476,7 +531,11 @@ impl Breaker {
     }
 
     fn refusal(&self, state: BreakerState, retry_after: Option<Duration>) -> CircuitOpen {
-        CircuitOpen { name: self.name.clone(), state, retry_after }
+        CircuitOpen {
+            name: self.name.clone(),
+            state,
+            retry_after,
+        }
     }
 
     // ----- outcomes (called by Permit) -----------------------------------------------
@@ -486,7 +545,10 @@ impl Breaker {
     #[inline]
     pub(super) fn closed_success(&self, gen: u32, modes: u8, start: u64) {
         let word = self.load_relaxed();
-        if modes & live::OUTCOMES != 0 && word.state_bits() == Word::CLOSED_BITS && word.gen() == gen {
+        if modes & live::OUTCOMES != 0
+            && word.state_bits() == Word::CLOSED_BITS
+            && word.gen() == gen
+        {
             self.record_outcome(gen, modes, start, RECORDED);
         }
         if word.count() != 0 {
@@ -502,7 +564,10 @@ impl Breaker {
         let mut trip = false;
         if modes & live::TIME_WINDOW != 0 {
             let window = Live::duration(&self.hot.live.window);
-            trip |= self.failure_times.current().record(self.clock.now(), window);
+            trip |= self
+                .failure_times
+                .current()
+                .record(self.clock.now(), window);
         }
         if modes & live::OUTCOMES != 0 {
             trip |= self.record_outcome(gen, modes, start, RECORDED | FAILED);
@@ -545,8 +610,10 @@ impl Breaker {
         let reached = |count: u32, rate: f64| {
             count > 0 && f64::from(count) * 100.0 >= rate * f64::from(counts.calls)
         };
-        let trip = (modes & live::FAILURE_RATE != 0 && reached(counts.failures, Live::percent(&live.failure_rate)))
-            || (modes & live::SLOW_RATE != 0 && reached(counts.slow, Live::percent(&live.slow_call_rate)));
+        let trip = (modes & live::FAILURE_RATE != 0
+            && reached(counts.failures, Live::percent(&live.failure_rate)))
+            || (modes & live::SLOW_RATE != 0
+                && reached(counts.slow, Live::percent(&live.slow_call_rate)));
         if trip && outcome & FAILED == 0 {
             // A slow success: the failure path is not going to open it, so open it here.
             let word = self.load();
@@ -574,9 +641,8 @@ impl Breaker {
             let successes = word.count().saturating_add(1);
             let result = if successes >= threshold {
                 let closed = Word::new(BreakerState::Closed, word.next_gen(), 0, 0);
-                self.cas(word, closed).inspect(|()| {
-                    self.transitioned(BreakerState::HalfOpen, BreakerState::Closed)
-                })
+                self.cas(word, closed)
+                    .inspect(|()| self.transitioned(BreakerState::HalfOpen, BreakerState::Closed))
             } else {
                 let in_flight = word.in_flight().saturating_sub(1);
                 self.cas(word, word.with_count(successes).with_in_flight(in_flight))
@@ -617,10 +683,15 @@ impl Breaker {
         let next = Word::new(BreakerState::Open, from.next_gen(), 0, 0);
         self.cas(from, next)?;
         let timeout = self.hot.live.recovery_timeout.load(Relaxed);
-        let deadline = self.now_nanos().saturating_add(timeout).div_ceil(1_000_000).min(MAX_DEADLINE_MS);
-        self.hot
-            .deadline
-            .store((deadline << DEADLINE_SHIFT) | u64::from(next.gen()), Release);
+        let deadline = self
+            .now_nanos()
+            .saturating_add(timeout)
+            .div_ceil(1_000_000)
+            .min(MAX_DEADLINE_MS);
+        self.hot.deadline.store(
+            (deadline << DEADLINE_SHIFT) | u64::from(next.gen()),
+            Release,
+        );
         self.stats.opened.fetch_add(1, Relaxed);
         // The windows start empty for the next closed period; nothing records into them
         // while open, so clearing now races with no current call.
@@ -662,13 +733,18 @@ impl Breaker {
     // ----- configuration (cold) ------------------------------------------------------
 
     fn resize_windows(&self, old: &BreakerConfig, new: &BreakerConfig) {
-        let uses_outcomes = |c: &BreakerConfig| c.failure_rate.is_some() || c.slow_call_rate.is_some();
+        let uses_outcomes =
+            |c: &BreakerConfig| c.failure_rate.is_some() || c.slow_call_rate.is_some();
         if uses_outcomes(new) && (!uses_outcomes(old) || old.window_size != new.window_size) {
             let current = self.outcomes.current();
             if new.window_size <= current.capacity() {
                 current.set_len(new.window_size);
             } else {
-                let room = current.capacity().saturating_mul(2).min(MAX_WINDOW_LEN).max(new.window_size);
+                let room = current
+                    .capacity()
+                    .saturating_mul(2)
+                    .min(MAX_WINDOW_LEN)
+                    .max(new.window_size);
                 self.outcomes.push(Outcomes::new(new.window_size, room));
             }
         }
@@ -679,7 +755,11 @@ impl Breaker {
                 if n.saturating_sub(1) <= current.capacity() {
                     current.set_max_failures(n);
                 } else {
-                    let room = current.capacity().saturating_mul(2).min(MAX_WINDOW_LEN).max(n);
+                    let room = current
+                        .capacity()
+                        .saturating_mul(2)
+                        .min(MAX_WINDOW_LEN)
+                        .max(n);
                     self.failure_times.push(FailureTimes::new(n, room));
                 }
             }
@@ -742,6 +822,10 @@ impl CircuitOpen {
     /// assert_eq!(&*open.name, "kanban");
     /// ```
     pub fn from_name(name: impl Into<Arc<str>>) -> CircuitOpen {
-        CircuitOpen { name: name.into(), state: BreakerState::Open, retry_after: None }
+        CircuitOpen {
+            name: name.into(),
+            state: BreakerState::Open,
+            retry_after: None,
+        }
     }
 }

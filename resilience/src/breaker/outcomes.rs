@@ -63,7 +63,8 @@ impl Outcomes {
         let at = self.cursor.load(Relaxed);
         // A shrink may leave the cursor past the end: start over.
         let at = if at >= len { 0 } else { at };
-        self.cursor.store(if at + 1 >= len { 0 } else { at + 1 }, Relaxed);
+        self.cursor
+            .store(if at + 1 >= len { 0 } else { at + 1 }, Relaxed);
         let slot = self.slots.get(at as usize)?;
         if slot.load(Relaxed) == outcome {
             // Writing would change nothing: equivalent to a swap that returned `outcome`.
@@ -76,17 +77,18 @@ impl Outcomes {
     #[inline]
     fn adjust(&self, old: u8, new: u8) -> Option<Counts> {
         let mut rose = false;
-        let bump = |counter: &AtomicU32, bit: u8, rose: &mut bool| {
-            match (old & bit != 0, new & bit != 0) {
-                (false, true) => {
-                    counter.fetch_add(1, Relaxed);
-                    *rose = true;
-                }
-                (true, false) => {
-                    counter.fetch_sub(1, Relaxed);
-                }
-                _ => {}
+        let bump = |counter: &AtomicU32, bit: u8, rose: &mut bool| match (
+            old & bit != 0,
+            new & bit != 0,
+        ) {
+            (false, true) => {
+                counter.fetch_add(1, Relaxed);
+                *rose = true;
             }
+            (true, false) => {
+                counter.fetch_sub(1, Relaxed);
+            }
+            _ => {}
         };
         let mut ignored = false;
         bump(&self.calls, RECORDED, &mut ignored);
@@ -132,15 +134,33 @@ mod tests {
         assert_eq!(w.record(RECORDED), None);
         assert_eq!(
             w.record(RECORDED | FAILED),
-            Some(Counts { calls: 2, failures: 1, slow: 0 })
+            Some(Counts {
+                calls: 2,
+                failures: 1,
+                slow: 0
+            })
         );
         w.record(RECORDED | SLOW);
         w.record(RECORDED);
-        assert_eq!(w.counts(), Counts { calls: 4, failures: 1, slow: 1 });
+        assert_eq!(
+            w.counts(),
+            Counts {
+                calls: 4,
+                failures: 1,
+                slow: 1
+            }
+        );
         // The fifth call replaces the first (a success), the sixth the failure.
         w.record(RECORDED);
         w.record(RECORDED);
-        assert_eq!(w.counts(), Counts { calls: 4, failures: 0, slow: 1 });
+        assert_eq!(
+            w.counts(),
+            Counts {
+                calls: 4,
+                failures: 0,
+                slow: 1
+            }
+        );
         w.clear();
         assert_eq!(w.counts(), Counts::default());
     }
@@ -156,6 +176,13 @@ mod tests {
         for _ in 0..5 {
             w.record(RECORDED | FAILED);
         }
-        assert_eq!(w.counts(), Counts { calls: 2, failures: 2, slow: 0 });
+        assert_eq!(
+            w.counts(),
+            Counts {
+                calls: 2,
+                failures: 2,
+                slow: 0
+            }
+        );
     }
 }

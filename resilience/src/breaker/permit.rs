@@ -50,7 +50,13 @@ pub struct Permit<'a> {
 impl<'a> Permit<'a> {
     #[inline]
     pub(super) fn new(breaker: &'a Breaker, kind: Kind, gen: u32, modes: u8, start: u64) -> Self {
-        Permit { breaker, kind, gen, modes, start }
+        Permit {
+            breaker,
+            kind,
+            gen,
+            modes,
+            start,
+        }
     }
 
     /// Records a call's result: `Ok` is a success; an error is a failure when
@@ -92,7 +98,9 @@ impl<'a> Permit<'a> {
     pub fn record_success(self) {
         let this = ManuallyDrop::new(self);
         match this.kind {
-            Kind::Closed => this.breaker.closed_success(this.gen, this.modes, this.start),
+            Kind::Closed => this
+                .breaker
+                .closed_success(this.gen, this.modes, this.start),
             Kind::Trial => this.breaker.trial_success(this.gen),
             Kind::Noop => {}
         }
@@ -114,7 +122,9 @@ impl<'a> Permit<'a> {
 
     fn fail(&self) {
         match self.kind {
-            Kind::Closed => self.breaker.closed_failure(self.gen, self.modes, self.start),
+            Kind::Closed => self
+                .breaker
+                .closed_failure(self.gen, self.modes, self.start),
             Kind::Trial => self.breaker.trial_failure(self.gen),
             Kind::Noop => {}
         }

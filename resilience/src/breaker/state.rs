@@ -169,6 +169,9 @@ mod tests {
             let w = w.with_count(7).with_in_flight(3);
             assert_eq!((w.state(), w.count(), w.in_flight()), (state, 7, 3));
         }
-        assert_eq!(Word::new(BreakerState::Closed, 9, 0, 0).state_bits(), Word::CLOSED_BITS);
+        assert_eq!(
+            Word::new(BreakerState::Closed, 9, 0, 0).state_bits(),
+            Word::CLOSED_BITS
+        );
     }
 }

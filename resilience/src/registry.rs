@@ -4,7 +4,7 @@
 //! Lookups take a lock, which is fine because they are cold: each `#[circuit_breaker]`
 //! call site finds its breaker once and keeps it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde::Serialize;
@@ -58,6 +58,9 @@ struct Inner {
     breakers: BTreeMap<Arc<str>, Arc<Breaker>>,
     /// Configurations given with `configure`, kept for breakers registered later.
     configs: HashMap<Arc<str>, BreakerConfig>,
+    /// Breakers made only because a child named them as parent, with the defaults: the
+    /// first registration under their own name gives them its configuration.
+    placeholders: HashSet<Arc<str>>,
 }
 
 impl Default for Registry {
@@ -140,10 +143,29 @@ impl Registry {
     /// ```
     pub fn register(&self, name: &str, config: BreakerConfig) -> Result<Arc<Breaker>, ConfigError> {
         config.validate()?;
-        if let Some(b) = self.read().breakers.get(name) {
-            return Ok(b.clone());
+        {
+            let inner = self.read();
+            if let Some(b) = inner.breakers.get(name) {
+                if !inner.placeholders.contains(name) {
+                    return Ok(b.clone());
+                }
+            }
         }
         let mut inner = self.write();
+        if inner.placeholders.remove(name) {
+            if let Some(existing) = inner.breakers.get(name).cloned() {
+                // Made earlier as a parent: this registration's values are its own, unless
+                // `configure` already gave some (which win).
+                let config = inner.configs.get(name).cloned().unwrap_or(config);
+                if let Some(parent) = config.parent.as_deref() {
+                    check_cycle(&inner, name, parent)?;
+                    let parent = self.get_or_create(&mut inner, parent, BreakerConfig::default(), 1)?;
+                    existing.link_parent(parent);
+                }
+                existing.configure(config)?;
+                return Ok(existing);
+            }
+        }
         self.get_or_create(&mut inner, name, config, 0)
     }
 
@@ -268,6 +290,9 @@ impl Registry {
             breaker.link_parent(parent);
         }
         inner.breakers.insert(name.into(), breaker.clone());
+        if depth > 0 {
+            inner.placeholders.insert(name.into());
+        }
         Ok(breaker)
     }
 

@@ -108,7 +108,7 @@ fn retry_written_first_sends_each_attempt_through_the_breaker() {
     assert_eq!(INNER_RUNS.load(Ordering::SeqCst), 2);
 }
 
-fn cached(id: u32) -> Result<String, ServiceError> {
+fn cached_copy(id: u32) -> Result<String, ServiceError> {
     Ok(format!("cached {id}"))
 }
 
@@ -122,7 +122,7 @@ fn from_error(id: u32, error: ServiceError) -> Result<String, ServiceError> {
 
 static FALLBACK_STACK_RUNS: AtomicU32 = AtomicU32::new(0);
 
-#[fallback(cached)]
+#[fallback(cached_copy)]
 #[retry(max_attempts = 2, backoff = none)]
 #[circuit_breaker(name = "attr.fallback_outside", failure_threshold = 1)]
 fn guarded(id: u32) -> Result<String, ServiceError> {
@@ -138,7 +138,7 @@ fn fallback_written_first_answers_even_when_the_breaker_is_open() {
     assert_eq!(FALLBACK_STACK_RUNS.load(Ordering::SeqCst), 1, "open: the body did not run");
 }
 
-#[fallback(also_down, cached)]
+#[fallback(also_down, cached_copy)]
 fn chain(_id: u32) -> Result<String, ServiceError> {
     Err(ServiceError::Down)
 }

@@ -98,3 +98,38 @@ fn cached_returns_the_last_success_when_every_fallback_fails() {
     HEALTHY.store(false, Ordering::SeqCst);
     assert_eq!(price(3).unwrap(), "price of 2");
 }
+
+static PARENT_DOWN: AtomicBool = AtomicBool::new(true);
+static CHILD_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[resilience::circuit_breaker(name = "toolbox.kanban", failure_threshold = 1, recovery_timeout = 1h)]
+fn kanban_root() -> Result<(), CallError> {
+    if PARENT_DOWN.load(Ordering::SeqCst) {
+        Err(CallError::Upstream)
+    } else {
+        Ok(())
+    }
+}
+
+#[resilience::circuit_breaker(name = "toolbox.kanban.boards", parent = "toolbox.kanban")]
+fn kanban_boards() -> Result<u32, CallError> {
+    CHILD_RUNS.fetch_add(1, Ordering::SeqCst);
+    Ok(7)
+}
+
+#[test]
+fn a_child_breaker_rejects_while_its_parent_is_open() {
+    assert_eq!(kanban_boards().unwrap(), 7);
+    kanban_root().unwrap_err();
+    assert_eq!(registry().breaker("toolbox.kanban").unwrap().state(), BreakerState::Open);
+    match kanban_boards() {
+        Err(CallError::CircuitOpen(open)) => assert_eq!(&*open.name, "toolbox.kanban"),
+        other => panic!("expected the parent's rejection, got {other:?}"),
+    }
+    assert_eq!(CHILD_RUNS.load(Ordering::SeqCst), 1, "the child's body did not run");
+    let child = registry().breakers().into_iter().find(|b| b.name == "toolbox.kanban.boards").unwrap();
+    assert_eq!(child.parent.as_deref(), Some("toolbox.kanban"));
+
+    registry().breaker("toolbox.kanban").unwrap().reset();
+    assert_eq!(kanban_boards().unwrap(), 7);
+}

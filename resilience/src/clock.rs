@@ -37,7 +37,16 @@ pub struct SystemClock;
 
 fn origin() -> std::time::Instant {
     static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    *ORIGIN.get_or_init(std::time::Instant::now)
+    *ORIGIN.get_or_init(|| {
+        // Backdated: a paused tokio clock starts at the time its runtime was built, which
+        // may be before this first read; an origin after it would make `now` stick at
+        // zero (saturating) and lag virtual time by the difference.
+        let now = std::time::Instant::now();
+        [86_400, 3_600, 60, 1]
+            .into_iter()
+            .find_map(|secs| now.checked_sub(Duration::from_secs(secs)))
+            .unwrap_or(now)
+    })
 }
 
 impl Clock for SystemClock {

@@ -14,6 +14,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::CheckConfig;
+use crate::clock::Clock;
 
 /// What a check's closure returns, boxed once so checks of any type sit in one map.
 pub(crate) type CheckFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
@@ -37,7 +38,6 @@ where
 pub(crate) struct Outcome {
     pub(crate) result: Result<(), String>,
     pub(crate) latency: Duration,
-    pub(crate) at: Duration,
 }
 
 pub(crate) struct Check {
@@ -99,9 +99,12 @@ impl Drop for Claim {
 }
 
 impl Claim {
-    /// The guarded run: a panic or the timeout fails it.
-    pub(crate) fn run(&self) -> Guarded {
+    /// The guarded run: a panic or the timeout fails it. Its latency is read on
+    /// `clock`, from now to the poll that sees it finish.
+    pub(crate) fn run(&self, clock: Arc<dyn Clock>) -> Guarded {
         Guarded {
+            started: clock.now(),
+            clock,
             inner: Some(self.check.start()),
             timeout: Box::pin(crate::retry::glue::sleep(self.check.config.timeout)),
             limit: self.check.config.timeout,
@@ -111,18 +114,21 @@ impl Claim {
 
 /// A check's future with its panics caught and its time limited.
 pub(crate) struct Guarded {
+    clock: Arc<dyn Clock>,
+    started: Duration,
     inner: Option<CheckFuture>,
     timeout: Pin<Box<dyn Future<Output = ()> + Send>>,
     limit: Duration,
 }
 
 impl Future for Guarded {
-    type Output = Result<(), String>;
+    type Output = Outcome;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         let Some(inner) = this.inner.as_mut() else {
-            return Poll::Ready(Err("polled after completion".to_owned()));
+            let result = Err("polled after completion".to_owned());
+            return Poll::Ready(Outcome { result, latency: Duration::ZERO });
         };
         let polled = catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx)));
         let done = match polled {
@@ -135,7 +141,8 @@ impl Future for Guarded {
         };
         // Dropped now: a future that panicked must not be polled again.
         this.inner = None;
-        Poll::Ready(done)
+        let latency = this.clock.now().saturating_sub(this.started);
+        Poll::Ready(Outcome { result: done, latency })
     }
 }
 

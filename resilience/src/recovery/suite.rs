@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::health_check::Guarded;
+use super::health_check::{Guarded, Outcome};
 use super::RecoveryState;
 use crate::breaker::duration_serde;
 
@@ -16,7 +16,7 @@ use crate::breaker::duration_serde;
 /// crate.
 pub(crate) struct JoinAll {
     runs: Vec<Option<Pin<Box<Guarded>>>>,
-    results: Vec<Option<Result<(), String>>>,
+    results: Vec<Option<Outcome>>,
 }
 
 impl JoinAll {
@@ -27,7 +27,7 @@ impl JoinAll {
 }
 
 impl Future for JoinAll {
-    type Output = Vec<Result<(), String>>;
+    type Output = Vec<Outcome>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
@@ -49,7 +49,9 @@ impl Future for JoinAll {
         Poll::Ready(
             this.results
                 .iter_mut()
-                .map(|r| r.take().unwrap_or_else(|| Err("no result".to_owned())))
+                .map(|r| {
+                    r.take().unwrap_or_else(|| Outcome { result: Err("no result".to_owned()), latency: Duration::ZERO })
+                })
                 .collect(),
         )
     }

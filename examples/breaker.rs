@@ -6,7 +6,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use resilience::{circuit_breaker, registry, BreakerConfig, BreakerState, CircuitOpen, MarcusError};
+use resilience::{
+    circuit_breaker, registry, BreakerConfig, BreakerState, CircuitOpen, MarcusError,
+};
 
 #[derive(Debug, thiserror::Error, MarcusError)]
 enum PaymentError {
@@ -38,7 +40,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         match charge(100 * i) {
             Ok(c) => println!("charged {c}"),
             Err(PaymentError::CircuitOpen(open)) => {
-                println!("rejected at once: {open} (retry in {:?})", open.retry_after())
+                println!(
+                    "rejected at once: {open} (retry in {:?})",
+                    open.retry_after()
+                )
             }
             Err(e) => println!("failed: {e}"),
         }
@@ -49,10 +54,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     GATEWAY_UP.store(true, Ordering::SeqCst);
     println!("charged {}", charge(500)?);
     show("after a successful trial");
-    assert_eq!(registry().breaker("payments").unwrap().state(), BreakerState::Closed);
+    assert_eq!(
+        registry().breaker("payments").unwrap().state(),
+        BreakerState::Closed
+    );
 
     // Reconfigure at run time: the registry's values win over the attribute's.
-    registry().configure("payments", BreakerConfig { failure_threshold: 1, ..Default::default() })?;
+    registry().configure(
+        "payments",
+        BreakerConfig {
+            failure_threshold: 1,
+            ..Default::default()
+        },
+    )?;
     GATEWAY_UP.store(false, Ordering::SeqCst);
     let _ = charge(600);
     show("one failure with failure_threshold 1");
@@ -60,7 +74,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     registry().breaker("payments").unwrap().reset();
     show("after reset");
 
-    let bad = registry().configure("payments", BreakerConfig { failure_threshold: 0, ..Default::default() });
+    let bad = registry().configure(
+        "payments",
+        BreakerConfig {
+            failure_threshold: 0,
+            ..Default::default()
+        },
+    );
     println!("an invalid configuration is refused: {}", bad.unwrap_err());
 
     println!("{}", serde_json::to_string_pretty(&registry().health())?);

@@ -7,7 +7,10 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use resilience::{circuit_breaker, error_context, fallback, registry, retry, CircuitOpen, ErrorContext, MarcusError};
+use resilience::{
+    circuit_breaker, error_context, fallback, registry, retry, CircuitOpen, ErrorContext,
+    MarcusError,
+};
 
 /// The errors of our (pretend) board service.
 #[derive(Debug, thiserror::Error, MarcusError)]
@@ -33,14 +36,19 @@ impl FlakyService {
     fn fetch(&self, id: u64) -> Result<String, BoardError> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst);
         if (self.down_between.0..self.down_between.1).contains(&n) {
-            Err(BoardError::Timeout { ctx: Box::new(ErrorContext::new()) })
+            Err(BoardError::Timeout {
+                ctx: Box::new(ErrorContext::new()),
+            })
         } else {
             Ok(format!("board {id} (live, call #{n})"))
         }
     }
 }
 
-static SERVICE: FlakyService = FlakyService { calls: AtomicU32::new(0), down_between: (2, 14) };
+static SERVICE: FlakyService = FlakyService {
+    calls: AtomicU32::new(0),
+    down_between: (2, 14),
+};
 
 fn cached_board(id: u64) -> Result<String, BoardError> {
     Ok(format!("board {id} (cached)"))
@@ -69,13 +77,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("\nThe registry, as a table:\n");
     println!("{:<12} {:<10}", "breaker", "state");
     for breaker in registry().breakers() {
-        println!("{:<12} {:<10}", breaker.name, format!("{:?}", breaker.state));
+        println!(
+            "{:<12} {:<10}",
+            breaker.name,
+            format!("{:?}", breaker.state)
+        );
     }
 
     println!("\nThe registry's health, as JSON:\n");
     println!("{}", serde_json::to_string_pretty(&registry().health())?);
 
     println!("\nWhat the monitor saw:\n");
-    println!("{}", serde_json::to_string_pretty(&resilience::monitor().health())?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&resilience::monitor().health())?
+    );
     Ok(())
 }

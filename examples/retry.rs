@@ -12,7 +12,10 @@ use resilience::{retry, retry_budget, Error, MarcusError};
 static CALLS: AtomicU32 = AtomicU32::new(0);
 
 fn log_retry(error: &Error, attempt: u32, delay: Duration) {
-    println!("  attempt {attempt} failed ({}), retrying in {delay:?}", error.code());
+    println!(
+        "  attempt {attempt} failed ({}), retrying in {delay:?}",
+        error.code()
+    );
 }
 
 /// Fails twice with a transient error, then succeeds.
@@ -56,5 +59,8 @@ async fn main() {
     let attempts = err.context().map_or(0, |c| c.attempt);
     println!("  -> {} after {attempts} calls", err.code());
     println!("async_fetch(false): {:?}", async_fetch(false).await.ok());
-    println!("budget \"example\": {} tokens left", retry_budget("example").available());
+    println!(
+        "budget \"example\": {} tokens left",
+        retry_budget("example").available()
+    );
 }

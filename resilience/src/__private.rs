@@ -7,11 +7,11 @@
 pub use crate::breaker::glue::*;
 pub use crate::context::glue::*;
 pub use crate::degradation::glue::*;
+pub use crate::error::delegate::{Delegate, DelegateMarcus, DelegateOwn, NoCategory, OwnCategory};
 pub use crate::fallback::glue::*;
 pub use crate::monitor::glue::*;
 pub use crate::retry::glue::*;
 pub use crate::timeout::glue::*;
-pub use crate::error::delegate::{Delegate, DelegateMarcus, DelegateOwn, NoCategory, OwnCategory};
 pub use crate::view::{Probe, View, ViewError, ViewMarcus, ViewOpaque};
 
 pub use serde_json;

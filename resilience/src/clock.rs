@@ -54,7 +54,8 @@ impl Clock for SystemClock {
     fn now(&self) -> Duration {
         #[cfg(feature = "tokio")]
         {
-            tokio::time::Instant::now().saturating_duration_since(tokio::time::Instant::from_std(origin()))
+            tokio::time::Instant::now()
+                .saturating_duration_since(tokio::time::Instant::from_std(origin()))
         }
         #[cfg(not(feature = "tokio"))]
         {

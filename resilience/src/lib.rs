@@ -46,26 +46,26 @@ pub mod monitor;
 pub mod recovery;
 pub mod registry;
 pub mod retry;
-pub mod timeout;
 mod sync;
+pub mod timeout;
 mod view;
 
 #[doc(hidden)]
 pub mod __private;
 
 pub use breaker::{Breaker, BreakerConfig, BreakerState, CircuitOpen, Permit};
+pub use config_error::ConfigError;
+pub use degradation::degradation;
 pub use error::{
     classify, classify_message, Category, Classification, ErrorContext, ErrorReport, MarcusError,
     Remediation, Severity,
 };
-pub use degradation::degradation;
 pub use errors::Error;
 pub use monitor::{monitor, BatchFailed, ErrorAggregator, HealthScore, Monitor, MonitorConfig};
-pub use config_error::ConfigError;
 pub use recovery::recovery;
 pub use registry::{registry, BreakerSnapshot, Registry, RegistryHealth};
-pub use timeout::TimedOut;
 pub use retry::{retry_budget, Backoff, Jitter, RetryBudget, RetryConfig};
+pub use timeout::TimedOut;
 
 pub use resilience_macros::{
     circuit_breaker, error_context, fallback, resilient, retry, timeout, MarcusError,

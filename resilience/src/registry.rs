@@ -159,7 +159,8 @@ impl Registry {
                 let config = inner.configs.get(name).cloned().unwrap_or(config);
                 if let Some(parent) = config.parent.as_deref() {
                     check_cycle(&inner, name, parent)?;
-                    let parent = self.get_or_create(&mut inner, parent, BreakerConfig::default(), 1)?;
+                    let parent =
+                        self.get_or_create(&mut inner, parent, BreakerConfig::default(), 1)?;
                     existing.link_parent(parent);
                 }
                 existing.configure(config)?;

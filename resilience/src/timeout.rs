@@ -65,8 +65,12 @@ impl MarcusError for TimedOut {
 
     fn remediation(&self) -> Remediation {
         Remediation {
-            immediate: Some("Retry; the call may succeed when the dependency is less loaded".into()),
-            long_term: Some("Check the dependency's latency, or raise the limit if it is too tight".into()),
+            immediate: Some(
+                "Retry; the call may succeed when the dependency is less loaded".into(),
+            ),
+            long_term: Some(
+                "Check the dependency's latency, or raise the limit if it is too tight".into(),
+            ),
             ..Remediation::for_category(Category::Transient)
         }
     }
@@ -95,7 +99,10 @@ pub mod glue {
 
     /// The error a timed-out call returns.
     #[cold]
-    pub fn timed_out<T, E: From<TimedOut>>(function: &'static str, limit: Duration) -> Result<T, E> {
+    pub fn timed_out<T, E: From<TimedOut>>(
+        function: &'static str,
+        limit: Duration,
+    ) -> Result<T, E> {
         tracing::warn!(target: "resilience::timeout", function, limit_ms = limit.as_millis() as u64, "call timed out");
         Err(E::from(TimedOut { function, limit }))
     }

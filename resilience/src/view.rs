@@ -133,7 +133,9 @@ mod tests {
     #[test]
     #[allow(clippy::needless_borrow)] // the borrows are the autoref specialization
     fn picks_the_most_specific_view() {
-        let marcus = kind_of(crate::errors::NetworkTimeout::new("x"), |e| (&&&Probe::new(e)).view());
+        let marcus = kind_of(crate::errors::NetworkTimeout::new("x"), |e| {
+            (&&&Probe::new(e)).view()
+        });
         let error = kind_of(Plain, |e| (&&&Probe::new(e)).view());
         let opaque = kind_of(String::from("x"), |e| (&&&Probe::new(e)).view());
         assert_eq!((marcus, error, opaque), ("marcus", "error", "opaque"));

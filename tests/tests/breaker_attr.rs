@@ -4,7 +4,9 @@
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
-use resilience::{circuit_breaker, fallback, registry, retry, BreakerState, CircuitOpen, MarcusError};
+use resilience::{
+    circuit_breaker, fallback, registry, retry, BreakerState, CircuitOpen, MarcusError,
+};
 
 #[derive(Debug, thiserror::Error, MarcusError)]
 enum ServiceError {
@@ -42,9 +44,14 @@ async fn call_service(missing: bool) -> Result<&'static str, ServiceError> {
 async fn opens_rejects_without_running_the_body_and_recovers() {
     // Errors that `record_if` rejects never count.
     for _ in 0..5 {
-        assert!(matches!(call_service(true).await, Err(ServiceError::NotFound)));
+        assert!(matches!(
+            call_service(true).await,
+            Err(ServiceError::NotFound)
+        ));
     }
-    let breaker = registry().breaker("attr.basic").expect("registered at first call");
+    let breaker = registry()
+        .breaker("attr.basic")
+        .expect("registered at first call");
     assert_eq!(breaker.state(), BreakerState::Closed);
 
     for _ in 0..3 {
@@ -62,7 +69,11 @@ async fn opens_rejects_without_running_the_body_and_recovers() {
         }
         other => panic!("expected a rejection, got {other:?}"),
     }
-    assert_eq!(BODY_RUNS.load(Ordering::SeqCst), before, "the body must not run while open");
+    assert_eq!(
+        BODY_RUNS.load(Ordering::SeqCst),
+        before,
+        "the body must not run while open"
+    );
 
     tokio::time::advance(Duration::from_secs(31)).await;
     DOWN.store(false, Ordering::SeqCst);
@@ -83,11 +94,20 @@ fn breaker_outside_retry() -> Result<(), ServiceError> {
 fn breaker_written_first_counts_a_whole_retry_sequence_as_one_call() {
     assert!(matches!(breaker_outside_retry(), Err(ServiceError::Down)));
     assert_eq!(OUTER_RUNS.load(Ordering::SeqCst), 3);
-    assert_eq!(registry().breaker("attr.breaker_outside").unwrap().state(), BreakerState::Closed);
+    assert_eq!(
+        registry().breaker("attr.breaker_outside").unwrap().state(),
+        BreakerState::Closed
+    );
     assert!(matches!(breaker_outside_retry(), Err(ServiceError::Down)));
     assert_eq!(OUTER_RUNS.load(Ordering::SeqCst), 6);
-    assert_eq!(registry().breaker("attr.breaker_outside").unwrap().state(), BreakerState::Open);
-    assert!(matches!(breaker_outside_retry(), Err(ServiceError::CircuitOpen(_))));
+    assert_eq!(
+        registry().breaker("attr.breaker_outside").unwrap().state(),
+        BreakerState::Open
+    );
+    assert!(matches!(
+        breaker_outside_retry(),
+        Err(ServiceError::CircuitOpen(_))
+    ));
     assert_eq!(OUTER_RUNS.load(Ordering::SeqCst), 6);
 }
 
@@ -104,7 +124,10 @@ fn retry_outside_breaker() -> Result<(), ServiceError> {
 fn retry_written_first_sends_each_attempt_through_the_breaker() {
     // Attempts 1 and 2 fail and open the breaker; attempt 3 is rejected, and a rejection
     // is not retryable, so the retry stops there.
-    assert!(matches!(retry_outside_breaker(), Err(ServiceError::CircuitOpen(_))));
+    assert!(matches!(
+        retry_outside_breaker(),
+        Err(ServiceError::CircuitOpen(_))
+    ));
     assert_eq!(INNER_RUNS.load(Ordering::SeqCst), 2);
 }
 
@@ -135,7 +158,11 @@ fn fallback_written_first_answers_even_when_the_breaker_is_open() {
     assert_eq!(guarded(1).unwrap(), "cached 1");
     assert_eq!(FALLBACK_STACK_RUNS.load(Ordering::SeqCst), 1);
     assert_eq!(guarded(2).unwrap(), "cached 2");
-    assert_eq!(FALLBACK_STACK_RUNS.load(Ordering::SeqCst), 1, "open: the body did not run");
+    assert_eq!(
+        FALLBACK_STACK_RUNS.load(Ordering::SeqCst),
+        1,
+        "open: the body did not run"
+    );
 }
 
 #[fallback(also_down, cached_copy)]
@@ -156,7 +183,10 @@ fn with_the_error(_id: u32) -> Result<String, ServiceError> {
 #[test]
 fn fallbacks_are_tried_in_order_and_may_take_the_error() {
     assert_eq!(chain(4).unwrap(), "cached 4");
-    assert!(matches!(all_fail(4), Err(ServiceError::Down)), "the last fallback's error comes back");
+    assert!(
+        matches!(all_fail(4), Err(ServiceError::Down)),
+        "the last fallback's error comes back"
+    );
     assert_eq!(with_the_error(5).unwrap(), "5 after: not found");
 }
 
@@ -212,7 +242,10 @@ fn a_panic_counts_as_a_failure_and_unwinds_on() {
     assert!(panics(false).is_ok());
     let result = std::panic::catch_unwind(|| panics(true));
     assert!(result.is_err(), "the panic unwinds to the caller");
-    assert_eq!(registry().breaker("attr.panics").unwrap().state(), BreakerState::Open);
+    assert_eq!(
+        registry().breaker("attr.panics").unwrap().state(),
+        BreakerState::Open
+    );
 }
 
 #[circuit_breaker(name = "attr.dropped", failure_threshold = 1, recovery_timeout = 1s)]

@@ -17,7 +17,9 @@ enum SyncError {
 }
 
 fn unreachable() -> SyncError {
-    SyncError::Unreachable { ctx: Box::new(ErrorContext::new()) }
+    SyncError::Unreachable {
+        ctx: Box::new(ErrorContext::new()),
+    }
 }
 
 #[derive(Serialize)]
@@ -39,7 +41,10 @@ fn fills_operation_fields_and_custom_values() {
     assert_eq!(ctx.agent_id.as_deref(), Some("agent-1"));
     assert_eq!(ctx.task_id.as_deref(), Some("task-42"));
     assert_eq!(ctx.integration_name.as_deref(), Some("planka"));
-    assert_eq!(ctx.custom["board"], serde_json::json!({"id": 7, "name": "dev"}));
+    assert_eq!(
+        ctx.custom["board"],
+        serde_json::json!({"id": 7, "name": "dev"})
+    );
     assert_eq!(ctx.custom["priority"], serde_json::json!(3));
 }
 
@@ -104,7 +109,10 @@ async fn nested_scopes_share_the_outer_correlation_id_across_await_and_threads()
     let mut roots = std::collections::HashSet::new();
     for task in tasks {
         let (mine, ids) = task.await.unwrap().unwrap();
-        assert!(ids.iter().all(|id| *id == mine), "every error in one scope shares its id");
+        assert!(
+            ids.iter().all(|id| *id == mine),
+            "every error in one scope shares its id"
+        );
         assert!(roots.insert(mine), "concurrent scopes never share an id");
     }
     assert!(resilience::context::current().is_none());

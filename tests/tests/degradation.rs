@@ -40,8 +40,24 @@ fn a_success_restarts_the_run_of_failures() {
 #[test]
 fn the_threshold_is_configurable_per_feature() {
     let d = Degradation::new();
-    let five = d.register_with("five", 0_u8, FeatureConfig { failure_threshold: 5 }).unwrap();
-    let one = d.register_with("one", 0_u8, FeatureConfig { failure_threshold: 1 }).unwrap();
+    let five = d
+        .register_with(
+            "five",
+            0_u8,
+            FeatureConfig {
+                failure_threshold: 5,
+            },
+        )
+        .unwrap();
+    let one = d
+        .register_with(
+            "one",
+            0_u8,
+            FeatureConfig {
+                failure_threshold: 1,
+            },
+        )
+        .unwrap();
     for i in 1..=5 {
         five.report_failure();
         assert_eq!(five.is_enabled(), i < 5, "after {i} failures");
@@ -49,7 +65,13 @@ fn the_threshold_is_configurable_per_feature() {
     one.report_failure();
     assert!(!one.is_enabled());
 
-    d.configure("later", FeatureConfig { failure_threshold: 2 }).unwrap();
+    d.configure(
+        "later",
+        FeatureConfig {
+            failure_threshold: 2,
+        },
+    )
+    .unwrap();
     d.report_failure("later");
     assert!(d.is_enabled("later"));
     d.report_failure("later");
@@ -59,11 +81,36 @@ fn the_threshold_is_configurable_per_feature() {
 #[test]
 fn a_zero_threshold_is_a_config_error_naming_field_and_value() {
     let d = Degradation::new();
-    let err: ConfigError = d.register_with("x", (), FeatureConfig { failure_threshold: 0 }).unwrap_err();
+    let err: ConfigError = d
+        .register_with(
+            "x",
+            (),
+            FeatureConfig {
+                failure_threshold: 0,
+            },
+        )
+        .unwrap_err();
     assert_eq!((err.field(), err.value()), ("failure_threshold", "0"));
-    assert!(err.to_string().starts_with("invalid `failure_threshold` = 0"), "{err}");
-    assert_eq!(d.configure("x", FeatureConfig { failure_threshold: 0 }).unwrap_err(), err);
-    assert_eq!(d.snapshot().total, 0, "a refused registration registers nothing");
+    assert!(
+        err.to_string()
+            .starts_with("invalid `failure_threshold` = 0"),
+        "{err}"
+    );
+    assert_eq!(
+        d.configure(
+            "x",
+            FeatureConfig {
+                failure_threshold: 0
+            }
+        )
+        .unwrap_err(),
+        err
+    );
+    assert_eq!(
+        d.snapshot().total,
+        0,
+        "a refused registration registers nothing"
+    );
 }
 
 #[test]
@@ -83,7 +130,11 @@ fn manual_switching_and_who_switched() {
     d.enable("export");
     assert!(f.is_enabled());
     assert_eq!(f.disabled_by(), None);
-    assert_eq!(d.snapshot().features[0].failures, 0, "enable clears the failure count");
+    assert_eq!(
+        d.snapshot().features[0].failures,
+        0,
+        "enable clears the failure count"
+    );
 
     // A feature off by failures, switched off by hand, is now off by hand.
     (0..3).for_each(|_| f.report_failure());
@@ -98,11 +149,18 @@ fn unknown_names_are_enabled_and_a_switch_thrown_early_holds() {
     assert!(d.is_enabled("nobody.registered.this"));
     assert_eq!(d.disabled_by("nobody.registered.this"), None);
     d.enable("nobody.registered.this");
-    assert_eq!(d.snapshot().total, 0, "enabling an unknown name makes nothing");
+    assert_eq!(
+        d.snapshot().total,
+        0,
+        "enabling an unknown name makes nothing"
+    );
 
     d.disable("beta");
     let beta = d.register("beta", 1_i32);
-    assert!(!beta.is_enabled(), "registration keeps a switch thrown before it");
+    assert!(
+        !beta.is_enabled(),
+        "registration keeps a switch thrown before it"
+    );
     assert_eq!(beta.fallback(), Some(1));
 }
 
@@ -115,13 +173,20 @@ fn fallbacks_are_typed_and_the_last_registration_wins() {
     assert_eq!(d.fallback::<String>("unknown"), None);
 
     let as_number = d.register("greeting", 7_u64);
-    assert_eq!(as_string.fallback(), None, "re-registered with another type");
+    assert_eq!(
+        as_string.fallback(),
+        None,
+        "re-registered with another type"
+    );
     assert_eq!(as_number.fallback(), Some(7));
 
     let typed_early = d.feature::<u64>("greeting");
     assert_eq!(typed_early.fallback(), Some(7));
     as_number.disable();
-    assert!(!typed_early.is_enabled() && !as_string.is_enabled(), "one name, one switch");
+    assert!(
+        !typed_early.is_enabled() && !as_string.is_enabled(),
+        "one name, one switch"
+    );
 }
 
 #[test]
@@ -132,7 +197,11 @@ fn call_runs_while_enabled_and_returns_the_fallback_without_running_when_disable
     let mut render = |ok: bool| {
         f.call(|| {
             runs += 1;
-            if ok { Ok(vec![1, 2, 3]) } else { Err("decoder crashed") }
+            if ok {
+                Ok(vec![1, 2, 3])
+            } else {
+                Err("decoder crashed")
+            }
         })
     };
     assert_eq!(render(true), Ok(vec![1, 2, 3]));
@@ -163,7 +232,10 @@ async fn call_async_does_not_poll_the_future_when_disabled() {
     for _ in 0..3 {
         assert!(f.call_async(make(polled.clone())).await.is_err());
     }
-    assert_eq!(f.call_async(make(polled.clone())).await.as_deref(), Ok("(no summary)"));
+    assert_eq!(
+        f.call_async(make(polled.clone())).await.as_deref(),
+        Ok("(no summary)")
+    );
     assert_eq!(*polled.lock().unwrap(), 3);
 }
 
@@ -171,7 +243,15 @@ async fn call_async_does_not_poll_the_future_when_disabled() {
 fn snapshot_lists_every_feature_as_json() {
     let d = Degradation::new();
     d.register("b.search", 0_u32).report_failure();
-    d.register_with("a.pdf", String::new(), FeatureConfig { failure_threshold: 1 }).unwrap().report_failure();
+    d.register_with(
+        "a.pdf",
+        String::new(),
+        FeatureConfig {
+            failure_threshold: 1,
+        },
+    )
+    .unwrap()
+    .report_failure();
     d.disable("c.beta");
     let json = serde_json::to_value(d.snapshot()).unwrap();
     assert_eq!(
@@ -196,7 +276,13 @@ fn snapshot_lists_every_feature_as_json() {
 #[test]
 fn concurrent_failures_disable_exactly_once_and_count_every_one() {
     let d = Arc::new(Degradation::new());
-    d.configure("hot", FeatureConfig { failure_threshold: 100 }).unwrap();
+    d.configure(
+        "hot",
+        FeatureConfig {
+            failure_threshold: 100,
+        },
+    )
+    .unwrap();
     let threads: Vec<_> = (0..4)
         .map(|_| {
             let d = d.clone();
@@ -218,7 +304,11 @@ fn gated(fail: bool) -> Result<u32, String> {
     if let Some(value) = GATED.fallback_if_disabled() {
         return Ok(value);
     }
-    let outcome = if fail { Err("upstream down".to_owned()) } else { Ok(10) };
+    let outcome = if fail {
+        Err("upstream down".to_owned())
+    } else {
+        Ok(10)
+    };
     GATED.report(&outcome);
     outcome
 }
@@ -231,7 +321,10 @@ fn the_glue_gates_a_function_on_the_global_switches() {
         assert_eq!(gated(true), Err("upstream down".to_owned()));
     }
     assert_eq!(gated(true), Ok(99), "disabled: the fallback, body not run");
-    assert_eq!(degradation().disabled_by("tests.degradation.gated"), Some(DisabledBy::Failures));
+    assert_eq!(
+        degradation().disabled_by("tests.degradation.gated"),
+        Some(DisabledBy::Failures)
+    );
     degradation().enable("tests.degradation.gated");
     assert_eq!(gated(false), Ok(10));
     degradation().disable("tests.degradation.gated");
@@ -245,7 +338,10 @@ fn the_glue_runs_the_body_when_the_fallback_has_another_type() {
     degradation().register("tests.degradation.untyped", "a string, not a u32");
     degradation().disable("tests.degradation.untyped");
     assert_eq!(UNTYPED.fallback_if_disabled::<u32>(), None);
-    assert_eq!(UNTYPED.fallback_if_disabled::<&str>(), Some("a string, not a u32"));
+    assert_eq!(
+        UNTYPED.fallback_if_disabled::<&str>(),
+        Some("a string, not a u32")
+    );
 }
 
 static EARLY: FeatureSite = FeatureSite::new("tests.degradation.early");

@@ -93,7 +93,10 @@ fn a_first_attempt_that_succeeds_and_a_closed_breaker_allocate_nothing() {
 
 #[test]
 fn an_async_first_attempt_that_succeeds_allocates_nothing() {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
     rt.block_on(first_time_async(0)).unwrap();
     let n = allocations_during(|| {
         for i in 0..1_000 {

@@ -26,7 +26,9 @@ enum ApiError {
 }
 
 fn timeout() -> ApiError {
-    ApiError::Timeout { ctx: ErrorContext::new() }
+    ApiError::Timeout {
+        ctx: ErrorContext::new(),
+    }
 }
 
 #[retry(max_attempts = 4, backoff = none)]
@@ -54,7 +56,10 @@ fn always_bad_request(calls: &Cell<u32>) -> Result<(), ApiError> {
 #[test]
 fn a_marcus_error_that_is_not_retryable_is_returned_at_once() {
     let calls = Cell::new(0);
-    assert!(matches!(always_bad_request(&calls), Err(ApiError::BadRequest)));
+    assert!(matches!(
+        always_bad_request(&calls),
+        Err(ApiError::BadRequest)
+    ));
     assert_eq!(calls.get(), 1);
 }
 
@@ -106,14 +111,19 @@ fn checked(calls: &Cell<u32>, errors: &[fn() -> ApiError]) -> Result<(), ApiErro
 fn retry_if_decides_and_on_retry_sees_each_attempt_and_delay() {
     SEEN.lock().unwrap().clear();
     let calls = Cell::new(0);
-    let errors: [fn() -> ApiError; 3] = [timeout, timeout, || ApiError::RateLimited { wait: Duration::ZERO }];
+    let errors: [fn() -> ApiError; 3] = [timeout, timeout, || ApiError::RateLimited {
+        wait: Duration::ZERO,
+    }];
     let err = checked(&calls, &errors).unwrap_err();
     // The third error is retryable by its category, but `retry_if` says no.
     assert!(matches!(err, ApiError::RateLimited { .. }));
     assert_eq!(calls.get(), 3);
     assert_eq!(
         *SEEN.lock().unwrap(),
-        vec![(1, Duration::from_millis(10)), (2, Duration::from_millis(10))]
+        vec![
+            (1, Duration::from_millis(10)),
+            (2, Duration::from_millis(10))
+        ]
     );
 }
 
@@ -138,10 +148,31 @@ fn gaps(calls: &Mutex<Vec<Instant>>) -> Vec<Duration> {
     calls.windows(2).map(|w| w[1] - w[0]).collect()
 }
 
-timeline!(exponential_capped, max_attempts = 5, backoff = exponential(base = 100ms, factor = 2.0, max = 250ms), jitter = none);
-timeline!(fixed_delay, max_attempts = 3, backoff = fixed(1.5s), jitter = none);
-timeline!(linear_delay, max_attempts = 4, backoff = linear(base = 1s, step = 500ms), jitter = none);
-timeline!(bounded_by_elapsed, max_attempts = 10, backoff = fixed(1s), jitter = none, max_elapsed = 2500ms);
+timeline!(
+    exponential_capped,
+    max_attempts = 5,
+    backoff = exponential(base = 100ms, factor = 2.0, max = 250ms),
+    jitter = none
+);
+timeline!(
+    fixed_delay,
+    max_attempts = 3,
+    backoff = fixed(1.5s),
+    jitter = none
+);
+timeline!(
+    linear_delay,
+    max_attempts = 4,
+    backoff = linear(base = 1s, step = 500ms),
+    jitter = none
+);
+timeline!(
+    bounded_by_elapsed,
+    max_attempts = 10,
+    backoff = fixed(1s),
+    jitter = none,
+    max_elapsed = 2500ms
+);
 
 #[tokio::test(start_paused = true)]
 async fn exponential_backoff_has_exact_virtual_delays_and_a_cap() {
@@ -174,7 +205,9 @@ async fn max_elapsed_stops_new_attempts() {
 #[retry(max_attempts = 2, backoff = fixed(10ms), jitter = none)]
 async fn rate_limited(calls: &AtomicU32) -> Result<(), ApiError> {
     if calls.fetch_add(1, Ordering::SeqCst) == 0 {
-        return Err(ApiError::RateLimited { wait: Duration::from_secs(3) });
+        return Err(ApiError::RateLimited {
+            wait: Duration::from_secs(3),
+        });
     }
     Ok(())
 }
@@ -217,6 +250,9 @@ async fn the_default_delay_is_one_second_spread_by_half() {
     default_policy(&calls).await.unwrap_err();
     let waited = start.elapsed();
     // Exponential from 1 s doubling, each spread to 50–150 %: 1 s + 2 s in [1.5 s, 4.5 s].
-    assert!(waited >= Duration::from_millis(1500) && waited <= Duration::from_millis(4500), "{waited:?}");
+    assert!(
+        waited >= Duration::from_millis(1500) && waited <= Duration::from_millis(4500),
+        "{waited:?}"
+    );
     assert_eq!(calls.load(Ordering::SeqCst), 3);
 }

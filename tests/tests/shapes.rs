@@ -71,7 +71,10 @@ impl Counter {
 
 #[test]
 fn methods_on_mut_ref_ref_and_value() {
-    let mut c = Counter { calls: 0, fail_first: 2 };
+    let mut c = Counter {
+        calls: 0,
+        fail_first: 2,
+    };
     assert_eq!(c.by_mut_ref(), Ok(3));
     assert_eq!(c.calls, 3);
 
@@ -79,13 +82,30 @@ fn methods_on_mut_ref_ref_and_value() {
     assert_eq!(c.by_ref(&seen), Ok(2));
     assert_eq!(seen.get(), 2);
 
-    assert_eq!(Counter { calls: 7, fail_first: 0 }.by_value(), Ok(7));
-    assert_eq!(Counter { calls: 7, fail_first: 1 }.by_value(), Err(Flaky("never")));
+    assert_eq!(
+        Counter {
+            calls: 7,
+            fail_first: 0
+        }
+        .by_value(),
+        Ok(7)
+    );
+    assert_eq!(
+        Counter {
+            calls: 7,
+            fail_first: 1
+        }
+        .by_value(),
+        Err(Flaky("never"))
+    );
 }
 
 #[tokio::test]
 async fn async_method_on_mut_ref() {
-    let mut c = Counter { calls: 0, fail_first: 3 };
+    let mut c = Counter {
+        calls: 0,
+        fail_first: 3,
+    };
     assert_eq!(c.async_by_mut_ref().await, Ok(4));
 }
 
@@ -182,7 +202,9 @@ impl Board for Remote {
 
 #[tokio::test]
 async fn trait_impls_sync_and_native_async() {
-    let remote = Remote { failures_left: Cell::new(2) };
+    let remote = Remote {
+        failures_left: Cell::new(2),
+    };
     assert_eq!(remote.fetch(1).unwrap(), "board 1");
     remote.failures_left.set(2);
     assert_eq!(remote.fetch_async(2).await.unwrap(), "board 2");
@@ -216,9 +238,13 @@ impl Store for Shared {
 
 #[tokio::test]
 async fn async_trait_bodies_are_retried() {
-    let store = Shared { failures_left: 2.into() };
+    let store = Shared {
+        failures_left: 2.into(),
+    };
     assert_eq!(store.load("k").await.unwrap(), "value of k");
-    let store = Shared { failures_left: 5.into() };
+    let store = Shared {
+        failures_left: 5.into(),
+    };
     assert_eq!(store.load("k").await, Err(Flaky("store down")));
     assert_eq!(cached_load(&store, "k").unwrap(), "cached k");
 }

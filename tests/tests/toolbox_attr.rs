@@ -3,7 +3,9 @@
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
-use resilience::{fallback, registry, resilient, retry, timeout, BreakerState, CircuitOpen, MarcusError, TimedOut};
+use resilience::{
+    fallback, registry, resilient, retry, timeout, BreakerState, CircuitOpen, MarcusError, TimedOut,
+};
 
 #[derive(Debug, thiserror::Error, MarcusError)]
 enum CallError {
@@ -30,7 +32,10 @@ fn resilient_is_retry_outside_a_breaker() {
     // rejected, and a rejection is not retried.
     assert!(matches!(resilient_call(), Err(CallError::CircuitOpen(_))));
     assert_eq!(RESILIENT_RUNS.load(Ordering::SeqCst), 2);
-    assert_eq!(registry().breaker("toolbox.resilient").unwrap().state(), BreakerState::Open);
+    assert_eq!(
+        registry().breaker("toolbox.resilient").unwrap().state(),
+        BreakerState::Open
+    );
 }
 
 #[timeout(100ms)]
@@ -92,7 +97,10 @@ fn price(id: u32) -> Result<String, CallError> {
 #[test]
 fn cached_returns_the_last_success_when_every_fallback_fails() {
     HEALTHY.store(false, Ordering::SeqCst);
-    assert!(matches!(price(1), Err(CallError::Upstream)), "nothing cached yet");
+    assert!(
+        matches!(price(1), Err(CallError::Upstream)),
+        "nothing cached yet"
+    );
     HEALTHY.store(true, Ordering::SeqCst);
     assert_eq!(price(2).unwrap(), "price of 2");
     HEALTHY.store(false, Ordering::SeqCst);
@@ -121,13 +129,24 @@ fn kanban_boards() -> Result<u32, CallError> {
 fn a_child_breaker_rejects_while_its_parent_is_open() {
     assert_eq!(kanban_boards().unwrap(), 7);
     kanban_root().unwrap_err();
-    assert_eq!(registry().breaker("toolbox.kanban").unwrap().state(), BreakerState::Open);
+    assert_eq!(
+        registry().breaker("toolbox.kanban").unwrap().state(),
+        BreakerState::Open
+    );
     match kanban_boards() {
         Err(CallError::CircuitOpen(open)) => assert_eq!(&*open.name, "toolbox.kanban"),
         other => panic!("expected the parent's rejection, got {other:?}"),
     }
-    assert_eq!(CHILD_RUNS.load(Ordering::SeqCst), 1, "the child's body did not run");
-    let child = registry().breakers().into_iter().find(|b| b.name == "toolbox.kanban.boards").unwrap();
+    assert_eq!(
+        CHILD_RUNS.load(Ordering::SeqCst),
+        1,
+        "the child's body did not run"
+    );
+    let child = registry()
+        .breakers()
+        .into_iter()
+        .find(|b| b.name == "toolbox.kanban.boards")
+        .unwrap();
     assert_eq!(child.parent.as_deref(), Some("toolbox.kanban"));
 
     registry().breaker("toolbox.kanban").unwrap().reset();

@@ -79,11 +79,20 @@ impl BreakerArgs {
 
     /// Keys that only mean something together.
     pub(crate) fn check_pairs(&self) -> syn::Result<()> {
-        let pair = |a: Option<Span>, b: Option<Span>, a_name: &str, b_name: &str, example: &str| match (a, b) {
-            (Some(span), None) => Err(syn::Error::new(span, format!("`{a_name}` needs `{b_name}` too, as in `{example}`"))),
-            (None, Some(span)) => Err(syn::Error::new(span, format!("`{b_name}` needs `{a_name}` too, as in `{example}`"))),
-            _ => Ok(()),
-        };
+        let pair =
+            |a: Option<Span>, b: Option<Span>, a_name: &str, b_name: &str, example: &str| match (
+                a, b,
+            ) {
+                (Some(span), None) => Err(syn::Error::new(
+                    span,
+                    format!("`{a_name}` needs `{b_name}` too, as in `{example}`"),
+                )),
+                (None, Some(span)) => Err(syn::Error::new(
+                    span,
+                    format!("`{b_name}` needs `{a_name}` too, as in `{example}`"),
+                )),
+                _ => Ok(()),
+            };
         pair(
             self.window.span(),
             self.max_failures_per_window.span(),
@@ -91,7 +100,13 @@ impl BreakerArgs {
             "max_failures_per_window",
             "window = 60s, max_failures_per_window = 10",
         )?;
-        pair(self.slow_call.span(), self.slow_call_rate.span(), "slow_call", "slow_call_rate", "slow_call = 2s, slow_call_rate = 50")?;
+        pair(
+            self.slow_call.span(),
+            self.slow_call_rate.span(),
+            "slow_call",
+            "slow_call_rate",
+            "slow_call = 2s, slow_call_rate = 50",
+        )?;
         if let (Some(min), Some(size)) = (self.minimum_calls.get(), self.window_size.get()) {
             if min > size {
                 return Err(syn::Error::new(
@@ -127,8 +142,21 @@ impl BreakerArgs {
                 if let Some(v) = self.$field.get() { fields.push(quote!($field: ::core::option::Option::Some(#v),)); }
             )*};
         }
-        plain!(failure_threshold, success_threshold, recovery_timeout, half_open_max_calls, minimum_calls, window_size);
-        optional!(window, max_failures_per_window, failure_rate, slow_call, slow_call_rate);
+        plain!(
+            failure_threshold,
+            success_threshold,
+            recovery_timeout,
+            half_open_max_calls,
+            minimum_calls,
+            window_size
+        );
+        optional!(
+            window,
+            max_failures_per_window,
+            failure_rate,
+            slow_call,
+            slow_call_rate
+        );
         if let Some(parent) = self.parent.get() {
             fields.push(quote!(parent: ::core::option::Option::Some(::std::borrow::Cow::Borrowed(#parent)),));
         }
@@ -144,10 +172,16 @@ impl BreakerArgs {
 
 fn parse_name(input: ParseStream<'_>, key: &Ident) -> syn::Result<LitStr> {
     let name: LitStr = input.parse().map_err(|e| {
-        syn::Error::new(e.span(), format!("`{key}` takes a string, as in `{key} = \"kanban\"`"))
+        syn::Error::new(
+            e.span(),
+            format!("`{key}` takes a string, as in `{key} = \"kanban\"`"),
+        )
     })?;
     if name.value().trim().is_empty() {
-        return Err(syn::Error::new(name.span(), format!("`{key}` must not be empty")));
+        return Err(syn::Error::new(
+            name.span(),
+            format!("`{key}` must not be empty"),
+        ));
     }
     Ok(name)
 }
@@ -155,7 +189,10 @@ fn parse_name(input: ParseStream<'_>, key: &Ident) -> syn::Result<LitStr> {
 fn parse_positive_duration(input: ParseStream<'_>, key: &Ident) -> syn::Result<DurationArg> {
     let d = DurationArg::parse(input)?;
     if d.is_zero_literal() {
-        return Err(syn::Error::new(d.span(), format!("`{key}` must be longer than zero, as in `{key} = 30s`")));
+        return Err(syn::Error::new(
+            d.span(),
+            format!("`{key}` must be longer than zero, as in `{key} = 30s`"),
+        ));
     }
     Ok(d)
 }

@@ -20,7 +20,10 @@ impl Parse for ContextArgs {
             )
         })?;
         if operation.value().trim().is_empty() {
-            return Err(syn::Error::new(operation.span(), "the operation's name must not be empty"));
+            return Err(syn::Error::new(
+                operation.span(),
+                "the operation's name must not be empty",
+            ));
         }
         let mut entries: Vec<(Ident, Expr)> = Vec::new();
         while !input.is_empty() {
@@ -31,17 +34,28 @@ impl Parse for ContextArgs {
             let key: Ident = input.parse().map_err(|e| {
                 syn::Error::new(e.span(), "expected `key = value`, as in `agent_id = agent`")
             })?;
-            if key == "operation" || key == "correlation_id" || key == "operation_id" || key == "attempt" || key == "timestamp" {
+            if key == "operation"
+                || key == "correlation_id"
+                || key == "operation_id"
+                || key == "attempt"
+                || key == "timestamp"
+            {
                 return Err(syn::Error::new(
                     key.span(),
                     format!("`{key}` is set by the framework; give the operation as the first argument and other data as `key = value`"),
                 ));
             }
             if entries.iter().any(|(k, _)| *k == key) {
-                return Err(syn::Error::new(key.span(), format!("`{key}` is given twice; keep one of them")));
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("`{key}` is given twice; keep one of them"),
+                ));
             }
             input.parse::<Token![=]>().map_err(|e| {
-                syn::Error::new(e.span(), format!("expected `=` after `{key}`, as in `{key} = value`"))
+                syn::Error::new(
+                    e.span(),
+                    format!("expected `=` after `{key}`, as in `{key} = value`"),
+                )
             })?;
             let value: Expr = input.parse()?;
             entries.push((key, value));

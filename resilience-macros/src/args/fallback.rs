@@ -19,17 +19,26 @@ impl Parse for FallbackArgs {
         let mut cached: Option<proc_macro2::Span> = None;
         while !input.is_empty() {
             let path: Path = input.parse().map_err(|e| {
-                syn::Error::new(e.span(), "expected the name of a fallback function, as in `#[fallback(cached_board)]`")
+                syn::Error::new(
+                    e.span(),
+                    "expected the name of a fallback function, as in `#[fallback(cached_board)]`",
+                )
             })?;
             if path.is_ident("with_error") {
                 if with_error.is_some() {
-                    return Err(syn::Error::new_spanned(&path, "`with_error` is given twice; keep one of them"));
+                    return Err(syn::Error::new_spanned(
+                        &path,
+                        "`with_error` is given twice; keep one of them",
+                    ));
                 }
                 with_error = Some(path.segments[0].ident.span());
             } else if path.is_ident("cached") && !functions.is_empty() {
                 // First in the list, `cached` names a function; after one, it is the flag.
                 if cached.is_some() {
-                    return Err(syn::Error::new_spanned(&path, "`cached` is given twice; keep one of them"));
+                    return Err(syn::Error::new_spanned(
+                        &path,
+                        "`cached` is given twice; keep one of them",
+                    ));
                 }
                 cached = Some(path.segments[0].ident.span());
             } else {
@@ -52,6 +61,10 @@ impl Parse for FallbackArgs {
                 "`#[fallback]` needs at least one function to call, as in `#[fallback(cached_board)]`",
             ));
         }
-        Ok(FallbackArgs { functions, with_error: with_error.is_some(), cached: cached.is_some() })
+        Ok(FallbackArgs {
+            functions,
+            with_error: with_error.is_some(),
+            cached: cached.is_some(),
+        })
     }
 }

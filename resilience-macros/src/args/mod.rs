@@ -95,7 +95,10 @@ impl DurationArg {
             }
         };
         let nanos = scale(&digits, per_unit).ok_or_else(|| {
-            syn::Error::new(span, "this duration is too large; the limit is about 584 years")
+            syn::Error::new(
+                span,
+                "this duration is too large; the limit is about 584 years",
+            )
         })?;
         Ok(DurationArg::Literal { nanos, span })
     }
@@ -148,15 +151,23 @@ impl ToTokens for DurationArg {
 /// A whole number literal (`5`), checked to fit a `u32` and, where asked, to be at least 1.
 pub(crate) fn parse_count(input: ParseStream<'_>, key: &syn::Ident, min: u32) -> syn::Result<u32> {
     let lit: syn::LitInt = input.parse().map_err(|e| {
-        syn::Error::new(e.span(), format!("`{key}` takes a whole number, as in `{key} = 5`"))
+        syn::Error::new(
+            e.span(),
+            format!("`{key}` takes a whole number, as in `{key} = 5`"),
+        )
     })?;
-    let value: u32 = lit
-        .base10_parse()
-        .map_err(|_| syn::Error::new(lit.span(), format!("`{key}` takes a whole number that fits in a u32")))?;
+    let value: u32 = lit.base10_parse().map_err(|_| {
+        syn::Error::new(
+            lit.span(),
+            format!("`{key}` takes a whole number that fits in a u32"),
+        )
+    })?;
     if value < min {
         return Err(syn::Error::new(
             lit.span(),
-            format!("`{key}` must be at least {min}; `{key} = {value}` would never let a call through"),
+            format!(
+                "`{key}` must be at least {min}; `{key} = {value}` would never let a call through"
+            ),
         ));
     }
     Ok(value)
@@ -165,20 +176,32 @@ pub(crate) fn parse_count(input: ParseStream<'_>, key: &syn::Ident, min: u32) ->
 /// A number literal (`50`, `2.5`) as `f64`.
 pub(crate) fn parse_number(input: ParseStream<'_>, key: &syn::Ident) -> syn::Result<(f64, Span)> {
     let lit: Lit = input.parse().map_err(|e| {
-        syn::Error::new(e.span(), format!("`{key}` takes a number, as in `{key} = 50`"))
+        syn::Error::new(
+            e.span(),
+            format!("`{key}` takes a number, as in `{key} = 50`"),
+        )
     })?;
     let value = match &lit {
         Lit::Int(i) => i.base10_parse::<f64>(),
         Lit::Float(f) => f.base10_parse::<f64>(),
         other => Err(syn::Error::new(other.span(), "")),
     }
-    .map_err(|_| syn::Error::new(lit.span(), format!("`{key}` takes a number, as in `{key} = 50`")))?;
+    .map_err(|_| {
+        syn::Error::new(
+            lit.span(),
+            format!("`{key}` takes a number, as in `{key} = 50`"),
+        )
+    })?;
     Ok((value, lit.span()))
 }
 
 /// The error for a key that the attribute does not know.
 pub(crate) fn unknown_key(attribute: &str, key: &syn::Ident, valid: &[&str]) -> syn::Error {
-    let list = valid.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+    let list = valid
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
     syn::Error::new(
         key.span(),
         format!("unknown key `{key}` for `#[{attribute}]`; expected one of {list}"),
@@ -195,7 +218,10 @@ pub(crate) fn parse_keyed(
     while !input.is_empty() {
         let key: syn::Ident = input.parse()?;
         input.parse::<syn::Token![=]>().map_err(|e| {
-            syn::Error::new(e.span(), format!("expected `=` after `{key}`, as in `{key} = ...`"))
+            syn::Error::new(
+                e.span(),
+                format!("expected `=` after `{key}`, as in `{key} = ...`"),
+            )
         })?;
         if let Err(e) = value(&key, input) {
             combine(&mut errors, e);

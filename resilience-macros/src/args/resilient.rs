@@ -21,7 +21,11 @@ impl Parse for ResilientArgs {
             } else if super::breaker::KEYS.contains(&name.as_str()) {
                 breaker.parse_value(key, input)
             } else {
-                let valid: Vec<&str> = super::retry::KEYS.iter().chain(super::breaker::KEYS).copied().collect();
+                let valid: Vec<&str> = super::retry::KEYS
+                    .iter()
+                    .chain(super::breaker::KEYS)
+                    .copied()
+                    .collect();
                 Err(super::unknown_key("resilient", key, &valid))
             }
         })?;

@@ -24,8 +24,15 @@ pub(crate) const KEYS: &[&str] = &[
 pub(crate) enum Backoff {
     None,
     Fixed(DurationArg),
-    Linear { base: Option<DurationArg>, step: Option<DurationArg> },
-    Exponential { base: Option<DurationArg>, factor: Option<f64>, max: Option<DurationArg> },
+    Linear {
+        base: Option<DurationArg>,
+        step: Option<DurationArg>,
+    },
+    Exponential {
+        base: Option<DurationArg>,
+        factor: Option<f64>,
+        max: Option<DurationArg>,
+    },
 }
 
 /// `jitter = ...`
@@ -68,15 +75,26 @@ impl RetryArgs {
             "max_elapsed" => {
                 let d = DurationArg::parse(input)?;
                 if d.is_zero_literal() {
-                    return Err(syn::Error::new(d.span(), "`max_elapsed` must be longer than zero; remove it to allow every attempt"));
+                    return Err(syn::Error::new(
+                        d.span(),
+                        "`max_elapsed` must be longer than zero; remove it to allow every attempt",
+                    ));
                 }
                 self.max_elapsed.set(key, d)
             }
-            "retry_if" => self.retry_if.set(key, parse_path(input, key, "fn(&E) -> bool")?),
-            "on_retry" => self.on_retry.set(key, parse_path(input, key, "fn(&E, u32, std::time::Duration)")?),
+            "retry_if" => self
+                .retry_if
+                .set(key, parse_path(input, key, "fn(&E) -> bool")?),
+            "on_retry" => self.on_retry.set(
+                key,
+                parse_path(input, key, "fn(&E, u32, std::time::Duration)")?,
+            ),
             "budget" => {
                 let name: LitStr = input.parse().map_err(|e| {
-                    syn::Error::new(e.span(), "`budget` takes the budget's name as a string, as in `budget = \"kanban\"`")
+                    syn::Error::new(
+                        e.span(),
+                        "`budget` takes the budget's name as a string, as in `budget = \"kanban\"`",
+                    )
                 })?;
                 self.budget.set(key, name)
             }
@@ -87,9 +105,9 @@ impl RetryArgs {
                 self.policy.set(key, name)
             }
             "adaptive" => {
-                let b: LitBool = input.parse().map_err(|e| {
-                    syn::Error::new(e.span(), "`adaptive` takes `true` or `false`")
-                })?;
+                let b: LitBool = input
+                    .parse()
+                    .map_err(|e| syn::Error::new(e.span(), "`adaptive` takes `true` or `false`"))?;
                 self.adaptive.set(key, b.value)
             }
             _ => Err(unknown_key("retry", key, KEYS)),
@@ -114,7 +132,9 @@ impl RetryArgs {
             fields.push(quote!(max_elapsed: ::core::option::Option::Some(#d),));
         }
         if let Some(name) = self.budget.get() {
-            fields.push(quote!(budget: ::core::option::Option::Some(::std::borrow::Cow::Borrowed(#name)),));
+            fields.push(
+                quote!(budget: ::core::option::Option::Some(::std::borrow::Cow::Borrowed(#name)),),
+            );
         }
         if let Some(a) = self.adaptive.get() {
             fields.push(quote!(adaptive: #a,));
@@ -130,7 +150,10 @@ impl RetryArgs {
 
 fn parse_path(input: ParseStream<'_>, key: &Ident, shape: &str) -> syn::Result<Path> {
     input.parse().map_err(|e| {
-        syn::Error::new(e.span(), format!("`{key}` takes the path of a function `{shape}`, as in `{key} = my_check`"))
+        syn::Error::new(
+            e.span(),
+            format!("`{key}` takes the path of a function `{shape}`, as in `{key} = my_check`"),
+        )
     })
 }
 
@@ -153,25 +176,39 @@ fn parse_backoff(input: ParseStream<'_>) -> syn::Result<Backoff> {
         }
         "linear" => {
             let (mut base, mut step) = (Once::default(), Once::default());
-            parse_named(input, &kind, &["base", "step"], |key, content| match key.to_string().as_str() {
-                "base" => base.set(key, DurationArg::parse(content)?),
-                _ => step.set(key, DurationArg::parse(content)?),
+            parse_named(input, &kind, &["base", "step"], |key, content| {
+                match key.to_string().as_str() {
+                    "base" => base.set(key, DurationArg::parse(content)?),
+                    _ => step.set(key, DurationArg::parse(content)?),
+                }
             })?;
-            Ok(Backoff::Linear { base: base.get().cloned(), step: step.get().cloned() })
+            Ok(Backoff::Linear {
+                base: base.get().cloned(),
+                step: step.get().cloned(),
+            })
         }
         "exponential" => {
-            let (mut base, mut factor, mut max) = (Once::default(), Once::default(), Once::default());
-            parse_named(input, &kind, &["base", "factor", "max"], |key, content| match key.to_string().as_str() {
-                "base" => base.set(key, DurationArg::parse(content)?),
-                "factor" => {
-                    let (f, span) = parse_number(content, key)?;
-                    if !(f >= 1.0 && f.is_finite()) {
-                        return Err(syn::Error::new(span, "`factor` must be at least 1.0, as in `factor = 2.0`"));
+            let (mut base, mut factor, mut max) =
+                (Once::default(), Once::default(), Once::default());
+            parse_named(
+                input,
+                &kind,
+                &["base", "factor", "max"],
+                |key, content| match key.to_string().as_str() {
+                    "base" => base.set(key, DurationArg::parse(content)?),
+                    "factor" => {
+                        let (f, span) = parse_number(content, key)?;
+                        if !(f >= 1.0 && f.is_finite()) {
+                            return Err(syn::Error::new(
+                                span,
+                                "`factor` must be at least 1.0, as in `factor = 2.0`",
+                            ));
+                        }
+                        factor.set(key, f)
                     }
-                    factor.set(key, f)
-                }
-                _ => max.set(key, DurationArg::parse(content)?),
-            })?;
+                    _ => max.set(key, DurationArg::parse(content)?),
+                },
+            )?;
             Ok(Backoff::Exponential {
                 base: base.get().cloned(),
                 factor: factor.get().copied(),
@@ -200,8 +237,15 @@ fn parse_named(
     while !content.is_empty() {
         let key: Ident = content.parse()?;
         if !valid.contains(&key.to_string().as_str()) {
-            let list = valid.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
-            return Err(syn::Error::new(key.span(), format!("unknown key `{key}` for `{kind}(...)`; expected one of {list}")));
+            let list = valid
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(syn::Error::new(
+                key.span(),
+                format!("unknown key `{key}` for `{kind}(...)`; expected one of {list}"),
+            ));
         }
         content.parse::<Token![=]>()?;
         each(&key, &content)?;
@@ -229,16 +273,25 @@ fn parse_jitter(input: ParseStream<'_>) -> syn::Result<Jitter> {
             syn::parenthesized!(content in input);
             let (f, span) = parse_number(&content, &kind)?;
             if !(f > 0.0 && f <= 1.0) {
-                return Err(syn::Error::new(span, "`spread(F)` takes a fraction with 0 < F <= 1, as in `spread(0.5)`"));
+                return Err(syn::Error::new(
+                    span,
+                    "`spread(F)` takes a fraction with 0 < F <= 1, as in `spread(0.5)`",
+                ));
             }
             Ok(Jitter::Spread(f))
         }
-        other => Err(syn::Error::new(kind.span(), format!("unknown jitter `{other}`; expected {JITTERS}"))),
+        other => Err(syn::Error::new(
+            kind.span(),
+            format!("unknown jitter `{other}`; expected {JITTERS}"),
+        )),
     }
 }
 
 fn backoff_tokens(b: &Backoff) -> TokenStream {
-    let default_base = DurationArg::Literal { nanos: 1_000_000_000, span: Span::call_site() };
+    let default_base = DurationArg::Literal {
+        nanos: 1_000_000_000,
+        span: Span::call_site(),
+    };
     match b {
         Backoff::None => quote!(::resilience::retry::Backoff::None),
         Backoff::Fixed(d) => quote!(::resilience::retry::Backoff::Fixed(#d)),
@@ -250,9 +303,10 @@ fn backoff_tokens(b: &Backoff) -> TokenStream {
         Backoff::Exponential { base, factor, max } => {
             let base = base.as_ref().unwrap_or(&default_base);
             let factor = factor.unwrap_or(2.0);
-            let max = max
-                .clone()
-                .unwrap_or(DurationArg::Literal { nanos: 60_000_000_000, span: Span::call_site() });
+            let max = max.clone().unwrap_or(DurationArg::Literal {
+                nanos: 60_000_000_000,
+                span: Span::call_site(),
+            });
             quote!(::resilience::retry::Backoff::Exponential { base: #base, factor: #factor, max: #max })
         }
     }

@@ -5,7 +5,10 @@ use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
-use syn::{Expr, FnArg, GenericArgument, ItemFn, Pat, PathArguments, ReturnType, Stmt, Type, TypeParamBound};
+use syn::{
+    Expr, FnArg, GenericArgument, ItemFn, Pat, PathArguments, ReturnType, Stmt, Type,
+    TypeParamBound,
+};
 
 /// How the body runs.
 pub(crate) enum Flavor {
@@ -13,7 +16,11 @@ pub(crate) enum Flavor {
     /// `async fn`.
     Async,
     /// A body produced by `#[async_trait]`: `Box::pin(async move { prefix; let __ret: T = { body }; suffix })`.
-    AsyncTrait { prefix: Vec<Stmt>, suffix: Vec<Stmt>, ret_binding: Option<syn::Ident> },
+    AsyncTrait {
+        prefix: Vec<Stmt>,
+        suffix: Vec<Stmt>,
+        ret_binding: Option<syn::Ident>,
+    },
 }
 
 pub(crate) struct Function {
@@ -51,17 +58,35 @@ impl Function {
                 if prefix.iter().any(binds_dunder_self) {
                     receiver = Some(quote!(__self));
                 }
-                (Flavor::AsyncTrait { prefix, suffix, ret_binding }, output, body)
+                (
+                    Flavor::AsyncTrait {
+                        prefix,
+                        suffix,
+                        ret_binding,
+                    },
+                    output,
+                    body,
+                )
             }
             None => {
-                let flavor = if item.sig.asyncness.is_some() { Flavor::Async } else { Flavor::Sync };
+                let flavor = if item.sig.asyncness.is_some() {
+                    Flavor::Async
+                } else {
+                    Flavor::Sync
+                };
                 (flavor, declared, item.block.stmts.clone())
             }
         };
         check_result_type(&ret, attribute)?;
         let mut ret = ret;
         EraseImplTrait.visit_type_mut(&mut ret);
-        Ok(Function { item, flavor, ret, body, receiver })
+        Ok(Function {
+            item,
+            flavor,
+            ret,
+            body,
+            receiver,
+        })
     }
 
     pub(crate) fn is_async(&self) -> bool {
@@ -73,7 +98,10 @@ impl Function {
     }
 
     /// The arguments to pass on to a fallback: the receiver first, then each argument.
-    pub(crate) fn call_arguments(&self, attribute_span: proc_macro2::Span) -> syn::Result<Vec<TokenStream>> {
+    pub(crate) fn call_arguments(
+        &self,
+        attribute_span: proc_macro2::Span,
+    ) -> syn::Result<Vec<TokenStream>> {
         let mut out = Vec::new();
         for input in &self.item.sig.inputs {
             match input {
@@ -101,13 +129,25 @@ impl Function {
 
     /// Re-emits the function with `body` as its new block.
     pub(crate) fn emit(self, body: TokenStream) -> TokenStream {
-        let ItemFn { attrs, vis, sig, .. } = &self.item;
+        let ItemFn {
+            attrs, vis, sig, ..
+        } = &self.item;
         let block = match &self.flavor {
             Flavor::Sync | Flavor::Async => quote!({ #body }),
-            Flavor::AsyncTrait { prefix, suffix, ret_binding } => {
+            Flavor::AsyncTrait {
+                prefix,
+                suffix,
+                ret_binding,
+            } => {
                 let ret = &self.ret;
-                let binding = ret_binding.clone().unwrap_or_else(|| syn::Ident::new("__ret", proc_macro2::Span::call_site()));
-                let tail = if ret_binding.is_some() { quote!(#(#suffix)*) } else { quote!(#binding) };
+                let binding = ret_binding
+                    .clone()
+                    .unwrap_or_else(|| syn::Ident::new("__ret", proc_macro2::Span::call_site()));
+                let tail = if ret_binding.is_some() {
+                    quote!(#(#suffix)*)
+                } else {
+                    quote!(#binding)
+                };
                 quote!({
                     ::std::boxed::Box::pin(async move {
                         #(#prefix)*
@@ -131,12 +171,21 @@ fn async_trait_body(item: &ItemFn, declared: &Type) -> Option<(Type, Vec<Stmt>)>
     let Some(Stmt::Expr(Expr::Call(call), None)) = item.block.stmts.last() else {
         return None;
     };
-    let Expr::Path(func) = &*call.func else { return None };
-    let segments: Vec<String> = func.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let Expr::Path(func) = &*call.func else {
+        return None;
+    };
+    let segments: Vec<String> = func
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
     if !segments.ends_with(&["Box".to_owned(), "pin".to_owned()]) || call.args.len() != 1 {
         return None;
     }
-    let Expr::Async(block) = &call.args[0] else { return None };
+    let Expr::Async(block) = &call.args[0] else {
+        return None;
+    };
     Some((output, block.block.stmts.clone()))
 }
 
@@ -144,14 +193,20 @@ fn async_trait_body(item: &ItemFn, declared: &Type) -> Option<(Type, Vec<Stmt>)>
 fn future_output(ty: &Type) -> Option<Type> {
     let inner = last_generic(ty, "Pin")?;
     let inner = last_generic(&inner, "Box")?;
-    let Type::TraitObject(object) = inner else { return None };
+    let Type::TraitObject(object) = inner else {
+        return None;
+    };
     object.bounds.iter().find_map(|bound| {
-        let TypeParamBound::Trait(t) = bound else { return None };
+        let TypeParamBound::Trait(t) = bound else {
+            return None;
+        };
         let last = t.path.segments.last()?;
         if last.ident != "Future" {
             return None;
         }
-        let PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+        let PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
         args.args.iter().find_map(|arg| match arg {
             GenericArgument::AssocType(assoc) if assoc.ident == "Output" => Some(assoc.ty.clone()),
             _ => None,
@@ -165,7 +220,9 @@ fn last_generic(ty: &Type, name: &str) -> Option<Type> {
     if last.ident != name {
         return None;
     }
-    let PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
     args.args.iter().find_map(|a| match a {
         GenericArgument::Type(t) => Some(t.clone()),
         _ => None,
@@ -207,12 +264,38 @@ fn check_result_type(ty: &Type, attribute: &str) -> syn::Result<()> {
             let name = last.ident.to_string();
             matches!(
                 name.as_str(),
-                "Option" | "String" | "Vec" | "Box" | "bool" | "char" | "str" | "u8" | "u16" | "u32" | "u64" | "u128"
-                    | "usize" | "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "f32" | "f64"
+                "Option"
+                    | "String"
+                    | "Vec"
+                    | "Box"
+                    | "bool"
+                    | "char"
+                    | "str"
+                    | "u8"
+                    | "u16"
+                    | "u32"
+                    | "u64"
+                    | "u128"
+                    | "usize"
+                    | "i8"
+                    | "i16"
+                    | "i32"
+                    | "i64"
+                    | "i128"
+                    | "isize"
+                    | "f32"
+                    | "f64"
             )
         }),
-        Type::Tuple(_) | Type::Reference(_) | Type::Array(_) | Type::Slice(_) | Type::Ptr(_) | Type::Never(_)
-        | Type::ImplTrait(_) | Type::BareFn(_) | Type::TraitObject(_) => true,
+        Type::Tuple(_)
+        | Type::Reference(_)
+        | Type::Array(_)
+        | Type::Slice(_)
+        | Type::Ptr(_)
+        | Type::Never(_)
+        | Type::ImplTrait(_)
+        | Type::BareFn(_)
+        | Type::TraitObject(_) => true,
         _ => false,
     };
     if not_result {
@@ -230,7 +313,9 @@ struct EraseImplTrait;
 impl VisitMut for EraseImplTrait {
     fn visit_type_mut(&mut self, ty: &mut Type) {
         if let Type::ImplTrait(t) = ty {
-            *ty = Type::Infer(syn::TypeInfer { underscore_token: syn::Token![_](t.span()) });
+            *ty = Type::Infer(syn::TypeInfer {
+                underscore_token: syn::Token![_](t.span()),
+            });
             return;
         }
         syn::visit_mut::visit_type_mut(self, ty);

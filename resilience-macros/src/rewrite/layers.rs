@@ -8,7 +8,8 @@ use syn::spanned::Spanned;
 
 use super::function::Function;
 use crate::args::{
-    breaker::BreakerArgs, context::ContextArgs, fallback::FallbackArgs, retry::RetryArgs, timeout::TimeoutArgs,
+    breaker::BreakerArgs, context::ContextArgs, fallback::FallbackArgs, retry::RetryArgs,
+    timeout::TimeoutArgs,
 };
 
 /// `|e| <the runtime's view of e>`: what the runtime may learn about an error whose type
@@ -77,7 +78,9 @@ pub(crate) fn retry(f: &Function, args: &RetryArgs, inner: TokenStream) -> Token
     let name = function_name(f);
     let view = view();
     let retry_if = match args.retry_if.get() {
-        Some(path) => quote_spanned!(path.span()=> |__resilience_e| ::core::option::Option::Some(#path(__resilience_e))),
+        Some(path) => {
+            quote_spanned!(path.span()=> |__resilience_e| ::core::option::Option::Some(#path(__resilience_e)))
+        }
         None => quote!(|_| ::core::option::Option::None),
     };
     let on_retry = match args.on_retry.get() {
@@ -90,7 +93,9 @@ pub(crate) fn retry(f: &Function, args: &RetryArgs, inner: TokenStream) -> Token
         quote!(::resilience::__private::sleep_blocking(__resilience_delay))
     };
     let site = match args.policy.get() {
-        Some(policy) => quote!(::resilience::__private::RetrySite::with_policy(#name, #policy, || #config)),
+        Some(policy) => {
+            quote!(::resilience::__private::RetrySite::with_policy(#name, #policy, || #config))
+        }
         None => quote!(::resilience::__private::RetrySite::new(#name, || #config)),
     };
     quote! {{
@@ -106,7 +111,12 @@ pub(crate) fn retry(f: &Function, args: &RetryArgs, inner: TokenStream) -> Token
     }}
 }
 
-pub(crate) fn breaker(f: &Function, args: &BreakerArgs, span: Span, inner: TokenStream) -> TokenStream {
+pub(crate) fn breaker(
+    f: &Function,
+    args: &BreakerArgs,
+    span: Span,
+    inner: TokenStream,
+) -> TokenStream {
     let ret = &f.ret;
     let name = args.name_tokens(f.name());
     let config = args.config();
@@ -134,7 +144,12 @@ pub(crate) fn breaker(f: &Function, args: &BreakerArgs, span: Span, inner: Token
     quote!(#body)
 }
 
-pub(crate) fn fallback(f: &Function, args: &FallbackArgs, span: Span, inner: TokenStream) -> syn::Result<TokenStream> {
+pub(crate) fn fallback(
+    f: &Function,
+    args: &FallbackArgs,
+    span: Span,
+    inner: TokenStream,
+) -> syn::Result<TokenStream> {
     let arguments = f.call_arguments(span)?;
     let name = function_name(f);
     let cached_index = args.functions.len();
@@ -153,7 +168,11 @@ pub(crate) fn fallback(f: &Function, args: &FallbackArgs, span: Span, inner: Tok
             (Some(_), Some(ident)) => quote_spanned!(ident.span()=> Self::#ident),
             _ => quote!(#path),
         };
-        let awaited = if f.is_async() { quote_spanned!(path.span()=> .await) } else { quote!() };
+        let awaited = if f.is_async() {
+            quote_spanned!(path.span()=> .await)
+        } else {
+            quote!()
+        };
         let label = quote!(#path).to_string().replace(' ', "");
         let call = quote_spanned!(path.span()=> #callee(#(#call_args),*) #awaited);
         let attempt = match chain.take() {
@@ -171,7 +190,11 @@ pub(crate) fn fallback(f: &Function, args: &FallbackArgs, span: Span, inner: Tok
         }));
     }
     let chain = chain.unwrap_or_default();
-    let error = if args.with_error { quote!(__resilience_error) } else { quote!(_) };
+    let error = if args.with_error {
+        quote!(__resilience_error)
+    } else {
+        quote!(_)
+    };
     if !args.cached {
         return Ok(quote! {
             match #inner {
@@ -241,7 +264,12 @@ pub(crate) fn context(f: &Function, args: &ContextArgs, inner: TokenStream) -> T
     }}
 }
 
-pub(crate) fn timeout(f: &Function, args: &TimeoutArgs, span: Span, inner: TokenStream) -> syn::Result<TokenStream> {
+pub(crate) fn timeout(
+    f: &Function,
+    args: &TimeoutArgs,
+    span: Span,
+    inner: TokenStream,
+) -> syn::Result<TokenStream> {
     if !f.is_async() {
         return Err(syn::Error::new(
             f.item.sig.fn_token.span,
@@ -250,7 +278,8 @@ pub(crate) fn timeout(f: &Function, args: &TimeoutArgs, span: Span, inner: Token
     }
     let limit = &args.limit;
     let name = function_name(f);
-    let timed_out = quote_spanned!(span=> ::resilience::__private::timed_out(#name, __resilience_limit));
+    let timed_out =
+        quote_spanned!(span=> ::resilience::__private::timed_out(#name, __resilience_limit));
     Ok(quote! {{
         let __resilience_limit: ::core::time::Duration = #limit;
         match ::resilience::__private::timeout(__resilience_limit, async { #inner }).await {

@@ -14,8 +14,8 @@ use syn::spanned::Spanned;
 use syn::{Attribute, ItemFn};
 
 use crate::args::{
-    breaker::BreakerArgs, context::ContextArgs, fallback::FallbackArgs, resilient::ResilientArgs, retry::RetryArgs,
-    timeout::TimeoutArgs,
+    breaker::BreakerArgs, context::ContextArgs, fallback::FallbackArgs, resilient::ResilientArgs,
+    retry::RetryArgs, timeout::TimeoutArgs,
 };
 use function::Function;
 
@@ -79,9 +79,19 @@ impl Layer {
         Ok(match kind {
             Kind::Retry => vec![Layer::Retry(syn::parse2(args)?)],
             Kind::CircuitBreaker => vec![Layer::Breaker(syn::parse2(args)?, span)],
-            Kind::Fallback => vec![Layer::Fallback(parse_required(args, span, "#[fallback(cached_board)]")?, span)],
-            Kind::ErrorContext => vec![Layer::Context(parse_required(args, span, "#[error_context(\"sync_board\")]")?)],
-            Kind::Timeout => vec![Layer::Timeout(parse_required(args, span, "#[timeout(5s)]")?, span)],
+            Kind::Fallback => vec![Layer::Fallback(
+                parse_required(args, span, "#[fallback(cached_board)]")?,
+                span,
+            )],
+            Kind::ErrorContext => vec![Layer::Context(parse_required(
+                args,
+                span,
+                "#[error_context(\"sync_board\")]",
+            )?)],
+            Kind::Timeout => vec![Layer::Timeout(
+                parse_required(args, span, "#[timeout(5s)]")?,
+                span,
+            )],
             // `#[resilient]` is `#[retry]` written before `#[circuit_breaker]`.
             Kind::Resilient => {
                 let ResilientArgs { retry, breaker } = syn::parse2(args)?;
@@ -91,9 +101,16 @@ impl Layer {
     }
 }
 
-fn parse_required<T: syn::parse::Parse>(args: TokenStream, span: Span, example: &str) -> syn::Result<T> {
+fn parse_required<T: syn::parse::Parse>(
+    args: TokenStream,
+    span: Span,
+    example: &str,
+) -> syn::Result<T> {
     if args.is_empty() {
-        return Err(syn::Error::new(span, format!("this attribute needs arguments, as in `{example}`")));
+        return Err(syn::Error::new(
+            span,
+            format!("this attribute needs arguments, as in `{example}`"),
+        ));
     }
     syn::parse2(args)
 }
@@ -133,7 +150,14 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
             syn::Meta::NameValue(nv) => {
                 crate::args::combine(
                     &mut errors,
-                    syn::Error::new(nv.eq_token.span(), format!("write `#[{}(...)]`, not `#[{} = ...]`", kind.name(), kind.name())),
+                    syn::Error::new(
+                        nv.eq_token.span(),
+                        format!(
+                            "write `#[{}(...)]`, not `#[{} = ...]`",
+                            kind.name(),
+                            kind.name()
+                        ),
+                    ),
                 );
                 continue;
             }

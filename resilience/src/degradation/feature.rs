@@ -1,8 +1,7 @@
 //! One feature's shared state ([`Entry`]) and the typed handle on it ([`Feature`]).
 //!
-//! The switch is one atomic byte, so checking it is one load; the fallback value and
-//! the configuration sit behind a lock that only the cold paths (a disabled feature,
-//! registration) take.
+//! The switch is one atomic byte, so checking it is one load; only the fallback value
+//! sits behind a lock, taken on the cold paths (a disabled feature, registration).
 
 use std::any::Any;
 use std::marker::PhantomData;
@@ -10,7 +9,9 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use super::snapshot::FeatureSnapshot;
 use super::{DisabledBy, FeatureConfig};
-use crate::sync::atomic::{AtomicU32, AtomicU8, Ordering};
+// std atomics, not `crate::sync`: no loom model covers the switches, and loom atomics
+// panic when used outside one.
+use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 
 const ON: u8 = 0;
 const OFF_MANUAL: u8 = 1;
@@ -56,22 +57,32 @@ impl Entry {
     }
 
     pub(crate) fn set_config(&self, config: FeatureConfig) {
-        self.threshold.store(config.failure_threshold, Ordering::Release);
+        self.threshold
+            .store(config.failure_threshold, Ordering::Release);
     }
 
     pub(crate) fn set_fallback<T: Clone + Send + Sync + 'static>(&self, value: T) {
         let value: Fallback = Arc::new(value);
-        *self.fallback.write().unwrap_or_else(PoisonError::into_inner) =
-            Some((value, core::any::type_name::<T>()));
+        *self
+            .fallback
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some((value, core::any::type_name::<T>()));
     }
 
     pub(crate) fn fallback<T: Clone + 'static>(&self) -> Option<T> {
         let guard = self.fallback.read().unwrap_or_else(PoisonError::into_inner);
-        guard.as_ref().and_then(|(value, _)| value.downcast_ref::<T>()).cloned()
+        guard
+            .as_ref()
+            .and_then(|(value, _)| value.downcast_ref::<T>())
+            .cloned()
     }
 
     pub(crate) fn fallback_type(&self) -> Option<&'static str> {
-        self.fallback.read().unwrap_or_else(PoisonError::into_inner).as_ref().map(|(_, t)| *t)
+        self.fallback
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(|(_, t)| *t)
     }
 
     pub(crate) fn disable(&self) {
@@ -90,7 +101,10 @@ impl Entry {
     }
 
     pub(crate) fn report_failure(&self) {
-        let failures = self.failures.fetch_add(1, Ordering::AcqRel).saturating_add(1);
+        let failures = self
+            .failures
+            .fetch_add(1, Ordering::AcqRel)
+            .saturating_add(1);
         if failures < self.threshold.load(Ordering::Acquire) {
             return;
         }
@@ -154,7 +168,10 @@ pub struct Feature<T> {
 
 impl<T> Clone for Feature<T> {
     fn clone(&self) -> Self {
-        Feature { entry: self.entry.clone(), _type: PhantomData }
+        Feature {
+            entry: self.entry.clone(),
+            _type: PhantomData,
+        }
     }
 }
 
@@ -169,7 +186,10 @@ impl<T> core::fmt::Debug for Feature<T> {
 
 impl<T: Clone + 'static> Feature<T> {
     pub(crate) fn new(entry: Arc<Entry>) -> Feature<T> {
-        Feature { entry, _type: PhantomData }
+        Feature {
+            entry,
+            _type: PhantomData,
+        }
     }
 
     /// The feature's name.
@@ -315,7 +335,10 @@ impl<T: Clone + 'static> Feature<T> {
     /// assert_eq!(f.call_async(async { Ok::<_, ()>(5) }).await, Ok(0));
     /// # }
     /// ```
-    pub async fn call_async<E>(&self, fut: impl core::future::Future<Output = Result<T, E>>) -> Result<T, E> {
+    pub async fn call_async<E>(
+        &self,
+        fut: impl core::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
         if let Some(value) = self.fallback_if_disabled() {
             return Ok(value);
         }

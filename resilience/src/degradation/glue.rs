@@ -42,7 +42,11 @@ impl FeatureSite {
     /// assert_eq!(SITE.name(), "x");
     /// ```
     pub const fn new(name: &'static str) -> FeatureSite {
-        FeatureSite { name, entry: OnceLock::new(), warned: AtomicBool::new(false) }
+        FeatureSite {
+            name,
+            entry: OnceLock::new(),
+            warned: AtomicBool::new(false),
+        }
     }
 
     /// The feature's name.
@@ -81,7 +85,8 @@ impl FeatureSite {
 
     #[cold]
     fn lookup(&'static self) -> &'static Entry {
-        self.entry.get_or_init(|| super::degradation().entry(self.name))
+        self.entry
+            .get_or_init(|| super::degradation().entry(self.name))
     }
 
     #[cold]

@@ -36,8 +36,8 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use serde::{Deserialize, Serialize};
 
-pub use feature::Feature;
 use feature::Entry;
+pub use feature::Feature;
 pub use snapshot::{DegradationSnapshot, FeatureSnapshot};
 
 use crate::ConfigError;
@@ -97,7 +97,9 @@ pub struct FeatureConfig {
 
 impl Default for FeatureConfig {
     fn default() -> Self {
-        FeatureConfig { failure_threshold: 3 }
+        FeatureConfig {
+            failure_threshold: 3,
+        }
     }
 }
 
@@ -143,7 +145,9 @@ pub struct Degradation {
 impl core::fmt::Debug for Degradation {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let features = self.features.read().unwrap_or_else(PoisonError::into_inner);
-        f.debug_struct("Degradation").field("features", &features.len()).finish()
+        f.debug_struct("Degradation")
+            .field("features", &features.len())
+            .finish()
     }
 }
 
@@ -171,7 +175,11 @@ impl Degradation {
     /// assert!(!b.is_enabled()); // one name, one switch
     /// assert_eq!(a.fallback(), Some(vec!["none"]));
     /// ```
-    pub fn register<T: Clone + Send + Sync + 'static>(&self, name: &str, fallback: T) -> Feature<T> {
+    pub fn register<T: Clone + Send + Sync + 'static>(
+        &self,
+        name: &str,
+        fallback: T,
+    ) -> Feature<T> {
         let entry = self.entry(name);
         entry.set_fallback(fallback);
         Feature::new(entry)
@@ -344,13 +352,16 @@ impl Degradation {
     /// assert_eq!(json["features"][1]["disabled_by"], "manual");
     /// ```
     pub fn snapshot(&self) -> DegradationSnapshot {
-        let features: Vec<FeatureSnapshot> =
-            self.read_all().iter().map(|e| e.snapshot()).collect();
+        let features: Vec<FeatureSnapshot> = self.read_all().iter().map(|e| e.snapshot()).collect();
         DegradationSnapshot::new(features)
     }
 
     fn get(&self, name: &str) -> Option<Arc<Entry>> {
-        self.features.read().unwrap_or_else(PoisonError::into_inner).get(name).cloned()
+        self.features
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+            .cloned()
     }
 
     /// The entry for `name`, made if unknown. Entries are never removed, so a handle
@@ -360,7 +371,10 @@ impl Degradation {
             return entry;
         }
         // Every write inserts a whole entry, so a poisoned map is still a valid one.
-        let mut features = self.features.write().unwrap_or_else(PoisonError::into_inner);
+        let mut features = self
+            .features
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         features
             .entry(Arc::from(name))
             .or_insert_with_key(|name| Arc::new(Entry::new(name.clone())))
@@ -368,6 +382,11 @@ impl Degradation {
     }
 
     fn read_all(&self) -> Vec<Arc<Entry>> {
-        self.features.read().unwrap_or_else(PoisonError::into_inner).values().cloned().collect()
+        self.features
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect()
     }
 }

@@ -257,7 +257,9 @@ mod secs_opt {
         }
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Duration>, D::Error> {
         let secs = Option::<f64>::deserialize(d)?;
         Ok(secs.and_then(|s| Duration::try_from_secs_f64(s).ok()))
     }

@@ -36,7 +36,12 @@ pub struct RecoveryConfig {
 
 impl Default for RecoveryConfig {
     fn default() -> Self {
-        RecoveryConfig { degrade_after: 3, fail_after: 10, recover_after: 3, ramp: RampConfig::default() }
+        RecoveryConfig {
+            degrade_after: 3,
+            fail_after: 10,
+            recover_after: 3,
+            ramp: RampConfig::default(),
+        }
     }
 }
 
@@ -100,7 +105,10 @@ pub struct RampConfig {
 
 impl Default for RampConfig {
     fn default() -> Self {
-        RampConfig { steps: vec![20, 40, 60, 80, 100], step_interval: Duration::from_secs(30) }
+        RampConfig {
+            steps: vec![20, 40, 60, 80, 100],
+            step_interval: Duration::from_secs(30),
+        }
     }
 }
 
@@ -116,8 +124,14 @@ impl RampConfig {
     /// let err = RampConfig::new([50, 100], Duration::ZERO).unwrap_err();
     /// assert_eq!(err.field(), "step_interval");
     /// ```
-    pub fn new(steps: impl Into<Vec<u8>>, step_interval: Duration) -> Result<RampConfig, ConfigError> {
-        let ramp = RampConfig { steps: steps.into(), step_interval };
+    pub fn new(
+        steps: impl Into<Vec<u8>>,
+        step_interval: Duration,
+    ) -> Result<RampConfig, ConfigError> {
+        let ramp = RampConfig {
+            steps: steps.into(),
+            step_interval,
+        };
         ramp.validate()?;
         Ok(ramp)
     }
@@ -135,11 +149,17 @@ impl RampConfig {
     /// ```
     pub fn even(count: u8, step_interval: Duration) -> Result<RampConfig, ConfigError> {
         if count == 0 || count > 100 {
-            return Err(ConfigError::new("steps", count, "the number of steps must be 1 to 100"));
+            return Err(ConfigError::new(
+                "steps",
+                count,
+                "the number of steps must be 1 to 100",
+            ));
         }
         let count = u32::from(count);
         // Rounded to nearest; distinct because the steps are at least 1 % apart.
-        let steps = (1..=count).map(|i| ((200 * i + count) / (2 * count)) as u8).collect::<Vec<u8>>();
+        let steps = (1..=count)
+            .map(|i| ((200 * i + count) / (2 * count)) as u8)
+            .collect::<Vec<u8>>();
         RampConfig::new(steps, step_interval)
     }
 
@@ -154,19 +174,39 @@ impl RampConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let steps = &self.steps;
         if steps.is_empty() {
-            return Err(ConfigError::new("steps", steps, "must hold at least one percentage (100)"));
+            return Err(ConfigError::new(
+                "steps",
+                steps,
+                "must hold at least one percentage (100)",
+            ));
         }
         if steps.iter().any(|&p| p == 0 || p > 100) {
-            return Err(ConfigError::new("steps", steps, "every step must be 1 to 100 percent"));
+            return Err(ConfigError::new(
+                "steps",
+                steps,
+                "every step must be 1 to 100 percent",
+            ));
         }
         if steps.windows(2).any(|w| w[0] >= w[1]) {
-            return Err(ConfigError::new("steps", steps, "steps must be strictly increasing"));
+            return Err(ConfigError::new(
+                "steps",
+                steps,
+                "steps must be strictly increasing",
+            ));
         }
         if steps.last() != Some(&100) {
-            return Err(ConfigError::new("steps", steps, "the last step must be 100, where the ramp ends"));
+            return Err(ConfigError::new(
+                "steps",
+                steps,
+                "the last step must be 100, where the ramp ends",
+            ));
         }
         if self.step_interval.is_zero() {
-            return Err(ConfigError::new("step_interval", self.step_interval, "must be more than zero"));
+            return Err(ConfigError::new(
+                "step_interval",
+                self.step_interval,
+                "must be more than zero",
+            ));
         }
         Ok(())
     }
@@ -219,7 +259,10 @@ impl CheckConfig {
     /// assert_eq!(c.interval, c.timeout);
     /// ```
     pub const fn every(interval: Duration) -> CheckConfig {
-        CheckConfig { interval, timeout: interval }
+        CheckConfig {
+            interval,
+            timeout: interval,
+        }
     }
 
     /// Checks that both durations are more than zero.
@@ -231,10 +274,18 @@ impl CheckConfig {
     /// ```
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.interval.is_zero() {
-            return Err(ConfigError::new("interval", self.interval, "must be more than zero"));
+            return Err(ConfigError::new(
+                "interval",
+                self.interval,
+                "must be more than zero",
+            ));
         }
         if self.timeout.is_zero() {
-            return Err(ConfigError::new("timeout", self.timeout, "must be more than zero"));
+            return Err(ConfigError::new(
+                "timeout",
+                self.timeout,
+                "must be more than zero",
+            ));
         }
         Ok(())
     }

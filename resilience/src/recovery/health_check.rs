@@ -51,7 +51,13 @@ pub(crate) struct Check {
 
 impl Check {
     pub(crate) fn new(config: CheckConfig, run: CheckFn) -> Check {
-        Check { config, run, started: Mutex::new(None), last: Mutex::new(None), running: AtomicBool::new(false) }
+        Check {
+            config,
+            run,
+            started: Mutex::new(None),
+            last: Mutex::new(None),
+            running: AtomicBool::new(false),
+        }
     }
 
     pub(crate) fn is_due(&self, now: Duration) -> bool {
@@ -67,11 +73,16 @@ impl Check {
             return None;
         }
         *self.started.lock().unwrap_or_else(PoisonError::into_inner) = Some(now);
-        Some(Claim { check: self.clone() })
+        Some(Claim {
+            check: self.clone(),
+        })
     }
 
     pub(crate) fn last(&self) -> Option<Outcome> {
-        self.last.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.last
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Starts a run: calls the closure (a panic there fails the run at once).
@@ -128,13 +139,19 @@ impl Future for Guarded {
         let this = &mut *self;
         let Some(inner) = this.inner.as_mut() else {
             let result = Err("polled after completion".to_owned());
-            return Poll::Ready(Outcome { result, latency: Duration::ZERO });
+            return Poll::Ready(Outcome {
+                result,
+                latency: Duration::ZERO,
+            });
         };
         let polled = catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx)));
         let done = match polled {
             Ok(Poll::Ready(result)) => result,
             Ok(Poll::Pending) => match this.timeout.as_mut().poll(cx) {
-                Poll::Ready(()) => Err(format!("timed out after {}", humantime::format_duration(this.limit))),
+                Poll::Ready(()) => Err(format!(
+                    "timed out after {}",
+                    humantime::format_duration(this.limit)
+                )),
                 Poll::Pending => return Poll::Pending,
             },
             Err(payload) => Err(panic_message(payload.as_ref())),
@@ -142,7 +159,10 @@ impl Future for Guarded {
         // Dropped now: a future that panicked must not be polled again.
         this.inner = None;
         let latency = this.clock.now().saturating_sub(this.started);
-        Poll::Ready(Outcome { result: done, latency })
+        Poll::Ready(Outcome {
+            result: done,
+            latency,
+        })
     }
 }
 

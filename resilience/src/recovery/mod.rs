@@ -5,8 +5,30 @@
 //! A service's state is fed by its health check ([`Recovery::register_check`], run by
 //! [`Recovery::run_checks`] or [`Recovery::spawn`]) or by hand
 //! ([`Recovery::report_success`], [`Recovery::report_failure`]). The thresholds are the
-//! reference recovery manager's ([`RecoveryConfig`]); the transitions are drawn in
-//! [`RecoveryState`]'s module. Callers ask [`Recovery::should_route_to`] before each call.
+//! reference recovery manager's ([`RecoveryConfig`]). Callers ask
+//! [`Recovery::should_route_to`] before each call.
+//!
+//! | from | to | when |
+//! |---|---|---|
+//! | healthy | degraded | `degrade_after` (3) failures in a row |
+//! | degraded | failed | `fail_after` (10) failures in a row, counting those that degraded it |
+//! | degraded, still served | healthy | `recover_after` (3) successes in a row |
+//! | degraded after a failed recovery, or failed | recovering | `recover_after` (3) successes in a row; the ramp starts |
+//! | recovering | degraded, cut off | any failure |
+//! | recovering | healthy | the ramp reaches 100 % ([`RampConfig`]: 20, 40, 60, 80, 100 %, 30 s apart) |
+//!
+//! Traffic: healthy 100 %; degraded keeps what it had (100 % coming from healthy, as in
+//! the reference, where a degraded service is still served; 0 % after a failed
+//! recovery); failed 0 %; recovering follows its ramp. One deliberate difference from
+//! the reference: there, a degraded service that never lost its traffic also goes
+//! through recovering, which cuts it from 100 % to the ramp's start just as it gets
+//! better; here it goes straight back to healthy, and only a service that was cut off
+//! ramps back. And where the reference enters recovering at the first passing check but
+//! sends no traffic until the third, here the third passing check starts the ramp, so
+//! the state never says "recovering" of a service that gets nothing.
+//!
+//! The state changes lazily: a ramp that has reached 100 % is seen (and traced) by the
+//! next call that reads the service.
 //!
 //! ```
 //! use resilience::clock::ManualClock;
@@ -177,7 +199,12 @@ impl Recovery {
     /// assert!(r.register_check("db", Duration::ZERO, || async { Ok::<(), String>(()) }).is_err());
     /// # Ok(()) }
     /// ```
-    pub fn register_check<F, Fut, E>(&self, name: &str, interval: Duration, check: F) -> Result<(), ConfigError>
+    pub fn register_check<F, Fut, E>(
+        &self,
+        name: &str,
+        interval: Duration,
+        check: F,
+    ) -> Result<(), ConfigError>
     where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), E>> + Send + 'static,
@@ -204,7 +231,12 @@ impl Recovery {
     /// assert_eq!(report.checks[0].error.as_deref(), Some("timed out after 1s"));
     /// # Ok(()) }
     /// ```
-    pub fn register_check_with<F, Fut, E>(&self, name: &str, config: CheckConfig, check: F) -> Result<(), ConfigError>
+    pub fn register_check_with<F, Fut, E>(
+        &self,
+        name: &str,
+        config: CheckConfig,
+        check: F,
+    ) -> Result<(), ConfigError>
     where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), E>> + Send + 'static,
@@ -286,7 +318,11 @@ impl Recovery {
             return Err(ConfigError::new("tick", tick, "must be more than zero"));
         }
         let handle = tokio::runtime::Handle::try_current().map_err(|_| {
-            ConfigError::new("runtime", "none", "`spawn` needs a running tokio runtime; call it from within one")
+            ConfigError::new(
+                "runtime",
+                "none",
+                "`spawn` needs a running tokio runtime; call it from within one",
+            )
         })?;
         let this = self.clone();
         Ok(handle.spawn(async move {
@@ -334,7 +370,8 @@ impl Recovery {
     /// assert_eq!(r.state("x"), Some(RecoveryState::Failed));
     /// ```
     pub fn report_failure(&self, name: &str) {
-        self.service(name).report_failure(self.now(), "failure reported".to_owned());
+        self.service(name)
+            .report_failure(self.now(), "failure reported".to_owned());
     }
 
     /// Whether this call should go to `name`, counting it. Healthy (or degraded but
@@ -393,7 +430,11 @@ impl Recovery {
     /// assert_eq!((0..100).filter(|_| r.should_route_to("docs.slow_start")).count(), 10);
     /// # Ok::<(), resilience::ConfigError>(())
     /// ```
-    pub fn slow_start_after_breaker(&self, breaker_name: &str, ramp: RampConfig) -> Result<(), ConfigError> {
+    pub fn slow_start_after_breaker(
+        &self,
+        breaker_name: &str,
+        ramp: RampConfig,
+    ) -> Result<(), ConfigError> {
         ramp.validate()?;
         let service = self.service(breaker_name);
         service.slow_start(ramp);
@@ -417,8 +458,10 @@ impl Recovery {
     pub fn snapshot(&self) -> RecoverySnapshot {
         let now = self.now();
         let services: Vec<Arc<Service>> = read(&self.inner.services).values().cloned().collect();
-        let checks: Vec<(Arc<str>, Arc<Check>)> =
-            read(&self.inner.checks).iter().map(|(n, c)| (n.clone(), c.clone())).collect();
+        let checks: Vec<(Arc<str>, Arc<Check>)> = read(&self.inner.checks)
+            .iter()
+            .map(|(n, c)| (n.clone(), c.clone()))
+            .collect();
         RecoverySnapshot {
             services: services.iter().map(|s| s.snapshot(now)).collect(),
             checks: checks
@@ -439,7 +482,10 @@ impl Recovery {
                 .collect()
         };
         // No lock is held from here on: checks are user code and may take long.
-        let runs = claims.iter().map(|(_, claim)| claim.run(self.inner.clock.clone())).collect();
+        let runs = claims
+            .iter()
+            .map(|(_, claim)| claim.run(self.inner.clock.clone()))
+            .collect();
         let outcomes = JoinAll::new(runs).await;
         let end = self.now();
         let mut reports = Vec::with_capacity(claims.len());
@@ -449,7 +495,11 @@ impl Recovery {
                 Ok(()) => service.report_success(end),
                 Err(error) => service.report_failure(end, error.clone()),
             }
-            *claim.check.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(outcome.clone());
+            *claim
+                .check
+                .last
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(outcome.clone());
             reports.push(self.report_of(name, &outcome));
         }
         SuiteReport::new(reports)
@@ -463,7 +513,9 @@ impl Recovery {
             ok: outcome.result.is_ok(),
             error: outcome.result.as_ref().err().cloned(),
             latency: outcome.latency,
-            state: service.as_ref().map_or(RecoveryState::Healthy, |s| s.state(now)),
+            state: service
+                .as_ref()
+                .map_or(RecoveryState::Healthy, |s| s.state(now)),
             traffic_percent: service.as_ref().map_or(100, |s| s.percent(now)),
         }
     }

@@ -21,7 +21,12 @@ pub(crate) struct Ramp {
 
 impl Ramp {
     pub(crate) fn start(config: RampConfig, now: Duration) -> Ramp {
-        Ramp { config, started: now, step: 0, calls: 0 }
+        Ramp {
+            config,
+            started: now,
+            step: 0,
+            calls: 0,
+        }
     }
 
     /// The step in force at `now`. A clock that went back before the start reads as
@@ -34,7 +39,11 @@ impl Ramp {
     }
 
     pub(crate) fn percent(&self, now: Duration) -> u8 {
-        self.config.steps.get(self.step_at(now)).copied().unwrap_or(100)
+        self.config
+            .steps
+            .get(self.step_at(now))
+            .copied()
+            .unwrap_or(100)
     }
 
     /// Whether the ramp has reached its last step (100 %).
@@ -70,7 +79,13 @@ mod tests {
     use super::*;
 
     fn ramp(steps: &[u8]) -> Ramp {
-        Ramp::start(RampConfig { steps: steps.to_vec(), step_interval: Duration::from_secs(10) }, Duration::ZERO)
+        Ramp::start(
+            RampConfig {
+                steps: steps.to_vec(),
+                step_interval: Duration::from_secs(10),
+            },
+            Duration::ZERO,
+        )
     }
 
     #[test]
@@ -88,7 +103,10 @@ mod tests {
     #[test]
     fn steps_follow_time_and_a_clock_going_back_reads_the_first_step() {
         let r = Ramp::start(
-            RampConfig { steps: vec![10, 50, 100], step_interval: Duration::from_secs(10) },
+            RampConfig {
+                steps: vec![10, 50, 100],
+                step_interval: Duration::from_secs(10),
+            },
             Duration::from_secs(100),
         );
         assert_eq!(r.percent(Duration::from_secs(50)), 10);

@@ -90,7 +90,9 @@ impl Service {
             return admitted;
         }
         let mut slow = self.slow();
-        let Some(s) = slow.as_mut() else { return admitted };
+        let Some(s) = slow.as_mut() else {
+            return admitted;
+        };
         self.trace_slow(s.poll(&self.name, now), s, now);
         // Counted only for calls the state machine let through, so a slow start alone
         // admits its exact fraction.
@@ -147,7 +149,9 @@ impl Service {
     /// Publishes the machine's routing shortcut and traces a transition.
     fn settle(&self, m: &Machine, t: Option<Transition>) {
         self.routes_all.store(m.routes_all(), Ordering::Release);
-        let Some(Transition { from, to }) = t else { return };
+        let Some(Transition { from, to }) = t else {
+            return;
+        };
         let name = &*self.name;
         let error = m.last_error.as_deref().unwrap_or("");
         let percent = m.percent(m.since);

@@ -33,7 +33,12 @@ pub(crate) enum Event {
 
 impl SlowStart {
     pub(crate) fn new(config: RampConfig) -> SlowStart {
-        SlowStart { config, breaker: None, last_seen: None, active: None }
+        SlowStart {
+            config,
+            breaker: None,
+            last_seen: None,
+            active: None,
+        }
     }
 
     /// Reads the breaker's state and starts, cancels or finishes the ramp.

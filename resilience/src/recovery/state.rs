@@ -1,23 +1,7 @@
 //! [`RecoveryState`] and the per-service state machine that moves between the states.
 //!
-//! ```text
-//!            degrade_after failures             fail_after failures
-//!   Healthy ─────────────────────────▶ Degraded ──────────────────▶ Failed
-//!      ▲  ◀── recover_after successes ──┘ ▲  (kept its traffic)         │
-//!      │                                  │ any failure                 │ recover_after
-//!      │ ramp reaches 100 %               │                             │ successes
-//!      └──────────────────────────── Recovering ◀───────────────────────┘
-//!                                    (also from Degraded that had lost its traffic)
-//! ```
-//!
-//! Traffic: healthy 100 %; degraded keeps what it had (100 % when it came from healthy,
-//! as in the reference, where a degraded service is still served; 0 % after a failed
-//! recovery); failed 0 %; recovering follows its ramp.
-//!
-//! One deliberate difference from the reference: there, a degraded service that never
-//! lost its traffic also goes through recovering, which cuts it from 100 % to 0 % just as
-//! it gets better. Here it goes straight back to healthy; only a service whose traffic
-//! was cut ramps back.
+//! The transitions and the traffic of each state are described in the module
+//! documentation of `recovery`.
 
 use std::time::Duration;
 
@@ -117,7 +101,9 @@ impl Machine {
         self.failures = 0;
         self.last_error = None;
         match self.state {
-            RecoveryState::Degraded | RecoveryState::Failed if self.successes >= self.config.recover_after => {
+            RecoveryState::Degraded | RecoveryState::Failed
+                if self.successes >= self.config.recover_after =>
+            {
                 if self.state == RecoveryState::Degraded && self.traffic == 100 {
                     Some(self.go(RecoveryState::Healthy, now))
                 } else {

@@ -22,7 +22,10 @@ pub(crate) struct JoinAll {
 impl JoinAll {
     pub(crate) fn new(runs: Vec<Guarded>) -> JoinAll {
         let results = runs.iter().map(|_| None).collect();
-        JoinAll { runs: runs.into_iter().map(|r| Some(Box::pin(r))).collect(), results }
+        JoinAll {
+            runs: runs.into_iter().map(|r| Some(Box::pin(r))).collect(),
+            results,
+        }
     }
 }
 
@@ -50,7 +53,10 @@ impl Future for JoinAll {
             this.results
                 .iter_mut()
                 .map(|r| {
-                    r.take().unwrap_or_else(|| Outcome { result: Err("no result".to_owned()), latency: Duration::ZERO })
+                    r.take().unwrap_or_else(|| Outcome {
+                        result: Err("no result".to_owned()),
+                        latency: Duration::ZERO,
+                    })
                 })
                 .collect(),
         )
@@ -127,7 +133,12 @@ pub struct SuiteReport {
 impl SuiteReport {
     pub(crate) fn new(checks: Vec<CheckReport>) -> SuiteReport {
         let passed = checks.iter().filter(|c| c.ok).count();
-        SuiteReport { healthy: passed == checks.len(), passed, failed: checks.len() - passed, checks }
+        SuiteReport {
+            healthy: passed == checks.len(),
+            passed,
+            failed: checks.len() - passed,
+            checks,
+        }
     }
 
     /// The report of the check `name`, if it ran.

@@ -87,7 +87,11 @@ impl RetrySite {
     /// assert_eq!(SITE.config().max_attempts, 7);
     /// # Ok::<(), resilience::ConfigError>(())
     /// ```
-    pub const fn with_policy(function: &'static str, policy: &'static str, init: fn() -> RetryConfig) -> Self {
+    pub const fn with_policy(
+        function: &'static str,
+        policy: &'static str,
+        init: fn() -> RetryConfig,
+    ) -> Self {
         RetrySite {
             function,
             init,

@@ -54,7 +54,9 @@ impl Registry {
     pub fn configure_retry(&self, name: &str, config: RetryConfig) -> Result<(), ConfigError> {
         config.validate()?;
         let mut policies = POLICIES.write().unwrap_or_else(PoisonError::into_inner);
-        policies.get_or_insert_with(HashMap::new).insert(name.to_owned(), config);
+        policies
+            .get_or_insert_with(HashMap::new)
+            .insert(name.to_owned(), config);
         GENERATION.fetch_add(1, Ordering::AcqRel);
         Ok(())
     }

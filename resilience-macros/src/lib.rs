@@ -55,6 +55,15 @@ pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
     rewrite::expand(rewrite::Kind::Timeout, args.into(), item.into()).into()
 }
 
+/// Puts a function behind a feature switch of `resilience::degradation()`:
+/// `#[feature_switch("recommendations")]`. While the feature is disabled the function
+/// returns `Ok` of the feature's registered fallback value without running; while
+/// enabled, its failures are reported, and enough in a row disable the feature.
+#[proc_macro_attribute]
+pub fn feature_switch(args: TokenStream, item: TokenStream) -> TokenStream {
+    rewrite::expand(rewrite::Kind::FeatureSwitch, args.into(), item.into()).into()
+}
+
 /// Derives [`MarcusError`](https://docs.rs/resilience/latest/resilience/trait.MarcusError.html):
 /// codes, category, severity, retryability, retry delay, remediation and context.
 ///

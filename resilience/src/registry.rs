@@ -228,6 +228,9 @@ impl Registry {
             forced_open: count(BreakerState::ForcedOpen),
             disabled: count(BreakerState::Disabled),
             breakers,
+            retry_budgets: crate::retry::retry_budgets(),
+            features: crate::degradation().snapshot(),
+            recovery: crate::recovery().snapshot(),
         }
     }
 
@@ -365,6 +368,12 @@ pub struct RegistryHealth {
     pub disabled: usize,
     /// Every breaker's snapshot, by name.
     pub breakers: Vec<BreakerSnapshot>,
+    /// Every shared retry budget (the global ones, whichever registry is asked).
+    pub retry_budgets: Vec<crate::retry::BudgetSnapshot>,
+    /// The feature switches of [`degradation()`](fn@crate::degradation).
+    pub features: crate::degradation::DegradationSnapshot,
+    /// The services and health checks of [`recovery()`](fn@crate::recovery).
+    pub recovery: crate::recovery::RecoverySnapshot,
 }
 
 impl RegistryHealth {

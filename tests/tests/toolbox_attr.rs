@@ -152,3 +152,46 @@ fn a_child_breaker_rejects_while_its_parent_is_open() {
     registry().breaker("toolbox.kanban").unwrap().reset();
     assert_eq!(kanban_boards().unwrap(), 7);
 }
+
+static RECOMMENDATION_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[resilience::feature_switch("toolbox.recommendations")]
+fn recommendations(user: u32) -> Result<Vec<String>, CallError> {
+    RECOMMENDATION_RUNS.fetch_add(1, Ordering::SeqCst);
+    if user == 0 {
+        return Err(CallError::Upstream);
+    }
+    Ok(vec![format!("for {user}")])
+}
+
+#[test]
+fn a_disabled_feature_answers_its_fallback_without_running_and_failures_disable_it() {
+    let switches = resilience::degradation();
+    switches.register("toolbox.recommendations", vec!["popular".to_string()]);
+    assert_eq!(recommendations(1).unwrap(), vec!["for 1".to_string()]);
+
+    switches.disable("toolbox.recommendations");
+    let runs = RECOMMENDATION_RUNS.load(Ordering::SeqCst);
+    assert_eq!(recommendations(2).unwrap(), vec!["popular".to_string()]);
+    assert_eq!(
+        RECOMMENDATION_RUNS.load(Ordering::SeqCst),
+        runs,
+        "the body did not run"
+    );
+
+    switches.enable("toolbox.recommendations");
+    for _ in 0..3 {
+        assert!(recommendations(0).is_err());
+    }
+    assert!(
+        !switches.is_enabled("toolbox.recommendations"),
+        "three failures in a row disable it"
+    );
+    assert_eq!(recommendations(5).unwrap(), vec!["popular".to_string()]);
+
+    let health = serde_json::to_value(registry().health()).unwrap();
+    let features = health["features"]["features"].as_array().unwrap();
+    assert!(features
+        .iter()
+        .any(|f| f["name"] == "toolbox.recommendations" && f["enabled"] == false));
+}

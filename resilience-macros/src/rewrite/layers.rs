@@ -8,8 +8,8 @@ use syn::spanned::Spanned;
 
 use super::function::Function;
 use crate::args::{
-    breaker::BreakerArgs, context::ContextArgs, fallback::FallbackArgs, retry::RetryArgs,
-    timeout::TimeoutArgs,
+    breaker::BreakerArgs, context::ContextArgs, fallback::FallbackArgs,
+    feature_switch::FeatureSwitchArgs, retry::RetryArgs, timeout::TimeoutArgs,
 };
 
 /// `|e| <the runtime's view of e>`: what the runtime may learn about an error whose type
@@ -287,6 +287,28 @@ pub(crate) fn timeout(
             ::core::option::Option::None => #timed_out,
         }
     }})
+}
+
+/// A disabled feature answers with its registered fallback value without running;
+/// an enabled one reports each outcome, so repeated failures switch it off.
+pub(crate) fn feature_switch(
+    f: &Function,
+    args: &FeatureSwitchArgs,
+    inner: TokenStream,
+) -> TokenStream {
+    let ret = &f.ret;
+    let name = &args.name;
+    quote! {{
+        static __RESILIENCE_FEATURE: ::resilience::__private::FeatureSite = ::resilience::__private::FeatureSite::new(#name);
+        match __RESILIENCE_FEATURE.fallback_if_disabled() {
+            ::core::option::Option::Some(__resilience_value) => ::core::result::Result::Ok(__resilience_value),
+            ::core::option::Option::None => {
+                let __resilience_outcome: #ret = #inner;
+                __RESILIENCE_FEATURE.report(&__resilience_outcome);
+                __resilience_outcome
+            }
+        }
+    }}
 }
 
 /// Records an error of the body in the monitor.

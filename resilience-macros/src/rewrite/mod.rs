@@ -14,8 +14,9 @@ use syn::spanned::Spanned;
 use syn::{Attribute, ItemFn};
 
 use crate::args::{
-    breaker::BreakerArgs, context::ContextArgs, fallback::FallbackArgs, resilient::ResilientArgs,
-    retry::RetryArgs, timeout::TimeoutArgs,
+    breaker::BreakerArgs, context::ContextArgs, fallback::FallbackArgs,
+    feature_switch::FeatureSwitchArgs, resilient::ResilientArgs, retry::RetryArgs,
+    timeout::TimeoutArgs,
 };
 use function::Function;
 
@@ -28,15 +29,17 @@ pub(crate) enum Kind {
     ErrorContext,
     Resilient,
     Timeout,
+    FeatureSwitch,
 }
 
-const KINDS: [Kind; 6] = [
+const KINDS: [Kind; 7] = [
     Kind::Retry,
     Kind::CircuitBreaker,
     Kind::Fallback,
     Kind::ErrorContext,
     Kind::Resilient,
     Kind::Timeout,
+    Kind::FeatureSwitch,
 ];
 
 impl Kind {
@@ -48,6 +51,7 @@ impl Kind {
             Kind::ErrorContext => "error_context",
             Kind::Resilient => "resilient",
             Kind::Timeout => "timeout",
+            Kind::FeatureSwitch => "feature_switch",
         }
     }
 
@@ -71,6 +75,7 @@ enum Layer {
     Fallback(FallbackArgs, Span),
     Context(ContextArgs),
     Timeout(TimeoutArgs, Span),
+    FeatureSwitch(FeatureSwitchArgs),
 }
 
 impl Layer {
@@ -92,6 +97,11 @@ impl Layer {
                 parse_required(args, span, "#[timeout(5s)]")?,
                 span,
             )],
+            Kind::FeatureSwitch => vec![Layer::FeatureSwitch(parse_required(
+                args,
+                span,
+                "#[feature_switch(\"recommendations\")]",
+            )?)],
             // `#[resilient]` is `#[retry]` written before `#[circuit_breaker]`.
             Kind::Resilient => {
                 let ResilientArgs { retry, breaker } = syn::parse2(args)?;
@@ -198,6 +208,7 @@ fn build(f: &Function, layers: &[Layer]) -> syn::Result<TokenStream> {
             Layer::Fallback(args, span) => layers::fallback(f, args, *span, expr)?,
             Layer::Context(args) => layers::context(f, args, expr),
             Layer::Timeout(args, span) => layers::timeout(f, args, *span, expr)?,
+            Layer::FeatureSwitch(args) => layers::feature_switch(f, args, expr),
         };
     }
     if !observed {

@@ -1,0 +1,29 @@
+//! The argument of `#[feature_switch("name")]`.
+
+use syn::parse::{Parse, ParseStream};
+use syn::LitStr;
+
+pub(crate) struct FeatureSwitchArgs {
+    pub(crate) name: LitStr,
+}
+
+impl Parse for FeatureSwitchArgs {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let name: LitStr = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "`#[feature_switch]` takes the feature's name as a string, as in `#[feature_switch(\"recommendations\")]`",
+            )
+        })?;
+        if name.value().trim().is_empty() {
+            return Err(syn::Error::new(
+                name.span(),
+                "the feature's name must not be empty",
+            ));
+        }
+        if !input.is_empty() {
+            return Err(input.error("`#[feature_switch]` takes only the feature's name"));
+        }
+        Ok(FeatureSwitchArgs { name })
+    }
+}

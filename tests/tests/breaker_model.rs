@@ -1,0 +1,758 @@
+//! Model-based property tests of the circuit breaker.
+//!
+//! Random sequences of operations — successes, failures, errors `record_if` does not
+//! count, slow calls, panics inside a permit's scope, dropped trials, permits held across
+//! other operations, clock moves (backwards too), `reset`, `force_open`, `disable` and
+//! `configure` — run against the real [`Breaker`] on a [`ManualClock`] and against
+//! [`Model`], a plain reference model written from the documented semantics (API.md and
+//! the breaker's rustdoc). After every step the state and every count `snapshot()` shows
+//! must agree, and so must each admission and refusal.
+//!
+//! One property per rule set: consecutive failures only; plus a time window
+//! (`window` + `max_failures_per_window`); plus the count-based window
+//! (`failure_rate`, optionally `slow_call_rate`).
+//!
+//! Cases: 256 per property, or `PROPTEST_CASES`. Nothing is written to disk. A failure
+//! prints the minimal failing configuration and operations, and the seed; run it again
+//! with `PROPTEST_RNG_SEED=<seed> cargo test -p resilience-tests --test breaker_model
+//! <property>`.
+
+use std::collections::VecDeque;
+use std::fmt::Debug;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::test_runner::{RngSeed, TestError, TestRunner};
+use rand::rngs::SmallRng;
+use rand::{RngCore, SeedableRng};
+use resilience::breaker::Breaker;
+use resilience::clock::ManualClock;
+use resilience::{BreakerConfig, BreakerState, Permit};
+
+const fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// The clock starts here, so that setting it back has room.
+const START_MS: u64 = 1_000_000;
+/// Permits held across other operations at most.
+const MAX_HELD: usize = 3;
+
+// =======================================================================================
+// The reference model.
+//
+// Times are whole milliseconds (the breaker's documented resolution), so the model and
+// the breaker compute the same deadlines.
+
+/// Semantics, in the documentation's words:
+/// - closed: calls go through; `failure_threshold` consecutive failures open it; so does a
+///   failure making `max_failures_per_window` failures within `window`; so does a failure
+///   (or slow call) recorded when the last `window_size` calls (at least `minimum_calls`)
+///   reach `failure_rate` (or `slow_call_rate`) percent. A call is slow when it took longer
+///   than `slow_call`. A success clears the consecutive count.
+/// - open: refused, with the time left, until `recovery_timeout` has passed since it
+///   opened (and never longer than one `recovery_timeout` from what the clock says now:
+///   a clock set back or a lowered timeout cannot strand it); then the first call becomes
+///   a trial and the breaker half-open. It says `Open` until that call.
+/// - half-open: `half_open_max_calls` trials at once, others refused; `success_threshold`
+///   trial successes close it, any trial failure re-opens it, a trial dropped without an
+///   outcome gives its place back.
+/// - forced open refuses everything; disabled admits everything and records nothing; both
+///   until `reset`, which closes it with the state machine's counts and windows cleared.
+/// - a permit's outcome counts only in the period (generation) that admitted it; every
+///   transition, and every reset, forced open or disable, starts a new one.
+/// - opening empties the windows; `configure` takes effect from the next outcome, and a
+///   window whose size changed starts empty.
+/// - `rejections` counts refused calls; `times_opened` counts openings by the state
+///   machine; both survive `reset`.
+#[derive(Debug)]
+struct Model {
+    config: BreakerConfig,
+    now: u64,
+    state: BreakerState,
+    generation: u64,
+    consecutive_failures: u32,
+    trial_successes: u32,
+    trials_in_flight: u32,
+    /// Open: when the next trial is due.
+    due_at: u64,
+    /// Failure times since the time window was last emptied.
+    failure_times: Vec<u64>,
+    /// The last `window_size` calls since the count-based window was last emptied.
+    outcomes: VecDeque<Outcome>,
+    rejections: u64,
+    times_opened: u64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Outcome {
+    failed: bool,
+    slow: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Closed,
+    Trial,
+    Noop,
+}
+
+/// What the model admitted.
+#[derive(Clone, Copy, Debug)]
+struct ModelPermit {
+    kind: Kind,
+    generation: u64,
+    started: u64,
+}
+
+/// What the model refused with: the state and the time left, as `CircuitOpen` says.
+#[derive(Debug, PartialEq)]
+struct Refusal {
+    state: BreakerState,
+    retry_after: Option<Duration>,
+}
+
+/// Everything `snapshot()` counts.
+#[derive(Debug, PartialEq)]
+struct Observed {
+    state: BreakerState,
+    consecutive_failures: u32,
+    failures_in_window: u32,
+    window_calls: u32,
+    window_failures: u32,
+    window_slow_calls: u32,
+    half_open_in_flight: u32,
+    half_open_successes: u32,
+    rejections: u64,
+    times_opened: u64,
+    retry_after: Option<Duration>,
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).expect("test durations are small")
+}
+
+fn time_window(c: &BreakerConfig) -> Option<(u64, u32)> {
+    Some((millis(c.window?), c.max_failures_per_window?))
+}
+
+fn slow_rule(c: &BreakerConfig) -> Option<(u64, f64)> {
+    Some((millis(c.slow_call?), c.slow_call_rate?))
+}
+
+fn uses_outcomes(c: &BreakerConfig) -> bool {
+    c.failure_rate.is_some() || slow_rule(c).is_some()
+}
+
+impl Model {
+    fn new(config: BreakerConfig, now: u64) -> Model {
+        Model {
+            config,
+            now,
+            state: BreakerState::Closed,
+            generation: 0,
+            consecutive_failures: 0,
+            trial_successes: 0,
+            trials_in_flight: 0,
+            due_at: 0,
+            failure_times: Vec::new(),
+            outcomes: VecDeque::new(),
+            rejections: 0,
+            times_opened: 0,
+        }
+    }
+
+    /// A new period in `state`, with its counts at zero.
+    fn enter(&mut self, state: BreakerState) {
+        self.state = state;
+        self.generation += 1;
+        self.consecutive_failures = 0;
+        self.trial_successes = 0;
+        self.trials_in_flight = 0;
+    }
+
+    fn empty_windows(&mut self) {
+        self.failure_times.clear();
+        self.outcomes.clear();
+    }
+
+    fn open(&mut self) {
+        self.enter(BreakerState::Open);
+        self.due_at = self.now + millis(self.config.recovery_timeout);
+        self.times_opened += 1;
+        self.empty_windows();
+    }
+
+    /// Never more than one recovery timeout away from what the clock says now.
+    fn bound_wait(&mut self) {
+        let timeout = millis(self.config.recovery_timeout);
+        if self.state == BreakerState::Open && self.due_at > self.now + timeout {
+            self.due_at = self.now + timeout;
+        }
+    }
+
+    fn refuse(&mut self, state: BreakerState, retry_after: Option<Duration>) -> Refusal {
+        self.rejections += 1;
+        Refusal { state, retry_after }
+    }
+
+    fn acquire(&mut self) -> Result<ModelPermit, Refusal> {
+        let permit = |kind, generation, started| ModelPermit {
+            kind,
+            generation,
+            started,
+        };
+        match self.state {
+            BreakerState::Closed => Ok(permit(Kind::Closed, self.generation, self.now)),
+            BreakerState::Disabled => Ok(permit(Kind::Noop, self.generation, self.now)),
+            BreakerState::ForcedOpen => Err(self.refuse(BreakerState::ForcedOpen, None)),
+            BreakerState::Open => {
+                self.bound_wait();
+                if self.now >= self.due_at {
+                    self.enter(BreakerState::HalfOpen);
+                    self.trials_in_flight = 1;
+                    Ok(permit(Kind::Trial, self.generation, self.now))
+                } else {
+                    let left = ms(self.due_at - self.now);
+                    Err(self.refuse(BreakerState::Open, Some(left)))
+                }
+            }
+            BreakerState::HalfOpen => {
+                if self.trials_in_flight < self.config.half_open_max_calls {
+                    self.trials_in_flight += 1;
+                    Ok(permit(Kind::Trial, self.generation, self.now))
+                } else {
+                    Err(self.refuse(BreakerState::HalfOpen, None))
+                }
+            }
+        }
+    }
+
+    /// Whether `p`'s outcome still counts, in `state`.
+    fn counts(&self, p: ModelPermit, state: BreakerState) -> bool {
+        self.state == state && self.generation == p.generation
+    }
+
+    fn is_slow(&self, p: ModelPermit) -> bool {
+        slow_rule(&self.config).is_some_and(|(limit, _)| self.now.saturating_sub(p.started) > limit)
+    }
+
+    /// Adds a call to the count-based window; true when a rate opens the breaker.
+    fn record_outcome(&mut self, outcome: Outcome) -> bool {
+        self.outcomes.push_back(outcome);
+        let mut evicted = None;
+        while self.outcomes.len() > self.config.window_size as usize {
+            evicted = self.outcomes.pop_front();
+        }
+        if std::env::var("QUIRK").is_ok() { if let Some(e) = evicted { if e.failed == outcome.failed && e.slow == outcome.slow { return false; } } }
+        if !(outcome.failed || outcome.slow) {
+            return false; // rates are checked when a failure or a slow call is recorded
+        }
+        let calls = self.outcomes.len() as u32;
+        if calls < self.config.minimum_calls {
+            return false;
+        }
+        let failures = self.outcomes.iter().filter(|o| o.failed).count() as u32;
+        let slow = self.outcomes.iter().filter(|o| o.slow).count() as u32;
+        let reached = |count: u32, rate: f64| {
+            count > 0 && f64::from(count) * 100.0 >= rate * f64::from(calls)
+        };
+        self.config.failure_rate.is_some_and(|r| reached(failures, r))
+            || slow_rule(&self.config).is_some_and(|(_, r)| reached(slow, r))
+    }
+
+    fn success(&mut self, p: ModelPermit) {
+        match p.kind {
+            Kind::Noop => {}
+            Kind::Trial => {
+                if self.counts(p, BreakerState::HalfOpen) {
+                    self.trial_successes += 1;
+                    if self.trial_successes >= self.config.success_threshold {
+                        self.enter(BreakerState::Closed);
+                    } else {
+                        self.trials_in_flight -= 1;
+                    }
+                }
+            }
+            Kind::Closed => {
+                if self.counts(p, BreakerState::Closed) {
+                    if uses_outcomes(&self.config) {
+                        let slow = self.is_slow(p);
+                        if self.record_outcome(Outcome { failed: false, slow }) {
+                            self.open();
+                            return;
+                        }
+                    }
+                    self.consecutive_failures = 0;
+                }
+            }
+        }
+    }
+
+    fn failure(&mut self, p: ModelPermit) {
+        match p.kind {
+            Kind::Noop => {}
+            Kind::Trial => {
+                if self.counts(p, BreakerState::HalfOpen) {
+                    self.open();
+                }
+            }
+            Kind::Closed => {
+                if !self.counts(p, BreakerState::Closed) {
+                    return;
+                }
+                let mut opens = false;
+                if let Some((window, max)) = time_window(&self.config) {
+                    self.failure_times.push(self.now);
+                    // The oldest of the last `max` failures, this one included, is younger
+                    // than the window (a time after `now` — the clock was set back — is
+                    // as young as can be).
+                    let n = self.failure_times.len();
+                    if n >= max as usize {
+                        let oldest = self.failure_times[n - max as usize];
+                        opens |= self.now.saturating_sub(oldest) < window;
+                    }
+                }
+                if uses_outcomes(&self.config) {
+                    let slow = self.is_slow(p);
+                    opens |= self.record_outcome(Outcome { failed: true, slow });
+                }
+                self.consecutive_failures += 1;
+                if opens || self.consecutive_failures >= self.config.failure_threshold {
+                    self.open();
+                }
+            }
+        }
+    }
+
+    /// A permit dropped without an outcome (and not by a panic).
+    fn abandon(&mut self, p: ModelPermit) {
+        if p.kind == Kind::Trial && self.counts(p, BreakerState::HalfOpen) {
+            self.trials_in_flight -= 1;
+        }
+    }
+
+    fn reset(&mut self) {
+        self.enter(BreakerState::Closed);
+        self.empty_windows();
+    }
+
+    fn configure(&mut self, config: BreakerConfig) {
+        let old = std::mem::replace(&mut self.config, config);
+        let new = &self.config;
+        if let Some((_, max)) = time_window(new) {
+            if time_window(&old).map(|(_, m)| m) != Some(max) {
+                self.failure_times.clear();
+            }
+        }
+        if uses_outcomes(new) && (!uses_outcomes(&old) || old.window_size != new.window_size) {
+            self.outcomes.clear();
+        }
+    }
+
+    fn observe(&mut self) -> Observed {
+        self.bound_wait();
+        let in_state = |s: BreakerState, n: u32| if self.state == s { n } else { 0 };
+        let failures_in_window = time_window(&self.config).map_or(0, |(window, max)| {
+            let kept = self.failure_times.len().min(max as usize - 1);
+            self.failure_times[self.failure_times.len() - kept..]
+                .iter()
+                .filter(|&&t| self.now.saturating_sub(t) < window)
+                .count() as u32
+        });
+        let (calls, failures, slow) = if uses_outcomes(&self.config) {
+            let count = |f: fn(&Outcome) -> bool| self.outcomes.iter().filter(|o| f(o)).count() as u32;
+            (self.outcomes.len() as u32, count(|o| o.failed), count(|o| o.slow))
+        } else {
+            (0, 0, 0)
+        };
+        Observed {
+            state: self.state,
+            consecutive_failures: in_state(BreakerState::Closed, self.consecutive_failures),
+            failures_in_window,
+            window_calls: calls,
+            window_failures: failures,
+            window_slow_calls: slow,
+            half_open_in_flight: in_state(BreakerState::HalfOpen, self.trials_in_flight),
+            half_open_successes: in_state(BreakerState::HalfOpen, self.trial_successes),
+            rejections: self.rejections,
+            times_opened: self.times_opened,
+            retry_after: (self.state == BreakerState::Open)
+                .then(|| ms(self.due_at.saturating_sub(self.now))),
+        }
+    }
+}
+
+// =======================================================================================
+// Operations, and running them against both.
+
+#[derive(Clone, Debug)]
+enum Op {
+    Success,
+    Failure,
+    /// An error that `record_if` does not count: a success.
+    Ignored,
+    /// A call that takes `ms` on the clock, then succeeds or fails.
+    Slow { ms: u64, fails: bool },
+    /// A panic inside the permit's scope: a failure, and the panic goes on.
+    Panic,
+    /// Acquired, then dropped without an outcome (a cancelled future).
+    Dropped,
+    Advance(u64),
+    /// Sets the clock back by this much.
+    Back(u64),
+    Reset,
+    ForceOpen,
+    Disable,
+    Configure(BreakerConfig),
+    /// Acquires a permit and keeps it across the next operations.
+    Hold,
+    /// Ends a held permit (index modulo the number held).
+    Release(usize, End),
+}
+
+#[derive(Clone, Copy, Debug)]
+enum End {
+    Success,
+    Failure,
+    Dropped,
+    Panic,
+}
+
+/// The payload of the panics these tests cause on purpose (kept quiet).
+struct Simulated;
+
+fn quiet_simulated_panics() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let default = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !info.payload().is::<Simulated>() {
+                default(info);
+            }
+        }));
+    });
+}
+
+/// Drops `permit` while a panic unwinds, as a panicking body does.
+fn panic_with(permit: Permit<'_>) -> Result<(), TestCaseError> {
+    let unwound = panic::catch_unwind(AssertUnwindSafe(move || {
+        let _permit = permit;
+        panic::panic_any(Simulated);
+    }));
+    prop_assert!(unwound.is_err(), "the panic unwinds to the caller");
+    Ok(())
+}
+
+struct Harness<'b> {
+    breaker: &'b Breaker,
+    clock: ManualClock,
+    model: Model,
+    held: Vec<(Permit<'b>, ModelPermit)>,
+}
+
+impl<'b> Harness<'b> {
+    /// Asks both; they must agree on admitting, on the kind of permit and on the refusal.
+    fn acquire(&mut self) -> Result<Option<(Permit<'b>, ModelPermit)>, TestCaseError> {
+        match (self.breaker.acquire(), self.model.acquire()) {
+            (Ok(permit), Ok(expected)) => {
+                prop_assert_eq!(permit.is_trial(), expected.kind == Kind::Trial);
+                Ok(Some((permit, expected)))
+            }
+            (Err(open), Err(expected)) => {
+                let got = Refusal {
+                    state: open.state,
+                    retry_after: open.retry_after,
+                };
+                prop_assert_eq!(got, expected);
+                prop_assert_eq!(&*open.name, self.breaker.name());
+                Ok(None)
+            }
+            (Ok(_), Err(expected)) => Err(TestCaseError::fail(format!(
+                "admitted; the model refuses with {expected:?}"
+            ))),
+            (Err(open), Ok(expected)) => Err(TestCaseError::fail(format!(
+                "refused with {open:?}; the model admits a {:?} permit",
+                expected.kind
+            ))),
+        }
+    }
+
+    fn set_clock(&mut self, now: u64) {
+        self.clock.set(ms(now));
+        self.model.now = now;
+    }
+
+    fn end(&mut self, permit: Permit<'b>, expected: ModelPermit, end: End) -> Result<(), TestCaseError> {
+        match end {
+            End::Success => {
+                permit.record_success();
+                self.model.success(expected);
+            }
+            End::Failure => {
+                permit.record(&Err::<(), _>("down"), |_| true);
+                self.model.failure(expected);
+            }
+            End::Dropped => {
+                drop(permit);
+                self.model.abandon(expected);
+            }
+            End::Panic => {
+                panic_with(permit)?;
+                self.model.failure(expected);
+            }
+        }
+        Ok(())
+    }
+
+    fn call(&mut self, end: End) -> Result<(), TestCaseError> {
+        if let Some((permit, expected)) = self.acquire()? {
+            self.end(permit, expected, end)?;
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, op: &Op) -> Result<(), TestCaseError> {
+        match op {
+            Op::Success => self.call(End::Success)?,
+            Op::Failure => self.call(End::Failure)?,
+            Op::Panic => self.call(End::Panic)?,
+            Op::Dropped => self.call(End::Dropped)?,
+            Op::Ignored => {
+                if let Some((permit, expected)) = self.acquire()? {
+                    permit.record(&Err::<(), _>("not found"), |e| *e != "not found");
+                    self.model.success(expected);
+                }
+            }
+            Op::Slow { ms: took, fails } => {
+                if let Some((permit, expected)) = self.acquire()? {
+                    self.set_clock(self.model.now + took);
+                    let end = if *fails { End::Failure } else { End::Success };
+                    self.end(permit, expected, end)?;
+                }
+            }
+            Op::Advance(by) => self.set_clock(self.model.now + by),
+            Op::Back(by) => self.set_clock(self.model.now.saturating_sub(*by)),
+            Op::Reset => {
+                self.breaker.reset();
+                self.model.reset();
+            }
+            Op::ForceOpen => {
+                self.breaker.force_open();
+                self.model.enter(BreakerState::ForcedOpen);
+            }
+            Op::Disable => {
+                self.breaker.disable();
+                self.model.enter(BreakerState::Disabled);
+            }
+            Op::Configure(config) => {
+                let applied = self.breaker.configure(config.clone());
+                prop_assert!(applied.is_ok(), "a valid config was refused: {:?}", applied);
+                self.model.configure(config.clone());
+            }
+            Op::Hold => {
+                if self.held.len() < MAX_HELD {
+                    if let Some(held) = self.acquire()? {
+                        self.held.push(held);
+                    }
+                }
+            }
+            Op::Release(index, end) => {
+                if !self.held.is_empty() {
+                    let (permit, expected) = self.held.remove(index % self.held.len());
+                    self.end(permit, expected, *end)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check(&mut self, after: &dyn Debug) -> Result<(), TestCaseError> {
+        let s = self.breaker.snapshot();
+        let got = Observed {
+            state: s.state,
+            consecutive_failures: s.consecutive_failures,
+            failures_in_window: s.failures_in_window,
+            window_calls: s.window_calls,
+            window_failures: s.window_failures,
+            window_slow_calls: s.window_slow_calls,
+            half_open_in_flight: s.half_open_in_flight,
+            half_open_successes: s.half_open_successes,
+            rejections: s.rejections,
+            times_opened: s.times_opened,
+            retry_after: s.retry_after,
+        };
+        let expected = self.model.observe();
+        prop_assert_eq!(&got, &expected, "after {:?}", after);
+        prop_assert_eq!(self.breaker.state(), expected.state);
+        Ok(())
+    }
+}
+
+/// Runs `ops` from `config` against the breaker and the model, comparing after each step.
+fn run((config, ops): (BreakerConfig, Vec<Op>)) -> Result<(), TestCaseError> {
+    let clock = ManualClock::new();
+    clock.set(ms(START_MS));
+    let breaker = Breaker::new("model", config.clone())
+        .map_err(|e| TestCaseError::fail(format!("a valid config was refused: {e}")))?
+        .with_clock(Arc::new(clock.clone()));
+    let mut h = Harness {
+        breaker: &breaker,
+        clock,
+        model: Model::new(config, START_MS),
+        held: Vec::new(),
+    };
+    h.check(&"creation")?;
+    for (step, op) in ops.iter().enumerate() {
+        h.apply(op)?;
+        h.check(&format_args!("step {step}: {op:?}"))?;
+    }
+    // Permits still held are dropped, as a cancelled call's would be.
+    while let Some((permit, expected)) = h.held.pop() {
+        h.end(permit, expected, End::Dropped)?;
+        h.check(&"dropping a held permit at the end")?;
+    }
+    Ok(())
+}
+
+// =======================================================================================
+// Strategies.
+
+/// Thresholds and timing shared by every rule set.
+fn consecutive_config() -> BoxedStrategy<BreakerConfig> {
+    (1u32..=6, 1u32..=4, 1u32..=3, 1u64..=3_000).prop_map(|(f, s, h, t)| BreakerConfig {
+        failure_threshold: f,
+        success_threshold: s,
+        half_open_max_calls: h,
+        recovery_timeout: ms(t),
+        ..BreakerConfig::default()
+    })
+    .boxed()
+}
+
+fn time_window_config() -> BoxedStrategy<BreakerConfig> {
+    (consecutive_config(), 1u64..=5_000, 1u32..=5).prop_map(|(c, window, max)| BreakerConfig {
+        // Often high, so the window is what opens it.
+        failure_threshold: c.failure_threshold * 3,
+        window: Some(ms(window)),
+        max_failures_per_window: Some(max),
+        ..c
+    })
+    .boxed()
+}
+
+fn percent() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        Just(0.0),
+        Just(50.0),
+        Just(100.0),
+        (0u32..=100).prop_map(f64::from),
+        0.0f64..=100.0,
+    ]
+}
+
+/// `slow`: whether the slow-call rule is on (fixed for a whole case, so a permit is
+/// always judged under the rule set that admitted it).
+fn rate_config(slow: bool) -> BoxedStrategy<BreakerConfig> {
+    let slow_rule = if slow {
+        (1u64..=500, percent()).prop_map(|(d, r)| Some((ms(d), r))).boxed()
+    } else {
+        Just(None).boxed()
+    };
+    (consecutive_config(), 1u32..=8, any::<prop::sample::Index>(), percent(), slow_rule).prop_map(
+        |(c, size, min, rate, slow)| BreakerConfig {
+            failure_threshold: c.failure_threshold * 3,
+            failure_rate: Some(rate),
+            window_size: size,
+            minimum_calls: 1 + min.index(size as usize) as u32,
+            slow_call: slow.map(|(d, _)| d),
+            slow_call_rate: slow.map(|(_, r)| r),
+            ..c
+        },
+    )
+    .boxed()
+}
+
+fn end() -> impl Strategy<Value = End> {
+    prop_oneof![
+        Just(End::Success),
+        Just(End::Failure),
+        Just(End::Dropped),
+        Just(End::Panic)
+    ]
+}
+
+/// A starting configuration and operations whose reconfigurations come from `config`.
+fn case(config: BoxedStrategy<BreakerConfig>) -> impl Strategy<Value = (BreakerConfig, Vec<Op>)> {
+    let op = prop_oneof![
+        12 => Just(Op::Success),
+        12 => Just(Op::Failure),
+        2 => Just(Op::Ignored),
+        4 => (0u64..1_000, any::<bool>()).prop_map(|(ms, fails)| Op::Slow { ms, fails }),
+        2 => Just(Op::Panic),
+        3 => Just(Op::Dropped),
+        8 => (0u64..4_000).prop_map(Op::Advance),
+        2 => (0u64..5_000).prop_map(Op::Back),
+        // Forced open and disabled last until a reset: rarer, so most steps run the
+        // state machine.
+        4 => Just(Op::Reset),
+        1 => Just(Op::ForceOpen),
+        1 => Just(Op::Disable),
+        2 => config.clone().prop_map(Op::Configure),
+        4 => Just(Op::Hold),
+        4 => (any::<usize>(), end()).prop_map(|(i, e)| Op::Release(i, e)),
+    ];
+    (config, vec(op, 1..150))
+}
+
+/// Runs a property with a fixed number of cases and a known seed, printing the seed and
+/// the minimal failing input on failure.
+fn check<S>(property: &str, strategy: S)
+where
+    S: Strategy<Value = (BreakerConfig, Vec<Op>)>,
+{
+    quiet_simulated_panics();
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    let cases = env("PROPTEST_CASES").map_or(256, |n| u32::try_from(n).unwrap_or(u32::MAX));
+    let seed = env("PROPTEST_RNG_SEED").unwrap_or_else(|| SmallRng::from_os_rng().next_u64());
+    let config = ProptestConfig {
+        cases,
+        failure_persistence: None,
+        rng_seed: RngSeed::Fixed(seed),
+        ..ProptestConfig::default()
+    };
+    match TestRunner::new(config).run(&strategy, run) {
+        Ok(()) => {}
+        Err(TestError::Fail(why, (config, ops))) => panic!(
+            "{property}: the breaker and the model disagree: {why}\n\
+             minimal case:\n  config: {config:?}\n  ops: {ops:#?}\n\
+             seed {seed}: PROPTEST_RNG_SEED={seed} cargo test -p resilience-tests \
+             --test breaker_model {property}"
+        ),
+        Err(TestError::Abort(why)) => panic!("{property}: aborted: {why} (seed {seed})"),
+    }
+}
+
+// =======================================================================================
+// The properties.
+
+#[test]
+fn consecutive_failures_agree_with_the_model() {
+    check("consecutive_failures_agree_with_the_model", case(consecutive_config()));
+}
+
+#[test]
+fn time_window_agrees_with_the_model() {
+    check("time_window_agrees_with_the_model", case(time_window_config()));
+}
+
+#[test]
+fn failure_rate_agrees_with_the_model() {
+    check(
+        "failure_rate_agrees_with_the_model",
+        any::<bool>().prop_flat_map(|slow| case(rate_config(slow))),
+    );
+}

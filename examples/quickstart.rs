@@ -47,7 +47,7 @@ impl FlakyService {
 
 static SERVICE: FlakyService = FlakyService {
     calls: AtomicU32::new(0),
-    down_between: (2, 14),
+    down_between: (2, 5),
 };
 
 fn cached_board(id: u64) -> Result<String, BoardError> {
@@ -75,12 +75,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     println!("\nThe registry, as a table:\n");
-    println!("{:<12} {:<10}", "breaker", "state");
-    for breaker in registry().breakers() {
+    println!(
+        "{:<10} {:<8} {:>12} {:>12}",
+        "breaker", "state", "times opened", "rejections"
+    );
+    for b in registry().breakers() {
+        let state = format!("{:?}", b.state);
         println!(
-            "{:<12} {:<10}",
-            breaker.name,
-            format!("{:?}", breaker.state)
+            "{:<10} {:<8} {:>12} {:>12}",
+            b.name, state, b.times_opened, b.rejections
         );
     }
 

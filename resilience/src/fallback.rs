@@ -69,6 +69,7 @@ pub mod glue {
     /// Reports that `function` failed and its fallback number `index` (`fallback`) runs.
     #[inline]
     pub fn fallback_taken(function: &'static str, fallback: &'static str, index: usize) {
+        crate::metrics::fallback(function, fallback);
         tracing::warn!(
             target: "resilience::fallback",
             function,

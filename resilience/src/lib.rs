@@ -42,6 +42,7 @@ pub mod degradation;
 pub mod error;
 pub mod errors;
 pub mod fallback;
+pub mod metrics;
 pub mod monitor;
 pub mod recovery;
 pub mod registry;

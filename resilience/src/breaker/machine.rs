@@ -69,6 +69,7 @@ pub struct Breaker {
     clock: Arc<dyn Clock>,
     config: Mutex<BreakerConfig>,
     parent: OnceLock<Arc<Breaker>>,
+    metrics: crate::metrics::BreakerMetrics,
 }
 
 /// What an admission decided, before it becomes a [`Permit`].
@@ -147,6 +148,8 @@ impl Breaker {
             },
             outcomes: Chain::new(outcomes),
             failure_times: Chain::new(failure_times),
+            // Before `name`, which moves into the breaker.
+            metrics: crate::metrics::BreakerMetrics::new(&name),
             name,
             clock: Arc::new(SystemClock),
             config: Mutex::new(config),
@@ -349,6 +352,7 @@ impl Breaker {
     /// ```
     #[inline]
     pub fn acquire(&self) -> Result<Permit<'_>, CircuitOpen> {
+        self.metrics.call();
         let word = Word(self.hot.word.load(Relaxed));
         let modes = self.hot.live.modes.load(Relaxed);
         // Only scalars cross from the slow path into the permit built below, so the
@@ -405,6 +409,7 @@ impl Breaker {
         if modes & live::PARENT != 0 && word.state() != BreakerState::Disabled {
             if let Some(open) = self.parent_refusal() {
                 self.stats.rejections.fetch_add(1, Relaxed);
+                self.metrics.rejection();
                 return Err(open);
             }
         }
@@ -527,6 +532,7 @@ impl Breaker {
     /// A refusal by this breaker, counted. Clones an `Arc<str>`; allocates nothing.
     fn refuse(&self, state: BreakerState, retry_after: Option<Duration>) -> CircuitOpen {
         self.stats.rejections.fetch_add(1, Relaxed);
+        self.metrics.rejection();
         self.refusal(state, retry_after)
     }
 
@@ -722,6 +728,7 @@ impl Breaker {
     }
 
     fn transitioned(&self, from: BreakerState, to: BreakerState) {
+        self.metrics.state(to);
         let (name, from, to) = (&*self.name, from.as_str(), to.as_str());
         if matches!(to, "open" | "forced_open") {
             tracing::warn!(target: "resilience::breaker", name, from, to, "circuit breaker state changed");

@@ -212,6 +212,7 @@ impl Monitor {
     }
 
     fn push(&self, facts: Facts) {
+        crate::metrics::error_recorded(facts.code, facts.category);
         let at = self.clock.now();
         let record = facts.stamp(at, self.wall(at));
         self.total.fetch_add(1, Ordering::Relaxed);

@@ -68,6 +68,7 @@ pub(crate) fn gave_up(function: &'static str, attempts: u32, reason: GiveUp, see
             "not retrying"
         );
     } else {
+        crate::metrics::retry_exhausted(function);
         tracing::warn!(
             target: TARGET,
             function,

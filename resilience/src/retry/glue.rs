@@ -246,6 +246,7 @@ impl<'s> Retrying<'s> {
     ///     resilience::__private::RetrySite::new("f", Default::default);
     /// let _retrying = resilience::__private::Retrying::new(&SITE);
     /// ```
+    #[inline]
     pub fn new(site: &'s RetrySite) -> Self {
         let resolved = site.current();
         let max_attempts = match &resolved.adaptive {
@@ -334,6 +335,7 @@ impl<'s> Retrying<'s> {
         match decision {
             Ok(delay) => {
                 events::retrying(self.site.function, self.calls, delay, &seen);
+                crate::metrics::retry(self.site.function);
                 on_retry(&error, self.calls, delay);
                 ControlFlow::Continue(delay)
             }

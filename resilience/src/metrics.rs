@@ -1,0 +1,374 @@
+//! Metrics: what the breakers, retries, fallbacks and the monitor report through the
+//! [`metrics`](https://docs.rs/metrics) facade, with the `metrics` feature.
+//!
+//! The crate records into whatever recorder the application installed (Prometheus,
+//! StatsD, OpenTelemetry, a test recorder …); it installs none itself. Without the
+//! feature every report below compiles to nothing.
+//!
+//! | name | kind | labels | when |
+//! |---|---|---|---|
+//! | `resilience_breaker_state` | gauge | `breaker` | a breaker is made (closed) or changes state: 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled |
+//! | `resilience_breaker_calls_total` | counter | `breaker` | a call asks a breaker for a permit (admitted or not) |
+//! | `resilience_breaker_rejections_total` | counter | `breaker` | a breaker (or an open parent of it) refuses a call |
+//! | `resilience_retries_total` | counter | `function` | `#[retry]` is about to run another attempt |
+//! | `resilience_retry_exhausted_total` | counter | `function` | `#[retry]` gives up after retrying and returns the last error |
+//! | `resilience_fallbacks_total` | counter | `function`, `fallback` | `#[fallback]` calls one of its fallbacks |
+//! | `resilience_errors_total` | counter | `code`, `category` | the [monitor](crate::monitor()) records an error |
+//!
+//! Label values: `breaker` is the breaker's name, `function` the decorated function's
+//! path (`my_app::board::fetch`, as in the tracing events), `fallback` the fallback as
+//! written in the attribute, `code` the error's code (or type name for a
+//! non-`MarcusError`), `category` its tier as serialized (`"transient"`, …). All of them
+//! are names fixed in the code, never user input, so the series stay few.
+//!
+//! Calls through a breaker are counted only with the feature on: without it a call
+//! through a closed breaker takes no lock and touches no shared counter; with it, each
+//! call also costs one lookup in the installed recorder (each breaker builds its metric
+//! keys once, so the report allocates nothing). Every other report happens off the hot
+//! path (a failure, a transition, a refusal).
+//!
+//! ```
+//! // With the feature on, after installing a recorder (an exporter's), give the
+//! // series their help text. Without the feature this does nothing.
+//! resilience::metrics::describe();
+//! assert_eq!(resilience::metrics::BREAKER_STATE, "resilience_breaker_state");
+//! ```
+
+// Without the feature the reports' arguments go unused; they are still type-checked.
+#![cfg_attr(not(feature = "metrics"), allow(unused_variables))]
+
+// The breakers' own `Arc` (std, also under loom), whose name the label shares.
+use std::sync::Arc;
+
+use crate::{BreakerState, Category};
+
+/// Gauge: each breaker's state, labelled `breaker`; see [`state_value`] for the values.
+///
+/// ```
+/// assert_eq!(resilience::metrics::BREAKER_STATE, "resilience_breaker_state");
+/// ```
+pub const BREAKER_STATE: &str = "resilience_breaker_state";
+/// Counter: calls that asked a breaker for a permit, labelled `breaker`.
+///
+/// ```
+/// assert!(resilience::metrics::BREAKER_CALLS.ends_with("_total"));
+/// ```
+pub const BREAKER_CALLS: &str = "resilience_breaker_calls_total";
+/// Counter: calls a breaker refused, labelled `breaker`.
+///
+/// ```
+/// assert!(resilience::metrics::BREAKER_REJECTIONS.ends_with("_total"));
+/// ```
+pub const BREAKER_REJECTIONS: &str = "resilience_breaker_rejections_total";
+/// Counter: attempts `#[retry]` ran after a failed one, labelled `function`.
+///
+/// ```
+/// assert!(resilience::metrics::RETRIES.ends_with("_total"));
+/// ```
+pub const RETRIES: &str = "resilience_retries_total";
+/// Counter: calls `#[retry]` gave up on after retrying, labelled `function`.
+///
+/// ```
+/// assert!(resilience::metrics::RETRY_EXHAUSTED.ends_with("_total"));
+/// ```
+pub const RETRY_EXHAUSTED: &str = "resilience_retry_exhausted_total";
+/// Counter: fallbacks taken, labelled `function` and `fallback`.
+///
+/// ```
+/// assert!(resilience::metrics::FALLBACKS.ends_with("_total"));
+/// ```
+pub const FALLBACKS: &str = "resilience_fallbacks_total";
+/// Counter: errors the monitor recorded, labelled `code` and `category`.
+///
+/// ```
+/// assert!(resilience::metrics::ERRORS.ends_with("_total"));
+/// ```
+pub const ERRORS: &str = "resilience_errors_total";
+
+/// The value [`BREAKER_STATE`] reports for `state`: 0 closed, 1 open, 2 half-open,
+/// 3 forced open, 4 disabled. Alerting on "not 0 and not 4" catches every refusing state.
+///
+/// ```
+/// use resilience::{metrics::state_value, BreakerState};
+/// assert_eq!(state_value(BreakerState::Closed), 0.0);
+/// assert_eq!(state_value(BreakerState::ForcedOpen), 3.0);
+/// ```
+pub const fn state_value(state: BreakerState) -> f64 {
+    match state {
+        BreakerState::Closed => 0.0,
+        BreakerState::Open => 1.0,
+        BreakerState::HalfOpen => 2.0,
+        BreakerState::ForcedOpen => 3.0,
+        BreakerState::Disabled => 4.0,
+    }
+}
+
+/// Gives every series its help text in the installed recorder (an exporter shows it as
+/// `# HELP`). Call it once, after installing the recorder; a no-op without the feature.
+///
+/// ```
+/// resilience::metrics::describe();
+/// ```
+pub fn describe() {
+    #[cfg(feature = "metrics")]
+    {
+        use ::metrics::{describe_counter, describe_gauge};
+        describe_gauge!(
+            BREAKER_STATE,
+            "Circuit breaker state: 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled."
+        );
+        describe_counter!(
+            BREAKER_CALLS,
+            "Calls that asked a circuit breaker for a permit."
+        );
+        describe_counter!(BREAKER_REJECTIONS, "Calls a circuit breaker refused.");
+        describe_counter!(RETRIES, "Attempts run again after a failure.");
+        describe_counter!(RETRY_EXHAUSTED, "Calls that failed after retrying.");
+        describe_counter!(FALLBACKS, "Fallbacks taken after a failed call.");
+        describe_counter!(ERRORS, "Errors recorded by the error monitor.");
+    }
+}
+
+/// One breaker's reports, with its metric keys built once when the breaker is made.
+///
+/// A call through a closed breaker must not allocate: a key with a dynamic label
+/// (`counter!(.., "breaker" => name)`) would build a label vector on every call, so the
+/// keys live here and a report is one recorder lookup. Without the feature this is a
+/// zero-sized no-op; with it, one pointer.
+pub(crate) struct BreakerMetrics {
+    #[cfg(feature = "metrics")]
+    keys: Box<BreakerKeys>,
+}
+
+#[cfg(feature = "metrics")]
+struct BreakerKeys {
+    state: ::metrics::Key,
+    calls: ::metrics::Key,
+    rejections: ::metrics::Key,
+}
+
+#[cfg(feature = "metrics")]
+static BREAKER_METADATA: ::metrics::Metadata<'static> = ::metrics::Metadata::new(
+    "resilience::breaker",
+    ::metrics::Level::INFO,
+    Some(module_path!()),
+);
+
+impl BreakerMetrics {
+    /// The reports of the breaker `name`, which has just been made (closed): its state
+    /// gauge is set at once, so the series exists before the first transition.
+    pub(crate) fn new(name: &Arc<str>) -> BreakerMetrics {
+        #[cfg(feature = "metrics")]
+        {
+            // The label shares the breaker's `Arc<str>` instead of copying the name.
+            let key = |metric: &'static str| {
+                let label = ::metrics::Label::new("breaker", name.clone());
+                ::metrics::Key::from_parts(metric, vec![label])
+            };
+            let metrics = BreakerMetrics {
+                keys: Box::new(BreakerKeys {
+                    state: key(BREAKER_STATE),
+                    calls: key(BREAKER_CALLS),
+                    rejections: key(BREAKER_REJECTIONS),
+                }),
+            };
+            metrics.state(BreakerState::Closed);
+            metrics
+        }
+        #[cfg(not(feature = "metrics"))]
+        BreakerMetrics {}
+    }
+
+    /// The breaker moved to `state`.
+    #[inline]
+    pub(crate) fn state(&self, state: BreakerState) {
+        #[cfg(feature = "metrics")]
+        ::metrics::with_recorder(|r| {
+            r.register_gauge(&self.keys.state, &BREAKER_METADATA)
+                .set(state_value(state));
+        });
+    }
+
+    /// A call asked the breaker for a permit. With the feature, on every call: one
+    /// recorder lookup, no allocation (see the module doc).
+    #[inline]
+    pub(crate) fn call(&self) {
+        #[cfg(feature = "metrics")]
+        ::metrics::with_recorder(|r| {
+            r.register_counter(&self.keys.calls, &BREAKER_METADATA)
+                .increment(1);
+        });
+    }
+
+    /// The breaker refused a call.
+    #[inline]
+    pub(crate) fn rejection(&self) {
+        #[cfg(feature = "metrics")]
+        ::metrics::with_recorder(|r| {
+            r.register_counter(&self.keys.rejections, &BREAKER_METADATA)
+                .increment(1);
+        });
+    }
+}
+
+// The other reports happen only after a failure, off the hot path; their labels are
+// `&'static str`, borrowed as they are.
+
+/// `#[retry]` on `function` is about to run another attempt.
+#[inline]
+pub(crate) fn retry(function: &'static str) {
+    #[cfg(feature = "metrics")]
+    ::metrics::counter!(RETRIES, "function" => function).increment(1);
+}
+
+/// `#[retry]` on `function` gave up after retrying.
+#[inline]
+pub(crate) fn retry_exhausted(function: &'static str) {
+    #[cfg(feature = "metrics")]
+    ::metrics::counter!(RETRY_EXHAUSTED, "function" => function).increment(1);
+}
+
+/// `function` failed and `#[fallback]` calls `fallback`.
+#[inline]
+pub(crate) fn fallback(function: &'static str, fallback: &'static str) {
+    #[cfg(feature = "metrics")]
+    ::metrics::counter!(FALLBACKS, "function" => function, "fallback" => fallback).increment(1);
+}
+
+/// The monitor recorded an error with `code` in `category`.
+#[inline]
+pub(crate) fn error_recorded(code: &'static str, category: Category) {
+    #[cfg(feature = "metrics")]
+    ::metrics::counter!(ERRORS, "code" => code, "category" => category.as_str()).increment(1);
+}
+
+#[cfg(all(test, feature = "metrics"))]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Mutex;
+
+    use ::metrics::{
+        Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit,
+    };
+
+    use super::*;
+
+    /// Keeps every counter and gauge by its key, rendered as `name{label=value,…}`.
+    #[derive(Default)]
+    struct Capture {
+        series: Mutex<HashMap<String, std::sync::Arc<AtomicU64>>>,
+    }
+
+    impl Capture {
+        fn cell(&self, key: &Key) -> std::sync::Arc<AtomicU64> {
+            let labels: Vec<String> = key
+                .labels()
+                .map(|l| format!("{}={}", l.key(), l.value()))
+                .collect();
+            let id = format!("{}{{{}}}", key.name(), labels.join(","));
+            let mut series = self
+                .series
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            series.entry(id).or_default().clone()
+        }
+
+        fn read(&self, id: &str) -> Option<u64> {
+            let series = self
+                .series
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            series.get(id).map(|cell| cell.load(Ordering::Relaxed))
+        }
+    }
+
+    impl Recorder for Capture {
+        fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+        fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+        fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+
+        fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
+            Counter::from_arc(self.cell(key))
+        }
+
+        fn register_gauge(&self, key: &Key, _: &Metadata<'_>) -> Gauge {
+            // `AtomicU64` as a gauge holds the `f64`'s bits.
+            Gauge::from_arc(self.cell(key))
+        }
+
+        fn register_histogram(&self, _: &Key, _: &Metadata<'_>) -> Histogram {
+            Histogram::noop()
+        }
+    }
+
+    fn cached(id: u32) -> Result<u32, String> {
+        Ok(id + 100)
+    }
+
+    #[crate::fallback(cached)]
+    fn flaky(id: u32) -> Result<u32, String> {
+        Err(format!("no {id}"))
+    }
+
+    #[test]
+    fn a_fallback_taken_is_counted_with_its_function_and_fallback() {
+        let capture = Capture::default();
+        let answers = ::metrics::with_local_recorder(&capture, || [flaky(1), flaky(2)]);
+        assert_eq!(answers, [Ok(101), Ok(102)]);
+        assert_eq!(
+            capture.read(
+                "resilience_fallbacks_total{function=resilience::metrics::tests::flaky,fallback=cached}"
+            ),
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn every_report_names_its_series_and_labels() {
+        let capture = Capture::default();
+        let name: Arc<str> = Arc::from("kanban");
+        ::metrics::with_local_recorder(&capture, || {
+            let breaker = BreakerMetrics::new(&name);
+            let made = capture.read("resilience_breaker_state{breaker=kanban}");
+            assert_eq!(made.map(f64::from_bits), Some(0.0), "closed when made");
+            breaker.state(BreakerState::HalfOpen);
+            breaker.call();
+            breaker.call();
+            breaker.rejection();
+            retry("fetch");
+            retry_exhausted("fetch");
+            error_recorded("KANBAN_TIMEOUT", Category::Transient);
+        });
+        let gauge = capture
+            .read("resilience_breaker_state{breaker=kanban}")
+            .map(f64::from_bits);
+        assert_eq!(gauge, Some(2.0));
+        assert_eq!(
+            capture.read("resilience_breaker_calls_total{breaker=kanban}"),
+            Some(2)
+        );
+        assert_eq!(
+            capture.read("resilience_breaker_rejections_total{breaker=kanban}"),
+            Some(1)
+        );
+        assert_eq!(
+            capture.read("resilience_retries_total{function=fetch}"),
+            Some(1)
+        );
+        assert_eq!(
+            capture.read("resilience_retry_exhausted_total{function=fetch}"),
+            Some(1)
+        );
+        assert_eq!(
+            capture.read("resilience_errors_total{code=KANBAN_TIMEOUT,category=transient}"),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn state_values_are_distinct_and_in_declaration_order() {
+        let values: Vec<f64> = BreakerState::ALL.iter().map(|s| state_value(*s)).collect();
+        assert_eq!(values, [0.0, 1.0, 2.0, 3.0, 4.0]);
+    }
+}

@@ -1,0 +1,177 @@
+//! The service example, driven over real HTTP on loopback: the breaker opens after its
+//! configured failures, the fallback answers while it is open, `/health` and `/metrics`
+//! show it, and it closes again once the upstream is back.
+//!
+//! One test only: the breaker is global to the process, so two scenarios would share it.
+
+// The example's `main` and the helpers it alone uses are dead code here.
+#[allow(dead_code)]
+#[path = "../../examples/service.rs"]
+mod service;
+
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use resilience::{registry, BreakerConfig};
+use serde_json::Value;
+use service::{breaker_state, get, post, Reading, Source, BREAKER};
+
+/// Polls `check` every 10 ms until it yields `Some`, or fails after `limit`.
+async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn data(addr: std::net::SocketAddr) -> Reading {
+    let (status, body) = get(addr, "/data").await.expect("GET /data");
+    assert_eq!(status, StatusCode::OK, "/data answered {body}");
+    serde_json::from_str(&body).expect("a reading")
+}
+
+/// Sets the breaker's recovery timeout through the registry, keeping the example's
+/// other values.
+fn recovery_timeout(timeout: Duration) {
+    let current = registry()
+        .breaker(BREAKER)
+        .expect("registered by the first call")
+        .config();
+    let config = BreakerConfig {
+        recovery_timeout: timeout,
+        ..current
+    };
+    registry()
+        .configure(BREAKER, config)
+        .expect("a valid configuration");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_breaker_opens_the_fallback_answers_and_health_and_metrics_show_it() {
+    let started = Instant::now();
+    let service::Service { addr, upstream } = service::start().await.expect("started");
+
+    // Healthy: a fresh value, and the breaker registered, closed.
+    let first = data(addr).await;
+    assert_eq!(first.source, Source::Upstream);
+    assert_eq!(breaker_state(addr).await.unwrap(), "closed");
+    let config = registry().breaker(BREAKER).unwrap().config();
+    assert_eq!(config.failure_threshold, 4);
+    // Open it for good while we look at it: nothing below depends on how fast we are.
+    recovery_timeout(Duration::from_secs(60));
+
+    // Failing: each request makes two calls (`max_attempts = 2`), each a failure, so the
+    // second request opens the breaker; both are answered by the fallback.
+    post(upstream.addr, "/admin/fail").await.unwrap();
+    assert!(upstream.is_failing());
+    assert_eq!(
+        data(addr).await,
+        Reading {
+            value: first.value,
+            source: Source::Fallback
+        }
+    );
+    assert_eq!(breaker_state(addr).await.unwrap(), "closed");
+    assert_eq!(data(addr).await.source, Source::Fallback);
+    assert_eq!(breaker_state(addr).await.unwrap(), "open");
+    assert_eq!(upstream.requests(), 1 + 4);
+
+    // Open: refused without reaching the upstream, and still answered.
+    assert_eq!(
+        data(addr).await,
+        Reading {
+            value: first.value,
+            source: Source::Fallback
+        }
+    );
+    assert_eq!(
+        upstream.requests(),
+        1 + 4,
+        "an open breaker let a call through"
+    );
+
+    // /health: the breaker's state and counts, and the monitor's view of the errors.
+    let (status, body) = get(addr, "/health").await.unwrap();
+    assert_eq!(status, StatusCode::OK);
+    let health: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(health["status"], "degraded");
+    assert_eq!(health["breakers"]["open"], 1);
+    let breaker = &health["breakers"]["breakers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["name"] == BREAKER)
+        .expect("the upstream breaker in /health")
+        .clone();
+    assert_eq!(breaker["state"], "open");
+    assert_eq!(breaker["times_opened"], 1);
+    assert_eq!(breaker["rejections"], 1);
+    let score = health["errors"]["score"].as_u64().expect("a health score");
+    assert!(
+        score < 100,
+        "four recorded failures left the score at {score}"
+    );
+
+    // /metrics: the breaker's state gauge and counters, and the fallback's counter.
+    let (status, metrics) = get(addr, "/metrics").await.unwrap();
+    assert_eq!(status, StatusCode::OK);
+    let series = |prefix: &str| -> f64 {
+        let line = metrics
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}` series in:\n{metrics}"));
+        line.rsplit(' ')
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap()
+    };
+    assert_eq!(
+        series("resilience_breaker_state{breaker=\"upstream\"}"),
+        1.0
+    );
+    assert_eq!(
+        series("resilience_breaker_rejections_total{breaker=\"upstream\"}"),
+        1.0
+    );
+    assert_eq!(
+        series("resilience_breaker_calls_total{breaker=\"upstream\"}"),
+        6.0
+    );
+    assert!(
+        metrics.contains("read_value\",fallback=\"last_good\"} 3"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("resilience_retries_total{function="),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("resilience_errors_total{code=\"UPSTREAM_ERROR_STATUS\""),
+        "{metrics}"
+    );
+
+    // Back: with a short recovery timeout, the next trial after it closes the breaker.
+    post(upstream.addr, "/admin/recover").await.unwrap();
+    recovery_timeout(Duration::from_millis(20));
+    let fresh = eventually(Duration::from_secs(2), "a fresh reading", || async {
+        let reading = data(addr).await;
+        (reading.source == Source::Upstream).then_some(reading)
+    })
+    .await;
+    assert!(fresh.value > first.value);
+    assert_eq!(breaker_state(addr).await.unwrap(), "closed");
+
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+}

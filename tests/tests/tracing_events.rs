@@ -1,0 +1,283 @@
+//! What the attributes tell `tracing`: retries and giving up (`resilience::retry`),
+//! breaker state changes (`resilience::breaker`) and fallbacks taken
+//! (`resilience::fallback`), captured by a subscriber layer as an application's would be.
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use resilience::{circuit_breaker, fallback, registry, retry, CircuitOpen, MarcusError};
+use tracing::field::{Field, Visit};
+use tracing::Level;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+
+/// One event as a subscriber saw it.
+#[derive(Clone, Debug)]
+struct Seen {
+    target: String,
+    level: Level,
+    fields: BTreeMap<String, String>,
+}
+
+impl Seen {
+    fn field(&self, name: &str) -> &str {
+        self.fields.get(name).map_or("", String::as_str)
+    }
+}
+
+/// A layer that keeps every event.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<Seen>>>);
+
+impl Capture {
+    fn events(&self, target: &str) -> Vec<Seen> {
+        let all = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        all.iter().filter(|e| e.target == target).cloned().collect()
+    }
+
+    fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync {
+        tracing_subscriber::registry().with(self.clone())
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let seen = Seen {
+            target: event.metadata().target().to_owned(),
+            level: *event.metadata().level(),
+            fields: fields.0,
+        };
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(seen);
+    }
+}
+
+/// Field values as text; strings without the quotes `Debug` would add.
+#[derive(Default)]
+struct Fields(BTreeMap<String, String>);
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().to_owned(), value.to_owned());
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
+        self.0.insert(field.name().to_owned(), format!("{value:?}"));
+    }
+}
+
+#[derive(Debug, thiserror::Error, MarcusError)]
+#[marcus(category = integration)]
+enum FeedError {
+    #[error("the feed timed out")]
+    #[marcus(category = transient)]
+    Timeout,
+    #[error(transparent)]
+    CircuitOpen(#[from] CircuitOpen),
+}
+
+#[retry(max_attempts = 3, backoff = none)]
+fn always_times_out() -> Result<u32, FeedError> {
+    Err(FeedError::Timeout)
+}
+
+#[test]
+fn each_retry_and_the_giving_up_are_events_of_the_retry_target() {
+    let capture = Capture::default();
+    let result = tracing::subscriber::with_default(capture.subscriber(), always_times_out);
+    assert!(matches!(result, Err(FeedError::Timeout)));
+
+    let events = capture.events("resilience::retry");
+    let retries: Vec<_> = events
+        .iter()
+        .filter(|e| e.field("message") == "retrying after an error")
+        .collect();
+    assert_eq!(retries.len(), 2, "{events:#?}");
+    for (n, event) in retries.iter().enumerate() {
+        assert_eq!(event.level, Level::DEBUG);
+        assert!(
+            event.field("function").ends_with("always_times_out"),
+            "{event:?}"
+        );
+        assert_eq!(event.field("attempt"), (n + 1).to_string());
+        assert_eq!(event.field("delay_ms"), "0");
+        assert_eq!(event.field("code"), "FEED_ERROR_TIMEOUT");
+        assert_eq!(event.field("error"), "the feed timed out");
+    }
+    let gave_up: Vec<_> = events
+        .iter()
+        .filter(|e| e.field("message") == "giving up retrying")
+        .collect();
+    assert_eq!(gave_up.len(), 1, "{events:#?}");
+    assert_eq!(gave_up[0].level, Level::WARN);
+    assert_eq!(gave_up[0].field("attempts"), "3");
+}
+
+#[circuit_breaker(name = "tracing_events.feed", failure_threshold = 2, recovery_timeout = 60s)]
+fn feed(fail: bool) -> Result<u32, FeedError> {
+    if fail {
+        Err(FeedError::Timeout)
+    } else {
+        Ok(1)
+    }
+}
+
+fn transitions(capture: &Capture, name: &str) -> Vec<(String, String, Level)> {
+    capture
+        .events("resilience::breaker")
+        .into_iter()
+        .filter(|e| {
+            e.field("name") == name && e.field("message") == "circuit breaker state changed"
+        })
+        .map(|e| {
+            (
+                e.field("from").to_owned(),
+                e.field("to").to_owned(),
+                e.level,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn state_changes_are_events_of_the_breaker_target_warning_when_it_opens() {
+    let capture = Capture::default();
+    tracing::subscriber::with_default(capture.subscriber(), || {
+        assert!(feed(false).is_ok());
+        assert!(matches!(feed(true), Err(FeedError::Timeout)));
+        assert!(matches!(feed(true), Err(FeedError::Timeout)));
+        assert!(matches!(feed(false), Err(FeedError::CircuitOpen(_))));
+        registry()
+            .breaker("tracing_events.feed")
+            .expect("registered")
+            .reset();
+    });
+    assert_eq!(
+        transitions(&capture, "tracing_events.feed"),
+        [
+            ("closed".to_owned(), "open".to_owned(), Level::WARN),
+            ("open".to_owned(), "closed".to_owned(), Level::INFO),
+        ]
+    );
+}
+
+#[circuit_breaker(
+    name = "tracing_events.recovering",
+    failure_threshold = 1,
+    success_threshold = 1,
+    recovery_timeout = 5s
+)]
+async fn recovering(fail: bool) -> Result<u32, FeedError> {
+    if fail {
+        Err(FeedError::Timeout)
+    } else {
+        Ok(2)
+    }
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn an_async_breaker_reports_each_step_of_its_recovery() {
+    let capture = Capture::default();
+    let _default = tracing::subscriber::set_default(capture.subscriber());
+    assert!(recovering(true).await.is_err());
+    // The breaker keeps its deadline in whole milliseconds, rounded up.
+    tokio::time::advance(Duration::from_millis(5_001)).await;
+    assert_eq!(recovering(false).await.unwrap(), 2);
+    let steps: Vec<_> = transitions(&capture, "tracing_events.recovering")
+        .into_iter()
+        .map(|(from, to, _)| format!("{from} -> {to}"))
+        .collect();
+    assert_eq!(
+        steps,
+        ["closed -> open", "open -> half_open", "half_open -> closed"]
+    );
+}
+
+fn stale_price(item: &str) -> Result<u32, String> {
+    Err(format!("no stale price for {item}"))
+}
+
+fn list_price(item: &str) -> Result<u32, String> {
+    Ok(item.len() as u32)
+}
+
+#[fallback(stale_price, list_price)]
+fn live_price(item: &str) -> Result<u32, String> {
+    Err(format!("pricing is down, asked for {item}"))
+}
+
+#[test]
+fn each_fallback_taken_is_an_event_of_the_fallback_target() {
+    let capture = Capture::default();
+    let price = tracing::subscriber::with_default(capture.subscriber(), || live_price("tea"));
+    assert_eq!(price, Ok(3));
+
+    let events = capture.events("resilience::fallback");
+    let taken: Vec<_> = events
+        .iter()
+        .map(|e| {
+            (
+                e.field("fallback").to_owned(),
+                e.field("index").to_owned(),
+                e.level,
+            )
+        })
+        .collect();
+    assert_eq!(
+        taken,
+        [
+            ("stale_price".to_owned(), "0".to_owned(), Level::WARN),
+            ("list_price".to_owned(), "1".to_owned(), Level::WARN),
+        ]
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| e.field("function").ends_with("live_price")),
+        "{events:#?}"
+    );
+}
+
+/// The attributes stacked: a caller listening to all three targets sees one story.
+#[fallback(cached_feed)]
+#[retry(max_attempts = 2, backoff = none)]
+#[circuit_breaker(name = "tracing_events.stacked", failure_threshold = 2, recovery_timeout = 60s)]
+fn stacked() -> Result<u32, FeedError> {
+    Err(FeedError::Timeout)
+}
+
+fn cached_feed() -> Result<u32, FeedError> {
+    Ok(0)
+}
+
+#[test]
+fn stacked_attributes_report_retry_then_state_change_then_fallback() {
+    let capture = Capture::default();
+    let answer = tracing::subscriber::with_default(capture.subscriber(), stacked);
+    assert_eq!(answer.unwrap(), 0);
+
+    let all = capture.0.lock().unwrap().clone();
+    let story: Vec<&str> = all
+        .iter()
+        .filter(|e| e.target.starts_with("resilience::"))
+        .filter(|e| {
+            e.target != "resilience::breaker" || e.field("name") == "tracing_events.stacked"
+        })
+        .map(|e| e.target.as_str())
+        .collect();
+    assert_eq!(
+        story,
+        [
+            "resilience::retry",    // attempt 1 failed, retrying
+            "resilience::breaker",  // attempt 2's failure opened the breaker
+            "resilience::retry",    // attempts exhausted
+            "resilience::fallback", // cached_feed answers
+        ],
+        "{all:#?}"
+    );
+}

@@ -13,7 +13,9 @@ use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use resilience::{circuit_breaker, error_context, fallback, retry, CircuitOpen, ErrorContext, MarcusError};
+use resilience::{
+    circuit_breaker, error_context, fallback, retry, CircuitOpen, ErrorContext, MarcusError,
+};
 
 #[derive(Debug, thiserror::Error, MarcusError)]
 enum BenchError {
@@ -73,7 +75,9 @@ fn backup(x: u64) -> Result<u64, BenchError> {
 #[inline(never)]
 fn failing_with_context(agent: &str) -> Result<(), BenchError> {
     black_box(agent);
-    Err(BenchError::Upstream { ctx: Box::new(ErrorContext::new()) })
+    Err(BenchError::Upstream {
+        ctx: Box::new(ErrorContext::new()),
+    })
 }
 
 // ----- ours, as a user writes them ----------------------------------------------------
@@ -88,7 +92,12 @@ async fn ours_closed_async(x: u64) -> Result<u64, BenchError> {
     work_async(x).await
 }
 
-#[circuit_breaker(name = "bench.rate", failure_rate = 50, minimum_calls = 10, window_size = 100)]
+#[circuit_breaker(
+    name = "bench.rate",
+    failure_rate = 50,
+    minimum_calls = 10,
+    window_size = 100
+)]
 fn ours_rate(x: u64) -> Result<u64, BenchError> {
     work(x)
 }
@@ -139,12 +148,18 @@ fn ours_context(agent: &str) -> Result<(), BenchError> {
 
 // ----- the peers ----------------------------------------------------------------------
 
-type Failsafe = failsafe::StateMachine<failsafe::failure_policy::ConsecutiveFailures<failsafe::backoff::Constant>, ()>;
+type Failsafe = failsafe::StateMachine<
+    failsafe::failure_policy::ConsecutiveFailures<failsafe::backoff::Constant>,
+    (),
+>;
 
 /// failsafe with `consecutive_failures`: its fastest policy (the default, a success rate
 /// over a time window, is several times slower).
 fn failsafe_breaker(failures: u32) -> Failsafe {
-    let policy = failsafe::failure_policy::consecutive_failures(failures, failsafe::backoff::constant(Duration::from_secs(3600)));
+    let policy = failsafe::failure_policy::consecutive_failures(
+        failures,
+        failsafe::backoff::constant(Duration::from_secs(3600)),
+    );
     failsafe::Config::new().failure_policy(policy).build()
 }
 
@@ -172,9 +187,15 @@ fn closed_breaker_sync(c: &mut Criterion) {
     let rc = recloser(100);
     let mut g = c.benchmark_group("closed_breaker_sync");
     g.bench_function("bare", |b| b.iter(|| black_box(work(black_box(1)))));
-    g.bench_function("resilience", |b| b.iter(|| black_box(ours_closed(black_box(1)))));
-    g.bench_function("failsafe", |b| b.iter(|| black_box(fs.call(|| work(black_box(1))))));
-    g.bench_function("recloser", |b| b.iter(|| black_box(rc.call(|| work(black_box(1))))));
+    g.bench_function("resilience", |b| {
+        b.iter(|| black_box(ours_closed(black_box(1))))
+    });
+    g.bench_function("failsafe", |b| {
+        b.iter(|| black_box(fs.call(|| work(black_box(1)))))
+    });
+    g.bench_function("recloser", |b| {
+        b.iter(|| black_box(rc.call(|| work(black_box(1)))))
+    });
     g.finish();
 }
 
@@ -183,9 +204,13 @@ fn closed_breaker_async(c: &mut Criterion) {
     let fs = failsafe_breaker(5);
     let rc = recloser::AsyncRecloser::from(recloser(100));
     let mut g = c.benchmark_group("closed_breaker_async");
-    g.bench_function("bare", |b| b.to_async(&rt).iter(|| async { black_box(work_async(black_box(1)).await) }));
+    g.bench_function("bare", |b| {
+        b.to_async(&rt)
+            .iter(|| async { black_box(work_async(black_box(1)).await) })
+    });
     g.bench_function("resilience", |b| {
-        b.to_async(&rt).iter(|| async { black_box(ours_closed_async(black_box(1)).await) })
+        b.to_async(&rt)
+            .iter(|| async { black_box(ours_closed_async(black_box(1)).await) })
     });
     g.bench_function("failsafe", |b| {
         b.to_async(&rt).iter(|| async {
@@ -193,7 +218,8 @@ fn closed_breaker_async(c: &mut Criterion) {
         })
     });
     g.bench_function("recloser", |b| {
-        b.to_async(&rt).iter(|| async { black_box(rc.call(work_async(black_box(1))).await) })
+        b.to_async(&rt)
+            .iter(|| async { black_box(rc.call(work_async(black_box(1))).await) })
     });
     g.finish();
 }
@@ -205,30 +231,52 @@ fn rate_window_breaker(c: &mut Criterion) {
     let rc = recloser(100);
     let mut g = c.benchmark_group("rate_window_breaker");
     g.bench_function("bare", |b| b.iter(|| black_box(work(black_box(1)))));
-    g.bench_function("resilience", |b| b.iter(|| black_box(ours_rate(black_box(1)))));
-    g.bench_function("failsafe", |b| b.iter(|| black_box(fs.call(|| work(black_box(1))))));
-    g.bench_function("recloser", |b| b.iter(|| black_box(rc.call(|| work(black_box(1))))));
+    g.bench_function("resilience", |b| {
+        b.iter(|| black_box(ours_rate(black_box(1))))
+    });
+    g.bench_function("failsafe", |b| {
+        b.iter(|| black_box(fs.call(|| work(black_box(1)))))
+    });
+    g.bench_function("recloser", |b| {
+        b.iter(|| black_box(rc.call(|| work(black_box(1)))))
+    });
     g.finish();
 }
 
 fn open_breaker_rejection(c: &mut Criterion) {
     use failsafe::CircuitBreaker as _;
     let _ = ours_open(1, true);
-    assert!(matches!(ours_open(1, false), Err(BenchError::Open(_))), "ours is open");
+    assert!(
+        matches!(ours_open(1, false), Err(BenchError::Open(_))),
+        "ours is open"
+    );
     let fs = failsafe_breaker(1);
     let _ = fs.call(|| failing(1));
-    assert!(matches!(fs.call(|| work(1)), Err(failsafe::Error::Rejected)), "failsafe is open");
+    assert!(
+        matches!(fs.call(|| work(1)), Err(failsafe::Error::Rejected)),
+        "failsafe is open"
+    );
     let rc = recloser(2);
-    for _ in 0..2 {
+    // recloser judges the rate once its ring is full: the third failure opens it.
+    for _ in 0..3 {
         let _ = rc.call(|| failing(1));
     }
-    assert!(matches!(rc.call(|| work(1)), Err(recloser::Error::Rejected)), "recloser is open");
+    assert!(
+        matches!(rc.call(|| work(1)), Err(recloser::Error::Rejected)),
+        "recloser is open"
+    );
 
     let mut g = c.benchmark_group("open_breaker_rejection");
     g.bench_function("bare", |b| b.iter(|| black_box(work(black_box(1)))));
-    g.bench_function("resilience", |b| b.iter(|| black_box(ours_open(black_box(1), black_box(false)))));
-    g.bench_function("failsafe", |b| b.iter(|| black_box(fs.call(|| work(black_box(1))))));
-    g.bench_function("recloser", |b| b.iter(|| black_box(rc.call(|| work(black_box(1))))));
+    g.bench_function("resilience", |b| {
+        b.iter(|| black_box(ours_open(black_box(1), black_box(false))))
+    });
+    g.bench_function("failsafe", |b| {
+        b.iter(|| black_box(fs.call(|| work(black_box(1)))))
+    });
+    g.bench_function("recloser", |b| {
+        b.iter(|| black_box(rc.call(|| work(black_box(1)))))
+    });
     g.finish();
 }
 
@@ -236,9 +284,17 @@ fn retry_first_success_sync(c: &mut Criterion) {
     use backon::BlockingRetryable as _;
     let mut g = c.benchmark_group("retry_first_success_sync");
     g.bench_function("bare", |b| b.iter(|| black_box(work(black_box(1)))));
-    g.bench_function("resilience", |b| b.iter(|| black_box(ours_retry(black_box(1)))));
+    g.bench_function("resilience", |b| {
+        b.iter(|| black_box(ours_retry(black_box(1))))
+    });
     g.bench_function("backon", |b| {
-        b.iter(|| black_box((|| work(black_box(1))).retry(backon::ExponentialBuilder::default()).call()))
+        b.iter(|| {
+            black_box(
+                (|| work(black_box(1)))
+                    .retry(backon::ExponentialBuilder::default())
+                    .call(),
+            )
+        })
     });
     g.finish();
 }
@@ -247,13 +303,21 @@ fn retry_first_success_async(c: &mut Criterion) {
     use backon::Retryable as _;
     let rt = current_thread_runtime();
     let mut g = c.benchmark_group("retry_first_success_async");
-    g.bench_function("bare", |b| b.to_async(&rt).iter(|| async { black_box(work_async(black_box(1)).await) }));
+    g.bench_function("bare", |b| {
+        b.to_async(&rt)
+            .iter(|| async { black_box(work_async(black_box(1)).await) })
+    });
     g.bench_function("resilience", |b| {
-        b.to_async(&rt).iter(|| async { black_box(ours_retry_async(black_box(1)).await) })
+        b.to_async(&rt)
+            .iter(|| async { black_box(ours_retry_async(black_box(1)).await) })
     });
     g.bench_function("backon", |b| {
         b.to_async(&rt).iter(|| async {
-            black_box((|| work_async(black_box(1))).retry(backon::ExponentialBuilder::default()).await)
+            black_box(
+                (|| work_async(black_box(1)))
+                    .retry(backon::ExponentialBuilder::default())
+                    .await,
+            )
         })
     });
     g.bench_function("tokio-retry2", |b| {
@@ -261,7 +325,9 @@ fn retry_first_success_async(c: &mut Criterion) {
             let strategy = tokio_retry2::strategy::ExponentialBackoff::from_millis(1000).take(2);
             black_box(
                 tokio_retry2::Retry::spawn(strategy, || async {
-                    work_async(black_box(1)).await.map_err(tokio_retry2::RetryError::transient)
+                    work_async(black_box(1))
+                        .await
+                        .map_err(tokio_retry2::RetryError::transient)
                 })
                 .await,
             )
@@ -275,7 +341,9 @@ fn retry_first_success_async(c: &mut Criterion) {
 fn retry_two_failures_sync(c: &mut Criterion) {
     use backon::BlockingRetryable as _;
     let calls = Cell::new(0);
-    let zero = backon::ConstantBuilder::default().with_delay(Duration::ZERO).with_max_times(2);
+    let zero = backon::ConstantBuilder::default()
+        .with_delay(Duration::ZERO)
+        .with_max_times(2);
     assert!(ours_flaky(&calls).is_ok());
     assert!((|| flaky(&calls)).retry(zero).call().is_ok());
 
@@ -287,8 +355,12 @@ fn retry_two_failures_sync(c: &mut Criterion) {
             black_box(flaky(black_box(&calls)))
         })
     });
-    g.bench_function("resilience", |b| b.iter(|| black_box(ours_flaky(black_box(&calls)))));
-    g.bench_function("backon", |b| b.iter(|| black_box((|| flaky(black_box(&calls))).retry(zero).call())));
+    g.bench_function("resilience", |b| {
+        b.iter(|| black_box(ours_flaky(black_box(&calls))))
+    });
+    g.bench_function("backon", |b| {
+        b.iter(|| black_box((|| flaky(black_box(&calls))).retry(zero).call()))
+    });
     g.finish();
 }
 
@@ -296,11 +368,18 @@ fn retry_two_failures_async(c: &mut Criterion) {
     use backon::Retryable as _;
     let rt = current_thread_runtime();
     let calls = Cell::new(0);
-    let zero = backon::ConstantBuilder::default().with_delay(Duration::ZERO).with_max_times(2);
+    let zero = backon::ConstantBuilder::default()
+        .with_delay(Duration::ZERO)
+        .with_max_times(2);
     let tokio_retry2_once = || {
-        tokio_retry2::Retry::spawn(tokio_retry2::strategy::FixedInterval::from_millis(0).take(2), || async {
-            flaky_async(black_box(&calls)).await.map_err(tokio_retry2::RetryError::transient)
-        })
+        tokio_retry2::Retry::spawn(
+            tokio_retry2::strategy::FixedInterval::from_millis(0).take(2),
+            || async {
+                flaky_async(black_box(&calls))
+                    .await
+                    .map_err(tokio_retry2::RetryError::transient)
+            },
+        )
     };
     rt.block_on(async {
         assert!(ours_flaky_async(&calls).await.is_ok());
@@ -317,12 +396,17 @@ fn retry_two_failures_async(c: &mut Criterion) {
         })
     });
     g.bench_function("resilience", |b| {
-        b.to_async(&rt).iter(|| async { black_box(ours_flaky_async(black_box(&calls)).await) })
+        b.to_async(&rt)
+            .iter(|| async { black_box(ours_flaky_async(black_box(&calls)).await) })
     });
     g.bench_function("backon", |b| {
-        b.to_async(&rt).iter(|| async { black_box((|| flaky_async(black_box(&calls))).retry(zero).await) })
+        b.to_async(&rt)
+            .iter(|| async { black_box((|| flaky_async(black_box(&calls))).retry(zero).await) })
     });
-    g.bench_function("tokio-retry2", |b| b.to_async(&rt).iter(|| async { black_box(tokio_retry2_once().await) }));
+    g.bench_function("tokio-retry2", |b| {
+        b.to_async(&rt)
+            .iter(|| async { black_box(tokio_retry2_once().await) })
+    });
     g.finish();
 }
 
@@ -393,7 +477,9 @@ fn fallback_taken(c: &mut Criterion) {
             })
         })
     });
-    g.bench_function("resilience", |b| b.iter(|| black_box(ours_fallback(black_box(1)))));
+    g.bench_function("resilience", |b| {
+        b.iter(|| black_box(ours_fallback(black_box(1))))
+    });
     g.finish();
 }
 
@@ -402,10 +488,14 @@ fn fallback_taken(c: &mut Criterion) {
 fn error_context_filled(c: &mut Criterion) {
     let agent = String::from("agent-7");
     let filled = ours_context(&agent).expect_err("fails");
-    assert!(matches!(&filled, BenchError::Upstream { ctx } if ctx.operation == "op" && ctx.agent_id.as_deref() == Some("agent-7")));
+    assert!(
+        matches!(&filled, BenchError::Upstream { ctx } if ctx.operation == "op" && ctx.agent_id.as_deref() == Some("agent-7"))
+    );
 
     let mut g = c.benchmark_group("error_context_filled");
-    g.bench_function("bare", |b| b.iter(|| black_box(failing_with_context(black_box(&agent)))));
+    g.bench_function("bare", |b| {
+        b.iter(|| black_box(failing_with_context(black_box(&agent))))
+    });
     g.bench_function("by_hand", |b| {
         b.iter(|| {
             let agent = black_box(agent.as_str());
@@ -419,7 +509,9 @@ fn error_context_filled(c: &mut Criterion) {
             black_box(outcome)
         })
     });
-    g.bench_function("resilience", |b| b.iter(|| black_box(ours_context(black_box(&agent)))));
+    g.bench_function("resilience", |b| {
+        b.iter(|| black_box(ours_context(black_box(&agent))))
+    });
     g.finish();
 }
 
@@ -427,7 +519,9 @@ fn monitor_record(c: &mut Criterion) {
     let error = BenchError::Timeout;
     let mut g = c.benchmark_group("monitor_record");
     g.bench_function("bare", |b| b.iter(|| black_box(&error)));
-    g.bench_function("resilience", |b| b.iter(|| resilience::monitor().record(black_box(&error))));
+    g.bench_function("resilience", |b| {
+        b.iter(|| resilience::monitor().record(black_box(&error)))
+    });
     g.finish();
 }
 

@@ -69,5 +69,6 @@ pub use retry::{retry_budget, Backoff, Jitter, RetryBudget, RetryConfig};
 pub use timeout::TimedOut;
 
 pub use resilience_macros::{
-    circuit_breaker, error_context, fallback, feature_switch, resilient, retry, timeout, MarcusError,
+    circuit_breaker, error_context, fallback, feature_switch, resilient, retry, timeout,
+    MarcusError,
 };

@@ -43,7 +43,10 @@ impl Error for Wrapper {
 }
 
 fn check(c: Classification) {
-    assert!(c.retry_after.is_none() || c.retryable, "a retry hint on {c:?}");
+    assert!(
+        c.retry_after.is_none() || c.retryable,
+        "a retry hint on {c:?}"
+    );
     serde_json::to_string(&c).expect("a classification serializes");
 }
 

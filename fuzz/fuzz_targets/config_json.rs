@@ -13,7 +13,7 @@ use rand::SeedableRng;
 use resilience::breaker::Breaker;
 use resilience::clock::ManualClock;
 use resilience::monitor::{Monitor, MonitorConfig};
-use resilience::retry::{BudgetConfig, RetryBudget};
+use resilience::retry::{Backoff, BudgetConfig, RetryBudget};
 use resilience::{BreakerConfig, RetryConfig};
 
 fn breaker(config: BreakerConfig) {
@@ -33,7 +33,8 @@ fn breaker(config: BreakerConfig) {
         clock.advance(config.recovery_timeout.min(Duration::from_secs(1 << 40)));
     }
     serde_json::to_string(&b.snapshot()).expect("a snapshot serializes");
-    b.configure(config.clone()).expect("a validated config applies");
+    b.configure(config.clone())
+        .expect("a validated config applies");
 
     let json = serde_json::to_string(&config).expect("a config serializes");
     let back: BreakerConfig = serde_json::from_str(&json).expect("its own JSON reads back");
@@ -41,11 +42,30 @@ fn breaker(config: BreakerConfig) {
 }
 
 fn retry(config: RetryConfig) {
-    let attempts = config.max_attempts.min(64) as usize;
-    let delays: Vec<Duration> = config.schedule(SmallRng::seed_from_u64(7)).take(attempts).collect();
-    assert!(delays.len() < attempts.max(1), "more delays than retries");
+    // The delays of a run whose calls fail at once: one per retry, each within the
+    // exponential cap, all of them ending before `max_elapsed`.
+    let delays: Vec<Duration> = config
+        .schedule(SmallRng::seed_from_u64(7))
+        .take(64)
+        .collect();
+    assert!(
+        delays.len() < config.max_attempts as usize,
+        "more delays than retries"
+    );
+    if let Backoff::Exponential { max, .. } = config.backoff {
+        assert!(delays.iter().all(|d| *d <= max), "past the cap: {delays:?}");
+    }
+    if let Some(limit) = config.max_elapsed {
+        let total = delays
+            .iter()
+            .try_fold(Duration::ZERO, |t, d| t.checked_add(*d));
+        assert!(
+            total.is_some_and(|t| t < limit),
+            "past max_elapsed: {delays:?}"
+        );
+    }
     let mut schedule = config.schedule(SmallRng::seed_from_u64(7));
-    for step in 0..attempts.min(8) {
+    for step in 0..8 {
         let hint = (step % 2 == 0).then(|| Duration::from_secs(u64::MAX >> step));
         let _ = schedule.next_delay(Duration::from_secs(step as u64), hint);
     }
@@ -65,8 +85,13 @@ fn budget(config: BudgetConfig) {
     }
     assert!(budget.available() <= config.capacity);
     let s = budget.snapshot();
-    assert!(s.available >= 0.0 && s.available <= f64::from(config.capacity), "{s:?}");
-    budget.configure(config).expect("a validated config applies");
+    assert!(
+        s.available >= 0.0 && s.available <= f64::from(config.capacity),
+        "{s:?}"
+    );
+    budget
+        .configure(config)
+        .expect("a validated config applies");
 
     let json = serde_json::to_string(&config).expect("a config serializes");
     let back: BudgetConfig = serde_json::from_str(&json).expect("its own JSON reads back");
@@ -87,13 +112,16 @@ fn monitor(config: MonitorConfig) {
     let health = monitor.health();
     assert!(health.score <= 100);
     serde_json::to_string(&monitor.snapshot()).expect("a snapshot serializes");
-    monitor.configure(config.clone()).expect("a validated config applies");
+    monitor
+        .configure(config.clone())
+        .expect("a validated config applies");
 
     // Windows are written as seconds in an f64: the round trip may round, but must read
     // back and stay valid.
     let json = serde_json::to_string(&config).expect("a config serializes");
     let back: MonitorConfig = serde_json::from_str(&json).expect("its own JSON reads back");
-    back.validate().expect("a valid config stays valid through JSON");
+    back.validate()
+        .expect("a valid config stays valid through JSON");
 }
 
 fuzz_target!(|data: &[u8]| {

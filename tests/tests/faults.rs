@@ -18,8 +18,8 @@ use resilience::clock::ManualClock;
 use resilience::monitor::{Monitor, MonitorConfig, SimilarityWeights};
 use resilience::retry::{Backoff, BudgetConfig, Jitter, RetryBudget};
 use resilience::{
-    circuit_breaker, fallback, monitor, registry, retry, retry_budget, BreakerConfig,
-    BreakerState, CircuitOpen, ConfigError, MarcusError, RetryConfig,
+    circuit_breaker, fallback, monitor, registry, retry, retry_budget, BreakerConfig, BreakerState,
+    CircuitOpen, ConfigError, MarcusError, RetryConfig,
 };
 
 const fn ms(n: u64) -> Duration {
@@ -173,7 +173,10 @@ async fn a_panicking_on_retry_inside_a_trial_counts_as_its_failure_and_frees_its
     // And it recovers: the next trial succeeds and closes it.
     tokio::time::advance(secs(1)).await;
     breaker_around_retry().expect("a successful trial");
-    assert_eq!(state_of("faults.on_retry.outer").state, BreakerState::Closed);
+    assert_eq!(
+        state_of("faults.on_retry.outer").state,
+        BreakerState::Closed
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -206,7 +209,10 @@ async fn a_panicking_record_if_counts_as_a_failure_and_frees_a_trial_place() {
     expect_injected_panic(|| judged(Err(FaultError::Poison)));
     let s = state_of("faults.record_if");
     assert_eq!((s.state, s.consecutive_failures), (BreakerState::Closed, 1));
-    assert!(monitor().total_recorded() > recorded, "the monitor saw the error");
+    assert!(
+        monitor().total_recorded() > recorded,
+        "the monitor saw the error"
+    );
     judged(Ok(())).expect("closed");
     assert_eq!(state_of("faults.record_if").consecutive_failures, 0);
 
@@ -218,7 +224,10 @@ async fn a_panicking_record_if_counts_as_a_failure_and_frees_a_trial_place() {
     tokio::time::advance(secs(1)).await;
     expect_injected_panic(|| judged(Err(FaultError::Poison)));
     let s = state_of("faults.record_if");
-    assert_eq!((s.state, s.half_open_in_flight, s.times_opened), (BreakerState::Open, 0, 2));
+    assert_eq!(
+        (s.state, s.half_open_in_flight, s.times_opened),
+        (BreakerState::Open, 0, 2)
+    );
     assert!(matches!(judged(Ok(())), Err(FaultError::Open(_))));
 
     // The place is free again after the timeout: a good trial closes it.
@@ -261,7 +270,10 @@ fn a_panicking_fallback_unwinds_after_the_inner_layers_have_recorded() {
     let b = budget.snapshot();
     assert_eq!(b.withdrawn, 1);
     assert!((99.0..100.0).contains(&b.available), "{b:?}");
-    assert!(monitor().total_recorded() >= recorded + 2, "both failed runs recorded");
+    assert!(
+        monitor().total_recorded() >= recorded + 2,
+        "both failed runs recorded"
+    );
 
     assert_eq!(with_fallback(false).expect("healthy"), 7);
     assert_eq!(state_of("faults.fallback").consecutive_failures, 0);
@@ -361,7 +373,10 @@ fn a_breaker_whose_clock_goes_backwards_stays_valid_and_recovers() {
     clock.set(secs(1));
     permit.record_success();
     let s = b.snapshot();
-    assert_eq!((s.state, s.window_calls, s.window_slow_calls), (BreakerState::Closed, 1, 0));
+    assert_eq!(
+        (s.state, s.window_calls, s.window_slow_calls),
+        (BreakerState::Closed, 1, 0)
+    );
 
     // Failure times from the "future" (before the clock went back) stay within bounds.
     b.configure(BreakerConfig {
@@ -399,7 +414,11 @@ fn a_budget_and_a_monitor_whose_clock_goes_backwards_stay_valid() {
     assert_eq!(budget.available(), 0, "time going back credits nothing");
     assert!(!budget.try_withdraw());
     clock.set(secs(1_000));
-    assert_eq!(budget.available(), 0, "nor does catching up with the old reading");
+    assert_eq!(
+        budget.available(),
+        0,
+        "nor does catching up with the old reading"
+    );
     clock.advance(secs(1));
     assert_eq!(budget.available(), 1);
     let s = budget.snapshot();
@@ -433,40 +452,154 @@ fn refused(result: Result<(), ConfigError>, field: &str, value: &str) {
 fn bad_breaker_configs() -> Vec<(BreakerConfig, &'static str, &'static str)> {
     let d = BreakerConfig::default;
     vec![
-        (BreakerConfig { failure_threshold: 0, ..d() }, "failure_threshold", "0"),
-        (BreakerConfig { failure_threshold: 1_000_001, ..d() }, "failure_threshold", "1000001"),
-        (BreakerConfig { success_threshold: 0, ..d() }, "success_threshold", "0"),
-        (BreakerConfig { half_open_max_calls: 0, ..d() }, "half_open_max_calls", "0"),
-        (BreakerConfig { half_open_max_calls: 70_000, ..d() }, "half_open_max_calls", "70000"),
-        (BreakerConfig { recovery_timeout: Duration::ZERO, ..d() }, "recovery_timeout", "0ns"),
-        (BreakerConfig { failure_rate: Some(100.5), ..d() }, "failure_rate", "100.5"),
-        (BreakerConfig { failure_rate: Some(-0.1), ..d() }, "failure_rate", "-0.1"),
-        (BreakerConfig { failure_rate: Some(f64::NAN), ..d() }, "failure_rate", "NaN"),
         (
-            BreakerConfig { slow_call: Some(ms(10)), slow_call_rate: Some(f64::INFINITY), ..d() },
+            BreakerConfig {
+                failure_threshold: 0,
+                ..d()
+            },
+            "failure_threshold",
+            "0",
+        ),
+        (
+            BreakerConfig {
+                failure_threshold: 1_000_001,
+                ..d()
+            },
+            "failure_threshold",
+            "1000001",
+        ),
+        (
+            BreakerConfig {
+                success_threshold: 0,
+                ..d()
+            },
+            "success_threshold",
+            "0",
+        ),
+        (
+            BreakerConfig {
+                half_open_max_calls: 0,
+                ..d()
+            },
+            "half_open_max_calls",
+            "0",
+        ),
+        (
+            BreakerConfig {
+                half_open_max_calls: 70_000,
+                ..d()
+            },
+            "half_open_max_calls",
+            "70000",
+        ),
+        (
+            BreakerConfig {
+                recovery_timeout: Duration::ZERO,
+                ..d()
+            },
+            "recovery_timeout",
+            "0ns",
+        ),
+        (
+            BreakerConfig {
+                failure_rate: Some(100.5),
+                ..d()
+            },
+            "failure_rate",
+            "100.5",
+        ),
+        (
+            BreakerConfig {
+                failure_rate: Some(-0.1),
+                ..d()
+            },
+            "failure_rate",
+            "-0.1",
+        ),
+        (
+            BreakerConfig {
+                failure_rate: Some(f64::NAN),
+                ..d()
+            },
+            "failure_rate",
+            "NaN",
+        ),
+        (
+            BreakerConfig {
+                slow_call: Some(ms(10)),
+                slow_call_rate: Some(f64::INFINITY),
+                ..d()
+            },
             "slow_call_rate",
             "inf",
         ),
         (
-            BreakerConfig { window: Some(Duration::ZERO), max_failures_per_window: Some(3), ..d() },
+            BreakerConfig {
+                window: Some(Duration::ZERO),
+                max_failures_per_window: Some(3),
+                ..d()
+            },
             "window",
             "0ns",
         ),
-        (BreakerConfig { window: Some(secs(1)), ..d() }, "max_failures_per_window", "None"),
         (
-            BreakerConfig { window: Some(secs(1)), max_failures_per_window: Some(0), ..d() },
+            BreakerConfig {
+                window: Some(secs(1)),
+                ..d()
+            },
+            "max_failures_per_window",
+            "None",
+        ),
+        (
+            BreakerConfig {
+                window: Some(secs(1)),
+                max_failures_per_window: Some(0),
+                ..d()
+            },
             "max_failures_per_window",
             "0",
         ),
-        (BreakerConfig { minimum_calls: 0, ..d() }, "minimum_calls", "0"),
-        (BreakerConfig { minimum_calls: 101, ..d() }, "minimum_calls", "101"),
-        (BreakerConfig { window_size: 100_001, ..d() }, "window_size", "100001"),
         (
-            BreakerConfig { slow_call: Some(Duration::ZERO), slow_call_rate: Some(50.0), ..d() },
+            BreakerConfig {
+                minimum_calls: 0,
+                ..d()
+            },
+            "minimum_calls",
+            "0",
+        ),
+        (
+            BreakerConfig {
+                minimum_calls: 101,
+                ..d()
+            },
+            "minimum_calls",
+            "101",
+        ),
+        (
+            BreakerConfig {
+                window_size: 100_001,
+                ..d()
+            },
+            "window_size",
+            "100001",
+        ),
+        (
+            BreakerConfig {
+                slow_call: Some(Duration::ZERO),
+                slow_call_rate: Some(50.0),
+                ..d()
+            },
             "slow_call",
             "0ns",
         ),
-        (BreakerConfig { parent: Some("  ".into()), ..d() }, "parent", "\"  \""),
+        (
+            BreakerConfig {
+                parent: Some("  ".into()),
+                ..d()
+            },
+            "parent",
+            "\"  \"",
+        ),
     ]
 }
 
@@ -476,14 +609,32 @@ fn invalid_breaker_configurations_are_errors_naming_field_and_value() {
         failure_threshold: 4,
         ..BreakerConfig::default()
     };
-    let b = registry().register("faults.config", good.clone()).expect("valid");
+    let b = registry()
+        .register("faults.config", good.clone())
+        .expect("valid");
     let standalone = Breaker::new("faults.config.standalone", good.clone()).expect("valid");
     for (config, field, value) in bad_breaker_configs() {
-        refused(registry().configure("faults.config", config.clone()), field, value);
-        refused(registry().configure("faults.config.unregistered", config.clone()), field, value);
+        refused(
+            registry().configure("faults.config", config.clone()),
+            field,
+            value,
+        );
+        refused(
+            registry().configure("faults.config.unregistered", config.clone()),
+            field,
+            value,
+        );
         refused(standalone.configure(config.clone()), field, value);
-        refused(Breaker::new("faults.config.new", config.clone()).map(drop), field, value);
-        refused(registry().register("faults.config.other", config).map(drop), field, value);
+        refused(
+            Breaker::new("faults.config.new", config.clone()).map(drop),
+            field,
+            value,
+        );
+        refused(
+            registry().register("faults.config.other", config).map(drop),
+            field,
+            value,
+        );
     }
     // Nothing was applied, nor kept for later.
     assert_eq!(b.config(), good);
@@ -496,10 +647,22 @@ fn invalid_breaker_configurations_are_errors_naming_field_and_value() {
 
     // A parent that would make a cycle names the parent.
     registry()
-        .configure("faults.config.child", BreakerConfig { parent: Some("faults.config".into()), ..good.clone() })
+        .configure(
+            "faults.config.child",
+            BreakerConfig {
+                parent: Some("faults.config".into()),
+                ..good.clone()
+            },
+        )
         .expect("a tree");
     refused(
-        registry().configure("faults.config", BreakerConfig { parent: Some("faults.config.child".into()), ..good }),
+        registry().configure(
+            "faults.config",
+            BreakerConfig {
+                parent: Some("faults.config.child".into()),
+                ..good
+            },
+        ),
         "parent",
         "\"faults.config.child\"",
     );
@@ -512,15 +675,54 @@ fn invalid_budget_configurations_are_errors_naming_field_and_value() {
     let d = BudgetConfig::default;
     let cases = [
         (BudgetConfig { capacity: 0, ..d() }, "capacity", "0"),
-        (BudgetConfig { refill_per_second: -1.0, ..d() }, "refill_per_second", "-1.0"),
-        (BudgetConfig { refill_per_second: f64::NAN, ..d() }, "refill_per_second", "NaN"),
-        (BudgetConfig { refill_per_second: f64::INFINITY, ..d() }, "refill_per_second", "inf"),
-        (BudgetConfig { deposit_per_success: -0.5, ..d() }, "deposit_per_success", "-0.5"),
-        (BudgetConfig { deposit_per_success: f64::NAN, ..d() }, "deposit_per_success", "NaN"),
+        (
+            BudgetConfig {
+                refill_per_second: -1.0,
+                ..d()
+            },
+            "refill_per_second",
+            "-1.0",
+        ),
+        (
+            BudgetConfig {
+                refill_per_second: f64::NAN,
+                ..d()
+            },
+            "refill_per_second",
+            "NaN",
+        ),
+        (
+            BudgetConfig {
+                refill_per_second: f64::INFINITY,
+                ..d()
+            },
+            "refill_per_second",
+            "inf",
+        ),
+        (
+            BudgetConfig {
+                deposit_per_success: -0.5,
+                ..d()
+            },
+            "deposit_per_success",
+            "-0.5",
+        ),
+        (
+            BudgetConfig {
+                deposit_per_success: f64::NAN,
+                ..d()
+            },
+            "deposit_per_success",
+            "NaN",
+        ),
     ];
     for (config, field, value) in cases {
         refused(budget.configure(config), field, value);
-        refused(RetryBudget::new(config, ManualClock::new()).map(drop), field, value);
+        refused(
+            RetryBudget::new(config, ManualClock::new()).map(drop),
+            field,
+            value,
+        );
     }
     assert_eq!(budget.config(), before);
     assert!(budget.try_withdraw(), "still usable");
@@ -530,32 +732,122 @@ fn invalid_budget_configurations_are_errors_naming_field_and_value() {
 fn invalid_monitor_configurations_are_errors_naming_field_and_value() {
     let before = monitor().config();
     let d = MonitorConfig::default;
-    let weights = |time| SimilarityWeights { time, ..SimilarityWeights::default() };
+    let weights = |time| SimilarityWeights {
+        time,
+        ..SimilarityWeights::default()
+    };
     let cases = [
-        (MonitorConfig { history_capacity: 0, ..d() }, "history_capacity", "0"),
-        (MonitorConfig { frequency_threshold: 0, ..d() }, "frequency_threshold", "0"),
-        (MonitorConfig { burst_threshold: 0, ..d() }, "burst_threshold", "0"),
-        (MonitorConfig { agent_threshold: 0, ..d() }, "agent_threshold", "0"),
-        (MonitorConfig { cascade_threshold: 0, ..d() }, "cascade_threshold", "0"),
-        (MonitorConfig { frequency_window: Duration::ZERO, ..d() }, "frequency_window", "0ns"),
-        (MonitorConfig { burst_window: Duration::ZERO, ..d() }, "burst_window", "0ns"),
-        (MonitorConfig { health_window: Duration::ZERO, ..d() }, "health_window", "0ns"),
-        (MonitorConfig { cascade_similarity: 0.0, ..d() }, "cascade_similarity", "0.0"),
-        (MonitorConfig { cascade_similarity: 1.5, ..d() }, "cascade_similarity", "1.5"),
-        (MonitorConfig { cascade_similarity: f64::NAN, ..d() }, "cascade_similarity", "NaN"),
         (
-            MonitorConfig { similarity_weights: weights(-1.0), ..d() },
+            MonitorConfig {
+                history_capacity: 0,
+                ..d()
+            },
+            "history_capacity",
+            "0",
+        ),
+        (
+            MonitorConfig {
+                frequency_threshold: 0,
+                ..d()
+            },
+            "frequency_threshold",
+            "0",
+        ),
+        (
+            MonitorConfig {
+                burst_threshold: 0,
+                ..d()
+            },
+            "burst_threshold",
+            "0",
+        ),
+        (
+            MonitorConfig {
+                agent_threshold: 0,
+                ..d()
+            },
+            "agent_threshold",
+            "0",
+        ),
+        (
+            MonitorConfig {
+                cascade_threshold: 0,
+                ..d()
+            },
+            "cascade_threshold",
+            "0",
+        ),
+        (
+            MonitorConfig {
+                frequency_window: Duration::ZERO,
+                ..d()
+            },
+            "frequency_window",
+            "0ns",
+        ),
+        (
+            MonitorConfig {
+                burst_window: Duration::ZERO,
+                ..d()
+            },
+            "burst_window",
+            "0ns",
+        ),
+        (
+            MonitorConfig {
+                health_window: Duration::ZERO,
+                ..d()
+            },
+            "health_window",
+            "0ns",
+        ),
+        (
+            MonitorConfig {
+                cascade_similarity: 0.0,
+                ..d()
+            },
+            "cascade_similarity",
+            "0.0",
+        ),
+        (
+            MonitorConfig {
+                cascade_similarity: 1.5,
+                ..d()
+            },
+            "cascade_similarity",
+            "1.5",
+        ),
+        (
+            MonitorConfig {
+                cascade_similarity: f64::NAN,
+                ..d()
+            },
+            "cascade_similarity",
+            "NaN",
+        ),
+        (
+            MonitorConfig {
+                similarity_weights: weights(-1.0),
+                ..d()
+            },
             "similarity_weights.time",
             "-1.0",
         ),
         (
-            MonitorConfig { similarity_weights: weights(f64::INFINITY), ..d() },
+            MonitorConfig {
+                similarity_weights: weights(f64::INFINITY),
+                ..d()
+            },
             "similarity_weights.time",
             "inf",
         ),
         // Weights summing to 0.9 can never reach a similarity of 0.95.
         (
-            MonitorConfig { similarity_weights: weights(0.0), cascade_similarity: 0.95, ..d() },
+            MonitorConfig {
+                similarity_weights: weights(0.0),
+                cascade_similarity: 0.95,
+                ..d()
+            },
             "cascade_similarity",
             "0.95",
         ),
@@ -570,26 +862,104 @@ fn invalid_monitor_configurations_are_errors_naming_field_and_value() {
 #[test]
 fn invalid_retry_policies_are_errors_naming_field_and_value() {
     let d = RetryConfig::default;
-    let exponential = |factor, max| Backoff::Exponential { base: secs(1), factor, max };
+    let exponential = |factor, max| Backoff::Exponential {
+        base: secs(1),
+        factor,
+        max,
+    };
     let cases = [
-        (RetryConfig { max_attempts: 0, ..d() }, "max_attempts", "0"),
-        (RetryConfig { backoff: exponential(0.5, secs(10)), ..d() }, "backoff.factor", "0.5"),
-        (RetryConfig { backoff: exponential(f64::NAN, secs(10)), ..d() }, "backoff.factor", "NaN"),
         (
-            RetryConfig { backoff: exponential(f64::INFINITY, secs(10)), ..d() },
+            RetryConfig {
+                max_attempts: 0,
+                ..d()
+            },
+            "max_attempts",
+            "0",
+        ),
+        (
+            RetryConfig {
+                backoff: exponential(0.5, secs(10)),
+                ..d()
+            },
+            "backoff.factor",
+            "0.5",
+        ),
+        (
+            RetryConfig {
+                backoff: exponential(f64::NAN, secs(10)),
+                ..d()
+            },
+            "backoff.factor",
+            "NaN",
+        ),
+        (
+            RetryConfig {
+                backoff: exponential(f64::INFINITY, secs(10)),
+                ..d()
+            },
             "backoff.factor",
             "inf",
         ),
-        (RetryConfig { backoff: exponential(2.0, ms(100)), ..d() }, "backoff.max", "100ms"),
-        (RetryConfig { jitter: Jitter::Spread(0.0), ..d() }, "jitter", "Spread(0.0)"),
-        (RetryConfig { jitter: Jitter::Spread(1.5), ..d() }, "jitter", "Spread(1.5)"),
-        (RetryConfig { jitter: Jitter::Spread(f64::NAN), ..d() }, "jitter", "Spread(NaN)"),
-        (RetryConfig { max_elapsed: Some(Duration::ZERO), ..d() }, "max_elapsed", "0ns"),
-        (RetryConfig { budget: Some("".into()), ..d() }, "budget", "\"\""),
+        (
+            RetryConfig {
+                backoff: exponential(2.0, ms(100)),
+                ..d()
+            },
+            "backoff.max",
+            "100ms",
+        ),
+        (
+            RetryConfig {
+                jitter: Jitter::Spread(0.0),
+                ..d()
+            },
+            "jitter",
+            "Spread(0.0)",
+        ),
+        (
+            RetryConfig {
+                jitter: Jitter::Spread(1.5),
+                ..d()
+            },
+            "jitter",
+            "Spread(1.5)",
+        ),
+        (
+            RetryConfig {
+                jitter: Jitter::Spread(f64::NAN),
+                ..d()
+            },
+            "jitter",
+            "Spread(NaN)",
+        ),
+        (
+            RetryConfig {
+                max_elapsed: Some(Duration::ZERO),
+                ..d()
+            },
+            "max_elapsed",
+            "0ns",
+        ),
+        (
+            RetryConfig {
+                budget: Some("".into()),
+                ..d()
+            },
+            "budget",
+            "\"\"",
+        ),
     ];
     for (config, field, value) in cases {
-        refused(registry().configure_retry("faults.policy", config.clone()), field, value);
+        refused(
+            registry().configure_retry("faults.policy", config.clone()),
+            field,
+            value,
+        );
         refused(config.validate(), field, value);
     }
-    assert_eq!(registry().retry_policy("faults.policy"), None, "nothing was kept");
+    assert_eq!(
+        registry().retry_policy("faults.policy"),
+        None,
+        "nothing was kept"
+    );
 }

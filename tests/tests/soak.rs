@@ -171,7 +171,11 @@ fn caller(
                 break;
             }
             let healthy = (now - started).as_nanos() % cycle < HEALTHY_FOR.as_nanos();
-            dice.p_down = if healthy { P_DOWN_HEALTHY } else { P_DOWN_OUTAGE };
+            dice.p_down = if healthy {
+                P_DOWN_HEALTHY
+            } else {
+                P_DOWN_OUTAGE
+            };
         }
         if sampler && i == share / 10 {
             let _ = early_rss.set(rss());
@@ -188,7 +192,10 @@ fn caller(
         match outcome {
             // The last run succeeded; only a `Down` before it was retried.
             Ok(()) => {
-                assert!(runs >= 1 && down == runs - 1 && nf == 0, "success after {what}");
+                assert!(
+                    runs >= 1 && down == runs - 1 && nf == 0,
+                    "success after {what}"
+                );
                 t.successes += 1;
                 t.attempts += runs;
             }
@@ -200,7 +207,10 @@ fn caller(
             }
             // Not retried: the last run's answer, after at most one `Down`.
             Err(SoakError::NotFound) => {
-                assert!(runs >= 1 && nf == 1 && down == runs - 1, "not found after {what}");
+                assert!(
+                    runs >= 1 && nf == 1 && down == runs - 1,
+                    "not found after {what}"
+                );
                 t.failures += 1;
                 t.failures_not_found += 1;
                 t.attempts += runs;
@@ -208,7 +218,10 @@ fn caller(
             // Refused at the first attempt, or at the retry of a `Down`: a refusal is not
             // retryable, so it ends the call.
             Err(SoakError::Open(_)) => {
-                assert!(runs <= 1 && down == runs && nf == 0, "rejection after {what}");
+                assert!(
+                    runs <= 1 && down == runs && nf == 0,
+                    "rejection after {what}"
+                );
                 t.rejections += 1;
                 t.attempts += runs + 1;
             }
@@ -245,7 +258,13 @@ fn a_million_calls_are_all_accounted_for_and_memory_stays_flat() {
             let early_rss = early_rss.clone();
             let share = calls / THREADS + u64::from(n < calls % THREADS);
             std::thread::spawn(move || {
-                caller(seed.wrapping_add(n), share, (started, deadline), n == 0, &early_rss)
+                caller(
+                    seed.wrapping_add(n),
+                    share,
+                    (started, deadline),
+                    n == 0,
+                    &early_rss,
+                )
             })
         })
         .collect();
@@ -265,7 +284,11 @@ fn a_million_calls_are_all_accounted_for_and_memory_stays_flat() {
         total.calls,
         elapsed.as_secs_f64(),
         total.calls as f64 / elapsed.as_secs_f64(),
-        if total.calls < calls { ", stopped by SOAK_SECONDS" } else { "" }
+        if total.calls < calls {
+            ", stopped by SOAK_SECONDS"
+        } else {
+            ""
+        }
     );
     println!(
         "soak: {} successes + {} failures ({} not found) + {} rejections = {}",
@@ -309,10 +332,20 @@ fn a_million_calls_are_all_accounted_for_and_memory_stays_flat() {
         "every call ends in exactly one outcome"
     );
     assert_eq!(total.attempts, total.body_runs + total.rejections);
-    assert!(total.attempts <= 2 * total.calls, "at most two attempts a call");
-    assert_eq!(breaker.rejections, total.rejections, "the breaker counted every refusal");
-    assert_eq!(recorded, total.body_errors, "the monitor saw every failed run, once");
-    let expected_history = usize::try_from(recorded).map_or(HISTORY_CAPACITY, |r| r.min(HISTORY_CAPACITY));
+    assert!(
+        total.attempts <= 2 * total.calls,
+        "at most two attempts a call"
+    );
+    assert_eq!(
+        breaker.rejections, total.rejections,
+        "the breaker counted every refusal"
+    );
+    assert_eq!(
+        recorded, total.body_errors,
+        "the monitor saw every failed run, once"
+    );
+    let expected_history =
+        usize::try_from(recorded).map_or(HISTORY_CAPACITY, |r| r.min(HISTORY_CAPACITY));
     assert_eq!(history, expected_history, "the history stays at its bound");
     if let Some(&early) = early_rss.get() {
         let growth = rss_end.saturating_sub(early);

@@ -56,7 +56,9 @@ impl Outcomes {
     }
 
     /// Records one outcome (`RECORDED` plus `FAILED` / `SLOW` bits). Returns the counts
-    /// when a failure or slow call was added (the only time a rate can have risen).
+    /// after every failure or slow call, the moments the rates are checked: also when it
+    /// replaced another failure, since the rate may already stand at the threshold (the
+    /// window just reached `minimum_calls`, say) though no count rose.
     #[inline]
     pub(super) fn record(&self, outcome: u8) -> Option<Counts> {
         let len = self.len.load(Relaxed);
@@ -66,35 +68,30 @@ impl Outcomes {
         self.cursor
             .store(if at + 1 >= len { 0 } else { at + 1 }, Relaxed);
         let slot = self.slots.get(at as usize)?;
+        let bad = outcome & (FAILED | SLOW) != 0;
         if slot.load(Relaxed) == outcome {
             // Writing would change nothing: equivalent to a swap that returned `outcome`.
-            return None;
+            return bad.then(|| self.counts());
         }
         let old = slot.swap(outcome, Relaxed);
-        self.adjust(old, outcome)
+        self.adjust(old, outcome);
+        bad.then(|| self.counts())
     }
 
     #[inline]
-    fn adjust(&self, old: u8, new: u8) -> Option<Counts> {
-        let mut rose = false;
-        let bump = |counter: &AtomicU32, bit: u8, rose: &mut bool| match (
-            old & bit != 0,
-            new & bit != 0,
-        ) {
+    fn adjust(&self, old: u8, new: u8) {
+        let bump = |counter: &AtomicU32, bit: u8| match (old & bit != 0, new & bit != 0) {
             (false, true) => {
                 counter.fetch_add(1, Relaxed);
-                *rose = true;
             }
             (true, false) => {
                 counter.fetch_sub(1, Relaxed);
             }
             _ => {}
         };
-        let mut ignored = false;
-        bump(&self.calls, RECORDED, &mut ignored);
-        bump(&self.failures, FAILED, &mut rose);
-        bump(&self.slow, SLOW, &mut rose);
-        rose.then(|| self.counts())
+        bump(&self.calls, RECORDED);
+        bump(&self.failures, FAILED);
+        bump(&self.slow, SLOW);
     }
 
     pub(super) fn counts(&self) -> Counts {

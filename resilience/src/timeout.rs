@@ -86,14 +86,13 @@ mod secs {
 
 /// What generated code calls.
 pub mod glue {
-    use std::future::Future;
     use std::time::Duration;
 
     use super::TimedOut;
 
     /// Runs `future` for at most `limit` (on tokio's timer, so paused time applies).
     #[cfg(feature = "tokio")]
-    pub async fn timeout<F: Future>(limit: Duration, future: F) -> Option<F::Output> {
+    pub async fn timeout<F: std::future::Future>(limit: Duration, future: F) -> Option<F::Output> {
         tokio::time::timeout(limit, future).await.ok()
     }
 

@@ -9,7 +9,8 @@
 //! ```
 //!
 //! `SOAK_CALLS` (default 1 000 000, both threads together) caps the calls and
-//! `SOAK_SECONDS` (default 20) the time; `SOAK_SEED` fixes the dice (the seed is printed).
+//! `SOAK_SECONDS` (default 20) the time; `SOAK_SEED` fixes the dice (the seed is printed;
+//! health and outage follow the clock, so the counts still vary from run to run).
 //!
 //! Checked: successes + failures + rejections = calls; each call's body runs match its
 //! outcome (only a transient failure is retried, a refusal ends the call); attempts =

@@ -39,6 +39,7 @@ pub mod clock;
 mod config_error;
 pub mod context;
 pub mod degradation;
+mod duration_serde;
 pub mod error;
 pub mod errors;
 pub mod fallback;

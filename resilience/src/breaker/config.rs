@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::duration_serde;
+use crate::duration_serde;
 use crate::ConfigError;
 
 /// The largest `failure_threshold` and `success_threshold` (they live in 21 bits of the

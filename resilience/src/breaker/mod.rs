@@ -22,7 +22,6 @@
 mod chain;
 mod circuit_open;
 mod config;
-pub(crate) mod duration_serde;
 mod failure_times;
 pub mod glue;
 mod live;

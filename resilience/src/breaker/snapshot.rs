@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{duration_serde, BreakerConfig, BreakerState};
+use super::{BreakerConfig, BreakerState};
+use crate::duration_serde;
 
 /// A breaker's state, counts and configuration at one moment.
 ///

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::breaker::duration_serde;
+use crate::duration_serde;
 use crate::ConfigError;
 
 /// A service's thresholds and traffic ramp. The defaults are the reference recovery

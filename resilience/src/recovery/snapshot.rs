@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{RampConfig, RecoveryConfig, RecoveryState};
-use crate::breaker::duration_serde;
+use crate::duration_serde;
 use crate::BreakerState;
 
 /// One service's state and counts at one moment.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::health_check::{Guarded, Outcome};
 use super::RecoveryState;
-use crate::breaker::duration_serde;
+use crate::duration_serde;
 
 /// Polls every run until all have finished, each result at its index. Every wake-up
 /// polls every unfinished run: checks are few, and this keeps us free of an executor

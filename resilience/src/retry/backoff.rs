@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::duration_serde;
+use crate::duration_serde;
 
 /// How the delay grows from one retry to the next, before [`Jitter`](super::Jitter).
 ///

@@ -6,7 +6,8 @@ use std::time::Duration;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{duration_serde, Backoff, Jitter, Schedule};
+use super::{Backoff, Jitter, Schedule};
+use crate::duration_serde;
 use crate::ConfigError;
 
 /// A retry policy: the attribute's keys (all but the function paths) as public fields.

@@ -38,7 +38,7 @@ mod adaptive;
 mod backoff;
 mod budget;
 mod config;
-mod duration_serde;
+
 mod events;
 mod jitter;
 mod policy;

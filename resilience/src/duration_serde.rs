@@ -1,16 +1,19 @@
-//! Durations in configuration files as people write them: `"250ms"`, `"1m 30s"`, or a
-//! number of seconds (`1.5`). Written back in the first form.
+//! Durations in configuration and snapshots as people write them: `"30s"`, `"1m 30s"`,
+//! `"250ms"` (humantime), and on input also a plain number of seconds (`1.5`). Shared by
+//! the breaker's and the retry's serde forms.
 
 use std::fmt;
 use std::time::Duration;
 
-use serde::de::{self, Visitor};
-use serde::{Deserializer, Serializer};
+use serde::de::{self, Deserializer, Visitor};
+use serde::Serializer;
 
+/// Serializes a duration as a humantime string (`"1m 30s"`).
 pub(crate) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(&humantime::format_duration(*d))
 }
 
+/// Reads a humantime string or a non-negative number of seconds.
 pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     d.deserialize_any(DurationVisitor)
 }
@@ -21,11 +24,12 @@ impl Visitor<'_> for DurationVisitor {
     type Value = Duration;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a duration such as \"250ms\" or \"1m 30s\", or a number of seconds")
+        f.write_str("a duration such as \"30s\" or \"250ms\", or a number of seconds")
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Duration, E> {
-        humantime::parse_duration(v).map_err(|e| E::custom(format_args!("{v:?}: {e}")))
+        humantime::parse_duration(v)
+            .map_err(|e| E::custom(format_args!("invalid duration {v:?}: {e}")))
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
@@ -39,46 +43,35 @@ impl Visitor<'_> for DurationVisitor {
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
-        Duration::try_from_secs_f64(v).map_err(|e| E::custom(format_args!("{v} seconds: {e}")))
+        Duration::try_from_secs_f64(v)
+            .map_err(|_| E::custom(format_args!("not a duration in seconds: {v}")))
     }
 }
 
-/// The same, for an `Option<Duration>` (`null` or absent is `None`).
+/// The same for `Option<Duration>` (`null` is `None`).
 pub(crate) mod option {
     use super::*;
 
+    struct Wrapped(Duration);
+
+    impl<'de> serde::Deserialize<'de> for Wrapped {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            super::deserialize(d).map(Wrapped)
+        }
+    }
+
+    /// Serializes `Some` as a humantime string, `None` as `null`.
     pub(crate) fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
         match d {
-            Some(d) => super::serialize(d, s),
+            Some(d) => s.collect_str(&humantime::format_duration(*d)),
             None => s.serialize_none(),
         }
     }
 
+    /// Reads `null`, a humantime string or a number of seconds.
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Option<Duration>, D::Error> {
-        d.deserialize_option(OptionVisitor)
-    }
-
-    struct OptionVisitor;
-
-    impl<'de> Visitor<'de> for OptionVisitor {
-        type Value = Option<Duration>;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("null or a duration")
-        }
-
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            super::deserialize(d).map(Some)
-        }
+        <Option<Wrapped> as serde::Deserialize>::deserialize(d).map(|o| o.map(|w| w.0))
     }
 }

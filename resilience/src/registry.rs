@@ -157,13 +157,7 @@ impl Registry {
                 // Made earlier as a parent: this registration's values are its own, unless
                 // `configure` already gave some (which win).
                 let config = inner.configs.get(name).cloned().unwrap_or(config);
-                if let Some(parent) = config.parent.as_deref() {
-                    check_cycle(&inner, name, parent)?;
-                    let parent =
-                        self.get_or_create(&mut inner, parent, BreakerConfig::default(), 1)?;
-                    existing.link_parent(parent);
-                }
-                existing.configure(config)?;
+                self.apply(&mut inner, name, &existing, &config)?;
                 return Ok(existing);
             }
         }
@@ -186,20 +180,37 @@ impl Registry {
     pub fn configure(&self, name: &str, config: BreakerConfig) -> Result<(), ConfigError> {
         config.validate()?;
         let mut inner = self.write();
-        if let Some(parent) = config.parent.as_deref() {
-            check_cycle(&inner, name, parent)?;
-        }
-        if let Some(breaker) = inner.breakers.get(name).cloned() {
-            breaker.configure(config.clone())?;
-            if let Some(parent) = config.parent.as_deref() {
-                if breaker.linked_parent().is_none() {
-                    let parent =
-                        self.get_or_create(&mut inner, parent, BreakerConfig::default(), 1)?;
-                    breaker.link_parent(parent);
+        match inner.breakers.get(name).cloned() {
+            Some(breaker) => self.apply(&mut inner, name, &breaker, &config)?,
+            None => {
+                if let Some(parent) = config.parent.as_deref() {
+                    check_cycle(&inner, name, parent)?;
                 }
             }
         }
         inner.configs.insert(name.into(), config);
+        Ok(())
+    }
+
+    /// Gives a live breaker `config`: its settings, and its parent link if it has none yet
+    /// (a parent that would make a cycle is refused first).
+    fn apply(
+        &self,
+        inner: &mut Inner,
+        name: &str,
+        breaker: &Breaker,
+        config: &BreakerConfig,
+    ) -> Result<(), ConfigError> {
+        if let Some(parent) = config.parent.as_deref() {
+            check_cycle(inner, name, parent)?;
+        }
+        breaker.configure(config.clone())?;
+        if let Some(parent) = config.parent.as_deref() {
+            if breaker.linked_parent().is_none() {
+                let parent = self.get_or_create(inner, parent, BreakerConfig::default(), 1)?;
+                breaker.link_parent(parent);
+            }
+        }
         Ok(())
     }
 

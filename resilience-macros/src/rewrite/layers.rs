@@ -47,13 +47,7 @@ pub(crate) fn body(f: &Function) -> TokenStream {
             }.await
         }
     } else {
-        quote! {
-            {
-                #[allow(clippy::redundant_closure_call, clippy::result_large_err)]
-                let __resilience_ret: #ret = (|| -> #ret { #(#stmts)* })();
-                __resilience_ret
-            }
-        }
+        scoped(f, quote!(#(#stmts)*))
     }
 }
 

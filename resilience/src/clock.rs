@@ -1,8 +1,9 @@
 //! The one source of time for breakers, retries and the monitor, so tests control it.
 //!
 //! [`SystemClock`] follows tokio's clock when the `tokio` feature is on, so tests on
-//! paused time (`#[tokio::test(start_paused = true)]`) see virtual time everywhere.
-//! [`ManualClock`] is moved by hand.
+//! paused time (`#[tokio::test(start_paused = true)]`) see virtual time. Its coarse
+//! reading ([`Clock::now_coarse`], which breakers use for their recovery deadline) follows
+//! tokio's clock only with the `test-util` feature. [`ManualClock`] is moved by hand.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,14 +24,35 @@ pub trait Clock: Send + Sync + core::fmt::Debug {
     /// Time since this clock's origin. Never assumed monotonic by its readers: a clock
     /// that goes backwards must leave every user of it in a valid state.
     fn now(&self) -> Duration;
+
+    /// [`now`](Clock::now), read more cheaply where the clock can: it may be off by a
+    /// few milliseconds. Breakers read it for their recovery deadline, on every call
+    /// they refuse. The default is `now()`.
+    ///
+    /// ```
+    /// use resilience::clock::{Clock, ManualClock};
+    /// let clock = ManualClock::new();
+    /// assert_eq!(clock.now_coarse(), clock.now());
+    /// ```
+    fn now_coarse(&self) -> Duration {
+        self.now()
+    }
 }
 
 /// The real clock (tokio's, when the `tokio` feature is on, so paused time applies).
 ///
+/// Its [`now_coarse`](Clock::now_coarse) is the OS's coarse monotonic clock
+/// (`CLOCK_MONOTONIC_COARSE` on Linux: a few nanoseconds a read, one scheduler tick of
+/// precision, 1–10 ms), on the same origin as `now`. With the `test-util` feature, inside
+/// a tokio runtime it is `now` instead, so a test on paused time sees breakers recover
+/// when it advances the clock.
+///
 /// ```
 /// use resilience::clock::{Clock, SystemClock};
+/// use std::time::Duration;
 /// let a = SystemClock.now();
 /// assert!(SystemClock.now() >= a);
+/// assert!(SystemClock.now_coarse().abs_diff(SystemClock.now()) < Duration::from_millis(50));
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SystemClock;
@@ -62,6 +84,28 @@ impl Clock for SystemClock {
             std::time::Instant::now().saturating_duration_since(origin())
         }
     }
+
+    #[inline]
+    fn now_coarse(&self) -> Duration {
+        // Paused time exists only inside a runtime; outside one, tokio's clock is the OS's.
+        #[cfg(any(test, feature = "test-util"))]
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return self.now();
+        }
+        coarse_now()
+    }
+}
+
+/// The coarse clock, moved onto `origin()`: its reading at the first call is paired with
+/// the precise reading then, so the two agree to within the coarse clock's tick.
+fn coarse_now() -> Duration {
+    static START: std::sync::OnceLock<(coarsetime::Instant, Duration)> = std::sync::OnceLock::new();
+    let (coarse, precise) = *START.get_or_init(|| {
+        let precise = std::time::Instant::now().saturating_duration_since(origin());
+        (coarsetime::Instant::now(), precise)
+    });
+    let elapsed = coarsetime::Instant::now().duration_since(coarse);
+    precise.saturating_add(Duration::from_nanos(elapsed.as_nanos()))
 }
 
 /// A clock moved by hand, for tests; clones share one time.

@@ -8,7 +8,7 @@
 //! | name | kind | labels | when |
 //! |---|---|---|---|
 //! | `resilience_breaker_state` | gauge | `breaker` | a breaker is made (closed) or changes state: 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled |
-//! | `resilience_breaker_calls_total` | counter | `breaker` | a call asks a breaker for a permit (admitted or not) |
+//! | `resilience_breaker_failures_total` | counter | `breaker` | a breaker counts a call's outcome as a failure |
 //! | `resilience_breaker_rejections_total` | counter | `breaker` | a breaker (or an open parent of it) refuses a call |
 //! | `resilience_retries_total` | counter | `function` | `#[retry]` is about to run another attempt |
 //! | `resilience_retry_exhausted_total` | counter | `function` | `#[retry]` gives up after retrying and returns the last error |
@@ -21,11 +21,11 @@
 //! non-`MarcusError`), `category` its tier as serialized (`"transient"`, …). All of them
 //! are names fixed in the code, never user input, so the series stay few.
 //!
-//! Calls through a breaker are counted only with the feature on: without it a call
-//! through a closed breaker takes no lock and touches no shared counter; with it, each
-//! call also costs one lookup in the installed recorder (each breaker builds its metric
-//! keys once, so the report allocates nothing). Every other report happens off the hot
-//! path (a failure, a transition, a refusal).
+//! Nothing is reported on a successful call, with or without the feature: a call through
+//! a closed breaker takes no lock and touches no shared counter, so there is no "calls"
+//! series (count requests where you serve them). Every report happens off the hot path (a
+//! failure, a transition, a refusal, a retry), and each breaker builds its metric keys
+//! once, so a report is one recorder lookup and allocates nothing.
 //!
 //! ```
 //! // With the feature on, after installing a recorder (an exporter's), give the
@@ -48,12 +48,12 @@ use crate::{BreakerState, Category};
 /// assert_eq!(resilience::metrics::BREAKER_STATE, "resilience_breaker_state");
 /// ```
 pub const BREAKER_STATE: &str = "resilience_breaker_state";
-/// Counter: calls that asked a breaker for a permit, labelled `breaker`.
+/// Counter: call outcomes a breaker counted as failures, labelled `breaker`.
 ///
 /// ```
-/// assert!(resilience::metrics::BREAKER_CALLS.ends_with("_total"));
+/// assert!(resilience::metrics::BREAKER_FAILURES.ends_with("_total"));
 /// ```
-pub const BREAKER_CALLS: &str = "resilience_breaker_calls_total";
+pub const BREAKER_FAILURES: &str = "resilience_breaker_failures_total";
 /// Counter: calls a breaker refused, labelled `breaker`.
 ///
 /// ```
@@ -118,8 +118,8 @@ pub fn describe() {
             "Circuit breaker state: 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled."
         );
         describe_counter!(
-            BREAKER_CALLS,
-            "Calls that asked a circuit breaker for a permit."
+            BREAKER_FAILURES,
+            "Call outcomes a circuit breaker counted as failures."
         );
         describe_counter!(BREAKER_REJECTIONS, "Calls a circuit breaker refused.");
         describe_counter!(RETRIES, "Attempts run again after a failure.");
@@ -131,9 +131,9 @@ pub fn describe() {
 
 /// One breaker's reports, with its metric keys built once when the breaker is made.
 ///
-/// A call through a closed breaker must not allocate: a key with a dynamic label
-/// (`counter!(.., "breaker" => name)`) would build a label vector on every call, so the
-/// keys live here and a report is one recorder lookup. Without the feature this is a
+/// A report must not allocate: a key with a dynamic label (`counter!(.., "breaker" =>
+/// name)`) would build a label vector each time, so the keys live here and a report is
+/// one recorder lookup. Without the feature this is a
 /// zero-sized no-op; with it, one pointer.
 pub(crate) struct BreakerMetrics {
     #[cfg(feature = "metrics")]
@@ -143,7 +143,7 @@ pub(crate) struct BreakerMetrics {
 #[cfg(feature = "metrics")]
 struct BreakerKeys {
     state: ::metrics::Key,
-    calls: ::metrics::Key,
+    failures: ::metrics::Key,
     rejections: ::metrics::Key,
 }
 
@@ -168,7 +168,7 @@ impl BreakerMetrics {
             let metrics = BreakerMetrics {
                 keys: Box::new(BreakerKeys {
                     state: key(BREAKER_STATE),
-                    calls: key(BREAKER_CALLS),
+                    failures: key(BREAKER_FAILURES),
                     rejections: key(BREAKER_REJECTIONS),
                 }),
             };
@@ -189,13 +189,12 @@ impl BreakerMetrics {
         });
     }
 
-    /// A call asked the breaker for a permit. With the feature, on every call: one
-    /// recorder lookup, no allocation (see the module doc).
+    /// The breaker counted a call's outcome as a failure.
     #[inline]
-    pub(crate) fn call(&self) {
+    pub(crate) fn failure(&self) {
         #[cfg(feature = "metrics")]
         ::metrics::with_recorder(|r| {
-            r.register_counter(&self.keys.calls, &BREAKER_METADATA)
+            r.register_counter(&self.keys.failures, &BREAKER_METADATA)
                 .increment(1);
         });
     }
@@ -333,8 +332,8 @@ mod tests {
             let made = capture.read("resilience_breaker_state{breaker=kanban}");
             assert_eq!(made.map(f64::from_bits), Some(0.0), "closed when made");
             breaker.state(BreakerState::HalfOpen);
-            breaker.call();
-            breaker.call();
+            breaker.failure();
+            breaker.failure();
             breaker.rejection();
             retry("fetch");
             retry_exhausted("fetch");
@@ -345,7 +344,7 @@ mod tests {
             .map(f64::from_bits);
         assert_eq!(gauge, Some(2.0));
         assert_eq!(
-            capture.read("resilience_breaker_calls_total{breaker=kanban}"),
+            capture.read("resilience_breaker_failures_total{breaker=kanban}"),
             Some(2)
         );
         assert_eq!(

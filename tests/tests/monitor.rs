@@ -561,7 +561,7 @@ fn errors_of_any_type_are_recorded_through_views() {
 }
 
 #[test]
-fn observe_records_errors_into_the_global_monitor_and_ignores_ok() {
+fn observe_records_errors_into_the_global_monitor_and_attributes_skip_ok() {
     // Other tests in this binary do not use the global monitor; count by a unique code.
     let count = || {
         resilience::monitor()
@@ -570,13 +570,23 @@ fn observe_records_errors_into_the_global_monitor_and_ignores_ok() {
             .filter(|r| r.code == "OBSERVED_ONCE")
             .count()
     };
-    let mut ok: Result<u8, Failure> = Ok(1);
-    observe(&mut ok, "observed_fn", |e| (&&&Probe::new(e)).view());
+    // The generated code calls `observe` on the `Err` arm only.
+    #[resilience::retry(max_attempts = 1)]
+    fn observed(fail: bool) -> Result<u8, Failure> {
+        if fail {
+            Err(Failure::new("OBSERVED_ONCE"))
+        } else {
+            Ok(1)
+        }
+    }
+    assert_eq!(observed(false).ok(), Some(1));
     assert_eq!(count(), 0);
-    let mut err: Result<u8, Failure> = Err(Failure::new("OBSERVED_ONCE"));
-    observe(&mut err, "observed_fn", |e| (&&&Probe::new(e)).view());
+    assert!(observed(true).is_err());
     assert_eq!(count(), 1);
-    let mut plain: Result<u8, std::fmt::Error> = Err(std::fmt::Error);
+    let mut err = Failure::new("OBSERVED_ONCE");
+    observe(&mut err, "observed_fn", |e| (&&&Probe::new(e)).view());
+    assert_eq!(count(), 2);
+    let mut plain = std::fmt::Error;
     observe(&mut plain, "plain_fn", |e| (&&&Probe::new(e)).view());
     let last = resilience::monitor().history().pop().unwrap();
     assert_eq!(

@@ -142,8 +142,8 @@ async fn the_breaker_opens_the_fallback_answers_and_health_and_metrics_show_it()
         1.0
     );
     assert_eq!(
-        series("resilience_breaker_calls_total{breaker=\"upstream\"}"),
-        6.0
+        series("resilience_breaker_failures_total{breaker=\"upstream\"}"),
+        4.0
     );
     assert!(
         metrics.contains("read_value\",fallback=\"last_good\"} 3"),

@@ -33,7 +33,8 @@ pub(crate) fn function_name(f: &Function) -> TokenStream {
     quote!(::core::concat!(::core::module_path!(), "::", #name))
 }
 
-/// The user's body, run once.
+/// The user's body, run once, as its own closure or async block, so a `return` in it ends
+/// the body only.
 pub(crate) fn body(f: &Function) -> TokenStream {
     let ret = &f.ret;
     let stmts = &f.body;
@@ -47,20 +48,9 @@ pub(crate) fn body(f: &Function) -> TokenStream {
             }.await
         }
     } else {
-        scoped(f, quote!(#(#stmts)*))
-    }
-}
-
-/// Runs `inner` as its own closure or async block, so a `return` in a layer ends that
-/// layer only.
-fn scoped(f: &Function, inner: TokenStream) -> TokenStream {
-    let ret = &f.ret;
-    if f.is_async() {
-        quote!(async { #inner }.await)
-    } else {
         quote!({
             #[allow(clippy::redundant_closure_call, clippy::result_large_err)]
-            let __resilience_ret: #ret = (|| -> #ret { #inner })();
+            let __resilience_ret: #ret = (|| -> #ret { #(#stmts)* })();
             __resilience_ret
         })
     }
@@ -92,14 +82,28 @@ pub(crate) fn retry(f: &Function, args: &RetryArgs, inner: TokenStream) -> Token
         }
         None => quote!(::resilience::__private::RetrySite::new(#name, || #config)),
     };
+    // Each layer matches the outcome by value and rebuilds it, arm by arm, with nothing
+    // borrowing it across a call that may unwind: that lets the compiler build the body's
+    // value in the caller's return slot instead of copying it out (a copy of a freshly
+    // written `Result` also stalls on store forwarding).
     quote! {{
         static __RESILIENCE_RETRY: ::resilience::__private::RetrySite = #site;
         let mut __resilience_retry = ::resilience::__private::Retrying::new(&__RESILIENCE_RETRY);
         loop {
             let __resilience_outcome: #ret = #inner;
-            match __resilience_retry.next(__resilience_outcome, #view, #retry_if, #on_retry) {
-                ::core::ops::ControlFlow::Break(__resilience_done) => break __resilience_done,
-                ::core::ops::ControlFlow::Continue(__resilience_delay) => #sleep,
+            match __resilience_outcome {
+                ::core::result::Result::Ok(__resilience_value) => {
+                    __resilience_retry.succeeded();
+                    break ::core::result::Result::Ok(__resilience_value);
+                }
+                ::core::result::Result::Err(__resilience_error) => {
+                    match __resilience_retry.failed(__resilience_error, #view, #retry_if, #on_retry) {
+                        ::core::ops::ControlFlow::Break(__resilience_error) => {
+                            break ::core::result::Result::Err(__resilience_error);
+                        }
+                        ::core::ops::ControlFlow::Continue(__resilience_delay) => #sleep,
+                    }
+                }
             }
         }
     }}
@@ -120,22 +124,26 @@ pub(crate) fn breaker(
     };
     // Spanned at the attribute: an error type without `From<CircuitOpen>` is reported there.
     let reject = quote_spanned!(span=> ::resilience::__private::reject(__resilience_open));
-    let body = scoped(
-        f,
-        quote! {
-            static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
-                ::resilience::__private::BreakerSite::new(#name, || #config);
-            match __RESILIENCE_BREAKER.breaker().acquire() {
-                ::core::result::Result::Ok(__resilience_permit) => {
-                    let __resilience_outcome: #ret = #inner;
-                    __resilience_permit.record(&__resilience_outcome, #record_if);
-                    __resilience_outcome
+    quote! {{
+        static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
+            ::resilience::__private::BreakerSite::new(#name, || #config);
+        match __RESILIENCE_BREAKER.breaker().acquire() {
+            ::core::result::Result::Ok(__resilience_permit) => {
+                let __resilience_outcome: #ret = #inner;
+                match __resilience_outcome {
+                    ::core::result::Result::Ok(__resilience_value) => {
+                        __resilience_permit.record_success();
+                        ::core::result::Result::Ok(__resilience_value)
+                    }
+                    ::core::result::Result::Err(__resilience_error) => {
+                        ::resilience::__private::record_error(__resilience_permit, &__resilience_error, #record_if);
+                        ::core::result::Result::Err(__resilience_error)
+                    }
                 }
-                ::core::result::Result::Err(__resilience_open) => #reject,
             }
-        },
-    );
-    quote!(#body)
+            ::core::result::Result::Err(__resilience_open) => #reject,
+        }
+    }}
 }
 
 pub(crate) fn fallback(
@@ -192,8 +200,8 @@ pub(crate) fn fallback(
     if !args.cached {
         return Ok(quote! {
             match #inner {
+                ::core::result::Result::Ok(__resilience_value) => ::core::result::Result::Ok(__resilience_value),
                 ::core::result::Result::Err(#error) => #chain,
-                __resilience_ok => __resilience_ok,
             }
         });
     }
@@ -250,11 +258,16 @@ pub(crate) fn context(f: &Function, args: &ContextArgs, inner: TokenStream) -> T
     };
     quote! {{
         let __resilience_scope = ::resilience::__private::Scope::new(#operation);
-        let mut __resilience_outcome: #ret = #run;
-        __resilience_scope.fill(&mut __resilience_outcome, #view, |__resilience_ctx: &mut ::resilience::ErrorContext| {
-            #(#fills)*
-        });
-        __resilience_outcome
+        let __resilience_outcome: #ret = #run;
+        match __resilience_outcome {
+            ::core::result::Result::Ok(__resilience_value) => ::core::result::Result::Ok(__resilience_value),
+            ::core::result::Result::Err(mut __resilience_error) => {
+                __resilience_scope.fill(&mut __resilience_error, #view, |__resilience_ctx: &mut ::resilience::ErrorContext| {
+                    #(#fills)*
+                });
+                ::core::result::Result::Err(__resilience_error)
+            }
+        }
     }}
 }
 
@@ -298,8 +311,16 @@ pub(crate) fn feature_switch(
             ::core::option::Option::Some(__resilience_value) => ::core::result::Result::Ok(__resilience_value),
             ::core::option::Option::None => {
                 let __resilience_outcome: #ret = #inner;
-                __RESILIENCE_FEATURE.report(&__resilience_outcome);
-                __resilience_outcome
+                match __resilience_outcome {
+                    ::core::result::Result::Ok(__resilience_value) => {
+                        __RESILIENCE_FEATURE.succeeded();
+                        ::core::result::Result::Ok(__resilience_value)
+                    }
+                    ::core::result::Result::Err(__resilience_error) => {
+                        __RESILIENCE_FEATURE.failed();
+                        ::core::result::Result::Err(__resilience_error)
+                    }
+                }
             }
         }
     }}
@@ -311,8 +332,13 @@ pub(crate) fn observe(f: &Function, inner: TokenStream) -> TokenStream {
     let name = function_name(f);
     let view = view();
     quote! {{
-        let mut __resilience_outcome: #ret = #inner;
-        ::resilience::__private::observe(&mut __resilience_outcome, #name, #view);
-        __resilience_outcome
+        let __resilience_outcome: #ret = #inner;
+        match __resilience_outcome {
+            ::core::result::Result::Ok(__resilience_value) => ::core::result::Result::Ok(__resilience_value),
+            ::core::result::Result::Err(mut __resilience_error) => {
+                ::resilience::__private::observe(&mut __resilience_error, #name, #view);
+                ::core::result::Result::Err(__resilience_error)
+            }
+        }
     }}
 }

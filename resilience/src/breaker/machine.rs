@@ -329,7 +329,12 @@ impl Breaker {
             rejections: self.stats.rejections.load(Relaxed),
             times_opened: self.stats.opened.load(Relaxed),
             retry_after: match state {
-                BreakerState::Open => Some(self.due(word, now).err().flatten().unwrap_or_default()),
+                BreakerState::Open => Some(
+                    self.due(word, self.clock.now_coarse())
+                        .err()
+                        .flatten()
+                        .unwrap_or_default(),
+                ),
                 _ => None,
             },
             parent: config.parent.as_deref().map(str::to_owned),
@@ -352,7 +357,6 @@ impl Breaker {
     /// ```
     #[inline]
     pub fn acquire(&self) -> Result<Permit<'_>, CircuitOpen> {
-        self.metrics.call();
         let word = Word(self.hot.word.load(Relaxed));
         let modes = self.hot.live.modes.load(Relaxed);
         // Only scalars cross from the slow path into the permit built below, so the
@@ -438,7 +442,7 @@ impl Breaker {
                 }
                 BreakerState::ForcedOpen => return Err(self.refuse(BreakerState::ForcedOpen, None)),
                 BreakerState::Open => {
-                    if let Err(left) = self.due(word, self.clock.now()) {
+                    if let Err(left) = self.due(word, self.clock.now_coarse()) {
                         return Err(self.refuse(BreakerState::Open, left));
                     }
                     // Due: whoever swaps open → half-open holds the first trial place.
@@ -515,7 +519,7 @@ impl Breaker {
             match word.state() {
                 BreakerState::ForcedOpen => return Some(link.refusal(word.state(), None)),
                 BreakerState::Open => {
-                    if let Err(left) = link.due(word, link.clock.now()) {
+                    if let Err(left) = link.due(word, link.clock.now_coarse()) {
                         return Some(link.refusal(BreakerState::Open, left));
                     }
                 }
@@ -563,6 +567,7 @@ impl Breaker {
     }
 
     pub(super) fn closed_failure(&self, gen: u32, modes: u8, start: u64) {
+        self.metrics.failure();
         let mut word = self.load();
         if word.state_bits() != Word::CLOSED_BITS || word.gen() != gen {
             return; // admitted in an earlier generation: no longer counts
@@ -661,6 +666,7 @@ impl Breaker {
     }
 
     pub(super) fn trial_failure(&self, gen: u32) {
+        self.metrics.failure();
         let mut word = self.load();
         while word.state() == BreakerState::HalfOpen && word.gen() == gen {
             match self.open(word) {
@@ -689,8 +695,8 @@ impl Breaker {
         let next = Word::new(BreakerState::Open, from.next_gen(), 0, 0);
         self.cas(from, next)?;
         let timeout = self.hot.live.recovery_timeout.load(Relaxed);
-        let deadline = self
-            .now_nanos()
+        // On the clock `due` reads (coarse: it runs on every refused call).
+        let deadline = duration_nanos(self.clock.now_coarse())
             .saturating_add(timeout)
             .div_ceil(1_000_000)
             .min(MAX_DEADLINE_MS);

@@ -110,10 +110,10 @@ impl Scope {
         }
     }
 
-    /// On `Err` whose error carries a context, sets its `operation` (if empty) to this
-    /// scope's, its `correlation_id` to the outermost current scope's (this one's outside
-    /// every other scope), then calls `fill` for the attribute's other keys. On `Ok`, or
-    /// an error without a context, does nothing and `fill` is not called.
+    /// If `error` carries a context, sets its `operation` (if empty) to this scope's, its
+    /// `correlation_id` to the outermost current scope's (this one's outside every other
+    /// scope), then calls `fill` for the attribute's other keys. For an error without a
+    /// context it does nothing and `fill` is not called.
     ///
     /// ```
     /// use resilience::__private::{Probe, ViewError, ViewMarcus, ViewOpaque};
@@ -132,27 +132,25 @@ impl Scope {
     /// }
     ///
     /// let scope = Scope::new("fetch");
-    /// let mut outcome: Result<(), Slow> = Err(Slow(ErrorContext::new()));
-    /// scope.fill(&mut outcome, |e| (&&&Probe::new(e)).view(), |ctx| {
+    /// let mut error = Slow(ErrorContext::new());
+    /// scope.fill(&mut error, |e| (&&&Probe::new(e)).view(), |ctx| {
     ///     ctx.agent_id = Some("agent-1".into());
     /// });
-    /// let ctx = outcome.unwrap_err().0;
+    /// let ctx = error.0;
     /// assert_eq!((ctx.operation.as_str(), ctx.agent_id.as_deref()), ("fetch", Some("agent-1")));
     /// ```
     #[inline]
-    pub fn fill<T, E>(
+    pub fn fill<E>(
         &self,
-        outcome: &mut Result<T, E>,
+        error: &mut E,
         view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
         fill: impl FnOnce(&mut ErrorContext),
     ) {
-        if let Err(error) = outcome {
-            self.fill_error(view(error), fill);
-        }
+        self.fill_view(view(error), fill);
     }
 
     #[cold]
-    fn fill_error(&self, mut view: View<'_>, fill: impl FnOnce(&mut ErrorContext)) {
+    fn fill_view(&self, mut view: View<'_>, fill: impl FnOnce(&mut ErrorContext)) {
         let Some(ctx) = view.context_mut() else {
             return;
         };

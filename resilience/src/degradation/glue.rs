@@ -3,7 +3,8 @@
 //!
 //! A function gated by a feature owns one `static` [`FeatureSite`]. Before running its
 //! body it asks [`FeatureSite::fallback_if_disabled`]: `Some(value)` means return
-//! `Ok(value)` at once. After the body it hands the outcome to [`FeatureSite::report`].
+//! `Ok(value)` at once. After the body it reports the outcome: [`FeatureSite::succeeded`] or
+//! [`FeatureSite::failed`].
 //! Both go to the global [`degradation()`](fn@super::degradation); the name is looked up
 //! once per site, then every call is one atomic load.
 
@@ -22,7 +23,7 @@ use super::feature::Entry;
 /// resilience::degradation().register("docs.glue.feature", 42_u32);
 /// assert_eq!(SITE.fallback_if_disabled::<u32>(), None); // on: run the body
 /// for _ in 0..3 {
-///     SITE.report(&Err::<u32, &str>("down"));
+///     SITE.failed();
 /// }
 /// assert_eq!(SITE.fallback_if_disabled::<u32>(), Some(42)); // off: return the fallback
 /// ```
@@ -66,13 +67,25 @@ impl FeatureSite {
         self.disabled_fallback(entry)
     }
 
-    /// Counts the body's outcome: `Ok` as a success, `Err` as a failure.
+    /// Counts a success of the body.
+    ///
+    /// ```
+    /// static SITE: resilience::__private::FeatureSite =
+    ///     resilience::__private::FeatureSite::new("docs.glue.succeeded");
+    /// resilience::degradation().register("docs.glue.succeeded", 1_u8);
+    /// SITE.succeeded();
+    /// assert_eq!(SITE.fallback_if_disabled::<u8>(), None);
+    /// ```
     #[inline]
-    pub fn report<T, E>(&'static self, outcome: &Result<T, E>) {
-        match outcome {
-            Ok(_) => self.entry().report_success(),
-            Err(_) => self.entry().report_failure(),
-        }
+    pub fn succeeded(&'static self) {
+        self.entry().report_success();
+    }
+
+    /// Counts a failure of the body: enough of them in a row switch the feature off (see
+    /// the example on [`FeatureSite`]).
+    #[inline]
+    pub fn failed(&'static self) {
+        self.entry().report_failure();
     }
 
     #[inline]

@@ -3,26 +3,24 @@
 
 use crate::view::View;
 
-/// On `Err`, records the error into the global [`monitor()`](super::monitor) as raised
-/// by `function`; on `Ok`, nothing (inlined to a branch).
+/// Records `error` into the global [`monitor()`](super::monitor) as raised by `function`.
+/// The generated code calls it on the `Err` arm only, so a success costs nothing.
 ///
 /// ```
 /// use resilience::__private::{observe, Probe, ViewError, ViewMarcus, ViewOpaque};
 ///
 /// let before = resilience::monitor().total_recorded();
-/// let mut outcome: Result<(), String> = Err("nope".into());
-/// observe(&mut outcome, "my_fn", |e| (&&&Probe::new(e)).view());
+/// let mut error = String::from("nope");
+/// observe(&mut error, "my_fn", |e| (&&&Probe::new(e)).view());
 /// assert!(resilience::monitor().total_recorded() > before);
 /// ```
 #[inline]
-pub fn observe<T, E>(
-    outcome: &mut Result<T, E>,
+pub fn observe<E>(
+    error: &mut E,
     function: &'static str,
     view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
 ) {
-    if let Err(error) = outcome {
-        record(&view(error), function, core::any::type_name::<E>());
-    }
+    record(&view(error), function, core::any::type_name::<E>());
 }
 
 #[cold]

@@ -1,9 +1,10 @@
 //! The contract between `#[retry]`'s generated code and the retry runtime.
 //!
 //! The generated code owns the control flow: a loop in the function's own body that runs
-//! one attempt, hands the outcome to [`Retrying::next`], and either returns
-//! (`ControlFlow::Break`) or sleeps the given delay (`ControlFlow::Continue`) and goes
-//! round again. Everything else — counting, deciding, drawing delays, budgets, tracing —
+//! one attempt and matches its outcome. `Ok` goes to [`Retrying::succeeded`] and is
+//! returned; `Err` goes to [`Retrying::failed`], which either gives it back to return
+//! (`ControlFlow::Break`) or says how long to sleep before going round again
+//! (`ControlFlow::Continue`). Everything else — counting, deciding, drawing delays, budgets, tracing —
 //! happens here.
 
 use core::ops::ControlFlow;
@@ -141,9 +142,19 @@ impl RetrySite {
         }
     }
 
-    /// The resolution in force: made once for an unnamed site (lock-free afterwards);
+    /// The resolution in force: made once for an unnamed site (one load afterwards);
     /// for a named one, remade whenever the named policies changed.
+    #[inline]
     fn current(&self) -> Current<'_> {
+        match self.resolved.get() {
+            Some(resolved) if self.policy.is_none() => Current::Fixed(resolved),
+            _ => self.current_slow(),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn current_slow(&self) -> Current<'_> {
         let Some(policy) = self.policy else {
             return Current::Fixed(self.resolved.get_or_init(|| self.resolve((self.init)())));
         };
@@ -183,6 +194,14 @@ impl RetrySite {
             on_success,
         }
     }
+}
+
+/// The clock reading a call with `max_elapsed` starts from; out of line, so the fast path
+/// of [`Retrying::new`] stays small enough to inline.
+#[cold]
+#[inline(never)]
+fn start_time() -> Duration {
+    SystemClock.now()
 }
 
 /// A site's resolution: borrowed from an unnamed site, shared with a named one.
@@ -232,6 +251,7 @@ pub struct Retrying<'s> {
     resolved: Current<'s>,
     /// Calls made so far, counting the one whose outcome is being handed in.
     calls: u32,
+    /// The attempts this call may make, read at its first failure.
     max_attempts: u32,
     /// The clock reading at the first call, only when `max_elapsed` needs it.
     started: Option<Duration>,
@@ -249,32 +269,22 @@ impl<'s> Retrying<'s> {
     #[inline]
     pub fn new(site: &'s RetrySite) -> Self {
         let resolved = site.current();
-        let max_attempts = match &resolved.adaptive {
-            Some(adaptive) => adaptive.max_attempts(),
-            None => resolved.config.max_attempts,
-        };
-        let started = resolved.config.max_elapsed.map(|_| SystemClock.now());
+        let started = resolved.config.max_elapsed.map(|_| start_time());
         Retrying {
             site,
             resolved,
             calls: 0,
-            max_attempts,
+            // Read at the first failure: a call that succeeds at once never needs it.
+            max_attempts: 0,
             started,
             previous: None,
         }
     }
 
     /// Takes the outcome of the attempt just made: `Break(result)` to return it,
-    /// `Continue(delay)` to sleep `delay` and run the body again.
-    ///
-    /// On `Ok` it breaks at once (the hot path: no clock, no lock, no allocation). On
-    /// `Err` it sets the error context's `attempt` to the calls made so far, then retries
-    /// only if every check passes, in this order: attempts left; the error is retryable
-    /// (`retry_if` when given — `Some(decision)` — else `view`'s `retryable()`); the delay
-    /// (jittered backoff, at least the error's `retry_after`) ends before `max_elapsed`;
-    /// the budget, if any, grants a token. `on_retry` is called with the error, the
-    /// attempt that failed (1-based) and the delay, before the sleep; it may panic without
-    /// harm to any shared state (nothing is locked or half-updated while it runs).
+    /// `Continue(delay)` to sleep `delay` and run the body again. The generated code does
+    /// the same with [`succeeded`](Retrying::succeeded) and
+    /// [`failed`](Retrying::failed), one per arm, so the value is never moved through here.
     ///
     /// ```
     /// use core::ops::ControlFlow;
@@ -301,22 +311,66 @@ impl<'s> Retrying<'s> {
     ) -> ControlFlow<Result<T, E>, Duration> {
         match outcome {
             Ok(value) => {
-                if self.resolved.on_success {
-                    self.record_success();
-                }
+                self.succeeded();
                 ControlFlow::Break(Ok(value))
             }
-            Err(error) => self.failed(error, view, retry_if, on_retry),
+            Err(error) => match self.failed(error, view, retry_if, on_retry) {
+                ControlFlow::Break(error) => ControlFlow::Break(Err(error)),
+                ControlFlow::Continue(delay) => ControlFlow::Continue(delay),
+            },
         }
     }
 
-    fn failed<T, E>(
+    /// The attempt just made succeeded. The hot path: one branch, unless the site keeps
+    /// adaptive streaks or a budget (then a call off the fast path).
+    ///
+    /// ```
+    /// static SITE: resilience::__private::RetrySite =
+    ///     resilience::__private::RetrySite::new("f", Default::default);
+    /// resilience::__private::Retrying::new(&SITE).succeeded();
+    /// ```
+    #[inline]
+    pub fn succeeded(&self) {
+        if self.resolved.on_success {
+            self.record_success();
+        }
+    }
+
+    /// The attempt just made failed with `error`: `Break(error)` to return it,
+    /// `Continue(delay)` to sleep `delay` and run the body again.
+    ///
+    /// It sets the error context's `attempt` to the calls made so far, then retries only
+    /// if every check passes, in this order: attempts left; the error is retryable
+    /// (`retry_if` when given — `Some(decision)` — else `view`'s `retryable()`); the delay
+    /// (jittered backoff, at least the error's `retry_after`) ends before `max_elapsed`;
+    /// the budget, if any, grants a token. `on_retry` is called with the error, the
+    /// attempt that failed (1-based) and the delay, before the sleep; it may panic without
+    /// harm to any shared state (nothing is locked or half-updated while it runs).
+    ///
+    /// ```
+    /// use core::ops::ControlFlow;
+    /// use resilience::__private::{RetrySite, Retrying, View};
+    ///
+    /// static SITE: RetrySite = RetrySite::new("f", Default::default);
+    /// let mut retrying = Retrying::new(&SITE);
+    /// let flow = retrying.failed("down", |_| View::Opaque("&str"), |_| None, |_, _, _| {});
+    /// assert!(matches!(flow, ControlFlow::Continue(_)));
+    /// let flow = retrying.failed("bad input", |_| View::Opaque("&str"), |_| Some(false), |_, _, _| {});
+    /// assert_eq!(flow, ControlFlow::Break("bad input"));
+    /// ```
+    pub fn failed<E>(
         &mut self,
         mut error: E,
         view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
         retry_if: impl FnOnce(&E) -> Option<bool>,
         on_retry: impl FnOnce(&E, u32, Duration),
-    ) -> ControlFlow<Result<T, E>, Duration> {
+    ) -> ControlFlow<E, Duration> {
+        if self.calls == 0 {
+            self.max_attempts = match &self.resolved.adaptive {
+                Some(adaptive) => adaptive.max_attempts(),
+                None => self.resolved.config.max_attempts,
+            };
+        }
         self.calls = self.calls.saturating_add(1);
         let seen = {
             let mut view = view(&mut error);
@@ -342,7 +396,7 @@ impl<'s> Retrying<'s> {
             Err(reason) => {
                 self.record_failure();
                 events::gave_up(self.site.function, self.calls, reason, &seen);
-                ControlFlow::Break(Err(error))
+                ControlFlow::Break(error)
             }
         }
     }

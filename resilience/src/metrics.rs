@@ -37,9 +37,6 @@
 // Without the feature the reports' arguments go unused; they are still type-checked.
 #![cfg_attr(not(feature = "metrics"), allow(unused_variables))]
 
-// The breakers' own `Arc` (std, also under loom), whose name the label shares.
-use std::sync::Arc;
-
 use crate::{BreakerState, Category};
 
 /// Gauge: each breaker's state, labelled `breaker`; see [`state_value`] for the values.
@@ -157,12 +154,12 @@ static BREAKER_METADATA: ::metrics::Metadata<'static> = ::metrics::Metadata::new
 impl BreakerMetrics {
     /// The reports of the breaker `name`, which has just been made (closed): its state
     /// gauge is set at once, so the series exists before the first transition.
-    pub(crate) fn new(name: &Arc<str>) -> BreakerMetrics {
+    pub(crate) fn new(name: &'static str) -> BreakerMetrics {
         #[cfg(feature = "metrics")]
         {
-            // The label shares the breaker's `Arc<str>` instead of copying the name.
+            // The label borrows the breaker's interned name instead of copying it.
             let key = |metric: &'static str| {
-                let label = ::metrics::Label::new("breaker", name.clone());
+                let label = ::metrics::Label::new("breaker", name);
                 ::metrics::Key::from_parts(metric, vec![label])
             };
             let metrics = BreakerMetrics {
@@ -326,9 +323,9 @@ mod tests {
     #[test]
     fn every_report_names_its_series_and_labels() {
         let capture = Capture::default();
-        let name: Arc<str> = Arc::from("kanban");
+        let name = "kanban";
         ::metrics::with_local_recorder(&capture, || {
-            let breaker = BreakerMetrics::new(&name);
+            let breaker = BreakerMetrics::new(name);
             let made = capture.read("resilience_breaker_state{breaker=kanban}");
             assert_eq!(made.map(f64::from_bits), Some(0.0), "closed when made");
             breaker.state(BreakerState::HalfOpen);

@@ -62,7 +62,7 @@ async fn opens_rejects_without_running_the_body_and_recovers() {
     let before = BODY_RUNS.load(Ordering::SeqCst);
     match call_service(false).await {
         Err(ServiceError::CircuitOpen(open)) => {
-            assert_eq!(&*open.name, "attr.basic");
+            assert_eq!(open.name, "attr.basic");
             assert!(open.retry_after() <= Some(Duration::from_secs(30)));
             assert!(!open.retryable());
             assert_eq!(open.code(), "CIRCUIT_OPEN_ERROR");

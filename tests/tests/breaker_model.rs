@@ -479,7 +479,7 @@ impl<'b> Harness<'b> {
                     retry_after: open.retry_after,
                 };
                 prop_assert_eq!(got, expected);
-                prop_assert_eq!(&*open.name, self.breaker.name());
+                prop_assert_eq!(open.name, self.breaker.name());
                 Ok(None)
             }
             (Ok(_), Err(expected)) => Err(TestCaseError::fail(format!(

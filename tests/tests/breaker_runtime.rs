@@ -79,7 +79,7 @@ fn an_open_breaker_refuses_without_running_the_body_and_says_when() {
     let Err(CallError::Open(open)) = refused else {
         panic!("not refused: {refused:?}")
     };
-    assert_eq!(&*open.name, "svc");
+    assert_eq!(open.name, "svc");
     assert_eq!(open.state, BreakerState::Open);
     assert_eq!(open.retry_after, Some(20 * SEC));
     assert_eq!(open.code(), "CIRCUIT_OPEN_ERROR");

@@ -464,7 +464,7 @@ fn for_category_uses_the_tier_defaults() {
 #[test]
 fn an_open_circuit_is_recognised() {
     let open = resilience::CircuitOpen {
-        name: "kanban".into(),
+        name: "kanban",
         state: resilience::BreakerState::Open,
         retry_after: Some(Duration::from_secs(3)),
     };

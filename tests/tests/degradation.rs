@@ -390,6 +390,9 @@ fn every_switch_change_is_a_tracing_event() {
     let events = Arc::new(Events::default());
     let subscriber = tracing_subscriber::registry().with(Recorder(events.clone()));
     tracing::subscriber::with_default(subscriber, || {
+        // Another test's thread may have cached these callsites as disabled while no
+        // subscriber listened, racing with this one's registration: ask again.
+        tracing::callsite::rebuild_interest_cache();
         let d = Degradation::new();
         let f = d.register("traced", ());
         (0..4).for_each(|_| f.report_failure()); // the fourth changes nothing

@@ -369,7 +369,7 @@ fn the_error_enum_holds_a_circuit_open() {
     use resilience::{BreakerState, CircuitOpen};
     fn guarded() -> Result<(), resilience::Error> {
         Err(CircuitOpen {
-            name: "kanban".into(),
+            name: "kanban",
             state: BreakerState::Open,
             retry_after: Some(Duration::from_secs(12)),
         })?

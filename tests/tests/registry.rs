@@ -190,7 +190,7 @@ fn a_child_refuses_while_its_parent_is_open() {
     .unwrap();
     parent.acquire().unwrap().record_failure();
     let refused = child.acquire().unwrap_err();
-    assert_eq!(&*refused.name, "kanban", "the open breaker is named");
+    assert_eq!(refused.name, "kanban", "the open breaker is named");
     assert_eq!(refused.retry_after, Some(10 * SEC));
     assert_eq!(child.state(), BreakerState::Closed);
     assert_eq!(child.snapshot().rejections, 1);

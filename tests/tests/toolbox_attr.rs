@@ -134,7 +134,7 @@ fn a_child_breaker_rejects_while_its_parent_is_open() {
         BreakerState::Open
     );
     match kanban_boards() {
-        Err(CallError::CircuitOpen(open)) => assert_eq!(&*open.name, "toolbox.kanban"),
+        Err(CallError::CircuitOpen(open)) => assert_eq!(open.name, "toolbox.kanban"),
         other => panic!("expected the parent's rejection, got {other:?}"),
     }
     assert_eq!(

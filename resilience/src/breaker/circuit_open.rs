@@ -1,6 +1,5 @@
 //! [`CircuitOpen`]: the error a refused call returns, built without allocating.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
@@ -15,15 +14,15 @@ use crate::{Category, MarcusError, Remediation};
 /// `None` when no time is scheduled: forced open (closed only by a reset) or half-open
 /// with every trial place taken (one frees when a running trial ends).
 ///
-/// Building one clones an `Arc<str>` and nothing else; the message is formatted only
-/// when displayed.
+/// Building one copies a few words: the name is the breaker's interned `&'static str`, and
+/// the message is formatted only when displayed.
 ///
 /// ```
 /// use resilience::{BreakerState, CircuitOpen, MarcusError};
 /// use std::time::Duration;
 ///
 /// let open = CircuitOpen {
-///     name: "kanban".into(),
+///     name: "kanban",
 ///     state: BreakerState::Open,
 ///     retry_after: Some(Duration::from_secs(12)),
 /// };
@@ -35,7 +34,7 @@ use crate::{Category, MarcusError, Remediation};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CircuitOpen {
     /// The breaker that refused the call.
-    pub name: Arc<str>,
+    pub name: &'static str,
     /// Its state: [`Open`](BreakerState::Open), [`HalfOpen`](BreakerState::HalfOpen)
     /// (every trial place taken) or [`ForcedOpen`](BreakerState::ForcedOpen).
     pub state: BreakerState,
@@ -96,7 +95,7 @@ impl MarcusError for CircuitOpen {
 impl Serialize for CircuitOpen {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut st = s.serialize_struct("CircuitOpen", 3)?;
-        st.serialize_field("name", &*self.name)?;
+        st.serialize_field("name", self.name)?;
         st.serialize_field("state", &self.state)?;
         st.serialize_field(
             "retry_after",
@@ -115,7 +114,7 @@ mod tests {
     #[test]
     fn it_reads_well_in_each_state_and_serializes() {
         let mut open = CircuitOpen {
-            name: "k".into(),
+            name: "k",
             state: BreakerState::ForcedOpen,
             retry_after: None,
         };

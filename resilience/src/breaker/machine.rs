@@ -65,7 +65,7 @@ pub struct Breaker {
     stats: Stats,
     outcomes: Chain<Outcomes>,
     failure_times: Chain<FailureTimes>,
-    name: Arc<str>,
+    name: &'static str,
     clock: Arc<dyn Clock>,
     config: Mutex<BreakerConfig>,
     parent: OnceLock<Arc<Breaker>>,
@@ -115,18 +115,18 @@ impl Breaker {
     ///     .unwrap_err();
     /// assert_eq!(err.field(), "success_threshold");
     /// ```
-    pub fn new(name: impl Into<Arc<str>>, config: BreakerConfig) -> Result<Breaker, ConfigError> {
+    pub fn new(name: impl AsRef<str>, config: BreakerConfig) -> Result<Breaker, ConfigError> {
         config.validate()?;
-        Ok(Breaker::build(name.into(), config))
+        Ok(Breaker::build(super::name::intern(name.as_ref()), config))
     }
 
     /// A standalone breaker with the default configuration (which is always valid).
     pub(crate) fn fallback(name: &str) -> Breaker {
-        Breaker::build(name.into(), BreakerConfig::default())
+        Breaker::build(super::name::intern(name), BreakerConfig::default())
     }
 
     /// `config` must have been validated.
-    fn build(name: Arc<str>, config: BreakerConfig) -> Breaker {
+    fn build(name: &'static str, config: BreakerConfig) -> Breaker {
         let outcomes = if config.failure_rate.is_some() || config.slow_call_rate.is_some() {
             Outcomes::new(config.window_size, config.window_size)
         } else {
@@ -148,8 +148,7 @@ impl Breaker {
             },
             outcomes: Chain::new(outcomes),
             failure_times: Chain::new(failure_times),
-            // Before `name`, which moves into the breaker.
-            metrics: crate::metrics::BreakerMetrics::new(&name),
+            metrics: crate::metrics::BreakerMetrics::new(name),
             name,
             clock: Arc::new(SystemClock),
             config: Mutex::new(config),
@@ -178,8 +177,8 @@ impl Breaker {
     /// let b = resilience::breaker::Breaker::new("kanban", Default::default()).unwrap();
     /// assert_eq!(b.name(), "kanban");
     /// ```
-    pub fn name(&self) -> &str {
-        &self.name
+    pub fn name(&self) -> &'static str {
+        self.name
     }
 
     /// The configuration in force (a copy).
@@ -533,7 +532,7 @@ impl Breaker {
         None
     }
 
-    /// A refusal by this breaker, counted. Clones an `Arc<str>`; allocates nothing.
+    /// A refusal by this breaker, counted. Allocates nothing.
     fn refuse(&self, state: BreakerState, retry_after: Option<Duration>) -> CircuitOpen {
         self.stats.rejections.fetch_add(1, Relaxed);
         self.metrics.rejection();
@@ -542,7 +541,7 @@ impl Breaker {
 
     fn refusal(&self, state: BreakerState, retry_after: Option<Duration>) -> CircuitOpen {
         CircuitOpen {
-            name: self.name.clone(),
+            name: self.name,
             state,
             retry_after,
         }
@@ -735,7 +734,7 @@ impl Breaker {
 
     fn transitioned(&self, from: BreakerState, to: BreakerState) {
         self.metrics.state(to);
-        let (name, from, to) = (&*self.name, from.as_str(), to.as_str());
+        let (name, from, to) = (self.name, from.as_str(), to.as_str());
         if matches!(to, "open" | "forced_open") {
             tracing::warn!(target: "resilience::breaker", name, from, to, "circuit breaker state changed");
         } else {
@@ -832,11 +831,11 @@ impl CircuitOpen {
     ///
     /// ```
     /// let open = resilience::CircuitOpen::from_name("kanban");
-    /// assert_eq!(&*open.name, "kanban");
+    /// assert_eq!(open.name, "kanban");
     /// ```
-    pub fn from_name(name: impl Into<Arc<str>>) -> CircuitOpen {
+    pub fn from_name(name: &'static str) -> CircuitOpen {
         CircuitOpen {
-            name: name.into(),
+            name,
             state: BreakerState::Open,
             retry_after: None,
         }

@@ -15,7 +15,7 @@
 //! }
 //! assert_eq!(b.state(), BreakerState::Open);
 //! let refused = b.call(|| Ok::<_, CircuitOpen>(1)).unwrap_err();
-//! assert_eq!(&*refused.name, "kanban");
+//! assert_eq!(refused.name, "kanban");
 //! # Ok::<(), resilience::ConfigError>(())
 //! ```
 
@@ -26,6 +26,7 @@ mod failure_times;
 pub mod glue;
 mod live;
 mod machine;
+mod name;
 mod outcomes;
 mod permit;
 mod snapshot;

@@ -23,7 +23,7 @@ use crate::sync::atomic::{AtomicU64, Ordering::*};
 use crate::ConfigError;
 
 /// How far up a chain of parents a call looks (chains are acyclic; this is a backstop).
-const MAX_PARENT_DEPTH: usize = 32;
+const MAX_PARENT_DEPTH: u8 = 32;
 /// The deadline word: milliseconds in the high 40 bits, the generation in the low 24.
 const DEADLINE_SHIFT: u32 = 24;
 const MAX_DEADLINE_MS: u64 = (1 << 40) - 1;
@@ -72,12 +72,71 @@ pub struct Breaker {
     metrics: crate::metrics::BreakerMetrics,
 }
 
-/// What an admission decided, before it becomes a [`Permit`].
+/// What an admission decided, before it becomes a [`Permit`] or a [`CircuitOpen`]: two
+/// words, so it comes back from the out-of-line slow path in two registers, and the
+/// refusal is built in the inlined [`Breaker::acquire`], in the caller's own slot.
+#[derive(Clone, Copy)]
 struct Admit {
-    kind: Kind,
-    gen: u32,
-    modes: u8,
-    start: u64,
+    /// For a permit: when the call started, if slow calls are timed. For a refusal: the
+    /// time left in nanoseconds plus one, zero when no time is scheduled.
+    value: u64,
+    /// Low to high bytes: the permit's kind (`REFUSED` for a refusal), its modes, the
+    /// refusing breaker's state, how many parent links up that breaker is, and in the
+    /// high half the permit's generation.
+    meta: u64,
+}
+
+impl Admit {
+    const REFUSED: u8 = 0xff;
+
+    #[inline]
+    fn permit(kind: Kind, gen: u32, modes: u8, start: u64) -> Admit {
+        Admit {
+            value: start,
+            meta: u64::from(kind as u8) | u64::from(modes) << 8 | u64::from(gen) << 32,
+        }
+    }
+
+    fn refusal(state: BreakerState, retry_after: Option<Duration>, depth: u8) -> Admit {
+        Admit {
+            value: retry_after.map_or(0, |d| duration_nanos(d).saturating_add(1)),
+            meta: u64::from(Admit::REFUSED) | u64::from(state as u8) << 16 | u64::from(depth) << 24,
+        }
+    }
+
+    #[inline]
+    fn kind(self) -> Option<Kind> {
+        match self.meta as u8 {
+            k if k == Kind::Closed as u8 => Some(Kind::Closed),
+            k if k == Kind::Trial as u8 => Some(Kind::Trial),
+            k if k == Kind::Noop as u8 => Some(Kind::Noop),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn modes(self) -> u8 {
+        (self.meta >> 8) as u8
+    }
+
+    #[inline]
+    fn state(self) -> BreakerState {
+        let bits = (self.meta >> 16) as u8;
+        BreakerState::ALL
+            .into_iter()
+            .find(|s| *s as u8 == bits)
+            .unwrap_or(BreakerState::Open)
+    }
+
+    #[inline]
+    fn depth(self) -> u8 {
+        (self.meta >> 24) as u8
+    }
+
+    #[inline]
+    fn gen(self) -> u32 {
+        (self.meta >> 32) as u32
+    }
 }
 
 /// Read on every call, written only by failures and transitions: its own cache lines,
@@ -365,22 +424,24 @@ impl Breaker {
         let admit = if word.state_bits() == Word::CLOSED_BITS
             && modes & (live::PARENT | live::SLOW_RATE) == 0
         {
-            Admit {
-                kind: Kind::Closed,
-                gen: word.gen(),
-                modes,
-                start: 0,
-            }
+            Admit::permit(Kind::Closed, word.gen(), modes, 0)
         } else {
-            self.acquire_slow(word, modes)?
+            self.acquire_slow(word, modes)
         };
-        Ok(Permit::new(
-            self,
-            admit.kind,
-            admit.gen,
-            admit.modes,
-            admit.start,
-        ))
+        match admit.kind() {
+            Some(kind) => Ok(Permit::new(
+                self,
+                kind,
+                admit.gen(),
+                admit.modes(),
+                admit.value,
+            )),
+            None => Err(CircuitOpen {
+                name: self.ancestor(admit.depth()).name,
+                state: admit.state(),
+                retry_after: admit.value.checked_sub(1).map(Duration::from_nanos),
+            }),
+        }
     }
 
     /// Runs `f` through the breaker: refused at once while open, its error counted as a
@@ -408,12 +469,11 @@ impl Breaker {
     // ----- admission -----------------------------------------------------------------
 
     #[inline(never)]
-    fn acquire_slow(&self, mut word: Word, modes: u8) -> Result<Admit, CircuitOpen> {
+    fn acquire_slow(&self, mut word: Word, modes: u8) -> Admit {
         if modes & live::PARENT != 0 && word.state() != BreakerState::Disabled {
-            if let Some(open) = self.parent_refusal() {
-                self.stats.rejections.fetch_add(1, Relaxed);
-                self.metrics.rejection();
-                return Err(open);
+            if let Some(refusal) = self.parent_refusal() {
+                self.count_rejection();
+                return refusal;
             }
         }
         loop {
@@ -424,37 +484,20 @@ impl Breaker {
                     } else {
                         0
                     };
-                    return Ok(Admit {
-                        kind: Kind::Closed,
-                        gen: word.gen(),
-                        modes,
-                        start,
-                    });
+                    return Admit::permit(Kind::Closed, word.gen(), modes, start);
                 }
-                BreakerState::Disabled => {
-                    return Ok(Admit {
-                        kind: Kind::Noop,
-                        gen: 0,
-                        modes: 0,
-                        start: 0,
-                    })
-                }
-                BreakerState::ForcedOpen => return Err(self.refuse(BreakerState::ForcedOpen, None)),
+                BreakerState::Disabled => return Admit::permit(Kind::Noop, 0, 0, 0),
+                BreakerState::ForcedOpen => return self.refuse(BreakerState::ForcedOpen, None),
                 BreakerState::Open => {
                     if let Err(left) = self.due(word, self.clock.now_coarse()) {
-                        return Err(self.refuse(BreakerState::Open, left));
+                        return self.refuse(BreakerState::Open, left);
                     }
                     // Due: whoever swaps open → half-open holds the first trial place.
                     let next = Word::new(BreakerState::HalfOpen, word.next_gen(), 0, 1);
                     match self.cas(word, next) {
                         Ok(()) => {
                             self.transitioned(BreakerState::Open, BreakerState::HalfOpen);
-                            return Ok(Admit {
-                                kind: Kind::Trial,
-                                gen: next.gen(),
-                                modes: 0,
-                                start: 0,
-                            });
+                            return Admit::permit(Kind::Trial, next.gen(), 0, 0);
                         }
                         Err(now) => word = now,
                     }
@@ -462,17 +505,10 @@ impl Breaker {
                 BreakerState::HalfOpen => {
                     let max = self.hot.live.half_open_max_calls.load(Relaxed);
                     if word.in_flight() >= max {
-                        return Err(self.refuse(BreakerState::HalfOpen, None));
+                        return self.refuse(BreakerState::HalfOpen, None);
                     }
                     match self.cas(word, word.with_in_flight(word.in_flight() + 1)) {
-                        Ok(()) => {
-                            return Ok(Admit {
-                                kind: Kind::Trial,
-                                gen: word.gen(),
-                                modes: 0,
-                                start: 0,
-                            })
-                        }
+                        Ok(()) => return Admit::permit(Kind::Trial, word.gen(), 0, 0),
                         Err(now) => word = now,
                     }
                 }
@@ -511,15 +547,17 @@ impl Breaker {
     }
 
     /// The refusal of the nearest open ancestor, if any.
-    fn parent_refusal(&self) -> Option<CircuitOpen> {
+    fn parent_refusal(&self) -> Option<Admit> {
         let mut link = self.parent.get()?;
-        for _ in 0..MAX_PARENT_DEPTH {
+        for depth in 1..=MAX_PARENT_DEPTH {
             let word = link.load();
             match word.state() {
-                BreakerState::ForcedOpen => return Some(link.refusal(word.state(), None)),
+                BreakerState::ForcedOpen => {
+                    return Some(Admit::refusal(BreakerState::ForcedOpen, None, depth))
+                }
                 BreakerState::Open => {
                     if let Err(left) = link.due(word, link.clock.now_coarse()) {
-                        return Some(link.refusal(BreakerState::Open, left));
+                        return Some(Admit::refusal(BreakerState::Open, left, depth));
                     }
                 }
                 _ => {}
@@ -532,19 +570,29 @@ impl Breaker {
         None
     }
 
-    /// A refusal by this breaker, counted. Allocates nothing.
-    fn refuse(&self, state: BreakerState, retry_after: Option<Duration>) -> CircuitOpen {
-        self.stats.rejections.fetch_add(1, Relaxed);
-        self.metrics.rejection();
-        self.refusal(state, retry_after)
+    /// A refusal by this breaker, counted.
+    fn refuse(&self, state: BreakerState, retry_after: Option<Duration>) -> Admit {
+        self.count_rejection();
+        Admit::refusal(state, retry_after, 0)
     }
 
-    fn refusal(&self, state: BreakerState, retry_after: Option<Duration>) -> CircuitOpen {
-        CircuitOpen {
-            name: self.name,
-            state,
-            retry_after,
+    fn count_rejection(&self) {
+        self.stats.rejections.fetch_add(1, Relaxed);
+        self.metrics.rejection();
+    }
+
+    /// The breaker `depth` parent links up (`parent_refusal` found it there; links never
+    /// change once made).
+    #[inline]
+    fn ancestor(&self, depth: u8) -> &Breaker {
+        let mut link = self;
+        for _ in 0..depth {
+            match link.parent.get() {
+                Some(parent) => link = parent,
+                None => break,
+            }
         }
+        link
     }
 
     // ----- outcomes (called by Permit) -----------------------------------------------

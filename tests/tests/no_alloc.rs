@@ -44,11 +44,14 @@ fn allocations_during(f: impl FnOnce()) -> usize {
 }
 
 #[derive(Debug)]
-struct Failure;
+enum Failure {
+    Down,
+    Open(CircuitOpen),
+}
 
 impl From<CircuitOpen> for Failure {
-    fn from(_: CircuitOpen) -> Self {
-        Failure
+    fn from(open: CircuitOpen) -> Self {
+        Failure::Open(open)
     }
 }
 
@@ -60,6 +63,15 @@ fn first_time(x: u64) -> Result<u64, Failure> {
 #[circuit_breaker(name = "no_alloc.closed")]
 fn through_breaker(x: u64) -> Result<u64, Failure> {
     Ok(x * 2)
+}
+
+#[circuit_breaker(name = "no_alloc.open", failure_threshold = 1, recovery_timeout = 1h)]
+fn refused(fail: bool) -> Result<u64, Failure> {
+    if fail {
+        Err(Failure::Down)
+    } else {
+        Ok(1)
+    }
 }
 
 #[retry(max_attempts = 3)]
@@ -85,6 +97,20 @@ fn a_first_attempt_that_succeeds_and_a_closed_breaker_allocate_nothing() {
         }
     });
     assert_eq!(n, 0, "the hot path allocated {n} times");
+}
+
+#[test]
+fn a_refused_call_allocates_nothing() {
+    assert!(refused(true).is_err(), "the failure opens it");
+    assert!(matches!(refused(false), Err(Failure::Open(open)) if open.name == "no_alloc.open"));
+    let n = allocations_during(|| {
+        for _ in 0..1_000 {
+            assert!(
+                matches!(refused(false), Err(Failure::Open(open)) if open.name == "no_alloc.open")
+            );
+        }
+    });
+    assert_eq!(n, 0, "a refusal allocated {n} times");
 }
 
 #[test]

@@ -85,19 +85,25 @@ pub(crate) fn retry(f: &Function, args: &RetryArgs, inner: TokenStream) -> Token
     // Each layer matches the outcome by value and rebuilds it, arm by arm, with nothing
     // borrowing it across a call that may unwind: that lets the compiler build the body's
     // value in the caller's return slot instead of copying it out (a copy of a freshly
-    // written `Result` also stalls on store forwarding).
+    // written `Result` also stalls on store forwarding). The retry state is made at the
+    // first failure, so a first attempt that succeeds stores none of it.
     quote! {{
         static __RESILIENCE_RETRY: ::resilience::__private::RetrySite = #site;
-        let mut __resilience_retry = ::resilience::__private::Retrying::new(&__RESILIENCE_RETRY);
+        let __resilience_started = __RESILIENCE_RETRY.started();
+        let mut __resilience_retry: ::core::option::Option<::resilience::__private::Retrying<'static>> =
+            ::core::option::Option::None;
         loop {
             let __resilience_outcome: #ret = #inner;
             match __resilience_outcome {
                 ::core::result::Result::Ok(__resilience_value) => {
-                    __resilience_retry.succeeded();
+                    __RESILIENCE_RETRY.succeeded();
                     break ::core::result::Result::Ok(__resilience_value);
                 }
                 ::core::result::Result::Err(__resilience_error) => {
-                    match __resilience_retry.failed(__resilience_error, #view, #retry_if, #on_retry) {
+                    let __resilience_retrying = __resilience_retry.get_or_insert_with(|| {
+                        ::resilience::__private::Retrying::resume(&__RESILIENCE_RETRY, __resilience_started)
+                    });
+                    match __resilience_retrying.failed(__resilience_error, #view, #retry_if, #on_retry) {
                         ::core::ops::ControlFlow::Break(__resilience_error) => {
                             break ::core::result::Result::Err(__resilience_error);
                         }

@@ -142,6 +142,35 @@ impl RetrySite {
         }
     }
 
+    /// The clock reading a call starts from, if `max_elapsed` needs one (a branch
+    /// otherwise).
+    ///
+    /// ```
+    /// static SITE: resilience::__private::RetrySite =
+    ///     resilience::__private::RetrySite::new("f", Default::default);
+    /// assert_eq!(SITE.started(), None);
+    /// ```
+    #[inline]
+    pub fn started(&self) -> Option<Duration> {
+        self.current().config.max_elapsed.map(|_| start_time())
+    }
+
+    /// A call's attempt succeeded. The hot path: one branch, unless the site keeps
+    /// adaptive streaks or a budget (then a call off the fast path).
+    ///
+    /// ```
+    /// static SITE: resilience::__private::RetrySite =
+    ///     resilience::__private::RetrySite::new("f", Default::default);
+    /// SITE.succeeded();
+    /// ```
+    #[inline]
+    pub fn succeeded(&self) {
+        let resolved = self.current();
+        if resolved.on_success {
+            resolved.record_success(self.function);
+        }
+    }
+
     /// The resolution in force: made once for an unnamed site (one load afterwards);
     /// for a named one, remade whenever the named policies changed.
     #[inline]
@@ -152,11 +181,18 @@ impl RetrySite {
         }
     }
 
+    /// The fixed resolution of a site without a policy name, made on first use.
+    #[cold]
+    #[inline(never)]
+    fn resolve_fixed(&self) -> &Resolved {
+        self.resolved.get_or_init(|| self.resolve((self.init)()))
+    }
+
     #[cold]
     #[inline(never)]
     fn current_slow(&self) -> Current<'_> {
         let Some(policy) = self.policy else {
-            return Current::Fixed(self.resolved.get_or_init(|| self.resolve((self.init)())));
+            return Current::Fixed(self.resolve_fixed());
         };
         let generation = super::policy::generation();
         let mut named = self.named.lock().unwrap_or_else(PoisonError::into_inner);
@@ -202,6 +238,22 @@ impl RetrySite {
 #[inline(never)]
 fn start_time() -> Duration {
     SystemClock.now()
+}
+
+impl Resolved {
+    /// A success, for the adaptive streak and the budget.
+    #[cold]
+    #[inline(never)]
+    fn record_success(&self, function: &'static str) {
+        if let Some(adaptive) = &self.adaptive {
+            if let Some(now) = adaptive.record_success() {
+                events::adapted(function, now);
+            }
+        }
+        if let Some(budget) = &self.budget {
+            budget.record_success();
+        }
+    }
 }
 
 /// A site's resolution: borrowed from an unnamed site, shared with a named one.
@@ -268,13 +320,30 @@ impl<'s> Retrying<'s> {
     /// ```
     #[inline]
     pub fn new(site: &'s RetrySite) -> Self {
-        let resolved = site.current();
-        let started = resolved.config.max_elapsed.map(|_| start_time());
+        Retrying::resume(site, site.started())
+    }
+
+    /// A call whose first attempt, begun at `started` (from [`RetrySite::started`]),
+    /// has just failed. The generated code makes the retry state only then, so a first
+    /// attempt that succeeds stores none of it.
+    ///
+    /// ```
+    /// use core::ops::ControlFlow;
+    /// use resilience::__private::{RetrySite, Retrying, View};
+    ///
+    /// static SITE: RetrySite = RetrySite::new("f", Default::default);
+    /// let started = SITE.started();
+    /// let mut retrying = Retrying::resume(&SITE, started);
+    /// let flow = retrying.failed("down", |_| View::Opaque("&str"), |_| None, |_, _, _| {});
+    /// assert!(matches!(flow, ControlFlow::Continue(_)));
+    /// ```
+    #[inline]
+    pub fn resume(site: &'s RetrySite, started: Option<Duration>) -> Self {
         Retrying {
             site,
-            resolved,
+            resolved: site.current(),
             calls: 0,
-            // Read at the first failure: a call that succeeds at once never needs it.
+            // Read at the first failure, when a call asked at once needs it.
             max_attempts: 0,
             started,
             previous: None,
@@ -332,7 +401,7 @@ impl<'s> Retrying<'s> {
     #[inline]
     pub fn succeeded(&self) {
         if self.resolved.on_success {
-            self.record_success();
+            self.resolved.record_success(self.site.function);
         }
     }
 
@@ -428,19 +497,6 @@ impl<'s> Retrying<'s> {
         }
         self.previous = Some(drawn);
         Ok(delay)
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn record_success(&self) {
-        if let Some(adaptive) = &self.resolved.adaptive {
-            if let Some(now) = adaptive.record_success() {
-                events::adapted(self.site.function, now);
-            }
-        }
-        if let Some(budget) = &self.resolved.budget {
-            budget.record_success();
-        }
     }
 
     fn record_failure(&self) {

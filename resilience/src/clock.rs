@@ -81,7 +81,7 @@ impl Clock for SystemClock {
         }
         #[cfg(not(feature = "tokio"))]
         {
-            std::time::Instant::now().saturating_duration_since(origin())
+            os_now()
         }
     }
 
@@ -96,14 +96,16 @@ impl Clock for SystemClock {
     }
 }
 
+/// The OS's monotonic clock on `origin()`.
+fn os_now() -> Duration {
+    std::time::Instant::now().saturating_duration_since(origin())
+}
+
 /// The coarse clock, moved onto `origin()`: its reading at the first call is paired with
 /// the precise reading then, so the two agree to within the coarse clock's tick.
 fn coarse_now() -> Duration {
     static START: std::sync::OnceLock<(coarsetime::Instant, Duration)> = std::sync::OnceLock::new();
-    let (coarse, precise) = *START.get_or_init(|| {
-        let precise = std::time::Instant::now().saturating_duration_since(origin());
-        (coarsetime::Instant::now(), precise)
-    });
+    let (coarse, precise) = *START.get_or_init(|| (coarsetime::Instant::now(), os_now()));
     let elapsed = coarsetime::Instant::now().duration_since(coarse);
     precise.saturating_add(Duration::from_nanos(elapsed.as_nanos()))
 }

@@ -142,7 +142,7 @@ pub(crate) fn breaker(
                         ::core::result::Result::Ok(__resilience_value)
                     }
                     ::core::result::Result::Err(__resilience_error) => {
-                        ::resilience::__private::record_error(__resilience_permit, &__resilience_error, #record_if);
+                        __resilience_permit.record_error(&__resilience_error, #record_if);
                         ::core::result::Result::Err(__resilience_error)
                     }
                 }

@@ -79,27 +79,6 @@ impl BreakerSite {
     }
 }
 
-/// Records a call that returned `error`: a failure when `record_if` says so, otherwise a
-/// success (the service answered). The success arm calls
-/// [`Permit::record_success`] itself.
-///
-/// ```
-/// use resilience::{breaker::Breaker, BreakerConfig, BreakerState};
-/// let b = Breaker::new("x", BreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
-/// resilience::__private::record_error(b.acquire().unwrap(), &"not found", |e| *e != "not found");
-/// assert_eq!(b.state(), BreakerState::Closed);
-/// resilience::__private::record_error(b.acquire().unwrap(), &"down", |_| true);
-/// assert_eq!(b.state(), BreakerState::Open);
-/// ```
-#[inline]
-pub fn record_error<E>(permit: Permit<'_>, error: &E, record_if: impl FnOnce(&E) -> bool) {
-    if record_if(error) {
-        permit.record_failure();
-    } else {
-        permit.record_success();
-    }
-}
-
 /// The early return of a refused call: `Err(E::from(open))`.
 ///
 /// ```

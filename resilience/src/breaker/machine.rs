@@ -100,7 +100,7 @@ impl Admit {
     fn refusal(state: BreakerState, retry_after: Option<Duration>, depth: u8) -> Admit {
         Admit {
             value: retry_after.map_or(0, |d| duration_nanos(d).saturating_add(1)),
-            meta: u64::from(Admit::REFUSED) | u64::from(state as u8) << 16 | u64::from(depth) << 24,
+            meta: u64::from(Admit::REFUSED) | state.bits() << 16 | u64::from(depth) << 24,
         }
     }
 
@@ -121,11 +121,8 @@ impl Admit {
 
     #[inline]
     fn state(self) -> BreakerState {
-        let bits = (self.meta >> 16) as u8;
-        BreakerState::ALL
-            .into_iter()
-            .find(|s| *s as u8 == bits)
-            .unwrap_or(BreakerState::Open)
+        // Decoded as the state word decodes the same bits.
+        Word((self.meta >> 16) & 0xff).state()
     }
 
     #[inline]

@@ -75,13 +75,27 @@ impl<'a> Permit<'a> {
     pub fn record<T, E>(self, outcome: &Result<T, E>, record_if: impl FnOnce(&E) -> bool) {
         match outcome {
             Ok(_) => self.record_success(),
-            Err(e) => {
-                if record_if(e) {
-                    self.record_failure()
-                } else {
-                    self.record_success()
-                }
-            }
+            Err(e) => self.record_error(e, record_if),
+        }
+    }
+
+    /// Records a call that returned `error`: a failure when `record_if` says so, and
+    /// otherwise a success (the service answered).
+    ///
+    /// ```
+    /// use resilience::{breaker::Breaker, BreakerConfig, BreakerState};
+    /// let b = Breaker::new("x", BreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// b.acquire().unwrap().record_error(&"not found", |e| *e != "not found");
+    /// assert_eq!(b.state(), BreakerState::Closed);
+    /// b.acquire().unwrap().record_error(&"down", |_| true);
+    /// assert_eq!(b.state(), BreakerState::Open);
+    /// ```
+    #[inline]
+    pub fn record_error<E>(self, error: &E, record_if: impl FnOnce(&E) -> bool) {
+        if record_if(error) {
+            self.record_failure()
+        } else {
+            self.record_success()
         }
     }
 

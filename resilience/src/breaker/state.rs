@@ -59,7 +59,8 @@ impl BreakerState {
         }
     }
 
-    const fn bits(self) -> u64 {
+    /// The state's bits in the state word (and in a refusal's `Admit`).
+    pub(super) const fn bits(self) -> u64 {
         match self {
             BreakerState::Closed => 0,
             BreakerState::Open => 1,

@@ -1,11 +1,12 @@
 //! The contract between `#[retry]`'s generated code and the retry runtime.
 //!
 //! The generated code owns the control flow: a loop in the function's own body that runs
-//! one attempt and matches its outcome. `Ok` goes to [`Retrying::succeeded`] and is
-//! returned; `Err` goes to [`Retrying::failed`], which either gives it back to return
+//! one attempt and matches its outcome. `Ok` goes to [`RetrySite::succeeded`] and is
+//! returned; `Err` goes to [`Retrying::failed`] (the call's retry state, made by
+//! [`Retrying::resume`] at the first failure), which either gives it back to return
 //! (`ControlFlow::Break`) or says how long to sleep before going round again
-//! (`ControlFlow::Continue`). Everything else — counting, deciding, drawing delays, budgets, tracing —
-//! happens here.
+//! (`ControlFlow::Continue`). Everything else — counting, deciding, drawing delays,
+//! budgets, tracing — happens here.
 
 use core::ops::ControlFlow;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -135,11 +136,7 @@ impl RetrySite {
     /// assert_eq!(SITE.max_attempts(), 3);
     /// ```
     pub fn max_attempts(&self) -> u32 {
-        let resolved = self.current();
-        match &resolved.adaptive {
-            Some(adaptive) => adaptive.max_attempts(),
-            None => resolved.config.max_attempts,
-        }
+        self.current().max_attempts()
     }
 
     /// The clock reading a call starts from, if `max_elapsed` needs one (a branch
@@ -165,10 +162,7 @@ impl RetrySite {
     /// ```
     #[inline]
     pub fn succeeded(&self) {
-        let resolved = self.current();
-        if resolved.on_success {
-            resolved.record_success(self.function);
-        }
+        self.current().succeeded(self.function);
     }
 
     /// The resolution in force: made once for an unnamed site (one load afterwards);
@@ -232,8 +226,8 @@ impl RetrySite {
     }
 }
 
-/// The clock reading a call with `max_elapsed` starts from; out of line, so the fast path
-/// of [`Retrying::new`] stays small enough to inline.
+/// The clock reading a call with `max_elapsed` starts from; out of line, so
+/// [`RetrySite::started`] stays small enough to inline.
 #[cold]
 #[inline(never)]
 fn start_time() -> Duration {
@@ -241,7 +235,22 @@ fn start_time() -> Duration {
 }
 
 impl Resolved {
-    /// A success, for the adaptive streak and the budget.
+    /// The attempts a call starting now may make.
+    fn max_attempts(&self) -> u32 {
+        match &self.adaptive {
+            Some(adaptive) => adaptive.max_attempts(),
+            None => self.config.max_attempts,
+        }
+    }
+
+    /// A success: one branch, unless adaptive streaks or a budget need to hear of it.
+    #[inline]
+    fn succeeded(&self, function: &'static str) {
+        if self.on_success {
+            self.record_success(function);
+        }
+    }
+
     #[cold]
     #[inline(never)]
     fn record_success(&self, function: &'static str) {
@@ -303,7 +312,6 @@ pub struct Retrying<'s> {
     resolved: Current<'s>,
     /// Calls made so far, counting the one whose outcome is being handed in.
     calls: u32,
-    /// The attempts this call may make, read at its first failure.
     max_attempts: u32,
     /// The clock reading at the first call, only when `max_elapsed` needs it.
     started: Option<Duration>,
@@ -339,12 +347,12 @@ impl<'s> Retrying<'s> {
     /// ```
     #[inline]
     pub fn resume(site: &'s RetrySite, started: Option<Duration>) -> Self {
+        let resolved = site.current();
         Retrying {
             site,
-            resolved: site.current(),
+            max_attempts: resolved.max_attempts(),
+            resolved,
             calls: 0,
-            // Read at the first failure, when a call asked at once needs it.
-            max_attempts: 0,
             started,
             previous: None,
         }
@@ -400,9 +408,7 @@ impl<'s> Retrying<'s> {
     /// ```
     #[inline]
     pub fn succeeded(&self) {
-        if self.resolved.on_success {
-            self.resolved.record_success(self.site.function);
-        }
+        self.resolved.succeeded(self.site.function);
     }
 
     /// The attempt just made failed with `error`: `Break(error)` to return it,
@@ -434,12 +440,6 @@ impl<'s> Retrying<'s> {
         retry_if: impl FnOnce(&E) -> Option<bool>,
         on_retry: impl FnOnce(&E, u32, Duration),
     ) -> ControlFlow<E, Duration> {
-        if self.calls == 0 {
-            self.max_attempts = match &self.resolved.adaptive {
-                Some(adaptive) => adaptive.max_attempts(),
-                None => self.resolved.config.max_attempts,
-            };
-        }
         self.calls = self.calls.saturating_add(1);
         let seen = {
             let mut view = view(&mut error);

@@ -1,6 +1,17 @@
 //! The code of each layer. Each takes the expression of the layer inside it (evaluating
 //! to the function's return type) and returns its own; the runtime makes every decision,
 //! the generated code only the control flow.
+//!
+//! Every layer has the same shape, because the success path is what a call pays for:
+//! - it matches the outcome by value and rebuilds it, arm by arm, with nothing borrowing
+//!   it across a call that may unwind, so the compiler builds the body's value in the
+//!   caller's return slot (or the future's output) instead of copying it there;
+//! - its `Err` arm is one call into the runtime, out of line, that takes the error by
+//!   value and gives it back (or decides what happens next): the error's address never
+//!   escapes the function, so on success its `Result` can stay in registers, and the
+//!   function stays small;
+//! - an early exit (a refusal) leaves the layer's labelled block with `break`, before
+//!   the inner layers run, rather than nesting them in a `match` arm.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
@@ -33,6 +44,17 @@ pub(crate) fn function_name(f: &Function) -> TokenStream {
     quote!(::core::concat!(::core::module_path!(), "::", #name))
 }
 
+/// The error handler's `observe` argument: `Some(function)` in the one layer that records
+/// the body's errors in the monitor.
+fn observe_arg(f: &Function, observe: bool) -> TokenStream {
+    if observe {
+        let name = function_name(f);
+        quote!(::core::option::Option::Some(#name))
+    } else {
+        quote!(::core::option::Option::None)
+    }
+}
+
 /// The user's body, run once, as its own closure or async block, so a `return` in it ends
 /// the body only.
 pub(crate) fn body(f: &Function) -> TokenStream {
@@ -56,11 +78,17 @@ pub(crate) fn body(f: &Function) -> TokenStream {
     }
 }
 
-pub(crate) fn retry(f: &Function, args: &RetryArgs, inner: TokenStream) -> TokenStream {
+pub(crate) fn retry(
+    f: &Function,
+    args: &RetryArgs,
+    inner: TokenStream,
+    observe: bool,
+) -> TokenStream {
     let ret = &f.ret;
     let config = args.config();
     let name = function_name(f);
     let view = view();
+    let observe = observe_arg(f, observe);
     let retry_if = match args.retry_if.get() {
         Some(path) => {
             quote_spanned!(path.span()=> |__resilience_e| ::core::option::Option::Some(#path(__resilience_e)))
@@ -82,15 +110,12 @@ pub(crate) fn retry(f: &Function, args: &RetryArgs, inner: TokenStream) -> Token
         }
         None => quote!(::resilience::__private::RetrySite::new(#name, || #config)),
     };
-    // Each layer matches the outcome by value and rebuilds it, arm by arm, with nothing
-    // borrowing it across a call that may unwind: that lets the compiler build the body's
-    // value in the caller's return slot instead of copying it out (a copy of a freshly
-    // written `Result` also stalls on store forwarding). The retry state is made at the
-    // first failure, so a first attempt that succeeds stores none of it.
+    // The retry state is made by the runtime at the first failure, so a first attempt
+    // that succeeds stores none of it.
     quote! {{
         static __RESILIENCE_RETRY: ::resilience::__private::RetrySite = #site;
         let __resilience_started = __RESILIENCE_RETRY.started();
-        let mut __resilience_retry: ::core::option::Option<::resilience::__private::Retrying<'static>> =
+        let mut __resilience_retrying: ::core::option::Option<::resilience::__private::Retrying<'static>> =
             ::core::option::Option::None;
         loop {
             let __resilience_outcome: #ret = #inner;
@@ -99,17 +124,20 @@ pub(crate) fn retry(f: &Function, args: &RetryArgs, inner: TokenStream) -> Token
                     __RESILIENCE_RETRY.succeeded();
                     break ::core::result::Result::Ok(__resilience_value);
                 }
-                ::core::result::Result::Err(__resilience_error) => {
-                    let __resilience_retrying = __resilience_retry.get_or_insert_with(|| {
-                        ::resilience::__private::Retrying::resume(&__RESILIENCE_RETRY, __resilience_started)
-                    });
-                    match __resilience_retrying.failed(__resilience_error, #view, #retry_if, #on_retry) {
-                        ::core::ops::ControlFlow::Break(__resilience_error) => {
-                            break ::core::result::Result::Err(__resilience_error);
-                        }
-                        ::core::ops::ControlFlow::Continue(__resilience_delay) => #sleep,
+                ::core::result::Result::Err(__resilience_error) => match __RESILIENCE_RETRY.failed(
+                    &mut __resilience_retrying,
+                    __resilience_started,
+                    __resilience_error,
+                    #observe,
+                    #view,
+                    #retry_if,
+                    #on_retry,
+                ) {
+                    ::core::ops::ControlFlow::Break(__resilience_error) => {
+                        break ::core::result::Result::Err(__resilience_error);
                     }
-                }
+                    ::core::ops::ControlFlow::Continue(__resilience_delay) => #sleep,
+                },
             }
         }
     }}
@@ -120,34 +148,44 @@ pub(crate) fn breaker(
     args: &BreakerArgs,
     span: Span,
     inner: TokenStream,
+    observe: bool,
+    index: usize,
 ) -> TokenStream {
     let ret = &f.ret;
     let name = args.name_tokens(f.name());
     let config = args.config();
+    let view = view();
+    let observe = observe_arg(f, observe);
     let record_if = match args.record_if.get() {
         Some(path) => quote!(#path),
         None => quote!(|_| true),
     };
+    // One label per layer: `#[resilient]` and `#[circuit_breaker]` may both be on a function.
+    let label = syn::Lifetime::new(&format!("'__resilience_breaker_{index}"), Span::call_site());
     // Spanned at the attribute: an error type without `From<CircuitOpen>` is reported there.
     let reject = quote_spanned!(span=> ::resilience::__private::reject(__resilience_open));
-    quote! {{
+    quote! {#label: {
         static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
             ::resilience::__private::BreakerSite::new(#name, || #config);
-        match __RESILIENCE_BREAKER.breaker().acquire() {
-            ::core::result::Result::Ok(__resilience_permit) => {
-                let __resilience_outcome: #ret = #inner;
-                match __resilience_outcome {
-                    ::core::result::Result::Ok(__resilience_value) => {
-                        __resilience_permit.record_success();
-                        ::core::result::Result::Ok(__resilience_value)
-                    }
-                    ::core::result::Result::Err(__resilience_error) => {
-                        __resilience_permit.record_error(&__resilience_error, #record_if);
-                        ::core::result::Result::Err(__resilience_error)
-                    }
-                }
+        let __resilience_permit = match __RESILIENCE_BREAKER.breaker().acquire() {
+            ::core::result::Result::Ok(__resilience_permit) => __resilience_permit,
+            ::core::result::Result::Err(__resilience_open) => break #label #reject,
+        };
+        let __resilience_outcome: #ret = #inner;
+        match __resilience_outcome {
+            ::core::result::Result::Ok(__resilience_value) => {
+                __resilience_permit.record_success();
+                ::core::result::Result::Ok(__resilience_value)
             }
-            ::core::result::Result::Err(__resilience_open) => #reject,
+            ::core::result::Result::Err(__resilience_error) => {
+                ::core::result::Result::Err(::resilience::__private::breaker_failed(
+                    __resilience_permit,
+                    __resilience_error,
+                    #record_if,
+                    #observe,
+                    #view,
+                ))
+            }
         }
     }}
 }
@@ -157,6 +195,7 @@ pub(crate) fn fallback(
     args: &FallbackArgs,
     span: Span,
     inner: TokenStream,
+    observe: bool,
 ) -> syn::Result<TokenStream> {
     let arguments = f.call_arguments(span)?;
     let name = function_name(f);
@@ -197,12 +236,21 @@ pub(crate) fn fallback(
             #attempt
         }));
     }
-    let chain = chain.unwrap_or_default();
-    let error = if args.with_error {
+    let mut chain = chain.unwrap_or_default();
+    let error = if args.with_error || observe {
         quote!(__resilience_error)
     } else {
         quote!(_)
     };
+    if observe {
+        let view = view();
+        let observed = quote!(::resilience::__private::observed(__resilience_error, #name, #view));
+        chain = if args.with_error {
+            quote!({ let __resilience_error = #observed; #chain })
+        } else {
+            quote!({ #observed; #chain })
+        };
+    }
     if !args.cached {
         return Ok(quote! {
             match #inner {
@@ -244,10 +292,16 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
         .collect()
 }
 
-pub(crate) fn context(f: &Function, args: &ContextArgs, inner: TokenStream) -> TokenStream {
+pub(crate) fn context(
+    f: &Function,
+    args: &ContextArgs,
+    inner: TokenStream,
+    observe: bool,
+) -> TokenStream {
     let ret = &f.ret;
     let operation = &args.operation;
     let view = view();
+    let observe = observe_arg(f, observe);
     let fills = args.entries.iter().map(|(key, value)| {
         let span = value.span();
         if crate::args::context::FIELDS.contains(&key.to_string().as_str()) {
@@ -267,11 +321,15 @@ pub(crate) fn context(f: &Function, args: &ContextArgs, inner: TokenStream) -> T
         let __resilience_outcome: #ret = #run;
         match __resilience_outcome {
             ::core::result::Result::Ok(__resilience_value) => ::core::result::Result::Ok(__resilience_value),
-            ::core::result::Result::Err(mut __resilience_error) => {
-                __resilience_scope.fill(&mut __resilience_error, #view, |__resilience_ctx: &mut ::resilience::ErrorContext| {
-                    #(#fills)*
-                });
-                ::core::result::Result::Err(__resilience_error)
+            ::core::result::Result::Err(__resilience_error) => {
+                ::core::result::Result::Err(__resilience_scope.failed(
+                    __resilience_error,
+                    #view,
+                    |__resilience_ctx: &mut ::resilience::ErrorContext| {
+                        #(#fills)*
+                    },
+                    #observe,
+                ))
             }
         }
     }}
@@ -308,9 +366,12 @@ pub(crate) fn feature_switch(
     f: &Function,
     args: &FeatureSwitchArgs,
     inner: TokenStream,
+    observe: bool,
 ) -> TokenStream {
     let ret = &f.ret;
     let name = &args.name;
+    let view = view();
+    let observe = observe_arg(f, observe);
     quote! {{
         static __RESILIENCE_FEATURE: ::resilience::__private::FeatureSite = ::resilience::__private::FeatureSite::new(#name);
         match __RESILIENCE_FEATURE.fallback_if_disabled() {
@@ -323,8 +384,7 @@ pub(crate) fn feature_switch(
                         ::core::result::Result::Ok(__resilience_value)
                     }
                     ::core::result::Result::Err(__resilience_error) => {
-                        __RESILIENCE_FEATURE.failed();
-                        ::core::result::Result::Err(__resilience_error)
+                        ::core::result::Result::Err(__RESILIENCE_FEATURE.failed_with(__resilience_error, #observe, #view))
                     }
                 }
             }
@@ -332,7 +392,9 @@ pub(crate) fn feature_switch(
     }}
 }
 
-/// Records an error of the body in the monitor.
+/// Records an error of the body in the monitor: a layer of its own only under
+/// `#[timeout]`, which never sees the body's error (every other layer records it in its
+/// own error handler).
 pub(crate) fn observe(f: &Function, inner: TokenStream) -> TokenStream {
     let ret = &f.ret;
     let name = function_name(f);
@@ -341,9 +403,8 @@ pub(crate) fn observe(f: &Function, inner: TokenStream) -> TokenStream {
         let __resilience_outcome: #ret = #inner;
         match __resilience_outcome {
             ::core::result::Result::Ok(__resilience_value) => ::core::result::Result::Ok(__resilience_value),
-            ::core::result::Result::Err(mut __resilience_error) => {
-                ::resilience::__private::observe(&mut __resilience_error, #name, #view);
-                ::core::result::Result::Err(__resilience_error)
+            ::core::result::Result::Err(__resilience_error) => {
+                ::core::result::Result::Err(::resilience::__private::observed(__resilience_error, #name, #view))
             }
         }
     }}

@@ -192,27 +192,36 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
     }
 }
 
-/// The layers around the body, innermost first. The monitor sees each error of the body
-/// once, after the innermost error contexts have filled it.
+/// The layers around the body, innermost first.
+///
+/// Exactly one layer records the body's errors in the monitor, in its own error
+/// handler: the innermost that is not an error context (so the contexts inside it have
+/// filled the error first), or the outermost when every layer is a context. Recording
+/// there, instead of in a layer of its own, saves the success path one more match.
 fn build(f: &Function, layers: &[Layer]) -> syn::Result<TokenStream> {
+    let observer = layers
+        .iter()
+        .rposition(|layer| !matches!(layer, Layer::Context(_)))
+        .unwrap_or(0);
     let mut expr = layers::body(f);
-    let mut observed = false;
-    for layer in layers.iter().rev() {
-        if !observed && !matches!(layer, Layer::Context(_)) {
-            expr = layers::observe(f, expr);
-            observed = true;
-        }
+    for (index, layer) in layers.iter().enumerate().rev() {
+        let observe = index == observer;
         expr = match layer {
-            Layer::Retry(args) => layers::retry(f, args, expr),
-            Layer::Breaker(args, span) => layers::breaker(f, args, *span, expr),
-            Layer::Fallback(args, span) => layers::fallback(f, args, *span, expr)?,
-            Layer::Context(args) => layers::context(f, args, expr),
-            Layer::Timeout(args, span) => layers::timeout(f, args, *span, expr)?,
-            Layer::FeatureSwitch(args) => layers::feature_switch(f, args, expr),
+            Layer::Retry(args) => layers::retry(f, args, expr, observe),
+            Layer::Breaker(args, span) => layers::breaker(f, args, *span, expr, observe, index),
+            Layer::Fallback(args, span) => layers::fallback(f, args, *span, expr, observe)?,
+            Layer::Context(args) => layers::context(f, args, expr, observe),
+            Layer::Timeout(args, span) => {
+                // A timeout never sees the body's error; the monitor does, just inside it.
+                let inner = if observe {
+                    layers::observe(f, expr)
+                } else {
+                    expr
+                };
+                layers::timeout(f, args, *span, inner)?
+            }
+            Layer::FeatureSwitch(args) => layers::feature_switch(f, args, expr, observe),
         };
-    }
-    if !observed {
-        expr = layers::observe(f, expr);
     }
     Ok(expr)
 }

@@ -7,6 +7,8 @@ use std::sync::{Arc, OnceLock};
 
 use super::{Breaker, BreakerConfig};
 pub use super::{CircuitOpen, Permit};
+use crate::monitor::glue::observe_if;
+use crate::view::View;
 
 /// One call site's breaker, found once.
 ///
@@ -77,6 +79,37 @@ impl BreakerSite {
                 })
         })
     }
+}
+
+/// The `Err` arm of `#[circuit_breaker]`: records the error in the monitor if this layer
+/// is the one that does (`observe`), then counts it against the breaker as `record_if`
+/// says, and gives it back.
+///
+/// Out of line and by value, so the decorated function's success path stays small and
+/// its `Result` never has its address taken there (see [`observed`](crate::__private::observed)).
+///
+/// ```
+/// use resilience::__private::{breaker_failed, View};
+/// use resilience::{breaker::Breaker, BreakerConfig, BreakerState};
+///
+/// let b = Breaker::new("docs.breaker_failed", BreakerConfig { failure_threshold: 1, ..Default::default() })?;
+/// let error = breaker_failed(b.acquire()?, "down", |_| true, None, |_| View::Opaque("&str"));
+/// assert_eq!(error, "down");
+/// assert_eq!(b.state(), BreakerState::Open);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cold]
+#[inline(never)]
+pub fn breaker_failed<E>(
+    permit: Permit<'_>,
+    mut error: E,
+    record_if: impl FnOnce(&E) -> bool,
+    observe: Option<&'static str>,
+    view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
+) -> E {
+    observe_if(&mut error, observe, view);
+    permit.record_error(&error, record_if);
+    error
 }
 
 /// The early return of a refused call: `Err(E::from(open))`.

@@ -149,6 +149,32 @@ impl Scope {
         self.fill_view(view(error), fill);
     }
 
+    /// The `Err` arm of `#[error_context]`: [`fill`](Self::fill)s `error`, records it in
+    /// the monitor if this layer is the one that does (`observe`), and gives it back.
+    /// Out of line and by value, so the decorated function's success path stays small.
+    ///
+    /// ```
+    /// use resilience::__private::View;
+    /// use resilience::context::Scope;
+    ///
+    /// let scope = Scope::new("fetch");
+    /// let error = scope.failed(String::from("down"), |_| View::Opaque("String"), |_| {}, None);
+    /// assert_eq!(error, "down");
+    /// ```
+    #[cold]
+    #[inline(never)]
+    pub fn failed<E>(
+        &self,
+        mut error: E,
+        view: impl for<'a> Fn(&'a mut E) -> View<'a>,
+        fill: impl FnOnce(&mut ErrorContext),
+        observe: Option<&'static str>,
+    ) -> E {
+        self.fill(&mut error, &view, fill);
+        crate::monitor::glue::observe_if(&mut error, observe, view);
+        error
+    }
+
     #[cold]
     fn fill_view(&self, mut view: View<'_>, fill: impl FnOnce(&mut ErrorContext)) {
         let Some(ctx) = view.context_mut() else {

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use super::feature::Entry;
+use crate::view::View;
 
 /// One gated call site's feature, found once.
 ///
@@ -86,6 +87,30 @@ impl FeatureSite {
     #[inline]
     pub fn failed(&'static self) {
         self.entry().report_failure();
+    }
+
+    /// The `Err` arm of `#[feature_switch]`: records `error` in the monitor if this layer
+    /// is the one that does (`observe`), counts a [`failed`](Self::failed) call, and gives
+    /// the error back. Out of line and by value, so the success path stays small.
+    ///
+    /// ```
+    /// use resilience::__private::{FeatureSite, View};
+    ///
+    /// static SITE: FeatureSite = FeatureSite::new("docs.glue.failed_with");
+    /// let error = SITE.failed_with("down", None, |_| View::Opaque("&str"));
+    /// assert_eq!(error, "down");
+    /// ```
+    #[cold]
+    #[inline(never)]
+    pub fn failed_with<E>(
+        &'static self,
+        mut error: E,
+        observe: Option<&'static str>,
+        view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
+    ) -> E {
+        crate::monitor::glue::observe_if(&mut error, observe, view);
+        self.failed();
+        error
     }
 
     #[inline]

@@ -23,6 +23,46 @@ pub fn observe<E>(
     record(&view(error), function, core::any::type_name::<E>());
 }
 
+/// [`observe`], by value and out of line: the `Err` arm of a layer that records the
+/// body's error in the monitor and does nothing else with it (under `#[timeout]`).
+///
+/// Taking the error by value (not by reference) keeps its address from escaping the
+/// decorated function, so the compiler can keep the function's `Result` in registers on
+/// the success path.
+///
+/// ```
+/// use resilience::__private::{observed, View};
+///
+/// let before = resilience::monitor().total_recorded();
+/// let error = observed(String::from("nope"), "my_fn", |_| View::Opaque("String"));
+/// assert_eq!(error, "nope");
+/// assert!(resilience::monitor().total_recorded() > before);
+/// ```
+#[cold]
+#[inline(never)]
+pub fn observed<E>(
+    mut error: E,
+    function: &'static str,
+    view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
+) -> E {
+    observe(&mut error, function, view);
+    error
+}
+
+/// [`observe`] when `function` is given: each layer's error handler takes one such
+/// argument, and it is `Some` in the one layer per function that records the body's
+/// errors (the innermost, after its error contexts have filled them).
+#[inline]
+pub(crate) fn observe_if<E>(
+    error: &mut E,
+    function: Option<&'static str>,
+    view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
+) {
+    if let Some(function) = function {
+        observe(error, function, view);
+    }
+}
+
 #[cold]
 #[inline(never)]
 fn record(view: &View<'_>, function: &'static str, type_name: &'static str) {

@@ -2,9 +2,9 @@
 //!
 //! The generated code owns the control flow: a loop in the function's own body that runs
 //! one attempt and matches its outcome. `Ok` goes to [`RetrySite::succeeded`] and is
-//! returned; `Err` goes to [`Retrying::failed`] (the call's retry state, made by
-//! [`Retrying::resume`] at the first failure), which either gives it back to return
-//! (`ControlFlow::Break`) or says how long to sleep before going round again
+//! returned; `Err` goes to [`RetrySite::failed`], out of line, which makes the call's
+//! retry state ([`Retrying`]) at the first failure and either gives the error back to
+//! return (`ControlFlow::Break`) or says how long to sleep before going round again
 //! (`ControlFlow::Continue`). Everything else — counting, deciding, drawing delays,
 //! budgets, tracing — happens here.
 
@@ -16,6 +16,7 @@ use super::adaptive::AdaptiveAttempts;
 use super::schedule::{draw, honour_retry_after, within_elapsed, GiveUp};
 use super::{events, retry_budget, RetryBudget, RetryConfig};
 use crate::clock::{Clock, SystemClock};
+use crate::monitor::glue::observe_if;
 use crate::view::View;
 
 pub use super::sleep::{sleep, sleep_blocking};
@@ -35,6 +36,8 @@ pub use super::sleep::{sleep, sleep_blocking};
 pub struct RetrySite {
     function: &'static str,
     init: fn() -> RetryConfig,
+    /// Filled on first use, and only for a site without a policy name: a filled one is
+    /// the whole fast path.
     resolved: OnceLock<Resolved>,
     /// `#[retry(policy = "name")]`: the registry's configuration of that name wins.
     policy: Option<&'static str>,
@@ -149,7 +152,10 @@ impl RetrySite {
     /// ```
     #[inline]
     pub fn started(&self) -> Option<Duration> {
-        self.current().config.max_elapsed.map(|_| start_time())
+        match self.resolved.get() {
+            Some(resolved) => resolved.started(),
+            None => self.started_slow(),
+        }
     }
 
     /// A call's attempt succeeded. The hot path: one branch, unless the site keeps
@@ -162,16 +168,67 @@ impl RetrySite {
     /// ```
     #[inline]
     pub fn succeeded(&self) {
-        self.current().succeeded(self.function);
+        match self.resolved.get() {
+            Some(resolved) => resolved.succeeded(self.function),
+            None => self.succeeded_slow(),
+        }
+    }
+
+    /// The `Err` arm of `#[retry]`'s loop: the attempt just made failed with `error`.
+    ///
+    /// Records the error in the monitor if this layer is the one that does (`observe`),
+    /// makes the call's retry state on its first failure (into `retrying`, which the
+    /// generated code keeps across attempts; `started` is what [`started`](Self::started)
+    /// returned before the first one), then decides as [`Retrying::failed`] does:
+    /// `Break(error)` to return it, `Continue(delay)` to sleep and go again.
+    ///
+    /// Out of line and by value, so the decorated function's success path is only
+    /// [`started`](Self::started) and [`succeeded`](Self::succeeded), and its `Result`
+    /// never has its address taken there.
+    ///
+    /// ```
+    /// use core::ops::ControlFlow;
+    /// use resilience::__private::{RetrySite, Retrying, View};
+    /// use resilience::RetryConfig;
+    ///
+    /// static SITE: RetrySite = RetrySite::new("docs.failed", || RetryConfig { max_attempts: 2, ..Default::default() });
+    /// let started = SITE.started();
+    /// let mut retrying: Option<Retrying<'static>> = None;
+    /// fn view<'a>(_: &'a mut &'static str) -> View<'a> {
+    ///     View::Opaque("&str")
+    /// }
+    /// let first = SITE.failed(&mut retrying, started, "down", None, view, |_| None, |_, _, _| {});
+    /// assert!(matches!(first, ControlFlow::Continue(_)));
+    /// let second = SITE.failed(&mut retrying, started, "down", None, view, |_| None, |_, _, _| {});
+    /// assert_eq!(second, ControlFlow::Break("down"));
+    /// ```
+    #[cold]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)] // one per thing the call site knows
+    pub fn failed<E>(
+        &'static self,
+        retrying: &mut Option<Retrying<'static>>,
+        started: Option<Duration>,
+        mut error: E,
+        observe: Option<&'static str>,
+        view: impl for<'a> Fn(&'a mut E) -> View<'a>,
+        retry_if: impl FnOnce(&E) -> Option<bool>,
+        on_retry: impl FnOnce(&E, u32, Duration),
+    ) -> ControlFlow<E, Duration> {
+        observe_if(&mut error, observe, &view);
+        retrying
+            .get_or_insert_with(|| Retrying::resume(self, started))
+            .failed(error, view, retry_if, on_retry)
     }
 
     /// The resolution in force: made once for an unnamed site (one load afterwards);
-    /// for a named one, remade whenever the named policies changed.
+    /// for a named one, remade whenever the named policies changed. Only an unnamed
+    /// site ever fills `resolved`, so a filled one is the whole fast path.
     #[inline]
     fn current(&self) -> Current<'_> {
         match self.resolved.get() {
-            Some(resolved) if self.policy.is_none() => Current::Fixed(resolved),
-            _ => self.current_slow(),
+            Some(resolved) => Current::Fixed(resolved),
+            None => self.current_slow(),
         }
     }
 
@@ -180,6 +237,18 @@ impl RetrySite {
     #[inline(never)]
     fn resolve_fixed(&self) -> &Resolved {
         self.resolved.get_or_init(|| self.resolve((self.init)()))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn started_slow(&self) -> Option<Duration> {
+        self.current_slow().started()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn succeeded_slow(&self) {
+        self.current_slow().succeeded(self.function);
     }
 
     #[cold]
@@ -235,6 +304,12 @@ fn start_time() -> Duration {
 }
 
 impl Resolved {
+    /// The clock reading a call starts from, if `max_elapsed` needs one.
+    #[inline]
+    fn started(&self) -> Option<Duration> {
+        self.config.max_elapsed.map(|_| start_time())
+    }
+
     /// The attempts a call starting now may make.
     fn max_attempts(&self) -> u32 {
         match &self.adaptive {
@@ -332,7 +407,7 @@ impl<'s> Retrying<'s> {
     }
 
     /// A call whose first attempt, begun at `started` (from [`RetrySite::started`]),
-    /// has just failed. The generated code makes the retry state only then, so a first
+    /// has just failed. [`RetrySite::failed`] makes the retry state only then, so a first
     /// attempt that succeeds stores none of it.
     ///
     /// ```

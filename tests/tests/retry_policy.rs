@@ -1211,3 +1211,43 @@ proptest! {
         }
     }
 }
+
+static MID_CALL: RetrySite =
+    RetrySite::with_policy("mid_call", "retry_policy.mid_call", || RetryConfig {
+        max_attempts: 4,
+        backoff: Backoff::None,
+        jitter: Jitter::None,
+        ..Default::default()
+    });
+
+#[test]
+fn a_policy_changed_while_a_call_retries_applies_from_its_next_failure() {
+    fn opaque<'a>(_: &'a mut &'static str) -> View<'a> {
+        View::Opaque("&str")
+    }
+    let mut retrying = Retrying::new(&MID_CALL);
+    let first = retrying.failed("down", opaque, |_| None, |_, _, _| {});
+    assert_eq!(first, ControlFlow::Continue(Duration::ZERO));
+
+    resilience::registry()
+        .configure_retry(
+            "retry_policy.mid_call",
+            RetryConfig {
+                max_attempts: 2,
+                backoff: Backoff::Fixed(secs(7)),
+                jitter: Jitter::None,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    // The new backoff applies at once; the call keeps the attempt limit it started with
+    // (4), although the new policy allows 2.
+    let second = retrying.failed("down", opaque, |_| None, |_, _, _| {});
+    assert_eq!(second, ControlFlow::Continue(secs(7)));
+    let third = retrying.failed("down", opaque, |_| None, |_, _, _| {});
+    assert_eq!(third, ControlFlow::Continue(secs(7)));
+    let fourth = retrying.failed("down", opaque, |_| None, |_, _, _| {});
+    assert_eq!(fourth, ControlFlow::Break("down"));
+    // A call starting now takes the new limit.
+    assert_eq!(MID_CALL.max_attempts(), 2);
+}

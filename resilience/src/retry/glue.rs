@@ -80,7 +80,8 @@ impl RetrySite {
 
     /// A site whose configuration is the registry's policy `policy`
     /// (`registry().configure_retry(policy, ..)`), or `init`'s while there is none.
-    /// A policy configured later, or changed, applies from the next call on.
+    /// A policy configured later, or changed, applies from the next call on, and to a call
+    /// already retrying from its next failure (its attempt limit stays as it started).
     ///
     /// ```
     /// use resilience::__private::RetrySite;
@@ -382,9 +383,16 @@ impl core::ops::Deref for Current<'_> {
 /// };
 /// assert_eq!(result, Ok(3));
 /// ```
+///
+/// It holds no resolution of its own, only plain values, so it has no drop glue: the
+/// generated code keeps an `Option<Retrying>` across attempts, and a value with drop glue
+/// there would cost every call a check on its way out, the first attempt's success
+/// included. Each failure looks the site's configuration up again (one load; for a named
+/// policy, its lock), so a policy changed while a call is retrying applies to that call's
+/// remaining delays, time limit and budget; its attempt limit stays the one it started
+/// with.
 pub struct Retrying<'s> {
     site: &'s RetrySite,
-    resolved: Current<'s>,
     /// Calls made so far, counting the one whose outcome is being handed in.
     calls: u32,
     max_attempts: u32,
@@ -422,11 +430,9 @@ impl<'s> Retrying<'s> {
     /// ```
     #[inline]
     pub fn resume(site: &'s RetrySite, started: Option<Duration>) -> Self {
-        let resolved = site.current();
         Retrying {
             site,
-            max_attempts: resolved.max_attempts(),
-            resolved,
+            max_attempts: site.current().max_attempts(),
             calls: 0,
             started,
             previous: None,
@@ -483,7 +489,7 @@ impl<'s> Retrying<'s> {
     /// ```
     #[inline]
     pub fn succeeded(&self) {
-        self.resolved.succeeded(self.site.function);
+        self.site.succeeded();
     }
 
     /// The attempt just made failed with `error`: `Break(error)` to return it,
@@ -516,6 +522,7 @@ impl<'s> Retrying<'s> {
         on_retry: impl FnOnce(&E, u32, Duration),
     ) -> ControlFlow<E, Duration> {
         self.calls = self.calls.saturating_add(1);
+        let resolved = self.site.current();
         let seen = {
             let mut view = view(&mut error);
             if let Some(context) = view.context_mut() {
@@ -528,7 +535,7 @@ impl<'s> Retrying<'s> {
         } else if !retry_if(&error).unwrap_or(seen.retryable) {
             Err(GiveUp::NotRetryable)
         } else {
-            self.plan(seen.retry_after)
+            self.plan(&resolved, seen.retry_after)
         };
         match decision {
             Ok(delay) => {
@@ -538,7 +545,7 @@ impl<'s> Retrying<'s> {
                 ControlFlow::Continue(delay)
             }
             Err(reason) => {
-                self.record_failure();
+                self.record_failure(&resolved);
                 events::gave_up(self.site.function, self.calls, reason, &seen);
                 ControlFlow::Break(error)
             }
@@ -548,8 +555,12 @@ impl<'s> Retrying<'s> {
     /// The delay before the next attempt, or why there is none. Not generic, so the
     /// decision's code exists once, not once per error type.
     #[inline(never)]
-    fn plan(&mut self, retry_after: Option<Duration>) -> Result<Duration, GiveUp> {
-        let config = &self.resolved.config;
+    fn plan(
+        &mut self,
+        resolved: &Resolved,
+        retry_after: Option<Duration>,
+    ) -> Result<Duration, GiveUp> {
+        let config = &resolved.config;
         let drawn = draw(
             &config.backoff,
             &config.jitter,
@@ -565,7 +576,7 @@ impl<'s> Retrying<'s> {
             }
         }
         // Last, so a token is spent only on a retry that will happen.
-        if let Some(budget) = &self.resolved.budget {
+        if let Some(budget) = &resolved.budget {
             if !budget.try_withdraw() {
                 return Err(GiveUp::BudgetEmpty);
             }
@@ -574,8 +585,8 @@ impl<'s> Retrying<'s> {
         Ok(delay)
     }
 
-    fn record_failure(&self) {
-        if let Some(adaptive) = &self.resolved.adaptive {
+    fn record_failure(&self, resolved: &Resolved) {
+        if let Some(adaptive) = &resolved.adaptive {
             if let Some(now) = adaptive.record_failure() {
                 events::adapted(self.site.function, now);
             }

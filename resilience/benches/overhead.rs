@@ -84,6 +84,11 @@ fn failing_with_context(agent: &str) -> Result<(), BenchError> {
 }
 
 // ----- ours, as a user writes them ----------------------------------------------------
+//
+// An async `ours_*` is its bare body's `async fn` with the attribute: the same body
+// (`work(x)`, as `work_async`'s), so bare polls the undecorated future, the peers wrap it,
+// and ours is it, decorated. A sync `ours_*` calls `work` from its body: one call more
+// than the bare call, counted against us.
 
 #[circuit_breaker(name = "bench.closed")]
 fn ours_closed(x: u64) -> Result<u64, BenchError> {
@@ -92,7 +97,7 @@ fn ours_closed(x: u64) -> Result<u64, BenchError> {
 
 #[circuit_breaker(name = "bench.closed_async")]
 async fn ours_closed_async(x: u64) -> Result<u64, BenchError> {
-    work_async(x).await
+    work(x)
 }
 
 #[circuit_breaker(
@@ -126,7 +131,7 @@ fn ours_retry(x: u64) -> Result<u64, BenchError> {
 
 #[retry(max_attempts = 3)]
 async fn ours_retry_async(x: u64) -> Result<u64, BenchError> {
-    work_async(x).await
+    work(x)
 }
 
 #[retry(max_attempts = 3, backoff = none)]
@@ -136,7 +141,7 @@ fn ours_flaky(calls: &Cell<u32>) -> Result<u32, BenchError> {
 
 #[retry(max_attempts = 3, backoff = none)]
 async fn ours_flaky_async(calls: &Cell<u32>) -> Result<u32, BenchError> {
-    flaky_async(calls).await
+    flaky(calls)
 }
 
 #[fallback(backup)]

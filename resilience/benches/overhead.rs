@@ -10,9 +10,10 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::hint::black_box;
+use std::mem::size_of_val;
 use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 use std::sync::Barrier;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -253,6 +254,13 @@ fn closed_breaker_async_polled(c: &mut Criterion) {
     let _runtime = rt.enter();
     let fs = failsafe_breaker(5);
     let rc = recloser::AsyncRecloser::from(recloser(100));
+    println!(
+        "future sizes: bare {} bytes, resilience {}, failsafe {}, recloser {}",
+        size_of_val(&work_async(1)),
+        size_of_val(&ours_closed_async(1)),
+        size_of_val(&failsafe::futures::CircuitBreaker::call(&fs, work_async(1))),
+        size_of_val(&rc.call(work_async(1))),
+    );
     let mut g = c.benchmark_group("closed_breaker_async_polled");
     g.bench_function("bare", |b| {
         b.iter(|| black_box(poll_once(work_async(black_box(1)))))
@@ -391,6 +399,18 @@ fn retry_first_success_async_polled(c: &mut Criterion) {
     use backon::Retryable as _;
     let rt = current_thread_runtime();
     let _runtime = rt.enter();
+    let strategy = tokio_retry2::strategy::ExponentialBackoff::from_millis(1000).take(2);
+    println!(
+        "future sizes: bare {} bytes, resilience {}, backon {}, tokio-retry2 {}",
+        size_of_val(&work_async(1)),
+        size_of_val(&ours_retry_async(1)),
+        size_of_val(&(|| work_async(1)).retry(backon::ExponentialBuilder::default())),
+        size_of_val(&tokio_retry2::Retry::spawn(strategy, || async {
+            work_async(1)
+                .await
+                .map_err(tokio_retry2::RetryError::transient)
+        })),
+    );
     let mut g = c.benchmark_group("retry_first_success_async_polled");
     g.bench_function("bare", |b| {
         b.iter(|| black_box(poll_once(work_async(black_box(1)))))

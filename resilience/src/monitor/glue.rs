@@ -4,7 +4,8 @@
 use crate::view::View;
 
 /// Records `error` into the global [`monitor()`](super::monitor) as raised by `function`.
-/// The generated code calls it on the `Err` arm only, so a success costs nothing.
+/// The generated code reaches it from one layer's error handler only, so a success
+/// costs nothing.
 ///
 /// ```
 /// use resilience::__private::{observe, Probe, ViewError, ViewMarcus, ViewOpaque};

@@ -441,8 +441,8 @@ impl<'s> Retrying<'s> {
 
     /// Takes the outcome of the attempt just made: `Break(result)` to return it,
     /// `Continue(delay)` to sleep `delay` and run the body again. The generated code does
-    /// the same with [`succeeded`](Retrying::succeeded) and
-    /// [`failed`](Retrying::failed), one per arm, so the value is never moved through here.
+    /// the same with [`RetrySite::succeeded`] and [`RetrySite::failed`], one per arm, so
+    /// the value is never moved through here.
     ///
     /// ```
     /// use core::ops::ControlFlow;

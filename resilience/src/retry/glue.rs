@@ -217,9 +217,11 @@ impl RetrySite {
         on_retry: impl FnOnce(&E, u32, Duration),
     ) -> ControlFlow<E, Duration> {
         observe_if(&mut error, observe, &view);
+        // One lookup serves both the new state's attempt limit and the decision.
+        let resolved = self.current();
         retrying
-            .get_or_insert_with(|| Retrying::resume(self, started))
-            .failed(error, view, retry_if, on_retry)
+            .get_or_insert_with(|| Retrying::starting(self, started, &resolved))
+            .decide(&resolved, error, view, retry_if, on_retry)
     }
 
     /// The resolution in force: made once for an unnamed site (one load afterwards);
@@ -430,9 +432,13 @@ impl<'s> Retrying<'s> {
     /// ```
     #[inline]
     pub fn resume(site: &'s RetrySite, started: Option<Duration>) -> Self {
+        Retrying::starting(site, started, &site.current())
+    }
+
+    fn starting(site: &'s RetrySite, started: Option<Duration>, resolved: &Resolved) -> Self {
         Retrying {
             site,
-            max_attempts: site.current().max_attempts(),
+            max_attempts: resolved.max_attempts(),
             calls: 0,
             started,
             previous: None,
@@ -516,13 +522,25 @@ impl<'s> Retrying<'s> {
     /// ```
     pub fn failed<E>(
         &mut self,
+        error: E,
+        view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
+        retry_if: impl FnOnce(&E) -> Option<bool>,
+        on_retry: impl FnOnce(&E, u32, Duration),
+    ) -> ControlFlow<E, Duration> {
+        let resolved = self.site.current();
+        self.decide(&resolved, error, view, retry_if, on_retry)
+    }
+
+    /// [`failed`](Self::failed) with the site's configuration already looked up.
+    fn decide<E>(
+        &mut self,
+        resolved: &Resolved,
         mut error: E,
         view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
         retry_if: impl FnOnce(&E) -> Option<bool>,
         on_retry: impl FnOnce(&E, u32, Duration),
     ) -> ControlFlow<E, Duration> {
         self.calls = self.calls.saturating_add(1);
-        let resolved = self.site.current();
         let seen = {
             let mut view = view(&mut error);
             if let Some(context) = view.context_mut() {
@@ -535,7 +553,7 @@ impl<'s> Retrying<'s> {
         } else if !retry_if(&error).unwrap_or(seen.retryable) {
             Err(GiveUp::NotRetryable)
         } else {
-            self.plan(&resolved, seen.retry_after)
+            self.plan(resolved, seen.retry_after)
         };
         match decision {
             Ok(delay) => {
@@ -545,7 +563,7 @@ impl<'s> Retrying<'s> {
                 ControlFlow::Continue(delay)
             }
             Err(reason) => {
-                self.record_failure(&resolved);
+                self.record_failure(resolved);
                 events::gave_up(self.site.function, self.calls, reason, &seen);
                 ControlFlow::Break(error)
             }

@@ -101,6 +101,14 @@ async fn ours_closed_async(x: u64) -> Result<u64, BenchError> {
     work(x)
 }
 
+/// As `ours_closed_async`, with a `?` in the body: a body that can leave early runs as an
+/// async block of its own inside the function's future, so this is what such bodies pay.
+#[circuit_breaker(name = "bench.closed_async_early")]
+async fn ours_closed_async_early(x: u64) -> Result<u64, BenchError> {
+    let y = work(x)?;
+    Ok(y)
+}
+
 #[circuit_breaker(
     name = "bench.rate",
     failure_rate = 50,
@@ -133,6 +141,13 @@ fn ours_retry(x: u64) -> Result<u64, BenchError> {
 #[retry(max_attempts = 3)]
 async fn ours_retry_async(x: u64) -> Result<u64, BenchError> {
     work(x)
+}
+
+/// As `ours_retry_async`, with a `?` in the body (see `ours_closed_async_early`).
+#[retry(max_attempts = 3)]
+async fn ours_retry_async_early(x: u64) -> Result<u64, BenchError> {
+    let y = work(x)?;
+    Ok(y)
 }
 
 #[retry(max_attempts = 3, backoff = none)]
@@ -255,9 +270,10 @@ fn closed_breaker_async_polled(c: &mut Criterion) {
     let fs = failsafe_breaker(5);
     let rc = recloser::AsyncRecloser::from(recloser(100));
     println!(
-        "future sizes: bare {} bytes, resilience {}, failsafe {}, recloser {}",
+        "future sizes: bare {} bytes, resilience {} (body with `?`: {}), failsafe {}, recloser {}",
         size_of_val(&work_async(1)),
         size_of_val(&ours_closed_async(1)),
+        size_of_val(&ours_closed_async_early(1)),
         size_of_val(&failsafe::futures::CircuitBreaker::call(&fs, work_async(1))),
         size_of_val(&rc.call(work_async(1))),
     );
@@ -267,6 +283,9 @@ fn closed_breaker_async_polled(c: &mut Criterion) {
     });
     g.bench_function("resilience", |b| {
         b.iter(|| black_box(poll_once(ours_closed_async(black_box(1)))))
+    });
+    g.bench_function("resilience_body_with_question_mark", |b| {
+        b.iter(|| black_box(poll_once(ours_closed_async_early(black_box(1)))))
     });
     g.bench_function("failsafe", |b| {
         b.iter(|| {
@@ -401,9 +420,10 @@ fn retry_first_success_async_polled(c: &mut Criterion) {
     let _runtime = rt.enter();
     let strategy = tokio_retry2::strategy::ExponentialBackoff::from_millis(1000).take(2);
     println!(
-        "future sizes: bare {} bytes, resilience {}, backon {}, tokio-retry2 {}",
+        "future sizes: bare {} bytes, resilience {} (body with `?`: {}), backon {}, tokio-retry2 {}",
         size_of_val(&work_async(1)),
         size_of_val(&ours_retry_async(1)),
+        size_of_val(&ours_retry_async_early(1)),
         size_of_val(&(|| work_async(1)).retry(backon::ExponentialBuilder::default())),
         size_of_val(&tokio_retry2::Retry::spawn(strategy, || async {
             work_async(1)
@@ -417,6 +437,9 @@ fn retry_first_success_async_polled(c: &mut Criterion) {
     });
     g.bench_function("resilience", |b| {
         b.iter(|| black_box(poll_once(ours_retry_async(black_box(1)))))
+    });
+    g.bench_function("resilience_body_with_question_mark", |b| {
+        b.iter(|| black_box(poll_once(ours_retry_async_early(black_box(1)))))
     });
     g.bench_function("backon", |b| {
         b.iter(|| {

@@ -269,3 +269,85 @@ fn breaker_and_fallback_on_generic_functions() {
     assert_eq!(len_or_default("abc"), Ok(3));
     assert_eq!(len_or_default(String::new()), Ok(0));
 }
+
+// A body that can only end with its value is written inline; one with `return`, `?` or
+// a macro runs as a closure or async block of its own. Both must pass every layer alike:
+// each attempt retried, each call's last error counted by the breaker.
+
+#[circuit_breaker(name = "shapes.inline_sync", failure_threshold = 2)]
+#[retry(max_attempts = 3, backoff = none)]
+fn inline_sync(calls: &Cell<u32>) -> Result<u32, Flaky> {
+    calls.set(calls.get() + 1);
+    Err(Flaky("down"))
+}
+
+#[circuit_breaker(name = "shapes.early_sync", failure_threshold = 2)]
+#[retry(max_attempts = 3, backoff = none)]
+fn early_sync(calls: &Cell<u32>) -> Result<u32, Flaky> {
+    calls.set(calls.get() + 1);
+    if calls.get() > 0 {
+        return Err(Flaky("down"));
+    }
+    Ok(calls.get())
+}
+
+#[circuit_breaker(name = "shapes.inline_async", failure_threshold = 2)]
+#[retry(max_attempts = 3, backoff = none)]
+async fn inline_async(calls: &Cell<u32>) -> Result<u32, Flaky> {
+    calls.set(calls.get() + 1);
+    tokio::task::yield_now().await;
+    Err(Flaky("down"))
+}
+
+#[circuit_breaker(name = "shapes.early_async", failure_threshold = 2)]
+#[retry(max_attempts = 3, backoff = none)]
+async fn early_async(calls: &Cell<u32>) -> Result<u32, Flaky> {
+    calls.set(calls.get() + 1);
+    tokio::task::yield_now().await;
+    let value: Result<u32, Flaky> = Err(Flaky("down"));
+    Ok(value?)
+}
+
+/// Three calls: two that fail three attempts each and open the breaker, then a refusal.
+fn assert_retried_then_refused(calls: &Cell<u32>, outcomes: [Result<u32, Flaky>; 3]) {
+    assert_eq!(
+        outcomes,
+        [
+            Err(Flaky("down")),
+            Err(Flaky("down")),
+            Err(Flaky("circuit open"))
+        ]
+    );
+    assert_eq!(
+        calls.get(),
+        6,
+        "three attempts per call until the breaker opens"
+    );
+}
+
+#[test]
+fn an_inline_body_and_one_that_leaves_early_pass_the_layers_alike_sync() {
+    for body in [inline_sync, early_sync] {
+        let calls = Cell::new(0);
+        let outcomes = [body(&calls), body(&calls), body(&calls)];
+        assert_retried_then_refused(&calls, outcomes);
+    }
+}
+
+#[tokio::test]
+async fn an_inline_body_and_one_that_leaves_early_pass_the_layers_alike_async() {
+    let calls = Cell::new(0);
+    let outcomes = [
+        inline_async(&calls).await,
+        inline_async(&calls).await,
+        inline_async(&calls).await,
+    ];
+    assert_retried_then_refused(&calls, outcomes);
+    let calls = Cell::new(0);
+    let outcomes = [
+        early_async(&calls).await,
+        early_async(&calls).await,
+        early_async(&calls).await,
+    ];
+    assert_retried_then_refused(&calls, outcomes);
+}

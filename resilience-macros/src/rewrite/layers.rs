@@ -17,6 +17,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
+use super::exits::may_leave_early;
 use super::function::Function;
 use crate::args::{
     breaker::BreakerArgs, context::ContextArgs, fallback::FallbackArgs,
@@ -55,11 +56,19 @@ fn observe_arg(f: &Function, observe: bool) -> TokenStream {
     }
 }
 
-/// The user's body, run once, as its own closure or async block, so a `return` in it ends
-/// the body only.
+/// The user's body, run once. A body that can leave early (`return`, `?`, a macro) runs
+/// as its own closure or async block, so that leaving ends the body only; any other is
+/// written inline, with nothing to pay for.
 pub(crate) fn body(f: &Function) -> TokenStream {
     let ret = &f.ret;
     let stmts = &f.body;
+    if !may_leave_early(stmts) {
+        return quote!({
+            #[allow(unreachable_code)]
+            let __resilience_ret: #ret = { #(#stmts)* };
+            __resilience_ret
+        });
+    }
     if f.is_async() {
         quote! {
             async {
@@ -124,20 +133,25 @@ pub(crate) fn retry(
                     __RESILIENCE_RETRY.succeeded();
                     break ::core::result::Result::Ok(__resilience_value);
                 }
-                ::core::result::Result::Err(__resilience_error) => match __RESILIENCE_RETRY.failed(
-                    &mut __resilience_retrying,
-                    __resilience_started,
-                    __resilience_error,
-                    #observe,
-                    #view,
-                    #retry_if,
-                    #on_retry,
-                ) {
-                    ::core::ops::ControlFlow::Break(__resilience_error) => {
-                        break ::core::result::Result::Err(__resilience_error);
-                    }
-                    ::core::ops::ControlFlow::Continue(__resilience_delay) => #sleep,
-                },
+                ::core::result::Result::Err(__resilience_error) => {
+                    // The decision is bound before the sleep, so the future does not
+                    // keep it (and its error) across the await.
+                    let __resilience_delay = match __RESILIENCE_RETRY.failed(
+                        &mut __resilience_retrying,
+                        __resilience_started,
+                        __resilience_error,
+                        #observe,
+                        #view,
+                        #retry_if,
+                        #on_retry,
+                    ) {
+                        ::core::ops::ControlFlow::Break(__resilience_error) => {
+                            break ::core::result::Result::Err(__resilience_error);
+                        }
+                        ::core::ops::ControlFlow::Continue(__resilience_delay) => __resilience_delay,
+                    };
+                    #sleep;
+                }
             }
         }
     }}

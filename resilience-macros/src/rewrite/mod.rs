@@ -5,6 +5,7 @@
 //! layers: the attribute written first is the outermost. (Expanding one attribute at a
 //! time would wrap the body inside-out, in the order the compiler happens to expand.)
 
+mod exits;
 mod function;
 mod layers;
 

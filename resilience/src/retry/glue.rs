@@ -19,7 +19,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::monitor::glue::observe_if;
 use crate::view::View;
 
-pub use super::sleep::{sleep, sleep_blocking};
+pub use super::sleep::{sleep, sleep_blocking, Sleep};
 
 /// One `#[retry]` call site: its function's name and its configuration, resolved once.
 ///

@@ -28,17 +28,60 @@ use std::time::{Duration, Instant};
 /// assert_eq!(start.elapsed(), Duration::from_secs(5)); // virtual time
 /// # }
 /// ```
-pub async fn sleep(d: Duration) {
+pub fn sleep(d: Duration) -> Sleep {
     if d.is_zero() {
-        return;
+        return Sleep { timer: None };
     }
     #[cfg(feature = "tokio")]
     {
         if tokio::runtime::Handle::try_current().is_ok() {
-            return tokio::time::sleep(d).await;
+            return Sleep {
+                timer: Some(Box::pin(tokio::time::sleep(d))),
+            };
         }
     }
-    ThreadSleep::new(d).await
+    Sleep {
+        timer: Some(Box::pin(ThreadSleep::new(d))),
+    }
+}
+
+/// The future of [`sleep`]: nothing for a zero delay, otherwise the timer, on the heap.
+///
+/// A retried async function keeps this across its await between attempts, so its size
+/// adds to that function's future, which every caller stores and every spawn moves:
+/// tokio's timer entry held inline made a retried future 280 bytes, boxed it is 144. The
+/// price is one allocation per delay, beside a wait of a millisecond or more.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let no_wait = resilience::__private::sleep(std::time::Duration::ZERO);
+/// assert_eq!(std::mem::size_of_val(&no_wait), 2 * std::mem::size_of::<usize>());
+/// no_wait.await;
+/// # }
+/// ```
+#[must_use = "a sleep waits only when awaited"]
+pub struct Sleep {
+    timer: Option<Pin<Box<dyn Future<Output = ()> + Send + Sync>>>,
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match &mut self.timer {
+            Some(timer) => timer.as_mut().poll(cx),
+            None => Poll::Ready(()),
+        }
+    }
+}
+
+impl core::fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Sleep")
+            .field("waiting", &self.timer.is_some())
+            .finish()
+    }
 }
 
 /// Blocks this thread for `d` (`std::thread::sleep`); a zero delay returns at once.

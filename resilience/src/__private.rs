@@ -10,6 +10,7 @@ pub use crate::degradation::glue::*;
 pub use crate::error::delegate::{Delegate, DelegateMarcus, DelegateOwn, NoCategory, OwnCategory};
 pub use crate::fallback::glue::*;
 pub use crate::monitor::glue::*;
+pub use crate::question::{question_error, Question};
 pub use crate::retry::glue::*;
 pub use crate::timeout::glue::*;
 pub use crate::view::{Probe, View, ViewError, ViewMarcus, ViewOpaque};

@@ -45,6 +45,7 @@ pub mod errors;
 pub mod fallback;
 pub mod metrics;
 pub mod monitor;
+mod question;
 pub mod recovery;
 pub mod registry;
 pub mod retry;

@@ -1,6 +1,6 @@
 //! Feature switches: self-disabling at exactly the threshold, manual switching, typed
 //! fallbacks, handles sharing one switch, the call helpers, the snapshot's JSON, the
-//! call-site glue the attributes use, and the tracing events.
+//! call-site glue the attributes use (its tracing events are in `tracing_events.rs`).
 
 use std::sync::{Arc, Mutex};
 
@@ -355,59 +355,4 @@ fn a_site_used_before_registration_sees_the_later_registration() {
     degradation().register("tests.degradation.early", 3_u8);
     degradation().disable("tests.degradation.early");
     assert_eq!(EARLY.fallback_if_disabled::<u8>(), Some(3));
-}
-
-// --- tracing --------------------------------------------------------------------------
-
-#[derive(Default)]
-struct Events(Mutex<Vec<String>>);
-
-struct Recorder(Arc<Events>);
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Recorder {
-    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
-        #[derive(Default)]
-        struct Fields(Vec<String>);
-        impl tracing::field::Visit for Fields {
-            fn record_str(&mut self, f: &tracing::field::Field, v: &str) {
-                self.0.push(format!("{}={v}", f.name()));
-            }
-            fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
-                self.0.push(format!("{}={v:?}", f.name()));
-            }
-        }
-        if event.metadata().target() == "resilience::degradation" {
-            let mut fields = Fields::default();
-            event.record(&mut fields);
-            self.0 .0.lock().unwrap().push(fields.0.join(" "));
-        }
-    }
-}
-
-#[test]
-fn every_switch_change_is_a_tracing_event() {
-    use tracing_subscriber::layer::SubscriberExt;
-    let events = Arc::new(Events::default());
-    let subscriber = tracing_subscriber::registry().with(Recorder(events.clone()));
-    tracing::subscriber::with_default(subscriber, || {
-        // Another test's thread may have cached these callsites as disabled while no
-        // subscriber listened, racing with this one's registration: ask again.
-        tracing::callsite::rebuild_interest_cache();
-        let d = Degradation::new();
-        let f = d.register("traced", ());
-        (0..4).for_each(|_| f.report_failure()); // the fourth changes nothing
-        f.enable();
-        f.enable(); // already on: no event
-        f.disable();
-        f.disable();
-    });
-    let seen = events.0.lock().unwrap().clone();
-    assert_eq!(
-        seen,
-        [
-            "message=feature disabled after consecutive failures feature=traced failures=3",
-            "message=feature enabled feature=traced",
-            "message=feature disabled by hand feature=traced",
-        ]
-    );
 }

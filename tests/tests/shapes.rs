@@ -270,42 +270,80 @@ fn breaker_and_fallback_on_generic_functions() {
     assert_eq!(len_or_default(String::new()), Ok(0));
 }
 
-// A body that can only end with its value is written inline; one with `return`, `?` or
-// a macro runs as a closure or async block of its own. Both must pass every layer alike:
-// each attempt retried, each call's last error counted by the breaker.
+// How a body is written depends on its ways out: one with none is inline as it is; one
+// with `return` or `?` is inline with those rewritten as breaks out of it; one with a
+// macro that might return runs as a closure or async block of its own. All of them must
+// pass every layer alike: each attempt retried, each call's last error counted by the
+// breaker, `?` converting the error with `From`.
 
-#[circuit_breaker(name = "shapes.inline_sync", failure_threshold = 2)]
-#[retry(max_attempts = 3, backoff = none)]
-fn inline_sync(calls: &Cell<u32>) -> Result<u32, Flaky> {
-    calls.set(calls.get() + 1);
-    Err(Flaky("down"))
+impl From<std::num::ParseIntError> for Flaky {
+    fn from(_: std::num::ParseIntError) -> Self {
+        Flaky("not a number")
+    }
 }
 
-#[circuit_breaker(name = "shapes.early_sync", failure_threshold = 2)]
+/// Leaves the function from inside a macro, where no rewrite can see it.
+macro_rules! give_up {
+    () => {
+        return Err(Flaky("not a number"))
+    };
+}
+
+#[circuit_breaker(name = "shapes.plain_sync", failure_threshold = 2)]
 #[retry(max_attempts = 3, backoff = none)]
-fn early_sync(calls: &Cell<u32>) -> Result<u32, Flaky> {
+fn plain_sync(calls: &Cell<u32>) -> Result<u32, Flaky> {
     calls.set(calls.get() + 1);
-    if calls.get() > 0 {
-        return Err(Flaky("down"));
+    Err(Flaky("not a number"))
+}
+
+#[circuit_breaker(name = "shapes.rewritten_sync", failure_threshold = 2)]
+#[retry(max_attempts = 3, backoff = none)]
+fn rewritten_sync(calls: &Cell<u32>) -> Result<u32, Flaky> {
+    calls.set(calls.get() + 1);
+    for _ in 0..2 {
+        if calls.get() > 0 {
+            return Err(Flaky("not a number"));
+        }
     }
     Ok(calls.get())
 }
 
-#[circuit_breaker(name = "shapes.inline_async", failure_threshold = 2)]
+#[circuit_breaker(name = "shapes.nested_sync", failure_threshold = 2)]
 #[retry(max_attempts = 3, backoff = none)]
-async fn inline_async(calls: &Cell<u32>) -> Result<u32, Flaky> {
+fn nested_sync(calls: &Cell<u32>) -> Result<u32, Flaky> {
     calls.set(calls.get() + 1);
-    tokio::task::yield_now().await;
-    Err(Flaky("down"))
+    if calls.get() > 0 {
+        give_up!();
+    }
+    Ok(calls.get())
 }
 
-#[circuit_breaker(name = "shapes.early_async", failure_threshold = 2)]
+#[circuit_breaker(name = "shapes.plain_async", failure_threshold = 2)]
 #[retry(max_attempts = 3, backoff = none)]
-async fn early_async(calls: &Cell<u32>) -> Result<u32, Flaky> {
+async fn plain_async(calls: &Cell<u32>) -> Result<u32, Flaky> {
     calls.set(calls.get() + 1);
     tokio::task::yield_now().await;
-    let value: Result<u32, Flaky> = Err(Flaky("down"));
-    Ok(value?)
+    Err(Flaky("not a number"))
+}
+
+#[circuit_breaker(name = "shapes.rewritten_async", failure_threshold = 2)]
+#[retry(max_attempts = 3, backoff = none)]
+async fn rewritten_async(calls: &Cell<u32>) -> Result<u32, Flaky> {
+    calls.set(calls.get() + 1);
+    tokio::task::yield_now().await;
+    let n: u32 = "seven".parse()?;
+    Ok(n)
+}
+
+#[circuit_breaker(name = "shapes.nested_async", failure_threshold = 2)]
+#[retry(max_attempts = 3, backoff = none)]
+async fn nested_async(calls: &Cell<u32>) -> Result<u32, Flaky> {
+    calls.set(calls.get() + 1);
+    tokio::task::yield_now().await;
+    if calls.get() > 0 {
+        give_up!();
+    }
+    Ok(calls.get())
 }
 
 /// Three calls: two that fail three attempts each and open the breaker, then a refusal.
@@ -313,8 +351,8 @@ fn assert_retried_then_refused(calls: &Cell<u32>, outcomes: [Result<u32, Flaky>;
     assert_eq!(
         outcomes,
         [
-            Err(Flaky("down")),
-            Err(Flaky("down")),
+            Err(Flaky("not a number")),
+            Err(Flaky("not a number")),
             Err(Flaky("circuit open"))
         ]
     );
@@ -326,8 +364,8 @@ fn assert_retried_then_refused(calls: &Cell<u32>, outcomes: [Result<u32, Flaky>;
 }
 
 #[test]
-fn an_inline_body_and_one_that_leaves_early_pass_the_layers_alike_sync() {
-    for body in [inline_sync, early_sync] {
+fn every_way_of_writing_the_body_passes_the_layers_alike_sync() {
+    for body in [plain_sync, rewritten_sync, nested_sync] {
         let calls = Cell::new(0);
         let outcomes = [body(&calls), body(&calls), body(&calls)];
         assert_retried_then_refused(&calls, outcomes);
@@ -335,19 +373,26 @@ fn an_inline_body_and_one_that_leaves_early_pass_the_layers_alike_sync() {
 }
 
 #[tokio::test]
-async fn an_inline_body_and_one_that_leaves_early_pass_the_layers_alike_async() {
+async fn every_way_of_writing_the_body_passes_the_layers_alike_async() {
     let calls = Cell::new(0);
     let outcomes = [
-        inline_async(&calls).await,
-        inline_async(&calls).await,
-        inline_async(&calls).await,
+        plain_async(&calls).await,
+        plain_async(&calls).await,
+        plain_async(&calls).await,
     ];
     assert_retried_then_refused(&calls, outcomes);
     let calls = Cell::new(0);
     let outcomes = [
-        early_async(&calls).await,
-        early_async(&calls).await,
-        early_async(&calls).await,
+        rewritten_async(&calls).await,
+        rewritten_async(&calls).await,
+        rewritten_async(&calls).await,
+    ];
+    assert_retried_then_refused(&calls, outcomes);
+    let calls = Cell::new(0);
+    let outcomes = [
+        nested_async(&calls).await,
+        nested_async(&calls).await,
+        nested_async(&calls).await,
     ];
     assert_retried_then_refused(&calls, outcomes);
 }

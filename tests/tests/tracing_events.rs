@@ -1,6 +1,11 @@
 //! What the attributes tell `tracing`: retries and giving up (`resilience::retry`),
 //! breaker state changes (`resilience::breaker`) and fallbacks taken
-//! (`resilience::fallback`), captured by a subscriber layer as an application's would be.
+//! (`resilience::fallback`) and feature switches (`resilience::degradation`), captured
+//! by a subscriber layer as an application's would be.
+//!
+//! Each test here runs under a subscriber of its own, and no test outside this binary
+//! shares its callsites: a callsite first hit on a thread with no subscriber is cached as
+//! uninteresting, which raced with the test that listened for it.
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -279,5 +284,40 @@ fn stacked_attributes_report_retry_then_state_change_then_fallback() {
             "resilience::fallback", // cached_feed answers
         ],
         "{all:#?}"
+    );
+}
+
+#[test]
+fn every_switch_change_is_an_event_of_the_degradation_target() {
+    let capture = Capture::default();
+    tracing::subscriber::with_default(capture.subscriber(), || {
+        let d = resilience::degradation::Degradation::new();
+        let f = d.register("traced", ());
+        (0..4).for_each(|_| f.report_failure()); // the fourth changes nothing
+        f.enable();
+        f.enable(); // already on: no event
+        f.disable();
+        f.disable();
+    });
+    let seen: Vec<String> = capture
+        .events("resilience::degradation")
+        .iter()
+        .map(|e| {
+            let failures = e.fields.get("failures").map(|n| format!(" failures={n}"));
+            format!(
+                "{} feature={}{}",
+                e.field("message"),
+                e.field("feature"),
+                failures.unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "feature disabled after consecutive failures feature=traced failures=3",
+            "feature enabled feature=traced",
+            "feature disabled by hand feature=traced",
+        ]
     );
 }

@@ -17,7 +17,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::exits::may_leave_early;
+use super::exits::inline;
 use super::function::Function;
 use crate::args::{
     breaker::BreakerArgs, context::ContextArgs, fallback::FallbackArgs,
@@ -56,16 +56,15 @@ fn observe_arg(f: &Function, observe: bool) -> TokenStream {
     }
 }
 
-/// The user's body, run once. A body that can leave early (`return`, `?`, a macro) runs
-/// as its own closure or async block, so that leaving ends the body only; any other is
-/// written inline, with nothing to pay for.
+/// The user's body, run once: inline when it can be (see [`inline`]), otherwise as its
+/// own closure or async block, so that a `return` or `?` ends the body only.
 pub(crate) fn body(f: &Function) -> TokenStream {
     let ret = &f.ret;
     let stmts = &f.body;
-    if !may_leave_early(stmts) {
+    if let Some(block) = inline(stmts) {
         return quote!({
             #[allow(unreachable_code)]
-            let __resilience_ret: #ret = { #(#stmts)* };
+            let __resilience_ret: #ret = #block;
             __resilience_ret
         });
     }

@@ -396,3 +396,20 @@ async fn every_way_of_writing_the_body_passes_the_layers_alike_async() {
     ];
     assert_retried_then_refused(&calls, outcomes);
 }
+
+/// A `return` and a `?` rewritten as breaks still coerce to the function's error type:
+/// `Box<Flaky>` into `Box<dyn Error>`, and `ParseIntError` through `From`.
+#[retry(max_attempts = 2, backoff = none)]
+fn boxed_error(fail: bool) -> Result<u32, Box<dyn std::error::Error + Send + Sync>> {
+    if fail {
+        return Err(Box::new(Flaky("boxed")));
+    }
+    let n: u32 = "7".parse()?;
+    Ok(n)
+}
+
+#[test]
+fn rewritten_ways_out_coerce_to_the_function_error() {
+    assert_eq!(boxed_error(false).ok(), Some(7));
+    assert_eq!(boxed_error(true).unwrap_err().to_string(), "boxed");
+}

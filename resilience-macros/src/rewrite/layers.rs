@@ -123,7 +123,7 @@ pub(crate) fn retry(
     quote! {{
         static __RESILIENCE_RETRY: ::resilience::__private::RetrySite = #site;
         let __resilience_started = __RESILIENCE_RETRY.started();
-        let mut __resilience_retrying: ::core::option::Option<::resilience::__private::Retrying<'static>> =
+        let mut __resilience_attempts: ::core::option::Option<::resilience::__private::Attempts> =
             ::core::option::Option::None;
         loop {
             let __resilience_outcome: #ret = #inner;
@@ -136,7 +136,7 @@ pub(crate) fn retry(
                     // The decision is bound before the sleep, so the future does not
                     // keep it (and its error) across the await.
                     let __resilience_delay = match __RESILIENCE_RETRY.failed(
-                        &mut __resilience_retrying,
+                        &mut __resilience_attempts,
                         __resilience_started,
                         __resilience_error,
                         #observe,

@@ -3,7 +3,7 @@
 //! The generated code owns the control flow: a loop in the function's own body that runs
 //! one attempt and matches its outcome. `Ok` goes to [`RetrySite::succeeded`] and is
 //! returned; `Err` goes to [`RetrySite::failed`], out of line, which makes the call's
-//! retry state ([`Retrying`]) at the first failure and either gives the error back to
+//! retry state ([`Attempts`]) at the first failure and either gives the error back to
 //! return (`ControlFlow::Break`) or says how long to sleep before going round again
 //! (`ControlFlow::Continue`). Everything else — counting, deciding, drawing delays,
 //! budgets, tracing — happens here.
@@ -178,7 +178,7 @@ impl RetrySite {
     /// The `Err` arm of `#[retry]`'s loop: the attempt just made failed with `error`.
     ///
     /// Records the error in the monitor if this layer is the one that does (`observe`),
-    /// makes the call's retry state on its first failure (into `retrying`, which the
+    /// makes the call's retry state on its first failure (into `attempts`, which the
     /// generated code keeps across attempts; `started` is what [`started`](Self::started)
     /// returned before the first one), then decides as [`Retrying::failed`] does:
     /// `Break(error)` to return it, `Continue(delay)` to sleep and go again.
@@ -189,18 +189,18 @@ impl RetrySite {
     ///
     /// ```
     /// use core::ops::ControlFlow;
-    /// use resilience::__private::{RetrySite, Retrying, View};
+    /// use resilience::__private::{Attempts, RetrySite, View};
     /// use resilience::RetryConfig;
     ///
     /// static SITE: RetrySite = RetrySite::new("docs.failed", || RetryConfig { max_attempts: 2, ..Default::default() });
     /// let started = SITE.started();
-    /// let mut retrying: Option<Retrying<'static>> = None;
+    /// let mut attempts: Option<Attempts> = None;
     /// fn view<'a>(_: &'a mut &'static str) -> View<'a> {
     ///     View::Opaque("&str")
     /// }
-    /// let first = SITE.failed(&mut retrying, started, "down", None, view, |_| None, |_, _, _| {});
+    /// let first = SITE.failed(&mut attempts, started, "down", None, view, |_| None, |_, _, _| {});
     /// assert!(matches!(first, ControlFlow::Continue(_)));
-    /// let second = SITE.failed(&mut retrying, started, "down", None, view, |_| None, |_, _, _| {});
+    /// let second = SITE.failed(&mut attempts, started, "down", None, view, |_| None, |_, _, _| {});
     /// assert_eq!(second, ControlFlow::Break("down"));
     /// ```
     #[cold]
@@ -208,7 +208,7 @@ impl RetrySite {
     #[allow(clippy::too_many_arguments)] // one per thing the call site knows
     pub fn failed<E>(
         &'static self,
-        retrying: &mut Option<Retrying<'static>>,
+        attempts: &mut Option<Attempts>,
         started: Option<Duration>,
         mut error: E,
         observe: Option<&'static str>,
@@ -219,9 +219,9 @@ impl RetrySite {
         observe_if(&mut error, observe, &view);
         // One lookup serves both the new state's attempt limit and the decision.
         let resolved = self.current();
-        retrying
-            .get_or_insert_with(|| Retrying::starting(self, started, &resolved))
-            .decide(&resolved, error, view, retry_if, on_retry)
+        attempts
+            .get_or_insert_with(|| Attempts::starting(&resolved))
+            .decide(self, started, &resolved, error, view, retry_if, on_retry)
     }
 
     /// The resolution in force: made once for an unnamed site (one load afterwards);
@@ -386,20 +386,35 @@ impl core::ops::Deref for Current<'_> {
 /// assert_eq!(result, Ok(3));
 /// ```
 ///
-/// It holds no resolution of its own, only plain values, so it has no drop glue: the
-/// generated code keeps an `Option<Retrying>` across attempts, and a value with drop glue
-/// there would cost every call a check on its way out, the first attempt's success
-/// included. Each failure looks the site's configuration up again (one load; for a named
-/// policy, its lock), so a policy changed while a call is retrying applies to that call's
-/// remaining delays, time limit and budget; its attempt limit stays the one it started
-/// with.
+/// The generated code keeps only the [`Attempts`] part across attempts (it has the site
+/// and the start time at hand); this is the whole state, for a loop written by hand.
 pub struct Retrying<'s> {
     site: &'s RetrySite,
+    /// The clock reading at the first call, only when `max_elapsed` needs it.
+    started: Option<Duration>,
+    attempts: Attempts,
+}
+
+/// What a retried call keeps from one attempt to the next: the calls made, its attempt
+/// limit, the last delay drawn. [`RetrySite::failed`] makes it at the first failure.
+///
+/// It holds no resolution of its own, only plain values, so it has no drop glue: the
+/// generated code keeps an `Option<Attempts>` across attempts, and a value with drop glue
+/// there would cost every call a check on its way out, the first attempt's success
+/// included. It is small for the same reason: a retried async function's future holds it
+/// across the sleep, and every move of that future copies it. Each failure looks the
+/// site's configuration up again (one load; for a named policy, its lock), so a policy
+/// changed while a call is retrying applies to that call's remaining delays, time limit
+/// and budget; its attempt limit stays the one it started with.
+///
+/// ```
+/// assert_eq!(std::mem::size_of::<Option<resilience::__private::Attempts>>(), 24);
+/// ```
+#[derive(Debug)]
+pub struct Attempts {
     /// Calls made so far, counting the one whose outcome is being handed in.
     calls: u32,
     max_attempts: u32,
-    /// The clock reading at the first call, only when `max_elapsed` needs it.
-    started: Option<Duration>,
     previous: Option<Duration>,
 }
 
@@ -438,10 +453,8 @@ impl<'s> Retrying<'s> {
     fn starting(site: &'s RetrySite, started: Option<Duration>, resolved: &Resolved) -> Self {
         Retrying {
             site,
-            max_attempts: resolved.max_attempts(),
-            calls: 0,
             started,
-            previous: None,
+            attempts: Attempts::starting(resolved),
         }
     }
 
@@ -528,12 +541,34 @@ impl<'s> Retrying<'s> {
         on_retry: impl FnOnce(&E, u32, Duration),
     ) -> ControlFlow<E, Duration> {
         let resolved = self.site.current();
-        self.decide(&resolved, error, view, retry_if, on_retry)
+        self.attempts.decide(
+            self.site,
+            self.started,
+            &resolved,
+            error,
+            view,
+            retry_if,
+            on_retry,
+        )
+    }
+}
+
+impl Attempts {
+    fn starting(resolved: &Resolved) -> Self {
+        Attempts {
+            calls: 0,
+            max_attempts: resolved.max_attempts(),
+            previous: None,
+        }
     }
 
-    /// [`failed`](Self::failed) with the site's configuration already looked up.
+    /// [`Retrying::failed`], for the call begun at `started` through `site`, with the
+    /// site's configuration already looked up.
+    #[allow(clippy::too_many_arguments)] // the call's state, then `Retrying::failed`'s
     fn decide<E>(
         &mut self,
+        site: &RetrySite,
+        started: Option<Duration>,
         resolved: &Resolved,
         mut error: E,
         view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
@@ -553,18 +588,18 @@ impl<'s> Retrying<'s> {
         } else if !retry_if(&error).unwrap_or(seen.retryable) {
             Err(GiveUp::NotRetryable)
         } else {
-            self.plan(resolved, seen.retry_after)
+            self.plan(started, resolved, seen.retry_after)
         };
         match decision {
             Ok(delay) => {
-                events::retrying(self.site.function, self.calls, delay, &seen);
-                crate::metrics::retry(self.site.function);
+                events::retrying(site.function, self.calls, delay, &seen);
+                crate::metrics::retry(site.function);
                 on_retry(&error, self.calls, delay);
                 ControlFlow::Continue(delay)
             }
             Err(reason) => {
-                self.record_failure(resolved);
-                events::gave_up(self.site.function, self.calls, reason, &seen);
+                record_failure(site, resolved);
+                events::gave_up(site.function, self.calls, reason, &seen);
                 ControlFlow::Break(error)
             }
         }
@@ -575,6 +610,7 @@ impl<'s> Retrying<'s> {
     #[inline(never)]
     fn plan(
         &mut self,
+        started: Option<Duration>,
         resolved: &Resolved,
         retry_after: Option<Duration>,
     ) -> Result<Duration, GiveUp> {
@@ -587,7 +623,7 @@ impl<'s> Retrying<'s> {
             &mut super::rng::rng(),
         );
         let delay = honour_retry_after(drawn, retry_after);
-        if let Some(started) = self.started {
+        if let Some(started) = started {
             let elapsed = SystemClock.now().saturating_sub(started);
             if !within_elapsed(config.max_elapsed, elapsed, delay) {
                 return Err(GiveUp::MaxElapsed);
@@ -602,12 +638,13 @@ impl<'s> Retrying<'s> {
         self.previous = Some(drawn);
         Ok(delay)
     }
+}
 
-    fn record_failure(&self, resolved: &Resolved) {
-        if let Some(adaptive) = &resolved.adaptive {
-            if let Some(now) = adaptive.record_failure() {
-                events::adapted(self.site.function, now);
-            }
+/// A call gave up: an adaptive site lowers its attempt limit after enough of these.
+fn record_failure(site: &RetrySite, resolved: &Resolved) {
+    if let Some(adaptive) = &resolved.adaptive {
+        if let Some(now) = adaptive.record_failure() {
+            events::adapted(site.function, now);
         }
     }
 }

@@ -49,7 +49,7 @@ pub fn sleep(d: Duration) -> Sleep {
 ///
 /// A retried async function keeps this across its await between attempts, so its size
 /// adds to that function's future, which every caller stores and every spawn moves:
-/// tokio's timer entry held inline made a retried future 280 bytes, boxed it is 144. The
+/// tokio's timer entry held inline made a retried future 280 bytes, boxed it is 120. The
 /// price is one allocation per delay, beside a wait of a millisecond or more.
 ///
 /// ```
@@ -297,6 +297,22 @@ mod tests {
             }
             std::thread::park();
         }
+    }
+
+    #[test]
+    fn a_sleep_keeps_a_future_send_and_sync() {
+        fn send_sync<T: Send + Sync>(_: &T) {}
+        send_sync(&sleep(Duration::from_millis(1)));
+    }
+
+    #[test]
+    fn off_a_runtime_a_sleep_waits_on_the_timer_thread() {
+        let start = Instant::now();
+        block_on(sleep(Duration::from_millis(5)));
+        assert!(start.elapsed() >= Duration::from_millis(5));
+        // A zero delay holds no timer and is ready at once.
+        assert!(sleep(Duration::ZERO).timer.is_none());
+        block_on(sleep(Duration::ZERO));
     }
 
     #[test]

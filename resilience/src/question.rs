@@ -97,17 +97,21 @@ mod tests {
 
     // Each impl must agree with the `?` it stands in for.
 
+    /// What the generated code makes of `q?`: `Ok` with its value, or the `Err` it leaves with.
+    fn split<Q: Question>(q: Q) -> Result<Q::Output, Q::Error> {
+        match q.branch() {
+            ControlFlow::Continue(value) => Ok(value),
+            ControlFlow::Break(error) => Err(error),
+        }
+    }
+
     #[test]
     fn poll_of_result_splits_as_question_mark_does() {
         let cases: [Poll<Result<u8, &str>>; 3] =
             [Poll::Ready(Ok(1)), Poll::Ready(Err("down")), Poll::Pending];
         for case in cases {
-            let ours = match case.branch() {
-                ControlFlow::Continue(value) => Ok(value),
-                ControlFlow::Break(error) => Err(error),
-            };
             let std = (|| -> Result<_, &str> { Ok(case?) })();
-            assert_eq!(ours, std, "{case:?}");
+            assert_eq!(split(case), std, "{case:?}");
         }
     }
 
@@ -120,12 +124,8 @@ mod tests {
             Poll::Pending,
         ];
         for case in cases {
-            let ours = match case.branch() {
-                ControlFlow::Continue(value) => Ok(value),
-                ControlFlow::Break(error) => Err(error),
-            };
             let std = (|| -> Result<_, &str> { Ok(case?) })();
-            assert_eq!(ours, std, "{case:?}");
+            assert_eq!(split(case), std, "{case:?}");
         }
     }
 }

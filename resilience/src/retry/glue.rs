@@ -447,14 +447,10 @@ impl<'s> Retrying<'s> {
     /// ```
     #[inline]
     pub fn resume(site: &'s RetrySite, started: Option<Duration>) -> Self {
-        Retrying::starting(site, started, &site.current())
-    }
-
-    fn starting(site: &'s RetrySite, started: Option<Duration>, resolved: &Resolved) -> Self {
         Retrying {
             site,
             started,
-            attempts: Attempts::starting(resolved),
+            attempts: Attempts::starting(&site.current()),
         }
     }
 

@@ -56,6 +56,27 @@ fn observe_arg(f: &Function, observe: bool) -> TokenStream {
     }
 }
 
+/// The shape every layer gives its outcome (see the module's doc), as statements ending
+/// in the rebuilt `Result`: `on_success` runs before the value is rebuilt, and
+/// `on_error`, an expression of `__resilience_error` taken by value, gives the error back.
+fn rebuild(
+    ret: &syn::Type,
+    outcome: TokenStream,
+    on_success: TokenStream,
+    on_error: TokenStream,
+) -> TokenStream {
+    quote! {
+        let __resilience_outcome: #ret = #outcome;
+        match __resilience_outcome {
+            ::core::result::Result::Ok(__resilience_value) => {
+                #on_success
+                ::core::result::Result::Ok(__resilience_value)
+            }
+            ::core::result::Result::Err(__resilience_error) => ::core::result::Result::Err(#on_error),
+        }
+    }
+}
+
 /// The user's body, run once: inline when it can be (see [`inline`]), otherwise as its
 /// own closure or async block, so that a `return` or `?` ends the body only.
 pub(crate) fn body(f: &Function) -> TokenStream {
@@ -164,7 +185,6 @@ pub(crate) fn breaker(
     observe: bool,
     index: usize,
 ) -> TokenStream {
-    let ret = &f.ret;
     let name = args.name_tokens(f.name());
     let config = args.config();
     let view = view();
@@ -177,6 +197,18 @@ pub(crate) fn breaker(
     let label = syn::Lifetime::new(&format!("'__resilience_breaker_{index}"), Span::call_site());
     // Spanned at the attribute: an error type without `From<CircuitOpen>` is reported there.
     let reject = quote_spanned!(span=> ::resilience::__private::reject(__resilience_open));
+    let outcome = rebuild(
+        &f.ret,
+        inner,
+        quote!(__resilience_permit.record_success();),
+        quote!(::resilience::__private::breaker_failed(
+            __resilience_permit,
+            __resilience_error,
+            #record_if,
+            #observe,
+            #view,
+        )),
+    );
     quote! {#label: {
         static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
             ::resilience::__private::BreakerSite::new(#name, || #config);
@@ -184,22 +216,7 @@ pub(crate) fn breaker(
             ::core::result::Result::Ok(__resilience_permit) => __resilience_permit,
             ::core::result::Result::Err(__resilience_open) => break #label #reject,
         };
-        let __resilience_outcome: #ret = #inner;
-        match __resilience_outcome {
-            ::core::result::Result::Ok(__resilience_value) => {
-                __resilience_permit.record_success();
-                ::core::result::Result::Ok(__resilience_value)
-            }
-            ::core::result::Result::Err(__resilience_error) => {
-                ::core::result::Result::Err(::resilience::__private::breaker_failed(
-                    __resilience_permit,
-                    __resilience_error,
-                    #record_if,
-                    #observe,
-                    #view,
-                ))
-            }
-        }
+        #outcome
     }}
 }
 
@@ -329,22 +346,22 @@ pub(crate) fn context(
     } else {
         quote!(__resilience_scope.run(|| -> #ret { #inner }))
     };
+    let outcome = rebuild(
+        ret,
+        run,
+        quote!(),
+        quote!(__resilience_scope.failed(
+            __resilience_error,
+            #view,
+            |__resilience_ctx: &mut ::resilience::ErrorContext| {
+                #(#fills)*
+            },
+            #observe,
+        )),
+    );
     quote! {{
         let __resilience_scope = ::resilience::__private::Scope::new(#operation);
-        let __resilience_outcome: #ret = #run;
-        match __resilience_outcome {
-            ::core::result::Result::Ok(__resilience_value) => ::core::result::Result::Ok(__resilience_value),
-            ::core::result::Result::Err(__resilience_error) => {
-                ::core::result::Result::Err(__resilience_scope.failed(
-                    __resilience_error,
-                    #view,
-                    |__resilience_ctx: &mut ::resilience::ErrorContext| {
-                        #(#fills)*
-                    },
-                    #observe,
-                ))
-            }
-        }
+        #outcome
     }}
 }
 
@@ -381,25 +398,21 @@ pub(crate) fn feature_switch(
     inner: TokenStream,
     observe: bool,
 ) -> TokenStream {
-    let ret = &f.ret;
     let name = &args.name;
     let view = view();
     let observe = observe_arg(f, observe);
+    let outcome = rebuild(
+        &f.ret,
+        inner,
+        quote!(__RESILIENCE_FEATURE.succeeded();),
+        quote!(__RESILIENCE_FEATURE.failed_with(__resilience_error, #observe, #view)),
+    );
     quote! {{
         static __RESILIENCE_FEATURE: ::resilience::__private::FeatureSite = ::resilience::__private::FeatureSite::new(#name);
         match __RESILIENCE_FEATURE.fallback_if_disabled() {
             ::core::option::Option::Some(__resilience_value) => ::core::result::Result::Ok(__resilience_value),
             ::core::option::Option::None => {
-                let __resilience_outcome: #ret = #inner;
-                match __resilience_outcome {
-                    ::core::result::Result::Ok(__resilience_value) => {
-                        __RESILIENCE_FEATURE.succeeded();
-                        ::core::result::Result::Ok(__resilience_value)
-                    }
-                    ::core::result::Result::Err(__resilience_error) => {
-                        ::core::result::Result::Err(__RESILIENCE_FEATURE.failed_with(__resilience_error, #observe, #view))
-                    }
-                }
+                #outcome
             }
         }
     }}
@@ -409,16 +422,13 @@ pub(crate) fn feature_switch(
 /// `#[timeout]`, which never sees the body's error (every other layer records it in its
 /// own error handler).
 pub(crate) fn observe(f: &Function, inner: TokenStream) -> TokenStream {
-    let ret = &f.ret;
     let name = function_name(f);
     let view = view();
-    quote! {{
-        let __resilience_outcome: #ret = #inner;
-        match __resilience_outcome {
-            ::core::result::Result::Ok(__resilience_value) => ::core::result::Result::Ok(__resilience_value),
-            ::core::result::Result::Err(__resilience_error) => {
-                ::core::result::Result::Err(::resilience::__private::observed(__resilience_error, #name, #view))
-            }
-        }
-    }}
+    let outcome = rebuild(
+        &f.ret,
+        inner,
+        quote!(),
+        quote!(::resilience::__private::observed(__resilience_error, #name, #view)),
+    );
+    quote!({ #outcome })
 }

@@ -256,3 +256,25 @@ async fn the_default_delay_is_one_second_spread_by_half() {
     );
     assert_eq!(calls.load(Ordering::SeqCst), 3);
 }
+
+/// Fails twice with a 4 KiB result type, then succeeds.
+#[retry(max_attempts = 3, backoff = fixed(10ms), jitter = none)]
+async fn large_result(calls: &AtomicU32) -> Result<[u8; 4096], ApiError> {
+    if calls.fetch_add(1, Ordering::Relaxed) < 2 {
+        return Err(timeout());
+    }
+    Ok([7; 4096])
+}
+
+/// A retried async function's future holds what must outlive the sleep between attempts
+/// (its arguments and the retry state), not the attempt's outcome: every caller stores
+/// that future, and every spawn or `Box::pin` copies it.
+#[tokio::test(start_paused = true)]
+async fn the_future_does_not_keep_an_attempts_outcome_across_the_sleep() {
+    let calls = AtomicU32::new(0);
+    let future = large_result(&calls);
+    let size = std::mem::size_of_val(&future);
+    assert!(size < 4096, "the retried future is {size} bytes");
+    assert!(matches!(future.await, Ok(bytes) if bytes[4095] == 7));
+    assert_eq!(calls.load(Ordering::Relaxed), 3);
+}

@@ -25,8 +25,8 @@
 //! (`T: Clone + Send + 'static`) and returns it when every fallback failed too. A fallback
 //! function named `cached` is still allowed first in the list.
 
-/// What generated code calls.
-pub mod glue {
+/// The call site of `#[fallback]`: what its generated code calls (through `__private`).
+pub(crate) mod site {
     use std::any::Any;
     use std::sync::{Mutex, PoisonError};
 

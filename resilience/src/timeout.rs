@@ -84,8 +84,8 @@ mod secs {
     }
 }
 
-/// What generated code calls.
-pub mod glue {
+/// What `#[timeout]`'s generated code calls (through `__private`).
+pub(crate) mod site {
     use std::time::Duration;
 
     use super::TimedOut;

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use resilience::__private::FeatureSite;
+use resilience::__private::{FeatureArm, FeatureSite, Observe, View};
 use resilience::degradation::{Degradation, DisabledBy, FeatureConfig};
 use resilience::{degradation, ConfigError};
 use serde_json::json;
@@ -295,7 +295,7 @@ fn concurrent_failures_disable_exactly_once_and_count_every_one() {
     assert_eq!(snap.features[0].disabled_by, Some(DisabledBy::Failures));
 }
 
-// --- the call-site glue the attributes expand to -------------------------------------
+// --- the call site the attributes expand to -------------------------------------
 
 static GATED: FeatureSite = FeatureSite::new("tests.degradation.gated");
 
@@ -304,16 +304,24 @@ fn gated(fail: bool) -> Result<u32, String> {
     if let Some(value) = GATED.fallback_if_disabled() {
         return Ok(value);
     }
-    let outcome = if fail {
+    let outcome: Result<u32, String> = if fail {
         Err("upstream down".to_owned())
     } else {
         Ok(10)
     };
-    match &outcome {
-        Ok(_) => GATED.succeeded(),
-        Err(_) => GATED.failed(),
+    match outcome {
+        Ok(value) => {
+            GATED.succeeded();
+            Ok(value)
+        }
+        Err(error) => Err(GATED.failed(
+            error,
+            |_| View::Opaque("String"),
+            FeatureArm {
+                observe: Observe::Skip,
+            },
+        )),
     }
-    outcome
 }
 
 #[test]

@@ -45,14 +45,14 @@ pub(crate) fn function_name(f: &Function) -> TokenStream {
     quote!(::core::concat!(::core::module_path!(), "::", #name))
 }
 
-/// The error handler's `observe` argument: `Some(function)` in the one layer that records
-/// the body's errors in the monitor.
+/// The error arm's `observe` field: `Observe::Record(function)` in the one layer that
+/// records the body's errors in the monitor, `Observe::Skip` in the others.
 fn observe_arg(f: &Function, observe: bool) -> TokenStream {
     if observe {
         let name = function_name(f);
-        quote!(::core::option::Option::Some(#name))
+        quote!(::resilience::__private::Observe::Record(#name))
     } else {
-        quote!(::core::option::Option::None)
+        quote!(::resilience::__private::Observe::Skip)
     }
 }
 
@@ -120,13 +120,13 @@ pub(crate) fn retry(
     let observe = observe_arg(f, observe);
     let retry_if = match args.retry_if.get() {
         Some(path) => {
-            quote_spanned!(path.span()=> |__resilience_e| ::core::option::Option::Some(#path(__resilience_e)))
+            quote_spanned!(path.span()=> |__resilience_e: &_| ::core::option::Option::Some(#path(__resilience_e)))
         }
-        None => quote!(|_| ::core::option::Option::None),
+        None => quote!(|_: &_| ::core::option::Option::None),
     };
     let on_retry = match args.on_retry.get() {
         Some(path) => quote!(#path),
-        None => quote!(|_, _, _| {}),
+        None => quote!(|_: &_, _, _| {}),
     };
     let sleep = if f.is_async() {
         quote!(::resilience::__private::sleep(__resilience_delay).await)
@@ -181,10 +181,12 @@ pub(crate) fn retry(
                     &mut __resilience_attempts,
                     __resilience_started,
                     __resilience_error,
-                    #observe,
                     #view,
-                    #retry_if,
-                    #on_retry,
+                    ::resilience::__private::RetryArm {
+                        observe: #observe,
+                        retry_if: #retry_if,
+                        on_retry: #on_retry,
+                    },
                 ) {
                     ::core::ops::ControlFlow::Break(__resilience_error) => {
                         break ::core::result::Result::Err(__resilience_error);
@@ -211,7 +213,7 @@ pub(crate) fn breaker(
     let observe = observe_arg(f, observe);
     let record_if = match args.record_if.get() {
         Some(path) => quote!(#path),
-        None => quote!(|_| true),
+        None => quote!(|_: &_| true),
     };
     // One label per layer: `#[resilient]` and `#[circuit_breaker]` may both be on a function.
     let label = syn::Lifetime::new(&format!("'__resilience_breaker_{index}"), Span::call_site());
@@ -220,13 +222,15 @@ pub(crate) fn breaker(
     let outcome = rebuild(
         &f.ret,
         inner,
-        quote!(__resilience_permit.record_success();),
-        quote!(::resilience::__private::breaker_failed(
+        quote!(__RESILIENCE_BREAKER.succeeded(__resilience_permit);),
+        quote!(__RESILIENCE_BREAKER.failed(
             __resilience_permit,
             __resilience_error,
-            #record_if,
-            #observe,
             #view,
+            ::resilience::__private::BreakerArm {
+                observe: #observe,
+                record_if: #record_if,
+            },
         )),
     );
     quote! {#label: {
@@ -373,10 +377,12 @@ pub(crate) fn context(
         quote!(__resilience_scope.failed(
             __resilience_error,
             #view,
-            |__resilience_ctx: &mut ::resilience::ErrorContext| {
-                #(#fills)*
+            ::resilience::__private::ContextArm {
+                observe: #observe,
+                fill: |__resilience_ctx: &mut ::resilience::ErrorContext| {
+                    #(#fills)*
+                },
             },
-            #observe,
         )),
     );
     quote! {{
@@ -425,7 +431,11 @@ pub(crate) fn feature_switch(
         &f.ret,
         inner,
         quote!(__RESILIENCE_FEATURE.succeeded();),
-        quote!(__RESILIENCE_FEATURE.failed_with(__resilience_error, #observe, #view)),
+        quote!(__RESILIENCE_FEATURE.failed(
+            __resilience_error,
+            #view,
+            ::resilience::__private::FeatureArm { observe: #observe },
+        )),
     );
     quote! {{
         static __RESILIENCE_FEATURE: ::resilience::__private::FeatureSite = ::resilience::__private::FeatureSite::new(#name);

@@ -23,12 +23,12 @@ mod chain;
 mod circuit_open;
 mod config;
 mod failure_times;
-pub mod glue;
 mod live;
 mod machine;
 mod name;
 mod outcomes;
 mod permit;
+pub(crate) mod site;
 mod snapshot;
 mod state;
 

@@ -31,12 +31,12 @@
 //! pointer, and the correlation id is generated only when first asked for (an error's
 //! context, [`current()`], or a `tracing` subscriber interested in the scope's span).
 
-pub mod glue;
+pub(crate) mod scope;
 mod stack;
 
 use serde::{Deserialize, Serialize};
 
-pub use glue::Scope;
+pub use scope::Scope;
 
 /// The innermost scope on this thread or task, as [`current()`] describes it.
 ///

@@ -3,12 +3,12 @@
 //! Each [`enter`] call puts a [`Frame`] on its own stack frame, linking to the frame that
 //! was current, and points one thread-local at it until it returns. Nothing is allocated,
 //! and a future moved to another worker thread carries no frame with it: its scope is
-//! entered again, on that thread, at every poll (see `glue::InScope`).
+//! entered again, on that thread, at every poll (see `scope::InScope`).
 
 use core::cell::Cell;
 use core::ptr;
 
-use super::glue::Scope;
+use super::scope::Scope;
 
 /// One entered scope and the scope that was current when it was entered.
 struct Frame {

@@ -28,7 +28,7 @@
 //! the name is looked up in the lock-guarded map only when the handle is made.
 
 mod feature;
-pub mod glue;
+pub(crate) mod site;
 mod snapshot;
 
 use std::collections::BTreeMap;

@@ -25,8 +25,8 @@
 
 mod aggregator;
 mod config;
-pub mod glue;
 mod health;
+pub(crate) mod observe;
 mod patterns;
 mod record;
 mod secs;
@@ -184,19 +184,8 @@ impl Monitor {
     /// Records an error of any type, as the attributes see it, raised by `function`
     /// (the operation when its context names none). A plain `std::error::Error` is
     /// classified by its message and sources; anything else is known by its type name.
-    ///
-    /// ```
-    /// use resilience::__private::{Probe, ViewError, ViewMarcus, ViewOpaque};
-    /// use resilience::monitor::Monitor;
-    ///
-    /// let monitor = Monitor::default();
-    /// let mut err = std::io::Error::other("HTTP 503 Service Unavailable");
-    /// let view = (&&&Probe::new(&mut err)).view();
-    /// monitor.record_view(&view, "fetch_board");
-    /// let record = &monitor.history()[0];
-    /// assert_eq!(record.category, resilience::Category::Transient);
-    /// assert_eq!(record.operation.as_deref(), Some("fetch_board"));
-    /// ```
+    /// For generated code and the crate's tests (its argument is not a public type).
+    #[doc(hidden)]
     pub fn record_view(&self, view: &View<'_>, function: &'static str) {
         self.push(Facts::of_view(view, function, None));
     }

@@ -44,10 +44,9 @@ mod jitter;
 mod policy;
 mod rng;
 mod schedule;
-mod sleep;
+pub(crate) mod sleep;
 
-#[doc(hidden)]
-pub mod glue;
+pub(crate) mod site;
 
 pub use adaptive::AdaptiveAttempts;
 pub use backoff::Backoff;

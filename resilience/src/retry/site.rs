@@ -1,8 +1,9 @@
-//! The contract between `#[retry]`'s generated code and the retry runtime.
+//! The call site of `#[retry]`: what its generated code holds and calls (through
+//! `__private`), and the decision made at each failure. Not a public API.
 //!
 //! The generated code owns the control flow: a loop in the function's own body that runs
 //! one attempt and matches its outcome. `Ok` goes to [`RetrySite::succeeded`] and is
-//! returned; `Err` goes to [`RetrySite::failed`], out of line, which makes the call's
+//! returned; `Err` goes to [`RetrySite::failed`] (told what to do by a [`RetryArm`]), out of line, which makes the call's
 //! retry state ([`Attempts`]) at the first failure and either gives the error back to
 //! return (`ControlFlow::Break`) or says how long to sleep before going round again
 //! (`ControlFlow::Continue`). Everything else — counting, deciding, drawing delays,
@@ -16,10 +17,20 @@ use super::adaptive::AdaptiveAttempts;
 use super::schedule::{draw, honour_retry_after, within_elapsed, GiveUp};
 use super::{events, retry_budget, RetryBudget, RetryConfig};
 use crate::clock::{Clock, SystemClock};
-use crate::monitor::glue::observe_if;
+use crate::monitor::observe::Observe;
 use crate::view::View;
 
-pub use super::sleep::{sleep, sleep_blocking, Sleep};
+/// What [`RetrySite::failed`] is told by the call site. (The error's view is an
+/// argument of its own: a closure in a struct field would not be inferred as taking a
+/// reference of any lifetime.)
+pub struct RetryArm<I, R> {
+    /// Whether this layer records the error in the monitor.
+    pub observe: Observe,
+    /// `retry_if`: `Some(decision)` when the attribute names one, `None` to ask the view.
+    pub retry_if: I,
+    /// `on_retry`: called with the error, the attempt that failed and the delay.
+    pub on_retry: R,
+}
 
 /// One `#[retry]` call site: its function's name and its configuration, resolved once.
 ///
@@ -177,7 +188,7 @@ impl RetrySite {
 
     /// The `Err` arm of `#[retry]`'s loop: the attempt just made failed with `error`.
     ///
-    /// Records the error in the monitor if this layer is the one that does (`observe`),
+    /// Records the error in the monitor if this layer is the one that does (`arm.observe`),
     /// makes the call's retry state on its first failure (into `attempts`, which the
     /// generated code keeps across attempts; `started` is what [`started`](Self::started)
     /// returned before the first one), then decides as [`Retrying::failed`] does:
@@ -189,7 +200,7 @@ impl RetrySite {
     ///
     /// ```
     /// use core::ops::ControlFlow;
-    /// use resilience::__private::{Attempts, RetrySite, View};
+    /// use resilience::__private::{Attempts, Observe, RetryArm, RetrySite, View};
     /// use resilience::RetryConfig;
     ///
     /// static SITE: RetrySite = RetrySite::new("docs.failed", || RetryConfig { max_attempts: 2, ..Default::default() });
@@ -198,30 +209,40 @@ impl RetrySite {
     /// fn view<'a>(_: &'a mut &'static str) -> View<'a> {
     ///     View::Opaque("&str")
     /// }
-    /// let first = SITE.failed(&mut attempts, started, "down", None, view, |_| None, |_, _, _| {});
+    /// let arm = || RetryArm { observe: Observe::Skip, retry_if: |_: &_| None, on_retry: |_: &_, _, _| {} };
+    /// let first = SITE.failed(&mut attempts, started, "down", view, arm());
     /// assert!(matches!(first, ControlFlow::Continue(_)));
-    /// let second = SITE.failed(&mut attempts, started, "down", None, view, |_| None, |_, _, _| {});
+    /// let second = SITE.failed(&mut attempts, started, "down", view, arm());
     /// assert_eq!(second, ControlFlow::Break("down"));
     /// ```
     #[cold]
     #[inline(never)]
-    #[allow(clippy::too_many_arguments)] // one per thing the call site knows
-    pub fn failed<E>(
+    pub fn failed<E, I, R>(
         &'static self,
         attempts: &mut Option<Attempts>,
         started: Option<Duration>,
         mut error: E,
-        observe: Option<&'static str>,
         view: impl for<'a> Fn(&'a mut E) -> View<'a>,
-        retry_if: impl FnOnce(&E) -> Option<bool>,
-        on_retry: impl FnOnce(&E, u32, Duration),
-    ) -> ControlFlow<E, Duration> {
-        observe_if(&mut error, observe, &view);
+        arm: RetryArm<I, R>,
+    ) -> ControlFlow<E, Duration>
+    where
+        I: FnOnce(&E) -> Option<bool>,
+        R: FnOnce(&E, u32, Duration),
+    {
+        arm.observe.error(&mut error, &view);
         // One lookup serves both the new state's attempt limit and the decision.
         let resolved = self.current();
         attempts
             .get_or_insert_with(|| Attempts::starting(&resolved))
-            .decide(self, started, &resolved, error, view, retry_if, on_retry)
+            .decide(
+                self,
+                started,
+                &resolved,
+                error,
+                view,
+                arm.retry_if,
+                arm.on_retry,
+            )
     }
 
     /// The resolution in force: made once for an unnamed site (one load afterwards);

@@ -1,10 +1,10 @@
-//! The contract with the attributes' generated code for feature switches. Not a public
-//! API.
+//! The call site of `#[feature_switch]`: what its generated code holds and calls (through
+//! `__private`). Not a public API.
 //!
 //! A function gated by a feature owns one `static` [`FeatureSite`]. Before running its
 //! body it asks [`FeatureSite::fallback_if_disabled`]: `Some(value)` means return
-//! `Ok(value)` at once. After the body it reports the outcome: [`FeatureSite::succeeded`] or
-//! [`FeatureSite::failed`].
+//! `Ok(value)` at once. After the body it reports the outcome, one call per arm:
+//! [`FeatureSite::succeeded`] or [`FeatureSite::failed`] (told what to do by a [`FeatureArm`]).
 //! Both go to the global [`degradation()`](fn@super::degradation); the name is looked up
 //! once per site, then every call is one atomic load.
 
@@ -12,19 +12,28 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use super::feature::Entry;
+use crate::monitor::observe::Observe;
 use crate::view::View;
+
+/// What [`FeatureSite::failed`] is told by the call site. (The error's view is an
+/// argument of its own: a closure in a struct field would not be inferred as taking a
+/// reference of any lifetime.)
+pub struct FeatureArm {
+    /// Whether this layer records the error in the monitor.
+    pub observe: Observe,
+}
 
 /// One gated call site's feature, found once.
 ///
 /// ```
-/// use resilience::__private::FeatureSite;
+/// use resilience::__private::{FeatureArm, FeatureSite, Observe, View};
 ///
-/// static SITE: FeatureSite = FeatureSite::new("docs.glue.feature");
+/// static SITE: FeatureSite = FeatureSite::new("docs.site.feature");
 ///
-/// resilience::degradation().register("docs.glue.feature", 42_u32);
+/// resilience::degradation().register("docs.site.feature", 42_u32);
 /// assert_eq!(SITE.fallback_if_disabled::<u32>(), None); // on: run the body
 /// for _ in 0..3 {
-///     SITE.failed();
+///     SITE.failed("down", |_| View::Opaque("&str"), FeatureArm { observe: Observe::Skip });
 /// }
 /// assert_eq!(SITE.fallback_if_disabled::<u32>(), Some(42)); // off: return the fallback
 /// ```
@@ -72,8 +81,8 @@ impl FeatureSite {
     ///
     /// ```
     /// static SITE: resilience::__private::FeatureSite =
-    ///     resilience::__private::FeatureSite::new("docs.glue.succeeded");
-    /// resilience::degradation().register("docs.glue.succeeded", 1_u8);
+    ///     resilience::__private::FeatureSite::new("docs.site.succeeded");
+    /// resilience::degradation().register("docs.site.succeeded", 1_u8);
     /// SITE.succeeded();
     /// assert_eq!(SITE.fallback_if_disabled::<u8>(), None);
     /// ```
@@ -82,34 +91,28 @@ impl FeatureSite {
         self.entry().report_success();
     }
 
-    /// Counts a failure of the body: enough of them in a row switch the feature off (see
-    /// the example on [`FeatureSite`]).
-    #[inline]
-    pub fn failed(&'static self) {
-        self.entry().report_failure();
-    }
-
     /// The `Err` arm of `#[feature_switch]`: records `error` in the monitor if this layer
-    /// is the one that does (`observe`), counts a [`failed`](Self::failed) call, and gives
-    /// the error back. Out of line and by value, so the success path stays small.
+    /// is the one that does (`arm.observe`), counts a failure of the body (enough of them
+    /// in a row switch the feature off, see the example on [`FeatureSite`]), and gives the
+    /// error back. Out of line and by value, so the success path stays small.
     ///
     /// ```
-    /// use resilience::__private::{FeatureSite, View};
+    /// use resilience::__private::{FeatureArm, FeatureSite, Observe, View};
     ///
-    /// static SITE: FeatureSite = FeatureSite::new("docs.glue.failed_with");
-    /// let error = SITE.failed_with("down", None, |_| View::Opaque("&str"));
-    /// assert_eq!(error, "down");
+    /// static SITE: FeatureSite = FeatureSite::new("docs.site.failed");
+    /// let arm = FeatureArm { observe: Observe::Skip };
+    /// assert_eq!(SITE.failed("down", |_| View::Opaque("&str"), arm), "down");
     /// ```
     #[cold]
     #[inline(never)]
-    pub fn failed_with<E>(
+    pub fn failed<E>(
         &'static self,
         mut error: E,
-        observe: Option<&'static str>,
         view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
+        arm: FeatureArm,
     ) -> E {
-        crate::monitor::glue::observe_if(&mut error, observe, view);
-        self.failed();
+        arm.observe.error(&mut error, view);
+        self.entry().report_failure();
         error
     }
 

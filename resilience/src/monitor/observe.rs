@@ -1,7 +1,39 @@
-//! The contract between the attributes and the monitor: every error that passes an
-//! attribute is recorded.
+//! The attributes' side of the monitor: every error that passes an attribute is recorded,
+//! by the one layer per function that [`Observe::Record`] names.
 
 use crate::view::View;
+
+/// Whether a layer's error arm records the body's error in the global
+/// [`monitor()`](super::monitor): exactly one layer per function does (the innermost,
+/// after its error contexts have filled the error); the others are told to [`Skip`](Observe::Skip).
+///
+/// ```
+/// use resilience::__private::{Observe, View};
+///
+/// let before = resilience::monitor().total_recorded();
+/// let mut error = "down";
+/// Observe::Skip.error(&mut error, |_| View::Opaque("&str"));
+/// assert_eq!(resilience::monitor().total_recorded(), before);
+/// Observe::Record("docs::observe").error(&mut error, |_| View::Opaque("&str"));
+/// assert!(resilience::monitor().total_recorded() > before);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Observe {
+    /// This layer leaves the error to another.
+    Skip,
+    /// This layer records the error as raised by the named function (`module::path::name`).
+    Record(&'static str),
+}
+
+impl Observe {
+    /// Records `error` if this is the layer that does.
+    #[inline]
+    pub fn error<E>(self, error: &mut E, view: impl for<'a> FnOnce(&'a mut E) -> View<'a>) {
+        if let Observe::Record(function) = self {
+            observe(error, function, view);
+        }
+    }
+}
 
 /// Records `error` into the global [`monitor()`](super::monitor) as raised by `function`.
 /// The generated code reaches it from one layer's error handler only, so a success
@@ -48,20 +80,6 @@ pub fn observed<E>(
 ) -> E {
     observe(&mut error, function, view);
     error
-}
-
-/// [`observe`] when `function` is given: each layer's error handler takes one such
-/// argument, and it is `Some` in the one layer per function that records the body's
-/// errors (the innermost, after its error contexts have filled them).
-#[inline]
-pub(crate) fn observe_if<E>(
-    error: &mut E,
-    function: Option<&'static str>,
-    view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
-) {
-    if let Some(function) = function {
-        observe(error, function, view);
-    }
 }
 
 #[cold]

@@ -1,8 +1,10 @@
-//! The contract between `#[error_context]` and the context module.
+//! The call site of `#[error_context]`: the [`Scope`] its generated code opens.
 //!
 //! The generated code opens a [`Scope`] in the function's body, runs the original body in
-//! it ([`Scope::run`] or [`Scope::run_async`]), then lets [`Scope::fill`] write the
-//! error's context on `Err`.
+//! it ([`Scope::run`] or [`Scope::run_async`]), then, on `Err`, calls
+//! [`Scope::failed`] (told what to do by a [`ContextArm`]), which writes the error's
+//! context. A scope is made per call, not held in a `static`: it is the call's place in
+//! the chain of scopes.
 
 use core::future::Future;
 use core::pin::Pin;
@@ -10,8 +12,19 @@ use core::task::{Context, Poll};
 use std::sync::OnceLock;
 
 use super::stack;
-use crate::__private::View;
+use crate::monitor::observe::Observe;
+use crate::view::View;
 use crate::ErrorContext;
+
+/// What [`Scope::failed`] is told by the call site. (The error's view is an
+/// argument of its own: a closure in a struct field would not be inferred as taking a
+/// reference of any lifetime.)
+pub struct ContextArm<F> {
+    /// Whether this layer records the error in the monitor.
+    pub observe: Observe,
+    /// Writes the attribute's keys into the error's context.
+    pub fill: F,
+}
 
 /// One `#[error_context]` scope: an operation name, a lazily generated correlation id and
 /// a `tracing` span named `error_context`.
@@ -139,6 +152,7 @@ impl Scope {
     /// let ctx = error.0;
     /// assert_eq!((ctx.operation.as_str(), ctx.agent_id.as_deref()), ("fetch", Some("agent-1")));
     /// ```
+    #[doc(hidden)] // takes the runtime's view of an error, not a public type
     #[inline]
     pub fn fill<E>(
         &self,
@@ -149,29 +163,33 @@ impl Scope {
         self.fill_view(view(error), fill);
     }
 
-    /// The `Err` arm of `#[error_context]`: [`fill`](Self::fill)s `error`, records it in
-    /// the monitor if this layer is the one that does (`observe`), and gives it back.
-    /// Out of line and by value, so the decorated function's success path stays small.
+    /// The `Err` arm of `#[error_context]`: [`fill`](Self::fill)s `error` (the
+    /// attribute's keys through `arm.fill`), records it in the monitor if this layer is the
+    /// one that does (`arm.observe`), and gives it back. Out of line and by value, so the
+    /// decorated function's success path stays small.
     ///
     /// ```
-    /// use resilience::__private::View;
+    /// use resilience::__private::{ContextArm, Observe, View};
     /// use resilience::context::Scope;
     ///
     /// let scope = Scope::new("fetch");
-    /// let error = scope.failed(String::from("down"), |_| View::Opaque("String"), |_| {}, None);
-    /// assert_eq!(error, "down");
+    /// let arm = ContextArm { observe: Observe::Skip, fill: |_: &mut resilience::ErrorContext| {} };
+    /// assert_eq!(scope.failed(String::from("down"), |_| View::Opaque("String"), arm), "down");
     /// ```
+    #[doc(hidden)] // the generated code's, through `__private`
     #[cold]
     #[inline(never)]
-    pub fn failed<E>(
+    pub fn failed<E, F>(
         &self,
         mut error: E,
         view: impl for<'a> Fn(&'a mut E) -> View<'a>,
-        fill: impl FnOnce(&mut ErrorContext),
-        observe: Option<&'static str>,
-    ) -> E {
-        self.fill(&mut error, &view, fill);
-        crate::monitor::glue::observe_if(&mut error, observe, view);
+        arm: ContextArm<F>,
+    ) -> E
+    where
+        F: FnOnce(&mut ErrorContext),
+    {
+        self.fill(&mut error, &view, arm.fill);
+        arm.observe.error(&mut error, view);
         error
     }
 

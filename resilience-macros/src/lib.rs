@@ -16,7 +16,7 @@ mod rewrite;
 /// See the `resilience` crate's documentation of `retry` for every key.
 #[proc_macro_attribute]
 pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
-    rewrite::expand(rewrite::Kind::Retry, args.into(), item.into()).into()
+    expand_retry(args.into(), item.into()).into()
 }
 
 /// Guards a function with a circuit breaker from the global registry:
@@ -25,34 +25,34 @@ pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
 /// See the `resilience` crate's documentation of `circuit_breaker` for every key.
 #[proc_macro_attribute]
 pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
-    rewrite::expand(rewrite::Kind::CircuitBreaker, args.into(), item.into()).into()
+    expand_circuit_breaker(args.into(), item.into()).into()
 }
 
 /// Calls another function with the same arguments when this one fails:
 /// `#[fallback(cached_board)]`, `#[fallback(f, g)]`, `#[fallback(f, with_error)]`.
 #[proc_macro_attribute]
 pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
-    rewrite::expand(rewrite::Kind::Fallback, args.into(), item.into()).into()
+    expand_fallback(args.into(), item.into()).into()
 }
 
 /// Fills the error's context on failure: `#[error_context("fetch_board", agent_id = agent)]`.
 #[proc_macro_attribute]
 pub fn error_context(args: TokenStream, item: TokenStream) -> TokenStream {
-    rewrite::expand(rewrite::Kind::ErrorContext, args.into(), item.into()).into()
+    expand_error_context(args.into(), item.into()).into()
 }
 
 /// `#[retry]` written before `#[circuit_breaker]`, in one attribute taking the keys of
 /// both: `#[resilient(max_attempts = 3, failure_threshold = 5, name = "kanban")]`.
 #[proc_macro_attribute]
 pub fn resilient(args: TokenStream, item: TokenStream) -> TokenStream {
-    rewrite::expand(rewrite::Kind::Resilient, args.into(), item.into()).into()
+    expand_resilient(args.into(), item.into()).into()
 }
 
 /// Cuts an `async fn` off after a duration: `#[timeout(5s)]` returns
 /// `Err(E::from(resilience::TimedOut { .. }))` when the call takes longer.
 #[proc_macro_attribute]
 pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
-    rewrite::expand(rewrite::Kind::Timeout, args.into(), item.into()).into()
+    expand_timeout(args.into(), item.into()).into()
 }
 
 /// Puts a function behind a feature switch of `resilience::degradation()`:
@@ -61,7 +61,7 @@ pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
 /// enabled, its failures are reported, and enough in a row disable the feature.
 #[proc_macro_attribute]
 pub fn feature_switch(args: TokenStream, item: TokenStream) -> TokenStream {
-    rewrite::expand(rewrite::Kind::FeatureSwitch, args.into(), item.into()).into()
+    expand_feature_switch(args.into(), item.into()).into()
 }
 
 /// Derives [`MarcusError`](https://docs.rs/resilience/latest/resilience/trait.MarcusError.html):
@@ -179,6 +179,65 @@ pub fn feature_switch(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `MarcusError`.
 #[proc_macro_derive(MarcusError, attributes(marcus, context))]
 pub fn derive_marcus_error(item: TokenStream) -> TokenStream {
-    let input = syn::parse_macro_input!(item as syn::DeriveInput);
-    derive::derive(input).into()
+    expand_derive_marcus_error(item.into()).into()
 }
+
+// What each entry point expands to, on `proc_macro2` tokens, so the expansion snapshots
+// (`snapshots.rs`, cases in `tests/expand/`) run outside the compiler.
+
+type Tokens = proc_macro2::TokenStream;
+
+pub(crate) fn expand_retry(attr: Tokens, item: Tokens) -> Tokens {
+    rewrite::expand(rewrite::Kind::Retry, attr, item)
+}
+
+pub(crate) fn expand_circuit_breaker(attr: Tokens, item: Tokens) -> Tokens {
+    rewrite::expand(rewrite::Kind::CircuitBreaker, attr, item)
+}
+
+pub(crate) fn expand_fallback(attr: Tokens, item: Tokens) -> Tokens {
+    rewrite::expand(rewrite::Kind::Fallback, attr, item)
+}
+
+pub(crate) fn expand_error_context(attr: Tokens, item: Tokens) -> Tokens {
+    rewrite::expand(rewrite::Kind::ErrorContext, attr, item)
+}
+
+pub(crate) fn expand_resilient(attr: Tokens, item: Tokens) -> Tokens {
+    rewrite::expand(rewrite::Kind::Resilient, attr, item)
+}
+
+pub(crate) fn expand_timeout(attr: Tokens, item: Tokens) -> Tokens {
+    rewrite::expand(rewrite::Kind::Timeout, attr, item)
+}
+
+pub(crate) fn expand_feature_switch(attr: Tokens, item: Tokens) -> Tokens {
+    rewrite::expand(rewrite::Kind::FeatureSwitch, attr, item)
+}
+
+pub(crate) fn expand_derive_marcus_error(item: Tokens) -> Tokens {
+    match syn::parse2::<syn::DeriveInput>(item) {
+        Ok(input) => derive::derive(input),
+        Err(error) => error.to_compile_error(),
+    }
+}
+
+/// The expansion function of the attribute written `name` (the last segment of its
+/// path), or `None` when it is not one of ours. One line per attribute: a new attribute
+/// adds its own here, and snapshot cases using it work.
+#[cfg(test)]
+pub(crate) fn expander(name: &str) -> Option<fn(Tokens, Tokens) -> Tokens> {
+    Some(match name {
+        "retry" => expand_retry,
+        "circuit_breaker" => expand_circuit_breaker,
+        "fallback" => expand_fallback,
+        "error_context" => expand_error_context,
+        "resilient" => expand_resilient,
+        "timeout" => expand_timeout,
+        "feature_switch" => expand_feature_switch,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod snapshots;

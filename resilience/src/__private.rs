@@ -14,7 +14,7 @@ pub use crate::retry::site::{Attempts, RetryArm, RetrySite, Retrying};
 pub use crate::retry::sleep::{sleep, sleep_blocking, Sleep};
 
 // `#[circuit_breaker]`: `breaker/site.rs`.
-pub use crate::breaker::site::{reject, BreakerArm, BreakerSite};
+pub use crate::breaker::site::{BreakerArm, BreakerSite};
 pub use crate::breaker::{CircuitOpen, Permit};
 
 // `#[feature_switch]`: `degradation/site.rs`.

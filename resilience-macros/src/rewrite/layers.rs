@@ -218,7 +218,7 @@ pub(crate) fn breaker(
     // One label per layer: `#[resilient]` and `#[circuit_breaker]` may both be on a function.
     let label = syn::Lifetime::new(&format!("'__resilience_breaker_{index}"), Span::call_site());
     // Spanned at the attribute: an error type without `From<CircuitOpen>` is reported there.
-    let reject = quote_spanned!(span=> ::resilience::__private::reject(__resilience_open));
+    let reject = quote_spanned!(span=> __RESILIENCE_BREAKER.reject(__resilience_open));
     let outcome = rebuild(
         &f.ret,
         inner,

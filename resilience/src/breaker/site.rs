@@ -4,12 +4,12 @@
 //! Each annotated function owns one `static` [`BreakerSite`]; its first call finds or
 //! registers the breaker in the global registry, every later call is one atomic load.
 //! Its arms: [`BreakerSite::succeeded`] and [`BreakerSite::failed`] (told what to do by a
-//! [`BreakerArm`]); a refused call returns [`reject`].
+//! [`BreakerArm`]); a refused call returns [`BreakerSite::reject`].
 
 use std::sync::{Arc, OnceLock};
 
 use super::{Breaker, BreakerConfig};
-pub use super::{CircuitOpen, Permit};
+use super::{CircuitOpen, Permit};
 use crate::monitor::observe::Observe;
 use crate::view::View;
 
@@ -107,6 +107,20 @@ impl BreakerSite {
         error
     }
 
+    /// The early return of a refused call: `Err(E::from(open))`.
+    ///
+    /// ```
+    /// use resilience::__private::BreakerSite;
+    ///
+    /// static SITE: BreakerSite = BreakerSite::new("docs.site.reject", Default::default);
+    /// let r: Result<(), resilience::CircuitOpen> = SITE.reject(resilience::CircuitOpen::from_name("x"));
+    /// assert!(r.is_err());
+    /// ```
+    #[inline]
+    pub fn reject<T, E: From<CircuitOpen>>(&'static self, open: CircuitOpen) -> Result<T, E> {
+        Err(E::from(open))
+    }
+
     #[cold]
     fn register(&'static self) -> &'static Breaker {
         self.breaker.get_or_init(|| {
@@ -147,16 +161,4 @@ pub struct BreakerArm<R> {
     pub observe: Observe,
     /// `record_if`: which errors count as failures.
     pub record_if: R,
-}
-
-/// The early return of a refused call: `Err(E::from(open))`.
-///
-/// ```
-/// let r: Result<(), resilience::CircuitOpen> =
-///     resilience::__private::reject(resilience::CircuitOpen::from_name("x"));
-/// assert!(r.is_err());
-/// ```
-#[inline]
-pub fn reject<T, E: From<CircuitOpen>>(open: CircuitOpen) -> Result<T, E> {
-    Err(E::from(open))
 }

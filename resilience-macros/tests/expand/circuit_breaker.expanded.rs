@@ -1,0 +1,57 @@
+fn fetch(id: u64) -> Result<u64, KanbanError> {
+    '__resilience_breaker_0: {
+        static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new(
+            "kanban",
+            || ::resilience::BreakerConfig {
+                failure_threshold: 5u32,
+                recovery_timeout: ::core::time::Duration::from_nanos(30000000000u64),
+                ..::core::default::Default::default()
+            },
+        );
+        let __resilience_permit = match __RESILIENCE_BREAKER.breaker().acquire() {
+            ::core::result::Result::Ok(__resilience_permit) => __resilience_permit,
+            ::core::result::Result::Err(__resilience_open) => {
+                break '__resilience_breaker_0 __RESILIENCE_BREAKER
+                    .reject(__resilience_open);
+            }
+        };
+        let __resilience_outcome: Result<u64, KanbanError> = {
+            #[allow(unreachable_code)]
+            let __resilience_ret: Result<u64, KanbanError> = { load(id) };
+            __resilience_ret
+        };
+        match __resilience_outcome {
+            ::core::result::Result::Ok(__resilience_value) => {
+                __RESILIENCE_BREAKER.succeeded(__resilience_permit);
+                ::core::result::Result::Ok(__resilience_value)
+            }
+            ::core::result::Result::Err(__resilience_error) => {
+                ::core::result::Result::Err(
+                    __RESILIENCE_BREAKER
+                        .failed(
+                            __resilience_permit,
+                            __resilience_error,
+                            |__resilience_e| {
+                                #[allow(unused_imports)]
+                                use ::resilience::__private::{
+                                    ViewError as _, ViewMarcus as _, ViewOpaque as _,
+                                };
+                                #[allow(clippy::needless_borrow)]
+                                let __resilience_view = (&&&::resilience::__private::Probe::new(
+                                    __resilience_e,
+                                ))
+                                    .view();
+                                __resilience_view
+                            },
+                            ::resilience::__private::BreakerArm {
+                                observe: ::resilience::__private::Observe::Record(
+                                    ::core::concat!(::core::module_path!(), "::", "fetch"),
+                                ),
+                                record_if: counts,
+                            },
+                        ),
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+async fn fetch_board(id: u64) -> Result<Board, KanbanError> {
+    #[allow(unused_imports)]
+    use circuit_breaker as _;
+    {
+        static __RESILIENCE_RETRY: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
+            ::core::concat!(::core::module_path!(), "::", "fetch_board"),
+            || ::resilience::RetryConfig {
+                max_attempts: 3u32,
+                backoff: ::resilience::retry::Backoff::Exponential {
+                    base: ::core::time::Duration::from_nanos(100000000u64),
+                    factor: 2f64,
+                    max: ::core::time::Duration::from_nanos(5000000000u64),
+                },
+                ..::core::default::Default::default()
+            },
+        );
+        let __resilience_started = __RESILIENCE_RETRY.started();
+        let mut __resilience_attempts: ::core::option::Option<
+            ::resilience::__private::Attempts,
+        > = ::core::option::Option::None;
+        loop {
+            let __resilience_delay = {
+                let __resilience_outcome: Result<Board, KanbanError> = '__resilience_breaker_1: {
+                    static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new(
+                        "kanban",
+                        || ::resilience::BreakerConfig {
+                            failure_threshold: 5u32,
+                            recovery_timeout: ::core::time::Duration::from_nanos(
+                                30000000000u64,
+                            ),
+                            ..::core::default::Default::default()
+                        },
+                    );
+                    let __resilience_permit = match __RESILIENCE_BREAKER
+                        .breaker()
+                        .acquire()
+                    {
+                        ::core::result::Result::Ok(__resilience_permit) => {
+                            __resilience_permit
+                        }
+                        ::core::result::Result::Err(__resilience_open) => {
+                            break '__resilience_breaker_1 __RESILIENCE_BREAKER
+                                .reject(__resilience_open);
+                        }
+                    };
+                    let __resilience_outcome: Result<Board, KanbanError> = {
+                        #[allow(unreachable_code)]
+                        let __resilience_ret: Result<Board, KanbanError> = {
+                            load(id).await
+                        };
+                        __resilience_ret
+                    };
+                    match __resilience_outcome {
+                        ::core::result::Result::Ok(__resilience_value) => {
+                            __RESILIENCE_BREAKER.succeeded(__resilience_permit);
+                            ::core::result::Result::Ok(__resilience_value)
+                        }
+                        ::core::result::Result::Err(__resilience_error) => {
+                            ::core::result::Result::Err(
+                                __RESILIENCE_BREAKER
+                                    .failed(
+                                        __resilience_permit,
+                                        __resilience_error,
+                                        |__resilience_e| {
+                                            #[allow(unused_imports)]
+                                            use ::resilience::__private::{
+                                                ViewError as _, ViewMarcus as _, ViewOpaque as _,
+                                            };
+                                            #[allow(clippy::needless_borrow)]
+                                            let __resilience_view = (&&&::resilience::__private::Probe::new(
+                                                __resilience_e,
+                                            ))
+                                                .view();
+                                            __resilience_view
+                                        },
+                                        ::resilience::__private::BreakerArm {
+                                            observe: ::resilience::__private::Observe::Record(
+                                                ::core::concat!(::core::module_path!(), "::", "fetch_board"),
+                                            ),
+                                            record_if: |_: &_| true,
+                                        },
+                                    ),
+                            )
+                        }
+                    }
+                };
+                let __resilience_error = match ::resilience::__private::Question::branch(
+                    __resilience_outcome,
+                ) {
+                    ::core::ops::ControlFlow::Continue(__resilience_value) => {
+                        __RESILIENCE_RETRY.succeeded();
+                        break ::core::result::Result::Ok(__resilience_value);
+                    }
+                    ::core::ops::ControlFlow::Break(__resilience_error) => {
+                        __resilience_error
+                    }
+                };
+                match __RESILIENCE_RETRY
+                    .failed(
+                        &mut __resilience_attempts,
+                        __resilience_started,
+                        __resilience_error,
+                        |__resilience_e| {
+                            #[allow(unused_imports)]
+                            use ::resilience::__private::{
+                                ViewError as _, ViewMarcus as _, ViewOpaque as _,
+                            };
+                            #[allow(clippy::needless_borrow)]
+                            let __resilience_view = (&&&::resilience::__private::Probe::new(
+                                __resilience_e,
+                            ))
+                                .view();
+                            __resilience_view
+                        },
+                        ::resilience::__private::RetryArm {
+                            observe: ::resilience::__private::Observe::Skip,
+                            retry_if: |_: &_| ::core::option::Option::None,
+                            on_retry: |_: &_, _, _| {},
+                        },
+                    )
+                {
+                    ::core::ops::ControlFlow::Break(__resilience_error) => {
+                        break ::core::result::Result::Err(__resilience_error);
+                    }
+                    ::core::ops::ControlFlow::Continue(__resilience_delay) => {
+                        __resilience_delay
+                    }
+                }
+            };
+            ::resilience::__private::sleep(__resilience_delay).await;
+        }
+    }
+}

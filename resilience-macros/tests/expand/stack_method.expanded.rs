@@ -1,0 +1,172 @@
+impl Client {
+    fn get(&self, key: &str) -> Result<String, ClientError> {
+        #[allow(unused_imports)]
+        use circuit_breaker as _;
+        {
+            static __RESILIENCE_RETRY: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
+                ::core::concat!(::core::module_path!(), "::", "get"),
+                || ::resilience::RetryConfig {
+                    max_attempts: 2u32,
+                    backoff: ::resilience::retry::Backoff::None,
+                    ..::core::default::Default::default()
+                },
+            );
+            let __resilience_started = __RESILIENCE_RETRY.started();
+            let mut __resilience_attempts: ::core::option::Option<
+                ::resilience::__private::Attempts,
+            > = ::core::option::Option::None;
+            loop {
+                let __resilience_delay = {
+                    let __resilience_outcome: Result<String, ClientError> = '__resilience_breaker_1: {
+                        static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new(
+                            "client",
+                            || ::resilience::BreakerConfig {
+                                ..::core::default::Default::default()
+                            },
+                        );
+                        let __resilience_permit = match __RESILIENCE_BREAKER
+                            .breaker()
+                            .acquire()
+                        {
+                            ::core::result::Result::Ok(__resilience_permit) => {
+                                __resilience_permit
+                            }
+                            ::core::result::Result::Err(__resilience_open) => {
+                                break '__resilience_breaker_1 __RESILIENCE_BREAKER
+                                    .reject(__resilience_open);
+                            }
+                        };
+                        let __resilience_outcome: Result<String, ClientError> = {
+                            #[allow(unreachable_code)]
+                            let __resilience_ret: Result<String, ClientError> = {
+                                self.inner.get(key)
+                            };
+                            __resilience_ret
+                        };
+                        match __resilience_outcome {
+                            ::core::result::Result::Ok(__resilience_value) => {
+                                __RESILIENCE_BREAKER.succeeded(__resilience_permit);
+                                ::core::result::Result::Ok(__resilience_value)
+                            }
+                            ::core::result::Result::Err(__resilience_error) => {
+                                ::core::result::Result::Err(
+                                    __RESILIENCE_BREAKER
+                                        .failed(
+                                            __resilience_permit,
+                                            __resilience_error,
+                                            |__resilience_e| {
+                                                #[allow(unused_imports)]
+                                                use ::resilience::__private::{
+                                                    ViewError as _, ViewMarcus as _, ViewOpaque as _,
+                                                };
+                                                #[allow(clippy::needless_borrow)]
+                                                let __resilience_view = (&&&::resilience::__private::Probe::new(
+                                                    __resilience_e,
+                                                ))
+                                                    .view();
+                                                __resilience_view
+                                            },
+                                            ::resilience::__private::BreakerArm {
+                                                observe: ::resilience::__private::Observe::Record(
+                                                    ::core::concat!(::core::module_path!(), "::", "get"),
+                                                ),
+                                                record_if: |_: &_| true,
+                                            },
+                                        ),
+                                )
+                            }
+                        }
+                    };
+                    let __resilience_error = match __resilience_outcome {
+                        ::core::result::Result::Ok(__resilience_value) => {
+                            __RESILIENCE_RETRY.succeeded();
+                            break ::core::result::Result::Ok(__resilience_value);
+                        }
+                        ::core::result::Result::Err(__resilience_error) => {
+                            __resilience_error
+                        }
+                    };
+                    match __RESILIENCE_RETRY
+                        .failed(
+                            &mut __resilience_attempts,
+                            __resilience_started,
+                            __resilience_error,
+                            |__resilience_e| {
+                                #[allow(unused_imports)]
+                                use ::resilience::__private::{
+                                    ViewError as _, ViewMarcus as _, ViewOpaque as _,
+                                };
+                                #[allow(clippy::needless_borrow)]
+                                let __resilience_view = (&&&::resilience::__private::Probe::new(
+                                    __resilience_e,
+                                ))
+                                    .view();
+                                __resilience_view
+                            },
+                            ::resilience::__private::RetryArm {
+                                observe: ::resilience::__private::Observe::Skip,
+                                retry_if: |_: &_| ::core::option::Option::None,
+                                on_retry: |_: &_, _, _| {},
+                            },
+                        )
+                    {
+                        ::core::ops::ControlFlow::Break(__resilience_error) => {
+                            break ::core::result::Result::Err(__resilience_error);
+                        }
+                        ::core::ops::ControlFlow::Continue(__resilience_delay) => {
+                            __resilience_delay
+                        }
+                    }
+                };
+                ::resilience::__private::sleep_blocking(__resilience_delay);
+            }
+        }
+    }
+    async fn put(&mut self, key: &str, value: String) -> Result<(), ClientError> {
+        {
+            let __resilience_scope = ::resilience::__private::Scope::new("put");
+            let __resilience_outcome: Result<(), ClientError> = __resilience_scope
+                .run_async(async {
+                    {
+                        #[allow(unreachable_code)]
+                        let __resilience_ret: Result<(), ClientError> = {
+                            self.inner.put(key, value).await
+                        };
+                        __resilience_ret
+                    }
+                })
+                .await;
+            match __resilience_outcome {
+                ::core::result::Result::Ok(__resilience_value) => {
+                    ::core::result::Result::Ok(__resilience_value)
+                }
+                ::core::result::Result::Err(__resilience_error) => {
+                    ::core::result::Result::Err(
+                        __resilience_scope
+                            .failed(
+                                __resilience_error,
+                                |__resilience_e| {
+                                    #[allow(unused_imports)]
+                                    use ::resilience::__private::{
+                                        ViewError as _, ViewMarcus as _, ViewOpaque as _,
+                                    };
+                                    #[allow(clippy::needless_borrow)]
+                                    let __resilience_view = (&&&::resilience::__private::Probe::new(
+                                        __resilience_e,
+                                    ))
+                                        .view();
+                                    __resilience_view
+                                },
+                                ::resilience::__private::ContextArm {
+                                    observe: ::resilience::__private::Observe::Record(
+                                        ::core::concat!(::core::module_path!(), "::", "put"),
+                                    ),
+                                    fill: |__resilience_ctx: &mut ::resilience::ErrorContext| {},
+                                },
+                            ),
+                    )
+                }
+            }
+        }
+    }
+}

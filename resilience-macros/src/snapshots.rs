@@ -276,3 +276,17 @@ fn a_changed_expansion_is_a_difference() {
     assert!(first_difference(&before, &after).starts_with("line "));
     assert!(before.contains("__private::RetrySite"));
 }
+
+/// ARCHITECTURE.md shows one real expansion: it must be the snapshot as it is now.
+#[test]
+fn the_architecture_document_shows_the_current_expansion() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let document = std::fs::read_to_string(root.join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    for case in ["stack_async.rs", "stack_async.expanded.rs"] {
+        let text = std::fs::read_to_string(cases_dir().join(case)).expect("the case");
+        assert!(
+            document.contains(text.trim()),
+            "ARCHITECTURE.md no longer shows tests/expand/{case} as it is; paste it in again"
+        );
+    }
+}

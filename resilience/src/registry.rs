@@ -31,7 +31,10 @@ const MAX_PARENT_DEPTH: usize = 32;
 /// ```
 pub fn registry() -> &'static Registry {
     static GLOBAL: OnceLock<Registry> = OnceLock::new();
-    GLOBAL.get_or_init(Registry::new)
+    GLOBAL.get_or_init(|| Registry {
+        retry_policies: None,
+        ..Registry::new()
+    })
 }
 
 /// Breakers by name. Use the global one, [`registry()`]; make your own for isolated
@@ -51,6 +54,9 @@ pub fn registry() -> &'static Registry {
 pub struct Registry {
     clock: Arc<dyn Clock>,
     inner: RwLock<Inner>,
+    /// Named retry policies: `None` for the global registry, whose policies are the ones
+    /// `#[retry(policy = ..)]` call sites read; a `Registry::new()` has its own.
+    retry_policies: Option<crate::retry::policy::RetryPolicies>,
 }
 
 #[derive(Default)]
@@ -98,6 +104,7 @@ impl Registry {
         Registry {
             clock,
             inner: RwLock::new(Inner::default()),
+            retry_policies: Some(crate::retry::policy::RetryPolicies::new()),
         }
     }
 
@@ -411,5 +418,67 @@ impl RegistryHealth {
     /// ```
     pub fn is_healthy(&self) -> bool {
         self.open == 0 && self.forced_open == 0
+    }
+}
+
+// Named retry policies: the registry's own state (`retry/policy.rs`).
+impl Registry {
+    /// Sets the retry policy `name`. On the global [`registry()`], every
+    /// `#[retry(policy = "name")]` call site follows it from its next call on, before or
+    /// after its first use; the attribute's own keys are its defaults until then. A
+    /// `Registry::new()` keeps its policies to itself. An invalid configuration is refused,
+    /// naming the field.
+    ///
+    /// ```
+    /// use resilience::{registry, retry, RetryConfig};
+    /// use resilience::retry::Backoff;
+    ///
+    /// #[retry(policy = "doc-kanban", max_attempts = 2, backoff = none)]
+    /// fn call(calls: &mut u32) -> Result<(), String> {
+    ///     *calls += 1;
+    ///     Err("down".into())
+    /// }
+    ///
+    /// let mut calls = 0;
+    /// call(&mut calls).unwrap_err();
+    /// assert_eq!(calls, 2);
+    ///
+    /// registry().configure_retry("doc-kanban", RetryConfig { max_attempts: 4, backoff: Backoff::None, ..Default::default() })?;
+    /// let mut calls = 0;
+    /// call(&mut calls).unwrap_err();
+    /// assert_eq!(calls, 4);
+    ///
+    /// let bad = registry().configure_retry("doc-kanban", RetryConfig { max_attempts: 0, ..Default::default() });
+    /// assert_eq!(bad.unwrap_err().field(), "max_attempts");
+    /// # Ok::<(), resilience::ConfigError>(())
+    /// ```
+    pub fn configure_retry(
+        &self,
+        name: &str,
+        config: crate::RetryConfig,
+    ) -> Result<(), ConfigError> {
+        self.retry_policies().configure(name, config)
+    }
+
+    /// The retry policy `name`, if one was configured.
+    ///
+    /// ```
+    /// use resilience::{registry, RetryConfig};
+    /// registry().configure_retry("doc-lookup", RetryConfig::default())?;
+    /// assert_eq!(registry().retry_policy("doc-lookup"), Some(RetryConfig::default()));
+    /// assert_eq!(registry().retry_policy("never-set"), None);
+    /// # Ok::<(), resilience::ConfigError>(())
+    /// ```
+    pub fn retry_policy(&self, name: &str) -> Option<crate::RetryConfig> {
+        self.retry_policies().get(name)
+    }
+
+    /// This registry's retry policies: the global ones for [`registry()`], its own for
+    /// any other.
+    fn retry_policies(&self) -> &crate::retry::policy::RetryPolicies {
+        match &self.retry_policies {
+            Some(own) => own,
+            None => &crate::retry::policy::GLOBAL,
+        }
     }
 }

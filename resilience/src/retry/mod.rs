@@ -41,7 +41,7 @@ mod config;
 
 mod events;
 mod jitter;
-mod policy;
+pub(crate) mod policy;
 mod rng;
 mod schedule;
 pub(crate) mod sleep;

@@ -43,6 +43,7 @@ mod duration_serde;
 pub mod error;
 pub mod errors;
 pub mod fallback;
+mod health;
 pub mod metrics;
 pub mod monitor;
 mod question;

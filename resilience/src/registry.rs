@@ -7,11 +7,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use serde::Serialize;
-
 pub use crate::breaker::BreakerSnapshot;
-use crate::breaker::{Breaker, BreakerConfig, BreakerState};
+use crate::breaker::{Breaker, BreakerConfig};
 use crate::clock::{Clock, SystemClock};
+pub use crate::health::RegistryHealth;
 use crate::ConfigError;
 
 /// How long a chain of parents may be.
@@ -221,37 +220,6 @@ impl Registry {
         Ok(())
     }
 
-    /// Every breaker's snapshot and the number in each state, as one serde value.
-    ///
-    /// ```
-    /// use resilience::{registry::Registry, BreakerConfig, BreakerState};
-    /// let reg = Registry::new();
-    /// reg.register("a", BreakerConfig::default()).unwrap().force_open();
-    /// reg.register("b", BreakerConfig::default()).unwrap();
-    /// let health = reg.health();
-    /// assert_eq!((health.total, health.count(BreakerState::ForcedOpen)), (2, 1));
-    /// assert!(!health.is_healthy());
-    /// let json = serde_json::to_value(&health).unwrap();
-    /// assert_eq!(json["forced_open"], 1);
-    /// assert_eq!(json["breakers"][0]["name"], "a");
-    /// ```
-    pub fn health(&self) -> RegistryHealth {
-        let breakers = self.breakers();
-        let count = |s: BreakerState| breakers.iter().filter(|b| b.state == s).count();
-        RegistryHealth {
-            total: breakers.len(),
-            closed: count(BreakerState::Closed),
-            open: count(BreakerState::Open),
-            half_open: count(BreakerState::HalfOpen),
-            forced_open: count(BreakerState::ForcedOpen),
-            disabled: count(BreakerState::Disabled),
-            breakers,
-            retry_budgets: crate::retry::retry_budgets(),
-            features: crate::degradation().snapshot(),
-            recovery: crate::recovery().snapshot(),
-        }
-    }
-
     /// Resets every breaker: closed, counters cleared.
     ///
     /// ```
@@ -360,65 +328,6 @@ fn too_deep(parent: &str) -> ConfigError {
         parent,
         format!("the chain of parents is longer than {MAX_PARENT_DEPTH}"),
     )
-}
-
-/// Every breaker's snapshot and how many are in each state.
-///
-/// ```
-/// let health = resilience::registry::Registry::new().health();
-/// assert_eq!(health.total, 0);
-/// assert!(health.is_healthy());
-/// ```
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct RegistryHealth {
-    /// Breakers registered.
-    pub total: usize,
-    /// Of those, closed.
-    pub closed: usize,
-    /// Open.
-    pub open: usize,
-    /// Half-open.
-    pub half_open: usize,
-    /// Forced open.
-    pub forced_open: usize,
-    /// Disabled.
-    pub disabled: usize,
-    /// Every breaker's snapshot, by name.
-    pub breakers: Vec<BreakerSnapshot>,
-    /// Every shared retry budget (the global ones, whichever registry is asked).
-    pub retry_budgets: Vec<crate::retry::BudgetSnapshot>,
-    /// The feature switches of [`degradation()`](fn@crate::degradation).
-    pub features: crate::degradation::DegradationSnapshot,
-    /// The services and health checks of [`recovery()`](fn@crate::recovery).
-    pub recovery: crate::recovery::RecoverySnapshot,
-}
-
-impl RegistryHealth {
-    /// How many breakers are in `state`.
-    ///
-    /// ```
-    /// use resilience::BreakerState;
-    /// assert_eq!(resilience::registry::Registry::new().health().count(BreakerState::Open), 0);
-    /// ```
-    pub fn count(&self, state: BreakerState) -> usize {
-        match state {
-            BreakerState::Closed => self.closed,
-            BreakerState::Open => self.open,
-            BreakerState::HalfOpen => self.half_open,
-            BreakerState::ForcedOpen => self.forced_open,
-            BreakerState::Disabled => self.disabled,
-        }
-    }
-
-    /// True when no breaker is open or forced open.
-    ///
-    /// ```
-    /// assert!(resilience::registry::Registry::new().health().is_healthy());
-    /// ```
-    pub fn is_healthy(&self) -> bool {
-        self.open == 0 && self.forced_open == 0
-    }
 }
 
 // Named retry policies: the registry's own state (`retry/policy.rs`).

@@ -13,7 +13,7 @@ pub use crate::monitor::glue::*;
 pub use crate::question::{question_error, Question};
 pub use crate::retry::glue::*;
 pub use crate::timeout::glue::*;
-pub use crate::view::{Probe, View, ViewError, ViewMarcus, ViewOpaque};
+pub use crate::view::{Probe, View, ViewDyn, ViewDynSync, ViewError, ViewMarcus, ViewOpaque};
 
 pub use serde_json;
 

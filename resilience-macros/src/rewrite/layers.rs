@@ -30,10 +30,10 @@ pub(crate) fn view() -> TokenStream {
     quote! {
         |__resilience_e| {
             #[allow(unused_imports)]
-            use ::resilience::__private::{ViewError as _, ViewMarcus as _, ViewOpaque as _};
+            use ::resilience::__private::{ViewDyn as _, ViewDynSync as _, ViewError as _, ViewMarcus as _, ViewOpaque as _};
             // The borrows pick the most specific view (autoref specialization).
             #[allow(clippy::needless_borrow)]
-            let __resilience_view = (&&&::resilience::__private::Probe::new(__resilience_e)).view();
+            let __resilience_view = (&&&&&::resilience::__private::Probe::new(__resilience_e)).view();
             __resilience_view
         }
     }

@@ -133,7 +133,7 @@ impl Scope {
     ///
     /// let scope = Scope::new("fetch");
     /// let mut error = Slow(ErrorContext::new());
-    /// scope.fill(&mut error, |e| (&&&Probe::new(e)).view(), |ctx| {
+    /// scope.fill(&mut error, |e| (&&&&&Probe::new(e)).view(), |ctx| {
     ///     ctx.agent_id = Some("agent-1".into());
     /// });
     /// let ctx = error.0;

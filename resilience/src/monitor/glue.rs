@@ -12,7 +12,7 @@ use crate::view::View;
 ///
 /// let before = resilience::monitor().total_recorded();
 /// let mut error = String::from("nope");
-/// observe(&mut error, "my_fn", |e| (&&&Probe::new(e)).view());
+/// observe(&mut error, "my_fn", |e| (&&&&&Probe::new(e)).view());
 /// assert!(resilience::monitor().total_recorded() > before);
 /// ```
 #[inline]

@@ -191,7 +191,7 @@ impl Monitor {
     ///
     /// let monitor = Monitor::default();
     /// let mut err = std::io::Error::other("HTTP 503 Service Unavailable");
-    /// let view = (&&&Probe::new(&mut err)).view();
+    /// let view = (&&&&&Probe::new(&mut err)).view();
     /// monitor.record_view(&view, "fetch_board");
     /// let record = &monitor.history()[0];
     /// assert_eq!(record.category, resilience::Category::Transient);

@@ -117,6 +117,21 @@ impl Facts {
                     Some(function),
                 )
             }
+            View::Dyn(error) => match view.inner() {
+                Some(ours) => Facts::of_marcus(ours, Some(function)),
+                None => {
+                    let found = crate::classify(*error);
+                    let name = type_name.unwrap_or("dyn std::error::Error");
+                    Facts::with_context(
+                        name,
+                        name,
+                        found.category,
+                        found.severity,
+                        None,
+                        Some(function),
+                    )
+                }
+            },
             View::Opaque(name) => {
                 // Nothing but the name is known: an integration failure of medium
                 // severity is the least alarming honest guess for a value returned as

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use super::adaptive::AdaptiveAttempts;
-use super::schedule::{draw, honour_retry_after, within_elapsed, GiveUp};
+use super::schedule::{draw, honour_retry_after, within_elapsed, within_retry_after, GiveUp};
 use super::{events, retry_budget, RetryBudget, RetryConfig};
 use crate::clock::{Clock, SystemClock};
 use crate::monitor::glue::observe_if;
@@ -513,7 +513,8 @@ impl<'s> Retrying<'s> {
     /// It sets the error context's `attempt` to the calls made so far, then retries only
     /// if every check passes, in this order: attempts left; the error is retryable
     /// (`retry_if` when given — `Some(decision)` — else `view`'s `retryable()`); the delay
-    /// (jittered backoff, at least the error's `retry_after`) ends before `max_elapsed`;
+    /// (jittered backoff, at least the error's `retry_after`, which must not exceed
+    /// `max_retry_after`) ends before `max_elapsed`;
     /// the budget, if any, grants a token. `on_retry` is called with the error, the
     /// attempt that failed (1-based) and the delay, before the sleep; it may panic without
     /// harm to any shared state (nothing is locked or half-updated while it runs).
@@ -611,6 +612,7 @@ impl Attempts {
         retry_after: Option<Duration>,
     ) -> Result<Duration, GiveUp> {
         let config = &resolved.config;
+        within_retry_after(config.max_retry_after, retry_after)?;
         let drawn = draw(
             &config.backoff,
             &config.jitter,

@@ -12,6 +12,7 @@ pub use crate::fallback::glue::*;
 pub use crate::monitor::glue::*;
 pub use crate::question::{question_error, Question};
 pub use crate::retry::glue::*;
+pub use crate::site_name::{method_name, MethodName};
 pub use crate::timeout::glue::*;
 pub use crate::view::{Probe, View, ViewDyn, ViewDynSync, ViewError, ViewMarcus, ViewOpaque};
 

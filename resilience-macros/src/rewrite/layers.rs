@@ -39,10 +39,31 @@ pub(crate) fn view() -> TokenStream {
     }
 }
 
-/// The name of the function, for events and the monitor: `module::path::name`.
+/// The name of the function, for events and the monitor: `module::path::name`, or for a
+/// method `module::path::Type::name`, made on first use (an expression of type
+/// `&'static str`, used only on error paths).
 pub(crate) fn function_name(f: &Function) -> TokenStream {
+    let path = function_path(f);
+    if !f.uses_self() {
+        return path;
+    }
+    let self_type = self_type();
+    quote!({
+        static __RESILIENCE_NAME: ::resilience::__private::MethodName =
+            ::resilience::__private::MethodName::new(#path);
+        __RESILIENCE_NAME.get(#self_type)
+    })
+}
+
+/// `module::path::name`, a `&'static str` constant.
+fn function_path(f: &Function) -> TokenStream {
     let name = f.name().to_string();
     quote!(::core::concat!(::core::module_path!(), "::", #name))
+}
+
+/// A closure naming the method's `Self` type, for a site's first use.
+fn self_type() -> TokenStream {
+    quote!(|| ::core::any::type_name::<Self>())
 }
 
 /// The error handler's `observe` argument: `Some(function)` in the one layer that records
@@ -115,7 +136,7 @@ pub(crate) fn retry(
 ) -> TokenStream {
     let ret = &f.ret;
     let config = args.config();
-    let name = function_name(f);
+    let name = function_path(f);
     let view = view();
     let observe = observe_arg(f, observe);
     let retry_if = match args.retry_if.get() {
@@ -138,6 +159,16 @@ pub(crate) fn retry(
             quote!(::resilience::__private::RetrySite::with_policy(#name, #policy, || #config))
         }
         None => quote!(::resilience::__private::RetrySite::new(#name, || #config)),
+    };
+    // A method's site gets its `Self` type on the first call's cold path.
+    let (site, started) = if f.uses_self() {
+        let self_type = self_type();
+        (
+            quote!(#site.in_method()),
+            quote!(__RESILIENCE_RETRY.started_in(#self_type)),
+        )
+    } else {
+        (site, quote!(__RESILIENCE_RETRY.started()))
     };
     // How an attempt's `Ok` reaches the return. Sync: a `match` on the `Result`, which
     // rustc turns into a move of the whole value, so the body writes it straight into the
@@ -164,7 +195,7 @@ pub(crate) fn retry(
     // so an async function's future does not keep it (nor its error) across the sleep.
     quote! {{
         static __RESILIENCE_RETRY: ::resilience::__private::RetrySite = #site;
-        let __resilience_started = __RESILIENCE_RETRY.started();
+        let __resilience_started = #started;
         let mut __resilience_attempts: ::core::option::Option<::resilience::__private::Attempts> =
             ::core::option::Option::None;
         loop {
@@ -207,6 +238,19 @@ pub(crate) fn breaker(
 ) -> TokenStream {
     let name = args.name_tokens(f.name());
     let config = args.config();
+    // A method named by default gets its `Self` type on the first call's cold path.
+    let (site, breaker) = if args.name.get().is_none() && f.uses_self() {
+        let self_type = self_type();
+        (
+            quote!(::resilience::__private::BreakerSite::new(#name, || #config).in_method()),
+            quote!(__RESILIENCE_BREAKER.breaker_in(#self_type)),
+        )
+    } else {
+        (
+            quote!(::resilience::__private::BreakerSite::new(#name, || #config)),
+            quote!(__RESILIENCE_BREAKER.breaker()),
+        )
+    };
     let view = view();
     let observe = observe_arg(f, observe);
     let record_if = match args.record_if.get() {
@@ -230,9 +274,8 @@ pub(crate) fn breaker(
         )),
     );
     quote! {#label: {
-        static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
-            ::resilience::__private::BreakerSite::new(#name, || #config);
-        let __resilience_permit = match __RESILIENCE_BREAKER.breaker().acquire() {
+        static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = #site;
+        let __resilience_permit = match #breaker.acquire() {
             ::core::result::Result::Ok(__resilience_permit) => __resilience_permit,
             ::core::result::Result::Err(__resilience_open) => break #label #reject,
         };

@@ -27,6 +27,9 @@ pub struct BreakerSite {
     name: &'static str,
     init: fn() -> BreakerConfig,
     breaker: OnceLock<Arc<Breaker>>,
+    /// A method's default name: `name` is `module::function`, and the `Self` type goes
+    /// in between at registration (see [`breaker_in`](Self::breaker_in)).
+    method: bool,
 }
 
 impl BreakerSite {
@@ -36,7 +39,45 @@ impl BreakerSite {
             name,
             init,
             breaker: OnceLock::new(),
+            method: false,
         }
+    }
+
+    /// The site of a method named by default: its `name` (`module::function`) gets the
+    /// method's `Self` type, which [`breaker_in`](Self::breaker_in) is given.
+    ///
+    /// ```
+    /// use resilience::__private::BreakerSite;
+    ///
+    /// struct Payments;
+    /// static SITE: BreakerSite = BreakerSite::new("app::fetch", Default::default).in_method();
+    /// let b = SITE.breaker_in(|| std::any::type_name::<Payments>());
+    /// assert_eq!(b.name(), "app::Payments::fetch");
+    /// ```
+    pub const fn in_method(mut self) -> BreakerSite {
+        self.method = true;
+        self
+    }
+
+    /// [`breaker`](Self::breaker) for a site made [`in_method`](Self::in_method):
+    /// `self_type` (a closure calling `type_name::<Self>()`) is called only on first use.
+    #[inline]
+    pub fn breaker_in(&'static self, self_type: fn() -> &'static str) -> &'static Breaker {
+        match self.breaker.get() {
+            Some(b) => b,
+            None => self.register_in(self_type),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn register_in(&'static self, self_type: fn() -> &'static str) -> &'static Breaker {
+        let name = if self.method {
+            crate::site_name::method_name(self.name, self_type())
+        } else {
+            self.name
+        };
+        self.register_as(name)
     }
 
     /// The breaker, registered on first use. A configuration given to the registry
@@ -51,32 +92,34 @@ impl BreakerSite {
 
     #[cold]
     fn register(&'static self) -> &'static Breaker {
+        self.register_as(self.name)
+    }
+
+    fn register_as(&'static self, name: &'static str) -> &'static Breaker {
         self.breaker.get_or_init(|| {
             let registry = crate::registry();
             let mut config = (self.init)();
             if let Err(error) = config.validate() {
                 tracing::error!(
                     target: "resilience::breaker",
-                    name = self.name,
+                    name = name,
                     %error,
                     "invalid #[circuit_breaker] configuration; using the defaults"
                 );
                 config = BreakerConfig::default();
             }
-            registry
-                .register(self.name, config)
-                .unwrap_or_else(|error| {
-                    // Only a parent that would make a cycle gets here.
-                    tracing::error!(
-                        target: "resilience::breaker",
-                        name = self.name,
-                        %error,
-                        "could not register the breaker as configured; using the defaults"
-                    );
-                    registry
-                        .register(self.name, BreakerConfig::default())
-                        .unwrap_or_else(|_| Arc::new(Breaker::fallback(self.name)))
-                })
+            registry.register(name, config).unwrap_or_else(|error| {
+                // Only a parent that would make a cycle gets here.
+                tracing::error!(
+                    target: "resilience::breaker",
+                    name = name,
+                    %error,
+                    "could not register the breaker as configured; using the defaults"
+                );
+                registry
+                    .register(name, BreakerConfig::default())
+                    .unwrap_or_else(|_| Arc::new(Breaker::fallback(name)))
+            })
         })
     }
 }

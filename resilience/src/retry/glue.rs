@@ -43,6 +43,10 @@ pub struct RetrySite {
     policy: Option<&'static str>,
     /// A named site's resolution, remade when the named policies change.
     named: Mutex<Option<(u64, Arc<Resolved>)>>,
+    /// A method's default name (`function` with its `Self` type), made on the first
+    /// call's cold path (see [`started_in`](Self::started_in)); unset for other sites.
+    method: bool,
+    method_name: OnceLock<&'static str>,
 }
 
 /// A site's configuration with its budget looked up and its adaptive state, made once.
@@ -75,6 +79,8 @@ impl RetrySite {
             resolved: OnceLock::new(),
             policy: None,
             named: Mutex::new(None),
+            method: false,
+            method_name: OnceLock::new(),
         }
     }
 
@@ -104,10 +110,30 @@ impl RetrySite {
             resolved: OnceLock::new(),
             policy: Some(policy),
             named: Mutex::new(None),
+            method: false,
+            method_name: OnceLock::new(),
         }
     }
 
-    /// The decorated function's name, as given to [`new`](RetrySite::new).
+    /// The site of a method: its `function` (`module::function`) gets the method's
+    /// `Self` type, which [`started_in`](Self::started_in) is given on the first call.
+    ///
+    /// ```
+    /// use resilience::__private::RetrySite;
+    ///
+    /// struct Payments;
+    /// static SITE: RetrySite = RetrySite::new("app::fetch", Default::default).in_method();
+    /// assert_eq!(SITE.function(), "app::fetch"); // not called yet
+    /// SITE.started_in(|| std::any::type_name::<Payments>());
+    /// assert_eq!(SITE.function(), "app::Payments::fetch");
+    /// ```
+    pub const fn in_method(mut self) -> Self {
+        self.method = true;
+        self
+    }
+
+    /// The decorated function's name, as given to [`new`](RetrySite::new) (for a
+    /// method's site, with its `Self` type once called).
     ///
     /// ```
     /// static SITE: resilience::__private::RetrySite =
@@ -115,7 +141,33 @@ impl RetrySite {
     /// assert_eq!(SITE.function(), "sync_board");
     /// ```
     pub fn function(&self) -> &'static str {
+        if self.method {
+            if let Some(name) = self.method_name.get() {
+                return name;
+            }
+        }
         self.function
+    }
+
+    /// [`started`](Self::started) for a site made [`in_method`](Self::in_method):
+    /// `self_type` (a closure calling `type_name::<Self>()`) names the site on the cold
+    /// path, before its configuration is resolved; the hot path is the same one load.
+    #[inline]
+    pub fn started_in(&self, self_type: fn() -> &'static str) -> Option<Duration> {
+        match self.resolved.get() {
+            Some(resolved) => resolved.started(),
+            None => self.started_slow_in(self_type),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn started_slow_in(&self, self_type: fn() -> &'static str) -> Option<Duration> {
+        if self.method {
+            self.method_name
+                .get_or_init(|| crate::site_name::method_name(self.function, self_type()));
+        }
+        self.started_slow()
     }
 
     /// The configuration in force (validated; the default if `init`'s was invalid).
@@ -170,7 +222,7 @@ impl RetrySite {
     #[inline]
     pub fn succeeded(&self) {
         match self.resolved.get() {
-            Some(resolved) => resolved.succeeded(self.function),
+            Some(resolved) => resolved.succeeded(self.function()),
             None => self.succeeded_slow(),
         }
     }
@@ -251,7 +303,7 @@ impl RetrySite {
     #[cold]
     #[inline(never)]
     fn succeeded_slow(&self) {
-        self.current_slow().succeeded(self.function);
+        self.current_slow().succeeded(self.function());
     }
 
     #[cold]
@@ -277,7 +329,7 @@ impl RetrySite {
         if let Err(error) = config.validate() {
             tracing::error!(
                 target: events::TARGET,
-                function = self.function,
+                function = self.function(),
                 %error,
                 "invalid retry configuration; using the defaults"
             );
@@ -589,14 +641,14 @@ impl Attempts {
         };
         match decision {
             Ok(delay) => {
-                events::retrying(site.function, self.calls, delay, &seen);
-                crate::metrics::retry(site.function);
+                events::retrying(site.function(), self.calls, delay, &seen);
+                crate::metrics::retry(site.function());
                 on_retry(&error, self.calls, delay);
                 ControlFlow::Continue(delay)
             }
             Err(reason) => {
                 record_failure(site, resolved);
-                events::gave_up(site.function, self.calls, reason, &seen);
+                events::gave_up(site.function(), self.calls, reason, &seen);
                 ControlFlow::Break(error)
             }
         }
@@ -642,7 +694,7 @@ impl Attempts {
 fn record_failure(site: &RetrySite, resolved: &Resolved) {
     if let Some(adaptive) = &resolved.adaptive {
         if let Some(now) = adaptive.record_failure() {
-            events::adapted(site.function, now);
+            events::adapted(site.function(), now);
         }
     }
 }

@@ -58,7 +58,10 @@ pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Puts a function behind a feature switch of `resilience::degradation()`:
 /// `#[feature_switch("recommendations")]`. While the feature is disabled the function
 /// returns `Ok` of the feature's registered fallback value without running; while
-/// enabled, its failures are reported, and enough in a row disable the feature.
+/// enabled, a failing call returns `Ok` of the fallback value too (as the reference's
+/// `execute_if_enabled`; the error is returned only when no fallback of the function's
+/// `Ok` type is registered), and its failures are counted: enough in a row disable the
+/// feature.
 #[proc_macro_attribute]
 pub fn feature_switch(args: TokenStream, item: TokenStream) -> TokenStream {
     rewrite::expand(rewrite::Kind::FeatureSwitch, args.into(), item.into()).into()

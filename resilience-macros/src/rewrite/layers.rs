@@ -454,7 +454,8 @@ pub(crate) fn timeout(
 }
 
 /// A disabled feature answers with its registered fallback value without running;
-/// an enabled one reports each outcome, so repeated failures switch it off.
+/// an enabled one reports each outcome, so repeated failures switch it off, and answers
+/// a failure with the fallback value too (the reference's `execute_if_enabled`).
 pub(crate) fn feature_switch(
     f: &Function,
     args: &FeatureSwitchArgs,
@@ -464,12 +465,19 @@ pub(crate) fn feature_switch(
     let name = &args.name;
     let view = view();
     let observe = observe_arg(f, observe);
-    let outcome = rebuild(
-        &f.ret,
-        inner,
-        quote!(__RESILIENCE_FEATURE.succeeded();),
-        quote!(__RESILIENCE_FEATURE.failed_with(__resilience_error, #observe, #view)),
-    );
+    let ret = &f.ret;
+    let outcome = quote! {
+        let __resilience_outcome: #ret = #inner;
+        match __resilience_outcome {
+            ::core::result::Result::Ok(__resilience_value) => {
+                __RESILIENCE_FEATURE.succeeded();
+                ::core::result::Result::Ok(__resilience_value)
+            }
+            ::core::result::Result::Err(__resilience_error) => {
+                __RESILIENCE_FEATURE.failed_or_fallback(__resilience_error, #observe, #view)
+            }
+        }
+    };
     quote! {{
         static __RESILIENCE_FEATURE: ::resilience::__private::FeatureSite = ::resilience::__private::FeatureSite::new(#name);
         match __RESILIENCE_FEATURE.fallback_if_disabled() {

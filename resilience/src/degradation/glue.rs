@@ -4,7 +4,7 @@
 //! A function gated by a feature owns one `static` [`FeatureSite`]. Before running its
 //! body it asks [`FeatureSite::fallback_if_disabled`]: `Some(value)` means return
 //! `Ok(value)` at once. After the body it reports the outcome: [`FeatureSite::succeeded`] or
-//! [`FeatureSite::failed`].
+//! [`FeatureSite::failed_or_fallback`], which answers a failure with the fallback value.
 //! Both go to the global [`degradation()`](fn@super::degradation); the name is looked up
 //! once per site, then every call is one atomic load.
 
@@ -111,6 +111,46 @@ impl FeatureSite {
         crate::monitor::glue::observe_if(&mut error, observe, view);
         self.failed();
         error
+    }
+
+    /// The `Err` arm of `#[feature_switch]`, as the reference's `execute_if_enabled`:
+    /// records `error` in the monitor if this layer is the one that does (`observe`),
+    /// counts a [`failed`](Self::failed) call, and answers with the feature's fallback
+    /// value; without a fallback of type `T`, with the error. Out of line and by value,
+    /// so the success path stays small.
+    ///
+    /// ```
+    /// use resilience::__private::{FeatureSite, View};
+    ///
+    /// static SITE: FeatureSite = FeatureSite::new("docs.glue.failed_or_fallback");
+    /// let answer: Result<u32, &str> = SITE.failed_or_fallback("down", None, |_| View::Opaque("&str"));
+    /// assert_eq!(answer, Err("down")); // no fallback registered yet
+    /// resilience::degradation().register("docs.glue.failed_or_fallback", 7_u32);
+    /// let answer: Result<u32, &str> = SITE.failed_or_fallback("down", None, |_| View::Opaque("&str"));
+    /// assert_eq!(answer, Ok(7));
+    /// ```
+    #[cold]
+    #[inline(never)]
+    pub fn failed_or_fallback<T: Clone + 'static, E>(
+        &'static self,
+        mut error: E,
+        observe: Option<&'static str>,
+        view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
+    ) -> Result<T, E> {
+        crate::monitor::glue::observe_if(&mut error, observe, view);
+        let entry = self.entry();
+        entry.report_failure();
+        match entry.fallback::<T>() {
+            Some(value) => {
+                tracing::debug!(
+                    target: "resilience::degradation",
+                    feature = self.name,
+                    "feature call failed; answering with its fallback"
+                );
+                Ok(value)
+            }
+            None => Err(error),
+        }
     }
 
     #[inline]

@@ -152,7 +152,8 @@ impl Monitor {
     /// let monitor = Monitor::default().with_clock(Arc::new(ManualClock::new()));
     /// assert_eq!(monitor.health().score, 100);
     /// ```
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Monitor {
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Monitor {
+        let clock = crate::clock::shared(clock);
         self.clock_base = clock.now();
         self.wall_base = SystemTime::now();
         self.clock = clock;

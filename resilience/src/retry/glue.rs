@@ -53,7 +53,7 @@ pub struct RetrySite {
 struct Resolved {
     config: RetryConfig,
     budget: Option<RetryBudget>,
-    adaptive: Option<AdaptiveAttempts>,
+    adaptive: Option<Arc<AdaptiveAttempts>>,
     /// Whether a success must be recorded somewhere (adaptive streaks, budget deposits).
     on_success: bool,
 }
@@ -338,7 +338,10 @@ impl RetrySite {
         let budget = config.budget.as_deref().map(retry_budget);
         let adaptive = config
             .adaptive
-            .then(|| AdaptiveAttempts::new(config.max_attempts));
+            .then(|| Arc::new(AdaptiveAttempts::new(config.max_attempts)));
+        if let Some(adaptive) = &adaptive {
+            super::adapted::register(self.function(), Arc::clone(adaptive));
+        }
         // Not frozen on the budget's current deposit: it may be configured later.
         let on_success = adaptive.is_some() || budget.is_some();
         Resolved {

@@ -34,6 +34,7 @@
 //! [`max_attempts`]: RetryConfig::max_attempts
 //! [`max_elapsed`]: RetryConfig::max_elapsed
 
+mod adapted;
 mod adaptive;
 mod backoff;
 mod budget;
@@ -49,6 +50,7 @@ mod sleep;
 #[doc(hidden)]
 pub mod glue;
 
+pub use adapted::adapted_max_attempts;
 pub use adaptive::AdaptiveAttempts;
 pub use backoff::Backoff;
 pub use budget::{retry_budget, retry_budgets, BudgetConfig, BudgetSnapshot, RetryBudget};

@@ -238,16 +238,19 @@ pub(crate) fn breaker(
 ) -> TokenStream {
     let name = args.name_tokens(f.name());
     let config = args.config();
+    // The site names its function, for the warning about two sites configuring one
+    // breaker differently.
+    let function = function_path(f);
     // A method named by default gets its `Self` type on the first call's cold path.
     let (site, breaker) = if args.name.get().is_none() && f.uses_self() {
         let self_type = self_type();
         (
-            quote!(::resilience::__private::BreakerSite::new(#name, || #config).in_method()),
+            quote!(::resilience::__private::BreakerSite::new(#name, || #config).in_method().at(#function)),
             quote!(__RESILIENCE_BREAKER.breaker_in(#self_type)),
         )
     } else {
         (
-            quote!(::resilience::__private::BreakerSite::new(#name, || #config)),
+            quote!(::resilience::__private::BreakerSite::new(#name, || #config).at(#function)),
             quote!(__RESILIENCE_BREAKER.breaker()),
         )
     };

@@ -30,6 +30,9 @@ pub struct BreakerSite {
     /// A method's default name: `name` is `module::function`, and the `Self` type goes
     /// in between at registration (see [`breaker_in`](Self::breaker_in)).
     method: bool,
+    /// The decorated function (`module::function`), for the warning about two sites
+    /// configuring one breaker differently; empty when not given.
+    function: &'static str,
 }
 
 impl BreakerSite {
@@ -40,7 +43,21 @@ impl BreakerSite {
             init,
             breaker: OnceLock::new(),
             method: false,
+            function: "",
         }
+    }
+
+    /// The site of the function `function` (`module::function`): named in the warning
+    /// given when another site configures the same breaker differently.
+    ///
+    /// ```
+    /// use resilience::__private::BreakerSite;
+    /// static SITE: BreakerSite = BreakerSite::new("docs.at", Default::default).at("app::fetch");
+    /// assert_eq!(SITE.breaker().name(), "docs.at");
+    /// ```
+    pub const fn at(mut self, function: &'static str) -> BreakerSite {
+        self.function = function;
+        self
     }
 
     /// The site of a method named by default: its `name` (`module::function`) gets the
@@ -108,7 +125,8 @@ impl BreakerSite {
                 );
                 config = BreakerConfig::default();
             }
-            registry.register(name, config).unwrap_or_else(|error| {
+            let attribute = config.clone();
+            let breaker = registry.register(name, config).unwrap_or_else(|error| {
                 // Only a parent that would make a cycle gets here.
                 tracing::error!(
                     target: "resilience::breaker",
@@ -119,8 +137,64 @@ impl BreakerSite {
                 registry
                     .register(name, BreakerConfig::default())
                     .unwrap_or_else(|_| Arc::new(Breaker::fallback(name)))
-            })
+            });
+            sites::seen(name, self.function, attribute, &breaker);
+            breaker
         })
+    }
+}
+
+/// The attribute sites of each breaker, to warn when two configure it differently.
+mod sites {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::sync::{Mutex, PoisonError};
+
+    use super::{Breaker, BreakerConfig};
+
+    /// Per breaker name, the first site's function and attribute configuration; and the
+    /// names already warned about (once each).
+    type Seen = (
+        BTreeMap<&'static str, (&'static str, BreakerConfig)>,
+        BTreeSet<&'static str>,
+    );
+
+    static SEEN: Mutex<Seen> = Mutex::new((BTreeMap::new(), BTreeSet::new()));
+
+    /// A site of `function` registered the breaker `name` with the attribute's `config`
+    /// (once per site, on its first call). A later site whose configuration differs
+    /// from the first's gets a WARN naming both sites and the configuration in force.
+    pub(super) fn seen(
+        name: &'static str,
+        function: &'static str,
+        config: BreakerConfig,
+        breaker: &Breaker,
+    ) {
+        let first_site = {
+            let mut guard = SEEN.lock().unwrap_or_else(PoisonError::into_inner);
+            let (first, warned) = &mut *guard;
+            match first.get(name) {
+                None => {
+                    first.insert(name, (function, config));
+                    return;
+                }
+                Some((_, first_config)) if *first_config == config => return,
+                Some((first_site, _)) => {
+                    if !warned.insert(name) {
+                        return;
+                    }
+                    *first_site
+                }
+            }
+        };
+        tracing::warn!(
+            target: "resilience::breaker",
+            name,
+            site = function,
+            first_site,
+            kept = ?breaker.config(),
+            ignored = ?config,
+            "two call sites configure one circuit breaker differently; the first configuration (or the registry's) stays"
+        );
     }
 }
 

@@ -262,8 +262,12 @@ pub(crate) fn breaker(
     };
     // One label per layer: `#[resilient]` and `#[circuit_breaker]` may both be on a function.
     let label = syn::Lifetime::new(&format!("'__resilience_breaker_{index}"), Span::call_site());
-    // Spanned at the attribute: an error type without `From<CircuitOpen>` is reported there.
-    let reject = quote_spanned!(span=> ::resilience::__private::reject(__resilience_open));
+    // Spanned at the attribute: an error type without `From<CircuitOpen>` is reported
+    // there, with the message of `FromCircuitOpen` (a trait method, not a function's
+    // bound, so the note points at no line of the runtime).
+    let reject = quote_spanned!(span=> ::core::result::Result::Err(
+        ::resilience::__private::FromCircuitOpen::from_circuit_open(__resilience_open)
+    ));
     let outcome = rebuild(
         &f.ret,
         inner,

@@ -237,6 +237,31 @@ pub fn breaker_failed<E>(
 /// assert!(r.is_err());
 /// ```
 #[inline]
-pub fn reject<T, E: From<CircuitOpen>>(open: CircuitOpen) -> Result<T, E> {
-    Err(E::from(open))
+pub fn reject<T, E: FromCircuitOpen>(open: CircuitOpen) -> Result<T, E> {
+    Err(E::from_circuit_open(open))
+}
+
+/// An error type a breaker's refusal converts into: every `E: From<CircuitOpen>`. Its
+/// only purpose is the message of a missing `From`, which names the fix.
+///
+/// ```
+/// use resilience::__private::FromCircuitOpen;
+/// let e = resilience::CircuitOpen::from_circuit_open(resilience::CircuitOpen::from_name("x"));
+/// assert_eq!(e.name, "x");
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`#[circuit_breaker]` returns `Err({Self}::from(CircuitOpen))` while the breaker is open, but `{Self}` has no `From<resilience::CircuitOpen>`",
+    label = "`{Self}` cannot hold the open breaker's refusal",
+    note = "add a variant to the error enum: `#[error(transparent)] Open(#[from] resilience::CircuitOpen)`, or write `impl From<resilience::CircuitOpen> for {Self}`"
+)]
+pub trait FromCircuitOpen: Sized {
+    /// `E::from(open)`.
+    fn from_circuit_open(open: CircuitOpen) -> Self;
+}
+
+impl<E: From<CircuitOpen>> FromCircuitOpen for E {
+    #[inline]
+    fn from_circuit_open(open: CircuitOpen) -> Self {
+        E::from(open)
+    }
 }

@@ -64,6 +64,20 @@ pub(crate) fn observe_if<E>(
     }
 }
 
+/// [`observe`] for an error without a context slot, with the `#[error_context]` scope's
+/// context standing in for its own: its operation, ids, agent and integration go to the
+/// record.
+#[cold]
+#[inline(never)]
+pub(crate) fn observe_in<E>(
+    error: &mut E,
+    function: &'static str,
+    view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
+    ctx: &crate::ErrorContext,
+) {
+    super::monitor().record_in(&view(error), function, core::any::type_name::<E>(), ctx);
+}
+
 #[cold]
 #[inline(never)]
 fn record(view: &View<'_>, function: &'static str, type_name: &'static str) {

@@ -212,6 +212,20 @@ impl Monitor {
         self.push(Facts::of_view(view, function, Some(type_name)));
     }
 
+    /// [`record_typed`](Self::record_typed) of an error without a context slot, with
+    /// an `#[error_context]` scope's context in place of its own.
+    pub(crate) fn record_in(
+        &self,
+        view: &View<'_>,
+        function: &'static str,
+        type_name: &'static str,
+        ctx: &crate::ErrorContext,
+    ) {
+        let mut facts = Facts::of_view(view, function, Some(type_name));
+        facts.fill_missing(ctx);
+        self.push(facts);
+    }
+
     fn push(&self, facts: Facts) {
         crate::metrics::error_recorded(facts.code, facts.category);
         let at = self.clock.now();

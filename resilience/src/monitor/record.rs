@@ -173,6 +173,23 @@ impl Facts {
         }
     }
 
+    /// Takes what the error's own context did not give from `ctx` (an
+    /// `#[error_context]` scope's, for an error without a context slot).
+    pub(crate) fn fill_missing(&mut self, ctx: &ErrorContext) {
+        if !ctx.operation.is_empty() {
+            self.operation = Some(Cow::Owned(ctx.operation.clone()));
+        }
+        if self.agent_id.is_none() {
+            self.agent_id.clone_from(&ctx.agent_id);
+        }
+        if self.integration.is_none() {
+            self.integration.clone_from(&ctx.integration_name);
+        }
+        if self.correlation_id.is_none() {
+            self.correlation_id = Some(ctx.correlation_id.clone());
+        }
+    }
+
     pub(crate) fn stamp(self, at: Duration, wall: SystemTime) -> ErrorRecord {
         ErrorRecord {
             code: self.code,

@@ -204,6 +204,9 @@ pub(crate) fn retry(
                 let __resilience_error = match #split {
                     #ok(__resilience_value) => {
                         __RESILIENCE_RETRY.succeeded();
+                        if __resilience_attempts.is_some() {
+                            __RESILIENCE_RETRY.recovered(&__resilience_attempts);
+                        }
                         break ::core::result::Result::Ok(__resilience_value);
                     }
                     #err(__resilience_error) => __resilience_error,
@@ -337,11 +340,8 @@ pub(crate) fn fallback(
         }));
     }
     let mut chain = chain.unwrap_or_default();
-    let error = if args.with_error || observe {
-        quote!(__resilience_error)
-    } else {
-        quote!(_)
-    };
+    // Bound always: the calls it made are counted before a fallback takes it.
+    let error = quote!(mut __resilience_error);
     if observe {
         let view = view();
         let observed = quote!(::resilience::__private::observed(__resilience_error, #name, #view));
@@ -351,6 +351,12 @@ pub(crate) fn fallback(
             quote!({ #observed; #chain })
         };
     }
+    // An answer from a fallback recovers the failed call's monitor records.
+    let counted = view();
+    chain = quote!({
+        let __resilience_failed = ::resilience::__private::calls_made(&mut __resilience_error, #counted);
+        ::resilience::__private::answered_by_fallback(#name, __resilience_failed, #chain)
+    });
     if !args.cached {
         return Ok(quote! {
             match #inner {

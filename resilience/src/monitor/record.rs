@@ -59,6 +59,11 @@ pub struct ErrorRecord {
     /// When it was recorded, as wall time derived from the monitor's clock.
     #[serde(with = "rfc3339")]
     pub wall: SystemTime,
+    /// The decorated function that raised it, when an attribute recorded it.
+    pub function: Option<&'static str>,
+    /// Whether the call still answered: retried to success, or answered by a fallback.
+    /// The health score's error rate counts only the unrecovered; patterns see all.
+    pub recovered: bool,
 }
 
 /// A record before the monitor stamps its times.
@@ -71,6 +76,7 @@ pub(crate) struct Facts {
     pub(crate) agent_id: Option<String>,
     pub(crate) integration: Option<String>,
     pub(crate) correlation_id: Option<String>,
+    pub(crate) function: Option<&'static str>,
 }
 
 impl Facts {
@@ -170,6 +176,7 @@ impl Facts {
             agent_id: ctx.and_then(|c| c.agent_id.clone()),
             integration: ctx.and_then(|c| c.integration_name.clone()),
             correlation_id: ctx.map(|c| c.correlation_id.clone()),
+            function,
         }
     }
 
@@ -202,6 +209,8 @@ impl Facts {
             correlation_id: self.correlation_id,
             at,
             wall,
+            function: self.function,
+            recovered: false,
         }
     }
 }

@@ -227,6 +227,23 @@ impl RetrySite {
         }
     }
 
+    /// A call that failed before succeeded: its failed attempts' monitor records are
+    /// marked recovered (see [`Monitor::mark_recovered`](crate::Monitor::mark_recovered)).
+    /// The generated code calls it only when `attempts` is set (a failure happened).
+    ///
+    /// ```
+    /// static SITE: resilience::__private::RetrySite =
+    ///     resilience::__private::RetrySite::new("docs.recovered", Default::default);
+    /// SITE.recovered(&None);
+    /// ```
+    #[cold]
+    #[inline(never)]
+    pub fn recovered(&self, attempts: &Option<Attempts>) {
+        if let Some(attempts) = attempts {
+            crate::monitor().mark_recovered(self.function(), attempts.calls);
+        }
+    }
+
     /// The `Err` arm of `#[retry]`'s loop: the attempt just made failed with `error`.
     ///
     /// Records the error in the monitor if this layer is the one that does (`observe`),

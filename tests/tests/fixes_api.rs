@@ -110,7 +110,7 @@ async fn breaker_call_async_counts_and_refuses() {
             Ok::<_, CallError>(2)
         })
         .await;
-    assert!(matches!(r, Err(CallError::Open(_))));
+    assert!(matches!(r, Err(CallError::Open(ref open)) if open.name == "fixes.api.async"));
     assert!(!polled, "refused without running");
 }
 

@@ -95,6 +95,7 @@ fn a_circuit_open_in_the_source_chain_is_not_retried() {
 }
 
 #[test]
+#[allow(clippy::needless_borrow)] // the borrows are the autoref specialization
 fn the_view_of_a_wrapped_error_names_the_inner_code() {
     #[allow(unused_imports)]
     use resilience::__private::{

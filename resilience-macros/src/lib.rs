@@ -8,12 +8,60 @@ use proc_macro::TokenStream;
 
 mod args;
 mod derive;
+#[cfg(test)]
+mod doc_tables;
 mod rewrite;
 
 /// Retries a function that returns `Result` when it fails: `#[retry(max_attempts = 3,
 /// backoff = exponential(base = 100ms, factor = 2.0, max = 5s))]`.
 ///
-/// See the `resilience` crate's documentation of `retry` for every key.
+/// ```
+/// use resilience::{retry, MarcusError};
+///
+/// #[derive(Debug, thiserror::Error, MarcusError)]
+/// #[error("the board service timed out")]
+/// #[marcus(category = transient)]
+/// struct Timeout;
+///
+/// #[retry(max_attempts = 3, backoff = none)]
+/// fn fetch(calls: &mut u32) -> Result<u32, Timeout> {
+///     *calls += 1;
+///     if *calls < 3 { Err(Timeout) } else { Ok(*calls) }
+/// }
+///
+/// let mut calls = 0;
+/// assert_eq!(fetch(&mut calls).unwrap(), 3);
+/// ```
+///
+/// | key | meaning | default |
+/// |---|---|---|
+/// | `max_attempts = N` | calls in all, the first included | 3 |
+/// | `backoff = none \| fixed(D) \| linear(base = D, step = D) \| exponential(base = D, factor = F, max = D)` | delay before attempt 2, 3, … | `exponential(base = 1s, factor = 2.0, max = 60s)` |
+/// | `jitter = none \| full \| equal \| decorrelated \| spread(F)` | randomisation of each delay | `spread(0.5)` (50–150 %) |
+/// | `max_elapsed = D` | no new attempt once this much time has passed | none |
+/// | `max_retry_after = D` | the longest `retry_after()` waited; a longer one ends the retries at once with that error | 60s |
+/// | `retry_if = path` | `fn(&E) -> bool`: whether an error is retried | see below |
+/// | `on_retry = path` | `fn(&E, attempt: u32, delay: Duration)`, called before each sleep | none |
+/// | `budget = "name"` | draw retries from a shared token bucket (`resilience::retry_budget("name")`) | none |
+/// | `adaptive = true` | attempts adapt to recent outcomes (`resilience::retry::adapted_max_attempts`) | off |
+/// | `policy = "name"` | the configuration of `registry().configure_retry("name", ..)`, these keys being its defaults | none |
+///
+/// Durations are suffixed literals (`250ms`, `2s`, `1.5s`, `5m`; units `ns us ms s m
+/// h`) or any expression of type `std::time::Duration`.
+///
+/// Without `retry_if`, an error type that implements `MarcusError` is retried only if
+/// `retryable()`, and its `retry_after()` is waited (never shortened by the backoff) up
+/// to `max_retry_after`. Any other error type is classified by `resilience::classify`: a
+/// "404" or "401" is not retried, an unknown error is. An error seen through `dyn Error`
+/// (`anyhow::Error`, `Box<dyn Error + Send + Sync>`, a `source()` chain) that holds one
+/// of the crate's errors (`CircuitOpen`, `TimedOut`, the `resilience::errors` types)
+/// decides by it: an open breaker's refusal is not retried. After the last attempt the
+/// last error is returned, its context's `attempt` saying how many calls were made.
+///
+/// The body runs again on every attempt, so it may not move what it does not own anew
+/// each time: an argument taken by value and moved in the body (`consume(message)`) is
+/// rustc's E0382 "value moved here, in previous iteration of loop", the loop being the
+/// retry; move a clone (`consume(message.clone())`) or take the argument by reference.
 #[proc_macro_attribute]
 pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
     expand_retry(args.into(), item.into()).into()
@@ -22,7 +70,47 @@ pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Guards a function with a circuit breaker from the global registry:
 /// `#[circuit_breaker(name = "kanban", failure_threshold = 5, recovery_timeout = 30s)]`.
 ///
-/// See the `resilience` crate's documentation of `circuit_breaker` for every key.
+/// ```
+/// use resilience::{circuit_breaker, CircuitOpen};
+///
+/// #[derive(Debug, thiserror::Error)]
+/// enum BoardError {
+///     #[error("the board service failed")]
+///     Down,
+///     #[error(transparent)]
+///     Open(#[from] CircuitOpen),
+/// }
+///
+/// #[circuit_breaker(name = "docs.kanban", failure_threshold = 2)]
+/// fn fetch(up: bool) -> Result<u32, BoardError> {
+///     if up { Ok(1) } else { Err(BoardError::Down) }
+/// }
+///
+/// assert!(fetch(false).is_err());
+/// assert!(fetch(false).is_err());
+/// assert!(matches!(fetch(true), Err(BoardError::Open(_)))); // open: the body did not run
+/// ```
+///
+/// | key | meaning | default |
+/// |---|---|---|
+/// | `name = "..."` | breakers with one name share one state, in the global registry | the function's module path, its `Self` type for a method, and its name (`app::client::Payments::fetch`) |
+/// | `failure_threshold = N` | consecutive failures that open it | 5 |
+/// | `success_threshold = N` | successes in half-open that close it | 2 |
+/// | `recovery_timeout = D` | time open before a trial call is let through | 60s |
+/// | `half_open_max_calls = N` | trial calls at once in half-open | 1 |
+/// | `window = D, max_failures_per_window = N` | also open on N failures within the window | off |
+/// | `failure_rate = P, minimum_calls = N, window_size = N` | open when P % of the last `window_size` calls (at least `minimum_calls`) failed | off |
+/// | `slow_call = D, slow_call_rate = P` | open when P % of the window were slower than D | off |
+/// | `record_if = path` | `fn(&E) -> bool`: which errors count as failures | every error |
+/// | `parent = "name"` | also refuse while that breaker (or an ancestor) is open within its recovery timeout, or forced open | none |
+///
+/// While open, the function returns `Err(E::from(resilience::CircuitOpen { .. }))` at
+/// once without running its body; an `E` without `From<CircuitOpen>` is a compile error
+/// that says what to add. Registry configuration (`registry().configure(name, ..)`) wins
+/// over these values. A method's default name carries its `Self` type; a generic `Self`
+/// is named without its arguments, all its instantiations sharing one breaker. Two call
+/// sites naming one breaker with different keys: the first configuration stays (or the
+/// registry's), and a `tracing` WARN names both sites once.
 #[proc_macro_attribute]
 pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
     expand_circuit_breaker(args.into(), item.into()).into()
@@ -30,12 +118,72 @@ pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Calls another function with the same arguments when this one fails:
 /// `#[fallback(cached_board)]`, `#[fallback(f, g)]`, `#[fallback(f, with_error)]`.
+///
+/// ```
+/// use resilience::fallback;
+///
+/// fn cached(id: u32) -> Result<String, std::io::Error> {
+///     Ok(format!("cached {id}"))
+/// }
+///
+/// #[fallback(cached)]
+/// fn live(id: u32) -> Result<String, std::io::Error> {
+///     Err(std::io::Error::other(format!("board {id} is down")))
+/// }
+///
+/// assert_eq!(live(7).unwrap(), "cached 7");
+/// ```
+///
+/// | argument | meaning |
+/// |---|---|
+/// | `f` (a path) | on `Err`, call `f` with the same arguments (`Self::f` in a method) and return its result; several are tried in order |
+/// | `with_error` | also pass the error, by value, as the last argument |
+/// | `cached` | when every fallback failed too, return the call site's last successful value (`T: Clone`) |
+///
+/// The fallback of an `async fn` is an `async fn`. A fallback whose signature does not
+/// fit is a compile error at its name. An answer from a fallback marks the failed call's
+/// monitor records `recovered`.
 #[proc_macro_attribute]
 pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
     expand_fallback(args.into(), item.into()).into()
 }
 
 /// Fills the error's context on failure: `#[error_context("fetch_board", agent_id = agent)]`.
+///
+/// ```
+/// use resilience::{error_context, ErrorContext, MarcusError};
+///
+/// #[derive(Debug, thiserror::Error, MarcusError)]
+/// #[error("the board is gone")]
+/// #[marcus(category = business_logic)]
+/// struct Gone {
+///     #[context]
+///     ctx: ErrorContext,
+/// }
+///
+/// #[error_context("fetch_board", agent_id = agent, board = id)]
+/// fn fetch(agent: &str, id: u32) -> Result<(), Gone> {
+///     Err(Gone { ctx: ErrorContext::new() })
+/// }
+///
+/// let ctx = fetch("agent-1", 7).unwrap_err().ctx;
+/// assert_eq!((ctx.operation.as_str(), ctx.agent_id.as_deref()), ("fetch_board", Some("agent-1")));
+/// assert_eq!(ctx.custom["board"], 7);
+/// ```
+///
+/// | argument | meaning |
+/// |---|---|
+/// | `"operation"` (first, required) | the context's `operation`, if the error has none |
+/// | `agent_id = expr`, `task_id = expr`, `integration_name = expr` | those fields (any `ToString`) |
+/// | `key = expr` (any other key) | `custom[key]`, through serde |
+///
+/// The expressions are evaluated only on failure. Scopes nest: errors raised inside one
+/// outer scope share its `correlation_id`, on threads and across `.await`. An error is
+/// filled only if it has a context slot, a `#[context] ctx: ErrorContext` field; a
+/// `#[from]` variant cannot have one (thiserror allows no other field), so write it as
+/// `Io { #[source] source: io::Error, #[context] ctx: ErrorContext }` with a hand-written
+/// `From`. An error without a slot is left as it is, but the scope's operation, ids and
+/// keys still reach its monitor record and a DEBUG event of target `resilience::context`.
 #[proc_macro_attribute]
 pub fn error_context(args: TokenStream, item: TokenStream) -> TokenStream {
     expand_error_context(args.into(), item.into()).into()
@@ -43,6 +191,36 @@ pub fn error_context(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// `#[retry]` written before `#[circuit_breaker]`, in one attribute taking the keys of
 /// both: `#[resilient(max_attempts = 3, failure_threshold = 5, name = "kanban")]`.
+///
+/// ```
+/// use resilience::{resilient, CircuitOpen};
+///
+/// #[derive(Debug, thiserror::Error)]
+/// enum SyncError {
+///     #[error("the upstream timed out")]
+///     Timeout,
+///     #[error(transparent)]
+///     Open(#[from] CircuitOpen),
+/// }
+///
+/// #[resilient(max_attempts = 2, backoff = none, name = "docs.resilient", failure_threshold = 5)]
+/// fn sync(calls: &mut u32) -> Result<(), SyncError> {
+///     *calls += 1;
+///     if *calls < 2 { Err(SyncError::Timeout) } else { Ok(()) }
+/// }
+///
+/// let mut calls = 0;
+/// sync(&mut calls).unwrap();
+/// assert_eq!(calls, 2);
+/// ```
+///
+/// Its keys are those of [`retry`](macro@retry) (`max_attempts`, `backoff`, `jitter`,
+/// `max_elapsed`, `max_retry_after`, `retry_if`, `on_retry`, `budget`, `adaptive`,
+/// `policy`) and of [`circuit_breaker`](macro@circuit_breaker) (`name`,
+/// `failure_threshold`, `success_threshold`, `recovery_timeout`, `half_open_max_calls`,
+/// `window`, `max_failures_per_window`, `failure_rate`, `minimum_calls`, `window_size`,
+/// `slow_call`, `slow_call_rate`, `record_if`, `parent`), with the same meanings and
+/// defaults as in their tables.
 #[proc_macro_attribute]
 pub fn resilient(args: TokenStream, item: TokenStream) -> TokenStream {
     expand_resilient(args.into(), item.into()).into()
@@ -50,6 +228,34 @@ pub fn resilient(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Cuts an `async fn` off after a duration: `#[timeout(5s)]` returns
 /// `Err(E::from(resilience::TimedOut { .. }))` when the call takes longer.
+///
+/// ```
+/// use resilience::{timeout, TimedOut};
+/// use std::time::Duration;
+///
+/// #[derive(Debug, thiserror::Error)]
+/// enum CallError {
+///     #[error(transparent)]
+///     TimedOut(#[from] TimedOut),
+/// }
+///
+/// #[timeout(10ms)]
+/// async fn fetch() -> Result<(), CallError> {
+///     Ok(())
+/// }
+///
+/// #[timeout(Duration::from_millis(250))] // any `Duration` expression
+/// async fn store() -> Result<(), CallError> {
+///     Ok(())
+/// }
+/// ```
+///
+/// | argument | meaning |
+/// |---|---|
+/// | `D` (a duration literal or expression, required) | the limit; past it the call's future is dropped |
+///
+/// Only an `async fn` (a running sync call cannot be cut off). `TimedOut` is a transient,
+/// retryable `MarcusError`, so a `#[retry]` written before `#[timeout]` retries it.
 #[proc_macro_attribute]
 pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
     expand_timeout(args.into(), item.into()).into()
@@ -58,7 +264,28 @@ pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Puts a function behind a feature switch of `resilience::degradation()`:
 /// `#[feature_switch("recommendations")]`. While the feature is disabled the function
 /// returns `Ok` of the feature's registered fallback value without running; while
-/// enabled, its failures are reported, and enough in a row disable the feature.
+/// enabled, a failing call returns `Ok` of the fallback value too (as the reference's
+/// `execute_if_enabled`; the error is returned only when no fallback of the function's
+/// `Ok` type is registered), and its failures are counted: enough in a row disable the
+/// feature.
+///
+/// ```
+/// use resilience::{degradation, feature_switch};
+///
+/// #[feature_switch("docs.recommendations")]
+/// fn recommendations(user: u32) -> Result<Vec<String>, std::io::Error> {
+///     Ok(vec![format!("for {user}")])
+/// }
+///
+/// degradation().register("docs.recommendations", vec!["popular".to_string()]);
+/// assert_eq!(recommendations(1).unwrap(), ["for 1"]);
+/// degradation().disable("docs.recommendations");
+/// assert_eq!(recommendations(1).unwrap(), ["popular"]);
+/// ```
+///
+/// | argument | meaning |
+/// |---|---|
+/// | `"name"` (required) | the feature of `resilience::degradation()`; its fallback value is registered there, of the function's `Ok` type |
 #[proc_macro_attribute]
 pub fn feature_switch(args: TokenStream, item: TokenStream) -> TokenStream {
     expand_feature_switch(args.into(), item.into()).into()

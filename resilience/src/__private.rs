@@ -14,7 +14,7 @@ pub use crate::retry::site::{Attempts, RetryArm, RetrySite, Retrying};
 pub use crate::retry::sleep::{sleep, sleep_blocking, Sleep};
 
 // `#[circuit_breaker]`: `breaker/site.rs`.
-pub use crate::breaker::site::{BreakerArm, BreakerSite};
+pub use crate::breaker::site::{BreakerArm, BreakerSite, FromCircuitOpen};
 pub use crate::breaker::{CircuitOpen, Permit};
 
 // `#[feature_switch]`: `degradation/site.rs`.
@@ -24,7 +24,7 @@ pub use crate::degradation::site::{FeatureArm, FeatureSite};
 pub use crate::context::scope::{ContextArm, Scope};
 
 // `#[fallback]`: `fallback.rs`.
-pub use crate::fallback::site::{fallback_taken, LastGood};
+pub use crate::fallback::site::{answered_by_fallback, calls_made, fallback_taken, LastGood};
 
 // `#[timeout]`: `timeout.rs`.
 pub use crate::timeout::site::timed_out;
@@ -35,7 +35,10 @@ pub use crate::timeout::site::timeout;
 pub use crate::monitor::observe::{observe, observed, Observe};
 
 // What the runtime may learn of an error whose type only the call site knows (`view.rs`).
-pub use crate::view::{Probe, View, ViewError, ViewMarcus, ViewOpaque};
+pub use crate::view::{Probe, View, ViewDyn, ViewDynSync, ViewError, ViewMarcus, ViewOpaque};
+
+// A method's default name, with its `Self` type, made on a site's first use (`site_name.rs`).
+pub use crate::site_name::{method_name, MethodName};
 
 // `return` and `?` in a body run as its own block (`question.rs`).
 pub use crate::question::{question_error, Question};

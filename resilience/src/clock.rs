@@ -149,6 +149,44 @@ impl Clock for ManualClock {
     }
 }
 
+/// A shared clock is a clock: every `with_clock` and `new` that takes a clock takes
+/// `impl Clock`, so a `ManualClock`, an `Arc<ManualClock>` and an `Arc<dyn Clock>` all fit.
+///
+/// ```
+/// use resilience::clock::{Clock, ManualClock};
+/// use resilience::retry::{BudgetConfig, RetryBudget};
+/// use resilience::{breaker::Breaker, monitor::Monitor, recovery::Recovery, registry::Registry};
+/// use std::sync::Arc;
+///
+/// let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
+/// let _ = Registry::with_clock(clock.clone());
+/// let _ = Recovery::with_clock(clock.clone());
+/// let _ = Monitor::default().with_clock(clock.clone());
+/// let _ = Breaker::new("x", Default::default())?.with_clock(clock.clone());
+/// let _ = RetryBudget::new(BudgetConfig::default(), clock.clone())?;
+/// let _ = Registry::with_clock(ManualClock::new());
+/// # Ok::<(), resilience::ConfigError>(())
+/// ```
+impl<C: Clock + ?Sized> Clock for Arc<C> {
+    fn now(&self) -> Duration {
+        (**self).now()
+    }
+
+    fn now_coarse(&self) -> Duration {
+        (**self).now_coarse()
+    }
+}
+
+/// `clock` as the `Arc<dyn Clock>` the runtime keeps; an `Arc<dyn Clock>` is kept as it
+/// is, not wrapped again.
+pub(crate) fn shared(clock: impl Clock + 'static) -> Arc<dyn Clock> {
+    let any: &dyn core::any::Any = &clock;
+    match any.downcast_ref::<Arc<dyn Clock>>() {
+        Some(shared) => Arc::clone(shared),
+        None => Arc::new(clock),
+    }
+}
+
 /// A duration in nanoseconds, saturating at `u64::MAX` (584 years).
 pub(crate) fn duration_nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)

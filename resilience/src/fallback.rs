@@ -78,4 +78,41 @@ pub(crate) mod site {
             "call failed; taking fallback"
         );
     }
+
+    /// The calls the failed call made (its error context's `attempt`, when a retry inside
+    /// counted them; else 1): how many of its monitor records a fallback's answer
+    /// recovers.
+    ///
+    /// ```
+    /// use resilience::__private::{calls_made, View};
+    /// assert_eq!(calls_made(&mut "down", |_| View::Opaque("&str")), 1);
+    /// ```
+    #[cold]
+    pub fn calls_made<E>(
+        error: &mut E,
+        view: impl for<'a> FnOnce(&'a mut E) -> crate::view::View<'a>,
+    ) -> u32 {
+        let mut view = view(error);
+        view.context_mut().map_or(1, |ctx| ctx.attempt.max(1))
+    }
+
+    /// The fallbacks' outcome: when one answered, the failed call's `failed` monitor
+    /// records of `function` are marked recovered (see
+    /// [`Monitor::mark_recovered`](crate::Monitor::mark_recovered)).
+    ///
+    /// ```
+    /// let r: Result<u8, ()> = resilience::__private::answered_by_fallback("f", 1, Ok(3));
+    /// assert_eq!(r, Ok(3));
+    /// ```
+    #[inline]
+    pub fn answered_by_fallback<T, E>(
+        function: &'static str,
+        failed: u32,
+        outcome: Result<T, E>,
+    ) -> Result<T, E> {
+        if outcome.is_ok() {
+            crate::monitor().mark_recovered(function, failed);
+        }
+        outcome
+    }
 }

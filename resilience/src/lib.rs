@@ -50,6 +50,7 @@ mod question;
 pub mod recovery;
 pub mod registry;
 pub mod retry;
+mod site_name;
 mod sync;
 pub mod timeout;
 mod view;

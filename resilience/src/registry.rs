@@ -99,9 +99,9 @@ impl Registry {
     /// let reg = Registry::with_clock(std::sync::Arc::new(ManualClock::new()));
     /// assert!(reg.breaker("x").is_none());
     /// ```
-    pub fn with_clock(clock: Arc<dyn Clock>) -> Registry {
+    pub fn with_clock(clock: impl Clock + 'static) -> Registry {
         Registry {
-            clock,
+            clock: crate::clock::shared(clock),
             inner: RwLock::new(Inner::default()),
             retry_policies: Some(crate::retry::policy::RetryPolicies::new()),
         }

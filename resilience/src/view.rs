@@ -2,13 +2,23 @@
 //!
 //! Generated code does not know whether the function's error type implements
 //! [`MarcusError`]; stable Rust has no specialization to ask. It asks by method
-//! resolution instead ("autoref specialization"): `(&&&Probe::new(e)).view()` picks the
-//! most specific of the three impls below that applies, at the call site, where the error
+//! resolution instead ("autoref specialization"): `(&&&&&Probe::new(e)).view()` picks the
+//! most specific of the five impls below that applies, at the call site, where the error
 //! type is known (or, in a generic function, bounded).
+//!
+//! An error seen as a `std::error::Error`, or through one (`anyhow::Error`,
+//! `Box<dyn Error + Send + Sync>`, `Box<dyn Error>`: anything `AsRef<dyn Error>`), is
+//! looked into: if its source chain holds one of this crate's errors
+//! ([`errors::as_marcus`](crate::errors) lists them), that error decides and reports;
+//! otherwise [`classify`](crate::classify) does.
 
 use core::cell::Cell;
+use std::error::Error as StdError;
 
-use crate::MarcusError;
+use crate::{Classification, MarcusError};
+
+/// How deep a source chain is followed for one of this crate's errors.
+const MAX_CHAIN_DEPTH: usize = 64;
 
 /// What the runtime may learn about an error of an unknown type.
 pub enum View<'a> {
@@ -16,25 +26,43 @@ pub enum View<'a> {
     Marcus(&'a mut (dyn MarcusError + 'a)),
     /// The error implements `std::error::Error` only; [`classify`](crate::classify) it.
     Error(&'a mut (dyn std::error::Error + 'a)),
+    /// The error is a `std::error::Error` behind a pointer (`anyhow::Error`,
+    /// `Box<dyn Error + Send + Sync>`, `Box<dyn Error>`): looked into for this crate's
+    /// errors, else classified.
+    Dyn(&'a (dyn std::error::Error + 'static)),
     /// Neither (a `String`, a `()`): only its type name is known.
     Opaque(&'static str),
 }
 
 impl View<'_> {
-    /// Whether to retry, as the API promises: a `MarcusError` by `retryable()`, any other
-    /// error type yes.
+    /// Whether to retry, as the API promises: a `MarcusError` by `retryable()`; an error
+    /// holding one of this crate's errors (in itself or its source chain) by that error's;
+    /// any other error by [`classify`](crate::classify), an unknown one yes; a value that
+    /// is no error at all yes.
     pub fn retryable(&self) -> bool {
         match self {
             View::Marcus(e) => e.retryable(),
-            View::Error(_) | View::Opaque(_) => true,
+            View::Error(_) | View::Dyn(_) => match self.inner() {
+                Some(ours) => ours.retryable(),
+                None => {
+                    let found = self.classification();
+                    found == Classification::UNKNOWN || found.retryable
+                }
+            },
+            View::Opaque(_) => true,
         }
     }
 
-    /// The error's own retry delay, if it is a `MarcusError` that knows one.
+    /// The error's own retry delay: a `MarcusError`'s (also one found inside a foreign
+    /// error), or the one a foreign error's classification reads from its messages.
     pub fn retry_after(&self) -> Option<core::time::Duration> {
         match self {
             View::Marcus(e) => e.retry_after(),
-            View::Error(_) | View::Opaque(_) => None,
+            View::Error(_) | View::Dyn(_) => match self.inner() {
+                Some(ours) => ours.retry_after(),
+                None => self.classification().retry_after,
+            },
+            View::Opaque(_) => None,
         }
     }
 
@@ -42,18 +70,59 @@ impl View<'_> {
     pub fn context_mut(&mut self) -> Option<&mut crate::ErrorContext> {
         match self {
             View::Marcus(e) => e.context_mut(),
-            View::Error(_) | View::Opaque(_) => None,
+            View::Error(_) | View::Dyn(_) | View::Opaque(_) => None,
         }
     }
 
-    /// A short name of the error's kind: its code, or its type name.
+    /// A short name of the error's kind: its code (also of one of this crate's errors
+    /// found inside a foreign one), or its type name.
     pub fn kind(&self) -> &'static str {
         match self {
             View::Marcus(e) => e.code(),
-            View::Error(_) => "ERROR",
+            View::Error(_) | View::Dyn(_) => self.inner().map_or("ERROR", |ours| ours.code()),
             View::Opaque(name) => name,
         }
     }
+
+    /// One of this crate's errors inside a foreign one: the error itself (behind a
+    /// pointer) or a link of its source chain.
+    pub fn inner(&self) -> Option<&dyn MarcusError> {
+        match self {
+            View::Marcus(_) | View::Opaque(_) => None,
+            View::Error(e) => ours_in(e.source()),
+            View::Dyn(e) => ours_in(Some(*e)),
+        }
+    }
+
+    /// What [`classify`](crate::classify) says of a foreign error;
+    /// [`Classification::UNKNOWN`] for the others. A borrowing error cannot be downcast:
+    /// its own words are read, then its (`'static`) sources classified.
+    pub fn classification(&self) -> Classification {
+        match self {
+            View::Dyn(e) => crate::classify(*e),
+            View::Error(e) => {
+                let own = crate::classify_message(&e.to_string());
+                match (own == Classification::UNKNOWN, e.source()) {
+                    (true, Some(source)) => crate::classify(source),
+                    _ => own,
+                }
+            }
+            View::Marcus(_) | View::Opaque(_) => Classification::UNKNOWN,
+        }
+    }
+}
+
+/// The first of this crate's errors in a source chain starting at `first`.
+fn ours_in<'a>(first: Option<&'a (dyn StdError + 'static)>) -> Option<&'a dyn MarcusError> {
+    let mut next = first;
+    for _ in 0..MAX_CHAIN_DEPTH {
+        let link = next?;
+        if let Some(ours) = crate::errors::as_marcus(link) {
+            return Some(ours);
+        }
+        next = link.source();
+    }
+    None
 }
 
 /// Holds the error for the duration of one `view()` call.
@@ -80,7 +149,7 @@ pub trait ViewMarcus<'a> {
     fn view(&self) -> View<'a>;
 }
 
-impl<'a, E: MarcusError + 'a> ViewMarcus<'a> for &&Probe<'a, E> {
+impl<'a, E: MarcusError + 'a> ViewMarcus<'a> for &&&&Probe<'a, E> {
     #[inline]
     fn view(&self) -> View<'a> {
         View::Marcus(self.take())
@@ -93,10 +162,39 @@ pub trait ViewError<'a> {
     fn view(&self) -> View<'a>;
 }
 
-impl<'a, E: std::error::Error + 'a> ViewError<'a> for &Probe<'a, E> {
+impl<'a, E: std::error::Error + 'a> ViewError<'a> for &&&Probe<'a, E> {
     #[inline]
     fn view(&self) -> View<'a> {
         View::Error(self.take())
+    }
+}
+
+/// Next: the error is a `dyn Error + Send + Sync` behind a pointer (`anyhow::Error`,
+/// `Box<dyn Error + Send + Sync>`, `eyre::Report`).
+pub trait ViewDynSync<'a> {
+    /// See the module docs.
+    fn view(&self) -> View<'a>;
+}
+
+impl<'a, E: AsRef<dyn std::error::Error + Send + Sync> + 'a> ViewDynSync<'a> for &&Probe<'a, E> {
+    #[inline]
+    fn view(&self) -> View<'a> {
+        let error: &'a E = self.take();
+        View::Dyn(error.as_ref())
+    }
+}
+
+/// Next: the error is a `dyn Error` behind a pointer (`Box<dyn Error>`).
+pub trait ViewDyn<'a> {
+    /// See the module docs.
+    fn view(&self) -> View<'a>;
+}
+
+impl<'a, E: AsRef<dyn std::error::Error> + 'a> ViewDyn<'a> for &Probe<'a, E> {
+    #[inline]
+    fn view(&self) -> View<'a> {
+        let error: &'a E = self.take();
+        View::Dyn(error.as_ref())
     }
 }
 
@@ -126,6 +224,7 @@ mod tests {
         match f(&mut e) {
             View::Marcus(_) => "marcus",
             View::Error(_) => "error",
+            View::Dyn(_) => "dyn",
             View::Opaque(_) => "opaque",
         }
     }
@@ -134,10 +233,17 @@ mod tests {
     #[allow(clippy::needless_borrow)] // the borrows are the autoref specialization
     fn picks_the_most_specific_view() {
         let marcus = kind_of(crate::errors::NetworkTimeout::new("x"), |e| {
-            (&&&Probe::new(e)).view()
+            (&&&&&Probe::new(e)).view()
         });
-        let error = kind_of(Plain, |e| (&&&Probe::new(e)).view());
-        let opaque = kind_of(String::from("x"), |e| (&&&Probe::new(e)).view());
-        assert_eq!((marcus, error, opaque), ("marcus", "error", "opaque"));
+        let error = kind_of(Plain, |e| (&&&&&Probe::new(e)).view());
+        let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(Plain);
+        let dyn_sync = kind_of(boxed, |e| (&&&&&Probe::new(e)).view());
+        let boxed: Box<dyn std::error::Error> = Box::new(Plain);
+        let dyn_plain = kind_of(boxed, |e| (&&&&&Probe::new(e)).view());
+        let opaque = kind_of(String::from("x"), |e| (&&&&&Probe::new(e)).view());
+        assert_eq!(
+            (marcus, error, dyn_sync, dyn_plain, opaque),
+            ("marcus", "error", "dyn", "dyn", "opaque")
+        );
     }
 }

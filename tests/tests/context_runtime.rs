@@ -2,7 +2,7 @@
 //! nesting, correlation across `.await` on a multi-threaded runtime, isolation of
 //! concurrent scopes, restoration after a panic, the `tracing` span, and `fill`.
 
-// The probe is written as the generated code writes it, `(&&&Probe::new(e)).view()`:
+// The probe is written as the generated code writes it, `(&&&&&Probe::new(e)).view()`:
 // with a concrete error type some of those borrows are redundant, by design.
 #![allow(clippy::needless_borrow)]
 
@@ -205,7 +205,7 @@ fn fill_with(scope: &Scope, outcome: &mut Result<u32, WithContext>, called: &mut
     if let Err(error) = outcome {
         scope.fill(
             error,
-            |e| (&&&Probe::new(e)).view(),
+            |e| (&&&&&Probe::new(e)).view(),
             |ctx| {
                 *called = true;
                 ctx.agent_id = Some("agent-7".into());
@@ -254,19 +254,19 @@ fn fill_does_nothing_without_a_context() {
     let mut bare = Bare;
     scope.fill(
         &mut bare,
-        |e| (&&&Probe::new(e)).view(),
+        |e| (&&&&&Probe::new(e)).view(),
         |_| panic!("not called without a context"),
     );
     let mut plain = std::io::Error::other("x");
     scope.fill(
         &mut plain,
-        |e| (&&&Probe::new(e)).view(),
+        |e| (&&&&&Probe::new(e)).view(),
         |_| panic!("not called for a std error"),
     );
     let mut opaque = String::from("x");
     scope.fill(
         &mut opaque,
-        |e| (&&&Probe::new(e)).view(),
+        |e| (&&&&&Probe::new(e)).view(),
         |_| panic!("not called for an opaque error"),
     );
 }
@@ -381,10 +381,10 @@ fn scopes_on_the_success_path_allocate_nothing() {
                 Err(mut error) => {
                     inner.fill(
                         &mut error,
-                        |e| (&&&Probe::new(e)).view(),
+                        |e| (&&&&&Probe::new(e)).view(),
                         |ctx| ctx.agent_id = Some(String::from("never built on Ok")),
                     );
-                    observe(&mut error, "inner", |e| (&&&Probe::new(e)).view());
+                    observe(&mut error, "inner", |e| (&&&&&Probe::new(e)).view());
                     Err(error)
                 }
             }

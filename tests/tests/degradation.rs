@@ -299,11 +299,15 @@ fn concurrent_failures_disable_exactly_once_and_count_every_one() {
 
 static GATED: FeatureSite = FeatureSite::new("tests.degradation.gated");
 
+/// How many times `gated`'s body ran.
+static GATED_RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
 /// What a gated function's expansion does, written by hand.
 fn gated(fail: bool) -> Result<u32, String> {
     if let Some(value) = GATED.fallback_if_disabled() {
         return Ok(value);
     }
+    GATED_RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let outcome: Result<u32, String> = if fail {
         Err("upstream down".to_owned())
     } else {
@@ -314,13 +318,13 @@ fn gated(fail: bool) -> Result<u32, String> {
             GATED.succeeded();
             Ok(value)
         }
-        Err(error) => Err(GATED.failed(
+        Err(error) => GATED.failed(
             error,
             |_| View::Opaque("String"),
             FeatureArm {
                 observe: Observe::Skip,
             },
-        )),
+        ),
     }
 }
 
@@ -328,10 +332,14 @@ fn gated(fail: bool) -> Result<u32, String> {
 fn the_glue_gates_a_function_on_the_global_switches() {
     degradation().register("tests.degradation.gated", 99_u32);
     assert_eq!(gated(false), Ok(10));
+    let runs = || GATED_RUNS.load(std::sync::atomic::Ordering::Relaxed);
     for _ in 0..3 {
-        assert_eq!(gated(true), Err("upstream down".to_owned()));
+        // Enabled and failing: the fallback answers, and the failure is counted.
+        assert_eq!(gated(true), Ok(99));
     }
-    assert_eq!(gated(true), Ok(99), "disabled: the fallback, body not run");
+    let ran = runs();
+    assert_eq!(gated(true), Ok(99), "disabled: the fallback");
+    assert_eq!(runs(), ran, "disabled: the body did not run");
     assert_eq!(
         degradation().disabled_by("tests.degradation.gated"),
         Some(DisabledBy::Failures)

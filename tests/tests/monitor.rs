@@ -2,7 +2,7 @@
 //! below, the similarity weighting of cascades, the health score against the reference
 //! formula computed by hand, the status bands, the history bound, configuration.
 
-// The probe is written as the generated code writes it, `(&&&Probe::new(e)).view()`:
+// The probe is written as the generated code writes it, `(&&&&&Probe::new(e)).view()`:
 // with a concrete error type some of those borrows are redundant, by design.
 #![allow(clippy::needless_borrow)]
 
@@ -539,11 +539,11 @@ fn records_keep_the_context_and_times() {
 fn errors_of_any_type_are_recorded_through_views() {
     let (m, _clock) = monitor();
     let mut io = std::io::Error::other("429 Too Many Requests");
-    m.record_view(&(&&&Probe::new(&mut io)).view(), "fetch");
+    m.record_view(&(&&&&&Probe::new(&mut io)).view(), "fetch");
     let mut text = String::from("nope");
-    m.record_view(&(&&&Probe::new(&mut text)).view(), "parse");
+    m.record_view(&(&&&&&Probe::new(&mut text)).view(), "parse");
     let mut marcus = Failure::new("M");
-    m.record_view(&(&&&Probe::new(&mut marcus)).view(), "marcus_fn");
+    m.record_view(&(&&&&&Probe::new(&mut marcus)).view(), "marcus_fn");
     let h = m.history();
     assert_eq!(
         (h[0].category, h[0].operation.as_deref()),
@@ -584,10 +584,10 @@ fn observe_records_errors_into_the_global_monitor_and_attributes_skip_ok() {
     assert!(observed(true).is_err());
     assert_eq!(count(), 1);
     let mut err = Failure::new("OBSERVED_ONCE");
-    observe(&mut err, "observed_fn", |e| (&&&Probe::new(e)).view());
+    observe(&mut err, "observed_fn", |e| (&&&&&Probe::new(e)).view());
     assert_eq!(count(), 2);
     let mut plain = std::fmt::Error;
-    observe(&mut plain, "plain_fn", |e| (&&&Probe::new(e)).view());
+    observe(&mut plain, "plain_fn", |e| (&&&&&Probe::new(e)).view());
     let last = resilience::monitor().history().pop().unwrap();
     assert_eq!(
         (last.code, last.operation.as_deref()),

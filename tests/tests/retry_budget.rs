@@ -1,7 +1,7 @@
 //! Retry budgets: withdraw, refill, deposit and exhaustion on a manual clock; the global
 //! map; budgets stopping a retry storm through `Retrying::next`; concurrency; and a
 //! property test against a plain model of the bucket.
-// `(&&&Probe::new(e)).view()` is the generated code's autoref probe, written as the macro
+// `(&&&&&Probe::new(e)).view()` is the generated code's autoref probe, written as the macro
 // writes it: for some error types fewer `&` would do, which is the point of the probe.
 #![allow(clippy::needless_borrow)]
 
@@ -344,7 +344,7 @@ fn calls_until_done(site: &RetrySite) -> (u32, bool) {
         calls += 1;
         let flow = retrying.next(
             Err::<(), _>(Down),
-            |e| (&&&Probe::new(e)).view(),
+            |e| (&&&&&Probe::new(e)).view(),
             |_| None,
             |_, _, _| {},
         );
@@ -406,7 +406,7 @@ fn successful_calls_deposit_into_their_sites_budget() {
         let mut retrying = Retrying::new(&DEPOSITING);
         let flow = retrying.next(
             Ok::<_, Down>(()),
-            |e| (&&&Probe::new(e)).view(),
+            |e| (&&&&&Probe::new(e)).view(),
             |_| None,
             |_, _, _| {},
         );
@@ -436,7 +436,7 @@ fn a_panicking_on_retry_does_not_wedge_the_budget() {
         let mut retrying = Retrying::new(&PANICKING_WITH_BUDGET);
         let _ = retrying.next(
             Err::<(), _>(Down),
-            |e| (&&&Probe::new(e)).view(),
+            |e| (&&&&&Probe::new(e)).view(),
             |_| None,
             |_, _, _| panic!("on_retry failed"),
         );

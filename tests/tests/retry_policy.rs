@@ -1,7 +1,7 @@
 //! The retry runtime without the attribute: backoff arithmetic, jitter bounds over many
 //! seeded draws, the schedule's limits, validation, and `Retrying::next` driven by hand
 //! the way the generated code drives it (on paused tokio time where time matters).
-// `(&&&Probe::new(e)).view()` is the generated code's autoref probe, written as the macro
+// `(&&&&&Probe::new(e)).view()` is the generated code's autoref probe, written as the macro
 // writes it: for some error types fewer `&` would do, which is the point of the probe.
 #![allow(clippy::needless_borrow)]
 
@@ -105,7 +105,7 @@ macro_rules! drive {
             let outcome = body(calls);
             match retrying.next(
                 outcome,
-                |e| (&&&Probe::new(e)).view(),
+                |e| (&&&&&Probe::new(e)).view(),
                 $retry_if,
                 |_, attempt, delay| retries.push((attempt, delay)),
             ) {
@@ -601,8 +601,10 @@ fn configurations_read_and_write_durations_as_people_write_them() {
         max_elapsed: Some(secs(90)),
         budget: Some("kanban".into()),
         adaptive: true,
+        max_retry_after: secs(30),
     };
     let json = serde_json::to_value(&config).expect("serializes");
+    assert_eq!(json["max_retry_after"], "30s");
     assert_eq!(json["backoff"]["linear"]["base"], "250ms");
     assert_eq!(json["backoff"]["linear"]["step"], "1s 500ms");
     assert_eq!(json["max_elapsed"], "1m 30s");
@@ -778,7 +780,7 @@ fn the_view_borrow_ends_before_user_code_sees_the_error() {
     let mut retrying = Retrying::new(&THREE_NO_WAIT);
     let flow = retrying.next(
         Err::<(), _>(Flaky::retryable()),
-        |e| (&&&Probe::new(e)).view(),
+        |e| (&&&&&Probe::new(e)).view(),
         |e: &Flaky| {
             seen.lock().unwrap().push(("retry_if", e.ctx.attempt));
             None
@@ -816,7 +818,7 @@ fn a_panicking_on_retry_leaves_the_site_usable() {
         let mut retrying = Retrying::new(&PANICKY);
         let _ = retrying.next(
             Err::<(), _>(Plain),
-            |e| (&&&Probe::new(e)).view(),
+            |e| (&&&&&Probe::new(e)).view(),
             |_| None,
             |_, _, _| panic!("user code"),
         );

@@ -321,3 +321,29 @@ fn every_switch_change_is_an_event_of_the_degradation_target() {
         ]
     );
 }
+
+// Issue 16, items 1 and 2: a method's events name its `Self` type; an error behind
+// `anyhow::Error` reports the code of the crate's error inside it.
+
+struct Feeds;
+
+impl Feeds {
+    #[retry(max_attempts = 2, backoff = none)]
+    fn pull(&self) -> anyhow::Result<u32> {
+        Err(resilience::errors::NetworkTimeout::new("feed").into())
+    }
+}
+
+#[test]
+fn a_methods_retry_events_name_its_type_and_the_inner_code() {
+    let capture = Capture::default();
+    let result = tracing::subscriber::with_default(capture.subscriber(), || Feeds.pull());
+    assert!(result.is_err());
+    let events = capture.events("resilience::retry");
+    let retry = events
+        .iter()
+        .find(|e| e.field("message") == "retrying after an error")
+        .expect("a retry event");
+    assert_eq!(retry.field("function"), "tracing_events::Feeds::pull");
+    assert_eq!(retry.field("code"), "NETWORK_TIMEOUT_ERROR");
+}

@@ -12,6 +12,7 @@ pub(crate) const KEYS: &[&str] = &[
     "backoff",
     "jitter",
     "max_elapsed",
+    "max_retry_after",
     "retry_if",
     "on_retry",
     "budget",
@@ -51,6 +52,7 @@ pub(crate) struct RetryArgs {
     pub(crate) backoff: Once<Backoff>,
     pub(crate) jitter: Once<Jitter>,
     pub(crate) max_elapsed: Once<DurationArg>,
+    pub(crate) max_retry_after: Once<DurationArg>,
     pub(crate) retry_if: Once<Path>,
     pub(crate) on_retry: Once<Path>,
     pub(crate) budget: Once<LitStr>,
@@ -82,6 +84,7 @@ impl RetryArgs {
                 }
                 self.max_elapsed.set(key, d)
             }
+            "max_retry_after" => self.max_retry_after.set(key, DurationArg::parse(input)?),
             "retry_if" => self
                 .retry_if
                 .set(key, parse_path(input, key, "fn(&E) -> bool")?),
@@ -130,6 +133,9 @@ impl RetryArgs {
         }
         if let Some(d) = self.max_elapsed.get() {
             fields.push(quote!(max_elapsed: ::core::option::Option::Some(#d),));
+        }
+        if let Some(d) = self.max_retry_after.get() {
+            fields.push(quote!(max_retry_after: #d,));
         }
         if let Some(name) = self.budget.get() {
             fields.push(

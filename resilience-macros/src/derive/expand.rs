@@ -467,7 +467,7 @@ impl Method {
             Method::ContextMut => {
                 let fallback = self.own(own, type_name, bind, quote!(self));
                 quote! {
-                    match (&&&::resilience::__private::Probe::new(#inner)).view() {
+                    match (&&&&&::resilience::__private::Probe::new(#inner)).view() {
                         ::resilience::__private::View::Marcus(__resilience_error) => {
                             ::resilience::MarcusError::context_mut(__resilience_error)
                         }

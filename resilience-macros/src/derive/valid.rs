@@ -38,11 +38,40 @@ fn check_enum(e: &Enum, errors: &mut Errors) {
     }
     refuse_context_on_item(&e.attrs, "the enum", errors);
 
+    // No category anywhere, on the enum or any variant that needs one: one mistake, so
+    // one error, at the enum, rather than one per variant.
+    let needs_category = |node: &Node| {
+        node.attrs.marcus.transparent.value().is_none() && node.field_with_from().is_none()
+    };
+    let nodes: Vec<Node> = e.variants.iter().map(Node::of_variant).collect();
+    let no_category_anywhere = e.attrs.marcus.category.value().is_none()
+        && !e.attrs.incomplete
+        && nodes
+            .iter()
+            .any(|n| needs_category(n) && !n.attrs.incomplete)
+        && nodes
+            .iter()
+            .all(|n| !needs_category(n) || n.attrs.marcus.category.value().is_none());
+    if no_category_anywhere {
+        errors.push(syn::Error::new(
+            e.ident().span(),
+            format!(
+                "no category anywhere: add `#[marcus(category = ...)]` to the enum (a \
+                 default for every variant) or to each variant, one of {}",
+                category_names()
+            ),
+        ));
+    }
+
     let mut codes: BTreeSet<String> = BTreeSet::new();
-    for variant in &e.variants {
-        let node = Node::of_variant(variant);
+    for (variant, node) in e.variants.iter().zip(nodes) {
         refuse_context_on_item(&variant.attrs, "a variant", errors);
-        check_node(&node, Some(&e.attrs.marcus), e.attrs.incomplete, errors);
+        check_node(
+            &node,
+            Some(&e.attrs.marcus),
+            e.attrs.incomplete || no_category_anywhere,
+            errors,
+        );
 
         if node.attrs.marcus.transparent.value().is_some() {
             continue;

@@ -97,6 +97,23 @@ impl Function {
         &self.item.sig.ident
     }
 
+    /// Whether the function is known to be a method, so its default name carries its
+    /// `Self` type: it has a receiver, or its signature names `Self`. (An associated
+    /// function whose signature does not cannot be told from a free one.)
+    pub(crate) fn uses_self(&self) -> bool {
+        fn names_self(tokens: TokenStream) -> bool {
+            tokens.into_iter().any(|tree| match tree {
+                proc_macro2::TokenTree::Ident(ident) => ident == "Self",
+                proc_macro2::TokenTree::Group(group) => names_self(group.stream()),
+                _ => false,
+            })
+        }
+        self.item.sig.receiver().is_some()
+            || self.receiver.is_some()
+            || names_self(self.item.sig.inputs.to_token_stream())
+            || names_self(self.item.sig.output.to_token_stream())
+    }
+
     /// The arguments to pass on to a fallback: the receiver first, then each argument.
     pub(crate) fn call_arguments(
         &self,

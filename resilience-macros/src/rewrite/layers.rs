@@ -30,19 +30,40 @@ pub(crate) fn view() -> TokenStream {
     quote! {
         |__resilience_e| {
             #[allow(unused_imports)]
-            use ::resilience::__private::{ViewError as _, ViewMarcus as _, ViewOpaque as _};
+            use ::resilience::__private::{ViewDyn as _, ViewDynSync as _, ViewError as _, ViewMarcus as _, ViewOpaque as _};
             // The borrows pick the most specific view (autoref specialization).
             #[allow(clippy::needless_borrow)]
-            let __resilience_view = (&&&::resilience::__private::Probe::new(__resilience_e)).view();
+            let __resilience_view = (&&&&&::resilience::__private::Probe::new(__resilience_e)).view();
             __resilience_view
         }
     }
 }
 
-/// The name of the function, for events and the monitor: `module::path::name`.
+/// The name of the function, for events and the monitor: `module::path::name`, or for a
+/// method `module::path::Type::name`, made on first use (an expression of type
+/// `&'static str`, used only on error paths).
 pub(crate) fn function_name(f: &Function) -> TokenStream {
+    let path = function_path(f);
+    if !f.uses_self() {
+        return path;
+    }
+    let self_type = self_type();
+    quote!({
+        static __RESILIENCE_NAME: ::resilience::__private::MethodName =
+            ::resilience::__private::MethodName::new(#path);
+        __RESILIENCE_NAME.get(#self_type)
+    })
+}
+
+/// `module::path::name`, a `&'static str` constant.
+fn function_path(f: &Function) -> TokenStream {
     let name = f.name().to_string();
     quote!(::core::concat!(::core::module_path!(), "::", #name))
+}
+
+/// A closure naming the method's `Self` type, for a site's first use.
+fn self_type() -> TokenStream {
+    quote!(|| ::core::any::type_name::<Self>())
 }
 
 /// The error arm's `observe` field: `Observe::Record(function)` in the one layer that
@@ -115,7 +136,7 @@ pub(crate) fn retry(
 ) -> TokenStream {
     let ret = &f.ret;
     let config = args.config();
-    let name = function_name(f);
+    let name = function_path(f);
     let view = view();
     let observe = observe_arg(f, observe);
     let retry_if = match args.retry_if.get() {
@@ -138,6 +159,16 @@ pub(crate) fn retry(
             quote!(::resilience::__private::RetrySite::with_policy(#name, #policy, || #config))
         }
         None => quote!(::resilience::__private::RetrySite::new(#name, || #config)),
+    };
+    // A method's site gets its `Self` type on the first call's cold path.
+    let (site, started) = if f.uses_self() {
+        let self_type = self_type();
+        (
+            quote!(#site.in_method()),
+            quote!(__RESILIENCE_RETRY.started_in(#self_type)),
+        )
+    } else {
+        (site, quote!(__RESILIENCE_RETRY.started()))
     };
     // How an attempt's `Ok` reaches the return. Sync: a `match` on the `Result`, which
     // rustc turns into a move of the whole value, so the body writes it straight into the
@@ -164,7 +195,7 @@ pub(crate) fn retry(
     // so an async function's future does not keep it (nor its error) across the sleep.
     quote! {{
         static __RESILIENCE_RETRY: ::resilience::__private::RetrySite = #site;
-        let __resilience_started = __RESILIENCE_RETRY.started();
+        let __resilience_started = #started;
         let mut __resilience_attempts: ::core::option::Option<::resilience::__private::Attempts> =
             ::core::option::Option::None;
         loop {
@@ -173,6 +204,9 @@ pub(crate) fn retry(
                 let __resilience_error = match #split {
                     #ok(__resilience_value) => {
                         __RESILIENCE_RETRY.succeeded();
+                        if __resilience_attempts.is_some() {
+                            __RESILIENCE_RETRY.recovered(&__resilience_attempts);
+                        }
                         break ::core::result::Result::Ok(__resilience_value);
                     }
                     #err(__resilience_error) => __resilience_error,
@@ -209,6 +243,22 @@ pub(crate) fn breaker(
 ) -> TokenStream {
     let name = args.name_tokens(f.name());
     let config = args.config();
+    // The site names its function, for the warning about two sites configuring one
+    // breaker differently.
+    let function = function_path(f);
+    // A method named by default gets its `Self` type on the first call's cold path.
+    let (site, breaker) = if args.name.get().is_none() && f.uses_self() {
+        let self_type = self_type();
+        (
+            quote!(::resilience::__private::BreakerSite::new(#name, || #config).in_method().at(#function)),
+            quote!(__RESILIENCE_BREAKER.breaker_in(#self_type)),
+        )
+    } else {
+        (
+            quote!(::resilience::__private::BreakerSite::new(#name, || #config).at(#function)),
+            quote!(__RESILIENCE_BREAKER.breaker()),
+        )
+    };
     let view = view();
     let observe = observe_arg(f, observe);
     let record_if = match args.record_if.get() {
@@ -217,8 +267,12 @@ pub(crate) fn breaker(
     };
     // One label per layer: `#[resilient]` and `#[circuit_breaker]` may both be on a function.
     let label = syn::Lifetime::new(&format!("'__resilience_breaker_{index}"), Span::call_site());
-    // Spanned at the attribute: an error type without `From<CircuitOpen>` is reported there.
-    let reject = quote_spanned!(span=> __RESILIENCE_BREAKER.reject(__resilience_open));
+    // Spanned at the attribute: an error type without `From<CircuitOpen>` is reported
+    // there, with the message of `FromCircuitOpen` (a trait method, not a function's
+    // bound, so the note points at no line of the runtime).
+    let reject = quote_spanned!(span=> ::core::result::Result::Err(
+        ::resilience::__private::FromCircuitOpen::from_circuit_open(__resilience_open)
+    ));
     let outcome = rebuild(
         &f.ret,
         inner,
@@ -234,9 +288,8 @@ pub(crate) fn breaker(
         )),
     );
     quote! {#label: {
-        static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
-            ::resilience::__private::BreakerSite::new(#name, || #config);
-        let __resilience_permit = match __RESILIENCE_BREAKER.breaker().acquire() {
+        static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = #site;
+        let __resilience_permit = match #breaker.acquire() {
             ::core::result::Result::Ok(__resilience_permit) => __resilience_permit,
             ::core::result::Result::Err(__resilience_open) => break #label #reject,
         };
@@ -291,11 +344,8 @@ pub(crate) fn fallback(
         }));
     }
     let mut chain = chain.unwrap_or_default();
-    let error = if args.with_error || observe {
-        quote!(__resilience_error)
-    } else {
-        quote!(_)
-    };
+    // Bound always: the calls it made are counted before a fallback takes it.
+    let error = quote!(mut __resilience_error);
     if observe {
         let view = view();
         let observed = quote!(::resilience::__private::observed(__resilience_error, #name, #view));
@@ -305,6 +355,12 @@ pub(crate) fn fallback(
             quote!({ #observed; #chain })
         };
     }
+    // An answer from a fallback recovers the failed call's monitor records.
+    let counted = view();
+    chain = quote!({
+        let __resilience_failed = ::resilience::__private::calls_made(&mut __resilience_error, #counted);
+        ::resilience::__private::answered_by_fallback(#name, __resilience_failed, #chain)
+    });
     if !args.cached {
         return Ok(quote! {
             match #inner {
@@ -417,7 +473,8 @@ pub(crate) fn timeout(
 }
 
 /// A disabled feature answers with its registered fallback value without running;
-/// an enabled one reports each outcome, so repeated failures switch it off.
+/// an enabled one reports each outcome, so repeated failures switch it off, and answers
+/// a failure with the fallback value too (the reference's `execute_if_enabled`).
 pub(crate) fn feature_switch(
     f: &Function,
     args: &FeatureSwitchArgs,
@@ -427,16 +484,23 @@ pub(crate) fn feature_switch(
     let name = &args.name;
     let view = view();
     let observe = observe_arg(f, observe);
-    let outcome = rebuild(
-        &f.ret,
-        inner,
-        quote!(__RESILIENCE_FEATURE.succeeded();),
-        quote!(__RESILIENCE_FEATURE.failed(
-            __resilience_error,
-            #view,
-            ::resilience::__private::FeatureArm { observe: #observe },
-        )),
-    );
+    let ret = &f.ret;
+    let outcome = quote! {
+        let __resilience_outcome: #ret = #inner;
+        match __resilience_outcome {
+            ::core::result::Result::Ok(__resilience_value) => {
+                __RESILIENCE_FEATURE.succeeded();
+                ::core::result::Result::Ok(__resilience_value)
+            }
+            ::core::result::Result::Err(__resilience_error) => {
+                __RESILIENCE_FEATURE.failed(
+                    __resilience_error,
+                    #view,
+                    ::resilience::__private::FeatureArm { observe: #observe },
+                )
+            }
+        }
+    };
     quote! {{
         static __RESILIENCE_FEATURE: ::resilience::__private::FeatureSite = ::resilience::__private::FeatureSite::new(#name);
         match __RESILIENCE_FEATURE.fallback_if_disabled() {

@@ -1,18 +1,22 @@
 fn fetch(id: u64) -> Result<u64, KanbanError> {
     '__resilience_breaker_0: {
         static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new(
-            "kanban",
-            || ::resilience::BreakerConfig {
-                failure_threshold: 5u32,
-                recovery_timeout: ::core::time::Duration::from_nanos(30000000000u64),
-                ..::core::default::Default::default()
-            },
-        );
+                "kanban",
+                || ::resilience::BreakerConfig {
+                    failure_threshold: 5u32,
+                    recovery_timeout: ::core::time::Duration::from_nanos(30000000000u64),
+                    ..::core::default::Default::default()
+                },
+            )
+            .at(::core::concat!(::core::module_path!(), "::", "fetch"));
         let __resilience_permit = match __RESILIENCE_BREAKER.breaker().acquire() {
             ::core::result::Result::Ok(__resilience_permit) => __resilience_permit,
             ::core::result::Result::Err(__resilience_open) => {
-                break '__resilience_breaker_0 __RESILIENCE_BREAKER
-                    .reject(__resilience_open);
+                break '__resilience_breaker_0 ::core::result::Result::Err(
+                    ::resilience::__private::FromCircuitOpen::from_circuit_open(
+                        __resilience_open,
+                    ),
+                );
             }
         };
         let __resilience_outcome: Result<u64, KanbanError> = {
@@ -34,10 +38,11 @@ fn fetch(id: u64) -> Result<u64, KanbanError> {
                             |__resilience_e| {
                                 #[allow(unused_imports)]
                                 use ::resilience::__private::{
-                                    ViewError as _, ViewMarcus as _, ViewOpaque as _,
+                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
+                                    ViewMarcus as _, ViewOpaque as _,
                                 };
                                 #[allow(clippy::needless_borrow)]
-                                let __resilience_view = (&&&::resilience::__private::Probe::new(
+                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
                                     __resilience_e,
                                 ))
                                     .view();

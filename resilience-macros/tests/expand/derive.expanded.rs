@@ -187,7 +187,8 @@ impl ::resilience::MarcusError for KanbanError {
             }
             Self::RateLimited { .. } => ::core::option::Option::None,
             Self::CircuitOpen { 0: __resilience_inner, .. } => {
-                match (&&&::resilience::__private::Probe::new(__resilience_inner)).view()
+                match (&&&&&::resilience::__private::Probe::new(__resilience_inner))
+                    .view()
                 {
                     ::resilience::__private::View::Marcus(__resilience_error) => {
                         ::resilience::MarcusError::context_mut(__resilience_error)

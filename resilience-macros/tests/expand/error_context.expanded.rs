@@ -24,10 +24,11 @@ async fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
                             |__resilience_e| {
                                 #[allow(unused_imports)]
                                 use ::resilience::__private::{
-                                    ViewError as _, ViewMarcus as _, ViewOpaque as _,
+                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
+                                    ViewMarcus as _, ViewOpaque as _,
                                 };
                                 #[allow(clippy::needless_borrow)]
-                                let __resilience_view = (&&&::resilience::__private::Probe::new(
+                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
                                     __resilience_e,
                                 ))
                                     .view();

@@ -10,42 +10,65 @@ fn price(item: &str) -> Result<u32, PriceError> {
                 __RESILIENCE_LAST_GOOD.store(&__resilience_value);
                 ::core::result::Result::Ok(__resilience_value)
             }
-            ::core::result::Result::Err(__resilience_error) => {
+            ::core::result::Result::Err(mut __resilience_error) => {
                 match {
-                    ::resilience::__private::observed(
-                        __resilience_error,
-                        ::core::concat!(::core::module_path!(), "::", "price"),
+                    let __resilience_failed = ::resilience::__private::calls_made(
+                        &mut __resilience_error,
                         |__resilience_e| {
                             #[allow(unused_imports)]
                             use ::resilience::__private::{
-                                ViewError as _, ViewMarcus as _, ViewOpaque as _,
+                                ViewDyn as _, ViewDynSync as _, ViewError as _,
+                                ViewMarcus as _, ViewOpaque as _,
                             };
                             #[allow(clippy::needless_borrow)]
-                            let __resilience_view = (&&&::resilience::__private::Probe::new(
+                            let __resilience_view = (&&&&&::resilience::__private::Probe::new(
                                 __resilience_e,
                             ))
                                 .view();
                             __resilience_view
                         },
                     );
-                    {
-                        ::resilience::__private::fallback_taken(
-                            ::core::concat!(::core::module_path!(), "::", "price"),
-                            "from_replica",
-                            0usize,
-                        );
-                        match from_replica(item) {
-                            ::core::result::Result::Err(__resilience_error) => {
+                    ::resilience::__private::answered_by_fallback(
+                        ::core::concat!(::core::module_path!(), "::", "price"),
+                        __resilience_failed,
+                        {
+                            ::resilience::__private::observed(
+                                __resilience_error,
+                                ::core::concat!(::core::module_path!(), "::", "price"),
+                                |__resilience_e| {
+                                    #[allow(unused_imports)]
+                                    use ::resilience::__private::{
+                                        ViewDyn as _, ViewDynSync as _, ViewError as _,
+                                        ViewMarcus as _, ViewOpaque as _,
+                                    };
+                                    #[allow(clippy::needless_borrow)]
+                                    let __resilience_view = (&&&&&::resilience::__private::Probe::new(
+                                        __resilience_e,
+                                    ))
+                                        .view();
+                                    __resilience_view
+                                },
+                            );
+                            {
                                 ::resilience::__private::fallback_taken(
                                     ::core::concat!(::core::module_path!(), "::", "price"),
-                                    "from_disk",
-                                    1usize,
+                                    "from_replica",
+                                    0usize,
                                 );
-                                from_disk(item)
+                                match from_replica(item) {
+                                    ::core::result::Result::Err(__resilience_error) => {
+                                        ::resilience::__private::fallback_taken(
+                                            ::core::concat!(::core::module_path!(), "::", "price"),
+                                            "from_disk",
+                                            1usize,
+                                        );
+                                        from_disk(item)
+                                    }
+                                    __resilience_ok => __resilience_ok,
+                                }
                             }
-                            __resilience_ok => __resilience_ok,
-                        }
-                    }
+                        },
+                    )
                 } {
                     ::core::result::Result::Err(__resilience_error) => {
                         match __RESILIENCE_LAST_GOOD.load() {
@@ -77,31 +100,54 @@ async fn quote(item: &str) -> Result<u32, PriceError> {
         ::core::result::Result::Ok(__resilience_value) => {
             ::core::result::Result::Ok(__resilience_value)
         }
-        ::core::result::Result::Err(__resilience_error) => {
-            let __resilience_error = ::resilience::__private::observed(
-                __resilience_error,
-                ::core::concat!(::core::module_path!(), "::", "quote"),
+        ::core::result::Result::Err(mut __resilience_error) => {
+            let __resilience_failed = ::resilience::__private::calls_made(
+                &mut __resilience_error,
                 |__resilience_e| {
                     #[allow(unused_imports)]
                     use ::resilience::__private::{
-                        ViewError as _, ViewMarcus as _, ViewOpaque as _,
+                        ViewDyn as _, ViewDynSync as _, ViewError as _, ViewMarcus as _,
+                        ViewOpaque as _,
                     };
                     #[allow(clippy::needless_borrow)]
-                    let __resilience_view = (&&&::resilience::__private::Probe::new(
+                    let __resilience_view = (&&&&&::resilience::__private::Probe::new(
                         __resilience_e,
                     ))
                         .view();
                     __resilience_view
                 },
             );
-            {
-                ::resilience::__private::fallback_taken(
-                    ::core::concat!(::core::module_path!(), "::", "quote"),
-                    "explain",
-                    0usize,
-                );
-                explain(item, __resilience_error).await
-            }
+            ::resilience::__private::answered_by_fallback(
+                ::core::concat!(::core::module_path!(), "::", "quote"),
+                __resilience_failed,
+                {
+                    let __resilience_error = ::resilience::__private::observed(
+                        __resilience_error,
+                        ::core::concat!(::core::module_path!(), "::", "quote"),
+                        |__resilience_e| {
+                            #[allow(unused_imports)]
+                            use ::resilience::__private::{
+                                ViewDyn as _, ViewDynSync as _, ViewError as _,
+                                ViewMarcus as _, ViewOpaque as _,
+                            };
+                            #[allow(clippy::needless_borrow)]
+                            let __resilience_view = (&&&&&::resilience::__private::Probe::new(
+                                __resilience_e,
+                            ))
+                                .view();
+                            __resilience_view
+                        },
+                    );
+                    {
+                        ::resilience::__private::fallback_taken(
+                            ::core::concat!(::core::module_path!(), "::", "quote"),
+                            "explain",
+                            0usize,
+                        );
+                        explain(item, __resilience_error).await
+                    }
+                },
+            )
         }
     }
 }

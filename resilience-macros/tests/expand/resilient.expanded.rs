@@ -16,12 +16,13 @@ fn fetch(id: u64) -> Result<u64, KanbanError> {
             let __resilience_delay = {
                 let __resilience_outcome: Result<u64, KanbanError> = '__resilience_breaker_1: {
                     static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new(
-                        "kanban",
-                        || ::resilience::BreakerConfig {
-                            failure_threshold: 5u32,
-                            ..::core::default::Default::default()
-                        },
-                    );
+                            "kanban",
+                            || ::resilience::BreakerConfig {
+                                failure_threshold: 5u32,
+                                ..::core::default::Default::default()
+                            },
+                        )
+                        .at(::core::concat!(::core::module_path!(), "::", "fetch"));
                     let __resilience_permit = match __RESILIENCE_BREAKER
                         .breaker()
                         .acquire()
@@ -30,8 +31,11 @@ fn fetch(id: u64) -> Result<u64, KanbanError> {
                             __resilience_permit
                         }
                         ::core::result::Result::Err(__resilience_open) => {
-                            break '__resilience_breaker_1 __RESILIENCE_BREAKER
-                                .reject(__resilience_open);
+                            break '__resilience_breaker_1 ::core::result::Result::Err(
+                                ::resilience::__private::FromCircuitOpen::from_circuit_open(
+                                    __resilience_open,
+                                ),
+                            );
                         }
                     };
                     let __resilience_outcome: Result<u64, KanbanError> = {
@@ -53,10 +57,11 @@ fn fetch(id: u64) -> Result<u64, KanbanError> {
                                         |__resilience_e| {
                                             #[allow(unused_imports)]
                                             use ::resilience::__private::{
-                                                ViewError as _, ViewMarcus as _, ViewOpaque as _,
+                                                ViewDyn as _, ViewDynSync as _, ViewError as _,
+                                                ViewMarcus as _, ViewOpaque as _,
                                             };
                                             #[allow(clippy::needless_borrow)]
-                                            let __resilience_view = (&&&::resilience::__private::Probe::new(
+                                            let __resilience_view = (&&&&&::resilience::__private::Probe::new(
                                                 __resilience_e,
                                             ))
                                                 .view();
@@ -76,6 +81,9 @@ fn fetch(id: u64) -> Result<u64, KanbanError> {
                 let __resilience_error = match __resilience_outcome {
                     ::core::result::Result::Ok(__resilience_value) => {
                         __RESILIENCE_RETRY.succeeded();
+                        if __resilience_attempts.is_some() {
+                            __RESILIENCE_RETRY.recovered(&__resilience_attempts);
+                        }
                         break ::core::result::Result::Ok(__resilience_value);
                     }
                     ::core::result::Result::Err(__resilience_error) => __resilience_error,
@@ -88,10 +96,11 @@ fn fetch(id: u64) -> Result<u64, KanbanError> {
                         |__resilience_e| {
                             #[allow(unused_imports)]
                             use ::resilience::__private::{
-                                ViewError as _, ViewMarcus as _, ViewOpaque as _,
+                                ViewDyn as _, ViewDynSync as _, ViewError as _,
+                                ViewMarcus as _, ViewOpaque as _,
                             };
                             #[allow(clippy::needless_borrow)]
-                            let __resilience_view = (&&&::resilience::__private::Probe::new(
+                            let __resilience_view = (&&&&&::resilience::__private::Probe::new(
                                 __resilience_e,
                             ))
                                 .view();

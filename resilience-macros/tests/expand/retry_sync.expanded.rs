@@ -26,6 +26,9 @@ fn fetch(id: u64) -> Result<u64, FetchError> {
                 let __resilience_error = match __resilience_outcome {
                     ::core::result::Result::Ok(__resilience_value) => {
                         __RESILIENCE_RETRY.succeeded();
+                        if __resilience_attempts.is_some() {
+                            __RESILIENCE_RETRY.recovered(&__resilience_attempts);
+                        }
                         break ::core::result::Result::Ok(__resilience_value);
                     }
                     ::core::result::Result::Err(__resilience_error) => __resilience_error,
@@ -38,10 +41,11 @@ fn fetch(id: u64) -> Result<u64, FetchError> {
                         |__resilience_e| {
                             #[allow(unused_imports)]
                             use ::resilience::__private::{
-                                ViewError as _, ViewMarcus as _, ViewOpaque as _,
+                                ViewDyn as _, ViewDynSync as _, ViewError as _,
+                                ViewMarcus as _, ViewOpaque as _,
                             };
                             #[allow(clippy::needless_borrow)]
-                            let __resilience_view = (&&&::resilience::__private::Probe::new(
+                            let __resilience_view = (&&&&&::resilience::__private::Probe::new(
                                 __resilience_e,
                             ))
                                 .view();

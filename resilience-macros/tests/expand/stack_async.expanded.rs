@@ -22,15 +22,18 @@ async fn fetch_board(id: u64) -> Result<Board, KanbanError> {
             let __resilience_delay = {
                 let __resilience_outcome: Result<Board, KanbanError> = '__resilience_breaker_1: {
                     static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new(
-                        "kanban",
-                        || ::resilience::BreakerConfig {
-                            failure_threshold: 5u32,
-                            recovery_timeout: ::core::time::Duration::from_nanos(
-                                30000000000u64,
-                            ),
-                            ..::core::default::Default::default()
-                        },
-                    );
+                            "kanban",
+                            || ::resilience::BreakerConfig {
+                                failure_threshold: 5u32,
+                                recovery_timeout: ::core::time::Duration::from_nanos(
+                                    30000000000u64,
+                                ),
+                                ..::core::default::Default::default()
+                            },
+                        )
+                        .at(
+                            ::core::concat!(::core::module_path!(), "::", "fetch_board"),
+                        );
                     let __resilience_permit = match __RESILIENCE_BREAKER
                         .breaker()
                         .acquire()
@@ -39,8 +42,11 @@ async fn fetch_board(id: u64) -> Result<Board, KanbanError> {
                             __resilience_permit
                         }
                         ::core::result::Result::Err(__resilience_open) => {
-                            break '__resilience_breaker_1 __RESILIENCE_BREAKER
-                                .reject(__resilience_open);
+                            break '__resilience_breaker_1 ::core::result::Result::Err(
+                                ::resilience::__private::FromCircuitOpen::from_circuit_open(
+                                    __resilience_open,
+                                ),
+                            );
                         }
                     };
                     let __resilience_outcome: Result<Board, KanbanError> = {
@@ -64,10 +70,11 @@ async fn fetch_board(id: u64) -> Result<Board, KanbanError> {
                                         |__resilience_e| {
                                             #[allow(unused_imports)]
                                             use ::resilience::__private::{
-                                                ViewError as _, ViewMarcus as _, ViewOpaque as _,
+                                                ViewDyn as _, ViewDynSync as _, ViewError as _,
+                                                ViewMarcus as _, ViewOpaque as _,
                                             };
                                             #[allow(clippy::needless_borrow)]
-                                            let __resilience_view = (&&&::resilience::__private::Probe::new(
+                                            let __resilience_view = (&&&&&::resilience::__private::Probe::new(
                                                 __resilience_e,
                                             ))
                                                 .view();
@@ -89,6 +96,9 @@ async fn fetch_board(id: u64) -> Result<Board, KanbanError> {
                 ) {
                     ::core::ops::ControlFlow::Continue(__resilience_value) => {
                         __RESILIENCE_RETRY.succeeded();
+                        if __resilience_attempts.is_some() {
+                            __RESILIENCE_RETRY.recovered(&__resilience_attempts);
+                        }
                         break ::core::result::Result::Ok(__resilience_value);
                     }
                     ::core::ops::ControlFlow::Break(__resilience_error) => {
@@ -103,10 +113,11 @@ async fn fetch_board(id: u64) -> Result<Board, KanbanError> {
                         |__resilience_e| {
                             #[allow(unused_imports)]
                             use ::resilience::__private::{
-                                ViewError as _, ViewMarcus as _, ViewOpaque as _,
+                                ViewDyn as _, ViewDynSync as _, ViewError as _,
+                                ViewMarcus as _, ViewOpaque as _,
                             };
                             #[allow(clippy::needless_borrow)]
-                            let __resilience_view = (&&&::resilience::__private::Probe::new(
+                            let __resilience_view = (&&&&&::resilience::__private::Probe::new(
                                 __resilience_e,
                             ))
                                 .view();

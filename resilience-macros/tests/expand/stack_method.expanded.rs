@@ -4,14 +4,16 @@ impl Client {
         use circuit_breaker as _;
         {
             static __RESILIENCE_RETRY: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
-                ::core::concat!(::core::module_path!(), "::", "get"),
-                || ::resilience::RetryConfig {
-                    max_attempts: 2u32,
-                    backoff: ::resilience::retry::Backoff::None,
-                    ..::core::default::Default::default()
-                },
-            );
-            let __resilience_started = __RESILIENCE_RETRY.started();
+                    ::core::concat!(::core::module_path!(), "::", "get"),
+                    || ::resilience::RetryConfig {
+                        max_attempts: 2u32,
+                        backoff: ::resilience::retry::Backoff::None,
+                        ..::core::default::Default::default()
+                    },
+                )
+                .in_method();
+            let __resilience_started = __RESILIENCE_RETRY
+                .started_in(|| ::core::any::type_name::<Self>());
             let mut __resilience_attempts: ::core::option::Option<
                 ::resilience::__private::Attempts,
             > = ::core::option::Option::None;
@@ -19,11 +21,12 @@ impl Client {
                 let __resilience_delay = {
                     let __resilience_outcome: Result<String, ClientError> = '__resilience_breaker_1: {
                         static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new(
-                            "client",
-                            || ::resilience::BreakerConfig {
-                                ..::core::default::Default::default()
-                            },
-                        );
+                                "client",
+                                || ::resilience::BreakerConfig {
+                                    ..::core::default::Default::default()
+                                },
+                            )
+                            .at(::core::concat!(::core::module_path!(), "::", "get"));
                         let __resilience_permit = match __RESILIENCE_BREAKER
                             .breaker()
                             .acquire()
@@ -32,8 +35,11 @@ impl Client {
                                 __resilience_permit
                             }
                             ::core::result::Result::Err(__resilience_open) => {
-                                break '__resilience_breaker_1 __RESILIENCE_BREAKER
-                                    .reject(__resilience_open);
+                                break '__resilience_breaker_1 ::core::result::Result::Err(
+                                    ::resilience::__private::FromCircuitOpen::from_circuit_open(
+                                        __resilience_open,
+                                    ),
+                                );
                             }
                         };
                         let __resilience_outcome: Result<String, ClientError> = {
@@ -57,19 +63,23 @@ impl Client {
                                             |__resilience_e| {
                                                 #[allow(unused_imports)]
                                                 use ::resilience::__private::{
-                                                    ViewError as _, ViewMarcus as _, ViewOpaque as _,
+                                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
+                                                    ViewMarcus as _, ViewOpaque as _,
                                                 };
                                                 #[allow(clippy::needless_borrow)]
-                                                let __resilience_view = (&&&::resilience::__private::Probe::new(
+                                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
                                                     __resilience_e,
                                                 ))
                                                     .view();
                                                 __resilience_view
                                             },
                                             ::resilience::__private::BreakerArm {
-                                                observe: ::resilience::__private::Observe::Record(
-                                                    ::core::concat!(::core::module_path!(), "::", "get"),
-                                                ),
+                                                observe: ::resilience::__private::Observe::Record({
+                                                    static __RESILIENCE_NAME: ::resilience::__private::MethodName = ::resilience::__private::MethodName::new(
+                                                        ::core::concat!(::core::module_path!(), "::", "get"),
+                                                    );
+                                                    __RESILIENCE_NAME.get(|| ::core::any::type_name::<Self>())
+                                                }),
                                                 record_if: |_: &_| true,
                                             },
                                         ),
@@ -80,6 +90,9 @@ impl Client {
                     let __resilience_error = match __resilience_outcome {
                         ::core::result::Result::Ok(__resilience_value) => {
                             __RESILIENCE_RETRY.succeeded();
+                            if __resilience_attempts.is_some() {
+                                __RESILIENCE_RETRY.recovered(&__resilience_attempts);
+                            }
                             break ::core::result::Result::Ok(__resilience_value);
                         }
                         ::core::result::Result::Err(__resilience_error) => {
@@ -94,10 +107,11 @@ impl Client {
                             |__resilience_e| {
                                 #[allow(unused_imports)]
                                 use ::resilience::__private::{
-                                    ViewError as _, ViewMarcus as _, ViewOpaque as _,
+                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
+                                    ViewMarcus as _, ViewOpaque as _,
                                 };
                                 #[allow(clippy::needless_borrow)]
-                                let __resilience_view = (&&&::resilience::__private::Probe::new(
+                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
                                     __resilience_e,
                                 ))
                                     .view();
@@ -148,19 +162,23 @@ impl Client {
                                 |__resilience_e| {
                                     #[allow(unused_imports)]
                                     use ::resilience::__private::{
-                                        ViewError as _, ViewMarcus as _, ViewOpaque as _,
+                                        ViewDyn as _, ViewDynSync as _, ViewError as _,
+                                        ViewMarcus as _, ViewOpaque as _,
                                     };
                                     #[allow(clippy::needless_borrow)]
-                                    let __resilience_view = (&&&::resilience::__private::Probe::new(
+                                    let __resilience_view = (&&&&&::resilience::__private::Probe::new(
                                         __resilience_e,
                                     ))
                                         .view();
                                     __resilience_view
                                 },
                                 ::resilience::__private::ContextArm {
-                                    observe: ::resilience::__private::Observe::Record(
-                                        ::core::concat!(::core::module_path!(), "::", "put"),
-                                    ),
+                                    observe: ::resilience::__private::Observe::Record({
+                                        static __RESILIENCE_NAME: ::resilience::__private::MethodName = ::resilience::__private::MethodName::new(
+                                            ::core::concat!(::core::module_path!(), "::", "put"),
+                                        );
+                                        __RESILIENCE_NAME.get(|| ::core::any::type_name::<Self>())
+                                    }),
                                     fill: |__resilience_ctx: &mut ::resilience::ErrorContext| {},
                                 },
                             ),

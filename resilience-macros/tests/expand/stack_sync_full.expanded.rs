@@ -25,11 +25,14 @@ fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
             let __resilience_delay = {
                 let __resilience_outcome: Result<Board, KanbanError> = '__resilience_breaker_2: {
                     static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new(
-                        "kanban",
-                        || ::resilience::BreakerConfig {
-                            ..::core::default::Default::default()
-                        },
-                    );
+                            "kanban",
+                            || ::resilience::BreakerConfig {
+                                ..::core::default::Default::default()
+                            },
+                        )
+                        .at(
+                            ::core::concat!(::core::module_path!(), "::", "fetch_board"),
+                        );
                     let __resilience_permit = match __RESILIENCE_BREAKER
                         .breaker()
                         .acquire()
@@ -38,8 +41,11 @@ fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
                             __resilience_permit
                         }
                         ::core::result::Result::Err(__resilience_open) => {
-                            break '__resilience_breaker_2 __RESILIENCE_BREAKER
-                                .reject(__resilience_open);
+                            break '__resilience_breaker_2 ::core::result::Result::Err(
+                                ::resilience::__private::FromCircuitOpen::from_circuit_open(
+                                    __resilience_open,
+                                ),
+                            );
                         }
                     };
                     let __resilience_outcome: Result<Board, KanbanError> = {
@@ -68,10 +74,11 @@ fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
                                             |__resilience_e| {
                                                 #[allow(unused_imports)]
                                                 use ::resilience::__private::{
-                                                    ViewError as _, ViewMarcus as _, ViewOpaque as _,
+                                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
+                                                    ViewMarcus as _, ViewOpaque as _,
                                                 };
                                                 #[allow(clippy::needless_borrow)]
-                                                let __resilience_view = (&&&::resilience::__private::Probe::new(
+                                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
                                                     __resilience_e,
                                                 ))
                                                     .view();
@@ -104,10 +111,11 @@ fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
                                         |__resilience_e| {
                                             #[allow(unused_imports)]
                                             use ::resilience::__private::{
-                                                ViewError as _, ViewMarcus as _, ViewOpaque as _,
+                                                ViewDyn as _, ViewDynSync as _, ViewError as _,
+                                                ViewMarcus as _, ViewOpaque as _,
                                             };
                                             #[allow(clippy::needless_borrow)]
-                                            let __resilience_view = (&&&::resilience::__private::Probe::new(
+                                            let __resilience_view = (&&&&&::resilience::__private::Probe::new(
                                                 __resilience_e,
                                             ))
                                                 .view();
@@ -127,6 +135,9 @@ fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
                 let __resilience_error = match __resilience_outcome {
                     ::core::result::Result::Ok(__resilience_value) => {
                         __RESILIENCE_RETRY.succeeded();
+                        if __resilience_attempts.is_some() {
+                            __RESILIENCE_RETRY.recovered(&__resilience_attempts);
+                        }
                         break ::core::result::Result::Ok(__resilience_value);
                     }
                     ::core::result::Result::Err(__resilience_error) => __resilience_error,
@@ -139,10 +150,11 @@ fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
                         |__resilience_e| {
                             #[allow(unused_imports)]
                             use ::resilience::__private::{
-                                ViewError as _, ViewMarcus as _, ViewOpaque as _,
+                                ViewDyn as _, ViewDynSync as _, ViewError as _,
+                                ViewMarcus as _, ViewOpaque as _,
                             };
                             #[allow(clippy::needless_borrow)]
-                            let __resilience_view = (&&&::resilience::__private::Probe::new(
+                            let __resilience_view = (&&&&&::resilience::__private::Probe::new(
                                 __resilience_e,
                             ))
                                 .view();
@@ -169,13 +181,35 @@ fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
         ::core::result::Result::Ok(__resilience_value) => {
             ::core::result::Result::Ok(__resilience_value)
         }
-        ::core::result::Result::Err(_) => {
-            ::resilience::__private::fallback_taken(
-                ::core::concat!(::core::module_path!(), "::", "fetch_board"),
-                "cached_board",
-                0usize,
+        ::core::result::Result::Err(mut __resilience_error) => {
+            let __resilience_failed = ::resilience::__private::calls_made(
+                &mut __resilience_error,
+                |__resilience_e| {
+                    #[allow(unused_imports)]
+                    use ::resilience::__private::{
+                        ViewDyn as _, ViewDynSync as _, ViewError as _, ViewMarcus as _,
+                        ViewOpaque as _,
+                    };
+                    #[allow(clippy::needless_borrow)]
+                    let __resilience_view = (&&&&&::resilience::__private::Probe::new(
+                        __resilience_e,
+                    ))
+                        .view();
+                    __resilience_view
+                },
             );
-            cached_board(agent, id)
+            ::resilience::__private::answered_by_fallback(
+                ::core::concat!(::core::module_path!(), "::", "fetch_board"),
+                __resilience_failed,
+                {
+                    ::resilience::__private::fallback_taken(
+                        ::core::concat!(::core::module_path!(), "::", "fetch_board"),
+                        "cached_board",
+                        0usize,
+                    );
+                    cached_board(agent, id)
+                },
+            )
         }
     }
 }

@@ -4,14 +4,16 @@ impl Store for RemoteStore {
         use resilience::timeout as _;
         {
             static __RESILIENCE_RETRY: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
-                ::core::concat!(::core::module_path!(), "::", "load"),
-                || ::resilience::RetryConfig {
-                    max_attempts: 3u32,
-                    backoff: ::resilience::retry::Backoff::None,
-                    ..::core::default::Default::default()
-                },
-            );
-            let __resilience_started = __RESILIENCE_RETRY.started();
+                    ::core::concat!(::core::module_path!(), "::", "load"),
+                    || ::resilience::RetryConfig {
+                        max_attempts: 3u32,
+                        backoff: ::resilience::retry::Backoff::None,
+                        ..::core::default::Default::default()
+                    },
+                )
+                .in_method();
+            let __resilience_started = __RESILIENCE_RETRY
+                .started_in(|| ::core::any::type_name::<Self>());
             let mut __resilience_attempts: ::core::option::Option<
                 ::resilience::__private::Attempts,
             > = ::core::option::Option::None;
@@ -40,14 +42,20 @@ impl Store for RemoteStore {
                                                 ::core::result::Result::Err(
                                                     ::resilience::__private::observed(
                                                         __resilience_error,
-                                                        ::core::concat!(::core::module_path!(), "::", "load"),
+                                                        {
+                                                            static __RESILIENCE_NAME: ::resilience::__private::MethodName = ::resilience::__private::MethodName::new(
+                                                                ::core::concat!(::core::module_path!(), "::", "load"),
+                                                            );
+                                                            __RESILIENCE_NAME.get(|| ::core::any::type_name::<Self>())
+                                                        },
                                                         |__resilience_e| {
                                                             #[allow(unused_imports)]
                                                             use ::resilience::__private::{
-                                                                ViewError as _, ViewMarcus as _, ViewOpaque as _,
+                                                                ViewDyn as _, ViewDynSync as _, ViewError as _,
+                                                                ViewMarcus as _, ViewOpaque as _,
                                                             };
                                                             #[allow(clippy::needless_borrow)]
-                                                            let __resilience_view = (&&&::resilience::__private::Probe::new(
+                                                            let __resilience_view = (&&&&&::resilience::__private::Probe::new(
                                                                 __resilience_e,
                                                             ))
                                                                 .view();
@@ -67,7 +75,12 @@ impl Store for RemoteStore {
                             }
                             ::core::option::Option::None => {
                                 ::resilience::__private::timed_out(
-                                    ::core::concat!(::core::module_path!(), "::", "load"),
+                                    {
+                                        static __RESILIENCE_NAME: ::resilience::__private::MethodName = ::resilience::__private::MethodName::new(
+                                            ::core::concat!(::core::module_path!(), "::", "load"),
+                                        );
+                                        __RESILIENCE_NAME.get(|| ::core::any::type_name::<Self>())
+                                    },
                                     __resilience_limit,
                                 )
                             }
@@ -78,6 +91,9 @@ impl Store for RemoteStore {
                     ) {
                         ::core::ops::ControlFlow::Continue(__resilience_value) => {
                             __RESILIENCE_RETRY.succeeded();
+                            if __resilience_attempts.is_some() {
+                                __RESILIENCE_RETRY.recovered(&__resilience_attempts);
+                            }
                             break ::core::result::Result::Ok(__resilience_value);
                         }
                         ::core::ops::ControlFlow::Break(__resilience_error) => {
@@ -92,10 +108,11 @@ impl Store for RemoteStore {
                             |__resilience_e| {
                                 #[allow(unused_imports)]
                                 use ::resilience::__private::{
-                                    ViewError as _, ViewMarcus as _, ViewOpaque as _,
+                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
+                                    ViewMarcus as _, ViewOpaque as _,
                                 };
                                 #[allow(clippy::needless_borrow)]
-                                let __resilience_view = (&&&::resilience::__private::Probe::new(
+                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
                                     __resilience_e,
                                 ))
                                     .view();

@@ -74,8 +74,14 @@ pub struct BreakerConfig {
     pub slow_call: Option<Duration>,
     /// With `slow_call`: open when this percentage (0 ..= 100) of the window was slow.
     pub slow_call_rate: Option<f64>,
-    /// The breaker that must be closed for this one to let calls through (registry
-    /// breakers only; the registry links it). Default none.
+    /// A breaker whose refusal this one shares (registry breakers only; the registry
+    /// links it). Default none.
+    ///
+    /// A call is refused while the parent, or any ancestor up the chain, is open and
+    /// still within its recovery timeout, or forced open; the refusal names that
+    /// ancestor. A parent that is closed, half-open or disabled, or open past its
+    /// recovery timeout (its next call would be its trial), lets the child's calls
+    /// through, and they take none of the parent's trial places.
     pub parent: Option<Cow<'static, str>>,
 }
 

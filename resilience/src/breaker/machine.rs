@@ -222,8 +222,8 @@ impl Breaker {
     ///     .with_clock(std::sync::Arc::new(ManualClock::new()));
     /// assert_eq!(b.name(), "x");
     /// ```
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Breaker {
-        self.clock = clock;
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Breaker {
+        self.clock = crate::clock::shared(clock);
         self
     }
 
@@ -285,6 +285,45 @@ impl Breaker {
     /// ```
     pub fn force_open(&self) {
         self.set_state(BreakerState::ForcedOpen);
+    }
+
+    /// Opens the breaker now, as if its rules had tripped (resilience4j's
+    /// `transitionToOpenState`): calls are refused until the recovery timeout has
+    /// passed, then a trial is let through. From any state; an open breaker's recovery
+    /// timeout starts again.
+    ///
+    /// ```
+    /// use resilience::{breaker::Breaker, BreakerState};
+    /// let b = Breaker::new("x", Default::default()).unwrap();
+    /// b.transition_to_open();
+    /// let open = b.acquire().unwrap_err();
+    /// assert_eq!(open.state, BreakerState::Open);
+    /// assert!(open.retry_after.is_some());
+    /// assert_eq!(b.snapshot().times_opened, 1);
+    /// ```
+    pub fn transition_to_open(&self) {
+        let mut word = self.load();
+        while let Err(now) = self.open(word) {
+            word = now;
+        }
+    }
+
+    /// Moves the breaker to half-open now, with no trial running (resilience4j's
+    /// `transitionToHalfOpenState`): the next `half_open_max_calls` calls are trials, and
+    /// `success_threshold` successes close it, a failure opens it again.
+    ///
+    /// ```
+    /// use resilience::{breaker::Breaker, BreakerConfig, BreakerState};
+    /// let b = Breaker::new("x", BreakerConfig { success_threshold: 1, ..Default::default() }).unwrap();
+    /// b.transition_to_half_open();
+    /// assert_eq!(b.state(), BreakerState::HalfOpen);
+    /// let trial = b.acquire().unwrap();
+    /// assert!(trial.is_trial());
+    /// trial.record_success();
+    /// assert_eq!(b.state(), BreakerState::Closed);
+    /// ```
+    pub fn transition_to_half_open(&self) {
+        self.set_state(BreakerState::HalfOpen);
     }
 
     /// Lets every call through and records nothing, until [`reset`](Breaker::reset).
@@ -371,6 +410,8 @@ impl Breaker {
             window_calls: counts.calls,
             window_failures: counts.failures,
             window_slow_calls: counts.slow,
+            failure_rate_percent: percent(counts.failures, counts.calls),
+            slow_call_rate_percent: percent(counts.slow, counts.calls),
             half_open_in_flight: if state == BreakerState::HalfOpen {
                 word.in_flight()
             } else {
@@ -459,6 +500,33 @@ impl Breaker {
     pub fn call<T, E: From<CircuitOpen>>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
         let permit = self.acquire().map_err(E::from)?;
         let outcome = f();
+        permit.record(&outcome, |_| true);
+        outcome
+    }
+
+    /// [`call`](Breaker::call) for a future: refused at once while open (the future is
+    /// not polled), its error counted as a failure. A call whose future is dropped
+    /// before it ends records nothing (a trial gives its half-open place back).
+    ///
+    /// ```
+    /// use resilience::{breaker::Breaker, BreakerConfig, CircuitOpen};
+    ///
+    /// #[derive(Debug)]
+    /// enum E { Down, Open(CircuitOpen) }
+    /// impl From<CircuitOpen> for E { fn from(o: CircuitOpen) -> E { E::Open(o) } }
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let b = Breaker::new("x", BreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// assert!(matches!(b.call_async(async { Err::<(), _>(E::Down) }).await, Err(E::Down)));
+    /// assert!(matches!(b.call_async(async { Ok::<_, E>(1) }).await, Err(E::Open(_))));
+    /// # });
+    /// ```
+    pub async fn call_async<T, E: From<CircuitOpen>>(
+        &self,
+        f: impl core::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        let permit = self.acquire().map_err(E::from)?;
+        let outcome = f.await;
         permit.record(&outcome, |_| true);
         outcome
     }
@@ -868,6 +936,11 @@ impl Breaker {
     fn now_nanos(&self) -> u64 {
         duration_nanos(self.clock.now())
     }
+}
+
+/// `part` as a percentage of `whole`; `None` when `whole` is zero.
+fn percent(part: u32, whole: u32) -> Option<f64> {
+    (whole > 0).then(|| f64::from(part) * 100.0 / f64::from(whole))
 }
 
 impl CircuitOpen {

@@ -30,6 +30,12 @@ pub struct BreakerSite {
     name: &'static str,
     init: fn() -> BreakerConfig,
     breaker: OnceLock<Arc<Breaker>>,
+    /// A method's default name: `name` is `module::function`, and the `Self` type goes
+    /// in between at registration (see [`breaker_in`](Self::breaker_in)).
+    method: bool,
+    /// The decorated function (`module::function`), for the warning about two sites
+    /// configuring one breaker differently; empty when not given.
+    function: &'static str,
 }
 
 impl BreakerSite {
@@ -39,7 +45,59 @@ impl BreakerSite {
             name,
             init,
             breaker: OnceLock::new(),
+            method: false,
+            function: "",
         }
+    }
+
+    /// The site of the function `function` (`module::function`): named in the warning
+    /// given when another site configures the same breaker differently.
+    ///
+    /// ```
+    /// use resilience::__private::BreakerSite;
+    /// static SITE: BreakerSite = BreakerSite::new("docs.at", Default::default).at("app::fetch");
+    /// assert_eq!(SITE.breaker().name(), "docs.at");
+    /// ```
+    pub const fn at(mut self, function: &'static str) -> BreakerSite {
+        self.function = function;
+        self
+    }
+
+    /// The site of a method named by default: its `name` (`module::function`) gets the
+    /// method's `Self` type, which [`breaker_in`](Self::breaker_in) is given.
+    ///
+    /// ```
+    /// use resilience::__private::BreakerSite;
+    ///
+    /// struct Payments;
+    /// static SITE: BreakerSite = BreakerSite::new("app::fetch", Default::default).in_method();
+    /// let b = SITE.breaker_in(|| std::any::type_name::<Payments>());
+    /// assert_eq!(b.name(), "app::Payments::fetch");
+    /// ```
+    pub const fn in_method(mut self) -> BreakerSite {
+        self.method = true;
+        self
+    }
+
+    /// [`breaker`](Self::breaker) for a site made [`in_method`](Self::in_method):
+    /// `self_type` (a closure calling `type_name::<Self>()`) is called only on first use.
+    #[inline]
+    pub fn breaker_in(&'static self, self_type: fn() -> &'static str) -> &'static Breaker {
+        match self.breaker.get() {
+            Some(b) => b,
+            None => self.register_in(self_type),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn register_in(&'static self, self_type: fn() -> &'static str) -> &'static Breaker {
+        let name = if self.method {
+            crate::site_name::method_name(self.name, self_type())
+        } else {
+            self.name
+        };
+        self.register_as(name)
     }
 
     /// The breaker, registered on first use. A configuration given to the registry
@@ -107,48 +165,39 @@ impl BreakerSite {
         error
     }
 
-    /// The early return of a refused call: `Err(E::from(open))`.
-    ///
-    /// ```
-    /// use resilience::__private::BreakerSite;
-    ///
-    /// static SITE: BreakerSite = BreakerSite::new("docs.site.reject", Default::default);
-    /// let r: Result<(), resilience::CircuitOpen> = SITE.reject(resilience::CircuitOpen::from_name("x"));
-    /// assert!(r.is_err());
-    /// ```
-    #[inline]
-    pub fn reject<T, E: From<CircuitOpen>>(&'static self, open: CircuitOpen) -> Result<T, E> {
-        Err(E::from(open))
-    }
-
     #[cold]
     fn register(&'static self) -> &'static Breaker {
+        self.register_as(self.name)
+    }
+
+    fn register_as(&'static self, name: &'static str) -> &'static Breaker {
         self.breaker.get_or_init(|| {
             let registry = crate::registry();
             let mut config = (self.init)();
             if let Err(error) = config.validate() {
                 tracing::error!(
                     target: "resilience::breaker",
-                    name = self.name,
+                    name = name,
                     %error,
                     "invalid #[circuit_breaker] configuration; using the defaults"
                 );
                 config = BreakerConfig::default();
             }
-            registry
-                .register(self.name, config)
-                .unwrap_or_else(|error| {
-                    // Only a parent that would make a cycle gets here.
-                    tracing::error!(
-                        target: "resilience::breaker",
-                        name = self.name,
-                        %error,
-                        "could not register the breaker as configured; using the defaults"
-                    );
-                    registry
-                        .register(self.name, BreakerConfig::default())
-                        .unwrap_or_else(|_| Arc::new(Breaker::fallback(self.name)))
-                })
+            let attribute = config.clone();
+            let breaker = registry.register(name, config).unwrap_or_else(|error| {
+                // Only a parent that would make a cycle gets here.
+                tracing::error!(
+                    target: "resilience::breaker",
+                    name = name,
+                    %error,
+                    "could not register the breaker as configured; using the defaults"
+                );
+                registry
+                    .register(name, BreakerConfig::default())
+                    .unwrap_or_else(|_| Arc::new(Breaker::fallback(name)))
+            });
+            sites::seen(name, self.function, attribute, &breaker);
+            breaker
         })
     }
 }
@@ -161,4 +210,83 @@ pub struct BreakerArm<R> {
     pub observe: Observe,
     /// `record_if`: which errors count as failures.
     pub record_if: R,
+}
+
+/// The attribute sites of each breaker, to warn when two configure it differently.
+mod sites {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::sync::{Mutex, PoisonError};
+
+    use super::{Breaker, BreakerConfig};
+
+    /// Per breaker name, the first site's function and attribute configuration; and the
+    /// names already warned about (once each).
+    type Seen = (
+        BTreeMap<&'static str, (&'static str, BreakerConfig)>,
+        BTreeSet<&'static str>,
+    );
+
+    static SEEN: Mutex<Seen> = Mutex::new((BTreeMap::new(), BTreeSet::new()));
+
+    /// A site of `function` registered the breaker `name` with the attribute's `config`
+    /// (once per site, on its first call). A later site whose configuration differs
+    /// from the first's gets a WARN naming both sites and the configuration in force.
+    pub(super) fn seen(
+        name: &'static str,
+        function: &'static str,
+        config: BreakerConfig,
+        breaker: &Breaker,
+    ) {
+        let first_site = {
+            let mut guard = SEEN.lock().unwrap_or_else(PoisonError::into_inner);
+            let (first, warned) = &mut *guard;
+            match first.get(name) {
+                None => {
+                    first.insert(name, (function, config));
+                    return;
+                }
+                Some((_, first_config)) if *first_config == config => return,
+                Some((first_site, _)) => {
+                    if !warned.insert(name) {
+                        return;
+                    }
+                    *first_site
+                }
+            }
+        };
+        tracing::warn!(
+            target: "resilience::breaker",
+            name,
+            site = function,
+            first_site,
+            kept = ?breaker.config(),
+            ignored = ?config,
+            "two call sites configure one circuit breaker differently; the first configuration (or the registry's) stays"
+        );
+    }
+}
+
+/// An error type a breaker's refusal converts into: every `E: From<CircuitOpen>`. Its
+/// only purpose is the message of a missing `From`, which names the fix.
+///
+/// ```
+/// use resilience::__private::FromCircuitOpen;
+/// let e = resilience::CircuitOpen::from_circuit_open(resilience::CircuitOpen::from_name("x"));
+/// assert_eq!(e.name, "x");
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`#[circuit_breaker]` returns `Err({Self}::from(CircuitOpen))` while the breaker is open, but `{Self}` has no `From<resilience::CircuitOpen>`",
+    label = "`{Self}` cannot hold the open breaker's refusal",
+    note = "add a variant to the error enum: `#[error(transparent)] Open(#[from] resilience::CircuitOpen)`, or write `impl From<resilience::CircuitOpen> for {Self}`"
+)]
+pub trait FromCircuitOpen: Sized {
+    /// `E::from(open)`.
+    fn from_circuit_open(open: CircuitOpen) -> Self;
+}
+
+impl<E: From<CircuitOpen>> FromCircuitOpen for E {
+    #[inline]
+    fn from_circuit_open(open: CircuitOpen) -> Self {
+        E::from(open)
+    }
 }

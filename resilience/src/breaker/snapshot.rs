@@ -37,6 +37,14 @@ pub struct BreakerSnapshot {
     pub window_failures: u32,
     /// Of those, slow calls.
     pub window_slow_calls: u32,
+    /// `window_failures` as a percentage (0–100) of `window_calls`: what `failure_rate`
+    /// is compared with. `None` while the window is empty (or no rate rule is on).
+    #[serde(default)]
+    pub failure_rate_percent: Option<f64>,
+    /// `window_slow_calls` as a percentage (0–100) of `window_calls`: what
+    /// `slow_call_rate` is compared with. `None` while the window is empty.
+    #[serde(default)]
+    pub slow_call_rate_percent: Option<f64>,
     /// Trial calls running (half-open only).
     pub half_open_in_flight: u32,
     /// Successful trials so far (half-open only).

@@ -146,7 +146,7 @@ impl Scope {
     ///
     /// let scope = Scope::new("fetch");
     /// let mut error = Slow(ErrorContext::new());
-    /// scope.fill(&mut error, |e| (&&&Probe::new(e)).view(), |ctx| {
+    /// scope.fill(&mut error, |e| (&&&&&Probe::new(e)).view(), |ctx| {
     ///     ctx.agent_id = Some("agent-1".into());
     /// });
     /// let ctx = error.0;
@@ -188,8 +188,35 @@ impl Scope {
     where
         F: FnOnce(&mut ErrorContext),
     {
-        self.fill(&mut error, &view, arm.fill);
-        arm.observe.error(&mut error, view);
+        let has_slot = view(&mut error).context_mut().is_some();
+        if has_slot {
+            self.fill(&mut error, &view, arm.fill);
+            arm.observe.error(&mut error, view);
+            return error;
+        }
+        // No slot to write into (a `#[from]` variant, a foreign error): the scope's
+        // context still goes to the error's monitor record and to a tracing event.
+        let mut ctx = ErrorContext::new();
+        self.apply(&mut ctx);
+        (arm.fill)(&mut ctx);
+        {
+            let view = view(&mut error);
+            let _entered = self.span.enter();
+            tracing::debug!(
+                target: "resilience::context",
+                operation = %ctx.operation,
+                correlation_id = %ctx.correlation_id,
+                agent_id = ctx.agent_id.as_deref(),
+                task_id = ctx.task_id.as_deref(),
+                integration = ctx.integration_name.as_deref(),
+                custom = %serde_json::Value::Object(ctx.custom.clone()),
+                code = view.kind(),
+                "error without a context slot; the scope's context is recorded beside it"
+            );
+        }
+        if let crate::monitor::observe::Observe::Record(function) = arm.observe {
+            crate::monitor::observe::observe_in(&mut error, function, view, &ctx);
+        }
         error
     }
 
@@ -198,6 +225,12 @@ impl Scope {
         let Some(ctx) = view.context_mut() else {
             return;
         };
+        self.apply(ctx);
+        fill(ctx);
+    }
+
+    /// This scope's operation (if `ctx` has none) and correlation id, into `ctx`.
+    fn apply(&self, ctx: &mut ErrorContext) {
         if ctx.operation.is_empty() {
             self.operation.clone_into(&mut ctx.operation);
         }
@@ -211,7 +244,6 @@ impl Scope {
                 .own_correlation_id()
                 .clone_into(&mut ctx.correlation_id),
         }
-        fill(ctx);
     }
 
     /// This scope's own id, generated on first use.

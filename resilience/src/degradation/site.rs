@@ -3,8 +3,8 @@
 //!
 //! A function gated by a feature owns one `static` [`FeatureSite`]. Before running its
 //! body it asks [`FeatureSite::fallback_if_disabled`]: `Some(value)` means return
-//! `Ok(value)` at once. After the body it reports the outcome, one call per arm:
-//! [`FeatureSite::succeeded`] or [`FeatureSite::failed`] (told what to do by a [`FeatureArm`]).
+//! `Ok(value)` at once. After the body it reports the outcome: [`FeatureSite::succeeded`] or
+//! [`FeatureSite::failed`] (told what to do by a [`FeatureArm`]), which answers a failure with the fallback value.
 //! Both go to the global [`degradation()`](fn@super::degradation); the name is looked up
 //! once per site, then every call is one atomic load.
 
@@ -33,7 +33,9 @@ pub struct FeatureArm {
 /// resilience::degradation().register("docs.site.feature", 42_u32);
 /// assert_eq!(SITE.fallback_if_disabled::<u32>(), None); // on: run the body
 /// for _ in 0..3 {
-///     SITE.failed("down", |_| View::Opaque("&str"), FeatureArm { observe: Observe::Skip });
+///     let answer: Result<u32, &str> =
+///         SITE.failed("down", |_| View::Opaque("&str"), FeatureArm { observe: Observe::Skip });
+///     assert_eq!(answer, Ok(42)); // a failure is answered by the fallback, and counted
 /// }
 /// assert_eq!(SITE.fallback_if_disabled::<u32>(), Some(42)); // off: return the fallback
 /// ```
@@ -91,29 +93,46 @@ impl FeatureSite {
         self.entry().report_success();
     }
 
-    /// The `Err` arm of `#[feature_switch]`: records `error` in the monitor if this layer
-    /// is the one that does (`arm.observe`), counts a failure of the body (enough of them
-    /// in a row switch the feature off, see the example on [`FeatureSite`]), and gives the
-    /// error back. Out of line and by value, so the success path stays small.
+    /// The `Err` arm of `#[feature_switch]`, as the reference's `execute_if_enabled`:
+    /// records `error` in the monitor if this layer is the one that does (`arm.observe`),
+    /// counts a failure of the body (enough of them in a row switch the feature off, see
+    /// the example on [`FeatureSite`]), and answers with the feature's fallback
+    /// value; without a fallback of type `T`, with the error. Out of line and by value,
+    /// so the success path stays small.
     ///
     /// ```
     /// use resilience::__private::{FeatureArm, FeatureSite, Observe, View};
     ///
     /// static SITE: FeatureSite = FeatureSite::new("docs.site.failed");
-    /// let arm = FeatureArm { observe: Observe::Skip };
-    /// assert_eq!(SITE.failed("down", |_| View::Opaque("&str"), arm), "down");
+    /// let arm = || FeatureArm { observe: Observe::Skip };
+    /// let answer: Result<u32, &str> = SITE.failed("down", |_| View::Opaque("&str"), arm());
+    /// assert_eq!(answer, Err("down")); // no fallback registered yet
+    /// resilience::degradation().register("docs.site.failed", 7_u32);
+    /// let answer: Result<u32, &str> = SITE.failed("down", |_| View::Opaque("&str"), arm());
+    /// assert_eq!(answer, Ok(7));
     /// ```
     #[cold]
     #[inline(never)]
-    pub fn failed<E>(
+    pub fn failed<T: Clone + 'static, E>(
         &'static self,
         mut error: E,
         view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
         arm: FeatureArm,
-    ) -> E {
+    ) -> Result<T, E> {
         arm.observe.error(&mut error, view);
-        self.entry().report_failure();
-        error
+        let entry = self.entry();
+        entry.report_failure();
+        match entry.fallback::<T>() {
+            Some(value) => {
+                tracing::debug!(
+                    target: "resilience::degradation",
+                    feature = self.name,
+                    "feature call failed; answering with its fallback"
+                );
+                Ok(value)
+            }
+            None => Err(error),
+        }
     }
 
     #[inline]

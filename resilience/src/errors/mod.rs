@@ -284,7 +284,10 @@ macro_rules! hierarchy {
             TimedOut(#[from] crate::TimedOut),
         }
 
-        /// `error` as one of ours, if it is.
+        /// `error` as one of ours, if it is: what a retry around an `anyhow::Error` or a
+        /// `Box<dyn Error>` decides by (see `crate::view`). Every error type of this
+        /// crate is listed here, one downcast each; a new rejection (a pattern's
+        /// `BulkheadFull`, `RateLimited`) is one more line below `TimedOut`'s.
         pub(crate) fn as_marcus<'a>(
             error: &'a (dyn ::std::error::Error + 'static),
         ) -> ::core::option::Option<&'a dyn crate::MarcusError> {

@@ -10,7 +10,10 @@ use super::secs;
 ///
 /// The score follows the reference formula: start at 100; an error rate above 10 per
 /// minute costs 30, above 5 costs 15, above 2 costs 5; any critical error costs 25;
-/// each active pattern costs 10; the floor is 0. The rate and the critical errors are
+/// each active pattern costs 10; the floor is 0. The rate counts only errors not
+/// [`recovered`](super::ErrorRecord::recovered) (whose call retried to success or was
+/// answered by a fallback); the critical count and the patterns see every error. The
+/// rate and the critical errors are
 /// read over [`MonitorConfig::health_window`](super::MonitorConfig::health_window)
 /// (1 minute by default: the rate is then the count of the last minute).
 ///

@@ -152,7 +152,8 @@ impl Monitor {
     /// let monitor = Monitor::default().with_clock(Arc::new(ManualClock::new()));
     /// assert_eq!(monitor.health().score, 100);
     /// ```
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Monitor {
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Monitor {
+        let clock = crate::clock::shared(clock);
         self.clock_base = clock.now();
         self.wall_base = SystemTime::now();
         self.clock = clock;
@@ -198,6 +199,50 @@ impl Monitor {
         type_name: &'static str,
     ) {
         self.push(Facts::of_view(view, function, Some(type_name)));
+    }
+
+    /// [`record_typed`](Self::record_typed) of an error without a context slot, with
+    /// an `#[error_context]` scope's context in place of its own.
+    pub(crate) fn record_in(
+        &self,
+        view: &View<'_>,
+        function: &'static str,
+        type_name: &'static str,
+        ctx: &crate::ErrorContext,
+    ) {
+        let mut facts = Facts::of_view(view, function, Some(type_name));
+        facts.fill_missing(ctx);
+        self.push(facts);
+    }
+
+    /// Marks the newest `count` unrecovered records of `function` as recovered: the
+    /// call that raised them still answered (its retry succeeded, or a fallback
+    /// answered). Called by the attributes; a record's call is not tracked exactly, so
+    /// concurrent calls of one function may share the marks, never more than were made.
+    ///
+    /// ```
+    /// use resilience::monitor::Monitor;
+    /// use resilience::__private::{observe, View};
+    ///
+    /// let m = Monitor::default();
+    /// m.record_view(&View::Opaque("E"), "app::fetch");
+    /// m.record_view(&View::Opaque("E"), "app::fetch");
+    /// m.mark_recovered("app::fetch", 1);
+    /// let flags: Vec<bool> = m.history().iter().map(|r| r.recovered).collect();
+    /// assert_eq!(flags, [false, true]);
+    /// ```
+    pub fn mark_recovered(&self, function: &str, count: u32) {
+        let mut left = count;
+        let mut state = self.lock();
+        for record in state.history.iter_mut().rev() {
+            if left == 0 {
+                break;
+            }
+            if !record.recovered && record.function == Some(function) {
+                record.recovered = true;
+                left -= 1;
+            }
+        }
     }
 
     fn push(&self, facts: Facts) {
@@ -268,7 +313,12 @@ impl Monitor {
             .iter()
             .filter(|r| now.saturating_sub(r.at) < window)
             .fold((0usize, 0usize), |(n, c), r| {
-                (n + 1, c + usize::from(r.severity == Severity::Critical))
+                // The rate counts only errors the caller saw; a recovered one (retried to
+                // success, answered by a fallback) still counts as critical if it was.
+                (
+                    n + usize::from(!r.recovered),
+                    c + usize::from(r.severity == Severity::Critical),
+                )
             });
         let rate = errors as f64 / (window.as_secs_f64() / 60.0);
         let patterns = self.patterns_locked(state, now).len();

@@ -44,7 +44,7 @@ impl Observe {
 ///
 /// let before = resilience::monitor().total_recorded();
 /// let mut error = String::from("nope");
-/// observe(&mut error, "my_fn", |e| (&&&Probe::new(e)).view());
+/// observe(&mut error, "my_fn", |e| (&&&&&Probe::new(e)).view());
 /// assert!(resilience::monitor().total_recorded() > before);
 /// ```
 #[inline]
@@ -80,6 +80,20 @@ pub fn observed<E>(
 ) -> E {
     observe(&mut error, function, view);
     error
+}
+
+/// [`observe`] for an error without a context slot, with the `#[error_context]` scope's
+/// context standing in for its own: its operation, ids, agent and integration go to the
+/// record.
+#[cold]
+#[inline(never)]
+pub(crate) fn observe_in<E>(
+    error: &mut E,
+    function: &'static str,
+    view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
+    ctx: &crate::ErrorContext,
+) {
+    super::monitor().record_in(&view(error), function, core::any::type_name::<E>(), ctx);
 }
 
 #[cold]

@@ -466,6 +466,8 @@ mod tests {
                     correlation_id: None,
                     at: Duration::from_secs(next(200)),
                     wall: SystemTime::UNIX_EPOCH,
+                    function: None,
+                    recovered: false,
                 })
                 .collect();
             let sim = |a: &ErrorRecord, b: &ErrorRecord| {

@@ -59,6 +59,11 @@ pub struct ErrorRecord {
     /// When it was recorded, as wall time derived from the monitor's clock.
     #[serde(with = "rfc3339")]
     pub wall: SystemTime,
+    /// The decorated function that raised it, when an attribute recorded it.
+    pub function: Option<&'static str>,
+    /// Whether the call still answered: retried to success, or answered by a fallback.
+    /// The health score's error rate counts only the unrecovered; patterns see all.
+    pub recovered: bool,
 }
 
 /// A record before the monitor stamps its times.
@@ -71,6 +76,7 @@ pub(crate) struct Facts {
     pub(crate) agent_id: Option<String>,
     pub(crate) integration: Option<String>,
     pub(crate) correlation_id: Option<String>,
+    pub(crate) function: Option<&'static str>,
 }
 
 impl Facts {
@@ -117,6 +123,21 @@ impl Facts {
                     Some(function),
                 )
             }
+            View::Dyn(error) => match view.inner() {
+                Some(ours) => Facts::of_marcus(ours, Some(function)),
+                None => {
+                    let found = crate::classify(*error);
+                    let name = type_name.unwrap_or("dyn std::error::Error");
+                    Facts::with_context(
+                        name,
+                        name,
+                        found.category,
+                        found.severity,
+                        None,
+                        Some(function),
+                    )
+                }
+            },
             View::Opaque(name) => {
                 // Nothing but the name is known: an integration failure of medium
                 // severity is the least alarming honest guess for a value returned as
@@ -155,6 +176,24 @@ impl Facts {
             agent_id: ctx.and_then(|c| c.agent_id.clone()),
             integration: ctx.and_then(|c| c.integration_name.clone()),
             correlation_id: ctx.map(|c| c.correlation_id.clone()),
+            function,
+        }
+    }
+
+    /// Takes what the error's own context did not give from `ctx` (an
+    /// `#[error_context]` scope's, for an error without a context slot).
+    pub(crate) fn fill_missing(&mut self, ctx: &ErrorContext) {
+        if !ctx.operation.is_empty() {
+            self.operation = Some(Cow::Owned(ctx.operation.clone()));
+        }
+        if self.agent_id.is_none() {
+            self.agent_id.clone_from(&ctx.agent_id);
+        }
+        if self.integration.is_none() {
+            self.integration.clone_from(&ctx.integration_name);
+        }
+        if self.correlation_id.is_none() {
+            self.correlation_id = Some(ctx.correlation_id.clone());
         }
     }
 
@@ -170,6 +209,8 @@ impl Facts {
             correlation_id: self.correlation_id,
             at,
             wall,
+            function: self.function,
+            recovered: false,
         }
     }
 }

@@ -150,10 +150,10 @@ impl Recovery {
     /// let r = Recovery::with_clock(std::sync::Arc::new(ManualClock::new()));
     /// assert_eq!(r.ramp_percent("x"), 100);
     /// ```
-    pub fn with_clock(clock: Arc<dyn Clock>) -> Recovery {
+    pub fn with_clock(clock: impl Clock + 'static) -> Recovery {
         Recovery {
             inner: Arc::new(Shared {
-                clock,
+                clock: crate::clock::shared(clock),
                 services: RwLock::new(BTreeMap::new()),
                 checks: RwLock::new(BTreeMap::new()),
             }),

@@ -185,7 +185,11 @@ impl RetryBudget {
     /// ```
     pub fn new(config: BudgetConfig, clock: impl Clock + 'static) -> Result<Self, ConfigError> {
         config.validate()?;
-        Ok(RetryBudget::build(None, config, Arc::new(clock)))
+        Ok(RetryBudget::build(
+            None,
+            config,
+            crate::clock::shared(clock),
+        ))
     }
 
     fn build(name: Option<Box<str>>, config: BudgetConfig, clock: Arc<dyn Clock>) -> Self {

@@ -14,7 +14,7 @@ use crate::ConfigError;
 ///
 /// `Default` is the attribute's defaults: 3 attempts, exponential backoff from 1 s
 /// doubling up to 60 s, `Spread(0.5)` jitter, no elapsed-time limit, no budget, not
-/// adaptive. It is not `#[non_exhaustive]`, so struct-update syntax works. Serialized
+/// adaptive, a `retry_after()` of up to 60 s waited. It is not `#[non_exhaustive]`, so struct-update syntax works. Serialized
 /// durations read and write as `"250ms"`, `"1m 30s"` (or a number of seconds).
 ///
 /// ```
@@ -57,7 +57,15 @@ pub struct RetryConfig {
     /// Let the call site adapt its attempts to recent outcomes (see
     /// [`AdaptiveAttempts`](super::AdaptiveAttempts)).
     pub adaptive: bool,
+    /// The longest `retry_after()` an error may ask for and be waited (never shortened
+    /// by the backoff); an error asking for longer ends the retries at once, returning
+    /// it ([`GiveUp::RetryAfterTooLong`](super::GiveUp::RetryAfterTooLong)). Default 60 s.
+    #[serde(with = "duration_serde")]
+    pub max_retry_after: Duration,
 }
+
+/// The default of [`RetryConfig::max_retry_after`]: 60 s.
+pub(crate) const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 impl Default for RetryConfig {
     /// The defaults of `#[retry]` (see the type's docs).
@@ -75,6 +83,7 @@ impl Default for RetryConfig {
             max_elapsed: None,
             budget: None,
             adaptive: false,
+            max_retry_after: DEFAULT_MAX_RETRY_AFTER,
         }
     }
 }

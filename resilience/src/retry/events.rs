@@ -29,6 +29,7 @@ impl Seen {
         let message = listening.then(|| match view {
             View::Marcus(e) => e.to_string(),
             View::Error(e) => e.to_string(),
+            View::Dyn(e) => e.to_string(),
             View::Opaque(name) => format!("a `{name}`"),
         });
         Seen {

@@ -34,6 +34,7 @@
 //! [`max_attempts`]: RetryConfig::max_attempts
 //! [`max_elapsed`]: RetryConfig::max_elapsed
 
+mod adapted;
 mod adaptive;
 mod backoff;
 mod budget;
@@ -48,6 +49,7 @@ pub(crate) mod sleep;
 
 pub(crate) mod site;
 
+pub use adapted::adapted_max_attempts;
 pub use adaptive::AdaptiveAttempts;
 pub use backoff::Backoff;
 pub use budget::{retry_budget, retry_budgets, BudgetConfig, BudgetSnapshot, RetryBudget};

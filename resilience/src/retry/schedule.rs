@@ -27,6 +27,8 @@ pub enum GiveUp {
     BudgetEmpty,
     /// The next attempt would start at or after `max_elapsed`.
     MaxElapsed,
+    /// The error asked to wait longer than `max_retry_after`.
+    RetryAfterTooLong,
 }
 
 impl GiveUp {
@@ -41,6 +43,7 @@ impl GiveUp {
             GiveUp::NotRetryable => "not retryable",
             GiveUp::BudgetEmpty => "budget empty",
             GiveUp::MaxElapsed => "max_elapsed reached",
+            GiveUp::RetryAfterTooLong => "retry_after over max_retry_after",
         }
     }
 }
@@ -85,6 +88,7 @@ pub struct Schedule<R> {
     jitter: Jitter,
     max_attempts: u32,
     max_elapsed: Option<Duration>,
+    max_retry_after: Duration,
     retries: u32,
     previous: Option<Duration>,
     slept: Duration,
@@ -98,6 +102,7 @@ impl<R: Rng> Schedule<R> {
             jitter: config.jitter,
             max_attempts: config.max_attempts,
             max_elapsed: config.max_elapsed,
+            max_retry_after: config.max_retry_after,
             retries: 0,
             previous: None,
             slept: Duration::ZERO,
@@ -128,6 +133,10 @@ impl<R: Rng> Schedule<R> {
     /// assert_eq!(schedule.next_delay(s(59), None), Err(GiveUp::MaxElapsed));
     /// assert_eq!(schedule.next_delay(s(31), None), Ok(s(1)));
     /// assert_eq!(schedule.next_delay(s(33), None), Err(GiveUp::AttemptsExhausted));
+    ///
+    /// // Longer than `max_retry_after` (60 s by default): no retry at all.
+    /// let mut schedule = config.schedule(SmallRng::seed_from_u64(1));
+    /// assert_eq!(schedule.next_delay(s(0), Some(s(61))), Err(GiveUp::RetryAfterTooLong));
     /// ```
     pub fn next_delay(
         &mut self,
@@ -138,6 +147,7 @@ impl<R: Rng> Schedule<R> {
         if retry >= self.max_attempts {
             return Err(GiveUp::AttemptsExhausted);
         }
+        within_retry_after(self.max_retry_after, retry_after)?;
         let drawn = draw(
             &self.backoff,
             &self.jitter,
@@ -201,6 +211,17 @@ pub(crate) fn honour_retry_after(delay: Duration, retry_after: Option<Duration>)
     match retry_after {
         Some(wait) => delay.max(wait),
         None => delay,
+    }
+}
+
+/// An error's `retry_after` is waited up to `max`; one asking for longer ends the retries.
+pub(crate) fn within_retry_after(
+    max: Duration,
+    retry_after: Option<Duration>,
+) -> Result<(), GiveUp> {
+    match retry_after {
+        Some(wait) if wait > max => Err(GiveUp::RetryAfterTooLong),
+        _ => Ok(()),
     }
 }
 

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use super::adaptive::AdaptiveAttempts;
-use super::schedule::{draw, honour_retry_after, within_elapsed, GiveUp};
+use super::schedule::{draw, honour_retry_after, within_elapsed, within_retry_after, GiveUp};
 use super::{events, retry_budget, RetryBudget, RetryConfig};
 use crate::clock::{Clock, SystemClock};
 use crate::monitor::observe::Observe;
@@ -54,13 +54,17 @@ pub struct RetrySite {
     policy: Option<&'static str>,
     /// A named site's resolution, remade when the named policies change.
     named: Mutex<Option<(u64, Arc<Resolved>)>>,
+    /// A method's default name (`function` with its `Self` type), made on the first
+    /// call's cold path (see [`started_in`](Self::started_in)); unset for other sites.
+    method: bool,
+    method_name: OnceLock<&'static str>,
 }
 
 /// A site's configuration with its budget looked up and its adaptive state, made once.
 struct Resolved {
     config: RetryConfig,
     budget: Option<RetryBudget>,
-    adaptive: Option<AdaptiveAttempts>,
+    adaptive: Option<Arc<AdaptiveAttempts>>,
     /// Whether a success must be recorded somewhere (adaptive streaks, budget deposits).
     on_success: bool,
 }
@@ -86,6 +90,8 @@ impl RetrySite {
             resolved: OnceLock::new(),
             policy: None,
             named: Mutex::new(None),
+            method: false,
+            method_name: OnceLock::new(),
         }
     }
 
@@ -115,10 +121,30 @@ impl RetrySite {
             resolved: OnceLock::new(),
             policy: Some(policy),
             named: Mutex::new(None),
+            method: false,
+            method_name: OnceLock::new(),
         }
     }
 
-    /// The decorated function's name, as given to [`new`](RetrySite::new).
+    /// The site of a method: its `function` (`module::function`) gets the method's
+    /// `Self` type, which [`started_in`](Self::started_in) is given on the first call.
+    ///
+    /// ```
+    /// use resilience::__private::RetrySite;
+    ///
+    /// struct Payments;
+    /// static SITE: RetrySite = RetrySite::new("app::fetch", Default::default).in_method();
+    /// assert_eq!(SITE.function(), "app::fetch"); // not called yet
+    /// SITE.started_in(|| std::any::type_name::<Payments>());
+    /// assert_eq!(SITE.function(), "app::Payments::fetch");
+    /// ```
+    pub const fn in_method(mut self) -> Self {
+        self.method = true;
+        self
+    }
+
+    /// The decorated function's name, as given to [`new`](RetrySite::new) (for a
+    /// method's site, with its `Self` type once called).
     ///
     /// ```
     /// static SITE: resilience::__private::RetrySite =
@@ -126,7 +152,33 @@ impl RetrySite {
     /// assert_eq!(SITE.function(), "sync_board");
     /// ```
     pub fn function(&self) -> &'static str {
+        if self.method {
+            if let Some(name) = self.method_name.get() {
+                return name;
+            }
+        }
         self.function
+    }
+
+    /// [`started`](Self::started) for a site made [`in_method`](Self::in_method):
+    /// `self_type` (a closure calling `type_name::<Self>()`) names the site on the cold
+    /// path, before its configuration is resolved; the hot path is the same one load.
+    #[inline]
+    pub fn started_in(&self, self_type: fn() -> &'static str) -> Option<Duration> {
+        match self.resolved.get() {
+            Some(resolved) => resolved.started(),
+            None => self.started_slow_in(self_type),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn started_slow_in(&self, self_type: fn() -> &'static str) -> Option<Duration> {
+        if self.method {
+            self.method_name
+                .get_or_init(|| crate::site_name::method_name(self.function, self_type()));
+        }
+        self.started_slow()
     }
 
     /// The configuration in force (validated; the default if `init`'s was invalid).
@@ -181,8 +233,25 @@ impl RetrySite {
     #[inline]
     pub fn succeeded(&self) {
         match self.resolved.get() {
-            Some(resolved) => resolved.succeeded(self.function),
+            Some(resolved) => resolved.succeeded(self.function()),
             None => self.succeeded_slow(),
+        }
+    }
+
+    /// A call that failed before succeeded: its failed attempts' monitor records are
+    /// marked recovered (see [`Monitor::mark_recovered`](crate::Monitor::mark_recovered)).
+    /// The generated code calls it only when `attempts` is set (a failure happened).
+    ///
+    /// ```
+    /// static SITE: resilience::__private::RetrySite =
+    ///     resilience::__private::RetrySite::new("docs.recovered", Default::default);
+    /// SITE.recovered(&None);
+    /// ```
+    #[cold]
+    #[inline(never)]
+    pub fn recovered(&self, attempts: &Option<Attempts>) {
+        if let Some(attempts) = attempts {
+            crate::monitor().mark_recovered(self.function(), attempts.calls);
         }
     }
 
@@ -272,7 +341,7 @@ impl RetrySite {
     #[cold]
     #[inline(never)]
     fn succeeded_slow(&self) {
-        self.current_slow().succeeded(self.function);
+        self.current_slow().succeeded(self.function());
     }
 
     #[cold]
@@ -298,7 +367,7 @@ impl RetrySite {
         if let Err(error) = config.validate() {
             tracing::error!(
                 target: events::TARGET,
-                function = self.function,
+                function = self.function(),
                 %error,
                 "invalid retry configuration; using the defaults"
             );
@@ -307,7 +376,10 @@ impl RetrySite {
         let budget = config.budget.as_deref().map(retry_budget);
         let adaptive = config
             .adaptive
-            .then(|| AdaptiveAttempts::new(config.max_attempts));
+            .then(|| Arc::new(AdaptiveAttempts::new(config.max_attempts)));
+        if let Some(adaptive) = &adaptive {
+            super::adapted::register(self.function(), Arc::clone(adaptive));
+        }
         // Not frozen on the budget's current deposit: it may be configured later.
         let on_success = adaptive.is_some() || budget.is_some();
         Resolved {
@@ -534,7 +606,8 @@ impl<'s> Retrying<'s> {
     /// It sets the error context's `attempt` to the calls made so far, then retries only
     /// if every check passes, in this order: attempts left; the error is retryable
     /// (`retry_if` when given — `Some(decision)` — else `view`'s `retryable()`); the delay
-    /// (jittered backoff, at least the error's `retry_after`) ends before `max_elapsed`;
+    /// (jittered backoff, at least the error's `retry_after`, which must not exceed
+    /// `max_retry_after`) ends before `max_elapsed`;
     /// the budget, if any, grants a token. `on_retry` is called with the error, the
     /// attempt that failed (1-based) and the delay, before the sleep; it may panic without
     /// harm to any shared state (nothing is locked or half-updated while it runs).
@@ -609,14 +682,14 @@ impl Attempts {
         };
         match decision {
             Ok(delay) => {
-                events::retrying(site.function, self.calls, delay, &seen);
-                crate::metrics::retry(site.function);
+                events::retrying(site.function(), self.calls, delay, &seen);
+                crate::metrics::retry(site.function());
                 on_retry(&error, self.calls, delay);
                 ControlFlow::Continue(delay)
             }
             Err(reason) => {
                 record_failure(site, resolved);
-                events::gave_up(site.function, self.calls, reason, &seen);
+                events::gave_up(site.function(), self.calls, reason, &seen);
                 ControlFlow::Break(error)
             }
         }
@@ -632,6 +705,7 @@ impl Attempts {
         retry_after: Option<Duration>,
     ) -> Result<Duration, GiveUp> {
         let config = &resolved.config;
+        within_retry_after(config.max_retry_after, retry_after)?;
         let drawn = draw(
             &config.backoff,
             &config.jitter,
@@ -661,7 +735,7 @@ impl Attempts {
 fn record_failure(site: &RetrySite, resolved: &Resolved) {
     if let Some(adaptive) = &resolved.adaptive {
         if let Some(now) = adaptive.record_failure() {
-            events::adapted(site.function, now);
+            events::adapted(site.function(), now);
         }
     }
 }

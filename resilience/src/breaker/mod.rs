@@ -27,10 +27,10 @@ pub mod glue;
 mod live;
 mod machine;
 mod name;
-mod outcomes;
 mod permit;
 mod snapshot;
 mod state;
+mod window;
 
 pub use circuit_open::CircuitOpen;
 pub use config::{BreakerConfig, MAX_HALF_OPEN_CALLS, MAX_THRESHOLD, MAX_WINDOW_LEN};

@@ -1,0 +1,210 @@
+//! The count-based window behind `failure_rate` and `slow_call_rate`: the outcomes of
+//! the last `window_size` calls, and the check of the rates at every recorded outcome.
+//!
+//! HOT PATH in rate mode: every call records here, so a success must cost about what it
+//! costs in consecutive mode, and must not slow down as threads are added. It writes
+//! nothing shared: it adds one to a striped counter (`stripes.rs`, one cache line per
+//! thread in the common case) and reads one flag. Failures and slow calls, which are
+//! rare while the breaker stays closed, take the window's lock: they first take in the
+//! successes counted since the last time (the stripes' sum), in order, then themselves,
+//! then check the rates over the last `window_size` calls.
+//!
+//! Why a success needs no check but in one case: the rates are met at any recorded
+//! outcome once `minimum_calls` are in the window. A success never adds a failure or a
+//! slow call; it either adds a call to a window that is not full (the rates fall) or
+//! replaces the oldest call (a failure or slow call leaving: the rates fall; a success
+//! leaving: they stay where the previous outcome's check left them, unmet, or the
+//! breaker would have opened). So a success can newly meet a rate only when it is the
+//! call that brings the window to `minimum_calls` (F F F S S over a window of 5 at 50 %
+//! opens on the fifth call), or right after `configure` changed the thresholds. The
+//! window raises `pending` in exactly those cases (a failure or slow call is in a window
+//! still short of `minimum_calls`, or the thresholds changed), and while it is up a
+//! success takes the lock and checks.
+//!
+//! One thread alone, this is exactly the reference semantics (the model property tests
+//! compare it call by call). Threads racing: the calls are ordered as the lock and the
+//! counters saw them. A success counts as recorded when its `fetch_add` lands; a failure
+//! takes in every success that landed before it read the stripes, and a success landing
+//! after that read comes after it. Each outcome is checked against the window as it
+//! stood at its place in that order, as if the calls had run one at a time in it (the
+//! success that brings the window to `minimum_calls` may be another racing success than
+//! the one that checks, since both land before the check reads the stripes). The
+//! counters and the window never drift from each other: they are only ever read, never
+//! reset, by the lock holder, which keeps what it has taken in.
+
+mod ring;
+mod stripes;
+
+use std::sync::PoisonError;
+
+use crate::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use crate::sync::Mutex;
+
+use ring::Ring;
+use stripes::Stripes;
+
+/// Outcome bits.
+pub(super) const RECORDED: u8 = 1;
+pub(super) const FAILED: u8 = 2;
+pub(super) const SLOW: u8 = 4;
+/// Not an outcome: a success already counted by [`Window::success`], which asked for
+/// the check.
+pub(super) const CHECK_ONLY: u8 = 0;
+
+/// Counts read out of a window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Counts {
+    pub(super) calls: u32,
+    pub(super) failures: u32,
+    pub(super) slow: u32,
+}
+
+/// The thresholds a check compares with (`None`: that rule is off).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Rates {
+    pub(super) minimum_calls: u32,
+    pub(super) failure_rate: Option<f64>,
+    pub(super) slow_call_rate: Option<f64>,
+}
+
+impl Rates {
+    /// Whether `c` meets a rate: at least `minimum_calls`, and a count over zero that is
+    /// at least its percentage of the calls.
+    pub(super) fn reached(&self, c: Counts) -> bool {
+        let reached = |count: u32, rate: f64| {
+            count > 0 && f64::from(count) * 100.0 >= rate * f64::from(c.calls)
+        };
+        c.calls >= self.minimum_calls
+            && (self.failure_rate.is_some_and(|r| reached(c.failures, r))
+                || self.slow_call_rate.is_some_and(|r| reached(c.slow, r)))
+    }
+}
+
+// The flag and the stripes' address are read on every success: a line of their own,
+// written only when the flag flips. The lock and the ring, written on every failure,
+// live apart.
+#[repr(align(64))]
+pub(super) struct Window {
+    pending: AtomicBool,
+    stripes: Stripes,
+    ring: Locked,
+}
+
+#[repr(align(64))]
+struct Locked(Mutex<Ring>);
+
+impl Window {
+    /// A window of `len` calls with room for `capacity` (at least `len`).
+    pub(super) fn new(len: u32, capacity: u32) -> Window {
+        Window {
+            pending: AtomicBool::new(false),
+            stripes: Stripes::new(),
+            ring: Locked(Mutex::new(Ring::new(len, capacity))),
+        }
+    }
+
+    pub(super) fn capacity(&self) -> u32 {
+        self.lock().capacity()
+    }
+
+    /// HOT PATH: counts a success that was not slow. True when the rates must be checked
+    /// now ([`record`](Window::record) with [`CHECK_ONLY`]).
+    #[inline]
+    pub(super) fn success(&self) -> bool {
+        self.stripes.add();
+        self.pending.load(SeqCst)
+    }
+
+    /// Records `outcome` (`RECORDED` plus `FAILED` / `SLOW` bits, or `CHECK_ONLY`).
+    /// True when a rate is met at it.
+    pub(super) fn record(&self, outcome: u8, rates: &Rates) -> bool {
+        if outcome == RECORDED {
+            return self.success() && self.check(None, rates);
+        }
+        self.check((outcome != CHECK_ONLY).then_some(outcome), rates)
+    }
+
+    #[inline(never)]
+    fn check(&self, outcome: Option<u8>, rates: &Rates) -> bool {
+        let mut ring = self.lock();
+        let mut trip = self.drain(&mut ring, rates);
+        if let Some(outcome) = outcome {
+            ring.push(outcome);
+        }
+        trip |= rates.reached(ring.counts());
+        let counts = ring.counts();
+        let short = counts.calls < rates.minimum_calls && (counts.failures | counts.slow) != 0;
+        if short {
+            self.pending.store(true, SeqCst);
+            // A success that added before the flag was up did not see it: take it in
+            // now (it comes after this outcome, and may be the one that makes up the
+            // minimum).
+            trip |= self.drain(&mut ring, rates);
+        }
+        if ring.counts().calls >= rates.minimum_calls || !short {
+            self.pending.store(false, SeqCst);
+        }
+        trip
+    }
+
+    /// Takes in the successes counted since the last drain. True when the one that made
+    /// up `minimum_calls` met a rate.
+    fn drain(&self, ring: &mut Ring, rates: &Rates) -> bool {
+        let total = self.stripes.sum();
+        let new = total.wrapping_sub(ring.drained);
+        ring.drained = total;
+        ring.push_successes(new, rates)
+    }
+
+    /// The counts now (successes counted so far taken in).
+    pub(super) fn counts(&self) -> Counts {
+        let mut ring = self.lock();
+        self.drain_unchecked(&mut ring);
+        ring.counts()
+    }
+
+    /// Takes in the successes counted so far unless a check is pending (then they wait
+    /// for the check that is theirs). Without a pending check no success can meet a
+    /// rate (see the module doc), so no check is lost.
+    fn drain_unchecked(&self, ring: &mut Ring) {
+        if !self.pending.load(SeqCst) {
+            let off = Rates {
+                minimum_calls: 0,
+                failure_rate: None,
+                slow_call_rate: None,
+            };
+            self.drain(ring, &off);
+        }
+    }
+
+    /// Asks for a check at the next outcome, whatever it is (the thresholds changed).
+    /// The successes counted so far are taken in first: they were judged by the old
+    /// thresholds.
+    pub(super) fn recheck(&self) {
+        let mut ring = self.lock();
+        self.drain_unchecked(&mut ring);
+        self.pending.store(true, SeqCst);
+    }
+
+    /// Empties the window: successes counted so far no longer count.
+    pub(super) fn clear(&self) {
+        let mut ring = self.lock();
+        let len = ring.len();
+        ring.clear(len);
+        ring.drained = self.stripes.sum();
+        self.pending.store(false, SeqCst);
+    }
+
+    /// Uses the first `len` slots (`len <= capacity`), emptied.
+    pub(super) fn set_len(&self, len: u32) {
+        let mut ring = self.lock();
+        ring.clear(len as usize);
+        ring.drained = self.stripes.sum();
+        self.pending.store(false, SeqCst);
+    }
+
+    fn lock(&self) -> crate::sync::MutexGuard<'_, Ring> {
+        // Nothing panics while holding it, and a ring is valid after any `push`.
+        self.ring.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}

@@ -673,10 +673,14 @@ impl Breaker {
         };
         let trip = self.outcomes.current().record(outcome, &rates);
         if trip && outcome & FAILED == 0 {
-            // A slow success: the failure path is not going to open it, so open it here.
-            let word = self.load();
-            if word.state_bits() == Word::CLOSED_BITS && word.gen() == gen {
-                let _ = self.open(word);
+            // A success: the failure path is not going to open it, so open it here (again
+            // if a racing failure's count moved the word; not if anything else did).
+            let mut word = self.load();
+            while word.state_bits() == Word::CLOSED_BITS && word.gen() == gen {
+                match self.open(word) {
+                    Ok(()) => break,
+                    Err(now) => word = now,
+                }
             }
         }
         trip

@@ -51,6 +51,17 @@ pub(super) const SLOW: u8 = 4;
 /// the check.
 pub(super) const CHECK_ONLY: u8 = 0;
 
+/// The success path adds (a `SeqCst` read-modify-write) then reads `pending`; a check
+/// raises `pending` (a `SeqCst` store) then reads the stripes. `SeqCst` puts the four in
+/// one total order, so at least one side sees the other's write. loom orders only
+/// `SeqCst` fences that way, so under loom a fence stands for that order (in a normal
+/// build it is nothing: on x86 the `fetch_add` is already a full barrier).
+#[inline(always)]
+fn loom_total_order() {
+    #[cfg(loom)]
+    crate::sync::atomic::fence(SeqCst);
+}
+
 /// Counts read out of a window.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct Counts {
@@ -112,6 +123,7 @@ impl Window {
     #[inline]
     pub(super) fn success(&self) -> bool {
         self.stripes.add();
+        loom_total_order();
         self.pending.load(SeqCst)
     }
 
@@ -136,6 +148,7 @@ impl Window {
         let short = counts.calls < rates.minimum_calls && (counts.failures | counts.slow) != 0;
         if short {
             self.pending.store(true, SeqCst);
+            loom_total_order();
             // A success that added before the flag was up did not see it: take it in
             // now (it comes after this outcome, and may be the one that makes up the
             // minimum).

@@ -221,3 +221,89 @@ impl Window {
         self.ring.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    const AT_HALF: Rates = Rates {
+        minimum_calls: 4,
+        failure_rate: Some(50.0),
+        slow_call_rate: None,
+    };
+
+    #[test]
+    fn successes_are_taken_in_before_the_next_failure() {
+        let w = Window::new(4, 4);
+        for _ in 0..10 {
+            assert!(!w.success(), "no failure yet: no check");
+        }
+        assert!(!w.record(RECORDED | FAILED, &AT_HALF), "1 in 4");
+        assert_eq!(
+            w.counts(),
+            Counts {
+                calls: 4,
+                failures: 1,
+                slow: 0
+            }
+        );
+        assert!(w.record(RECORDED | FAILED, &AT_HALF), "2 in 4");
+    }
+
+    #[test]
+    fn a_window_short_of_the_minimum_asks_successes_to_check() {
+        let w = Window::new(4, 4);
+        assert!(!w.record(RECORDED | FAILED, &AT_HALF));
+        assert!(!w.record(RECORDED | FAILED, &AT_HALF), "2 calls: short");
+        assert!(w.success(), "a failure in a short window: check");
+        assert!(!w.record(CHECK_ONLY, &AT_HALF), "3 calls: short");
+        assert!(w.success());
+        assert!(w.record(CHECK_ONLY, &AT_HALF), "F F S S: 50 % at 4 calls");
+        w.clear();
+        assert!(!w.success(), "cleared: nothing to check");
+        assert_eq!(
+            w.counts(),
+            Counts {
+                calls: 1,
+                failures: 0,
+                slow: 0
+            }
+        );
+    }
+
+    #[test]
+    fn piled_up_successes_are_checked_where_they_make_up_the_minimum() {
+        // Threads racing: three successes land before the check that takes them in.
+        let w = Window::new(8, 8);
+        assert!(!w.record(RECORDED | FAILED, &AT_HALF));
+        assert!(!w.record(RECORDED | FAILED, &AT_HALF));
+        for _ in 0..3 {
+            w.stripes.add();
+        }
+        // F F S S reached 50 % at 4 calls; the fifth (40 %) does not undo that.
+        assert!(w.record(CHECK_ONLY, &AT_HALF));
+        assert_eq!(w.counts().calls, 5);
+    }
+
+    #[test]
+    fn shrinking_empties_and_keeps_in_bounds() {
+        let w = Window::new(8, 8);
+        for _ in 0..6 {
+            w.record(RECORDED | FAILED, &AT_HALF);
+        }
+        w.set_len(2);
+        assert_eq!(w.counts(), Counts::default());
+        for _ in 0..5 {
+            w.record(RECORDED | FAILED, &AT_HALF);
+        }
+        assert_eq!(
+            w.counts(),
+            Counts {
+                calls: 2,
+                failures: 2,
+                slow: 0
+            }
+        );
+        assert_eq!(w.capacity(), 8);
+    }
+}

@@ -6,7 +6,9 @@
 //! the common case) is the only writer of. The counters only grow; the window reads
 //! their sum, and what it has already taken into account, under its lock.
 
-use std::sync::atomic::AtomicUsize as StdAtomicUsize;
+use std::sync::atomic::{
+    AtomicU64 as StdAtomicU64, AtomicUsize as StdAtomicUsize, Ordering::Relaxed,
+};
 use std::sync::OnceLock;
 
 use crate::sync::atomic::{AtomicU64, Ordering::SeqCst};
@@ -36,26 +38,49 @@ fn stripe_count() -> usize {
     })
 }
 
-/// The calling thread's stripe index (before masking): threads are numbered in the order
-/// they first count a success, so the first `stripe_count()` threads each get a line.
+/// Stripe numbers in use by live threads, one bit each (threads beyond 64 share).
+static IN_USE: StdAtomicU64 = StdAtomicU64::new(0);
+
+/// A thread's stripe number: the lowest one free when the thread first counts a
+/// success, given back when the thread ends. So the threads alive at once hold distinct
+/// numbers (the first `stripe_count()` of them distinct lines), however many threads
+/// came and went before, as in a pool that replaces its workers.
+struct Claim(usize);
+
+impl Claim {
+    fn new() -> Claim {
+        let mut used = IN_USE.load(Relaxed);
+        loop {
+            let free = (!used).trailing_zeros() as usize;
+            if free >= MAX_STRIPES {
+                // 64 threads hold one: share, spread by a number no one gives back.
+                static NEXT: StdAtomicUsize = StdAtomicUsize::new(0);
+                return Claim(MAX_STRIPES + NEXT.fetch_add(1, Relaxed) % MAX_STRIPES);
+            }
+            match IN_USE.compare_exchange_weak(used, used | 1 << free, Relaxed, Relaxed) {
+                Ok(_) => return Claim(free),
+                Err(now) => used = now,
+            }
+        }
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        if self.0 < MAX_STRIPES {
+            IN_USE.fetch_and(!(1 << self.0), Relaxed);
+        }
+    }
+}
+
+/// The calling thread's stripe number (before masking).
 #[inline]
 fn thread_index() -> usize {
-    static NEXT: StdAtomicUsize = StdAtomicUsize::new(0);
     std::thread_local! {
-        static INDEX: core::cell::Cell<usize> = const { core::cell::Cell::new(usize::MAX) };
+        static INDEX: Claim = Claim::new();
     }
-    INDEX
-        .try_with(|index| {
-            let i = index.get();
-            if i != usize::MAX {
-                return i;
-            }
-            let i = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) & (usize::MAX >> 1);
-            index.set(i);
-            i
-        })
-        // During the thread's teardown: any line is correct, only slower.
-        .unwrap_or(0)
+    // During the thread's teardown: any line is correct, only slower.
+    INDEX.try_with(|claim| claim.0).unwrap_or(0)
 }
 
 impl Stripes {
@@ -82,5 +107,36 @@ impl Stripes {
         self.cells
             .iter()
             .fold(0u64, |sum, cell| sum.wrapping_add(cell.0.load(SeqCst)))
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn live_threads_hold_distinct_stripes_and_every_add_is_summed() {
+        let stripes = Stripes::new();
+        let barrier = std::sync::Barrier::new(3);
+        let numbers: Vec<usize> = std::thread::scope(|s| {
+            let threads: Vec<_> = (0..3)
+                .map(|_| {
+                    s.spawn(|| {
+                        for _ in 0..1_000 {
+                            stripes.add();
+                        }
+                        let n = thread_index();
+                        barrier.wait(); // all three alive at once
+                        n
+                    })
+                })
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        assert!(
+            numbers[0] != numbers[1] && numbers[1] != numbers[2] && numbers[0] != numbers[2],
+            "{numbers:?}"
+        );
+        assert_eq!(stripes.sum(), 3_000);
     }
 }

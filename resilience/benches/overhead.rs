@@ -657,6 +657,141 @@ fn monitor_record(c: &mut Criterion) {
     g.finish();
 }
 
+// ----- the failure-rate window, one thread and many (issue 22) -------------------------
+
+#[circuit_breaker(name = "bench.window.consecutive")]
+fn ours_window_consecutive(x: u64) -> Result<u64, BenchError> {
+    work(x)
+}
+
+#[circuit_breaker(
+    name = "bench.window.rate",
+    failure_rate = 50,
+    minimum_calls = 100,
+    window_size = 100
+)]
+fn ours_window_rate(x: u64) -> Result<u64, BenchError> {
+    work(x)
+}
+
+#[circuit_breaker(
+    name = "bench.window.rate_threads",
+    failure_rate = 50,
+    minimum_calls = 100,
+    window_size = 100
+)]
+fn ours_window_rate_threads(x: u64) -> Result<u64, BenchError> {
+    work(x)
+}
+
+#[circuit_breaker(
+    name = "bench.window.open",
+    failure_threshold = 1,
+    recovery_timeout = 1h
+)]
+fn ours_window_open(x: u64, fail: bool) -> Result<u64, BenchError> {
+    if fail {
+        failing(x)
+    } else {
+        work(x)
+    }
+}
+
+/// One thread: the consecutive mode, the failure-rate mode (`failure_rate = 50,
+/// minimum_calls = 100, window_size = 100`) and an open breaker's refusal, beside
+/// failsafe's consecutive mode (its cheapest) and recloser's rate ring of 100 calls.
+fn window_one_thread(c: &mut Criterion) {
+    use failsafe::CircuitBreaker as _;
+    let fs = failsafe_breaker(5);
+    let rc = recloser(100);
+    let _ = ours_window_open(1, true);
+    assert!(matches!(
+        ours_window_open(1, false),
+        Err(BenchError::Open(_))
+    ));
+    let mut g = c.benchmark_group("window_one_thread");
+    g.bench_function("bare", |b| b.iter(|| black_box(work(black_box(1)))));
+    g.bench_function("resilience_consecutive", |b| {
+        b.iter(|| black_box(ours_window_consecutive(black_box(1))))
+    });
+    g.bench_function("resilience_rate", |b| {
+        b.iter(|| black_box(ours_window_rate(black_box(1))))
+    });
+    g.bench_function("resilience_refusal", |b| {
+        b.iter(|| black_box(ours_window_open(black_box(1), black_box(false))))
+    });
+    g.bench_function("failsafe", |b| {
+        b.iter(|| black_box(fs.call(|| work(black_box(1)))))
+    });
+    g.bench_function("recloser", |b| {
+        b.iter(|| black_box(rc.call(|| work(black_box(1)))))
+    });
+    g.finish();
+}
+
+/// `threads` threads start together (a barrier) and call `iters` times each; the slowest
+/// one's time is the time of `iters` rounds of `threads` calls.
+fn on_threads(threads: usize, iters: u64, call: impl Fn() + Sync) -> Duration {
+    let barrier = Barrier::new(threads);
+    std::thread::scope(|s| {
+        let run = || {
+            barrier.wait();
+            let start = Instant::now();
+            for _ in 0..iters {
+                call();
+            }
+            start.elapsed()
+        };
+        let others: Vec<_> = (1..threads).map(|_| s.spawn(run)).collect();
+        let mine = run();
+        others
+            .into_iter()
+            .map(|t| t.join().expect("a bench thread panicked"))
+            .fold(mine, Duration::max)
+    })
+}
+
+/// 1, 2 and 4 threads (4 is more threads than this machine's 2 cores: the OS switches
+/// between them) on one rate-mode breaker, beside failsafe and recloser shared the same
+/// way: time per round of one call on each thread.
+fn window_threads(c: &mut Criterion) {
+    use failsafe::CircuitBreaker as _;
+    let fs = failsafe_breaker(5);
+    let rc = recloser(100);
+    for threads in [1, 2, 4] {
+        let mut g = c.benchmark_group(format!("window_threads_{threads}"));
+        g.bench_function("bare", |b| {
+            b.iter_custom(|n| {
+                on_threads(threads, n, || {
+                    black_box(work(black_box(1))).ok();
+                })
+            })
+        });
+        g.bench_function("resilience_rate", |b| {
+            b.iter_custom(|n| {
+                on_threads(threads, n, || {
+                    black_box(ours_window_rate_threads(black_box(1))).ok();
+                })
+            })
+        });
+        g.bench_function("failsafe", |b| {
+            b.iter_custom(|n| {
+                on_threads(threads, n, || {
+                    black_box(fs.call(|| work(black_box(1)))).ok();
+                })
+            })
+        });
+        g.bench_function("recloser", |b| {
+            b.iter_custom(|n| {
+                on_threads(threads, n, || {
+                    black_box(rc.call(|| work(black_box(1)))).ok();
+                })
+            })
+        });
+        g.finish();
+    }
+}
+
 criterion_group!(
     overhead,
     closed_breaker_sync,
@@ -673,5 +808,7 @@ criterion_group!(
     fallback_taken,
     error_context_filled,
     monitor_record,
+    window_one_thread,
+    window_threads,
 );
 criterion_main!(overhead);

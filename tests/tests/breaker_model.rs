@@ -49,10 +49,11 @@ const MAX_HELD: usize = 3;
 
 /// Semantics, in the documentation's words:
 /// - closed: calls go through; `failure_threshold` consecutive failures open it; so does a
-///   failure making `max_failures_per_window` failures within `window`; so does a failure
-///   (or slow call) recorded when the last `window_size` calls (at least `minimum_calls`)
-///   reach `failure_rate` (or `slow_call_rate`) percent. A call is slow when it took longer
-///   than `slow_call`. A success clears the consecutive count.
+///   failure making `max_failures_per_window` failures within `window`; so does any
+///   outcome (a success too, as in resilience4j) recorded when the last `window_size`
+///   calls (at least `minimum_calls`) reach `failure_rate` (or `slow_call_rate`) percent.
+///   A call is slow when it took longer than `slow_call`. A success clears the
+///   consecutive count.
 /// - open: refused, with the time left, until `recovery_timeout` has passed since it
 ///   opened (and never longer than one `recovery_timeout` from what the clock says now:
 ///   a clock set back or a lowered timeout cannot strand it); then the first call becomes
@@ -246,9 +247,7 @@ impl Model {
         while self.outcomes.len() > self.config.window_size as usize {
             self.outcomes.pop_front();
         }
-        if !(outcome.failed || outcome.slow) {
-            return false; // rates are checked when a failure or a slow call is recorded
-        }
+        // Rates are checked at every recorded outcome, success included.
         let calls = self.outcomes.len() as u32;
         if calls < self.config.minimum_calls {
             return false;
@@ -609,7 +608,18 @@ impl<'b> Harness<'b> {
 }
 
 /// Runs `ops` from `config` against the breaker and the model, comparing after each step.
-fn run((config, ops): (BreakerConfig, Vec<Op>)) -> Result<(), TestCaseError> {
+fn run(case: (BreakerConfig, Vec<Op>)) -> Result<(), TestCaseError> {
+    run_snapshotting(case, 1)
+}
+
+/// As [`run`], reading the breaker's snapshot only every `every` steps (and at the end),
+/// its state after every step: a snapshot takes in the successes the rate window has
+/// counted on its stripes, so this lets successes pile up between the failures and
+/// checks that take them in.
+fn run_snapshotting(
+    (config, ops): (BreakerConfig, Vec<Op>),
+    every: usize,
+) -> Result<(), TestCaseError> {
     let clock = ManualClock::new();
     clock.set(ms(START_MS));
     let breaker = Breaker::new("model", config.clone())
@@ -624,8 +634,21 @@ fn run((config, ops): (BreakerConfig, Vec<Op>)) -> Result<(), TestCaseError> {
     h.check(&"creation")?;
     for (step, op) in ops.iter().enumerate() {
         h.apply(op)?;
-        h.check(&format_args!("step {step}: {op:?}"))?;
+        if step % every == 0 {
+            h.check(&format_args!("step {step}: {op:?}"))?;
+        } else {
+            // Not `observe`, which bounds an open breaker's wait as the breaker's
+            // snapshot does (and `state()` does not).
+            prop_assert_eq!(
+                h.breaker.state(),
+                h.model.state,
+                "after step {}: {:?}",
+                step,
+                op
+            );
+        }
     }
+    h.check(&"the last step")?;
     // Permits still held are dropped, as a cancelled call's would be.
     while let Some((permit, expected)) = h.held.pop() {
         h.end(permit, expected, End::Dropped)?;
@@ -749,6 +772,16 @@ fn check<S>(property: &str, strategy: S)
 where
     S: Strategy<Value = (BreakerConfig, Vec<Op>)>,
 {
+    check_with(property, strategy, run)
+}
+
+fn check_with<S>(
+    property: &str,
+    strategy: S,
+    run: impl Fn((BreakerConfig, Vec<Op>)) -> Result<(), TestCaseError>,
+) where
+    S: Strategy<Value = (BreakerConfig, Vec<Op>)>,
+{
     quiet_simulated_panics();
     let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
     let cases = env("PROPTEST_CASES").map_or(256, |n| u32::try_from(n).unwrap_or(u32::MAX));
@@ -798,43 +831,156 @@ fn failure_rate_agrees_with_the_model() {
     );
 }
 
-// =======================================================================================
-// Minimal cases the properties found.
-
-/// `failure_rate`'s documentation: "checked when a failure is recorded". A failure that
-/// replaces an older failure in the window leaves the failure count where it was, but
-/// the rate over the window has still been reached when it is recorded.
+/// The same with the snapshot read only every 16 steps, so the window takes in piles of
+/// successes at once (and checks the one that makes up `minimum_calls` among them).
 #[test]
-fn a_failure_that_reaches_the_rate_opens_even_when_it_replaces_a_failure() {
+fn failure_rate_agrees_with_the_model_between_snapshots() {
+    check_with(
+        "failure_rate_agrees_with_the_model_between_snapshots",
+        any::<bool>().prop_flat_map(|slow| case(rate_config(slow))),
+        |case| run_snapshotting(case, 16),
+    );
+}
+
+// =======================================================================================
+// The rates at every recorded outcome (issue 16, item 5), and the window under threads.
+
+fn rate_breaker(name: &str, config: BreakerConfig) -> (Breaker, ManualClock) {
+    let clock = ManualClock::new();
+    let b = Breaker::new(name, config)
+        .expect("valid")
+        .with_clock(Arc::new(clock.clone()));
+    (b, clock)
+}
+
+/// resilience4j's count-based window: F F F S S over a window of 5 at 50 % opens on the
+/// fifth call, a success, the one that brings the window to `minimum_calls`. (Before:
+/// the rate was checked only when a failure was recorded, and it stayed closed.)
+#[test]
+fn a_success_that_makes_up_minimum_calls_opens_at_the_rate() {
+    let (b, _) = rate_breaker(
+        "rate.fffss",
+        BreakerConfig {
+            failure_rate: Some(50.0),
+            minimum_calls: 5,
+            window_size: 5,
+            failure_threshold: 100,
+            ..BreakerConfig::default()
+        },
+    );
+    for _ in 0..3 {
+        b.acquire().expect("closed").record_failure();
+    }
+    b.acquire().expect("closed").record_success();
+    assert_eq!(
+        b.state(),
+        BreakerState::Closed,
+        "4 calls: under minimum_calls"
+    );
+    b.acquire().expect("closed").record_success();
+    assert_eq!(b.state(), BreakerState::Open, "3 failures in 5 calls");
+    assert_eq!(b.snapshot().times_opened, 1);
+}
+
+/// A slow success and a plain one are checked alike (before: only the slow one was).
+#[test]
+fn a_plain_success_is_checked_as_a_slow_one_is() {
     let config = BreakerConfig {
         failure_rate: Some(50.0),
         minimum_calls: 2,
         window_size: 2,
+        slow_call: Some(ms(10)),
+        slow_call_rate: Some(100.0),
+        failure_threshold: 100,
         ..BreakerConfig::default()
     };
-    let b = Breaker::new("rate.same-slot", config.clone()).expect("valid");
-    b.acquire().expect("closed").record_failure(); // 1 call: under minimum_calls
-    b.acquire().expect("closed").record_success(); // 1 failure in 2 calls, not checked
-    b.acquire().expect("closed").record_failure(); // [success, failure]: 50 %
-    assert_eq!(b.state(), BreakerState::Open, "{:?}", b.snapshot());
+    for slow in [false, true] {
+        let (b, clock) = rate_breaker("rate.slow-or-not", config.clone());
+        b.acquire().expect("closed").record_failure(); // 1 call: under minimum_calls
+        let permit = b.acquire().expect("closed");
+        if slow {
+            clock.advance(ms(20));
+        }
+        permit.record_success(); // [failure, success]: 50 % failed
+        assert_eq!(b.state(), BreakerState::Open, "slow: {slow}");
+    }
+}
 
-    // The same when the failure replaces a slow failure (the slot changes, the failure
-    // count does not).
-    let clock = ManualClock::new();
-    let b = Breaker::new(
-        "rate.slow-slot",
+/// `configure` takes effect from the next outcome, a success included: lowering the
+/// rate to where the window already stands opens the breaker at the next success.
+#[test]
+fn a_lowered_rate_opens_at_the_next_success() {
+    let config = BreakerConfig {
+        failure_rate: Some(60.0),
+        minimum_calls: 2,
+        window_size: 2,
+        failure_threshold: 100,
+        ..BreakerConfig::default()
+    };
+    let (b, _) = rate_breaker(
+        "rate.lowered-4",
         BreakerConfig {
-            slow_call: Some(ms(10)),
-            slow_call_rate: Some(100.0),
-            ..config
+            window_size: 4,
+            minimum_calls: 4,
+            ..config.clone()
         },
-    )
-    .expect("valid")
-    .with_clock(Arc::new(clock.clone()));
-    let slow = b.acquire().expect("closed");
-    clock.advance(ms(20));
-    slow.record_failure();
+    );
+    for ok in [true, true, false, false] {
+        let p = b.acquire().expect("closed");
+        if ok {
+            p.record_success()
+        } else {
+            p.record_failure()
+        }
+    } // [S, S, F, F]: 50 % < 60 %
+    assert_eq!(b.state(), BreakerState::Closed);
+    b.configure(BreakerConfig {
+        window_size: 4,
+        minimum_calls: 4,
+        failure_rate: Some(50.0),
+        ..config
+    })
+    .expect("valid");
+    b.acquire().expect("closed").record_success(); // [S, F, F, S]: 50 %
+    assert_eq!(b.state(), BreakerState::Open);
+}
+
+/// Many threads' successes land on striped counters; none is lost and none counted
+/// twice: after failures, then successes from four threads at once, the window holds
+/// exactly what the calls leave in it.
+#[test]
+fn successes_from_many_threads_are_all_taken_in() {
+    const THREADS: u32 = 4;
+    const EACH: u32 = 20;
+    let (b, _) = rate_breaker(
+        "rate.threads",
+        BreakerConfig {
+            failure_rate: Some(100.0),
+            minimum_calls: 1,
+            window_size: 100,
+            failure_threshold: 1_000,
+            ..BreakerConfig::default()
+        },
+    );
     b.acquire().expect("closed").record_success();
-    b.acquire().expect("closed").record_failure(); // [success, failure]: 50 % failed
-    assert_eq!(b.state(), BreakerState::Open, "{:?}", b.snapshot());
+    for _ in 0..30 {
+        b.acquire().expect("closed").record_failure();
+    }
+    std::thread::scope(|s| {
+        for _ in 0..THREADS {
+            s.spawn(|| {
+                for _ in 0..EACH {
+                    b.acquire().expect("closed").record_success();
+                }
+            });
+        }
+    });
+    let s = b.snapshot();
+    // 1 + 30 + 80 = 111 calls: the last 100 are 20 failures and 80 successes.
+    assert_eq!(
+        (s.state, s.window_calls, s.window_failures),
+        (BreakerState::Closed, 100, 20)
+    );
+    b.acquire().expect("closed").record_failure();
+    assert_eq!(b.snapshot().window_failures, 20, "one failure in, one out");
 }

@@ -74,6 +74,16 @@ fn refused(fail: bool) -> Result<u64, Failure> {
     }
 }
 
+#[circuit_breaker(
+    name = "no_alloc.rate",
+    failure_rate = 50,
+    minimum_calls = 100,
+    window_size = 100
+)]
+fn through_rate_breaker(x: u64) -> Result<u64, Failure> {
+    Ok(x * 2)
+}
+
 #[retry(max_attempts = 3)]
 async fn first_time_async(x: u64) -> Result<u64, Failure> {
     Ok(x + 1)
@@ -97,6 +107,42 @@ fn a_first_attempt_that_succeeds_and_a_closed_breaker_allocate_nothing() {
         }
     });
     assert_eq!(n, 0, "the hot path allocated {n} times");
+}
+
+/// The failure-rate window: successes on its striped counters, failures (one in four,
+/// under the 50 % that would open it) through its lock, checks included.
+#[test]
+fn the_failure_rate_window_allocates_nothing() {
+    through_rate_breaker(0).unwrap();
+    let b = resilience::breaker::Breaker::new(
+        "no_alloc.rate.direct",
+        resilience::BreakerConfig {
+            failure_rate: Some(50.0),
+            minimum_calls: 10,
+            window_size: 100,
+            failure_threshold: 1_000,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    b.acquire().unwrap().record_success();
+    let n = allocations_during(|| {
+        for i in 0..1_000 {
+            assert_eq!(through_rate_breaker(i).unwrap(), i * 2);
+            let permit = b.acquire().expect("stays closed at 25 %");
+            if i % 4 == 0 {
+                permit.record_failure();
+            } else {
+                permit.record_success();
+            }
+        }
+    });
+    assert_eq!(n, 0, "the rate window allocated {n} times");
+    assert_eq!(
+        b.snapshot().window_failures,
+        25,
+        "the window saw the failures"
+    );
 }
 
 #[test]

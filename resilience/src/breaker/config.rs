@@ -60,8 +60,11 @@ pub struct BreakerConfig {
     /// With `window`: the failures (1 ..= 100 000) within it that open the breaker.
     pub max_failures_per_window: Option<u32>,
     /// Open when this percentage (0 ..= 100) of the last `window_size` calls failed,
-    /// once `minimum_calls` have been seen. Checked when a failure is recorded, so a
-    /// rate of 0 opens on the first failure after `minimum_calls`. Default off.
+    /// once `minimum_calls` are in the window. Checked at every recorded outcome, a
+    /// success included, as resilience4j does: with a window of 5 at 50 %, failure,
+    /// failure, failure, success, success opens on the fifth call. A rate needs at least
+    /// one failure in the window, so a rate of 0 opens at the first outcome that finds
+    /// one there with `minimum_calls` reached. Default off.
     pub failure_rate: Option<f64>,
     /// Calls the count-based window must hold before a rate can open the breaker
     /// (1 ..= `window_size`). Default 10.
@@ -72,7 +75,8 @@ pub struct BreakerConfig {
     /// With `slow_call_rate`: a call that takes longer than this is slow. Default off.
     #[serde(with = "duration_serde::option")]
     pub slow_call: Option<Duration>,
-    /// With `slow_call`: open when this percentage (0 ..= 100) of the window was slow.
+    /// With `slow_call`: open when this percentage (0 ..= 100) of the window was slow
+    /// (checked as `failure_rate` is, at every recorded outcome).
     pub slow_call_rate: Option<f64>,
     /// A breaker whose refusal this one shares (registry breakers only; the registry
     /// links it). Default none.

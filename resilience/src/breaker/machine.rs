@@ -14,9 +14,9 @@ use std::time::Duration;
 use super::chain::Chain;
 use super::failure_times::FailureTimes;
 use super::live::{self, Live};
-use super::outcomes::{Counts, Outcomes, FAILED, RECORDED, SLOW};
 use super::permit::{Kind, Permit};
 use super::state::{Word, GEN_MASK};
+use super::window::{Counts, Rates, Window as Outcomes, CHECK_ONLY, FAILED, RECORDED, SLOW};
 use super::{BreakerConfig, BreakerSnapshot, BreakerState, CircuitOpen, MAX_WINDOW_LEN};
 use crate::clock::{duration_nanos, Clock, SystemClock};
 use crate::sync::atomic::{AtomicU64, Ordering::*};
@@ -367,6 +367,9 @@ impl Breaker {
         // Windows first: a call that sees a newly enabled rule must find its window.
         self.resize_windows(&current, &config);
         self.hot.live.store(&config);
+        // Thresholds take effect from the next outcome, which checks the rates even if
+        // it is a success.
+        self.outcomes.current().recheck();
         match (&config.parent, self.parent.get()) {
             (Some(_), Some(_)) => self.hot.live.modes.fetch_or(live::PARENT, Relaxed),
             _ => self.hot.live.modes.fetch_and(!live::PARENT, Relaxed),
@@ -663,7 +666,8 @@ impl Breaker {
     // ----- outcomes (called by Permit) -----------------------------------------------
 
     /// HOT PATH for a successful call through a closed breaker: in consecutive mode one
-    /// load, and a write only if failures were counted since the last success.
+    /// load, and a write only if failures were counted since the last success; in rate
+    /// mode also one add to the window's striped counter (see `window/mod.rs`).
     #[inline]
     pub(super) fn closed_success(&self, gen: u32, modes: u8, start: u64) {
         let word = self.load_relaxed();
@@ -671,7 +675,11 @@ impl Breaker {
             && word.state_bits() == Word::CLOSED_BITS
             && word.gen() == gen
         {
-            self.record_outcome(gen, modes, start, RECORDED);
+            if modes & live::SLOW_RATE != 0 {
+                self.record_outcome(gen, modes, start, RECORDED);
+            } else if self.outcomes.current().success() {
+                self.record_outcome(gen, modes, start, CHECK_ONLY);
+            }
         }
         if word.count() != 0 {
             self.clear_failures(word, gen);
@@ -713,35 +721,34 @@ impl Breaker {
         }
     }
 
-    /// Records into the count-based window; opens the breaker (and returns true) when a
-    /// rate is reached.
+    /// Records into the count-based window (`CHECK_ONLY`: a success already counted
+    /// there); opens the breaker (and returns true) when a rate is reached.
     #[inline(never)]
     fn record_outcome(&self, gen: u32, modes: u8, start: u64, mut outcome: u8) -> bool {
-        if modes & live::SLOW_RATE != 0 {
+        if modes & live::SLOW_RATE != 0 && outcome != CHECK_ONLY {
             let elapsed = self.now_nanos().saturating_sub(start);
             if elapsed > self.hot.live.slow_call.load(Relaxed) {
                 outcome |= SLOW;
             }
         }
-        let Some(counts) = self.outcomes.current().record(outcome) else {
-            return false;
-        };
         let live = &self.hot.live;
-        if counts.calls < live.minimum_calls.load(Relaxed) {
-            return false;
-        }
-        let reached = |count: u32, rate: f64| {
-            count > 0 && f64::from(count) * 100.0 >= rate * f64::from(counts.calls)
+        let rates = Rates {
+            minimum_calls: live.minimum_calls.load(Relaxed),
+            failure_rate: (modes & live::FAILURE_RATE != 0)
+                .then(|| Live::percent(&live.failure_rate)),
+            slow_call_rate: (modes & live::SLOW_RATE != 0)
+                .then(|| Live::percent(&live.slow_call_rate)),
         };
-        let trip = (modes & live::FAILURE_RATE != 0
-            && reached(counts.failures, Live::percent(&live.failure_rate)))
-            || (modes & live::SLOW_RATE != 0
-                && reached(counts.slow, Live::percent(&live.slow_call_rate)));
+        let trip = self.outcomes.current().record(outcome, &rates);
         if trip && outcome & FAILED == 0 {
-            // A slow success: the failure path is not going to open it, so open it here.
-            let word = self.load();
-            if word.state_bits() == Word::CLOSED_BITS && word.gen() == gen {
-                let _ = self.open(word);
+            // A success: the failure path is not going to open it, so open it here (again
+            // if a racing failure's count moved the word; not if anything else did).
+            let mut word = self.load();
+            while word.state_bits() == Word::CLOSED_BITS && word.gen() == gen {
+                match self.open(word) {
+                    Ok(()) => break,
+                    Err(now) => word = now,
+                }
             }
         }
         trip

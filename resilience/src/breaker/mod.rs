@@ -26,11 +26,11 @@ mod failure_times;
 mod live;
 mod machine;
 mod name;
-mod outcomes;
 mod permit;
 pub(crate) mod site;
 mod snapshot;
 mod state;
+mod window;
 
 pub use circuit_open::CircuitOpen;
 pub use config::{BreakerConfig, MAX_HALF_OPEN_CALLS, MAX_THRESHOLD, MAX_WINDOW_LEN};

@@ -55,6 +55,22 @@ pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
     rewrite::expand(rewrite::Kind::Timeout, args.into(), item.into()).into()
 }
 
+/// Limits the calls of a function running at once: `#[bulkhead(max_concurrent = 10,
+/// max_wait = 100ms)]` returns `Err(E::from(resilience::BulkheadFull { .. }))` when no
+/// place frees in time. Keys: `max_concurrent`, `max_wait`, `name`, `key`, `max_keys`.
+#[proc_macro_attribute]
+pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
+    rewrite::expand(rewrite::Kind::Bulkhead, args.into(), item.into()).into()
+}
+
+/// Limits the rate of a function's calls: `#[rate_limit(limit = 100, per = 1s, burst =
+/// 20)]` returns `Err(E::from(resilience::RateLimited { .. }))` for a call over the rate.
+/// Keys: `limit`, `per`, `burst`, `max_delay`, `name`, `key`, `max_keys`.
+#[proc_macro_attribute]
+pub fn rate_limit(args: TokenStream, item: TokenStream) -> TokenStream {
+    rewrite::expand(rewrite::Kind::RateLimit, args.into(), item.into()).into()
+}
+
 /// Puts a function behind a feature switch of `resilience::degradation()`:
 /// `#[feature_switch("recommendations")]`. While the feature is disabled the function
 /// returns `Ok` of the feature's registered fallback value without running; while

@@ -5,12 +5,16 @@
 //! a macro and the module it drives is read in one place.
 
 pub use crate::breaker::glue::*;
+pub use crate::breaker::keyed_site::KeyedBreakerSite;
+pub use crate::bulkhead::glue::*;
 pub use crate::context::glue::*;
 pub use crate::degradation::glue::*;
 pub use crate::error::delegate::{Delegate, DelegateMarcus, DelegateOwn, NoCategory, OwnCategory};
 pub use crate::fallback::glue::*;
+pub use crate::keyed::KeyText;
 pub use crate::monitor::glue::*;
 pub use crate::question::{question_error, Question};
+pub use crate::rate_limit::glue::*;
 pub use crate::retry::glue::*;
 pub use crate::timeout::glue::*;
 pub use crate::view::{Probe, View, ViewError, ViewMarcus, ViewOpaque};

@@ -51,6 +51,8 @@ pub fn registry() -> &'static Registry {
 pub struct Registry {
     clock: Arc<dyn Clock>,
     inner: RwLock<Inner>,
+    /// Bulkheads, rate limiters and keyed instances (`registry_patterns.rs`).
+    pub(crate) patterns: crate::registry_patterns::Patterns,
 }
 
 #[derive(Default)]
@@ -96,6 +98,7 @@ impl Registry {
     /// ```
     pub fn with_clock(clock: Arc<dyn Clock>) -> Registry {
         Registry {
+            patterns: crate::registry_patterns::Patterns::new(clock.clone()),
             clock,
             inner: RwLock::new(Inner::default()),
         }
@@ -112,7 +115,9 @@ impl Registry {
     /// assert_eq!(names, ["a", "b"]);
     /// ```
     pub fn breakers(&self) -> Vec<BreakerSnapshot> {
-        self.all().iter().map(|b| b.snapshot()).collect()
+        let mut all: Vec<BreakerSnapshot> = self.all().iter().map(|b| b.snapshot()).collect();
+        all.extend(self.keyed_breaker_snapshots());
+        all
     }
 
     /// The breaker named `name`, if registered.
@@ -188,8 +193,15 @@ impl Registry {
                 }
             }
         }
-        inner.configs.insert(name.into(), config);
+        drop(inner);
+        self.configure_keyed_breakers(name, &config);
+        self.write().configs.insert(name.into(), config);
         Ok(())
+    }
+
+    /// The configuration given to [`configure`](Registry::configure) for `name`, if any.
+    pub(crate) fn configured_breaker(&self, name: &str) -> Option<BreakerConfig> {
+        self.read().configs.get(name).cloned()
     }
 
     /// Gives a live breaker `config`: its settings, and its parent link if it has none yet
@@ -242,6 +254,8 @@ impl Registry {
             retry_budgets: crate::retry::retry_budgets(),
             features: crate::degradation().snapshot(),
             recovery: crate::recovery().snapshot(),
+            bulkheads: self.bulkheads(),
+            rate_limiters: self.rate_limiters(),
         }
     }
 
@@ -385,6 +399,10 @@ pub struct RegistryHealth {
     pub features: crate::degradation::DegradationSnapshot,
     /// The services and health checks of [`recovery()`](fn@crate::recovery).
     pub recovery: crate::recovery::RecoverySnapshot,
+    /// Every bulkhead's snapshot (keyed instances too), by name then key.
+    pub bulkheads: Vec<crate::bulkhead::BulkheadSnapshot>,
+    /// Every rate limiter's snapshot (keyed instances too), by name then key.
+    pub rate_limiters: Vec<crate::rate_limit::RateLimiterSnapshot>,
 }
 
 impl RegistryHealth {

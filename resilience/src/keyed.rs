@@ -8,7 +8,8 @@
 //! breaker, an empty bulkhead, a rate limiter back at its full burst) are evicted, least
 //! recently used first, an eighth of the bound at a time so the scan is paid once per
 //! many new keys. Busy instances are never evicted, so the bound can be passed while
-//! more than `max_keys` keys are busy at once; it is restored as they go idle.
+//! more than `max_keys` keys are busy at once (the map is then scanned again only after
+//! another eighth of the bound); it is restored as they go idle.
 //!
 //! Keys are the `Display` text of the key expression, written into a stack buffer
 //! ([`KeyText`]) so a call with a known key allocates nothing. Keyed instances share the
@@ -57,6 +58,9 @@ pub(crate) struct Keyed<T: Instance> {
 
 struct Inner<T: Instance> {
     config: T::Config,
+    /// The size at which to look for idle instances again, after a scan found too few:
+    /// so a map of busy instances is not scanned on every new key.
+    scan_at: usize,
     map: HashMap<Arc<str>, Slot<T>, BuildHasherDefault<FxHasher>>,
 }
 
@@ -79,6 +83,7 @@ impl<T: Instance> Keyed<T> {
             tick: AtomicU64::new(0),
             inner: RwLock::new(Inner {
                 config,
+                scan_at: 0,
                 map: HashMap::default(),
             }),
         }
@@ -106,8 +111,13 @@ impl<T: Instance> Keyed<T> {
             return slot.value.clone();
         }
         let max = self.max_keys.load(Ordering::Relaxed);
-        if inner.map.len() >= max {
+        if inner.map.len() >= max.max(inner.scan_at) {
             evict(&mut inner.map, max);
+            inner.scan_at = if inner.map.len() >= max {
+                inner.map.len() + max / 8 + 1
+            } else {
+                0
+            };
         }
         let key: Arc<str> = key.into();
         let value = Arc::new(T::make(self.name, key.clone(), &inner.config, &self.clock));

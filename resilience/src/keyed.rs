@@ -93,18 +93,24 @@ impl<T: Instance> Keyed<T> {
     ///
     /// A known key costs a read lock, a hash of the key and a reference count; no
     /// allocation.
+    /// Recency is counted in new keys (the tick moves on each insertion), so a hit reads
+    /// the tick and writes its slot only when the tick has moved since its last use: no
+    /// shared counter is written on a hit.
     pub(crate) fn get(&self, key: &str) -> Arc<T> {
-        let tick = self.tick.fetch_add(1, Ordering::Relaxed);
+        let tick = self.tick.load(Ordering::Relaxed);
         if let Some(slot) = self.read().map.get(key) {
-            slot.last_used.store(tick, Ordering::Relaxed);
+            if slot.last_used.load(Ordering::Relaxed) != tick {
+                slot.last_used.store(tick, Ordering::Relaxed);
+            }
             return slot.value.clone();
         }
-        self.insert(key, tick)
+        self.insert(key)
     }
 
     #[cold]
     #[inline(never)]
-    fn insert(&self, key: &str, tick: u64) -> Arc<T> {
+    fn insert(&self, key: &str) -> Arc<T> {
+        let tick = self.tick.fetch_add(1, Ordering::Relaxed) + 1;
         let mut inner = self.write();
         if let Some(slot) = inner.map.get(key) {
             slot.last_used.store(tick, Ordering::Relaxed);

@@ -17,7 +17,7 @@ use tokio::time::{advance, sleep, Instant};
 enum UpstreamError {
     #[error("upstream down")]
     #[marcus(category = transient)]
-    Down(#[context] ErrorContext),
+    Down(#[context] Box<ErrorContext>),
     #[error(transparent)]
     Full(#[from] BulkheadFull),
     #[error(transparent)]
@@ -352,7 +352,7 @@ async fn one_rate_limiter_per_key() {
 async fn breaker_per_host(host: &str, fail: bool) -> Result<(), UpstreamError> {
     let _ = host;
     if fail {
-        Err(UpstreamError::Down(ErrorContext::new()))
+        Err(UpstreamError::Down(Box::new(ErrorContext::new())))
     } else {
         Ok(())
     }

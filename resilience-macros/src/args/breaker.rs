@@ -42,7 +42,7 @@ pub(crate) struct BreakerArgs {
     slow_call_rate: Once<f64>,
     pub(crate) record_if: Once<Path>,
     parent: Once<LitStr>,
-    pub(crate) key: Once<syn::Expr>,
+    pub(crate) key: Once<Box<syn::Expr>>,
     pub(crate) max_keys: Once<u32>,
 }
 

@@ -12,7 +12,7 @@ pub(crate) const KEYS: &[&str] = &["max_concurrent", "max_wait", "name", "key", 
 #[derive(Default)]
 pub(crate) struct BulkheadArgs {
     pub(crate) name: Once<LitStr>,
-    pub(crate) key: Once<Expr>,
+    pub(crate) key: Once<Box<Expr>>,
     max_concurrent: Once<u32>,
     max_wait: Once<DurationArg>,
     pub(crate) max_keys: Once<u32>,

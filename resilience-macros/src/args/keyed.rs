@@ -23,8 +23,8 @@ pub(crate) fn parse_name(input: ParseStream<'_>, key: &Ident) -> syn::Result<Lit
     Ok(name)
 }
 
-pub(crate) fn parse_key(input: ParseStream<'_>) -> syn::Result<Expr> {
-    input.parse().map_err(|e| {
+pub(crate) fn parse_key(input: ParseStream<'_>) -> syn::Result<Box<Expr>> {
+    input.parse().map(Box::new).map_err(|e| {
         syn::Error::new(
             e.span(),
             "`key` takes an expression whose value is `Display`, as in `key = host`",

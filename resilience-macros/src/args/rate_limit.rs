@@ -20,7 +20,7 @@ pub(crate) const KEYS: &[&str] = &[
 #[derive(Default)]
 pub(crate) struct RateLimitArgs {
     pub(crate) name: Once<LitStr>,
-    pub(crate) key: Once<Expr>,
+    pub(crate) key: Once<Box<Expr>>,
     limit: Once<u32>,
     per: Once<DurationArg>,
     burst: Once<u32>,

@@ -103,6 +103,8 @@ pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `slow_call = D, slow_call_rate = P` | open when P % of the window were slower than D | off |
 /// | `record_if = path` | `fn(&E) -> bool`: which errors count as failures | every error |
 /// | `parent = "name"` | also refuse while that breaker (or an ancestor) is open within its recovery timeout, or forced open | none |
+/// | `key = expr` | one breaker per distinct key value (`expr` is `Display`, evaluated before the call); `registry().breaker_for(name, key)` finds one | none |
+/// | `max_keys = N` | at most N keys live per name; idle ones are evicted, least recently used first | 1024 |
 ///
 /// While open, the function returns `Err(E::from(resilience::CircuitOpen { .. }))` at
 /// once without running its body; an `E` without `From<CircuitOpen>` is a compile error
@@ -219,8 +221,11 @@ pub fn error_context(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `policy`) and of [`circuit_breaker`](macro@circuit_breaker) (`name`,
 /// `failure_threshold`, `success_threshold`, `recovery_timeout`, `half_open_max_calls`,
 /// `window`, `max_failures_per_window`, `failure_rate`, `minimum_calls`, `window_size`,
-/// `slow_call`, `slow_call_rate`, `record_if`, `parent`), with the same meanings and
-/// defaults as in their tables.
+/// `slow_call`, `slow_call_rate`, `record_if`, `parent`, `key`, `max_keys`), of
+/// [`rate_limit`](macro@rate_limit) (`limit`, `per`, `burst`, `max_delay`), of
+/// [`bulkhead`](macro@bulkhead) (`max_concurrent`, `max_wait`) and `timeout = D`, with the
+/// same meanings and defaults as in their tables. Its layers, outermost first: retry,
+/// circuit breaker, rate limit, bulkhead, timeout (each only when one of its keys is given).
 #[proc_macro_attribute]
 pub fn resilient(args: TokenStream, item: TokenStream) -> TokenStream {
     expand_resilient(args.into(), item.into()).into()
@@ -259,6 +264,22 @@ pub fn resilient(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
     expand_timeout(args.into(), item.into()).into()
+}
+
+/// Limits the calls of a function running at once: `#[bulkhead(max_concurrent = 10,
+/// max_wait = 100ms)]` returns `Err(E::from(resilience::BulkheadFull { .. }))` when no
+/// place frees in time. Keys: `max_concurrent`, `max_wait`, `name`, `key`, `max_keys`.
+#[proc_macro_attribute]
+pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
+    rewrite::expand(rewrite::Kind::Bulkhead, args.into(), item.into()).into()
+}
+
+/// Limits the rate of a function's calls: `#[rate_limit(limit = 100, per = 1s, burst =
+/// 20)]` returns `Err(E::from(resilience::RateLimited { .. }))` for a call over the rate.
+/// Keys: `limit`, `per`, `burst`, `max_delay`, `name`, `key`, `max_keys`.
+#[proc_macro_attribute]
+pub fn rate_limit(args: TokenStream, item: TokenStream) -> TokenStream {
+    rewrite::expand(rewrite::Kind::RateLimit, args.into(), item.into()).into()
 }
 
 /// Puts a function behind a feature switch of `resilience::degradation()`:

@@ -34,6 +34,10 @@ enum BenchError {
     },
     #[error(transparent)]
     Open(#[from] CircuitOpen),
+    #[error(transparent)]
+    Full(#[from] resilience::BulkheadFull),
+    #[error(transparent)]
+    Limited(#[from] resilience::RateLimited),
 }
 
 // ----- the bodies, shared by every contender ------------------------------------------
@@ -792,6 +796,163 @@ fn window_threads(c: &mut Criterion) {
     }
 }
 
+/// Bulkhead, rate limit and keyed breaker groups (issue 17), each with its peers.
+mod patterns {
+    use super::*;
+    use std::num::NonZeroU32;
+    use tower::{Service, ServiceExt};
+
+    #[resilience::bulkhead(name = "bench.bulkhead", max_concurrent = 1000)]
+    fn ours_bulkhead(x: u64) -> Result<u64, BenchError> {
+        work(x)
+    }
+
+    #[resilience::bulkhead(name = "bench.bulkhead_async", max_concurrent = 1000)]
+    async fn ours_bulkhead_async(x: u64) -> Result<u64, BenchError> {
+        work(x)
+    }
+
+    #[resilience::rate_limit(name = "bench.rate", limit = 1000000000, per = 1ms)]
+    fn ours_rate_limited(x: u64) -> Result<u64, BenchError> {
+        work(x)
+    }
+
+    #[resilience::rate_limit(name = "bench.rate_async", limit = 1000000000, per = 1ms)]
+    async fn ours_rate_limited_async(x: u64) -> Result<u64, BenchError> {
+        work(x)
+    }
+
+    #[circuit_breaker(name = "bench.keyed", key = host, max_keys = 20000)]
+    fn ours_keyed(host: &str, x: u64) -> Result<u64, BenchError> {
+        work(x)
+    }
+
+    /// An admitted call: ours (sync) against a bare `tokio::sync::Semaphore::try_acquire`
+    /// around the same body.
+    pub(super) fn bulkhead_admitted(c: &mut Criterion) {
+        let semaphore = tokio::sync::Semaphore::new(1000);
+        let mut g = c.benchmark_group("bulkhead_admitted");
+        g.bench_function("bare", |b| b.iter(|| black_box(work(black_box(1)))));
+        g.bench_function("semaphore_try_acquire", |b| {
+            b.iter(|| {
+                let permit = semaphore.try_acquire().expect("a place");
+                let out = work(black_box(1));
+                drop(permit);
+                black_box(out)
+            })
+        });
+        g.bench_function("resilience", |b| {
+            b.iter(|| black_box(ours_bulkhead(black_box(1))))
+        });
+        g.finish();
+    }
+
+    /// An admitted async call: ours against tower-resilience's bulkhead (a tower service,
+    /// readied and called as tower callers do), on one current-thread runtime.
+    pub(super) fn bulkhead_admitted_async(c: &mut Criterion) {
+        let rt = current_thread_runtime();
+        let layer = tower_resilience_bulkhead::BulkheadLayer::builder()
+            .max_concurrent_calls(1000)
+            .build()
+            .expect("valid");
+        let svc = tower::ServiceBuilder::new()
+            .layer(layer)
+            .service_fn(|x: u64| async move { work(x) });
+        let mut g = c.benchmark_group("bulkhead_admitted_async");
+        g.bench_function("bare", |b| {
+            b.to_async(&rt)
+                .iter(|| async { black_box(work(black_box(1))) })
+        });
+        g.bench_function("tower_resilience", |b| {
+            b.to_async(&rt).iter(|| {
+                let mut svc = svc.clone();
+                async move {
+                    let ready = svc.ready().await.expect("ready");
+                    black_box(ready.call(black_box(1)).await.is_ok())
+                }
+            })
+        });
+        g.bench_function("resilience", |b| {
+            b.to_async(&rt)
+                .iter(|| async { black_box(ours_bulkhead_async(black_box(1)).await) })
+        });
+        g.finish();
+    }
+
+    /// An admitted call: ours (sync) against governor's direct limiter (`check`) around
+    /// the same body.
+    pub(super) fn rate_limit_admitted(c: &mut Criterion) {
+        let quota = governor::Quota::per_second(NonZeroU32::new(u32::MAX).expect("not zero"));
+        let limiter = governor::RateLimiter::direct(quota);
+        let mut g = c.benchmark_group("rate_limit_admitted");
+        g.bench_function("bare", |b| b.iter(|| black_box(work(black_box(1)))));
+        g.bench_function("governor", |b| {
+            b.iter(|| {
+                limiter.check().expect("admitted");
+                black_box(work(black_box(1)))
+            })
+        });
+        g.bench_function("resilience", |b| {
+            b.iter(|| black_box(ours_rate_limited(black_box(1))))
+        });
+        g.finish();
+    }
+
+    /// An admitted async call: ours against tower-resilience's rate limiter.
+    pub(super) fn rate_limit_admitted_async(c: &mut Criterion) {
+        let rt = current_thread_runtime();
+        let layer = tower_resilience_ratelimiter::RateLimiterLayer::builder()
+            .limit_for_period(usize::MAX / 2)
+            .refresh_period(Duration::from_secs(1))
+            .build()
+            .expect("valid");
+        let svc = tower::ServiceBuilder::new()
+            .layer(layer)
+            .service_fn(|x: u64| async move { work(x) });
+        let mut g = c.benchmark_group("rate_limit_admitted_async");
+        g.bench_function("tower_resilience", |b| {
+            b.to_async(&rt).iter(|| {
+                let mut svc = svc.clone();
+                async move {
+                    let ready = svc.ready().await.expect("ready");
+                    black_box(ready.call(black_box(1)).await.is_ok())
+                }
+            })
+        });
+        g.bench_function("resilience", |b| {
+            b.to_async(&rt)
+                .iter(|| async { black_box(ours_rate_limited_async(black_box(1)).await) })
+        });
+        g.finish();
+    }
+
+    /// A call through a keyed breaker with 10 000 live keys, against our unkeyed one:
+    /// `keyed_10000` walks the keys in a scattered order (each call's key, map slot and
+    /// breaker likely out of cache, as in a service with many hosts), `keyed_hot` calls
+    /// one key of the 10 000 again and again (the lookup's own cost).
+    pub(super) fn keyed_breaker(c: &mut Criterion) {
+        let hosts: Vec<String> = (0..10_000).map(|i| format!("host-{i}.example")).collect();
+        for host in &hosts {
+            ours_keyed(host, 1).expect("closed");
+        }
+        let mut g = c.benchmark_group("keyed_breaker");
+        g.bench_function("unkeyed", |b| {
+            b.iter(|| black_box(ours_closed(black_box(1))))
+        });
+        let mut i = 0usize;
+        g.bench_function("keyed_10000", |b| {
+            b.iter(|| {
+                i = (i + 7919) % hosts.len();
+                black_box(ours_keyed(black_box(hosts[i].as_str()), black_box(1)))
+            })
+        });
+        g.bench_function("keyed_hot", |b| {
+            b.iter(|| black_box(ours_keyed(black_box(hosts[4242].as_str()), black_box(1))))
+        });
+        g.finish();
+    }
+}
+
 criterion_group!(
     overhead,
     closed_breaker_sync,
@@ -810,5 +971,10 @@ criterion_group!(
     monitor_record,
     window_one_thread,
     window_threads,
+    patterns::bulkhead_admitted,
+    patterns::bulkhead_admitted_async,
+    patterns::rate_limit_admitted,
+    patterns::rate_limit_admitted_async,
+    patterns::keyed_breaker,
 );
 criterion_main!(overhead);

@@ -16,6 +16,15 @@ pub use crate::retry::sleep::{sleep, sleep_blocking, Sleep};
 // `#[circuit_breaker]`: `breaker/site.rs`.
 pub use crate::breaker::site::{BreakerArm, BreakerSite, FromCircuitOpen};
 pub use crate::breaker::{CircuitOpen, Permit};
+// `#[circuit_breaker(key = expr)]`: `breaker/keyed_site.rs`; a key's text: `keyed.rs`.
+pub use crate::breaker::keyed_site::KeyedBreakerSite;
+pub use crate::keyed::KeyText;
+
+// `#[bulkhead]`: `bulkhead/site.rs`.
+pub use crate::bulkhead::site::{bulkhead_wait, BulkheadSite, FromBulkheadFull};
+
+// `#[rate_limit]`: `rate_limit/site.rs`.
+pub use crate::rate_limit::site::{FromRateLimited, RateLimitSite};
 
 // `#[feature_switch]`: `degradation/site.rs`.
 pub use crate::degradation::site::{FeatureArm, FeatureSite};

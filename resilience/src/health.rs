@@ -37,6 +37,8 @@ impl Registry {
             retry_budgets: crate::retry::retry_budgets(),
             features: crate::degradation().snapshot(),
             recovery: crate::recovery().snapshot(),
+            bulkheads: self.bulkheads(),
+            rate_limiters: self.rate_limiters(),
         }
     }
 }
@@ -71,6 +73,10 @@ pub struct RegistryHealth {
     pub features: crate::degradation::DegradationSnapshot,
     /// The services and health checks of [`recovery()`](fn@crate::recovery).
     pub recovery: crate::recovery::RecoverySnapshot,
+    /// Every bulkhead's snapshot (keyed ones with their key).
+    pub bulkheads: Vec<crate::bulkhead::BulkheadSnapshot>,
+    /// Every rate limiter's snapshot (keyed ones with their key).
+    pub rate_limiters: Vec<crate::rate_limit::RateLimiterSnapshot>,
 }
 
 impl RegistryHealth {

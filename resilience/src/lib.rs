@@ -35,6 +35,7 @@
 extern crate self as resilience;
 
 pub mod breaker;
+pub mod bulkhead;
 pub mod clock;
 mod config_error;
 pub mod context;
@@ -44,9 +45,11 @@ pub mod error;
 pub mod errors;
 pub mod fallback;
 mod health;
+mod keyed;
 pub mod metrics;
 pub mod monitor;
 mod question;
+pub mod rate_limit;
 pub mod recovery;
 pub mod registry;
 pub mod retry;
@@ -59,6 +62,7 @@ mod view;
 pub mod __private;
 
 pub use breaker::{Breaker, BreakerConfig, BreakerState, CircuitOpen, Permit};
+pub use bulkhead::{BulkheadConfig, BulkheadFull};
 pub use config_error::ConfigError;
 pub use degradation::degradation;
 pub use error::{
@@ -67,12 +71,13 @@ pub use error::{
 };
 pub use errors::Error;
 pub use monitor::{monitor, BatchFailed, ErrorAggregator, HealthScore, Monitor, MonitorConfig};
+pub use rate_limit::{RateLimitConfig, RateLimited};
 pub use recovery::recovery;
 pub use registry::{registry, BreakerSnapshot, Registry, RegistryHealth};
 pub use retry::{retry_budget, Backoff, Jitter, RetryBudget, RetryConfig};
 pub use timeout::TimedOut;
 
 pub use resilience_macros::{
-    circuit_breaker, error_context, fallback, feature_switch, resilient, retry, timeout,
-    MarcusError,
+    bulkhead, circuit_breaker, error_context, fallback, feature_switch, rate_limit, resilient,
+    retry, timeout, MarcusError,
 };

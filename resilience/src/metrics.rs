@@ -14,6 +14,8 @@
 //! | `resilience_retry_exhausted_total` | counter | `function` | `#[retry]` gives up after retrying and returns the last error |
 //! | `resilience_fallbacks_total` | counter | `function`, `fallback` | `#[fallback]` calls one of its fallbacks |
 //! | `resilience_errors_total` | counter | `code`, `category` | the [monitor](crate::monitor()) records an error |
+//! | `resilience_bulkhead_rejections_total` | counter | `bulkhead` | a bulkhead refuses a call (`BulkheadFull`) |
+//! | `resilience_rate_limited_total` | counter | `rate_limiter` | a rate limiter refuses a call (`RateLimited`) |
 //!
 //! Label values: `breaker` is the breaker's name, `function` the decorated function's
 //! path (`my_app::board::fetch`, as in the tracing events), `fallback` the fallback as
@@ -81,6 +83,19 @@ pub const FALLBACKS: &str = "resilience_fallbacks_total";
 /// assert!(resilience::metrics::ERRORS.ends_with("_total"));
 /// ```
 pub const ERRORS: &str = "resilience_errors_total";
+/// Counter: calls a bulkhead refused, labelled `bulkhead` (its name; keyed instances
+/// share their name's series, so the key space never reaches the labels).
+///
+/// ```
+/// assert!(resilience::metrics::BULKHEAD_REJECTIONS.ends_with("_total"));
+/// ```
+pub const BULKHEAD_REJECTIONS: &str = "resilience_bulkhead_rejections_total";
+/// Counter: calls a rate limiter refused, labelled `rate_limiter` (its name, as above).
+///
+/// ```
+/// assert!(resilience::metrics::RATE_LIMITED.ends_with("_total"));
+/// ```
+pub const RATE_LIMITED: &str = "resilience_rate_limited_total";
 
 /// The value [`BREAKER_STATE`] reports for `state`: 0 closed, 1 open, 2 half-open,
 /// 3 forced open, 4 disabled. Alerting on "not 0 and not 4" catches every refusing state.
@@ -123,6 +138,8 @@ pub fn describe() {
         describe_counter!(RETRY_EXHAUSTED, "Calls that failed after retrying.");
         describe_counter!(FALLBACKS, "Fallbacks taken after a failed call.");
         describe_counter!(ERRORS, "Errors recorded by the error monitor.");
+        describe_counter!(BULKHEAD_REJECTIONS, "Calls a bulkhead refused.");
+        describe_counter!(RATE_LIMITED, "Calls a rate limiter refused.");
     }
 }
 
@@ -236,6 +253,20 @@ pub(crate) fn fallback(function: &'static str, fallback: &'static str) {
 pub(crate) fn error_recorded(code: &'static str, category: Category) {
     #[cfg(feature = "metrics")]
     ::metrics::counter!(ERRORS, "code" => code, "category" => category.as_str()).increment(1);
+}
+
+/// The bulkhead `name` refused a call.
+#[inline]
+pub(crate) fn bulkhead_rejected(name: &'static str) {
+    #[cfg(feature = "metrics")]
+    ::metrics::counter!(BULKHEAD_REJECTIONS, "bulkhead" => name).increment(1);
+}
+
+/// The rate limiter `name` refused a call.
+#[inline]
+pub(crate) fn rate_limited(name: &'static str) {
+    #[cfg(feature = "metrics")]
+    ::metrics::counter!(RATE_LIMITED, "rate_limiter" => name).increment(1);
 }
 
 #[cfg(all(test, feature = "metrics"))]

@@ -15,6 +15,13 @@ use std::path::{Path, PathBuf};
 const KNOWN: &[&[&str]] = &[
     // A `#[circuit_breaker]` call site registers its breaker in the global registry.
     &["breaker", "registry"],
+    // ... and so do the bulkhead's and the rate limiter's.
+    &["bulkhead", "registry"],
+    &["rate_limit", "registry"],
+    // ... and both intern their names with the breaker's `intern_name` (to move into a
+    // module of its own).
+    &["breaker", "bulkhead", "registry"],
+    &["breaker", "rate_limit", "registry"],
     // `ErrorContext::new` reads the current scope's correlation id.
     &["context", "error"],
     // ... and a scope's error arm records in the monitor, which classifies errors.

@@ -173,3 +173,88 @@ fn an_async_first_attempt_that_succeeds_allocates_nothing() {
     });
     assert_eq!(n, 0, "the async hot path allocated {n} times");
 }
+
+// ---- bulkhead, rate limit, keyed instances (API.md section 5) ----------------------
+
+// The refusals are held only to be matched in failure messages.
+#[allow(dead_code)]
+#[derive(Debug)]
+enum PatternFailure {
+    Full(resilience::BulkheadFull),
+    Limited(resilience::RateLimited),
+    Open(CircuitOpen),
+}
+
+impl From<resilience::BulkheadFull> for PatternFailure {
+    fn from(e: resilience::BulkheadFull) -> Self {
+        PatternFailure::Full(e)
+    }
+}
+
+impl From<resilience::RateLimited> for PatternFailure {
+    fn from(e: resilience::RateLimited) -> Self {
+        PatternFailure::Limited(e)
+    }
+}
+
+impl From<CircuitOpen> for PatternFailure {
+    fn from(e: CircuitOpen) -> Self {
+        PatternFailure::Open(e)
+    }
+}
+
+#[resilience::bulkhead(name = "no_alloc.bulkhead", max_concurrent = 4)]
+fn in_bulkhead(x: u64) -> Result<u64, PatternFailure> {
+    Ok(x + 3)
+}
+
+#[resilience::bulkhead(name = "no_alloc.bulkhead_async", max_concurrent = 4)]
+async fn in_bulkhead_async(x: u64) -> Result<u64, PatternFailure> {
+    Ok(x + 3)
+}
+
+#[resilience::rate_limit(name = "no_alloc.rate", limit = 1000000000, per = 1s)]
+fn rate_limited(x: u64) -> Result<u64, PatternFailure> {
+    Ok(x + 4)
+}
+
+#[circuit_breaker(name = "no_alloc.keyed_breaker", key = host)]
+#[resilience::bulkhead(name = "no_alloc.keyed_bulkhead", key = host)]
+#[resilience::rate_limit(name = "no_alloc.keyed_rate", limit = 1000000000, per = 1s, key = host)]
+fn keyed(host: &str, x: u64) -> Result<u64, PatternFailure> {
+    let _ = host;
+    Ok(x + 5)
+}
+
+#[test]
+fn an_admitted_bulkhead_rate_limited_or_keyed_call_allocates_nothing() {
+    let hosts = ["a.example", "b.example", "c.example"];
+    in_bulkhead(0).unwrap();
+    rate_limited(0).unwrap();
+    for host in hosts {
+        keyed(host, 0).unwrap();
+    }
+    let n = allocations_during(|| {
+        for i in 0..1_000 {
+            assert_eq!(in_bulkhead(i).unwrap(), i + 3);
+            assert_eq!(rate_limited(i).unwrap(), i + 4);
+            assert_eq!(keyed(hosts[i as usize % 3], i).unwrap(), i + 5);
+        }
+    });
+    assert_eq!(n, 0, "an admitted call allocated {n} times");
+}
+
+#[test]
+fn an_admitted_async_bulkhead_call_allocates_nothing() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    rt.block_on(in_bulkhead_async(0)).unwrap();
+    let n = allocations_during(|| {
+        for i in 0..1_000 {
+            assert_eq!(rt.block_on(in_bulkhead_async(i)).unwrap(), i + 3);
+        }
+    });
+    assert_eq!(n, 0, "the async bulkhead allocated {n} times");
+}

@@ -22,6 +22,8 @@ pub(crate) const KEYS: &[&str] = &[
     "slow_call_rate",
     "record_if",
     "parent",
+    "key",
+    "max_keys",
 ];
 
 #[derive(Default)]
@@ -40,6 +42,8 @@ pub(crate) struct BreakerArgs {
     slow_call_rate: Once<f64>,
     pub(crate) record_if: Once<Path>,
     parent: Once<LitStr>,
+    pub(crate) key: Once<Box<syn::Expr>>,
+    pub(crate) max_keys: Once<u32>,
 }
 
 impl Parse for BreakerArgs {
@@ -73,6 +77,8 @@ impl BreakerArgs {
                     syn::Error::new(e.span(), "`record_if` takes the path of a function `fn(&E) -> bool`, as in `record_if = is_outage`")
                 })?,
             ),
+            "key" => self.key.set(key, super::keyed::parse_key(input)?),
+            "max_keys" => self.max_keys.set(key, parse_count(input, key, 1)?),
             _ => Err(unknown_key("circuit_breaker", key, KEYS)),
         }
     }
@@ -107,6 +113,7 @@ impl BreakerArgs {
             "slow_call_rate",
             "slow_call = 2s, slow_call_rate = 50",
         )?;
+        super::keyed::check_max_keys(self.max_keys.span(), self.key.get().is_some())?;
         if let (Some(min), Some(size)) = (self.minimum_calls.get(), self.window_size.get()) {
             if min > size {
                 return Err(syn::Error::new(

@@ -2,9 +2,12 @@
 //! share (durations, set-once keys, error collection).
 
 pub(crate) mod breaker;
+pub(crate) mod bulkhead;
 pub(crate) mod context;
 pub(crate) mod fallback;
 pub(crate) mod feature_switch;
+pub(crate) mod keyed;
+pub(crate) mod rate_limit;
 pub(crate) mod resilient;
 pub(crate) mod retry;
 pub(crate) mod timeout;
@@ -44,6 +47,17 @@ impl<T> Once<T> {
 
     pub(crate) fn span(&self) -> Option<Span> {
         self.value.as_ref().map(|(s, _)| *s)
+    }
+
+    /// Takes `other`'s value, if it has one and this has none (`#[resilient]` gives its
+    /// `name` and `key` to each keyed layer).
+    pub(crate) fn inherit(&mut self, other: &Once<T>)
+    where
+        T: Clone,
+    {
+        if self.value.is_none() {
+            self.value.clone_from(&other.value);
+        }
     }
 }
 

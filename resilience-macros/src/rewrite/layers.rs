@@ -20,8 +20,9 @@ use syn::spanned::Spanned;
 use super::exits::inline;
 use super::function::Function;
 use crate::args::{
-    breaker::BreakerArgs, context::ContextArgs, fallback::FallbackArgs,
-    feature_switch::FeatureSwitchArgs, retry::RetryArgs, timeout::TimeoutArgs,
+    breaker::BreakerArgs, bulkhead::BulkheadArgs, context::ContextArgs, fallback::FallbackArgs,
+    feature_switch::FeatureSwitchArgs, rate_limit::RateLimitArgs, retry::RetryArgs,
+    timeout::TimeoutArgs,
 };
 
 /// `|e| <the runtime's view of e>`: what the runtime may learn about an error whose type
@@ -246,19 +247,6 @@ pub(crate) fn breaker(
     // The site names its function, for the warning about two sites configuring one
     // breaker differently.
     let function = function_path(f);
-    // A method named by default gets its `Self` type on the first call's cold path.
-    let (site, breaker) = if args.name.get().is_none() && f.uses_self() {
-        let self_type = self_type();
-        (
-            quote!(::resilience::__private::BreakerSite::new(#name, || #config).in_method().at(#function)),
-            quote!(__RESILIENCE_BREAKER.breaker_in(#self_type)),
-        )
-    } else {
-        (
-            quote!(::resilience::__private::BreakerSite::new(#name, || #config).at(#function)),
-            quote!(__RESILIENCE_BREAKER.breaker()),
-        )
-    };
     let view = view();
     let observe = observe_arg(f, observe);
     let record_if = match args.record_if.get() {
@@ -287,8 +275,37 @@ pub(crate) fn breaker(
             },
         )),
     );
+    // With `key = expr`: the key's breaker, held for the call. Without: a method named by
+    // default gets its `Self` type on the first call's cold path.
+    let (site, breaker) = match args.key.get() {
+        None if args.name.get().is_none() && f.uses_self() => {
+            let self_type = self_type();
+            (
+                quote!(static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
+                    ::resilience::__private::BreakerSite::new(#name, || #config).in_method().at(#function);),
+                quote!(__RESILIENCE_BREAKER.breaker_in(#self_type)),
+            )
+        }
+        None => (
+            quote!(static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
+                ::resilience::__private::BreakerSite::new(#name, || #config).at(#function);),
+            quote!(__RESILIENCE_BREAKER.breaker()),
+        ),
+        Some(key) => {
+            let key = crate::args::keyed::key_text(key);
+            let max_keys = args.max_keys.get().map_or(1024, |m| *m as usize);
+            (
+                quote! {
+                    static __RESILIENCE_BREAKER: ::resilience::__private::KeyedBreakerSite =
+                        ::resilience::__private::KeyedBreakerSite::new(#name, || #config, #max_keys);
+                    let __resilience_keyed = __RESILIENCE_BREAKER.breaker(#key);
+                },
+                quote!(__resilience_keyed),
+            )
+        }
+    };
     quote! {#label: {
-        static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = #site;
+        #site
         let __resilience_permit = match #breaker.acquire() {
             ::core::result::Result::Ok(__resilience_permit) => __resilience_permit,
             ::core::result::Result::Err(__resilience_open) => break #label #reject,
@@ -509,6 +526,112 @@ pub(crate) fn feature_switch(
                 #outcome
             }
         }
+    }}
+}
+
+/// At most `max_concurrent` calls at once: the place is taken before the inner layers
+/// run and given back when the block ends (or its future is dropped).
+pub(crate) fn bulkhead(
+    f: &Function,
+    args: &BulkheadArgs,
+    span: Span,
+    inner: TokenStream,
+    index: usize,
+) -> TokenStream {
+    let name = crate::args::keyed::name_tokens(args.name.get(), f.name());
+    let config = args.config();
+    let label = syn::Lifetime::new(
+        &format!("'__resilience_bulkhead_{index}"),
+        Span::call_site(),
+    );
+    // Spanned at the attribute: an error type without `From<BulkheadFull>` is reported there.
+    let reject = quote_spanned!(span=> ::core::result::Result::Err(
+        ::resilience::__private::FromBulkheadFull::from_bulkhead_full(__resilience_full)
+    ));
+    // With `key = expr`: the key's instance, held (an `Arc`) for the whole call.
+    let bulkhead = match args.key.get() {
+        None => quote!(let __resilience_bulkhead = __RESILIENCE_BULKHEAD.bulkhead();),
+        Some(key) => {
+            let key = crate::args::keyed::key_text(key);
+            quote! {
+                let __resilience_keyed = __RESILIENCE_BULKHEAD.keyed(#key);
+                let __resilience_bulkhead = &*__resilience_keyed;
+            }
+        }
+    };
+    let admit = if f.is_async() {
+        quote! {
+            match __resilience_bulkhead.try_acquire() {
+                ::core::option::Option::Some(__resilience_place) => __resilience_place,
+                ::core::option::Option::None => match ::resilience::__private::bulkhead_wait(__resilience_bulkhead).await {
+                    ::core::result::Result::Ok(__resilience_place) => __resilience_place,
+                    ::core::result::Result::Err(__resilience_full) => break #label #reject,
+                },
+            }
+        }
+    } else {
+        quote! {
+            match __resilience_bulkhead.acquire_blocking() {
+                ::core::result::Result::Ok(__resilience_place) => __resilience_place,
+                ::core::result::Result::Err(__resilience_full) => break #label #reject,
+            }
+        }
+    };
+    quote! {#label: {
+        static __RESILIENCE_BULKHEAD: ::resilience::__private::BulkheadSite =
+            ::resilience::__private::BulkheadSite::new(#name, || #config);
+        #bulkhead
+        let __resilience_place = #admit;
+        let __resilience_outcome = #inner;
+        ::core::mem::drop(__resilience_place);
+        __resilience_outcome
+    }}
+}
+
+/// At most `limit` calls per `per`: a call is admitted (maybe after a delay) or refused
+/// before the inner layers run.
+pub(crate) fn rate_limit(
+    f: &Function,
+    args: &RateLimitArgs,
+    span: Span,
+    inner: TokenStream,
+    index: usize,
+) -> TokenStream {
+    let name = crate::args::keyed::name_tokens(args.name.get(), f.name());
+    let config = args.config();
+    let label = syn::Lifetime::new(
+        &format!("'__resilience_rate_limit_{index}"),
+        Span::call_site(),
+    );
+    // Spanned at the attribute: an error type without `From<RateLimited>` is reported there.
+    let reject = quote_spanned!(span=> ::core::result::Result::Err(
+        ::resilience::__private::FromRateLimited::from_rate_limited(__resilience_limited)
+    ));
+    let check = match args.key.get() {
+        None => quote!(__RESILIENCE_RATE_LIMIT.limiter().check()),
+        Some(key) => {
+            let key = crate::args::keyed::key_text(key);
+            quote!(__RESILIENCE_RATE_LIMIT.keyed(#key).check())
+        }
+    };
+    let wait = if f.is_async() {
+        quote! {
+            if !__resilience_delay.is_zero() {
+                ::resilience::__private::sleep(__resilience_delay).await;
+            }
+        }
+    } else {
+        quote!(::resilience::__private::sleep_blocking(__resilience_delay);)
+    };
+    quote! {#label: {
+        static __RESILIENCE_RATE_LIMIT: ::resilience::__private::RateLimitSite =
+            ::resilience::__private::RateLimitSite::new(#name, || #config);
+        let __resilience_admitted = #check;
+        match __resilience_admitted {
+            ::core::result::Result::Ok(__resilience_delay) => { #wait }
+            ::core::result::Result::Err(__resilience_limited) => break #label #reject,
+        }
+        #inner
     }}
 }
 

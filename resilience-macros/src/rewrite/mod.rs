@@ -15,9 +15,9 @@ use syn::spanned::Spanned;
 use syn::{Attribute, ItemFn};
 
 use crate::args::{
-    breaker::BreakerArgs, context::ContextArgs, fallback::FallbackArgs,
-    feature_switch::FeatureSwitchArgs, resilient::ResilientArgs, retry::RetryArgs,
-    timeout::TimeoutArgs,
+    breaker::BreakerArgs, bulkhead::BulkheadArgs, context::ContextArgs, fallback::FallbackArgs,
+    feature_switch::FeatureSwitchArgs, rate_limit::RateLimitArgs, resilient::ResilientArgs,
+    retry::RetryArgs, timeout::TimeoutArgs,
 };
 use function::Function;
 
@@ -31,9 +31,11 @@ pub(crate) enum Kind {
     Resilient,
     Timeout,
     FeatureSwitch,
+    Bulkhead,
+    RateLimit,
 }
 
-const KINDS: [Kind; 7] = [
+const KINDS: [Kind; 9] = [
     Kind::Retry,
     Kind::CircuitBreaker,
     Kind::Fallback,
@@ -41,6 +43,8 @@ const KINDS: [Kind; 7] = [
     Kind::Resilient,
     Kind::Timeout,
     Kind::FeatureSwitch,
+    Kind::Bulkhead,
+    Kind::RateLimit,
 ];
 
 impl Kind {
@@ -53,6 +57,8 @@ impl Kind {
             Kind::Resilient => "resilient",
             Kind::Timeout => "timeout",
             Kind::FeatureSwitch => "feature_switch",
+            Kind::Bulkhead => "bulkhead",
+            Kind::RateLimit => "rate_limit",
         }
     }
 
@@ -77,6 +83,8 @@ enum Layer {
     Context(ContextArgs),
     Timeout(TimeoutArgs, Span),
     FeatureSwitch(FeatureSwitchArgs),
+    Bulkhead(BulkheadArgs, Span),
+    RateLimit(RateLimitArgs, Span),
 }
 
 impl Layer {
@@ -103,10 +111,26 @@ impl Layer {
                 span,
                 "#[feature_switch(\"recommendations\")]",
             )?)],
-            // `#[resilient]` is `#[retry]` written before `#[circuit_breaker]`.
+            Kind::Bulkhead => vec![Layer::Bulkhead(syn::parse2(args)?, span)],
+            Kind::RateLimit => vec![Layer::RateLimit(
+                parse_required(args, span, "#[rate_limit(limit = 100, per = 1s)]")?,
+                span,
+            )],
+            // `#[resilient]` is `#[retry]` written before `#[circuit_breaker]`, then
+            // `#[rate_limit]`, `#[bulkhead]` and `#[timeout]` when their keys are given.
             Kind::Resilient => {
-                let ResilientArgs { retry, breaker } = syn::parse2(args)?;
-                vec![Layer::Retry(retry), Layer::Breaker(breaker, span)]
+                let ResilientArgs {
+                    retry,
+                    breaker,
+                    rate_limit,
+                    bulkhead,
+                    timeout,
+                } = syn::parse2(args)?;
+                let mut layers = vec![Layer::Retry(retry), Layer::Breaker(breaker, span)];
+                layers.extend(rate_limit.map(|args| Layer::RateLimit(args, span)));
+                layers.extend(bulkhead.map(|args| Layer::Bulkhead(args, span)));
+                layers.extend(timeout.map(|args| Layer::Timeout(args, span)));
+                layers
             }
         })
     }
@@ -222,6 +246,23 @@ fn build(f: &Function, layers: &[Layer]) -> syn::Result<TokenStream> {
                 layers::timeout(f, args, *span, inner)?
             }
             Layer::FeatureSwitch(args) => layers::feature_switch(f, args, expr, observe),
+            Layer::Bulkhead(args, span) => {
+                // A bulkhead never sees the body's error; the monitor does, just inside it.
+                let inner = if observe {
+                    layers::observe(f, expr)
+                } else {
+                    expr
+                };
+                layers::bulkhead(f, args, *span, inner, index)
+            }
+            Layer::RateLimit(args, span) => {
+                let inner = if observe {
+                    layers::observe(f, expr)
+                } else {
+                    expr
+                };
+                layers::rate_limit(f, args, *span, inner, index)
+            }
         };
     }
     Ok(expr)

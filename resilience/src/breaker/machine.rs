@@ -403,6 +403,7 @@ impl Breaker {
             .map_or(0, |w| self.failure_times.current().recent(now, w));
         BreakerSnapshot {
             name: self.name.to_string(),
+            key: None,
             state,
             consecutive_failures: if state == BreakerState::Closed {
                 word.count()

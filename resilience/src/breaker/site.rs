@@ -153,6 +153,20 @@ impl BreakerSite {
     pub fn failed<E, R>(
         &'static self,
         permit: Permit<'_>,
+        error: E,
+        view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
+        arm: BreakerArm<R>,
+    ) -> E
+    where
+        R: FnOnce(&E) -> bool,
+    {
+        BreakerSite::fail(permit, error, view, arm)
+    }
+
+    /// The `Err` arm's work, shared with the keyed site.
+    #[inline(always)]
+    pub(crate) fn fail<E, R>(
+        permit: Permit<'_>,
         mut error: E,
         view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
         arm: BreakerArm<R>,

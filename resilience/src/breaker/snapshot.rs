@@ -25,6 +25,9 @@ use crate::duration_serde;
 pub struct BreakerSnapshot {
     /// The breaker's name.
     pub name: String,
+    /// Its key, for one instance of a breaker with `key = expr` (`None` otherwise).
+    #[serde(default)]
+    pub key: Option<String>,
     /// Its state.
     pub state: BreakerState,
     /// Failures since the last success (closed only).

@@ -4,6 +4,8 @@
 //! Lookups take a lock, which is fine because they are cold: each `#[circuit_breaker]`
 //! call site finds its breaker once and keeps it.
 
+mod patterns;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -56,6 +58,8 @@ pub struct Registry {
     /// Named retry policies: `None` for the global registry, whose policies are the ones
     /// `#[retry(policy = ..)]` call sites read; a `Registry::new()` has its own.
     retry_policies: Option<crate::retry::policy::RetryPolicies>,
+    /// Bulkheads, rate limiters and keyed instances (`registry/patterns.rs`).
+    pub(crate) patterns: patterns::Patterns,
 }
 
 #[derive(Default)]
@@ -100,8 +104,10 @@ impl Registry {
     /// assert!(reg.breaker("x").is_none());
     /// ```
     pub fn with_clock(clock: impl Clock + 'static) -> Registry {
+        let clock = crate::clock::shared(clock);
         Registry {
-            clock: crate::clock::shared(clock),
+            patterns: patterns::Patterns::new(clock.clone()),
+            clock,
             inner: RwLock::new(Inner::default()),
             retry_policies: Some(crate::retry::policy::RetryPolicies::new()),
         }
@@ -118,7 +124,9 @@ impl Registry {
     /// assert_eq!(names, ["a", "b"]);
     /// ```
     pub fn breakers(&self) -> Vec<BreakerSnapshot> {
-        self.all().iter().map(|b| b.snapshot()).collect()
+        let mut all: Vec<BreakerSnapshot> = self.all().iter().map(|b| b.snapshot()).collect();
+        all.extend(self.keyed_breaker_snapshots());
+        all
     }
 
     /// The breaker named `name`, if registered.
@@ -194,8 +202,15 @@ impl Registry {
                 }
             }
         }
-        inner.configs.insert(name.into(), config);
+        drop(inner);
+        self.configure_keyed_breakers(name, &config);
+        self.write().configs.insert(name.into(), config);
         Ok(())
+    }
+
+    /// The configuration given to [`configure`](Registry::configure) for `name`, if any.
+    pub(crate) fn configured_breaker(&self, name: &str) -> Option<BreakerConfig> {
+        self.read().configs.get(name).cloned()
     }
 
     /// Gives a live breaker `config`: its settings, and its parent link if it has none yet

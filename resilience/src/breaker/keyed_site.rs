@@ -1,0 +1,93 @@
+//! The call site of `#[circuit_breaker(key = expr)]`: what its generated code holds and
+//! calls (through `__private`). Not a public API. Its arms are [`BreakerSite`]'s.
+
+use std::sync::{Arc, OnceLock};
+
+use super::site::{BreakerArm, BreakerSite};
+use super::{Breaker, BreakerConfig, Permit};
+use crate::keyed::Keyed;
+use crate::view::View;
+
+/// One call site's keyed breakers (one per key), found once.
+///
+/// ```
+/// use resilience::__private::KeyedBreakerSite;
+/// use resilience::BreakerConfig;
+///
+/// fn init() -> BreakerConfig { BreakerConfig { failure_threshold: 2, ..Default::default() } }
+/// static SITE: KeyedBreakerSite = KeyedBreakerSite::new("docs.keyed_breaker", init, 16);
+/// let b = SITE.breaker("api.x");
+/// assert_eq!(b.config().failure_threshold, 2);
+/// assert!(std::sync::Arc::ptr_eq(&b, &resilience::registry().breaker_for("docs.keyed_breaker", "api.x").unwrap()));
+/// ```
+pub struct KeyedBreakerSite {
+    name: &'static str,
+    init: fn() -> BreakerConfig,
+    max_keys: usize,
+    store: OnceLock<Arc<Keyed<Breaker>>>,
+}
+
+impl KeyedBreakerSite {
+    /// A site for the keyed breakers `name`, whose attribute values `init` returns, with
+    /// at most `max_keys` keys live.
+    pub const fn new(
+        name: &'static str,
+        init: fn() -> BreakerConfig,
+        max_keys: usize,
+    ) -> KeyedBreakerSite {
+        KeyedBreakerSite {
+            name,
+            init,
+            max_keys,
+            store: OnceLock::new(),
+        }
+    }
+
+    /// The breaker for `key` (the text of the attribute's `key = expr`).
+    #[inline]
+    pub fn breaker(&'static self, key: &str) -> Arc<Breaker> {
+        match self.store.get() {
+            Some(store) => store.get(key),
+            None => self.register().get(key),
+        }
+    }
+
+    /// The `Ok` arm, as [`BreakerSite::succeeded`].
+    #[inline(always)]
+    pub fn succeeded(&'static self, permit: Permit<'_>) {
+        permit.record_success();
+    }
+
+    /// The `Err` arm, as [`BreakerSite::failed`].
+    #[cold]
+    #[inline(never)]
+    pub fn failed<E, R>(
+        &'static self,
+        permit: Permit<'_>,
+        error: E,
+        view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
+        arm: BreakerArm<R>,
+    ) -> E
+    where
+        R: FnOnce(&E) -> bool,
+    {
+        BreakerSite::fail(permit, error, view, arm)
+    }
+
+    #[cold]
+    fn register(&'static self) -> &'static Keyed<Breaker> {
+        self.store.get_or_init(|| {
+            let mut config = (self.init)();
+            if let Err(error) = config.validate() {
+                tracing::error!(
+                    target: "resilience::breaker",
+                    name = self.name,
+                    %error,
+                    "invalid #[circuit_breaker] configuration; using the defaults"
+                );
+                config = BreakerConfig::default();
+            }
+            crate::registry().breakers_keyed(self.name, config, self.max_keys)
+        })
+    }
+}

@@ -1,0 +1,134 @@
+//! [`RateLimitConfig`]: the keys of `#[rate_limit]`.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ConfigError;
+
+/// A rate limiter's configuration: public fields named as `#[rate_limit]`'s keys (but
+/// `name` and `key`), `Default` = the attribute's defaults.
+///
+/// ```
+/// use resilience::RateLimitConfig;
+/// use std::time::Duration;
+///
+/// let c = RateLimitConfig { limit: 500, per: Duration::from_secs(60), ..Default::default() };
+/// assert!(c.validate().is_ok());
+/// assert_eq!(c.burst(), 500);             // default: the limit
+/// assert_eq!(c.interval(), Duration::from_millis(120));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RateLimitConfig {
+    /// Calls admitted per `per`. Default 100.
+    pub limit: u32,
+    /// The period `limit` is counted over. Default 1 s.
+    #[serde(with = "crate::duration_serde")]
+    pub per: Duration,
+    /// Calls admitted at once after a quiet spell; `None` = `limit`.
+    pub burst: Option<u32>,
+    /// How long a call may be delayed to fit the rate before it is refused instead.
+    /// Default 0: refused at once.
+    #[serde(with = "crate::duration_serde")]
+    pub max_delay: Duration,
+    /// With `key = expr`: keys kept live at most (idle ones evicted, least recently used
+    /// first). Default 1024.
+    pub max_keys: usize,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig {
+            limit: 100,
+            per: Duration::from_secs(1),
+            burst: None,
+            max_delay: Duration::ZERO,
+            max_keys: crate::keyed::DEFAULT_MAX_KEYS,
+        }
+    }
+}
+
+impl RateLimitConfig {
+    /// The burst in force: `burst`, or `limit` when not given.
+    ///
+    /// ```
+    /// let c = resilience::RateLimitConfig { limit: 7, ..Default::default() };
+    /// assert_eq!(c.burst(), 7);
+    /// ```
+    pub fn burst(&self) -> u32 {
+        self.burst.unwrap_or(self.limit)
+    }
+
+    /// The time between two calls at the steady rate: `per / limit`.
+    ///
+    /// ```
+    /// let c = resilience::RateLimitConfig { limit: 4, per: std::time::Duration::from_secs(1), ..Default::default() };
+    /// assert_eq!(c.interval(), std::time::Duration::from_millis(250));
+    /// ```
+    pub fn interval(&self) -> Duration {
+        self.per / self.limit.max(1)
+    }
+
+    /// Checks every field; an `Err` names the first field refused and its value.
+    ///
+    /// ```
+    /// use resilience::RateLimitConfig;
+    /// let err = RateLimitConfig { limit: 0, ..Default::default() }.validate().unwrap_err();
+    /// assert_eq!((err.field(), err.value()), ("limit", "0"));
+    /// let err = RateLimitConfig { per: std::time::Duration::ZERO, ..Default::default() }.validate().unwrap_err();
+    /// assert_eq!(err.field(), "per");
+    /// ```
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.limit == 0 {
+            return Err(ConfigError::new(
+                "limit",
+                self.limit,
+                "must be at least 1; a limit of 0 would refuse every call",
+            ));
+        }
+        if self.per.is_zero() {
+            return Err(ConfigError::new(
+                "per",
+                self.per,
+                "must be longer than zero",
+            ));
+        }
+        if u64::try_from(self.per.as_nanos()).is_err() {
+            return Err(ConfigError::new(
+                "per",
+                self.per,
+                "must be at most u64::MAX nanoseconds (about 584 years)",
+            ));
+        }
+        if self.interval().is_zero() {
+            return Err(ConfigError::new(
+                "limit",
+                self.limit,
+                "is more than one call per nanosecond of `per`",
+            ));
+        }
+        if self.burst == Some(0) {
+            return Err(ConfigError::new(
+                "burst",
+                0,
+                "must be at least 1; a burst of 0 would refuse every call",
+            ));
+        }
+        if u64::try_from(self.max_delay.as_nanos()).is_err() {
+            return Err(ConfigError::new(
+                "max_delay",
+                self.max_delay,
+                "must be at most u64::MAX nanoseconds (about 584 years)",
+            ));
+        }
+        if self.max_keys == 0 {
+            return Err(ConfigError::new(
+                "max_keys",
+                self.max_keys,
+                "must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+}

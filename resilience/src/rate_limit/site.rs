@@ -1,0 +1,113 @@
+//! The contract with `#[rate_limit]`'s generated code. Not a public API.
+//!
+//! Each annotated function owns one `static` [`RateLimitSite`]; its first call finds or
+//! registers the limiter (or, with `key = expr`, the name's keyed store) in the global
+//! registry, every later call is one atomic load.
+
+use std::sync::{Arc, OnceLock};
+
+use super::{RateLimitConfig, RateLimited, RateLimiter};
+use crate::keyed::Keyed;
+
+/// One call site's rate limiter, found once.
+///
+/// ```
+/// use resilience::__private::RateLimitSite;
+/// use resilience::RateLimitConfig;
+///
+/// fn init() -> RateLimitConfig { RateLimitConfig { limit: 3, ..Default::default() } }
+/// static SITE: RateLimitSite = RateLimitSite::new("docs.rate_site", init);
+/// assert_eq!(SITE.limiter().config().limit, 3);
+/// assert_eq!(SITE.keyed("eu").key(), Some("eu"));
+/// ```
+pub struct RateLimitSite {
+    name: &'static str,
+    init: fn() -> RateLimitConfig,
+    limiter: OnceLock<Arc<RateLimiter>>,
+    keyed: OnceLock<Arc<Keyed<RateLimiter>>>,
+}
+
+impl RateLimitSite {
+    /// A site for the limiter `name`, whose attribute values `init` returns.
+    pub const fn new(name: &'static str, init: fn() -> RateLimitConfig) -> RateLimitSite {
+        RateLimitSite {
+            name,
+            init,
+            limiter: OnceLock::new(),
+            keyed: OnceLock::new(),
+        }
+    }
+
+    /// The limiter, registered on first use. A configuration given to the registry
+    /// before that wins over `init`'s values.
+    #[inline]
+    pub fn limiter(&'static self) -> &'static RateLimiter {
+        match self.limiter.get() {
+            Some(l) => l,
+            None => self.register(),
+        }
+    }
+
+    #[cold]
+    fn register(&'static self) -> &'static RateLimiter {
+        self.limiter
+            .get_or_init(|| crate::registry().rate_limiter_or_insert(self.name, self.config()))
+    }
+
+    /// The instance for `key` (the text of the attribute's `key = expr`).
+    #[inline]
+    pub fn keyed(&'static self, key: &str) -> Arc<RateLimiter> {
+        match self.keyed.get() {
+            Some(store) => store.get(key),
+            None => self.register_keyed().get(key),
+        }
+    }
+
+    #[cold]
+    fn register_keyed(&'static self) -> &'static Keyed<RateLimiter> {
+        self.keyed
+            .get_or_init(|| crate::registry().rate_limiters_keyed(self.name, self.config()))
+    }
+
+    fn config(&self) -> RateLimitConfig {
+        let config = (self.init)();
+        match config.validate() {
+            Ok(()) => config,
+            Err(error) => {
+                tracing::error!(
+                    target: "resilience::rate_limit",
+                    name = self.name,
+                    %error,
+                    "invalid #[rate_limit] configuration; using the defaults"
+                );
+                RateLimitConfig::default()
+            }
+        }
+    }
+}
+
+/// `From<RateLimited>`, under a name whose absence the compiler explains: the error says
+/// which variant to add.
+///
+/// ```
+/// use resilience::__private::FromRateLimited;
+/// let limited = resilience::RateLimited { name: "x", key: None, retry_after: Default::default() };
+/// let e: resilience::RateLimited = FromRateLimited::from_rate_limited(limited.clone());
+/// assert_eq!(e, limited);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`#[rate_limit]` returns `Err(E::from(resilience::RateLimited))` for a refused call, and `{Self}` has no `From<resilience::RateLimited>`",
+    label = "`{Self}` needs `From<resilience::RateLimited>`",
+    note = "add a variant to `{Self}`: `#[error(transparent)] Limited(#[from] resilience::RateLimited)`"
+)]
+pub trait FromRateLimited: Sized {
+    /// `Self::from(limited)`.
+    fn from_rate_limited(limited: RateLimited) -> Self;
+}
+
+impl<E: From<RateLimited>> FromRateLimited for E {
+    #[inline]
+    fn from_rate_limited(limited: RateLimited) -> E {
+        E::from(limited)
+    }
+}

@@ -9,6 +9,7 @@ pub use crate::context::glue::*;
 pub use crate::degradation::glue::*;
 pub use crate::error::delegate::{Delegate, DelegateMarcus, DelegateOwn, NoCategory, OwnCategory};
 pub use crate::fallback::glue::*;
+pub use crate::hedge::glue::*;
 pub use crate::monitor::glue::*;
 pub use crate::question::{question_error, Question};
 pub use crate::retry::glue::*;

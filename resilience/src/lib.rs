@@ -43,6 +43,7 @@ mod duration_serde;
 pub mod error;
 pub mod errors;
 pub mod fallback;
+pub mod hedge;
 pub mod metrics;
 pub mod monitor;
 mod question;
@@ -64,6 +65,7 @@ pub use error::{
     Remediation, Severity,
 };
 pub use errors::Error;
+pub use hedge::{HedgeConfig, HedgeSnapshot};
 pub use monitor::{monitor, BatchFailed, ErrorAggregator, HealthScore, Monitor, MonitorConfig};
 pub use recovery::recovery;
 pub use registry::{registry, BreakerSnapshot, Registry, RegistryHealth};
@@ -71,6 +73,6 @@ pub use retry::{retry_budget, Backoff, Jitter, RetryBudget, RetryConfig};
 pub use timeout::TimedOut;
 
 pub use resilience_macros::{
-    circuit_breaker, error_context, fallback, feature_switch, resilient, retry, timeout,
+    circuit_breaker, error_context, fallback, feature_switch, hedge, resilient, retry, timeout,
     MarcusError,
 };

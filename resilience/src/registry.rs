@@ -51,6 +51,8 @@ pub fn registry() -> &'static Registry {
 pub struct Registry {
     clock: Arc<dyn Clock>,
     inner: RwLock<Inner>,
+    /// The hedges (`crate::hedge`), whose registry methods live beside their table.
+    pub(crate) hedge_table: crate::hedge::HedgeTable,
 }
 
 #[derive(Default)]
@@ -98,6 +100,7 @@ impl Registry {
         Registry {
             clock,
             inner: RwLock::new(Inner::default()),
+            hedge_table: Default::default(),
         }
     }
 
@@ -242,6 +245,7 @@ impl Registry {
             retry_budgets: crate::retry::retry_budgets(),
             features: crate::degradation().snapshot(),
             recovery: crate::recovery().snapshot(),
+            hedges: self.hedges(),
         }
     }
 
@@ -385,6 +389,8 @@ pub struct RegistryHealth {
     pub features: crate::degradation::DegradationSnapshot,
     /// The services and health checks of [`recovery()`](fn@crate::recovery).
     pub recovery: crate::recovery::RecoverySnapshot,
+    /// Every hedge's snapshot, by name (see [`Registry::hedges`]).
+    pub hedges: Vec<crate::hedge::HedgeSnapshot>,
 }
 
 impl RegistryHealth {

@@ -5,6 +5,7 @@ pub(crate) mod breaker;
 pub(crate) mod context;
 pub(crate) mod fallback;
 pub(crate) mod feature_switch;
+pub(crate) mod hedge;
 pub(crate) mod resilient;
 pub(crate) mod retry;
 pub(crate) mod timeout;

@@ -7,6 +7,7 @@
 
 mod exits;
 mod function;
+mod hedge;
 mod layers;
 
 use proc_macro2::{Span, TokenStream};
@@ -16,8 +17,8 @@ use syn::{Attribute, ItemFn};
 
 use crate::args::{
     breaker::BreakerArgs, context::ContextArgs, fallback::FallbackArgs,
-    feature_switch::FeatureSwitchArgs, resilient::ResilientArgs, retry::RetryArgs,
-    timeout::TimeoutArgs,
+    feature_switch::FeatureSwitchArgs, hedge::HedgeArgs, resilient::ResilientArgs,
+    retry::RetryArgs, timeout::TimeoutArgs,
 };
 use function::Function;
 
@@ -31,9 +32,10 @@ pub(crate) enum Kind {
     Resilient,
     Timeout,
     FeatureSwitch,
+    Hedge,
 }
 
-const KINDS: [Kind; 7] = [
+const KINDS: [Kind; 8] = [
     Kind::Retry,
     Kind::CircuitBreaker,
     Kind::Fallback,
@@ -41,6 +43,7 @@ const KINDS: [Kind; 7] = [
     Kind::Resilient,
     Kind::Timeout,
     Kind::FeatureSwitch,
+    Kind::Hedge,
 ];
 
 impl Kind {
@@ -53,6 +56,7 @@ impl Kind {
             Kind::Resilient => "resilient",
             Kind::Timeout => "timeout",
             Kind::FeatureSwitch => "feature_switch",
+            Kind::Hedge => "hedge",
         }
     }
 
@@ -77,6 +81,7 @@ enum Layer {
     Context(ContextArgs),
     Timeout(TimeoutArgs, Span),
     FeatureSwitch(FeatureSwitchArgs),
+    Hedge(HedgeArgs),
 }
 
 impl Layer {
@@ -103,6 +108,7 @@ impl Layer {
                 span,
                 "#[feature_switch(\"recommendations\")]",
             )?)],
+            Kind::Hedge => vec![Layer::Hedge(syn::parse2(args)?)],
             // `#[resilient]` is `#[retry]` written before `#[circuit_breaker]`.
             Kind::Resilient => {
                 let ResilientArgs { retry, breaker } = syn::parse2(args)?;
@@ -222,6 +228,7 @@ fn build(f: &Function, layers: &[Layer]) -> syn::Result<TokenStream> {
                 layers::timeout(f, args, *span, inner)?
             }
             Layer::FeatureSwitch(args) => layers::feature_switch(f, args, expr, observe),
+            Layer::Hedge(args) => hedge::layer(f, args, expr, observe)?,
         };
     }
     Ok(expr)

@@ -14,6 +14,8 @@
 //! | `resilience_retry_exhausted_total` | counter | `function` | `#[retry]` gives up after retrying and returns the last error |
 //! | `resilience_fallbacks_total` | counter | `function`, `fallback` | `#[fallback]` calls one of its fallbacks |
 //! | `resilience_errors_total` | counter | `code`, `category` | the [monitor](crate::monitor()) records an error |
+//! | `resilience_hedges_total` | counter | `hedge` | `#[hedge]` starts an extra run |
+//! | `resilience_hedge_wins_total` | counter | `hedge` | an extra run answers a hedged call first |
 //!
 //! Label values: `breaker` is the breaker's name, `function` the decorated function's
 //! path (`my_app::board::fetch`, as in the tracing events), `fallback` the fallback as
@@ -81,6 +83,18 @@ pub const FALLBACKS: &str = "resilience_fallbacks_total";
 /// assert!(resilience::metrics::ERRORS.ends_with("_total"));
 /// ```
 pub const ERRORS: &str = "resilience_errors_total";
+/// Counter: extra runs `#[hedge]` started, labelled `hedge` (the hedge's name).
+///
+/// ```
+/// assert_eq!(resilience::metrics::HEDGES, "resilience_hedges_total");
+/// ```
+pub const HEDGES: &str = "resilience_hedges_total";
+/// Counter: hedged calls answered by an extra run rather than the first, labelled `hedge`.
+///
+/// ```
+/// assert_eq!(resilience::metrics::HEDGE_WINS, "resilience_hedge_wins_total");
+/// ```
+pub const HEDGE_WINS: &str = "resilience_hedge_wins_total";
 
 /// The value [`BREAKER_STATE`] reports for `state`: 0 closed, 1 open, 2 half-open,
 /// 3 forced open, 4 disabled. Alerting on "not 0 and not 4" catches every refusing state.
@@ -123,6 +137,8 @@ pub fn describe() {
         describe_counter!(RETRY_EXHAUSTED, "Calls that failed after retrying.");
         describe_counter!(FALLBACKS, "Fallbacks taken after a failed call.");
         describe_counter!(ERRORS, "Errors recorded by the error monitor.");
+        describe_counter!(HEDGES, "Extra runs started by #[hedge].");
+        describe_counter!(HEDGE_WINS, "Hedged calls answered by an extra run.");
     }
 }
 

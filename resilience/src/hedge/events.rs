@@ -7,27 +7,16 @@
 //! is answered by an extra run (`run`, `runs` started); a call fails after every run
 //! failed, when it started more than one (`WARN`, `runs`, `error`, `code`).
 //!
-//! Metrics (feature `metrics`), labelled `hedge`: [`HEDGES`] counts extra runs started,
-//! [`HEDGE_WINS`] calls answered by one. Nothing is reported by a call answered by its
-//! first run before `delay`.
+//! Metrics (feature `metrics`), labelled `hedge`:
+//! [`HEDGES`](crate::metrics::HEDGES) counts extra runs started,
+//! [`HEDGE_WINS`](crate::metrics::HEDGE_WINS) calls answered by one. Nothing is reported
+//! by a call answered by its first run before `delay`.
 
+#[cfg(feature = "metrics")]
+use crate::metrics::{HEDGES, HEDGE_WINS};
 use crate::view::View;
 
 pub(crate) const TARGET: &str = "resilience::hedge";
-
-/// Counter: extra runs a hedge started, labelled `hedge`.
-///
-/// ```
-/// assert_eq!(resilience::hedge::HEDGES, "resilience_hedges_total");
-/// ```
-pub const HEDGES: &str = "resilience_hedges_total";
-
-/// Counter: calls answered by an extra run rather than the first, labelled `hedge`.
-///
-/// ```
-/// assert_eq!(resilience::hedge::HEDGE_WINS, "resilience_hedge_wins_total");
-/// ```
-pub const HEDGE_WINS: &str = "resilience_hedge_wins_total";
 
 /// Why an extra run started.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

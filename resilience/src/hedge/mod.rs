@@ -5,8 +5,8 @@
 //! [`HedgeConfig`]: `delay` and `max_hedges`, changeable at run time, and counts in a
 //! [`HedgeSnapshot`]); the runner polls the runs of one call side by side in the
 //! caller's task, without spawning, and drops the losers as soon as one run answers.
-//! Tracing events (target `resilience::hedge`) and the metrics [`HEDGES`] and
-//! [`HEDGE_WINS`] tell of hedges started and won; a call answered by its first run in
+//! Tracing events (target `resilience::hedge`) and the metrics
+//! [`HEDGES`](crate::metrics::HEDGES) and [`HEDGE_WINS`](crate::metrics::HEDGE_WINS) tell of hedges started and won; a call answered by its first run in
 //! time reports nothing.
 //!
 //! ```
@@ -46,7 +46,6 @@ mod snapshot;
 mod table;
 
 pub use config::{HedgeConfig, MAX_HEDGES};
-pub use events::{HEDGES, HEDGE_WINS};
 pub use instance::Hedge;
 pub use snapshot::HedgeSnapshot;
 pub(crate) use table::HedgeTable;

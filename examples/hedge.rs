@@ -62,7 +62,10 @@ async fn main() {
 
     println!("a fast first run, no hedge:");
     let started = Instant::now();
-    let value = replicas.read("board-8").await.expect("the first run answers");
+    let value = replicas
+        .read("board-8")
+        .await
+        .expect("the first run answers");
     println!("  {value} after {:?}", started.elapsed());
 
     println!("a retryable failure starts the next run at once:");

@@ -280,12 +280,9 @@ fn ok_or_transient(call: u32) -> Result<u32, CallError> {
 }
 
 #[hedge(delay = 10ms)]
-async fn first_of<T: Clone + Send + Sync + std::fmt::Debug>(
-    items: &[T],
-    owned: String,
-) -> Result<(T, usize), CallError>
+async fn first_of<T>(items: &[T], owned: String) -> Result<(T, usize), CallError>
 where
-    T: PartialEq,
+    T: Clone + Send + Sync + std::fmt::Debug,
 {
     match items.first() {
         Some(item) => Ok((item.clone(), owned.len())),

@@ -65,6 +65,10 @@ impl HedgeArgs {
         if let Some(n) = self.max_hedges.get() {
             fields.push(quote!(max_hedges: #n,));
         }
+        if fields.len() == 2 {
+            // Every field given: a struct update would be needless (a clippy lint).
+            return quote!(::resilience::HedgeConfig { #(#fields)* });
+        }
         quote!(::resilience::HedgeConfig { #(#fields)* ..::core::default::Default::default() })
     }
 }

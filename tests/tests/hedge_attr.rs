@@ -427,3 +427,40 @@ async fn hedge_outside_timeout_gives_each_run_its_own_limit() {
     assert_eq!(plan.start.elapsed(), Duration::from_millis(50));
     assert_eq!(plan.runs(), 2);
 }
+
+// Error types that are not a `MarcusError`: decided as `#[retry]` decides.
+
+static IO_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[hedge(delay = 50ms)]
+async fn io_lookup(key: &str) -> std::io::Result<String> {
+    if IO_RUNS.fetch_add(1, Ordering::SeqCst) == 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "reset",
+        ));
+    }
+    Ok(key.to_uppercase())
+}
+
+static TEXT_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[hedge(delay = 50ms)]
+async fn text_lookup() -> Result<u32, String> {
+    let run = TEXT_RUNS.fetch_add(1, Ordering::SeqCst) + 1;
+    if run == 1 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    Ok(run)
+}
+
+#[tokio::test(start_paused = true)]
+async fn foreign_and_plain_error_types_are_hedged_too() {
+    let start = Instant::now();
+    // A connection reset is retryable: the next run starts at once.
+    assert_eq!(io_lookup("k").await.unwrap(), "K");
+    assert_eq!(start.elapsed(), Duration::from_millis(10));
+    assert_eq!(text_lookup().await, Ok(2));
+    assert_eq!(start.elapsed(), Duration::from_millis(60));
+}

@@ -43,10 +43,17 @@ pub(crate) fn layer(
     Ok(quote! {{
         static __RESILIENCE_HEDGE: ::resilience::__private::HedgeSite =
             ::resilience::__private::HedgeSite::new(#name, #function, || #config);
-        ::resilience::__private::hedge(&__RESILIENCE_HEDGE, #observe, #view, || async {
-            let __resilience_run: #ret = #inner;
-            __resilience_run
-        })
+        // The body before the view: closures are checked in argument order, and the
+        // view's autoref specialization needs the error type the body fixes.
+        ::resilience::__private::hedge(
+            &__RESILIENCE_HEDGE,
+            #observe,
+            || async {
+                let __resilience_run: #ret = #inner;
+                __resilience_run
+            },
+            #view,
+        )
         .await
     }})
 }

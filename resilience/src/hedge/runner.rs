@@ -26,6 +26,9 @@ use crate::view::View;
 /// an error that is not retryable ends the call with that error (the others dropped);
 /// when every run has failed, the last error is returned.
 ///
+/// `run` comes before `view`: closures are type-checked in argument order, and `view`'s
+/// method resolution (autoref specialization) needs the error type, which `run` fixes.
+///
 /// Retryable is decided as `#[retry]` decides without `retry_if`: through `view`, a
 /// [`MarcusError`](crate::MarcusError) by its `retryable()`. Each run's error is recorded
 /// in the monitor first when `observe` names the function.
@@ -43,22 +46,22 @@ use crate::view::View;
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
 /// # async fn main() {
 /// let runs = std::sync::atomic::AtomicU32::new(0);
-/// let answer: Result<u32, String> = hedge(&SITE, None, |_| View::Opaque("String"), || async {
+/// let body = || async {
 ///     let run = runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
 ///     if run == 1 {
 ///         tokio::time::sleep(Duration::from_secs(1)).await; // the slow first run
 ///     }
 ///     Ok(run)
-/// })
-/// .await;
+/// };
+/// let answer: Result<u32, String> = hedge(&SITE, None, body, |_| View::Opaque("String")).await;
 /// assert_eq!(answer, Ok(2)); // the hedge, started after 10 ms, answered first
 /// # }
 /// ```
 pub async fn hedge<T, E, Fut, F, V>(
     site: &'static HedgeSite,
     observe: Option<&'static str>,
-    view: V,
     run: F,
+    view: V,
 ) -> Result<T, E>
 where
     F: Fn() -> Fut,

@@ -6,8 +6,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use resilience::{
-    circuit_breaker, hedge, registry, retry, timeout, CircuitOpen, HedgeConfig, MarcusError,
-    TimedOut,
+    circuit_breaker, fallback, hedge, registry, retry, timeout, CircuitOpen, HedgeConfig,
+    MarcusError, TimedOut,
 };
 use tokio::time::Instant;
 
@@ -463,4 +463,69 @@ async fn foreign_and_plain_error_types_are_hedged_too() {
     assert_eq!(start.elapsed(), Duration::from_millis(10));
     assert_eq!(text_lookup().await, Ok(2));
     assert_eq!(start.elapsed(), Duration::from_millis(60));
+}
+
+// More stacks: a fallback outside, a retry and an error context inside.
+
+async fn cached(plan: &Plan) -> Result<u32, CallError> {
+    let _ = plan;
+    Ok(0)
+}
+
+#[fallback(cached)]
+#[hedge(delay = 50ms, max_hedges = 1)]
+async fn hedge_with_fallback(plan: &Plan) -> Result<u32, CallError> {
+    plan.run().await
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fallback_outside_hedge_answers_when_every_run_failed() {
+    let plan = Plan::new(&[(10, Answer::Transient), (10, Answer::Transient)]);
+    assert_eq!(hedge_with_fallback(&plan).await, Ok(0));
+    assert_eq!(plan.runs(), 2);
+    assert_eq!(plan.start.elapsed(), Duration::from_millis(20));
+}
+
+#[hedge(delay = 50ms, max_hedges = 1)]
+#[retry(max_attempts = 2, backoff = fixed(5ms), jitter = none)]
+async fn hedge_of_retries(plan: &Plan) -> Result<u32, CallError> {
+    plan.run().await
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_inside_hedge_retries_each_run() {
+    // Run 1 (the first call's first attempt) fails at 10 and is retried at 15 as run 2,
+    // which is slow; the hedge starts at 50 and its first attempt, run 3, answers at 51.
+    let plan = Plan::new(&[
+        (10, Answer::Transient),
+        (1_000, Answer::Ok),
+        (1, Answer::Ok),
+    ]);
+    assert_eq!(hedge_of_retries(&plan).await, Ok(3));
+    assert_eq!(plan.start.elapsed(), Duration::from_millis(51));
+}
+
+#[derive(Debug, thiserror::Error, MarcusError)]
+#[error("the replica failed")]
+#[marcus(category = transient)]
+struct Traced {
+    #[context]
+    ctx: resilience::ErrorContext,
+}
+
+#[hedge(delay = 50ms, max_hedges = 1)]
+#[resilience::error_context("read_replica", agent_id = agent)]
+async fn traced(agent: &str) -> Result<(), Traced> {
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    Err(Traced {
+        ctx: resilience::ErrorContext::new(),
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_error_context_inside_hedge_fills_each_runs_error() {
+    let error = traced("agent-7").await.unwrap_err();
+    let ctx = error.context().expect("a context");
+    assert_eq!(ctx.operation, "read_replica");
+    assert_eq!(ctx.agent_id.as_deref(), Some("agent-7"));
 }

@@ -26,7 +26,8 @@
 //!
 //! The modules, one concept each: [`error`] (the model), [`errors`] (ready-made types),
 //! [`retry`](mod@retry), [`breaker`], [`registry`](mod@registry), [`fallback`](mod@fallback),
-//! [`context`], [`monitor`](mod@monitor), and [`clock`] (the one source of time).
+//! [`context`], [`monitor`](mod@monitor), [`hedge`](mod@hedge), and [`clock`] (the one
+//! source of time).
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 

@@ -529,3 +529,24 @@ async fn an_error_context_inside_hedge_fills_each_runs_error() {
     assert_eq!(ctx.operation, "read_replica");
     assert_eq!(ctx.agent_id.as_deref(), Some("agent-7"));
 }
+
+#[hedge(delay = 0ms, max_hedges = 2)]
+async fn raced(plan: &Plan) -> Result<u32, CallError> {
+    plan.run().await
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_zero_delay_starts_every_run_at_once() {
+    let plan = Plan::new(&[(30, Answer::Ok), (20, Answer::Ok), (10, Answer::Ok)]);
+    assert_eq!(raced(&plan).await, Ok(3));
+    assert_eq!(plan.start.elapsed(), Duration::from_millis(10));
+    let starts: Vec<_> = plan
+        .log()
+        .into_iter()
+        .filter(|(_, what, _)| *what == "started")
+        .collect();
+    assert_eq!(
+        starts,
+        [(1, "started", 0), (2, "started", 0), (3, "started", 0)]
+    );
+}

@@ -9,6 +9,22 @@
 //! [`HEDGES`](crate::metrics::HEDGES) and [`HEDGE_WINS`](crate::metrics::HEDGE_WINS) tell of hedges started and won; a call answered by its first run in
 //! time reports nothing.
 //!
+//! # `#[hedge(...)]`, on an `async fn`
+//!
+//! | key | meaning | default |
+//! |---|---|---|
+//! | `delay = D` | how long the call may go without an answer before the next run starts (a duration literal such as `50ms`, or a `Duration` expression); `0ms` starts every run at once | 50 ms |
+//! | `max_hedges = N` | extra runs a call may start, 1 to [`MAX_HEDGES`] | 1 |
+//! | `name = "..."` | the hedge's name in the registry, shared by the sites that give it | the function's path (`app::search::lookup`) |
+//!
+//! The first `Ok` is returned and the other runs are dropped at once. A run that fails
+//! with a retryable error (as `#[retry]` decides without `retry_if`) starts the next run
+//! at once; one that fails with an error that is not retryable ends the call with that
+//! error; when every run has failed, the last error is returned. Runs overlap, so
+//! `&mut self`, `&mut` arguments and `mut` bindings are compile errors, as is `#[hedge]`
+//! on a sync function. [`registry().configure_hedge`](crate::Registry::configure_hedge)
+//! wins over the keys.
+//!
 //! ```
 //! use resilience::hedge;
 //! use std::sync::atomic::{AtomicU32, Ordering};

@@ -550,3 +550,40 @@ async fn a_zero_delay_starts_every_run_at_once() {
         [(1, "started", 0), (2, "started", 0), (3, "started", 0)]
     );
 }
+
+#[hedge(name = "hedge_attr.reconfigured", delay = 50ms)]
+async fn reconfigured(plan: &Plan) -> Result<u32, CallError> {
+    plan.run().await
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_configuration_given_after_first_use_applies_to_the_next_call() {
+    let plan = Plan::new(&[(1_000, Answer::Ok), (1, Answer::Ok)]);
+    assert_eq!(reconfigured(&plan).await, Ok(2));
+    assert_eq!(plan.start.elapsed(), Duration::from_millis(51));
+    registry()
+        .configure_hedge(
+            "hedge_attr.reconfigured",
+            HedgeConfig {
+                delay: Duration::from_millis(5),
+                max_hedges: 1,
+            },
+        )
+        .unwrap();
+    let plan = Plan::new(&[(1_000, Answer::Ok), (1, Answer::Ok)]);
+    assert_eq!(reconfigured(&plan).await, Ok(2));
+    assert_eq!(plan.start.elapsed(), Duration::from_millis(6));
+    // An invalid one is refused, naming the field, and the last good one stays.
+    let refused = registry()
+        .configure_hedge(
+            "hedge_attr.reconfigured",
+            HedgeConfig {
+                max_hedges: 17,
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!((refused.field(), refused.value()), ("max_hedges", "17"));
+    let hedge = registry().hedge("hedge_attr.reconfigured").unwrap();
+    assert_eq!(hedge.config().delay, Duration::from_millis(5));
+}

@@ -282,6 +282,16 @@ pub fn rate_limit(args: TokenStream, item: TokenStream) -> TokenStream {
     rewrite::expand(rewrite::Kind::RateLimit, args.into(), item.into()).into()
 }
 
+/// Hedges an `async fn`: `#[hedge(delay = 50ms, max_hedges = 1)]` starts another run of
+/// the body beside the first when no answer has come within `delay`, and returns the
+/// first `Ok`, dropping the other runs.
+///
+/// See the `resilience` crate's documentation of `hedge` for every key.
+#[proc_macro_attribute]
+pub fn hedge(args: TokenStream, item: TokenStream) -> TokenStream {
+    rewrite::expand(rewrite::Kind::Hedge, args.into(), item.into()).into()
+}
+
 /// Puts a function behind a feature switch of `resilience::degradation()`:
 /// `#[feature_switch("recommendations")]`. While the feature is disabled the function
 /// returns `Ok` of the feature's registered fallback value without running; while

@@ -26,6 +26,9 @@ pub use crate::bulkhead::site::{bulkhead_wait, BulkheadSite, FromBulkheadFull};
 // `#[rate_limit]`: `rate_limit/site.rs`.
 pub use crate::rate_limit::site::{FromRateLimited, RateLimitSite};
 
+// `#[hedge]`: `hedge/site.rs`.
+pub use crate::hedge::site::{hedge, HedgeSite};
+
 // `#[feature_switch]`: `degradation/site.rs`.
 pub use crate::degradation::site::{FeatureArm, FeatureSite};
 

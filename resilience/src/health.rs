@@ -39,6 +39,7 @@ impl Registry {
             recovery: crate::recovery().snapshot(),
             bulkheads: self.bulkheads(),
             rate_limiters: self.rate_limiters(),
+            hedges: self.hedges(),
         }
     }
 }
@@ -77,6 +78,8 @@ pub struct RegistryHealth {
     pub bulkheads: Vec<crate::bulkhead::BulkheadSnapshot>,
     /// Every rate limiter's snapshot (keyed ones with their key).
     pub rate_limiters: Vec<crate::rate_limit::RateLimiterSnapshot>,
+    /// Every hedge's snapshot.
+    pub hedges: Vec<crate::hedge::HedgeSnapshot>,
 }
 
 impl RegistryHealth {

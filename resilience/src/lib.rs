@@ -26,7 +26,8 @@
 //!
 //! The modules, one concept each: [`error`] (the model), [`errors`] (ready-made types),
 //! [`retry`](mod@retry), [`breaker`], [`registry`](mod@registry), [`fallback`](mod@fallback),
-//! [`context`], [`monitor`](mod@monitor), and [`clock`] (the one source of time).
+//! [`context`], [`monitor`](mod@monitor), [`hedge`](mod@hedge), and [`clock`] (the one
+//! source of time).
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
@@ -46,6 +47,7 @@ pub mod errors;
 pub mod fallback;
 mod health;
 mod keyed;
+pub mod hedge;
 pub mod metrics;
 pub mod monitor;
 mod question;
@@ -70,6 +72,7 @@ pub use error::{
     Remediation, Severity,
 };
 pub use errors::Error;
+pub use hedge::{HedgeConfig, HedgeSnapshot};
 pub use monitor::{monitor, BatchFailed, ErrorAggregator, HealthScore, Monitor, MonitorConfig};
 pub use rate_limit::{RateLimitConfig, RateLimited};
 pub use recovery::recovery;
@@ -78,6 +81,6 @@ pub use retry::{retry_budget, Backoff, Jitter, RetryBudget, RetryConfig};
 pub use timeout::TimedOut;
 
 pub use resilience_macros::{
-    bulkhead, circuit_breaker, error_context, fallback, feature_switch, rate_limit, resilient,
-    retry, timeout, MarcusError,
+    bulkhead, circuit_breaker, error_context, fallback, feature_switch, hedge, rate_limit,
+    resilient, retry, timeout, MarcusError,
 };

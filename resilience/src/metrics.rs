@@ -16,6 +16,8 @@
 //! | `resilience_errors_total` | counter | `code`, `category` | the [monitor](crate::monitor()) records an error |
 //! | `resilience_bulkhead_rejections_total` | counter | `bulkhead` | a bulkhead refuses a call (`BulkheadFull`) |
 //! | `resilience_rate_limited_total` | counter | `rate_limiter` | a rate limiter refuses a call (`RateLimited`) |
+//! | `resilience_hedges_total` | counter | `hedge` | `#[hedge]` starts an extra run |
+//! | `resilience_hedge_wins_total` | counter | `hedge` | an extra run answers a hedged call first |
 //!
 //! Label values: `breaker` is the breaker's name, `function` the decorated function's
 //! path (`my_app::board::fetch`, as in the tracing events), `fallback` the fallback as
@@ -96,6 +98,18 @@ pub const BULKHEAD_REJECTIONS: &str = "resilience_bulkhead_rejections_total";
 /// assert!(resilience::metrics::RATE_LIMITED.ends_with("_total"));
 /// ```
 pub const RATE_LIMITED: &str = "resilience_rate_limited_total";
+/// Counter: extra runs `#[hedge]` started, labelled `hedge` (the hedge's name).
+///
+/// ```
+/// assert_eq!(resilience::metrics::HEDGES, "resilience_hedges_total");
+/// ```
+pub const HEDGES: &str = "resilience_hedges_total";
+/// Counter: hedged calls answered by an extra run rather than the first, labelled `hedge`.
+///
+/// ```
+/// assert_eq!(resilience::metrics::HEDGE_WINS, "resilience_hedge_wins_total");
+/// ```
+pub const HEDGE_WINS: &str = "resilience_hedge_wins_total";
 
 /// The value [`BREAKER_STATE`] reports for `state`: 0 closed, 1 open, 2 half-open,
 /// 3 forced open, 4 disabled. Alerting on "not 0 and not 4" catches every refusing state.
@@ -140,6 +154,8 @@ pub fn describe() {
         describe_counter!(ERRORS, "Errors recorded by the error monitor.");
         describe_counter!(BULKHEAD_REJECTIONS, "Calls a bulkhead refused.");
         describe_counter!(RATE_LIMITED, "Calls a rate limiter refused.");
+        describe_counter!(HEDGES, "Extra runs started by #[hedge].");
+        describe_counter!(HEDGE_WINS, "Hedged calls answered by an extra run.");
     }
 }
 

@@ -57,7 +57,7 @@ pub(crate) fn function_name(f: &Function) -> TokenStream {
 }
 
 /// `module::path::name`, a `&'static str` constant.
-fn function_path(f: &Function) -> TokenStream {
+pub(crate) fn function_path(f: &Function) -> TokenStream {
     let name = f.name().to_string();
     quote!(::core::concat!(::core::module_path!(), "::", #name))
 }

@@ -7,6 +7,7 @@
 
 mod exits;
 mod function;
+mod hedge;
 mod layers;
 
 use proc_macro2::{Span, TokenStream};
@@ -16,7 +17,7 @@ use syn::{Attribute, ItemFn};
 
 use crate::args::{
     breaker::BreakerArgs, bulkhead::BulkheadArgs, context::ContextArgs, fallback::FallbackArgs,
-    feature_switch::FeatureSwitchArgs, rate_limit::RateLimitArgs, resilient::ResilientArgs,
+    feature_switch::FeatureSwitchArgs, hedge::HedgeArgs, rate_limit::RateLimitArgs, resilient::ResilientArgs,
     retry::RetryArgs, timeout::TimeoutArgs,
 };
 use function::Function;
@@ -33,9 +34,10 @@ pub(crate) enum Kind {
     FeatureSwitch,
     Bulkhead,
     RateLimit,
+    Hedge,
 }
 
-const KINDS: [Kind; 9] = [
+const KINDS: [Kind; 10] = [
     Kind::Retry,
     Kind::CircuitBreaker,
     Kind::Fallback,
@@ -45,6 +47,7 @@ const KINDS: [Kind; 9] = [
     Kind::FeatureSwitch,
     Kind::Bulkhead,
     Kind::RateLimit,
+    Kind::Hedge,
 ];
 
 impl Kind {
@@ -59,6 +62,7 @@ impl Kind {
             Kind::FeatureSwitch => "feature_switch",
             Kind::Bulkhead => "bulkhead",
             Kind::RateLimit => "rate_limit",
+            Kind::Hedge => "hedge",
         }
     }
 
@@ -85,6 +89,7 @@ enum Layer {
     FeatureSwitch(FeatureSwitchArgs),
     Bulkhead(BulkheadArgs, Span),
     RateLimit(RateLimitArgs, Span),
+    Hedge(HedgeArgs),
 }
 
 impl Layer {
@@ -111,6 +116,7 @@ impl Layer {
                 span,
                 "#[feature_switch(\"recommendations\")]",
             )?)],
+            Kind::Hedge => vec![Layer::Hedge(syn::parse2(args)?)],
             Kind::Bulkhead => vec![Layer::Bulkhead(syn::parse2(args)?, span)],
             Kind::RateLimit => vec![Layer::RateLimit(
                 parse_required(args, span, "#[rate_limit(limit = 100, per = 1s)]")?,
@@ -263,6 +269,7 @@ fn build(f: &Function, layers: &[Layer]) -> syn::Result<TokenStream> {
                 };
                 layers::rate_limit(f, args, *span, inner, index)
             }
+            Layer::Hedge(args) => hedge::layer(f, args, expr, observe)?,
         };
     }
     Ok(expr)

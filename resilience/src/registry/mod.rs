@@ -60,6 +60,8 @@ pub struct Registry {
     retry_policies: Option<crate::retry::policy::RetryPolicies>,
     /// Bulkheads, rate limiters and keyed instances (`registry/patterns.rs`).
     pub(crate) patterns: patterns::Patterns,
+    /// The hedges (`crate::hedge`), whose registry methods live beside their table.
+    pub(crate) hedge_table: crate::hedge::HedgeTable,
 }
 
 #[derive(Default)]
@@ -110,6 +112,7 @@ impl Registry {
             clock,
             inner: RwLock::new(Inner::default()),
             retry_policies: Some(crate::retry::policy::RetryPolicies::new()),
+            hedge_table: Default::default(),
         }
     }
 

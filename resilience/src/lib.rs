@@ -48,9 +48,13 @@ pub mod monitor;
 mod question;
 pub mod recovery;
 pub mod registry;
+#[cfg(feature = "reqwest")]
+pub mod reqwest;
 pub mod retry;
 mod sync;
 pub mod timeout;
+#[cfg(feature = "tower")]
+pub mod tower;
 mod view;
 
 #[doc(hidden)]

@@ -319,12 +319,12 @@ impl Middleware for ResilienceMiddleware {
                 return outcome;
             };
             let Some(spare) = spare else {
-                tracing::info!(
-                    target: TARGET,
-                    reason,
-                    attempt,
-                    "not retried: the method is not idempotent or the body cannot be copied"
-                );
+                let why = if idempotent {
+                    "its body is a stream that cannot be copied"
+                } else {
+                    "its method is not idempotent"
+                };
+                tracing::info!(target: TARGET, reason, attempt, why, "not retried");
                 return outcome;
             };
             if let Some(wait) = retry_after.filter(|w| *w > self.max_retry_after) {

@@ -18,13 +18,14 @@ use resilience::retry::{Backoff, Jitter};
 use resilience::{registry, BreakerConfig, BreakerState, CircuitOpen, RetryConfig};
 use tokio::net::TcpListener;
 
+/// What the server answers, request by request: a status and an optional `Retry-After`.
+type Answers = &'static [(u16, Option<&'static str>)];
+
 /// A server whose `/` answers `answers[n]` to its n-th request (the last one after
 /// that): a status and an optional `Retry-After`. Returns its address and its count.
-async fn server(answers: &'static [(u16, Option<&'static str>)]) -> (SocketAddr, Arc<AtomicU32>) {
+async fn server(answers: Answers) -> (SocketAddr, Arc<AtomicU32>) {
     let hits = Arc::new(AtomicU32::new(0));
-    async fn answer(
-        State((hits, answers)): State<(Arc<AtomicU32>, &'static [(u16, Option<&'static str>)])>,
-    ) -> Response {
+    async fn answer(State((hits, answers)): State<(Arc<AtomicU32>, Answers)>) -> Response {
         let n = hits.fetch_add(1, Ordering::SeqCst) as usize;
         let (status, retry_after) = answers[n.min(answers.len() - 1)];
         let mut response =

@@ -38,7 +38,9 @@ const TARGET: &str = "resilience::reqwest";
 ///   answer, a connect error and a timeout count as failures; every other answer
 ///   (a 404, a 429: the host is up) as a success. While a host's breaker is open, a
 ///   request to it fails at once with `Error::Middleware` holding a
-///   [`CircuitOpen`](crate::CircuitOpen), without being sent.
+///   [`CircuitOpen`](crate::CircuitOpen), without being sent. (Provisional: each host's
+///   breaker is a named breaker of its own, so the registry grows with the hosts called;
+///   it becomes a keyed instance, bounded by `max_keys`, when the registry has those.)
 /// - **Retries**: of connect errors, timeouts, 5xx and 429 answers, for idempotent
 ///   methods only (`GET`, `HEAD`, `PUT`, `DELETE`, `OPTIONS`, `TRACE`) whose body can be
 ///   copied, as the [`RetryConfig`] says (default: 3 attempts). A `Retry-After` header

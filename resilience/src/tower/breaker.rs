@@ -127,7 +127,8 @@ impl<F> CircuitBreakerLayer<F> {
     }
 
     /// Registers the breaker with `config` (a configuration the registry was given for the
-    /// name wins, as over an attribute's keys). An invalid `config` is logged as a
+    /// name wins, as over an attribute's keys; a breaker already registered under the
+    /// name, by an attribute or another layer, keeps its own). An invalid `config` is logged as a
     /// `tracing` error and the defaults are used; [`try_config`](Self::try_config) returns
     /// the error instead.
     ///

@@ -54,10 +54,14 @@ mod question;
 pub mod rate_limit;
 pub mod recovery;
 pub mod registry;
+#[cfg(feature = "reqwest")]
+pub mod reqwest;
 pub mod retry;
 mod site_name;
 mod sync;
 pub mod timeout;
+#[cfg(feature = "tower")]
+pub mod tower;
 mod view;
 
 #[doc(hidden)]

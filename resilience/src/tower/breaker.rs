@@ -1,0 +1,506 @@
+//! [`CircuitBreakerLayer`]: a breaker of the global registry in front of a service.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::breaker::Breaker;
+use crate::{BreakerConfig, CircuitOpen, ConfigError, Permit};
+
+/// Whether a successful response counts as a failure of the breaker
+/// ([`CircuitBreakerLayer::failure_if`]). Implemented by every `Fn(&Response) -> bool`.
+///
+/// ```
+/// use resilience::tower::{FailureIf, NoResponseFails};
+/// assert!(!NoResponseFails.is_failure(&500));
+/// assert!((|status: &u16| *status >= 500).is_failure(&503));
+/// ```
+pub trait FailureIf<Res> {
+    /// True when `response`, though an `Ok`, means the dependency is failing.
+    fn is_failure(&self, response: &Res) -> bool;
+}
+
+impl<Res, F: Fn(&Res) -> bool> FailureIf<Res> for F {
+    #[inline]
+    fn is_failure(&self, response: &Res) -> bool {
+        self(response)
+    }
+}
+
+/// The default of [`CircuitBreakerLayer`]: every `Ok` is a success, every `Err` a failure.
+///
+/// ```
+/// use resilience::tower::{FailureIf, NoResponseFails};
+/// assert!(!NoResponseFails.is_failure(&"any response"));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoResponseFails;
+
+impl<Res> FailureIf<Res> for NoResponseFails {
+    #[inline]
+    fn is_failure(&self, _: &Res) -> bool {
+        false
+    }
+}
+
+/// Puts a service behind the circuit breaker `name` of the global
+/// [`registry`](crate::registry()): the breaker a `#[circuit_breaker(name = "...")]` of
+/// the same name uses.
+///
+/// Every `Err` of the inner service counts as a failure, and an `Ok` too when
+/// [`failure_if`](Self::failure_if) says so (an HTTP 5xx). While the breaker is open,
+/// `call` answers `Err(E::from(CircuitOpen { .. }))` at once without calling the inner
+/// service; `poll_ready` stays the inner service's.
+///
+/// ```
+/// use resilience::tower::CircuitBreakerLayer;
+/// use resilience::{registry, BreakerConfig, BreakerState, CircuitOpen};
+/// use tower::{service_fn, BoxError, Layer, ServiceExt};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let layer = CircuitBreakerLayer::new("docs.layer")
+///     .config(BreakerConfig { failure_threshold: 1, ..Default::default() })
+///     .failure_if(|status: &u16| *status >= 500);
+/// let svc = layer.layer(service_fn(|status: u16| async move { Ok::<_, BoxError>(status) }));
+///
+/// assert_eq!(svc.clone().oneshot(503).await.unwrap(), 503); // counted as a failure
+/// assert_eq!(registry().breaker("docs.layer").unwrap().state(), BreakerState::Open);
+/// let refused = svc.oneshot(200).await.unwrap_err();
+/// assert!(refused.downcast_ref::<CircuitOpen>().is_some());
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct CircuitBreakerLayer<F = NoResponseFails> {
+    name: Arc<str>,
+    /// Set by `config`, `try_config` or `with_breaker`; else registered by `layer`.
+    breaker: Option<&'static Breaker>,
+    failure_if: F,
+}
+
+impl CircuitBreakerLayer {
+    /// The layer of the breaker `name`, with the registry's configuration for the name (or
+    /// the defaults, if it has none and no [`config`](Self::config) is given).
+    ///
+    /// ```
+    /// let layer = resilience::tower::CircuitBreakerLayer::new("docs.new");
+    /// assert_eq!(layer.name(), "docs.new");
+    /// ```
+    pub fn new(name: impl AsRef<str>) -> Self {
+        CircuitBreakerLayer {
+            name: name.as_ref().into(),
+            breaker: None,
+            failure_if: NoResponseFails,
+        }
+    }
+
+    /// The layer of a breaker you made yourself (a [`Registry::new`](crate::registry::Registry::new)
+    /// of your own, a `Breaker` on a manual clock).
+    ///
+    /// ```
+    /// use resilience::{breaker::Breaker, tower::CircuitBreakerLayer};
+    /// let b = std::sync::Arc::new(Breaker::new("docs.own", Default::default()).unwrap());
+    /// assert_eq!(CircuitBreakerLayer::with_breaker(b).name(), "docs.own");
+    /// ```
+    pub fn with_breaker(breaker: Arc<Breaker>) -> Self {
+        CircuitBreakerLayer {
+            name: breaker.name().into(),
+            breaker: Some(super::pin_breaker(breaker)),
+            failure_if: NoResponseFails,
+        }
+    }
+}
+
+impl<F> CircuitBreakerLayer<F> {
+    /// The breaker's name.
+    ///
+    /// ```
+    /// assert_eq!(resilience::tower::CircuitBreakerLayer::new("x").name(), "x");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Registers the breaker with `config` (a configuration the registry was given for the
+    /// name wins, as over an attribute's keys; a breaker already registered under the
+    /// name, by an attribute or another layer, keeps its own). An invalid `config` is logged as a
+    /// `tracing` error and the defaults are used; [`try_config`](Self::try_config) returns
+    /// the error instead.
+    ///
+    /// ```
+    /// use resilience::{tower::CircuitBreakerLayer, registry, BreakerConfig};
+    /// CircuitBreakerLayer::new("docs.config").config(BreakerConfig { failure_threshold: 2, ..Default::default() });
+    /// assert_eq!(registry().breaker("docs.config").unwrap().config().failure_threshold, 2);
+    /// ```
+    pub fn config(self, config: BreakerConfig) -> Self {
+        let name = self.name.clone();
+        match self.try_config(config) {
+            Ok(layer) => layer,
+            Err((layer, error)) => {
+                tracing::error!(
+                    target: "resilience::tower",
+                    name = &*name,
+                    %error,
+                    "invalid CircuitBreakerLayer configuration; using the defaults"
+                );
+                layer
+            }
+        }
+    }
+
+    /// [`config`](Self::config), or the error naming the invalid field (and the layer
+    /// back, unchanged).
+    ///
+    /// ```
+    /// use resilience::{tower::CircuitBreakerLayer, BreakerConfig};
+    /// let bad = BreakerConfig { failure_threshold: 0, ..Default::default() };
+    /// let (_layer, err) = CircuitBreakerLayer::new("docs.try").try_config(bad).unwrap_err();
+    /// assert_eq!(err.field(), "failure_threshold");
+    /// ```
+    #[allow(clippy::result_large_err)] // the layer comes back so the chain can go on
+    pub fn try_config(mut self, config: BreakerConfig) -> Result<Self, (Self, ConfigError)> {
+        match crate::registry().register(&self.name, config) {
+            Ok(breaker) => {
+                self.breaker = Some(super::pin_breaker(breaker));
+                Ok(self)
+            }
+            Err(error) => Err((self, error)),
+        }
+    }
+
+    /// Counts an `Ok` response as a failure when `failure_if` says so (an HTTP 5xx is an
+    /// answer, but from a failing dependency).
+    ///
+    /// ```
+    /// use resilience::tower::CircuitBreakerLayer;
+    /// // With HTTP: `.failure_if(|res: &http::Response<_>| res.status().is_server_error())`
+    /// let layer = CircuitBreakerLayer::new("docs.failure_if").failure_if(|status: &u16| *status >= 500);
+    /// # let _ = layer;
+    /// ```
+    pub fn failure_if<G>(self, failure_if: G) -> CircuitBreakerLayer<G> {
+        CircuitBreakerLayer {
+            name: self.name,
+            breaker: self.breaker,
+            failure_if,
+        }
+    }
+
+    fn breaker(&self) -> &'static Breaker {
+        if let Some(b) = self.breaker {
+            return b;
+        }
+        let registry = crate::registry();
+        let breaker = registry
+            .register(&self.name, BreakerConfig::default())
+            // The defaults are valid; only a parent configured for the name that would
+            // make a cycle fails, and then the breaker stands alone.
+            .unwrap_or_else(|error| {
+                tracing::error!(
+                    target: "resilience::tower",
+                    name = &*self.name,
+                    %error,
+                    "could not register the breaker; it stands alone"
+                );
+                Arc::new(Breaker::fallback(&self.name))
+            });
+        super::pin_breaker(breaker)
+    }
+}
+
+impl<S, F: Clone> Layer<S> for CircuitBreakerLayer<F> {
+    type Service = CircuitBreaker<S, F>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        CircuitBreaker {
+            inner,
+            breaker: self.breaker(),
+            failure_if: self.failure_if.clone(),
+        }
+    }
+}
+
+/// The service of [`CircuitBreakerLayer`].
+///
+/// ```
+/// use resilience::tower::CircuitBreakerLayer;
+/// use tower::{service_fn, BoxError, Layer};
+/// let svc = CircuitBreakerLayer::new("docs.service")
+///     .layer(service_fn(|x: u8| async move { Ok::<_, BoxError>(x) }));
+/// assert_eq!(svc.breaker().name(), "docs.service");
+/// ```
+#[derive(Clone, Debug)]
+pub struct CircuitBreaker<S, F = NoResponseFails> {
+    inner: S,
+    breaker: &'static Breaker,
+    failure_if: F,
+}
+
+impl<S, F> CircuitBreaker<S, F> {
+    /// The breaker this service calls through.
+    ///
+    /// ```
+    /// use resilience::tower::CircuitBreakerLayer;
+    /// use tower::Layer;
+    /// let svc = CircuitBreakerLayer::new("docs.breaker").layer(());
+    /// assert_eq!(svc.breaker().name(), "docs.breaker");
+    /// ```
+    pub fn breaker(&self) -> &'static Breaker {
+        self.breaker
+    }
+}
+
+impl<S, F, Req> Service<Req> for CircuitBreaker<S, F>
+where
+    S: Service<Req>,
+    S::Error: From<CircuitOpen>,
+    F: FailureIf<S::Response> + Clone,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, F>;
+
+    /// The inner service's readiness: an open breaker never fails it.
+    #[inline]
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    /// HOT PATH: through a closed breaker, `acquire` reads two atomics; nothing is
+    /// allocated and no reference count moves.
+    #[inline]
+    fn call(&mut self, req: Req) -> Self::Future {
+        match self.breaker.acquire() {
+            Ok(permit) => ResponseFuture {
+                inner: Some(self.inner.call(req)),
+                permit: Some(permit),
+                refused: None,
+                failure_if: self.failure_if.clone(),
+            },
+            Err(open) => {
+                tracing::debug!(target: "resilience::tower", name = open.name, "call refused by an open breaker");
+                ResponseFuture {
+                    inner: None,
+                    permit: None,
+                    refused: Some(open),
+                    failure_if: self.failure_if.clone(),
+                }
+            }
+        }
+    }
+}
+
+pin_project! {
+    /// The response future of [`CircuitBreaker`]: the inner call with its permit, or the
+    /// refusal. Dropped before it ends, a half-open trial gives its place back.
+    pub struct ResponseFuture<Fut, F> {
+        #[pin]
+        inner: Option<Fut>,
+        permit: Option<Permit<'static>>,
+        refused: Option<CircuitOpen>,
+        failure_if: F,
+    }
+}
+
+impl<Fut, F> core::fmt::Debug for ResponseFuture<Fut, F> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ResponseFuture")
+            .field("refused", &self.refused)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<Fut, F, T, E> Future for ResponseFuture<Fut, F>
+where
+    Fut: Future<Output = Result<T, E>>,
+    E: From<CircuitOpen>,
+    F: FailureIf<T>,
+{
+    type Output = Result<T, E>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let Some(inner) = this.inner.as_pin_mut() else {
+            return match this.refused.take() {
+                Some(open) => Poll::Ready(Err(E::from(open))),
+                None => panic!("a breaker's response future polled after it completed"),
+            };
+        };
+        let outcome = core::task::ready!(inner.poll(cx));
+        if let Some(permit) = this.permit.take() {
+            match &outcome {
+                Ok(response) if !this.failure_if.is_failure(response) => permit.record_success(),
+                _ => permit.record_failure(),
+            }
+        }
+        Poll::Ready(outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tower::{service_fn, BoxError, Layer, Service, ServiceExt};
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::registry::Registry;
+    use crate::BreakerState;
+
+    fn config(threshold: u32) -> BreakerConfig {
+        BreakerConfig {
+            failure_threshold: threshold,
+            success_threshold: 1,
+            recovery_timeout: Duration::from_secs(10),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn errors_open_it_and_an_open_breaker_refuses_without_calling() {
+        let calls = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let counted = calls.clone();
+        let svc = CircuitBreakerLayer::new("tower.breaker.errors")
+            .config(config(2))
+            .layer(service_fn(move |fail: bool| {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                async move {
+                    if fail {
+                        Err::<u8, BoxError>("down".into())
+                    } else {
+                        Ok(1)
+                    }
+                }
+            }));
+        assert_eq!(svc.clone().oneshot(false).await.unwrap(), 1);
+        for _ in 0..2 {
+            svc.clone().oneshot(true).await.unwrap_err();
+        }
+        assert_eq!(svc.breaker().state(), BreakerState::Open);
+        let refused = svc.clone().oneshot(false).await.unwrap_err();
+        let open = refused
+            .downcast_ref::<CircuitOpen>()
+            .expect("a CircuitOpen");
+        assert_eq!(open.name, "tower.breaker.errors");
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn failure_if_counts_a_response_as_a_failure() {
+        let svc = CircuitBreakerLayer::new("tower.breaker.failure_if")
+            .config(config(1))
+            .failure_if(|status: &u16| *status >= 500)
+            .layer(service_fn(|status: u16| async move {
+                Ok::<_, BoxError>(status)
+            }));
+        assert_eq!(svc.clone().oneshot(404).await.unwrap(), 404);
+        assert_eq!(svc.breaker().state(), BreakerState::Closed);
+        assert_eq!(svc.clone().oneshot(503).await.unwrap(), 503);
+        assert_eq!(svc.breaker().state(), BreakerState::Open);
+    }
+
+    #[tokio::test]
+    async fn poll_ready_stays_ready_while_open() {
+        let mut svc = CircuitBreakerLayer::new("tower.breaker.ready")
+            .config(config(1))
+            .layer(service_fn(|()| async {
+                Err::<(), BoxError>("down".into())
+            }));
+        svc.ready().await.unwrap().call(()).await.unwrap_err();
+        assert_eq!(svc.breaker().state(), BreakerState::Open);
+        for _ in 0..3 {
+            // Ready every time; the refusal comes from `call`.
+            let ready = svc.ready().await;
+            assert!(ready.is_ok());
+            let err = ready.unwrap().call(()).await.unwrap_err();
+            assert!(err.is::<CircuitOpen>());
+        }
+    }
+
+    #[tokio::test]
+    async fn an_own_breaker_on_a_manual_clock_closes_after_recovery() {
+        let clock = ManualClock::new();
+        let registry = Registry::with_clock(Arc::new(clock.clone()));
+        let breaker = registry.register("tower.breaker.own", config(1)).unwrap();
+        let svc = CircuitBreakerLayer::with_breaker(breaker.clone()).layer(service_fn(
+            |fail: bool| async move {
+                if fail {
+                    Err::<(), BoxError>("down".into())
+                } else {
+                    Ok(())
+                }
+            },
+        ));
+        svc.clone().oneshot(true).await.unwrap_err();
+        assert!(svc
+            .clone()
+            .oneshot(false)
+            .await
+            .unwrap_err()
+            .is::<CircuitOpen>());
+        clock.advance(Duration::from_secs(10));
+        svc.clone().oneshot(false).await.unwrap();
+        assert_eq!(breaker.state(), BreakerState::Closed);
+    }
+
+    #[tokio::test]
+    async fn a_dropped_trial_gives_its_place_back() {
+        let clock = ManualClock::new();
+        let breaker = Arc::new(
+            Breaker::new("tower.breaker.dropped", config(1))
+                .unwrap()
+                .with_clock(Arc::new(clock.clone())),
+        );
+        let mut svc = CircuitBreakerLayer::with_breaker(breaker.clone()).layer(service_fn(
+            |wait: bool| async move {
+                if wait {
+                    std::future::pending::<()>().await;
+                }
+                Err::<(), BoxError>("down".into())
+            },
+        ));
+        svc.ready().await.unwrap().call(false).await.unwrap_err();
+        clock.advance(Duration::from_secs(10));
+        let trial = svc.ready().await.unwrap().call(true);
+        assert_eq!(breaker.state(), BreakerState::HalfOpen);
+        // The only trial place is taken.
+        assert!(svc
+            .ready()
+            .await
+            .unwrap()
+            .call(false)
+            .await
+            .unwrap_err()
+            .is::<CircuitOpen>());
+        drop(trial);
+        // Given back: the next call is a trial (and fails, re-opening).
+        let err = svc.ready().await.unwrap().call(false).await.unwrap_err();
+        assert!(!err.is::<CircuitOpen>());
+        assert_eq!(breaker.state(), BreakerState::Open);
+    }
+
+    #[test]
+    fn the_layer_has_the_inner_error_type() {
+        #[derive(Debug)]
+        enum MyError {
+            Open(CircuitOpen),
+        }
+        impl From<CircuitOpen> for MyError {
+            fn from(o: CircuitOpen) -> Self {
+                MyError::Open(o)
+            }
+        }
+        fn assert_error<S: Service<(), Error = MyError>>(_: &S) {}
+        let svc = CircuitBreakerLayer::new("tower.breaker.typed")
+            .layer(service_fn(|()| async { Ok::<(), MyError>(()) }));
+        assert_error(&svc);
+        let MyError::Open(open) = MyError::from(CircuitOpen::from_name("x"));
+        assert_eq!(open.name, "x");
+    }
+}

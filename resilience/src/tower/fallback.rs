@@ -1,0 +1,154 @@
+//! [`FallbackLayer`]: on an error, an answer from a function instead.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
+use tower_layer::Layer;
+use tower_service::Service;
+
+/// On `Err(error)`, the service answers `fallback(error)` instead: a cached value, a
+/// degraded response, or the error turned into another (`Err` again). A `tracing` event
+/// says each time it stood in.
+///
+/// ```
+/// use resilience::tower::FallbackLayer;
+/// use tower::{service_fn, BoxError, Layer, ServiceExt};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let svc = FallbackLayer::new(|_error: BoxError| Ok("cached board"))
+///     .layer(service_fn(|()| async { Err::<&str, BoxError>("down".into()) }));
+/// assert_eq!(svc.oneshot(()).await.unwrap(), "cached board");
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct FallbackLayer<F> {
+    fallback: F,
+}
+
+impl<F> FallbackLayer<F> {
+    /// A layer answering `fallback(error)` for each failed call.
+    ///
+    /// ```
+    /// let layer = resilience::tower::FallbackLayer::new(|e: String| Ok::<u8, String>(e.len() as u8));
+    /// # let _ = layer;
+    /// ```
+    pub fn new(fallback: F) -> Self {
+        FallbackLayer { fallback }
+    }
+}
+
+impl<S, F: Clone> Layer<S> for FallbackLayer<F> {
+    type Service = Fallback<S, F>;
+
+    fn layer(&self, inner: S) -> Fallback<S, F> {
+        Fallback {
+            inner,
+            fallback: self.fallback.clone(),
+        }
+    }
+}
+
+/// The service of [`FallbackLayer`].
+///
+/// ```
+/// use tower::Layer;
+/// let svc = resilience::tower::FallbackLayer::new(|e: String| Err::<(), _>(e)).layer(());
+/// # let _ = svc;
+/// ```
+#[derive(Clone, Debug)]
+pub struct Fallback<S, F> {
+    inner: S,
+    fallback: F,
+}
+
+impl<S, F, Req> Service<Req> for Fallback<S, F>
+where
+    S: Service<Req>,
+    F: Fn(S::Error) -> Result<S::Response, S::Error> + Clone,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, F>;
+
+    #[inline]
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    #[inline]
+    fn call(&mut self, req: Req) -> Self::Future {
+        ResponseFuture {
+            inner: self.inner.call(req),
+            fallback: Some(self.fallback.clone()),
+        }
+    }
+}
+
+pin_project! {
+    /// The response future of [`Fallback`].
+    #[derive(Debug)]
+    pub struct ResponseFuture<Fut, F> {
+        #[pin]
+        inner: Fut,
+        fallback: Option<F>,
+    }
+}
+
+impl<Fut, F, T, E> Future for ResponseFuture<Fut, F>
+where
+    Fut: Future<Output = Result<T, E>>,
+    F: Fn(E) -> Result<T, E>,
+{
+    type Output = Result<T, E>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        match core::task::ready!(this.inner.poll(cx)) {
+            Ok(response) => Poll::Ready(Ok(response)),
+            Err(error) => match this.fallback.take() {
+                Some(fallback) => {
+                    let answer = fallback(error);
+                    tracing::info!(
+                        target: "resilience::tower",
+                        recovered = answer.is_ok(),
+                        "the call failed; the fallback answered"
+                    );
+                    Poll::Ready(answer)
+                }
+                None => Poll::Ready(Err(error)),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tower::{service_fn, Layer, ServiceExt};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn an_error_is_answered_by_the_fallback_and_an_ok_passes() {
+        let svc = FallbackLayer::new(|e: String| {
+            if e == "down" {
+                Ok(0)
+            } else {
+                Err(format!("still {e}"))
+            }
+        })
+        .layer(service_fn(|x: i32| async move {
+            match x {
+                1 => Err("down".to_string()),
+                2 => Err("broken".to_string()),
+                x => Ok(x),
+            }
+        }));
+        assert_eq!(svc.clone().oneshot(7).await, Ok(7));
+        assert_eq!(svc.clone().oneshot(1).await, Ok(0));
+        assert_eq!(svc.oneshot(2).await, Err("still broken".to_string()));
+    }
+}

@@ -1,0 +1,96 @@
+//! The patterns as tower layers (feature `tower`): circuit breaker, retry, timeout, hedge
+//! and fallback, for axum, tonic, hyper and any other `tower::Service`.
+//!
+//! Each layer runs on the same runtime as the attributes: a [`CircuitBreakerLayer`]
+//! named `"upstream"` and a `#[circuit_breaker(name = "upstream")]` share one breaker of
+//! the global [`registry`](crate::registry()), one state, one snapshot.
+//!
+//! Every middleware follows tower's shape: a `Layer`, the `Service` it makes and that
+//! service's response future, hand-written (no boxing) and pinned without `unsafe`.
+//!
+//! - A layer's `Service::Error` is the inner service's error; what the layer adds
+//!   ([`CircuitOpen`](crate::CircuitOpen), [`TimedOut`](crate::TimedOut)) is converted into
+//!   it by `From`, so `tower::BoxError` works, and so does your own error type with a
+//!   `From` for each.
+//! - `poll_ready` is the inner service's: an open breaker refuses in `call`, with an
+//!   error future, so a `tower::buffer::Buffer` in front of it never sees a failed
+//!   `poll_ready` (which would shut its worker down for good).
+//!
+//! ```
+//! use resilience::tower::{CircuitBreakerLayer, RetryLayer, TimeoutLayer};
+//! use resilience::{retry::Backoff, RetryConfig};
+//! use std::time::Duration;
+//! use tower::{service_fn, BoxError, ServiceBuilder, ServiceExt};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), BoxError> {
+//! let svc = ServiceBuilder::new()
+//!     .layer(RetryLayer::new(RetryConfig { max_attempts: 3, backoff: Backoff::None, ..Default::default() }))
+//!     .layer(CircuitBreakerLayer::new("docs.tower"))
+//!     .layer(TimeoutLayer::new(Duration::from_secs(2)))
+//!     .service(service_fn(|name: &'static str| async move { Ok::<_, BoxError>(format!("hello {name}")) }));
+//! assert_eq!(svc.oneshot("world").await?, "hello world");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Bulkhead and rate-limit layers join these once their runtimes exist; per-key
+//! instances (`.key(..)`) come with the registry's keyed store.
+
+mod breaker;
+mod fallback;
+mod hedge;
+mod retry;
+mod timeout;
+
+pub use breaker::{
+    CircuitBreaker, CircuitBreakerLayer, FailureIf, NoResponseFails,
+    ResponseFuture as BreakerFuture,
+};
+pub use fallback::{Fallback, FallbackLayer, ResponseFuture as FallbackFuture};
+pub use hedge::{Hedge, HedgeLayer, ResponseFuture as HedgeFuture};
+pub use retry::{
+    Advice, Classified, ResponseFuture as RetryFuture, Retry, RetryDecision, RetryIf, RetryLayer,
+    Retryable,
+};
+pub use timeout::{ResponseFuture as TimeoutFuture, Timeout, TimeoutLayer};
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::breaker::Breaker;
+
+/// A `'static` reference to a shared breaker, so a response future can hold a
+/// [`Permit<'static>`](crate::Permit) without a reference count per call.
+///
+/// One `Arc` is leaked per distinct breaker the first time a layer uses it; the registry
+/// keeps every breaker it makes for the life of the program anyway (as each
+/// `#[circuit_breaker]` call site's `static` does), so this bounds the memory by the
+/// breakers a program ever makes.
+pub(crate) fn pin_breaker(breaker: Arc<Breaker>) -> &'static Breaker {
+    static PINNED: Mutex<Option<HashMap<usize, &'static Breaker>>> = Mutex::new(None);
+    let key = Arc::as_ptr(&breaker) as usize;
+    // A map of leaked references is whole after any panic.
+    let mut pinned = PINNED.lock().unwrap_or_else(PoisonError::into_inner);
+    let map = pinned.get_or_insert_with(HashMap::new);
+    // The leaked `Arc` keeps the allocation alive, so no other breaker can reuse the
+    // address a key was made from.
+    map.entry(key)
+        .or_insert_with(|| &**Box::leak(Box::new(breaker)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::BreakerConfig;
+
+    #[test]
+    fn one_static_reference_per_breaker() {
+        let a = Arc::new(Breaker::new("tower.pin.a", BreakerConfig::default()).unwrap());
+        let b = Arc::new(Breaker::new("tower.pin.a", BreakerConfig::default()).unwrap());
+        let pa = pin_breaker(a.clone());
+        assert!(std::ptr::eq(pa, pin_breaker(a.clone())));
+        assert!(std::ptr::eq(pa, Arc::as_ptr(&a)));
+        assert!(!std::ptr::eq(pa, pin_breaker(b)));
+    }
+}

@@ -1,0 +1,197 @@
+//! `resilience::reqwest::ResilienceMiddleware` (feature `reqwest`) against real servers
+//! on loopback: 500s retried and opening the host's breaker, a 429's `Retry-After`
+//! waited (once, one second, on real time) or refused past `max_retry_after`, a POST not
+//! retried, a refused connection retried.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{routing, Router};
+use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
+use resilience::reqwest::ResilienceMiddleware;
+use resilience::retry::{Backoff, Jitter};
+use resilience::{registry, BreakerConfig, BreakerState, CircuitOpen, RetryConfig};
+use tokio::net::TcpListener;
+
+/// What the server answers, request by request: a status and an optional `Retry-After`.
+type Answers = &'static [(u16, Option<&'static str>)];
+
+/// A server whose `/` answers `answers[n]` to its n-th request (the last one after
+/// that): a status and an optional `Retry-After`. Returns its address and its count.
+async fn server(answers: Answers) -> (SocketAddr, Arc<AtomicU32>) {
+    let hits = Arc::new(AtomicU32::new(0));
+    async fn answer(State((hits, answers)): State<(Arc<AtomicU32>, Answers)>) -> Response {
+        let n = hits.fetch_add(1, Ordering::SeqCst) as usize;
+        let (status, retry_after) = answers[n.min(answers.len() - 1)];
+        let mut response =
+            (StatusCode::from_u16(status).unwrap(), format!("answer {n}")).into_response();
+        if let Some(after) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, after.parse().unwrap());
+        }
+        response
+    }
+    let router = Router::new()
+        .route("/", routing::get(answer).post(answer))
+        .with_state((hits.clone(), answers));
+    let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (addr, hits)
+}
+
+fn client(middleware: ResilienceMiddleware) -> ClientWithMiddleware {
+    ClientBuilder::new(reqwest::Client::new())
+        .with(middleware)
+        .build()
+}
+
+fn quick_retries(max_attempts: u32) -> RetryConfig {
+    RetryConfig {
+        max_attempts,
+        backoff: Backoff::Fixed(Duration::from_millis(5)),
+        jitter: Jitter::None,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_until_an_answer() {
+    let (addr, hits) = server(&[(500, None), (503, None), (200, None)]).await;
+    let client = client(
+        ResilienceMiddleware::new()
+            .name("t.retried")
+            .retry(quick_retries(3))
+            .unwrap(),
+    );
+    let response = client.get(format!("http://{addr}/")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), "answer 2");
+    assert_eq!(hits.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn a_failing_host_opens_its_breaker_and_is_then_refused_without_a_request() {
+    let (addr, hits) = server(&[(500, None)]).await;
+    let middleware = ResilienceMiddleware::new()
+        .name("t.breaker")
+        .retry(quick_retries(3))
+        .unwrap()
+        .breaker(BreakerConfig {
+            failure_threshold: 3,
+            ..Default::default()
+        })
+        .unwrap();
+    let name = middleware.breaker_name("127.0.0.1", addr.port());
+    let client = client(middleware);
+    let response = client.get(format!("http://{addr}/")).send().await.unwrap();
+    assert_eq!(response.status(), 500); // the last answer, after 3 attempts
+    assert_eq!(hits.load(Ordering::SeqCst), 3);
+    assert_eq!(
+        registry().breaker(&name).unwrap().state(),
+        BreakerState::Open
+    );
+
+    let refused = client
+        .get(format!("http://{addr}/"))
+        .send()
+        .await
+        .unwrap_err();
+    let reqwest_middleware::Error::Middleware(error) = refused else {
+        panic!("expected the middleware's refusal, got {refused:?}");
+    };
+    assert_eq!(error.downcast_ref::<CircuitOpen>().unwrap().name, name);
+    assert_eq!(hits.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn a_429s_retry_after_is_waited() {
+    let (addr, hits) = server(&[(429, Some("1")), (200, None)]).await;
+    let client = client(
+        ResilienceMiddleware::new()
+            .name("t.429")
+            .retry(quick_retries(3))
+            .unwrap(),
+    );
+    let start = Instant::now();
+    let response = client.get(format!("http://{addr}/")).send().await.unwrap();
+    let waited = start.elapsed();
+    assert_eq!(response.status(), 200);
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+    // The backoff says 5 ms; the server asked for a second.
+    assert!(waited >= Duration::from_secs(1), "waited only {waited:?}");
+    assert!(waited < Duration::from_millis(1_900), "waited {waited:?}");
+}
+
+#[tokio::test]
+async fn a_retry_after_past_max_retry_after_ends_the_retries_at_once() {
+    let (addr, hits) = server(&[(429, Some("120")), (200, None)]).await;
+    let client = client(
+        ResilienceMiddleware::new()
+            .name("t.429.long")
+            .retry(quick_retries(3))
+            .unwrap()
+            .max_retry_after(Duration::from_secs(60)),
+    );
+    let start = Instant::now();
+    let response = client.get(format!("http://{addr}/")).send().await.unwrap();
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()[header::RETRY_AFTER], "120");
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    assert!(start.elapsed() < Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn a_post_is_never_retried() {
+    let (addr, hits) = server(&[(503, None), (200, None)]).await;
+    let client = client(
+        ResilienceMiddleware::new()
+            .name("t.post")
+            .retry(quick_retries(3))
+            .unwrap(),
+    );
+    let response = client
+        .post(format!("http://{addr}/"))
+        .body("order")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_retried_and_counts_against_the_breaker() {
+    // A port nobody listens on: bound, then released.
+    let addr = {
+        let listener = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).unwrap();
+        listener.local_addr().unwrap()
+    };
+    let middleware = ResilienceMiddleware::new()
+        .name("t.connect")
+        .retry(quick_retries(3))
+        .unwrap();
+    let name = middleware.breaker_name("127.0.0.1", addr.port());
+    let error = client(middleware)
+        .get(format!("http://{addr}/"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(error.is_connect(), "{error:?}");
+    assert_eq!(
+        registry()
+            .breaker(&name)
+            .unwrap()
+            .snapshot()
+            .consecutive_failures,
+        3
+    );
+}

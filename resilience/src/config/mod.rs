@@ -583,7 +583,7 @@ impl Config {
             .to_value()
             .map_err(|e| err(e).with_key(key.clone()))?;
         set_path(&mut value, &path, env_value(raw));
-        let item = kind.from_value(value).map_err(|e| {
+        let item = kind.read_value(value).map_err(|e| {
             err(e.message().trim().to_owned())
                 .with_key(key.clone())
                 .with_value(raw)

@@ -22,6 +22,9 @@ use crate::{degradation, monitor, recovery, registry, ConfigError, RetryConfig};
 pub(crate) static TABLES: &[&dyn Kind] =
     &[&BREAKER, &RETRY, &BUDGET, &FEATURE, &RECOVERY, &MONITOR];
 
+/// Finds another value of the same table in the same file, by name.
+pub(crate) type Sibling<'a, C> = &'a dyn Fn(&str) -> Option<C>;
+
 /// One table: `[NAME.<name>]` (keyed) or `[NAME]` (one value), and what to do with it.
 pub(crate) struct Table<C> {
     /// The table's name in the file and in `RESILIENCE__<TABLE>__…`.
@@ -30,7 +33,7 @@ pub(crate) struct Table<C> {
     pub(crate) keyed: bool,
     /// Every rule of the value named `name`; `sibling` finds another value of the same
     /// table in the same file (for rules across names, such as a breaker's parent).
-    pub(crate) validate: fn(&str, &C, &dyn Fn(&str) -> Option<C>) -> Result<(), ConfigError>,
+    pub(crate) validate: fn(&str, &C, Sibling<'_, C>) -> Result<(), ConfigError>,
     /// Gives `name` its value at run time.
     pub(crate) apply: fn(&str, &C) -> Result<(), ConfigError>,
     /// The value in force for `name`, if the runtime can say.
@@ -47,7 +50,7 @@ pub(crate) trait Kind: Sync {
         &'static self,
         de: toml::de::ValueDeserializer<'_>,
     ) -> Result<Box<dyn Item>, toml::de::Error>;
-    fn from_value(&'static self, value: toml::Value) -> Result<Box<dyn Item>, toml::de::Error>;
+    fn read_value(&'static self, value: toml::Value) -> Result<Box<dyn Item>, toml::de::Error>;
     fn default_item(&'static self) -> Box<dyn Item>;
     fn effective(&'static self, name: &str) -> Option<Box<dyn Item>>;
     fn names(&self) -> Vec<String>;
@@ -104,7 +107,7 @@ impl<C: Value> Kind for Table<C> {
         }))
     }
 
-    fn from_value(&'static self, value: toml::Value) -> Result<Box<dyn Item>, toml::de::Error> {
+    fn read_value(&'static self, value: toml::Value) -> Result<Box<dyn Item>, toml::de::Error> {
         let config: C = value.try_into()?;
         Ok(Box::new(Typed {
             table: self,
@@ -257,7 +260,7 @@ const MAX_PARENT_DEPTH: usize = 32;
 fn validate_breaker(
     name: &str,
     config: &BreakerConfig,
-    sibling: &dyn Fn(&str) -> Option<BreakerConfig>,
+    sibling: Sibling<'_, BreakerConfig>,
 ) -> Result<(), ConfigError> {
     config.validate()?;
     let Some(parent) = config.parent.as_deref() else {

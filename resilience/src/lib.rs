@@ -38,6 +38,8 @@ extern crate self as resilience;
 pub mod breaker;
 pub mod bulkhead;
 pub mod clock;
+#[cfg(feature = "config")]
+pub mod config;
 mod config_error;
 pub mod context;
 pub mod degradation;

@@ -86,7 +86,7 @@ pub enum DisabledBy {
 /// assert_eq!((err.field(), err.value()), ("failure_threshold", "0"));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct FeatureConfig {
     /// Consecutive failures that switch the feature off. 3 by default: the reference
     /// system switches a feature off at its first error, which lets one blip take a

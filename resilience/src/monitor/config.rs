@@ -32,7 +32,7 @@ use crate::ConfigError;
 /// assert_eq!(err.field(), "frequency_window");
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct MonitorConfig {
     /// How many records the history keeps (at least 1).
     pub history_capacity: usize,
@@ -100,7 +100,7 @@ impl Default for MonitorConfig {
 /// assert_eq!((w.error_type, w.operation, w.integration, w.time), (0.4, 0.3, 0.2, 0.1));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct SimilarityWeights {
     /// Same error type (its code).
     pub error_type: f64,

@@ -20,7 +20,7 @@ use crate::ConfigError;
 /// assert_eq!((err.field(), err.value()), ("fail_after", "2"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct RecoveryConfig {
     /// Consecutive failures that take a healthy service to degraded.
     pub degrade_after: u32,
@@ -94,7 +94,7 @@ impl RecoveryConfig {
 /// # Ok::<(), resilience::ConfigError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct RampConfig {
     /// Percentages admitted, strictly increasing, each 1–100, the last 100.
     pub steps: Vec<u8>,

@@ -52,8 +52,10 @@ pub struct RetrySite {
     resolved: OnceLock<Resolved>,
     /// `#[retry(policy = "name")]`: the registry's configuration of that name wins.
     policy: Option<&'static str>,
-    /// A named site's resolution, remade when the named policies change.
-    named: Mutex<Option<(u64, Arc<Resolved>)>>,
+    /// A named site's resolution, remade when the named policies change; for a site
+    /// without a name, the policy of its function's path if one is configured (`None`:
+    /// there is none, the fixed resolution stands).
+    named: Mutex<Option<(u64, Option<Arc<Resolved>>)>>,
     /// A method's default name (`function` with its `Self` type), made on the first
     /// call's cold path (see [`started_in`](Self::started_in)); unset for other sites.
     method: bool,
@@ -317,11 +319,17 @@ impl RetrySite {
     /// The resolution in force: made once for an unnamed site (one load afterwards);
     /// for a named one, remade whenever the named policies changed. Only an unnamed
     /// site ever fills `resolved`, so a filled one is the whole fast path.
+    ///
+    /// Once any policy has been configured, an unnamed site also answers to a policy
+    /// named by its function's path (`registry().configure_retry("app::client::fetch",
+    /// ..)`, or `[retry."app::client::fetch"]` in a configuration file). Only failures
+    /// (and `config`, `max_attempts`) come through here: a first attempt that succeeds
+    /// reads `resolved` alone, as before.
     #[inline]
     fn current(&self) -> Current<'_> {
         match self.resolved.get() {
-            Some(resolved) => Current::Fixed(resolved),
-            None => self.current_slow(),
+            Some(resolved) if super::policy::generation() == 0 => Current::Fixed(resolved),
+            _ => self.current_slow(),
         }
     }
 
@@ -347,19 +355,40 @@ impl RetrySite {
     #[cold]
     #[inline(never)]
     fn current_slow(&self) -> Current<'_> {
-        let Some(policy) = self.policy else {
-            return Current::Fixed(self.resolve_fixed());
-        };
         let generation = super::policy::generation();
+        let (key, fixed) = match self.policy {
+            Some(policy) => (policy, None),
+            None => {
+                let fixed = self.resolve_fixed();
+                if generation == 0 {
+                    return Current::Fixed(fixed);
+                }
+                (self.function, Some(fixed))
+            }
+        };
         let mut named = self.named.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((seen, resolved)) = named.as_ref() {
             if *seen == generation {
-                return Current::Shared(Arc::clone(resolved));
+                match (resolved, fixed) {
+                    (Some(resolved), _) => return Current::Shared(Arc::clone(resolved)),
+                    (None, Some(fixed)) => return Current::Fixed(fixed),
+                    // A named site always caches a resolution; resolve again if not.
+                    (None, None) => {}
+                }
             }
         }
-        let config = super::policy::get(policy).unwrap_or_else(|| (self.init)());
-        let resolved = Arc::new(self.resolve(config));
-        *named = Some((generation, Arc::clone(&resolved)));
+        let resolved = match (super::policy::get(key), fixed) {
+            (None, Some(fixed)) => {
+                *named = Some((generation, None));
+                return Current::Fixed(fixed);
+            }
+            (Some(config), Some(fixed)) => {
+                warn_by_path(self.function, &fixed.config, &config);
+                Arc::new(self.resolve(config))
+            }
+            (config, None) => Arc::new(self.resolve(config.unwrap_or_else(|| (self.init)()))),
+        };
+        *named = Some((generation, Some(Arc::clone(&resolved))));
         Current::Shared(resolved)
     }
 
@@ -388,6 +417,24 @@ impl RetrySite {
             adaptive,
             on_success,
         }
+    }
+}
+
+/// A site without a policy name found by its function's path: its success path keeps
+/// the attribute's own resolution (it looks nothing up), so what only that path does
+/// follows the attribute. Said once per change of the policies, when it matters.
+fn warn_by_path(function: &'static str, attribute: &RetryConfig, configured: &RetryConfig) {
+    let unheard = (configured.max_elapsed.is_some() && attribute.max_elapsed.is_none())
+        || configured.adaptive != attribute.adaptive
+        || configured.budget != attribute.budget;
+    if unheard {
+        tracing::warn!(
+            target: events::TARGET,
+            function,
+            "retry policy found by the function's path: its `max_elapsed`, `adaptive` and \
+             the budget's deposits on success follow the attribute's own keys; name the site \
+             with `#[retry(policy = \"..\")]` for them to follow the configuration"
+        );
     }
 }
 

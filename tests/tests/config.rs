@@ -1,0 +1,578 @@
+//! `resilience::config`: a TOML file and `RESILIENCE__…` variables, validated all or
+//! nothing, applied to every table, watched, and read back as the same TOML.
+//!
+//! Every test uses names of its own (the runtime's registries are global and shared by
+//! the tests of this binary); those that read the process's environment or watch a file
+//! hold `SERIAL`, since a load reads every `RESILIENCE__…` variable.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use resilience::config::{self, Config};
+use resilience::degradation::FeatureConfig;
+use resilience::recovery::RecoveryConfig;
+use resilience::retry::{Backoff, BudgetConfig};
+use resilience::{
+    degradation, monitor, recovery, registry, retry, retry_budget, BreakerConfig, MonitorConfig,
+    RetryConfig,
+};
+use tracing::field::{Field, Visit};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A file of its own in the temporary directory, removed when dropped.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(name: &str, text: &str) -> TempFile {
+        let path = std::env::temp_dir().join(format!(
+            "resilience-config-{}-{name}.toml",
+            std::process::id()
+        ));
+        std::fs::write(&path, text).unwrap();
+        TempFile(path)
+    }
+
+    fn write(&self, text: &str) {
+        // Written beside and renamed over, as editors save: the watcher must never read
+        // half a file.
+        let next = self.0.with_extension("next");
+        std::fs::write(&next, text).unwrap();
+        std::fs::rename(&next, &self.0).unwrap();
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Polls `done` every 5 ms until it holds, failing past 10 s.
+fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "not within 10 s: {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn breaker_threshold(name: &str) -> u32 {
+    registry()
+        .register(name, BreakerConfig::default())
+        .unwrap()
+        .config()
+        .failure_threshold
+}
+
+#[test]
+fn every_table_is_applied() {
+    let _serial = serial();
+    let file = TempFile::new(
+        "every",
+        r#"
+[breaker.cfg-all]
+failure_threshold = 3
+recovery_timeout = "30s"
+
+[retry.cfg-all]
+max_attempts = 5
+backoff = { fixed = "250ms" }
+jitter = "none"
+
+[budget.cfg-all]
+capacity = 7
+refill_per_second = 0.5
+
+[feature."cfg-all.export"]
+failure_threshold = 9
+
+[recovery.cfg-all]
+degrade_after = 2
+fail_after = 4
+ramp = { steps = [50, 100], step_interval = "10s" }
+
+[monitor]
+burst_threshold = 42
+"#,
+    );
+    let applied = config::load(&file.0).unwrap();
+    assert_eq!(applied.len(), 6);
+
+    let breaker = registry()
+        .register("cfg-all", BreakerConfig::default())
+        .unwrap();
+    assert_eq!(breaker.config().failure_threshold, 3);
+    assert_eq!(breaker.config().recovery_timeout, Duration::from_secs(30));
+
+    let policy = registry().retry_policy("cfg-all").unwrap();
+    assert_eq!(policy.max_attempts, 5);
+    assert_eq!(policy.backoff, Backoff::Fixed(Duration::from_millis(250)));
+
+    let budget = retry_budget("cfg-all").config();
+    assert_eq!((budget.capacity, budget.refill_per_second), (7, 0.5));
+
+    let features = degradation().snapshot();
+    let feature = features.feature("cfg-all.export").unwrap();
+    assert_eq!(feature.failure_threshold, 9);
+
+    let services = recovery().snapshot();
+    let service = services.service("cfg-all").unwrap();
+    assert_eq!(
+        (service.config.degrade_after, service.config.fail_after),
+        (2, 4)
+    );
+    assert_eq!(service.config.ramp.steps, [50, 100]);
+
+    assert_eq!(monitor().config().burst_threshold, 42);
+    // Untouched fields keep their defaults.
+    assert_eq!(
+        monitor().config().frequency_threshold,
+        MonitorConfig::default().frequency_threshold
+    );
+}
+
+#[test]
+fn an_invalid_file_changes_nothing_and_says_where() {
+    let _serial = serial();
+    let file = TempFile::new(
+        "invalid",
+        r#"[retry.cfg-invalid]
+max_attempts = 9
+
+[budget.cfg-invalid]
+capacity = 3
+
+[breaker.cfg-invalid]
+failure_threshold = 0
+"#,
+    );
+    let err = config::load(&file.0).unwrap_err();
+    assert_eq!(err.origin(), file.0.display().to_string());
+    assert_eq!(err.line(), Some(8));
+    assert_eq!(err.key(), Some("breaker.cfg-invalid.failure_threshold"));
+    assert_eq!(err.value(), Some("0"));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}:8: breaker.cfg-invalid.failure_threshold = 0: {}",
+            file.0.display(),
+            err.message()
+        )
+    );
+    // The valid tables beside the bad one were not applied either.
+    assert_eq!(registry().retry_policy("cfg-invalid"), None);
+    assert!(resilience::retry::retry_budgets()
+        .iter()
+        .all(|b| b.name.as_deref() != Some("cfg-invalid")));
+    assert!(registry().breaker("cfg-invalid").is_none());
+}
+
+#[test]
+fn every_kind_of_mistake_is_an_error_with_its_line_and_key() {
+    let cases: &[(&str, usize, Option<&str>, &str)] = &[
+        ("[breaker.a]\nfailure_threshold = 3\n[chaos_monkey.a]\n", 3, Some("chaos_monkey"), "unknown table"),
+        ("[breaker.a]\nrecovery_timeout = \"30s\"\nfailure_treshold = 3\n", 3, Some("breaker.a.failure_treshold"), "unknown field"),
+        ("[breaker.a]\nfailure_threshold = \"three\"\n", 2, Some("breaker.a.failure_threshold"), "invalid type"),
+        ("[breaker.a]\nrecovery_timeout = \"soon\"\n", 2, Some("breaker.a.recovery_timeout"), "invalid duration"),
+        ("[retry.a]\nbackoff = { exponential = { base = \"1s\", factor = 0.5, max = \"5s\" } }\n", 2, Some("retry.a.backoff.exponential.factor"), "at least 1.0"),
+        ("[recovery.a]\n\n\nramp = { steps = [50, 40, 100] }\n", 4, Some("recovery.a.ramp.steps"), ""),
+        ("[monitor]\ncascade_similarity = 1.5\n", 2, Some("monitor.cascade_similarity"), ""),
+        ("[feature.x]\nfailure_threshold = -1\n", 2, Some("feature.x.failure_threshold"), ""),
+        ("breaker = 3\n", 1, Some("breaker"), "must be a table of names"),
+        ("[breaker]\nkanban = 3\n", 2, Some("breaker.kanban"), "must be a table of fields"),
+        ("[breaker.a\nfailure_threshold = 3\n", 1, None, ""),
+        // The missing field: where its table's name was written.
+        ("[breaker.a]\nwindow = \"10s\"\n", 1, Some("breaker.a.max_failures_per_window"), "must be set"),
+        ("[breaker.a]\nparent = \"b\"\n[breaker.b]\nparent = \"a\"\n", 2, Some("breaker.a.parent"), "its own ancestor"),
+    ];
+    for (text, line, key, message) in cases {
+        let err = Config::parse(text).unwrap_err();
+        assert_eq!(err.line(), Some(*line), "{text:?}: {err}");
+        assert_eq!(err.key(), *key, "{text:?}: {err}");
+        assert!(err.message().contains(message), "{text:?}: {err}");
+        assert_eq!(err.origin(), "<string>");
+    }
+}
+
+#[test]
+fn the_environment_wins_over_the_file() {
+    let _serial = serial();
+    let file = TempFile::new(
+        "env",
+        "[breaker.\"cfg-env.boards\"]\nfailure_threshold = 7\nrecovery_timeout = \"45s\"\n",
+    );
+    std::env::set_var(
+        "RESILIENCE__BREAKER__CFG_ENV_BOARDS__FAILURE_THRESHOLD",
+        "2",
+    );
+    std::env::set_var("RESILIENCE__RETRY__CFG_ENV_ONLY__MAX_ATTEMPTS", "6");
+    let result = config::load(&file.0);
+    std::env::remove_var("RESILIENCE__BREAKER__CFG_ENV_BOARDS__FAILURE_THRESHOLD");
+    std::env::remove_var("RESILIENCE__RETRY__CFG_ENV_ONLY__MAX_ATTEMPTS");
+    result.unwrap();
+    let breaker = registry()
+        .register("cfg-env.boards", BreakerConfig::default())
+        .unwrap();
+    assert_eq!(breaker.config().failure_threshold, 2); // the variable's
+    assert_eq!(breaker.config().recovery_timeout, Duration::from_secs(45)); // the file's
+                                                                            // A name the file does not have is taken in lower case.
+    assert_eq!(
+        registry()
+            .retry_policy("cfg_env_only")
+            .unwrap()
+            .max_attempts,
+        6
+    );
+
+    // An invalid variable is refused by name, and nothing is applied.
+    std::env::set_var(
+        "RESILIENCE__BREAKER__CFG_ENV_BOARDS__FAILURE_THRESHOLD",
+        "0",
+    );
+    let result = config::load(&file.0);
+    std::env::remove_var("RESILIENCE__BREAKER__CFG_ENV_BOARDS__FAILURE_THRESHOLD");
+    let err = result.unwrap_err();
+    assert_eq!(
+        err.origin(),
+        "RESILIENCE__BREAKER__CFG_ENV_BOARDS__FAILURE_THRESHOLD"
+    );
+    assert_eq!(
+        err.key(),
+        Some("breaker.\"cfg-env.boards\".failure_threshold")
+    );
+    assert_eq!(err.value(), Some("0"));
+    assert_eq!(breaker.config().failure_threshold, 2);
+}
+
+#[test]
+fn environment_names_match_as_documented() {
+    let base = Config::parse(
+        "[breaker.\"kanban.boards\"]\n[breaker.\"kanban-cards\"]\n[retry.a]\n[monitor]\n",
+    )
+    .unwrap();
+    let vars = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let config = base
+        .clone()
+        .with_env(vars(&[
+            ("RESILIENCE__BREAKER__KANBAN_BOARDS__FAILURE_THRESHOLD", "3"),
+            ("RESILIENCE__breaker__Kanban_Cards__recovery_timeout", "90s"),
+            ("RESILIENCE__RETRY__A__BACKOFF", "{ fixed = \"1s\" }"),
+            ("RESILIENCE__RETRY__A__JITTER", "none"),
+            ("RESILIENCE__MONITOR__BURST_THRESHOLD", "11"),
+            ("OTHER__BREAKER__X__Y", "ignored"),
+        ]))
+        .unwrap();
+    let breaker = |name| config.get::<BreakerConfig>("breaker", name).unwrap();
+    assert_eq!(breaker("kanban.boards").failure_threshold, 3);
+    assert_eq!(
+        breaker("kanban-cards").recovery_timeout,
+        Duration::from_secs(90)
+    );
+    let retry = config.get::<RetryConfig>("retry", "a").unwrap();
+    assert_eq!(retry.backoff, Backoff::Fixed(Duration::from_secs(1)));
+    assert_eq!(retry.jitter, resilience::Jitter::None);
+    assert_eq!(
+        config
+            .get::<MonitorConfig>("monitor", "")
+            .unwrap()
+            .burst_threshold,
+        11
+    );
+    assert_eq!(config.len(), 4);
+
+    for (var, value, message) in [
+        (
+            "RESILIENCE__BREAKER__KANBAN_BOARDS__FAILURE_TRESHOLD",
+            "3",
+            "unknown field",
+        ),
+        (
+            "RESILIENCE__BREAKR__A__FAILURE_THRESHOLD",
+            "3",
+            "unknown table",
+        ),
+        (
+            "RESILIENCE__BREAKER__A",
+            "3",
+            "RESILIENCE__BREAKER__<NAME>__<FIELD>",
+        ),
+        ("RESILIENCE__BREAKER____FAILURE_THRESHOLD", "3", "empty"),
+        ("RESILIENCE__RETRY__A__MAX_ATTEMPTS", "many", "invalid type"),
+    ] {
+        let err = base.clone().with_env(vars(&[(var, value)])).unwrap_err();
+        assert_eq!(err.origin(), var);
+        assert!(err.message().contains(message), "{var}: {err}");
+    }
+    // Two names that one variable could mean.
+    let both = Config::parse("[breaker.\"a.b\"]\n[breaker.a-b]\n").unwrap();
+    let err = both
+        .with_env(vars(&[(
+            "RESILIENCE__BREAKER__A_B__FAILURE_THRESHOLD",
+            "3",
+        )]))
+        .unwrap_err();
+    assert!(err.message().contains("matches both"), "{err}");
+}
+
+/// Every event of the `resilience::config` target, from any thread.
+#[derive(Clone, Default)]
+struct Warnings(Arc<Mutex<Vec<String>>>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Warnings {
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        struct Text(String);
+        impl Visit for Text {
+            fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+                self.0.push_str(&format!("{}={value:?} ", field.name()));
+            }
+        }
+        let meta = event.metadata();
+        if meta.target() == "resilience::config" && *meta.level() == tracing::Level::WARN {
+            let mut text = Text(String::new());
+            event.record(&mut text);
+            self.0.lock().unwrap().push(text.0);
+        }
+    }
+}
+
+#[test]
+fn watch_applies_a_rewrite_and_keeps_the_last_good_one() {
+    let _serial = serial();
+    let warnings = Warnings::default();
+    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(warnings.clone()))
+        .expect("the only global subscriber of this binary");
+
+    let file = TempFile::new("watch", "[breaker.cfg-watch]\nfailure_threshold = 3\n");
+    let watcher = config::watch_every(&file.0, Duration::from_millis(10)).unwrap();
+    assert_eq!(breaker_threshold("cfg-watch"), 3);
+    assert_eq!(watcher.reloads(), 1);
+
+    file.write("[breaker.cfg-watch]\nfailure_threshold = 4\n");
+    eventually("the rewrite applied", || {
+        breaker_threshold("cfg-watch") == 4
+    });
+    assert_eq!(watcher.reloads(), 2);
+    assert_eq!(watcher.last_error(), None);
+
+    // A bad rewrite: a valid table beside an invalid one. Neither applies.
+    file.write("[retry.cfg-watch]\nmax_attempts = 8\n[breaker.cfg-watch]\nfailure_threshold = 0\n");
+    eventually("the bad rewrite refused", || watcher.last_error().is_some());
+    let err = watcher.last_error().unwrap();
+    assert_eq!(
+        (err.line(), err.key()),
+        (Some(4), Some("breaker.cfg-watch.failure_threshold"))
+    );
+    assert_eq!(breaker_threshold("cfg-watch"), 4);
+    assert_eq!(registry().retry_policy("cfg-watch"), None);
+    assert_eq!(watcher.reloads(), 2);
+    let seen = warnings.0.lock().unwrap().clone();
+    assert!(
+        seen.iter()
+            .any(|w| w.contains("breaker.cfg-watch.failure_threshold = 0")),
+        "{seen:?}"
+    );
+
+    // Fixed again: applied, and the error cleared.
+    file.write("[breaker.cfg-watch]\nfailure_threshold = 5\n");
+    eventually("the fix applied", || breaker_threshold("cfg-watch") == 5);
+    assert_eq!(watcher.last_error(), None);
+
+    // Dropped: its thread is joined, and later rewrites are not applied.
+    drop(watcher);
+    file.write("[breaker.cfg-watch]\nfailure_threshold = 6\n");
+    std::thread::sleep(Duration::from_millis(100)); // ten of its intervals
+    assert_eq!(breaker_threshold("cfg-watch"), 5);
+}
+
+#[test]
+fn watch_refuses_an_invalid_first_file() {
+    let _serial = serial();
+    let file = TempFile::new(
+        "watch-first",
+        "[breaker.cfg-watch-first]\nfailure_threshold = 0\n",
+    );
+    let err = config::watch(&file.0).unwrap_err();
+    assert_eq!(err.line(), Some(2));
+    let missing = std::env::temp_dir().join("resilience-config-no-such-file.toml");
+    assert!(config::watch(&missing)
+        .unwrap_err()
+        .message()
+        .contains("cannot read"));
+}
+
+#[test]
+fn the_effective_configuration_round_trips_through_toml() {
+    let _serial = serial();
+    let file = TempFile::new(
+        "effective",
+        r#"
+[breaker.cfg-effective]
+failure_threshold = 4
+window = "10s"
+max_failures_per_window = 6
+
+[retry."cfg-effective::fetch"]
+max_attempts = 4
+backoff = { exponential = { base = "100ms", factor = 3.0, max = "2s" } }
+jitter = { spread = 0.25 }
+max_elapsed = "1m 30s"
+budget = "cfg-effective"
+
+[budget.cfg-effective]
+capacity = 12
+
+[feature.cfg-effective]
+failure_threshold = 2
+
+[recovery.cfg-effective]
+recover_after = 5
+"#,
+    );
+    let loaded = config::load(&file.0).unwrap();
+    let now = config::effective();
+    for (table, name) in loaded.names() {
+        assert!(
+            now.names().any(|n| n == (table, name)),
+            "{table}.{name} missing"
+        );
+    }
+    let text = now.to_toml().unwrap();
+    let back = Config::parse(&text).unwrap();
+    assert_eq!(back, now, "{text}");
+    // Every value as the file said, the fields it left out at their defaults.
+    assert_eq!(
+        back.get::<BreakerConfig>("breaker", "cfg-effective"),
+        loaded.get::<BreakerConfig>("breaker", "cfg-effective")
+    );
+    assert_eq!(
+        back.get::<RetryConfig>("retry", "cfg-effective::fetch"),
+        loaded.get::<RetryConfig>("retry", "cfg-effective::fetch")
+    );
+    assert_eq!(
+        back.get::<BudgetConfig>("budget", "cfg-effective")
+            .unwrap()
+            .capacity,
+        12
+    );
+    assert_eq!(
+        back.get::<FeatureConfig>("feature", "cfg-effective"),
+        Some(&FeatureConfig {
+            failure_threshold: 2
+        })
+    );
+    assert_eq!(
+        back.get::<RecoveryConfig>("recovery", "cfg-effective")
+            .unwrap()
+            .recover_after,
+        5
+    );
+
+    // Read back from the runtime: a change made in code shows.
+    registry()
+        .register("cfg-effective", BreakerConfig::default())
+        .unwrap();
+    registry()
+        .configure(
+            "cfg-effective",
+            BreakerConfig {
+                failure_threshold: 11,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let threshold = config::effective()
+        .get::<BreakerConfig>("breaker", "cfg-effective")
+        .map(|c| c.failure_threshold);
+    assert_eq!(threshold, Some(11));
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("down")]
+struct Down;
+
+/// No `policy = ".."`: before the file it makes 2 calls, after it as many as the file says.
+#[retry(max_attempts = 2, backoff = none, retry_if = always)]
+fn by_path(calls: &mut u32, fail: bool) -> Result<u32, Down> {
+    *calls += 1;
+    if fail {
+        Err(Down)
+    } else {
+        Ok(*calls)
+    }
+}
+
+fn always(_: &Down) -> bool {
+    true
+}
+
+#[test]
+fn a_retry_without_a_policy_is_found_by_its_function_path() {
+    let _serial = serial();
+    let mut calls = 0;
+    by_path(&mut calls, true).unwrap_err();
+    assert_eq!(calls, 2);
+    let mut calls = 0;
+    assert_eq!(by_path(&mut calls, false).unwrap(), 1);
+
+    let path = concat!(module_path!(), "::by_path");
+    Config::parse(&format!(
+        "[retry.{path:?}]\nmax_attempts = 4\nbackoff = \"none\"\n"
+    ))
+    .unwrap()
+    .apply()
+    .unwrap();
+    let mut calls = 0;
+    by_path(&mut calls, true).unwrap_err();
+    assert_eq!(calls, 4);
+    let mut calls = 0;
+    assert_eq!(by_path(&mut calls, false).unwrap(), 1);
+
+    // Changed again at run time: the next failing call follows.
+    registry()
+        .configure_retry(
+            path,
+            RetryConfig {
+                max_attempts: 3,
+                backoff: Backoff::None,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let mut calls = 0;
+    by_path(&mut calls, true).unwrap_err();
+    assert_eq!(calls, 3);
+}
+
+#[test]
+fn a_parent_that_would_make_a_cycle_with_a_live_breaker_is_refused_before_anything_applies() {
+    registry()
+        .register(
+            "cfg-cycle.child",
+            BreakerConfig {
+                parent: Some("cfg-cycle".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let err = Config::parse(
+        "[retry.cfg-cycle]\nmax_attempts = 2\n[breaker.cfg-cycle]\nparent = \"cfg-cycle.child\"\n",
+    )
+    .unwrap_err();
+    assert_eq!(err.key(), Some("breaker.cfg-cycle.parent"));
+    assert_eq!(err.line(), Some(4));
+    assert_eq!(registry().retry_policy("cfg-cycle"), None);
+    let _ = BTreeMap::<(), ()>::new();
+}

@@ -36,6 +36,8 @@ extern crate self as resilience;
 
 pub mod breaker;
 pub mod clock;
+#[cfg(feature = "redis")]
+pub mod cluster;
 mod config_error;
 pub mod context;
 pub mod degradation;
@@ -49,6 +51,7 @@ mod question;
 pub mod recovery;
 pub mod registry;
 pub mod retry;
+mod scope;
 mod sync;
 pub mod timeout;
 mod view;
@@ -68,6 +71,7 @@ pub use monitor::{monitor, BatchFailed, ErrorAggregator, HealthScore, Monitor, M
 pub use recovery::recovery;
 pub use registry::{registry, BreakerSnapshot, Registry, RegistryHealth};
 pub use retry::{retry_budget, Backoff, Jitter, RetryBudget, RetryConfig};
+pub use scope::{ClusterStatus, Scope};
 pub use timeout::TimedOut;
 
 pub use resilience_macros::{

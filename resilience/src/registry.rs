@@ -242,6 +242,7 @@ impl Registry {
             retry_budgets: crate::retry::retry_budgets(),
             features: crate::degradation().snapshot(),
             recovery: crate::recovery().snapshot(),
+            cluster: crate::ClusterStatus::current(),
         }
     }
 
@@ -385,6 +386,9 @@ pub struct RegistryHealth {
     pub features: crate::degradation::DegradationSnapshot,
     /// The services and health checks of [`recovery()`](fn@crate::recovery).
     pub recovery: crate::recovery::RecoverySnapshot,
+    /// Whether this process is connected to the cluster's Redis (`"cluster":
+    /// {"connected": ..}`; always false without the `redis` feature).
+    pub cluster: crate::ClusterStatus,
 }
 
 impl RegistryHealth {

@@ -33,7 +33,7 @@ mod snapshot;
 mod state;
 
 pub use circuit_open::CircuitOpen;
-pub use config::{BreakerConfig, MAX_HALF_OPEN_CALLS, MAX_THRESHOLD, MAX_WINDOW_LEN};
+pub use config::{BreakerConfig, MAX_HALF_OPEN_CALLS, MAX_QUORUM, MAX_THRESHOLD, MAX_WINDOW_LEN};
 pub use machine::Breaker;
 pub use permit::Permit;
 pub use snapshot::BreakerSnapshot;

@@ -86,6 +86,8 @@ struct Tracked {
     cluster_open: bool,
     /// A closing happened while Redis was down: publish it on reconnect.
     pending_close: bool,
+    /// This instance holds the half-open lease until then.
+    lease_until: Option<tokio::time::Instant>,
 }
 
 /// The breaker task: publishes local transitions, applies remote ones, takes the
@@ -123,6 +125,10 @@ async fn local_transition(
     from: BreakerState,
     to: BreakerState,
 ) {
+    if to != BreakerState::HalfOpen {
+        // A trial ended (or the breaker moved on): the lease, if ours, is spent.
+        t.lease_until = None;
+    }
     match (from, to) {
         (BreakerState::HalfOpen, BreakerState::Open) if t.cluster_open => {
             // The cluster's trial failed: open again everywhere.
@@ -143,7 +149,8 @@ async fn local_transition(
         (_, BreakerState::Open) => {
             t.voted = true;
             t.pending_close = false;
-            vote(shared, name, t, false).await;
+            let recovery = t.recovery;
+            vote(shared, name, t, Some(recovery)).await;
         }
         (BreakerState::Open | BreakerState::HalfOpen, BreakerState::Closed) => {
             t.voted = false;
@@ -154,18 +161,19 @@ async fn local_transition(
     }
 }
 
-/// Votes (or keeps the vote alive); marks the cluster open when the vote opened it.
-async fn vote(shared: &Shared, name: &str, t: &mut Tracked, refresh: bool) {
+/// Votes (or keeps the vote alive); with `open_for`, the vote may open the cluster for
+/// that long once the quorum is reached. Marks the cluster open when it is.
+async fn vote(shared: &Shared, name: &str, t: &mut Tracked, open_for: Option<Duration>) {
     let mut inv = scripts::VOTE.prepare_invoke();
     inv.key(key(name, "votes"))
         .key(key(name, "open"))
         .arg(&shared.instance)
         .arg(ms(shared.config.instance_ttl))
         .arg(t.quorum.max(1))
-        .arg(ms(t.recovery))
+        .arg(ms(open_for.unwrap_or(t.recovery)))
         .arg(CHANNEL)
         .arg(name)
-        .arg(if refresh { "1" } else { "0" });
+        .arg(if open_for.is_some() { "0" } else { "1" });
     if let Some((_, state)) = shared
         .run_if_up(async {
             inv.invoke_async::<(i64, i64)>(&mut shared.conn.clone())
@@ -214,6 +222,7 @@ fn remote(shared: &Shared, tracked: &mut HashMap<&'static str, Tracked>, message
         return;
     };
     let t = tracked.entry(breaker.name()).or_default();
+    t.lease_until = None;
     match kind {
         "open" => {
             let config = breaker.config();
@@ -241,7 +250,11 @@ async fn leases(shared: &Shared, tracked: &mut HashMap<&'static str, Tracked>) {
         return;
     }
     let margin = Duration::from_millis(25);
-    for (&name, _t) in tracked.iter_mut() {
+    let now = tokio::time::Instant::now();
+    for (&name, t) in tracked.iter_mut() {
+        if t.lease_until.is_some_and(|until| now < until) {
+            continue;
+        }
         let Some(breaker) = cluster_breaker(name) else {
             continue;
         };
@@ -265,7 +278,9 @@ async fn leases(shared: &Shared, tracked: &mut HashMap<&'static str, Tracked>) {
         else {
             return;
         };
-        if got == 0 && wait > 0 {
+        if got != 0 {
+            t.lease_until = Some(now + Duration::from_millis(wait.max(1) as u64));
+        } else if wait > 0 {
             // Someone else runs the trial (or the cluster is still open): wait for it.
             let hold = Duration::from_millis(wait as u64) + margin;
             let hold = hold.min(breaker.config().recovery_timeout);
@@ -299,10 +314,12 @@ async fn reconcile_all(shared: &Shared, tracked: &mut HashMap<&'static str, Trac
             continue;
         }
         let state = breaker.state();
-        if t.voted && state == BreakerState::Open {
-            vote(shared, name, t, true).await;
-        } else if t.voted && state == BreakerState::Closed {
-            t.voted = false;
+        match breaker.open_remaining() {
+            // Still within its own opening: keep the vote alive, and let it open the
+            // cluster if the opening was missed (made while Redis was down).
+            Some(left) if t.voted && !left.is_zero() => vote(shared, name, t, Some(left)).await,
+            // Due, or no longer open: let the vote expire.
+            _ => t.voted = t.voted && state == BreakerState::Open,
         }
         let open_key = key(name, "open");
         let Some(left) = shared

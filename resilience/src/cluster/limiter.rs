@@ -21,7 +21,6 @@ use crate::ConfigError;
 /// assert!(limit.validate().is_ok());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct ClusterLimit {
     /// Calls per `per` across every instance (at least 1). Default 100.
     pub limit: u32,

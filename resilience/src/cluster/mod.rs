@@ -62,7 +62,6 @@ const CHANNEL: &str = "resilience:cluster";
 /// assert_eq!(ClusterConfig::default().op_timeout, Duration::from_millis(50));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
 pub struct ClusterConfig {
     /// The longest any Redis operation may take, on a caller's path or not (1 ms ..=
     /// 1 s). Default 50 ms.

@@ -308,7 +308,9 @@ impl ClusterLimiter {
     }
 
     /// The fast path: while the cluster's limit is known to be exhausted, the time left.
-    /// One atomic load and a clock read; no round trip.
+    /// One atomic load and a read of the OS's coarse clock (a few ns; its millisecond
+    /// granularity can only make a refusal last that much longer, never admit early);
+    /// no round trip.
     ///
     /// ```
     /// use resilience::cluster::{ClusterLimit, ClusterLimiter};
@@ -320,7 +322,7 @@ impl ClusterLimiter {
         if until == 0 {
             return None;
         }
-        let now = duration_nanos(SystemClock.now());
+        let now = duration_nanos(SystemClock.now_coarse());
         (now < until).then(|| Duration::from_nanos(until - now))
     }
 
@@ -359,8 +361,8 @@ impl ClusterLimiter {
             }
             Some((_, wait_us)) => {
                 let retry_after = Duration::from_micros(wait_us.max(1) as u64);
-                let until =
-                    duration_nanos(SystemClock.now()).saturating_add(duration_nanos(retry_after));
+                let until = duration_nanos(SystemClock.now_coarse())
+                    .saturating_add(duration_nanos(retry_after));
                 self.exhausted_until.fetch_max(until, Relaxed);
                 self.stats[CLUSTER_REFUSED].fetch_add(1, Relaxed);
                 Admission::Refused { retry_after }

@@ -153,7 +153,6 @@ impl Admission {
 /// assert_eq!(s.total(), 0);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-#[non_exhaustive]
 pub struct LimiterStats {
     /// Admitted by Redis.
     pub cluster_admitted: u64,

@@ -148,10 +148,10 @@ impl ClusterConfig {
 /// Why [`connect`] or [`health`] failed.
 ///
 /// ```
-/// # async fn run() {
-/// let err = resilience::cluster::connect("not a url").await.unwrap_err();
+/// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+/// let err = rt.block_on(resilience::cluster::connect("not a url")).unwrap_err();
 /// assert!(err.to_string().contains("not a url"));
-/// # }
+/// assert!(!resilience::cluster::is_connected());
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

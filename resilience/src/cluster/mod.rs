@@ -16,7 +16,8 @@
 //!   every instance applies to its own breaker. Half-open takes a lease (`SET NX PX`,
 //!   `{cb:NAME}:trial`) ahead of the recovery deadline, so one instance runs the trial;
 //!   the others hold their breaker open until the lease is gone. A trial's outcome is
-//!   published (closing everywhere, or opening again everywhere).
+//!   published (closing everywhere, or opening again everywhere), and so is a `reset()`
+//!   by hand of an open breaker; `force_open` and `disable` stay local.
 //! - A cluster rate limit ([`ClusterLimiter`]) is one GCRA script per admission
 //!   (`EVALSHA`, key `{rl:NAME}`), except while the limit is known to be exhausted:
 //!   then it refuses locally, without a round trip, until the wait Redis gave is over.

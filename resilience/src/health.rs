@@ -40,6 +40,7 @@ impl Registry {
             bulkheads: self.bulkheads(),
             rate_limiters: self.rate_limiters(),
             hedges: self.hedges(),
+            cluster: crate::ClusterStatus::current(),
         }
     }
 }
@@ -80,6 +81,8 @@ pub struct RegistryHealth {
     pub rate_limiters: Vec<crate::rate_limit::RateLimiterSnapshot>,
     /// Every hedge's snapshot.
     pub hedges: Vec<crate::hedge::HedgeSnapshot>,
+    /// Whether this process shares state through a cluster (feature `redis`), and how.
+    pub cluster: crate::ClusterStatus,
 }
 
 impl RegistryHealth {

@@ -38,6 +38,8 @@ extern crate self as resilience;
 pub mod breaker;
 pub mod bulkhead;
 pub mod clock;
+#[cfg(feature = "redis")]
+pub mod cluster;
 #[cfg(feature = "config")]
 pub mod config;
 mod config_error;
@@ -48,8 +50,8 @@ pub mod error;
 pub mod errors;
 pub mod fallback;
 mod health;
-mod keyed;
 pub mod hedge;
+mod keyed;
 pub mod metrics;
 pub mod monitor;
 mod question;
@@ -59,6 +61,7 @@ pub mod registry;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
 pub mod retry;
+mod scope;
 mod site_name;
 mod sync;
 pub mod timeout;
@@ -84,6 +87,7 @@ pub use rate_limit::{RateLimitConfig, RateLimited};
 pub use recovery::recovery;
 pub use registry::{registry, BreakerSnapshot, Registry, RegistryHealth};
 pub use retry::{retry_budget, Backoff, Jitter, RetryBudget, RetryConfig};
+pub use scope::{ClusterStatus, Scope};
 pub use timeout::TimedOut;
 
 pub use resilience_macros::{

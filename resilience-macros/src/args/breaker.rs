@@ -24,6 +24,8 @@ pub(crate) const KEYS: &[&str] = &[
     "parent",
     "key",
     "max_keys",
+    "scope",
+    "quorum",
 ];
 
 #[derive(Default)]
@@ -44,6 +46,8 @@ pub(crate) struct BreakerArgs {
     parent: Once<LitStr>,
     pub(crate) key: Once<Box<syn::Expr>>,
     pub(crate) max_keys: Once<u32>,
+    scope: Once<Ident>,
+    quorum: Once<u32>,
 }
 
 impl Parse for BreakerArgs {
@@ -71,6 +75,8 @@ impl BreakerArgs {
             "slow_call" => self.slow_call.set(key, parse_positive_duration(input, key)?),
             "failure_rate" => self.failure_rate.set(key, parse_percent(input, key)?),
             "slow_call_rate" => self.slow_call_rate.set(key, parse_percent(input, key)?),
+            "scope" => self.scope.set(key, parse_scope(input)?),
+            "quorum" => self.quorum.set(key, parse_count(input, key, 1)?),
             "record_if" => self.record_if.set(
                 key,
                 input.parse().map_err(|e| {
@@ -114,6 +120,15 @@ impl BreakerArgs {
             "slow_call = 2s, slow_call_rate = 50",
         )?;
         super::keyed::check_max_keys(self.max_keys.span(), self.key.get().is_some())?;
+        if let (Some(span), None) = (
+            self.quorum.span(),
+            self.scope.get().filter(|s| *s == "cluster"),
+        ) {
+            return Err(syn::Error::new(
+                span,
+                "`quorum` counts instances of a cluster breaker; add `scope = cluster`, as in `scope = cluster, quorum = 2`",
+            ));
+        }
         if let (Some(min), Some(size)) = (self.minimum_calls.get(), self.window_size.get()) {
             if min > size {
                 return Err(syn::Error::new(
@@ -164,6 +179,18 @@ impl BreakerArgs {
             slow_call,
             slow_call_rate
         );
+        plain!(quorum);
+        if let Some(scope) = self.scope.get() {
+            let variant = Ident::new(
+                if scope == "cluster" {
+                    "Cluster"
+                } else {
+                    "Local"
+                },
+                scope.span(),
+            );
+            fields.push(quote!(scope: ::resilience::Scope::#variant,));
+        }
         if let Some(parent) = self.parent.get() {
             fields.push(quote!(parent: ::core::option::Option::Some(::std::borrow::Cow::Borrowed(#parent)),));
         }
@@ -191,6 +218,22 @@ fn parse_name(input: ParseStream<'_>, key: &Ident) -> syn::Result<LitStr> {
         ));
     }
     Ok(name)
+}
+
+fn parse_scope(input: ParseStream<'_>) -> syn::Result<Ident> {
+    let scope: Ident = input.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "`scope` is `local` or `cluster`, as in `scope = cluster`",
+        )
+    })?;
+    if scope != "local" && scope != "cluster" {
+        return Err(syn::Error::new(
+            scope.span(),
+            format!("unknown scope `{scope}`: write `scope = local` or `scope = cluster`"),
+        ));
+    }
+    Ok(scope)
 }
 
 fn parse_positive_duration(input: ParseStream<'_>, key: &Ident) -> syn::Result<DurationArg> {

@@ -17,8 +17,8 @@ use syn::{Attribute, ItemFn};
 
 use crate::args::{
     breaker::BreakerArgs, bulkhead::BulkheadArgs, context::ContextArgs, fallback::FallbackArgs,
-    feature_switch::FeatureSwitchArgs, hedge::HedgeArgs, rate_limit::RateLimitArgs, resilient::ResilientArgs,
-    retry::RetryArgs, timeout::TimeoutArgs,
+    feature_switch::FeatureSwitchArgs, hedge::HedgeArgs, rate_limit::RateLimitArgs,
+    resilient::ResilientArgs, retry::RetryArgs, timeout::TimeoutArgs,
 };
 use function::Function;
 

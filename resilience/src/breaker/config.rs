@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::duration_serde;
 use crate::ConfigError;
+use crate::Scope;
+
+/// The largest `quorum` of a cluster-scoped breaker.
+pub const MAX_QUORUM: u32 = 1_000;
 
 /// The largest `failure_threshold` and `success_threshold` (they live in 21 bits of the
 /// breaker's state word).
@@ -87,6 +91,13 @@ pub struct BreakerConfig {
     /// recovery timeout (its next call would be its trial), lets the child's calls
     /// through, and they take none of the parent's trial places.
     pub parent: Option<Cow<'static, str>>,
+    /// [`Scope::Cluster`]: openings and closings shared through Redis (feature `redis`,
+    /// see `resilience::cluster`); a call through a closed breaker never waits on it.
+    /// Default [`Scope::Local`].
+    pub scope: Scope,
+    /// With `scope = cluster`: distinct live instances (1 ..= 1 000) that must have the
+    /// breaker open before it opens on every instance. Default 1.
+    pub quorum: u32,
 }
 
 impl Default for BreakerConfig {
@@ -104,6 +115,8 @@ impl Default for BreakerConfig {
             slow_call: None,
             slow_call_rate: None,
             parent: None,
+            scope: Scope::Local,
+            quorum: 1,
         }
     }
 }
@@ -198,6 +211,7 @@ impl BreakerConfig {
             }
             _ => {}
         }
+        bounded("quorum", self.quorum, MAX_QUORUM)?;
         if let Some(parent) = &self.parent {
             if parent.trim().is_empty() {
                 return Err(ConfigError::new("parent", parent, "must name a breaker"));
@@ -346,6 +360,16 @@ mod tests {
                 },
                 "slow_call_rate",
                 "None",
+            ),
+            (BreakerConfig { quorum: 0, ..d() }, "quorum", "0"),
+            (
+                BreakerConfig {
+                    scope: Scope::Cluster,
+                    quorum: 1_001,
+                    ..d()
+                },
+                "quorum",
+                "1001",
             ),
             (
                 BreakerConfig {

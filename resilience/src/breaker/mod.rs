@@ -34,7 +34,7 @@ mod state;
 mod window;
 
 pub use circuit_open::CircuitOpen;
-pub use config::{BreakerConfig, MAX_HALF_OPEN_CALLS, MAX_THRESHOLD, MAX_WINDOW_LEN};
+pub use config::{BreakerConfig, MAX_HALF_OPEN_CALLS, MAX_QUORUM, MAX_THRESHOLD, MAX_WINDOW_LEN};
 pub use machine::Breaker;
 pub(crate) use name::intern as intern_name;
 pub use permit::Permit;

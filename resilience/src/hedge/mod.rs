@@ -54,10 +54,10 @@
 
 mod config;
 mod events;
-#[doc(hidden)]
-pub(crate) mod site;
 mod instance;
 mod runner;
+#[doc(hidden)]
+pub(crate) mod site;
 mod snapshot;
 mod table;
 

@@ -1,0 +1,223 @@
+//! What the cluster layer costs, against a local `redis-server`, in one run:
+//! `cargo bench -p resilience --features redis --bench cluster`.
+//!
+//! - `closed_breaker`: a call through a closed breaker, `local` vs `cluster` scope (the
+//!   cluster one connected): the same code runs, since only a transition reaches Redis.
+//! - `exhausted_refusal`: a refusal while the cluster limit is known to be exhausted,
+//!   ours (local, no round trip) vs the same script per call without the fast path.
+//! - `admission`: a cluster admission (one `EVALSHA` through our limiter) vs a bare
+//!   `EVALSHA` of the same script on a connection of its own, one caller and three
+//!   concurrent callers; the round trip is the limit.
+//!
+//! Uses `REDIS_URL` if set, else starts `redis-server` on a free 127.0.0.1 port.
+
+use std::hint::black_box;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use criterion::{criterion_group, Criterion};
+use redis::aio::ConnectionManager;
+use resilience::cluster::{self, ClusterConfig, ClusterLimit, ClusterLimiter, GCRA_LUA};
+use resilience::{circuit_breaker, CircuitOpen};
+
+#[derive(Debug, thiserror::Error)]
+enum BenchError {
+    #[error(transparent)]
+    Open(#[from] CircuitOpen),
+}
+
+#[inline(never)]
+fn work(x: u64) -> Result<u64, BenchError> {
+    Ok(x.wrapping_mul(3).wrapping_add(1))
+}
+
+#[circuit_breaker(name = "bench.local")]
+fn local(x: u64) -> Result<u64, BenchError> {
+    work(x)
+}
+
+#[circuit_breaker(name = "bench.cluster", scope = cluster)]
+fn clustered(x: u64) -> Result<u64, BenchError> {
+    work(x)
+}
+
+struct Setup {
+    rt: tokio::runtime::Runtime,
+    url: String,
+}
+
+static SERVER: OnceLock<std::sync::Mutex<Option<Child>>> = OnceLock::new();
+
+fn setup() -> &'static Setup {
+    static SETUP: OnceLock<Setup> = OnceLock::new();
+    SETUP.get_or_init(|| {
+        let url = std::env::var("REDIS_URL").unwrap_or_else(|_| start_server());
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        // A generous bound: on a loaded machine a 50 ms one may expire now and then, and
+        // the limiter would then decide locally, which is not what this measures.
+        let config = ClusterConfig {
+            op_timeout: Duration::from_secs(1),
+            ..Default::default()
+        };
+        rt.block_on(cluster::connect_with(&url, config))
+            .expect("the bench's Redis");
+        Setup { rt, url }
+    })
+}
+
+fn start_server() -> String {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("redis-server on the PATH (Debian: apt-get install -y redis-server)");
+    *SERVER.get_or_init(Default::default).lock().unwrap() = Some(child);
+    for _ in 0..500 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    format!("redis://127.0.0.1:{port}/")
+}
+
+fn closed_breaker(c: &mut Criterion) {
+    let _ = setup();
+    let mut g = c.benchmark_group("closed_breaker");
+    g.bench_function("local", |b| b.iter(|| local(black_box(7))));
+    g.bench_function("cluster", |b| b.iter(|| clustered(black_box(7))));
+    g.finish();
+}
+
+fn bare_connection(s: &Setup) -> ConnectionManager {
+    let client = redis::Client::open(s.url.as_str()).expect("url");
+    s.rt.block_on(client.get_connection_manager())
+        .expect("a connection")
+}
+
+fn exhausted_refusal(c: &mut Criterion) {
+    let s = setup();
+    // One call an hour: exhausted after the first.
+    let limit = ClusterLimit {
+        limit: 1,
+        per: Duration::from_secs(3600),
+        burst: 1,
+        expected_instances: 1,
+    };
+    let ours = ClusterLimiter::new("bench.exhausted", limit).unwrap();
+    s.rt.block_on(async {
+        for _ in 0..3 {
+            let _ = ours.admit().await;
+        }
+    });
+    assert!(ours.exhausted().is_some(), "the limit should be exhausted");
+    let script = redis::Script::new(GCRA_LUA);
+    let conn = bare_connection(s);
+    let interval_us = 3_600_000_000u64;
+    let mut g = c.benchmark_group("exhausted_refusal");
+    g.bench_function("ours_exhausted_check", |b| {
+        b.iter(|| black_box(ours.exhausted()))
+    });
+    g.bench_function("ours_admit", |b| {
+        b.to_async(&s.rt)
+            .iter(|| async { black_box(ours.admit().await) })
+    });
+    g.bench_function("script_per_call", |b| {
+        b.to_async(&s.rt).iter(|| {
+            let mut conn = conn.clone();
+            let script = &script;
+            async move {
+                let r: (i64, i64) = script
+                    .key("{rl:bench.exhausted}")
+                    .arg(interval_us)
+                    .arg(interval_us)
+                    .invoke_async(&mut conn)
+                    .await
+                    .unwrap();
+                black_box(r)
+            }
+        })
+    });
+    g.finish();
+}
+
+fn admission(c: &mut Criterion) {
+    let s = setup();
+    // A limit never reached: every admission is a round trip that admits.
+    let wide = ClusterLimit {
+        limit: 1_000_000,
+        per: Duration::from_secs(1),
+        burst: 1_000_000,
+        expected_instances: 1,
+    };
+    let ours = ClusterLimiter::new("bench.wide", wide).unwrap();
+    let script = redis::Script::new(GCRA_LUA);
+    let conn = bare_connection(s);
+    let bare = |conn: &ConnectionManager| {
+        let mut conn = conn.clone();
+        let script = &script;
+        async move {
+            let r: (i64, i64) = script
+                .key("{rl:bench.bare}")
+                .arg(1u64)
+                .arg(1_000_000u64)
+                .invoke_async(&mut conn)
+                .await
+                .unwrap();
+            r
+        }
+    };
+    let mut g = c.benchmark_group("admission");
+    g.bench_function("ours_one_caller", |b| {
+        b.to_async(&s.rt)
+            .iter(|| async { assert!(ours.admit().await.is_admitted()) })
+    });
+    g.bench_function("bare_evalsha_one_caller", |b| {
+        b.to_async(&s.rt)
+            .iter(|| async { black_box(bare(&conn).await) })
+    });
+    g.bench_function("ours_three_callers", |b| {
+        b.to_async(&s.rt).iter(|| async {
+            let (x, y, z) = tokio::join!(ours.admit(), ours.admit(), ours.admit());
+            assert!(x.is_admitted() && y.is_admitted() && z.is_admitted());
+        })
+    });
+    g.bench_function("bare_evalsha_three_callers", |b| {
+        b.to_async(&s.rt)
+            .iter(|| async { black_box(tokio::join!(bare(&conn), bare(&conn), bare(&conn))) })
+    });
+    g.finish();
+    let stats = ours.stats();
+    println!("admission: our limiter's decisions: {stats:?}");
+    assert_eq!(
+        stats.local_admitted, 0,
+        "Redis went unanswered during the run: the figures mix in local decisions"
+    );
+}
+
+criterion_group!(
+    cluster_benches,
+    closed_breaker,
+    exhausted_refusal,
+    admission
+);
+
+fn main() {
+    cluster_benches();
+    Criterion::default().configure_from_args().final_summary();
+    if let Some(mut child) = SERVER.get().and_then(|s| s.lock().unwrap().take()) {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}

@@ -1,0 +1,385 @@
+//! The cluster breaker: the hook the state machine calls on a transition, the pub/sub
+//! listener, and the one task that publishes, applies and reconciles.
+//!
+//! The hot path is untouched: a call through a closed breaker never reaches this file.
+//! Everything here runs on the transition (a channel send) or on the background task.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+
+use super::{scripts, Shared, CHANNEL};
+use crate::breaker::Breaker;
+use crate::{BreakerState, Scope};
+
+/// What the breaker task is told.
+pub(super) enum Event {
+    /// This instance's breaker changed state on its own.
+    Local {
+        name: &'static str,
+        from: BreakerState,
+        to: BreakerState,
+        quorum: u32,
+        recovery: Duration,
+    },
+    /// A message from another instance: `open`/`close`, ms, origin, name.
+    Remote(String),
+}
+
+thread_local! {
+    /// Set while this thread applies a remote transition, so it is not published back.
+    static APPLYING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Called by the state machine after a transition (cold). True when the cluster layer
+/// took it (connected or not); false before `connect`.
+pub(crate) fn breaker_transitioned(
+    breaker: &Breaker,
+    from: BreakerState,
+    to: BreakerState,
+) -> bool {
+    let Some(shared) = super::shared() else {
+        return false;
+    };
+    if APPLYING.with(Cell::get) {
+        return true;
+    }
+    let config = breaker.config();
+    if config.scope == Scope::Cluster {
+        let _ = shared.events.send(Event::Local {
+            name: breaker.name(),
+            from,
+            to,
+            quorum: config.quorum,
+            recovery: config.recovery_timeout,
+        });
+    }
+    true
+}
+
+/// Applies `f` to the breaker without publishing what it does.
+fn applying<T>(f: impl FnOnce() -> T) -> T {
+    APPLYING.with(|a| a.set(true));
+    let out = f();
+    APPLYING.with(|a| a.set(false));
+    out
+}
+
+fn key(name: &str, part: &str) -> String {
+    format!("{{cb:{name}}}:{part}")
+}
+
+/// What this instance knows of one cluster-scoped breaker.
+#[derive(Default)]
+struct Tracked {
+    /// This instance opened it on its own failures (its vote is kept alive).
+    voted: bool,
+    /// Its quorum and recovery timeout, as of the last transition.
+    quorum: u32,
+    recovery: Duration,
+    /// The cluster is open (an opening was published or seen).
+    cluster_open: bool,
+    /// A closing happened while Redis was down: publish it on reconnect.
+    pending_close: bool,
+    /// This instance holds the half-open lease until then.
+    lease_until: Option<tokio::time::Instant>,
+}
+
+/// The breaker task: publishes local transitions, applies remote ones, takes the
+/// half-open lease ahead of the deadline, and reconciles every heartbeat.
+pub(super) async fn breaker_loop(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Event>) {
+    let mut tracked: HashMap<&'static str, Tracked> = HashMap::new();
+    let tick = Duration::from_millis(5);
+    let mut ticker = tokio::time::interval(tick);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut reconcile = tokio::time::interval(shared.config.heartbeat);
+    reconcile.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            event = rx.recv() => match event {
+                Some(Event::Local { name, from, to, quorum, recovery }) => {
+                    let t = tracked.entry(name).or_default();
+                    t.quorum = quorum;
+                    t.recovery = recovery;
+                    local_transition(&shared, name, t, from, to).await;
+                }
+                Some(Event::Remote(message)) => remote(&shared, &mut tracked, &message),
+                None => return,
+            },
+            _ = ticker.tick() => leases(&shared, &mut tracked).await,
+            _ = reconcile.tick() => reconcile_all(&shared, &mut tracked).await,
+            () = shared.reconnected.notified() => reconcile_all(&shared, &mut tracked).await,
+        }
+    }
+}
+
+async fn local_transition(
+    shared: &Shared,
+    name: &'static str,
+    t: &mut Tracked,
+    from: BreakerState,
+    to: BreakerState,
+) {
+    if to != BreakerState::HalfOpen {
+        // A trial ended (or the breaker moved on): the lease, if ours, is spent.
+        t.lease_until = None;
+    }
+    match (from, to) {
+        (BreakerState::HalfOpen, BreakerState::Open) if t.cluster_open => {
+            // The cluster's trial failed: open again everywhere.
+            t.voted = true;
+            let mut inv = scripts::REOPEN.prepare_invoke();
+            inv.key(key(name, "votes"))
+                .key(key(name, "open"))
+                .key(key(name, "trial"))
+                .arg(&shared.instance)
+                .arg(ms(shared.config.instance_ttl))
+                .arg(ms(t.recovery))
+                .arg(CHANNEL)
+                .arg(name);
+            let _ = shared
+                .run_if_up(async { inv.invoke_async::<i64>(&mut shared.conn.clone()).await })
+                .await;
+        }
+        (_, BreakerState::Open) => {
+            t.voted = true;
+            t.pending_close = false;
+            let recovery = t.recovery;
+            vote(shared, name, t, Some(recovery)).await;
+        }
+        (BreakerState::Open | BreakerState::HalfOpen, BreakerState::Closed) => {
+            t.voted = false;
+            t.cluster_open = false;
+            t.pending_close = close(shared, name).await.is_none();
+        }
+        _ => {}
+    }
+}
+
+/// Votes (or keeps the vote alive); with `open_for`, the vote may open the cluster for
+/// that long once the quorum is reached. Marks the cluster open when it is.
+async fn vote(shared: &Shared, name: &str, t: &mut Tracked, open_for: Option<Duration>) {
+    let mut inv = scripts::VOTE.prepare_invoke();
+    inv.key(key(name, "votes"))
+        .key(key(name, "open"))
+        .arg(&shared.instance)
+        .arg(ms(shared.config.instance_ttl))
+        .arg(t.quorum.max(1))
+        .arg(ms(open_for.unwrap_or(t.recovery)))
+        .arg(CHANNEL)
+        .arg(name)
+        .arg(if open_for.is_some() { "0" } else { "1" });
+    if let Some((_, state)) = shared
+        .run_if_up(async {
+            inv.invoke_async::<(i64, i64)>(&mut shared.conn.clone())
+                .await
+        })
+        .await
+    {
+        if state != 0 {
+            t.cluster_open = true;
+        }
+    }
+}
+
+async fn close(shared: &Shared, name: &str) -> Option<i64> {
+    let mut inv = scripts::CLOSE.prepare_invoke();
+    inv.key(key(name, "votes"))
+        .key(key(name, "open"))
+        .key(key(name, "trial"))
+        .arg(&shared.instance)
+        .arg(CHANNEL)
+        .arg(name);
+    shared
+        .run_if_up(async { inv.invoke_async::<i64>(&mut shared.conn.clone()).await })
+        .await
+}
+
+/// The registry's cluster-scoped breaker named `name`.
+fn cluster_breaker(name: &str) -> Option<Arc<Breaker>> {
+    crate::registry()
+        .breaker(name)
+        .filter(|b| b.config().scope == Scope::Cluster)
+}
+
+/// Applies another instance's message.
+fn remote(shared: &Shared, tracked: &mut HashMap<&'static str, Tracked>, message: &str) {
+    let mut parts = message.splitn(4, ' ');
+    let (Some(kind), Some(millis), Some(origin), Some(name)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return;
+    };
+    if origin == shared.instance {
+        return;
+    }
+    let Some(breaker) = cluster_breaker(name) else {
+        return;
+    };
+    let t = tracked.entry(breaker.name()).or_default();
+    t.lease_until = None;
+    match kind {
+        "open" => {
+            let config = breaker.config();
+            t.quorum = config.quorum;
+            t.recovery = config.recovery_timeout;
+            t.cluster_open = true;
+            let left =
+                Duration::from_millis(millis.parse().unwrap_or(0)).min(config.recovery_timeout);
+            applying(|| breaker.apply_open(left));
+        }
+        "close" => {
+            t.cluster_open = false;
+            t.voted = false;
+            t.pending_close = false;
+            applying(|| breaker.apply_close());
+        }
+        _ => {}
+    }
+}
+
+/// Ahead of an open breaker's deadline, takes the cluster's half-open lease, or holds
+/// the breaker open while another instance holds it (or the cluster is still open).
+async fn leases(shared: &Shared, tracked: &mut HashMap<&'static str, Tracked>) {
+    if !shared.connected.load(Relaxed) {
+        return;
+    }
+    let margin = Duration::from_millis(25);
+    let now = tokio::time::Instant::now();
+    for (&name, t) in tracked.iter_mut() {
+        if t.lease_until.is_some_and(|until| now < until) {
+            continue;
+        }
+        let Some(breaker) = cluster_breaker(name) else {
+            continue;
+        };
+        let Some(left) = breaker.open_remaining() else {
+            continue;
+        };
+        if left > margin {
+            continue;
+        }
+        let mut inv = scripts::LEASE.prepare_invoke();
+        inv.key(key(name, "trial"))
+            .key(key(name, "open"))
+            .arg(&shared.instance)
+            .arg(ms(shared.config.trial_lease));
+        let Some((got, wait)) = shared
+            .run_if_up(async {
+                inv.invoke_async::<(i64, i64)>(&mut shared.conn.clone())
+                    .await
+            })
+            .await
+        else {
+            return;
+        };
+        if got != 0 {
+            t.lease_until = Some(now + Duration::from_millis(wait.max(1) as u64));
+        } else if wait > 0 {
+            // Someone else runs the trial (or the cluster is still open): wait for it.
+            let hold = Duration::from_millis(wait as u64) + margin;
+            let hold = hold.min(breaker.config().recovery_timeout);
+            applying(|| breaker.apply_open(hold));
+        }
+    }
+}
+
+/// Keeps this instance's votes alive, publishes a closing missed while down, and applies
+/// the cluster's openings missed (a lost message, a restart).
+async fn reconcile_all(shared: &Shared, tracked: &mut HashMap<&'static str, Tracked>) {
+    if !shared.connected.load(Relaxed) {
+        return;
+    }
+    for snapshot in crate::registry().breakers() {
+        if snapshot.config.scope != Scope::Cluster {
+            continue;
+        }
+        if let Some(breaker) = crate::registry().breaker(&snapshot.name) {
+            let t = tracked.entry(breaker.name()).or_default();
+            t.quorum = snapshot.config.quorum;
+            t.recovery = snapshot.config.recovery_timeout;
+        }
+    }
+    for (&name, t) in tracked.iter_mut() {
+        let Some(breaker) = cluster_breaker(name) else {
+            continue;
+        };
+        if t.pending_close {
+            t.pending_close = close(shared, name).await.is_none();
+            continue;
+        }
+        let state = breaker.state();
+        match breaker.open_remaining() {
+            // Still within its own opening: keep the vote alive, and let it open the
+            // cluster if the opening was missed (made while Redis was down).
+            Some(left) if t.voted && !left.is_zero() => vote(shared, name, t, Some(left)).await,
+            // Due, or no longer open: let the vote expire.
+            _ => t.voted = t.voted && state == BreakerState::Open,
+        }
+        let open_key = key(name, "open");
+        let Some(left) = shared
+            .run_if_up(async {
+                redis::cmd("PTTL")
+                    .arg(&open_key)
+                    .query_async::<i64>(&mut shared.conn.clone())
+                    .await
+            })
+            .await
+        else {
+            return;
+        };
+        if left > 0 && state == BreakerState::Closed {
+            t.cluster_open = true;
+            let left =
+                Duration::from_millis(left as u64).min(t.recovery.max(Duration::from_millis(1)));
+            applying(|| breaker.apply_open(left));
+        }
+    }
+}
+
+/// Listens on the channel; reconnects with backoff when the connection ends, and when
+/// the heartbeat saw Redis come back (a paused server's old connection may linger).
+pub(super) async fn pubsub_loop(shared: Arc<Shared>) {
+    let mut backoff = Duration::from_millis(20);
+    let connect_timeout = shared.config.op_timeout.max(Duration::from_millis(200));
+    loop {
+        let subscribed = tokio::time::timeout(connect_timeout, async {
+            let mut pubsub = shared.client.get_async_pubsub().await?;
+            pubsub.subscribe(CHANNEL).await?;
+            redis::RedisResult::Ok(pubsub)
+        })
+        .await;
+        match subscribed {
+            Ok(Ok(pubsub)) => {
+                backoff = Duration::from_millis(20);
+                let mut messages = pubsub.into_on_message();
+                loop {
+                    tokio::select! {
+                        message = messages.next() => match message {
+                            Some(m) => {
+                                if let Ok(text) = m.get_payload::<String>() {
+                                    let _ = shared.events.send(Event::Remote(text));
+                                }
+                            }
+                            None => break,
+                        },
+                        () = shared.reconnected.notified() => break,
+                    }
+                }
+            }
+            _ => {
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(shared.config.heartbeat);
+            }
+        }
+    }
+}
+
+fn ms(d: Duration) -> u64 {
+    (d.as_millis() as u64).max(1)
+}

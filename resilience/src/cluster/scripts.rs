@@ -1,0 +1,138 @@
+//! The Lua scripts the cluster runs in Redis, each one atomic, each touching keys of one
+//! hash tag only (`{cb:NAME}`, `{rl:NAME}`, `{rs}`), so they also run on Redis Cluster.
+//! Time is always the server's (`TIME`), so instances never compare their own clocks.
+
+use std::sync::LazyLock;
+
+use redis::Script;
+
+/// The server's time in milliseconds, as a Lua prelude.
+macro_rules! now_ms {
+    () => {
+        "local t = redis.call('TIME')\nlocal now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+    };
+}
+
+/// GCRA admission. `KEYS[1]` = `{rl:NAME}` (the theoretical arrival time, in server
+/// microseconds); `ARGV[1]` = the emission interval `per / limit` in µs, `ARGV[2]` = the
+/// burst tolerance `burst * interval` in µs. Returns `{1, 0}` when admitted, `{0, µs}`
+/// with the wait until a call would be admitted when refused.
+pub const GCRA_LUA: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = tonumber(ARGV[1])
+local tau = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+local new_tat = tat + interval
+local allow_at = new_tat - tau
+if allow_at > now then
+  return {0, allow_at - now}
+end
+redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.floor((new_tat - now) / 1000) + 1)
+return {1, 0}
+";
+
+pub(super) static GCRA: LazyLock<Script> = LazyLock::new(|| Script::new(GCRA_LUA));
+
+/// A heartbeat: `KEYS[1]` = `{rs}:instances` (instance → expiry), `KEYS[2]` =
+/// `{rs}:health` (instance → health JSON); `ARGV` = id, ttl ms, JSON. Drops the
+/// instances whose heartbeat expired; returns how many are live.
+pub(super) static HEARTBEAT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        now_ms!(),
+        r"
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+for _, id in ipairs(dead) do
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('HDEL', KEYS[2], id)
+end
+return redis.call('ZCARD', KEYS[1])
+"
+    ))
+});
+
+/// Every live instance's health: `{id, json, id, json, ..}`.
+pub(super) static LIVE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        now_ms!(),
+        r"
+local out = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')) do
+  local h = redis.call('HGET', KEYS[2], id)
+  if h then
+    table.insert(out, id)
+    table.insert(out, h)
+  end
+end
+return out
+"
+    ))
+});
+
+/// An instance's vote that a breaker is open. `KEYS` = `{cb:N}:votes`, `{cb:N}:open`;
+/// `ARGV` = id, vote ttl ms, quorum, open ms, channel, name, refresh (1: only keep the
+/// vote alive, never open). Returns `{live votes, state}`: state 0 below quorum, > 0 the
+/// cluster was already open (ms left), -1 this vote opened it (and it was published).
+pub(super) static VOTE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        now_ms!(),
+        r"
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local n = redis.call('ZCARD', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[2])
+if ttl > 0 then return {n, ttl} end
+if ARGV[7] == '1' or n < tonumber(ARGV[3]) then return {n, 0} end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[4])
+redis.call('PUBLISH', ARGV[5], 'open ' .. ARGV[4] .. ' ' .. ARGV[1] .. ' ' .. ARGV[6])
+return {n, -1}
+"
+    ))
+});
+
+/// A trial in a cluster opening failed: open again everywhere. `KEYS` = votes, open,
+/// trial; `ARGV` = id, vote ttl ms, open ms, channel, name.
+pub(super) static REOPEN: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        now_ms!(),
+        r"
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
+redis.call('DEL', KEYS[3])
+redis.call('PUBLISH', ARGV[4], 'open ' .. ARGV[3] .. ' ' .. ARGV[1] .. ' ' .. ARGV[5])
+return 1
+"
+    ))
+});
+
+/// A breaker closed (a trial succeeded, or a reset): `KEYS` = votes, open, trial;
+/// `ARGV` = id, channel, name.
+pub(super) static CLOSE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+redis.call('PUBLISH', ARGV[2], 'close 0 ' .. ARGV[1] .. ' ' .. ARGV[3])
+return 1
+",
+    )
+});
+
+/// The half-open lease: `KEYS` = trial, open; `ARGV` = id, lease ms. Returns `{1, ms}`
+/// when this instance took it, `{2, ms}` when it already holds it, `{0, ms}` when the
+/// trial must wait that long (the cluster is still open, or another instance holds it).
+pub(super) static LEASE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local open = redis.call('PTTL', KEYS[2])
+if open > 0 then return {0, open} end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1, tonumber(ARGV[2])} end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return {2, redis.call('PTTL', KEYS[1])} end
+return {0, redis.call('PTTL', KEYS[1])}
+",
+    )
+});

@@ -729,77 +729,6 @@ fn window_one_thread(c: &mut Criterion) {
     });
     g.bench_function("recloser", |b| {
         b.iter(|| black_box(rc.call(|| work(black_box(1)))))
-/// The body of the hedge cases that wait: pending once (as a call that goes out to a
-/// dependency is), then the answer, long before any hedge delay.
-#[inline(never)]
-async fn work_after_a_yield(x: u64) -> Result<u64, BenchError> {
-    tokio::task::yield_now().await;
-    work(x)
-}
-
-#[hedge(delay = 50ms, max_hedges = 1)]
-async fn ours_hedge_async(x: u64) -> Result<u64, BenchError> {
-    work(x)
-}
-
-#[hedge(delay = 50ms, max_hedges = 1)]
-async fn ours_hedge_after_a_yield(x: u64) -> Result<u64, BenchError> {
-    work_after_a_yield(x).await
-}
-
-/// tower's `hedge` as a user sets it up around the same body, with a 50 ms hedge delay
-/// (its delay is a latency percentile; the histogram is seeded with 50 ms latencies and
-/// rotates once a day, so every call here arms a 50 ms hedge that never fires, as ours
-/// does).
-fn tower_hedge<F, Fut>(body: F) -> tower::hedge::Hedge<tower::util::ServiceFn<F>, TowerHedgePolicy>
-where
-    F: FnMut(u64) -> Fut + Clone,
-    Fut: Future<Output = Result<u64, BenchError>>,
-{
-    tower::hedge::Hedge::new_with_mock_latencies(
-        tower::service_fn(body),
-        TowerHedgePolicy,
-        1,
-        0.9,
-        Duration::from_secs(86_400),
-        &[50; 10],
-    )
-}
-
-#[derive(Clone)]
-struct TowerHedgePolicy;
-
-impl tower::hedge::Policy<u64> for TowerHedgePolicy {
-    fn clone_request(&self, req: &u64) -> Option<u64> {
-        Some(*req)
-    }
-
-    fn can_retry(&self, _: &u64) -> bool {
-        true
-    }
-}
-
-/// A hedged call that needs no hedge, its body answering at its first poll: ours makes
-/// no timer then; tower's makes its delay's timer on every call.
-fn hedge_not_needed_polled(c: &mut Criterion) {
-    use tower::{Service as _, ServiceExt as _};
-    let rt = current_thread_runtime();
-    let _runtime = rt.enter();
-    let mut tower = tower_hedge(work_async);
-    let mut g = c.benchmark_group("hedge_not_needed_polled");
-    g.bench_function("bare", |b| {
-        b.iter(|| black_box(poll_once(work_async(black_box(1)))))
-    });
-    g.bench_function("resilience", |b| {
-        b.iter(|| black_box(poll_once(ours_hedge_async(black_box(1)))))
-    });
-    g.bench_function("tower", |b| {
-        b.iter(|| {
-            black_box(poll_once(async {
-                let service = tower.ready().await.expect("always ready");
-                service.call(black_box(1)).await
-            }))
-        })
     });
     g.finish();
 }
@@ -1022,6 +951,83 @@ mod patterns {
         });
         g.finish();
     }
+}
+
+/// The body of the hedge cases that wait: pending once (as a call that goes out to a
+/// dependency is), then the answer, long before any hedge delay.
+#[inline(never)]
+async fn work_after_a_yield(x: u64) -> Result<u64, BenchError> {
+    tokio::task::yield_now().await;
+    work(x)
+}
+
+#[hedge(delay = 50ms, max_hedges = 1)]
+async fn ours_hedge_async(x: u64) -> Result<u64, BenchError> {
+    work(x)
+}
+
+#[hedge(delay = 50ms, max_hedges = 1)]
+async fn ours_hedge_after_a_yield(x: u64) -> Result<u64, BenchError> {
+    work_after_a_yield(x).await
+}
+
+/// tower's `hedge` as a user sets it up around the same body, with a 50 ms hedge delay
+/// (its delay is a latency percentile; the histogram is seeded with 50 ms latencies and
+/// rotates once a day, so every call here arms a 50 ms hedge that never fires, as ours
+/// does).
+fn tower_hedge<F, Fut>(body: F) -> tower::hedge::Hedge<tower::util::ServiceFn<F>, TowerHedgePolicy>
+where
+    F: FnMut(u64) -> Fut + Clone,
+    Fut: Future<Output = Result<u64, BenchError>>,
+{
+    tower::hedge::Hedge::new_with_mock_latencies(
+        tower::service_fn(body),
+        TowerHedgePolicy,
+        1,
+        0.9,
+        Duration::from_secs(86_400),
+        &[50; 10],
+    )
+}
+
+#[derive(Clone)]
+struct TowerHedgePolicy;
+
+impl tower::hedge::Policy<u64> for TowerHedgePolicy {
+    fn clone_request(&self, req: &u64) -> Option<u64> {
+        Some(*req)
+    }
+
+    fn can_retry(&self, _: &u64) -> bool {
+        true
+    }
+}
+
+/// A hedged call that needs no hedge, its body answering at its first poll: ours makes
+/// no timer then; tower's makes its delay's timer on every call.
+fn hedge_not_needed_polled(c: &mut Criterion) {
+    use tower::{Service as _, ServiceExt as _};
+    let rt = current_thread_runtime();
+    let _runtime = rt.enter();
+    let mut tower = tower_hedge(work_async);
+    let mut g = c.benchmark_group("hedge_not_needed_polled");
+    g.bench_function("bare", |b| {
+        b.iter(|| black_box(poll_once(work_async(black_box(1)))))
+    });
+    g.bench_function("resilience", |b| {
+        b.iter(|| black_box(poll_once(ours_hedge_async(black_box(1)))))
+    });
+    g.bench_function("tower", |b| {
+        b.iter(|| {
+            black_box(poll_once(async {
+                let service = tower.ready().await.expect("always ready");
+                service.call(black_box(1)).await
+            }))
+        })
+    });
+    g.finish();
+}
+
 /// A hedged call that needs no hedge, its body pending once: both arm their 50 ms timer
 /// (ours on the heap, through the crate's sleep) and drop it unfired.
 fn hedge_not_needed_async(c: &mut Criterion) {

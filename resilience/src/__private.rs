@@ -17,6 +17,9 @@ pub use crate::retry::sleep::{sleep, sleep_blocking, Sleep};
 pub use crate::breaker::site::{BreakerArm, BreakerSite};
 pub use crate::breaker::{CircuitOpen, Permit};
 
+// Fault injection: the gate around a body and inside a breaker (`chaos/site.rs`).
+pub use crate::chaos::site::{chaos_armed, ChaosSite, Hit, InjectFrom, InjectNone, InjectProbe};
+
 // `#[feature_switch]`: `degradation/site.rs`.
 pub use crate::degradation::site::{FeatureArm, FeatureSite};
 

@@ -37,6 +37,7 @@ impl Registry {
             retry_budgets: crate::retry::retry_budgets(),
             features: crate::degradation().snapshot(),
             recovery: crate::recovery().snapshot(),
+            chaos: crate::chaos::chaos().snapshot(),
         }
     }
 }
@@ -71,6 +72,9 @@ pub struct RegistryHealth {
     pub features: crate::degradation::DegradationSnapshot,
     /// The services and health checks of [`recovery()`](fn@crate::recovery).
     pub recovery: crate::recovery::RecoverySnapshot,
+    /// The faults [`chaos()`](fn@crate::chaos::chaos) injects (process-wide, whichever
+    /// registry is asked).
+    pub chaos: crate::chaos::ChaosSnapshot,
 }
 
 impl RegistryHealth {

@@ -35,6 +35,7 @@
 extern crate self as resilience;
 
 pub mod breaker;
+pub mod chaos;
 pub mod clock;
 mod config_error;
 pub mod context;
@@ -58,6 +59,7 @@ mod view;
 pub mod __private;
 
 pub use breaker::{Breaker, BreakerConfig, BreakerState, CircuitOpen, Permit};
+pub use chaos::InjectedFault;
 pub use config_error::ConfigError;
 pub use degradation::degradation;
 pub use error::{

@@ -14,6 +14,7 @@
 //! | `resilience_retry_exhausted_total` | counter | `function` | `#[retry]` gives up after retrying and returns the last error |
 //! | `resilience_fallbacks_total` | counter | `function`, `fallback` | `#[fallback]` calls one of its fallbacks |
 //! | `resilience_errors_total` | counter | `code`, `category` | the [monitor](crate::monitor()) records an error |
+//! | `resilience_chaos_injected_total` | counter | `site`, `fault` | [chaos](crate::chaos) injects a fault (`fault`: `error`, `latency`, `refusal`) |
 //!
 //! Label values: `breaker` is the breaker's name, `function` the decorated function's
 //! path (`my_app::board::fetch`, as in the tracing events), `fallback` the fallback as
@@ -81,6 +82,14 @@ pub const FALLBACKS: &str = "resilience_fallbacks_total";
 /// assert!(resilience::metrics::ERRORS.ends_with("_total"));
 /// ```
 pub const ERRORS: &str = "resilience_errors_total";
+
+/// Counter: faults [chaos](crate::chaos) injected, labelled `site` (a breaker's or a
+/// function's name) and `fault` (`error`, `latency`, `refusal`).
+///
+/// ```
+/// assert_eq!(resilience::metrics::CHAOS_INJECTED, "resilience_chaos_injected_total");
+/// ```
+pub const CHAOS_INJECTED: &str = "resilience_chaos_injected_total";
 
 /// The value [`BREAKER_STATE`] reports for `state`: 0 closed, 1 open, 2 half-open,
 /// 3 forced open, 4 disabled. Alerting on "not 0 and not 4" catches every refusing state.
@@ -236,6 +245,13 @@ pub(crate) fn fallback(function: &'static str, fallback: &'static str) {
 pub(crate) fn error_recorded(code: &'static str, category: Category) {
     #[cfg(feature = "metrics")]
     ::metrics::counter!(ERRORS, "code" => code, "category" => category.as_str()).increment(1);
+}
+
+/// Chaos injected a `fault` at `site`.
+#[inline]
+pub(crate) fn chaos_injected(site: &'static str, fault: &'static str) {
+    #[cfg(feature = "metrics")]
+    ::metrics::counter!(CHAOS_INJECTED, "site" => site, "fault" => fault).increment(1);
 }
 
 #[cfg(all(test, feature = "metrics"))]

@@ -107,6 +107,63 @@ pub(crate) fn body(f: &Function) -> TokenStream {
     }
 }
 
+/// The chaos gate around `inner`: while no fault is set, one relaxed load and a branch
+/// not taken; while one is, the runtime draws (out of line) and the gate sleeps, returns
+/// the injected error (where the error type has `From<InjectedFault>`, asked at the call
+/// site by autoref specialization) or runs `refuse`, a `break` out of the refusing layer.
+///
+/// `site` is an expression of a `&'static ChaosSite`: a breaker's (and a bulkhead's or
+/// rate limiter's) own, from its site type's `chaos()`.
+pub(crate) fn chaos_gate(
+    f: &Function,
+    site: TokenStream,
+    refuse: Option<TokenStream>,
+    inner: TokenStream,
+    label: &str,
+) -> TokenStream {
+    let ret = &f.ret;
+    let label = syn::Lifetime::new(label, Span::call_site());
+    let sleep = if f.is_async() {
+        quote!(::resilience::__private::sleep(__resilience_delay).await)
+    } else {
+        quote!(::resilience::__private::sleep_blocking(__resilience_delay))
+    };
+    let refuse = refuse.unwrap_or_else(|| quote!({}));
+    quote! {#label: {
+        if ::resilience::__private::chaos_armed() {
+            #[allow(unused_imports)]
+            use ::resilience::__private::{InjectFrom as _, InjectNone as _};
+            #[allow(clippy::needless_borrow)]
+            let __resilience_inject = (&&::resilience::__private::InjectProbe::<#ret>::new()).injector();
+            match #site.draw(__resilience_inject) {
+                ::resilience::__private::Hit::Pass => {}
+                ::resilience::__private::Hit::Delay(__resilience_delay) => #sleep,
+                ::resilience::__private::Hit::Fail(__resilience_failed) => break #label __resilience_failed,
+                ::resilience::__private::Hit::Refuse => #refuse,
+            }
+        }
+        #inner
+    }}
+}
+
+/// The chaos gate of the function itself, around its body, by its default name (see
+/// [`function_name`]).
+pub(crate) fn chaos_function(f: &Function, inner: TokenStream) -> TokenStream {
+    let name = function_name(f);
+    let gate = chaos_gate(
+        f,
+        quote!(__RESILIENCE_CHAOS),
+        None,
+        inner,
+        "'__resilience_chaos",
+    );
+    quote!({
+        static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite =
+            ::resilience::__private::ChaosSite::function(#name);
+        #gate
+    })
+}
+
 pub(crate) fn retry(
     f: &Function,
     args: &RetryArgs,
@@ -219,6 +276,16 @@ pub(crate) fn breaker(
     let label = syn::Lifetime::new(&format!("'__resilience_breaker_{index}"), Span::call_site());
     // Spanned at the attribute: an error type without `From<CircuitOpen>` is reported there.
     let reject = quote_spanned!(span=> __RESILIENCE_BREAKER.reject(__resilience_open));
+    // Faults named as the breaker, inside its permit: an injected error is counted, an
+    // injected refusal leaves through the same `reject`.
+    let refused = quote_spanned!(span=> __RESILIENCE_BREAKER.reject(__RESILIENCE_BREAKER.refused()));
+    let inner = chaos_gate(
+        f,
+        quote!(__RESILIENCE_BREAKER.chaos()),
+        Some(quote!(break #label #refused)),
+        inner,
+        &format!("'__resilience_chaos_{index}"),
+    );
     let outcome = rebuild(
         &f.ret,
         inner,

@@ -204,7 +204,7 @@ fn build(f: &Function, layers: &[Layer]) -> syn::Result<TokenStream> {
         .iter()
         .rposition(|layer| !matches!(layer, Layer::Context(_)))
         .unwrap_or(0);
-    let mut expr = layers::body(f);
+    let mut expr = layers::chaos_function(f, layers::body(f));
     for (index, layer) in layers.iter().enumerate().rev() {
         let observe = index == observer;
         expr = match layer {

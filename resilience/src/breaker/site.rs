@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 
 use super::{Breaker, BreakerConfig};
 use super::{CircuitOpen, Permit};
+use crate::chaos::site::ChaosSite;
 use crate::monitor::observe::Observe;
 use crate::view::View;
 
@@ -30,6 +31,7 @@ pub struct BreakerSite {
     name: &'static str,
     init: fn() -> BreakerConfig,
     breaker: OnceLock<Arc<Breaker>>,
+    chaos: ChaosSite,
 }
 
 impl BreakerSite {
@@ -39,7 +41,32 @@ impl BreakerSite {
             name,
             init,
             breaker: OnceLock::new(),
+            chaos: ChaosSite::refusing(name),
         }
+    }
+
+    /// The chaos gate of the calls through this breaker (faults named as the breaker).
+    ///
+    /// ```
+    /// use resilience::__private::BreakerSite;
+    /// static SITE: BreakerSite = BreakerSite::new("docs.site.chaos", Default::default);
+    /// assert_eq!(SITE.chaos().name(), "docs.site.chaos");
+    /// ```
+    #[inline(always)]
+    pub fn chaos(&'static self) -> &'static ChaosSite {
+        &self.chaos
+    }
+
+    /// The `CircuitOpen` an injected refusal returns (through [`reject`](Self::reject)).
+    ///
+    /// ```
+    /// use resilience::__private::BreakerSite;
+    /// static SITE: BreakerSite = BreakerSite::new("docs.site.refused", Default::default);
+    /// assert!(SITE.refused().to_string().contains("docs.site.refused"));
+    /// ```
+    #[cold]
+    pub fn refused(&'static self) -> CircuitOpen {
+        CircuitOpen::from_name(self.name)
     }
 
     /// The breaker, registered on first use. A configuration given to the registry

@@ -108,16 +108,17 @@ pub(crate) fn body(f: &Function) -> TokenStream {
 }
 
 /// The chaos gate around `inner`: while no fault is set, one relaxed load and a branch
-/// not taken; while one is, the runtime draws (out of line) and the gate sleeps, returns
-/// the injected error (where the error type has `From<InjectedFault>`, asked at the call
-/// site by autoref specialization) or runs `refuse`, a `break` out of the refusing layer.
+/// not taken; while one is, each site in `sites` draws in turn (out of line), and the
+/// gate sleeps, returns the injected error (where the error type has
+/// `From<InjectedFault>`, asked at the call site by autoref specialization) or runs the
+/// site's refusal, a `break` out of the refusing layer.
 ///
-/// `site` is an expression of a `&'static ChaosSite`: a breaker's (and a bulkhead's or
-/// rate limiter's) own, from its site type's `chaos()`.
+/// Each site is an expression of a `&'static ChaosSite` with the refusal it returns, if
+/// it refuses: a breaker's (and a bulkhead's or rate limiter's) own, from its site
+/// type's `chaos()`; the function's, from [`chaos_site`].
 pub(crate) fn chaos_gate(
     f: &Function,
-    site: TokenStream,
-    refuse: Option<TokenStream>,
+    sites: Vec<(TokenStream, Option<TokenStream>)>,
     inner: TokenStream,
     label: &str,
 ) -> TokenStream {
@@ -128,13 +129,9 @@ pub(crate) fn chaos_gate(
     } else {
         quote!(::resilience::__private::sleep_blocking(__resilience_delay))
     };
-    let refuse = refuse.unwrap_or_else(|| quote!({}));
-    quote! {#label: {
-        if ::resilience::__private::chaos_armed() {
-            #[allow(unused_imports)]
-            use ::resilience::__private::{InjectFrom as _, InjectNone as _};
-            #[allow(clippy::needless_borrow)]
-            let __resilience_inject = (&&::resilience::__private::InjectProbe::<#ret>::new()).injector();
+    let draws = sites.into_iter().map(|(site, refuse)| {
+        let refuse = refuse.unwrap_or_else(|| quote!({}));
+        quote! {
             match #site.draw(__resilience_inject) {
                 ::resilience::__private::Hit::Pass => {}
                 ::resilience::__private::Hit::Delay(__resilience_delay) => #sleep,
@@ -142,26 +139,29 @@ pub(crate) fn chaos_gate(
                 ::resilience::__private::Hit::Refuse => #refuse,
             }
         }
+    });
+    quote! {#label: {
+        if ::resilience::__private::chaos_armed() {
+            #[allow(unused_imports)]
+            use ::resilience::__private::{InjectFrom as _, InjectNone as _};
+            #[allow(clippy::needless_borrow)]
+            let __resilience_inject = (&&::resilience::__private::InjectProbe::<#ret>::new()).injector();
+            #(#draws)*
+        }
         #inner
     }}
 }
 
-/// The chaos gate of the function itself, around its body, by its default name (see
-/// [`function_name`]).
-pub(crate) fn chaos_function(f: &Function, inner: TokenStream) -> TokenStream {
+/// The function's own chaos site, by its default name (see [`function_name`]): it never
+/// refuses.
+pub(crate) fn chaos_site(f: &Function) -> (TokenStream, Option<TokenStream>) {
     let name = function_name(f);
-    let gate = chaos_gate(
-        f,
-        quote!(__RESILIENCE_CHAOS),
-        None,
-        inner,
-        "'__resilience_chaos",
-    );
-    quote!({
+    let site = quote!({
         static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite =
             ::resilience::__private::ChaosSite::function(#name);
-        #gate
-    })
+        &__RESILIENCE_CHAOS
+    });
+    (site, None)
 }
 
 pub(crate) fn retry(
@@ -263,6 +263,7 @@ pub(crate) fn breaker(
     inner: TokenStream,
     observe: bool,
     index: usize,
+    innermost: bool,
 ) -> TokenStream {
     let name = args.name_tokens(f.name());
     let config = args.config();
@@ -279,13 +280,15 @@ pub(crate) fn breaker(
     // Faults named as the breaker, inside its permit: an injected error is counted, an
     // injected refusal leaves through the same `reject`.
     let refused = quote_spanned!(span=> __RESILIENCE_BREAKER.reject(__RESILIENCE_BREAKER.refused()));
-    let inner = chaos_gate(
-        f,
+    // The innermost breaker also draws the function's faults, so the call has one gate.
+    let mut sites = vec![(
         quote!(__RESILIENCE_BREAKER.chaos()),
         Some(quote!(break #label #refused)),
-        inner,
-        &format!("'__resilience_chaos_{index}"),
-    );
+    )];
+    if innermost {
+        sites.push(chaos_site(f));
+    }
+    let inner = chaos_gate(f, sites, inner, &format!("'__resilience_chaos_{index}"));
     let outcome = rebuild(
         &f.ret,
         inner,

@@ -288,7 +288,10 @@ pub async fn start() -> Result<Service, BoxError> {
         .route("/health", routing::get(health))
         .route("/chaos/clear", routing::post(chaos_clear))
         .route("/chaos/{site}/{fault}/{rate}", routing::post(chaos_set))
-        .route("/chaos/{site}/{fault}/{rate}/{ms}", routing::post(chaos_set))
+        .route(
+            "/chaos/{site}/{fault}/{rate}/{ms}",
+            routing::post(chaos_set),
+        )
         .route(
             "/metrics",
             routing::get(move || render_metrics(metrics.clone())),
@@ -358,7 +361,10 @@ async fn chaos_set(
         _ => return (StatusCode::NOT_FOUND, "no such route".into()),
     };
     let Ok(rate) = rate.parse::<f64>() else {
-        return (StatusCode::UNPROCESSABLE_ENTITY, format!("rate {rate:?} is not a number"));
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("rate {rate:?} is not a number"),
+        );
     };
     let fault = match (fault.as_str(), ms.map(|ms| ms.parse::<u64>())) {
         ("error", None) => Fault::error(rate),

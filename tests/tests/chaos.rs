@@ -53,7 +53,10 @@ fn error_rate_is_within_five_points_over_2000_seeded_calls_and_repeats() {
     let first = outcomes(2000);
     let failed = first.iter().filter(|f| **f).count();
     let share = failed as f64 / 2000.0;
-    assert!((share - 0.3).abs() < 0.05, "share of injected errors {share}");
+    assert!(
+        (share - 0.3).abs() < 0.05,
+        "share of injected errors {share}"
+    );
     // An injected error does not run the body.
     assert_eq!(
         RATED_RUNS.load(Ordering::Relaxed) - runs_before,
@@ -89,6 +92,8 @@ async fn slow() -> Result<(), AppError> {
 }
 
 #[tokio::test(start_paused = true)]
+// Each test runs on its own runtime; the lock only orders the tests.
+#[allow(clippy::await_holding_lock)]
 async fn latency_is_exact_on_paused_time() {
     let _serial = serial();
     let name = concat!(module_path!(), "::slow");
@@ -137,7 +142,11 @@ fn an_error_fault_on_a_site_without_from_injected_fault_is_refused() {
     assert_eq!(plain(), Ok(()));
     let snap = chaos().snapshot();
     let fault = snap.faults.iter().find(|f| f.site == name).unwrap();
-    assert!(fault.refused.as_deref().unwrap().contains("From<resilience::InjectedFault>"));
+    assert!(fault
+        .refused
+        .as_deref()
+        .unwrap()
+        .contains("From<resilience::InjectedFault>"));
     assert!(snap.sites.iter().any(|s| s.name == name && !s.takes_error));
     // Known now: refused at once, naming the site.
     let err = chaos().inject(name, Fault::error(0.5)).unwrap_err();
@@ -170,6 +179,8 @@ async fn stacked() -> Result<(), AppError> {
 }
 
 #[tokio::test(start_paused = true)]
+// Each test runs on its own runtime; the lock only orders the tests.
+#[allow(clippy::await_holding_lock)]
 async fn injected_errors_are_retried_as_transient_and_counted_by_the_breaker() {
     let _serial = serial();
     let name = concat!(module_path!(), "::stacked");
@@ -210,7 +221,9 @@ fn a_fault_named_as_the_breaker_applies_to_its_calls() {
     assert_eq!(GUARDED_RUNS.load(Ordering::Relaxed), 1);
 
     // A refusal returns the breaker's CircuitOpen without counting against it.
-    chaos().inject("chaos.guarded", Fault::refusal(1.0)).unwrap();
+    chaos()
+        .inject("chaos.guarded", Fault::refusal(1.0))
+        .unwrap();
     for _ in 0..5 {
         let err = guarded().unwrap_err();
         assert!(matches!(err, AppError::Open(ref open) if open.name == "chaos.guarded"));

@@ -202,7 +202,10 @@ async fn the_breaker_opens_the_fallback_answers_and_health_and_metrics_show_it()
     let (_, body) = get(addr, "/health").await.unwrap();
     let health: Value = serde_json::from_str(&body).unwrap();
     let fault = &health["breakers"]["chaos"]["faults"][0];
-    assert_eq!((&fault["fault"], &fault["injected"]), (&Value::from("error"), &Value::from(4)));
+    assert_eq!(
+        (&fault["fault"], &fault["injected"]),
+        (&Value::from("error"), &Value::from(4))
+    );
     let (_, metrics) = get(addr, "/metrics").await.unwrap();
     assert!(
         metrics.contains("resilience_chaos_injected_total{site=\"service::service::read_value\",fault=\"error\"} 4"),
@@ -219,9 +222,11 @@ async fn the_breaker_opens_the_fallback_answers_and_health_and_metrics_show_it()
     post(addr, "/chaos/clear").await.unwrap();
     post(upstream.addr, "/admin/recover").await.unwrap();
     recovery_timeout(Duration::from_millis(20));
-    eventually(Duration::from_secs(2), "a fresh reading after chaos", || async {
-        (data(addr).await.source == Source::Upstream).then_some(())
-    })
+    eventually(
+        Duration::from_secs(2),
+        "a fresh reading after chaos",
+        || async { (data(addr).await.source == Source::Upstream).then_some(()) },
+    )
     .await;
 
     assert!(

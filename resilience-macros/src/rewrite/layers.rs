@@ -279,7 +279,8 @@ pub(crate) fn breaker(
     let reject = quote_spanned!(span=> __RESILIENCE_BREAKER.reject(__resilience_open));
     // Faults named as the breaker, inside its permit: an injected error is counted, an
     // injected refusal leaves through the same `reject`.
-    let refused = quote_spanned!(span=> __RESILIENCE_BREAKER.reject(__RESILIENCE_BREAKER.refused()));
+    let refused =
+        quote_spanned!(span=> __RESILIENCE_BREAKER.reject(__RESILIENCE_BREAKER.refused()));
     // The innermost breaker also draws the function's faults, so the call has one gate.
     let mut sites = vec![(
         quote!(__RESILIENCE_BREAKER.chaos()),

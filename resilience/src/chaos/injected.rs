@@ -70,8 +70,12 @@ impl MarcusError for InjectedFault {
 
     fn remediation(&self) -> Remediation {
         Remediation {
-            immediate: Some("A chaos fault is switched on for this site: expected while testing".into()),
-            escalation: Some("Clear it with `chaos().clear(name)` if it was not meant to be on".into()),
+            immediate: Some(
+                "A chaos fault is switched on for this site: expected while testing".into(),
+            ),
+            escalation: Some(
+                "Clear it with `chaos().clear(name)` if it was not meant to be on".into(),
+            ),
             ..Remediation::for_category(Category::Transient)
         }
     }

@@ -20,7 +20,7 @@
 //!   (the `module::path::name` of its events) applies to each run of its body, inside
 //!   every layer (so a `#[retry]` retries it). Refusals apply to breakers only (and to
 //!   bulkheads and rate limiters where those exist).
-//! - **Errors.** An injected error is [`InjectedFault`](crate::InjectedFault), converted
+//! - **Errors.** An injected error is [`InjectedFault`], converted
 //!   through the function's `From<InjectedFault>`. A site whose error type has no such
 //!   impl cannot take it: [`Chaos::inject`] on such a site is an `Err` naming it.
 //! - **Unknown names.** A site becomes known the first time it runs while any fault is
@@ -146,7 +146,8 @@ pub enum ChaosError {
     },
 }
 
-const NO_FROM: &str = "its error type has no `From<resilience::InjectedFault>`; add one to inject errors there";
+const NO_FROM: &str =
+    "its error type has no `From<resilience::InjectedFault>`; add one to inject errors there";
 const NO_REFUSAL: &str = "it is a function, not a breaker, bulkhead or rate limiter, so nothing refuses its calls; inject an error instead";
 
 /// A per-fault generator: the seed, the site and the kind give each fault its own
@@ -163,7 +164,9 @@ fn rng_for(seed: u64, site: &str, kind: FaultKind) -> SmallRng {
 impl Chaos {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the table leaves it consistent (every write is one step).
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Sets `fault` on the site `name`, replacing a fault of the same kind there (a site

@@ -129,14 +129,19 @@ pub(crate) fn chaos_gate(
     } else {
         quote!(::resilience::__private::sleep_blocking(__resilience_delay))
     };
+    // The draw's outcome (which may hold the function's whole `Result`) dies with its
+    // `let`, so an async function's future does not keep it across the sleep.
     let draws = sites.into_iter().map(|(site, refuse)| {
-        let refuse = refuse.unwrap_or_else(|| quote!({}));
+        let refuse = refuse.unwrap_or_else(|| quote!(::core::option::Option::None));
         quote! {
-            match #site.draw(__resilience_inject) {
-                ::resilience::__private::Hit::Pass => {}
-                ::resilience::__private::Hit::Delay(__resilience_delay) => #sleep,
+            let __resilience_delay = match #site.draw(__resilience_inject) {
+                ::resilience::__private::Hit::Pass => ::core::option::Option::None,
+                ::resilience::__private::Hit::Delay(__resilience_delay) => ::core::option::Option::Some(__resilience_delay),
                 ::resilience::__private::Hit::Fail(__resilience_failed) => break #label __resilience_failed,
                 ::resilience::__private::Hit::Refuse => #refuse,
+            };
+            if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
+                #sleep;
             }
         }
     });

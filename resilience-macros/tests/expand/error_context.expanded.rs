@@ -12,7 +12,7 @@ async fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
                             Result<Board, KanbanError>,
                         >::new())
                             .injector();
-                        match {
+                        let __resilience_delay = match {
                             static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
                                 ::core::concat!(::core::module_path!(), "::", "fetch_board"),
                             );
@@ -20,14 +20,21 @@ async fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
                         }
                             .draw(__resilience_inject)
                         {
-                            ::resilience::__private::Hit::Pass => {}
+                            ::resilience::__private::Hit::Pass => {
+                                ::core::option::Option::None
+                            }
                             ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                ::resilience::__private::sleep(__resilience_delay).await
+                                ::core::option::Option::Some(__resilience_delay)
                             }
                             ::resilience::__private::Hit::Fail(__resilience_failed) => {
                                 break '__resilience_chaos __resilience_failed;
                             }
-                            ::resilience::__private::Hit::Refuse => {}
+                            ::resilience::__private::Hit::Refuse => {
+                                ::core::option::Option::None
+                            }
+                        };
+                        if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
+                            ::resilience::__private::sleep(__resilience_delay).await;
                         }
                     }
                     {

@@ -10,7 +10,7 @@ fn price(item: &str) -> Result<u32, PriceError> {
                     Result<u32, PriceError>,
                 >::new())
                     .injector();
-                match {
+                let __resilience_delay = match {
                     static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
                         ::core::concat!(::core::module_path!(), "::", "price"),
                     );
@@ -18,14 +18,17 @@ fn price(item: &str) -> Result<u32, PriceError> {
                 }
                     .draw(__resilience_inject)
                 {
-                    ::resilience::__private::Hit::Pass => {}
+                    ::resilience::__private::Hit::Pass => ::core::option::Option::None,
                     ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                        ::resilience::__private::sleep_blocking(__resilience_delay)
+                        ::core::option::Option::Some(__resilience_delay)
                     }
                     ::resilience::__private::Hit::Fail(__resilience_failed) => {
                         break '__resilience_chaos __resilience_failed;
                     }
-                    ::resilience::__private::Hit::Refuse => {}
+                    ::resilience::__private::Hit::Refuse => ::core::option::Option::None,
+                };
+                if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
+                    ::resilience::__private::sleep_blocking(__resilience_delay);
                 }
             }
             {
@@ -106,7 +109,7 @@ async fn quote(item: &str) -> Result<u32, PriceError> {
                 Result<u32, PriceError>,
             >::new())
                 .injector();
-            match {
+            let __resilience_delay = match {
                 static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
                     ::core::concat!(::core::module_path!(), "::", "quote"),
                 );
@@ -114,14 +117,17 @@ async fn quote(item: &str) -> Result<u32, PriceError> {
             }
                 .draw(__resilience_inject)
             {
-                ::resilience::__private::Hit::Pass => {}
+                ::resilience::__private::Hit::Pass => ::core::option::Option::None,
                 ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                    ::resilience::__private::sleep(__resilience_delay).await
+                    ::core::option::Option::Some(__resilience_delay)
                 }
                 ::resilience::__private::Hit::Fail(__resilience_failed) => {
                     break '__resilience_chaos __resilience_failed;
                 }
-                ::resilience::__private::Hit::Refuse => {}
+                ::resilience::__private::Hit::Refuse => ::core::option::Option::None,
+            };
+            if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
+                ::resilience::__private::sleep(__resilience_delay).await;
             }
         }
         {

@@ -17,7 +17,7 @@ fn recommend(user: u64) -> Result<Vec<u64>, RecoError> {
                             Result<Vec<u64>, RecoError>,
                         >::new())
                             .injector();
-                        match {
+                        let __resilience_delay = match {
                             static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
                                 ::core::concat!(::core::module_path!(), "::", "recommend"),
                             );
@@ -25,14 +25,21 @@ fn recommend(user: u64) -> Result<Vec<u64>, RecoError> {
                         }
                             .draw(__resilience_inject)
                         {
-                            ::resilience::__private::Hit::Pass => {}
+                            ::resilience::__private::Hit::Pass => {
+                                ::core::option::Option::None
+                            }
                             ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                ::resilience::__private::sleep_blocking(__resilience_delay)
+                                ::core::option::Option::Some(__resilience_delay)
                             }
                             ::resilience::__private::Hit::Fail(__resilience_failed) => {
                                 break '__resilience_chaos __resilience_failed;
                             }
-                            ::resilience::__private::Hit::Refuse => {}
+                            ::resilience::__private::Hit::Refuse => {
+                                ::core::option::Option::None
+                            }
+                        };
+                        if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
+                            ::resilience::__private::sleep_blocking(__resilience_delay);
                         }
                     }
                     {

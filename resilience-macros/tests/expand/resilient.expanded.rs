@@ -45,11 +45,15 @@ fn fetch(id: u64) -> Result<u64, KanbanError> {
                                 Result<u64, KanbanError>,
                             >::new())
                                 .injector();
-                            match __RESILIENCE_BREAKER.chaos().draw(__resilience_inject)
+                            let __resilience_delay = match __RESILIENCE_BREAKER
+                                .chaos()
+                                .draw(__resilience_inject)
                             {
-                                ::resilience::__private::Hit::Pass => {}
+                                ::resilience::__private::Hit::Pass => {
+                                    ::core::option::Option::None
+                                }
                                 ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                    ::resilience::__private::sleep_blocking(__resilience_delay)
+                                    ::core::option::Option::Some(__resilience_delay)
                                 }
                                 ::resilience::__private::Hit::Fail(__resilience_failed) => {
                                     break '__resilience_chaos_1 __resilience_failed;
@@ -58,8 +62,11 @@ fn fetch(id: u64) -> Result<u64, KanbanError> {
                                     break '__resilience_breaker_1 __RESILIENCE_BREAKER
                                         .reject(__RESILIENCE_BREAKER.refused());
                                 }
+                            };
+                            if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
+                                ::resilience::__private::sleep_blocking(__resilience_delay);
                             }
-                            match {
+                            let __resilience_delay = match {
                                 static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
                                     ::core::concat!(::core::module_path!(), "::", "fetch"),
                                 );
@@ -67,14 +74,21 @@ fn fetch(id: u64) -> Result<u64, KanbanError> {
                             }
                                 .draw(__resilience_inject)
                             {
-                                ::resilience::__private::Hit::Pass => {}
+                                ::resilience::__private::Hit::Pass => {
+                                    ::core::option::Option::None
+                                }
                                 ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                    ::resilience::__private::sleep_blocking(__resilience_delay)
+                                    ::core::option::Option::Some(__resilience_delay)
                                 }
                                 ::resilience::__private::Hit::Fail(__resilience_failed) => {
                                     break '__resilience_chaos_1 __resilience_failed;
                                 }
-                                ::resilience::__private::Hit::Refuse => {}
+                                ::resilience::__private::Hit::Refuse => {
+                                    ::core::option::Option::None
+                                }
+                            };
+                            if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
+                                ::resilience::__private::sleep_blocking(__resilience_delay);
                             }
                         }
                         {

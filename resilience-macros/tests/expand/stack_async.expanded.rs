@@ -54,11 +54,15 @@ async fn fetch_board(id: u64) -> Result<Board, KanbanError> {
                                 Result<Board, KanbanError>,
                             >::new())
                                 .injector();
-                            match __RESILIENCE_BREAKER.chaos().draw(__resilience_inject)
+                            let __resilience_delay = match __RESILIENCE_BREAKER
+                                .chaos()
+                                .draw(__resilience_inject)
                             {
-                                ::resilience::__private::Hit::Pass => {}
+                                ::resilience::__private::Hit::Pass => {
+                                    ::core::option::Option::None
+                                }
                                 ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                    ::resilience::__private::sleep(__resilience_delay).await
+                                    ::core::option::Option::Some(__resilience_delay)
                                 }
                                 ::resilience::__private::Hit::Fail(__resilience_failed) => {
                                     break '__resilience_chaos_1 __resilience_failed;
@@ -67,8 +71,11 @@ async fn fetch_board(id: u64) -> Result<Board, KanbanError> {
                                     break '__resilience_breaker_1 __RESILIENCE_BREAKER
                                         .reject(__RESILIENCE_BREAKER.refused());
                                 }
+                            };
+                            if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
+                                ::resilience::__private::sleep(__resilience_delay).await;
                             }
-                            match {
+                            let __resilience_delay = match {
                                 static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
                                     ::core::concat!(::core::module_path!(), "::", "fetch_board"),
                                 );
@@ -76,14 +83,21 @@ async fn fetch_board(id: u64) -> Result<Board, KanbanError> {
                             }
                                 .draw(__resilience_inject)
                             {
-                                ::resilience::__private::Hit::Pass => {}
+                                ::resilience::__private::Hit::Pass => {
+                                    ::core::option::Option::None
+                                }
                                 ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                    ::resilience::__private::sleep(__resilience_delay).await
+                                    ::core::option::Option::Some(__resilience_delay)
                                 }
                                 ::resilience::__private::Hit::Fail(__resilience_failed) => {
                                     break '__resilience_chaos_1 __resilience_failed;
                                 }
-                                ::resilience::__private::Hit::Refuse => {}
+                                ::resilience::__private::Hit::Refuse => {
+                                    ::core::option::Option::None
+                                }
+                            };
+                            if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
+                                ::resilience::__private::sleep(__resilience_delay).await;
                             }
                         }
                         {

@@ -47,11 +47,15 @@ impl Client {
                                     Result<String, ClientError>,
                                 >::new())
                                     .injector();
-                                match __RESILIENCE_BREAKER.chaos().draw(__resilience_inject)
+                                let __resilience_delay = match __RESILIENCE_BREAKER
+                                    .chaos()
+                                    .draw(__resilience_inject)
                                 {
-                                    ::resilience::__private::Hit::Pass => {}
+                                    ::resilience::__private::Hit::Pass => {
+                                        ::core::option::Option::None
+                                    }
                                     ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                        ::resilience::__private::sleep_blocking(__resilience_delay)
+                                        ::core::option::Option::Some(__resilience_delay)
                                     }
                                     ::resilience::__private::Hit::Fail(__resilience_failed) => {
                                         break '__resilience_chaos_1 __resilience_failed;
@@ -60,8 +64,11 @@ impl Client {
                                         break '__resilience_breaker_1 __RESILIENCE_BREAKER
                                             .reject(__RESILIENCE_BREAKER.refused());
                                     }
+                                };
+                                if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
+                                    ::resilience::__private::sleep_blocking(__resilience_delay);
                                 }
-                                match {
+                                let __resilience_delay = match {
                                     static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
                                         ::core::concat!(::core::module_path!(), "::", "get"),
                                     );
@@ -69,14 +76,21 @@ impl Client {
                                 }
                                     .draw(__resilience_inject)
                                 {
-                                    ::resilience::__private::Hit::Pass => {}
+                                    ::resilience::__private::Hit::Pass => {
+                                        ::core::option::Option::None
+                                    }
                                     ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                        ::resilience::__private::sleep_blocking(__resilience_delay)
+                                        ::core::option::Option::Some(__resilience_delay)
                                     }
                                     ::resilience::__private::Hit::Fail(__resilience_failed) => {
                                         break '__resilience_chaos_1 __resilience_failed;
                                     }
-                                    ::resilience::__private::Hit::Refuse => {}
+                                    ::resilience::__private::Hit::Refuse => {
+                                        ::core::option::Option::None
+                                    }
+                                };
+                                if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
+                                    ::resilience::__private::sleep_blocking(__resilience_delay);
                                 }
                             }
                             {
@@ -182,7 +196,7 @@ impl Client {
                                 Result<(), ClientError>,
                             >::new())
                                 .injector();
-                            match {
+                            let __resilience_delay = match {
                                 static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
                                     ::core::concat!(::core::module_path!(), "::", "put"),
                                 );
@@ -190,14 +204,21 @@ impl Client {
                             }
                                 .draw(__resilience_inject)
                             {
-                                ::resilience::__private::Hit::Pass => {}
+                                ::resilience::__private::Hit::Pass => {
+                                    ::core::option::Option::None
+                                }
                                 ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                    ::resilience::__private::sleep(__resilience_delay).await
+                                    ::core::option::Option::Some(__resilience_delay)
                                 }
                                 ::resilience::__private::Hit::Fail(__resilience_failed) => {
                                     break '__resilience_chaos __resilience_failed;
                                 }
-                                ::resilience::__private::Hit::Refuse => {}
+                                ::resilience::__private::Hit::Refuse => {
+                                    ::core::option::Option::None
+                                }
+                            };
+                            if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
+                                ::resilience::__private::sleep(__resilience_delay).await;
                             }
                         }
                         {

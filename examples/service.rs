@@ -11,6 +11,12 @@
 //! breaker opening and the fallback answering, lets it recover, prints `/health` and the
 //! `resilience_*` series, and exits. Run it with `cargo run --example service`.
 //!
+//! Faults can be switched on while it runs (`resilience::chaos`): `POST
+//! /chaos/{site}/{fault}/{rate}` sets an `error` or `refusal` fault (`POST
+//! /chaos/{site}/latency/{rate}/{ms}` a latency) on a site, the breaker's name
+//! (`upstream`) or the read's function name ([`read_value_site`]), and `POST /chaos/clear`
+//! clears them all; `/health` shows them under `breakers.chaos`.
+//!
 //! The test `tests/tests/service.rs` includes this file and drives [`start`] over HTTP.
 
 use std::error::Error;
@@ -32,7 +38,7 @@ use hyper_util::rt::TokioExecutor;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use resilience::{
     circuit_breaker, error_context, fallback, retry, timeout, CircuitOpen, ErrorContext,
-    MarcusError, TimedOut,
+    InjectedFault, MarcusError, TimedOut,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -155,6 +161,10 @@ pub enum UpstreamError {
     /// The upstream took longer than `#[timeout]` allows.
     #[error(transparent)]
     TimedOut(#[from] TimedOut),
+    /// A fault switched on through `/chaos` (transient, as the fault says).
+    #[error(transparent)]
+    #[marcus(transparent)]
+    Injected(#[from] InjectedFault),
 }
 
 /// Where `/data`'s answer came from.
@@ -232,6 +242,11 @@ async fn read_value(app: &App) -> Result<Reading, UpstreamError> {
     })
 }
 
+/// The chaos site name of [`read_value`] (its default name: `module::path::read_value`).
+pub fn read_value_site() -> &'static str {
+    concat!(module_path!(), "::read_value")
+}
+
 /// The fallback: the last value read, if any.
 async fn last_good(app: &App) -> Result<Reading, UpstreamError> {
     let last = *app.last_good.lock().unwrap_or_else(PoisonError::into_inner);
@@ -271,6 +286,12 @@ pub async fn start() -> Result<Service, BoxError> {
     let router = Router::new()
         .route("/data", routing::get(data).with_state(app))
         .route("/health", routing::get(health))
+        .route("/chaos/clear", routing::post(chaos_clear))
+        .route("/chaos/{site}/{fault}/{rate}", routing::post(chaos_set))
+        .route(
+            "/chaos/{site}/{fault}/{rate}/{ms}",
+            routing::post(chaos_set),
+        )
         .route(
             "/metrics",
             routing::get(move || render_metrics(metrics.clone())),
@@ -326,6 +347,46 @@ async fn health() -> Json<serde_json::Value> {
         "breakers": breakers,
         "errors": resilience::monitor().health(),
     }))
+}
+
+/// `POST /chaos/{site}/{fault}/{rate}[/{ms}]`: sets the fault; `422` with the reason when
+/// the site cannot take it or a value is wrong.
+async fn chaos_set(
+    axum::extract::Path(segments): axum::extract::Path<Vec<String>>,
+) -> (StatusCode, String) {
+    use resilience::chaos::{chaos, Fault};
+    let (site, fault, rate, ms) = match segments.as_slice() {
+        [site, fault, rate] => (site, fault, rate, None),
+        [site, fault, rate, ms] => (site, fault, rate, Some(ms)),
+        _ => return (StatusCode::NOT_FOUND, "no such route".into()),
+    };
+    let Ok(rate) = rate.parse::<f64>() else {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("rate {rate:?} is not a number"),
+        );
+    };
+    let fault = match (fault.as_str(), ms.map(|ms| ms.parse::<u64>())) {
+        ("error", None) => Fault::error(rate),
+        ("refusal", None) => Fault::refusal(rate),
+        ("latency", Some(Ok(ms))) => Fault::latency(rate, Duration::from_millis(ms)),
+        _ => {
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "the fault is `error/{rate}`, `refusal/{rate}` or `latency/{rate}/{ms}`".into(),
+            )
+        }
+    };
+    match chaos().inject(site, fault) {
+        Ok(()) => (StatusCode::NO_CONTENT, String::new()),
+        Err(error) => (StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
+    }
+}
+
+/// `POST /chaos/clear`: every fault off.
+async fn chaos_clear() -> StatusCode {
+    resilience::chaos::chaos().clear_all();
+    StatusCode::NO_CONTENT
 }
 
 async fn render_metrics(handle: PrometheusHandle) -> impl IntoResponse {
@@ -423,6 +484,17 @@ async fn main() -> Result<(), BoxError> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+
+    println!("\nswitching faults on through /chaos ...\n");
+    post(api, "/chaos/upstream/refusal/1.0").await?;
+    show("injected refusal").await?;
+    post(api, "/chaos/clear").await?;
+    let error = format!("/chaos/{}/error/1.0", read_value_site());
+    post(api, &error).await?;
+    for _ in 0..2 {
+        show("injected errors").await?;
+    }
+    post(api, "/chaos/clear").await?;
 
     let (_, health) = get(api, "/health").await?;
     let health: serde_json::Value = serde_json::from_str(&health)?;

@@ -29,6 +29,9 @@ pub use crate::rate_limit::site::{FromRateLimited, RateLimitSite};
 // `#[hedge]`: `hedge/site.rs`.
 pub use crate::hedge::site::{hedge, HedgeSite};
 
+// Fault injection: the gate around a body and inside a breaker (`chaos/site.rs`).
+pub use crate::chaos::site::{chaos_armed, ChaosSite, Hit, InjectFrom, InjectNone, InjectProbe};
+
 // `#[feature_switch]`: `degradation/site.rs`.
 pub use crate::degradation::site::{FeatureArm, FeatureSite};
 

@@ -41,6 +41,7 @@ impl Registry {
             rate_limiters: self.rate_limiters(),
             hedges: self.hedges(),
             cluster: crate::ClusterStatus::current(),
+            chaos: crate::chaos::chaos().snapshot(),
         }
     }
 }
@@ -83,6 +84,9 @@ pub struct RegistryHealth {
     pub hedges: Vec<crate::hedge::HedgeSnapshot>,
     /// Whether this process shares state through a cluster (feature `redis`), and how.
     pub cluster: crate::ClusterStatus,
+    /// The faults [`chaos()`](fn@crate::chaos::chaos) injects (process-wide, whichever
+    /// registry is asked).
+    pub chaos: crate::chaos::ChaosSnapshot,
 }
 
 impl RegistryHealth {

@@ -37,6 +37,7 @@ extern crate self as resilience;
 
 pub mod breaker;
 pub mod bulkhead;
+pub mod chaos;
 pub mod clock;
 #[cfg(feature = "redis")]
 pub mod cluster;
@@ -74,6 +75,7 @@ pub mod __private;
 
 pub use breaker::{Breaker, BreakerConfig, BreakerState, CircuitOpen, Permit};
 pub use bulkhead::{BulkheadConfig, BulkheadFull};
+pub use chaos::InjectedFault;
 pub use config_error::ConfigError;
 pub use degradation::degradation;
 pub use error::{

@@ -18,6 +18,7 @@
 //! | `resilience_rate_limited_total` | counter | `rate_limiter` | a rate limiter refuses a call (`RateLimited`) |
 //! | `resilience_hedges_total` | counter | `hedge` | `#[hedge]` starts an extra run |
 //! | `resilience_hedge_wins_total` | counter | `hedge` | an extra run answers a hedged call first |
+//! | `resilience_chaos_injected_total` | counter | `site`, `fault` | [chaos](crate::chaos) injects a fault (`fault`: `error`, `latency`, `refusal`) |
 //!
 //! Label values: `breaker` is the breaker's name, `function` the decorated function's
 //! path (`my_app::board::fetch`, as in the tracing events), `fallback` the fallback as
@@ -110,6 +111,14 @@ pub const HEDGES: &str = "resilience_hedges_total";
 /// assert_eq!(resilience::metrics::HEDGE_WINS, "resilience_hedge_wins_total");
 /// ```
 pub const HEDGE_WINS: &str = "resilience_hedge_wins_total";
+
+/// Counter: faults [chaos](crate::chaos) injected, labelled `site` (a breaker's or a
+/// function's name) and `fault` (`error`, `latency`, `refusal`).
+///
+/// ```
+/// assert_eq!(resilience::metrics::CHAOS_INJECTED, "resilience_chaos_injected_total");
+/// ```
+pub const CHAOS_INJECTED: &str = "resilience_chaos_injected_total";
 
 /// The value [`BREAKER_STATE`] reports for `state`: 0 closed, 1 open, 2 half-open,
 /// 3 forced open, 4 disabled. Alerting on "not 0 and not 4" catches every refusing state.
@@ -283,6 +292,13 @@ pub(crate) fn bulkhead_rejected(name: &'static str) {
 pub(crate) fn rate_limited(name: &'static str) {
     #[cfg(feature = "metrics")]
     ::metrics::counter!(RATE_LIMITED, "rate_limiter" => name).increment(1);
+}
+
+/// Chaos injected a `fault` at `site`.
+#[inline]
+pub(crate) fn chaos_injected(site: &'static str, fault: &'static str) {
+    #[cfg(feature = "metrics")]
+    ::metrics::counter!(CHAOS_INJECTED, "site" => site, "fault" => fault).increment(1);
 }
 
 #[cfg(all(test, feature = "metrics"))]

@@ -234,12 +234,21 @@ fn build(f: &Function, layers: &[Layer]) -> syn::Result<TokenStream> {
         .iter()
         .rposition(|layer| !matches!(layer, Layer::Context(_)))
         .unwrap_or(0);
+    // Fault injection by the function's name, around the body: in the innermost
+    // breaker's gate when a breaker is the innermost layer, in a gate of its own otherwise.
+    let breaker_innermost = matches!(layers.last(), Some(Layer::Breaker(..)));
     let mut expr = layers::body(f);
+    if !breaker_innermost {
+        expr = layers::chaos_gate(f, vec![layers::chaos_site(f)], expr, "'__resilience_chaos");
+    }
     for (index, layer) in layers.iter().enumerate().rev() {
         let observe = index == observer;
         expr = match layer {
             Layer::Retry(args) => layers::retry(f, args, expr, observe),
-            Layer::Breaker(args, span) => layers::breaker(f, args, *span, expr, observe, index),
+            Layer::Breaker(args, span) => {
+                let innermost = index + 1 == layers.len();
+                layers::breaker(f, args, *span, expr, observe, index, innermost)
+            }
             Layer::Fallback(args, span) => layers::fallback(f, args, *span, expr, observe)?,
             Layer::Context(args) => layers::context(f, args, expr, observe),
             Layer::Timeout(args, span) => {

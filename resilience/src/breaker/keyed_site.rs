@@ -25,6 +25,7 @@ pub struct KeyedBreakerSite {
     init: fn() -> BreakerConfig,
     max_keys: usize,
     store: OnceLock<Arc<Keyed<Breaker>>>,
+    chaos: crate::chaos::site::ChaosSite,
 }
 
 impl KeyedBreakerSite {
@@ -40,6 +41,7 @@ impl KeyedBreakerSite {
             init,
             max_keys,
             store: OnceLock::new(),
+            chaos: crate::chaos::site::ChaosSite::refusing(name),
         }
     }
 
@@ -50,6 +52,18 @@ impl KeyedBreakerSite {
             Some(store) => store.get(key),
             None => self.register().get(key),
         }
+    }
+
+    /// The chaos gate of the calls through these breakers (faults named as the name).
+    #[inline(always)]
+    pub fn chaos(&'static self) -> &'static crate::chaos::site::ChaosSite {
+        &self.chaos
+    }
+
+    /// The `CircuitOpen` an injected refusal returns.
+    #[cold]
+    pub fn refused(&'static self) -> super::CircuitOpen {
+        super::CircuitOpen::from_name(self.name)
     }
 
     /// The `Ok` arm, as [`BreakerSite::succeeded`].

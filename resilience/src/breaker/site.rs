@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 
 use super::{Breaker, BreakerConfig};
 use super::{CircuitOpen, Permit};
+use crate::chaos::site::ChaosSite;
 use crate::monitor::observe::Observe;
 use crate::view::View;
 
@@ -36,6 +37,7 @@ pub struct BreakerSite {
     /// The decorated function (`module::function`), for the warning about two sites
     /// configuring one breaker differently; empty when not given.
     function: &'static str,
+    chaos: ChaosSite,
 }
 
 impl BreakerSite {
@@ -47,6 +49,7 @@ impl BreakerSite {
             breaker: OnceLock::new(),
             method: false,
             function: "",
+            chaos: ChaosSite::refusing(name),
         }
     }
 
@@ -98,6 +101,30 @@ impl BreakerSite {
             self.name
         };
         self.register_as(name)
+    }
+
+    /// The chaos gate of the calls through this breaker (faults named as the breaker).
+    ///
+    /// ```
+    /// use resilience::__private::BreakerSite;
+    /// static SITE: BreakerSite = BreakerSite::new("docs.site.chaos", Default::default);
+    /// assert_eq!(SITE.chaos().name(), "docs.site.chaos");
+    /// ```
+    #[inline(always)]
+    pub fn chaos(&'static self) -> &'static ChaosSite {
+        &self.chaos
+    }
+
+    /// The `CircuitOpen` an injected refusal returns (converted as a real refusal is).
+    ///
+    /// ```
+    /// use resilience::__private::BreakerSite;
+    /// static SITE: BreakerSite = BreakerSite::new("docs.site.refused", Default::default);
+    /// assert!(SITE.refused().to_string().contains("docs.site.refused"));
+    /// ```
+    #[cold]
+    pub fn refused(&'static self) -> CircuitOpen {
+        CircuitOpen::from_name(self.name)
     }
 
     /// The breaker, registered on first use. A configuration given to the registry

@@ -1,0 +1,256 @@
+//! Fault injection (`resilience::chaos`) through the attributes: seeded rates, latency on
+//! paused time, `clear`, refused injections, and injected errors seen by `#[retry]` and
+//! counted by a breaker.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use resilience::chaos::{chaos, ChaosError, Fault};
+use resilience::{
+    circuit_breaker, error_context, registry, retry, BreakerState, CircuitOpen, InjectedFault,
+    MarcusError,
+};
+
+/// The fault table and its seed are process-wide: these tests take turns.
+fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Not retryable by itself (business logic); its injected variant answers as the fault.
+#[derive(Debug, thiserror::Error, resilience::MarcusError)]
+#[marcus(category = business_logic)]
+enum AppError {
+    #[error("refused by the business rules")]
+    Refused,
+    #[error(transparent)]
+    #[marcus(transparent)]
+    Injected(#[from] InjectedFault),
+    #[error(transparent)]
+    Open(#[from] CircuitOpen),
+}
+
+static RATED_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[error_context("rated")]
+fn rated() -> Result<u32, AppError> {
+    Ok(RATED_RUNS.fetch_add(1, Ordering::Relaxed))
+}
+
+const RATED: &str = concat!(module_path!(), "::rated");
+
+fn outcomes(calls: usize) -> Vec<bool> {
+    (0..calls).map(|_| rated().is_err()).collect()
+}
+
+#[test]
+fn error_rate_is_within_five_points_over_2000_seeded_calls_and_repeats() {
+    let _serial = serial();
+    chaos().seed(2026);
+    chaos().inject(RATED, Fault::error(0.3)).unwrap();
+    let runs_before = RATED_RUNS.load(Ordering::Relaxed);
+    let first = outcomes(2000);
+    let failed = first.iter().filter(|f| **f).count();
+    let share = failed as f64 / 2000.0;
+    assert!(
+        (share - 0.3).abs() < 0.05,
+        "share of injected errors {share}"
+    );
+    // An injected error does not run the body.
+    assert_eq!(
+        RATED_RUNS.load(Ordering::Relaxed) - runs_before,
+        (2000 - failed) as u32
+    );
+    let snap = chaos().snapshot();
+    let fault = snap.faults.iter().find(|f| f.site == RATED).unwrap();
+    assert_eq!((fault.calls, fault.injected), (2000, failed as u64));
+
+    // The same seed hits the same calls.
+    chaos().seed(2026);
+    assert_eq!(outcomes(2000), first);
+    chaos().seed(2027);
+    assert_ne!(outcomes(2000), first);
+    chaos().clear(RATED);
+}
+
+#[test]
+fn clear_restores_the_function() {
+    let _serial = serial();
+    chaos().inject(RATED, Fault::error(1.0)).unwrap();
+    let err = rated().unwrap_err();
+    assert!(matches!(err, AppError::Injected(ref f) if f.site() == RATED));
+    assert_eq!(err.code(), "INJECTED_FAULT");
+    chaos().clear(RATED);
+    assert!(rated().is_ok());
+    assert!(chaos().snapshot().faults.iter().all(|f| f.site != RATED));
+}
+
+#[error_context("slow")]
+async fn slow() -> Result<(), AppError> {
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+// Each test runs on its own runtime; the lock only orders the tests.
+#[allow(clippy::await_holding_lock)]
+async fn latency_is_exact_on_paused_time() {
+    let _serial = serial();
+    let name = concat!(module_path!(), "::slow");
+    chaos()
+        .inject(name, Fault::latency(1.0, Duration::from_millis(250)))
+        .unwrap();
+    let start = tokio::time::Instant::now();
+    slow().await.unwrap();
+    assert_eq!(start.elapsed(), Duration::from_millis(250));
+    chaos().clear(name);
+    let start = tokio::time::Instant::now();
+    slow().await.unwrap();
+    assert_eq!(start.elapsed(), Duration::ZERO);
+}
+
+#[error_context("slow sync")]
+fn slow_sync() -> Result<(), AppError> {
+    Ok(())
+}
+
+#[test]
+fn a_sync_call_sleeps_on_its_thread() {
+    let _serial = serial();
+    let name = concat!(module_path!(), "::slow_sync");
+    chaos()
+        .inject(name, Fault::latency(1.0, Duration::from_millis(30)))
+        .unwrap();
+    let start = std::time::Instant::now();
+    slow_sync().unwrap();
+    assert!(start.elapsed() >= Duration::from_millis(30));
+    chaos().clear(name);
+}
+
+/// Its error type has no `From<InjectedFault>`.
+#[error_context("plain")]
+fn plain() -> Result<(), String> {
+    Ok(())
+}
+
+#[test]
+fn an_error_fault_on_a_site_without_from_injected_fault_is_refused() {
+    let _serial = serial();
+    let name = concat!(module_path!(), "::plain");
+    // Not seen yet: accepted, then refused when the site appears (it runs as written).
+    chaos().inject(name, Fault::error(1.0)).unwrap();
+    assert_eq!(plain(), Ok(()));
+    let snap = chaos().snapshot();
+    let fault = snap.faults.iter().find(|f| f.site == name).unwrap();
+    assert!(fault
+        .refused
+        .as_deref()
+        .unwrap()
+        .contains("From<resilience::InjectedFault>"));
+    assert!(snap.sites.iter().any(|s| s.name == name && !s.takes_error));
+    // Known now: refused at once, naming the site.
+    let err = chaos().inject(name, Fault::error(0.5)).unwrap_err();
+    assert!(matches!(err, ChaosError::Refused { ref site, fault: "error", .. } if site == name));
+    assert!(err.to_string().contains(name), "{err}");
+    // Latency needs no conversion; a refusal needs a breaker.
+    chaos()
+        .inject(name, Fault::latency(0.5, Duration::from_millis(1)))
+        .unwrap();
+    assert!(chaos().inject(name, Fault::refusal(0.5)).is_err());
+    chaos().clear(name);
+}
+
+#[test]
+fn a_bad_rate_is_an_error_naming_it() {
+    let err = chaos().inject("chaos.bad", Fault::error(1.5)).unwrap_err();
+    let ChaosError::Invalid(invalid) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!((invalid.field(), invalid.value()), ("rate", "1.5"));
+}
+
+static STACK_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[retry(max_attempts = 3, backoff = fixed(10ms), jitter = none)]
+#[circuit_breaker(name = "chaos.stack", failure_threshold = 3, recovery_timeout = 60s)]
+async fn stacked() -> Result<(), AppError> {
+    STACK_RUNS.fetch_add(1, Ordering::Relaxed);
+    Err(AppError::Refused)
+}
+
+#[tokio::test(start_paused = true)]
+// Each test runs on its own runtime; the lock only orders the tests.
+#[allow(clippy::await_holding_lock)]
+async fn injected_errors_are_retried_as_transient_and_counted_by_the_breaker() {
+    let _serial = serial();
+    let name = concat!(module_path!(), "::stacked");
+    // The body's own error is business logic: not retried, one run.
+    assert!(matches!(stacked().await, Err(AppError::Refused)));
+    assert_eq!(STACK_RUNS.load(Ordering::Relaxed), 1);
+    registry().breaker("chaos.stack").unwrap().reset();
+
+    chaos().inject(name, Fault::error(1.0)).unwrap();
+    let start = tokio::time::Instant::now();
+    let err = stacked().await.unwrap_err();
+    assert!(matches!(err, AppError::Injected(_)), "{err:?}");
+    // Three attempts (two waits of 10ms), none of which ran the body.
+    assert_eq!(start.elapsed(), Duration::from_millis(20));
+    assert_eq!(STACK_RUNS.load(Ordering::Relaxed), 1);
+    let breaker = registry().breaker("chaos.stack").unwrap();
+    assert_eq!(breaker.state(), BreakerState::Open);
+    chaos().clear(name);
+    // Open: refused without running.
+    assert!(matches!(stacked().await, Err(AppError::Open(_))));
+    assert_eq!(STACK_RUNS.load(Ordering::Relaxed), 1);
+    breaker.reset();
+}
+
+static GUARDED_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[circuit_breaker(name = "chaos.guarded", failure_threshold = 2, recovery_timeout = 60s)]
+fn guarded() -> Result<(), AppError> {
+    GUARDED_RUNS.fetch_add(1, Ordering::Relaxed);
+    Ok(())
+}
+
+#[test]
+fn a_fault_named_as_the_breaker_applies_to_its_calls() {
+    let _serial = serial();
+    let breaker = || registry().breaker("chaos.guarded").unwrap();
+    guarded().unwrap();
+    assert_eq!(GUARDED_RUNS.load(Ordering::Relaxed), 1);
+
+    // A refusal returns the breaker's CircuitOpen without counting against it.
+    chaos()
+        .inject("chaos.guarded", Fault::refusal(1.0))
+        .unwrap();
+    for _ in 0..5 {
+        let err = guarded().unwrap_err();
+        assert!(matches!(err, AppError::Open(ref open) if open.name == "chaos.guarded"));
+    }
+    assert_eq!(breaker().state(), BreakerState::Closed);
+    assert_eq!(breaker().snapshot().consecutive_failures, 0);
+    assert_eq!(GUARDED_RUNS.load(Ordering::Relaxed), 1);
+
+    // An error is counted: two open it.
+    chaos().clear("chaos.guarded");
+    chaos().inject("chaos.guarded", Fault::error(1.0)).unwrap();
+    assert!(matches!(guarded(), Err(AppError::Injected(_))));
+    assert!(matches!(guarded(), Err(AppError::Injected(_))));
+    assert_eq!(breaker().state(), BreakerState::Open);
+    chaos().clear("chaos.guarded");
+    assert_eq!(GUARDED_RUNS.load(Ordering::Relaxed), 1);
+    breaker().reset();
+    guarded().unwrap();
+    assert_eq!(GUARDED_RUNS.load(Ordering::Relaxed), 2);
+
+    // The health report carries the table.
+    chaos().inject("chaos.guarded", Fault::error(0.5)).unwrap();
+    let health = serde_json::to_value(registry().health()).unwrap();
+    assert!(health["chaos"]["faults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["site"] == "chaos.guarded" && f["fault"] == "error" && f["rate"] == 0.5));
+    chaos().clear("chaos.guarded");
+}

@@ -105,6 +105,8 @@ pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `parent = "name"` | also refuse while that breaker (or an ancestor) is open within its recovery timeout, or forced open | none |
 /// | `key = expr` | one breaker per distinct key value (`expr` is `Display`, evaluated before the call); `registry().breaker_for(name, key)` finds one | none |
 /// | `max_keys = N` | at most N keys live per name; idle ones are evicted, least recently used first | 1024 |
+/// | `scope = local \| cluster` | `cluster`: the breaker's openings are shared through Redis (feature `redis`, after `resilience::cluster::connect`) | `local` |
+/// | `quorum = N` | with `scope = cluster`: distinct live instances that must have it open before it opens everywhere | 1 |
 ///
 /// While open, the function returns `Err(E::from(resilience::CircuitOpen { .. }))` at
 /// once without running its body; an `E` without `From<CircuitOpen>` is a compile error
@@ -221,7 +223,8 @@ pub fn error_context(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `policy`) and of [`circuit_breaker`](macro@circuit_breaker) (`name`,
 /// `failure_threshold`, `success_threshold`, `recovery_timeout`, `half_open_max_calls`,
 /// `window`, `max_failures_per_window`, `failure_rate`, `minimum_calls`, `window_size`,
-/// `slow_call`, `slow_call_rate`, `record_if`, `parent`, `key`, `max_keys`), of
+/// `slow_call`, `slow_call_rate`, `record_if`, `parent`, `key`, `max_keys`, `scope`,
+/// `quorum`), of
 /// [`rate_limit`](macro@rate_limit) (`limit`, `per`, `burst`, `max_delay`), of
 /// [`bulkhead`](macro@bulkhead) (`max_concurrent`, `max_wait`) and `timeout = D`, with the
 /// same meanings and defaults as in their tables. Its layers, outermost first: retry,

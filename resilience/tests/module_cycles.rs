@@ -22,6 +22,16 @@ const KNOWN: &[&[&str]] = &[
     // module of its own).
     &["breaker", "bulkhead", "registry"],
     &["breaker", "rate_limit", "registry"],
+    // A `#[hedge]` call site registers its hedge in the global registry.
+    &["hedge", "registry"],
+    // A breaker's transitions go through the cluster hook (`scope.rs`), which names the
+    // breaker it applies remote transitions to; with feature `redis`, through `cluster`,
+    // whose breaker and limiter reach the registry.
+    &["breaker", "scope"],
+    &["breaker", "cluster", "scope"],
+    &["breaker", "cluster", "registry", "scope"],
+    &["breaker", "bulkhead", "cluster", "registry", "scope"],
+    &["breaker", "cluster", "rate_limit", "registry", "scope"],
     // `ErrorContext::new` reads the current scope's correlation id.
     &["context", "error"],
     // ... and a scope's error arm records in the monitor, which classifies errors.

@@ -10,13 +10,14 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use resilience::chaos::{chaos, Fault, FaultConfig, FaultKind};
 use resilience::config::{self, Config};
 use resilience::degradation::FeatureConfig;
 use resilience::recovery::RecoveryConfig;
 use resilience::retry::{Backoff, BudgetConfig};
 use resilience::{
-    degradation, monitor, recovery, registry, retry, retry_budget, BreakerConfig, MonitorConfig,
-    RetryConfig,
+    degradation, monitor, recovery, registry, retry, retry_budget, BreakerConfig, BulkheadConfig,
+    MonitorConfig, RateLimitConfig, RetryConfig,
 };
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
@@ -192,6 +193,12 @@ fn every_kind_of_mistake_is_an_error_with_its_line_and_key() {
         // The missing field: where its table's name was written.
         ("[breaker.a]\nwindow = \"10s\"\n", 1, Some("breaker.a.max_failures_per_window"), "must be set"),
         ("[breaker.a]\nparent = \"b\"\n[breaker.b]\nparent = \"a\"\n", 2, Some("breaker.a.parent"), "its own ancestor"),
+        ("[bulkhead.a]\nmax_concurent = 3\n", 2, Some("bulkhead.a.max_concurent"), "unknown field"),
+        ("[bulkhead.a]\nmax_wait = \"soon\"\n", 2, Some("bulkhead.a.max_wait"), "invalid duration"),
+        ("[rate_limit.a]\nlimit = 5\nburst = 0\n", 3, Some("rate_limit.a.burst"), "at least 1"),
+        ("[rate_limit.a]\nrate = 5\n", 2, Some("rate_limit.a.rate"), "unknown field"),
+        ("[chaos.a]\nlatency_rate = 0.5\n", 1, Some("chaos.a.latency"), "more than zero"),
+        ("[chaos.a]\nerror_rte = 0.5\n", 2, Some("chaos.a.error_rte"), "unknown field"),
     ];
     for (text, line, key, message) in cases {
         let err = Config::parse(text).unwrap_err();
@@ -575,4 +582,341 @@ fn a_parent_that_would_make_a_cycle_with_a_live_breaker_is_refused_before_anythi
     assert_eq!(err.line(), Some(4));
     assert_eq!(registry().retry_policy("cfg-cycle"), None);
     let _ = BTreeMap::<(), ()>::new();
+}
+
+#[test]
+fn the_bulkhead_rate_limit_and_chaos_tables_are_applied_and_read_back() {
+    let _serial = serial();
+    let file = TempFile::new(
+        "patterns",
+        r#"
+[bulkhead.cfg-pat]
+max_concurrent = 4
+max_wait = "100ms"
+
+[rate_limit.cfg-pat]
+limit = 500
+per = "1m"
+burst = 20
+
+[chaos.cfg-pat]
+error_rate = 0.25
+latency_rate = 0.5
+latency = "200ms"
+"#,
+    );
+    let loaded = config::load(&file.0).unwrap();
+    assert_eq!(loaded.len(), 3);
+
+    let bulkhead = registry().bulkhead("cfg-pat").unwrap().config();
+    assert_eq!(
+        bulkhead,
+        BulkheadConfig {
+            max_concurrent: 4,
+            max_wait: Duration::from_millis(100),
+            ..Default::default()
+        }
+    );
+    let limiter = registry().rate_limiter("cfg-pat").unwrap().config();
+    assert_eq!(
+        (limiter.limit, limiter.per, limiter.burst),
+        (500, Duration::from_secs(60), Some(20))
+    );
+    assert_eq!(limiter.max_delay, Duration::ZERO); // left out: the default
+
+    let snapshot = chaos().snapshot();
+    let mut faults: Vec<(FaultKind, f64)> = snapshot
+        .faults
+        .iter()
+        .filter(|f| f.site == "cfg-pat")
+        .map(|f| (f.fault, f.rate))
+        .collect();
+    faults.sort_by_key(|f| format!("{:?}", f.0));
+    assert_eq!(
+        faults,
+        [
+            (FaultKind::Error, 0.25),
+            (FaultKind::Latency(Duration::from_millis(200)), 0.5)
+        ]
+    );
+
+    // Read back from the runtime, through TOML, to the values of the file.
+    let now = config::effective();
+    let back = Config::parse(&now.to_toml().unwrap()).unwrap();
+    for table in ["bulkhead", "rate_limit", "chaos"] {
+        assert!(back.names().any(|n| n == (table, "cfg-pat")), "{table}");
+    }
+    assert_eq!(
+        back.get::<BulkheadConfig>("bulkhead", "cfg-pat"),
+        loaded.get::<BulkheadConfig>("bulkhead", "cfg-pat")
+    );
+    assert_eq!(
+        back.get::<RateLimitConfig>("rate_limit", "cfg-pat"),
+        loaded.get::<RateLimitConfig>("rate_limit", "cfg-pat")
+    );
+    assert_eq!(
+        back.get::<FaultConfig>("chaos", "cfg-pat"),
+        loaded.get::<FaultConfig>("chaos", "cfg-pat")
+    );
+
+    // A change made in code shows in `effective`; a new table replaces the site's faults.
+    registry()
+        .configure_bulkhead(
+            "cfg-pat",
+            BulkheadConfig {
+                max_concurrent: 9,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    Config::parse("[chaos.cfg-pat]\nrefusal_rate = 1.0\n")
+        .unwrap()
+        .apply()
+        .unwrap();
+    let now = config::effective();
+    assert_eq!(
+        now.get::<BulkheadConfig>("bulkhead", "cfg-pat")
+            .map(|b| b.max_concurrent),
+        Some(9)
+    );
+    assert_eq!(
+        now.get::<FaultConfig>("chaos", "cfg-pat"),
+        Some(&FaultConfig {
+            refusal_rate: 1.0,
+            ..Default::default()
+        })
+    );
+    chaos().clear("cfg-pat");
+}
+
+#[test]
+fn an_invalid_pattern_table_is_refused_with_file_line_key_and_value() {
+    let _serial = serial();
+    let cases: &[(&str, usize, &str, &str)] = &[
+        (
+            "[rate_limit.cfg-bad-pat]\nlimit = 5\n\n[bulkhead.cfg-bad-pat]\nmax_concurrent = 0\n",
+            5,
+            "bulkhead.cfg-bad-pat.max_concurrent",
+            "0",
+        ),
+        (
+            "[bulkhead.cfg-bad-pat]\n\n[rate_limit.cfg-bad-pat]\nlimit = 5\nper = \"0s\"\n",
+            5,
+            "rate_limit.cfg-bad-pat.per",
+            "\"0s\"",
+        ),
+        (
+            "[bulkhead.cfg-bad-pat]\n[chaos.cfg-bad-pat]\nerror_rate = 1.5\n",
+            3,
+            "chaos.cfg-bad-pat.error_rate",
+            "1.5",
+        ),
+    ];
+    for (text, line, key, value) in cases {
+        let file = TempFile::new("bad-pattern", text);
+        let err = config::load(&file.0).unwrap_err();
+        assert_eq!(err.origin(), file.0.display().to_string(), "{text}");
+        assert_eq!(err.line(), Some(*line), "{text}: {err}");
+        assert_eq!(err.key(), Some(*key), "{text}: {err}");
+        assert_eq!(err.value(), Some(*value), "{text}: {err}");
+        // Nothing of the file was applied.
+        assert!(registry().bulkhead("cfg-bad-pat").is_none(), "{text}");
+        assert!(registry().rate_limiter("cfg-bad-pat").is_none(), "{text}");
+        assert!(chaos()
+            .snapshot()
+            .faults
+            .iter()
+            .all(|f| f.site != "cfg-bad-pat"));
+    }
+}
+
+#[test]
+fn the_environment_overrides_a_rate_limit() {
+    let _serial = serial();
+    let file = TempFile::new(
+        "env-rate",
+        "[rate_limit.cfg-env-rate]\nlimit = 50\nper = \"10s\"\n",
+    );
+    std::env::set_var("RESILIENCE__RATE_LIMIT__CFG_ENV_RATE__LIMIT", "7");
+    std::env::set_var("RESILIENCE__RATE_LIMIT__CFG_ENV_RATE__MAX_DELAY", "250ms");
+    let result = config::load(&file.0);
+    std::env::remove_var("RESILIENCE__RATE_LIMIT__CFG_ENV_RATE__LIMIT");
+    std::env::remove_var("RESILIENCE__RATE_LIMIT__CFG_ENV_RATE__MAX_DELAY");
+    result.unwrap();
+    let limiter = registry().rate_limiter("cfg-env-rate").unwrap().config();
+    assert_eq!(limiter.limit, 7); // the variable's
+    assert_eq!(limiter.max_delay, Duration::from_millis(250)); // the variable's
+    assert_eq!(limiter.per, Duration::from_secs(10)); // the file's
+
+    std::env::set_var("RESILIENCE__RATE_LIMIT__CFG_ENV_RATE__LIMIT", "0");
+    let result = config::load(&file.0);
+    std::env::remove_var("RESILIENCE__RATE_LIMIT__CFG_ENV_RATE__LIMIT");
+    let err = result.unwrap_err();
+    assert_eq!(err.origin(), "RESILIENCE__RATE_LIMIT__CFG_ENV_RATE__LIMIT");
+    assert_eq!(err.key(), Some("rate_limit.cfg-env-rate.limit"));
+    assert_eq!(err.value(), Some("0"));
+    assert_eq!(
+        registry()
+            .rate_limiter("cfg-env-rate")
+            .unwrap()
+            .config()
+            .limit,
+        7
+    );
+}
+
+/// Its error type has no `From<InjectedFault>`: an error fault cannot be set on it.
+#[resilience::error_context("cfg plain")]
+fn cfg_plain() -> Result<(), String> {
+    Ok(())
+}
+
+#[test]
+fn a_chaos_table_a_known_site_cannot_take_is_refused_at_apply() {
+    let _serial = serial();
+    let name = concat!(module_path!(), "::cfg_plain");
+    // Make the site known: it runs once while a fault is set.
+    chaos()
+        .inject(name, Fault::latency(1.0, Duration::from_millis(1)))
+        .unwrap();
+    cfg_plain().unwrap();
+    assert!(chaos().snapshot().sites.iter().any(|s| s.name == name));
+
+    let text =
+        format!("[chaos.\"{name}\"]\nlatency_rate = 0.5\nlatency = \"1ms\"\nerror_rate = 0.5\n");
+    let err = Config::parse(&text).unwrap().apply().unwrap_err();
+    assert_eq!(err.line(), Some(4), "{err}");
+    assert_eq!(
+        err.key(),
+        Some(format!("chaos.\"{name}\".error_rate").as_str())
+    );
+    assert_eq!(err.value(), Some("0.5"));
+    assert!(
+        err.message().contains("From<resilience::InjectedFault>"),
+        "{err}"
+    );
+    // The site's faults are as they were.
+    let snapshot = chaos().snapshot();
+    let faults: Vec<_> = snapshot.faults.iter().filter(|f| f.site == name).collect();
+    assert_eq!(faults.len(), 1);
+    assert_eq!(faults[0].rate, 1.0);
+    chaos().clear(name);
+}
+
+#[cfg(feature = "redis")]
+#[test]
+fn the_cluster_table_is_validated_and_kept_not_connected() {
+    use resilience::config::ClusterSettings;
+    let _serial = serial();
+    let file = TempFile::new(
+        "cluster",
+        "[cluster]\nurl = \"redis://127.0.0.1:1/0\"\nop_timeout = \"20ms\"\ninstance = \"api-1\"\n",
+    );
+    std::env::set_var("RESILIENCE__CLUSTER__HEARTBEAT", "100ms");
+    let result = config::load(&file.0);
+    std::env::remove_var("RESILIENCE__CLUSTER__HEARTBEAT");
+    let loaded = result.unwrap();
+    let cluster = loaded.cluster().unwrap();
+    assert_eq!(cluster.url, "redis://127.0.0.1:1/0");
+    let c = cluster.cluster_config();
+    assert_eq!(c.op_timeout, Duration::from_millis(20));
+    assert_eq!(c.heartbeat, Duration::from_millis(100)); // the variable's
+    assert_eq!(c.instance_ttl, Duration::from_secs(1)); // the default
+    assert_eq!(c.instance.as_deref(), Some("api-1"));
+    // `load` does not connect (it cannot: connecting is async).
+    assert!(!resilience::cluster::is_connected());
+    // Kept as loaded, and written back the same.
+    let now = config::effective();
+    assert_eq!(now.cluster(), Some(cluster));
+    assert_eq!(
+        Config::parse(&now.to_toml().unwrap()).unwrap().cluster(),
+        Some(cluster)
+    );
+
+    let cases: &[(&str, usize, &str, &str)] = &[
+        (
+            "[cluster]\nurl = \"http://127.0.0.1\"\n",
+            2,
+            "cluster.url",
+            "\"http://127.0.0.1\"",
+        ),
+        (
+            "[cluster]\nurl = \"redis://127.0.0.1\"\nop_timeout = \"2s\"\n",
+            3,
+            "cluster.op_timeout",
+            "\"2s\"",
+        ),
+        (
+            "[cluster]\nurl = \"redis://127.0.0.1\"\nheartbeat = \"1s\"\n",
+            1,
+            "cluster.instance_ttl",
+            "1s",
+        ),
+        (
+            "[cluster]\nurl = \"redis://127.0.0.1\"\ninstance = \"a b\"\n",
+            3,
+            "cluster.instance",
+            "\"a b\"",
+        ),
+        (
+            "[cluster]\nurl = \"redis://127.0.0.1\"\nhost = \"x\"\n",
+            3,
+            "cluster.host",
+            "",
+        ),
+        ("[cluster]\nop_timeout = \"20ms\"\n", 1, "cluster.url", ""),
+    ];
+    for (text, line, key, value) in cases {
+        let file = TempFile::new("cluster-bad", text);
+        let err = config::load(&file.0).unwrap_err();
+        assert_eq!(err.origin(), file.0.display().to_string());
+        assert_eq!(err.line(), Some(*line), "{text}: {err}");
+        assert_eq!(err.key(), Some(*key), "{text}: {err}");
+        if !value.is_empty() {
+            assert_eq!(err.value(), Some(*value), "{text}: {err}");
+        }
+    }
+    // What a program does next, in its runtime: an unreachable Redis is an `Err`.
+    let unreachable = ClusterSettings {
+        url: "redis://127.0.0.1:1".into(),
+        ..Default::default()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let err = rt.block_on(unreachable.connect()).unwrap_err();
+    assert!(
+        matches!(err, resilience::cluster::ClusterError::Unreachable { .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_sample_file_parses_with_one_block_of_each_pattern_table() {
+    let sample = include_str!("../../examples/resilience.toml");
+    let config = Config::parse(sample).unwrap();
+    for (table, name) in [
+        ("bulkhead", "db"),
+        ("rate_limit", "api"),
+        ("chaos", "payments"),
+    ] {
+        assert!(config.names().any(|n| n == (table, name)), "{table}.{name}");
+    }
+    assert_eq!(
+        config
+            .get::<RateLimitConfig>("rate_limit", "api")
+            .map(|r| r.per),
+        Some(Duration::from_secs(60))
+    );
+    // The commented `[cluster]` block is valid once uncommented (feature `redis`).
+    #[cfg(feature = "redis")]
+    {
+        let uncommented = sample
+            .replace("# [cluster]", "[cluster]")
+            .replace("# url", "url")
+            .replace("# op_timeout", "op_timeout");
+        let config = Config::parse(&uncommented).unwrap();
+        assert_eq!(config.cluster().unwrap().url, "redis://127.0.0.1:6379");
+    }
 }

@@ -3,13 +3,14 @@
 //! of the file in force. A binary of its own: it applies to the global monitor.
 
 use proptest::prelude::*;
+use resilience::chaos::{chaos, FaultConfig, FaultKind};
 use resilience::config::Config;
 use resilience::degradation::FeatureConfig;
 use resilience::recovery::RecoveryConfig;
 use resilience::retry::{retry_budgets, BudgetConfig};
 use resilience::{
-    degradation, monitor, recovery, registry, retry_budget, BreakerConfig, MonitorConfig,
-    RetryConfig,
+    degradation, monitor, recovery, registry, retry_budget, BreakerConfig, BulkheadConfig,
+    MonitorConfig, RateLimitConfig, RetryConfig,
 };
 
 const NAMES: [&str; 2] = ["prop-a", "prop-b"];
@@ -49,6 +50,15 @@ fn fields(table: &str) -> &'static [&'static str] {
             "ramp",
             "bogus",
         ],
+        "bulkhead" => &["max_concurrent", "max_wait", "max_keys", "bogus"],
+        "rate_limit" => &["limit", "per", "burst", "max_delay", "max_keys", "bogus"],
+        "chaos" => &[
+            "error_rate",
+            "latency_rate",
+            "latency",
+            "refusal_rate",
+            "bogus",
+        ],
         _ => &[
             "burst_threshold",
             "history_capacity",
@@ -84,7 +94,16 @@ const VALUES: &[&str] = &[
 ];
 
 const TABLES: &[&str] = &[
-    "breaker", "retry", "budget", "feature", "recovery", "monitor", "chaos",
+    "breaker",
+    "retry",
+    "budget",
+    "feature",
+    "recovery",
+    "monitor",
+    "bulkhead",
+    "rate_limit",
+    "chaos",
+    "chaos_monkey",
 ];
 
 /// A document of a few tables, each with a few fields, from the pools above.
@@ -151,9 +170,31 @@ fn observe() -> String {
                 .service(name)
                 .map(|s| s.config.clone())
         ));
+        out.push_str(&format!(
+            "{:?}\n",
+            registry().bulkhead(name).map(|b| b.config())
+        ));
+        out.push_str(&format!(
+            "{:?}\n",
+            registry().rate_limiter(name).map(|l| l.config())
+        ));
+        out.push_str(&format!("{:?}\n", faults_of(name)));
     }
     out.push_str(&format!("{:?}\n", monitor().config()));
     out
+}
+
+/// The faults set on `name`, as a `[chaos.NAME]` table would write them.
+fn faults_of(name: &str) -> FaultConfig {
+    let mut config = FaultConfig::default();
+    for f in chaos().snapshot().faults.iter().filter(|f| f.site == name) {
+        match f.fault {
+            FaultKind::Error => config.error_rate = f.rate,
+            FaultKind::Latency(d) => (config.latency_rate, config.latency) = (f.rate, d),
+            FaultKind::Refusal => config.refusal_rate = f.rate,
+        }
+    }
+    config
 }
 
 /// Every value of `config` is in force.
@@ -194,6 +235,18 @@ fn in_force(config: &Config) {
                 Some(&monitor().config()),
                 config.get::<MonitorConfig>(table, name)
             ),
+            "bulkhead" => assert_eq!(
+                registry().bulkhead(name).map(|b| b.config()).as_ref(),
+                config.get::<BulkheadConfig>(table, name)
+            ),
+            "rate_limit" => assert_eq!(
+                registry().rate_limiter(name).map(|l| l.config()).as_ref(),
+                config.get::<RateLimitConfig>(table, name)
+            ),
+            "chaos" => assert_eq!(
+                Some(&faults_of(name)),
+                config.get::<FaultConfig>(table, name)
+            ),
             other => panic!("unexpected table {other}"),
         }
     }
@@ -210,6 +263,16 @@ fn setup() {
         recovery()
             .configure(name, RecoveryConfig::default())
             .unwrap();
+        if registry().bulkhead(name).is_none() {
+            registry()
+                .configure_bulkhead(name, BulkheadConfig::default())
+                .unwrap();
+        }
+        if registry().rate_limiter(name).is_none() {
+            registry()
+                .configure_rate_limit(name, RateLimitConfig::default())
+                .unwrap();
+        }
     }
 }
 

@@ -20,7 +20,7 @@ use crate::ConfigError;
 /// assert_eq!(BulkheadConfig::default().max_keys, 1024);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct BulkheadConfig {
     /// Calls that may run at once. Default 10.
     pub max_concurrent: u32,

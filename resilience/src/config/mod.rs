@@ -28,6 +28,20 @@
 //!
 //! [monitor]                   # the one monitor(): no name
 //! burst_threshold = 50
+//!
+//! [bulkhead.db]               # registry().configure_bulkhead("db", ..)
+//! max_concurrent = 8
+//! max_wait = "100ms"
+//!
+//! [rate_limit.api]            # registry().configure_rate_limit("api", ..)
+//! limit = 500
+//! per = "1m"
+//!
+//! [chaos.kanban]              # chaos().configure("kanban", ..): faults of a breaker or function
+//! error_rate = 0.1
+//!
+//! [cluster]                   # feature `redis`: validated and kept, not connected
+//! url = "redis://127.0.0.1:6379"
 //! ```
 //!
 //! | table | value | applied with |
@@ -38,6 +52,10 @@
 //! | `[feature.NAME]` | [`FeatureConfig`](crate::degradation::FeatureConfig) | `degradation().configure` |
 //! | `[recovery.NAME]` | [`RecoveryConfig`](crate::recovery::RecoveryConfig) | `recovery().configure` |
 //! | `[monitor]` | [`MonitorConfig`](crate::MonitorConfig) | `monitor().configure` |
+//! | `[bulkhead.NAME]` | [`BulkheadConfig`](crate::BulkheadConfig) | `registry().configure_bulkhead` |
+//! | `[rate_limit.NAME]` | [`RateLimitConfig`](crate::RateLimitConfig) | `registry().configure_rate_limit` |
+//! | `[chaos.NAME]` | [`FaultConfig`](crate::chaos::FaultConfig) | `chaos().configure`: the faults of the breaker or function `NAME`, replacing its faults |
+//! | `[cluster]` (feature `redis`) | `ClusterSettings` (`url` and the `ClusterConfig` fields) | not applied: [`load`] cannot connect (connecting is async); the table is validated (the URL parsed, nothing contacted) and kept, and `Config::cluster()` hands it to `ClusterSettings::connect().await` |
 //!
 //! Fields are the config structs' serde form: durations as `"250ms"`, `"30s"`, `"1m 30s"`
 //! (the monitor's windows are seconds, as its snapshots write them); an unknown table or
@@ -60,6 +78,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(feature = "redis")]
+mod cluster;
 mod error;
 mod tables;
 mod watch;
@@ -72,6 +92,8 @@ use std::sync::{Mutex, PoisonError};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
+#[cfg(feature = "redis")]
+pub use cluster::ClusterSettings;
 pub use error::LoadError;
 pub use watch::Watcher;
 
@@ -378,6 +400,20 @@ impl Config {
         let index = TABLES.iter().position(|t| t.name() == table)?;
         let entry = self.entries.get(&(index, name.to_owned()))?;
         entry.item.as_any().downcast_ref::<C>()
+    }
+
+    /// The `[cluster]` table, if this configuration has one (feature `redis`): validated,
+    /// never connected by [`load`]; [`ClusterSettings::connect`] connects with it.
+    ///
+    /// ```
+    /// let config = resilience::config::Config::parse("[cluster]\nurl = \"redis://127.0.0.1:6379\"\n")?;
+    /// assert_eq!(config.cluster().map(|c| c.url.as_str()), Some("redis://127.0.0.1:6379"));
+    /// assert!(!resilience::cluster::is_connected());
+    /// # Ok::<(), resilience::config::LoadError>(())
+    /// ```
+    #[cfg(feature = "redis")]
+    pub fn cluster(&self) -> Option<&ClusterSettings> {
+        self.get::<ClusterSettings>("cluster", "")
     }
 
     /// Every (table, name) it holds, in the order they apply.

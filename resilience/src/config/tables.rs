@@ -12,15 +12,41 @@ use serde::Serialize;
 
 use super::Config;
 use crate::breaker::BreakerConfig;
+use crate::chaos::{chaos, ChaosError, FaultConfig, FaultKind};
 use crate::degradation::FeatureConfig;
 use crate::monitor::MonitorConfig;
 use crate::recovery::RecoveryConfig;
 use crate::retry::{retry_budget, retry_budgets, BudgetConfig};
 use crate::{degradation, monitor, recovery, registry, ConfigError, RetryConfig};
+use crate::{BulkheadConfig, RateLimitConfig};
 
 /// Every table a file may hold, in the order they are applied.
-pub(crate) static TABLES: &[&dyn Kind] =
-    &[&BREAKER, &RETRY, &BUDGET, &FEATURE, &RECOVERY, &MONITOR];
+#[cfg(not(feature = "redis"))]
+pub(crate) static TABLES: &[&dyn Kind] = &[
+    &BREAKER,
+    &RETRY,
+    &BUDGET,
+    &FEATURE,
+    &RECOVERY,
+    &MONITOR,
+    &BULKHEAD,
+    &RATE_LIMIT,
+    &CHAOS,
+];
+/// Every table a file may hold, in the order they are applied.
+#[cfg(feature = "redis")]
+pub(crate) static TABLES: &[&dyn Kind] = &[
+    &BREAKER,
+    &RETRY,
+    &BUDGET,
+    &FEATURE,
+    &RECOVERY,
+    &MONITOR,
+    &BULKHEAD,
+    &RATE_LIMIT,
+    &CHAOS,
+    &super::cluster::CLUSTER,
+];
 
 /// Finds another value of the same table in the same file, by name.
 pub(crate) type Sibling<'a, C> = &'a dyn Fn(&str) -> Option<C>;
@@ -250,6 +276,76 @@ static MONITOR: Table<MonitorConfig> = Table {
     effective: |_| Some(monitor().config()),
     names: Vec::new,
 };
+
+/// `[bulkhead.NAME]`: [`BulkheadConfig`], by `registry().configure_bulkhead`.
+static BULKHEAD: Table<BulkheadConfig> = Table {
+    name: "bulkhead",
+    keyed: true,
+    validate: |_, c, _| c.validate(),
+    apply: |name, c| registry().configure_bulkhead(name, c.clone()),
+    effective: |name| registry().bulkhead(name).map(|b| b.config()),
+    names: || dedup(registry().bulkheads().into_iter().map(|b| b.name)),
+};
+
+/// `[rate_limit.NAME]`: [`RateLimitConfig`], by `registry().configure_rate_limit`.
+static RATE_LIMIT: Table<RateLimitConfig> = Table {
+    name: "rate_limit",
+    keyed: true,
+    validate: |_, c, _| c.validate(),
+    apply: |name, c| registry().configure_rate_limit(name, c.clone()),
+    effective: |name| registry().rate_limiter(name).map(|l| l.config()),
+    names: || dedup(registry().rate_limiters().into_iter().map(|l| l.name)),
+};
+
+/// `[chaos.NAME]`: [`FaultConfig`], by `chaos().configure`: the faults of the breaker
+/// or function named `NAME`.
+static CHAOS: Table<FaultConfig> = Table {
+    name: "chaos",
+    keyed: true,
+    validate: |_, c, _| c.validate(),
+    apply: |name, c| chaos().configure(name, c).map_err(|e| chaos_error(c, e)),
+    // Always known: a site without faults reads back as every rate 0 (so a rolled-back
+    // apply clears the faults it set).
+    effective: |name| {
+        let snapshot = chaos().snapshot();
+        let mut config = FaultConfig::default();
+        for fault in snapshot.faults.iter().filter(|f| f.site == name) {
+            match fault.fault {
+                FaultKind::Error => config.error_rate = fault.rate,
+                FaultKind::Latency(d) => {
+                    config.latency_rate = fault.rate;
+                    config.latency = d;
+                }
+                FaultKind::Refusal => config.refusal_rate = fault.rate,
+            }
+        }
+        Some(config)
+    },
+    names: || dedup(chaos().snapshot().faults.into_iter().map(|f| f.site)),
+};
+
+/// A site refusing a fault, as the field of the table that set it.
+fn chaos_error(config: &FaultConfig, e: ChaosError) -> ConfigError {
+    match e {
+        ChaosError::Invalid(e) => e,
+        ChaosError::Refused { fault, reason, .. } => {
+            let (field, rate) = match fault {
+                "error" => ("error_rate", config.error_rate),
+                "latency" => ("latency_rate", config.latency_rate),
+                _ => ("refusal_rate", config.refusal_rate),
+            };
+            ConfigError::new(field, rate, reason)
+        }
+    }
+}
+
+/// Names in order, each once (keyed instances share their name).
+fn dedup(names: impl Iterator<Item = String>) -> Vec<String> {
+    let mut names: Vec<String> = names.collect();
+    names.sort();
+    names.dedup();
+    names
+}
 
 /// How long a chain of parents may be (as the registry's).
 const MAX_PARENT_DEPTH: usize = 32;

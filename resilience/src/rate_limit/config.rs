@@ -19,7 +19,7 @@ use crate::ConfigError;
 /// assert_eq!(c.interval(), Duration::from_millis(120));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct RateLimitConfig {
     /// Calls admitted per `per`. Default 100.
     pub limit: u32,

@@ -476,6 +476,16 @@ pub(crate) fn expand_feature_switch(attr: Tokens, item: Tokens) -> Tokens {
     rewrite::expand(rewrite::Kind::FeatureSwitch, attr, item)
 }
 
+#[cfg(test)]
+pub(crate) fn expand_bulkhead(attr: Tokens, item: Tokens) -> Tokens {
+    rewrite::expand(rewrite::Kind::Bulkhead, attr, item)
+}
+
+#[cfg(test)]
+pub(crate) fn expand_rate_limit(attr: Tokens, item: Tokens) -> Tokens {
+    rewrite::expand(rewrite::Kind::RateLimit, attr, item)
+}
+
 pub(crate) fn expand_derive_marcus_error(item: Tokens) -> Tokens {
     match syn::parse2::<syn::DeriveInput>(item) {
         Ok(input) => derive::derive(input),
@@ -496,6 +506,8 @@ pub(crate) fn expander(name: &str) -> Option<fn(Tokens, Tokens) -> Tokens> {
         "resilient" => expand_resilient,
         "timeout" => expand_timeout,
         "feature_switch" => expand_feature_switch,
+        "bulkhead" => expand_bulkhead,
+        "rate_limit" => expand_rate_limit,
         _ => return None,
     })
 }

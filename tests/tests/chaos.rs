@@ -1,6 +1,7 @@
 //! Fault injection (`resilience::chaos`) through the attributes: seeded rates, latency on
 //! paused time, `clear`, refused injections, and injected errors seen by `#[retry]` and
-//! counted by a breaker.
+//! counted by a breaker; faults named as a bulkhead or rate limiter, and per run of a
+//! hedged call.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -8,8 +9,8 @@ use std::time::Duration;
 
 use resilience::chaos::{chaos, ChaosError, Fault};
 use resilience::{
-    circuit_breaker, error_context, registry, retry, BreakerState, CircuitOpen, InjectedFault,
-    MarcusError,
+    bulkhead, circuit_breaker, error_context, hedge, rate_limit, registry, retry, BreakerState,
+    BulkheadFull, CircuitOpen, InjectedFault, MarcusError, RateLimited,
 };
 
 /// The fault table and its seed are process-wide: these tests take turns.
@@ -29,6 +30,10 @@ enum AppError {
     Injected(#[from] InjectedFault),
     #[error(transparent)]
     Open(#[from] CircuitOpen),
+    #[error(transparent)]
+    Full(#[from] BulkheadFull),
+    #[error(transparent)]
+    Limited(#[from] RateLimited),
 }
 
 static RATED_RUNS: AtomicU32 = AtomicU32::new(0);
@@ -253,4 +258,204 @@ fn a_fault_named_as_the_breaker_applies_to_its_calls() {
         .iter()
         .any(|f| f["site"] == "chaos.guarded" && f["fault"] == "error" && f["rate"] == 0.5));
     chaos().clear("chaos.guarded");
+}
+
+static HELD_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[bulkhead(name = "chaos.bulkhead", max_concurrent = 4)]
+fn held() -> Result<(), AppError> {
+    HELD_RUNS.fetch_add(1, Ordering::Relaxed);
+    Ok(())
+}
+
+#[test]
+fn a_refusal_named_as_a_bulkhead_returns_bulkhead_full_without_running() {
+    let _serial = serial();
+    held().unwrap();
+    assert_eq!(HELD_RUNS.load(Ordering::Relaxed), 1);
+    chaos()
+        .inject("chaos.bulkhead", Fault::refusal(1.0))
+        .unwrap();
+    for _ in 0..3 {
+        let err = held().unwrap_err();
+        let AppError::Full(full) = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(
+            (full.name, full.key, full.max_concurrent, full.waited),
+            ("chaos.bulkhead", None, 4, Duration::ZERO)
+        );
+    }
+    assert_eq!(HELD_RUNS.load(Ordering::Relaxed), 1);
+    // Not counted as the bulkhead's own refusals, and its place is given back.
+    let bulkhead = registry().bulkhead("chaos.bulkhead").unwrap();
+    assert_eq!(bulkhead.snapshot().rejections, 0);
+    assert_eq!(bulkhead.in_flight(), 0);
+    let snap = chaos().snapshot();
+    let fault = snap
+        .faults
+        .iter()
+        .find(|f| f.site == "chaos.bulkhead")
+        .unwrap();
+    assert_eq!((fault.calls, fault.injected), (3, 3));
+    assert!(snap
+        .sites
+        .iter()
+        .any(|s| s.name == "chaos.bulkhead" && s.takes_error));
+    chaos().clear("chaos.bulkhead");
+    held().unwrap();
+    assert_eq!(HELD_RUNS.load(Ordering::Relaxed), 2);
+}
+
+#[test]
+fn an_error_named_as_a_bulkhead_or_its_function_is_returned_without_running() {
+    let _serial = serial();
+    let runs = HELD_RUNS.load(Ordering::Relaxed);
+    chaos().inject("chaos.bulkhead", Fault::error(1.0)).unwrap();
+    let err = held().unwrap_err();
+    assert!(
+        matches!(err, AppError::Injected(ref f) if f.site() == "chaos.bulkhead"),
+        "{err:?}"
+    );
+    chaos().clear("chaos.bulkhead");
+    // The bulkhead is the innermost layer: its gate draws the function's faults too.
+    let name = concat!(module_path!(), "::held");
+    chaos().inject(name, Fault::error(1.0)).unwrap();
+    let err = held().unwrap_err();
+    assert!(
+        matches!(err, AppError::Injected(ref f) if f.site() == name),
+        "{err:?}"
+    );
+    chaos().clear(name);
+    assert_eq!(HELD_RUNS.load(Ordering::Relaxed), runs);
+    assert_eq!(
+        registry().bulkhead("chaos.bulkhead").unwrap().in_flight(),
+        0
+    );
+    held().unwrap();
+    assert_eq!(HELD_RUNS.load(Ordering::Relaxed), runs + 1);
+}
+
+#[bulkhead(name = "chaos.bulkhead.keyed", key = tenant, max_concurrent = 2)]
+fn held_for(tenant: &str) -> Result<&str, AppError> {
+    Ok(tenant)
+}
+
+#[test]
+fn a_refusal_of_a_keyed_bulkhead_names_the_key() {
+    let _serial = serial();
+    chaos()
+        .inject("chaos.bulkhead.keyed", Fault::refusal(1.0))
+        .unwrap();
+    let err = held_for("eu").unwrap_err();
+    assert!(
+        matches!(err, AppError::Full(ref full) if full.name == "chaos.bulkhead.keyed" && full.key.as_deref() == Some("eu")),
+        "{err:?}"
+    );
+    chaos().clear("chaos.bulkhead.keyed");
+    assert_eq!(held_for("eu").unwrap(), "eu");
+}
+
+static LIMITED_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[rate_limit(name = "chaos.rate", limit = 1000, per = 1s)]
+#[error_context("limited")]
+async fn limited() -> Result<(), AppError> {
+    LIMITED_RUNS.fetch_add(1, Ordering::Relaxed);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+// Each test runs on its own runtime; the lock only orders the tests.
+#[allow(clippy::await_holding_lock)]
+async fn a_refusal_named_as_a_rate_limiter_returns_rate_limited_without_running() {
+    let _serial = serial();
+    limited().await.unwrap();
+    let runs = LIMITED_RUNS.load(Ordering::Relaxed);
+    chaos().inject("chaos.rate", Fault::refusal(1.0)).unwrap();
+    let err = limited().await.unwrap_err();
+    let AppError::Limited(limited_err) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        (limited_err.name, limited_err.key, limited_err.retry_after),
+        ("chaos.rate", None, Duration::from_millis(1))
+    );
+    assert_eq!(LIMITED_RUNS.load(Ordering::Relaxed), runs);
+    assert_eq!(
+        registry()
+            .rate_limiter("chaos.rate")
+            .unwrap()
+            .snapshot()
+            .rejections,
+        0
+    );
+    chaos().clear("chaos.rate");
+    limited().await.unwrap();
+    assert_eq!(LIMITED_RUNS.load(Ordering::Relaxed), runs + 1);
+}
+
+#[tokio::test(start_paused = true)]
+// Each test runs on its own runtime; the lock only orders the tests.
+#[allow(clippy::await_holding_lock)]
+async fn latency_named_as_a_rate_limiter_is_exact_on_paused_time() {
+    let _serial = serial();
+    chaos()
+        .inject(
+            "chaos.rate",
+            Fault::latency(1.0, Duration::from_millis(120)),
+        )
+        .unwrap();
+    let start = tokio::time::Instant::now();
+    limited().await.unwrap();
+    assert_eq!(start.elapsed(), Duration::from_millis(120));
+    // With the function's own latency too: both gates wait, one after the other.
+    let name = concat!(module_path!(), "::limited");
+    chaos()
+        .inject(name, Fault::latency(1.0, Duration::from_millis(30)))
+        .unwrap();
+    let start = tokio::time::Instant::now();
+    limited().await.unwrap();
+    assert_eq!(start.elapsed(), Duration::from_millis(150));
+    chaos().clear("chaos.rate");
+    chaos().clear(name);
+    let start = tokio::time::Instant::now();
+    limited().await.unwrap();
+    assert_eq!(start.elapsed(), Duration::ZERO);
+}
+
+static HEDGED_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[hedge(name = "chaos.hedge", delay = 10ms, max_hedges = 1)]
+async fn hedged() -> Result<u32, AppError> {
+    Ok(HEDGED_RUNS.fetch_add(1, Ordering::Relaxed))
+}
+
+#[tokio::test(start_paused = true)]
+// Each test runs on its own runtime; the lock only orders the tests.
+#[allow(clippy::await_holding_lock)]
+async fn each_run_of_a_hedged_call_draws_the_functions_faults() {
+    let _serial = serial();
+    let name = concat!(module_path!(), "::hedged");
+    // Every run is slow: the hedge starts a second run at 10ms, each draws (and waits).
+    chaos()
+        .inject(name, Fault::latency(1.0, Duration::from_millis(100)))
+        .unwrap();
+    let start = tokio::time::Instant::now();
+    hedged().await.unwrap();
+    assert_eq!(start.elapsed(), Duration::from_millis(100));
+    let snap = chaos().snapshot();
+    let fault = snap.faults.iter().find(|f| f.site == name).unwrap();
+    assert_eq!((fault.calls, fault.injected), (2, 2));
+    chaos().clear(name);
+
+    // Every run fails: the call returns the injected error, no run reached the body.
+    let runs = HEDGED_RUNS.load(Ordering::Relaxed);
+    chaos().inject(name, Fault::error(1.0)).unwrap();
+    let err = hedged().await.unwrap_err();
+    assert!(matches!(err, AppError::Injected(_)), "{err:?}");
+    assert_eq!(HEDGED_RUNS.load(Ordering::Relaxed), runs);
+    chaos().clear(name);
+    hedged().await.unwrap();
+    assert_eq!(HEDGED_RUNS.load(Ordering::Relaxed), runs + 1);
 }

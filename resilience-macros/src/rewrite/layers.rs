@@ -686,11 +686,16 @@ pub(crate) fn rate_limit(
     let reject = quote_spanned!(span=> ::core::result::Result::Err(
         ::resilience::__private::FromRateLimited::from_rate_limited(__resilience_limited)
     ));
-    let check = match args.key.get() {
-        None => quote!(__RESILIENCE_RATE_LIMIT.limiter().check()),
+    // With `key = expr`: the key's instance, held (an `Arc`) for the whole call, where
+    // an injected refusal finds it.
+    let limiter = match args.key.get() {
+        None => quote!(let __resilience_limiter = __RESILIENCE_RATE_LIMIT.limiter();),
         Some(key) => {
             let key = crate::args::keyed::key_text(key);
-            quote!(__RESILIENCE_RATE_LIMIT.keyed(#key).check())
+            quote! {
+                let __resilience_keyed = __RESILIENCE_RATE_LIMIT.keyed(#key);
+                let __resilience_limiter = &*__resilience_keyed;
+            }
         }
     };
     let wait = if f.is_async() {
@@ -705,13 +710,73 @@ pub(crate) fn rate_limit(
     quote! {#label: {
         static __RESILIENCE_RATE_LIMIT: ::resilience::__private::RateLimitSite =
             ::resilience::__private::RateLimitSite::new(#name, || #config);
-        let __resilience_admitted = #check;
+        #limiter
+        let __resilience_admitted = __resilience_limiter.check();
         match __resilience_admitted {
             ::core::result::Result::Ok(__resilience_delay) => { #wait }
             ::core::result::Result::Err(__resilience_limited) => break #label #reject,
         }
         #inner
     }}
+}
+
+/// The chaos gate of a bulkhead, around its inner layers (inside the monitor's record,
+/// so an injected error is recorded as the body's): faults named as the bulkhead, drawn
+/// once its place is taken, and, when it is the innermost layer, the function's own. An
+/// injected refusal leaves as a real one does, past the record, converted by
+/// `FromBulkheadFull`.
+pub(crate) fn bulkhead_chaos(
+    f: &Function,
+    span: Span,
+    inner: TokenStream,
+    index: usize,
+    innermost: bool,
+) -> TokenStream {
+    let label = syn::Lifetime::new(
+        &format!("'__resilience_bulkhead_{index}"),
+        Span::call_site(),
+    );
+    let refused = quote_spanned!(span=> ::core::result::Result::Err(
+        ::resilience::__private::FromBulkheadFull::from_bulkhead_full(
+            __RESILIENCE_BULKHEAD.refused(__resilience_bulkhead)
+        )
+    ));
+    let mut sites = vec![(
+        quote!(__RESILIENCE_BULKHEAD.chaos()),
+        Some(quote!(break #label #refused)),
+    )];
+    if innermost {
+        sites.push(chaos_site(f));
+    }
+    chaos_gate(f, sites, inner, &format!("'__resilience_chaos_{index}"))
+}
+
+/// The chaos gate of a rate limiter, as [`bulkhead_chaos`]: drawn once the call is
+/// admitted; an injected refusal returns the limiter's `RateLimited`.
+pub(crate) fn rate_limit_chaos(
+    f: &Function,
+    span: Span,
+    inner: TokenStream,
+    index: usize,
+    innermost: bool,
+) -> TokenStream {
+    let label = syn::Lifetime::new(
+        &format!("'__resilience_rate_limit_{index}"),
+        Span::call_site(),
+    );
+    let refused = quote_spanned!(span=> ::core::result::Result::Err(
+        ::resilience::__private::FromRateLimited::from_rate_limited(
+            __RESILIENCE_RATE_LIMIT.refused(__resilience_limiter)
+        )
+    ));
+    let mut sites = vec![(
+        quote!(__RESILIENCE_RATE_LIMIT.chaos()),
+        Some(quote!(break #label #refused)),
+    )];
+    if innermost {
+        sites.push(chaos_site(f));
+    }
+    chaos_gate(f, sites, inner, &format!("'__resilience_chaos_{index}"))
 }
 
 /// Records an error of the body in the monitor: a layer of its own only under

@@ -235,10 +235,14 @@ fn build(f: &Function, layers: &[Layer]) -> syn::Result<TokenStream> {
         .rposition(|layer| !matches!(layer, Layer::Context(_)))
         .unwrap_or(0);
     // Fault injection by the function's name, around the body: in the innermost
-    // breaker's gate when a breaker is the innermost layer, in a gate of its own otherwise.
-    let breaker_innermost = matches!(layers.last(), Some(Layer::Breaker(..)));
+    // refusing layer's gate (a breaker, bulkhead or rate limiter) when it is the innermost
+    // layer, in a gate of its own otherwise.
+    let refusing_innermost = matches!(
+        layers.last(),
+        Some(Layer::Breaker(..) | Layer::Bulkhead(..) | Layer::RateLimit(..))
+    );
     let mut expr = layers::body(f);
-    if !breaker_innermost {
+    if !refusing_innermost {
         expr = layers::chaos_gate(f, vec![layers::chaos_site(f)], expr, "'__resilience_chaos");
     }
     for (index, layer) in layers.iter().enumerate().rev() {
@@ -262,6 +266,8 @@ fn build(f: &Function, layers: &[Layer]) -> syn::Result<TokenStream> {
             }
             Layer::FeatureSwitch(args) => layers::feature_switch(f, args, expr, observe),
             Layer::Bulkhead(args, span) => {
+                let innermost = index + 1 == layers.len();
+                let expr = layers::bulkhead_chaos(f, *span, expr, index, innermost);
                 // A bulkhead never sees the body's error; the monitor does, just inside it.
                 let inner = if observe {
                     layers::observe(f, expr)
@@ -271,6 +277,8 @@ fn build(f: &Function, layers: &[Layer]) -> syn::Result<TokenStream> {
                 layers::bulkhead(f, args, *span, inner, index)
             }
             Layer::RateLimit(args, span) => {
+                let innermost = index + 1 == layers.len();
+                let expr = layers::rate_limit_chaos(f, *span, expr, index, innermost);
                 let inner = if observe {
                     layers::observe(f, expr)
                 } else {

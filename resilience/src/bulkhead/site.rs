@@ -7,6 +7,7 @@
 use std::sync::{Arc, OnceLock};
 
 use super::{Bulkhead, BulkheadConfig, BulkheadFull, BulkheadPermit};
+use crate::chaos::site::ChaosSite;
 use crate::keyed::Keyed;
 
 /// One call site's bulkhead, found once.
@@ -25,6 +26,7 @@ pub struct BulkheadSite {
     init: fn() -> BulkheadConfig,
     bulkhead: OnceLock<Arc<Bulkhead>>,
     keyed: OnceLock<Arc<Keyed<Bulkhead>>>,
+    chaos: ChaosSite,
 }
 
 impl BulkheadSite {
@@ -35,6 +37,40 @@ impl BulkheadSite {
             init,
             bulkhead: OnceLock::new(),
             keyed: OnceLock::new(),
+            chaos: ChaosSite::refusing(name),
+        }
+    }
+
+    /// The chaos gate of the calls through this bulkhead (faults named as the bulkhead,
+    /// keyed or not), inside its place.
+    ///
+    /// ```
+    /// use resilience::__private::BulkheadSite;
+    /// static SITE: BulkheadSite = BulkheadSite::new("docs.bulkhead_site.chaos", Default::default);
+    /// assert_eq!(SITE.chaos().name(), "docs.bulkhead_site.chaos");
+    /// ```
+    #[inline(always)]
+    pub fn chaos(&'static self) -> &'static ChaosSite {
+        &self.chaos
+    }
+
+    /// The `BulkheadFull` an injected refusal of a call through `bulkhead` returns
+    /// (converted as a real refusal is): its name, key and limit, no wait. Not counted
+    /// as a rejection.
+    ///
+    /// ```
+    /// use resilience::__private::BulkheadSite;
+    /// static SITE: BulkheadSite = BulkheadSite::new("docs.bulkhead_site.refused", Default::default);
+    /// let full = SITE.refused(SITE.keyed("eu").as_ref());
+    /// assert_eq!((full.name, full.key.as_deref()), ("docs.bulkhead_site.refused", Some("eu")));
+    /// ```
+    #[cold]
+    pub fn refused(&'static self, bulkhead: &Bulkhead) -> BulkheadFull {
+        BulkheadFull {
+            name: bulkhead.name(),
+            key: bulkhead.key().map(Arc::from),
+            max_concurrent: bulkhead.config().max_concurrent,
+            waited: std::time::Duration::ZERO,
         }
     }
 

@@ -16,10 +16,13 @@
 //!
 //! - **Sites.** A fault named as a breaker applies to the calls through that breaker
 //!   (inside its permit: an injected error counts against it, a refusal returns its
-//!   `CircuitOpen` without counting); a fault named as a decorated function's default name
-//!   (the `module::path::name` of its events) applies to each run of its body, inside
-//!   every layer (so a `#[retry]` retries it). Refusals apply to breakers only (and to
-//!   bulkheads and rate limiters where those exist).
+//!   `CircuitOpen` without counting); a fault named as a bulkhead or rate limiter applies
+//!   to the calls through it (inside its place, or once admitted: a refusal returns its
+//!   `BulkheadFull` or `RateLimited`, not counted as its own); a fault named as a
+//!   decorated function's default name (the `module::path::name` of its events) applies
+//!   to each run of its body, inside every layer (so a `#[retry]` retries it, and each
+//!   run of a `#[hedge]` draws it). Refusals apply to breakers, bulkheads and rate
+//!   limiters only.
 //! - **Errors.** An injected error is [`InjectedFault`], converted
 //!   through the function's `From<InjectedFault>`. A site whose error type has no such
 //!   impl cannot take it: [`Chaos::inject`] on such a site is an `Err` naming it.
@@ -116,7 +119,7 @@ struct Entry {
 struct SiteInfo {
     /// Every site of this name can return an `InjectedFault` as its error.
     takes_error: bool,
-    /// A site of this name can refuse (a breaker).
+    /// A site of this name can refuse (a breaker, bulkhead or rate limiter).
     refuses: bool,
 }
 

@@ -2,13 +2,14 @@
 //! `__private`). Not a public API.
 //!
 //! Every decorated function has one [`ChaosSite`] for its default name, around its body;
-//! every breaker site has one for the breaker's name, inside its permit. The generated
+//! every breaker site has one for the breaker's name, inside its permit; every bulkhead
+//! and rate limiter site one for its name, inside its place or once admitted. The generated
 //! code reads [`chaos_armed`] (one relaxed load) and only when a fault is set calls
 //! [`ChaosSite::draw`], out of line, with what the call site knows of its error type
 //! (an [`InjectProbe`]'s injector: `Some` where it has `From<InjectedFault>`).
 //!
-//! A new refusing pattern (bulkhead, rate limiter) holds a `ChaosSite::refusing(name)` in
-//! its site type, returns it from a `chaos()` method, and its layer wraps its inner
+//! A refusing pattern (breaker, bulkhead, rate limiter) holds a `ChaosSite::refusing(name)`
+//! in its site type, returns it from a `chaos()` method, and its layer wraps its inner
 //! expression with `layers::chaos_gate`, giving the refusal to return.
 
 use core::marker::PhantomData;

@@ -7,6 +7,7 @@
 use std::sync::{Arc, OnceLock};
 
 use super::{RateLimitConfig, RateLimited, RateLimiter};
+use crate::chaos::site::ChaosSite;
 use crate::keyed::Keyed;
 
 /// One call site's rate limiter, found once.
@@ -25,6 +26,7 @@ pub struct RateLimitSite {
     init: fn() -> RateLimitConfig,
     limiter: OnceLock<Arc<RateLimiter>>,
     keyed: OnceLock<Arc<Keyed<RateLimiter>>>,
+    chaos: ChaosSite,
 }
 
 impl RateLimitSite {
@@ -35,6 +37,47 @@ impl RateLimitSite {
             init,
             limiter: OnceLock::new(),
             keyed: OnceLock::new(),
+            chaos: ChaosSite::refusing(name),
+        }
+    }
+
+    /// The chaos gate of the calls through this limiter (faults named as the limiter,
+    /// keyed or not), after admission.
+    ///
+    /// ```
+    /// use resilience::__private::RateLimitSite;
+    /// static SITE: RateLimitSite = RateLimitSite::new("docs.rate_site.chaos", Default::default);
+    /// assert_eq!(SITE.chaos().name(), "docs.rate_site.chaos");
+    /// ```
+    #[inline(always)]
+    pub fn chaos(&'static self) -> &'static ChaosSite {
+        &self.chaos
+    }
+
+    /// The `RateLimited` an injected refusal of a call through `limiter` returns
+    /// (converted as a real refusal is): its name and key, and the spacing of its calls
+    /// (`per / limit`) as the wait. Not counted as a rejection.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience::__private::RateLimitSite;
+    /// use resilience::RateLimitConfig;
+    ///
+    /// fn init() -> RateLimitConfig {
+    ///     RateLimitConfig { limit: 10, per: Duration::from_secs(1), ..Default::default() }
+    /// }
+    /// static SITE: RateLimitSite = RateLimitSite::new("docs.rate_site.refused", init);
+    /// let limited = SITE.refused(SITE.limiter());
+    /// assert_eq!((limited.name, limited.key), ("docs.rate_site.refused", None));
+    /// assert_eq!(limited.retry_after, Duration::from_millis(100));
+    /// ```
+    #[cold]
+    pub fn refused(&'static self, limiter: &RateLimiter) -> RateLimited {
+        let config = limiter.config();
+        RateLimited {
+            name: limiter.name(),
+            key: limiter.key().map(Arc::from),
+            retry_after: config.per / config.limit.max(1),
         }
     }
 

@@ -28,5 +28,6 @@ mod snapshot;
 
 pub use config::BulkheadConfig;
 pub use full::BulkheadFull;
+pub(crate) use machine::Wait;
 pub use machine::{Bulkhead, BulkheadPermit};
 pub use snapshot::BulkheadSnapshot;

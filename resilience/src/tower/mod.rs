@@ -9,7 +9,8 @@
 //! service's response future, hand-written (no boxing) and pinned without `unsafe`.
 //!
 //! - A layer's `Service::Error` is the inner service's error; what the layer adds
-//!   ([`CircuitOpen`](crate::CircuitOpen), [`TimedOut`](crate::TimedOut)) is converted into
+//!   ([`CircuitOpen`](crate::CircuitOpen), [`TimedOut`](crate::TimedOut),
+//!   [`BulkheadFull`](crate::BulkheadFull), [`RateLimited`](crate::RateLimited)) is converted into
 //!   it by `From`, so `tower::BoxError` works, and so does your own error type with a
 //!   `From` for each.
 //! - `poll_ready` is the inner service's: an open breaker refuses in `call`, with an

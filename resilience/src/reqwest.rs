@@ -79,8 +79,7 @@ impl core::fmt::Debug for ResilienceMiddleware {
             .field("retry", &self.retry)
             .field("max_retry_after", &self.max_retry_after)
             .field("max_keys", &self.max_keys)
-            .field("hosts", &self.store.get().map(|s| s.len()))
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

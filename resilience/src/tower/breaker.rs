@@ -507,7 +507,6 @@ impl<S: core::fmt::Debug, F, K> core::fmt::Debug for KeyedCircuitBreaker<S, F, K
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("KeyedCircuitBreaker")
             .field("inner", &self.inner)
-            .field("keys", &self.store.len())
             .finish_non_exhaustive()
     }
 }

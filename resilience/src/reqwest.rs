@@ -14,8 +14,7 @@
 //! # }
 //! ```
 
-use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use ::reqwest::{Request, Response, StatusCode};
@@ -25,6 +24,7 @@ use rand::rngs::SmallRng;
 use rand::SeedableRng;
 
 use crate::breaker::Breaker;
+use crate::keyed::{KeyText, Keyed};
 use crate::{retry_budget, BreakerConfig, ConfigError, RetryConfig};
 
 const TARGET: &str = "resilience::reqwest";
@@ -32,15 +32,17 @@ const TARGET: &str = "resilience::reqwest";
 /// A `reqwest_middleware::Middleware` that puts each host behind its own circuit breaker
 /// and retries transient failures.
 ///
-/// - **Breakers**: one per host and port, in the global [`registry`](crate::registry()),
-///   named `"{name}/{host}:{port}"` (`name` is `"reqwest"` unless [`name`](Self::name)
-///   says otherwise), configured by [`breaker`](Self::breaker) or the registry. A 5xx
+/// - **Breakers**: one per host and port: keyed instances of the breaker `name`
+///   (`"reqwest"` unless [`name`](Self::name) says otherwise) in the global
+///   [`registry`](crate::registry()), with key `"{host}:{port}"`
+///   (`registry().breaker_for(name, key)`, key from [`breaker_key`](Self::breaker_key)),
+///   configured by [`breaker`](Self::breaker) or the registry. At most
+///   [`max_keys`](Self::max_keys) hosts' breakers stay live: idle (closed) ones are
+///   evicted and freed, so a client calling ever new hosts does not grow. A 5xx
 ///   answer, a connect error and a timeout count as failures; every other answer
 ///   (a 404, a 429: the host is up) as a success. While a host's breaker is open, a
 ///   request to it fails at once with `Error::Middleware` holding a
-///   [`CircuitOpen`](crate::CircuitOpen), without being sent. (Provisional: each host's
-///   breaker is a named breaker of its own, so the registry grows with the hosts called;
-///   it becomes a keyed instance, bounded by `max_keys`, when the registry has those.)
+///   [`CircuitOpen`](crate::CircuitOpen), without being sent.
 /// - **Retries**: of connect errors, timeouts, 5xx and 429 answers, for idempotent
 ///   methods only (`GET`, `HEAD`, `PUT`, `DELETE`, `OPTIONS`, `TRACE`) whose body can be
 ///   copied, as the [`RetryConfig`] says (default: 3 attempts). A `Retry-After` header
@@ -57,17 +59,28 @@ const TARGET: &str = "resilience::reqwest";
 /// let middleware = ResilienceMiddleware::new()
 ///     .name("kanban-api")
 ///     .max_retry_after(Duration::from_secs(10));
-/// assert_eq!(middleware.breaker_name("api.kanban.example", 443), "kanban-api/api.kanban.example:443");
+/// assert_eq!(middleware.breaker_key("api.kanban.example", 443), "api.kanban.example:443");
 /// ```
-#[derive(Debug)]
 pub struct ResilienceMiddleware {
     name: String,
     breaker: Option<BreakerConfig>,
     retry: RetryConfig,
     max_retry_after: Duration,
-    /// This middleware's breakers by `host:port`, so the registry's lock is taken once per
-    /// host.
-    breakers: RwLock<HashMap<String, Arc<Breaker>>>,
+    max_keys: usize,
+    /// The registry's keyed store of the name, found on the first request.
+    store: OnceLock<Arc<Keyed<Breaker>>>,
+}
+
+impl core::fmt::Debug for ResilienceMiddleware {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ResilienceMiddleware")
+            .field("name", &self.name)
+            .field("breaker", &self.breaker)
+            .field("retry", &self.retry)
+            .field("max_retry_after", &self.max_retry_after)
+            .field("max_keys", &self.max_keys)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for ResilienceMiddleware {
@@ -77,13 +90,13 @@ impl Default for ResilienceMiddleware {
 }
 
 impl ResilienceMiddleware {
-    /// The middleware with the defaults: breakers named `"reqwest/{host}:{port}"` with
+    /// The middleware with the defaults: breakers of the name `"reqwest"`, keyed by host, with
     /// the registry's (or the default) configuration, [`RetryConfig::default`], a
     /// `max_retry_after` of 60 s.
     ///
     /// ```
     /// let m = resilience::reqwest::ResilienceMiddleware::new();
-    /// assert_eq!(m.breaker_name("localhost", 80), "reqwest/localhost:80");
+    /// assert_eq!(m.breaker_key("localhost", 80), "localhost:80");
     /// ```
     pub fn new() -> Self {
         ResilienceMiddleware {
@@ -91,15 +104,18 @@ impl ResilienceMiddleware {
             breaker: None,
             retry: RetryConfig::default(),
             max_retry_after: Duration::from_secs(60),
-            breakers: RwLock::new(HashMap::new()),
+            max_keys: crate::keyed::DEFAULT_MAX_KEYS,
+            store: OnceLock::new(),
         }
     }
 
-    /// The prefix of the breakers' names (`"{name}/{host}:{port}"`).
+    /// The name of the hosts' breakers in the registry (each host a key of it).
     ///
     /// ```
-    /// let m = resilience::reqwest::ResilienceMiddleware::new().name("github");
-    /// assert_eq!(m.breaker_name("api.github.com", 443), "github/api.github.com:443");
+    /// use resilience::{registry, reqwest::ResilienceMiddleware};
+    /// let m = ResilienceMiddleware::new().name("github");
+    /// // After a request to https://api.github.com/...:
+    /// let _breaker = registry().breaker_for("github", &m.breaker_key("api.github.com", 443));
     /// ```
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
@@ -148,41 +164,41 @@ impl ResilienceMiddleware {
         self
     }
 
-    /// The registry name of the breaker for `host` and `port`.
+    /// At most `max_keys` hosts' breakers live (default 1024; at least 1): when a new
+    /// host would pass it, idle breakers are evicted, least recently used first. The
+    /// first middleware or attribute to make the name's store sets it.
+    ///
+    /// ```
+    /// let m = resilience::reqwest::ResilienceMiddleware::new().max_keys(64);
+    /// # let _ = m;
+    /// ```
+    pub fn max_keys(mut self, max_keys: usize) -> Self {
+        self.max_keys = max_keys.max(1);
+        self
+    }
+
+    /// The key of the breaker for `host` and `port`, under this middleware's name in the
+    /// registry: `registry().breaker_for(name, &key)`.
     ///
     /// ```
     /// let m = resilience::reqwest::ResilienceMiddleware::new();
-    /// assert_eq!(m.breaker_name("127.0.0.1", 8080), "reqwest/127.0.0.1:8080");
+    /// assert_eq!(m.breaker_key("127.0.0.1", 8080), "127.0.0.1:8080");
     /// ```
-    pub fn breaker_name(&self, host: &str, port: u16) -> String {
-        format!("{}/{host}:{port}", self.name)
+    pub fn breaker_key(&self, host: &str, port: u16) -> String {
+        format!("{host}:{port}")
     }
 
     fn breaker_for(&self, url: &::reqwest::Url) -> Arc<Breaker> {
         let host = url.host_str().unwrap_or("");
         let port = url.port_or_known_default().unwrap_or(0);
-        let key = format!("{host}:{port}");
-        if let Some(b) = self
-            .breakers
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&key)
-        {
-            return b.clone();
-        }
-        let name = self.breaker_name(host, port);
-        let config = self.breaker.clone().unwrap_or_default();
-        let breaker = crate::registry().register(&name, config).unwrap_or_else(|error| {
-            // Validated already; only a parent that would make a cycle gets here.
-            tracing::error!(target: TARGET, name, %error, "could not register the breaker; it stands alone");
-            Arc::new(Breaker::fallback(&name))
+        let store = self.store.get_or_init(|| {
+            crate::registry().breakers_keyed(
+                &self.name,
+                self.breaker.clone().unwrap_or_default(),
+                self.max_keys,
+            )
         });
-        self.breakers
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(key)
-            .or_insert(breaker)
-            .clone()
+        store.get(KeyText::of(&format_args!("{host}:{port}")).as_str())
     }
 }
 

@@ -90,13 +90,13 @@ async fn a_failing_host_opens_its_breaker_and_is_then_refused_without_a_request(
             ..Default::default()
         })
         .unwrap();
-    let name = middleware.breaker_name("127.0.0.1", addr.port());
+    let key = middleware.breaker_key("127.0.0.1", addr.port());
     let client = client(middleware);
     let response = client.get(format!("http://{addr}/")).send().await.unwrap();
     assert_eq!(response.status(), 500); // the last answer, after 3 attempts
     assert_eq!(hits.load(Ordering::SeqCst), 3);
     assert_eq!(
-        registry().breaker(&name).unwrap().state(),
+        registry().breaker_for("t.breaker", &key).unwrap().state(),
         BreakerState::Open
     );
 
@@ -108,7 +108,10 @@ async fn a_failing_host_opens_its_breaker_and_is_then_refused_without_a_request(
     let reqwest_middleware::Error::Middleware(error) = refused else {
         panic!("expected the middleware's refusal, got {refused:?}");
     };
-    assert_eq!(error.downcast_ref::<CircuitOpen>().unwrap().name, name);
+    assert_eq!(
+        error.downcast_ref::<CircuitOpen>().unwrap().name,
+        "t.breaker"
+    );
     assert_eq!(hits.load(Ordering::SeqCst), 3);
 }
 
@@ -179,7 +182,7 @@ async fn a_refused_connection_is_retried_and_counts_against_the_breaker() {
         .name("t.connect")
         .retry(quick_retries(3))
         .unwrap();
-    let name = middleware.breaker_name("127.0.0.1", addr.port());
+    let key = middleware.breaker_key("127.0.0.1", addr.port());
     let error = client(middleware)
         .get(format!("http://{addr}/"))
         .send()
@@ -188,7 +191,7 @@ async fn a_refused_connection_is_retried_and_counts_against_the_breaker() {
     assert!(error.is_connect(), "{error:?}");
     assert_eq!(
         registry()
-            .breaker(&name)
+            .breaker_for("t.connect", &key)
             .unwrap()
             .snapshot()
             .consecutive_failures,

@@ -37,6 +37,6 @@ pub use circuit_open::CircuitOpen;
 pub use config::{BreakerConfig, MAX_HALF_OPEN_CALLS, MAX_QUORUM, MAX_THRESHOLD, MAX_WINDOW_LEN};
 pub use machine::Breaker;
 pub(crate) use name::intern as intern_name;
-pub use permit::Permit;
+pub use permit::{OwnedPermit, Permit};
 pub use snapshot::BreakerSnapshot;
 pub use state::BreakerState;

@@ -1,6 +1,7 @@
 //! [`Permit`]: the right to make one call, and the duty to say how it went.
 
 use core::mem::ManuallyDrop;
+use std::sync::Arc;
 
 use super::Breaker;
 
@@ -162,5 +163,103 @@ impl Drop for Permit<'_> {
         } else if self.kind == Kind::Trial {
             self.breaker.trial_abandoned(self.gen);
         }
+    }
+}
+
+/// A [`Permit`] that keeps its breaker alive: from [`Breaker::acquire_owned`], for a
+/// breaker held by an `Arc` (a keyed instance the registry may evict) when the permit
+/// must outlive the borrow, as in a tower response future. It records and drops as a
+/// [`Permit`] does; it costs a reference count more.
+///
+/// ```
+/// use resilience::{breaker::Breaker, BreakerConfig, BreakerState};
+/// use std::sync::Arc;
+///
+/// let b = Arc::new(Breaker::new("x", BreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap());
+/// let permit = b.acquire_owned().unwrap();
+/// permit.record_failure();
+/// assert_eq!(b.state(), BreakerState::Open);
+/// ```
+#[must_use = "a permit records the call's outcome; dropping it records nothing"]
+#[derive(Debug)]
+pub struct OwnedPermit {
+    breaker: Arc<Breaker>,
+    /// The permit's parts; `None` once recorded.
+    parts: Option<(Kind, u32, u8, u64)>,
+}
+
+impl OwnedPermit {
+    fn permit(&mut self) -> Option<Permit<'_>> {
+        let (kind, gen, modes, start) = self.parts.take()?;
+        Some(Permit::new(&self.breaker, kind, gen, modes, start))
+    }
+
+    /// Records a success ([`Permit::record_success`]).
+    ///
+    /// ```
+    /// use resilience::breaker::Breaker;
+    /// let b = std::sync::Arc::new(Breaker::new("x", Default::default()).unwrap());
+    /// b.acquire().unwrap().record_failure();
+    /// b.acquire_owned().unwrap().record_success();
+    /// assert_eq!(b.snapshot().consecutive_failures, 0);
+    /// ```
+    #[inline]
+    pub fn record_success(mut self) {
+        if let Some(permit) = self.permit() {
+            permit.record_success();
+        }
+    }
+
+    /// Records a failure ([`Permit::record_failure`]).
+    ///
+    /// ```
+    /// use resilience::breaker::Breaker;
+    /// let b = std::sync::Arc::new(Breaker::new("x", Default::default()).unwrap());
+    /// b.acquire_owned().unwrap().record_failure();
+    /// assert_eq!(b.snapshot().consecutive_failures, 1);
+    /// ```
+    pub fn record_failure(mut self) {
+        if let Some(permit) = self.permit() {
+            permit.record_failure();
+        }
+    }
+
+    /// The breaker that admitted the call.
+    ///
+    /// ```
+    /// use resilience::breaker::Breaker;
+    /// let b = std::sync::Arc::new(Breaker::new("x", Default::default()).unwrap());
+    /// assert_eq!(b.acquire_owned().unwrap().breaker().name(), "x");
+    /// ```
+    pub fn breaker(&self) -> &Arc<Breaker> {
+        &self.breaker
+    }
+}
+
+impl Drop for OwnedPermit {
+    fn drop(&mut self) {
+        // Dropped unrecorded: as a `Permit` dropped (a failure while panicking, else a
+        // half-open trial place given back).
+        drop(self.permit());
+    }
+}
+
+impl Breaker {
+    /// [`acquire`](Breaker::acquire), with a permit that holds a reference count on the
+    /// breaker instead of a borrow.
+    ///
+    /// ```
+    /// use resilience::breaker::Breaker;
+    /// let b = std::sync::Arc::new(Breaker::new("x", Default::default()).unwrap());
+    /// let permit = b.acquire_owned().unwrap();
+    /// drop(b); // the permit keeps the breaker alive
+    /// permit.record_success();
+    /// ```
+    pub fn acquire_owned(self: &Arc<Self>) -> Result<OwnedPermit, crate::CircuitOpen> {
+        let permit = ManuallyDrop::new(self.acquire()?);
+        Ok(OwnedPermit {
+            breaker: self.clone(),
+            parts: Some((permit.kind, permit.gen, permit.modes, permit.start)),
+        })
     }
 }

@@ -28,5 +28,7 @@ mod snapshot;
 
 pub use config::BulkheadConfig;
 pub use full::BulkheadFull;
+#[cfg(feature = "tower")]
+pub(crate) use machine::Wait;
 pub use machine::{Bulkhead, BulkheadPermit};
 pub use snapshot::BulkheadSnapshot;

@@ -10,6 +10,8 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::breaker::Breaker;
+use crate::breaker::OwnedPermit;
+use crate::keyed::{KeyText, Keyed};
 use crate::{BreakerConfig, CircuitOpen, ConfigError, Permit};
 
 /// Whether a successful response counts as a failure of the breaker
@@ -277,7 +279,7 @@ where
         match self.breaker.acquire() {
             Ok(permit) => ResponseFuture {
                 inner: Some(self.inner.call(req)),
-                permit: Some(permit),
+                permit: Some(Held::Borrowed(permit)),
                 refused: None,
                 failure_if: self.failure_if.clone(),
             },
@@ -294,13 +296,38 @@ where
     }
 }
 
+/// The permit a [`ResponseFuture`] holds: borrowed from a breaker kept for the life of
+/// the program, or owning a reference count on a keyed instance (which may be evicted).
+#[derive(Debug)]
+enum Held {
+    Borrowed(Permit<'static>),
+    Owned(OwnedPermit),
+}
+
+impl Held {
+    #[inline]
+    fn record_success(self) {
+        match self {
+            Held::Borrowed(p) => p.record_success(),
+            Held::Owned(p) => p.record_success(),
+        }
+    }
+
+    fn record_failure(self) {
+        match self {
+            Held::Borrowed(p) => p.record_failure(),
+            Held::Owned(p) => p.record_failure(),
+        }
+    }
+}
+
 pin_project! {
     /// The response future of [`CircuitBreaker`]: the inner call with its permit, or the
     /// refusal. Dropped before it ends, a half-open trial gives its place back.
     pub struct ResponseFuture<Fut, F> {
         #[pin]
         inner: Option<Fut>,
-        permit: Option<Permit<'static>>,
+        permit: Option<Held>,
         refused: Option<CircuitOpen>,
         failure_if: F,
     }
@@ -339,6 +366,189 @@ where
             }
         }
         Poll::Ready(outcome)
+    }
+}
+
+impl<F> CircuitBreakerLayer<F> {
+    /// One breaker per key: `key` maps a request to its key (a host, a tenant), whose
+    /// `Display` text names the instance, as `#[circuit_breaker(key = expr)]` does. The
+    /// instances live in the registry's keyed store for the name
+    /// ([`registry().breaker_for(name, key)`](crate::registry::Registry::breaker_for)),
+    /// made on first use with the configuration given to [`config`](Self::config) (the
+    /// registry's for the name wins), at most [`max_keys`](KeyedCircuitBreakerLayer::max_keys)
+    /// live: idle (closed) ones are evicted and freed, so unbounded keys do not leak.
+    ///
+    /// ```
+    /// use resilience::tower::CircuitBreakerLayer;
+    /// use resilience::{registry, BreakerConfig, BreakerState};
+    /// use tower::{service_fn, BoxError, Layer, ServiceExt};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let svc = CircuitBreakerLayer::new("docs.keyed_layer")
+    ///     .config(BreakerConfig { failure_threshold: 1, ..Default::default() })
+    ///     .key(|(host, _): &(&str, bool)| host.to_string())
+    ///     .layer(service_fn(|(_, fail): (&str, bool)| async move {
+    ///         if fail { Err::<(), BoxError>("down".into()) } else { Ok(()) }
+    ///     }));
+    /// svc.clone().oneshot(("a.example", true)).await.unwrap_err();
+    /// assert_eq!(registry().breaker_for("docs.keyed_layer", "a.example").unwrap().state(), BreakerState::Open);
+    /// svc.oneshot(("b.example", false)).await.unwrap(); // b's breaker is closed
+    /// # }
+    /// ```
+    pub fn key<K>(self, key: K) -> KeyedCircuitBreakerLayer<F, K> {
+        let config = self.breaker.map(|b| b.config()).unwrap_or_default();
+        KeyedCircuitBreakerLayer {
+            name: self.name,
+            config,
+            max_keys: crate::keyed::DEFAULT_MAX_KEYS,
+            key,
+            failure_if: self.failure_if,
+        }
+    }
+}
+
+/// The layer of [`CircuitBreakerLayer::key`]: one breaker per key.
+///
+/// ```
+/// use resilience::tower::CircuitBreakerLayer;
+/// let layer = CircuitBreakerLayer::new("docs.keyed").key(|host: &String| host.clone());
+/// assert_eq!(layer.name(), "docs.keyed");
+/// ```
+#[derive(Clone, Debug)]
+pub struct KeyedCircuitBreakerLayer<F, K> {
+    name: Arc<str>,
+    config: BreakerConfig,
+    max_keys: usize,
+    key: K,
+    failure_if: F,
+}
+
+impl<F, K> KeyedCircuitBreakerLayer<F, K> {
+    /// The breakers' name.
+    ///
+    /// ```
+    /// use resilience::tower::CircuitBreakerLayer;
+    /// assert_eq!(CircuitBreakerLayer::new("x").key(|k: &u8| *k).name(), "x");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// At most `max_keys` keys live (default 1024; at least 1), as `max_keys` on the
+    /// attribute: when a new key would pass it, idle instances are evicted, least recently
+    /// used first. The first layer or attribute to make the name's store sets it.
+    ///
+    /// ```
+    /// use resilience::tower::CircuitBreakerLayer;
+    /// let layer = CircuitBreakerLayer::new("docs.max_keys").key(|k: &u8| *k).max_keys(16);
+    /// # let _ = layer;
+    /// ```
+    pub fn max_keys(mut self, max_keys: usize) -> Self {
+        self.max_keys = max_keys.max(1);
+        self
+    }
+
+    /// Counts an `Ok` response as a failure when `failure_if` says so
+    /// ([`CircuitBreakerLayer::failure_if`]).
+    ///
+    /// ```
+    /// use resilience::tower::CircuitBreakerLayer;
+    /// let layer = CircuitBreakerLayer::new("docs.keyed_failure_if")
+    ///     .key(|k: &u16| *k)
+    ///     .failure_if(|status: &u16| *status >= 500);
+    /// # let _ = layer;
+    /// ```
+    pub fn failure_if<G>(self, failure_if: G) -> KeyedCircuitBreakerLayer<G, K> {
+        KeyedCircuitBreakerLayer {
+            name: self.name,
+            config: self.config,
+            max_keys: self.max_keys,
+            key: self.key,
+            failure_if,
+        }
+    }
+}
+
+impl<S, F: Clone, K: Clone> Layer<S> for KeyedCircuitBreakerLayer<F, K> {
+    type Service = KeyedCircuitBreaker<S, F, K>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        KeyedCircuitBreaker {
+            inner,
+            store: crate::registry().breakers_keyed(&self.name, self.config.clone(), self.max_keys),
+            key: self.key.clone(),
+            failure_if: self.failure_if.clone(),
+        }
+    }
+}
+
+/// The service of [`KeyedCircuitBreakerLayer`]: finds the request's breaker in the
+/// registry's keyed store (a read lock and a hash of the key's text for a known key),
+/// then calls through it as [`CircuitBreaker`] does.
+///
+/// ```
+/// use resilience::tower::CircuitBreakerLayer;
+/// use tower::{service_fn, BoxError, Layer};
+/// let svc = CircuitBreakerLayer::new("docs.keyed_service")
+///     .key(|x: &u8| *x)
+///     .layer(service_fn(|x: u8| async move { Ok::<_, BoxError>(x) }));
+/// # let _ = svc;
+/// ```
+#[derive(Clone)]
+pub struct KeyedCircuitBreaker<S, F, K> {
+    inner: S,
+    store: Arc<Keyed<Breaker>>,
+    key: K,
+    failure_if: F,
+}
+
+impl<S: core::fmt::Debug, F, K> core::fmt::Debug for KeyedCircuitBreaker<S, F, K> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("KeyedCircuitBreaker")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, F, K, T, Req> Service<Req> for KeyedCircuitBreaker<S, F, K>
+where
+    S: Service<Req>,
+    S::Error: From<CircuitOpen>,
+    F: FailureIf<S::Response> + Clone,
+    K: Fn(&Req) -> T,
+    T: core::fmt::Display,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, F>;
+
+    /// The inner service's readiness: an open breaker never fails it.
+    #[inline]
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Req) -> Self::Future {
+        let key = KeyText::of(&(self.key)(&req));
+        let breaker = self.store.get(key.as_str());
+        match breaker.acquire_owned() {
+            Ok(permit) => ResponseFuture {
+                inner: Some(self.inner.call(req)),
+                permit: Some(Held::Owned(permit)),
+                refused: None,
+                failure_if: self.failure_if.clone(),
+            },
+            Err(open) => {
+                tracing::debug!(target: "resilience::tower", name = open.name, key = key.as_str(), "call refused by an open breaker");
+                ResponseFuture {
+                    inner: None,
+                    permit: None,
+                    refused: Some(open),
+                    failure_if: self.failure_if.clone(),
+                }
+            }
+        }
     }
 }
 
@@ -502,5 +712,54 @@ mod tests {
         assert_error(&svc);
         let MyError::Open(open) = MyError::from(CircuitOpen::from_name("x"));
         assert_eq!(open.name, "x");
+    }
+
+    #[tokio::test]
+    async fn key_gives_one_breaker_per_key() {
+        let svc = CircuitBreakerLayer::new("tower.breaker.keyed")
+            .config(config(1))
+            .key(|(host, _): &(&'static str, bool)| *host)
+            .layer(service_fn(|(_, fail): (&'static str, bool)| async move {
+                if fail {
+                    Err::<(), BoxError>("down".into())
+                } else {
+                    Ok(())
+                }
+            }));
+        svc.clone().oneshot(("a", true)).await.unwrap_err();
+        let a = crate::registry()
+            .breaker_for("tower.breaker.keyed", "a")
+            .expect("a's breaker");
+        assert_eq!(a.state(), BreakerState::Open);
+        let refused = svc.clone().oneshot(("a", false)).await.unwrap_err();
+        assert!(refused.is::<CircuitOpen>());
+        // Another key has its own breaker, closed.
+        svc.clone().oneshot(("b", false)).await.unwrap();
+        let b = crate::registry()
+            .breaker_for("tower.breaker.keyed", "b")
+            .expect("b's breaker");
+        assert_eq!(b.state(), BreakerState::Closed);
+        assert!(!Arc::ptr_eq(&a, &b));
+    }
+
+    #[tokio::test]
+    async fn evicted_keys_are_freed() {
+        let svc = CircuitBreakerLayer::new("tower.breaker.evicted")
+            .key(|k: &u32| *k)
+            .max_keys(4)
+            .layer(service_fn(|k: u32| async move { Ok::<_, BoxError>(k) }));
+        svc.clone().oneshot(0).await.unwrap();
+        let first = Arc::downgrade(
+            &crate::registry()
+                .breaker_for("tower.breaker.evicted", "0")
+                .unwrap(),
+        );
+        for k in 1..64 {
+            svc.clone().oneshot(k).await.unwrap();
+        }
+        assert!(crate::registry()
+            .breaker_for("tower.breaker.evicted", "0")
+            .is_none());
+        assert!(first.upgrade().is_none(), "an evicted breaker is freed");
     }
 }

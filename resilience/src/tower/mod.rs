@@ -9,7 +9,8 @@
 //! service's response future, hand-written (no boxing) and pinned without `unsafe`.
 //!
 //! - A layer's `Service::Error` is the inner service's error; what the layer adds
-//!   ([`CircuitOpen`](crate::CircuitOpen), [`TimedOut`](crate::TimedOut)) is converted into
+//!   ([`CircuitOpen`](crate::CircuitOpen), [`TimedOut`](crate::TimedOut),
+//!   [`BulkheadFull`](crate::BulkheadFull), [`RateLimited`](crate::RateLimited)) is converted into
 //!   it by `From`, so `tower::BoxError` works, and so does your own error type with a
 //!   `From` for each.
 //! - `poll_ready` is the inner service's: an open breaker refuses in `call`, with an
@@ -34,21 +35,25 @@
 //! # }
 //! ```
 //!
-//! Bulkhead and rate-limit layers join these once their runtimes exist; per-key
-//! instances (`.key(..)`) come with the registry's keyed store.
+//! [`BulkheadLayer`] and [`RateLimitLayer`] put a service behind the bulkhead or rate
+//! limiter of the same name as `#[bulkhead]` and `#[rate_limit]`.
 
 mod breaker;
+mod bulkhead;
 mod fallback;
 mod hedge;
+mod rate_limit;
 mod retry;
 mod timeout;
 
 pub use breaker::{
-    CircuitBreaker, CircuitBreakerLayer, FailureIf, NoResponseFails,
-    ResponseFuture as BreakerFuture,
+    CircuitBreaker, CircuitBreakerLayer, FailureIf, KeyedCircuitBreaker, KeyedCircuitBreakerLayer,
+    NoResponseFails, ResponseFuture as BreakerFuture,
 };
+pub use bulkhead::{BulkheadLayer, BulkheadService, ResponseFuture as BulkheadFuture};
 pub use fallback::{Fallback, FallbackLayer, ResponseFuture as FallbackFuture};
 pub use hedge::{Hedge, HedgeLayer, ResponseFuture as HedgeFuture};
+pub use rate_limit::{RateLimitLayer, RateLimitService, ResponseFuture as RateLimitFuture};
 pub use retry::{
     Advice, Classified, ResponseFuture as RetryFuture, Retry, RetryDecision, RetryIf, RetryLayer,
     Retryable,
@@ -77,6 +82,34 @@ pub(crate) fn pin_breaker(breaker: Arc<Breaker>) -> &'static Breaker {
     // address a key was made from.
     map.entry(key)
         .or_insert_with(|| &**Box::leak(Box::new(breaker)))
+}
+
+/// A `'static` reference to an instance the registry keeps for the life of the program
+/// (a bulkhead or rate limiter without key), so a response future can hold a
+/// `BulkheadPermit<'static>` or wait on it without a reference count per call. One `Arc`
+/// is leaked per distinct instance, as for [`pin_breaker`].
+pub(crate) fn pin<T: Send + Sync + 'static>(instance: Arc<T>) -> &'static T {
+    type Pinned = HashMap<usize, &'static (dyn std::any::Any + Send + Sync)>;
+    static PINNED: Mutex<Option<Pinned>> = Mutex::new(None);
+    let key = Arc::as_ptr(&instance) as usize;
+    let mut pinned = PINNED.lock().unwrap_or_else(PoisonError::into_inner);
+    let map = pinned.get_or_insert_with(HashMap::new);
+    // The leaked `Arc` keeps the allocation alive, so no other instance (of any type)
+    // can reuse the address a key was made from.
+    let any: &'static (dyn std::any::Any + Send + Sync) = *map
+        .entry(key)
+        .or_insert_with(|| &**Box::leak(Box::new(instance)));
+    match any.downcast_ref::<T>() {
+        Some(pinned) => pinned,
+        // Unreachable: an address belongs to one live allocation, of one type.
+        None => unreachable!("an address pinned for another type"),
+    }
+}
+
+/// Polls `fut` once: true if it is pending.
+#[cfg(test)]
+pub(crate) async fn is_pending<F: std::future::Future>(fut: &mut std::pin::Pin<Box<F>>) -> bool {
+    std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx).is_pending())).await
 }
 
 #[cfg(test)]

@@ -18,10 +18,14 @@ const KNOWN: &[&[&str]] = &[
     // ... and so do the bulkhead's and the rate limiter's.
     &["bulkhead", "registry"],
     &["rate_limit", "registry"],
-    // ... and both intern their names with the breaker's `intern_name` (to move into a
-    // module of its own).
-    &["breaker", "bulkhead", "registry"],
-    &["breaker", "rate_limit", "registry"],
+    // ... and so does the hedge's.
+    &["hedge", "registry"],
+    // A breaker's transition goes through `scope` (published to the cluster when the
+    // breaker is cluster-scoped), which applies remote transitions to breakers.
+    &["breaker", "scope"],
+    // ... through `cluster` (feature `redis`), which finds breakers in the registry.
+    &["breaker", "cluster", "scope"],
+    &["breaker", "cluster", "registry", "scope"],
     // `ErrorContext::new` reads the current scope's correlation id.
     &["context", "error"],
     // ... and a scope's error arm records in the monitor, which classifies errors.

@@ -113,12 +113,12 @@ impl Breaker {
     /// ```
     pub fn new(name: impl AsRef<str>, config: BreakerConfig) -> Result<Breaker, ConfigError> {
         config.validate()?;
-        Ok(Breaker::build(super::name::intern(name.as_ref()), config))
+        Ok(Breaker::build(crate::names::intern(name.as_ref()), config))
     }
 
     /// A standalone breaker with the default configuration (which is always valid).
     pub(crate) fn fallback(name: &str) -> Breaker {
-        Breaker::build(super::name::intern(name), BreakerConfig::default())
+        Breaker::build(crate::names::intern(name), BreakerConfig::default())
     }
 
     /// `config` must have been validated.

@@ -274,7 +274,7 @@ pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
 /// place frees in time. Keys: `max_concurrent`, `max_wait`, `name`, `key`, `max_keys`.
 #[proc_macro_attribute]
 pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
-    rewrite::expand(rewrite::Kind::Bulkhead, args.into(), item.into()).into()
+    expand_bulkhead(args.into(), item.into()).into()
 }
 
 /// Limits the rate of a function's calls: `#[rate_limit(limit = 100, per = 1s, burst =
@@ -282,7 +282,7 @@ pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Keys: `limit`, `per`, `burst`, `max_delay`, `name`, `key`, `max_keys`.
 #[proc_macro_attribute]
 pub fn rate_limit(args: TokenStream, item: TokenStream) -> TokenStream {
-    rewrite::expand(rewrite::Kind::RateLimit, args.into(), item.into()).into()
+    expand_rate_limit(args.into(), item.into()).into()
 }
 
 /// Hedges an `async fn`: `#[hedge(delay = 50ms, max_hedges = 1)]` starts another run of
@@ -292,7 +292,7 @@ pub fn rate_limit(args: TokenStream, item: TokenStream) -> TokenStream {
 /// See the `resilience` crate's documentation of `hedge` for every key.
 #[proc_macro_attribute]
 pub fn hedge(args: TokenStream, item: TokenStream) -> TokenStream {
-    rewrite::expand(rewrite::Kind::Hedge, args.into(), item.into()).into()
+    expand_hedge(args.into(), item.into()).into()
 }
 
 /// Puts a function behind a feature switch of `resilience::degradation()`:
@@ -476,14 +476,16 @@ pub(crate) fn expand_feature_switch(attr: Tokens, item: Tokens) -> Tokens {
     rewrite::expand(rewrite::Kind::FeatureSwitch, attr, item)
 }
 
-#[cfg(test)]
 pub(crate) fn expand_bulkhead(attr: Tokens, item: Tokens) -> Tokens {
     rewrite::expand(rewrite::Kind::Bulkhead, attr, item)
 }
 
-#[cfg(test)]
 pub(crate) fn expand_rate_limit(attr: Tokens, item: Tokens) -> Tokens {
     rewrite::expand(rewrite::Kind::RateLimit, attr, item)
+}
+
+pub(crate) fn expand_hedge(attr: Tokens, item: Tokens) -> Tokens {
+    rewrite::expand(rewrite::Kind::Hedge, attr, item)
 }
 
 pub(crate) fn expand_derive_marcus_error(item: Tokens) -> Tokens {
@@ -508,6 +510,7 @@ pub(crate) fn expander(name: &str) -> Option<fn(Tokens, Tokens) -> Tokens> {
         "feature_switch" => expand_feature_switch,
         "bulkhead" => expand_bulkhead,
         "rate_limit" => expand_rate_limit,
+        "hedge" => expand_hedge,
         _ => return None,
     })
 }

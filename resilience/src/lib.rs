@@ -55,6 +55,7 @@ pub mod hedge;
 mod keyed;
 pub mod metrics;
 pub mod monitor;
+mod names;
 mod question;
 pub mod rate_limit;
 pub mod recovery;

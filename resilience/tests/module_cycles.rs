@@ -18,16 +18,12 @@ const KNOWN: &[&[&str]] = &[
     // ... and so do the bulkhead's and the rate limiter's.
     &["bulkhead", "registry"],
     &["rate_limit", "registry"],
-    // ... and both intern their names with the breaker's `intern_name` (to move into a
-    // module of its own).
-    &["breaker", "bulkhead", "registry"],
-    &["breaker", "rate_limit", "registry"],
-    // A `#[hedge]` call site registers its hedge in the global registry.
+    // ... and so does the hedge's.
     &["hedge", "registry"],
-    // A breaker's transitions go through the cluster hook (`scope.rs`), which names the
-    // breaker it applies remote transitions to; with feature `redis`, through `cluster`,
-    // whose breaker and limiter reach the registry.
+    // A breaker's transition goes through `scope` (published to the cluster when the
+    // breaker is cluster-scoped), which applies remote transitions to breakers.
     &["breaker", "scope"],
+    // ... through `cluster` (feature `redis`), which finds breakers in the registry.
     &["breaker", "cluster", "scope"],
     &["breaker", "cluster", "registry", "scope"],
     &["breaker", "bulkhead", "cluster", "registry", "scope"],

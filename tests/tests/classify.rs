@@ -434,7 +434,7 @@ fn huge_messages_are_handled() {
 }
 
 #[test]
-fn classifications_serialize_with_seconds() {
+fn classifications_serialize_durations_as_text() {
     let c = classify_message("429, retry after 2.5s");
     let value = serde_json::to_value(c).unwrap();
     assert_eq!(
@@ -443,7 +443,7 @@ fn classifications_serialize_with_seconds() {
             "category": "transient",
             "severity": "low",
             "retryable": true,
-            "retry_after": 2.5,
+            "retry_after": "2s 500ms",
         })
     );
     let none = serde_json::to_value(Classification::UNKNOWN).unwrap();

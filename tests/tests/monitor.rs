@@ -619,13 +619,30 @@ fn snapshots_are_json() {
         kinds,
         [serde_json::json!("frequency"), serde_json::json!("cascade")]
     );
-    assert_eq!(json["patterns"][0]["window"], 600.0);
+    assert_eq!(json["patterns"][0]["window"], "10m");
+    assert_eq!(json["config"]["frequency_window"], "10m");
+    assert_eq!(json["config"]["similarity_time"], "1m");
     assert_eq!(json["recent"].as_array().unwrap().len(), 5);
     assert_eq!(json["config"]["frequency_threshold"], 5);
     let back: MonitorConfig = serde_json::from_value(json["config"].clone()).unwrap();
     assert_eq!(back, MonitorConfig::default());
     let pattern: Pattern = serde_json::from_value(json["patterns"][1].clone()).unwrap();
     assert_eq!(pattern.kind, PatternKind::Cascade);
+}
+
+#[test]
+fn monitor_configs_read_durations_as_text_or_as_numbers_of_seconds() {
+    // The wire format of every config ("30s"); files written with numbers still load.
+    let mut json = serde_json::to_value(MonitorConfig::default()).unwrap();
+    json["frequency_window"] = serde_json::json!(600);
+    json["burst_window"] = serde_json::json!(300.0);
+    json["health_window"] = serde_json::json!("1m");
+    json["similarity_time"] = serde_json::json!("1m 0s");
+    let back: MonitorConfig = serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(back, MonitorConfig::default());
+    json["cascade_window"] = serde_json::json!("five minutes");
+    let err = serde_json::from_value::<MonitorConfig>(json).unwrap_err();
+    assert!(err.to_string().contains("five minutes"), "{err}");
 }
 
 #[test]

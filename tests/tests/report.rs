@@ -256,7 +256,11 @@ fn an_error_report_round_trips_through_json() {
     assert_eq!(back, report);
 
     let value = serde_json::to_value(&report).unwrap();
-    assert_eq!(value["retry_after"], 1.5);
+    assert_eq!(value["retry_after"], "1s 500ms");
+    // Reports written with a number of seconds still load.
+    let mut old = value.clone();
+    old["retry_after"] = serde_json::json!(1.5);
+    assert_eq!(serde_json::from_value::<ErrorReport>(old).unwrap(), report);
     assert_eq!(value["category"], "integration");
     assert_eq!(value["context"]["timestamp"], "2025-07-14T15:30:45.123Z");
 }

@@ -26,17 +26,16 @@ mod failure_times;
 pub(crate) mod keyed_site;
 mod live;
 mod machine;
-mod name;
 mod permit;
 pub(crate) mod site;
 mod snapshot;
 mod state;
 mod window;
 
+pub(crate) use crate::names::intern as intern_name;
 pub use circuit_open::CircuitOpen;
 pub use config::{BreakerConfig, MAX_HALF_OPEN_CALLS, MAX_QUORUM, MAX_THRESHOLD, MAX_WINDOW_LEN};
 pub use machine::Breaker;
-pub(crate) use name::intern as intern_name;
 pub use permit::{OwnedPermit, Permit};
 pub use snapshot::BreakerSnapshot;
 pub use state::BreakerState;

@@ -1,11 +1,18 @@
-//! [`BreakerState`], and the one 64-bit word that holds a breaker's whole state machine.
+//! [`BreakerState`], and the packed words of a breaker: the one 64-bit word that holds its
+//! whole state machine, the deadline word of an open breaker, and [`Admit`], an
+//! admission's decision.
 //!
 //! Every transition is one compare-and-swap of that word, so no transition can be lost
 //! or half-applied, and every permit remembers the generation it was admitted in: an
 //! outcome from an older generation (before a reset, a re-open, a close) is ignored
 //! rather than corrupting the new one.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
+
+use super::permit::Kind;
+use crate::clock::duration_nanos;
 
 /// Where a breaker is in its state machine.
 ///
@@ -151,6 +158,74 @@ impl Word {
     pub(super) fn with_in_flight(self, in_flight: u32) -> Word {
         let n = u64::from(in_flight).min(FLIGHT_MASK);
         Word((self.0 & !(FLIGHT_MASK << FLIGHT_SHIFT)) | (n << FLIGHT_SHIFT))
+    }
+}
+
+/// The deadline word (`Hot::deadline`): milliseconds in the high 40 bits, the generation in the low 24.
+pub(super) const DEADLINE_SHIFT: u32 = 24;
+pub(super) const MAX_DEADLINE_MS: u64 = (1 << 40) - 1;
+
+/// What an admission decided, before it becomes a [`Permit`](super::Permit) or a [`CircuitOpen`](super::CircuitOpen): two
+/// words, so it comes back from the out-of-line slow path in two registers, and the
+/// refusal is built in the inlined [`Breaker::acquire`](super::Breaker::acquire), in the caller's own slot.
+#[derive(Clone, Copy)]
+pub(super) struct Admit {
+    /// For a permit: when the call started, if slow calls are timed. For a refusal: the
+    /// time left in nanoseconds plus one, zero when no time is scheduled.
+    pub(super) value: u64,
+    /// Low to high bytes: the permit's kind (`REFUSED` for a refusal), its modes, the
+    /// refusing breaker's state, how many parent links up that breaker is, and in the
+    /// high half the permit's generation.
+    meta: u64,
+}
+
+impl Admit {
+    const REFUSED: u8 = 0xff;
+
+    #[inline]
+    pub(super) fn permit(kind: Kind, gen: u32, modes: u8, start: u64) -> Admit {
+        Admit {
+            value: start,
+            meta: u64::from(kind as u8) | u64::from(modes) << 8 | u64::from(gen) << 32,
+        }
+    }
+
+    pub(super) fn refusal(state: BreakerState, retry_after: Option<Duration>, depth: u8) -> Admit {
+        Admit {
+            value: retry_after.map_or(0, |d| duration_nanos(d).saturating_add(1)),
+            meta: u64::from(Admit::REFUSED) | state.bits() << 16 | u64::from(depth) << 24,
+        }
+    }
+
+    #[inline]
+    pub(super) fn kind(self) -> Option<Kind> {
+        match self.meta as u8 {
+            k if k == Kind::Closed as u8 => Some(Kind::Closed),
+            k if k == Kind::Trial as u8 => Some(Kind::Trial),
+            k if k == Kind::Noop as u8 => Some(Kind::Noop),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    pub(super) fn modes(self) -> u8 {
+        (self.meta >> 8) as u8
+    }
+
+    #[inline]
+    pub(super) fn state(self) -> BreakerState {
+        // Decoded as the state word decodes the same bits.
+        Word((self.meta >> 16) & 0xff).state()
+    }
+
+    #[inline]
+    pub(super) fn depth(self) -> u8 {
+        (self.meta >> 24) as u8
+    }
+
+    #[inline]
+    pub(super) fn gen(self) -> u32 {
+        (self.meta >> 32) as u32
     }
 }
 

@@ -74,7 +74,7 @@ impl Bulkhead {
     pub fn new(name: impl AsRef<str>, config: BulkheadConfig) -> Result<Bulkhead, ConfigError> {
         config.validate()?;
         Ok(Bulkhead::build(
-            crate::breaker::intern_name(name.as_ref()),
+            crate::names::intern(name.as_ref()),
             None,
             &config,
         ))

@@ -36,7 +36,7 @@ pub struct ErrorReport {
     /// Whether retrying may help.
     pub retryable: bool,
     /// How long to wait before retrying, when known.
-    #[serde(with = "secs_opt", default)]
+    #[serde(with = "crate::duration_serde::option", default)]
     pub retry_after: Option<Duration>,
     /// The context the error carried.
     pub context: Option<ErrorContext>,
@@ -241,26 +241,5 @@ impl ErrorReport {
             map.insert("retry".into(), Value::String(self.retry_plan()));
         }
         Value::Object(map)
-    }
-}
-
-/// `Option<Duration>` as fractional seconds.
-mod secs_opt {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
-        match d {
-            Some(d) => s.serialize_some(&d.as_secs_f64()),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Duration>, D::Error> {
-        let secs = Option::<f64>::deserialize(d)?;
-        Ok(secs.and_then(|s| Duration::try_from_secs_f64(s).ok()))
     }
 }

@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::secs;
 use crate::ConfigError;
 
 /// Every threshold and window of the monitor. `Default` holds the error framework's
@@ -38,34 +37,34 @@ pub struct MonitorConfig {
     pub history_capacity: usize,
     /// Errors of one type that make a `Frequency` pattern.
     pub frequency_threshold: usize,
-    /// The window of `frequency_threshold` (serialized as seconds).
-    #[serde(with = "secs")]
+    /// The window of `frequency_threshold` (serialized as `"30s"`; a number of seconds is read too).
+    #[serde(with = "crate::duration_serde")]
     pub frequency_window: Duration,
     /// Errors of any type that make a `Burst`.
     pub burst_threshold: usize,
-    /// The window of `burst_threshold` (serialized as seconds).
-    #[serde(with = "secs")]
+    /// The window of `burst_threshold` (serialized as `"30s"`; a number of seconds is read too).
+    #[serde(with = "crate::duration_serde")]
     pub burst_window: Duration,
     /// Errors from one agent that make an `AgentSpecific` pattern.
     pub agent_threshold: usize,
-    /// The window of `agent_threshold` (serialized as seconds).
-    #[serde(with = "secs")]
+    /// The window of `agent_threshold` (serialized as `"30s"`; a number of seconds is read too).
+    #[serde(with = "crate::duration_serde")]
     pub agent_window: Duration,
     /// Similar errors that make a `Cascade`.
     pub cascade_threshold: usize,
-    /// The window of `cascade_threshold` (serialized as seconds).
-    #[serde(with = "secs")]
+    /// The window of `cascade_threshold` (serialized as `"30s"`; a number of seconds is read too).
+    #[serde(with = "crate::duration_serde")]
     pub cascade_window: Duration,
     /// The similarity, 0.0 to 1.0, from which two errors count as similar.
     pub cascade_similarity: f64,
     /// The weight of each shared trait in the similarity of two errors.
     pub similarity_weights: SimilarityWeights,
-    /// Two errors less than this apart are "close in time" (serialized as seconds).
-    #[serde(with = "secs")]
+    /// Two errors less than this apart are "close in time" (serialized as `"30s"`; a number of seconds is read too).
+    #[serde(with = "crate::duration_serde")]
     pub similarity_time: Duration,
     /// The window over which the health score reads the error rate and counts critical
-    /// errors (serialized as seconds).
-    #[serde(with = "secs")]
+    /// errors (serialized as `"30s"`; a number of seconds is read too).
+    #[serde(with = "crate::duration_serde")]
     pub health_window: Duration,
 }
 

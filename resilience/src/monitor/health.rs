@@ -4,8 +4,6 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::secs;
-
 /// The system's health, 0 to 100, and what went into it.
 ///
 /// The score follows the reference formula: start at 100; an error rate above 10 per
@@ -37,9 +35,9 @@ pub struct HealthScore {
     pub critical_errors: usize,
     /// Patterns active now.
     pub active_patterns: usize,
-    /// The window the rate and critical count were read over (serialized as seconds;
+    /// The window the rate and critical count were read over (serialized as `"30s"`;
     /// zero when computed from counts alone).
-    #[serde(with = "secs")]
+    #[serde(with = "crate::duration_serde")]
     pub window: Duration,
 }
 

@@ -29,7 +29,6 @@ mod health;
 pub(crate) mod observe;
 mod patterns;
 mod record;
-mod secs;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use super::record::ErrorRecord;
-use super::{secs, MonitorConfig};
+use super::MonitorConfig;
 use crate::error::rfc3339;
 
 /// Tolerance of similarity comparisons, so that 0.4 + 0.3 counts as 0.7.
@@ -81,8 +81,8 @@ pub struct Pattern {
     pub key: String,
     /// How many errors make it, in its window now.
     pub count: usize,
-    /// The window it was detected over (serialized as seconds).
-    #[serde(with = "secs")]
+    /// The window it was detected over (serialized as `"30s"`; a number of seconds is read too).
+    #[serde(with = "crate::duration_serde")]
     pub window: Duration,
     /// The earliest of its errors.
     #[serde(with = "rfc3339")]

@@ -5,7 +5,6 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use super::secs;
 use crate::error::rfc3339;
 use crate::view::View;
 use crate::{Category, ErrorContext, MarcusError, Severity};
@@ -53,8 +52,8 @@ pub struct ErrorRecord {
     pub integration: Option<String>,
     /// The correlation id from its context.
     pub correlation_id: Option<String>,
-    /// When it was recorded, on the monitor's clock (serialized as seconds).
-    #[serde(with = "secs")]
+    /// When it was recorded, on the monitor's clock (serialized as `"30s"`; a number of seconds is read too).
+    #[serde(with = "crate::duration_serde")]
     pub at: Duration,
     /// When it was recorded, as wall time derived from the monitor's clock.
     #[serde(with = "rfc3339")]

@@ -58,7 +58,7 @@ impl RateLimiter {
     pub fn new(name: impl AsRef<str>, config: RateLimitConfig) -> Result<RateLimiter, ConfigError> {
         config.validate()?;
         Ok(RateLimiter::build(
-            crate::breaker::intern_name(name.as_ref()),
+            crate::names::intern(name.as_ref()),
             None,
             &config,
             Arc::new(SystemClock),

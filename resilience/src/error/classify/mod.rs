@@ -36,8 +36,8 @@ pub struct Classification {
     pub severity: Severity,
     /// Whether retrying may succeed.
     pub retryable: bool,
-    /// How long to wait before retrying, when the error says (serialized as seconds).
-    #[serde(serialize_with = "secs_opt")]
+    /// How long to wait before retrying, when the error says (serialized as `"30s"`).
+    #[serde(serialize_with = "crate::duration_serde::option::serialize")]
     pub retry_after: Option<Duration>,
 }
 
@@ -241,12 +241,5 @@ impl<'a> Iterator for Chain<'a> {
             .map(|inner| inner as &(dyn StdError + 'static));
         self.next = inner.or_else(|| current.source());
         Some(current)
-    }
-}
-
-fn secs_opt<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
-    match d {
-        Some(d) => s.serialize_some(&d.as_secs_f64()),
-        None => s.serialize_none(),
     }
 }

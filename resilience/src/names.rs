@@ -1,12 +1,12 @@
-//! Breaker names, interned: a refused call hands out its breaker's name as a
-//! `&'static str`, so building a [`CircuitOpen`](super::CircuitOpen) touches no reference
-//! count (two atomic writes to a line every refusing thread shares).
+//! Instance names, interned: a refusal hands out its breaker's, bulkhead's or rate limiter's
+//! name as a `&'static str`, so building a `CircuitOpen`, `BulkheadFull` or `RateLimited`
+//! touches no reference count (two atomic writes to a line every refusing thread shares).
 
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 /// The one `'static` copy of `name`, leaked the first time the name is seen: the memory
-/// kept is bounded by the distinct names a program ever gives its breakers.
+/// kept is bounded by the distinct names a program ever gives its breakers, bulkheads and rate limiters.
 pub(crate) fn intern(name: &str) -> &'static str {
     static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
     let mut names = NAMES

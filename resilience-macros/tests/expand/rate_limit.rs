@@ -1,0 +1,10 @@
+// `#[rate_limit]` with a burst and a wait for a place, and per key.
+#[rate_limit(name = "api", limit = 100, per = 1s, burst = 20, max_delay = 50ms)]
+async fn call(id: u64) -> Result<u64, ApiError> {
+    load(id).await
+}
+
+#[rate_limit(limit = 10, per = 1s, key = tenant)]
+fn per_tenant(tenant: &str) -> Result<u64, ApiError> {
+    load(tenant)
+}

@@ -58,7 +58,7 @@
 //! | `[cluster]` (feature `redis`) | `ClusterSettings` (`url` and the `ClusterConfig` fields) | not applied: [`load`] cannot connect (connecting is async); the table is validated (the URL parsed, nothing contacted) and kept, and `Config::cluster()` hands it to `ClusterSettings::connect().await` |
 //!
 //! Fields are the config structs' serde form: durations as `"250ms"`, `"30s"`, `"1m 30s"`
-//! (the monitor's windows are seconds, as its snapshots write them); an unknown table or
+//! (a number of seconds is read too); an unknown table or
 //! field is an error. `RESILIENCE__<TABLE>__<NAME>__<FIELD>=value` (for `[monitor]`,
 //! `RESILIENCE__MONITOR__<FIELD>`) overrides the file: `<NAME>` matches a name of the file
 //! or of the runtime case-insensitively, a `_` also matching `.` or `-`

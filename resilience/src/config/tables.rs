@@ -283,7 +283,7 @@ static BULKHEAD: Table<BulkheadConfig> = Table {
     keyed: true,
     validate: |_, c, _| c.validate(),
     apply: |name, c| registry().configure_bulkhead(name, c.clone()),
-    effective: |name| registry().bulkhead(name).map(|b| b.config()),
+    effective: |name| registry().bulkhead_config(name),
     names: || dedup(registry().bulkheads().into_iter().map(|b| b.name)),
 };
 
@@ -293,7 +293,7 @@ static RATE_LIMIT: Table<RateLimitConfig> = Table {
     keyed: true,
     validate: |_, c, _| c.validate(),
     apply: |name, c| registry().configure_rate_limit(name, c.clone()),
-    effective: |name| registry().rate_limiter(name).map(|l| l.config()),
+    effective: |name| registry().rate_limit_config(name),
     names: || dedup(registry().rate_limiters().into_iter().map(|l| l.name)),
 };
 

@@ -91,6 +91,42 @@ impl Registry {
         self.patterns.read().bulkheads.get(name).cloned()
     }
 
+    /// The configuration in force for the bulkhead `name`: its instance's, with the
+    /// name's `max_keys` (a bound of the keyed store, which the instance does not hold).
+    ///
+    /// ```
+    /// use resilience::{registry::Registry, BulkheadConfig};
+    /// let reg = Registry::new();
+    /// reg.configure_bulkhead("db", BulkheadConfig { max_keys: 3, ..Default::default() })?;
+    /// assert_eq!(reg.bulkhead_config("db").unwrap().max_keys, 3);
+    /// # Ok::<(), resilience::ConfigError>(())
+    /// ```
+    pub fn bulkhead_config(&self, name: &str) -> Option<BulkheadConfig> {
+        let mut config = self.bulkhead(name)?.config();
+        if let Some(stored) = self.patterns.read().bulkhead_configs.get(name) {
+            config.max_keys = stored.max_keys;
+        }
+        Some(config)
+    }
+
+    /// The configuration in force for the rate limiter `name`, as
+    /// [`bulkhead_config`](Self::bulkhead_config).
+    ///
+    /// ```
+    /// use resilience::{registry::Registry, RateLimitConfig};
+    /// let reg = Registry::new();
+    /// reg.configure_rate_limit("api", RateLimitConfig { max_keys: 5, ..Default::default() })?;
+    /// assert_eq!(reg.rate_limit_config("api").unwrap().max_keys, 5);
+    /// # Ok::<(), resilience::ConfigError>(())
+    /// ```
+    pub fn rate_limit_config(&self, name: &str) -> Option<RateLimitConfig> {
+        let mut config = self.rate_limiter(name)?.config();
+        if let Some(stored) = self.patterns.read().rate_limit_configs.get(name) {
+            config.max_keys = stored.max_keys;
+        }
+        Some(config)
+    }
+
     /// The live instance of the keyed bulkhead `name` for `key`, if any.
     ///
     /// ```

@@ -323,6 +323,16 @@ impl Instance {
         self.send(command);
         self.recv(within)
     }
+
+    /// Sends the instance's process a signal (`STOP`, `CONT`).
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("the kill command");
+        assert!(status.success(), "kill -{signal} {}", self.role);
+    }
 }
 
 impl Drop for Instance {
@@ -478,6 +488,43 @@ fn d_half_open_admits_one_trial_across_the_cluster() {
     }
 }
 
+/// (f) The instance that opened the cluster is late to its own recovery (stopped across
+/// the deadline), so another instance takes the trial. The opener then waits on that
+/// trial, open; its heartbeat must not mistake that wait for its own opening and reopen
+/// the cluster, which would refuse the trial everywhere.
+fn f_a_trial_elsewhere_survives_the_openers_wait() {
+    let redis = RedisServer::start().unwrap();
+    let mut all = three(&redis.url());
+    for i in all.iter_mut().skip(1) {
+        i.send("wait t.trial open 2000");
+    }
+    assert!(all[0]
+        .ask("fail t.trial 3", 2 * SEC)
+        .starts_with("state open"));
+    let opened = Instant::now();
+    for i in all.iter().skip(1) {
+        assert!(i.recv(3 * SEC).starts_with("seen"));
+    }
+    std::thread::sleep(Duration::from_millis(400).saturating_sub(opened.elapsed()));
+    all[0].signal("STOP");
+    std::thread::sleep(Duration::from_millis(600).saturating_sub(opened.elapsed()));
+    all[0].signal("CONT");
+    // Past two of the opener's 200 ms heartbeats, well inside its wait on the trial.
+    std::thread::sleep(Duration::from_millis(900).saturating_sub(opened.elapsed()));
+    for i in all.iter_mut() {
+        i.send("call t.trial ok 50");
+    }
+    let answers: Vec<String> = all.iter().map(|i| i.recv(3 * SEC)).collect();
+    println!("    (f) {answers:?}");
+    assert_eq!(answers[0], "refused open", "the late opener ran a second trial");
+    let ran = answers.iter().filter(|a| a.starts_with("ran")).count();
+    assert_eq!(ran, 1, "trials that ran across the cluster: {answers:?}");
+    for i in all.iter_mut() {
+        let closed = i.ask("wait t.trial closed 1000", 3 * SEC);
+        assert!(closed.starts_with("seen"), "{}: {closed}", i.role);
+    }
+}
+
 /// (e) Redis paused, then killed, mid-run: calls keep completing, none waits past the
 /// bound, every call is accounted for; restarted, instances reconnect and reconcile
 /// (an opening made while Redis was down reaches the others) within 5 s.
@@ -564,7 +611,7 @@ fn main() {
         return;
     }
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    let scenarios: [(&str, fn()); 5] = [
+    let scenarios: [(&str, fn()); 6] = [
         (
             "a_cluster_limit_holds_across_instances",
             a_cluster_limit_holds_across_instances,
@@ -582,6 +629,10 @@ fn main() {
             d_half_open_admits_one_trial_across_the_cluster,
         ),
         ("e_redis_paused_then_killed", e_redis_paused_then_killed),
+        (
+            "f_a_trial_elsewhere_survives_the_openers_wait",
+            f_a_trial_elsewhere_survives_the_openers_wait,
+        ),
     ];
     let (mut passed, mut failed) = (0, 0);
     for (name, scenario) in scenarios {

@@ -315,9 +315,14 @@ async fn reconcile_all(shared: &Shared, tracked: &mut HashMap<&'static str, Trac
         }
         let state = breaker.state();
         match breaker.open_remaining() {
-            // Still within its own opening: keep the vote alive, and let it open the
-            // cluster if the opening was missed (made while Redis was down).
-            Some(left) if t.voted && !left.is_zero() => vote(shared, name, t, Some(left)).await,
+            // Still open: keep the vote alive. Only an opening the cluster has not seen
+            // (made while Redis was down) may open it; once it has, the breaker may be
+            // open only because it waits on another instance's trial, and reopening the
+            // cluster then would refuse that trial everywhere.
+            Some(left) if t.voted && !left.is_zero() => {
+                let open_for = (!t.cluster_open).then_some(left);
+                vote(shared, name, t, open_for).await;
+            }
             // Due, or no longer open: let the vote expire.
             _ => t.voted = t.voted && state == BreakerState::Open,
         }

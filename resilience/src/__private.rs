@@ -18,7 +18,7 @@ pub use crate::breaker::site::{BreakerArm, BreakerSite, FromCircuitOpen};
 pub use crate::breaker::{CircuitOpen, Permit};
 // `#[circuit_breaker(key = expr)]`: `breaker/keyed_site.rs`; a key's text: `keyed.rs`.
 pub use crate::breaker::keyed_site::KeyedBreakerSite;
-pub use crate::keyed::KeyText;
+pub use crate::keyed::{Key, KeyDisplay, KeyProbe, KeyStr, KeyText, StrKey};
 
 // `#[bulkhead]`: `bulkhead/site.rs`.
 pub use crate::bulkhead::site::{bulkhead_wait, BulkheadSite, FromBulkheadFull};

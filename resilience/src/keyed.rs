@@ -216,6 +216,97 @@ pub(crate) fn serialize_key<S: serde::Serializer>(
     }
 }
 
+/// A key expression's value, probed for how to read its text: a string key is used as
+/// it is ([`KeyStr`]), any other `Display` key is written into a [`KeyText`]
+/// ([`KeyDisplay`]). `#[circuit_breaker(key = ..)]` and the other keyed attributes call
+/// `(&&KeyProbe(&key)).key()`; method resolution picks the string impl when it applies,
+/// so a `&str` or `String` key costs no formatting.
+///
+/// ```
+/// use resilience::__private::{Key, KeyDisplay as _, KeyProbe, KeyStr as _};
+/// let host = String::from("api.example");
+/// assert!(matches!((&&KeyProbe(&host)).key(), Key::Str("api.example")));
+/// assert!(matches!((&&KeyProbe(&"eu")).key(), Key::Str("eu")));
+/// let port = (&&KeyProbe(&8080)).key();
+/// assert!(matches!(port, Key::Text(_)));
+/// assert_eq!(port.as_str(), "8080");
+/// ```
+pub struct KeyProbe<'a, K: ?Sized>(pub &'a K);
+
+/// A key's text: borrowed from a string key, or written from a `Display` one.
+#[derive(Debug)]
+pub enum Key<'a> {
+    /// A string key, as it is.
+    Str(&'a str),
+    /// A `Display` key's text.
+    Text(KeyText),
+}
+
+impl Key<'_> {
+    /// The text.
+    ///
+    /// ```
+    /// assert_eq!(resilience::__private::Key::Str("x").as_str(), "x");
+    /// ```
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        match self {
+            Key::Str(s) => s,
+            Key::Text(t) => t.as_str(),
+        }
+    }
+}
+
+/// The string keys, read without formatting (their `Display` text is themselves).
+pub trait KeyStr<'a> {
+    /// The key as it is.
+    fn key(&self) -> Key<'a>;
+}
+
+/// Every other key: its `Display` text. Implemented for every probe, with `Display`
+/// asked of the key by the method, so a key that is not `Display` is told so (not that
+/// no method `key` fits).
+pub trait KeyDisplay {
+    /// The key's type.
+    type Key: ?Sized;
+
+    /// The key's `Display` text.
+    fn key(&self) -> Key<'static>
+    where
+        Self::Key: core::fmt::Display;
+}
+
+// `key(&self)` on a `&&KeyProbe` first looks for `Self = &KeyProbe` (the receiver as
+// written), so the string impl sits there; the `Display` one, on `&&KeyProbe`, is only
+// reached by taking one more reference.
+impl<'a, K: AsRef<str> + StrKey + ?Sized> KeyStr<'a> for &KeyProbe<'a, K> {
+    #[inline]
+    fn key(&self) -> Key<'a> {
+        Key::Str(self.0.as_ref())
+    }
+}
+
+impl<K: ?Sized> KeyDisplay for &&KeyProbe<'_, K> {
+    type Key = K;
+
+    #[inline]
+    fn key(&self) -> Key<'static>
+    where
+        K: core::fmt::Display,
+    {
+        Key::Text(KeyText::of(self.0))
+    }
+}
+
+/// The types whose `Display` text is their `AsRef<str>` (a user type may differ).
+pub trait StrKey {}
+impl StrKey for str {}
+impl StrKey for String {}
+impl<T: StrKey + ?Sized> StrKey for &T {}
+impl StrKey for Box<str> {}
+impl StrKey for Arc<str> {}
+impl StrKey for std::borrow::Cow<'_, str> {}
+
 /// A key's `Display` text, on the stack when it fits (128 bytes), so a call with a key
 /// allocates nothing.
 ///

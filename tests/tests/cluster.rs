@@ -516,7 +516,10 @@ fn f_a_trial_elsewhere_survives_the_openers_wait() {
     }
     let answers: Vec<String> = all.iter().map(|i| i.recv(3 * SEC)).collect();
     println!("    (f) {answers:?}");
-    assert_eq!(answers[0], "refused open", "the late opener ran a second trial");
+    assert_eq!(
+        answers[0], "refused open",
+        "the late opener ran a second trial"
+    );
     let ran = answers.iter().filter(|a| a.starts_with("ran")).count();
     assert_eq!(ran, 1, "trials that ran across the cluster: {answers:?}");
     for i in all.iter_mut() {

@@ -89,6 +89,19 @@ impl RateLimitArgs {
                 ));
             }
         }
+        if let (Some(&limit), Some(DurationArg::Literal { nanos, .. })) =
+            (self.limit.get(), self.per.get())
+        {
+            if *nanos < u128::from(limit) {
+                return Err(syn::Error::new(
+                    self.limit.span().unwrap_or(span),
+                    format!(
+                        "`limit = {limit}` is more than one call per nanosecond of `per` ({nanos} ns); \
+                         lower `limit` or lengthen `per`, as in `limit = {limit}, per = 1s`"
+                    ),
+                ));
+            }
+        }
         super::keyed::check_max_keys(self.max_keys.span(), self.key.get().is_some())
     }
 

@@ -371,13 +371,16 @@ pub(crate) fn breaker(
             quote!(__RESILIENCE_BREAKER.breaker()),
         ),
         Some(key) => {
-            let key = crate::args::keyed::key_text(key);
+            let breaker = crate::args::keyed::with_key_text(
+                key,
+                |key| quote!(__RESILIENCE_BREAKER.breaker(#key)),
+            );
             let max_keys = args.max_keys.get().map_or(1024, |m| *m as usize);
             (
                 quote! {
                     static __RESILIENCE_BREAKER: ::resilience::__private::KeyedBreakerSite =
                         ::resilience::__private::KeyedBreakerSite::new(#name, || #config, #max_keys);
-                    let __resilience_keyed = __RESILIENCE_BREAKER.breaker(#key);
+                    let __resilience_keyed = #breaker;
                 },
                 quote!(__resilience_keyed),
             )
@@ -631,9 +634,12 @@ pub(crate) fn bulkhead(
     let bulkhead = match args.key.get() {
         None => quote!(let __resilience_bulkhead = __RESILIENCE_BULKHEAD.bulkhead();),
         Some(key) => {
-            let key = crate::args::keyed::key_text(key);
+            let keyed = crate::args::keyed::with_key_text(
+                key,
+                |key| quote!(__RESILIENCE_BULKHEAD.keyed(#key)),
+            );
             quote! {
-                let __resilience_keyed = __RESILIENCE_BULKHEAD.keyed(#key);
+                let __resilience_keyed = #keyed;
                 let __resilience_bulkhead = &*__resilience_keyed;
             }
         }
@@ -691,9 +697,12 @@ pub(crate) fn rate_limit(
     let limiter = match args.key.get() {
         None => quote!(let __resilience_limiter = __RESILIENCE_RATE_LIMIT.limiter();),
         Some(key) => {
-            let key = crate::args::keyed::key_text(key);
+            let keyed = crate::args::keyed::with_key_text(
+                key,
+                |key| quote!(__RESILIENCE_RATE_LIMIT.keyed(#key)),
+            );
             quote! {
-                let __resilience_keyed = __RESILIENCE_RATE_LIMIT.keyed(#key);
+                let __resilience_keyed = #keyed;
                 let __resilience_limiter = &*__resilience_keyed;
             }
         }

@@ -9,8 +9,12 @@ async fn list(tenant: &str) -> Result<u64, KanbanError> {
                 ..::core::default::Default::default()
             },
         );
-        let __resilience_keyed = __RESILIENCE_BULKHEAD
-            .keyed(::resilience::__private::KeyText::of(&(tenant)).as_str());
+        let __resilience_keyed = {
+            #[allow(unused_imports)]
+            use ::resilience::__private::{KeyDisplay as _, KeyStr as _};
+            __RESILIENCE_BULKHEAD
+                .keyed((&&::resilience::__private::KeyProbe(&(tenant))).key().as_str())
+        };
         let __resilience_bulkhead = &*__resilience_keyed;
         let __resilience_place = match __resilience_bulkhead.try_acquire() {
             ::core::option::Option::Some(__resilience_place) => __resilience_place,

@@ -130,8 +130,12 @@ fn per_tenant(tenant: &str) -> Result<u64, ApiError> {
                 ..::core::default::Default::default()
             },
         );
-        let __resilience_keyed = __RESILIENCE_RATE_LIMIT
-            .keyed(::resilience::__private::KeyText::of(&(tenant)).as_str());
+        let __resilience_keyed = {
+            #[allow(unused_imports)]
+            use ::resilience::__private::{KeyDisplay as _, KeyStr as _};
+            __RESILIENCE_RATE_LIMIT
+                .keyed((&&::resilience::__private::KeyProbe(&(tenant))).key().as_str())
+        };
         let __resilience_limiter = &*__resilience_keyed;
         let __resilience_admitted = __resilience_limiter.check();
         match __resilience_admitted {

@@ -95,7 +95,7 @@ impl Registry {
     /// assert!(resilience::registry::Registry::new().breakers().is_empty());
     /// ```
     pub fn new() -> Registry {
-        Registry::with_clock(Arc::new(SystemClock))
+        Registry::with_clock(SystemClock)
     }
 
     /// An empty registry whose breakers use `clock`.

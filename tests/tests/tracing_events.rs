@@ -1,7 +1,8 @@
 //! What the attributes tell `tracing`: retries and giving up (`resilience::retry`),
 //! breaker state changes (`resilience::breaker`) and fallbacks taken
 //! (`resilience::fallback`) and feature switches (`resilience::degradation`), captured
-//! by a subscriber layer as an application's would be.
+//! by a subscriber layer as an application's would be; bulkhead and rate-limit refusals
+//! (`resilience::bulkhead`, `resilience::rate_limit`) and a rate limit's delays too.
 //!
 //! Each test here runs under a subscriber of its own, and no test outside this binary
 //! shares its callsites: a callsite first hit on a thread with no subscriber is cached as
@@ -346,4 +347,99 @@ fn a_methods_retry_events_name_its_type_and_the_inner_code() {
         .expect("a retry event");
     assert_eq!(retry.field("function"), "tracing_events::Feeds::pull");
     assert_eq!(retry.field("code"), "NETWORK_TIMEOUT_ERROR");
+}
+
+#[derive(Debug, thiserror::Error, MarcusError)]
+#[marcus(category = integration)]
+enum PoolError {
+    #[error(transparent)]
+    Full(#[from] resilience::BulkheadFull),
+    #[error(transparent)]
+    Limited(#[from] resilience::RateLimited),
+}
+
+/// With `nested`, the call holds the tenant's one place while it calls again.
+#[resilience::bulkhead(name = "tracing_events.pool", max_concurrent = 1, key = tenant)]
+fn pooled(tenant: &str, nested: bool) -> Result<u32, PoolError> {
+    if nested {
+        return pooled(tenant, false).map(|n| n + 1);
+    }
+    Ok(1)
+}
+
+#[test]
+fn a_bulkhead_refusal_is_a_warning_naming_the_bulkhead_and_key_and_an_admission_is_silent() {
+    let capture = Capture::default();
+    let (admitted, refused) = tracing::subscriber::with_default(capture.subscriber(), || {
+        (pooled("eu", false), pooled("eu", true))
+    });
+    assert_eq!(admitted.unwrap(), 1);
+    assert!(matches!(refused, Err(PoolError::Full(_))), "{refused:?}");
+
+    let events = capture.events("resilience::bulkhead");
+    assert_eq!(events.len(), 1, "only the refusal reports: {events:#?}");
+    let event = &events[0];
+    assert_eq!(event.level, Level::WARN);
+    assert_eq!(event.field("message"), "bulkhead full; call refused");
+    assert_eq!(event.field("bulkhead"), "tracing_events.pool");
+    assert_eq!(event.field("key"), "eu");
+    assert_eq!(event.field("waited_ms"), "0");
+}
+
+#[resilience::rate_limit(name = "tracing_events.quota", limit = 1, per = 60s)]
+fn quota() -> Result<u32, PoolError> {
+    Ok(1)
+}
+
+#[test]
+fn a_rate_limit_refusal_is_a_warning_with_the_wait_and_an_admission_is_silent() {
+    let capture = Capture::default();
+    let (admitted, refused) =
+        tracing::subscriber::with_default(capture.subscriber(), || (quota(), quota()));
+    assert_eq!(admitted.unwrap(), 1);
+    let Err(PoolError::Limited(limited)) = refused else {
+        panic!("the second call in the minute was not refused: {refused:?}");
+    };
+
+    let events = capture.events("resilience::rate_limit");
+    assert_eq!(events.len(), 1, "only the refusal reports: {events:#?}");
+    let event = &events[0];
+    assert_eq!(event.level, Level::WARN);
+    assert_eq!(event.field("message"), "rate limit reached; call refused");
+    assert_eq!(event.field("rate_limiter"), "tracing_events.quota");
+    assert_eq!(event.field("key"), "", "an unkeyed limiter names no key");
+    assert_eq!(
+        event.field("retry_after_ms"),
+        limited.retry_after.as_millis().to_string()
+    );
+    assert!(limited.retry_after > Duration::from_secs(59), "{limited:?}");
+}
+
+#[resilience::rate_limit(
+    name = "tracing_events.paced",
+    limit = 10,
+    per = 1s,
+    burst = 1,
+    max_delay = 1s
+)]
+async fn paced() -> Result<u32, PoolError> {
+    Ok(1)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_delayed_call_is_a_debug_event_with_its_delay() {
+    let capture = Capture::default();
+    let _guard = tracing::subscriber::set_default(capture.subscriber());
+    let started = tokio::time::Instant::now();
+    assert_eq!(paced().await.unwrap(), 1);
+    assert_eq!(paced().await.unwrap(), 1);
+    // Paused time: the second call waited exactly one interval (1 s / 10).
+    assert_eq!(started.elapsed(), Duration::from_millis(100));
+
+    let events = capture.events("resilience::rate_limit");
+    assert_eq!(events.len(), 1, "{events:#?}");
+    assert_eq!(events[0].level, Level::DEBUG);
+    assert_eq!(events[0].field("message"), "call delayed to fit the rate");
+    assert_eq!(events[0].field("rate_limiter"), "tracing_events.paced");
+    assert_eq!(events[0].field("delay_ms"), "100");
 }

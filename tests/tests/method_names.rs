@@ -59,17 +59,17 @@ fn two_types_methods_of_one_name_have_a_breaker_each() {
     );
     let reg = registry();
     assert_eq!(
-        reg.breaker("fixes_names::Payments::fetch")
+        reg.breaker("method_names::Payments::fetch")
             .map(|b| b.state()),
         Some(BreakerState::Open)
     );
     assert_eq!(
-        reg.breaker("fixes_names::Inventory::fetch")
+        reg.breaker("method_names::Inventory::fetch")
             .map(|b| b.state()),
         Some(BreakerState::Closed)
     );
     assert!(
-        reg.breaker("fixes_names::fetch").is_none(),
+        reg.breaker("method_names::fetch").is_none(),
         "no shared breaker"
     );
 }
@@ -104,11 +104,11 @@ fn a_generic_self_is_named_without_its_arguments() {
     assert_eq!(repo.named().unwrap(), 4);
     let names: Vec<String> = registry().breakers().into_iter().map(|b| b.name).collect();
     assert!(
-        names.iter().any(|n| n == "fixes_names::Repo::load"),
+        names.iter().any(|n| n == "method_names::Repo::load"),
         "{names:?}"
     );
     assert!(
-        names.iter().any(|n| n == "fixes_names::Repo::create"),
+        names.iter().any(|n| n == "method_names::Repo::create"),
         "{names:?}"
     );
     assert!(names.iter().any(|n| n == "fixes.repo.named"), "{names:?}");
@@ -133,7 +133,7 @@ fn a_methods_monitor_record_names_its_type() {
         .filter_map(|r| r.operation.map(|o| o.into_owned()))
         .collect();
     assert!(
-        operations.iter().any(|o| o == "fixes_names::Ledger::post"),
+        operations.iter().any(|o| o == "method_names::Ledger::post"),
         "{operations:?}"
     );
 }

@@ -144,7 +144,7 @@ fn adaptive_site(fail: bool) -> Result<(), std::io::Error> {
 
 #[test]
 fn a_call_sites_adapted_max_attempts_can_be_read() {
-    let name = "fixes_api::adaptive_site";
+    let name = "runtime_api::adaptive_site";
     assert_eq!(retry::adapted_max_attempts(name), None, "not called yet");
     adaptive_site(false).unwrap();
     assert_eq!(retry::adapted_max_attempts(name), Some(4));

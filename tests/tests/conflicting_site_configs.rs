@@ -82,8 +82,8 @@ fn two_sites_configuring_one_breaker_differently_warn_once() {
         .collect();
     assert_eq!(about.len(), 1, "{warnings:#?}");
     let w = about[0];
-    assert_eq!(w["site"], "fixes_warn::cards");
-    assert_eq!(w["first_site"], "fixes_warn::boards");
+    assert_eq!(w["site"], "conflicting_site_configs::cards");
+    assert_eq!(w["first_site"], "conflicting_site_configs::boards");
     assert!(w["kept"].contains("failure_threshold: 3"), "{w:?}");
     assert!(w["ignored"].contains("failure_threshold: 9"), "{w:?}");
     assert_eq!(

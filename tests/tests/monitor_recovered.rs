@@ -58,6 +58,9 @@ fn recovered_errors_are_marked_and_left_out_of_the_error_rate() {
     assert!(always_down().is_err());
     let unrecovered: Vec<_> = m.history().into_iter().filter(|r| !r.recovered).collect();
     assert_eq!(unrecovered.len(), 2, "both attempts of a call that failed");
-    assert_eq!(unrecovered[0].function, Some("monitor_recovered::always_down"));
+    assert_eq!(
+        unrecovered[0].function,
+        Some("monitor_recovered::always_down")
+    );
     assert_eq!(m.health().error_rate_per_minute, 2.0);
 }

@@ -268,10 +268,7 @@ pub(crate) fn retry(
                 let __resilience_outcome: #ret = #inner;
                 let __resilience_error = match #split {
                     #ok(__resilience_value) => {
-                        __RESILIENCE_RETRY.succeeded();
-                        if __resilience_attempts.is_some() {
-                            __RESILIENCE_RETRY.recovered(&__resilience_attempts);
-                        }
+                        __RESILIENCE_RETRY.succeeded(&__resilience_attempts);
                         break ::core::result::Result::Ok(__resilience_value);
                     }
                     #err(__resilience_error) => __resilience_error,

@@ -114,10 +114,7 @@ async fn fetch(id: u64) -> Result<u64, KanbanError> {
                             __resilience_outcome,
                         ) {
                             ::core::ops::ControlFlow::Continue(__resilience_value) => {
-                                __RESILIENCE_RETRY.succeeded();
-                                if __resilience_attempts.is_some() {
-                                    __RESILIENCE_RETRY.recovered(&__resilience_attempts);
-                                }
+                                __RESILIENCE_RETRY.succeeded(&__resilience_attempts);
                                 break ::core::result::Result::Ok(__resilience_value);
                             }
                             ::core::ops::ControlFlow::Break(__resilience_error) => {

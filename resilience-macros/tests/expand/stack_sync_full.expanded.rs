@@ -208,10 +208,7 @@ fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
                 };
                 let __resilience_error = match __resilience_outcome {
                     ::core::result::Result::Ok(__resilience_value) => {
-                        __RESILIENCE_RETRY.succeeded();
-                        if __resilience_attempts.is_some() {
-                            __RESILIENCE_RETRY.recovered(&__resilience_attempts);
-                        }
+                        __RESILIENCE_RETRY.succeeded(&__resilience_attempts);
                         break ::core::result::Result::Ok(__resilience_value);
                     }
                     ::core::result::Result::Err(__resilience_error) => __resilience_error,

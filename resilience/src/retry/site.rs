@@ -224,37 +224,34 @@ impl RetrySite {
         }
     }
 
-    /// A call's attempt succeeded. The hot path: one branch, unless the site keeps
-    /// adaptive streaks or a budget (then a call off the fast path).
+    /// The `Ok` arm of `#[retry]`'s loop: the attempt just made succeeded. `attempts` is
+    /// the call's retry state, set once an attempt failed: then the failed attempts'
+    /// monitor records are marked recovered (see
+    /// [`Monitor::mark_recovered`](crate::Monitor::mark_recovered)). The hot path, a first
+    /// attempt that succeeds: two branches, unless the site keeps adaptive streaks or a
+    /// budget (then a call off the fast path).
     ///
     /// ```
     /// static SITE: resilience::__private::RetrySite =
     ///     resilience::__private::RetrySite::new("f", Default::default);
-    /// SITE.succeeded();
+    /// SITE.succeeded(&None);
     /// ```
     #[inline]
-    pub fn succeeded(&self) {
+    pub fn succeeded(&self, attempts: &Option<Attempts>) {
         match self.resolved.get() {
             Some(resolved) => resolved.succeeded(self.function()),
             None => self.succeeded_slow(),
         }
+        if let Some(attempts) = attempts {
+            self.recovered(attempts.calls);
+        }
     }
 
-    /// A call that failed before succeeded: its failed attempts' monitor records are
-    /// marked recovered (see [`Monitor::mark_recovered`](crate::Monitor::mark_recovered)).
-    /// The generated code calls it only when `attempts` is set (a failure happened).
-    ///
-    /// ```
-    /// static SITE: resilience::__private::RetrySite =
-    ///     resilience::__private::RetrySite::new("docs.recovered", Default::default);
-    /// SITE.recovered(&None);
-    /// ```
+    /// A call that failed `calls` times before it succeeded.
     #[cold]
     #[inline(never)]
-    pub fn recovered(&self, attempts: &Option<Attempts>) {
-        if let Some(attempts) = attempts {
-            crate::monitor().mark_recovered(self.function(), attempts.calls);
-        }
+    fn recovered(&self, calls: u32) {
+        crate::monitor().mark_recovered(self.function(), calls);
     }
 
     /// The `Err` arm of `#[retry]`'s loop: the attempt just made failed with `error`.
@@ -644,7 +641,8 @@ impl<'s> Retrying<'s> {
     /// ```
     #[inline]
     pub fn succeeded(&self) {
-        self.site.succeeded();
+        // No monitor records to mark recovered: `failed` here records none.
+        self.site.succeeded(&None);
     }
 
     /// The attempt just made failed with `error`: `Break(error)` to return it,

@@ -459,3 +459,47 @@ async fn each_run_of_a_hedged_call_draws_the_functions_faults() {
     hedged().await.unwrap();
     assert_eq!(HEDGED_RUNS.load(Ordering::Relaxed), runs + 1);
 }
+
+struct Payments;
+
+static CHARGES: AtomicU32 = AtomicU32::new(0);
+
+impl Payments {
+    #[circuit_breaker(failure_threshold = 5, recovery_timeout = 60s)]
+    fn charge(&self) -> Result<(), AppError> {
+        CHARGES.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+#[test]
+fn a_methods_faults_are_named_with_its_type_as_its_breaker_is() {
+    let _serial = serial();
+    let name = concat!(module_path!(), "::Payments::charge");
+    let path = concat!(module_path!(), "::charge");
+    Payments.charge().unwrap();
+    assert!(registry().breaker(name).is_some());
+
+    // Named without the type, a fault reaches nothing.
+    chaos().inject(path, Fault::refusal(1.0)).unwrap();
+    chaos().inject(path, Fault::error(1.0)).unwrap();
+    Payments.charge().unwrap();
+    chaos().clear(path);
+    assert_eq!(CHARGES.load(Ordering::Relaxed), 2);
+
+    // Named as the breaker: its refusal, named so, without running.
+    chaos().inject(name, Fault::refusal(1.0)).unwrap();
+    let err = Payments.charge().unwrap_err();
+    assert!(
+        matches!(err, AppError::Open(ref open) if open.name == name),
+        "{err:?}"
+    );
+    chaos().clear(name);
+
+    // An error named so is returned without running.
+    chaos().inject(name, Fault::error(1.0)).unwrap();
+    assert!(matches!(Payments.charge(), Err(AppError::Injected(_))));
+    chaos().clear(name);
+    assert_eq!(CHARGES.load(Ordering::Relaxed), 2);
+    registry().breaker(name).unwrap().reset();
+}

@@ -182,14 +182,23 @@ pub(crate) fn chaos_gate(
 /// The function's own chaos site, by its default name (see [`function_name`]): it never
 /// refuses.
 pub(crate) fn chaos_site(f: &Function) -> (TokenStream, Option<TokenStream>) {
-    // A `static` cannot name `Self`: a method's faults are named by its path
-    // (`module::function`), without its type.
+    // A `static` cannot name `Self`: a method's site is made with its path and given its
+    // type when a fault is drawn.
     let name = function_path(f);
-    let site = quote!({
-        static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite =
-            ::resilience::__private::ChaosSite::function(#name);
-        &__RESILIENCE_CHAOS
-    });
+    let site = if f.uses_self() {
+        let self_type = self_type();
+        quote!({
+            static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite =
+                ::resilience::__private::ChaosSite::function(#name);
+            __RESILIENCE_CHAOS.in_type(#self_type)
+        })
+    } else {
+        quote!({
+            static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite =
+                ::resilience::__private::ChaosSite::function(#name);
+            &__RESILIENCE_CHAOS
+        })
+    };
     (site, None)
 }
 

@@ -81,7 +81,8 @@ impl Client {
                                     static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
                                         ::core::concat!(::core::module_path!(), "::", "get"),
                                     );
-                                    &__RESILIENCE_CHAOS
+                                    __RESILIENCE_CHAOS
+                                        .in_type(|| ::core::any::type_name::<Self>())
                                 }
                                     .draw(__resilience_inject)
                                 {
@@ -214,7 +215,8 @@ impl Client {
                                 static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
                                     ::core::concat!(::core::module_path!(), "::", "put"),
                                 );
-                                &__RESILIENCE_CHAOS
+                                __RESILIENCE_CHAOS
+                                    .in_type(|| ::core::any::type_name::<Self>())
                             }
                                 .draw(__resilience_inject)
                             {

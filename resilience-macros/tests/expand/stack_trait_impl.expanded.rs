@@ -42,7 +42,8 @@ impl Store for RemoteStore {
                                                     static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
                                                         ::core::concat!(::core::module_path!(), "::", "load"),
                                                     );
-                                                    &__RESILIENCE_CHAOS
+                                                    __RESILIENCE_CHAOS
+                                                        .in_type(|| ::core::any::type_name::<Self>())
                                                 }
                                                     .draw(__resilience_inject)
                                                 {

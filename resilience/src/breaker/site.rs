@@ -96,7 +96,10 @@ impl BreakerSite {
     #[inline(never)]
     fn register_in(&'static self, self_type: fn() -> &'static str) -> &'static Breaker {
         let name = if self.method {
-            crate::site_name::method_name(self.name, self_type())
+            let name = crate::site_name::method_name(self.name, self_type());
+            // Faults are named as the breaker, `Self` type included.
+            self.chaos.rename(name);
+            name
         } else {
             self.name
         };
@@ -124,7 +127,7 @@ impl BreakerSite {
     /// ```
     #[cold]
     pub fn refused(&'static self) -> CircuitOpen {
-        CircuitOpen::from_name(self.name)
+        CircuitOpen::from_name(self.chaos.name())
     }
 
     /// The breaker, registered on first use. A configuration given to the registry

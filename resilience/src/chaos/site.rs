@@ -46,6 +46,9 @@ pub fn chaos_armed() -> bool {
 pub struct ChaosSite {
     name: &'static str,
     refuses: bool,
+    /// A method's name with its `Self` type, set on first use (a `static` cannot name
+    /// `Self`): see [`in_type`](Self::in_type).
+    method_name: std::sync::OnceLock<&'static str>,
 }
 
 impl ChaosSite {
@@ -54,6 +57,7 @@ impl ChaosSite {
         ChaosSite {
             name,
             refuses: false,
+            method_name: std::sync::OnceLock::new(),
         }
     }
 
@@ -62,12 +66,36 @@ impl ChaosSite {
         ChaosSite {
             name,
             refuses: true,
+            method_name: std::sync::OnceLock::new(),
         }
     }
 
-    /// The site's name.
-    pub const fn name(&self) -> &'static str {
-        self.name
+    /// The site's name: a method's carries its `Self` type once known.
+    pub fn name(&self) -> &'static str {
+        self.method_name.get().copied().unwrap_or(self.name)
+    }
+
+    /// The gate of a method, whose site was made with its path (`module::method`): named
+    /// `module::Type::method` as the method's breaker, events and monitor records are.
+    /// `self_type` (a closure calling `type_name::<Self>()`) is called on first use.
+    ///
+    /// ```
+    /// use resilience::__private::ChaosSite;
+    /// struct Payments;
+    /// static SITE: ChaosSite = ChaosSite::function("app::charge");
+    /// let site = SITE.in_type(|| std::any::type_name::<Payments>());
+    /// assert_eq!(site.name(), "app::Payments::charge");
+    /// ```
+    #[cold]
+    pub fn in_type(&'static self, self_type: fn() -> &'static str) -> &'static ChaosSite {
+        self.method_name
+            .get_or_init(|| crate::site_name::method_name(self.name, self_type()));
+        self
+    }
+
+    /// Names the site as the breaker a method's site registered (`module::Type::method`).
+    pub(crate) fn rename(&self, name: &'static str) {
+        let _ = self.method_name.set(name);
     }
 
     /// One call while a fault is set: what to do. `inject` turns an [`InjectedFault`]
@@ -75,12 +103,12 @@ impl ChaosSite {
     #[cold]
     #[inline(never)]
     pub fn draw<R>(&'static self, inject: Option<fn(InjectedFault) -> R>) -> Hit<R> {
-        match chaos().draw(self.name, inject.is_some(), self.refuses) {
+        match chaos().draw(self.name(), inject.is_some(), self.refuses) {
             Drawn::Pass => Hit::Pass,
             Drawn::Delay(d) => Hit::Delay(d),
             Drawn::Refuse => Hit::Refuse,
             Drawn::Error => match inject {
-                Some(inject) => Hit::Fail(inject(InjectedFault::new(self.name))),
+                Some(inject) => Hit::Fail(inject(InjectedFault::new(self.name()))),
                 // `draw` never decides an error for a site that cannot take it.
                 None => Hit::Pass,
             },

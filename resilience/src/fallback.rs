@@ -116,3 +116,30 @@ pub(crate) mod site {
         outcome
     }
 }
+
+#[cfg(all(test, feature = "metrics"))]
+mod tests {
+    use crate::metrics::tests::Capture;
+
+    fn cached(id: u32) -> Result<u32, String> {
+        Ok(id + 100)
+    }
+
+    #[crate::fallback(cached)]
+    fn flaky(id: u32) -> Result<u32, String> {
+        Err(format!("no {id}"))
+    }
+
+    #[test]
+    fn a_fallback_taken_is_counted_with_its_function_and_fallback() {
+        let capture = Capture::default();
+        let answers = ::metrics::with_local_recorder(&capture, || [flaky(1), flaky(2)]);
+        assert_eq!(answers, [Ok(101), Ok(102)]);
+        assert_eq!(
+            capture.read(
+                "resilience_fallbacks_total{function=resilience::fallback::tests::flaky,fallback=cached}"
+            ),
+            Some(2)
+        );
+    }
+}

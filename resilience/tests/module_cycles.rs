@@ -33,11 +33,6 @@ const KNOWN: &[&[&str]] = &[
     &["context", "error"],
     // ... and a scope's error arm records in the monitor, which classifies errors.
     &["context", "error", "monitor"],
-    // The fallback call site counts in `metrics`, which names the fallback counter.
-    &["fallback", "metrics"],
-    // ... and marks the errors it answered as recovered in the monitor, which counts
-    // errors in `metrics`.
-    &["fallback", "metrics", "monitor"],
     // A scope's chain holds scopes; a scope asks the chain for the outermost one.
     &["context/scope", "context/stack"],
 ];

@@ -10,6 +10,7 @@ mod args;
 mod derive;
 #[cfg(test)]
 mod doc_tables;
+mod errors;
 mod rewrite;
 
 /// Retries a function that returns `Result` when it fails: `#[retry(max_attempts = 3,

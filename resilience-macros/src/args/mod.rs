@@ -32,13 +32,18 @@ impl<T> Default for Once<T> {
 
 impl<T> Once<T> {
     pub(crate) fn set(&mut self, key: &syn::Ident, value: T) -> syn::Result<()> {
+        self.set_at(key.span(), &key.to_string(), value)
+    }
+
+    /// [`set`](Self::set) for a key that is not an `Ident` (a custom keyword).
+    pub(crate) fn set_at(&mut self, key: Span, name: &str, value: T) -> syn::Result<()> {
         if self.value.is_some() {
             return Err(syn::Error::new(
-                key.span(),
-                format!("`{key}` is given twice; keep one of them"),
+                key,
+                format!("`{name}` is given twice; keep one of them"),
             ));
         }
-        self.value = Some((key.span(), value));
+        self.value = Some((key, value));
         Ok(())
     }
 
@@ -230,7 +235,7 @@ pub(crate) fn parse_keyed(
     input: ParseStream<'_>,
     mut value: impl FnMut(&syn::Ident, ParseStream<'_>) -> syn::Result<()>,
 ) -> syn::Result<()> {
-    let mut errors = None;
+    let mut errors = crate::errors::Errors::default();
     while !input.is_empty() {
         let key: syn::Ident = input.parse()?;
         input.parse::<syn::Token![=]>().map_err(|e| {
@@ -240,7 +245,7 @@ pub(crate) fn parse_keyed(
             )
         })?;
         if let Err(e) = value(&key, input) {
-            combine(&mut errors, e);
+            errors.push(e);
             while !input.is_empty() && !input.peek(syn::Token![,]) {
                 input.parse::<proc_macro2::TokenTree>()?;
             }
@@ -250,13 +255,5 @@ pub(crate) fn parse_keyed(
         }
         input.parse::<syn::Token![,]>()?;
     }
-    errors.map_or(Ok(()), Err)
-}
-
-/// Adds `next` to an accumulated error.
-pub(crate) fn combine(acc: &mut Option<syn::Error>, next: syn::Error) {
-    match acc {
-        Some(e) => e.combine(next),
-        None => *acc = Some(next),
-    }
+    errors.finish()
 }

@@ -3,7 +3,7 @@
 use syn::{Data, DeriveInput, Fields, Ident, Index, Member, Type};
 
 use super::attr::{self, Attrs};
-use super::Errors;
+use crate::errors::Errors;
 
 pub(crate) enum Input<'a> {
     Struct(Struct<'a>),

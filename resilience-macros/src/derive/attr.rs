@@ -9,7 +9,8 @@ use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::{Attribute, Ident, LitStr, Member, Meta, Token};
 
-use super::Errors;
+use crate::args::Once;
+use crate::errors::Errors;
 
 mod kw {
     syn::custom_keyword!(code);
@@ -25,42 +26,6 @@ mod kw {
     syn::custom_keyword!(retry);
     syn::custom_keyword!(long_term);
     syn::custom_keyword!(escalation);
-}
-
-/// A value and the span of the key it was given under.
-pub(crate) struct Keyed<T> {
-    pub key: Span,
-    pub value: T,
-}
-
-/// A key that may be given once.
-pub(crate) struct Slot<T>(Option<Keyed<T>>);
-
-impl<T> Default for Slot<T> {
-    fn default() -> Self {
-        Slot(None)
-    }
-}
-
-impl<T> Slot<T> {
-    fn set(&mut self, key: Span, name: &str, value: T) -> syn::Result<()> {
-        if self.0.is_some() {
-            return Err(syn::Error::new(
-                key,
-                format!("duplicate `{name}`: give it once in `#[marcus(...)]`"),
-            ));
-        }
-        self.0 = Some(Keyed { key, value });
-        Ok(())
-    }
-
-    pub(crate) fn get(&self) -> Option<&Keyed<T>> {
-        self.0.as_ref()
-    }
-
-    pub(crate) fn value(&self) -> Option<&T> {
-        self.0.as_ref().map(|k| &k.value)
-    }
 }
 
 /// Defines a closed set of names written as bare identifiers (`transient`, `high`), and
@@ -155,11 +120,11 @@ pub(crate) fn quote_list(names: &[&str]) -> String {
 /// `remediation(immediate = "...", ...)`: each field a string literal, once.
 #[derive(Default)]
 pub(crate) struct Remediation {
-    pub immediate: Slot<LitStr>,
-    pub fallback: Slot<LitStr>,
-    pub retry: Slot<LitStr>,
-    pub long_term: Slot<LitStr>,
-    pub escalation: Slot<LitStr>,
+    pub immediate: Once<LitStr>,
+    pub fallback: Once<LitStr>,
+    pub retry: Once<LitStr>,
+    pub long_term: Once<LitStr>,
+    pub escalation: Once<LitStr>,
 }
 
 impl Remediation {
@@ -168,7 +133,7 @@ impl Remediation {
         ["immediate", "fallback", "retry", "long_term", "escalation"];
 
     /// Each field's slot, in the order of [`Remediation::FIELDS`].
-    pub(crate) fn fields(&self) -> [&Slot<LitStr>; 5] {
+    pub(crate) fn fields(&self) -> [&Once<LitStr>; 5] {
         [
             &self.immediate,
             &self.fallback,
@@ -209,7 +174,7 @@ impl Parse for Remediation {
             };
             input.parse::<Token![=]>()?;
             let value = parse_str(input, &format!("remediation({name} = \"...\")"))?;
-            slot.set(span, name, value)?;
+            slot.set_at(span, name, value)?;
             if !input.is_empty() {
                 input.parse::<Token![,]>()?;
             }
@@ -221,13 +186,13 @@ impl Parse for Remediation {
 /// Everything `#[marcus(...)]` may say, merged over every `#[marcus]` on one node.
 #[derive(Default)]
 pub(crate) struct Marcus {
-    pub code: Slot<LitStr>,
-    pub category: Slot<Category>,
-    pub severity: Slot<Severity>,
-    pub retryable: Slot<bool>,
-    pub retry_after: Slot<Member>,
-    pub remediation: Slot<Remediation>,
-    pub transparent: Slot<()>,
+    pub code: Once<LitStr>,
+    pub category: Once<Category>,
+    pub severity: Once<Severity>,
+    pub retryable: Once<bool>,
+    pub retry_after: Once<Member>,
+    pub remediation: Once<Remediation>,
+    pub transparent: Once<()>,
 }
 
 impl Marcus {
@@ -249,13 +214,13 @@ impl Marcus {
                 given.push((name, key));
             }
         };
-        push("code", self.code.get().map(|k| k.key));
-        push("category", self.category.get().map(|k| k.key));
-        push("severity", self.severity.get().map(|k| k.key));
-        push("retryable", self.retryable.get().map(|k| k.key));
-        push("retry_after", self.retry_after.get().map(|k| k.key));
-        push("remediation", self.remediation.get().map(|k| k.key));
-        push("transparent", self.transparent.get().map(|k| k.key));
+        push("code", self.code.span());
+        push("category", self.category.span());
+        push("severity", self.severity.span());
+        push("retryable", self.retryable.span());
+        push("retry_after", self.retry_after.span());
+        push("remediation", self.remediation.span());
+        push("transparent", self.transparent.span());
         given
     }
 
@@ -267,17 +232,17 @@ impl Marcus {
                 let k: kw::code = input.parse()?;
                 input.parse::<Token![=]>()?;
                 let value = parse_str(input, "code = \"KANBAN_TIMEOUT\"")?;
-                self.code.set(k.span, "code", value)?;
+                self.code.set_at(k.span, "code", value)?;
             } else if lookahead.peek(kw::category) {
                 let k: kw::category = input.parse()?;
                 input.parse::<Token![=]>()?;
                 let value = Category::parse_value(input, "category")?;
-                self.category.set(k.span, "category", value)?;
+                self.category.set_at(k.span, "category", value)?;
             } else if lookahead.peek(kw::severity) {
                 let k: kw::severity = input.parse()?;
                 input.parse::<Token![=]>()?;
                 let value = Severity::parse_value(input, "severity")?;
-                self.severity.set(k.span, "severity", value)?;
+                self.severity.set_at(k.span, "severity", value)?;
             } else if lookahead.peek(kw::retryable) {
                 let k: kw::retryable = input.parse()?;
                 let value = if input.peek(Token![=]) {
@@ -286,12 +251,12 @@ impl Marcus {
                 } else {
                     true
                 };
-                self.retryable.set(k.span, "retryable", value)?;
+                self.retryable.set_at(k.span, "retryable", value)?;
             } else if lookahead.peek(kw::retry_after) {
                 let k: kw::retry_after = input.parse()?;
                 input.parse::<Token![=]>()?;
                 let value = parse_member(input)?;
-                self.retry_after.set(k.span, "retry_after", value)?;
+                self.retry_after.set_at(k.span, "retry_after", value)?;
             } else if lookahead.peek(kw::remediation) {
                 let k: kw::remediation = input.parse()?;
                 if !input.peek(syn::token::Paren) {
@@ -303,10 +268,10 @@ impl Marcus {
                 let content;
                 syn::parenthesized!(content in input);
                 let value: Remediation = content.parse()?;
-                self.remediation.set(k.span, "remediation", value)?;
+                self.remediation.set_at(k.span, "remediation", value)?;
             } else if lookahead.peek(kw::transparent) {
                 let k: kw::transparent = input.parse()?;
-                self.transparent.set(k.span, "transparent", ())?;
+                self.transparent.set_at(k.span, "transparent", ())?;
             } else {
                 return Err(unknown_key(
                     input,
@@ -480,17 +445,17 @@ mod tests {
             transparent
         ))
         .unwrap_or_default();
-        assert_eq!(m.code.value().map(LitStr::value).as_deref(), Some("X_Y"));
-        assert!(matches!(m.category.value(), Some(Category::BusinessLogic)));
-        assert!(matches!(m.severity.value(), Some(Severity::Critical)));
-        assert_eq!(m.retryable.value(), Some(&false));
-        assert!(matches!(m.retry_after.value(), Some(Member::Unnamed(i)) if i.index == 0));
+        assert_eq!(m.code.get().map(LitStr::value).as_deref(), Some("X_Y"));
+        assert!(matches!(m.category.get(), Some(Category::BusinessLogic)));
+        assert!(matches!(m.severity.get(), Some(Severity::Critical)));
+        assert_eq!(m.retryable.get(), Some(&false));
+        assert!(matches!(m.retry_after.get(), Some(Member::Unnamed(i)) if i.index == 0));
         let rem = m
             .remediation
-            .value()
-            .map(|r| r.escalation.value().map(LitStr::value));
+            .get()
+            .map(|r| r.escalation.get().map(LitStr::value));
         assert_eq!(rem, Some(Some("b".to_owned())));
-        assert!(m.transparent.value().is_some());
+        assert!(m.transparent.get().is_some());
     }
 
     fn message(tokens: TokenStream) -> String {
@@ -511,7 +476,7 @@ mod tests {
         assert!(message(quote!(retry_after = "wait")).contains("`retry_after = wait`"));
         assert!(message(quote!(colour = red)).starts_with("unknown key `colour`"));
         assert!(message(quote!("colour" = red)).starts_with("expected one of"));
-        assert!(message(quote!(code = "A", code = "B")).starts_with("duplicate `code`"));
+        assert!(message(quote!(code = "A", code = "B")).starts_with("`code` is given twice"));
         assert!(message(quote!(remediation(now = "x")))
             .contains("unknown key `now` in `remediation(...)`"));
     }

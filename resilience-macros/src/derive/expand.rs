@@ -163,16 +163,16 @@ struct Own<'n, 'a> {
 impl<'n, 'a> Own<'n, 'a> {
     fn new(node: &Node<'n, 'a>, defaults: Option<&'n Marcus>, code: String) -> Self {
         let marcus = &node.attrs.marcus;
-        let code = match marcus.code.value() {
+        let code = match marcus.code.get() {
             Some(lit) => lit.clone(),
             None => LitStr::new(&code, node.ident.span()),
         };
         let mut remediation = Vec::new();
-        let own_rem = marcus.remediation.value();
-        let default_rem = defaults.and_then(|d| d.remediation.value());
+        let own_rem = marcus.remediation.get();
+        let default_rem = defaults.and_then(|d| d.remediation.get());
         for (i, name) in super::attr::Remediation::FIELDS.iter().enumerate() {
             let pick =
-                |r: Option<&'n super::attr::Remediation>| r.and_then(|r| r.fields()[i].value());
+                |r: Option<&'n super::attr::Remediation>| r.and_then(|r| r.fields()[i].get());
             if let Some(lit) = pick(own_rem).or_else(|| pick(default_rem)) {
                 remediation.push((format_ident!("{}", name), lit));
             }
@@ -181,20 +181,20 @@ impl<'n, 'a> Own<'n, 'a> {
             code,
             category: marcus
                 .category
-                .value()
-                .or_else(|| defaults.and_then(|d| d.category.value()))
+                .get()
+                .or_else(|| defaults.and_then(|d| d.category.get()))
                 .copied(),
             severity: marcus
                 .severity
-                .value()
-                .or_else(|| defaults.and_then(|d| d.severity.value()))
+                .get()
+                .or_else(|| defaults.and_then(|d| d.severity.get()))
                 .copied(),
             retryable: marcus
                 .retryable
-                .value()
-                .or_else(|| defaults.and_then(|d| d.retryable.value()))
+                .get()
+                .or_else(|| defaults.and_then(|d| d.retryable.get()))
                 .copied(),
-            retry_after: marcus.retry_after.value().and_then(|m| node.field(m)),
+            retry_after: marcus.retry_after.get().and_then(|m| node.field(m)),
             remediation,
             context: node.context_field(),
             span: node.ident.span(),
@@ -215,7 +215,7 @@ impl<'n, 'a> Arm<'n, 'a> {
         defaults: Option<&'n Marcus>,
         code: String,
     ) -> Self {
-        let answer = if node.attrs.marcus.transparent.value().is_some() {
+        let answer = if node.attrs.marcus.transparent.get().is_some() {
             match node.fields.first() {
                 Some(field) => Answer::Transparent(field),
                 // `valid` refused this; answering for itself keeps expansion total.

@@ -10,6 +10,8 @@ mod valid;
 
 use proc_macro2::{Span, TokenStream};
 
+use crate::errors::Errors;
+
 /// The derive. On any mistake it emits the errors and a stub impl, so the user sees the
 /// mistake alone rather than every place that needed the impl.
 pub(crate) fn derive(input: syn::DeriveInput) -> TokenStream {
@@ -18,7 +20,7 @@ pub(crate) fn derive(input: syn::DeriveInput) -> TokenStream {
     if let Some(ast) = &ast {
         valid::check(ast, &mut errors);
     }
-    match (ast, errors.0) {
+    match (ast, errors.into_error()) {
         (Some(ast), None) => expand::derive(&ast),
         (_, Some(error)) => expand::stub(&input, error),
         // `from_syn` reports why it gives no view; this arm keeps the macro total.
@@ -26,25 +28,6 @@ pub(crate) fn derive(input: syn::DeriveInput) -> TokenStream {
             &input,
             syn::Error::new(Span::call_site(), "`MarcusError` cannot be derived here"),
         ),
-    }
-}
-
-/// Every error found, combined into one `syn::Error` so each is reported at its span.
-#[derive(Default)]
-pub(crate) struct Errors(Option<syn::Error>);
-
-impl Errors {
-    pub(crate) fn push(&mut self, error: syn::Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(error),
-            None => self.0 = Some(error),
-        }
-    }
-
-    pub(crate) fn push_result(&mut self, result: syn::Result<()>) {
-        if let Err(error) = result {
-            self.push(error);
-        }
     }
 }
 

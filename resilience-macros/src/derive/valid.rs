@@ -11,7 +11,7 @@ use syn::{LitStr, Member};
 use super::ast::{Enum, Input, Node, Struct};
 use super::attr::{quote_list, Attrs, Category, Marcus};
 use super::naming;
-use super::Errors;
+use crate::errors::Errors;
 
 pub(crate) fn check(input: &Input, errors: &mut Errors) {
     match input {
@@ -41,17 +41,17 @@ fn check_enum(e: &Enum, errors: &mut Errors) {
     // No category anywhere, on the enum or any variant that needs one: one mistake, so
     // one error, at the enum, rather than one per variant.
     let needs_category = |node: &Node| {
-        node.attrs.marcus.transparent.value().is_none() && node.field_with_from().is_none()
+        node.attrs.marcus.transparent.get().is_none() && node.field_with_from().is_none()
     };
     let nodes: Vec<Node> = e.variants.iter().map(Node::of_variant).collect();
-    let no_category_anywhere = e.attrs.marcus.category.value().is_none()
+    let no_category_anywhere = e.attrs.marcus.category.get().is_none()
         && !e.attrs.incomplete
         && nodes
             .iter()
             .any(|n| needs_category(n) && !n.attrs.incomplete)
         && nodes
             .iter()
-            .all(|n| !needs_category(n) || n.attrs.marcus.category.value().is_none());
+            .all(|n| !needs_category(n) || n.attrs.marcus.category.get().is_none());
     if no_category_anywhere {
         errors.push(syn::Error::new(
             e.ident().span(),
@@ -73,10 +73,10 @@ fn check_enum(e: &Enum, errors: &mut Errors) {
             errors,
         );
 
-        if node.attrs.marcus.transparent.value().is_some() {
+        if node.attrs.marcus.transparent.get().is_some() {
             continue;
         }
-        let (code, span) = match node.attrs.marcus.code.value() {
+        let (code, span) = match node.attrs.marcus.code.get() {
             Some(lit) => (lit.value(), lit.span()),
             None => (
                 naming::variant_code(&e.ident().to_string(), &node.ident.to_string()),
@@ -136,18 +136,18 @@ fn check_node(
     let marcus = &node.attrs.marcus;
     check_fields(node, errors);
 
-    if let Some(transparent) = marcus.transparent.get() {
-        check_transparent(node, transparent.key, errors);
+    if let Some(transparent) = marcus.transparent.span() {
+        check_transparent(node, transparent, errors);
         return;
     }
-    if let Some(code) = marcus.code.value() {
+    if let Some(code) = marcus.code.get() {
         check_code(code, errors);
     }
-    if let Some(member) = marcus.retry_after.value() {
+    if let Some(member) = marcus.retry_after.get() {
         check_retry_after(node, member, errors);
     }
     let has_category =
-        marcus.category.value().is_some() || defaults.is_some_and(|d| d.category.value().is_some());
+        marcus.category.get().is_some() || defaults.is_some_and(|d| d.category.get().is_some());
     // A `#[from]` field may lend its category; whether it does is only known in the
     // user's crate, where `::resilience::__private::OwnCategory` refuses it if not.
     let incomplete = node.attrs.incomplete || defaults_incomplete;

@@ -64,9 +64,9 @@ const OVERLAP: &str = "`#[hedge]` runs the body several times at once";
 
 /// Refuses exclusive access in the signature, every instance of it, at its `mut` token.
 fn check_shared_access(f: &Function) -> syn::Result<()> {
-    let mut errors: Option<syn::Error> = None;
+    let mut errors = crate::errors::Errors::default();
     let mut refuse = |span: proc_macro2::Span, message: String| {
-        crate::args::combine(&mut errors, syn::Error::new(span, message));
+        errors.push(syn::Error::new(span, message));
     };
     for input in &f.item.sig.inputs {
         match input {
@@ -111,7 +111,7 @@ fn check_shared_access(f: &Function) -> syn::Result<()> {
             }
         }
     }
-    errors.map_or(Ok(()), Err)
+    errors.finish()
 }
 
 /// The `mut` tokens of every `&mut` reference in `ty`.

@@ -169,11 +169,11 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
             return quote!(#error #item);
         }
     };
-    let mut errors: Option<syn::Error> = None;
+    let mut errors = crate::errors::Errors::default();
     let mut layers = Vec::new();
     match Layer::parse(kind, args, Span::call_site()) {
         Ok(parsed) => layers.extend(parsed),
-        Err(e) => crate::args::combine(&mut errors, e),
+        Err(e) => errors.push(e),
     }
     // Every later attribute of ours becomes an inner layer.
     let mut kept = Vec::new();
@@ -189,27 +189,24 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
             syn::Meta::Path(_) => TokenStream::new(),
             syn::Meta::List(list) => list.tokens.clone(),
             syn::Meta::NameValue(nv) => {
-                crate::args::combine(
-                    &mut errors,
-                    syn::Error::new(
-                        nv.eq_token.span(),
-                        format!(
-                            "write `#[{}(...)]`, not `#[{} = ...]`",
-                            kind.name(),
-                            kind.name()
-                        ),
+                errors.push(syn::Error::new(
+                    nv.eq_token.span(),
+                    format!(
+                        "write `#[{}(...)]`, not `#[{} = ...]`",
+                        kind.name(),
+                        kind.name()
                     ),
-                );
+                ));
                 continue;
             }
         };
         match Layer::parse(kind, args, span) {
             Ok(parsed) => layers.extend(parsed),
-            Err(e) => crate::args::combine(&mut errors, e),
+            Err(e) => errors.push(e),
         }
     }
     item.attrs = kept;
-    if let Some(errors) = errors {
+    if let Some(errors) = errors.into_error() {
         return emit_with_error(item, errors);
     }
     let function = match Function::analyse(item.clone(), kind.name()) {

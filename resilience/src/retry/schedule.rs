@@ -84,11 +84,7 @@ impl fmt::Display for GiveUp {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Schedule<R> {
-    backoff: Backoff,
-    jitter: Jitter,
-    max_attempts: u32,
-    max_elapsed: Option<Duration>,
-    max_retry_after: Duration,
+    config: RetryConfig,
     retries: u32,
     previous: Option<Duration>,
     slept: Duration,
@@ -98,11 +94,7 @@ pub struct Schedule<R> {
 impl<R: Rng> Schedule<R> {
     pub(crate) fn new(config: &RetryConfig, rng: R) -> Self {
         Schedule {
-            backoff: config.backoff,
-            jitter: config.jitter,
-            max_attempts: config.max_attempts,
-            max_elapsed: config.max_elapsed,
-            max_retry_after: config.max_retry_after,
+            config: config.clone(),
             retries: 0,
             previous: None,
             slept: Duration::ZERO,
@@ -144,21 +136,17 @@ impl<R: Rng> Schedule<R> {
         retry_after: Option<Duration>,
     ) -> Result<Duration, GiveUp> {
         let retry = self.retries.saturating_add(1);
-        if retry >= self.max_attempts {
+        if retry >= self.config.max_attempts {
             return Err(GiveUp::AttemptsExhausted);
         }
-        within_retry_after(self.max_retry_after, retry_after)?;
-        let drawn = draw(
-            &self.backoff,
-            &self.jitter,
+        let (delay, drawn) = decide(
+            &self.config,
             retry,
             self.previous,
+            Some(elapsed),
+            retry_after,
             &mut self.rng,
-        );
-        let delay = honour_retry_after(drawn, retry_after);
-        if !within_elapsed(self.max_elapsed, elapsed, delay) {
-            return Err(GiveUp::MaxElapsed);
-        }
+        )?;
         self.retries = retry;
         self.previous = Some(drawn);
         Ok(delay)
@@ -187,8 +175,32 @@ impl<R: Rng> Iterator for Schedule<R> {
     }
 }
 
+/// The one decision of every retry loop once an attempt failed and attempts are left
+/// ([`Schedule`], and `#[retry]`'s call sites, which keep their state apart): the delay
+/// before retry number `retry` (1 for the first) and the value drawn for it (the next
+/// `previous`), or why there is none. `elapsed` is the time since the first call began,
+/// when `max_elapsed` is tracked; `retry_after` the error's own wait, if it asked.
+pub(crate) fn decide<R: Rng + ?Sized>(
+    config: &RetryConfig,
+    retry: u32,
+    previous: Option<Duration>,
+    elapsed: Option<Duration>,
+    retry_after: Option<Duration>,
+    rng: &mut R,
+) -> Result<(Duration, Duration), GiveUp> {
+    within_retry_after(config.max_retry_after, retry_after)?;
+    let drawn = draw(&config.backoff, &config.jitter, retry, previous, rng);
+    let delay = honour_retry_after(drawn, retry_after);
+    if let Some(elapsed) = elapsed {
+        if !within_elapsed(config.max_elapsed, elapsed, delay) {
+            return Err(GiveUp::MaxElapsed);
+        }
+    }
+    Ok((delay, drawn))
+}
+
 /// The jittered, capped delay before `retry`; `previous` is the last one drawn.
-pub(crate) fn draw<R: Rng + ?Sized>(
+fn draw<R: Rng + ?Sized>(
     backoff: &Backoff,
     jitter: &Jitter,
     retry: u32,
@@ -207,7 +219,7 @@ pub(crate) fn draw<R: Rng + ?Sized>(
 }
 
 /// The error's own wait is a floor: it may exceed the cap, since the server asked.
-pub(crate) fn honour_retry_after(delay: Duration, retry_after: Option<Duration>) -> Duration {
+fn honour_retry_after(delay: Duration, retry_after: Option<Duration>) -> Duration {
     match retry_after {
         Some(wait) => delay.max(wait),
         None => delay,
@@ -215,10 +227,7 @@ pub(crate) fn honour_retry_after(delay: Duration, retry_after: Option<Duration>)
 }
 
 /// An error's `retry_after` is waited up to `max`; one asking for longer ends the retries.
-pub(crate) fn within_retry_after(
-    max: Duration,
-    retry_after: Option<Duration>,
-) -> Result<(), GiveUp> {
+fn within_retry_after(max: Duration, retry_after: Option<Duration>) -> Result<(), GiveUp> {
     match retry_after {
         Some(wait) if wait > max => Err(GiveUp::RetryAfterTooLong),
         _ => Ok(()),
@@ -226,11 +235,7 @@ pub(crate) fn within_retry_after(
 }
 
 /// Whether an attempt starting after `delay` would start strictly before `max_elapsed`.
-pub(crate) fn within_elapsed(
-    max_elapsed: Option<Duration>,
-    elapsed: Duration,
-    delay: Duration,
-) -> bool {
+fn within_elapsed(max_elapsed: Option<Duration>, elapsed: Duration, delay: Duration) -> bool {
     match max_elapsed {
         None => true,
         Some(max) => elapsed.checked_add(delay).is_some_and(|start| start < max),

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use super::adaptive::AdaptiveAttempts;
-use super::schedule::{draw, honour_retry_after, within_elapsed, within_retry_after, GiveUp};
+use super::schedule::{decide, GiveUp};
 use super::{events, retry_budget, RetryBudget, RetryConfig};
 use crate::clock::{Clock, SystemClock};
 use crate::monitor::observe::Observe;
@@ -749,22 +749,15 @@ impl Attempts {
         resolved: &Resolved,
         retry_after: Option<Duration>,
     ) -> Result<Duration, GiveUp> {
-        let config = &resolved.config;
-        within_retry_after(config.max_retry_after, retry_after)?;
-        let drawn = draw(
-            &config.backoff,
-            &config.jitter,
+        let elapsed = started.map(|started| SystemClock.now().saturating_sub(started));
+        let (delay, drawn) = decide(
+            &resolved.config,
             self.calls,
             self.previous,
+            elapsed,
+            retry_after,
             &mut super::rng::rng(),
-        );
-        let delay = honour_retry_after(drawn, retry_after);
-        if let Some(started) = started {
-            let elapsed = SystemClock.now().saturating_sub(started);
-            if !within_elapsed(config.max_elapsed, elapsed, delay) {
-                return Err(GiveUp::MaxElapsed);
-            }
-        }
+        )?;
         // Last, so a token is spent only on a retry that will happen.
         if let Some(budget) = &resolved.budget {
             if !budget.try_withdraw() {

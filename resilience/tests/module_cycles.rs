@@ -29,9 +29,8 @@ const KNOWN: &[&[&str]] = &[
     // ... through `cluster` (feature `redis`), which finds breakers in the registry.
     &["breaker", "cluster", "scope"],
     &["breaker", "cluster", "registry", "scope"],
-    // `ErrorContext::new` reads the current scope's correlation id.
-    &["context", "error"],
-    // ... and a scope's error arm records in the monitor, which classifies errors.
+    // `ErrorContext::new` reads the current scope's correlation id, and a scope's error
+    // arm records in the monitor, which classifies errors.
     &["context", "error", "monitor"],
     // A scope's chain holds scopes; a scope asks the chain for the outermost one.
     &["context/scope", "context/stack"],

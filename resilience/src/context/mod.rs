@@ -80,3 +80,9 @@ pub fn current() -> Option<ScopeInfo> {
 pub(crate) fn current_correlation_id() -> Option<String> {
     stack::with_chain(|_, outermost| outermost.own_correlation_id().to_owned())
 }
+
+/// A fresh unique id (a random UUID, hyphenated): a scope's correlation id, an error's
+/// operation id.
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

@@ -248,7 +248,7 @@ impl Scope {
 
     /// This scope's own id, generated on first use.
     pub(super) fn own_correlation_id(&self) -> &str {
-        self.correlation_id.get_or_init(crate::error::new_id)
+        self.correlation_id.get_or_init(super::new_id)
     }
 
     /// Writes the outermost scope's id into this span, only if someone listens: an id

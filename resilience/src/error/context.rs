@@ -55,10 +55,11 @@ impl ErrorContext {
     /// assert_eq!(ctx.operation_id.len(), 36);
     /// ```
     pub fn new() -> Self {
-        let correlation_id = crate::context::current_correlation_id().unwrap_or_else(new_id);
+        let correlation_id =
+            crate::context::current_correlation_id().unwrap_or_else(crate::context::new_id);
         ErrorContext {
             operation: String::new(),
-            operation_id: new_id(),
+            operation_id: crate::context::new_id(),
             correlation_id,
             timestamp: SystemTime::now(),
             agent_id: None,
@@ -87,11 +88,6 @@ impl Default for ErrorContext {
     fn default() -> Self {
         ErrorContext::new()
     }
-}
-
-/// A fresh unique id (a random UUID, hyphenated).
-pub(crate) fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
 }
 
 /// `SystemTime` as an RFC 3339 string, both ways.

@@ -15,8 +15,8 @@ use std::time::Duration;
 
 pub use category::{Category, Severity};
 pub use classify::{classify, classify_message, Classification};
+pub(crate) use context::rfc3339;
 pub use context::ErrorContext;
-pub(crate) use context::{new_id, rfc3339};
 pub use remediation::Remediation;
 pub use report::ErrorReport;
 

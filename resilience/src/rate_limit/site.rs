@@ -124,8 +124,24 @@ impl RateLimitSite {
 
     #[cold]
     fn register(&'static self) -> &'static RateLimiter {
-        self.limiter
-            .get_or_init(|| crate::registry().rate_limiter_or_insert(self.name, self.config()))
+        self.limiter.get_or_init(|| {
+            let limiter = crate::registry().rate_limiter_or_insert(self.name, self.config());
+            self.check_scope(&limiter.config());
+            limiter
+        })
+    }
+
+    /// A configuration given before the first call says `scope = cluster`, but the
+    /// attribute did not: only a site written with `scope = cluster` (an `async fn`)
+    /// admits through the cluster, so this one limits locally, and says so.
+    fn check_scope(&self, config: &RateLimitConfig) {
+        if config.scope == crate::Scope::Cluster && (self.init)().scope != crate::Scope::Cluster {
+            tracing::warn!(
+                target: "resilience::rate_limit",
+                name = self.name,
+                "the configuration says `scope = cluster`, but this #[rate_limit] was written without it: it limits locally; write `scope = cluster` on it"
+            );
+        }
     }
 
     /// The instance for `key` (the text of the attribute's `key = expr`).

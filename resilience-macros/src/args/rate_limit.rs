@@ -91,7 +91,12 @@ impl RateLimitArgs {
                 "`per` needs `limit`, the calls admitted per period, as in `limit = 100, per = 1s`",
             )),
             (None, None) => {
-                let span = self.burst.span().or(self.max_delay.span()).unwrap_or(span);
+                let span = self
+                    .burst
+                    .span()
+                    .or(self.max_delay.span())
+                    .or(self.expected_instances.span())
+                    .unwrap_or(span);
                 return Err(syn::Error::new(
                     span,
                     "`#[rate_limit]` needs `limit` and `per`, as in `#[rate_limit(limit = 100, per = 1s)]`",
@@ -244,5 +249,28 @@ mod tests {
         assert!(
             error("limit = 5, per = 1s, scope = cluster, scope = local").contains("given twice")
         );
+    }
+
+    #[test]
+    fn resilient_gives_its_scope_to_the_rate_limit() {
+        use crate::args::resilient::ResilientArgs;
+        let args: ResilientArgs = syn::parse_str(
+            "scope = cluster, quorum = 2, limit = 5, per = 1s, expected_instances = 2",
+        )
+        .unwrap();
+        let rate_limit = args.rate_limit.expect("a rate-limit layer");
+        assert!(rate_limit.cluster().is_some());
+        assert!(rate_limit
+            .config()
+            .to_string()
+            .contains("expected_instances : 2u32"));
+        // No rate-limit key: no rate-limit layer, the scope is the breaker's alone.
+        let args: ResilientArgs = syn::parse_str("scope = cluster, quorum = 2").unwrap();
+        assert!(args.rate_limit.is_none());
+        // `expected_instances` alone asks for a rate limit, which needs its keys.
+        let err = syn::parse_str::<ResilientArgs>("expected_instances = 2")
+            .err()
+            .expect("an error");
+        assert!(err.to_string().contains("needs `limit` and `per`"), "{err}");
     }
 }

@@ -33,6 +33,7 @@ fn every_key_is_in_its_attributes_rustdoc() {
     assert_documents("circuit_breaker", crate::args::breaker::KEYS);
     assert_documents("resilient", crate::args::retry::KEYS);
     assert_documents("resilient", crate::args::breaker::KEYS);
+    assert_documents("rate_limit", crate::args::rate_limit::KEYS);
     assert_documents("fallback", &["with_error", "cached"]);
     assert_documents(
         "error_context",

@@ -226,7 +226,8 @@ pub fn error_context(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `window`, `max_failures_per_window`, `failure_rate`, `minimum_calls`, `window_size`,
 /// `slow_call`, `slow_call_rate`, `record_if`, `parent`, `key`, `max_keys`, `scope`,
 /// `quorum`), of
-/// [`rate_limit`](macro@rate_limit) (`limit`, `per`, `burst`, `max_delay`), of
+/// [`rate_limit`](macro@rate_limit) (`limit`, `per`, `burst`, `max_delay`,
+/// `expected_instances`; `scope` applies to the rate limit too), of
 /// [`bulkhead`](macro@bulkhead) (`max_concurrent`, `max_wait`) and `timeout = D`, with the
 /// same meanings and defaults as in their tables. Its layers, outermost first: retry,
 /// circuit breaker, rate limit, bulkhead, timeout (each only when one of its keys is given).
@@ -280,7 +281,16 @@ pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Limits the rate of a function's calls: `#[rate_limit(limit = 100, per = 1s, burst =
 /// 20)]` returns `Err(E::from(resilience::RateLimited { .. }))` for a call over the rate.
-/// Keys: `limit`, `per`, `burst`, `max_delay`, `name`, `key`, `max_keys`.
+/// Keys: `limit`, `per`, `burst`, `max_delay`, `name`, `key`, `max_keys`, `scope` and
+/// `expected_instances`.
+///
+/// `scope = cluster` (default `scope = local`; feature `redis` of `resilience`, an
+/// `async fn` without `key` or `max_delay`): one limit shared by every instance connected
+/// to the cluster's Redis, each admission decided there (`resilience::cluster`), as in
+/// `#[rate_limit(name = "openai", limit = 500, per = 1m, scope = cluster)]`. While Redis
+/// is unreachable each instance admits `limit / expected_instances` (default 1) calls per
+/// `per` locally; before `cluster::connect`, or without the feature, the local limiter
+/// decides, and says so once (a WARN).
 #[proc_macro_attribute]
 pub fn rate_limit(args: TokenStream, item: TokenStream) -> TokenStream {
     expand_rate_limit(args.into(), item.into()).into()

@@ -113,11 +113,18 @@ pub(crate) fn breaker_transitioned(breaker: &Breaker, from: BreakerState, to: Br
 pub(crate) fn warn_local_once(name: &str) {
     static WARNED: AtomicBool = AtomicBool::new(false);
     if !WARNED.swap(true, Relaxed) {
-        tracing::warn!(
-            target: "resilience::cluster",
-            name,
-            reason = if cfg!(feature = "redis") { "cluster::connect has not been called" } else { "the `redis` feature is off" },
-            "`scope = cluster` runs on local state"
-        );
+        warn_local(name);
     }
+}
+
+/// The WARN of [`warn_local_once`], for a caller that keeps its own once (a
+/// cluster-scoped rate limit's call site: one per name).
+#[cold]
+pub(crate) fn warn_local(name: &str) {
+    tracing::warn!(
+        target: "resilience::cluster",
+        name,
+        reason = if cfg!(feature = "redis") { "cluster::connect has not been called" } else { "the `redis` feature is off" },
+        "`scope = cluster` runs on local state"
+    );
 }

@@ -14,7 +14,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use resilience::cluster::{self, ClusterConfig, ClusterLimit, ClusterLimiter};
-use resilience::{circuit_breaker, registry, BreakerState, CircuitOpen};
+use resilience::{circuit_breaker, rate_limit, registry, BreakerState, CircuitOpen, RateLimited};
 use resilience_tests::redis_server::RedisServer;
 
 const ROLE: &str = "RESILIENCE_CLUSTER_CHILD";
@@ -68,6 +68,18 @@ async fn trial(fail: bool, ms: u64) -> Result<(), E> {
 #[circuit_breaker(name = "t.fault", scope = cluster, failure_threshold = 3, recovery_timeout = 30s)]
 async fn fault(fail: bool, _ms: u64) -> Result<(), E> {
     outcome(fail)
+}
+
+/// One limit across the instances, through the attribute (scenario g).
+#[rate_limit(name = "t.rl.attr", limit = 40, per = 1s, burst = 10, scope = cluster)]
+async fn quota() -> Result<(), RateLimited> {
+    Ok(())
+}
+
+/// Never connected (the parent process): the local limiter decides (scenario h).
+#[rate_limit(name = "t.rl.before", limit = 3, per = 60s, scope = cluster, expected_instances = 3)]
+async fn quota_before_connect() -> Result<(), RateLimited> {
+    Ok(())
 }
 
 async fn call(name: &str, fail: bool, ms: u64) -> Result<(), E> {
@@ -195,6 +207,32 @@ fn child(role: &str) {
                         s.cluster_admitted + s.cluster_refused,
                         s.cached_refused,
                         s.local_admitted + s.local_refused
+                    ));
+                }
+                Some("quota") => {
+                    let deadline = Instant::now() + Duration::from_millis(num(1));
+                    let (mut attempts, mut admitted) = (0u64, 0u64);
+                    let mut waits = (Duration::MAX, Duration::ZERO);
+                    while Instant::now() < deadline && attempts < 5_000_000 {
+                        attempts += 1;
+                        match quota().await {
+                            Ok(()) => admitted += 1,
+                            Err(limited) => {
+                                waits.0 = waits.0.min(limited.retry_after);
+                                waits.1 = waits.1.max(limited.retry_after);
+                            }
+                        }
+                        if attempts & 63 == 0 {
+                            tokio::task::yield_now().await;
+                        }
+                    }
+                    let rejections = registry()
+                        .rate_limiter("t.rl.attr")
+                        .map_or(0, |l| l.snapshot().rejections);
+                    answer(format!(
+                        "admitted {admitted} attempts {attempts} rejections {rejections} min_wait_ns {} max_wait_us {}",
+                        waits.0.min(waits.1).as_nanos(),
+                        waits.1.as_micros()
                     ));
                 }
                 Some("load") => {
@@ -417,6 +455,77 @@ fn a_cluster_limit_holds_across_instances() {
     }
 }
 
+/// (g) Scenario (a) through the attribute: three instances running
+/// `#[rate_limit(limit = 40, per = 1s, burst = 10, scope = cluster)]` admit at most
+/// `limit + burst` together in one window; each alone, on its local limiter (or on a
+/// local share, `expected_instances` being 1), would admit that much by itself.
+fn g_the_attribute_holds_the_cluster_limit() {
+    let redis = RedisServer::start().unwrap();
+    let mut all = three_with(&redis.url(), 1000);
+    let (limit, burst) = (40u128, 10u128);
+    for i in all.iter_mut() {
+        i.send("quota 900");
+    }
+    let answers: Vec<String> = all.iter().map(|i| i.recv(5 * SEC)).collect();
+    let admitted: u128 = answers.iter().map(|a| field(a, "admitted")).sum();
+    println!(
+        "    (g) {answers:?}: {admitted} admitted together, limit + burst = {}",
+        limit + burst
+    );
+    assert!(
+        admitted <= limit + burst,
+        "{admitted} admitted, more than limit + burst"
+    );
+    assert!(
+        admitted >= burst + limit / 2,
+        "only {admitted} admitted: the limit did not let its share through"
+    );
+    for a in &answers {
+        let attempts = field(a, "attempts");
+        assert!(
+            attempts > 10 * (limit + burst),
+            "an instance barely tried: {a}"
+        );
+        // Every refusal is the limiter's, counted in the registry's snapshot.
+        assert_eq!(
+            field(a, "rejections") + field(a, "admitted"),
+            attempts,
+            "{a}"
+        );
+        // The cluster's wait: positive, and within the period.
+        assert!(field(a, "min_wait_ns") > 0, "{a}");
+        assert!(field(a, "max_wait_us") <= 1_000_000, "{a}");
+    }
+}
+
+/// (h) Before `connect` (this process never connects), `scope = cluster` is the local
+/// limiter with its whole limit: 3 of 10 calls admitted (not the cluster's local share,
+/// 3 / expected_instances = 1), every refusal counted.
+fn h_before_connect_the_attribute_is_the_local_limiter() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    fn send<T: Send>(t: T) -> T {
+        t
+    }
+    let admitted = rt.block_on(async {
+        let mut admitted = 0;
+        for _ in 0..10 {
+            // The future of a cluster-scoped call is `Send`, as a local one is.
+            if send(quota_before_connect()).await.is_ok() {
+                admitted += 1;
+            }
+        }
+        admitted
+    });
+    assert!(!cluster::is_connected());
+    assert_eq!(admitted, 3);
+    let snapshot = registry().rate_limiter("t.rl.before").unwrap().snapshot();
+    assert_eq!((snapshot.rejections, snapshot.available), (7, 0));
+    assert_eq!(snapshot.config.scope, resilience::Scope::Cluster);
+}
+
 /// (b) Quorum 1: one instance's opening reaches the others within 100 ms.
 fn b_quorum_one_opening_reaches_everyone() {
     let redis = RedisServer::start().unwrap();
@@ -614,7 +723,7 @@ fn main() {
         return;
     }
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    let scenarios: [(&str, fn()); 6] = [
+    let scenarios: [(&str, fn()); 8] = [
         (
             "a_cluster_limit_holds_across_instances",
             a_cluster_limit_holds_across_instances,
@@ -635,6 +744,14 @@ fn main() {
         (
             "f_a_trial_elsewhere_survives_the_openers_wait",
             f_a_trial_elsewhere_survives_the_openers_wait,
+        ),
+        (
+            "g_the_attribute_holds_the_cluster_limit",
+            g_the_attribute_holds_the_cluster_limit,
+        ),
+        (
+            "h_before_connect_the_attribute_is_the_local_limiter",
+            h_before_connect_the_attribute_is_the_local_limiter,
         ),
     ];
     let (mut passed, mut failed) = (0, 0);

@@ -197,6 +197,9 @@ fn every_kind_of_mistake_is_an_error_with_its_line_and_key() {
         ("[bulkhead.a]\nmax_wait = \"soon\"\n", 2, Some("bulkhead.a.max_wait"), "invalid duration"),
         ("[rate_limit.a]\nlimit = 5\nburst = 0\n", 3, Some("rate_limit.a.burst"), "at least 1"),
         ("[rate_limit.a]\nrate = 5\n", 2, Some("rate_limit.a.rate"), "unknown field"),
+        ("[rate_limit.a]\nscope = \"region\"\n", 2, Some("rate_limit.a.scope"), "unknown variant"),
+        ("[rate_limit.a]\nscope = \"cluster\"\nmax_delay = \"10ms\"\n", 3, Some("rate_limit.a.max_delay"), "scope = cluster"),
+        ("[rate_limit.a]\nexpected_instances = 0\n", 2, Some("rate_limit.a.expected_instances"), "at least 1"),
         ("[chaos.a]\nlatency_rate = 0.5\n", 1, Some("chaos.a.latency"), "more than zero"),
         ("[chaos.a]\nerror_rte = 0.5\n", 2, Some("chaos.a.error_rte"), "unknown field"),
     ];
@@ -728,6 +731,33 @@ fn an_invalid_pattern_table_is_refused_with_file_line_key_and_value() {
             .iter()
             .all(|f| f.site != "cfg-bad-pat"));
     }
+}
+
+#[test]
+fn a_rate_limit_table_takes_the_cluster_scope() {
+    let _serial = serial();
+    let file = TempFile::new(
+        "rate-scope",
+        r#"
+[rate_limit.cfg-rate-scope]
+limit = 500
+per = "1m"
+scope = "cluster"
+expected_instances = 3
+"#,
+    );
+    let loaded = config::load(&file.0).unwrap();
+    let limiter = registry().rate_limiter("cfg-rate-scope").unwrap().config();
+    assert_eq!(
+        (limiter.scope, limiter.expected_instances),
+        (resilience::Scope::Cluster, 3)
+    );
+    let now = config::effective();
+    let back = Config::parse(&now.to_toml().unwrap()).unwrap();
+    assert_eq!(
+        back.get::<RateLimitConfig>("rate_limit", "cfg-rate-scope"),
+        loaded.get::<RateLimitConfig>("rate_limit", "cfg-rate-scope")
+    );
 }
 
 #[test]

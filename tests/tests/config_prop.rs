@@ -51,7 +51,16 @@ fn fields(table: &str) -> &'static [&'static str] {
             "bogus",
         ],
         "bulkhead" => &["max_concurrent", "max_wait", "max_keys", "bogus"],
-        "rate_limit" => &["limit", "per", "burst", "max_delay", "max_keys", "bogus"],
+        "rate_limit" => &[
+            "limit",
+            "per",
+            "burst",
+            "max_delay",
+            "max_keys",
+            "expected_instances",
+            "scope",
+            "bogus",
+        ],
         "chaos" => &[
             "error_rate",
             "latency_rate",

@@ -46,7 +46,7 @@ pub(crate) struct BreakerArgs {
     parent: Once<LitStr>,
     pub(crate) key: Once<Box<syn::Expr>>,
     pub(crate) max_keys: Once<u32>,
-    scope: Once<Ident>,
+    pub(crate) scope: Once<Ident>,
     quorum: Once<u32>,
 }
 
@@ -220,7 +220,7 @@ fn parse_name(input: ParseStream<'_>, key: &Ident) -> syn::Result<LitStr> {
     Ok(name)
 }
 
-fn parse_scope(input: ParseStream<'_>) -> syn::Result<Ident> {
+pub(super) fn parse_scope(input: ParseStream<'_>) -> syn::Result<Ident> {
     let scope: Ident = input.parse().map_err(|e| {
         syn::Error::new(
             e.span(),

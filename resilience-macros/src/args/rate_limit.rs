@@ -15,6 +15,8 @@ pub(crate) const KEYS: &[&str] = &[
     "name",
     "key",
     "max_keys",
+    "scope",
+    "expected_instances",
 ];
 
 #[derive(Default)]
@@ -26,6 +28,8 @@ pub(crate) struct RateLimitArgs {
     burst: Once<u32>,
     max_delay: Once<DurationArg>,
     pub(crate) max_keys: Once<u32>,
+    pub(crate) scope: Once<Ident>,
+    expected_instances: Once<u32>,
 }
 
 impl Parse for RateLimitArgs {
@@ -56,6 +60,10 @@ impl RateLimitArgs {
                 self.per.set(key, per)
             }
             "max_delay" => self.max_delay.set(key, DurationArg::parse(input)?),
+            "scope" => self.scope.set(key, super::breaker::parse_scope(input)?),
+            "expected_instances" => self
+                .expected_instances
+                .set(key, parse_count(input, key, 1)?),
             _ => Err(unknown_key("rate_limit", key, KEYS)),
         }
     }
@@ -67,6 +75,7 @@ impl RateLimitArgs {
             || self.per.get().is_some()
             || self.burst.get().is_some()
             || self.max_delay.get().is_some()
+            || self.expected_instances.get().is_some()
     }
 
     /// `limit` and `per` go together; `max_keys` needs `key`.
@@ -82,7 +91,12 @@ impl RateLimitArgs {
                 "`per` needs `limit`, the calls admitted per period, as in `limit = 100, per = 1s`",
             )),
             (None, None) => {
-                let span = self.burst.span().or(self.max_delay.span()).unwrap_or(span);
+                let span = self
+                    .burst
+                    .span()
+                    .or(self.max_delay.span())
+                    .or(self.expected_instances.span())
+                    .unwrap_or(span);
                 return Err(syn::Error::new(
                     span,
                     "`#[rate_limit]` needs `limit` and `per`, as in `#[rate_limit(limit = 100, per = 1s)]`",
@@ -102,7 +116,40 @@ impl RateLimitArgs {
                 ));
             }
         }
-        super::keyed::check_max_keys(self.max_keys.span(), self.key.get().is_some())
+        super::keyed::check_max_keys(self.max_keys.span(), self.key.get().is_some())?;
+        self.check_scope()
+    }
+
+    /// The `scope = cluster` of this attribute, if it says so.
+    pub(crate) fn cluster(&self) -> Option<&Ident> {
+        self.scope.get().filter(|scope| *scope == "cluster")
+    }
+
+    /// `expected_instances` needs `scope = cluster`; a cluster limit takes no `key` and
+    /// no `max_delay`.
+    fn check_scope(&self) -> syn::Result<()> {
+        let Some(cluster) = self.cluster() else {
+            return match self.expected_instances.span() {
+                Some(span) => Err(syn::Error::new(
+                    span,
+                    "`expected_instances` sets the local share of a cluster rate limit; add `scope = cluster`, as in `scope = cluster, expected_instances = 3`",
+                )),
+                None => Ok(()),
+            };
+        };
+        if self.key.get().is_some() {
+            return Err(syn::Error::new(
+                cluster.span(),
+                "`scope = cluster` takes no `key = expr`: a cluster rate limit is one limit per name, shared by every instance; drop `key`, or keep it with `scope = local`",
+            ));
+        }
+        if let Some(span) = self.max_delay.span() {
+            return Err(syn::Error::new(
+                span,
+                "`max_delay` does not go with `scope = cluster`: a cluster admission is decided at once, no place is reserved ahead; drop `max_delay`",
+            ));
+        }
+        Ok(())
     }
 
     /// The `RateLimitConfig` literal of the attribute's values.
@@ -124,11 +171,106 @@ impl RateLimitArgs {
             let v = *v as usize;
             fields.push(quote!(max_keys: #v,));
         }
+        if let Some(scope) = self.scope.get() {
+            let variant = Ident::new(
+                if scope == "cluster" {
+                    "Cluster"
+                } else {
+                    "Local"
+                },
+                scope.span(),
+            );
+            fields.push(quote!(scope: ::resilience::Scope::#variant,));
+        }
+        if let Some(v) = self.expected_instances.get() {
+            fields.push(quote!(expected_instances: #v,));
+        }
         quote! {
             ::resilience::RateLimitConfig {
                 #(#fields)*
                 ..::core::default::Default::default()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RateLimitArgs;
+
+    fn parse(args: &str) -> syn::Result<RateLimitArgs> {
+        syn::parse_str(args)
+    }
+
+    fn error(args: &str) -> String {
+        match parse(args) {
+            Ok(_) => panic!("`{args}` parsed"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn scope_and_expected_instances_reach_the_config() {
+        let args = parse("limit = 500, per = 1m, scope = cluster, expected_instances = 3").unwrap();
+        assert!(args.cluster().is_some());
+        let config = args.config().to_string();
+        assert!(
+            config.contains("scope : :: resilience :: Scope :: Cluster"),
+            "{config}"
+        );
+        assert!(config.contains("expected_instances : 3u32"), "{config}");
+        let local = parse("limit = 5, per = 1s, scope = local").unwrap();
+        assert!(local.cluster().is_none());
+        assert!(local
+            .config()
+            .to_string()
+            .contains("scope : :: resilience :: Scope :: Local"));
+        // No scope: the config says nothing of it (the default, local).
+        let plain = parse("limit = 5, per = 1s").unwrap();
+        assert!(!plain.config().to_string().contains("scope"));
+    }
+
+    #[test]
+    fn cluster_scope_misuse_is_an_error_that_says_how_to_fix_it() {
+        assert!(error("limit = 5, per = 1s, scope = region").contains("unknown scope `region`"));
+        assert!(
+            error("limit = 5, per = 1s, expected_instances = 3").contains("add `scope = cluster`")
+        );
+        assert!(error("limit = 5, per = 1s, scope = cluster, key = tenant")
+            .contains("`scope = cluster` takes no `key = expr`"));
+        assert!(
+            error("limit = 5, per = 1s, scope = cluster, max_delay = 10ms")
+                .contains("`max_delay` does not go with `scope = cluster`")
+        );
+        assert!(
+            error("limit = 5, per = 1s, scope = cluster, expected_instances = 0")
+                .contains("expected_instances")
+        );
+        assert!(
+            error("limit = 5, per = 1s, scope = cluster, scope = local").contains("given twice")
+        );
+    }
+
+    #[test]
+    fn resilient_gives_its_scope_to_the_rate_limit() {
+        use crate::args::resilient::ResilientArgs;
+        let args: ResilientArgs = syn::parse_str(
+            "scope = cluster, quorum = 2, limit = 5, per = 1s, expected_instances = 2",
+        )
+        .unwrap();
+        let rate_limit = args.rate_limit.expect("a rate-limit layer");
+        assert!(rate_limit.cluster().is_some());
+        assert!(rate_limit
+            .config()
+            .to_string()
+            .contains("expected_instances : 2u32"));
+        // No rate-limit key: no rate-limit layer, the scope is the breaker's alone.
+        let args: ResilientArgs = syn::parse_str("scope = cluster, quorum = 2").unwrap();
+        assert!(args.rate_limit.is_none());
+        // `expected_instances` alone asks for a rate limit, which needs its keys.
+        let err = syn::parse_str::<ResilientArgs>("expected_instances = 2")
+            .err()
+            .expect("an error");
+        assert!(err.to_string().contains("needs `limit` and `per`"), "{err}");
     }
 }

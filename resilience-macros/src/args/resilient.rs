@@ -1,6 +1,7 @@
 //! The arguments of `#[resilient(...)]`: the keys of `#[retry]`, `#[circuit_breaker]`,
 //! `#[rate_limit]`, `#[bulkhead]` and `timeout = D` in one list, routed to each.
-//! `name`, `key` and `max_keys` go to the breaker and to each keyed layer present.
+//! `name`, `key` and `max_keys` go to the breaker and to each keyed layer present;
+//! `scope` to the breaker and the rate limit.
 
 use syn::parse::{Parse, ParseStream};
 
@@ -62,6 +63,7 @@ impl Parse for ResilientArgs {
             rate_limit.name.inherit(&breaker.name);
             rate_limit.key.inherit(&breaker.key);
             rate_limit.max_keys.inherit(&breaker.max_keys);
+            rate_limit.scope.inherit(&breaker.scope);
             rate_limit.check(proc_macro2::Span::call_site())?;
             Some(rate_limit)
         } else {

@@ -680,14 +680,22 @@ pub(crate) fn bulkhead(
 }
 
 /// At most `limit` calls per `per`: a call is admitted (maybe after a delay) or refused
-/// before the inner layers run.
+/// before the inner layers run. With `scope = cluster` (an `async fn` only: its
+/// admission is a Redis round trip), the site's `admit_cluster` decides instead of the
+/// local limiter's `check`.
 pub(crate) fn rate_limit(
     f: &Function,
     args: &RateLimitArgs,
     span: Span,
     inner: TokenStream,
     index: usize,
-) -> TokenStream {
+) -> syn::Result<TokenStream> {
+    if let (Some(cluster), false) = (args.cluster(), f.is_async()) {
+        return Err(syn::Error::new(
+            cluster.span(),
+            "`scope = cluster` needs an `async fn`: its admission is a Redis round trip; make the function `async`, or use `scope = local`",
+        ));
+    }
     let name = crate::args::keyed::name_tokens(args.name.get(), f.name());
     let config = args.config();
     let label = syn::Lifetime::new(
@@ -722,17 +730,26 @@ pub(crate) fn rate_limit(
     } else {
         quote!(::resilience::__private::sleep_blocking(__resilience_delay);)
     };
-    quote! {#label: {
+    let admit = if args.cluster().is_some() {
+        quote!(
+            __RESILIENCE_RATE_LIMIT
+                .admit_cluster(__resilience_limiter)
+                .await
+        )
+    } else {
+        quote!(__resilience_limiter.check())
+    };
+    Ok(quote! {#label: {
         static __RESILIENCE_RATE_LIMIT: ::resilience::__private::RateLimitSite =
             ::resilience::__private::RateLimitSite::new(#name, || #config);
         #limiter
-        let __resilience_admitted = __resilience_limiter.check();
+        let __resilience_admitted = #admit;
         match __resilience_admitted {
             ::core::result::Result::Ok(__resilience_delay) => { #wait }
             ::core::result::Result::Err(__resilience_limited) => break #label #reject,
         }
         #inner
-    }}
+    }})
 }
 
 /// The chaos gate of a bulkhead, around its inner layers (inside the monitor's record,

@@ -281,7 +281,7 @@ fn build(f: &Function, layers: &[Layer]) -> syn::Result<TokenStream> {
                 } else {
                     expr
                 };
-                layers::rate_limit(f, args, *span, inner, index)
+                layers::rate_limit(f, args, *span, inner, index)?
             }
             Layer::Hedge(args) => hedge::layer(f, args, expr, observe)?,
         };

@@ -8,3 +8,9 @@ async fn call(id: u64) -> Result<u64, ApiError> {
 fn per_tenant(tenant: &str) -> Result<u64, ApiError> {
     load(tenant)
 }
+
+// One limit across every instance connected to the cluster (an `async fn`).
+#[rate_limit(name = "openai", limit = 500, per = 1m, scope = cluster, expected_instances = 3)]
+async fn shared_quota(id: u64) -> Result<u64, ApiError> {
+    load(id).await
+}

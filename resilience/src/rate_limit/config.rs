@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ConfigError;
+use crate::{ConfigError, Scope};
 
 /// A rate limiter's configuration: public fields named as `#[rate_limit]`'s keys (but
 /// `name` and `key`), `Default` = the attribute's defaults.
@@ -35,6 +35,15 @@ pub struct RateLimitConfig {
     /// With `key = expr`: keys kept live at most (idle ones evicted, least recently used
     /// first). Default 1024.
     pub max_keys: usize,
+    /// [`Scope::Cluster`]: one limit shared by every instance connected to the cluster's
+    /// Redis (feature `redis`, see `resilience::cluster`), on an `async fn` without
+    /// `key`; local before `cluster::connect` or without the feature. Default
+    /// [`Scope::Local`].
+    pub scope: Scope,
+    /// With `scope = cluster`: the instances expected to share the limit; while Redis is
+    /// unreachable each admits `limit / expected_instances` (at least 1) locally.
+    /// Default 1.
+    pub expected_instances: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -45,6 +54,8 @@ impl Default for RateLimitConfig {
             burst: None,
             max_delay: Duration::ZERO,
             max_keys: crate::keyed::DEFAULT_MAX_KEYS,
+            scope: Scope::Local,
+            expected_instances: 1,
         }
     }
 }
@@ -78,6 +89,14 @@ impl RateLimitConfig {
     /// assert_eq!((err.field(), err.value()), ("limit", "0"));
     /// let err = RateLimitConfig { per: std::time::Duration::ZERO, ..Default::default() }.validate().unwrap_err();
     /// assert_eq!(err.field(), "per");
+    /// let err = RateLimitConfig {
+    ///     scope: resilience::Scope::Cluster,
+    ///     max_delay: std::time::Duration::from_millis(10),
+    ///     ..Default::default()
+    /// }
+    /// .validate()
+    /// .unwrap_err();
+    /// assert_eq!(err.field(), "max_delay");
     /// ```
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.limit == 0 {
@@ -129,6 +148,125 @@ impl RateLimitConfig {
                 "must be at least 1",
             ));
         }
+        if self.expected_instances == 0 {
+            return Err(ConfigError::new(
+                "expected_instances",
+                0,
+                "must be at least 1",
+            ));
+        }
+        if self.scope == Scope::Cluster {
+            self.validate_cluster()?;
+        }
         Ok(())
+    }
+
+    /// The rules of `scope = cluster`: Redis counts in microseconds, and admits or
+    /// refuses without reserving a later place.
+    fn validate_cluster(&self) -> Result<(), ConfigError> {
+        if self.per.as_micros() < u128::from(self.limit) {
+            return Err(ConfigError::new(
+                "per",
+                self.per,
+                format!(
+                    "must be at least 1us per call with `scope = cluster` (limit = {}): the cluster counts in microseconds",
+                    self.limit
+                ),
+            ));
+        }
+        if !self.max_delay.is_zero() {
+            return Err(ConfigError::new(
+                "max_delay",
+                self.max_delay,
+                "must be 0 with `scope = cluster`: a cluster admission is decided at once, no place is reserved ahead",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::RateLimitConfig;
+    use crate::Scope;
+
+    fn cluster() -> RateLimitConfig {
+        RateLimitConfig {
+            scope: Scope::Cluster,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_cluster_scope_is_validated_with_errors_naming_the_field() {
+        assert!(cluster().validate().is_ok());
+        let cases = [
+            (
+                RateLimitConfig {
+                    expected_instances: 0,
+                    ..cluster()
+                },
+                "expected_instances",
+                "0",
+            ),
+            (
+                RateLimitConfig {
+                    max_delay: Duration::from_millis(5),
+                    ..cluster()
+                },
+                "max_delay",
+                "5ms",
+            ),
+            (
+                // 2 000 calls per millisecond: finer than the cluster's microsecond.
+                RateLimitConfig {
+                    limit: 2_000,
+                    per: Duration::from_millis(1),
+                    ..cluster()
+                },
+                "per",
+                "1ms",
+            ),
+        ];
+        for (config, field, value) in cases {
+            let err = config.validate().unwrap_err();
+            assert_eq!((err.field(), err.value()), (field, value), "{err}");
+        }
+        // The same values are fine locally (but `expected_instances = 0`).
+        let local = RateLimitConfig {
+            limit: 2_000,
+            per: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+            ..Default::default()
+        };
+        assert!(local.validate().is_ok());
+        assert_eq!(
+            RateLimitConfig {
+                expected_instances: 0,
+                ..Default::default()
+            }
+            .validate()
+            .unwrap_err()
+            .field(),
+            "expected_instances"
+        );
+    }
+
+    #[test]
+    fn the_scope_reads_and_writes_as_in_the_config_file() {
+        let config: RateLimitConfig =
+            serde_json::from_str(r#"{"limit": 5, "scope": "cluster", "expected_instances": 3}"#)
+                .unwrap();
+        assert_eq!(
+            (config.scope, config.expected_instances),
+            (Scope::Cluster, 3)
+        );
+        let json = serde_json::to_value(RateLimitConfig::default()).unwrap();
+        assert_eq!(
+            (&json["scope"], &json["expected_instances"]),
+            (&"local".into(), &1.into())
+        );
     }
 }

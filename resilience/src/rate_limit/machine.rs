@@ -30,6 +30,9 @@ pub struct RateLimiter {
     tolerance: AtomicU64,
     max_delay: AtomicU64,
     rejections: AtomicU64,
+    /// Bumped by every `apply`: a cluster-scoped site rebuilds its cluster limit when it
+    /// changes (never read by `check`).
+    generation: AtomicU64,
     clock: Timeline,
     config: Mutex<RateLimitConfig>,
     name: &'static str,
@@ -79,6 +82,7 @@ impl RateLimiter {
             tolerance: AtomicU64::new(rate.tolerance),
             max_delay: AtomicU64::new(rate.max_delay),
             rejections: AtomicU64::new(0),
+            generation: AtomicU64::new(0),
             clock: Timeline::of(clock),
             config: Mutex::new(config.clone()),
             name,
@@ -155,6 +159,15 @@ impl RateLimiter {
         self.interval.store(rate.interval, Ordering::Relaxed);
         self.tolerance.store(rate.tolerance, Ordering::Relaxed);
         self.max_delay.store(rate.max_delay, Ordering::Relaxed);
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// How many configurations were applied since it was built: a cluster-scoped site's
+    /// cue to read the configuration again.
+    #[cfg(feature = "redis")]
+    #[inline]
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     #[inline]
@@ -217,6 +230,14 @@ impl RateLimiter {
             key: self.key.clone(),
             retry_after,
         }
+    }
+
+    /// A refusal the cluster's limit decided (`scope = cluster`): counted and reported
+    /// as this limiter's own.
+    #[cfg(feature = "redis")]
+    #[cold]
+    pub(crate) fn refused_by_cluster(&self, retry_after: Duration) -> RateLimited {
+        self.refuse(duration_nanos(retry_after))
     }
 
     /// The limiter's state and configuration.

@@ -30,6 +30,7 @@
 //! # Ok::<(), resilience::ConfigError>(())
 //! ```
 
+mod cluster;
 mod config;
 mod events;
 pub(crate) mod gcra;

@@ -5,7 +5,9 @@
 //! registry, every later call is one atomic load.
 
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
+use super::cluster::ClusterSlot;
 use super::{RateLimitConfig, RateLimited, RateLimiter};
 use crate::chaos::site::ChaosSite;
 use crate::keyed::Keyed;
@@ -27,6 +29,7 @@ pub struct RateLimitSite {
     limiter: OnceLock<Arc<RateLimiter>>,
     keyed: OnceLock<Arc<Keyed<RateLimiter>>>,
     chaos: ChaosSite,
+    cluster: ClusterSlot,
 }
 
 impl RateLimitSite {
@@ -38,6 +41,7 @@ impl RateLimitSite {
             limiter: OnceLock::new(),
             keyed: OnceLock::new(),
             chaos: ChaosSite::refusing(name),
+            cluster: ClusterSlot::new(),
         }
     }
 
@@ -91,10 +95,53 @@ impl RateLimitSite {
         }
     }
 
+    /// Admits a call of a `scope = cluster` site (an `async fn`): through the name's
+    /// cluster limiter once `cluster::connect` was called (feature `redis`), through
+    /// `limiter`, its local limiter, before (saying so once, a WARN). `Ok(delay)` as
+    /// [`RateLimiter::check`], or the refusal, whose `retry_after` is the cluster's.
+    ///
+    /// ```
+    /// use resilience::__private::RateLimitSite;
+    /// use resilience::{RateLimitConfig, Scope};
+    ///
+    /// fn init() -> RateLimitConfig {
+    ///     RateLimitConfig { limit: 1, scope: Scope::Cluster, ..Default::default() }
+    /// }
+    /// static SITE: RateLimitSite = RateLimitSite::new("docs.rate_site.cluster", init);
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// // Not connected: the local limiter decides.
+    /// assert!(SITE.admit_cluster(SITE.limiter()).await.is_ok());
+    /// assert!(SITE.admit_cluster(SITE.limiter()).await.is_err());
+    /// # });
+    /// ```
+    #[inline]
+    pub async fn admit_cluster(
+        &'static self,
+        limiter: &RateLimiter,
+    ) -> Result<Duration, RateLimited> {
+        self.cluster.admit(limiter).await
+    }
+
     #[cold]
     fn register(&'static self) -> &'static RateLimiter {
-        self.limiter
-            .get_or_init(|| crate::registry().rate_limiter_or_insert(self.name, self.config()))
+        self.limiter.get_or_init(|| {
+            let limiter = crate::registry().rate_limiter_or_insert(self.name, self.config());
+            self.check_scope(&limiter.config());
+            limiter
+        })
+    }
+
+    /// A configuration given before the first call says `scope = cluster`, but the
+    /// attribute did not: only a site written with `scope = cluster` (an `async fn`)
+    /// admits through the cluster, so this one limits locally, and says so.
+    fn check_scope(&self, config: &RateLimitConfig) {
+        if config.scope == crate::Scope::Cluster && (self.init)().scope != crate::Scope::Cluster {
+            tracing::warn!(
+                target: "resilience::rate_limit",
+                name = self.name,
+                "the configuration says `scope = cluster`, but this #[rate_limit] was written without it: it limits locally; write `scope = cluster` on it"
+            );
+        }
     }
 
     /// The instance for `key` (the text of the attribute's `key = expr`).

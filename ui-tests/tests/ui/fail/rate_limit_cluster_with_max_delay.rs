@@ -1,0 +1,8 @@
+use resilience::{rate_limit, RateLimited};
+
+#[rate_limit(name = "openai", limit = 500, per = 1m, scope = cluster, max_delay = 100ms)]
+async fn call() -> Result<(), RateLimited> {
+    Ok(())
+}
+
+fn main() {}

@@ -282,16 +282,23 @@ impl Bulkhead {
 
     /// The slow half of [`acquire`](Bulkhead::acquire): wait for a place, bounded by
     /// `max_wait`.
-    pub(crate) fn wait(&self) -> Wait<'_> {
-        let max_wait = self.max_wait();
-        Wait {
-            place: WaitForPlace {
-                bulkhead: self,
-                id: None,
-            },
-            timer: (!max_wait.is_zero()).then(|| crate::retry::sleep::sleep(max_wait)),
-            max_wait,
-        }
+    pub(crate) fn wait(&self) -> Wait<&Bulkhead> {
+        Wait::new(self)
+    }
+
+    /// [`wait`](Bulkhead::wait) holding the bulkhead by an `Arc` (a keyed instance the
+    /// registry may evict once idle), for a future that must outlive the borrow.
+    #[cfg(feature = "tower")]
+    pub(crate) fn wait_owned(self: &Arc<Self>) -> Wait<Arc<Bulkhead>> {
+        Wait::new(self.clone())
+    }
+
+    /// [`try_acquire`](Bulkhead::try_acquire), with a permit that holds a reference count
+    /// on the bulkhead instead of a borrow.
+    #[cfg(feature = "tower")]
+    #[inline]
+    pub(crate) fn try_acquire_owned(self: &Arc<Self>) -> Option<OwnedBulkheadPermit> {
+        Holder::try_take(self)
     }
 
     #[cold]
@@ -392,19 +399,71 @@ impl Drop for BulkheadPermit<'_> {
     }
 }
 
+/// A [`BulkheadPermit`] that keeps its bulkhead alive (from
+/// [`try_acquire_owned`](Bulkhead::try_acquire_owned)): a keyed instance stays in the
+/// store, busy, while a call holds its place.
+#[cfg(feature = "tower")]
+#[must_use = "the place is given back when the permit drops"]
+#[derive(Debug)]
+pub(crate) struct OwnedBulkheadPermit {
+    bulkhead: Arc<Bulkhead>,
+}
+
+#[cfg(feature = "tower")]
+impl Drop for OwnedBulkheadPermit {
+    #[inline]
+    fn drop(&mut self) {
+        self.bulkhead.release();
+    }
+}
+
+/// What a waiter holds its bulkhead by, and the permit that gives: a borrow
+/// ([`BulkheadPermit`]) or an `Arc` (an owned permit).
+pub(crate) trait Holder: core::ops::Deref<Target = Bulkhead> {
+    /// The permit of a place taken through this holder.
+    type Permit;
+
+    /// A place if one is free now.
+    fn try_take(&self) -> Option<Self::Permit>;
+}
+
+impl<'a> Holder for &'a Bulkhead {
+    type Permit = BulkheadPermit<'a>;
+
+    #[inline]
+    fn try_take(&self) -> Option<BulkheadPermit<'a>> {
+        let bulkhead: &'a Bulkhead = self;
+        bulkhead.try_acquire()
+    }
+}
+
+#[cfg(feature = "tower")]
+impl Holder for Arc<Bulkhead> {
+    type Permit = OwnedBulkheadPermit;
+
+    #[inline]
+    fn try_take(&self) -> Option<OwnedBulkheadPermit> {
+        // The place is counted; the owned permit gives it back instead of the borrow.
+        core::mem::forget(self.try_acquire()?);
+        Some(OwnedBulkheadPermit {
+            bulkhead: self.clone(),
+        })
+    }
+}
+
 /// Waits for a place, registered among the bulkhead's waiters while pending.
-struct WaitForPlace<'a> {
-    bulkhead: &'a Bulkhead,
+struct WaitForPlace<B: Holder> {
+    bulkhead: B,
     id: Option<u64>,
 }
 
-impl<'a> WaitForPlace<'a> {
-    fn poll_place(&mut self, cx: &mut Context<'_>) -> Poll<BulkheadPermit<'a>> {
-        let bulkhead = self.bulkhead;
-        if let Some(permit) = bulkhead.try_acquire() {
+impl<B: Holder> WaitForPlace<B> {
+    fn poll_place(&mut self, cx: &mut Context<'_>) -> Poll<B::Permit> {
+        if let Some(permit) = self.bulkhead.try_take() {
             return Poll::Ready(permit);
         }
         {
+            let bulkhead: &Bulkhead = &self.bulkhead;
             let mut waiters = bulkhead.lock();
             let id = match self.id {
                 Some(id) => id,
@@ -422,14 +481,14 @@ impl<'a> WaitForPlace<'a> {
             }
         }
         // Tried again after registering: a place given back in between woke nobody.
-        match bulkhead.try_acquire() {
+        match self.bulkhead.try_take() {
             Some(permit) => Poll::Ready(permit),
             None => Poll::Pending,
         }
     }
 }
 
-impl Drop for WaitForPlace<'_> {
+impl<B: Holder> Drop for WaitForPlace<B> {
     fn drop(&mut self) {
         if let Some(id) = self.id {
             self.bulkhead.lock().tasks.retain(|(i, _)| *i != id);
@@ -439,20 +498,31 @@ impl Drop for WaitForPlace<'_> {
 }
 
 /// The future of [`Bulkhead::wait`]: a place, or the refusal once `max_wait` has passed.
-pub(crate) struct Wait<'a> {
-    place: WaitForPlace<'a>,
+pub(crate) struct Wait<B: Holder> {
+    place: WaitForPlace<B>,
     timer: Option<crate::retry::sleep::Sleep>,
     max_wait: Duration,
 }
 
-impl<'a> Future for Wait<'a> {
-    type Output = Result<BulkheadPermit<'a>, BulkheadFull>;
+impl<B: Holder> Wait<B> {
+    fn new(bulkhead: B) -> Wait<B> {
+        let max_wait = bulkhead.max_wait();
+        Wait {
+            place: WaitForPlace { bulkhead, id: None },
+            timer: (!max_wait.is_zero()).then(|| crate::retry::sleep::sleep(max_wait)),
+            max_wait,
+        }
+    }
+}
+
+impl<B: Holder + Unpin> Future for Wait<B> {
+    type Output = Result<B::Permit, BulkheadFull>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // No field is pinned structurally but the timer, which is boxed (`Sleep: Unpin`).
         let this = self.get_mut();
         let Some(timer) = &mut this.timer else {
-            return match this.place.bulkhead.try_acquire() {
+            return match this.place.bulkhead.try_take() {
                 Some(permit) => Poll::Ready(Ok(permit)),
                 None => Poll::Ready(Err(this.place.bulkhead.refuse(Duration::ZERO))),
             };

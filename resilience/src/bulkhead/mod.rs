@@ -28,7 +28,7 @@ mod snapshot;
 
 pub use config::BulkheadConfig;
 pub use full::BulkheadFull;
-#[cfg(feature = "tower")]
-pub(crate) use machine::Wait;
 pub use machine::{Bulkhead, BulkheadPermit};
+#[cfg(feature = "tower")]
+pub(crate) use machine::{OwnedBulkheadPermit, Wait};
 pub use snapshot::BulkheadSnapshot;

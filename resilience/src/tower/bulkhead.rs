@@ -10,7 +10,9 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::bulkhead::{Bulkhead, BulkheadPermit, Wait};
+use super::wait_then_call::WaitThenCall;
+use crate::bulkhead::{Bulkhead, BulkheadPermit, OwnedBulkheadPermit, Wait};
+use crate::keyed::{KeyText, Keyed};
 use crate::{BulkheadConfig, BulkheadFull, ConfigError};
 
 /// Puts a service behind the bulkhead `name` of the global
@@ -46,6 +48,8 @@ pub struct BulkheadLayer {
     name: Arc<str>,
     /// Set by `config` or `try_config`; else registered by `layer`.
     bulkhead: Option<&'static Bulkhead>,
+    /// The configuration `config` was given, for the keyed instances of `key`.
+    given: Option<BulkheadConfig>,
 }
 
 impl BulkheadLayer {
@@ -60,6 +64,7 @@ impl BulkheadLayer {
         BulkheadLayer {
             name: name.as_ref().into(),
             bulkhead: None,
+            given: None,
         }
     }
 
@@ -112,8 +117,9 @@ impl BulkheadLayer {
         if let Err(error) = config.validate() {
             return Err((self, error));
         }
-        let bulkhead = crate::registry().bulkhead_or_insert(&self.name, config);
+        let bulkhead = crate::registry().bulkhead_or_insert(&self.name, config.clone());
         self.bulkhead = Some(super::pin(bulkhead));
+        self.given = Some(config);
         Ok(self)
     }
 
@@ -185,76 +191,102 @@ where
     #[inline]
     fn call(&mut self, req: Req) -> Self::Future {
         if let Some(permit) = self.bulkhead.try_acquire() {
-            return ResponseFuture {
-                inner: Some(self.inner.call(req)),
-                permit: Some(permit),
-                waiting: None,
-                refused: None,
-            };
+            return ResponseFuture::running(self.inner.call(req), Held::Borrowed(permit));
         }
-        self.wait(req)
+        wait(&mut self.inner, self.bulkhead, req, |b| {
+            PlaceWait::Borrowed(b.wait())
+        })
     }
 }
 
-impl<S> BulkheadService<S> {
-    /// No place free: refuse at once, or move the readied service into the future (a
-    /// clone is left here) to call it once a place frees.
-    #[cold]
-    fn wait<Req>(&mut self, req: Req) -> ResponseFuture<S::Future, S, Req>
-    where
-        S: Service<Req> + Clone,
-    {
-        if self.bulkhead.config().max_wait.is_zero() {
-            tracing::debug!(target: "resilience::tower", name = self.bulkhead.name(), "call refused by a full bulkhead");
-            return ResponseFuture {
-                inner: None,
-                permit: None,
-                waiting: None,
-                refused: Some(self.bulkhead.refuse(Duration::ZERO)),
-            };
-        }
-        let clone = self.inner.clone();
-        let service = core::mem::replace(&mut self.inner, clone);
-        ResponseFuture {
-            inner: None,
-            permit: None,
-            waiting: Some(Waiting {
-                wait: self.bulkhead.wait(),
-                service,
-                req,
-            }),
-            refused: None,
-        }
-    }
-}
-
-/// A call waiting for a place: the wait, the readied service and the request.
-struct Waiting<S, Req> {
-    wait: Wait<'static>,
-    service: S,
+/// No place free: refuse at once, or move the readied service into the future (a clone
+/// is left in its place) to call it once a place frees.
+#[cold]
+fn wait<S, Req, B: core::ops::Deref<Target = Bulkhead>>(
+    inner: &mut S,
+    bulkhead: B,
     req: Req,
+    wait: impl FnOnce(B) -> PlaceWait,
+) -> ResponseFuture<S::Future, S, Req>
+where
+    S: Service<Req> + Clone,
+{
+    if bulkhead.config().max_wait.is_zero() {
+        tracing::debug!(target: "resilience::tower", name = bulkhead.name(), key = bulkhead.key(), "call refused by a full bulkhead");
+        return ResponseFuture::refused(bulkhead.refuse(Duration::ZERO));
+    }
+    let clone = inner.clone();
+    let service = core::mem::replace(inner, clone);
+    ResponseFuture::waiting(wait(bulkhead), service, req)
+}
+
+/// The place a call holds: borrowed from a bulkhead kept for the life of the program, or
+/// owning a reference count on a keyed instance (which may be evicted once idle). Given
+/// back when dropped.
+#[derive(Debug)]
+enum Held {
+    Borrowed(#[allow(dead_code)] BulkheadPermit<'static>),
+    Owned(#[allow(dead_code)] OwnedBulkheadPermit),
+}
+
+/// A call's wait for a place, in the bulkhead it holds as [`Held`] does.
+enum PlaceWait {
+    Borrowed(Wait<&'static Bulkhead>),
+    Owned(Wait<Arc<Bulkhead>>),
+}
+
+impl Future for PlaceWait {
+    type Output = Result<Held, BulkheadFull>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Both waits are `Unpin` (their timer is boxed).
+        Poll::Ready(match self.get_mut() {
+            PlaceWait::Borrowed(wait) => {
+                core::task::ready!(Pin::new(wait).poll(cx)).map(Held::Borrowed)
+            }
+            PlaceWait::Owned(wait) => core::task::ready!(Pin::new(wait).poll(cx)).map(Held::Owned),
+        })
+    }
 }
 
 pin_project! {
-    /// The response future of [`BulkheadService`]: the inner call with its place, a call
-    /// waiting for one, or the refusal. The place is given back when the inner call
-    /// completes or the future is dropped; dropped while waiting, it gives up its turn.
+    /// The response future of [`BulkheadService`] and [`KeyedBulkheadService`]: the inner
+    /// call with its place, a call waiting for one, or the refusal. The place is given
+    /// back when the inner call completes or the future is dropped; dropped while
+    /// waiting, it gives up its turn.
     pub struct ResponseFuture<Fut, S, Req> {
         #[pin]
-        inner: Option<Fut>,
-        permit: Option<BulkheadPermit<'static>>,
-        waiting: Option<Waiting<S, Req>>,
-        refused: Option<BulkheadFull>,
+        state: WaitThenCall<PlaceWait, Held, BulkheadFull, S, Req, Fut>,
+    }
+}
+
+impl<Fut, S, Req> ResponseFuture<Fut, S, Req> {
+    #[inline]
+    fn running(call: Fut, place: Held) -> Self {
+        ResponseFuture {
+            state: WaitThenCall::running(call, place),
+        }
+    }
+
+    fn waiting(wait: PlaceWait, service: S, req: Req) -> Self {
+        ResponseFuture {
+            state: WaitThenCall::waiting(wait, service, req),
+        }
+    }
+
+    fn refused(full: BulkheadFull) -> Self {
+        ResponseFuture {
+            state: WaitThenCall::refused(full),
+        }
     }
 }
 
 impl<Fut, S, Req> core::fmt::Debug for ResponseFuture<Fut, S, Req> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ResponseFuture")
-            .field("running", &self.inner.is_some())
-            .field("waiting", &self.waiting.is_some())
-            .field("refused", &self.refused)
-            .finish_non_exhaustive()
+            .field("state", &self.state)
+            .finish()
     }
 }
 
@@ -268,35 +300,155 @@ where
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        if let Some(waiting) = this.waiting.as_mut() {
-            // `Wait` is `Unpin` (its timer is boxed).
-            let place = core::task::ready!(Pin::new(&mut waiting.wait).poll(cx));
-            let Some(Waiting {
-                mut service, req, ..
-            }) = this.waiting.take()
-            else {
-                unreachable!("matched just above")
-            };
-            match place {
-                Ok(permit) => {
-                    *this.permit = Some(permit);
-                    this.inner.set(Some(service.call(req)));
-                }
-                Err(full) => return Poll::Ready(Err(E::from(full))),
-            }
+        self.project().state.poll(cx)
+    }
+}
+
+impl BulkheadLayer {
+    /// One bulkhead per key: `key` maps a request to its key (a host, a tenant), whose
+    /// `Display` text names the instance, as `#[bulkhead(key = expr)]` does; a layer and
+    /// an attribute of one name share the instances. They live in the registry's keyed
+    /// store for the name
+    /// ([`registry().bulkhead_for(name, key)`](crate::registry::Registry::bulkhead_for)),
+    /// made on first use with the configuration given to [`config`](Self::config) (the
+    /// registry's for the name wins), at most [`max_keys`](KeyedBulkheadLayer::max_keys)
+    /// live: idle (empty) ones are evicted and freed, so unbounded keys do not leak.
+    ///
+    /// ```
+    /// use resilience::tower::BulkheadLayer;
+    /// use resilience::{registry, BulkheadConfig, BulkheadFull};
+    /// use tower::{service_fn, BoxError, Layer, Service, ServiceExt};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mut svc = BulkheadLayer::new("docs.keyed_bulkhead")
+    ///     .config(BulkheadConfig { max_concurrent: 1, ..Default::default() })
+    ///     .key(|tenant: &&'static str| *tenant)
+    ///     .layer(service_fn(|tenant: &'static str| async move { Ok::<_, BoxError>(tenant.len()) }));
+    ///
+    /// let running = svc.ready().await.unwrap().call("a"); // holds a's only place
+    /// assert_eq!(registry().bulkhead_for("docs.keyed_bulkhead", "a").unwrap().in_flight(), 1);
+    /// let refused = svc.ready().await.unwrap().call("a").await.unwrap_err();
+    /// assert!(refused.downcast_ref::<BulkheadFull>().is_some());
+    /// assert_eq!(svc.ready().await.unwrap().call("bb").await.unwrap(), 2); // b has its own
+    /// assert_eq!(running.await.unwrap(), 1);
+    /// # }
+    /// ```
+    pub fn key<K>(self, key: K) -> KeyedBulkheadLayer<K> {
+        KeyedBulkheadLayer {
+            config: self.given.unwrap_or_default(),
+            name: self.name,
+            key,
         }
-        let Some(inner) = this.inner.as_mut().as_pin_mut() else {
-            return match this.refused.take() {
-                Some(full) => Poll::Ready(Err(E::from(full))),
-                None => panic!("a bulkhead's response future polled after it completed"),
-            };
-        };
-        let outcome = core::task::ready!(inner.poll(cx));
-        this.inner.set(None);
-        // The place is given back as the call ends.
-        *this.permit = None;
-        Poll::Ready(outcome)
+    }
+}
+
+/// The layer of [`BulkheadLayer::key`]: one bulkhead per key.
+///
+/// ```
+/// use resilience::tower::BulkheadLayer;
+/// let layer = BulkheadLayer::new("docs.keyed_bulkhead_layer").key(|host: &String| host.clone());
+/// assert_eq!(layer.name(), "docs.keyed_bulkhead_layer");
+/// ```
+#[derive(Clone, Debug)]
+pub struct KeyedBulkheadLayer<K> {
+    name: Arc<str>,
+    config: BulkheadConfig,
+    key: K,
+}
+
+impl<K> KeyedBulkheadLayer<K> {
+    /// The bulkheads' name.
+    ///
+    /// ```
+    /// use resilience::tower::BulkheadLayer;
+    /// assert_eq!(BulkheadLayer::new("x").key(|k: &u8| *k).name(), "x");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// At most `max_keys` keys live (default 1024; at least 1), as `max_keys` on the
+    /// attribute: when a new key would pass it, idle instances are evicted, least recently
+    /// used first. The first layer or attribute to make the name's store sets it (a
+    /// `max_keys` the registry was given for the name wins).
+    ///
+    /// ```
+    /// use resilience::tower::BulkheadLayer;
+    /// let layer = BulkheadLayer::new("docs.bulkhead_max_keys").key(|k: &u8| *k).max_keys(16);
+    /// # let _ = layer;
+    /// ```
+    pub fn max_keys(mut self, max_keys: usize) -> Self {
+        self.config.max_keys = max_keys.max(1);
+        self
+    }
+}
+
+impl<S, K: Clone> Layer<S> for KeyedBulkheadLayer<K> {
+    type Service = KeyedBulkheadService<S, K>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        KeyedBulkheadService {
+            inner,
+            store: crate::registry().bulkheads_keyed(&self.name, self.config.clone()),
+            key: self.key.clone(),
+        }
+    }
+}
+
+/// The service of [`KeyedBulkheadLayer`]: finds the request's bulkhead in the registry's
+/// keyed store (a read lock and a hash of the key's text for a known key), then calls
+/// through it as [`BulkheadService`] does.
+///
+/// ```
+/// use resilience::tower::BulkheadLayer;
+/// use tower::{service_fn, BoxError, Layer};
+/// let svc = BulkheadLayer::new("docs.keyed_bulkhead_service")
+///     .key(|x: &u8| *x)
+///     .layer(service_fn(|x: u8| async move { Ok::<_, BoxError>(x) }));
+/// # let _ = svc;
+/// ```
+#[derive(Clone)]
+pub struct KeyedBulkheadService<S, K> {
+    inner: S,
+    store: Arc<Keyed<Bulkhead>>,
+    key: K,
+}
+
+impl<S: core::fmt::Debug, K> core::fmt::Debug for KeyedBulkheadService<S, K> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("KeyedBulkheadService")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, K, T, Req> Service<Req> for KeyedBulkheadService<S, K>
+where
+    S: Service<Req> + Clone,
+    S::Error: From<BulkheadFull>,
+    K: Fn(&Req) -> T,
+    T: core::fmt::Display,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, S, Req>;
+
+    /// The inner service's readiness: a full bulkhead never fails it.
+    #[inline]
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Req) -> Self::Future {
+        let key = KeyText::of(&(self.key)(&req));
+        let bulkhead = self.store.get(key.as_str());
+        if let Some(permit) = bulkhead.try_acquire_owned() {
+            return ResponseFuture::running(self.inner.call(req), Held::Owned(permit));
+        }
+        wait(&mut self.inner, bulkhead, req, |b| {
+            PlaceWait::Owned(b.wait_owned())
+        })
     }
 }
 
@@ -448,5 +600,148 @@ mod tests {
             waited: Duration::ZERO,
         });
         assert_eq!(full.name, "x");
+    }
+
+    /// A call through `svc` that holds its place until the test lets it go.
+    fn held<S: Service<(&'static str, bool)>>(svc: &mut S, key: &'static str) -> S::Future {
+        svc.call((key, true))
+    }
+
+    fn keyed_service(
+        name: &str,
+        max: u32,
+        wait: Duration,
+    ) -> impl Service<(&'static str, bool), Response = (), Error = BoxError> + Clone {
+        BulkheadLayer::new(name)
+            .config(config(max, wait))
+            .key(|(key, _): &(&'static str, bool)| *key)
+            .layer(service_fn(|(_, hold): (&'static str, bool)| async move {
+                if hold {
+                    std::future::pending::<()>().await;
+                }
+                Ok::<_, BoxError>(())
+            }))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn key_gives_each_key_its_own_places() {
+        let name = "tower.bulkhead.keyed";
+        let mut svc = keyed_service(name, 1, Duration::ZERO);
+        let mut a = Box::pin(held(svc.ready().await.unwrap(), "a"));
+        assert!(super::super::is_pending(&mut a).await);
+        let bulkhead_a = crate::registry()
+            .bulkhead_for(name, "a")
+            .expect("a's bulkhead");
+        assert_eq!((bulkhead_a.in_flight(), bulkhead_a.key()), (1, Some("a")));
+        // The same key shares a's one place: refused.
+        let err = svc
+            .ready()
+            .await
+            .unwrap()
+            .call(("a", false))
+            .await
+            .unwrap_err();
+        let full = err.downcast_ref::<BulkheadFull>().expect("a BulkheadFull");
+        assert_eq!((full.name, full.key.as_deref()), (name, Some("a")));
+        // Another key has its own place.
+        svc.ready().await.unwrap().call(("b", false)).await.unwrap();
+        let bulkhead_b = crate::registry()
+            .bulkhead_for(name, "b")
+            .expect("b's bulkhead");
+        assert!(!Arc::ptr_eq(&bulkhead_a, &bulkhead_b));
+        assert_eq!((bulkhead_a.in_flight(), bulkhead_b.in_flight()), (1, 0));
+        drop(a);
+        assert_eq!(bulkhead_a.in_flight(), 0, "a's place is given back");
+        svc.oneshot(("a", false)).await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_keyed_call_waits_for_a_place_of_its_key() {
+        let name = "tower.bulkhead.keyed_wait";
+        let mut svc = BulkheadLayer::new(name)
+            .config(config(1, Duration::from_secs(60)))
+            .key(|(key, _): &(&'static str, u64)| *key)
+            .layer(service_fn(|(_, ms): (&'static str, u64)| async move {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                Ok::<_, BoxError>(ms)
+            }));
+        let first = svc.ready().await.unwrap().call(("a", 30));
+        let second = svc.ready().await.unwrap().call(("a", 5));
+        let other = svc.ready().await.unwrap().call(("b", 5));
+        let start = tokio::time::Instant::now();
+        let mut other = Box::pin(other);
+        let (a, b) = tokio::join!(first, second);
+        assert_eq!((a.unwrap(), b.unwrap()), (30, 5));
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(35),
+            "a's second call waited"
+        );
+        assert_eq!(other.as_mut().await.unwrap(), 5);
+        // Dropped while waiting, a call gives up its turn.
+        let holding = svc.ready().await.unwrap().call(("a", 1000));
+        let mut waiting = Box::pin(svc.ready().await.unwrap().call(("a", 1)));
+        assert!(super::super::is_pending(&mut waiting).await);
+        let a = crate::registry().bulkhead_for(name, "a").unwrap();
+        assert_eq!(a.snapshot().waiting, 1);
+        drop(waiting);
+        assert_eq!(a.snapshot().waiting, 0);
+        drop(holding);
+        assert_eq!(a.in_flight(), 0);
+    }
+
+    #[test]
+    fn a_layer_key_and_an_attribute_key_of_one_name_share_the_instances() {
+        fn init() -> BulkheadConfig {
+            config(2, Duration::ZERO)
+        }
+        static SITE: BulkheadSite = BulkheadSite::new("tower.bulkhead.keyed_shared", init);
+        let attribute = SITE.keyed("eu");
+        let mut svc = keyed_service("tower.bulkhead.keyed_shared", 5, Duration::ZERO);
+        // The layer's call holds a place of the attribute's instance.
+        let call = svc.call(("eu", true));
+        assert_eq!(attribute.in_flight(), 1);
+        let found = crate::registry()
+            .bulkhead_for("tower.bulkhead.keyed_shared", "eu")
+            .unwrap();
+        assert!(Arc::ptr_eq(&attribute, &found));
+        assert_eq!(
+            found.config().max_concurrent,
+            2,
+            "the store's first maker set it"
+        );
+        drop(call);
+        assert_eq!(attribute.in_flight(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn max_keys_bounds_the_live_keys_but_never_evicts_a_busy_one() {
+        let name = "tower.bulkhead.keyed_evicted";
+        let mut svc = BulkheadLayer::new(name)
+            .key(|k: &u32| *k)
+            .max_keys(4)
+            .layer(service_fn(|k: u32| async move {
+                if k == 0 {
+                    std::future::pending::<()>().await;
+                }
+                Ok::<_, BoxError>(k)
+            }));
+        let mut busy = Box::pin(svc.ready().await.unwrap().call(0));
+        assert!(super::super::is_pending(&mut busy).await);
+        svc.ready().await.unwrap().call(1).await.unwrap();
+        let idle = Arc::downgrade(&crate::registry().bulkhead_for(name, "1").unwrap());
+        for k in 2..64 {
+            svc.ready().await.unwrap().call(k).await.unwrap();
+        }
+        assert!(
+            idle.upgrade().is_none(),
+            "an evicted idle bulkhead is freed"
+        );
+        let zero = crate::registry()
+            .bulkhead_for(name, "0")
+            .expect("the busy key is kept");
+        assert_eq!(zero.in_flight(), 1);
+        drop(busy);
+        assert_eq!(zero.in_flight(), 0);
     }
 }

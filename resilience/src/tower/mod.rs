@@ -36,7 +36,11 @@
 //! ```
 //!
 //! [`BulkheadLayer`] and [`RateLimitLayer`] put a service behind the bulkhead or rate
-//! limiter of the same name as `#[bulkhead]` and `#[rate_limit]`.
+//! limiter of the same name as `#[bulkhead]` and `#[rate_limit]` (one response future
+//! for both, which waits for the admission and then calls the inner service).
+//! `.key(|req| ..)` on [`CircuitBreakerLayer`], [`BulkheadLayer`] and [`RateLimitLayer`]
+//! gives one instance per key, in the registry's keyed store of the name that
+//! `key = expr` on the attribute of the same name uses too.
 
 mod breaker;
 mod bulkhead;
@@ -45,18 +49,25 @@ mod hedge;
 mod rate_limit;
 mod retry;
 mod timeout;
+mod wait_then_call;
 
 pub use breaker::{
     CircuitBreaker, CircuitBreakerLayer, FailureIf, KeyedCircuitBreaker, KeyedCircuitBreakerLayer,
     NoResponseFails, ResponseFuture as BreakerFuture,
 };
-pub use bulkhead::{BulkheadLayer, BulkheadService, ResponseFuture as BulkheadFuture};
+pub use bulkhead::{
+    BulkheadLayer, BulkheadService, KeyedBulkheadLayer, KeyedBulkheadService,
+    ResponseFuture as BulkheadFuture,
+};
 pub use fallback::{Fallback, FallbackLayer, ResponseFuture as FallbackFuture};
 pub use hedge::{Hedge, HedgeLayer, ResponseFuture as HedgeFuture};
-pub use rate_limit::{RateLimitLayer, RateLimitService, ResponseFuture as RateLimitFuture};
+pub use rate_limit::{
+    KeyedRateLimitLayer, KeyedRateLimitService, RateLimitLayer, RateLimitService,
+    ResponseFuture as RateLimitFuture,
+};
 pub use retry::{
-    Advice, Classified, ResponseFuture as RetryFuture, Retry, RetryDecision, RetryIf, RetryLayer,
-    Retryable,
+    Advice, Classified, NoResponseRetried, ResponseFuture as RetryFuture, Retry, RetryDecision,
+    RetryIf, RetryLayer, RetryResponse, Retryable,
 };
 pub use timeout::{ResponseFuture as TimeoutFuture, Timeout, TimeoutLayer};
 

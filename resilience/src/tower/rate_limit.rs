@@ -10,6 +10,8 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use super::wait_then_call::WaitThenCall;
+use crate::keyed::{KeyText, Keyed};
 use crate::rate_limit::RateLimiter;
 use crate::retry::sleep::Sleep;
 use crate::{ConfigError, RateLimitConfig, RateLimited};
@@ -46,6 +48,8 @@ pub struct RateLimitLayer {
     name: Arc<str>,
     /// Set by `config` or `try_config`; else registered by `layer`.
     limiter: Option<&'static RateLimiter>,
+    /// The configuration `config` was given, for the keyed instances of `key`.
+    given: Option<RateLimitConfig>,
 }
 
 impl RateLimitLayer {
@@ -60,6 +64,7 @@ impl RateLimitLayer {
         RateLimitLayer {
             name: name.as_ref().into(),
             limiter: None,
+            given: None,
         }
     }
 
@@ -112,8 +117,9 @@ impl RateLimitLayer {
         if let Err(error) = config.validate() {
             return Err((self, error));
         }
-        let limiter = crate::registry().rate_limiter_or_insert(&self.name, config);
+        let limiter = crate::registry().rate_limiter_or_insert(&self.name, config.clone());
         self.limiter = Some(super::pin(limiter));
+        self.given = Some(config);
         Ok(self)
     }
 
@@ -184,73 +190,76 @@ where
     /// HOT PATH: an admitted call costs one clock read and one CAS; nothing is allocated.
     #[inline]
     fn call(&mut self, req: Req) -> Self::Future {
-        match self.limiter.check() {
-            Ok(Duration::ZERO) => ResponseFuture {
-                inner: Some(self.inner.call(req)),
-                delayed: None,
-                refused: None,
-            },
-            Ok(delay) => self.delay(delay, req),
-            Err(limited) => {
-                tracing::debug!(target: "resilience::tower", name = limited.name, "call refused by a rate limiter");
-                ResponseFuture {
-                    inner: None,
-                    delayed: None,
-                    refused: Some(limited),
-                }
+        admit(self.limiter, &mut self.inner, req)
+    }
+}
+
+/// A call through `limiter`: run at once, delayed, or refused.
+#[inline]
+fn admit<S, Req>(
+    limiter: &RateLimiter,
+    inner: &mut S,
+    req: Req,
+) -> ResponseFuture<S::Future, S, Req>
+where
+    S: Service<Req> + Clone,
+{
+    match limiter.check() {
+        Ok(Duration::ZERO) => ResponseFuture {
+            state: WaitThenCall::running(inner.call(req), ()),
+        },
+        Ok(delay) => delay_call(inner, delay, req),
+        Err(limited) => {
+            tracing::debug!(target: "resilience::tower", name = limited.name, key = limited.key.as_deref(), "call refused by a rate limiter");
+            ResponseFuture {
+                state: WaitThenCall::refused(limited),
             }
         }
     }
 }
 
-impl<S> RateLimitService<S> {
-    /// Admitted after `delay`: moves the readied service into the future (a clone is
-    /// left here) to call it once the delay has passed.
-    #[cold]
-    fn delay<Req>(&mut self, delay: Duration, req: Req) -> ResponseFuture<S::Future, S, Req>
-    where
-        S: Service<Req> + Clone,
-    {
-        let clone = self.inner.clone();
-        let service = core::mem::replace(&mut self.inner, clone);
-        ResponseFuture {
-            inner: None,
-            delayed: Some(Delayed {
-                sleep: crate::retry::sleep::sleep(delay),
-                service,
-                req,
-            }),
-            refused: None,
-        }
+/// Admitted after `delay`: moves the readied service into the future (a clone is left
+/// in its place) to call it once the delay has passed.
+#[cold]
+fn delay_call<S, Req>(inner: &mut S, delay: Duration, req: Req) -> ResponseFuture<S::Future, S, Req>
+where
+    S: Service<Req> + Clone,
+{
+    let clone = inner.clone();
+    let service = core::mem::replace(inner, clone);
+    ResponseFuture {
+        state: WaitThenCall::waiting(Delay(crate::retry::sleep::sleep(delay)), service, req),
     }
 }
 
-/// A call admitted after a delay: the delay, the readied service and the request.
-struct Delayed<S, Req> {
-    sleep: Sleep,
-    service: S,
-    req: Req,
+/// A call's delay: never refused once admitted.
+struct Delay(Sleep);
+
+impl Future for Delay {
+    type Output = Result<(), RateLimited>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // `Sleep` is `Unpin` (its timer is boxed).
+        Pin::new(&mut self.get_mut().0).poll(cx).map(Ok)
+    }
 }
 
 pin_project! {
-    /// The response future of [`RateLimitService`]: the inner call, a call waiting out
-    /// its delay, or the refusal. Dropped while delayed, the inner service is not called
-    /// (the call's place in the rate stays spent).
+    /// The response future of [`RateLimitService`] and [`KeyedRateLimitService`]: the
+    /// inner call, a call waiting out its delay, or the refusal. Dropped while delayed,
+    /// the inner service is not called (the call's place in the rate stays spent).
     pub struct ResponseFuture<Fut, S, Req> {
         #[pin]
-        inner: Option<Fut>,
-        delayed: Option<Delayed<S, Req>>,
-        refused: Option<RateLimited>,
+        state: WaitThenCall<Delay, (), RateLimited, S, Req, Fut>,
     }
 }
 
 impl<Fut, S, Req> core::fmt::Debug for ResponseFuture<Fut, S, Req> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ResponseFuture")
-            .field("running", &self.inner.is_some())
-            .field("delayed", &self.delayed.is_some())
-            .field("refused", &self.refused)
-            .finish_non_exhaustive()
+            .field("state", &self.state)
+            .finish()
     }
 }
 
@@ -264,26 +273,151 @@ where
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        if let Some(delayed) = this.delayed.as_mut() {
-            // `Sleep` is `Unpin` (its timer is boxed).
-            core::task::ready!(Pin::new(&mut delayed.sleep).poll(cx));
-            if let Some(Delayed {
-                mut service, req, ..
-            }) = this.delayed.take()
-            {
-                this.inner.set(Some(service.call(req)));
-            }
+        self.project().state.poll(cx)
+    }
+}
+
+impl RateLimitLayer {
+    /// One rate limiter per key: `key` maps a request to its key (a client, a tenant),
+    /// whose `Display` text names the instance, as `#[rate_limit(key = expr)]` does; a
+    /// layer and an attribute of one name share the instances. They live in the
+    /// registry's keyed store for the name
+    /// ([`registry().rate_limiter_for(name, key)`](crate::registry::Registry::rate_limiter_for)),
+    /// made on first use with the configuration given to [`config`](Self::config) (the
+    /// registry's for the name wins), at most [`max_keys`](KeyedRateLimitLayer::max_keys)
+    /// live: the least recently used are evicted and freed (a key seen again after that
+    /// starts with a full burst), so unbounded keys do not leak.
+    ///
+    /// ```
+    /// use resilience::tower::RateLimitLayer;
+    /// use resilience::{registry, RateLimitConfig, RateLimited};
+    /// use std::time::Duration;
+    /// use tower::{service_fn, BoxError, Layer, ServiceExt};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let svc = RateLimitLayer::new("docs.keyed_rate_limit")
+    ///     .config(RateLimitConfig { limit: 1, per: Duration::from_secs(60), ..Default::default() })
+    ///     .key(|client: &&'static str| *client)
+    ///     .layer(service_fn(|client: &'static str| async move { Ok::<_, BoxError>(client.len()) }));
+    ///
+    /// assert_eq!(svc.clone().oneshot("a").await.unwrap(), 1);
+    /// let refused = svc.clone().oneshot("a").await.unwrap_err();
+    /// assert!(refused.downcast_ref::<RateLimited>().is_some()); // a spent its budget
+    /// assert_eq!(svc.oneshot("bb").await.unwrap(), 2); // b has its own
+    /// assert!(registry().rate_limiter_for("docs.keyed_rate_limit", "bb").is_some());
+    /// # }
+    /// ```
+    pub fn key<K>(self, key: K) -> KeyedRateLimitLayer<K> {
+        KeyedRateLimitLayer {
+            config: self.given.unwrap_or_default(),
+            name: self.name,
+            key,
         }
-        let Some(inner) = this.inner.as_mut().as_pin_mut() else {
-            return match this.refused.take() {
-                Some(limited) => Poll::Ready(Err(E::from(limited))),
-                None => panic!("a rate limiter's response future polled after it completed"),
-            };
-        };
-        let outcome = core::task::ready!(inner.poll(cx));
-        this.inner.set(None);
-        Poll::Ready(outcome)
+    }
+}
+
+/// The layer of [`RateLimitLayer::key`]: one rate limiter per key.
+///
+/// ```
+/// use resilience::tower::RateLimitLayer;
+/// let layer = RateLimitLayer::new("docs.keyed_rate_limit_layer").key(|client: &String| client.clone());
+/// assert_eq!(layer.name(), "docs.keyed_rate_limit_layer");
+/// ```
+#[derive(Clone, Debug)]
+pub struct KeyedRateLimitLayer<K> {
+    name: Arc<str>,
+    config: RateLimitConfig,
+    key: K,
+}
+
+impl<K> KeyedRateLimitLayer<K> {
+    /// The rate limiters' name.
+    ///
+    /// ```
+    /// use resilience::tower::RateLimitLayer;
+    /// assert_eq!(RateLimitLayer::new("x").key(|k: &u8| *k).name(), "x");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// At most `max_keys` keys live (default 1024; at least 1), as `max_keys` on the
+    /// attribute: when a new key would pass it, the least recently used instances are
+    /// evicted. The first layer or attribute to make the name's store sets it (a
+    /// `max_keys` the registry was given for the name wins).
+    ///
+    /// ```
+    /// use resilience::tower::RateLimitLayer;
+    /// let layer = RateLimitLayer::new("docs.rate_limit_max_keys").key(|k: &u8| *k).max_keys(16);
+    /// # let _ = layer;
+    /// ```
+    pub fn max_keys(mut self, max_keys: usize) -> Self {
+        self.config.max_keys = max_keys.max(1);
+        self
+    }
+}
+
+impl<S, K: Clone> Layer<S> for KeyedRateLimitLayer<K> {
+    type Service = KeyedRateLimitService<S, K>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        KeyedRateLimitService {
+            inner,
+            store: crate::registry().rate_limiters_keyed(&self.name, self.config.clone()),
+            key: self.key.clone(),
+        }
+    }
+}
+
+/// The service of [`KeyedRateLimitLayer`]: finds the request's rate limiter in the
+/// registry's keyed store (a read lock and a hash of the key's text for a known key),
+/// then calls through it as [`RateLimitService`] does.
+///
+/// ```
+/// use resilience::tower::RateLimitLayer;
+/// use tower::{service_fn, BoxError, Layer};
+/// let svc = RateLimitLayer::new("docs.keyed_rate_limit_service")
+///     .key(|x: &u8| *x)
+///     .layer(service_fn(|x: u8| async move { Ok::<_, BoxError>(x) }));
+/// # let _ = svc;
+/// ```
+#[derive(Clone)]
+pub struct KeyedRateLimitService<S, K> {
+    inner: S,
+    store: Arc<Keyed<RateLimiter>>,
+    key: K,
+}
+
+impl<S: core::fmt::Debug, K> core::fmt::Debug for KeyedRateLimitService<S, K> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("KeyedRateLimitService")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, K, T, Req> Service<Req> for KeyedRateLimitService<S, K>
+where
+    S: Service<Req> + Clone,
+    S::Error: From<RateLimited>,
+    K: Fn(&Req) -> T,
+    T: core::fmt::Display,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, S, Req>;
+
+    /// The inner service's readiness: a spent rate never fails it.
+    #[inline]
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Req) -> Self::Future {
+        let key = KeyText::of(&(self.key)(&req));
+        let limiter = self.store.get(key.as_str());
+        admit(&limiter, &mut self.inner, req)
     }
 }
 
@@ -398,5 +532,126 @@ mod tests {
             retry_after: Duration::ZERO,
         });
         assert_eq!(l.name, "x");
+    }
+
+    fn keyed_counting(
+        name: &str,
+        config: RateLimitConfig,
+        calls: &Arc<AtomicU32>,
+    ) -> impl Service<(&'static str, u32), Response = u32, Error = BoxError> + Clone {
+        let calls = calls.clone();
+        RateLimitLayer::new(name)
+            .config(config)
+            .key(|(key, _): &(&'static str, u32)| *key)
+            .layer(service_fn(move |(_, x): (&'static str, u32)| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async move { Ok::<_, BoxError>(x) }
+            }))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn key_gives_each_key_its_own_budget() {
+        let name = "tower.rate_limit.keyed";
+        let calls = Arc::new(AtomicU32::new(0));
+        let svc = keyed_counting(
+            name,
+            config(10, Duration::from_secs(1), 2, Duration::ZERO),
+            &calls,
+        );
+        for i in 0..2 {
+            assert_eq!(svc.clone().oneshot(("a", i)).await.unwrap(), i);
+        }
+        // The same key shares a's spent budget.
+        let err = svc.clone().oneshot(("a", 2)).await.unwrap_err();
+        let limited = err.downcast_ref::<RateLimited>().expect("a RateLimited");
+        assert_eq!((limited.name, limited.key.as_deref()), (name, Some("a")));
+        assert_eq!(limited.retry_after, Duration::from_millis(100));
+        // Another key has its own, full.
+        for i in 0..2 {
+            assert_eq!(svc.clone().oneshot(("b", i)).await.unwrap(), i);
+        }
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            4,
+            "a refused call never reaches the service"
+        );
+        let a = crate::registry()
+            .rate_limiter_for(name, "a")
+            .expect("a's limiter");
+        let b = crate::registry()
+            .rate_limiter_for(name, "b")
+            .expect("b's limiter");
+        assert!(!Arc::ptr_eq(&a, &b));
+        assert_eq!((a.snapshot().rejections, b.snapshot().rejections), (1, 0));
+        assert_eq!(a.key(), Some("a"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_keyed_call_within_max_delay_waits_then_runs() {
+        let calls = Arc::new(AtomicU32::new(0));
+        let mut svc = keyed_counting(
+            "tower.rate_limit.keyed_delay",
+            config(10, Duration::from_secs(1), 1, Duration::from_millis(500)),
+            &calls,
+        );
+        svc.ready().await.unwrap().call(("a", 0)).await.unwrap();
+        let start = tokio::time::Instant::now();
+        let mut delayed = Box::pin(svc.ready().await.unwrap().call(("a", 1)));
+        assert!(super::super::is_pending(&mut delayed).await);
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "not called before its delay"
+        );
+        // Another key is not delayed.
+        svc.ready().await.unwrap().call(("b", 2)).await.unwrap();
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        assert_eq!(delayed.await.unwrap(), 1);
+        assert_eq!(start.elapsed(), Duration::from_millis(100));
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn a_layer_key_and_an_attribute_key_of_one_name_share_the_instances() {
+        fn init() -> RateLimitConfig {
+            config(1, Duration::from_secs(3600), 1, Duration::ZERO)
+        }
+        static SITE: RateLimitSite = RateLimitSite::new("tower.rate_limit.keyed_shared", init);
+        let attribute = SITE.keyed("eu");
+        attribute.check().unwrap(); // the attribute spends eu's one call
+        let calls = Arc::new(AtomicU32::new(0));
+        let mut svc = keyed_counting(
+            "tower.rate_limit.keyed_shared",
+            config(100, Duration::from_secs(1), 100, Duration::ZERO),
+            &calls,
+        );
+        let refused = svc.call(("eu", 0));
+        let found = crate::registry()
+            .rate_limiter_for("tower.rate_limit.keyed_shared", "eu")
+            .unwrap();
+        assert!(Arc::ptr_eq(&attribute, &found));
+        assert_eq!(
+            found.snapshot().rejections,
+            1,
+            "the layer's call was refused"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+        drop(refused);
+    }
+
+    #[tokio::test]
+    async fn max_keys_bounds_the_live_limiters() {
+        let name = "tower.rate_limit.keyed_evicted";
+        let svc = RateLimitLayer::new(name)
+            .key(|k: &u32| *k)
+            .max_keys(4)
+            .layer(service_fn(|k: u32| async move { Ok::<_, BoxError>(k) }));
+        svc.clone().oneshot(0).await.unwrap();
+        let first = Arc::downgrade(&crate::registry().rate_limiter_for(name, "0").unwrap());
+        for k in 1..64 {
+            svc.clone().oneshot(k).await.unwrap();
+        }
+        assert!(crate::registry().rate_limiter_for(name, "0").is_none());
+        assert!(first.upgrade().is_none(), "an evicted limiter is freed");
     }
 }

@@ -75,6 +75,64 @@ impl Advice {
     }
 }
 
+impl From<bool> for Advice {
+    /// `true` retries (after the backoff's delay), `false` stops.
+    ///
+    /// ```
+    /// use resilience::tower::Advice;
+    /// assert_eq!(Advice::from(true), Advice::retry());
+    /// assert_eq!(Advice::from(false), Advice::stop());
+    /// ```
+    #[inline]
+    fn from(retry: bool) -> Advice {
+        if retry {
+            Advice::retry()
+        } else {
+            Advice::stop()
+        }
+    }
+}
+
+/// Whether a response that came back `Ok` asks for another attempt (an HTTP 503 or 429
+/// as an `Ok(Response)`), and after how long at least: [`RetryLayer::retry_response`].
+/// Implemented by every `Fn(&Response) -> A` where `A` is a `bool` or an [`Advice`].
+///
+/// ```
+/// use resilience::tower::{Advice, NoResponseRetried, RetryResponse};
+/// use std::time::Duration;
+/// assert!(!NoResponseRetried.advise(&503).retryable);
+/// assert!((|status: &u16| *status == 503).advise(&503).retryable);
+/// let wait = |status: &u16| Advice::from(*status == 429).after(Some(Duration::from_secs(2)));
+/// assert_eq!(wait.advise(&429).retry_after, Some(Duration::from_secs(2)));
+/// ```
+pub trait RetryResponse<Res> {
+    /// The advice for `response`: [`Advice::stop`] returns it to the caller.
+    fn advise(&self, response: &Res) -> Advice;
+}
+
+impl<Res, A: Into<Advice>, F: Fn(&Res) -> A> RetryResponse<Res> for F {
+    #[inline]
+    fn advise(&self, response: &Res) -> Advice {
+        self(response).into()
+    }
+}
+
+/// The default of [`RetryLayer`]: every `Ok` is returned as is; only errors are retried.
+///
+/// ```
+/// use resilience::tower::{NoResponseRetried, RetryResponse};
+/// assert!(!NoResponseRetried.advise(&"any response").retryable);
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoResponseRetried;
+
+impl<Res> RetryResponse<Res> for NoResponseRetried {
+    #[inline]
+    fn advise(&self, _: &Res) -> Advice {
+        Advice::stop()
+    }
+}
+
 /// An error that says whether retrying it may help: what [`RetryLayer`] asks by default.
 ///
 /// Implemented by every [`MarcusError`] (by `retryable()` and `retry_after()`), by
@@ -224,7 +282,8 @@ impl Policy {
 /// sends a copy. Each retry and each give-up is a `tracing` event.
 ///
 /// Which errors are retried: by default each error's [`Retryable`] advice; with
-/// [`retry_if`](Self::retry_if), a predicate's.
+/// [`retry_if`](Self::retry_if), a predicate's. A response that came back `Ok` is
+/// returned as is, unless [`retry_response`](Self::retry_response) says to retry it.
 ///
 /// ```
 /// use resilience::{retry::Backoff, tower::RetryLayer, RetryConfig};
@@ -245,9 +304,10 @@ impl Policy {
 /// # }
 /// ```
 #[derive(Clone, Debug)]
-pub struct RetryLayer<D = Classified> {
+pub struct RetryLayer<D = Classified, R = NoResponseRetried> {
     policy: Arc<Policy>,
     decision: D,
+    response: R,
 }
 
 impl RetryLayer {
@@ -278,11 +338,12 @@ impl RetryLayer {
         Ok(RetryLayer {
             policy: Arc::new(Policy::new(config)),
             decision: Classified,
+            response: NoResponseRetried,
         })
     }
 }
 
-impl<D> RetryLayer<D> {
+impl<D, R> RetryLayer<D, R> {
     /// Retries an error when `retry_if` says so, instead of by its [`Retryable`] advice
     /// (for error types without one).
     ///
@@ -291,10 +352,54 @@ impl<D> RetryLayer<D> {
     /// let layer = RetryLayer::new(RetryConfig::default()).retry_if(|e: &String| e.starts_with("5"));
     /// # let _ = layer;
     /// ```
-    pub fn retry_if<F>(self, retry_if: F) -> RetryLayer<RetryIf<F>> {
+    pub fn retry_if<F>(self, retry_if: F) -> RetryLayer<RetryIf<F>, R> {
         RetryLayer {
             policy: self.policy,
             decision: RetryIf(retry_if),
+            response: self.response,
+        }
+    }
+
+    /// Retries a response that came back `Ok` when `retry_response` says so: an HTTP 503
+    /// or 429 is an answer, but one that asks for another attempt. The closure returns a
+    /// `bool` (retry after the backoff's delay) or an [`Advice`], whose `retry_after` (a
+    /// server's `Retry-After`, read as you like) the delay never goes under. The
+    /// attempts, backoff, `max_elapsed` and budget are the configuration's, as for
+    /// errors; when no attempt is left, the last response is returned as is, an `Ok`.
+    ///
+    /// ```
+    /// use resilience::{retry::Backoff, tower::{Advice, RetryLayer}, RetryConfig};
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use tower::{service_fn, BoxError, Layer, ServiceExt};
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let calls = Arc::new(AtomicU32::new(0));
+    /// let counted = calls.clone();
+    /// let upstream = service_fn(move |()| {
+    ///     let n = counted.fetch_add(1, Ordering::SeqCst);
+    ///     async move { Ok::<u16, BoxError>(if n < 2 { 503 } else { 200 }) }
+    /// });
+    /// let svc = RetryLayer::new(RetryConfig { max_attempts: 3, backoff: Backoff::None, ..Default::default() })
+    ///     // With HTTP: `.retry_response(|res: &http::Response<_>| res.status() == 503)`,
+    ///     // or an `Advice` carrying the wait its `Retry-After` header asks for.
+    ///     .retry_response(|status: &u16| {
+    ///         Advice::from(*status == 503).after(Some(Duration::from_secs(1)))
+    ///     })
+    ///     .layer(upstream);
+    /// let start = tokio::time::Instant::now();
+    /// assert_eq!(svc.oneshot(()).await.unwrap(), 200);
+    /// assert_eq!(calls.load(Ordering::SeqCst), 3);
+    /// assert_eq!(start.elapsed(), Duration::from_secs(2)); // each retry after a second
+    /// # }
+    /// ```
+    pub fn retry_response<G>(self, retry_response: G) -> RetryLayer<D, G> {
+        RetryLayer {
+            policy: self.policy,
+            decision: self.decision,
+            response: retry_response,
         }
     }
 
@@ -309,14 +414,15 @@ impl<D> RetryLayer<D> {
     }
 }
 
-impl<S, D: Clone> Layer<S> for RetryLayer<D> {
-    type Service = Retry<S, D>;
+impl<S, D: Clone, R: Clone> Layer<S> for RetryLayer<D, R> {
+    type Service = Retry<S, D, R>;
 
-    fn layer(&self, inner: S) -> Retry<S, D> {
+    fn layer(&self, inner: S) -> Retry<S, D, R> {
         Retry {
             inner,
             policy: self.policy.clone(),
             decision: self.decision.clone(),
+            response: self.response.clone(),
         }
     }
 }
@@ -329,21 +435,23 @@ impl<S, D: Clone> Layer<S> for RetryLayer<D> {
 /// # let _ = svc;
 /// ```
 #[derive(Clone, Debug)]
-pub struct Retry<S, D = Classified> {
+pub struct Retry<S, D = Classified, R = NoResponseRetried> {
     inner: S,
     policy: Arc<Policy>,
     decision: D,
+    response: R,
 }
 
-impl<S, D, Req> Service<Req> for Retry<S, D>
+impl<S, D, R, Req> Service<Req> for Retry<S, D, R>
 where
     S: Service<Req> + Clone,
     Req: Clone,
     D: RetryDecision<S::Error> + Clone,
+    R: RetryResponse<S::Response> + Clone,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = ResponseFuture<S, Req, D>;
+    type Future = ResponseFuture<S, Req, D, R>;
 
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
@@ -367,6 +475,7 @@ where
             request,
             policy: self.policy.clone(),
             decision: self.decision.clone(),
+            response: self.response.clone(),
             started: self
                 .policy
                 .config
@@ -392,7 +501,7 @@ pin_project! {
 pin_project! {
     /// The response future of [`Retry`]: the attempt running, the wait before the next,
     /// or the wait for the service to be ready again.
-    pub struct ResponseFuture<S, Req, D>
+    pub struct ResponseFuture<S, Req, D, R = NoResponseRetried>
     where
         S: Service<Req>,
     {
@@ -402,6 +511,7 @@ pin_project! {
         request: Option<Req>,
         policy: Arc<Policy>,
         decision: D,
+        response: R,
         started: Option<tokio::time::Instant>,
         calls: u32,
         max_attempts: u32,
@@ -409,7 +519,7 @@ pin_project! {
     }
 }
 
-impl<S: Service<Req>, Req, D> core::fmt::Debug for ResponseFuture<S, Req, D> {
+impl<S: Service<Req>, Req, D, R> core::fmt::Debug for ResponseFuture<S, Req, D, R> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ResponseFuture")
             .field("calls", &self.calls)
@@ -418,11 +528,12 @@ impl<S: Service<Req>, Req, D> core::fmt::Debug for ResponseFuture<S, Req, D> {
     }
 }
 
-impl<S, Req, D> Future for ResponseFuture<S, Req, D>
+impl<S, Req, D, R> Future for ResponseFuture<S, Req, D, R>
 where
     S: Service<Req>,
     Req: Clone,
     D: RetryDecision<S::Error>,
+    R: RetryResponse<S::Response>,
 {
     type Output = Result<S::Response, S::Error>;
 
@@ -431,14 +542,18 @@ where
         loop {
             match this.state.as_mut().project() {
                 StateProj::Called { future } => {
-                    let error = match core::task::ready!(future.poll(cx)) {
+                    let outcome = core::task::ready!(future.poll(cx));
+                    let advice = match &outcome {
                         Ok(response) => {
-                            succeeded(this.policy);
-                            return Poll::Ready(Ok(response));
+                            let advice = this.response.advise(response);
+                            if !advice.retryable {
+                                succeeded(this.policy);
+                                return Poll::Ready(outcome);
+                            }
+                            advice
                         }
-                        Err(error) => error,
+                        Err(error) => this.decision.decide(error),
                     };
-                    let advice = this.decision.decide(&error);
                     let decision = if *this.calls >= *this.max_attempts {
                         Err(GiveUp::AttemptsExhausted)
                     } else if !advice.retryable {
@@ -458,6 +573,7 @@ where
                                 target: "resilience::tower",
                                 attempt = *this.calls,
                                 delay_ms = delay.as_millis() as u64,
+                                response = outcome.is_ok(),
                                 "attempt failed; retrying"
                             );
                             crate::metrics::retry("resilience::tower::RetryLayer");
@@ -473,9 +589,11 @@ where
                                 target: "resilience::tower",
                                 attempts = *this.calls,
                                 reason = reason.as_str(),
+                                response = outcome.is_ok(),
                                 "giving up"
                             );
-                            return Poll::Ready(Err(error));
+                            // The last error, or the last response as is (an `Ok`).
+                            return Poll::Ready(outcome);
                         }
                     }
                 }
@@ -672,6 +790,114 @@ mod tests {
             .oneshot(())
             .await
             .unwrap_err();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    /// A service answering `Ok(status)`: `statuses[i]` to its i-th call, the last one
+    /// after that; counting calls.
+    fn answering(
+        statuses: &'static [u16],
+    ) -> (
+        Arc<AtomicU32>,
+        impl Service<(), Response = u16, Error = BoxError, Future = impl Send> + Clone,
+    ) {
+        let calls = Arc::new(AtomicU32::new(0));
+        let counted = calls.clone();
+        let svc = service_fn(move |()| {
+            let n = counted.fetch_add(1, Ordering::SeqCst) as usize;
+            let status = statuses[n.min(statuses.len() - 1)];
+            async move { Ok::<_, BoxError>(status) }
+        });
+        (calls, svc)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_response_asking_for_a_retry_is_retried_until_it_succeeds() {
+        let (calls, inner) = answering(&[503, 503, 200]);
+        let svc = RetryLayer::new(fixed(5, 100))
+            .retry_response(|status: &u16| *status == 503)
+            .layer(inner);
+        let start = tokio::time::Instant::now();
+        assert_eq!(svc.oneshot(()).await.unwrap(), 200);
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert_eq!(start.elapsed(), Duration::from_millis(200));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn out_of_attempts_the_last_response_is_returned_as_is() {
+        let (calls, inner) = answering(&[503]);
+        let svc = RetryLayer::new(fixed(3, 10))
+            .retry_response(|status: &u16| *status == 503)
+            .layer(inner);
+        assert_eq!(svc.oneshot(()).await.unwrap(), 503, "an Ok, never an error");
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_response_the_predicate_refuses_is_not_retried() {
+        let (calls, inner) = answering(&[404, 200]);
+        let svc = RetryLayer::new(fixed(3, 10))
+            .retry_response(|status: &u16| *status == 503)
+            .layer(inner);
+        assert_eq!(svc.oneshot(()).await.unwrap(), 404);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // And without `retry_response`, no response is retried.
+        let (calls, inner) = answering(&[503, 200]);
+        let svc = RetryLayer::new(fixed(3, 10)).layer(inner);
+        assert_eq!(svc.oneshot(()).await.unwrap(), 503);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_response_retry_after_is_a_floor_over_the_backoff() {
+        let (calls, inner) = answering(&[429, 200]);
+        let svc = RetryLayer::new(fixed(3, 100))
+            .retry_response(|status: &u16| {
+                Advice::from(*status == 429).after(Some(Duration::from_secs(3)))
+            })
+            .layer(inner);
+        let start = tokio::time::Instant::now();
+        assert_eq!(svc.oneshot(()).await.unwrap(), 200);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        assert_eq!(start.elapsed(), Duration::from_secs(3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn responses_and_errors_are_judged_apart_in_one_call() {
+        // 503, then an error, then 200: both retried, by their own decisions.
+        let calls = Arc::new(AtomicU32::new(0));
+        let counted = calls.clone();
+        let inner = service_fn(move |()| {
+            let n = counted.fetch_add(1, Ordering::SeqCst);
+            async move {
+                match n {
+                    0 => Ok(503),
+                    1 => Err("HTTP 502".to_string()),
+                    _ => Ok(200u16),
+                }
+            }
+        });
+        let svc = RetryLayer::new(fixed(4, 10))
+            .retry_if(|e: &String| e.contains("502"))
+            .retry_response(|status: &u16| *status == 503)
+            .layer(inner);
+        assert_eq!(svc.oneshot(()).await, Ok(200));
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_empty_budget_returns_the_response_asking_for_a_retry() {
+        let budget = retry_budget("tower.retry.response_budget");
+        while budget.try_withdraw() {}
+        let (calls, inner) = answering(&[503, 200]);
+        let config = RetryConfig {
+            budget: Some("tower.retry.response_budget".into()),
+            ..fixed(5, 10)
+        };
+        let svc = RetryLayer::new(config)
+            .retry_response(|status: &u16| *status == 503)
+            .layer(inner);
+        assert_eq!(svc.oneshot(()).await.unwrap(), 503);
         assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 

@@ -1,0 +1,174 @@
+//! [`WaitThenCall`]: the response future the bulkhead and rate-limit layers share. A
+//! call is admitted at once (and runs), admitted after a wait (for a bulkhead's place,
+//! for a rate limiter's delay: the readied service and the request wait with it), or
+//! refused; the refusal is converted into the inner service's error by `From`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
+use tower_service::Service;
+
+pin_project! {
+    /// The states of a call through an admission (a bulkhead, a rate limiter):
+    /// `W` waits for the admission and gives the guard `G` (held while the inner call
+    /// runs: a bulkhead's place) or the refusal `R`. No boxing; pinned without `unsafe`.
+    #[project = Proj]
+    #[project_replace = Replace]
+    pub(crate) enum WaitThenCall<W, G, R, S, Req, Fut> {
+        // The inner call, holding what admitted it until it ends.
+        Running { #[pin] call: Fut, guard: G },
+        // Waiting to be admitted, with the readied service and the request.
+        Waiting { #[pin] wait: W, service: S, req: Req },
+        // Refused in `call`: the refusal, answered at the first poll.
+        Refused { refusal: R },
+        // Answered; polled again, it panics.
+        Done,
+    }
+}
+
+impl<W, G, R, S, Req, Fut> WaitThenCall<W, G, R, S, Req, Fut> {
+    /// Admitted at once: `call` runs, holding `guard`.
+    #[inline]
+    pub(crate) fn running(call: Fut, guard: G) -> Self {
+        WaitThenCall::Running { call, guard }
+    }
+
+    /// Admitted once `wait` says so: then `service` (readied) is called with `req`.
+    #[inline]
+    pub(crate) fn waiting(wait: W, service: S, req: Req) -> Self {
+        WaitThenCall::Waiting { wait, service, req }
+    }
+
+    /// Refused: the first poll answers `Err(E::from(refusal))`.
+    #[inline]
+    pub(crate) fn refused(refusal: R) -> Self {
+        WaitThenCall::Refused { refusal }
+    }
+}
+
+impl<W, G, R: core::fmt::Debug, S, Req, Fut> core::fmt::Debug
+    for WaitThenCall<W, G, R, S, Req, Fut>
+{
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            WaitThenCall::Running { .. } => f.write_str("Running"),
+            WaitThenCall::Waiting { .. } => f.write_str("Waiting"),
+            WaitThenCall::Refused { refusal } => {
+                f.debug_struct("Refused").field("refusal", refusal).finish()
+            }
+            WaitThenCall::Done => f.write_str("Done"),
+        }
+    }
+}
+
+impl<W, G, R, S, Req, Fut, T, E> Future for WaitThenCall<W, G, R, S, Req, Fut>
+where
+    W: Future<Output = Result<G, R>>,
+    S: Service<Req, Future = Fut>,
+    Fut: Future<Output = Result<T, E>>,
+    E: From<R>,
+{
+    type Output = Result<T, E>;
+
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            match self.as_mut().project() {
+                Proj::Running { call, .. } => {
+                    let outcome = core::task::ready!(call.poll(cx));
+                    // The guard (a place) is given back as the call ends.
+                    self.set(WaitThenCall::Done);
+                    return Poll::Ready(outcome);
+                }
+                Proj::Waiting { wait, .. } => match core::task::ready!(wait.poll(cx)) {
+                    Ok(guard) => {
+                        if let Replace::Waiting {
+                            mut service, req, ..
+                        } = self.as_mut().project_replace(WaitThenCall::Done)
+                        {
+                            let call = service.call(req);
+                            self.set(WaitThenCall::Running { call, guard });
+                        }
+                    }
+                    Err(refusal) => {
+                        self.set(WaitThenCall::Done);
+                        return Poll::Ready(Err(E::from(refusal)));
+                    }
+                },
+                Proj::Refused { .. } => {
+                    if let Replace::Refused { refusal } =
+                        self.as_mut().project_replace(WaitThenCall::Done)
+                    {
+                        return Poll::Ready(Err(E::from(refusal)));
+                    }
+                }
+                Proj::Done => panic!("a layer's response future polled after it completed"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+
+    use tower::service_fn;
+
+    use super::*;
+
+    /// An admission decided at once: a guard, or a refusal.
+    type Admit = std::future::Ready<Result<Arc<()>, &'static str>>;
+
+    fn counting(calls: &Arc<AtomicU32>) -> impl Service<u8, Response = u8, Error = String> + Clone {
+        let calls = calls.clone();
+        service_fn(move |x: u8| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async move { Ok::<_, String>(x) }
+        })
+    }
+
+    /// The future of a call through `svc`, waiting on `wait`.
+    fn waiting<S: Service<u8>>(
+        wait: Admit,
+        svc: S,
+        req: u8,
+    ) -> WaitThenCall<Admit, Arc<()>, &'static str, S, u8, S::Future> {
+        WaitThenCall::waiting(wait, svc, req)
+    }
+
+    /// A call through a service like `_svc`, refused at once.
+    fn refused_like<S: Service<u8>>(
+        _svc: &S,
+    ) -> WaitThenCall<Admit, Arc<()>, &'static str, S, u8, S::Future> {
+        WaitThenCall::refused("full")
+    }
+
+    #[tokio::test]
+    async fn admitted_after_the_wait_the_service_is_called_holding_the_guard() {
+        let calls = Arc::new(AtomicU32::new(0));
+        let guard = Arc::new(());
+        let call = waiting(std::future::ready(Ok(guard.clone())), counting(&calls), 7);
+        assert_eq!(format!("{call:?}"), "Waiting");
+        assert_eq!(call.await, Ok(7));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            Arc::strong_count(&guard),
+            1,
+            "the guard is dropped as the call ends"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refusal_in_the_wait_or_at_once_never_calls_the_service() {
+        let calls = Arc::new(AtomicU32::new(0));
+        let refused = waiting(std::future::ready(Err("full")), counting(&calls), 1);
+        assert_eq!(refused.await, Err("full".to_string()));
+        let at_once = refused_like(&counting(&calls));
+        assert!(format!("{at_once:?}").contains("full"));
+        assert_eq!(at_once.await, Err("full".to_string()));
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+    }
+}

@@ -266,7 +266,8 @@ fn snapshots_serialize_for_dashboards() {
         json,
         serde_json::json!({
             "name": null, "available": 7.0, "capacity": 8, "refill_per_second": 2.0,
-            "deposit_per_success": 0.5, "withdrawn": 1, "rejected": 0
+            "deposit_per_success": 0.5, "withdrawn": 1, "rejected": 0,
+            "scope": "local", "expected_instances": 1, "on_cluster": false, "leased": 0
         })
     );
     let back: BudgetSnapshot = serde_json::from_value(json).expect("deserializes");

@@ -15,8 +15,9 @@ use crate::retry::budget_lease::{self, cluster_budgets, Request};
 /// carried and low leases topped up at least this often.
 const TICK: Duration = Duration::from_millis(100);
 
-/// After Redis gave fewer tokens than asked (its bucket is empty), a refused retry asks
-/// again for that budget at most this often; the tick still tops it up.
+/// After Redis gave fewer tokens than asked (its bucket is empty), no top-up is asked
+/// for that budget until this long has passed (at the next tick, then): refused retries
+/// do not turn into a round trip each.
 const EMPTY_BACKOFF: Duration = Duration::from_millis(20);
 
 /// Runs for the life of the process, on the runtime `connect` ran on.

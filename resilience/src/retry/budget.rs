@@ -719,9 +719,10 @@ pub(crate) mod lease {
     }
 
     impl RetryBudget {
-        /// What to ask Redis for now, if anything: a top-up when the lease is low (or a
-        /// retry was refused and `asks` allows it), the deposits to carry, and always
-        /// something while the budget is not yet on the cluster (to attach it).
+        /// What to ask Redis for now, if anything: a top-up when the lease is low or a
+        /// retry was refused (unless `asks` is false: Redis's bucket was just found
+        /// empty), the deposits to carry, and always something while the budget is not
+        /// yet on the cluster (to attach it).
         pub(crate) fn lease_request(&self, asks: bool) -> Option<Request> {
             let inner = &*self.inner;
             if !inner.cluster.load(Ordering::Relaxed) {
@@ -730,7 +731,11 @@ pub(crate) mod lease {
             let name = inner.name.as_deref()?;
             let wanted = asks && inner.wanted.swap(false, Ordering::AcqRel);
             let capacity = inner.capacity.load(Ordering::Relaxed) / MICRO;
-            let want = lease_top_up(inner.lease.load(Ordering::Acquire), capacity, wanted);
+            let want = if asks {
+                lease_top_up(inner.lease.load(Ordering::Acquire), capacity, wanted)
+            } else {
+                0
+            };
             let attached = inner.on_cluster.load(Ordering::Acquire);
             let deposit = inner.pending.swap(0, Ordering::AcqRel);
             if want == 0 && deposit == 0 && attached {
@@ -934,36 +939,6 @@ mod tests {
         }
     }
 
-    #[cfg(feature = "config")]
-    #[test]
-    fn a_config_file_sets_a_budgets_scope_and_refuses_a_bad_one() {
-        use crate::config::Config;
-        let text =
-            "[budget.unit-file]\ncapacity = 30\nscope = \"cluster\"\nexpected_instances = 3\n";
-        let config = Config::parse(text).unwrap();
-        assert_eq!(
-            config.get::<BudgetConfig>("budget", "unit-file"),
-            Some(&cluster(30, 10.0, 0.0, 3))
-        );
-        config.apply().unwrap();
-        let snapshot = retry_budget("unit-file").snapshot();
-        assert_eq!(
-            (snapshot.scope, snapshot.expected_instances),
-            (Scope::Cluster, 3)
-        );
-        let err = Config::parse("[budget.unit-file]\nscope = \"clustr\"\n").unwrap_err();
-        assert_eq!(
-            (err.key(), err.line()),
-            (Some("budget.unit-file.scope"), Some(2))
-        );
-        assert!(err.message().contains("clustr"), "{err}");
-        let err = Config::parse("[budget.unit-file]\nexpected_instances = 0\n").unwrap_err();
-        assert_eq!(
-            (err.key(), err.value()),
-            (Some("budget.unit-file.expected_instances"), Some("0"))
-        );
-    }
-
     #[cfg(feature = "redis")]
     #[test]
     fn on_the_cluster_retries_draw_on_the_lease_and_never_on_the_local_share() {
@@ -1006,8 +981,12 @@ mod tests {
         budget.record_success();
         budget.record_success();
         assert_eq!(budget.available(), 25);
-        // Redis answers again: the kept deposit is carried, the lease resumes.
+        // Redis answers again: the kept deposit is carried (even while its bucket was
+        // just found empty, when no top-up is asked for), the lease resumes.
         let again = budget.lease_request(false).expect("a request");
+        assert_eq!((again.want, again.deposit), (0, MICRO));
+        budget.lease_failed(again.deposit);
+        let again = budget.lease_request(true).expect("a request");
         assert_eq!((again.want, again.deposit), (10, MICRO));
         budget.lease_granted(3);
         assert_eq!(budget.available(), 3);

@@ -233,7 +233,7 @@ fn child(role: &str) {
                         s.cluster_admitted + s.cluster_refused + s.cached_refused
                     ));
                 }
-                Some("budget") => answer(budget_command(&words).await),
+                Some("budget" | "succeed" | "down") => answer(budget_command(&words).await),
                 Some("connected") => {
                     let start = Instant::now();
                     let deadline = start + Duration::from_millis(num(1));
@@ -264,9 +264,10 @@ fn child(role: &str) {
     });
 }
 
-/// `budget NAME CAPACITY EXPECTED N`: the cluster budget NAME (refill 0), then N retries'
-/// withdrawals 1 ms apart; answers how many were granted, the longest withdrawal, and
-/// whether it was on the cluster at the end.
+/// `budget NAME CAPACITY EXPECTED N [DEPOSIT%]`: the cluster budget NAME (refill 0, a
+/// deposit per success of DEPOSIT hundredths of a token), then N retries' withdrawals
+/// 1 ms apart; answers how many were granted, the longest withdrawal, and whether it was
+/// on the cluster at the end. `succeed NAME N`: N successful calls' deposits.
 async fn budget_command(words: &[&str]) -> String {
     let num = |i: usize| {
         words
@@ -274,14 +275,31 @@ async fn budget_command(words: &[&str]) -> String {
             .and_then(|w| w.parse::<u64>().ok())
             .unwrap_or(0)
     };
+    if words[0] == "down" {
+        // `down MS`: waits until this instance has seen Redis go silent.
+        let start = Instant::now();
+        while registry().health().cluster.connected {
+            if start.elapsed() >= Duration::from_millis(num(1)) {
+                return "connected".to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        return format!("down {}", start.elapsed().as_millis());
+    }
     let budget = resilience::retry_budget(words[1]);
     let config = BudgetConfig {
         capacity: num(2) as u32,
         refill_per_second: 0.0,
         scope: Scope::Cluster,
         expected_instances: num(3) as u32,
-        ..Default::default()
+        deposit_per_success: num(5) as f64 / 100.0,
     };
+    if words[0] == "succeed" {
+        for _ in 0..num(2).min(10_000) {
+            budget.record_success();
+        }
+        return "ok".to_owned();
+    }
     if budget.config() != config {
         budget.configure(config).expect("a valid budget");
     }
@@ -315,12 +333,12 @@ fn g_a_cluster_retry_budget_is_shared_and_falls_back() {
     // A wide bound, so a starved top-up on a busy machine does not fall back early.
     let mut all = three_with(&redis.url(), 200);
     let capacity = 30u128;
-    let alone = all[0].ask(&format!("budget t.rb.alone {capacity} 3 120"), 5 * SEC);
+    let alone = all[0].ask(&format!("budget t.rb.alone {capacity} 3 80"), 5 * SEC);
     println!("    (g) alone: {alone}");
     assert_eq!(field(&alone, "granted"), capacity, "{alone}");
     assert_eq!(field(&alone, "on_cluster"), 1, "{alone}");
     for i in all.iter_mut() {
-        i.send(&format!("budget t.rb.shared {capacity} 3 150"));
+        i.send(&format!("budget t.rb.shared {capacity} 3 100"));
     }
     let answers: Vec<String> = all.iter().map(|i| i.recv(5 * SEC)).collect();
     let granted: u128 = answers.iter().map(|a| field(a, "granted")).sum();
@@ -338,7 +356,10 @@ fn g_a_cluster_retry_budget_is_shared_and_falls_back() {
     }
     // Redis stopped: the heartbeat (200 ms) finds it silent within its 200 ms bound.
     redis.signal("STOP").unwrap();
-    std::thread::sleep(Duration::from_millis(600));
+    for i in all.iter_mut() {
+        let down = i.ask("down 2000", 3 * SEC);
+        assert!(down.starts_with("down"), "{}: {down}", i.role);
+    }
     for i in all.iter_mut() {
         i.send(&format!("budget t.rb.shared {capacity} 3 20"));
     }
@@ -366,6 +387,20 @@ fn g_a_cluster_retry_budget_is_shared_and_falls_back() {
     println!("    (g) Redis back: {back}");
     assert_eq!(field(&back, "on_cluster"), 1, "{back}");
     assert_eq!(field(&back, "granted"), 0, "{back}");
+    // Deposits cross too: a drains a budget of 10, then 8 successes at 0.5 a token put 4
+    // tokens in the cluster's bucket, which b and a then share.
+    let drained = all[0].ask("budget t.rb.deposit 10 3 40 50", 5 * SEC);
+    assert_eq!(field(&drained, "granted"), 10, "{drained}");
+    assert_eq!(all[0].ask("succeed t.rb.deposit 8", SEC), "ok");
+    std::thread::sleep(Duration::from_millis(150)); // past a's 100 ms flush
+    let b = all[1].ask("budget t.rb.deposit 10 3 40 50", 5 * SEC);
+    let a = all[0].ask("budget t.rb.deposit 10 3 20 50", 5 * SEC);
+    println!("    (g) after 8 deposits of 0.5 on a: b {b}, a {a}");
+    assert_eq!(
+        field(&b, "granted") + field(&a, "granted"),
+        4,
+        "the deposits did not reach the cluster's bucket: {b} / {a}"
+    );
 }
 
 // ----- the parent: scenarios ------------------------------------------------------------

@@ -671,7 +671,8 @@ fn warn_local_once(name: &str) {
     if lease::TASK_STARTED.load(Ordering::Relaxed) {
         return;
     }
-    if !WARNED.swap(true, Ordering::Relaxed) {
+    // A load first: after the WARN, a retry only reads the flag.
+    if !WARNED.load(Ordering::Relaxed) && !WARNED.swap(true, Ordering::Relaxed) {
         tracing::warn!(
             target: "resilience::cluster",
             name,

@@ -14,6 +14,8 @@ use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use resilience::cluster::{self, ClusterConfig, ClusterLimit, ClusterLimiter};
+use resilience::retry::BudgetConfig;
+use resilience::Scope;
 use resilience::{circuit_breaker, rate_limit, registry, BreakerState, CircuitOpen, RateLimited};
 use resilience_tests::redis_server::RedisServer;
 
@@ -269,6 +271,7 @@ fn child(role: &str) {
                         s.cluster_admitted + s.cluster_refused + s.cached_refused
                     ));
                 }
+                Some("budget" | "succeed" | "down") => answer(budget_command(&words).await),
                 Some("connected") => {
                     let start = Instant::now();
                     let deadline = start + Duration::from_millis(num(1));
@@ -297,6 +300,145 @@ fn child(role: &str) {
             }
         }
     });
+}
+
+/// `budget NAME CAPACITY EXPECTED N [DEPOSIT%]`: the cluster budget NAME (refill 0, a
+/// deposit per success of DEPOSIT hundredths of a token), then N retries' withdrawals
+/// 1 ms apart; answers how many were granted, the longest withdrawal, and whether it was
+/// on the cluster at the end. `succeed NAME N`: N successful calls' deposits.
+async fn budget_command(words: &[&str]) -> String {
+    let num = |i: usize| {
+        words
+            .get(i)
+            .and_then(|w| w.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    if words[0] == "down" {
+        // `down MS`: waits until this instance has seen Redis go silent.
+        let start = Instant::now();
+        while registry().health().cluster.connected {
+            if start.elapsed() >= Duration::from_millis(num(1)) {
+                return "connected".to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        return format!("down {}", start.elapsed().as_millis());
+    }
+    let budget = resilience::retry_budget(words[1]);
+    let config = BudgetConfig {
+        capacity: num(2) as u32,
+        refill_per_second: 0.0,
+        scope: Scope::Cluster,
+        expected_instances: num(3) as u32,
+        deposit_per_success: num(5) as f64 / 100.0,
+    };
+    if words[0] == "succeed" {
+        for _ in 0..num(2).min(10_000) {
+            budget.record_success();
+        }
+        return "ok".to_owned();
+    }
+    if budget.config() != config {
+        budget.configure(config).expect("a valid budget");
+    }
+    // While connected, the first lease comes from the cluster's task: wait for it.
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while cluster::is_connected() && !budget.snapshot().on_cluster && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let (mut granted, mut max) = (0u64, Duration::ZERO);
+    for _ in 0..num(4).min(10_000) {
+        let start = Instant::now();
+        granted += u64::from(budget.try_withdraw());
+        max = max.max(start.elapsed());
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let s = budget.snapshot();
+    format!(
+        "granted {granted} max_us {} on_cluster {} leased {}",
+        max.as_micros(),
+        u8::from(s.on_cluster),
+        s.leased
+    )
+}
+
+/// (i) A cluster retry budget of 30 tokens (no refill): one instance alone is granted
+/// all 30; three together are granted at most 30, not 90. With Redis stopped, each falls
+/// back to its local share (30 / 3) without a withdrawal ever waiting; once Redis is
+/// back, they draw on the cluster's bucket again, as the outage left it.
+fn i_a_cluster_retry_budget_is_shared_and_falls_back() {
+    let redis = RedisServer::start().unwrap();
+    // A wide bound, so a starved top-up on a busy machine does not fall back early.
+    let mut all = three_with(&redis.url(), 200);
+    let capacity = 30u128;
+    let alone = all[0].ask(&format!("budget t.rb.alone {capacity} 3 80"), 5 * SEC);
+    println!("    (i) alone: {alone}");
+    assert_eq!(field(&alone, "granted"), capacity, "{alone}");
+    assert_eq!(field(&alone, "on_cluster"), 1, "{alone}");
+    for i in all.iter_mut() {
+        i.send(&format!("budget t.rb.shared {capacity} 3 100"));
+    }
+    let answers: Vec<String> = all.iter().map(|i| i.recv(5 * SEC)).collect();
+    let granted: u128 = answers.iter().map(|a| field(a, "granted")).sum();
+    println!("    (i) together: {answers:?}: {granted} granted");
+    assert!(
+        granted <= capacity,
+        "{granted} granted, more than the capacity"
+    );
+    assert!(
+        granted >= capacity - 3,
+        "only {granted} of {capacity} granted"
+    );
+    for a in &answers {
+        assert_eq!(field(a, "on_cluster"), 1, "{a}");
+    }
+    // Redis stopped: the heartbeat (200 ms) finds it silent within its 200 ms bound.
+    redis.signal("STOP").unwrap();
+    for i in all.iter_mut() {
+        let down = i.ask("down 2000", 3 * SEC);
+        assert!(down.starts_with("down"), "{}: {down}", i.role);
+    }
+    for i in all.iter_mut() {
+        i.send(&format!("budget t.rb.shared {capacity} 3 20"));
+    }
+    let answers: Vec<String> = all.iter().map(|i| i.recv(5 * SEC)).collect();
+    println!("    (i) Redis stopped: {answers:?}");
+    for a in &answers {
+        assert_eq!(
+            field(a, "granted"),
+            capacity / 3,
+            "not the local share: {a}"
+        );
+        assert_eq!(field(a, "on_cluster"), 0, "{a}");
+        assert!(
+            field(a, "max_us") <= u128::from(OP_TIMEOUT_MS) * 1000,
+            "a withdrawal waited: {a}"
+        );
+    }
+    redis.signal("CONT").unwrap();
+    for i in all.iter_mut() {
+        let up = i.ask("connected 3000", 4 * SEC);
+        assert!(up.starts_with("connected"), "{}: {up}", i.role);
+    }
+    // Back on the cluster: its bucket is as the outage left it, empty.
+    let back = all[1].ask(&format!("budget t.rb.shared {capacity} 3 20"), 5 * SEC);
+    println!("    (i) Redis back: {back}");
+    assert_eq!(field(&back, "on_cluster"), 1, "{back}");
+    assert_eq!(field(&back, "granted"), 0, "{back}");
+    // Deposits cross too: a drains a budget of 10, then 8 successes at 0.5 a token put 4
+    // tokens in the cluster's bucket, which b and a then share.
+    let drained = all[0].ask("budget t.rb.deposit 10 3 40 50", 5 * SEC);
+    assert_eq!(field(&drained, "granted"), 10, "{drained}");
+    assert_eq!(all[0].ask("succeed t.rb.deposit 8", SEC), "ok");
+    std::thread::sleep(Duration::from_millis(150)); // past a's 100 ms flush
+    let b = all[1].ask("budget t.rb.deposit 10 3 40 50", 5 * SEC);
+    let a = all[0].ask("budget t.rb.deposit 10 3 20 50", 5 * SEC);
+    println!("    (i) after 8 deposits of 0.5 on a: b {b}, a {a}");
+    assert_eq!(
+        field(&b, "granted") + field(&a, "granted"),
+        4,
+        "the deposits did not reach the cluster's bucket: {b} / {a}"
+    );
 }
 
 // ----- the parent: scenarios ------------------------------------------------------------
@@ -723,7 +865,7 @@ fn main() {
         return;
     }
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    let scenarios: [(&str, fn()); 8] = [
+    let scenarios: [(&str, fn()); 9] = [
         (
             "a_cluster_limit_holds_across_instances",
             a_cluster_limit_holds_across_instances,
@@ -752,6 +894,10 @@ fn main() {
         (
             "h_before_connect_the_attribute_is_the_local_limiter",
             h_before_connect_the_attribute_is_the_local_limiter,
+        ),
+        (
+            "i_a_cluster_retry_budget_is_shared_and_falls_back",
+            i_a_cluster_retry_budget_is_shared_and_falls_back,
         ),
     ];
     let (mut passed, mut failed) = (0, 0);

@@ -405,6 +405,7 @@ fn a_budget_and_a_monitor_whose_clock_goes_backwards_stay_valid() {
             capacity: 2,
             refill_per_second: 1.0,
             deposit_per_success: 0.0,
+            ..Default::default()
         },
         clock.clone(),
     )

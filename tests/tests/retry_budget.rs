@@ -29,6 +29,7 @@ fn budget(
         capacity,
         refill_per_second,
         deposit_per_success,
+        ..Default::default()
     };
     (
         RetryBudget::new(config, clock.clone()).expect("valid budget"),
@@ -146,6 +147,7 @@ fn configure_changes_the_shape_and_refuses_invalid_values() {
             capacity: 4,
             refill_per_second: 0.0,
             deposit_per_success: 0.0,
+            ..Default::default()
         })
         .expect("valid");
     assert_eq!(
@@ -160,6 +162,7 @@ fn configure_changes_the_shape_and_refuses_invalid_values() {
             capacity: 4,
             refill_per_second: 2.0,
             deposit_per_success: 0.0,
+            ..Default::default()
         })
         .expect("valid");
     assert_eq!(
@@ -228,7 +231,8 @@ fn the_default_budget_holds_a_hundred_tokens_refilled_at_ten_a_second() {
         BudgetConfig {
             capacity: 100,
             refill_per_second: 10.0,
-            deposit_per_success: 0.0
+            deposit_per_success: 0.0,
+            ..Default::default()
         }
     );
     let budget = retry_budget("tests-default-shape");
@@ -262,7 +266,8 @@ fn snapshots_serialize_for_dashboards() {
         json,
         serde_json::json!({
             "name": null, "available": 7.0, "capacity": 8, "refill_per_second": 2.0,
-            "deposit_per_success": 0.5, "withdrawn": 1, "rejected": 0
+            "deposit_per_success": 0.5, "withdrawn": 1, "rejected": 0,
+            "scope": "local", "expected_instances": 1, "on_cluster": false, "leased": 0
         })
     );
     let back: BudgetSnapshot = serde_json::from_value(json).expect("deserializes");
@@ -368,6 +373,7 @@ fn an_empty_budget_stops_the_retry_storm() {
             capacity: 4,
             refill_per_second: 0.0,
             deposit_per_success: 0.0,
+            ..Default::default()
         })
         .expect("valid");
     assert_eq!(
@@ -399,6 +405,7 @@ fn successful_calls_deposit_into_their_sites_budget() {
             capacity: 10,
             refill_per_second: 0.0,
             deposit_per_success: 0.5,
+            ..Default::default()
         })
         .expect("valid");
     while budget.try_withdraw() {}
@@ -430,6 +437,7 @@ fn a_panicking_on_retry_does_not_wedge_the_budget() {
             capacity: 3,
             refill_per_second: 0.0,
             deposit_per_success: 0.0,
+            ..Default::default()
         })
         .expect("valid");
     let panicked = std::panic::catch_unwind(|| {
@@ -492,6 +500,7 @@ proptest! {
             capacity: c,
             refill_per_second: f64::from(r),
             deposit_per_success: f64::from(q) / 4.0,
+            ..Default::default()
         };
         let budget = RetryBudget::new(config(capacity, rate, quarter_deposits), clock.clone()).expect("valid");
         // The model: tokens in micro-tokens, refilled on every clock step.

@@ -21,6 +21,10 @@
 //! - A cluster rate limit ([`ClusterLimiter`]) is one GCRA script per admission
 //!   (`EVALSHA`, key `{rl:NAME}`), except while the limit is known to be exhausted:
 //!   then it refuses locally, without a round trip, until the wait Redis gave is over.
+//! - A cluster retry budget (`[budget.NAME] scope = "cluster"`) never makes a retry
+//!   wait: a retry takes a token from this instance's lease, or is refused. A background
+//!   task tops the lease up (one script, `{rb:NAME}`) when it runs low or a retry was
+//!   refused, and carries the deposits of successful calls, at least every 100 ms.
 //! - Heartbeats (every `heartbeat`, expiring after `instance_ttl`) carry this
 //!   instance's `registry().health()`; [`health()`] gathers every live instance's.
 //!
@@ -28,11 +32,13 @@
 //! default). The first failure marks the cluster disconnected (one WARN, and
 //! `registry().health()` says `"connected": false`); from then on nothing waits on
 //! Redis: breakers run on local state, a limiter admits on its local share
-//! (`limit / expected_instances`). The heartbeat task retries with backoff; once Redis
+//! (`limit / expected_instances`), a retry budget grants from its local share
+//! (`capacity / expected_instances`). The heartbeat task retries with backoff; once Redis
 //! answers again it says so (INFO), re-publishes this instance's open breakers, and
 //! applies the cluster's openings it missed.
 
 mod breaker;
+mod budget;
 mod limiter;
 mod scripts;
 
@@ -326,6 +332,7 @@ pub async fn connect_with(url: &str, config: ClusterConfig) -> Result<Connected,
     tokio::spawn(heartbeat_loop(shared.clone()));
     tokio::spawn(breaker::pubsub_loop(shared.clone()));
     tokio::spawn(breaker::breaker_loop(shared.clone(), rx));
+    tokio::spawn(budget::budget_loop(shared.clone()));
     tracing::info!(target: "resilience::cluster", instance = %instance, "connected to the cluster");
     Ok(Connected { instance })
 }

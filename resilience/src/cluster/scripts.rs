@@ -1,5 +1,5 @@
 //! The Lua scripts the cluster runs in Redis, each one atomic, each touching keys of one
-//! hash tag only (`{cb:NAME}`, `{rl:NAME}`, `{rs}`), so they also run on Redis Cluster.
+//! hash tag only (`{cb:NAME}`, `{rl:NAME}`, `{rb:NAME}`, `{rs}`), so they also run on Redis Cluster.
 //! Time is always the server's (`TIME`), so instances never compare their own clocks.
 
 use std::sync::LazyLock;
@@ -135,4 +135,39 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return {2, redis.call('PTTL', KEYS
 return {0, redis.call('PTTL', KEYS[1])}
 ",
     )
+});
+
+/// A retry budget's lease: `KEYS[1]` = `{rb:NAME}` (a hash: `t` micro-tokens, `ts` the
+/// server's ms of the last refill; a missing key is a full bucket); `ARGV` = capacity
+/// (whole tokens), refill (micro-tokens a second), tokens wanted, deposit (micro-tokens).
+/// Refills, adds the deposit (both capped at capacity), then takes up to the tokens
+/// wanted, whole ones only. Returns the tokens taken. With a refill, the key expires
+/// once it would be full again.
+pub(super) static BUDGET: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        now_ms!(),
+        r"
+local cap = tonumber(ARGV[1]) * 1000000
+local rate = tonumber(ARGV[2])
+local want = tonumber(ARGV[3])
+local v = redis.call('HMGET', KEYS[1], 't', 'ts')
+local tokens = tonumber(v[1])
+local last = tonumber(v[2])
+if tokens == nil or last == nil then
+  tokens = cap
+  last = now
+end
+if now > last then tokens = tokens + (now - last) * rate / 1000 end
+tokens = math.min(cap, tokens + tonumber(ARGV[4]))
+local take = math.min(want, math.floor(tokens / 1000000))
+tokens = tokens - take * 1000000
+redis.call('HSET', KEYS[1], 't', string.format('%.0f', tokens), 'ts', now)
+if rate > 0 then
+  redis.call('PEXPIRE', KEYS[1], math.floor((cap - tokens) * 1000 / rate) + 1000)
+else
+  redis.call('PERSIST', KEYS[1])
+end
+return take
+"
+    ))
 });

@@ -78,6 +78,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(test)]
+mod budget_tests;
 #[cfg(feature = "redis")]
 mod cluster;
 mod error;

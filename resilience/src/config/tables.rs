@@ -227,6 +227,8 @@ static BUDGET: Table<BudgetConfig> = Table {
                 capacity: b.capacity,
                 refill_per_second: b.refill_per_second,
                 deposit_per_success: b.deposit_per_success,
+                scope: b.scope,
+                expected_instances: b.expected_instances,
             })
     },
     names: || retry_budgets().into_iter().filter_map(|b| b.name).collect(),

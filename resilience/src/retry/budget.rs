@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{duration_nanos, Clock, SystemClock};
-use crate::sync::atomic::{AtomicU64, Ordering};
-use crate::ConfigError;
+use crate::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use crate::{ConfigError, Scope};
 
 /// Tokens are counted in millionths, so fractional refills and deposits add up exactly.
 const MICRO: u64 = 1_000_000;
@@ -21,12 +21,21 @@ const MICRO: u64 = 1_000_000;
 /// 100 tokens, refilled at 10 a second, nothing deposited per success. Set
 /// `deposit_per_success` (say `0.1`) to also earn retries as a share of successful calls.
 ///
+/// `scope = Scope::Cluster` (`[budget.NAME] scope = "cluster"`) shares the bucket of a
+/// named budget with every instance connected to the cluster (feature `redis`, see
+/// [`RetryBudget`]); `expected_instances` sizes its local share while it is not
+/// connected.
+///
 /// ```
 /// use resilience::retry::BudgetConfig;
+/// use resilience::Scope;
 ///
 /// let config = BudgetConfig { capacity: 20, ..Default::default() };
 /// assert_eq!(config.refill_per_second, 10.0);
 /// assert!(config.validate().is_ok());
+///
+/// let shared = BudgetConfig { scope: Scope::Cluster, expected_instances: 4, ..config };
+/// assert!(shared.validate().is_ok());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -38,20 +47,31 @@ pub struct BudgetConfig {
     /// Tokens added by each successful call of a function using the budget; finite, not
     /// negative.
     pub deposit_per_success: f64,
+    /// [`Scope::Cluster`]: one bucket in Redis shared by every connected instance
+    /// (feature `redis`; a named budget only). Default [`Scope::Local`].
+    pub scope: Scope,
+    /// With `scope = cluster`: the instances expected to share the bucket. While this
+    /// one is not connected, it grants from a local bucket of
+    /// `capacity / expected_instances` tokens (at least 1), refilled at
+    /// `refill_per_second / expected_instances`. At least 1. Default 1.
+    pub expected_instances: u32,
 }
 
 impl Default for BudgetConfig {
-    /// 100 tokens, refilled at 10 a second, no deposit per success.
+    /// 100 tokens, refilled at 10 a second, no deposit per success, local.
     ///
     /// ```
     /// let config = resilience::retry::BudgetConfig::default();
     /// assert_eq!((config.capacity, config.deposit_per_success), (100, 0.0));
+    /// assert_eq!((config.scope, config.expected_instances), (resilience::Scope::Local, 1));
     /// ```
     fn default() -> Self {
         BudgetConfig {
             capacity: 100,
             refill_per_second: 10.0,
             deposit_per_success: 0.0,
+            scope: Scope::Local,
+            expected_instances: 1,
         }
     }
 }
@@ -90,8 +110,44 @@ impl BudgetConfig {
                 rate_rule,
             ));
         }
+        if self.expected_instances == 0 {
+            return Err(ConfigError::new(
+                "expected_instances",
+                self.expected_instances,
+                "must be at least 1",
+            ));
+        }
         Ok(())
     }
+
+    /// The local bucket's capacity in micro-tokens: the whole bucket for a local
+    /// budget, this instance's share for a cluster one.
+    fn local_capacity(&self) -> u64 {
+        u64::from(self.capacity / self.share()).max(1) * MICRO
+    }
+
+    /// How many instances the bucket is split between while not on the cluster.
+    fn share(&self) -> u32 {
+        match self.scope {
+            Scope::Local => 1,
+            Scope::Cluster => self.expected_instances.max(1),
+        }
+    }
+}
+
+/// Tokens a cluster budget keeps leased from Redis: a tenth of its capacity, at least 1.
+fn lease_target(capacity: u64) -> u64 {
+    (capacity / 10).max(1)
+}
+
+/// Tokens to ask Redis for: none while the lease holds more than half its target and no
+/// retry was refused, else what fills it up to the target.
+fn lease_top_up(lease: u64, capacity: u64, wanted: bool) -> u64 {
+    let target = lease_target(capacity);
+    if lease > target / 2 && !wanted {
+        return 0;
+    }
+    target.saturating_sub(lease)
 }
 
 /// A budget's state at one moment, for dashboards and health endpoints.
@@ -118,6 +174,25 @@ pub struct BudgetSnapshot {
     pub withdrawn: u64,
     /// Retries refused for want of a token since creation (or the last reset).
     pub rejected: u64,
+    /// Where its bucket lives.
+    #[serde(default)]
+    pub scope: Scope,
+    /// With `scope = cluster`, the instances expected to share it.
+    #[serde(default = "one")]
+    pub expected_instances: u32,
+    /// True while a cluster budget grants from its lease on the cluster's bucket; false
+    /// for a local budget, and for a cluster one on its local share (before
+    /// `cluster::connect`, without the `redis` feature, or while Redis is unreachable).
+    #[serde(default)]
+    pub on_cluster: bool,
+    /// Tokens this instance holds leased from the cluster's bucket (0 for a local
+    /// budget).
+    #[serde(default)]
+    pub leased: u64,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// A shared token bucket that retries withdraw from; a cheap, cloneable handle.
@@ -130,6 +205,18 @@ pub struct BudgetSnapshot {
 /// Get a named one from the process-wide map with [`retry_budget`], as
 /// `#[retry(budget = "name")]` does, or make a standalone one on a clock of your own with
 /// [`RetryBudget::new`].
+///
+/// With `scope = cluster` (a named budget, feature `redis`, after `cluster::connect`)
+/// the bucket is one hash in Redis, `{rb:NAME}`, refilled on the server's clock and
+/// changed only by one script. A retry never waits on Redis: it takes a token from this
+/// instance's lease (tokens taken from the cluster's bucket ahead of need, a tenth of
+/// `capacity`, at least 1), or is refused at once when the lease is empty; the cluster's
+/// background task tops the lease up when it runs low or a retry was refused, and
+/// carries the deposits of successful calls to Redis. Before `connect`, without the
+/// feature, or while Redis is unreachable, the budget grants from a local bucket of
+/// `capacity / expected_instances` tokens (one WARN), and goes back to its lease once
+/// Redis answers. Tokens leased by an instance that exits are lost to the cluster until
+/// the refill replaces them (at most a tenth of `capacity` per instance).
 ///
 /// Lock-free: the tokens, the time of the last refill and the configuration are atomics.
 /// The token count only ever changes by atomic read-modify-write clamped to
@@ -159,11 +246,29 @@ pub struct RetryBudget {
 struct Inner {
     name: Option<Box<str>>,
     clock: Arc<dyn Clock>,
-    /// Micro-tokens available, as of `last_refill`.
+    /// Micro-tokens available in the local bucket, as of `last_refill`.
     tokens: AtomicU64,
     /// Clock reading (nanoseconds) up to which refills are credited.
     last_refill: AtomicU64,
+    /// The configured capacity, micro-tokens.
     capacity: AtomicU64,
+    /// The local bucket's capacity: `capacity`, or this instance's share of it for a
+    /// cluster budget.
+    local_capacity: AtomicU64,
+    /// The instances the local bucket's refill is split between (1 for a local budget).
+    share: AtomicU64,
+    /// `expected_instances` as configured.
+    expected: AtomicU64,
+    /// `scope == Cluster`.
+    cluster: AtomicBool,
+    /// Set by the cluster's task while the lease is drawn on (Redis answered last).
+    on_cluster: AtomicBool,
+    /// Whole tokens leased from the cluster's bucket.
+    lease: AtomicU64,
+    /// Micro-tokens of deposits not yet carried to the cluster's bucket.
+    pending: AtomicU64,
+    /// A retry was refused, or the lease ran low: the cluster's task should top it up.
+    wanted: AtomicBool,
     /// `f64` bits: tokens per second.
     refill_rate: AtomicU64,
     deposit: AtomicU64,
@@ -183,8 +288,18 @@ impl RetryBudget {
     /// assert_eq!(budget.name(), None);
     /// # Ok::<(), resilience::ConfigError>(())
     /// ```
+    ///
+    /// A standalone budget has no name to share it by: `scope = cluster` is an `Err`
+    /// here (use [`retry_budget`] and [`configure`](RetryBudget::configure)).
     pub fn new(config: BudgetConfig, clock: impl Clock + 'static) -> Result<Self, ConfigError> {
         config.validate()?;
+        if config.scope == Scope::Cluster {
+            return Err(ConfigError::new(
+                "scope",
+                config.scope.as_str(),
+                "needs a named budget: use `retry_budget(name).configure(..)`",
+            ));
+        }
         Ok(RetryBudget::build(
             None,
             config,
@@ -195,13 +310,22 @@ impl RetryBudget {
     fn build(name: Option<Box<str>>, config: BudgetConfig, clock: Arc<dyn Clock>) -> Self {
         let now = duration_nanos(clock.now());
         let capacity = u64::from(config.capacity) * MICRO;
+        let local_capacity = config.local_capacity();
         RetryBudget {
             inner: Arc::new(Inner {
                 name,
                 clock,
-                tokens: AtomicU64::new(capacity),
+                tokens: AtomicU64::new(local_capacity),
                 last_refill: AtomicU64::new(now),
                 capacity: AtomicU64::new(capacity),
+                local_capacity: AtomicU64::new(local_capacity),
+                share: AtomicU64::new(u64::from(config.share())),
+                expected: AtomicU64::new(u64::from(config.expected_instances)),
+                cluster: AtomicBool::new(config.scope == Scope::Cluster),
+                on_cluster: AtomicBool::new(false),
+                lease: AtomicU64::new(0),
+                pending: AtomicU64::new(0),
+                wanted: AtomicBool::new(false),
                 refill_rate: AtomicU64::new(config.refill_per_second.to_bits()),
                 deposit: AtomicU64::new(to_micro(config.deposit_per_success)),
                 withdrawn: AtomicU64::new(0),
@@ -235,6 +359,12 @@ impl RetryBudget {
     /// ```
     pub fn try_withdraw(&self) -> bool {
         let inner = &*self.inner;
+        if inner.cluster.load(Ordering::Relaxed) {
+            if inner.on_cluster.load(Ordering::Acquire) {
+                return inner.withdraw_leased();
+            }
+            warn_local_once(self.name().unwrap_or_default());
+        }
         inner.refill();
         let taken = inner
             .tokens
@@ -258,7 +388,7 @@ impl RetryBudget {
     /// use resilience::clock::ManualClock;
     /// use resilience::retry::{BudgetConfig, RetryBudget};
     ///
-    /// let config = BudgetConfig { capacity: 5, refill_per_second: 0.0, deposit_per_success: 0.5 };
+    /// let config = BudgetConfig { capacity: 5, refill_per_second: 0.0, deposit_per_success: 0.5, ..Default::default() };
     /// let budget = RetryBudget::new(config, ManualClock::new())?;
     /// while budget.try_withdraw() {}
     /// budget.record_success();
@@ -267,18 +397,28 @@ impl RetryBudget {
     /// # Ok::<(), resilience::ConfigError>(())
     /// ```
     pub fn record_success(&self) {
-        let deposit = self.inner.deposit.load(Ordering::Relaxed);
+        let inner = &*self.inner;
+        let deposit = inner.deposit.load(Ordering::Relaxed);
         if deposit > 0 {
-            self.inner.add(deposit);
+            if inner.cluster.load(Ordering::Relaxed) && inner.on_cluster.load(Ordering::Acquire) {
+                // Carried to the cluster's bucket by its task.
+                inner.pending.fetch_add(deposit, Ordering::Relaxed);
+            } else {
+                inner.add(deposit);
+            }
         }
     }
 
-    /// Whole tokens available now: the retries it would grant at once.
+    /// Whole tokens available now: the retries it would grant at once (for a cluster
+    /// budget on the cluster, its lease).
     ///
     /// ```
     /// assert_eq!(resilience::retry_budget("docs-available").available(), 100);
     /// ```
     pub fn available(&self) -> u32 {
+        if self.inner.is_on_cluster() {
+            return u32::try_from(self.inner.lease.load(Ordering::Acquire)).unwrap_or(u32::MAX);
+        }
         self.inner.refill();
         u32::try_from(self.inner.tokens.load(Ordering::Acquire) / MICRO).unwrap_or(u32::MAX)
     }
@@ -296,6 +436,13 @@ impl RetryBudget {
                 .unwrap_or(u32::MAX),
             refill_per_second: f64::from_bits(inner.refill_rate.load(Ordering::Relaxed)),
             deposit_per_success: inner.deposit.load(Ordering::Relaxed) as f64 / MICRO as f64,
+            scope: if inner.cluster.load(Ordering::Relaxed) {
+                Scope::Cluster
+            } else {
+                Scope::Local
+            },
+            expected_instances: u32::try_from(inner.expected.load(Ordering::Relaxed))
+                .unwrap_or(u32::MAX),
         }
     }
 
@@ -304,7 +451,8 @@ impl RetryBudget {
     ///
     /// Time passed so far is credited at the old rate; tokens above a smaller capacity
     /// are dropped; the counters are kept. Retries racing with it see the old values or
-    /// the new ones.
+    /// the new ones. Made cluster-scoped, it grants from its local share until the
+    /// cluster's task has leased tokens for it; made local, it drops its lease.
     ///
     /// ```
     /// use resilience::retry::{retry_budget, BudgetConfig};
@@ -319,9 +467,26 @@ impl RetryBudget {
     pub fn configure(&self, config: BudgetConfig) -> Result<(), ConfigError> {
         config.validate()?;
         let inner = &*self.inner;
+        if config.scope == Scope::Cluster && inner.name.is_none() {
+            return Err(ConfigError::new(
+                "scope",
+                config.scope.as_str(),
+                "needs a named budget: use `retry_budget(name).configure(..)`",
+            ));
+        }
         inner.refill();
         let capacity = u64::from(config.capacity) * MICRO;
+        let local_capacity = config.local_capacity();
         inner.capacity.store(capacity, Ordering::Relaxed);
+        inner
+            .local_capacity
+            .store(local_capacity, Ordering::Relaxed);
+        inner
+            .share
+            .store(u64::from(config.share()), Ordering::Relaxed);
+        inner
+            .expected
+            .store(u64::from(config.expected_instances), Ordering::Relaxed);
         inner
             .refill_rate
             .store(config.refill_per_second.to_bits(), Ordering::Relaxed);
@@ -334,12 +499,23 @@ impl RetryBudget {
         let _ = inner
             .tokens
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
-                (t > capacity).then_some(capacity)
+                (t > local_capacity).then_some(local_capacity)
             });
+        let cluster = config.scope == Scope::Cluster;
+        if inner.cluster.swap(cluster, Ordering::AcqRel) != cluster {
+            inner.on_cluster.store(false, Ordering::Release);
+            inner.lease.store(0, Ordering::Release);
+            inner.pending.store(0, Ordering::Relaxed);
+            if cluster {
+                inner.want();
+            }
+        }
         Ok(())
     }
 
     /// Fills it to capacity and zeroes its counters (for tests, or after an incident).
+    /// For a cluster budget this fills its local share; the cluster's bucket is left
+    /// as it is.
     ///
     /// ```
     /// let budget = resilience::retry_budget("docs-reset");
@@ -351,9 +527,10 @@ impl RetryBudget {
     pub fn reset(&self) {
         let inner = &*self.inner;
         inner.last_refill.store(inner.now(), Ordering::Release);
-        inner
-            .tokens
-            .store(inner.capacity.load(Ordering::Relaxed), Ordering::Release);
+        inner.tokens.store(
+            inner.local_capacity.load(Ordering::Relaxed),
+            Ordering::Release,
+        );
         inner.withdrawn.store(0, Ordering::Relaxed);
         inner.rejected.store(0, Ordering::Relaxed);
     }
@@ -368,14 +545,28 @@ impl RetryBudget {
         let inner = &*self.inner;
         inner.refill();
         let config = self.config();
+        let on_cluster = inner.is_on_cluster();
+        let leased = if config.scope == Scope::Cluster {
+            inner.lease.load(Ordering::Acquire)
+        } else {
+            0
+        };
         BudgetSnapshot {
             name: self.name().map(str::to_owned),
-            available: inner.tokens.load(Ordering::Acquire) as f64 / MICRO as f64,
+            available: if on_cluster {
+                leased as f64
+            } else {
+                inner.tokens.load(Ordering::Acquire) as f64 / MICRO as f64
+            },
             capacity: config.capacity,
             refill_per_second: config.refill_per_second,
             deposit_per_success: config.deposit_per_success,
             withdrawn: inner.withdrawn.load(Ordering::Relaxed),
             rejected: inner.rejected.load(Ordering::Relaxed),
+            scope: config.scope,
+            expected_instances: config.expected_instances,
+            on_cluster,
+            leased,
         }
     }
 }
@@ -393,6 +584,41 @@ impl fmt::Debug for RetryBudget {
 }
 
 impl Inner {
+    fn is_on_cluster(&self) -> bool {
+        self.cluster.load(Ordering::Relaxed) && self.on_cluster.load(Ordering::Acquire)
+    }
+
+    /// A retry on the cluster: one token from the lease, or a refusal; either way no
+    /// round trip. A lease run low, or a refusal, asks the cluster's task for more.
+    fn withdraw_leased(&self) -> bool {
+        let taken = self
+            .lease
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |l| l.checked_sub(1));
+        let capacity = self.capacity.load(Ordering::Relaxed) / MICRO;
+        match taken {
+            Ok(before) => {
+                if lease_top_up(before - 1, capacity, false) > 0 {
+                    self.want();
+                }
+                self.withdrawn.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Err(_) => {
+                self.want();
+                self.rejected.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+        }
+    }
+
+    /// Asks the cluster's task for a top-up; the first ask since its last round wakes it.
+    fn want(&self) {
+        if !self.wanted.swap(true, Ordering::AcqRel) {
+            #[cfg(feature = "redis")]
+            lease::WAKE.notify_one();
+        }
+    }
+
     fn now(&self) -> u64 {
         duration_nanos(self.clock.now())
     }
@@ -401,7 +627,8 @@ impl Inner {
     /// forward owns that interval, so it is credited exactly once; an interval too short
     /// to earn a micro-token is left to accumulate rather than rounded away.
     fn refill(&self) {
-        let rate = f64::from_bits(self.refill_rate.load(Ordering::Relaxed));
+        let rate = f64::from_bits(self.refill_rate.load(Ordering::Relaxed))
+            / self.share.load(Ordering::Relaxed).max(1) as f64;
         if rate <= 0.0 {
             return;
         }
@@ -425,13 +652,124 @@ impl Inner {
     }
 
     fn add(&self, micro: u64) {
-        let capacity = self.capacity.load(Ordering::Relaxed);
+        let capacity = self.local_capacity.load(Ordering::Relaxed);
         let _ = self
             .tokens
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
                 let filled = t.saturating_add(micro).min(capacity);
                 (filled != t).then_some(filled)
             });
+    }
+}
+
+/// One WARN per process: a cluster-scoped budget grants from its local share before
+/// `cluster::connect` or without the `redis` feature. (An outage of Redis is the
+/// cluster's own WARN.)
+fn warn_local_once(name: &str) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    #[cfg(feature = "redis")]
+    if lease::TASK_STARTED.load(Ordering::Relaxed) {
+        return;
+    }
+    // A load first: after the WARN, a retry only reads the flag.
+    if !WARNED.load(Ordering::Relaxed) && !WARNED.swap(true, Ordering::Relaxed) {
+        tracing::warn!(
+            target: "resilience::cluster",
+            name,
+            reason = if cfg!(feature = "redis") { "cluster::connect has not been called" } else { "the `redis` feature is off" },
+            "`scope = cluster` runs on local state: the retry budget grants from its local share"
+        );
+    }
+}
+
+/// What the cluster's task (feature `redis`) sees of a cluster-scoped budget.
+#[cfg(feature = "redis")]
+pub(crate) mod lease {
+    use super::*;
+
+    /// Wakes the cluster's budget task: a lease ran low or a retry was refused.
+    pub(crate) static WAKE: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+    /// Set once the cluster's budget task runs (after `cluster::connect`).
+    pub(crate) static TASK_STARTED: AtomicBool = AtomicBool::new(false);
+
+    /// One round trip's worth of work for one budget.
+    #[derive(Debug, PartialEq)]
+    pub(crate) struct Request {
+        /// `{rb:NAME}`.
+        pub(crate) key: String,
+        /// Whole tokens.
+        pub(crate) capacity: u64,
+        /// Micro-tokens per second.
+        pub(crate) refill: u64,
+        /// Whole tokens to take into the lease.
+        pub(crate) want: u64,
+        /// Micro-tokens of deposits to add.
+        pub(crate) deposit: u64,
+    }
+
+    /// The named budgets whose scope is the cluster.
+    pub(crate) fn cluster_budgets() -> Vec<RetryBudget> {
+        budgets()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .filter(|b| b.inner.cluster.load(Ordering::Relaxed))
+            .cloned()
+            .collect()
+    }
+
+    impl RetryBudget {
+        /// What to ask Redis for now, if anything: a top-up when the lease is low or a
+        /// retry was refused (unless `asks` is false: Redis's bucket was just found
+        /// empty), the deposits to carry, and always something while the budget is not
+        /// yet on the cluster (to attach it).
+        pub(crate) fn lease_request(&self, asks: bool) -> Option<Request> {
+            let inner = &*self.inner;
+            if !inner.cluster.load(Ordering::Relaxed) {
+                return None;
+            }
+            let name = inner.name.as_deref()?;
+            let wanted = asks && inner.wanted.swap(false, Ordering::AcqRel);
+            let capacity = inner.capacity.load(Ordering::Relaxed) / MICRO;
+            let want = if asks {
+                lease_top_up(inner.lease.load(Ordering::Acquire), capacity, wanted)
+            } else {
+                0
+            };
+            let attached = inner.on_cluster.load(Ordering::Acquire);
+            let deposit = inner.pending.swap(0, Ordering::AcqRel);
+            if want == 0 && deposit == 0 && attached {
+                return None;
+            }
+            let rate = f64::from_bits(inner.refill_rate.load(Ordering::Relaxed));
+            Some(Request {
+                key: format!("{{rb:{name}}}"),
+                capacity,
+                refill: to_micro(rate),
+                want,
+                deposit,
+            })
+        }
+
+        /// Redis answered: `tokens` join the lease, and the budget draws on it.
+        pub(crate) fn lease_granted(&self, tokens: u64) {
+            let inner = &*self.inner;
+            inner.lease.fetch_add(tokens, Ordering::AcqRel);
+            if inner.cluster.load(Ordering::Relaxed) {
+                inner.on_cluster.store(true, Ordering::Release);
+            }
+        }
+
+        /// Redis did not answer (or is known down): the budget grants from its local
+        /// share, and the deposits are carried on the next round that reaches Redis.
+        pub(crate) fn lease_failed(&self, deposit: u64) {
+            let inner = &*self.inner;
+            inner.on_cluster.store(false, Ordering::Release);
+            if deposit > 0 {
+                inner.pending.fetch_add(deposit, Ordering::AcqRel);
+            }
+        }
     }
 }
 
@@ -491,4 +829,176 @@ pub fn retry_budgets() -> Vec<BudgetSnapshot> {
         .collect();
     // Snapshots read the clock: done after the lock is released.
     handles.iter().map(RetryBudget::snapshot).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use std::time::Duration;
+
+    fn cluster(capacity: u32, refill: f64, deposit: f64, expected: u32) -> BudgetConfig {
+        BudgetConfig {
+            capacity,
+            refill_per_second: refill,
+            deposit_per_success: deposit,
+            scope: Scope::Cluster,
+            expected_instances: expected,
+        }
+    }
+
+    /// A named budget outside the global map, on a clock of the test's own.
+    fn named(config: BudgetConfig) -> (RetryBudget, ManualClock) {
+        let clock = ManualClock::new();
+        let budget = RetryBudget::build(
+            Some("unit.cluster".into()),
+            BudgetConfig::default(),
+            crate::clock::shared(clock.clone()),
+        );
+        budget.configure(config).expect("valid");
+        (budget, clock)
+    }
+
+    #[test]
+    fn expected_instances_and_scope_are_validated_by_name_and_value() {
+        let err = cluster(10, 0.0, 0.0, 0).validate().unwrap_err();
+        assert_eq!((err.field(), err.value()), ("expected_instances", "0"));
+        // A standalone budget has no name to share it by.
+        let err = RetryBudget::new(cluster(10, 0.0, 0.0, 1), ManualClock::new()).unwrap_err();
+        assert_eq!((err.field(), err.value()), ("scope", "\"cluster\""));
+        let standalone = RetryBudget::new(BudgetConfig::default(), ManualClock::new()).unwrap();
+        let err = standalone.configure(cluster(10, 0.0, 0.0, 1)).unwrap_err();
+        assert_eq!(err.field(), "scope");
+        assert_eq!(standalone.config().scope, Scope::Local);
+    }
+
+    #[test]
+    fn the_config_reads_scope_and_expected_instances_and_refuses_a_bad_scope() {
+        let config: BudgetConfig = serde_json::from_str(
+            r#"{"capacity": 30, "scope": "cluster", "expected_instances": 3}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            config,
+            BudgetConfig {
+                capacity: 30,
+                ..cluster(30, 10.0, 0.0, 3)
+            }
+        );
+        let defaults: BudgetConfig = serde_json::from_str("{}").unwrap();
+        assert_eq!(
+            (defaults.scope, defaults.expected_instances),
+            (Scope::Local, 1)
+        );
+        let err = serde_json::from_str::<BudgetConfig>(r#"{"scope": "clustr"}"#).unwrap_err();
+        assert!(err.to_string().contains("clustr"), "{err}");
+        let err = serde_json::from_str::<BudgetConfig>(r#"{"expected": 3}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn a_cluster_budget_off_the_cluster_grants_its_local_share() {
+        // 30 tokens, 3 a second, over 3 instances: 10 tokens, 1 a second.
+        let (budget, clock) = named(cluster(30, 3.0, 0.0, 3));
+        assert_eq!(budget.available(), 10);
+        let granted = (0..30).filter(|_| budget.try_withdraw()).count();
+        assert_eq!(granted, 10);
+        clock.advance(Duration::from_secs(2));
+        assert_eq!(budget.available(), 2);
+        let snapshot = budget.snapshot();
+        assert_eq!(snapshot.scope, Scope::Cluster);
+        assert!(!snapshot.on_cluster);
+        assert_eq!((snapshot.capacity, snapshot.expected_instances), (30, 3));
+        // The configuration reads back as written, not as the share.
+        assert_eq!(budget.config(), cluster(30, 3.0, 0.0, 3));
+        // A share never rounds down to nothing.
+        let (tiny, _) = named(cluster(2, 0.0, 0.0, 5));
+        assert_eq!(tiny.available(), 1);
+    }
+
+    #[test]
+    fn the_lease_is_topped_up_when_low_or_asked() {
+        // A tenth of the capacity, at least one token.
+        assert_eq!(lease_target(100), 10);
+        assert_eq!(lease_target(5), 1);
+        // (lease, capacity, a retry was refused) -> tokens to ask for.
+        let cases = [
+            (0, 100, false, 10),
+            (5, 100, false, 5), // half the target: low
+            (6, 100, false, 0), // above half: enough
+            (6, 100, true, 4),  // a refusal tops it up anyway
+            (12, 100, true, 0), // never above the target
+            (0, 5, false, 1),
+            (1, 5, false, 0),
+        ];
+        for (lease, capacity, wanted, want) in cases {
+            assert_eq!(
+                lease_top_up(lease, capacity, wanted),
+                want,
+                "lease {lease}, capacity {capacity}, wanted {wanted}"
+            );
+        }
+    }
+
+    #[cfg(feature = "redis")]
+    #[test]
+    fn on_the_cluster_retries_draw_on_the_lease_and_never_on_the_local_share() {
+        let (budget, _clock) = named(cluster(100, 0.0, 0.5, 4));
+        // Made cluster-scoped: it asks to be attached, with a full lease's worth.
+        let first = budget.lease_request(true).expect("a request");
+        assert_eq!(
+            (
+                first.key.as_str(),
+                first.capacity,
+                first.want,
+                first.deposit
+            ),
+            ("{rb:unit.cluster}", 100, 10, 0)
+        );
+        budget.lease_granted(first.want);
+        assert!(budget.snapshot().on_cluster);
+        assert_eq!(budget.available(), 10);
+        // Nothing to do while the lease is full.
+        assert_eq!(budget.lease_request(true), None);
+        let granted = (0..15).filter(|_| budget.try_withdraw()).count();
+        assert_eq!(granted, 10, "the lease only, not the local share of 25");
+        let snapshot = budget.snapshot();
+        assert_eq!(
+            (snapshot.withdrawn, snapshot.rejected, snapshot.leased),
+            (10, 5, 0)
+        );
+        // A success's deposit waits for the task, not in the local bucket.
+        budget.record_success();
+        budget.record_success();
+        let next = budget.lease_request(true).expect("a request");
+        assert_eq!((next.want, next.deposit), (10, MICRO));
+        // Redis did not answer: the deposit is kept for the next round, and retries
+        // grant from the local share (100 / 4).
+        budget.lease_failed(next.deposit);
+        assert!(!budget.snapshot().on_cluster);
+        assert_eq!(budget.available(), 25);
+        assert!(budget.try_withdraw());
+        // Off the cluster, a success deposits locally.
+        budget.record_success();
+        budget.record_success();
+        assert_eq!(budget.available(), 25);
+        // Redis answers again: the kept deposit is carried (even while its bucket was
+        // just found empty, when no top-up is asked for), the lease resumes.
+        let again = budget.lease_request(false).expect("a request");
+        assert_eq!((again.want, again.deposit), (0, MICRO));
+        budget.lease_failed(again.deposit);
+        let again = budget.lease_request(true).expect("a request");
+        assert_eq!((again.want, again.deposit), (10, MICRO));
+        budget.lease_granted(3);
+        assert_eq!(budget.available(), 3);
+        // Made local again, it drops the lease.
+        budget
+            .configure(BudgetConfig {
+                scope: Scope::Local,
+                ..cluster(100, 0.0, 0.5, 4)
+            })
+            .unwrap();
+        assert_eq!(budget.snapshot().leased, 0);
+        assert_eq!(budget.lease_request(true), None);
+    }
 }

@@ -52,6 +52,8 @@ pub(crate) mod site;
 pub use adapted::adapted_max_attempts;
 pub use adaptive::AdaptiveAttempts;
 pub use backoff::Backoff;
+#[cfg(feature = "redis")]
+pub(crate) use budget::lease as budget_lease;
 pub use budget::{retry_budget, retry_budgets, BudgetConfig, BudgetSnapshot, RetryBudget};
 pub use config::RetryConfig;
 pub use jitter::Jitter;

@@ -8,14 +8,18 @@
 //! - `admission`: a cluster admission (one `EVALSHA` through our limiter) vs a bare
 //!   `EVALSHA` of the same script on a connection of its own, one caller and three
 //!   concurrent callers; the round trip is the limit.
+//! - `admission_instances`: one and three instances, each a process of its own (this
+//!   binary, re-run) with its own connection and its own `ClusterLimiter` of one shared
+//!   limit; an iteration is one admission by every instance at once.
 //!
 //! Uses `REDIS_URL` if set, else starts `redis-server` on a free 127.0.0.1 port.
 
 use std::hint::black_box;
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, Criterion};
 use redis::aio::ConnectionManager;
@@ -206,14 +210,153 @@ fn admission(c: &mut Criterion) {
     );
 }
 
+/// Names the Redis an instance process connects to; set only on the re-run binary.
+const INSTANCE_URL: &str = "RESILIENCE_BENCH_INSTANCE_URL";
+
+/// A limit the instances share and never reach: every admission is a round trip that
+/// admits.
+fn shared_limit() -> ClusterLimit {
+    ClusterLimit {
+        limit: 1_000_000,
+        per: Duration::from_secs(1),
+        burst: 1_000_000,
+        expected_instances: 3,
+    }
+}
+
+/// The instance process: connects, then for each `admit N` line admits N calls one
+/// after another and answers `done`, until its stdin closes.
+fn instance(url: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let config = ClusterConfig {
+        op_timeout: Duration::from_secs(1),
+        ..Default::default()
+    };
+    rt.block_on(cluster::connect_with(url, config))
+        .expect("the bench's Redis");
+    let limiter = ClusterLimiter::new("bench.instances", shared_limit()).expect("a valid limit");
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "ready")
+        .and_then(|()| out.flush())
+        .expect("stdout");
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        let Some(n) = line
+            .strip_prefix("admit ")
+            .and_then(|n| n.parse::<u64>().ok())
+        else {
+            break;
+        };
+        rt.block_on(async {
+            for _ in 0..n {
+                assert!(limiter.admit().await.is_admitted());
+            }
+        });
+        let local = limiter.stats().local_admitted;
+        writeln!(out, "done {local}")
+            .and_then(|()| out.flush())
+            .expect("stdout");
+    }
+}
+
+/// One instance process, driven through its stdin and stdout.
+struct Instance {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Instance {
+    fn spawn(url: &str) -> Instance {
+        let mut child = Command::new(std::env::current_exe().expect("the bench binary"))
+            .env(INSTANCE_URL, url)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("an instance process");
+        let stdin = child.stdin.take().expect("stdin");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut ready = String::new();
+        stdout.read_line(&mut ready).expect("the instance's answer");
+        assert_eq!(ready.trim(), "ready", "the instance did not start");
+        Instance {
+            child,
+            stdin,
+            stdout,
+        }
+    }
+
+    fn start(&mut self, n: u64) {
+        writeln!(self.stdin, "admit {n}")
+            .and_then(|()| self.stdin.flush())
+            .expect("the instance's stdin");
+    }
+
+    /// Waits for the admissions started; the admissions decided locally so far.
+    fn finish(&mut self) -> u64 {
+        let mut done = String::new();
+        self.stdout
+            .read_line(&mut done)
+            .expect("the instance's answer");
+        done.trim()
+            .strip_prefix("done ")
+            .and_then(|n| n.parse().ok())
+            .expect("`done N`")
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        // Closing stdin ends the instance's loop.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn admission_instances(c: &mut Criterion) {
+    let s = setup();
+    let mut g = c.benchmark_group("admission_instances");
+    for count in [1, 3] {
+        let mut instances: Vec<Instance> = (0..count).map(|_| Instance::spawn(&s.url)).collect();
+        let name = if count == 1 {
+            "ours_one_process".to_owned()
+        } else {
+            format!("ours_{count}_processes")
+        };
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let started = Instant::now();
+                for i in &mut instances {
+                    i.start(iters);
+                }
+                let local: u64 = instances.iter_mut().map(Instance::finish).sum();
+                assert_eq!(
+                    local, 0,
+                    "Redis went unanswered: the figures mix in local decisions"
+                );
+                started.elapsed()
+            })
+        });
+    }
+    g.finish();
+}
+
 criterion_group!(
     cluster_benches,
     closed_breaker,
     exhausted_refusal,
-    admission
+    admission,
+    admission_instances
 );
 
 fn main() {
+    if let Ok(url) = std::env::var(INSTANCE_URL) {
+        instance(&url);
+        return;
+    }
     cluster_benches();
     Criterion::default().configure_from_args().final_summary();
     if let Some(mut child) = SERVER.get().and_then(|s| s.lock().unwrap().take()) {

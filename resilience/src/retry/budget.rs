@@ -666,13 +666,17 @@ impl Inner {
 /// `cluster::connect` or without the `redis` feature. (An outage of Redis is the
 /// cluster's own WARN.)
 fn warn_local_once(name: &str) {
-    static WARNED: AtomicBool = AtomicBool::new(false);
+    // Std's, not the `sync` module's: a static needs a const constructor, which loom's
+    // atomics lack (the WARN is no part of what the models check).
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     #[cfg(feature = "redis")]
     if lease::TASK_STARTED.load(Ordering::Relaxed) {
         return;
     }
     // A load first: after the WARN, a retry only reads the flag.
-    if !WARNED.load(Ordering::Relaxed) && !WARNED.swap(true, Ordering::Relaxed) {
+    if !WARNED.load(std::sync::atomic::Ordering::Relaxed)
+        && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
         tracing::warn!(
             target: "resilience::cluster",
             name,

@@ -64,6 +64,7 @@ pub mod registry;
 pub mod reqwest;
 pub mod retry;
 mod scope;
+mod scope_warning;
 mod site_name;
 mod sync;
 pub mod timeout;

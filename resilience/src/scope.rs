@@ -5,8 +5,6 @@
 //! This module builds without the feature: `scope = cluster` then runs locally and says
 //! so once (a `tracing` WARN), as it does before `cluster::connect`.
 
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-
 use serde::{Deserialize, Serialize};
 
 use crate::breaker::Breaker;
@@ -109,22 +107,8 @@ pub(crate) fn breaker_transitioned(breaker: &Breaker, from: BreakerState, to: Br
     }
 }
 
-/// One WARN per process: a cluster-scoped pattern runs on local state.
+/// One WARN per process: a cluster-scoped breaker runs on local state.
 pub(crate) fn warn_local_once(name: &str) {
-    static WARNED: AtomicBool = AtomicBool::new(false);
-    if !WARNED.swap(true, Relaxed) {
-        warn_local(name);
-    }
-}
-
-/// The WARN of [`warn_local_once`], for a caller that keeps its own once (a
-/// cluster-scoped rate limit's call site: one per name).
-#[cold]
-pub(crate) fn warn_local(name: &str) {
-    tracing::warn!(
-        target: "resilience::cluster",
-        name,
-        reason = if cfg!(feature = "redis") { "cluster::connect has not been called" } else { "the `redis` feature is off" },
-        "`scope = cluster` runs on local state"
-    );
+    static WARNED: crate::scope_warning::WarnOnce = crate::scope_warning::WarnOnce::new();
+    WARNED.warn(name, "");
 }

@@ -30,13 +30,10 @@ const KNOWN: &[&[&str]] = &[
     &["breaker", "cluster", "scope"],
     &["breaker", "cluster", "registry", "scope"],
     // A `scope = cluster` rate limit's call site admits through the name's
-    // `cluster::ClusterLimiter` (and warns through `scope` before `connect`); `cluster`
-    // reads the registry (heartbeats carry its health), which holds the rate limiters.
+    // `cluster::ClusterLimiter`; `cluster` reads the registry (heartbeats carry its
+    // health), which holds the rate limiters.
     &["cluster", "rate_limit", "registry"],
-    &["cluster", "rate_limit", "registry", "scope"],
     &["breaker", "cluster", "rate_limit", "registry"],
-    &["breaker", "cluster", "rate_limit", "registry", "scope"],
-    &["breaker", "rate_limit", "registry", "scope"],
     // `ErrorContext::new` reads the current scope's correlation id, and a scope's error
     // arm records in the monitor, which classifies errors.
     &["context", "error", "monitor"],

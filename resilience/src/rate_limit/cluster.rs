@@ -69,7 +69,7 @@ impl ClusterSlot {
     #[cold]
     fn warn(&self, limiter: &RateLimiter) {
         if !self.warned.swap(true, Relaxed) && limiter.config().scope == Scope::Cluster {
-            crate::scope::warn_local(limiter.name());
+            crate::scope_warning::warn_local(limiter.name(), "");
         }
     }
 

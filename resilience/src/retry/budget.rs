@@ -666,24 +666,12 @@ impl Inner {
 /// `cluster::connect` or without the `redis` feature. (An outage of Redis is the
 /// cluster's own WARN.)
 fn warn_local_once(name: &str) {
-    // Std's, not the `sync` module's: a static needs a const constructor, which loom's
-    // atomics lack (the WARN is no part of what the models check).
-    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    static WARNED: crate::scope_warning::WarnOnce = crate::scope_warning::WarnOnce::new();
     #[cfg(feature = "redis")]
     if lease::TASK_STARTED.load(Ordering::Relaxed) {
         return;
     }
-    // A load first: after the WARN, a retry only reads the flag.
-    if !WARNED.load(std::sync::atomic::Ordering::Relaxed)
-        && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed)
-    {
-        tracing::warn!(
-            target: "resilience::cluster",
-            name,
-            reason = if cfg!(feature = "redis") { "cluster::connect has not been called" } else { "the `redis` feature is off" },
-            "`scope = cluster` runs on local state: the retry budget grants from its local share"
-        );
-    }
+    WARNED.warn(name, "the retry budget grants from its local share");
 }
 
 /// What the cluster's task (feature `redis`) sees of a cluster-scoped budget.

@@ -191,16 +191,18 @@ pub(crate) fn shared(clock: impl Clock + 'static) -> Arc<dyn Clock> {
     Arc::new(clock)
 }
 
+/// The one shared [`SystemClock`], which [`system`] hands out.
+static SYSTEM: std::sync::LazyLock<Arc<dyn Clock>> =
+    std::sync::LazyLock::new(|| Arc::new(SystemClock));
+
 /// The one shared [`SystemClock`].
 pub(crate) fn system() -> Arc<dyn Clock> {
-    static SYSTEM: std::sync::LazyLock<Arc<dyn Clock>> =
-        std::sync::LazyLock::new(|| Arc::new(SystemClock));
     Arc::clone(&SYSTEM)
 }
 
 /// Whether `clock` is the shared system clock, whose readers may use [`counter_nanos`].
 pub(crate) fn is_system(clock: &Arc<dyn Clock>) -> bool {
-    Arc::ptr_eq(clock, &system())
+    Arc::ptr_eq(clock, &SYSTEM)
 }
 
 /// The system's time in nanoseconds, on a timeline of its own: comparable only with

@@ -310,7 +310,7 @@ impl Instance {
 
 impl Drop for Instance {
     fn drop(&mut self) {
-        // Closing stdin ends the instance's loop.
+        // Killed, not asked: nothing of an instance needs to end cleanly.
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -103,11 +103,36 @@ fn os_now() -> Duration {
 
 /// The coarse clock, moved onto `origin()`: its reading at the first call is paired with
 /// the precise reading then, so the two agree to within the coarse clock's tick.
+#[inline]
 fn coarse_now() -> Duration {
-    static START: std::sync::OnceLock<(coarsetime::Instant, Duration)> = std::sync::OnceLock::new();
-    let (coarse, precise) = *START.get_or_init(|| (coarsetime::Instant::now(), os_now()));
-    let elapsed = coarsetime::Instant::now().duration_since(coarse);
-    precise.saturating_add(Duration::from_nanos(elapsed.as_nanos()))
+    static START: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
+    let &(coarse, precise) = START.get_or_init(|| (coarse_nanos(), duration_nanos(os_now())));
+    Duration::from_nanos(precise.saturating_add(coarse_nanos().saturating_sub(coarse)))
+}
+
+/// The OS's coarse monotonic clock in nanoseconds, on its own origin.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[inline]
+fn coarse_nanos() -> u64 {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid, writable timespec; CLOCK_MONOTONIC_COARSE always exists on
+    // Linux (since 2.6.32), so the call cannot fail.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut now) };
+    (now.tv_sec as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(now.tv_nsec as u64)
+}
+
+/// The OS's coarse monotonic clock in nanoseconds, on its own origin.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[inline]
+fn coarse_nanos() -> u64 {
+    static BASE: std::sync::OnceLock<coarsetime::Instant> = std::sync::OnceLock::new();
+    let base = *BASE.get_or_init(coarsetime::Instant::now);
+    coarsetime::Instant::now().duration_since(base).as_nanos()
 }
 
 /// A clock moved by hand, for tests; clones share one time.

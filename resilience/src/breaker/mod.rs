@@ -21,12 +21,14 @@
 
 mod chain;
 mod circuit_open;
+mod claim;
 mod config;
 mod failure_times;
 pub(crate) mod keyed_site;
 mod live;
 mod machine;
 mod permit;
+mod rejections;
 pub(crate) mod site;
 mod snapshot;
 mod state;

@@ -119,7 +119,7 @@ impl Breaker {
     }
 
     pub(super) fn count_rejection(&self) {
-        self.stats.rejections.fetch_add(1, Relaxed);
+        self.stats.rejections.add();
         self.metrics.rejection();
     }
 

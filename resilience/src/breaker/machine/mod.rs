@@ -25,6 +25,7 @@ use super::chain::Chain;
 use super::failure_times::FailureTimes;
 use super::live::{self, Live};
 use super::permit::{Kind, Permit};
+use super::rejections::Rejections;
 use super::state::{Admit, Word, DEADLINE_SHIFT, GEN_MASK, MAX_DEADLINE_MS};
 use super::window::{Counts, Rates, Window as Outcomes, CHECK_ONLY, FAILED, RECORDED, SLOW};
 use super::{BreakerConfig, BreakerSnapshot, BreakerState, CircuitOpen, MAX_WINDOW_LEN};
@@ -88,7 +89,7 @@ struct Hot {
 /// Written on rejections and openings only.
 #[repr(align(64))]
 struct Stats {
-    rejections: AtomicU64,
+    rejections: Rejections,
     opened: AtomicU64,
 }
 
@@ -139,7 +140,7 @@ impl Breaker {
                 deadline: AtomicU64::new(0),
             },
             stats: Stats {
-                rejections: AtomicU64::new(0),
+                rejections: Rejections::new(),
                 opened: AtomicU64::new(0),
             },
             outcomes: Chain::new(outcomes),

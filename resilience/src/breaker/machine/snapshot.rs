@@ -51,7 +51,7 @@ impl Breaker {
             } else {
                 0
             },
-            rejections: self.stats.rejections.load(Relaxed),
+            rejections: self.stats.rejections.total(),
             times_opened: self.stats.opened.load(Relaxed),
             retry_after: match state {
                 BreakerState::Open => Some(

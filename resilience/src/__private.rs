@@ -9,42 +9,43 @@
 //! pattern's `…Arm` struct (whether this layer records the error in the monitor
 //! ([`Observe`]), the error's [`View`], the attribute's hooks).
 
-// `#[retry]`: `retry/site.rs`; the sleeps between attempts: `retry/sleep.rs`.
-pub use crate::retry::site::{Attempts, RetryArm, RetrySite, Retrying};
-pub use crate::retry::sleep::{sleep, sleep_blocking, Sleep};
+// `#[retry]`: `sites/retry.rs`; the sleeps between attempts: `clock/sleep.rs`.
+pub use crate::clock::sleep::{sleep, sleep_blocking, Sleep};
+pub use crate::sites::retry::{Attempts, RetryArm, RetrySite, Retrying};
 
-// `#[circuit_breaker]`: `breaker/site.rs`.
-pub use crate::breaker::site::{BreakerArm, BreakerSite, FromCircuitOpen};
+// `#[circuit_breaker]`: `sites/breaker.rs`.
 pub use crate::breaker::{CircuitOpen, Permit};
-// `#[circuit_breaker(key = expr)]`: `breaker/keyed_site.rs`; a key's text: `keyed.rs`.
-pub use crate::breaker::keyed_site::KeyedBreakerSite;
+pub use crate::sites::breaker::{BreakerArm, BreakerSite, FromCircuitOpen};
+// `#[circuit_breaker(key = expr)]`: `sites/keyed_breaker.rs`; a key's text: `keyed.rs`.
 pub use crate::keyed::{Key, KeyDisplay, KeyProbe, KeyStr, KeyText, StrKey};
+pub use crate::sites::keyed_breaker::KeyedBreakerSite;
 
-// `#[bulkhead]`: `bulkhead/site.rs`.
-pub use crate::bulkhead::site::{bulkhead_wait, BulkheadSite, FromBulkheadFull};
+// `#[bulkhead]`: `sites/bulkhead.rs`.
+pub use crate::sites::bulkhead::{bulkhead_wait, BulkheadSite, FromBulkheadFull};
 
-// `#[rate_limit]`: `rate_limit/site.rs`.
-pub use crate::rate_limit::site::{FromRateLimited, RateLimitSite};
+// `#[rate_limit]`: `sites/rate_limit.rs` (`scope = cluster`: `sites/cluster_rate_limit.rs`).
+pub use crate::sites::rate_limit::{FromRateLimited, RateLimitSite};
 
-// `#[hedge]`: `hedge/site.rs`.
-pub use crate::hedge::site::{hedge, HedgeSite};
+// `#[hedge]`: `sites/hedge.rs`.
+pub use crate::sites::hedge::{hedge, HedgeSite};
 
-// Fault injection: the gate around a body and inside a breaker (`chaos/site.rs`).
-pub use crate::chaos::site::{chaos_armed, ChaosSite, Hit, InjectFrom, InjectNone, InjectProbe};
+// Fault injection: the gate around a body and inside a breaker (`sites/chaos.rs`).
+pub use crate::sites::chaos::{chaos_armed, ChaosSite, Hit, InjectFrom, InjectNone, InjectProbe};
 
-// `#[feature_switch]`: `degradation/site.rs`.
-pub use crate::degradation::site::{FeatureArm, FeatureSite};
+// `#[feature_switch]`: `sites/feature.rs`.
+pub use crate::sites::feature::{FeatureArm, FeatureSite};
 
-// `#[error_context]`: `context/scope.rs`.
-pub use crate::context::scope::{ContextArm, Scope};
+// `#[error_context]`: `context/scope.rs`; its error arm `sites/error_context.rs`.
+pub use crate::context::Scope;
+pub use crate::sites::error_context::ContextArm;
 
-// `#[fallback]`: `fallback.rs`.
-pub use crate::fallback::site::{answered_by_fallback, calls_made, fallback_taken, LastGood};
+// `#[fallback]`: `sites/fallback.rs`.
+pub use crate::sites::fallback::{answered_by_fallback, calls_made, fallback_taken, LastGood};
 
-// `#[timeout]`: `timeout.rs`.
-pub use crate::timeout::site::timed_out;
+// `#[timeout]`: `sites/timeout.rs`.
+pub use crate::sites::timeout::timed_out;
 #[cfg(feature = "tokio")]
-pub use crate::timeout::site::timeout;
+pub use crate::sites::timeout::timeout;
 
 // Every layer's error arm: the monitor (`monitor/observe.rs`).
 pub use crate::monitor::observe::{observe, observed, Observe};

@@ -34,7 +34,7 @@ impl Registry {
             forced_open: count(BreakerState::ForcedOpen),
             disabled: count(BreakerState::Disabled),
             breakers,
-            retry_budgets: crate::retry::retry_budgets(),
+            retry_budgets: self.retry_budgets(),
             features: crate::degradation().snapshot(),
             recovery: crate::recovery().snapshot(),
             bulkheads: self.bulkheads(),

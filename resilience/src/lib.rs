@@ -38,6 +38,7 @@ extern crate self as resilience;
 pub mod breaker;
 pub mod bulkhead;
 pub mod chaos;
+mod classification;
 pub mod clock;
 #[cfg(feature = "redis")]
 pub mod cluster;
@@ -66,6 +67,7 @@ pub mod retry;
 mod scope;
 mod scope_warning;
 mod site_name;
+mod sites;
 mod sync;
 pub mod timeout;
 #[cfg(feature = "tower")]

@@ -42,7 +42,7 @@
 // Without the feature the reports' arguments go unused; they are still type-checked.
 #![cfg_attr(not(feature = "metrics"), allow(unused_variables))]
 
-use crate::{BreakerState, Category};
+use crate::Category;
 
 /// Gauge: each breaker's state, labelled `breaker`; see [`state_value`] for the values.
 ///
@@ -120,23 +120,7 @@ pub const HEDGE_WINS: &str = "resilience_hedge_wins_total";
 /// ```
 pub const CHAOS_INJECTED: &str = "resilience_chaos_injected_total";
 
-/// The value [`BREAKER_STATE`] reports for `state`: 0 closed, 1 open, 2 half-open,
-/// 3 forced open, 4 disabled. Alerting on "not 0 and not 4" catches every refusing state.
-///
-/// ```
-/// use resilience::{metrics::state_value, BreakerState};
-/// assert_eq!(state_value(BreakerState::Closed), 0.0);
-/// assert_eq!(state_value(BreakerState::ForcedOpen), 3.0);
-/// ```
-pub const fn state_value(state: BreakerState) -> f64 {
-    match state {
-        BreakerState::Closed => 0.0,
-        BreakerState::Open => 1.0,
-        BreakerState::HalfOpen => 2.0,
-        BreakerState::ForcedOpen => 3.0,
-        BreakerState::Disabled => 4.0,
-    }
-}
+pub use crate::breaker::metrics::state_value;
 
 /// Gives every series its help text in the installed recorder (an exporter shows it as
 /// `# HELP`). Call it once, after installing the recorder; a no-op without the feature.
@@ -165,87 +149,6 @@ pub fn describe() {
         describe_counter!(RATE_LIMITED, "Calls a rate limiter refused.");
         describe_counter!(HEDGES, "Extra runs started by #[hedge].");
         describe_counter!(HEDGE_WINS, "Hedged calls answered by an extra run.");
-    }
-}
-
-/// One breaker's reports, with its metric keys built once when the breaker is made.
-///
-/// A report must not allocate: a key with a dynamic label (`counter!(.., "breaker" =>
-/// name)`) would build a label vector each time, so the keys live here and a report is
-/// one recorder lookup. Without the feature this is a
-/// zero-sized no-op; with it, one pointer.
-pub(crate) struct BreakerMetrics {
-    #[cfg(feature = "metrics")]
-    keys: Box<BreakerKeys>,
-}
-
-#[cfg(feature = "metrics")]
-struct BreakerKeys {
-    state: ::metrics::Key,
-    failures: ::metrics::Key,
-    rejections: ::metrics::Key,
-}
-
-#[cfg(feature = "metrics")]
-static BREAKER_METADATA: ::metrics::Metadata<'static> = ::metrics::Metadata::new(
-    "resilience::breaker",
-    ::metrics::Level::INFO,
-    Some(module_path!()),
-);
-
-impl BreakerMetrics {
-    /// The reports of the breaker `name`, which has just been made (closed): its state
-    /// gauge is set at once, so the series exists before the first transition.
-    pub(crate) fn new(name: &'static str) -> BreakerMetrics {
-        #[cfg(feature = "metrics")]
-        {
-            // The label borrows the breaker's interned name instead of copying it.
-            let key = |metric: &'static str| {
-                let label = ::metrics::Label::new("breaker", name);
-                ::metrics::Key::from_parts(metric, vec![label])
-            };
-            let metrics = BreakerMetrics {
-                keys: Box::new(BreakerKeys {
-                    state: key(BREAKER_STATE),
-                    failures: key(BREAKER_FAILURES),
-                    rejections: key(BREAKER_REJECTIONS),
-                }),
-            };
-            metrics.state(BreakerState::Closed);
-            metrics
-        }
-        #[cfg(not(feature = "metrics"))]
-        BreakerMetrics {}
-    }
-
-    /// The breaker moved to `state`.
-    #[inline]
-    pub(crate) fn state(&self, state: BreakerState) {
-        #[cfg(feature = "metrics")]
-        ::metrics::with_recorder(|r| {
-            r.register_gauge(&self.keys.state, &BREAKER_METADATA)
-                .set(state_value(state));
-        });
-    }
-
-    /// The breaker counted a call's outcome as a failure.
-    #[inline]
-    pub(crate) fn failure(&self) {
-        #[cfg(feature = "metrics")]
-        ::metrics::with_recorder(|r| {
-            r.register_counter(&self.keys.failures, &BREAKER_METADATA)
-                .increment(1);
-        });
-    }
-
-    /// The breaker refused a call.
-    #[inline]
-    pub(crate) fn rejection(&self) {
-        #[cfg(feature = "metrics")]
-        ::metrics::with_recorder(|r| {
-            r.register_counter(&self.keys.rejections, &BREAKER_METADATA)
-                .increment(1);
-        });
     }
 }
 
@@ -365,31 +268,11 @@ pub(crate) mod tests {
     #[test]
     fn every_report_names_its_series_and_labels() {
         let capture = Capture::default();
-        let name = "kanban";
         ::metrics::with_local_recorder(&capture, || {
-            let breaker = BreakerMetrics::new(name);
-            let made = capture.read("resilience_breaker_state{breaker=kanban}");
-            assert_eq!(made.map(f64::from_bits), Some(0.0), "closed when made");
-            breaker.state(BreakerState::HalfOpen);
-            breaker.failure();
-            breaker.failure();
-            breaker.rejection();
             retry("fetch");
             retry_exhausted("fetch");
             error_recorded("KANBAN_TIMEOUT", Category::Transient);
         });
-        let gauge = capture
-            .read("resilience_breaker_state{breaker=kanban}")
-            .map(f64::from_bits);
-        assert_eq!(gauge, Some(2.0));
-        assert_eq!(
-            capture.read("resilience_breaker_failures_total{breaker=kanban}"),
-            Some(2)
-        );
-        assert_eq!(
-            capture.read("resilience_breaker_rejections_total{breaker=kanban}"),
-            Some(1)
-        );
         assert_eq!(
             capture.read("resilience_retries_total{function=fetch}"),
             Some(1)
@@ -402,11 +285,5 @@ pub(crate) mod tests {
             capture.read("resilience_errors_total{code=KANBAN_TIMEOUT,category=transient}"),
             Some(1)
         );
-    }
-
-    #[test]
-    fn state_values_are_distinct_and_in_declaration_order() {
-        let values: Vec<f64> = BreakerState::ALL.iter().map(|s| state_value(*s)).collect();
-        assert_eq!(values, [0.0, 1.0, 2.0, 3.0, 4.0]);
     }
 }

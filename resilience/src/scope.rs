@@ -7,9 +7,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::breaker::Breaker;
-use crate::BreakerState;
-
 /// Where a pattern keeps its state: this process (the default) or the cluster.
 ///
 /// ```
@@ -81,34 +78,18 @@ impl ClusterStatus {
     /// assert_eq!(resilience::ClusterStatus::current().live_instances, 0);
     /// ```
     pub fn current() -> ClusterStatus {
-        #[cfg(feature = "redis")]
-        {
-            crate::cluster::status()
-        }
-        #[cfg(not(feature = "redis"))]
-        {
-            ClusterStatus::default()
-        }
+        STATUS
+            .get()
+            .map_or_else(ClusterStatus::default, |status| status())
+    }
+
+    /// Where [`current`](ClusterStatus::current) reads from: the cluster (feature
+    /// `redis`) installs its status when it connects, so this vocabulary module never
+    /// names it. The first installation stays.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn report_from(status: fn() -> ClusterStatus) {
+        let _ = STATUS.set(status);
     }
 }
 
-/// The breaker's one hook into the cluster: called by the state machine after every
-/// transition (never on a call through a closed breaker). A cluster-scoped breaker's
-/// transition is handed to the cluster's background task; without the feature, or
-/// before `connect`, it runs locally and says so once.
-pub(crate) fn breaker_transitioned(breaker: &Breaker, from: BreakerState, to: BreakerState) {
-    #[cfg(feature = "redis")]
-    if crate::cluster::breaker_transitioned(breaker, from, to) {
-        return;
-    }
-    let _ = (from, to);
-    if breaker.config().scope == Scope::Cluster {
-        warn_local_once(breaker.name());
-    }
-}
-
-/// One WARN per process: a cluster-scoped breaker runs on local state.
-pub(crate) fn warn_local_once(name: &str) {
-    static WARNED: crate::scope_warning::WarnOnce = crate::scope_warning::WarnOnce::new();
-    WARNED.warn(name, "");
-}
+static STATUS: std::sync::OnceLock<fn() -> ClusterStatus> = std::sync::OnceLock::new();

@@ -43,6 +43,8 @@ use crate::{Category, MarcusError, Remediation};
 /// assert_eq!(t.code(), "TIMED_OUT_ERROR");
 /// assert!(t.retryable());
 /// assert_eq!(t.to_string(), "app::fetch timed out after 2s");
+/// // Durations serialize as everywhere in the crate: "2s", "250ms".
+/// assert_eq!(serde_json::to_value(&t).unwrap()["limit"], "2s");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize)]
 #[error("{function} timed out after {}", humantime::format_duration(*.limit))]
@@ -50,7 +52,7 @@ pub struct TimedOut {
     /// The function that was cut off (`module::path::name`).
     pub function: &'static str,
     /// The limit it exceeded.
-    #[serde(with = "secs")]
+    #[serde(serialize_with = "crate::duration_serde::serialize")]
     pub limit: Duration,
 }
 
@@ -73,36 +75,5 @@ impl MarcusError for TimedOut {
             ),
             ..Remediation::for_category(Category::Transient)
         }
-    }
-}
-
-mod secs {
-    use std::time::Duration;
-
-    pub(super) fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_f64(d.as_secs_f64())
-    }
-}
-
-/// What `#[timeout]`'s generated code calls (through `__private`).
-pub(crate) mod site {
-    use std::time::Duration;
-
-    use super::TimedOut;
-
-    /// Runs `future` for at most `limit` (on tokio's timer, so paused time applies).
-    #[cfg(feature = "tokio")]
-    pub async fn timeout<F: std::future::Future>(limit: Duration, future: F) -> Option<F::Output> {
-        tokio::time::timeout(limit, future).await.ok()
-    }
-
-    /// The error a timed-out call returns.
-    #[cold]
-    pub fn timed_out<T, E: From<TimedOut>>(
-        function: &'static str,
-        limit: Duration,
-    ) -> Result<T, E> {
-        tracing::warn!(target: "resilience::timeout", function, limit_ms = limit.as_millis() as u64, "call timed out");
-        Err(E::from(TimedOut { function, limit }))
     }
 }

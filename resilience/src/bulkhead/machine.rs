@@ -500,7 +500,7 @@ impl<B: Holder> Drop for WaitForPlace<B> {
 /// The future of [`Bulkhead::wait`]: a place, or the refusal once `max_wait` has passed.
 pub(crate) struct Wait<B: Holder> {
     place: WaitForPlace<B>,
-    timer: Option<crate::retry::sleep::Sleep>,
+    timer: Option<crate::clock::sleep::Sleep>,
     max_wait: Duration,
 }
 
@@ -509,7 +509,7 @@ impl<B: Holder> Wait<B> {
         let max_wait = bulkhead.max_wait();
         Wait {
             place: WaitForPlace { bulkhead, id: None },
-            timer: (!max_wait.is_zero()).then(|| crate::retry::sleep::sleep(max_wait)),
+            timer: (!max_wait.is_zero()).then(|| crate::clock::sleep::sleep(max_wait)),
             max_wait,
         }
     }

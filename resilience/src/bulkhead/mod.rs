@@ -23,7 +23,6 @@ mod config;
 mod events;
 mod full;
 mod machine;
-pub(crate) mod site;
 mod snapshot;
 
 pub use config::BulkheadConfig;

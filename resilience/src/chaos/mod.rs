@@ -41,7 +41,6 @@
 mod config;
 mod fault;
 mod injected;
-pub(crate) mod site;
 mod snapshot;
 
 use std::collections::BTreeMap;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{scripts, Shared};
-use crate::retry::budget_lease::{self, cluster_budgets, Request};
+use crate::retry::budget_lease::{self, Request};
 
 /// How often every cluster budget is looked at even when no retry asked: deposits are
 /// carried and low leases topped up at least this often.
@@ -25,7 +25,7 @@ pub(super) async fn budget_loop(shared: Arc<Shared>) {
     budget_lease::TASK_STARTED.store(true, Relaxed);
     let mut empty_since: HashMap<String, Instant> = HashMap::new();
     loop {
-        let budgets = cluster_budgets();
+        let budgets = crate::registry().cluster_budgets();
         let up = shared.connected.load(Relaxed);
         for budget in &budgets {
             let asks = empty_since

@@ -49,7 +49,6 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::{mpsc, Notify};
 
-pub(crate) use breaker::breaker_transitioned;
 pub use limiter::{Admission, ClusterLimit, ClusterLimiter, LimiterStats};
 pub use scripts::GCRA_LUA;
 
@@ -322,6 +321,10 @@ pub async fn connect_with(url: &str, config: ClusterConfig) -> Result<Connected,
         reconnected: Notify::new(),
         events,
     });
+    // The breakers and `ClusterStatus` learn of the cluster here (until now their
+    // transitions ran locally and the status was the default).
+    crate::breaker::publish::install(breaker::breaker_transitioned);
+    ClusterStatus::report_from(status);
     if CLUSTER.set(shared.clone()).is_err() {
         let first = CLUSTER
             .get()

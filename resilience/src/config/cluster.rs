@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::tables::Table;
+use super::table::Table;
 use crate::cluster::{self, ClusterConfig, ClusterError, Connected};
 use crate::ConfigError;
 

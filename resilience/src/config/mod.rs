@@ -83,6 +83,7 @@ mod budget_tests;
 #[cfg(feature = "redis")]
 mod cluster;
 mod error;
+mod table;
 mod tables;
 mod watch;
 
@@ -99,7 +100,8 @@ pub use cluster::ClusterSettings;
 pub use error::LoadError;
 pub use watch::Watcher;
 
-use tables::{Item, Kind, TABLES};
+use table::{Item, Kind};
+use tables::TABLES;
 
 /// The prefix of the environment variables that override a file.
 const ENV_PREFIX: &str = "RESILIENCE__";

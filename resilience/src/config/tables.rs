@@ -1,16 +1,10 @@
-//! The tables of a configuration file, one [`Table`] entry each: its name, how a value
-//! is validated and applied, and how the value in force is read back.
+//! The tables of a configuration file, one [`Table`] each (`table.rs` says what a
+//! table is): the patterns' tables and [`TABLES`], the list of them all.
 //!
 //! Adding a pattern is one `static` of [`Table`] and one line in [`TABLES`]; nothing
 //! else in the loader knows the patterns.
 
-use std::any::Any;
-use std::fmt;
-
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-
-use super::Config;
+use super::table::{Sibling, Table};
 use crate::breaker::BreakerConfig;
 use crate::chaos::{chaos, ChaosError, FaultConfig, FaultKind};
 use crate::degradation::FeatureConfig;
@@ -22,7 +16,7 @@ use crate::{BulkheadConfig, RateLimitConfig};
 
 /// Every table a file may hold, in the order they are applied.
 #[cfg(not(feature = "redis"))]
-pub(crate) static TABLES: &[&dyn Kind] = &[
+pub(crate) static TABLES: &[&dyn super::table::Kind] = &[
     &BREAKER,
     &RETRY,
     &BUDGET,
@@ -35,7 +29,7 @@ pub(crate) static TABLES: &[&dyn Kind] = &[
 ];
 /// Every table a file may hold, in the order they are applied.
 #[cfg(feature = "redis")]
-pub(crate) static TABLES: &[&dyn Kind] = &[
+pub(crate) static TABLES: &[&dyn super::table::Kind] = &[
     &BREAKER,
     &RETRY,
     &BUDGET,
@@ -47,149 +41,6 @@ pub(crate) static TABLES: &[&dyn Kind] = &[
     &CHAOS,
     &super::cluster::CLUSTER,
 ];
-
-/// Finds another value of the same table in the same file, by name.
-pub(crate) type Sibling<'a, C> = &'a dyn Fn(&str) -> Option<C>;
-
-/// One table: `[NAME.<name>]` (keyed) or `[NAME]` (one value), and what to do with it.
-pub(crate) struct Table<C> {
-    /// The table's name in the file and in `RESILIENCE__<TABLE>__…`.
-    pub(crate) name: &'static str,
-    /// `[breaker.kanban]` (true) or `[monitor]` (false).
-    pub(crate) keyed: bool,
-    /// Every rule of the value named `name`; `sibling` finds another value of the same
-    /// table in the same file (for rules across names, such as a breaker's parent).
-    pub(crate) validate: fn(&str, &C, Sibling<'_, C>) -> Result<(), ConfigError>,
-    /// Gives `name` its value at run time.
-    pub(crate) apply: fn(&str, &C) -> Result<(), ConfigError>,
-    /// The value in force for `name`, if the runtime can say.
-    pub(crate) effective: fn(&str) -> Option<C>,
-    /// The names the runtime knows (an environment variable may name one of them).
-    pub(crate) names: fn() -> Vec<String>,
-}
-
-/// A [`Table`] without its value type.
-pub(crate) trait Kind: Sync {
-    fn name(&self) -> &'static str;
-    fn keyed(&self) -> bool;
-    fn parse(
-        &'static self,
-        de: toml::de::ValueDeserializer<'_>,
-    ) -> Result<Box<dyn Item>, toml::de::Error>;
-    fn read_value(&'static self, value: toml::Value) -> Result<Box<dyn Item>, toml::de::Error>;
-    fn default_item(&'static self) -> Box<dyn Item>;
-    fn effective(&'static self, name: &str) -> Option<Box<dyn Item>>;
-    fn names(&self) -> Vec<String>;
-}
-
-/// One value of a table, typed inside.
-pub(crate) trait Item: Send + Sync + fmt::Debug {
-    fn kind(&self) -> &'static dyn Kind;
-    fn validate(&self, name: &str, config: &Config) -> Result<(), ConfigError>;
-    fn apply(&self, name: &str) -> Result<(), ConfigError>;
-    fn to_value(&self) -> Result<toml::Value, String>;
-    fn clone_box(&self) -> Box<dyn Item>;
-    fn as_any(&self) -> &dyn Any;
-}
-
-/// What a table's value type must be.
-pub(crate) trait Value:
-    Serialize + DeserializeOwned + Clone + Default + fmt::Debug + Send + Sync + 'static
-{
-}
-impl<C: Serialize + DeserializeOwned + Clone + Default + fmt::Debug + Send + Sync + 'static> Value
-    for C
-{
-}
-
-struct Typed<C: Value> {
-    table: &'static Table<C>,
-    config: C,
-}
-
-impl<C: Value> fmt::Debug for Typed<C> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.config.fmt(f)
-    }
-}
-
-impl<C: Value> Kind for Table<C> {
-    fn name(&self) -> &'static str {
-        self.name
-    }
-
-    fn keyed(&self) -> bool {
-        self.keyed
-    }
-
-    fn parse(
-        &'static self,
-        de: toml::de::ValueDeserializer<'_>,
-    ) -> Result<Box<dyn Item>, toml::de::Error> {
-        let config = C::deserialize(de)?;
-        Ok(Box::new(Typed {
-            table: self,
-            config,
-        }))
-    }
-
-    fn read_value(&'static self, value: toml::Value) -> Result<Box<dyn Item>, toml::de::Error> {
-        let config: C = value.try_into()?;
-        Ok(Box::new(Typed {
-            table: self,
-            config,
-        }))
-    }
-
-    fn default_item(&'static self) -> Box<dyn Item> {
-        Box::new(Typed {
-            table: self,
-            config: C::default(),
-        })
-    }
-
-    fn effective(&'static self, name: &str) -> Option<Box<dyn Item>> {
-        let config = (self.effective)(name)?;
-        Some(Box::new(Typed {
-            table: self,
-            config,
-        }))
-    }
-
-    fn names(&self) -> Vec<String> {
-        (self.names)()
-    }
-}
-
-impl<C: Value> Item for Typed<C> {
-    fn kind(&self) -> &'static dyn Kind {
-        self.table
-    }
-
-    fn validate(&self, name: &str, config: &Config) -> Result<(), ConfigError> {
-        let sibling = |other: &str| config.get::<C>(self.table.name, other).cloned();
-        (self.table.validate)(name, &self.config, &sibling)
-    }
-
-    fn apply(&self, name: &str) -> Result<(), ConfigError> {
-        (self.table.apply)(name, &self.config)
-    }
-
-    fn to_value(&self) -> Result<toml::Value, String> {
-        toml::Value::try_from(&self.config).map_err(|e| e.to_string())
-    }
-
-    fn clone_box(&self) -> Box<dyn Item> {
-        Box::new(Typed {
-            table: self.table,
-            config: self.config.clone(),
-        })
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        &self.config
-    }
-}
 
 /// `[breaker.NAME]`: [`BreakerConfig`], by `registry().configure`.
 static BREAKER: Table<BreakerConfig> = Table {

@@ -32,7 +32,6 @@
 //! context, [`current()`], or a `tracing` subscriber interested in the scope's span).
 
 pub(crate) mod scope;
-mod stack;
 
 use serde::{Deserialize, Serialize};
 
@@ -70,7 +69,7 @@ pub struct ScopeInfo {
 /// assert_eq!(op.as_deref(), Some("fetch"));
 /// ```
 pub fn current() -> Option<ScopeInfo> {
-    stack::with_chain(|innermost, outermost| ScopeInfo {
+    scope::with_chain(|innermost, outermost| ScopeInfo {
         operation: innermost.operation().to_owned(),
         correlation_id: outermost.own_correlation_id().to_owned(),
     })
@@ -78,7 +77,7 @@ pub fn current() -> Option<ScopeInfo> {
 
 /// The outermost current scope's correlation id, for `ErrorContext::new()`.
 pub(crate) fn current_correlation_id() -> Option<String> {
-    stack::with_chain(|_, outermost| outermost.own_correlation_id().to_owned())
+    scope::with_chain(|_, outermost| outermost.own_correlation_id().to_owned())
 }
 
 /// A fresh unique id (a random UUID, hyphenated): a scope's correlation id, an error's

@@ -1,30 +1,23 @@
-//! The call site of `#[error_context]`: the [`Scope`] its generated code opens.
+//! [`Scope`], what `#[error_context]` opens around a function's body, and the chain of
+//! scopes entered on this thread, kept on the stack.
 //!
 //! The generated code opens a [`Scope`] in the function's body, runs the original body in
-//! it ([`Scope::run`] or [`Scope::run_async`]), then, on `Err`, calls
-//! [`Scope::failed`] (told what to do by a [`ContextArm`]), which writes the error's
-//! context. A scope is made per call, not held in a `static`: it is the call's place in
-//! the chain of scopes.
+//! it ([`Scope::run`] or [`Scope::run_async`]), then, on `Err`, calls its error arm
+//! (`Scope::failed`, in `sites/error_context.rs`), which writes the error's context. A
+//! scope is made per call, not held in a `static`: it is the call's place in the chain.
+//!
+//! The chain: each [`enter`] call puts a [`Frame`] on its own stack frame, linking to the
+//! frame that was current, and points one thread-local at it until it returns. Nothing
+//! is allocated, and a future moved to another worker thread carries no frame with it:
+//! its scope is entered again, on that thread, at every poll (see [`InScope`]).
 
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use std::sync::OnceLock;
 
-use super::stack;
-use crate::monitor::observe::Observe;
-use crate::view::View;
-use crate::ErrorContext;
-
-/// What [`Scope::failed`] is told by the call site. (The error's view is an
-/// argument of its own: a closure in a struct field would not be inferred as taking a
-/// reference of any lifetime.)
-pub struct ContextArm<F> {
-    /// Whether this layer records the error in the monitor.
-    pub observe: Observe,
-    /// Writes the attribute's keys into the error's context.
-    pub fill: F,
-}
+use core::cell::Cell;
+use core::ptr;
 
 /// One `#[error_context]` scope: an operation name, a lazily generated correlation id and
 /// a `tracing` span named `error_context`.
@@ -91,7 +84,7 @@ impl Scope {
     #[inline]
     pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
         let _entered = self.span.enter();
-        stack::enter(self, || {
+        enter(self, || {
             self.record_correlation_id();
             f()
         })
@@ -123,127 +116,17 @@ impl Scope {
         }
     }
 
-    /// If `error` carries a context, sets its `operation` (if empty) to this scope's, its
-    /// `correlation_id` to the outermost current scope's (this one's outside every other
-    /// scope), then calls `fill` for the attribute's other keys. For an error without a
-    /// context it does nothing and `fill` is not called.
-    ///
-    /// ```
-    /// use resilience::__private::{Probe, ViewError, ViewMarcus, ViewOpaque};
-    /// use resilience::context::Scope;
-    /// use resilience::{Category, ErrorContext, MarcusError};
-    ///
-    /// #[derive(Debug, thiserror::Error)]
-    /// #[error("slow")]
-    /// struct Slow(ErrorContext);
-    ///
-    /// impl MarcusError for Slow {
-    ///     fn code(&self) -> &'static str { "SLOW" }
-    ///     fn category(&self) -> Category { Category::Transient }
-    ///     fn context(&self) -> Option<&ErrorContext> { Some(&self.0) }
-    ///     fn context_mut(&mut self) -> Option<&mut ErrorContext> { Some(&mut self.0) }
-    /// }
-    ///
-    /// let scope = Scope::new("fetch");
-    /// let mut error = Slow(ErrorContext::new());
-    /// scope.fill(&mut error, |e| (&&&&&Probe::new(e)).view(), |ctx| {
-    ///     ctx.agent_id = Some("agent-1".into());
-    /// });
-    /// let ctx = error.0;
-    /// assert_eq!((ctx.operation.as_str(), ctx.agent_id.as_deref()), ("fetch", Some("agent-1")));
-    /// ```
-    #[doc(hidden)] // takes the runtime's view of an error, not a public type
-    #[inline]
-    pub fn fill<E>(
-        &self,
-        error: &mut E,
-        view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
-        fill: impl FnOnce(&mut ErrorContext),
-    ) {
-        self.fill_view(view(error), fill);
+    /// The correlation id an error raised in this scope gets, written into `out`: the
+    /// outermost current scope's (this one's outside every other scope).
+    pub(crate) fn correlation_id_into(&self, out: &mut String) {
+        if with_chain(|_, outermost| outermost.own_correlation_id().clone_into(out)).is_none() {
+            self.own_correlation_id().clone_into(out);
+        }
     }
 
-    /// The `Err` arm of `#[error_context]`: [`fill`](Self::fill)s `error` (the
-    /// attribute's keys through `arm.fill`), records it in the monitor if this layer is the
-    /// one that does (`arm.observe`), and gives it back. Out of line and by value, so the
-    /// decorated function's success path stays small.
-    ///
-    /// ```
-    /// use resilience::__private::{ContextArm, Observe, View};
-    /// use resilience::context::Scope;
-    ///
-    /// let scope = Scope::new("fetch");
-    /// let arm = ContextArm { observe: Observe::Skip, fill: |_: &mut resilience::ErrorContext| {} };
-    /// assert_eq!(scope.failed(String::from("down"), |_| View::Opaque("String"), arm), "down");
-    /// ```
-    #[doc(hidden)] // the generated code's, through `__private`
-    #[cold]
-    #[inline(never)]
-    pub fn failed<E, F>(
-        &self,
-        mut error: E,
-        view: impl for<'a> Fn(&'a mut E) -> View<'a>,
-        arm: ContextArm<F>,
-    ) -> E
-    where
-        F: FnOnce(&mut ErrorContext),
-    {
-        let has_slot = view(&mut error).context_mut().is_some();
-        if has_slot {
-            self.fill(&mut error, &view, arm.fill);
-            arm.observe.error(&mut error, view);
-            return error;
-        }
-        // No slot to write into (a `#[from]` variant, a foreign error): the scope's
-        // context still goes to the error's monitor record and to a tracing event.
-        let mut ctx = ErrorContext::new();
-        self.apply(&mut ctx);
-        (arm.fill)(&mut ctx);
-        {
-            let view = view(&mut error);
-            let _entered = self.span.enter();
-            tracing::debug!(
-                target: "resilience::context",
-                operation = %ctx.operation,
-                correlation_id = %ctx.correlation_id,
-                agent_id = ctx.agent_id.as_deref(),
-                task_id = ctx.task_id.as_deref(),
-                integration = ctx.integration_name.as_deref(),
-                custom = %serde_json::Value::Object(ctx.custom.clone()),
-                code = view.kind(),
-                "error without a context slot; the scope's context is recorded beside it"
-            );
-        }
-        if let crate::monitor::observe::Observe::Record(function) = arm.observe {
-            crate::monitor::observe::observe_in(&mut error, function, view, &ctx);
-        }
-        error
-    }
-
-    #[cold]
-    fn fill_view(&self, mut view: View<'_>, fill: impl FnOnce(&mut ErrorContext)) {
-        let Some(ctx) = view.context_mut() else {
-            return;
-        };
-        self.apply(ctx);
-        fill(ctx);
-    }
-
-    /// This scope's operation (if `ctx` has none) and correlation id, into `ctx`.
-    fn apply(&self, ctx: &mut ErrorContext) {
-        if ctx.operation.is_empty() {
-            self.operation.clone_into(&mut ctx.operation);
-        }
-        match stack::with_chain(|_, outermost| {
-            outermost
-                .own_correlation_id()
-                .clone_into(&mut ctx.correlation_id)
-        }) {
-            Some(()) => {}
-            None => self
-                .own_correlation_id()
-                .clone_into(&mut ctx.correlation_id),
-        }
+    /// The scope's `error_context` span.
+    pub(crate) fn span(&self) -> &tracing::Span {
+        &self.span
     }
 
     /// This scope's own id, generated on first use.
@@ -255,7 +138,7 @@ impl Scope {
     /// costs an allocation and a random number.
     fn record_correlation_id(&self) {
         if !self.span.is_disabled() {
-            stack::with_chain(|_, outermost| {
+            with_chain(|_, outermost| {
                 self.span
                     .record("correlation_id", outermost.own_correlation_id());
             });
@@ -284,12 +167,100 @@ impl<F: Future> Future for InScope<'_, F> {
         let scope = this.scope;
         let recorded = &mut this.recorded;
         let _entered = scope.span.enter();
-        stack::enter(scope, || {
+        enter(scope, || {
             if !*recorded {
                 *recorded = true;
                 scope.record_correlation_id();
             }
             fut.poll(cx)
         })
+    }
+}
+
+// ----- the chain of entered scopes ---------------------------------------------------
+
+/// One entered scope and the scope that was current when it was entered.
+struct Frame {
+    scope: *const Scope,
+    parent: *const Frame,
+}
+
+thread_local! {
+    /// The innermost entered frame on this thread, or null.
+    ///
+    /// Invariant (what makes the reads in [`with_chain`] sound): a non-null pointer here,
+    /// and every non-null `parent` reachable from it, points to the `frame` local of an
+    /// [`enter`] call that is still running on this thread, and that frame's `scope` is
+    /// borrowed by the same call.
+    static CURRENT: Cell<*const Frame> = const { Cell::new(ptr::null()) };
+}
+
+/// Runs `f` with `scope` as the innermost scope on this thread, restoring the previous
+/// one afterwards, also when `f` unwinds.
+#[inline]
+pub(super) fn enter<R>(scope: &Scope, f: impl FnOnce() -> R) -> R {
+    /// Puts the previous frame back; dropped before `frame` (declared after it), on
+    /// return and on unwind alike, so `CURRENT` never outlives the frame it points to.
+    struct Restore(*const Frame);
+
+    impl Drop for Restore {
+        #[inline]
+        fn drop(&mut self) {
+            CURRENT.with(|current| current.set(self.0));
+        }
+    }
+
+    let parent = CURRENT.with(Cell::get);
+    let frame = Frame { scope, parent };
+    let _restore = Restore(parent);
+    // Calls to `enter` nest strictly on one thread (each returns before its caller
+    // does), so the chain from `&frame` only reaches frames of enclosing, running calls.
+    // `Restore` is private and never leaked, so the pointer is always taken back.
+    CURRENT.with(|current| current.set(&frame));
+    f()
+}
+
+/// Calls `f` with the innermost and the outermost scope entered on this thread, or
+/// returns `None` outside every scope.
+///
+/// The references cannot escape `f`: `R` is chosen before the higher-ranked lifetime.
+#[inline]
+pub(super) fn with_chain<R>(f: impl for<'s> FnOnce(&'s Scope, &'s Scope) -> R) -> Option<R> {
+    let top = CURRENT.with(Cell::get);
+    if top.is_null() {
+        return None;
+    }
+    // SAFETY: by the invariant on `CURRENT`, `top` and each `parent` reached from it point
+    // to live `Frame`s of `enter` calls still running on this thread, below us on the
+    // stack, and each frame's `scope` is borrowed by that call, so it is alive and not
+    // mutably aliased (`Scope` is only ever used through `&`). The references handed to
+    // `f` do not outlive this call, which ends before any of those `enter` calls return.
+    unsafe {
+        let innermost = &*(*top).scope;
+        let mut frame = top;
+        while !(*frame).parent.is_null() {
+            frame = (*frame).parent;
+        }
+        let outermost = &*(*frame).scope;
+        Some(f(innermost, outermost))
+    }
+}
+
+#[cfg(test)]
+mod chain_tests {
+    use super::*;
+
+    #[test]
+    fn the_chain_is_restored_after_a_panic() {
+        let outer = Scope::new("outer");
+        outer.run(|| {
+            let inner = Scope::new("inner");
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                inner.run(|| panic!("boom"));
+            }));
+            assert!(caught.is_err());
+            assert_eq!(with_chain(|i, _| i.operation()), Some("outer"));
+        });
+        assert_eq!(with_chain(|i, _| i.operation()), None);
     }
 }

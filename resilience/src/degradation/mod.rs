@@ -27,8 +27,7 @@
 //! site the attributes use), is one atomic load: a handle keeps its feature's state, and
 //! the name is looked up in the lock-guarded map only when the handle is made.
 
-mod feature;
-pub(crate) mod site;
+pub(crate) mod feature;
 mod snapshot;
 
 use std::collections::BTreeMap;
@@ -366,7 +365,7 @@ impl Degradation {
 
     /// The entry for `name`, made if unknown. Entries are never removed, so a handle
     /// made once stays the name's switch for ever.
-    fn entry(&self, name: &str) -> Arc<Entry> {
+    pub(crate) fn entry(&self, name: &str) -> Arc<Entry> {
         if let Some(entry) = self.get(name) {
             return entry;
         }

@@ -5,7 +5,6 @@
 //! described by [`classify`](fn@crate::classify).
 
 mod category;
-pub(crate) mod classify;
 mod context;
 pub(crate) mod delegate;
 mod remediation;
@@ -13,8 +12,8 @@ mod report;
 
 use std::time::Duration;
 
+pub use crate::classification::{classify, classify_message, Classification};
 pub use category::{Category, Severity};
-pub use classify::{classify, classify_message, Classification};
 pub(crate) use context::rfc3339;
 pub use context::ErrorContext;
 pub use remediation::Remediation;

@@ -53,11 +53,10 @@
 //! ```
 
 mod config;
-mod events;
+pub(crate) mod events;
 mod instance;
-mod runner;
+pub(crate) mod runner;
 #[doc(hidden)]
-pub(crate) mod site;
 mod snapshot;
 mod table;
 

@@ -13,52 +13,23 @@ use core::pin::{pin, Pin};
 use core::task::{Context, Poll};
 
 use super::events::{self, Reason};
-use super::site::HedgeSite;
 use super::Hedge;
+use crate::clock::sleep::{sleep, Sleep};
 use crate::monitor::observe::Observe;
-use crate::retry::sleep::{sleep, Sleep};
 use crate::view::View;
 
-/// Runs `run()` as `#[hedge]` says: another `run()` starts beside the first when no
-/// answer came within the hedge's `delay` (then again after each further `delay`), up
-/// to `max_hedges` extra runs; a run that fails with a retryable error starts the next at
-/// once; the first `Ok` is returned and the other runs are dropped; a run that fails with
-/// an error that is not retryable ends the call with that error (the others dropped);
-/// when every run has failed, the last error is returned.
-///
-/// `run` comes before `view`: closures are type-checked in argument order, and `view`'s
-/// method resolution (autoref specialization) needs the error type, which `run` fixes.
-///
-/// Retryable is decided as `#[retry]` decides without `retry_if`: through `view`, a
-/// [`MarcusError`](crate::MarcusError) by its `retryable()`. Each run's error is recorded
-/// in the monitor first when `observe` names the function.
-///
-/// ```
-/// use resilience::__private::{hedge, HedgeSite, Observe, View};
-/// use resilience::HedgeConfig;
-/// use std::time::Duration;
-///
-/// static SITE: HedgeSite = HedgeSite::new("docs.runner", "docs::fetch", || HedgeConfig {
-///     delay: Duration::from_millis(10),
-///     max_hedges: 1,
-/// });
-///
-/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
-/// # async fn main() {
-/// let runs = std::sync::atomic::AtomicU32::new(0);
-/// let body = || async {
-///     let run = runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-///     if run == 1 {
-///         tokio::time::sleep(Duration::from_secs(1)).await; // the slow first run
-///     }
-///     Ok(run)
-/// };
-/// let answer: Result<u32, String> = hedge(&SITE, Observe::Skip, body, |_| View::Opaque("String")).await;
-/// assert_eq!(answer, Ok(2)); // the hedge, started after 10 ms, answered first
-/// # }
-/// ```
-pub async fn hedge<T, E, Fut, F, V>(
-    site: &'static HedgeSite,
+/// What a hedged call's events name: the hedge and the decorated function.
+#[derive(Debug)]
+pub(crate) struct Labels {
+    pub(crate) name: &'static str,
+    pub(crate) function: &'static str,
+}
+
+/// Runs `run()` through `hedge` (the rules are on the generated code's entry,
+/// `sites::hedge::hedge`), its events labelled by `labels`.
+pub(crate) async fn run<T, E, Fut, F, V>(
+    hedge: &'static Hedge,
+    labels: &'static Labels,
     observe: Observe,
     run: F,
     view: V,
@@ -68,11 +39,10 @@ where
     Fut: Future<Output = Result<T, E>>,
     V: for<'a> Fn(&'a mut E) -> View<'a>,
 {
-    let hedge = site.hedge();
     let (delay, max_hedges) = hedge.current();
     let mut first = pin!(Some(run()));
     let mut runs = Runs {
-        site,
+        labels,
         hedge,
         delay,
         total: max_hedges.saturating_add(1),
@@ -87,7 +57,7 @@ where
 
 /// One hedged call's state, beside its first run.
 struct Runs<E, Fut> {
-    site: &'static HedgeSite,
+    labels: &'static Labels,
     hedge: &'static Hedge,
     delay: core::time::Duration,
     /// Runs allowed in all, the first included.
@@ -184,7 +154,7 @@ impl<T, E, Fut: Future<Output = Result<T, E>>> Runs<E, Fut> {
         self.started += 1;
         let nth = self.started - 1;
         self.hedge.record_hedge(nth);
-        events::started(self.site.name(), self.site.function(), self.started, reason);
+        events::started(self.labels.name, self.labels.function, self.started, reason);
         if self.extra.is_empty() {
             self.extra.reserve_exact((self.total - 1) as usize);
         }
@@ -214,7 +184,7 @@ impl<T, E, Fut: Future<Output = Result<T, E>>> Runs<E, Fut> {
     fn won(&self, index: usize) {
         self.hedge.record_win();
         let run = u32::try_from(index).map_or(u32::MAX, |i| i.saturating_add(2));
-        events::won(self.site.name(), self.site.function(), run, self.started);
+        events::won(self.labels.name, self.labels.function, run, self.started);
     }
 
     /// Every run failed: the last error.
@@ -231,8 +201,8 @@ impl<T, E, Fut: Future<Output = Result<T, E>>> Runs<E, Fut> {
         };
         if self.started > 1 {
             events::all_failed(
-                self.site.name(),
-                self.site.function(),
+                self.labels.name,
+                self.labels.function,
                 self.started,
                 &view(&mut error),
             );

@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+/// Tolerance of similarity comparisons, so that 0.4 + 0.3 counts as 0.7.
+pub(crate) const EPSILON: f64 = 1e-9;
+
 use serde::{Deserialize, Serialize};
 
 use crate::ConfigError;
@@ -196,7 +199,7 @@ impl MonitorConfig {
                 "must be a number above 0 and at most 1",
             ));
         }
-        if w.total() + super::patterns::EPSILON < s {
+        if w.total() + EPSILON < s {
             return Err(ConfigError::new(
                 "cascade_similarity",
                 s,

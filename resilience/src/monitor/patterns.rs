@@ -10,12 +10,10 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+use super::config::EPSILON;
 use super::record::ErrorRecord;
 use super::MonitorConfig;
 use crate::error::rfc3339;
-
-/// Tolerance of similarity comparisons, so that 0.4 + 0.3 counts as 0.7.
-pub(crate) const EPSILON: f64 = 1e-9;
 
 /// The four kinds of pattern of the reference's detection engine.
 ///

@@ -107,7 +107,7 @@ impl Facts {
                 let error: &dyn std::error::Error = &**error;
                 // `classify` needs a `'static` error to downcast; the error itself may
                 // borrow, but its sources are `'static`. Its own words come first.
-                let own = crate::error::classify::classify_message(&error.to_string());
+                let own = crate::classification::classify_message(&error.to_string());
                 let found = match (own == crate::Classification::UNKNOWN, error.source()) {
                     (true, Some(source)) => crate::classify(source),
                     _ => own,

@@ -30,13 +30,11 @@
 //! # Ok::<(), resilience::ConfigError>(())
 //! ```
 
-mod cluster;
 mod config;
 mod events;
 pub(crate) mod gcra;
 mod limited;
 mod machine;
-pub(crate) mod site;
 mod snapshot;
 
 pub use config::RateLimitConfig;

@@ -117,7 +117,7 @@ impl Claim {
             started: clock.now(),
             clock,
             inner: Some(self.check.start()),
-            timeout: Box::pin(crate::retry::sleep::sleep(self.check.config.timeout)),
+            timeout: Box::pin(crate::clock::sleep::sleep(self.check.config.timeout)),
             limit: self.check.config.timeout,
         }
     }

@@ -4,6 +4,8 @@
 //! Lookups take a lock, which is fine because they are cold: each `#[circuit_breaker]`
 //! call site finds its breaker once and keeps it.
 
+mod budgets;
+mod hedges;
 mod patterns;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -14,6 +16,7 @@ use crate::breaker::{Breaker, BreakerConfig};
 use crate::clock::{Clock, SystemClock};
 pub use crate::health::RegistryHealth;
 use crate::ConfigError;
+pub use budgets::{retry_budget, retry_budgets};
 
 /// How long a chain of parents may be.
 const MAX_PARENT_DEPTH: usize = 32;
@@ -60,8 +63,10 @@ pub struct Registry {
     retry_policies: Option<crate::retry::policy::RetryPolicies>,
     /// Bulkheads, rate limiters and keyed instances (`registry/patterns.rs`).
     pub(crate) patterns: patterns::Patterns,
-    /// The hedges (`crate::hedge`), whose registry methods live beside their table.
+    /// The hedges (`crate::hedge`; its methods in `hedges.rs`).
     pub(crate) hedge_table: crate::hedge::HedgeTable,
+    /// The named retry budgets (`budgets.rs`).
+    budgets: crate::retry::BudgetTable,
 }
 
 #[derive(Default)]
@@ -113,6 +118,7 @@ impl Registry {
             inner: RwLock::new(Inner::default()),
             retry_policies: Some(crate::retry::policy::RetryPolicies::new()),
             hedge_table: Default::default(),
+            budgets: Default::default(),
         }
     }
 

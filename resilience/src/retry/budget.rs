@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
-use crate::clock::{duration_nanos, Clock, SystemClock};
+use crate::clock::{duration_nanos, Clock};
 use crate::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::{ConfigError, Scope};
 
@@ -700,15 +700,11 @@ pub(crate) mod lease {
         pub(crate) deposit: u64,
     }
 
-    /// The named budgets whose scope is the cluster.
-    pub(crate) fn cluster_budgets() -> Vec<RetryBudget> {
-        budgets()
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .values()
-            .filter(|b| b.inner.cluster.load(Ordering::Relaxed))
-            .cloned()
-            .collect()
+    impl RetryBudget {
+        /// Whether this budget's scope is the cluster.
+        pub(crate) fn is_cluster(&self) -> bool {
+            self.inner.cluster.load(Ordering::Relaxed)
+        }
     }
 
     impl RetryBudget {
@@ -770,57 +766,47 @@ fn to_micro(tokens: f64) -> u64 {
     (tokens * MICRO as f64).round() as u64
 }
 
-fn budgets() -> &'static Mutex<BTreeMap<Box<str>, RetryBudget>> {
-    static BUDGETS: OnceLock<Mutex<BTreeMap<Box<str>, RetryBudget>>> = OnceLock::new();
-    BUDGETS.get_or_init(Default::default)
+/// A registry's named budgets, made on first use with [`BudgetConfig::default`] on the
+/// registry's clock. The map is locked only to find or make a handle: `#[retry(budget =
+/// ..)]` looks its budget up once per call site, and withdrawals never lock.
+#[derive(Debug, Default)]
+pub(crate) struct BudgetTable {
+    budgets: Mutex<BTreeMap<Box<str>, RetryBudget>>,
 }
 
-/// The process-wide budget called `name`, created with [`BudgetConfig::default`] on first
-/// use (100 tokens, refilled at 10 a second) on the system clock.
-///
-/// The map is locked only here, to find or create the handle; `#[retry(budget = ..)]`
-/// looks its budget up once per call site, and withdrawals never lock.
-///
-/// ```
-/// use resilience::retry_budget;
-///
-/// let a = retry_budget("docs-shared");
-/// let b = retry_budget("docs-shared");
-/// assert!(a.try_withdraw());
-/// assert_eq!(b.available(), 99); // one bucket, two handles
-/// ```
-pub fn retry_budget(name: &str) -> RetryBudget {
-    // A panic elsewhere while holding the lock cannot leave the map half-updated: the
-    // only mutation is one insert.
-    let mut map = budgets().lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(budget) = map.get(name) {
-        return budget.clone();
+impl BudgetTable {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<Box<str>, RetryBudget>> {
+        // A panic elsewhere while holding the lock cannot leave the map half-updated: the
+        // only mutation is one insert.
+        self.budgets.lock().unwrap_or_else(PoisonError::into_inner)
     }
-    let budget = RetryBudget::build(
-        Some(name.into()),
-        BudgetConfig::default(),
-        Arc::new(SystemClock),
-    );
-    map.insert(name.into(), budget.clone());
-    budget
-}
 
-/// Snapshots of every named budget, sorted by name.
-///
-/// ```
-/// let _ = resilience::retry_budget("docs-listed");
-/// let all = resilience::retry::retry_budgets();
-/// assert!(all.iter().any(|b| b.name.as_deref() == Some("docs-listed")));
-/// ```
-pub fn retry_budgets() -> Vec<BudgetSnapshot> {
-    let handles: Vec<RetryBudget> = budgets()
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .values()
-        .cloned()
-        .collect();
-    // Snapshots read the clock: done after the lock is released.
-    handles.iter().map(RetryBudget::snapshot).collect()
+    /// The budget called `name`, made if it does not exist yet.
+    pub(crate) fn get_or_make(&self, name: &str, clock: &Arc<dyn Clock>) -> RetryBudget {
+        let mut budgets = self.lock();
+        if let Some(budget) = budgets.get(name) {
+            return budget.clone();
+        }
+        let budget = RetryBudget::build(
+            Some(name.into()),
+            BudgetConfig::default(),
+            Arc::clone(clock),
+        );
+        budgets.insert(name.into(), budget.clone());
+        budget
+    }
+
+    /// Every budget's handle, by name.
+    pub(crate) fn handles(&self) -> Vec<RetryBudget> {
+        self.lock().values().cloned().collect()
+    }
+
+    /// Snapshots of every budget, sorted by name.
+    pub(crate) fn snapshots(&self) -> Vec<BudgetSnapshot> {
+        let handles = self.handles();
+        // Snapshots read the clock: done after the lock is released.
+        handles.iter().map(RetryBudget::snapshot).collect()
+    }
 }
 
 #[cfg(test)]

@@ -3,10 +3,9 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{Backoff, Jitter, Schedule};
+use super::{Backoff, Jitter};
 use crate::duration_serde;
 use crate::ConfigError;
 
@@ -157,25 +156,5 @@ impl RetryConfig {
             }
         }
         Ok(())
-    }
-
-    /// The pure delay schedule of this policy, drawing jitter from `rng`.
-    ///
-    /// See [`Schedule`]: as an iterator it yields the delays of a run whose calls fail
-    /// instantly; [`Schedule::next_delay`] takes the elapsed time and an error's
-    /// `retry_after`.
-    ///
-    /// ```
-    /// use rand::{rngs::SmallRng, SeedableRng};
-    /// use resilience::retry::Jitter;
-    /// use resilience::RetryConfig;
-    /// use std::time::Duration;
-    ///
-    /// let config = RetryConfig { jitter: Jitter::None, max_attempts: 4, ..Default::default() };
-    /// let delays: Vec<_> = config.schedule(SmallRng::seed_from_u64(0)).collect();
-    /// assert_eq!(delays, [1, 2, 4].map(Duration::from_secs));
-    /// ```
-    pub fn schedule<R: Rng>(&self, rng: R) -> Schedule<R> {
-        Schedule::new(self, rng)
     }
 }

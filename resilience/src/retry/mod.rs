@@ -34,27 +34,27 @@
 //! [`max_attempts`]: RetryConfig::max_attempts
 //! [`max_elapsed`]: RetryConfig::max_elapsed
 
-mod adapted;
-mod adaptive;
+pub(crate) mod adapted;
+pub(crate) mod adaptive;
 mod backoff;
 mod budget;
 mod config;
 
-mod events;
+pub(crate) mod events;
 mod jitter;
 pub(crate) mod policy;
-mod rng;
-mod schedule;
-pub(crate) mod sleep;
-
-pub(crate) mod site;
+pub(crate) mod rng;
+pub(crate) mod schedule;
 
 pub use adapted::adapted_max_attempts;
 pub use adaptive::AdaptiveAttempts;
 pub use backoff::Backoff;
 #[cfg(feature = "redis")]
 pub(crate) use budget::lease as budget_lease;
-pub use budget::{retry_budget, retry_budgets, BudgetConfig, BudgetSnapshot, RetryBudget};
+pub(crate) use budget::BudgetTable;
+pub use budget::{BudgetConfig, BudgetSnapshot, RetryBudget};
+// The process's named budgets are the global registry's (`registry/budgets.rs`).
+pub use crate::registry::{retry_budget, retry_budgets};
 pub use config::RetryConfig;
 pub use jitter::Jitter;
 pub use schedule::{GiveUp, Schedule};

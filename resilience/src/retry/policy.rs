@@ -54,11 +54,11 @@ impl RetryPolicies {
 }
 
 /// The global policies' generation.
-pub(super) fn generation() -> u64 {
+pub(crate) fn generation() -> u64 {
     GLOBAL.generation.load(Ordering::Acquire)
 }
 
 /// The global policy `name`.
-pub(super) fn get(name: &str) -> Option<RetryConfig> {
+pub(crate) fn get(name: &str) -> Option<RetryConfig> {
     GLOBAL.get(name)
 }

@@ -91,6 +91,30 @@ pub struct Schedule<R> {
     rng: R,
 }
 
+/// The schedule a policy makes: here, beside the schedule, so a policy's file does not
+/// depend on this one.
+impl RetryConfig {
+    /// The pure delay schedule of this policy, drawing jitter from `rng`.
+    ///
+    /// See [`Schedule`]: as an iterator it yields the delays of a run whose calls fail
+    /// instantly; [`Schedule::next_delay`] takes the elapsed time and an error's
+    /// `retry_after`.
+    ///
+    /// ```
+    /// use rand::{rngs::SmallRng, SeedableRng};
+    /// use resilience::retry::Jitter;
+    /// use resilience::RetryConfig;
+    /// use std::time::Duration;
+    ///
+    /// let config = RetryConfig { jitter: Jitter::None, max_attempts: 4, ..Default::default() };
+    /// let delays: Vec<_> = config.schedule(SmallRng::seed_from_u64(0)).collect();
+    /// assert_eq!(delays, [1, 2, 4].map(Duration::from_secs));
+    /// ```
+    pub fn schedule<R: Rng>(&self, rng: R) -> Schedule<R> {
+        Schedule::new(self, rng)
+    }
+}
+
 impl<R: Rng> Schedule<R> {
     pub(crate) fn new(config: &RetryConfig, rng: R) -> Self {
         Schedule {

@@ -11,9 +11,9 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::wait_then_call::WaitThenCall;
+use crate::clock::sleep::Sleep;
 use crate::keyed::{KeyText, Keyed};
 use crate::rate_limit::RateLimiter;
-use crate::retry::sleep::Sleep;
 use crate::{ConfigError, RateLimitConfig, RateLimited};
 
 /// Puts a service behind the rate limiter `name` of the global
@@ -228,7 +228,7 @@ where
     let clone = inner.clone();
     let service = core::mem::replace(inner, clone);
     ResponseFuture {
-        state: WaitThenCall::waiting(Delay(crate::retry::sleep::sleep(delay)), service, req),
+        state: WaitThenCall::waiting(Delay(crate::clock::sleep::sleep(delay)), service, req),
     }
 }
 

@@ -25,6 +25,7 @@ use super::chain::Chain;
 use super::failure_times::FailureTimes;
 use super::live::{self, Live};
 use super::permit::{Kind, Permit};
+use super::publish;
 use super::rejections::Rejections;
 use super::state::{Admit, Word, DEADLINE_SHIFT, GEN_MASK, MAX_DEADLINE_MS};
 use super::window::{Counts, Rates, Window as Outcomes, CHECK_ONLY, FAILED, RECORDED, SLOW};
@@ -74,7 +75,7 @@ pub struct Breaker {
     clock: Arc<dyn Clock>,
     config: Mutex<BreakerConfig>,
     parent: OnceLock<Arc<Breaker>>,
-    metrics: crate::metrics::BreakerMetrics,
+    metrics: super::metrics::BreakerMetrics,
 }
 
 /// Read on every call, written only by failures and transitions: its own cache lines,
@@ -145,7 +146,7 @@ impl Breaker {
             },
             outcomes: Chain::new(outcomes),
             failure_times: Chain::new(failure_times),
-            metrics: crate::metrics::BreakerMetrics::new(name),
+            metrics: super::metrics::BreakerMetrics::new(name),
             name,
             clock: Arc::new(SystemClock),
             config: Mutex::new(config),

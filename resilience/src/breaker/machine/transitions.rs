@@ -50,7 +50,7 @@ impl Breaker {
     }
 
     pub(super) fn transitioned(&self, from: BreakerState, to: BreakerState) {
-        crate::scope::breaker_transitioned(self, from, to);
+        publish::transitioned(self, from, to);
         self.metrics.state(to);
         let (name, from, to) = (self.name, from.as_str(), to.as_str());
         if matches!(to, "open" | "forced_open") {

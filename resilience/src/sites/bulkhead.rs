@@ -6,9 +6,9 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::{Bulkhead, BulkheadConfig, BulkheadFull, BulkheadPermit};
-use crate::chaos::site::ChaosSite;
+use crate::bulkhead::{Bulkhead, BulkheadConfig, BulkheadFull, BulkheadPermit};
 use crate::keyed::Keyed;
+use crate::sites::chaos::ChaosSite;
 
 /// One call site's bulkhead, found once.
 ///

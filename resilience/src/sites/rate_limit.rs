@@ -7,10 +7,10 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use super::cluster::ClusterSlot;
-use super::{RateLimitConfig, RateLimited, RateLimiter};
-use crate::chaos::site::ChaosSite;
+use super::cluster_rate_limit::ClusterSlot;
 use crate::keyed::Keyed;
+use crate::rate_limit::{RateLimitConfig, RateLimited, RateLimiter};
+use crate::sites::chaos::ChaosSite;
 
 /// One call site's rate limiter, found once.
 ///

@@ -1,9 +1,13 @@
-//! Classification of foreign errors: which tier, how bad, whether to retry and when.
+//! Classification of foreign errors (`resilience::classify`): which tier, how bad, whether to retry and when.
 //!
 //! [`classify`] reads, in order of trust: resilience's own error types (their
 //! [`MarcusError`] facts), `std::io::Error` kinds, then the words of each message
 //! (phrases, HTTP-like status codes, retry-after hints). The source chain is walked
 //! outermost first at each step.
+//!
+//! It sits above `error` (the vocabulary) and the error types built on it, which it
+//! recognizes behind a `dyn Error`, so it is a module of its own rather than part of
+//! `error`, which re-exports it.
 
 mod io;
 mod message;

@@ -8,10 +8,10 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::{Breaker, BreakerConfig};
-use super::{CircuitOpen, Permit};
-use crate::chaos::site::ChaosSite;
+use crate::breaker::{Breaker, BreakerConfig};
+use crate::breaker::{CircuitOpen, Permit};
 use crate::monitor::observe::Observe;
+use crate::sites::chaos::ChaosSite;
 use crate::view::View;
 
 /// One call site's breaker, found once.

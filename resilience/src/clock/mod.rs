@@ -1,9 +1,13 @@
-//! The one source of time for breakers, retries and the monitor, so tests control it.
+//! Time, in one module: the one source of time for breakers, retries and the monitor
+//! (so tests control it), the CPU counter a rate limiter reads, and the sleeps between
+//! attempts with the timer thread behind them (`sleep.rs`).
 //!
 //! [`SystemClock`] follows tokio's clock when the `tokio` feature is on, so tests on
 //! paused time (`#[tokio::test(start_paused = true)]`) see virtual time. Its coarse
 //! reading ([`Clock::now_coarse`], which breakers use for their recovery deadline) follows
 //! tokio's clock only with the `test-util` feature. [`ManualClock`] is moved by hand.
+
+pub(crate) mod sleep;
 
 use std::sync::Arc;
 use std::time::Duration;

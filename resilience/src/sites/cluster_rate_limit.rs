@@ -17,7 +17,7 @@
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::Duration;
 
-use super::{RateLimited, RateLimiter};
+use crate::rate_limit::{RateLimited, RateLimiter};
 use crate::Scope;
 
 /// A cluster-scoped call site's state: the cluster limiter it uses, and whether it
@@ -120,7 +120,7 @@ impl ClusterSlot {
 #[cfg(feature = "redis")]
 fn by_name(
     name: &'static str,
-    config: &super::RateLimitConfig,
+    config: &crate::rate_limit::RateLimitConfig,
 ) -> Option<std::sync::Arc<crate::cluster::ClusterLimiter>> {
     use crate::cluster::{ClusterLimit, ClusterLimiter};
     use std::collections::HashMap;

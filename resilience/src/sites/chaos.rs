@@ -15,7 +15,7 @@
 use core::marker::PhantomData;
 use std::time::Duration;
 
-use super::{chaos, Drawn, InjectedFault};
+use crate::chaos::{chaos, Drawn, InjectedFault};
 
 /// Whether any fault is set: the one read a call makes while none is.
 ///
@@ -26,7 +26,7 @@ use super::{chaos, Drawn, InjectedFault};
 /// ```
 #[inline(always)]
 pub fn chaos_armed() -> bool {
-    super::armed()
+    crate::chaos::armed()
 }
 
 /// One site's chaos gate.

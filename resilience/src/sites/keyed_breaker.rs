@@ -3,8 +3,8 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::site::{BreakerArm, BreakerSite};
-use super::{Breaker, BreakerConfig, Permit};
+use super::breaker::{BreakerArm, BreakerSite};
+use crate::breaker::{Breaker, BreakerConfig, Permit};
 use crate::keyed::Keyed;
 use crate::view::View;
 
@@ -25,7 +25,7 @@ pub struct KeyedBreakerSite {
     init: fn() -> BreakerConfig,
     max_keys: usize,
     store: OnceLock<Arc<Keyed<Breaker>>>,
-    chaos: crate::chaos::site::ChaosSite,
+    chaos: crate::sites::chaos::ChaosSite,
 }
 
 impl KeyedBreakerSite {
@@ -41,7 +41,7 @@ impl KeyedBreakerSite {
             init,
             max_keys,
             store: OnceLock::new(),
-            chaos: crate::chaos::site::ChaosSite::refusing(name),
+            chaos: crate::sites::chaos::ChaosSite::refusing(name),
         }
     }
 
@@ -56,14 +56,14 @@ impl KeyedBreakerSite {
 
     /// The chaos gate of the calls through these breakers (faults named as the name).
     #[inline(always)]
-    pub fn chaos(&'static self) -> &'static crate::chaos::site::ChaosSite {
+    pub fn chaos(&'static self) -> &'static crate::sites::chaos::ChaosSite {
         &self.chaos
     }
 
     /// The `CircuitOpen` an injected refusal returns.
     #[cold]
-    pub fn refused(&'static self) -> super::CircuitOpen {
-        super::CircuitOpen::from_name(self.name)
+    pub fn refused(&'static self) -> crate::breaker::CircuitOpen {
+        crate::breaker::CircuitOpen::from_name(self.name)
     }
 
     /// The `Ok` arm, as [`BreakerSite::succeeded`].

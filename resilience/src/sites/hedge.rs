@@ -6,9 +6,12 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::{Hedge, HedgeConfig};
+use core::future::Future;
 
-pub use super::runner::hedge;
+use crate::hedge::runner::{self, Labels};
+use crate::hedge::{Hedge, HedgeConfig};
+use crate::monitor::observe::Observe;
+use crate::view::View;
 
 /// One call site's hedge, found once.
 ///
@@ -25,8 +28,7 @@ pub use super::runner::hedge;
 /// assert!(resilience::registry().hedge("docs.hedge_site").is_some());
 /// ```
 pub struct HedgeSite {
-    name: &'static str,
-    function: &'static str,
+    labels: Labels,
     init: fn() -> HedgeConfig,
     hedge: OnceLock<Arc<Hedge>>,
 }
@@ -39,8 +41,7 @@ impl HedgeSite {
         init: fn() -> HedgeConfig,
     ) -> HedgeSite {
         HedgeSite {
-            name,
-            function,
+            labels: Labels { name, function },
             init,
             hedge: OnceLock::new(),
         }
@@ -54,12 +55,12 @@ impl HedgeSite {
     /// assert_eq!((SITE.name(), SITE.function()), ("h", "f"));
     /// ```
     pub fn name(&self) -> &'static str {
-        self.name
+        self.labels.name
     }
 
     /// The decorated function's path.
     pub fn function(&self) -> &'static str {
-        self.function
+        self.labels.function
     }
 
     /// The hedge, registered in the global registry on first use (one atomic load
@@ -81,20 +82,72 @@ impl HedgeSite {
             let mut config = (self.init)();
             if let Err(error) = config.validate() {
                 tracing::error!(
-                    target: super::events::TARGET,
-                    name = self.name,
+                    target: crate::hedge::events::TARGET,
+                    name = self.labels.name,
                     %error,
                     "invalid #[hedge] configuration; using the defaults"
                 );
                 config = HedgeConfig::default();
             }
             crate::registry()
-                .register_hedge(self.name, config)
+                .register_hedge(self.labels.name, config)
                 .unwrap_or_else(|_| {
                     // Unreachable: the configuration was validated above. A hedge of
                     // its own still keeps the call going.
-                    Arc::new(Hedge::fallback(self.name))
+                    Arc::new(Hedge::fallback(self.labels.name))
                 })
         })
     }
+}
+
+/// Runs `run()` as `#[hedge]` says: another `run()` starts beside the first when no
+/// answer came within the hedge's `delay` (then again after each further `delay`), up
+/// to `max_hedges` extra runs; a run that fails with a retryable error starts the next at
+/// once; the first `Ok` is returned and the other runs are dropped; a run that fails with
+/// an error that is not retryable ends the call with that error (the others dropped);
+/// when every run has failed, the last error is returned.
+///
+/// `run` comes before `view`: closures are type-checked in argument order, and `view`'s
+/// method resolution (autoref specialization) needs the error type, which `run` fixes.
+///
+/// Retryable is decided as `#[retry]` decides without `retry_if`: through `view`, a
+/// [`MarcusError`](crate::MarcusError) by its `retryable()`. Each run's error is recorded
+/// in the monitor first when `observe` names the function.
+///
+/// ```
+/// use resilience::__private::{hedge, HedgeSite, Observe, View};
+/// use resilience::HedgeConfig;
+/// use std::time::Duration;
+///
+/// static SITE: HedgeSite = HedgeSite::new("docs.runner", "docs::fetch", || HedgeConfig {
+///     delay: Duration::from_millis(10),
+///     max_hedges: 1,
+/// });
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let runs = std::sync::atomic::AtomicU32::new(0);
+/// let body = || async {
+///     let run = runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+///     if run == 1 {
+///         tokio::time::sleep(Duration::from_secs(1)).await; // the slow first run
+///     }
+///     Ok(run)
+/// };
+/// let answer: Result<u32, String> = hedge(&SITE, Observe::Skip, body, |_| View::Opaque("String")).await;
+/// assert_eq!(answer, Ok(2)); // the hedge, started after 10 ms, answered first
+/// # }
+/// ```
+pub fn hedge<T, E, Fut, F, V>(
+    site: &'static HedgeSite,
+    observe: Observe,
+    run: F,
+    view: V,
+) -> impl Future<Output = Result<T, E>>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    V: for<'a> Fn(&'a mut E) -> View<'a>,
+{
+    runner::run(site.hedge(), &site.labels, observe, run, view)
 }

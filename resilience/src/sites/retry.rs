@@ -13,11 +13,11 @@ use core::ops::ControlFlow;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
-use super::adaptive::AdaptiveAttempts;
-use super::schedule::{decide, GiveUp};
-use super::{events, retry_budget, RetryBudget, RetryConfig};
 use crate::clock::{Clock, SystemClock};
 use crate::monitor::observe::Observe;
+use crate::retry::adaptive::AdaptiveAttempts;
+use crate::retry::schedule::{decide, GiveUp};
+use crate::retry::{events, retry_budget, RetryBudget, RetryConfig};
 use crate::view::View;
 
 /// What [`RetrySite::failed`] is told by the call site. (The error's view is an
@@ -325,7 +325,7 @@ impl RetrySite {
     #[inline]
     fn current(&self) -> Current<'_> {
         match self.resolved.get() {
-            Some(resolved) if super::policy::generation() == 0 => Current::Fixed(resolved),
+            Some(resolved) if crate::retry::policy::generation() == 0 => Current::Fixed(resolved),
             _ => self.current_slow(),
         }
     }
@@ -352,7 +352,7 @@ impl RetrySite {
     #[cold]
     #[inline(never)]
     fn current_slow(&self) -> Current<'_> {
-        let generation = super::policy::generation();
+        let generation = crate::retry::policy::generation();
         let (key, fixed) = match self.policy {
             Some(policy) => (policy, None),
             None => {
@@ -374,7 +374,7 @@ impl RetrySite {
                 }
             }
         }
-        let resolved = match (super::policy::get(key), fixed) {
+        let resolved = match (crate::retry::policy::get(key), fixed) {
             (None, Some(fixed)) => {
                 *named = Some((generation, None));
                 return Current::Fixed(fixed);
@@ -404,7 +404,7 @@ impl RetrySite {
             .adaptive
             .then(|| Arc::new(AdaptiveAttempts::new(config.max_attempts)));
         if let Some(adaptive) = &adaptive {
-            super::adapted::register(self.function(), Arc::clone(adaptive));
+            crate::retry::adapted::register(self.function(), Arc::clone(adaptive));
         }
         // Not frozen on the budget's current deposit: it may be configured later.
         let on_success = adaptive.is_some() || budget.is_some();
@@ -756,7 +756,7 @@ impl Attempts {
             self.previous,
             elapsed,
             retry_after,
-            &mut super::rng::rng(),
+            &mut crate::retry::rng::rng(),
         )?;
         // Last, so a token is spent only on a retry that will happen.
         if let Some(budget) = &resolved.budget {

@@ -1,0 +1,21 @@
+//! The call sites: the `static` each attribute puts in the decorated function, and the
+//! calls its generated code makes on it (named in [`crate::__private`]).
+//!
+//! A site sits above everything it ties together: it finds or registers its pattern's
+//! instance in the global registry on first use, reads the configuration in force, runs
+//! the pattern's algorithm, records in the monitor and reports its events. So the
+//! patterns (`breaker/`, `retry/`, ...) and the registry never depend on a site: the
+//! layers are pattern, registry, site, `__private`.
+
+pub(crate) mod breaker;
+pub(crate) mod bulkhead;
+pub(crate) mod chaos;
+mod cluster_rate_limit;
+pub(crate) mod error_context;
+pub(crate) mod fallback;
+pub(crate) mod feature;
+pub(crate) mod hedge;
+pub(crate) mod keyed_breaker;
+pub(crate) mod rate_limit;
+pub(crate) mod retry;
+pub(crate) mod timeout;

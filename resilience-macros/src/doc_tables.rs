@@ -34,6 +34,8 @@ fn every_key_is_in_its_attributes_rustdoc() {
     assert_documents("resilient", crate::args::retry::KEYS);
     assert_documents("resilient", crate::args::breaker::KEYS);
     assert_documents("rate_limit", crate::args::rate_limit::KEYS);
+    assert_documents("bulkhead", crate::args::bulkhead::KEYS);
+    assert_documents("hedge", crate::args::hedge::KEYS);
     assert_documents("fallback", &["with_error", "cached"]);
     assert_documents(
         "error_context",

@@ -46,6 +46,7 @@ mod rewrite;
 /// | `budget = "name"` | draw retries from a shared token bucket (`resilience::retry_budget("name")`) | none |
 /// | `adaptive = true` | attempts adapt to recent outcomes (`resilience::retry::adapted_max_attempts`) | off |
 /// | `policy = "name"` | the configuration of `registry().configure_retry("name", ..)`, these keys being its defaults | none |
+/// | `registry = STATIC` | whose policies and budgets to use: a `static` holding a `Registry` (`static REG: LazyLock<Registry> = LazyLock::new(Registry::new)`), as tests use to stay apart | the global `registry()` |
 ///
 /// Durations are suffixed literals (`250ms`, `2s`, `1.5s`, `5m`; units `ns us ms s m
 /// h`) or any expression of type `std::time::Duration`.
@@ -108,6 +109,7 @@ pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `max_keys = N` | at most N keys live per name; idle ones are evicted, least recently used first | 1024 |
 /// | `scope = local \| cluster` | `cluster`: the breaker's openings are shared through Redis (feature `redis`, after `resilience::cluster::connect`) | `local` |
 /// | `quorum = N` | with `scope = cluster`: distinct live instances that must have it open before it opens everywhere | 1 |
+/// | `registry = STATIC` | the registry the breaker lives in: a `static` holding a `Registry` (`LazyLock<Registry>`, made with `Registry::with_clock` to test recovery on a `ManualClock`) | the global `registry()` |
 ///
 /// While open, the function returns `Err(E::from(resilience::CircuitOpen { .. }))` at
 /// once without running its body; an `E` without `From<CircuitOpen>` is a compile error
@@ -221,7 +223,8 @@ pub fn error_context(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// Its keys are those of [`retry`](macro@retry) (`max_attempts`, `backoff`, `jitter`,
 /// `max_elapsed`, `max_retry_after`, `retry_if`, `on_retry`, `budget`, `adaptive`,
-/// `policy`) and of [`circuit_breaker`](macro@circuit_breaker) (`name`,
+/// `policy`, `registry`: every layer lives in that registry) and of
+/// [`circuit_breaker`](macro@circuit_breaker) (`name`,
 /// `failure_threshold`, `success_threshold`, `recovery_timeout`, `half_open_max_calls`,
 /// `window`, `max_failures_per_window`, `failure_rate`, `minimum_calls`, `window_size`,
 /// `slow_call`, `slow_call_rate`, `record_if`, `parent`, `key`, `max_keys`, `scope`,
@@ -273,7 +276,9 @@ pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Limits the calls of a function running at once: `#[bulkhead(max_concurrent = 10,
 /// max_wait = 100ms)]` returns `Err(E::from(resilience::BulkheadFull { .. }))` when no
-/// place frees in time. Keys: `max_concurrent`, `max_wait`, `name`, `key`, `max_keys`.
+/// place frees in time. Keys: `max_concurrent`, `max_wait`, `name`, `key`, `max_keys`,
+/// and `registry = STATIC` (the registry it lives in, a `static` holding a `Registry`;
+/// the global `registry()` by default).
 #[proc_macro_attribute]
 pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
     expand_bulkhead(args.into(), item.into()).into()
@@ -282,7 +287,8 @@ pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Limits the rate of a function's calls: `#[rate_limit(limit = 100, per = 1s, burst =
 /// 20)]` returns `Err(E::from(resilience::RateLimited { .. }))` for a call over the rate.
 /// Keys: `limit`, `per`, `burst`, `max_delay`, `name`, `key`, `max_keys`, `scope` and
-/// `expected_instances`.
+/// `expected_instances`, and `registry = STATIC` (the registry it lives in, a `static`
+/// holding a `Registry`; the global `registry()` by default).
 ///
 /// `scope = cluster` (default `scope = local`; feature `redis` of `resilience`, an
 /// `async fn` without `key` or `max_delay`): one limit shared by every instance connected
@@ -300,7 +306,8 @@ pub fn rate_limit(args: TokenStream, item: TokenStream) -> TokenStream {
 /// the body beside the first when no answer has come within `delay`, and returns the
 /// first `Ok`, dropping the other runs.
 ///
-/// See the `resilience` crate's documentation of `hedge` for every key.
+/// See the `resilience` crate's documentation of `hedge` for every key (`delay`,
+/// `max_hedges`, `name`, `registry`).
 #[proc_macro_attribute]
 pub fn hedge(args: TokenStream, item: TokenStream) -> TokenStream {
     expand_hedge(args.into(), item.into()).into()

@@ -26,10 +26,13 @@ pub(crate) const KEYS: &[&str] = &[
     "max_keys",
     "scope",
     "quorum",
+    "registry",
 ];
 
 #[derive(Default)]
 pub(crate) struct BreakerArgs {
+    /// `registry = STATIC`: the registry the site registers in.
+    pub(crate) registry: Once<syn::Path>,
     pub(crate) name: Once<LitStr>,
     failure_threshold: Once<u32>,
     success_threshold: Once<u32>,
@@ -85,6 +88,7 @@ impl BreakerArgs {
             ),
             "key" => self.key.set(key, super::keyed::parse_key(input)?),
             "max_keys" => self.max_keys.set(key, parse_count(input, key, 1)?),
+            "registry" => self.registry.set(key, super::registry::parse(input)?),
             _ => Err(unknown_key("circuit_breaker", key, KEYS)),
         }
     }

@@ -7,10 +7,19 @@ use syn::{Expr, Ident, LitStr};
 
 use super::{parse_count, parse_keyed, unknown_key, DurationArg, Once};
 
-pub(crate) const KEYS: &[&str] = &["max_concurrent", "max_wait", "name", "key", "max_keys"];
+pub(crate) const KEYS: &[&str] = &[
+    "max_concurrent",
+    "max_wait",
+    "name",
+    "key",
+    "max_keys",
+    "registry",
+];
 
 #[derive(Default)]
 pub(crate) struct BulkheadArgs {
+    /// `registry = STATIC`: the registry the site registers in.
+    pub(crate) registry: Once<syn::Path>,
     pub(crate) name: Once<LitStr>,
     pub(crate) key: Once<Box<Expr>>,
     max_concurrent: Once<u32>,
@@ -35,6 +44,7 @@ impl BulkheadArgs {
             "max_keys" => self.max_keys.set(key, parse_count(input, key, 1)?),
             "max_concurrent" => self.max_concurrent.set(key, parse_count(input, key, 1)?),
             "max_wait" => self.max_wait.set(key, DurationArg::parse(input)?),
+            "registry" => self.registry.set(key, super::registry::parse(input)?),
             _ => Err(unknown_key("bulkhead", key, KEYS)),
         }
     }

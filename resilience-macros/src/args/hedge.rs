@@ -7,13 +7,15 @@ use syn::{Ident, LitStr};
 
 use super::{parse_keyed, unknown_key, DurationArg, Once};
 
-pub(crate) const KEYS: &[&str] = &["delay", "max_hedges", "name"];
+pub(crate) const KEYS: &[&str] = &["delay", "max_hedges", "name", "registry"];
 
 /// The most extra runs; the runtime's `resilience::hedge::MAX_HEDGES`.
 const MAX_HEDGES: u32 = 16;
 
 #[derive(Default)]
 pub(crate) struct HedgeArgs {
+    /// `registry = STATIC`: the registry the site registers in.
+    pub(crate) registry: Once<syn::Path>,
     pub(crate) delay: Once<DurationArg>,
     pub(crate) max_hedges: Once<u32>,
     pub(crate) name: Once<LitStr>,
@@ -41,6 +43,7 @@ impl HedgeArgs {
                 })?;
                 self.name.set(key, name)
             }
+            "registry" => self.registry.set(key, super::registry::parse(input)?),
             _ => Err(unknown_key("hedge", key, KEYS)),
         }
     }

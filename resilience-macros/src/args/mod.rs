@@ -9,6 +9,7 @@ pub(crate) mod feature_switch;
 pub(crate) mod hedge;
 pub(crate) mod keyed;
 pub(crate) mod rate_limit;
+pub(crate) mod registry;
 pub(crate) mod resilient;
 pub(crate) mod retry;
 pub(crate) mod timeout;

@@ -17,10 +17,13 @@ pub(crate) const KEYS: &[&str] = &[
     "max_keys",
     "scope",
     "expected_instances",
+    "registry",
 ];
 
 #[derive(Default)]
 pub(crate) struct RateLimitArgs {
+    /// `registry = STATIC`: the registry the site registers in.
+    pub(crate) registry: Once<syn::Path>,
     pub(crate) name: Once<LitStr>,
     pub(crate) key: Once<Box<Expr>>,
     limit: Once<u32>,
@@ -64,6 +67,7 @@ impl RateLimitArgs {
             "expected_instances" => self
                 .expected_instances
                 .set(key, parse_count(input, key, 1)?),
+            "registry" => self.registry.set(key, super::registry::parse(input)?),
             _ => Err(unknown_key("rate_limit", key, KEYS)),
         }
     }

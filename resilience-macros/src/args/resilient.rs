@@ -58,12 +58,16 @@ impl Parse for ResilientArgs {
                 Err(super::unknown_key("resilient", key, &valid))
             }
         })?;
+        // `registry` is routed to the retry (its key list comes first); every layer
+        // registers in the same registry.
+        breaker.registry.inherit(&retry.registry);
         breaker.check_pairs()?;
         let rate_limit = if rate_limit.any() {
             rate_limit.name.inherit(&breaker.name);
             rate_limit.key.inherit(&breaker.key);
             rate_limit.max_keys.inherit(&breaker.max_keys);
             rate_limit.scope.inherit(&breaker.scope);
+            rate_limit.registry.inherit(&retry.registry);
             rate_limit.check(proc_macro2::Span::call_site())?;
             Some(rate_limit)
         } else {
@@ -73,6 +77,7 @@ impl Parse for ResilientArgs {
             bulkhead.name.inherit(&breaker.name);
             bulkhead.key.inherit(&breaker.key);
             bulkhead.max_keys.inherit(&breaker.max_keys);
+            bulkhead.registry.inherit(&retry.registry);
             bulkhead.check()?;
             Some(bulkhead)
         } else {

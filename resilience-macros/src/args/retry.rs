@@ -18,6 +18,7 @@ pub(crate) const KEYS: &[&str] = &[
     "budget",
     "adaptive",
     "policy",
+    "registry",
 ];
 
 /// `backoff = ...`
@@ -48,6 +49,8 @@ pub(crate) enum Jitter {
 
 #[derive(Default)]
 pub(crate) struct RetryArgs {
+    /// `registry = STATIC`: the registry the site registers in.
+    pub(crate) registry: Once<syn::Path>,
     pub(crate) max_attempts: Once<u32>,
     pub(crate) backoff: Once<Backoff>,
     pub(crate) jitter: Once<Jitter>,
@@ -113,6 +116,7 @@ impl RetryArgs {
                     .map_err(|e| syn::Error::new(e.span(), "`adaptive` takes `true` or `false`"))?;
                 self.adaptive.set(key, b.value)
             }
+            "registry" => self.registry.set(key, super::registry::parse(input)?),
             _ => Err(unknown_key("retry", key, KEYS)),
         }
     }

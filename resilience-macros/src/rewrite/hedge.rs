@@ -42,9 +42,10 @@ pub(crate) fn layer(
     } else {
         quote!(::resilience::__private::Observe::Skip)
     };
+    let in_registry = crate::args::registry::in_registry(args.registry.get());
     Ok(quote! {{
         static __RESILIENCE_HEDGE: ::resilience::__private::HedgeSite =
-            ::resilience::__private::HedgeSite::new(#name, #path, || #config);
+            ::resilience::__private::HedgeSite::new(#name, #path, || #config) #in_registry;
         // The body before the view: closures are checked in argument order, and the
         // view's autoref specialization needs the error type the body fixes.
         ::resilience::__private::hedge(

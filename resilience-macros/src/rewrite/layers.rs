@@ -234,6 +234,8 @@ pub(crate) fn retry(
         }
         None => quote!(::resilience::__private::RetrySite::new(#name, || #config)),
     };
+    let in_registry = crate::args::registry::in_registry(args.registry.get());
+    let site = quote!(#site #in_registry);
     // A method's site gets its `Self` type on the first call's cold path.
     let (site, started) = if f.uses_self() {
         let self_type = self_type();
@@ -362,18 +364,19 @@ pub(crate) fn breaker(
     );
     // With `key = expr`: the key's breaker, held for the call. Without: a method named by
     // default gets its `Self` type on the first call's cold path.
+    let in_registry = crate::args::registry::in_registry(args.registry.get());
     let (site, breaker) = match args.key.get() {
         None if args.name.get().is_none() && f.uses_self() => {
             let self_type = self_type();
             (
                 quote!(static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
-                    ::resilience::__private::BreakerSite::new(#name, || #config).in_method().at(#function);),
+                    ::resilience::__private::BreakerSite::new(#name, || #config).in_method().at(#function) #in_registry;),
                 quote!(__RESILIENCE_BREAKER.breaker_in(#self_type)),
             )
         }
         None => (
             quote!(static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
-                ::resilience::__private::BreakerSite::new(#name, || #config).at(#function);),
+                ::resilience::__private::BreakerSite::new(#name, || #config).at(#function) #in_registry;),
             quote!(__RESILIENCE_BREAKER.breaker()),
         ),
         Some(key) => {
@@ -385,7 +388,7 @@ pub(crate) fn breaker(
             (
                 quote! {
                     static __RESILIENCE_BREAKER: ::resilience::__private::KeyedBreakerSite =
-                        ::resilience::__private::KeyedBreakerSite::new(#name, || #config, #max_keys);
+                        ::resilience::__private::KeyedBreakerSite::new(#name, || #config, #max_keys) #in_registry;
                     let __resilience_keyed = #breaker;
                 },
                 quote!(__resilience_keyed),
@@ -668,9 +671,10 @@ pub(crate) fn bulkhead(
             }
         }
     };
+    let in_registry = crate::args::registry::in_registry(args.registry.get());
     quote! {#label: {
         static __RESILIENCE_BULKHEAD: ::resilience::__private::BulkheadSite =
-            ::resilience::__private::BulkheadSite::new(#name, || #config);
+            ::resilience::__private::BulkheadSite::new(#name, || #config) #in_registry;
         #bulkhead
         let __resilience_place = #admit;
         let __resilience_outcome = #inner;
@@ -739,9 +743,10 @@ pub(crate) fn rate_limit(
     } else {
         quote!(__resilience_limiter.check())
     };
+    let in_registry = crate::args::registry::in_registry(args.registry.get());
     Ok(quote! {#label: {
         static __RESILIENCE_RATE_LIMIT: ::resilience::__private::RateLimitSite =
-            ::resilience::__private::RateLimitSite::new(#name, || #config);
+            ::resilience::__private::RateLimitSite::new(#name, || #config) #in_registry;
         #limiter
         let __resilience_admitted = #admit;
         match __resilience_admitted {

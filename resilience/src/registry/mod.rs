@@ -408,7 +408,7 @@ impl Registry {
 
     /// This registry's retry policies: the global ones for [`registry()`], its own for
     /// any other.
-    fn retry_policies(&self) -> &crate::retry::policy::RetryPolicies {
+    pub(crate) fn retry_policies(&self) -> &crate::retry::policy::RetryPolicies {
         match &self.retry_policies {
             Some(own) => own,
             None => &crate::retry::policy::GLOBAL,

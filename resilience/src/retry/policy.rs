@@ -46,19 +46,15 @@ impl RetryPolicies {
         Ok(())
     }
 
+    /// Moves on every change (0 while no policy was ever configured).
+    #[inline]
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
     /// The policy `name`, if one was configured.
     pub(crate) fn get(&self, name: &str) -> Option<RetryConfig> {
         let policies = self.policies.read().unwrap_or_else(PoisonError::into_inner);
         policies.as_ref()?.get(name).cloned()
     }
-}
-
-/// The global policies' generation.
-pub(crate) fn generation() -> u64 {
-    GLOBAL.generation.load(Ordering::Acquire)
-}
-
-/// The global policy `name`.
-pub(crate) fn get(name: &str) -> Option<RetryConfig> {
-    GLOBAL.get(name)
 }

@@ -6,6 +6,7 @@
 //! Its arms: [`BreakerSite::succeeded`] and [`BreakerSite::failed`] (told what to do by a
 //! [`BreakerArm`]); a refused call returns [`BreakerSite::reject`].
 
+use crate::sites::registry::SiteRegistry;
 use std::sync::{Arc, OnceLock};
 
 use crate::breaker::{Breaker, BreakerConfig};
@@ -38,6 +39,8 @@ pub struct BreakerSite {
     /// configuring one breaker differently; empty when not given.
     function: &'static str,
     chaos: ChaosSite,
+    /// Where the site registers: the global registry unless `in_registry` says.
+    registry: SiteRegistry,
 }
 
 impl BreakerSite {
@@ -46,6 +49,7 @@ impl BreakerSite {
         BreakerSite {
             name,
             init,
+            registry: SiteRegistry::GLOBAL,
             breaker: OnceLock::new(),
             method: false,
             function: "",
@@ -216,7 +220,7 @@ impl BreakerSite {
 
     fn register_as(&'static self, name: &'static str) -> &'static Breaker {
         self.breaker.get_or_init(|| {
-            let registry = crate::registry();
+            let registry = self.registry.get();
             let mut config = (self.init)();
             if let Err(error) = config.validate() {
                 tracing::error!(
@@ -332,5 +336,30 @@ impl<E: From<CircuitOpen>> FromCircuitOpen for E {
     #[inline]
     fn from_circuit_open(open: CircuitOpen) -> Self {
         E::from(open)
+    }
+}
+
+impl BreakerSite {
+    /// The same site, registering in the registry `registry` returns instead of the
+    /// global one (`registry = STATIC` on the attribute). Read only on first use.
+    ///
+    /// ```
+    /// use resilience::__private::BreakerSite;
+    /// use resilience::registry::Registry;
+    /// use std::sync::LazyLock;
+    ///
+    /// static REG: LazyLock<Registry> = LazyLock::new(Registry::new);
+    /// static SITE: BreakerSite = BreakerSite::new("docs.site.registry", Default::default)
+    ///     .in_registry(|| &REG);
+    /// SITE.breaker();
+    /// assert!(REG.breaker("docs.site.registry").is_some());
+    /// assert!(resilience::registry().breaker("docs.site.registry").is_none());
+    /// ```
+    pub const fn in_registry(
+        mut self,
+        registry: fn() -> &'static crate::registry::Registry,
+    ) -> Self {
+        self.registry = SiteRegistry::given(registry);
+        self
     }
 }

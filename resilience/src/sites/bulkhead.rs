@@ -4,6 +4,7 @@
 //! registers the bulkhead (or, with `key = expr`, the name's keyed store) in the global
 //! registry, every later call is one atomic load.
 
+use crate::sites::registry::SiteRegistry;
 use std::sync::{Arc, OnceLock};
 
 use crate::bulkhead::{Bulkhead, BulkheadConfig, BulkheadFull, BulkheadPermit};
@@ -27,6 +28,8 @@ pub struct BulkheadSite {
     bulkhead: OnceLock<Arc<Bulkhead>>,
     keyed: OnceLock<Arc<Keyed<Bulkhead>>>,
     chaos: ChaosSite,
+    /// Where the site registers: the global registry unless `in_registry` says.
+    registry: SiteRegistry,
 }
 
 impl BulkheadSite {
@@ -35,6 +38,7 @@ impl BulkheadSite {
         BulkheadSite {
             name,
             init,
+            registry: SiteRegistry::GLOBAL,
             bulkhead: OnceLock::new(),
             keyed: OnceLock::new(),
             chaos: ChaosSite::refusing(name),
@@ -86,8 +90,11 @@ impl BulkheadSite {
 
     #[cold]
     fn register(&'static self) -> &'static Bulkhead {
-        self.bulkhead
-            .get_or_init(|| crate::registry().bulkhead_or_insert(self.name, self.config()))
+        self.bulkhead.get_or_init(|| {
+            self.registry
+                .get()
+                .bulkhead_or_insert(self.name, self.config())
+        })
     }
 
     /// The instance for `key` (the text of the attribute's `key = expr`).
@@ -101,8 +108,11 @@ impl BulkheadSite {
 
     #[cold]
     fn register_keyed(&'static self) -> &'static Keyed<Bulkhead> {
-        self.keyed
-            .get_or_init(|| crate::registry().bulkheads_keyed(self.name, self.config()))
+        self.keyed.get_or_init(|| {
+            self.registry
+                .get()
+                .bulkheads_keyed(self.name, self.config())
+        })
     }
 
     fn config(&self) -> BulkheadConfig {
@@ -158,5 +168,30 @@ impl<E: From<BulkheadFull>> FromBulkheadFull for E {
     #[inline]
     fn from_bulkhead_full(full: BulkheadFull) -> E {
         E::from(full)
+    }
+}
+
+impl BulkheadSite {
+    /// The same site, registering in the registry `registry` returns instead of the
+    /// global one (`registry = STATIC` on the attribute). Read only on first use.
+    ///
+    /// ```
+    /// use resilience::__private::BulkheadSite;
+    /// use resilience::registry::Registry;
+    /// use std::sync::LazyLock;
+    ///
+    /// static REG: LazyLock<Registry> = LazyLock::new(Registry::new);
+    /// static SITE: BulkheadSite = BulkheadSite::new("docs.bulkhead.registry", Default::default)
+    ///     .in_registry(|| &REG);
+    /// SITE.bulkhead();
+    /// assert!(REG.bulkhead("docs.bulkhead.registry").is_some());
+    /// assert!(resilience::registry().bulkhead("docs.bulkhead.registry").is_none());
+    /// ```
+    pub const fn in_registry(
+        mut self,
+        registry: fn() -> &'static crate::registry::Registry,
+    ) -> Self {
+        self.registry = SiteRegistry::given(registry);
+        self
     }
 }

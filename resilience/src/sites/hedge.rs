@@ -4,6 +4,7 @@
 //! function's own body, and hands it to [`hedge`] with the call site's static
 //! [`HedgeSite`]; the runner decides when each run starts and which answer returns.
 
+use crate::sites::registry::SiteRegistry;
 use std::sync::{Arc, OnceLock};
 
 use core::future::Future;
@@ -31,6 +32,8 @@ pub struct HedgeSite {
     labels: Labels,
     init: fn() -> HedgeConfig,
     hedge: OnceLock<Arc<Hedge>>,
+    /// Where the site registers: the global registry unless `in_registry` says.
+    registry: SiteRegistry,
 }
 
 impl HedgeSite {
@@ -43,6 +46,7 @@ impl HedgeSite {
         HedgeSite {
             labels: Labels { name, function },
             init,
+            registry: SiteRegistry::GLOBAL,
             hedge: OnceLock::new(),
         }
     }
@@ -89,7 +93,8 @@ impl HedgeSite {
                 );
                 config = HedgeConfig::default();
             }
-            crate::registry()
+            self.registry
+                .get()
                 .register_hedge(self.labels.name, config)
                 .unwrap_or_else(|_| {
                     // Unreachable: the configuration was validated above. A hedge of
@@ -150,4 +155,29 @@ where
     V: for<'a> Fn(&'a mut E) -> View<'a>,
 {
     runner::run(site.hedge(), &site.labels, observe, run, view)
+}
+
+impl HedgeSite {
+    /// The same site, registering in the registry `registry` returns instead of the
+    /// global one (`registry = STATIC` on the attribute). Read only on first use.
+    ///
+    /// ```
+    /// use resilience::__private::HedgeSite;
+    /// use resilience::registry::Registry;
+    /// use std::sync::LazyLock;
+    ///
+    /// static REG: LazyLock<Registry> = LazyLock::new(Registry::new);
+    /// static SITE: HedgeSite = HedgeSite::new("docs.hedge.registry", "docs::f", Default::default)
+    ///     .in_registry(|| &REG);
+    /// SITE.hedge();
+    /// assert!(REG.hedge("docs.hedge.registry").is_some());
+    /// assert!(resilience::registry().hedge("docs.hedge.registry").is_none());
+    /// ```
+    pub const fn in_registry(
+        mut self,
+        registry: fn() -> &'static crate::registry::Registry,
+    ) -> Self {
+        self.registry = SiteRegistry::given(registry);
+        self
+    }
 }

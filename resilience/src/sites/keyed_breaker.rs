@@ -1,6 +1,7 @@
 //! The call site of `#[circuit_breaker(key = expr)]`: what its generated code holds and
 //! calls (through `__private`). Not a public API. Its arms are [`BreakerSite`]'s.
 
+use crate::sites::registry::SiteRegistry;
 use std::sync::{Arc, OnceLock};
 
 use super::breaker::{BreakerArm, BreakerSite};
@@ -26,6 +27,8 @@ pub struct KeyedBreakerSite {
     max_keys: usize,
     store: OnceLock<Arc<Keyed<Breaker>>>,
     chaos: crate::sites::chaos::ChaosSite,
+    /// Where the site registers: the global registry unless `in_registry` says.
+    registry: SiteRegistry,
 }
 
 impl KeyedBreakerSite {
@@ -39,6 +42,7 @@ impl KeyedBreakerSite {
         KeyedBreakerSite {
             name,
             init,
+            registry: SiteRegistry::GLOBAL,
             max_keys,
             store: OnceLock::new(),
             chaos: crate::sites::chaos::ChaosSite::refusing(name),
@@ -101,7 +105,34 @@ impl KeyedBreakerSite {
                 );
                 config = BreakerConfig::default();
             }
-            crate::registry().breakers_keyed(self.name, config, self.max_keys)
+            self.registry
+                .get()
+                .breakers_keyed(self.name, config, self.max_keys)
         })
+    }
+}
+
+impl KeyedBreakerSite {
+    /// The same site, registering in the registry `registry` returns instead of the
+    /// global one (`registry = STATIC` on the attribute). Read only on first use.
+    ///
+    /// ```
+    /// use resilience::__private::KeyedBreakerSite;
+    /// use resilience::registry::Registry;
+    /// use std::sync::LazyLock;
+    ///
+    /// static REG: LazyLock<Registry> = LazyLock::new(Registry::new);
+    /// static SITE: KeyedBreakerSite = KeyedBreakerSite::new("docs.keyed.registry", Default::default, 10)
+    ///     .in_registry(|| &REG);
+    /// SITE.breaker("a");
+    /// assert!(REG.breaker_for("docs.keyed.registry", "a").is_some());
+    /// assert!(resilience::registry().breaker_for("docs.keyed.registry", "a").is_none());
+    /// ```
+    pub const fn in_registry(
+        mut self,
+        registry: fn() -> &'static crate::registry::Registry,
+    ) -> Self {
+        self.registry = SiteRegistry::given(registry);
+        self
     }
 }

@@ -17,5 +17,6 @@ pub(crate) mod feature;
 pub(crate) mod hedge;
 pub(crate) mod keyed_breaker;
 pub(crate) mod rate_limit;
+mod registry;
 pub(crate) mod retry;
 pub(crate) mod timeout;

@@ -4,6 +4,7 @@
 //! registers the limiter (or, with `key = expr`, the name's keyed store) in the global
 //! registry, every later call is one atomic load.
 
+use crate::sites::registry::SiteRegistry;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -30,6 +31,8 @@ pub struct RateLimitSite {
     keyed: OnceLock<Arc<Keyed<RateLimiter>>>,
     chaos: ChaosSite,
     cluster: ClusterSlot,
+    /// Where the site registers: the global registry unless `in_registry` says.
+    registry: SiteRegistry,
 }
 
 impl RateLimitSite {
@@ -38,6 +41,7 @@ impl RateLimitSite {
         RateLimitSite {
             name,
             init,
+            registry: SiteRegistry::GLOBAL,
             limiter: OnceLock::new(),
             keyed: OnceLock::new(),
             chaos: ChaosSite::refusing(name),
@@ -125,7 +129,10 @@ impl RateLimitSite {
     #[cold]
     fn register(&'static self) -> &'static RateLimiter {
         self.limiter.get_or_init(|| {
-            let limiter = crate::registry().rate_limiter_or_insert(self.name, self.config());
+            let limiter = self
+                .registry
+                .get()
+                .rate_limiter_or_insert(self.name, self.config());
             self.check_scope(&limiter.config());
             limiter
         })
@@ -155,8 +162,11 @@ impl RateLimitSite {
 
     #[cold]
     fn register_keyed(&'static self) -> &'static Keyed<RateLimiter> {
-        self.keyed
-            .get_or_init(|| crate::registry().rate_limiters_keyed(self.name, self.config()))
+        self.keyed.get_or_init(|| {
+            self.registry
+                .get()
+                .rate_limiters_keyed(self.name, self.config())
+        })
     }
 
     fn config(&self) -> RateLimitConfig {
@@ -199,5 +209,30 @@ impl<E: From<RateLimited>> FromRateLimited for E {
     #[inline]
     fn from_rate_limited(limited: RateLimited) -> E {
         E::from(limited)
+    }
+}
+
+impl RateLimitSite {
+    /// The same site, registering in the registry `registry` returns instead of the
+    /// global one (`registry = STATIC` on the attribute). Read only on first use.
+    ///
+    /// ```
+    /// use resilience::__private::RateLimitSite;
+    /// use resilience::registry::Registry;
+    /// use std::sync::LazyLock;
+    ///
+    /// static REG: LazyLock<Registry> = LazyLock::new(Registry::new);
+    /// static SITE: RateLimitSite = RateLimitSite::new("docs.limit.registry", Default::default)
+    ///     .in_registry(|| &REG);
+    /// SITE.limiter();
+    /// assert!(REG.rate_limiter("docs.limit.registry").is_some());
+    /// assert!(resilience::registry().rate_limiter("docs.limit.registry").is_none());
+    /// ```
+    pub const fn in_registry(
+        mut self,
+        registry: fn() -> &'static crate::registry::Registry,
+    ) -> Self {
+        self.registry = SiteRegistry::given(registry);
+        self
     }
 }

@@ -9,6 +9,7 @@
 //! (`ControlFlow::Continue`). Everything else — counting, deciding, drawing delays,
 //! budgets, tracing — happens here.
 
+use crate::sites::registry::SiteRegistry;
 use core::ops::ControlFlow;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
@@ -17,7 +18,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::monitor::observe::Observe;
 use crate::retry::adaptive::AdaptiveAttempts;
 use crate::retry::schedule::{decide, GiveUp};
-use crate::retry::{events, retry_budget, RetryBudget, RetryConfig};
+use crate::retry::{events, RetryBudget, RetryConfig};
 use crate::view::View;
 
 /// What [`RetrySite::failed`] is told by the call site. (The error's view is an
@@ -60,6 +61,8 @@ pub struct RetrySite {
     /// call's cold path (see [`started_in`](Self::started_in)); unset for other sites.
     method: bool,
     method_name: OnceLock<&'static str>,
+    /// Where the site registers: the global registry unless `in_registry` says.
+    registry: SiteRegistry,
 }
 
 /// A site's configuration with its budget looked up and its adaptive state, made once.
@@ -89,6 +92,7 @@ impl RetrySite {
         RetrySite {
             function,
             init,
+            registry: SiteRegistry::GLOBAL,
             resolved: OnceLock::new(),
             policy: None,
             named: Mutex::new(None),
@@ -120,6 +124,7 @@ impl RetrySite {
         RetrySite {
             function,
             init,
+            registry: SiteRegistry::GLOBAL,
             resolved: OnceLock::new(),
             policy: Some(policy),
             named: Mutex::new(None),
@@ -325,7 +330,9 @@ impl RetrySite {
     #[inline]
     fn current(&self) -> Current<'_> {
         match self.resolved.get() {
-            Some(resolved) if crate::retry::policy::generation() == 0 => Current::Fixed(resolved),
+            Some(resolved) if self.registry.retry_policies().generation() == 0 => {
+                Current::Fixed(resolved)
+            }
             _ => self.current_slow(),
         }
     }
@@ -352,7 +359,8 @@ impl RetrySite {
     #[cold]
     #[inline(never)]
     fn current_slow(&self) -> Current<'_> {
-        let generation = crate::retry::policy::generation();
+        let policies = self.registry.retry_policies();
+        let generation = policies.generation();
         let (key, fixed) = match self.policy {
             Some(policy) => (policy, None),
             None => {
@@ -374,7 +382,7 @@ impl RetrySite {
                 }
             }
         }
-        let resolved = match (crate::retry::policy::get(key), fixed) {
+        let resolved = match (policies.get(key), fixed) {
             (None, Some(fixed)) => {
                 *named = Some((generation, None));
                 return Current::Fixed(fixed);
@@ -399,7 +407,11 @@ impl RetrySite {
             );
             config = RetryConfig::default();
         }
-        let budget = config.budget.as_deref().map(retry_budget);
+        let registry = self.registry.get();
+        let budget = config
+            .budget
+            .as_deref()
+            .map(|name| registry.retry_budget(name));
         let adaptive = config
             .adaptive
             .then(|| Arc::new(AdaptiveAttempts::new(config.max_attempts)));
@@ -775,5 +787,32 @@ fn record_failure(site: &RetrySite, resolved: &Resolved) {
         if let Some(now) = adaptive.record_failure() {
             events::adapted(site.function(), now);
         }
+    }
+}
+
+impl RetrySite {
+    /// The same site, registering in the registry `registry` returns instead of the
+    /// global one (`registry = STATIC` on the attribute). Read only on first use.
+    ///
+    /// ```
+    /// use resilience::__private::RetrySite;
+    /// use resilience::registry::Registry;
+    /// use resilience::RetryConfig;
+    /// use std::sync::LazyLock;
+    ///
+    /// static REG: LazyLock<Registry> = LazyLock::new(Registry::new);
+    /// static SITE: RetrySite = RetrySite::with_policy("docs::f", "docs.policy", Default::default)
+    ///     .in_registry(|| &REG);
+    /// REG.configure_retry("docs.policy", RetryConfig { max_attempts: 7, ..Default::default() })?;
+    /// assert!(SITE.max_attempts() == 7);
+    /// assert!(resilience::registry().retry_policy("docs.policy").is_none());
+    /// # Ok::<(), resilience::ConfigError>(())
+    /// ```
+    pub const fn in_registry(
+        mut self,
+        registry: fn() -> &'static crate::registry::Registry,
+    ) -> Self {
+        self.registry = SiteRegistry::given(registry);
+        self
     }
 }

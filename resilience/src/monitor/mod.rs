@@ -220,14 +220,18 @@ impl Monitor {
     /// concurrent calls of one function may share the marks, never more than were made.
     ///
     /// ```
-    /// use resilience::monitor::Monitor;
-    /// use resilience::__private::{observe, View};
+    /// use resilience::{monitor, retry};
     ///
-    /// let m = Monitor::default();
-    /// m.record_view(&View::Opaque("E"), "app::fetch");
-    /// m.record_view(&View::Opaque("E"), "app::fetch");
-    /// m.mark_recovered("app::fetch", 1);
-    /// let flags: Vec<bool> = m.history().iter().map(|r| r.recovered).collect();
+    /// #[retry(max_attempts = 1)]
+    /// fn fetch() -> Result<(), std::io::Error> {
+    ///     Err(std::io::Error::other("down"))
+    /// }
+    ///
+    /// let _ = fetch();
+    /// let _ = fetch(); // two records, by the attribute, naming the function
+    /// let function = monitor().history()[0].function.expect("recorded by #[retry]");
+    /// monitor().mark_recovered(function, 1);
+    /// let flags: Vec<bool> = monitor().history().iter().map(|r| r.recovered).collect();
     /// assert_eq!(flags, [false, true]);
     /// ```
     pub fn mark_recovered(&self, function: &str, count: u32) {

@@ -202,7 +202,7 @@ fn one() -> u32 {
 /// `refill_per_second` and, optionally, by `deposit_per_success` for each successful
 /// call, never beyond `capacity`.
 ///
-/// Get a named one from the process-wide map with [`retry_budget`], as
+/// Get a named one from the global registry with [`retry_budget`](crate::retry_budget), as
 /// `#[retry(budget = "name")]` does, or make a standalone one on a clock of your own with
 /// [`RetryBudget::new`].
 ///
@@ -290,7 +290,7 @@ impl RetryBudget {
     /// ```
     ///
     /// A standalone budget has no name to share it by: `scope = cluster` is an `Err`
-    /// here (use [`retry_budget`] and [`configure`](RetryBudget::configure)).
+    /// here (use [`retry_budget`](crate::retry_budget) and [`configure`](RetryBudget::configure)).
     pub fn new(config: BudgetConfig, clock: impl Clock + 'static) -> Result<Self, ConfigError> {
         config.validate()?;
         if config.scope == Scope::Cluster {

@@ -79,6 +79,7 @@ pub use retry::{
 };
 pub use timeout::{ResponseFuture as TimeoutFuture, Timeout, TimeoutLayer};
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -92,21 +93,25 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// call site's `static` does), so this bounds the memory by the instances a program
 /// ever makes.
 pub(crate) fn pin<T: Send + Sync + 'static>(instance: Arc<T>) -> &'static T {
-    type Pinned = HashMap<usize, &'static (dyn std::any::Any + Send + Sync)>;
-    static PINNED: Mutex<Option<Pinned>> = Mutex::new(None);
-    let key = Arc::as_ptr(&instance) as usize;
-    let mut pinned = PINNED.lock().unwrap_or_else(PoisonError::into_inner);
-    let map = pinned.get_or_insert_with(HashMap::new);
-    // The leaked `Arc` keeps the allocation alive, so no other instance (of any type)
-    // can reuse the address a key was made from.
-    let any: &'static (dyn std::any::Any + Send + Sync) = *map
-        .entry(key)
-        .or_insert_with(|| &**Box::leak(Box::new(instance)));
-    match any.downcast_ref::<T>() {
+    match pin_any(instance).downcast_ref::<T>() {
         Some(pinned) => pinned,
         // Unreachable: an address belongs to one live allocation, of one type.
         None => unreachable!("an address pinned for another type"),
     }
+}
+
+/// [`pin`]'s work, not generic: compiled once here, not in every crate that makes a layer.
+fn pin_any(instance: Arc<dyn Any + Send + Sync>) -> &'static (dyn Any + Send + Sync) {
+    static PINNED: Mutex<Option<HashMap<usize, &'static (dyn Any + Send + Sync)>>> =
+        Mutex::new(None);
+    let key = Arc::as_ptr(&instance) as *const () as usize;
+    // A map of leaked references is whole after any panic.
+    let mut pinned = PINNED.lock().unwrap_or_else(PoisonError::into_inner);
+    let map = pinned.get_or_insert_with(HashMap::new);
+    // The leaked `Arc` keeps the allocation alive, so no other instance (of any type)
+    // can reuse the address a key was made from.
+    *map.entry(key)
+        .or_insert_with(|| &**Box::leak(Box::new(instance)))
 }
 
 /// Polls `fut` once: true if it is pending.

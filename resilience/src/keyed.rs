@@ -27,8 +27,10 @@ use crate::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 /// The default bound on live keys per name.
 pub const DEFAULT_MAX_KEYS: usize = 1024;
 
-/// What a keyed store needs of the instances it keeps.
-pub(crate) trait Instance: Send + Sync + Sized {
+/// What a keyed store needs of the instances it keeps. (`pub` in this private module,
+/// so unnameable outside the crate: the tower layers' `TowerPattern` names it and
+/// [`Keyed`] in its signatures.)
+pub trait Instance: Send + Sync + Sized {
     /// The configuration every instance of a name shares.
     type Config: Clone + Send + Sync;
 
@@ -48,7 +50,7 @@ pub(crate) trait Instance: Send + Sync + Sized {
 }
 
 /// The keys of one name.
-pub(crate) struct Keyed<T: Instance> {
+pub struct Keyed<T: Instance> {
     name: &'static str,
     clock: Arc<dyn Clock>,
     max_keys: AtomicUsize,

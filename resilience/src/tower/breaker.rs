@@ -1,4 +1,7 @@
-//! [`CircuitBreakerLayer`]: a breaker of the global registry in front of a service.
+//! The circuit breaker's tower layers: [`CircuitBreakerLayer`], a breaker of the global
+//! registry in front of a service, and its keyed variant; the builder and the keyed
+//! lookup are the shared ones of [`pattern`](super::pattern), this file holds what is
+//! the breaker's own (its registry calls, `failure_if`, what a call does).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -6,12 +9,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
-use tower_layer::Layer;
 use tower_service::Service;
 
+use super::pattern::{KeyedLayer, KeyedService, PatternLayer, PatternService, TowerPattern};
 use crate::breaker::Breaker;
 use crate::breaker::OwnedPermit;
-use crate::keyed::{KeyText, Keyed};
+use crate::keyed::Keyed;
 use crate::{BreakerConfig, CircuitOpen, ConfigError, Permit};
 
 /// Whether a successful response counts as a failure of the breaker
@@ -50,14 +53,51 @@ impl<Res> FailureIf<Res> for NoResponseFails {
     }
 }
 
+impl TowerPattern for Breaker {
+    const LAYER: &'static str = "CircuitBreakerLayer";
+    type Extra = NoResponseFails;
+
+    fn register(name: &str, config: BreakerConfig) -> Result<Arc<Breaker>, ConfigError> {
+        crate::registry().register(name, config)
+    }
+
+    fn register_default(name: &str) -> Arc<Breaker> {
+        crate::registry()
+            .register(name, BreakerConfig::default())
+            // The defaults are valid; only a parent configured for the name that would
+            // make a cycle fails, and then the breaker stands alone.
+            .unwrap_or_else(|error| {
+                tracing::error!(
+                    target: "resilience::tower",
+                    name,
+                    %error,
+                    "could not register the breaker; it stands alone"
+                );
+                Arc::new(Breaker::fallback(name))
+            })
+    }
+
+    fn keyed_store(
+        name: &str,
+        config: BreakerConfig,
+        max_keys: Option<usize>,
+    ) -> Arc<Keyed<Breaker>> {
+        let max_keys = max_keys.unwrap_or(crate::keyed::DEFAULT_MAX_KEYS);
+        crate::registry().breakers_keyed(name, config, max_keys)
+    }
+}
+
 /// Puts a service behind the circuit breaker `name` of the global
 /// [`registry`](crate::registry()): the breaker a `#[circuit_breaker(name = "...")]` of
 /// the same name uses.
 ///
 /// Every `Err` of the inner service counts as a failure, and an `Ok` too when
-/// [`failure_if`](Self::failure_if) says so (an HTTP 5xx). While the breaker is open,
-/// `call` answers `Err(E::from(CircuitOpen { .. }))` at once without calling the inner
-/// service; `poll_ready` stays the inner service's.
+/// [`failure_if`](PatternLayer::failure_if) says so (an HTTP 5xx). While the breaker is
+/// open, `call` answers `Err(E::from(CircuitOpen { .. }))` at once without calling the
+/// inner service; `poll_ready` stays the inner service's. The builder
+/// ([`new`](PatternLayer::new), [`config`](PatternLayer::config),
+/// [`try_config`](PatternLayer::try_config), [`key`](PatternLayer::key)) is the one every
+/// pattern's layer shares, [`PatternLayer`].
 ///
 /// ```
 /// use resilience::tower::CircuitBreakerLayer;
@@ -77,154 +117,7 @@ impl<Res> FailureIf<Res> for NoResponseFails {
 /// assert!(refused.downcast_ref::<CircuitOpen>().is_some());
 /// # }
 /// ```
-#[derive(Clone, Debug)]
-pub struct CircuitBreakerLayer<F = NoResponseFails> {
-    name: Arc<str>,
-    /// Set by `config`, `try_config` or `with_breaker`; else registered by `layer`.
-    breaker: Option<&'static Breaker>,
-    failure_if: F,
-}
-
-impl CircuitBreakerLayer {
-    /// The layer of the breaker `name`, with the registry's configuration for the name (or
-    /// the defaults, if it has none and no [`config`](Self::config) is given).
-    ///
-    /// ```
-    /// let layer = resilience::tower::CircuitBreakerLayer::new("docs.new");
-    /// assert_eq!(layer.name(), "docs.new");
-    /// ```
-    pub fn new(name: impl AsRef<str>) -> Self {
-        CircuitBreakerLayer {
-            name: name.as_ref().into(),
-            breaker: None,
-            failure_if: NoResponseFails,
-        }
-    }
-
-    /// The layer of a breaker you made yourself (a [`Registry::new`](crate::registry::Registry::new)
-    /// of your own, a `Breaker` on a manual clock).
-    ///
-    /// ```
-    /// use resilience::{breaker::Breaker, tower::CircuitBreakerLayer};
-    /// let b = std::sync::Arc::new(Breaker::new("docs.own", Default::default()).unwrap());
-    /// assert_eq!(CircuitBreakerLayer::with_breaker(b).name(), "docs.own");
-    /// ```
-    pub fn with_breaker(breaker: Arc<Breaker>) -> Self {
-        CircuitBreakerLayer {
-            name: breaker.name().into(),
-            breaker: Some(super::pin_breaker(breaker)),
-            failure_if: NoResponseFails,
-        }
-    }
-}
-
-impl<F> CircuitBreakerLayer<F> {
-    /// The breaker's name.
-    ///
-    /// ```
-    /// assert_eq!(resilience::tower::CircuitBreakerLayer::new("x").name(), "x");
-    /// ```
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Registers the breaker with `config` (a configuration the registry was given for the
-    /// name wins, as over an attribute's keys; a breaker already registered under the
-    /// name, by an attribute or another layer, keeps its own). An invalid `config` is logged as a
-    /// `tracing` error and the defaults are used; [`try_config`](Self::try_config) returns
-    /// the error instead.
-    ///
-    /// ```
-    /// use resilience::{tower::CircuitBreakerLayer, registry, BreakerConfig};
-    /// CircuitBreakerLayer::new("docs.config").config(BreakerConfig { failure_threshold: 2, ..Default::default() });
-    /// assert_eq!(registry().breaker("docs.config").unwrap().config().failure_threshold, 2);
-    /// ```
-    pub fn config(self, config: BreakerConfig) -> Self {
-        let name = self.name.clone();
-        match self.try_config(config) {
-            Ok(layer) => layer,
-            Err((layer, error)) => {
-                tracing::error!(
-                    target: "resilience::tower",
-                    name = &*name,
-                    %error,
-                    "invalid CircuitBreakerLayer configuration; using the defaults"
-                );
-                layer
-            }
-        }
-    }
-
-    /// [`config`](Self::config), or the error naming the invalid field (and the layer
-    /// back, unchanged).
-    ///
-    /// ```
-    /// use resilience::{tower::CircuitBreakerLayer, BreakerConfig};
-    /// let bad = BreakerConfig { failure_threshold: 0, ..Default::default() };
-    /// let (_layer, err) = CircuitBreakerLayer::new("docs.try").try_config(bad).unwrap_err();
-    /// assert_eq!(err.field(), "failure_threshold");
-    /// ```
-    #[allow(clippy::result_large_err)] // the layer comes back so the chain can go on
-    pub fn try_config(mut self, config: BreakerConfig) -> Result<Self, (Self, ConfigError)> {
-        match crate::registry().register(&self.name, config) {
-            Ok(breaker) => {
-                self.breaker = Some(super::pin_breaker(breaker));
-                Ok(self)
-            }
-            Err(error) => Err((self, error)),
-        }
-    }
-
-    /// Counts an `Ok` response as a failure when `failure_if` says so (an HTTP 5xx is an
-    /// answer, but from a failing dependency).
-    ///
-    /// ```
-    /// use resilience::tower::CircuitBreakerLayer;
-    /// // With HTTP: `.failure_if(|res: &http::Response<_>| res.status().is_server_error())`
-    /// let layer = CircuitBreakerLayer::new("docs.failure_if").failure_if(|status: &u16| *status >= 500);
-    /// # let _ = layer;
-    /// ```
-    pub fn failure_if<G>(self, failure_if: G) -> CircuitBreakerLayer<G> {
-        CircuitBreakerLayer {
-            name: self.name,
-            breaker: self.breaker,
-            failure_if,
-        }
-    }
-
-    fn breaker(&self) -> &'static Breaker {
-        if let Some(b) = self.breaker {
-            return b;
-        }
-        let registry = crate::registry();
-        let breaker = registry
-            .register(&self.name, BreakerConfig::default())
-            // The defaults are valid; only a parent configured for the name that would
-            // make a cycle fails, and then the breaker stands alone.
-            .unwrap_or_else(|error| {
-                tracing::error!(
-                    target: "resilience::tower",
-                    name = &*self.name,
-                    %error,
-                    "could not register the breaker; it stands alone"
-                );
-                Arc::new(Breaker::fallback(&self.name))
-            });
-        super::pin_breaker(breaker)
-    }
-}
-
-impl<S, F: Clone> Layer<S> for CircuitBreakerLayer<F> {
-    type Service = CircuitBreaker<S, F>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        CircuitBreaker {
-            inner,
-            breaker: self.breaker(),
-            failure_if: self.failure_if.clone(),
-        }
-    }
-}
+pub type CircuitBreakerLayer<F = NoResponseFails> = PatternLayer<Breaker, F>;
 
 /// The service of [`CircuitBreakerLayer`].
 ///
@@ -235,14 +128,80 @@ impl<S, F: Clone> Layer<S> for CircuitBreakerLayer<F> {
 ///     .layer(service_fn(|x: u8| async move { Ok::<_, BoxError>(x) }));
 /// assert_eq!(svc.breaker().name(), "docs.service");
 /// ```
-#[derive(Clone, Debug)]
-pub struct CircuitBreaker<S, F = NoResponseFails> {
-    inner: S,
-    breaker: &'static Breaker,
-    failure_if: F,
+pub type CircuitBreaker<S, F = NoResponseFails> = PatternService<Breaker, S, F>;
+
+/// The layer of [`CircuitBreakerLayer::key`](PatternLayer::key): one breaker per key.
+///
+/// ```
+/// use resilience::tower::CircuitBreakerLayer;
+/// let layer = CircuitBreakerLayer::new("docs.keyed").key(|host: &String| host.clone());
+/// assert_eq!(layer.name(), "docs.keyed");
+/// ```
+pub type KeyedCircuitBreakerLayer<F, K> = KeyedLayer<Breaker, K, F>;
+
+/// The service of [`KeyedCircuitBreakerLayer`]: finds the request's breaker in the
+/// registry's keyed store (a read lock and a hash of the key's text for a known key),
+/// then calls through it as [`CircuitBreaker`] does.
+///
+/// ```
+/// use resilience::tower::CircuitBreakerLayer;
+/// use tower::{service_fn, BoxError, Layer};
+/// let svc = CircuitBreakerLayer::new("docs.keyed_service")
+///     .key(|x: &u8| *x)
+///     .layer(service_fn(|x: u8| async move { Ok::<_, BoxError>(x) }));
+/// # let _ = svc;
+/// ```
+pub type KeyedCircuitBreaker<S, F, K> = KeyedService<Breaker, S, K, F>;
+
+impl PatternLayer<Breaker, NoResponseFails> {
+    /// The layer of a breaker you made yourself (a [`Registry::new`](crate::registry::Registry::new)
+    /// of your own, a `Breaker` on a manual clock).
+    ///
+    /// ```
+    /// use resilience::{breaker::Breaker, tower::CircuitBreakerLayer};
+    /// let b = std::sync::Arc::new(Breaker::new("docs.own", Default::default()).unwrap());
+    /// assert_eq!(CircuitBreakerLayer::with_breaker(b).name(), "docs.own");
+    /// ```
+    pub fn with_breaker(breaker: Arc<Breaker>) -> Self {
+        let mut layer = CircuitBreakerLayer::new(breaker.name());
+        layer.given = Some(breaker.config());
+        layer.instance = Some(super::pin(breaker));
+        layer
+    }
 }
 
-impl<S, F> CircuitBreaker<S, F> {
+impl<F> PatternLayer<Breaker, F> {
+    /// Counts an `Ok` response as a failure when `failure_if` says so (an HTTP 5xx is an
+    /// answer, but from a failing dependency).
+    ///
+    /// ```
+    /// use resilience::tower::CircuitBreakerLayer;
+    /// // With HTTP: `.failure_if(|res: &http::Response<_>| res.status().is_server_error())`
+    /// let layer = CircuitBreakerLayer::new("docs.failure_if").failure_if(|status: &u16| *status >= 500);
+    /// # let _ = layer;
+    /// ```
+    pub fn failure_if<G>(self, failure_if: G) -> CircuitBreakerLayer<G> {
+        self.with_extra(failure_if)
+    }
+}
+
+impl<F, K> KeyedLayer<Breaker, K, F> {
+    /// Counts an `Ok` response as a failure when `failure_if` says so
+    /// ([`CircuitBreakerLayer::failure_if`](PatternLayer::failure_if)).
+    ///
+    /// ```
+    /// use resilience::tower::CircuitBreakerLayer;
+    /// let layer = CircuitBreakerLayer::new("docs.keyed_failure_if")
+    ///     .key(|k: &u16| *k)
+    ///     .failure_if(|status: &u16| *status >= 500);
+    /// # let _ = layer;
+    /// ```
+    pub fn failure_if<G>(self, failure_if: G) -> KeyedCircuitBreakerLayer<G, K> {
+        self.with_extra(failure_if)
+    }
+}
+
+impl<S, F> PatternService<Breaker, S, F> {
     /// The breaker this service calls through.
     ///
     /// ```
@@ -252,11 +211,11 @@ impl<S, F> CircuitBreaker<S, F> {
     /// assert_eq!(svc.breaker().name(), "docs.breaker");
     /// ```
     pub fn breaker(&self) -> &'static Breaker {
-        self.breaker
+        self.instance
     }
 }
 
-impl<S, F, Req> Service<Req> for CircuitBreaker<S, F>
+impl<S, F, Req> Service<Req> for PatternService<Breaker, S, F>
 where
     S: Service<Req>,
     S::Error: From<CircuitOpen>,
@@ -276,12 +235,12 @@ where
     /// allocated and no reference count moves.
     #[inline]
     fn call(&mut self, req: Req) -> Self::Future {
-        match self.breaker.acquire() {
+        match self.instance.acquire() {
             Ok(permit) => ResponseFuture {
                 inner: Some(self.inner.call(req)),
                 permit: Some(Held::Borrowed(permit)),
                 refused: None,
-                failure_if: self.failure_if.clone(),
+                failure_if: self.extra.clone(),
             },
             Err(open) => {
                 tracing::debug!(target: "resilience::tower", name = open.name, "call refused by an open breaker");
@@ -289,7 +248,47 @@ where
                     inner: None,
                     permit: None,
                     refused: Some(open),
-                    failure_if: self.failure_if.clone(),
+                    failure_if: self.extra.clone(),
+                }
+            }
+        }
+    }
+}
+
+impl<S, F, K, T, Req> Service<Req> for KeyedService<Breaker, S, K, F>
+where
+    S: Service<Req>,
+    S::Error: From<CircuitOpen>,
+    F: FailureIf<S::Response> + Clone,
+    K: Fn(&Req) -> T,
+    T: core::fmt::Display,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, F>;
+
+    /// The inner service's readiness: an open breaker never fails it.
+    #[inline]
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Req) -> Self::Future {
+        let (breaker, key) = self.instance_for(&req);
+        match breaker.acquire_owned() {
+            Ok(permit) => ResponseFuture {
+                inner: Some(self.inner.call(req)),
+                permit: Some(Held::Owned(permit)),
+                refused: None,
+                failure_if: self.extra.clone(),
+            },
+            Err(open) => {
+                tracing::debug!(target: "resilience::tower", name = open.name, key = key.as_str(), "call refused by an open breaker");
+                ResponseFuture {
+                    inner: None,
+                    permit: None,
+                    refused: Some(open),
+                    failure_if: self.extra.clone(),
                 }
             }
         }
@@ -366,189 +365,6 @@ where
             }
         }
         Poll::Ready(outcome)
-    }
-}
-
-impl<F> CircuitBreakerLayer<F> {
-    /// One breaker per key: `key` maps a request to its key (a host, a tenant), whose
-    /// `Display` text names the instance, as `#[circuit_breaker(key = expr)]` does. The
-    /// instances live in the registry's keyed store for the name
-    /// ([`registry().breaker_for(name, key)`](crate::registry::Registry::breaker_for)),
-    /// made on first use with the configuration given to [`config`](Self::config) (the
-    /// registry's for the name wins), at most [`max_keys`](KeyedCircuitBreakerLayer::max_keys)
-    /// live: idle (closed) ones are evicted and freed, so unbounded keys do not leak.
-    ///
-    /// ```
-    /// use resilience::tower::CircuitBreakerLayer;
-    /// use resilience::{registry, BreakerConfig, BreakerState};
-    /// use tower::{service_fn, BoxError, Layer, ServiceExt};
-    ///
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// let svc = CircuitBreakerLayer::new("docs.keyed_layer")
-    ///     .config(BreakerConfig { failure_threshold: 1, ..Default::default() })
-    ///     .key(|(host, _): &(&str, bool)| host.to_string())
-    ///     .layer(service_fn(|(_, fail): (&str, bool)| async move {
-    ///         if fail { Err::<(), BoxError>("down".into()) } else { Ok(()) }
-    ///     }));
-    /// svc.clone().oneshot(("a.example", true)).await.unwrap_err();
-    /// assert_eq!(registry().breaker_for("docs.keyed_layer", "a.example").unwrap().state(), BreakerState::Open);
-    /// svc.oneshot(("b.example", false)).await.unwrap(); // b's breaker is closed
-    /// # }
-    /// ```
-    pub fn key<K>(self, key: K) -> KeyedCircuitBreakerLayer<F, K> {
-        let config = self.breaker.map(|b| b.config()).unwrap_or_default();
-        KeyedCircuitBreakerLayer {
-            name: self.name,
-            config,
-            max_keys: crate::keyed::DEFAULT_MAX_KEYS,
-            key,
-            failure_if: self.failure_if,
-        }
-    }
-}
-
-/// The layer of [`CircuitBreakerLayer::key`]: one breaker per key.
-///
-/// ```
-/// use resilience::tower::CircuitBreakerLayer;
-/// let layer = CircuitBreakerLayer::new("docs.keyed").key(|host: &String| host.clone());
-/// assert_eq!(layer.name(), "docs.keyed");
-/// ```
-#[derive(Clone, Debug)]
-pub struct KeyedCircuitBreakerLayer<F, K> {
-    name: Arc<str>,
-    config: BreakerConfig,
-    max_keys: usize,
-    key: K,
-    failure_if: F,
-}
-
-impl<F, K> KeyedCircuitBreakerLayer<F, K> {
-    /// The breakers' name.
-    ///
-    /// ```
-    /// use resilience::tower::CircuitBreakerLayer;
-    /// assert_eq!(CircuitBreakerLayer::new("x").key(|k: &u8| *k).name(), "x");
-    /// ```
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// At most `max_keys` keys live (default 1024; at least 1), as `max_keys` on the
-    /// attribute: when a new key would pass it, idle instances are evicted, least recently
-    /// used first. The first layer or attribute to make the name's store sets it.
-    ///
-    /// ```
-    /// use resilience::tower::CircuitBreakerLayer;
-    /// let layer = CircuitBreakerLayer::new("docs.max_keys").key(|k: &u8| *k).max_keys(16);
-    /// # let _ = layer;
-    /// ```
-    pub fn max_keys(mut self, max_keys: usize) -> Self {
-        self.max_keys = max_keys.max(1);
-        self
-    }
-
-    /// Counts an `Ok` response as a failure when `failure_if` says so
-    /// ([`CircuitBreakerLayer::failure_if`]).
-    ///
-    /// ```
-    /// use resilience::tower::CircuitBreakerLayer;
-    /// let layer = CircuitBreakerLayer::new("docs.keyed_failure_if")
-    ///     .key(|k: &u16| *k)
-    ///     .failure_if(|status: &u16| *status >= 500);
-    /// # let _ = layer;
-    /// ```
-    pub fn failure_if<G>(self, failure_if: G) -> KeyedCircuitBreakerLayer<G, K> {
-        KeyedCircuitBreakerLayer {
-            name: self.name,
-            config: self.config,
-            max_keys: self.max_keys,
-            key: self.key,
-            failure_if,
-        }
-    }
-}
-
-impl<S, F: Clone, K: Clone> Layer<S> for KeyedCircuitBreakerLayer<F, K> {
-    type Service = KeyedCircuitBreaker<S, F, K>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        KeyedCircuitBreaker {
-            inner,
-            store: crate::registry().breakers_keyed(&self.name, self.config.clone(), self.max_keys),
-            key: self.key.clone(),
-            failure_if: self.failure_if.clone(),
-        }
-    }
-}
-
-/// The service of [`KeyedCircuitBreakerLayer`]: finds the request's breaker in the
-/// registry's keyed store (a read lock and a hash of the key's text for a known key),
-/// then calls through it as [`CircuitBreaker`] does.
-///
-/// ```
-/// use resilience::tower::CircuitBreakerLayer;
-/// use tower::{service_fn, BoxError, Layer};
-/// let svc = CircuitBreakerLayer::new("docs.keyed_service")
-///     .key(|x: &u8| *x)
-///     .layer(service_fn(|x: u8| async move { Ok::<_, BoxError>(x) }));
-/// # let _ = svc;
-/// ```
-#[derive(Clone)]
-pub struct KeyedCircuitBreaker<S, F, K> {
-    inner: S,
-    store: Arc<Keyed<Breaker>>,
-    key: K,
-    failure_if: F,
-}
-
-impl<S: core::fmt::Debug, F, K> core::fmt::Debug for KeyedCircuitBreaker<S, F, K> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("KeyedCircuitBreaker")
-            .field("inner", &self.inner)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<S, F, K, T, Req> Service<Req> for KeyedCircuitBreaker<S, F, K>
-where
-    S: Service<Req>,
-    S::Error: From<CircuitOpen>,
-    F: FailureIf<S::Response> + Clone,
-    K: Fn(&Req) -> T,
-    T: core::fmt::Display,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = ResponseFuture<S::Future, F>;
-
-    /// The inner service's readiness: an open breaker never fails it.
-    #[inline]
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Req) -> Self::Future {
-        let key = KeyText::of(&(self.key)(&req));
-        let breaker = self.store.get(key.as_str());
-        match breaker.acquire_owned() {
-            Ok(permit) => ResponseFuture {
-                inner: Some(self.inner.call(req)),
-                permit: Some(Held::Owned(permit)),
-                refused: None,
-                failure_if: self.failure_if.clone(),
-            },
-            Err(open) => {
-                tracing::debug!(target: "resilience::tower", name = open.name, key = key.as_str(), "call refused by an open breaker");
-                ResponseFuture {
-                    inner: None,
-                    permit: None,
-                    refused: Some(open),
-                    failure_if: self.failure_if.clone(),
-                }
-            }
-        }
     }
 }
 

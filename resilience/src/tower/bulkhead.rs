@@ -1,4 +1,7 @@
-//! [`BulkheadLayer`]: a bulkhead of the global registry in front of a service.
+//! The bulkhead's tower layers: [`BulkheadLayer`], a bulkhead of the global registry in
+//! front of a service, and its keyed variant; the builder and the keyed lookup are the
+//! shared ones of [`pattern`](super::pattern), this file holds what is the bulkhead's own
+//! (its registry calls, what a call does).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -7,13 +10,38 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use pin_project_lite::pin_project;
-use tower_layer::Layer;
 use tower_service::Service;
 
+use super::pattern::{KeyedLayer, KeyedService, PatternLayer, PatternService, TowerPattern};
 use super::wait_then_call::WaitThenCall;
 use crate::bulkhead::{Bulkhead, BulkheadPermit, OwnedBulkheadPermit, Wait};
-use crate::keyed::{KeyText, Keyed};
+use crate::keyed::Keyed;
 use crate::{BulkheadConfig, BulkheadFull, ConfigError};
+
+impl TowerPattern for Bulkhead {
+    const LAYER: &'static str = "BulkheadLayer";
+    type Extra = ();
+
+    fn register(name: &str, config: BulkheadConfig) -> Result<Arc<Bulkhead>, ConfigError> {
+        config.validate()?;
+        Ok(crate::registry().bulkhead_or_insert(name, config))
+    }
+
+    fn register_default(name: &str) -> Arc<Bulkhead> {
+        crate::registry().bulkhead_or_insert(name, BulkheadConfig::default())
+    }
+
+    fn keyed_store(
+        name: &str,
+        mut config: BulkheadConfig,
+        max_keys: Option<usize>,
+    ) -> Arc<Keyed<Bulkhead>> {
+        if let Some(max_keys) = max_keys {
+            config.max_keys = max_keys;
+        }
+        crate::registry().bulkheads_keyed(name, config)
+    }
+}
 
 /// Puts a service behind the bulkhead `name` of the global
 /// [`registry`](crate::registry()): the bulkhead a `#[bulkhead(name = "...")]` of the
@@ -23,7 +51,10 @@ use crate::{BulkheadConfig, BulkheadFull, ConfigError};
 /// response future completes or is dropped. With no place free, `call` answers
 /// `Err(E::from(BulkheadFull { .. }))` without calling the inner service, at once, or
 /// after waiting up to [`max_wait`](BulkheadConfig::max_wait) for a place inside the
-/// response future; `poll_ready` stays the inner service's.
+/// response future; `poll_ready` stays the inner service's. The builder
+/// ([`new`](PatternLayer::new), [`config`](PatternLayer::config),
+/// [`try_config`](PatternLayer::try_config), [`key`](PatternLayer::key)) is the one every
+/// pattern's layer shares, [`PatternLayer`].
 ///
 /// ```
 /// use resilience::tower::BulkheadLayer;
@@ -43,106 +74,7 @@ use crate::{BulkheadConfig, BulkheadFull, ConfigError};
 /// assert_eq!(svc.oneshot(3).await.unwrap(), 3);
 /// # }
 /// ```
-#[derive(Clone, Debug)]
-pub struct BulkheadLayer {
-    name: Arc<str>,
-    /// Set by `config` or `try_config`; else registered by `layer`.
-    bulkhead: Option<&'static Bulkhead>,
-    /// The configuration `config` was given, for the keyed instances of `key`.
-    given: Option<BulkheadConfig>,
-}
-
-impl BulkheadLayer {
-    /// The layer of the bulkhead `name`, with the registry's configuration for the name
-    /// (or the defaults, if it has none and no [`config`](Self::config) is given).
-    ///
-    /// ```
-    /// let layer = resilience::tower::BulkheadLayer::new("docs.bulkhead_new");
-    /// assert_eq!(layer.name(), "docs.bulkhead_new");
-    /// ```
-    pub fn new(name: impl AsRef<str>) -> Self {
-        BulkheadLayer {
-            name: name.as_ref().into(),
-            bulkhead: None,
-            given: None,
-        }
-    }
-
-    /// The bulkhead's name.
-    ///
-    /// ```
-    /// assert_eq!(resilience::tower::BulkheadLayer::new("x").name(), "x");
-    /// ```
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Registers the bulkhead with `config` (a configuration the registry was given for
-    /// the name wins, as over an attribute's keys; a bulkhead already registered under
-    /// the name, by an attribute or another layer, keeps its own). An invalid `config` is
-    /// logged as a `tracing` error and the defaults are used;
-    /// [`try_config`](Self::try_config) returns the error instead.
-    ///
-    /// ```
-    /// use resilience::{tower::BulkheadLayer, registry, BulkheadConfig};
-    /// BulkheadLayer::new("docs.bulkhead_config").config(BulkheadConfig { max_concurrent: 2, ..Default::default() });
-    /// assert_eq!(registry().bulkhead("docs.bulkhead_config").unwrap().config().max_concurrent, 2);
-    /// ```
-    pub fn config(self, config: BulkheadConfig) -> Self {
-        match self.try_config(config) {
-            Ok(layer) => layer,
-            Err((layer, error)) => {
-                tracing::error!(
-                    target: "resilience::tower",
-                    name = &*layer.name,
-                    %error,
-                    "invalid BulkheadLayer configuration; using the defaults"
-                );
-                layer.config(BulkheadConfig::default())
-            }
-        }
-    }
-
-    /// [`config`](Self::config), or the error naming the invalid field (and the layer
-    /// back, unchanged).
-    ///
-    /// ```
-    /// use resilience::{tower::BulkheadLayer, BulkheadConfig};
-    /// let bad = BulkheadConfig { max_concurrent: 0, ..Default::default() };
-    /// let (_layer, err) = BulkheadLayer::new("docs.bulkhead_try").try_config(bad).unwrap_err();
-    /// assert_eq!(err.field(), "max_concurrent");
-    /// ```
-    #[allow(clippy::result_large_err)] // the layer comes back so the chain can go on
-    pub fn try_config(mut self, config: BulkheadConfig) -> Result<Self, (Self, ConfigError)> {
-        if let Err(error) = config.validate() {
-            return Err((self, error));
-        }
-        let bulkhead = crate::registry().bulkhead_or_insert(&self.name, config.clone());
-        self.bulkhead = Some(super::pin(bulkhead));
-        self.given = Some(config);
-        Ok(self)
-    }
-
-    fn bulkhead(&self) -> &'static Bulkhead {
-        match self.bulkhead {
-            Some(b) => b,
-            None => super::pin(
-                crate::registry().bulkhead_or_insert(&self.name, BulkheadConfig::default()),
-            ),
-        }
-    }
-}
-
-impl<S> Layer<S> for BulkheadLayer {
-    type Service = BulkheadService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        BulkheadService {
-            inner,
-            bulkhead: self.bulkhead(),
-        }
-    }
-}
+pub type BulkheadLayer = PatternLayer<Bulkhead>;
 
 /// The service of [`BulkheadLayer`].
 ///
@@ -152,13 +84,32 @@ impl<S> Layer<S> for BulkheadLayer {
 /// let svc = BulkheadLayer::new("docs.bulkhead_service").layer(());
 /// assert_eq!(svc.bulkhead().name(), "docs.bulkhead_service");
 /// ```
-#[derive(Clone, Debug)]
-pub struct BulkheadService<S> {
-    inner: S,
-    bulkhead: &'static Bulkhead,
-}
+pub type BulkheadService<S> = PatternService<Bulkhead, S>;
 
-impl<S> BulkheadService<S> {
+/// The layer of [`BulkheadLayer::key`](PatternLayer::key): one bulkhead per key.
+///
+/// ```
+/// use resilience::tower::BulkheadLayer;
+/// let layer = BulkheadLayer::new("docs.keyed_bulkhead_layer").key(|host: &String| host.clone());
+/// assert_eq!(layer.name(), "docs.keyed_bulkhead_layer");
+/// ```
+pub type KeyedBulkheadLayer<K> = KeyedLayer<Bulkhead, K>;
+
+/// The service of [`KeyedBulkheadLayer`]: finds the request's bulkhead in the registry's
+/// keyed store (a read lock and a hash of the key's text for a known key), then calls
+/// through it as [`BulkheadService`] does.
+///
+/// ```
+/// use resilience::tower::BulkheadLayer;
+/// use tower::{service_fn, BoxError, Layer};
+/// let svc = BulkheadLayer::new("docs.keyed_bulkhead_service")
+///     .key(|x: &u8| *x)
+///     .layer(service_fn(|x: u8| async move { Ok::<_, BoxError>(x) }));
+/// # let _ = svc;
+/// ```
+pub type KeyedBulkheadService<S, K> = KeyedService<Bulkhead, S, K>;
+
+impl<S> PatternService<Bulkhead, S> {
     /// The bulkhead this service calls through.
     ///
     /// ```
@@ -168,11 +119,11 @@ impl<S> BulkheadService<S> {
     /// assert_eq!(svc.bulkhead().in_flight(), 0);
     /// ```
     pub fn bulkhead(&self) -> &'static Bulkhead {
-        self.bulkhead
+        self.instance
     }
 }
 
-impl<S, Req> Service<Req> for BulkheadService<S>
+impl<S, Req> Service<Req> for PatternService<Bulkhead, S>
 where
     S: Service<Req> + Clone,
     S::Error: From<BulkheadFull>,
@@ -190,11 +141,39 @@ where
     /// HOT PATH: with a place free, one CAS; nothing is allocated.
     #[inline]
     fn call(&mut self, req: Req) -> Self::Future {
-        if let Some(permit) = self.bulkhead.try_acquire() {
+        if let Some(permit) = self.instance.try_acquire() {
             return ResponseFuture::running(self.inner.call(req), Held::Borrowed(permit));
         }
-        wait(&mut self.inner, self.bulkhead, req, |b| {
+        wait(&mut self.inner, self.instance, req, |b| {
             PlaceWait::Borrowed(b.wait())
+        })
+    }
+}
+
+impl<S, K, T, Req> Service<Req> for KeyedService<Bulkhead, S, K>
+where
+    S: Service<Req> + Clone,
+    S::Error: From<BulkheadFull>,
+    K: Fn(&Req) -> T,
+    T: core::fmt::Display,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, S, Req>;
+
+    /// The inner service's readiness: a full bulkhead never fails it.
+    #[inline]
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Req) -> Self::Future {
+        let (bulkhead, _) = self.instance_for(&req);
+        if let Some(permit) = bulkhead.try_acquire_owned() {
+            return ResponseFuture::running(self.inner.call(req), Held::Owned(permit));
+        }
+        wait(&mut self.inner, bulkhead, req, |b| {
+            PlaceWait::Owned(b.wait_owned())
         })
     }
 }
@@ -301,154 +280,6 @@ where
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.project().state.poll(cx)
-    }
-}
-
-impl BulkheadLayer {
-    /// One bulkhead per key: `key` maps a request to its key (a host, a tenant), whose
-    /// `Display` text names the instance, as `#[bulkhead(key = expr)]` does; a layer and
-    /// an attribute of one name share the instances. They live in the registry's keyed
-    /// store for the name
-    /// ([`registry().bulkhead_for(name, key)`](crate::registry::Registry::bulkhead_for)),
-    /// made on first use with the configuration given to [`config`](Self::config) (the
-    /// registry's for the name wins), at most [`max_keys`](KeyedBulkheadLayer::max_keys)
-    /// live: idle (empty) ones are evicted and freed, so unbounded keys do not leak.
-    ///
-    /// ```
-    /// use resilience::tower::BulkheadLayer;
-    /// use resilience::{registry, BulkheadConfig, BulkheadFull};
-    /// use tower::{service_fn, BoxError, Layer, Service, ServiceExt};
-    ///
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// let mut svc = BulkheadLayer::new("docs.keyed_bulkhead")
-    ///     .config(BulkheadConfig { max_concurrent: 1, ..Default::default() })
-    ///     .key(|tenant: &&'static str| *tenant)
-    ///     .layer(service_fn(|tenant: &'static str| async move { Ok::<_, BoxError>(tenant.len()) }));
-    ///
-    /// let running = svc.ready().await.unwrap().call("a"); // holds a's only place
-    /// assert_eq!(registry().bulkhead_for("docs.keyed_bulkhead", "a").unwrap().in_flight(), 1);
-    /// let refused = svc.ready().await.unwrap().call("a").await.unwrap_err();
-    /// assert!(refused.downcast_ref::<BulkheadFull>().is_some());
-    /// assert_eq!(svc.ready().await.unwrap().call("bb").await.unwrap(), 2); // b has its own
-    /// assert_eq!(running.await.unwrap(), 1);
-    /// # }
-    /// ```
-    pub fn key<K>(self, key: K) -> KeyedBulkheadLayer<K> {
-        KeyedBulkheadLayer {
-            config: self.given.unwrap_or_default(),
-            name: self.name,
-            key,
-        }
-    }
-}
-
-/// The layer of [`BulkheadLayer::key`]: one bulkhead per key.
-///
-/// ```
-/// use resilience::tower::BulkheadLayer;
-/// let layer = BulkheadLayer::new("docs.keyed_bulkhead_layer").key(|host: &String| host.clone());
-/// assert_eq!(layer.name(), "docs.keyed_bulkhead_layer");
-/// ```
-#[derive(Clone, Debug)]
-pub struct KeyedBulkheadLayer<K> {
-    name: Arc<str>,
-    config: BulkheadConfig,
-    key: K,
-}
-
-impl<K> KeyedBulkheadLayer<K> {
-    /// The bulkheads' name.
-    ///
-    /// ```
-    /// use resilience::tower::BulkheadLayer;
-    /// assert_eq!(BulkheadLayer::new("x").key(|k: &u8| *k).name(), "x");
-    /// ```
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// At most `max_keys` keys live (default 1024; at least 1), as `max_keys` on the
-    /// attribute: when a new key would pass it, idle instances are evicted, least recently
-    /// used first. The first layer or attribute to make the name's store sets it (a
-    /// `max_keys` the registry was given for the name wins).
-    ///
-    /// ```
-    /// use resilience::tower::BulkheadLayer;
-    /// let layer = BulkheadLayer::new("docs.bulkhead_max_keys").key(|k: &u8| *k).max_keys(16);
-    /// # let _ = layer;
-    /// ```
-    pub fn max_keys(mut self, max_keys: usize) -> Self {
-        self.config.max_keys = max_keys.max(1);
-        self
-    }
-}
-
-impl<S, K: Clone> Layer<S> for KeyedBulkheadLayer<K> {
-    type Service = KeyedBulkheadService<S, K>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        KeyedBulkheadService {
-            inner,
-            store: crate::registry().bulkheads_keyed(&self.name, self.config.clone()),
-            key: self.key.clone(),
-        }
-    }
-}
-
-/// The service of [`KeyedBulkheadLayer`]: finds the request's bulkhead in the registry's
-/// keyed store (a read lock and a hash of the key's text for a known key), then calls
-/// through it as [`BulkheadService`] does.
-///
-/// ```
-/// use resilience::tower::BulkheadLayer;
-/// use tower::{service_fn, BoxError, Layer};
-/// let svc = BulkheadLayer::new("docs.keyed_bulkhead_service")
-///     .key(|x: &u8| *x)
-///     .layer(service_fn(|x: u8| async move { Ok::<_, BoxError>(x) }));
-/// # let _ = svc;
-/// ```
-#[derive(Clone)]
-pub struct KeyedBulkheadService<S, K> {
-    inner: S,
-    store: Arc<Keyed<Bulkhead>>,
-    key: K,
-}
-
-impl<S: core::fmt::Debug, K> core::fmt::Debug for KeyedBulkheadService<S, K> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("KeyedBulkheadService")
-            .field("inner", &self.inner)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<S, K, T, Req> Service<Req> for KeyedBulkheadService<S, K>
-where
-    S: Service<Req> + Clone,
-    S::Error: From<BulkheadFull>,
-    K: Fn(&Req) -> T,
-    T: core::fmt::Display,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = ResponseFuture<S::Future, S, Req>;
-
-    /// The inner service's readiness: a full bulkhead never fails it.
-    #[inline]
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Req) -> Self::Future {
-        let key = KeyText::of(&(self.key)(&req));
-        let bulkhead = self.store.get(key.as_str());
-        if let Some(permit) = bulkhead.try_acquire_owned() {
-            return ResponseFuture::running(self.inner.call(req), Held::Owned(permit));
-        }
-        wait(&mut self.inner, bulkhead, req, |b| {
-            PlaceWait::Owned(b.wait_owned())
-        })
     }
 }
 

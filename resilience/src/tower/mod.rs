@@ -41,11 +41,18 @@
 //! `.key(|req| ..)` on [`CircuitBreakerLayer`], [`BulkheadLayer`] and [`RateLimitLayer`]
 //! gives one instance per key, in the registry's keyed store of the name that
 //! `key = expr` on the attribute of the same name uses too.
+//!
+//! Those three layers are one shape: [`PatternLayer`] (the builder: `new`, `config`,
+//! `try_config`, `key`), [`PatternService`], [`KeyedLayer`] and [`KeyedService`], generic
+//! over the pattern, which each pattern's names (`CircuitBreakerLayer`, `BulkheadService`,
+//! `KeyedRateLimitLayer`, ...) are type aliases of; only what a call does is each
+//! pattern's own.
 
 mod breaker;
 mod bulkhead;
 mod fallback;
 mod hedge;
+mod pattern;
 mod rate_limit;
 mod retry;
 mod timeout;
@@ -61,6 +68,7 @@ pub use bulkhead::{
 };
 pub use fallback::{Fallback, FallbackLayer, ResponseFuture as FallbackFuture};
 pub use hedge::{Hedge, HedgeLayer, ResponseFuture as HedgeFuture};
+pub use pattern::{KeyedLayer, KeyedService, PatternLayer, PatternService};
 pub use rate_limit::{
     KeyedRateLimitLayer, KeyedRateLimitService, RateLimitLayer, RateLimitService,
     ResponseFuture as RateLimitFuture,
@@ -71,50 +79,39 @@ pub use retry::{
 };
 pub use timeout::{ResponseFuture as TimeoutFuture, Timeout, TimeoutLayer};
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::breaker::Breaker;
-
-/// A `'static` reference to a shared breaker, so a response future can hold a
-/// [`Permit<'static>`](crate::Permit) without a reference count per call.
-///
-/// One `Arc` is leaked per distinct breaker the first time a layer uses it; the registry
-/// keeps every breaker it makes for the life of the program anyway (as each
-/// `#[circuit_breaker]` call site's `static` does), so this bounds the memory by the
-/// breakers a program ever makes.
-pub(crate) fn pin_breaker(breaker: Arc<Breaker>) -> &'static Breaker {
-    static PINNED: Mutex<Option<HashMap<usize, &'static Breaker>>> = Mutex::new(None);
-    let key = Arc::as_ptr(&breaker) as usize;
-    // A map of leaked references is whole after any panic.
-    let mut pinned = PINNED.lock().unwrap_or_else(PoisonError::into_inner);
-    let map = pinned.get_or_insert_with(HashMap::new);
-    // The leaked `Arc` keeps the allocation alive, so no other breaker can reuse the
-    // address a key was made from.
-    map.entry(key)
-        .or_insert_with(|| &**Box::leak(Box::new(breaker)))
-}
-
 /// A `'static` reference to an instance the registry keeps for the life of the program
-/// (a bulkhead or rate limiter without key), so a response future can hold a
-/// `BulkheadPermit<'static>` or wait on it without a reference count per call. One `Arc`
-/// is leaked per distinct instance, as for [`pin_breaker`].
+/// (a breaker, bulkhead or rate limiter without key), so a response future can hold a
+/// [`Permit<'static>`](crate::Permit) or a `BulkheadPermit<'static>`, or wait on it,
+/// without a reference count per call.
+///
+/// One `Arc` is leaked per distinct instance the first time a layer uses it; the registry
+/// keeps every instance it makes for the life of the program anyway (as each attribute's
+/// call site's `static` does), so this bounds the memory by the instances a program
+/// ever makes.
 pub(crate) fn pin<T: Send + Sync + 'static>(instance: Arc<T>) -> &'static T {
-    type Pinned = HashMap<usize, &'static (dyn std::any::Any + Send + Sync)>;
-    static PINNED: Mutex<Option<Pinned>> = Mutex::new(None);
-    let key = Arc::as_ptr(&instance) as usize;
-    let mut pinned = PINNED.lock().unwrap_or_else(PoisonError::into_inner);
-    let map = pinned.get_or_insert_with(HashMap::new);
-    // The leaked `Arc` keeps the allocation alive, so no other instance (of any type)
-    // can reuse the address a key was made from.
-    let any: &'static (dyn std::any::Any + Send + Sync) = *map
-        .entry(key)
-        .or_insert_with(|| &**Box::leak(Box::new(instance)));
-    match any.downcast_ref::<T>() {
+    match pin_any(instance).downcast_ref::<T>() {
         Some(pinned) => pinned,
         // Unreachable: an address belongs to one live allocation, of one type.
         None => unreachable!("an address pinned for another type"),
     }
+}
+
+/// [`pin`]'s work, not generic: compiled once here, not in every crate that makes a layer.
+fn pin_any(instance: Arc<dyn Any + Send + Sync>) -> &'static (dyn Any + Send + Sync) {
+    static PINNED: Mutex<Option<HashMap<usize, &'static (dyn Any + Send + Sync)>>> =
+        Mutex::new(None);
+    let key = Arc::as_ptr(&instance) as *const () as usize;
+    // A map of leaked references is whole after any panic.
+    let mut pinned = PINNED.lock().unwrap_or_else(PoisonError::into_inner);
+    let map = pinned.get_or_insert_with(HashMap::new);
+    // The leaked `Arc` keeps the allocation alive, so no other instance (of any type)
+    // can reuse the address a key was made from.
+    *map.entry(key)
+        .or_insert_with(|| &**Box::leak(Box::new(instance)))
 }
 
 /// Polls `fut` once: true if it is pending.
@@ -126,15 +123,16 @@ pub(crate) async fn is_pending<F: std::future::Future>(fut: &mut std::pin::Pin<B
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::breaker::Breaker;
     use crate::BreakerConfig;
 
     #[test]
     fn one_static_reference_per_breaker() {
         let a = Arc::new(Breaker::new("tower.pin.a", BreakerConfig::default()).unwrap());
         let b = Arc::new(Breaker::new("tower.pin.a", BreakerConfig::default()).unwrap());
-        let pa = pin_breaker(a.clone());
-        assert!(std::ptr::eq(pa, pin_breaker(a.clone())));
+        let pa = pin(a.clone());
+        assert!(std::ptr::eq(pa, pin(a.clone())));
         assert!(std::ptr::eq(pa, Arc::as_ptr(&a)));
-        assert!(!std::ptr::eq(pa, pin_breaker(b)));
+        assert!(!std::ptr::eq(pa, pin(b)));
     }
 }

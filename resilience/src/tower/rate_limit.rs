@@ -1,4 +1,7 @@
-//! [`RateLimitLayer`]: a rate limiter of the global registry in front of a service.
+//! The rate limiter's tower layers: [`RateLimitLayer`], a rate limiter of the global
+//! registry in front of a service, and its keyed variant; the builder and the keyed
+//! lookup are the shared ones of [`pattern`](super::pattern), this file holds what is
+//! the rate limiter's own (its registry calls, what a call does).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -7,14 +10,39 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use pin_project_lite::pin_project;
-use tower_layer::Layer;
 use tower_service::Service;
 
+use super::pattern::{KeyedLayer, KeyedService, PatternLayer, PatternService, TowerPattern};
 use super::wait_then_call::WaitThenCall;
 use crate::clock::sleep::Sleep;
-use crate::keyed::{KeyText, Keyed};
+use crate::keyed::Keyed;
 use crate::rate_limit::RateLimiter;
 use crate::{ConfigError, RateLimitConfig, RateLimited};
+
+impl TowerPattern for RateLimiter {
+    const LAYER: &'static str = "RateLimitLayer";
+    type Extra = ();
+
+    fn register(name: &str, config: RateLimitConfig) -> Result<Arc<RateLimiter>, ConfigError> {
+        config.validate()?;
+        Ok(crate::registry().rate_limiter_or_insert(name, config))
+    }
+
+    fn register_default(name: &str) -> Arc<RateLimiter> {
+        crate::registry().rate_limiter_or_insert(name, RateLimitConfig::default())
+    }
+
+    fn keyed_store(
+        name: &str,
+        mut config: RateLimitConfig,
+        max_keys: Option<usize>,
+    ) -> Arc<Keyed<RateLimiter>> {
+        if let Some(max_keys) = max_keys {
+            config.max_keys = max_keys;
+        }
+        crate::registry().rate_limiters_keyed(name, config)
+    }
+}
 
 /// Puts a service behind the rate limiter `name` of the global
 /// [`registry`](crate::registry()): the limiter a `#[rate_limit(name = "...")]` of the
@@ -24,7 +52,10 @@ use crate::{ConfigError, RateLimitConfig, RateLimited};
 /// [`max_delay`](RateLimitConfig::max_delay), then the inner service is called;
 /// otherwise `call` answers `Err(E::from(RateLimited { .. }))` without calling the
 /// inner service, with [`retry_after`](RateLimited::retry_after) the wait until a call
-/// would be admitted. `poll_ready` stays the inner service's.
+/// would be admitted. `poll_ready` stays the inner service's. The builder
+/// ([`new`](PatternLayer::new), [`config`](PatternLayer::config),
+/// [`try_config`](PatternLayer::try_config), [`key`](PatternLayer::key)) is the one every
+/// pattern's layer shares, [`PatternLayer`].
 ///
 /// ```
 /// use resilience::tower::RateLimitLayer;
@@ -43,106 +74,7 @@ use crate::{ConfigError, RateLimitConfig, RateLimited};
 /// assert!(refused.downcast_ref::<RateLimited>().unwrap().retry_after > Duration::from_secs(59));
 /// # }
 /// ```
-#[derive(Clone, Debug)]
-pub struct RateLimitLayer {
-    name: Arc<str>,
-    /// Set by `config` or `try_config`; else registered by `layer`.
-    limiter: Option<&'static RateLimiter>,
-    /// The configuration `config` was given, for the keyed instances of `key`.
-    given: Option<RateLimitConfig>,
-}
-
-impl RateLimitLayer {
-    /// The layer of the rate limiter `name`, with the registry's configuration for the
-    /// name (or the defaults, if it has none and no [`config`](Self::config) is given).
-    ///
-    /// ```
-    /// let layer = resilience::tower::RateLimitLayer::new("docs.rate_limit_new");
-    /// assert_eq!(layer.name(), "docs.rate_limit_new");
-    /// ```
-    pub fn new(name: impl AsRef<str>) -> Self {
-        RateLimitLayer {
-            name: name.as_ref().into(),
-            limiter: None,
-            given: None,
-        }
-    }
-
-    /// The rate limiter's name.
-    ///
-    /// ```
-    /// assert_eq!(resilience::tower::RateLimitLayer::new("x").name(), "x");
-    /// ```
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Registers the rate limiter with `config` (a configuration the registry was given
-    /// for the name wins, as over an attribute's keys; a limiter already registered under
-    /// the name, by an attribute or another layer, keeps its own). An invalid `config` is
-    /// logged as a `tracing` error and the defaults are used;
-    /// [`try_config`](Self::try_config) returns the error instead.
-    ///
-    /// ```
-    /// use resilience::{tower::RateLimitLayer, registry, RateLimitConfig};
-    /// RateLimitLayer::new("docs.rate_limit_config").config(RateLimitConfig { limit: 3, ..Default::default() });
-    /// assert_eq!(registry().rate_limiter("docs.rate_limit_config").unwrap().config().limit, 3);
-    /// ```
-    pub fn config(self, config: RateLimitConfig) -> Self {
-        match self.try_config(config) {
-            Ok(layer) => layer,
-            Err((layer, error)) => {
-                tracing::error!(
-                    target: "resilience::tower",
-                    name = &*layer.name,
-                    %error,
-                    "invalid RateLimitLayer configuration; using the defaults"
-                );
-                layer.config(RateLimitConfig::default())
-            }
-        }
-    }
-
-    /// [`config`](Self::config), or the error naming the invalid field (and the layer
-    /// back, unchanged).
-    ///
-    /// ```
-    /// use resilience::{tower::RateLimitLayer, RateLimitConfig};
-    /// let bad = RateLimitConfig { limit: 0, ..Default::default() };
-    /// let (_layer, err) = RateLimitLayer::new("docs.rate_limit_try").try_config(bad).unwrap_err();
-    /// assert_eq!(err.field(), "limit");
-    /// ```
-    #[allow(clippy::result_large_err)] // the layer comes back so the chain can go on
-    pub fn try_config(mut self, config: RateLimitConfig) -> Result<Self, (Self, ConfigError)> {
-        if let Err(error) = config.validate() {
-            return Err((self, error));
-        }
-        let limiter = crate::registry().rate_limiter_or_insert(&self.name, config.clone());
-        self.limiter = Some(super::pin(limiter));
-        self.given = Some(config);
-        Ok(self)
-    }
-
-    fn limiter(&self) -> &'static RateLimiter {
-        match self.limiter {
-            Some(l) => l,
-            None => super::pin(
-                crate::registry().rate_limiter_or_insert(&self.name, RateLimitConfig::default()),
-            ),
-        }
-    }
-}
-
-impl<S> Layer<S> for RateLimitLayer {
-    type Service = RateLimitService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        RateLimitService {
-            inner,
-            limiter: self.limiter(),
-        }
-    }
-}
+pub type RateLimitLayer = PatternLayer<RateLimiter>;
 
 /// The service of [`RateLimitLayer`].
 ///
@@ -152,13 +84,32 @@ impl<S> Layer<S> for RateLimitLayer {
 /// let svc = RateLimitLayer::new("docs.rate_limit_service").layer(());
 /// assert_eq!(svc.limiter().name(), "docs.rate_limit_service");
 /// ```
-#[derive(Clone, Debug)]
-pub struct RateLimitService<S> {
-    inner: S,
-    limiter: &'static RateLimiter,
-}
+pub type RateLimitService<S> = PatternService<RateLimiter, S>;
 
-impl<S> RateLimitService<S> {
+/// The layer of [`RateLimitLayer::key`](PatternLayer::key): one rate limiter per key.
+///
+/// ```
+/// use resilience::tower::RateLimitLayer;
+/// let layer = RateLimitLayer::new("docs.keyed_rate_limit_layer").key(|client: &String| client.clone());
+/// assert_eq!(layer.name(), "docs.keyed_rate_limit_layer");
+/// ```
+pub type KeyedRateLimitLayer<K> = KeyedLayer<RateLimiter, K>;
+
+/// The service of [`KeyedRateLimitLayer`]: finds the request's rate limiter in the
+/// registry's keyed store (a read lock and a hash of the key's text for a known key),
+/// then calls through it as [`RateLimitService`] does.
+///
+/// ```
+/// use resilience::tower::RateLimitLayer;
+/// use tower::{service_fn, BoxError, Layer};
+/// let svc = RateLimitLayer::new("docs.keyed_rate_limit_service")
+///     .key(|x: &u8| *x)
+///     .layer(service_fn(|x: u8| async move { Ok::<_, BoxError>(x) }));
+/// # let _ = svc;
+/// ```
+pub type KeyedRateLimitService<S, K> = KeyedService<RateLimiter, S, K>;
+
+impl<S> PatternService<RateLimiter, S> {
     /// The rate limiter this service calls through.
     ///
     /// ```
@@ -168,11 +119,11 @@ impl<S> RateLimitService<S> {
     /// assert_eq!(svc.limiter().snapshot().rejections, 0);
     /// ```
     pub fn limiter(&self) -> &'static RateLimiter {
-        self.limiter
+        self.instance
     }
 }
 
-impl<S, Req> Service<Req> for RateLimitService<S>
+impl<S, Req> Service<Req> for PatternService<RateLimiter, S>
 where
     S: Service<Req> + Clone,
     S::Error: From<RateLimited>,
@@ -190,7 +141,30 @@ where
     /// HOT PATH: an admitted call costs one clock read and one CAS; nothing is allocated.
     #[inline]
     fn call(&mut self, req: Req) -> Self::Future {
-        admit(self.limiter, &mut self.inner, req)
+        admit(self.instance, &mut self.inner, req)
+    }
+}
+
+impl<S, K, T, Req> Service<Req> for KeyedService<RateLimiter, S, K>
+where
+    S: Service<Req> + Clone,
+    S::Error: From<RateLimited>,
+    K: Fn(&Req) -> T,
+    T: core::fmt::Display,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, S, Req>;
+
+    /// The inner service's readiness: a spent rate never fails it.
+    #[inline]
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Req) -> Self::Future {
+        let (limiter, _) = self.instance_for(&req);
+        admit(&limiter, &mut self.inner, req)
     }
 }
 
@@ -274,150 +248,6 @@ where
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.project().state.poll(cx)
-    }
-}
-
-impl RateLimitLayer {
-    /// One rate limiter per key: `key` maps a request to its key (a client, a tenant),
-    /// whose `Display` text names the instance, as `#[rate_limit(key = expr)]` does; a
-    /// layer and an attribute of one name share the instances. They live in the
-    /// registry's keyed store for the name
-    /// ([`registry().rate_limiter_for(name, key)`](crate::registry::Registry::rate_limiter_for)),
-    /// made on first use with the configuration given to [`config`](Self::config) (the
-    /// registry's for the name wins), at most [`max_keys`](KeyedRateLimitLayer::max_keys)
-    /// live: the least recently used are evicted and freed (a key seen again after that
-    /// starts with a full burst), so unbounded keys do not leak.
-    ///
-    /// ```
-    /// use resilience::tower::RateLimitLayer;
-    /// use resilience::{registry, RateLimitConfig, RateLimited};
-    /// use std::time::Duration;
-    /// use tower::{service_fn, BoxError, Layer, ServiceExt};
-    ///
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// let svc = RateLimitLayer::new("docs.keyed_rate_limit")
-    ///     .config(RateLimitConfig { limit: 1, per: Duration::from_secs(60), ..Default::default() })
-    ///     .key(|client: &&'static str| *client)
-    ///     .layer(service_fn(|client: &'static str| async move { Ok::<_, BoxError>(client.len()) }));
-    ///
-    /// assert_eq!(svc.clone().oneshot("a").await.unwrap(), 1);
-    /// let refused = svc.clone().oneshot("a").await.unwrap_err();
-    /// assert!(refused.downcast_ref::<RateLimited>().is_some()); // a spent its budget
-    /// assert_eq!(svc.oneshot("bb").await.unwrap(), 2); // b has its own
-    /// assert!(registry().rate_limiter_for("docs.keyed_rate_limit", "bb").is_some());
-    /// # }
-    /// ```
-    pub fn key<K>(self, key: K) -> KeyedRateLimitLayer<K> {
-        KeyedRateLimitLayer {
-            config: self.given.unwrap_or_default(),
-            name: self.name,
-            key,
-        }
-    }
-}
-
-/// The layer of [`RateLimitLayer::key`]: one rate limiter per key.
-///
-/// ```
-/// use resilience::tower::RateLimitLayer;
-/// let layer = RateLimitLayer::new("docs.keyed_rate_limit_layer").key(|client: &String| client.clone());
-/// assert_eq!(layer.name(), "docs.keyed_rate_limit_layer");
-/// ```
-#[derive(Clone, Debug)]
-pub struct KeyedRateLimitLayer<K> {
-    name: Arc<str>,
-    config: RateLimitConfig,
-    key: K,
-}
-
-impl<K> KeyedRateLimitLayer<K> {
-    /// The rate limiters' name.
-    ///
-    /// ```
-    /// use resilience::tower::RateLimitLayer;
-    /// assert_eq!(RateLimitLayer::new("x").key(|k: &u8| *k).name(), "x");
-    /// ```
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// At most `max_keys` keys live (default 1024; at least 1), as `max_keys` on the
-    /// attribute: when a new key would pass it, the least recently used instances are
-    /// evicted. The first layer or attribute to make the name's store sets it (a
-    /// `max_keys` the registry was given for the name wins).
-    ///
-    /// ```
-    /// use resilience::tower::RateLimitLayer;
-    /// let layer = RateLimitLayer::new("docs.rate_limit_max_keys").key(|k: &u8| *k).max_keys(16);
-    /// # let _ = layer;
-    /// ```
-    pub fn max_keys(mut self, max_keys: usize) -> Self {
-        self.config.max_keys = max_keys.max(1);
-        self
-    }
-}
-
-impl<S, K: Clone> Layer<S> for KeyedRateLimitLayer<K> {
-    type Service = KeyedRateLimitService<S, K>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        KeyedRateLimitService {
-            inner,
-            store: crate::registry().rate_limiters_keyed(&self.name, self.config.clone()),
-            key: self.key.clone(),
-        }
-    }
-}
-
-/// The service of [`KeyedRateLimitLayer`]: finds the request's rate limiter in the
-/// registry's keyed store (a read lock and a hash of the key's text for a known key),
-/// then calls through it as [`RateLimitService`] does.
-///
-/// ```
-/// use resilience::tower::RateLimitLayer;
-/// use tower::{service_fn, BoxError, Layer};
-/// let svc = RateLimitLayer::new("docs.keyed_rate_limit_service")
-///     .key(|x: &u8| *x)
-///     .layer(service_fn(|x: u8| async move { Ok::<_, BoxError>(x) }));
-/// # let _ = svc;
-/// ```
-#[derive(Clone)]
-pub struct KeyedRateLimitService<S, K> {
-    inner: S,
-    store: Arc<Keyed<RateLimiter>>,
-    key: K,
-}
-
-impl<S: core::fmt::Debug, K> core::fmt::Debug for KeyedRateLimitService<S, K> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("KeyedRateLimitService")
-            .field("inner", &self.inner)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<S, K, T, Req> Service<Req> for KeyedRateLimitService<S, K>
-where
-    S: Service<Req> + Clone,
-    S::Error: From<RateLimited>,
-    K: Fn(&Req) -> T,
-    T: core::fmt::Display,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = ResponseFuture<S::Future, S, Req>;
-
-    /// The inner service's readiness: a spent rate never fails it.
-    #[inline]
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Req) -> Self::Future {
-        let key = KeyText::of(&(self.key)(&req));
-        let limiter = self.store.get(key.as_str());
-        admit(&limiter, &mut self.inner, req)
     }
 }
 

@@ -1,0 +1,537 @@
+//! The shape the circuit-breaker, bulkhead and rate-limit layers share, written once and
+//! generic over the pattern `P` ([`Breaker`], [`Bulkhead`], [`RateLimiter`]):
+//!
+//! - [`PatternLayer`]: the layer of the instance `name` of the global registry (`new`,
+//!   `name`, `config`, `try_config`, `key`);
+//! - [`PatternService`]: the service it makes, holding its instance as a `&'static`
+//!   reference (no reference count, no lookup on a call);
+//! - [`KeyedLayer`] and [`KeyedService`]: what `.key(|req| ..)` makes, one instance per
+//!   key in the registry's keyed store of the name (`max_keys`).
+//!
+//! Users write them by the pattern's names (`CircuitBreakerLayer`, `BulkheadService`,
+//! `KeyedRateLimitLayer<K>`, ...), type aliases in the pattern's own file. That file
+//! holds the rest, all the pattern's own: its [`TowerPattern`] impl (how the registry
+//! registers its instance, and makes its keyed store), the `Service` impls of
+//! `PatternService<P, ..>` and `KeyedService<P, ..>` (what a call does: the hot path),
+//! and the response future. A new pattern's tower layers are one more such file.
+//!
+//! [`Breaker`]: crate::breaker::Breaker
+//! [`Bulkhead`]: crate::bulkhead::Bulkhead
+//! [`RateLimiter`]: crate::rate_limit::RateLimiter
+
+use std::fmt::{Debug, Display};
+use std::sync::Arc;
+
+use tower_layer::Layer;
+
+use crate::keyed::{Instance, KeyText, Keyed};
+use crate::ConfigError;
+
+/// A pattern with tower layers: what the generic layers need of it, implemented by
+/// `Breaker`, `Bulkhead` and `RateLimiter` in their layer files. Public but unnameable
+/// outside the crate (a private module), so no one else implements it.
+pub trait TowerPattern: Instance<Config: Default + Debug> + Debug + Send + Sync + 'static {
+    /// The unkeyed layer's name, for its log lines (`"BulkheadLayer"`).
+    const LAYER: &'static str;
+
+    /// The layer's own option as `new` makes it (the breaker's `failure_if`:
+    /// `NoResponseFails`); `()` for a pattern without one.
+    type Extra: Clone + Default;
+
+    /// The instance `name` of the global registry: made with `config` if new (a
+    /// configuration the registry was given for the name wins), the registered one
+    /// otherwise. An invalid `config` is the error naming the field.
+    fn register(name: &str, config: Self::Config) -> Result<Arc<Self>, ConfigError>;
+
+    /// The instance `name` with the defaults: for a layer given no (valid) configuration.
+    fn register_default(name: &str) -> Arc<Self>;
+
+    /// The registry's keyed store of `name`: made if new, with `config` and `max_keys`
+    /// (when given; else the pattern's default), the registry's configuration for the
+    /// name winning; the existing one otherwise.
+    fn keyed_store(name: &str, config: Self::Config, max_keys: Option<usize>) -> Arc<Keyed<Self>>;
+}
+
+/// The layer of the instance `name` of a pattern `P` of the global
+/// [`registry`](crate::registry()), written by the pattern's name:
+/// [`CircuitBreakerLayer`](super::CircuitBreakerLayer) (`P` = [`Breaker`](crate::breaker::Breaker),
+/// `X` its [`failure_if`](Self::failure_if)), [`BulkheadLayer`](super::BulkheadLayer)
+/// (`P` = [`Bulkhead`](crate::bulkhead::Bulkhead)) or [`RateLimitLayer`](super::RateLimitLayer)
+/// (`P` = [`RateLimiter`](crate::rate_limit::RateLimiter)). Each shares the instance of its
+/// name with the attribute of the same name (`#[circuit_breaker(name = ..)]`, ...).
+///
+/// ```
+/// use resilience::tower::{BulkheadLayer, PatternLayer};
+/// use resilience::bulkhead::Bulkhead;
+/// let layer: PatternLayer<Bulkhead> = BulkheadLayer::new("docs.pattern_layer");
+/// assert_eq!(layer.name(), "docs.pattern_layer");
+/// ```
+pub struct PatternLayer<P: TowerPattern, X = ()> {
+    pub(super) name: Arc<str>,
+    /// Set by `config` or `try_config` (or `with_breaker`); else registered by `layer`.
+    pub(super) instance: Option<&'static P>,
+    /// The configuration `config` was given, for the keyed instances of `key`.
+    pub(super) given: Option<P::Config>,
+    pub(super) extra: X,
+}
+
+impl<P: TowerPattern> PatternLayer<P, P::Extra> {
+    /// The layer of the instance `name`, with the registry's configuration for the name
+    /// (or the defaults, if it has none and no [`config`](Self::config) is given).
+    ///
+    /// ```
+    /// let layer = resilience::tower::CircuitBreakerLayer::new("docs.new");
+    /// assert_eq!(layer.name(), "docs.new");
+    /// let layer = resilience::tower::BulkheadLayer::new("docs.bulkhead_new");
+    /// assert_eq!(layer.name(), "docs.bulkhead_new");
+    /// let layer = resilience::tower::RateLimitLayer::new("docs.rate_limit_new");
+    /// assert_eq!(layer.name(), "docs.rate_limit_new");
+    /// ```
+    pub fn new(name: impl AsRef<str>) -> Self {
+        PatternLayer {
+            name: name.as_ref().into(),
+            instance: None,
+            given: None,
+            extra: P::Extra::default(),
+        }
+    }
+}
+
+impl<P: TowerPattern, X> PatternLayer<P, X> {
+    /// The instance's name.
+    ///
+    /// ```
+    /// assert_eq!(resilience::tower::CircuitBreakerLayer::new("x").name(), "x");
+    /// assert_eq!(resilience::tower::BulkheadLayer::new("x").name(), "x");
+    /// assert_eq!(resilience::tower::RateLimitLayer::new("x").name(), "x");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Registers the instance with `config` (a configuration the registry was given for
+    /// the name wins, as over an attribute's keys; an instance already registered under
+    /// the name, by an attribute or another layer, keeps its own). An invalid `config` is
+    /// logged as a `tracing` error and the defaults are used;
+    /// [`try_config`](Self::try_config) returns the error instead.
+    ///
+    /// ```
+    /// use resilience::{tower::CircuitBreakerLayer, registry, BreakerConfig};
+    /// CircuitBreakerLayer::new("docs.config").config(BreakerConfig { failure_threshold: 2, ..Default::default() });
+    /// assert_eq!(registry().breaker("docs.config").unwrap().config().failure_threshold, 2);
+    /// ```
+    ///
+    /// ```
+    /// use resilience::{tower::BulkheadLayer, registry, BulkheadConfig};
+    /// BulkheadLayer::new("docs.bulkhead_config").config(BulkheadConfig { max_concurrent: 2, ..Default::default() });
+    /// assert_eq!(registry().bulkhead("docs.bulkhead_config").unwrap().config().max_concurrent, 2);
+    /// ```
+    ///
+    /// ```
+    /// use resilience::{tower::RateLimitLayer, registry, RateLimitConfig};
+    /// RateLimitLayer::new("docs.rate_limit_config").config(RateLimitConfig { limit: 3, ..Default::default() });
+    /// assert_eq!(registry().rate_limiter("docs.rate_limit_config").unwrap().config().limit, 3);
+    /// ```
+    pub fn config(self, config: P::Config) -> Self {
+        match self.try_config(config) {
+            Ok(layer) => layer,
+            Err((layer, error)) => {
+                tracing::error!(
+                    target: "resilience::tower",
+                    name = &*layer.name,
+                    %error,
+                    "invalid {} configuration; using the defaults",
+                    P::LAYER
+                );
+                layer
+            }
+        }
+    }
+
+    /// [`config`](Self::config), or the error naming the invalid field (and the layer
+    /// back, unchanged).
+    ///
+    /// ```
+    /// use resilience::{tower::CircuitBreakerLayer, BreakerConfig};
+    /// let bad = BreakerConfig { failure_threshold: 0, ..Default::default() };
+    /// let (_layer, err) = CircuitBreakerLayer::new("docs.try").try_config(bad).unwrap_err();
+    /// assert_eq!(err.field(), "failure_threshold");
+    /// ```
+    ///
+    /// ```
+    /// use resilience::{tower::BulkheadLayer, BulkheadConfig};
+    /// let bad = BulkheadConfig { max_concurrent: 0, ..Default::default() };
+    /// let (_layer, err) = BulkheadLayer::new("docs.bulkhead_try").try_config(bad).unwrap_err();
+    /// assert_eq!(err.field(), "max_concurrent");
+    /// ```
+    ///
+    /// ```
+    /// use resilience::{tower::RateLimitLayer, RateLimitConfig};
+    /// let bad = RateLimitConfig { limit: 0, ..Default::default() };
+    /// let (_layer, err) = RateLimitLayer::new("docs.rate_limit_try").try_config(bad).unwrap_err();
+    /// assert_eq!(err.field(), "limit");
+    /// ```
+    #[allow(clippy::result_large_err)] // the layer comes back so the chain can go on
+    pub fn try_config(mut self, config: P::Config) -> Result<Self, (Self, ConfigError)> {
+        match P::register(&self.name, config.clone()) {
+            Ok(instance) => {
+                self.instance = Some(super::pin(instance));
+                self.given = Some(config);
+                Ok(self)
+            }
+            Err(error) => Err((self, error)),
+        }
+    }
+
+    /// One instance per key: `key` maps a request to its key (a host, a tenant, a
+    /// client), whose `Display` text names the instance, as `key = expr` on the attribute
+    /// of the same name does (`#[circuit_breaker(key = ..)]`, `#[bulkhead(key = ..)]`,
+    /// `#[rate_limit(key = ..)]`); a layer and an attribute of one name share the
+    /// instances. They live in the registry's keyed store for the name
+    /// ([`registry().breaker_for(name, key)`](crate::registry::Registry::breaker_for),
+    /// [`bulkhead_for`](crate::registry::Registry::bulkhead_for),
+    /// [`rate_limiter_for`](crate::registry::Registry::rate_limiter_for)), made on first
+    /// use with the configuration given to [`config`](Self::config) (the registry's for
+    /// the name wins), at most [`max_keys`](KeyedLayer::max_keys) live. Idle ones (a
+    /// closed breaker, an empty bulkhead) are evicted and freed, least recently used
+    /// first (a rate limiter's key seen again after that starts with a full burst), so
+    /// unbounded keys do not leak.
+    ///
+    /// ```
+    /// use resilience::tower::CircuitBreakerLayer;
+    /// use resilience::{registry, BreakerConfig, BreakerState};
+    /// use tower::{service_fn, BoxError, Layer, ServiceExt};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let svc = CircuitBreakerLayer::new("docs.keyed_layer")
+    ///     .config(BreakerConfig { failure_threshold: 1, ..Default::default() })
+    ///     .key(|(host, _): &(&str, bool)| host.to_string())
+    ///     .layer(service_fn(|(_, fail): (&str, bool)| async move {
+    ///         if fail { Err::<(), BoxError>("down".into()) } else { Ok(()) }
+    ///     }));
+    /// svc.clone().oneshot(("a.example", true)).await.unwrap_err();
+    /// assert_eq!(registry().breaker_for("docs.keyed_layer", "a.example").unwrap().state(), BreakerState::Open);
+    /// svc.oneshot(("b.example", false)).await.unwrap(); // b's breaker is closed
+    /// # }
+    /// ```
+    ///
+    /// ```
+    /// use resilience::tower::BulkheadLayer;
+    /// use resilience::{registry, BulkheadConfig, BulkheadFull};
+    /// use tower::{service_fn, BoxError, Layer, Service, ServiceExt};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mut svc = BulkheadLayer::new("docs.keyed_bulkhead")
+    ///     .config(BulkheadConfig { max_concurrent: 1, ..Default::default() })
+    ///     .key(|tenant: &&'static str| *tenant)
+    ///     .layer(service_fn(|tenant: &'static str| async move { Ok::<_, BoxError>(tenant.len()) }));
+    ///
+    /// let running = svc.ready().await.unwrap().call("a"); // holds a's only place
+    /// assert_eq!(registry().bulkhead_for("docs.keyed_bulkhead", "a").unwrap().in_flight(), 1);
+    /// let refused = svc.ready().await.unwrap().call("a").await.unwrap_err();
+    /// assert!(refused.downcast_ref::<BulkheadFull>().is_some());
+    /// assert_eq!(svc.ready().await.unwrap().call("bb").await.unwrap(), 2); // b has its own
+    /// assert_eq!(running.await.unwrap(), 1);
+    /// # }
+    /// ```
+    ///
+    /// ```
+    /// use resilience::tower::RateLimitLayer;
+    /// use resilience::{registry, RateLimitConfig, RateLimited};
+    /// use std::time::Duration;
+    /// use tower::{service_fn, BoxError, Layer, ServiceExt};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let svc = RateLimitLayer::new("docs.keyed_rate_limit")
+    ///     .config(RateLimitConfig { limit: 1, per: Duration::from_secs(60), ..Default::default() })
+    ///     .key(|client: &&'static str| *client)
+    ///     .layer(service_fn(|client: &'static str| async move { Ok::<_, BoxError>(client.len()) }));
+    ///
+    /// assert_eq!(svc.clone().oneshot("a").await.unwrap(), 1);
+    /// let refused = svc.clone().oneshot("a").await.unwrap_err();
+    /// assert!(refused.downcast_ref::<RateLimited>().is_some()); // a spent its budget
+    /// assert_eq!(svc.oneshot("bb").await.unwrap(), 2); // b has its own
+    /// assert!(registry().rate_limiter_for("docs.keyed_rate_limit", "bb").is_some());
+    /// # }
+    /// ```
+    pub fn key<K>(self, key: K) -> KeyedLayer<P, K, X> {
+        KeyedLayer {
+            name: self.name,
+            config: self.given.unwrap_or_default(),
+            max_keys: None,
+            key,
+            extra: self.extra,
+        }
+    }
+
+    /// The instance the layer's services call through: the one `config` registered, or
+    /// the name's with the defaults.
+    pub(super) fn instance(&self) -> &'static P {
+        match self.instance {
+            Some(instance) => instance,
+            None => super::pin(P::register_default(&self.name)),
+        }
+    }
+
+    /// The same layer with the pattern's option `extra`.
+    pub(super) fn with_extra<Y>(self, extra: Y) -> PatternLayer<P, Y> {
+        PatternLayer {
+            name: self.name,
+            instance: self.instance,
+            given: self.given,
+            extra,
+        }
+    }
+}
+
+impl<P: TowerPattern, X: Clone> Clone for PatternLayer<P, X> {
+    fn clone(&self) -> Self {
+        PatternLayer {
+            name: self.name.clone(),
+            instance: self.instance,
+            given: self.given.clone(),
+            extra: self.extra.clone(),
+        }
+    }
+}
+
+impl<P: TowerPattern, X> Debug for PatternLayer<P, X> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct(P::LAYER)
+            .field("name", &self.name)
+            .field("instance", &self.instance)
+            .field("given", &self.given)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, P: TowerPattern, X: Clone> Layer<S> for PatternLayer<P, X> {
+    type Service = PatternService<P, S, X>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        PatternService {
+            inner,
+            instance: self.instance(),
+            extra: self.extra.clone(),
+        }
+    }
+}
+
+/// The service of a [`PatternLayer`], written by the pattern's name:
+/// [`CircuitBreaker`](super::CircuitBreaker), [`BulkheadService`](super::BulkheadService) or
+/// [`RateLimitService`](super::RateLimitService). It holds its instance for the life of
+/// the program, so a call takes no reference count and looks nothing up; what a call
+/// does is the pattern's (its `Service` impl, in the pattern's file).
+///
+/// ```
+/// use resilience::tower::{BulkheadLayer, PatternService};
+/// use resilience::bulkhead::Bulkhead;
+/// use tower::Layer;
+/// let svc: PatternService<Bulkhead, ()> = BulkheadLayer::new("docs.pattern_service").layer(());
+/// assert_eq!(svc.bulkhead().name(), "docs.pattern_service");
+/// ```
+pub struct PatternService<P: 'static, S, X = ()> {
+    pub(super) inner: S,
+    pub(super) instance: &'static P,
+    pub(super) extra: X,
+}
+
+impl<P, S: Clone, X: Clone> Clone for PatternService<P, S, X> {
+    fn clone(&self) -> Self {
+        PatternService {
+            inner: self.inner.clone(),
+            instance: self.instance,
+            extra: self.extra.clone(),
+        }
+    }
+}
+
+impl<P: Debug, S: Debug, X> Debug for PatternService<P, S, X> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PatternService")
+            .field("inner", &self.inner)
+            .field("instance", &self.instance)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The layer of [`PatternLayer::key`]: one instance per key, written by the pattern's
+/// name: [`KeyedCircuitBreakerLayer`](super::KeyedCircuitBreakerLayer),
+/// [`KeyedBulkheadLayer`](super::KeyedBulkheadLayer) or
+/// [`KeyedRateLimitLayer`](super::KeyedRateLimitLayer).
+///
+/// ```
+/// use resilience::rate_limit::RateLimiter;
+/// use resilience::tower::{KeyedLayer, RateLimitLayer};
+/// let layer: KeyedLayer<RateLimiter, _> =
+///     RateLimitLayer::new("docs.keyed_layer_type").key(|client: &u32| *client);
+/// assert_eq!(layer.name(), "docs.keyed_layer_type");
+/// ```
+pub struct KeyedLayer<P: TowerPattern, K, X = ()> {
+    pub(super) name: Arc<str>,
+    pub(super) config: P::Config,
+    /// Set by `max_keys`; else the pattern's default (the configuration's `max_keys`).
+    pub(super) max_keys: Option<usize>,
+    pub(super) key: K,
+    pub(super) extra: X,
+}
+
+impl<P: TowerPattern, K, X> KeyedLayer<P, K, X> {
+    /// The instances' name.
+    ///
+    /// ```
+    /// use resilience::tower::CircuitBreakerLayer;
+    /// assert_eq!(CircuitBreakerLayer::new("x").key(|k: &u8| *k).name(), "x");
+    /// ```
+    ///
+    /// ```
+    /// use resilience::tower::BulkheadLayer;
+    /// assert_eq!(BulkheadLayer::new("x").key(|k: &u8| *k).name(), "x");
+    /// ```
+    ///
+    /// ```
+    /// use resilience::tower::RateLimitLayer;
+    /// assert_eq!(RateLimitLayer::new("x").key(|k: &u8| *k).name(), "x");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// At most `max_keys` keys live (default 1024, or the `max_keys` of the configuration
+    /// given to [`config`](PatternLayer::config); at least 1), as `max_keys` on the
+    /// attribute: when a new key would pass it, idle instances are evicted, least
+    /// recently used first. The first layer or attribute to make the name's store sets it
+    /// (a `max_keys` the registry was given for the name wins).
+    ///
+    /// ```
+    /// use resilience::tower::CircuitBreakerLayer;
+    /// let layer = CircuitBreakerLayer::new("docs.max_keys").key(|k: &u8| *k).max_keys(16);
+    /// # let _ = layer;
+    /// ```
+    ///
+    /// ```
+    /// use resilience::tower::BulkheadLayer;
+    /// let layer = BulkheadLayer::new("docs.bulkhead_max_keys").key(|k: &u8| *k).max_keys(16);
+    /// # let _ = layer;
+    /// ```
+    ///
+    /// ```
+    /// use resilience::tower::RateLimitLayer;
+    /// let layer = RateLimitLayer::new("docs.rate_limit_max_keys").key(|k: &u8| *k).max_keys(16);
+    /// # let _ = layer;
+    /// ```
+    pub fn max_keys(mut self, max_keys: usize) -> Self {
+        self.max_keys = Some(max_keys.max(1));
+        self
+    }
+
+    /// The same layer with the pattern's option `extra`.
+    pub(super) fn with_extra<Y>(self, extra: Y) -> KeyedLayer<P, K, Y> {
+        KeyedLayer {
+            name: self.name,
+            config: self.config,
+            max_keys: self.max_keys,
+            key: self.key,
+            extra,
+        }
+    }
+}
+
+impl<P: TowerPattern, K: Clone, X: Clone> Clone for KeyedLayer<P, K, X> {
+    fn clone(&self) -> Self {
+        KeyedLayer {
+            name: self.name.clone(),
+            config: self.config.clone(),
+            max_keys: self.max_keys,
+            key: self.key.clone(),
+            extra: self.extra.clone(),
+        }
+    }
+}
+
+impl<P: TowerPattern, K, X> Debug for KeyedLayer<P, K, X> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("KeyedLayer")
+            .field("name", &self.name)
+            .field("config", &self.config)
+            .field("max_keys", &self.max_keys)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, P: TowerPattern, K: Clone, X: Clone> Layer<S> for KeyedLayer<P, K, X> {
+    type Service = KeyedService<P, S, K, X>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        KeyedService {
+            inner,
+            store: P::keyed_store(&self.name, self.config.clone(), self.max_keys),
+            key: self.key.clone(),
+            extra: self.extra.clone(),
+        }
+    }
+}
+
+/// The service of a [`KeyedLayer`], written by the pattern's name:
+/// [`KeyedCircuitBreaker`](super::KeyedCircuitBreaker),
+/// [`KeyedBulkheadService`](super::KeyedBulkheadService) or
+/// [`KeyedRateLimitService`](super::KeyedRateLimitService). A call finds the request's
+/// instance in the registry's keyed store (a read lock and a hash of the key's text for
+/// a known key), then goes through it as the [`PatternService`] of the pattern does.
+///
+/// ```
+/// use resilience::bulkhead::Bulkhead;
+/// use resilience::tower::{BulkheadLayer, KeyedService};
+/// use tower::{service_fn, BoxError, Layer, ServiceExt};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// fn a_keyed_bulkhead<S, K>(_: &KeyedService<Bulkhead, S, K>) {}
+/// let svc = BulkheadLayer::new("docs.keyed_service_type")
+///     .key(|x: &u8| *x)
+///     .layer(service_fn(|x: u8| async move { Ok::<_, BoxError>(x) }));
+/// a_keyed_bulkhead(&svc);
+/// assert_eq!(svc.oneshot(7).await.unwrap(), 7);
+/// # }
+/// ```
+pub struct KeyedService<P: TowerPattern, S, K, X = ()> {
+    pub(super) inner: S,
+    store: Arc<Keyed<P>>,
+    key: K,
+    pub(super) extra: X,
+}
+
+impl<P: TowerPattern, S, K, X> KeyedService<P, S, K, X> {
+    /// The instance of `req`'s key (made on the key's first call), and the key's text.
+    #[inline]
+    pub(super) fn instance_for<Req, T>(&self, req: &Req) -> (Arc<P>, KeyText)
+    where
+        K: Fn(&Req) -> T,
+        T: Display,
+    {
+        let key = KeyText::of(&(self.key)(req));
+        (self.store.get(key.as_str()), key)
+    }
+}
+
+impl<P: TowerPattern, S: Clone, K: Clone, X: Clone> Clone for KeyedService<P, S, K, X> {
+    fn clone(&self) -> Self {
+        KeyedService {
+            inner: self.inner.clone(),
+            store: self.store.clone(),
+            key: self.key.clone(),
+            extra: self.extra.clone(),
+        }
+    }
+}
+
+impl<P: TowerPattern, S: Debug, K, X> Debug for KeyedService<P, S, K, X> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("KeyedService")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}

@@ -43,17 +43,12 @@ struct Claim(usize);
 
 impl Claim {
     fn new() -> Claim {
-        let mut used = IN_USE.load(Relaxed);
-        loop {
-            let free = (!used).trailing_zeros() as usize;
-            if free >= MAX_CLAIMS {
+        match take_lowest(&IN_USE) {
+            Some(free) => Claim(free),
+            None => {
                 // 64 threads hold one: share, spread by a number no one gives back.
                 static NEXT: StdAtomicUsize = StdAtomicUsize::new(0);
-                return Claim(MAX_CLAIMS + NEXT.fetch_add(1, Relaxed) % MAX_CLAIMS);
-            }
-            match IN_USE.compare_exchange_weak(used, used | 1 << free, Acquire, Relaxed) {
-                Ok(_) => return Claim(free),
-                Err(now) => used = now,
+                Claim(MAX_CLAIMS + NEXT.fetch_add(1, Relaxed) % MAX_CLAIMS)
             }
         }
     }
@@ -62,9 +57,30 @@ impl Claim {
 impl Drop for Claim {
     fn drop(&mut self) {
         if self.0 < MAX_CLAIMS {
-            IN_USE.fetch_and(!(1 << self.0), Release);
+            give_back(&IN_USE, self.0);
         }
     }
+}
+
+/// The lowest number free in `in_use`, marked taken (acquire: see [`Claim`]); `None`
+/// when all [`MAX_CLAIMS`] are taken.
+fn take_lowest(in_use: &StdAtomicU64) -> Option<usize> {
+    let mut used = in_use.load(Relaxed);
+    loop {
+        let free = (!used).trailing_zeros() as usize;
+        if free >= MAX_CLAIMS {
+            return None;
+        }
+        match in_use.compare_exchange_weak(used, used | 1 << free, Acquire, Relaxed) {
+            Ok(_) => return Some(free),
+            Err(now) => used = now,
+        }
+    }
+}
+
+/// Marks `number` free in `in_use` (release: see [`Claim`]).
+fn give_back(in_use: &StdAtomicU64, number: usize) {
+    in_use.fetch_and(!(1 << number), Release);
 }
 
 std::thread_local! {
@@ -119,15 +135,18 @@ mod tests {
     }
 
     #[test]
-    fn a_number_given_back_is_taken_again() {
-        // One thread after another: the second takes the number the first gave back
-        // (the lowest free), so a pool replacing its workers keeps using the same cells.
-        let first = std::thread::spawn(owned_index).join().unwrap();
-        let second = std::thread::spawn(owned_index).join().unwrap();
-        assert!(first.is_some() && second.is_some());
-        assert!(
-            second <= first.max(Some(MAX_CLAIMS)),
-            "{first:?} then {second:?}"
-        );
+    fn the_lowest_free_number_is_taken_and_a_number_given_back_is_taken_again() {
+        // On a set of its own: the process's set is shared with every test thread.
+        let in_use = StdAtomicU64::new(0);
+        assert_eq!(take_lowest(&in_use), Some(0));
+        assert_eq!(take_lowest(&in_use), Some(1));
+        assert_eq!(take_lowest(&in_use), Some(2));
+        give_back(&in_use, 1);
+        // A pool replacing its worker: the new thread takes the number (and the cells)
+        // the old one gave back.
+        assert_eq!(take_lowest(&in_use), Some(1));
+        assert_eq!(take_lowest(&in_use), Some(3));
+        let full = StdAtomicU64::new(u64::MAX);
+        assert_eq!(take_lowest(&full), None);
     }
 }

@@ -57,7 +57,6 @@ mod window;
 
 pub use config::{AdaptiveLimitConfig, Algorithm};
 pub use machine::{AdaptiveLimiter, AdaptivePermit};
-pub(crate) use machine::Wait;
 pub use overloaded::Overloaded;
 pub use priority::Priority;
 pub use snapshot::AdaptiveLimitSnapshot;

@@ -41,6 +41,11 @@ impl ExpAverage {
         self.value
     }
 
+    /// Whether the warmup is over.
+    pub(crate) fn warm(&self) -> bool {
+        self.count >= self.warmup
+    }
+
     /// Replaces the average by `f(average)`.
     pub(crate) fn update(&mut self, f: impl FnOnce(f64) -> f64) {
         self.value = f(self.value);

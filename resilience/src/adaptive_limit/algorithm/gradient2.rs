@@ -3,10 +3,14 @@
 //! gradient in `[0.5, 1]` the limit is multiplied by; a queue allowance is added so the
 //! limit can grow; the result is smoothed.
 //!
-//! One change from Netflix's (their pull request #134, and failsafe-go's finding that
-//! under a modest overload the allowance makes the limit creep up without end): the
-//! allowance is added only while the gradient is 1 (no queueing seen), and a dropped
-//! call counts as the lowest gradient, 0.5, instead of being ignored.
+//! Two changes from Netflix's, against its drift (their pull request #134, failsafe-go's
+//! finding that under a modest overload the limit creeps up without end):
+//! - the allowance is added only while the gradient is 1 (no queueing seen), and a
+//!   dropped call counts as the lowest gradient, 0.5, instead of being ignored;
+//! - a sample above the long-term average (calls may queue) moves it a tenth as much as
+//!   one below, so the baseline does not climb with the queue it measures
+//!   (unless the limit is at its minimum: then the queue is not ours, the dependency
+//!   became slower, and the baseline learns it at the usual pace).
 
 use super::{Bounds, ExpAverage, Sample};
 
@@ -16,6 +20,8 @@ const QUEUE_ALLOWANCE: f64 = 4.0;
 const LONG_WINDOW: u32 = 600;
 const WARMUP: u32 = 10;
 const TOLERANCE: f64 = 1.5;
+/// How much of a queueing sample the long-term time takes: a tenth of the usual.
+const SLOW: f64 = 2.0 / 6001.0;
 
 /// The Gradient2 state.
 #[derive(Clone, Debug)]
@@ -26,6 +32,9 @@ pub(crate) struct Gradient2 {
     pub(crate) tolerance: f64,
     pub(crate) smoothing: f64,
     pub(crate) queue_allowance: f64,
+    /// The share of a sample above the long-term time that it takes (Netflix: the
+    /// usual `2 / (600 + 1)`).
+    pub(crate) slow: f64,
 }
 
 impl Gradient2 {
@@ -38,6 +47,7 @@ impl Gradient2 {
             tolerance: TOLERANCE,
             smoothing: SMOOTHING,
             queue_allowance: QUEUE_ALLOWANCE,
+            slow: SLOW,
         }
     }
 
@@ -52,6 +62,13 @@ impl Gradient2 {
             if !sample.dropped {
                 return self.limit;
             }
+            self.long_rtt.get()
+        } else if self.queueing(short) && self.limit > f64::from(self.bounds.min) {
+            // The calls queue: the long-term time learns this sample slowly, or it would
+            // climb with the queue and the limit with it (Netflix's drift). At the
+            // minimum limit the queue is not ours: the dependency got slower, learn it.
+            let slow = self.slow;
+            self.long_rtt.update(|long| long + (short - long) * slow);
             self.long_rtt.get()
         } else {
             self.long_rtt.add(short)
@@ -75,6 +92,11 @@ impl Gradient2 {
         let next = limit * (1.0 - self.smoothing) + target * self.smoothing;
         self.limit = self.bounds.clamp(next);
         self.limit
+    }
+
+    /// Whether `short` is above the long-term time (after warmup): calls may queue.
+    fn queueing(&self, short: f64) -> bool {
+        self.long_rtt.warm() && short > self.long_rtt.get()
     }
 
     pub(crate) fn limit(&self) -> f64 {
@@ -172,6 +194,42 @@ mod tests {
         let after = g.update(Sample { rtt: 10 * MS, in_flight: 0, dropped: true });
         // 100 × 0.8 + (100 × 0.5) × 0.2
         assert!((after - before * 0.9).abs() < 1e-9, "{after}");
+    }
+
+    /// Minutes of a server of capacity 20 at 10 ms (past 20 calls, latency grows with
+    /// them): the baseline and the limit after 3000 windows.
+    fn overloaded(mut g: Gradient2) -> (u64, f64) {
+        for _ in 0..3000 {
+            let limit = g.limit();
+            let rtt = (10.0 * (limit / 20.0).max(1.0) * MS as f64) as u64;
+            g.update(Sample { rtt, in_flight: limit as u32, dropped: false });
+        }
+        (g.long_rtt().unwrap(), g.limit())
+    }
+
+    #[test]
+    fn a_sustained_queue_raises_the_baseline_far_less_than_netflix_does() {
+        let (ours, ours_limit) = overloaded(g2(20, 1, 1000));
+        let mut netflix = g2(20, 1, 1000);
+        netflix.slow = 2.0 / 601.0;
+        let (theirs, theirs_limit) = overloaded(netflix);
+        // Theirs follows the queue it causes, and the limit the baseline.
+        assert!(theirs > 40 * MS && theirs_limit > 100.0, "{theirs} {theirs_limit}");
+        assert!(ours < 25 * MS && ours_limit < 60.0, "{ours} {ours_limit}");
+    }
+
+    #[test]
+    fn a_dependency_slower_for_good_is_learnt_at_the_minimum_limit() {
+        let mut g = g2(40, 2, 1000);
+        feed(&mut g, 10, 40, 10);
+        // Four times slower, whatever the load: down to the minimum, then the baseline
+        // learns the new time and the limit grows again.
+        for _ in 0..3000 {
+            let limit = g.limit() as u32;
+            g.update(Sample { rtt: 40 * MS, in_flight: limit, dropped: false });
+        }
+        assert!(g.long_rtt().unwrap() > 30 * MS, "{:?}", g.long_rtt());
+        assert!(g.limit() > 10.0, "{}", g.limit());
     }
 
     #[test]

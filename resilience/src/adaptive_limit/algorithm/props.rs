@@ -126,7 +126,9 @@ proptest! {
         let (mut long, mut sum, mut n) = (0.0f64, 0.0f64, 0u32);
         for s in samples {
             let short = s.rtt as f64;
-            if n < 10 {
+            if n >= 10 && short > long && limit > f64::from(b.min) {
+                long += (short - long) * (2.0 / 6001.0);
+            } else if n < 10 {
                 n += 1;
                 sum += short;
                 long = sum / f64::from(n);

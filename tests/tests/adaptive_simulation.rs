@@ -48,14 +48,49 @@ async fn without_a_limit_latency_is_callers_over_capacity_times_the_unloaded() {
     let scenario = Scenario::standard(10);
     let (_, stats) = run(&scenario, Arc::new(Unlimited)).await;
     show("none", &stats);
+    let unloaded = scenario.base.as_secs_f64() * 1e3;
+    for s in &stats {
+        let expected = f64::from(scenario.callers) / f64::from(s.capacity) * unloaded;
+        assert!(
+            (s.median_latency_ms - expected).abs() <= 0.1 * expected,
+            "C = {}: {} ms, not {expected} ms",
+            s.capacity,
+            s.median_latency_ms
+        );
+    }
 }
 
 #[tokio::test(start_paused = true)]
 async fn each_algorithm_settles_near_the_capacity_and_follows_it() {
-    let mut scenario = Scenario::standard(10);
-    scenario.timeout = Duration::from_secs(10);
+    let scenario = Scenario::standard(10);
+    let unloaded = scenario.base.as_secs_f64() * 1e3;
     for algorithm in [Algorithm::Vegas, Algorithm::Gradient2, Algorithm::Aimd] {
         let (_, stats) = run(&scenario, ours(algorithm, &scenario)).await;
         show(algorithm.as_str(), &stats);
+        for s in &stats {
+            let c = f64::from(s.capacity);
+            let limit = s.median_limit.expect("a limit");
+            assert!(
+                (0.8 * c..=2.0 * c).contains(&limit),
+                "{algorithm} at C = {}: limit {limit}",
+                s.capacity
+            );
+            assert!(
+                s.median_latency_ms <= 3.0 * unloaded,
+                "{algorithm} at C = {}: {} ms",
+                s.capacity,
+                s.median_latency_ms
+            );
+            assert!(
+                s.throughput >= 0.8 * s.capacity_throughput,
+                "{algorithm} at C = {}: {} calls/s of {}",
+                s.capacity,
+                s.throughput,
+                s.capacity_throughput
+            );
+            // The capacity halves, then doubles: the limit follows within seconds.
+            let settled = s.settle_secs.expect("the limit settles");
+            assert!(settled <= 3.0, "{algorithm} at C = {}: settled after {settled} s", s.capacity);
+        }
     }
 }

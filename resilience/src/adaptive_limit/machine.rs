@@ -440,6 +440,10 @@ impl AdaptiveLimiter {
         let Ok(mut state) = self.state.try_lock() else {
             return;
         };
+        if state.window_started == 0 {
+            // The first window starts with its first call.
+            state.window_started = now;
+        }
         let rtt = self.rtt.load(Ordering::Relaxed);
         let Some(closed) = self
             .window
@@ -645,5 +649,177 @@ impl Timeline {
         } else {
             Timeline::Given(clock)
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::adaptive_limit::Algorithm;
+    use crate::clock::ManualClock;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    fn limiter(config: AdaptiveLimitConfig) -> (AdaptiveLimiter, ManualClock) {
+        let clock = ManualClock::new();
+        clock.set(Duration::from_secs(1));
+        let l = AdaptiveLimiter::new("tests.adaptive", config)
+            .unwrap()
+            .with_clock(Arc::new(clock.clone()));
+        (l, clock)
+    }
+
+    fn fixed(limit: u32, max_wait: Duration) -> AdaptiveLimitConfig {
+        AdaptiveLimitConfig {
+            min_limit: limit,
+            max_limit: limit,
+            initial_limit: limit,
+            max_wait,
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiting_calls_are_served_by_priority_then_in_order() {
+        let l = Arc::new(AdaptiveLimiter::new("tests.adaptive.order", fixed(4, Duration::from_secs(60))).unwrap());
+        let held: Vec<_> = (0..4).map(|_| l.clone()).collect();
+        let held: Vec<_> = held.iter().map(|l| l.try_acquire().unwrap()).collect();
+        let served = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for (i, priority) in [Priority::Low, Priority::Normal, Priority::Critical, Priority::Normal]
+            .into_iter()
+            .enumerate()
+        {
+            let (l, served) = (l.clone(), served.clone());
+            tasks.push(tokio::spawn(async move {
+                let permit = l.acquire(priority).await.unwrap();
+                served.lock().unwrap().push(i);
+                permit.succeeded();
+            }));
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(l.snapshot().waiting, 4);
+        // One place frees: each call served hands it on to the next, by priority.
+        let mut held = held.into_iter();
+        drop(held.next());
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(*served.lock().unwrap(), [2, 1, 3, 0]);
+        drop(held);
+        assert_eq!((l.in_flight(), l.snapshot().waiting), (0, 0));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_full_room_refuses_the_lowest_priority_first() {
+        let l = Arc::new(AdaptiveLimiter::new("tests.adaptive.room", fixed(1, Duration::from_secs(60))).unwrap());
+        let _held = l.try_acquire().unwrap();
+        let low = {
+            let l = l.clone();
+            tokio::spawn(async move { l.acquire(Priority::Low).await.map(|_| ()) })
+        };
+        tokio::task::yield_now().await;
+        // The room (one seat, as the limit) is full: a high call takes the low one's seat.
+        let high = {
+            let l = l.clone();
+            tokio::spawn(async move { l.acquire(Priority::High).await.map(|_| ()) })
+        };
+        let refused = low.await.unwrap().unwrap_err();
+        assert_eq!(refused.priority, Priority::Low);
+        // Another low one finds the room full of higher calls: refused at once.
+        let start = tokio::time::Instant::now();
+        assert!(l.acquire(Priority::Low).await.is_err());
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        high.abort();
+        assert_eq!(l.snapshot().rejections, 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_waiting_call_is_refused_after_max_wait() {
+        let l = AdaptiveLimiter::new("tests.adaptive.max_wait", fixed(1, Duration::from_millis(250))).unwrap();
+        let _held = l.try_acquire().unwrap();
+        let start = tokio::time::Instant::now();
+        let refused = l.acquire(Priority::Normal).await.unwrap_err();
+        assert_eq!((start.elapsed(), refused.waited), (Duration::from_millis(250), Duration::from_millis(250)));
+        assert_eq!(l.snapshot().waiting, 0);
+    }
+
+    #[test]
+    fn the_limit_adapts_once_a_window_of_timed_calls_closes() {
+        let (l, clock) = limiter(AdaptiveLimitConfig {
+            algorithm: Algorithm::Aimd,
+            initial_limit: 4,
+            ..Default::default()
+        });
+        // Ten calls of 10 ms, two at a time (the limit in use): one window, +1.
+        for _ in 0..5 {
+            let permits: Vec<_> = (0..2).map(|_| l.try_acquire().unwrap()).collect();
+            clock.advance(10 * MS);
+            for p in permits {
+                p.succeeded();
+            }
+        }
+        assert_eq!(l.limit(), 5);
+        let s = l.snapshot();
+        assert_eq!((s.min_rtt, s.rtt), (Some(10 * MS), Some(10 * MS)));
+        // A drop: × 0.9 at the next check (the window is 20 ms long).
+        clock.advance(30 * MS);
+        l.try_acquire().unwrap().dropped();
+        assert_eq!(l.limit(), 4);
+    }
+
+    #[test]
+    fn a_call_dropped_without_an_outcome_is_not_measured() {
+        let (l, clock) = limiter(AdaptiveLimitConfig { algorithm: Algorithm::Aimd, initial_limit: 2, ..Default::default() });
+        for _ in 0..20 {
+            let p = l.try_acquire().unwrap();
+            clock.advance(10 * MS);
+            drop(p);
+        }
+        let s = l.snapshot();
+        assert_eq!((s.limit, s.in_flight, s.rtt), (2, 0, None));
+    }
+
+    #[test]
+    fn the_refusal_estimates_when_a_place_frees() {
+        let (l, clock) = limiter(AdaptiveLimitConfig {
+            algorithm: Algorithm::Aimd,
+            min_limit: 2,
+            max_limit: 2,
+            initial_limit: 2,
+            ..Default::default()
+        });
+        for _ in 0..10 {
+            let p = l.try_acquire().unwrap();
+            clock.advance(20 * MS);
+            p.succeeded();
+        }
+        let _held = (l.try_acquire().unwrap(), l.try_acquire().unwrap());
+        // A place frees every 20 ms / 2 calls.
+        let refused = l.acquire_blocking(Priority::Normal).unwrap_err();
+        assert_eq!(refused.retry_after, 10 * MS);
+        assert!(refused.retryable_for_tests());
+    }
+
+    impl Overloaded {
+        fn retryable_for_tests(&self) -> bool {
+            crate::MarcusError::retryable(self)
+        }
+    }
+
+    #[test]
+    fn a_sync_waiter_gets_a_place_given_back() {
+        let l = Arc::new(AdaptiveLimiter::new("tests.adaptive.sync", fixed(1, Duration::from_secs(60))).unwrap());
+        let held = l.try_acquire().unwrap();
+        let waiter = {
+            let l = l.clone();
+            std::thread::spawn(move || l.acquire_blocking(Priority::Normal).map(|p| p.succeeded()).is_ok())
+        };
+        while l.snapshot().waiting == 0 {
+            std::thread::yield_now();
+        }
+        drop(held);
+        assert!(waiter.join().unwrap());
+        assert_eq!(l.in_flight(), 0);
     }
 }

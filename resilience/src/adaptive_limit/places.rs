@@ -33,8 +33,8 @@ fn waiting(word: u64) -> u32 {
 /// How a waiting call is told its turn has come.
 #[derive(Debug)]
 pub(crate) enum Notify {
-    /// It polls again by itself (the loom models).
-    #[cfg_attr(not(loom), allow(dead_code))]
+    /// It polls again by itself (the unit tests).
+    #[cfg(test)]
     Poll,
     /// An async call: its task's waker.
     Task(Waker),
@@ -45,6 +45,7 @@ pub(crate) enum Notify {
 impl Notify {
     fn notify(self) {
         match self {
+            #[cfg(test)]
             Notify::Poll => {}
             Notify::Task(waker) => waker.wake(),
             Notify::Thread(thread) => thread.unpark(),

@@ -7,12 +7,28 @@ use super::window::Closed;
 use super::Priority;
 
 /// Gauge: the limit, labelled `adaptive_limit`.
+///
+/// ```
+/// assert_eq!(resilience::metrics::ADAPTIVE_LIMIT, "resilience_adaptive_limit");
+/// ```
 pub const LIMIT: &str = "resilience_adaptive_limit";
 /// Gauge: the most calls in flight during the last window, labelled `adaptive_limit`.
+///
+/// ```
+/// assert!(resilience::metrics::ADAPTIVE_LIMIT_IN_FLIGHT.ends_with("_in_flight"));
+/// ```
 pub const IN_FLIGHT: &str = "resilience_adaptive_limit_in_flight";
 /// Gauge: the mean round-trip time of the last window, in seconds, labelled `adaptive_limit`.
+///
+/// ```
+/// assert!(resilience::metrics::ADAPTIVE_LIMIT_RTT.ends_with("_seconds"));
+/// ```
 pub const RTT: &str = "resilience_adaptive_limit_rtt_seconds";
 /// Counter: calls refused, labelled `adaptive_limit` and `priority`.
+///
+/// ```
+/// assert!(resilience::metrics::ADAPTIVE_LIMIT_REFUSED.ends_with("_total"));
+/// ```
 pub const REFUSED: &str = "resilience_adaptive_limit_refused_total";
 
 /// A window closed with `limit` in force after it.

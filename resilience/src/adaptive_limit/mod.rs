@@ -47,7 +47,7 @@ mod algorithm;
 mod config;
 mod events;
 mod machine;
-pub mod metrics;
+pub(crate) mod metrics;
 mod overloaded;
 mod places;
 mod priority;

@@ -57,6 +57,8 @@ mod window;
 
 pub use config::{AdaptiveLimitConfig, Algorithm};
 pub use machine::{AdaptiveLimiter, AdaptivePermit};
+#[cfg(feature = "tower")]
+pub(crate) use machine::Wait;
 pub use overloaded::Overloaded;
 pub use priority::Priority;
 pub use snapshot::AdaptiveLimitSnapshot;

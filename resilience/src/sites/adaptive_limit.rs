@@ -184,10 +184,7 @@ pub async fn adaptive_limit_wait(
 pub fn is_drop(view: &View<'_>) -> bool {
     match view {
         // An inner breaker's refusal says nothing of this dependency's load.
-        View::Marcus(e) => {
-            is_overload_code(e.code())
-                || (e.code() != "CIRCUIT_OPEN_ERROR" && e.retry_after().is_some())
-        }
+        View::Marcus(e) => is_overload_marcus(&**e),
         View::Error(_) | View::Dyn(_) => {
             if let Some(ours) = view.inner() {
                 return is_overload_code(ours.code());
@@ -201,6 +198,12 @@ pub fn is_drop(view: &View<'_>) -> bool {
         }
         View::Opaque(_) => false,
     }
+}
+
+/// [`is_drop`] of a `MarcusError` seen by its code and retry advice (the tower layer's
+/// errors, which it holds by shared reference).
+pub(crate) fn is_overload_marcus<E: crate::MarcusError + ?Sized>(e: &E) -> bool {
+    is_overload_code(e.code()) || (e.code() != "CIRCUIT_OPEN_ERROR" && e.retry_after().is_some())
 }
 
 /// The codes of this crate's errors that mean overload or a timeout.

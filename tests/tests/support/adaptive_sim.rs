@@ -59,6 +59,12 @@ impl Server {
         }
     }
 
+    /// Calls at the server now, working or queued.
+    pub fn calls(&self) -> u32 {
+        let s = self.state.lock().unwrap();
+        s.busy + s.queue.len() as u32
+    }
+
     pub fn set_capacity(&self, capacity: u32) {
         let mut s = self.state.lock().unwrap();
         s.capacity = capacity;
@@ -128,7 +134,7 @@ pub type Call = Pin<Box<dyn Future<Output = Outcome> + Send>>;
 pub trait Front: Send + Sync + 'static {
     /// One call.
     fn call(&self, server: Arc<Server>) -> Call;
-    /// The limit and the calls in flight now, if the front end has them.
+    /// The limit and the calls it has in flight now, where the front end says.
     fn gauge(&self) -> (Option<u32>, u32);
 }
 
@@ -138,6 +144,7 @@ pub struct Point {
     pub t: f64,
     pub capacity: u32,
     pub limit: Option<u32>,
+    /// Calls at the server, working or queued.
     pub in_flight: u32,
     /// Median server latency of the calls that ended in the last tick, in ms.
     pub latency_ms: Option<f64>,
@@ -233,7 +240,8 @@ pub async fn run(scenario: &Scenario, front: Arc<dyn Front>) -> (Vec<Point>, Vec
         phase_end += length;
         while start.elapsed() < phase_end {
             tokio::time::sleep(scenario.tick).await;
-            let (limit, in_flight) = front.gauge();
+            let (limit, _) = front.gauge();
+            let in_flight = server.calls();
             let latency_ms = {
                 let tally = tally.lock().unwrap();
                 let mut recent: Vec<f64> =

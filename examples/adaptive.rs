@@ -40,7 +40,10 @@ fn config(algorithm: Algorithm) -> AdaptiveLimitConfig {
 
 fn ours(algorithm: Algorithm, scenario: &Scenario) -> Arc<dyn Front> {
     let limiter = AdaptiveLimiter::new(format!("example.{algorithm}"), config(algorithm)).unwrap();
-    Arc::new(Ours { limiter: Arc::new(limiter), timeout: scenario.timeout })
+    Arc::new(Ours {
+        limiter: Arc::new(limiter),
+        timeout: scenario.timeout,
+    })
 }
 
 fn row(label: &str, s: &PhaseStats, unloaded_ms: f64) -> String {
@@ -84,29 +87,59 @@ fn draw(path: &str, runs: &[(String, Vec<Point>)]) -> Result<(), Box<dyn std::er
             .x_label_area_size(30)
             .y_label_area_size(40)
             .build_cartesian_2d(0.0..t_max, 0.0..top)?;
-        chart.configure_mesh().x_desc("seconds").y_desc("calls").draw()?;
         chart
-            .draw_series(LineSeries::new(series.iter().map(|p| (p.t, f64::from(p.capacity))), BLACK.stroke_width(2)))?
+            .configure_mesh()
+            .x_desc("seconds")
+            .y_desc("calls")
+            .draw()?;
+        chart
+            .draw_series(LineSeries::new(
+                series.iter().map(|p| (p.t, f64::from(p.capacity))),
+                BLACK.stroke_width(2),
+            ))?
             .label("capacity C")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BLACK));
         chart
-            .draw_series(LineSeries::new(series.iter().filter_map(|p| p.limit.map(|l| (p.t, f64::from(l)))), BLUE.stroke_width(2)))?
+            .draw_series(LineSeries::new(
+                series
+                    .iter()
+                    .filter_map(|p| p.limit.map(|l| (p.t, f64::from(l)))),
+                BLUE.stroke_width(2),
+            ))?
             .label("limit")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BLUE));
         chart
-            .draw_series(LineSeries::new(series.iter().map(|p| (p.t, f64::from(p.in_flight))), RED))?
+            .draw_series(LineSeries::new(
+                series.iter().map(|p| (p.t, f64::from(p.in_flight))),
+                RED,
+            ))?
             .label("calls at the server")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], RED));
-        chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()?;
 
-        let latency_max = series.iter().filter_map(|p| p.latency_ms).fold(1.0, f64::max) * 1.1;
+        let latency_max = series
+            .iter()
+            .filter_map(|p| p.latency_ms)
+            .fold(1.0, f64::max)
+            * 1.1;
         let mut chart = ChartBuilder::on(&rows[2 * i + 1])
-            .caption(format!("{label}: median latency at the server"), ("sans-serif", 18))
+            .caption(
+                format!("{label}: median latency at the server"),
+                ("sans-serif", 18),
+            )
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(40)
             .build_cartesian_2d(0.0..t_max, 0.0..latency_max)?;
-        chart.configure_mesh().x_desc("seconds").y_desc("ms").draw()?;
+        chart
+            .configure_mesh()
+            .x_desc("seconds")
+            .y_desc("ms")
+            .draw()?;
         chart.draw_series(LineSeries::new(
             series.iter().filter_map(|p| p.latency_ms.map(|l| (p.t, l))),
             GREEN.stroke_width(2),
@@ -139,7 +172,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     println!("Paused time: 100 callers, 20 ms a call, capacity 20 → 10 → 20, 10 s each (figures over each phase's second half)\n");
     print_table(&rows, unloaded_ms);
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/adaptive-simulation.svg");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/adaptive-simulation.svg"
+    );
     draw(path, &plots)?;
     println!("\nwrote {path}");
     if peers {
@@ -166,12 +202,10 @@ mod peers {
     use super::{config, print_table, Algorithm, ALGORITHMS};
 
     /// A call to the server, cut off by the caller's timeout (an error: a drop).
-    fn server_call(server: Arc<Server>, timeout: Duration) -> impl std::future::Future<Output = Result<Duration, BoxError>> {
-        async move {
-            tokio::time::timeout(timeout, server.call())
-                .await
-                .map_err(|_| -> BoxError { "request timed out".into() })
-        }
+    async fn server_call(server: Arc<Server>, timeout: Duration) -> Result<Duration, BoxError> {
+        tokio::time::timeout(timeout, server.call())
+            .await
+            .map_err(|_| -> BoxError { "request timed out".into() })
     }
 
     /// A tower service stack in front of the server: one clone per call.
@@ -182,7 +216,11 @@ mod peers {
 
     impl<S> Front for Stack<S>
     where
-        S: Service<Arc<Server>, Response = Duration, Error = BoxError> + Clone + Send + Sync + 'static,
+        S: Service<Arc<Server>, Response = Duration, Error = BoxError>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
         S::Future: Send,
     {
         fn call(&self, server: Arc<Server>) -> Call {
@@ -203,7 +241,12 @@ mod peers {
         }
     }
 
-    fn inner(timeout: Duration) -> impl Service<Arc<Server>, Response = Duration, Error = BoxError, Future = impl Send> + Clone + Send + Sync {
+    fn inner(
+        timeout: Duration,
+    ) -> impl Service<Arc<Server>, Response = Duration, Error = BoxError, Future = impl Send>
+           + Clone
+           + Send
+           + Sync {
         service_fn(move |server: Arc<Server>| server_call(server, timeout))
     }
 
@@ -213,17 +256,37 @@ mod peers {
         for algorithm in ALGORITHMS {
             let name = format!("peers.{algorithm}");
             let layer = resilience::tower::AdaptiveLimitLayer::new(&name).config(config(algorithm));
-            let ours = Stack { service: layer.layer(inner(t)), limit: |s| Some(s.limiter().limit()) };
-            rows.push((format!("resilience {algorithm}"), run(scenario, Arc::new(ours)).await.1));
+            let ours = Stack {
+                service: layer.layer(inner(t)),
+                limit: |s| Some(s.limiter().limit()),
+            };
+            rows.push((
+                format!("resilience {algorithm}"),
+                run(scenario, Arc::new(ours)).await.1,
+            ));
 
             let acc = match algorithm {
-                Algorithm::Vegas => tower_acc_stack(tower_acc::Vegas::builder().initial_limit(20).max_limit(200).build(), t),
+                Algorithm::Vegas => tower_acc_stack(
+                    tower_acc::Vegas::builder()
+                        .initial_limit(20)
+                        .max_limit(200)
+                        .build(),
+                    t,
+                ),
                 Algorithm::Gradient2 => tower_acc_stack(
-                    tower_acc::Gradient2::builder().initial_limit(20).min_limit(1).max_limit(200).build(),
+                    tower_acc::Gradient2::builder()
+                        .initial_limit(20)
+                        .min_limit(1)
+                        .max_limit(200)
+                        .build(),
                     t,
                 ),
                 Algorithm::Aimd => tower_acc_stack(
-                    tower_acc::Aimd::builder().initial_limit(20).min_limit(1).max_limit(200).build(),
+                    tower_acc::Aimd::builder()
+                        .initial_limit(20)
+                        .min_limit(1)
+                        .max_limit(200)
+                        .build(),
                     t,
                 ),
             };
@@ -231,9 +294,22 @@ mod peers {
 
             use tower_resilience_adaptive as tra;
             let tra_stack: Arc<dyn Front> = match algorithm {
-                Algorithm::Vegas => tra_stack(tra::Vegas::builder().initial_limit(20).min_limit(1).max_limit(200).build().unwrap(), t),
+                Algorithm::Vegas => tra_stack(
+                    tra::Vegas::builder()
+                        .initial_limit(20)
+                        .min_limit(1)
+                        .max_limit(200)
+                        .build()
+                        .unwrap(),
+                    t,
+                ),
                 Algorithm::Gradient2 => tra_stack(
-                    tra::Gradient2::builder().initial_limit(20).min_limit(1).max_limit(200).build().unwrap(),
+                    tra::Gradient2::builder()
+                        .initial_limit(20)
+                        .min_limit(1)
+                        .max_limit(200)
+                        .build()
+                        .unwrap(),
                     t,
                 ),
                 Algorithm::Aimd => tra_stack(
@@ -247,7 +323,10 @@ mod peers {
                     t,
                 ),
             };
-            rows.push((format!("tower-resilience-adaptive {algorithm}"), run(scenario, tra_stack).await.1));
+            rows.push((
+                format!("tower-resilience-adaptive {algorithm}"),
+                run(scenario, tra_stack).await.1,
+            ));
         }
         rows
     }
@@ -257,27 +336,40 @@ mod peers {
         A: tower_acc::Algorithm + Clone + Send + Sync + 'static,
     {
         let service = tower_acc::ConcurrencyLimitLayer::new(algorithm).layer(inner(t));
-        Arc::new(Stack { service, limit: |_| None })
+        Arc::new(Stack {
+            service,
+            limit: |_| None,
+        })
     }
 
     fn tra_stack<A>(algorithm: A, t: Duration) -> Arc<dyn Front>
     where
         A: tower_resilience_adaptive::ConcurrencyAlgorithm + Send + Sync + 'static,
     {
-        let service = tower_resilience_adaptive::AdaptiveLimiterLayer::new(algorithm).layer(inner(t));
-        let service = tower::util::MapErr::new(service, |e: tower_resilience_adaptive::AdaptiveError<BoxError>| -> BoxError {
-            match e {
-                tower_resilience_adaptive::AdaptiveError::Service(e) => e,
-                other => other.to_string().into(),
-            }
-        });
-        Arc::new(Stack { service, limit: |_| None })
+        let service =
+            tower_resilience_adaptive::AdaptiveLimiterLayer::new(algorithm).layer(inner(t));
+        let service = tower::util::MapErr::new(
+            service,
+            |e: tower_resilience_adaptive::AdaptiveError<BoxError>| -> BoxError {
+                match e {
+                    tower_resilience_adaptive::AdaptiveError::Service(e) => e,
+                    other => other.to_string().into(),
+                }
+            },
+        );
+        Arc::new(Stack {
+            service,
+            limit: |_| None,
+        })
     }
 
     pub fn compare() -> Result<(), Box<dyn std::error::Error>> {
         let scenario = Scenario::standard(5);
         let unloaded_ms = scenario.base.as_secs_f64() * 1e3;
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build()?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_time()
+            .build()?;
         let rows = rt.block_on(all(&scenario));
         println!("\nReal time, the same scenario (5 s a phase), each front end in turn:\n");
         print_table(&rows, unloaded_ms);

@@ -72,7 +72,10 @@ fn layers(c: &mut Criterion) {
     });
 
     let mut bulkhead = resilience::tower::BulkheadLayer::new("bench.adaptive_bulkhead")
-        .config(BulkheadConfig { max_concurrent: 1000, ..Default::default() })
+        .config(BulkheadConfig {
+            max_concurrent: 1000,
+            ..Default::default()
+        })
         .layer(service_fn(work));
     group.bench_function("resilience bulkhead", |b| {
         b.iter(|| one_call(&mut bulkhead, black_box(7)))

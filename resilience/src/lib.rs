@@ -99,6 +99,6 @@ pub use scope::{ClusterStatus, Scope};
 pub use timeout::TimedOut;
 
 pub use resilience_macros::{
-    adaptive_limit, bulkhead, circuit_breaker, error_context, fallback, feature_switch, hedge, rate_limit,
-    resilient, retry, timeout, MarcusError,
+    adaptive_limit, bulkhead, circuit_breaker, error_context, fallback, feature_switch, hedge,
+    rate_limit, resilient, retry, timeout, MarcusError,
 };

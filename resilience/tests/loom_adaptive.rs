@@ -47,8 +47,13 @@ fn limiter(limit: u32) -> Arc<AdaptiveLimiter> {
         max_wait: Duration::from_secs(3600),
         ..Default::default()
     };
-    let clock: std::sync::Arc<dyn resilience::clock::Clock> = std::sync::Arc::new(ManualClock::new());
-    Arc::new(AdaptiveLimiter::new("loom.adaptive", config).expect("valid").with_clock(clock))
+    let clock: std::sync::Arc<dyn resilience::clock::Clock> =
+        std::sync::Arc::new(ManualClock::new());
+    Arc::new(
+        AdaptiveLimiter::new("loom.adaptive", config)
+            .expect("valid")
+            .with_clock(clock),
+    )
 }
 
 /// Two calls race for one place while a third waits for it: never two at once, the

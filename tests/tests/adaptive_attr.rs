@@ -51,7 +51,11 @@ fn a_sync_call_over_the_limit_is_refused_with_overloaded() {
 }
 
 #[adaptive_limit(name = "attr.async", min_limit = 1, max_limit = 1, max_wait = 1s, priority = priority, registry = REG)]
-async fn async_call(priority: Priority, ms: u64, order: Arc<std::sync::Mutex<Vec<Priority>>>) -> Result<(), SearchError> {
+async fn async_call(
+    priority: Priority,
+    ms: u64,
+    order: Arc<std::sync::Mutex<Vec<Priority>>>,
+) -> Result<(), SearchError> {
     order.lock().unwrap().push(priority);
     tokio::time::sleep(Duration::from_millis(ms)).await;
     Ok(())
@@ -73,7 +77,10 @@ async fn a_freed_place_goes_to_the_higher_priority_and_the_lower_is_refused_firs
     }
     first.await.unwrap().unwrap();
     critical.await.unwrap().unwrap();
-    assert_eq!(*order.lock().unwrap(), [Priority::Normal, Priority::Critical]);
+    assert_eq!(
+        *order.lock().unwrap(),
+        [Priority::Normal, Priority::Critical]
+    );
 }
 
 #[adaptive_limit(name = "attr.failing", registry = REG)]
@@ -98,9 +105,21 @@ async fn retried() -> Result<u32, SearchError> {
 
 #[tokio::test(start_paused = true)]
 async fn inside_a_retry_a_refusal_is_retried_after_its_retry_after() {
-    let l = REG.adaptive_limit("attr.retried").or_else(|| {
-        REG.register_adaptive_limit("attr.retried", AdaptiveLimitConfig { min_limit: 1, max_limit: 1, initial_limit: 1, ..Default::default() }).ok()
-    }).unwrap();
+    let l = REG
+        .adaptive_limit("attr.retried")
+        .or_else(|| {
+            REG.register_adaptive_limit(
+                "attr.retried",
+                AdaptiveLimitConfig {
+                    min_limit: 1,
+                    max_limit: 1,
+                    initial_limit: 1,
+                    ..Default::default()
+                },
+            )
+            .ok()
+        })
+        .unwrap();
     let held = l.try_acquire().unwrap();
     let start = tokio::time::Instant::now();
     let call = tokio::spawn(retried());
@@ -108,23 +127,42 @@ async fn inside_a_retry_a_refusal_is_retried_after_its_retry_after() {
     tokio::time::sleep(Duration::from_micros(50)).await;
     drop(held);
     assert_eq!(call.await.unwrap().unwrap(), 0);
-    assert!(start.elapsed() >= Duration::from_micros(100), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() >= Duration::from_micros(100),
+        "{:?}",
+        start.elapsed()
+    );
     assert_eq!(l.snapshot().rejections, 1);
 }
 
 #[test]
 fn the_health_report_lists_it_before_and_after_configure() {
-    REG.configure_adaptive_limit("attr.health", AdaptiveLimitConfig { initial_limit: 7, ..Default::default() })
-        .unwrap();
+    REG.configure_adaptive_limit(
+        "attr.health",
+        AdaptiveLimitConfig {
+            initial_limit: 7,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let json = serde_json::to_value(REG.health()).unwrap();
     let limits = json["adaptive_limits"].as_array().unwrap();
-    let entry = limits.iter().find(|l| l["name"] == "attr.health").expect("listed");
+    let entry = limits
+        .iter()
+        .find(|l| l["name"] == "attr.health")
+        .expect("listed");
     assert_eq!(entry["limit"], 7);
     assert_eq!(entry["in_flight"], 0);
     assert_eq!(entry["min_rtt"], serde_json::Value::Null);
     assert_eq!(entry["rejections"], 0);
     let err = REG
-        .configure_adaptive_limit("attr.health", AdaptiveLimitConfig { max_limit: 0, ..Default::default() })
+        .configure_adaptive_limit(
+            "attr.health",
+            AdaptiveLimitConfig {
+                max_limit: 0,
+                ..Default::default()
+            },
+        )
         .unwrap_err();
     assert_eq!((err.field(), err.value()), ("max_limit", "0"));
 }

@@ -90,7 +90,11 @@ async fn each_algorithm_settles_near_the_capacity_and_follows_it() {
             );
             // The capacity halves, then doubles: the limit follows within seconds.
             let settled = s.settle_secs.expect("the limit settles");
-            assert!(settled <= 3.0, "{algorithm} at C = {}: settled after {settled} s", s.capacity);
+            assert!(
+                settled <= 3.0,
+                "{algorithm} at C = {}: settled after {settled} s",
+                s.capacity
+            );
         }
     }
 }

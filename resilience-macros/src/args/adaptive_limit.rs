@@ -92,7 +92,11 @@ impl AdaptiveLimitArgs {
         let max = self.max_limit.get().copied().unwrap_or(DEFAULT_MAX);
         let mut errors = crate::errors::Errors::default();
         if min > max {
-            let span = self.min_limit.span().or(self.max_limit.span()).unwrap_or_else(Span::call_site);
+            let span = self
+                .min_limit
+                .span()
+                .or(self.max_limit.span())
+                .unwrap_or_else(Span::call_site);
             errors.push(syn::Error::new(
                 span,
                 format!("`min_limit = {min}` is above `max_limit = {max}`; the limit moves between them, so give `min_limit <= max_limit`"),

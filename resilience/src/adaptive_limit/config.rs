@@ -201,14 +201,53 @@ mod tests {
     fn every_bad_field_is_named() {
         let bad = |c: AdaptiveLimitConfig| c.validate().unwrap_err().field();
         let d = AdaptiveLimitConfig::default;
-        assert_eq!(bad(AdaptiveLimitConfig { min_limit: 0, ..d() }), "min_limit");
-        assert_eq!(bad(AdaptiveLimitConfig { initial_limit: 0, ..d() }), "initial_limit");
-        assert_eq!(bad(AdaptiveLimitConfig { initial_limit: 500, ..d() }), "initial_limit");
-        assert_eq!(bad(AdaptiveLimitConfig { backoff_ratio: 1.0, ..d() }), "backoff_ratio");
-        assert_eq!(bad(AdaptiveLimitConfig { backoff_ratio: f64::NAN, ..d() }), "backoff_ratio");
-        assert_eq!(bad(AdaptiveLimitConfig { scope: Scope::Cluster, ..d() }), "scope");
         assert_eq!(
-            bad(AdaptiveLimitConfig { max_wait: Duration::MAX, ..d() }),
+            bad(AdaptiveLimitConfig {
+                min_limit: 0,
+                ..d()
+            }),
+            "min_limit"
+        );
+        assert_eq!(
+            bad(AdaptiveLimitConfig {
+                initial_limit: 0,
+                ..d()
+            }),
+            "initial_limit"
+        );
+        assert_eq!(
+            bad(AdaptiveLimitConfig {
+                initial_limit: 500,
+                ..d()
+            }),
+            "initial_limit"
+        );
+        assert_eq!(
+            bad(AdaptiveLimitConfig {
+                backoff_ratio: 1.0,
+                ..d()
+            }),
+            "backoff_ratio"
+        );
+        assert_eq!(
+            bad(AdaptiveLimitConfig {
+                backoff_ratio: f64::NAN,
+                ..d()
+            }),
+            "backoff_ratio"
+        );
+        assert_eq!(
+            bad(AdaptiveLimitConfig {
+                scope: Scope::Cluster,
+                ..d()
+            }),
+            "scope"
+        );
+        assert_eq!(
+            bad(AdaptiveLimitConfig {
+                max_wait: Duration::MAX,
+                ..d()
+            }),
             "max_wait"
         );
     }

@@ -106,9 +106,9 @@ impl AdaptiveLimiter {
     ) -> AdaptiveLimiter {
         let bounds = bounds_of(&config);
         // A seed per name: the probes of two limiters are not in step.
-        let seed = name
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+        let seed = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
         let estimator = Estimator::new(
             config.algorithm,
             config.initial_limit,
@@ -316,9 +316,7 @@ impl AdaptiveLimiter {
         loop {
             match self.places.poll(ticket, notify()) {
                 Some(Decision::Granted) => return Ok(self.admitted(self.in_flight())),
-                Some(Decision::Displaced) => {
-                    return Err(self.refuse(priority, started.elapsed()))
-                }
+                Some(Decision::Displaced) => return Err(self.refuse(priority, started.elapsed())),
                 None => {}
             }
             let left = match deadline {
@@ -445,9 +443,9 @@ impl AdaptiveLimiter {
             state.window_started = now;
         }
         let rtt = self.rtt.load(Ordering::Relaxed);
-        let Some(closed) = self
-            .window
-            .close(now, state.window_started, rtt, self.places.in_flight())
+        let Some(closed) =
+            self.window
+                .close(now, state.window_started, rtt, self.places.in_flight())
         else {
             return;
         };
@@ -584,8 +582,13 @@ impl<'a> Future for Wait<'a> {
                         None => Err(limiter.refuse(this.priority, Duration::ZERO)),
                     });
                 }
-                match limiter.places.enter(this.priority, limiter.room(), notify()) {
-                    Entry::Admitted(in_flight) => return Poll::Ready(Ok(limiter.admitted(in_flight))),
+                match limiter
+                    .places
+                    .enter(this.priority, limiter.room(), notify())
+                {
+                    Entry::Admitted(in_flight) => {
+                        return Poll::Ready(Ok(limiter.admitted(in_flight)))
+                    }
                     Entry::Full => {
                         return Poll::Ready(Err(limiter.refuse(this.priority, Duration::ZERO)))
                     }
@@ -681,14 +684,22 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn waiting_calls_are_served_by_priority_then_in_order() {
-        let l = Arc::new(AdaptiveLimiter::new("tests.adaptive.order", fixed(4, Duration::from_secs(60))).unwrap());
+        let l = Arc::new(
+            AdaptiveLimiter::new("tests.adaptive.order", fixed(4, Duration::from_secs(60)))
+                .unwrap(),
+        );
         let held: Vec<_> = (0..4).map(|_| l.clone()).collect();
         let held: Vec<_> = held.iter().map(|l| l.try_acquire().unwrap()).collect();
         let served = Arc::new(Mutex::new(Vec::new()));
         let mut tasks = Vec::new();
-        for (i, priority) in [Priority::Low, Priority::Normal, Priority::Critical, Priority::Normal]
-            .into_iter()
-            .enumerate()
+        for (i, priority) in [
+            Priority::Low,
+            Priority::Normal,
+            Priority::Critical,
+            Priority::Normal,
+        ]
+        .into_iter()
+        .enumerate()
         {
             let (l, served) = (l.clone(), served.clone());
             tasks.push(tokio::spawn(async move {
@@ -712,7 +723,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_full_room_refuses_the_lowest_priority_first() {
-        let l = Arc::new(AdaptiveLimiter::new("tests.adaptive.room", fixed(1, Duration::from_secs(60))).unwrap());
+        let l = Arc::new(
+            AdaptiveLimiter::new("tests.adaptive.room", fixed(1, Duration::from_secs(60))).unwrap(),
+        );
         let _held = l.try_acquire().unwrap();
         let low = {
             let l = l.clone();
@@ -736,11 +749,18 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_waiting_call_is_refused_after_max_wait() {
-        let l = AdaptiveLimiter::new("tests.adaptive.max_wait", fixed(1, Duration::from_millis(250))).unwrap();
+        let l = AdaptiveLimiter::new(
+            "tests.adaptive.max_wait",
+            fixed(1, Duration::from_millis(250)),
+        )
+        .unwrap();
         let _held = l.try_acquire().unwrap();
         let start = tokio::time::Instant::now();
         let refused = l.acquire(Priority::Normal).await.unwrap_err();
-        assert_eq!((start.elapsed(), refused.waited), (Duration::from_millis(250), Duration::from_millis(250)));
+        assert_eq!(
+            (start.elapsed(), refused.waited),
+            (Duration::from_millis(250), Duration::from_millis(250))
+        );
         assert_eq!(l.snapshot().waiting, 0);
     }
 
@@ -770,7 +790,11 @@ mod tests {
 
     #[test]
     fn a_call_dropped_without_an_outcome_is_not_measured() {
-        let (l, clock) = limiter(AdaptiveLimitConfig { algorithm: Algorithm::Aimd, initial_limit: 2, ..Default::default() });
+        let (l, clock) = limiter(AdaptiveLimitConfig {
+            algorithm: Algorithm::Aimd,
+            initial_limit: 2,
+            ..Default::default()
+        });
         for _ in 0..20 {
             let p = l.try_acquire().unwrap();
             clock.advance(10 * MS);
@@ -809,11 +833,17 @@ mod tests {
 
     #[test]
     fn a_sync_waiter_gets_a_place_given_back() {
-        let l = Arc::new(AdaptiveLimiter::new("tests.adaptive.sync", fixed(1, Duration::from_secs(60))).unwrap());
+        let l = Arc::new(
+            AdaptiveLimiter::new("tests.adaptive.sync", fixed(1, Duration::from_secs(60))).unwrap(),
+        );
         let held = l.try_acquire().unwrap();
         let waiter = {
             let l = l.clone();
-            std::thread::spawn(move || l.acquire_blocking(Priority::Normal).map(|p| p.succeeded()).is_ok())
+            std::thread::spawn(move || {
+                l.acquire_blocking(Priority::Normal)
+                    .map(|p| p.succeeded())
+                    .is_ok()
+            })
         };
         while l.snapshot().waiting == 0 {
             std::thread::yield_now();

@@ -55,7 +55,13 @@ pub(super) fn refused(name: &'static str, priority: Priority) {
 pub(crate) fn describe() {
     use ::metrics::{describe_counter, describe_gauge};
     describe_gauge!(LIMIT, "Calls an adaptive limit allows at once.");
-    describe_gauge!(IN_FLIGHT, "Most calls in flight through an adaptive limit in its last window.");
-    describe_gauge!(RTT, "Mean round-trip time of an adaptive limit's last window, in seconds.");
+    describe_gauge!(
+        IN_FLIGHT,
+        "Most calls in flight through an adaptive limit in its last window."
+    );
+    describe_gauge!(
+        RTT,
+        "Mean round-trip time of an adaptive limit's last window, in seconds."
+    );
     describe_counter!(REFUSED, "Calls an adaptive limit refused.");
 }

@@ -56,9 +56,9 @@ mod table;
 mod window;
 
 pub use config::{AdaptiveLimitConfig, Algorithm};
-pub use machine::{AdaptiveLimiter, AdaptivePermit};
 #[cfg(feature = "tower")]
 pub(crate) use machine::Wait;
+pub use machine::{AdaptiveLimiter, AdaptivePermit};
 pub use overloaded::Overloaded;
 pub use priority::Priority;
 pub use snapshot::AdaptiveLimitSnapshot;

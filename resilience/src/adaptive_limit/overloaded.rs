@@ -60,7 +60,11 @@ impl core::fmt::Display for Overloaded {
         }
         write!(f, "call refused")?;
         if !self.waited.is_zero() {
-            write!(f, " after waiting {}", humantime::format_duration(self.waited))?;
+            write!(
+                f,
+                " after waiting {}",
+                humantime::format_duration(self.waited)
+            )?;
         }
         write!(
             f,

@@ -188,7 +188,12 @@ impl Places {
             // calls ending (`fetch_sub`); arriving calls fail on `waiting != 0`.
             if self
                 .word
-                .compare_exchange(word, word + 1 - ONE_WAITING, Ordering::AcqRel, Ordering::Acquire)
+                .compare_exchange(
+                    word,
+                    word + 1 - ONE_WAITING,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                )
                 .is_err()
             {
                 continue;
@@ -363,7 +368,11 @@ mod tests {
         p.set_limit(1);
         let b = ticket(p.enter(Priority::Normal, 4, Notify::Poll));
         p.release();
-        assert_eq!(p.poll(b, Notify::Poll), None, "still one in flight, at the limit");
+        assert_eq!(
+            p.poll(b, Notify::Poll),
+            None,
+            "still one in flight, at the limit"
+        );
         p.release();
         assert_eq!(p.poll(b, Notify::Poll), Some(Decision::Granted));
     }

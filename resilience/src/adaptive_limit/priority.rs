@@ -31,8 +31,12 @@ pub enum Priority {
 impl Priority {
     /// Every priority, highest first (the order waiting calls are served in).
     #[cfg(test)]
-    pub(crate) const HIGHEST_FIRST: [Priority; 4] =
-        [Priority::Critical, Priority::High, Priority::Normal, Priority::Low];
+    pub(crate) const HIGHEST_FIRST: [Priority; 4] = [
+        Priority::Critical,
+        Priority::High,
+        Priority::Normal,
+        Priority::Low,
+    ];
 
     /// 0 for `Critical` to 3 for `Low`: the index of its lane of waiting calls.
     pub(crate) const fn lane(self) -> usize {

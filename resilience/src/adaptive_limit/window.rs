@@ -120,12 +120,26 @@ impl Window {
         let next_stride = (count.saturating_mul(stride) / TARGET_SAMPLES).clamp(1, 1 << 16);
         self.stride.store(next_stride as u32, Ordering::Relaxed);
         let mean = sum.checked_div(count).unwrap_or(0);
-        let length = rtt.max(mean).saturating_mul(2).clamp(MIN_WINDOW, MAX_WINDOW);
-        self.ends_at.store(now.saturating_add(length), Ordering::Relaxed);
+        let length = rtt
+            .max(mean)
+            .saturating_mul(2)
+            .clamp(MIN_WINDOW, MAX_WINDOW);
+        self.ends_at
+            .store(now.saturating_add(length), Ordering::Relaxed);
         if count < MIN_SAMPLES && drops == 0 {
-            return Some(Closed { count: 0, rtt: 0, drops: 0, max_in_flight });
+            return Some(Closed {
+                count: 0,
+                rtt: 0,
+                drops: 0,
+                max_in_flight,
+            });
         }
-        Some(Closed { count, rtt: mean, drops, max_in_flight })
+        Some(Closed {
+            count,
+            rtt: mean,
+            drops,
+            max_in_flight,
+        })
     }
 }
 
@@ -145,7 +159,15 @@ mod tests {
         w.saw_in_flight(7);
         w.add(20 * MS, 10);
         let closed = w.close(10, 0, 0, 3).expect("ten samples");
-        assert_eq!(closed, Closed { count: 10, rtt: 11 * MS, drops: 0, max_in_flight: 7 });
+        assert_eq!(
+            closed,
+            Closed {
+                count: 10,
+                rtt: 11 * MS,
+                drops: 0,
+                max_in_flight: 7
+            }
+        );
         // The next one lasts twice the mean.
         assert!(!w.add(10 * MS, 10 + 21 * MS));
         assert!(w.add(10 * MS, 10 + 22 * MS));

@@ -160,7 +160,13 @@ static ADAPTIVE_LIMIT: Table<AdaptiveLimitConfig> = Table {
     validate: |_, c, _| c.validate(),
     apply: |name, c| registry().configure_adaptive_limit(name, c.clone()),
     effective: |name| registry().adaptive_limit(name).map(|l| l.config()),
-    names: || registry().adaptive_limits().into_iter().map(|l| l.name).collect(),
+    names: || {
+        registry()
+            .adaptive_limits()
+            .into_iter()
+            .map(|l| l.name)
+            .collect()
+    },
 };
 
 /// `[chaos.NAME]`: [`FaultConfig`], by `chaos().configure`: the faults of the breaker

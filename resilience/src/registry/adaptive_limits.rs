@@ -55,7 +55,8 @@ impl Registry {
         name: &str,
         config: AdaptiveLimitConfig,
     ) -> Arc<AdaptiveLimiter> {
-        self.adaptive_limit_table.register(name, config, &self.clock)
+        self.adaptive_limit_table
+            .register(name, config, &self.clock)
     }
 
     /// Sets `name`'s adaptive limit configuration: applied at once to a live limit (its

@@ -8,7 +8,9 @@
 
 use std::sync::OnceLock;
 
-use crate::adaptive_limit::{AdaptiveLimitConfig, AdaptiveLimiter, AdaptivePermit, Overloaded, Priority};
+use crate::adaptive_limit::{
+    AdaptiveLimitConfig, AdaptiveLimiter, AdaptivePermit, Overloaded, Priority,
+};
 use crate::monitor::observe::Observe;
 use crate::sites::registry::SiteRegistry;
 use crate::view::View;
@@ -57,7 +59,10 @@ impl AdaptiveLimitSite {
     /// assert!(REG.adaptive_limit("docs.adaptive.registry").is_some());
     /// assert!(resilience::registry().adaptive_limit("docs.adaptive.registry").is_none());
     /// ```
-    pub const fn in_registry(mut self, registry: fn() -> &'static crate::registry::Registry) -> Self {
+    pub const fn in_registry(
+        mut self,
+        registry: fn() -> &'static crate::registry::Registry,
+    ) -> Self {
         self.registry = SiteRegistry::given(registry);
         self
     }
@@ -246,9 +251,17 @@ fn says_overload(view: &View<'_>) -> bool {
         _ => return false,
     };
     let text = text.to_ascii_lowercase();
-    ["429", "503", "too many requests", "service unavailable", "overloaded", "timed out", "timeout"]
-        .iter()
-        .any(|needle| text.contains(needle))
+    [
+        "429",
+        "503",
+        "too many requests",
+        "service unavailable",
+        "overloaded",
+        "timed out",
+        "timeout",
+    ]
+    .iter()
+    .any(|needle| text.contains(needle))
 }
 
 /// `From<Overloaded>`, under a name whose absence the compiler explains: the error says

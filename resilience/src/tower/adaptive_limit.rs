@@ -11,7 +11,9 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::adaptive_limit::{AdaptiveLimitConfig, AdaptiveLimiter, AdaptivePermit, Overloaded, Priority, Wait};
+use crate::adaptive_limit::{
+    AdaptiveLimitConfig, AdaptiveLimiter, AdaptivePermit, Overloaded, Priority, Wait,
+};
 use crate::registry::Registry;
 use crate::view::View;
 use crate::{ConfigError, MarcusError};
@@ -366,7 +368,10 @@ where
         let overload_if = self.overload_if.clone();
         if let Some(permit) = self.limiter.try_acquire() {
             return ResponseFuture {
-                state: State::Running { call: self.inner.call(req), permit: Some(permit) },
+                state: State::Running {
+                    call: self.inner.call(req),
+                    permit: Some(permit),
+                },
                 overload_if,
             };
         }
@@ -387,14 +392,20 @@ fn wait<S: Service<Req> + Clone, Req, O>(
 ) -> ResponseFuture<S, Req, O> {
     if limiter.config().max_wait.is_zero() {
         return ResponseFuture {
-            state: State::Refused { refusal: Some(limiter.refuse(priority, Duration::ZERO)) },
+            state: State::Refused {
+                refusal: Some(limiter.refuse(priority, Duration::ZERO)),
+            },
             overload_if,
         };
     }
     let clone = inner.clone();
     let service = core::mem::replace(inner, clone);
     ResponseFuture {
-        state: State::Waiting { wait: limiter.wait(priority), service: Some(service), req: Some(req) },
+        state: State::Waiting {
+            wait: limiter.wait(priority),
+            service: Some(service),
+            req: Some(req),
+        },
         overload_if,
     }
 }
@@ -431,7 +442,9 @@ impl<S: Service<Req>, Req, O> core::fmt::Debug for ResponseFuture<S, Req, O> {
             State::Waiting { .. } => "Waiting",
             State::Refused { .. } => "Refused",
         };
-        f.debug_struct("ResponseFuture").field("state", &state).finish()
+        f.debug_struct("ResponseFuture")
+            .field("state", &state)
+            .finish()
     }
 }
 
@@ -462,11 +475,15 @@ where
                     // `Wait` is `Unpin` (its timer is boxed).
                     match core::task::ready!(Pin::new(wait).poll(cx)) {
                         Ok(permit) => {
-                            let (Some(mut service), Some(req)) = (service.take(), req.take()) else {
+                            let (Some(mut service), Some(req)) = (service.take(), req.take())
+                            else {
                                 panic!("an AdaptiveLimitService future polled after it completed");
                             };
                             let call = service.call(req);
-                            this.state.set(State::Running { call, permit: Some(permit) });
+                            this.state.set(State::Running {
+                                call,
+                                permit: Some(permit),
+                            });
                         }
                         Err(refusal) => return Poll::Ready(Err(S::Error::from(refusal))),
                     }
@@ -492,7 +509,13 @@ mod tests {
     use crate::__private::AdaptiveLimitSite;
 
     fn fixed(limit: u32, max_wait: Duration) -> AdaptiveLimitConfig {
-        AdaptiveLimitConfig { min_limit: limit, max_limit: limit, initial_limit: limit, max_wait, ..Default::default() }
+        AdaptiveLimitConfig {
+            min_limit: limit,
+            max_limit: limit,
+            initial_limit: limit,
+            max_wait,
+            ..Default::default()
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -562,7 +585,10 @@ mod tests {
     #[test]
     fn a_layer_and_an_attribute_of_one_name_share_the_limit() {
         fn init() -> AdaptiveLimitConfig {
-            AdaptiveLimitConfig { initial_limit: 7, ..Default::default() }
+            AdaptiveLimitConfig {
+                initial_limit: 7,
+                ..Default::default()
+            }
         }
         static SITE: AdaptiveLimitSite = AdaptiveLimitSite::new("tower.adaptive.shared", init);
         let attribute = SITE.limiter();

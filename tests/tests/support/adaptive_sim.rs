@@ -44,14 +44,20 @@ impl Server {
     pub fn new(capacity: u32, base: Duration) -> Arc<Server> {
         Arc::new(Server {
             base,
-            state: Mutex::new(ServerState { capacity, busy: 0, queue: VecDeque::new() }),
+            state: Mutex::new(ServerState {
+                capacity,
+                busy: 0,
+                queue: VecDeque::new(),
+            }),
         })
     }
 
     /// Hands free workers to the queue.
     fn dispatch(s: &mut ServerState) {
         while s.busy < s.capacity {
-            let Some(next) = s.queue.pop_front() else { return };
+            let Some(next) = s.queue.pop_front() else {
+                return;
+            };
             // A caller that gave up left a closed channel: skip it.
             if next.send(()).is_ok() {
                 s.busy += 1;
@@ -86,7 +92,10 @@ impl Server {
             }
         };
         if let Some(turn) = turn {
-            let mut waiting = Waiting { server: self, turn: Some(turn) };
+            let mut waiting = Waiting {
+                server: self,
+                turn: Some(turn),
+            };
             if let Some(turn) = waiting.turn.as_mut() {
                 let _ = turn.await;
             }
@@ -216,9 +225,11 @@ pub async fn run(scenario: &Scenario, front: Arc<dyn Front>) -> (Vec<Point>, Vec
                 let outcome = front.call(server.clone()).await;
                 let t = start.elapsed().as_secs_f64();
                 match outcome {
-                    Outcome::Served(latency) => {
-                        tally.lock().unwrap().latencies.push((t, latency.as_secs_f64() * 1e3))
-                    }
+                    Outcome::Served(latency) => tally
+                        .lock()
+                        .unwrap()
+                        .latencies
+                        .push((t, latency.as_secs_f64() * 1e3)),
                     Outcome::Refused(wait) => {
                         tally.lock().unwrap().refused.push(t);
                         tokio::time::sleep(wait.max(Duration::from_micros(100))).await;
@@ -236,7 +247,11 @@ pub async fn run(scenario: &Scenario, front: Arc<dyn Front>) -> (Vec<Point>, Vec
     let mut last_tick_latencies = 0usize;
     for &(capacity, length) in &scenario.phases {
         server.set_capacity(capacity);
-        boundaries.push((phase_end.as_secs_f64(), (phase_end + length).as_secs_f64(), capacity));
+        boundaries.push((
+            phase_end.as_secs_f64(),
+            (phase_end + length).as_secs_f64(),
+            capacity,
+        ));
         phase_end += length;
         while start.elapsed() < phase_end {
             tokio::time::sleep(scenario.tick).await;
@@ -244,8 +259,10 @@ pub async fn run(scenario: &Scenario, front: Arc<dyn Front>) -> (Vec<Point>, Vec
             let in_flight = server.calls();
             let latency_ms = {
                 let tally = tally.lock().unwrap();
-                let mut recent: Vec<f64> =
-                    tally.latencies[last_tick_latencies..].iter().map(|l| l.1).collect();
+                let mut recent: Vec<f64> = tally.latencies[last_tick_latencies..]
+                    .iter()
+                    .map(|l| l.1)
+                    .collect();
                 last_tick_latencies = tally.latencies.len();
                 median(&mut recent)
             };
@@ -289,7 +306,9 @@ pub async fn run(scenario: &Scenario, front: Arc<dyn Front>) -> (Vec<Point>, Vec
                     None => true,
                 })
                 .map(|p| p.t - from)
-                .fold(None, |last: Option<f64>, t| Some(last.map_or(t, |l| l.max(t))))
+                .fold(None, |last: Option<f64>, t| {
+                    Some(last.map_or(t, |l| l.max(t)))
+                })
                 .map_or(Some(0.0), |t| (t < to - from - 1.0).then_some(t));
             PhaseStats {
                 capacity,
@@ -297,9 +316,16 @@ pub async fn run(scenario: &Scenario, front: Arc<dyn Front>) -> (Vec<Point>, Vec
                 throughput: served / (to - half),
                 capacity_throughput: f64::from(capacity) / scenario.base.as_secs_f64(),
                 median_limit: median(&mut limits),
-                refused: tally.refused.iter().filter(|t| **t >= half && **t < to).count() as u64,
-                timed_out: tally.timed_out.iter().filter(|t| **t >= half && **t < to).count()
-                    as u64,
+                refused: tally
+                    .refused
+                    .iter()
+                    .filter(|t| **t >= half && **t < to)
+                    .count() as u64,
+                timed_out: tally
+                    .timed_out
+                    .iter()
+                    .filter(|t| **t >= half && **t < to)
+                    .count() as u64,
                 settle_secs,
             }
         })

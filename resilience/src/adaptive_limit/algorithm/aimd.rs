@@ -58,10 +58,18 @@ mod tests {
     }
 
     fn ok(in_flight: u32) -> Sample {
-        Sample { rtt: MS, in_flight, dropped: false }
+        Sample {
+            rtt: MS,
+            in_flight,
+            dropped: false,
+        }
     }
 
-    const DROP: Sample = Sample { rtt: 1, in_flight: 0, dropped: true };
+    const DROP: Sample = Sample {
+        rtt: 1,
+        in_flight: 0,
+        dropped: true,
+    };
 
     // Netflix's AIMDLimitTest, case by case (their default bounds are 20..=200).
 

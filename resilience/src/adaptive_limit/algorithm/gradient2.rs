@@ -87,7 +87,11 @@ impl Gradient2 {
         } else {
             (self.tolerance * long / short).clamp(0.5, 1.0)
         };
-        let allowance = if gradient >= 1.0 { self.queue_allowance } else { 0.0 };
+        let allowance = if gradient >= 1.0 {
+            self.queue_allowance
+        } else {
+            0.0
+        };
         let target = limit * gradient + allowance;
         let next = limit * (1.0 - self.smoothing) + target * self.smoothing;
         self.limit = self.bounds.clamp(next);
@@ -127,7 +131,11 @@ mod tests {
 
     fn feed(g: &mut Gradient2, rtt_ms: u64, in_flight: u32, times: usize) -> f64 {
         for _ in 0..times {
-            g.update(Sample { rtt: rtt_ms * MS, in_flight, dropped: false });
+            g.update(Sample {
+                rtt: rtt_ms * MS,
+                in_flight,
+                dropped: false,
+            });
         }
         g.limit()
     }
@@ -191,7 +199,11 @@ mod tests {
         let mut g = g2(100, 1, 1000);
         feed(&mut g, 10, 100, 10);
         let before = g.limit();
-        let after = g.update(Sample { rtt: 10 * MS, in_flight: 0, dropped: true });
+        let after = g.update(Sample {
+            rtt: 10 * MS,
+            in_flight: 0,
+            dropped: true,
+        });
         // 100 × 0.8 + (100 × 0.5) × 0.2
         assert!((after - before * 0.9).abs() < 1e-9, "{after}");
     }
@@ -202,7 +214,11 @@ mod tests {
         for _ in 0..3000 {
             let limit = g.limit();
             let rtt = (10.0 * (limit / 20.0).max(1.0) * MS as f64) as u64;
-            g.update(Sample { rtt, in_flight: limit as u32, dropped: false });
+            g.update(Sample {
+                rtt,
+                in_flight: limit as u32,
+                dropped: false,
+            });
         }
         (g.long_rtt().unwrap(), g.limit())
     }
@@ -214,7 +230,10 @@ mod tests {
         netflix.slow = 2.0 / 601.0;
         let (theirs, theirs_limit) = overloaded(netflix);
         // Theirs follows the queue it causes, and the limit the baseline.
-        assert!(theirs > 40 * MS && theirs_limit > 100.0, "{theirs} {theirs_limit}");
+        assert!(
+            theirs > 40 * MS && theirs_limit > 100.0,
+            "{theirs} {theirs_limit}"
+        );
         assert!(ours < 25 * MS && ours_limit < 60.0, "{ours} {ours_limit}");
     }
 
@@ -226,7 +245,11 @@ mod tests {
         // learns the new time and the limit grows again.
         for _ in 0..3000 {
             let limit = g.limit() as u32;
-            g.update(Sample { rtt: 40 * MS, in_flight: limit, dropped: false });
+            g.update(Sample {
+                rtt: 40 * MS,
+                in_flight: limit,
+                dropped: false,
+            });
         }
         assert!(g.long_rtt().unwrap() > 30 * MS, "{:?}", g.long_rtt());
         assert!(g.limit() > 10.0, "{}", g.limit());

@@ -9,14 +9,24 @@ use super::*;
 
 fn bounds() -> impl Strategy<Value = (Bounds, u32)> {
     (1u32..200, 0u32..400, 0u32..600).prop_map(|(min, span, initial)| {
-        (Bounds { min, max: min + span }, initial)
+        (
+            Bounds {
+                min,
+                max: min + span,
+            },
+            initial,
+        )
     })
 }
 
 fn samples() -> impl Strategy<Value = Vec<Sample>> {
     prop::collection::vec(
         (1u64..1_000_000_000, 0u32..800, prop::bool::weighted(0.1)).prop_map(
-            |(rtt, in_flight, dropped)| Sample { rtt, in_flight, dropped },
+            |(rtt, in_flight, dropped)| Sample {
+                rtt,
+                in_flight,
+                dropped,
+            },
         ),
         1..200,
     )
@@ -39,7 +49,11 @@ fn aimd_model(limit: f64, s: Sample, b: Bounds, ratio: f64) -> f64 {
 fn vegas_step(limit: f64, noload: u64, s: Sample, b: Bounds) -> f64 {
     let log = |l: f64| -> f64 {
         let l = l as u32;
-        if l < 10 { 1.0 } else { f64::from(l.ilog10()) }
+        if l < 10 {
+            1.0
+        } else {
+            f64::from(l.ilog10())
+        }
     };
     let queue = (limit * (1.0 - noload as f64 / s.rtt as f64)).ceil();
     let next = if s.dropped {

@@ -99,7 +99,8 @@ impl Vegas {
         if rtt == 0 {
             if sample.dropped {
                 let next = self.bounds.clamp((self.params.decrease)(self.limit));
-                self.limit = (1.0 - self.params.smoothing) * self.limit + self.params.smoothing * next;
+                self.limit =
+                    (1.0 - self.params.smoothing) * self.limit + self.params.smoothing * next;
             }
             return self.limit;
         }
@@ -172,12 +173,20 @@ mod tests {
     const SEC: u64 = 1_000_000_000;
 
     fn sample(rtt: u64, in_flight: u32) -> Sample {
-        Sample { rtt, in_flight, dropped: false }
+        Sample {
+            rtt,
+            in_flight,
+            dropped: false,
+        }
     }
 
     /// Netflix's `VegasLimitTest.create()`: alpha 3, beta 6, no smoothing, 10 of at most 20.
     fn netflix() -> Vegas {
-        let params = Params { alpha: |_| 3, beta: |_| 6, ..Params::NETFLIX };
+        let params = Params {
+            alpha: |_| 3,
+            beta: |_| 6,
+            ..Params::NETFLIX
+        };
         Vegas::with_params(10.0, Bounds { min: 1, max: 20 }, params, 7)
     }
 
@@ -207,14 +216,25 @@ mod tests {
 
     #[test]
     fn netflix_large_limit_increase() {
-        let mut v = Vegas::new(10_000.0, Bounds { min: 1, max: 20_000 }, 7);
+        let mut v = Vegas::new(
+            10_000.0,
+            Bounds {
+                min: 1,
+                max: 20_000,
+            },
+            7,
+        );
         assert_eq!(v.update(sample(10 * SEC, 5000)), 10_000.0);
         // Beta at 10 000 is 6 × 4.
         assert_eq!(v.update(sample(10 * SEC, 6000)), 10_024.0);
     }
 
     fn halving(smoothing: f64) -> Vegas {
-        let params = Params { decrease: |limit| limit / 2.0, smoothing, ..Params::NETFLIX };
+        let params = Params {
+            decrease: |limit| limit / 2.0,
+            smoothing,
+            ..Params::NETFLIX
+        };
         Vegas::with_params(100.0, Bounds { min: 1, max: 200 }, params, 7)
     }
 
@@ -245,7 +265,11 @@ mod tests {
     #[test]
     fn a_drop_decreases_whatever_the_rtt() {
         let mut v = with_noload(10.0);
-        let dropped = Sample { rtt: 10 * MS, in_flight: 10, dropped: true };
+        let dropped = Sample {
+            rtt: 10 * MS,
+            in_flight: 10,
+            dropped: true,
+        };
         assert_eq!(v.update(dropped), 9.0);
     }
 
@@ -260,7 +284,11 @@ mod tests {
         let mut v = Vegas::new(1.0, Bounds { min: 1, max: 10 }, 7);
         v.update(sample(10 * MS, 1));
         for _ in 0..100 {
-            let dropped = Sample { rtt: 10 * MS, in_flight: 1, dropped: true };
+            let dropped = Sample {
+                rtt: 10 * MS,
+                in_flight: 1,
+                dropped: true,
+            };
             assert!(v.update(dropped) >= 1.0);
         }
     }

@@ -192,9 +192,10 @@ impl AdaptiveLimiter {
         self.lock().config.clone()
     }
 
-    /// Applies `config` at once: new bounds move the limit within them (a larger limit
-    /// lets waiting calls in), a new `max_wait` applies to the next call that waits, a
-    /// new algorithm starts from the limit in force.
+    /// Applies `config` at once: before anything was measured, the limit starts again at
+    /// the new initial limit; after, new bounds move the limit within them (a larger
+    /// limit lets waiting calls in) and a new algorithm starts from the limit in force. A
+    /// new `max_wait` applies to the next call that waits.
     ///
     /// ```
     /// use resilience::{adaptive_limit::AdaptiveLimiter, AdaptiveLimitConfig};
@@ -213,7 +214,16 @@ impl AdaptiveLimiter {
     pub(crate) fn apply(&self, config: AdaptiveLimitConfig) {
         let mut state = self.lock();
         let bounds = bounds_of(&config);
-        if config.algorithm != state.config.algorithm
+        if state.min_rtt.is_none() {
+            // Nothing measured yet: the new configuration starts at its initial limit.
+            state.estimator = Estimator::new(
+                config.algorithm,
+                config.initial_limit,
+                bounds,
+                config.backoff_ratio,
+                u64::from(config.initial_limit),
+            );
+        } else if config.algorithm != state.config.algorithm
             || config.backoff_ratio != state.config.backoff_ratio
         {
             let limit = self.places.limit();

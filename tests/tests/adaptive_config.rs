@@ -51,11 +51,19 @@ backoff_ratio = 0.5
     );
     config::load(&file.0).unwrap();
     let c = live.config();
-    assert_eq!((c.algorithm, c.min_limit, c.max_limit), (Algorithm::Vegas, 4, 40));
+    assert_eq!(
+        (c.algorithm, c.min_limit, c.max_limit),
+        (Algorithm::Vegas, 4, 40)
+    );
     assert_eq!(c.max_wait, Duration::from_millis(50));
     assert!((4..=40).contains(&live.limit()));
-    let later = registry().adaptive_limit("cfg.adaptive.later").expect("made by the file");
-    assert_eq!((later.config().algorithm, later.config().backoff_ratio), (Algorithm::Aimd, 0.5));
+    let later = registry()
+        .adaptive_limit("cfg.adaptive.later")
+        .expect("made by the file");
+    assert_eq!(
+        (later.config().algorithm, later.config().backoff_ratio),
+        (Algorithm::Aimd, 0.5)
+    );
 
     let bad = TempFile::new(
         "bad",

@@ -274,6 +274,20 @@ pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
     expand_timeout(args.into(), item.into()).into()
 }
 
+/// An adaptive concurrency limit: `#[adaptive_limit(name = "search", algorithm =
+/// gradient2, min_limit = 2, max_limit = 200, max_wait = 50ms, priority = p)]` lets as
+/// many calls of the name run at once as the dependency's latency and drops say it
+/// takes, and returns `Err(E::from(resilience::Overloaded { .. }))` for a call over the
+/// limit that found no place within `max_wait`. Keys: `name`, `algorithm` (`vegas`,
+/// `gradient2`, `aimd`), `min_limit`, `max_limit`, `initial_limit`, `max_wait`,
+/// `priority` (an expression of type `resilience::Priority`), `backoff_ratio` (AIMD's),
+/// `scope = local` (the only scope: a concurrency limit is per process), and
+/// `registry = STATIC`.
+#[proc_macro_attribute]
+pub fn adaptive_limit(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand_adaptive_limit(args.into(), item.into()).into()
+}
+
 /// Limits the calls of a function running at once: `#[bulkhead(max_concurrent = 10,
 /// max_wait = 100ms)]` returns `Err(E::from(resilience::BulkheadFull { .. }))` when no
 /// place frees in time. Keys: `max_concurrent`, `max_wait`, `name`, `key`, `max_keys`,
@@ -502,6 +516,10 @@ pub(crate) fn expand_rate_limit(attr: Tokens, item: Tokens) -> Tokens {
     rewrite::expand(rewrite::Kind::RateLimit, attr, item)
 }
 
+pub(crate) fn expand_adaptive_limit(attr: Tokens, item: Tokens) -> Tokens {
+    rewrite::expand(rewrite::Kind::AdaptiveLimit, attr, item)
+}
+
 pub(crate) fn expand_hedge(attr: Tokens, item: Tokens) -> Tokens {
     rewrite::expand(rewrite::Kind::Hedge, attr, item)
 }
@@ -529,6 +547,7 @@ pub(crate) fn expander(name: &str) -> Option<fn(Tokens, Tokens) -> Tokens> {
         "bulkhead" => expand_bulkhead,
         "rate_limit" => expand_rate_limit,
         "hedge" => expand_hedge,
+        "adaptive_limit" => expand_adaptive_limit,
         _ => return None,
     })
 }

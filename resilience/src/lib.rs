@@ -35,6 +35,7 @@
 // them on its own types.
 extern crate self as resilience;
 
+pub mod adaptive_limit;
 pub mod breaker;
 pub mod bulkhead;
 pub mod chaos;
@@ -77,6 +78,7 @@ mod view;
 #[doc(hidden)]
 pub mod __private;
 
+pub use adaptive_limit::{AdaptiveLimitConfig, Overloaded, Priority};
 pub use breaker::{Breaker, BreakerConfig, BreakerState, CircuitOpen, Permit};
 pub use bulkhead::{BulkheadConfig, BulkheadFull};
 pub use chaos::InjectedFault;
@@ -97,6 +99,6 @@ pub use scope::{ClusterStatus, Scope};
 pub use timeout::TimedOut;
 
 pub use resilience_macros::{
-    bulkhead, circuit_breaker, error_context, fallback, feature_switch, hedge, rate_limit,
-    resilient, retry, timeout, MarcusError,
+    adaptive_limit, bulkhead, circuit_breaker, error_context, fallback, feature_switch, hedge,
+    rate_limit, resilient, retry, timeout, MarcusError,
 };

@@ -18,6 +18,10 @@
 //! | `resilience_rate_limited_total` | counter | `rate_limiter` | a rate limiter refuses a call (`RateLimited`) |
 //! | `resilience_hedges_total` | counter | `hedge` | `#[hedge]` starts an extra run |
 //! | `resilience_hedge_wins_total` | counter | `hedge` | an extra run answers a hedged call first |
+//! | `resilience_adaptive_limit` | gauge | `adaptive_limit` | an adaptive limit's window closes: the limit after it |
+//! | `resilience_adaptive_limit_in_flight` | gauge | `adaptive_limit` | as above: the most calls in flight during the window |
+//! | `resilience_adaptive_limit_rtt_seconds` | gauge | `adaptive_limit` | as above: the window's mean round-trip time |
+//! | `resilience_adaptive_limit_refused_total` | counter | `adaptive_limit`, `priority` | an adaptive limit refuses a call (`Overloaded`) |
 //! | `resilience_chaos_injected_total` | counter | `site`, `fault` | [chaos](crate::chaos) injects a fault (`fault`: `error`, `latency`, `refusal`) |
 //!
 //! Label values: `breaker` is the breaker's name, `function` the decorated function's
@@ -120,6 +124,10 @@ pub const HEDGE_WINS: &str = "resilience_hedge_wins_total";
 /// ```
 pub const CHAOS_INJECTED: &str = "resilience_chaos_injected_total";
 
+pub use crate::adaptive_limit::metrics::{
+    IN_FLIGHT as ADAPTIVE_LIMIT_IN_FLIGHT, LIMIT as ADAPTIVE_LIMIT,
+    REFUSED as ADAPTIVE_LIMIT_REFUSED, RTT as ADAPTIVE_LIMIT_RTT,
+};
 pub use crate::breaker::metrics::state_value;
 
 /// Gives every series its help text in the installed recorder (an exporter shows it as
@@ -149,6 +157,7 @@ pub fn describe() {
         describe_counter!(RATE_LIMITED, "Calls a rate limiter refused.");
         describe_counter!(HEDGES, "Extra runs started by #[hedge].");
         describe_counter!(HEDGE_WINS, "Hedged calls answered by an extra run.");
+        crate::adaptive_limit::metrics::describe();
     }
 }
 

@@ -1,6 +1,7 @@
 //! Parsing of the attributes' arguments: one module per attribute, plus the pieces they
 //! share (durations, set-once keys, error collection).
 
+pub(crate) mod adaptive_limit;
 pub(crate) mod breaker;
 pub(crate) mod bulkhead;
 pub(crate) mod context;

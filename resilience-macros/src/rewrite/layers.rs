@@ -69,7 +69,7 @@ fn self_type() -> TokenStream {
 
 /// The error arm's `observe` field: `Observe::Record(function)` in the one layer that
 /// records the body's errors in the monitor, `Observe::Skip` in the others.
-fn observe_arg(f: &Function, observe: bool) -> TokenStream {
+pub(crate) fn observe_arg(f: &Function, observe: bool) -> TokenStream {
     if observe {
         let name = function_name(f);
         quote!(::resilience::__private::Observe::Record(#name))
@@ -81,7 +81,7 @@ fn observe_arg(f: &Function, observe: bool) -> TokenStream {
 /// The shape every layer gives its outcome (see the module's doc), as statements ending
 /// in the rebuilt `Result`: `on_success` runs before the value is rebuilt, and
 /// `on_error`, an expression of `__resilience_error` taken by value, gives the error back.
-fn rebuild(
+pub(crate) fn rebuild(
     ret: &syn::Type,
     outcome: TokenStream,
     on_success: TokenStream,

@@ -5,6 +5,7 @@
 //! layers: the attribute written first is the outermost. (Expanding one attribute at a
 //! time would wrap the body inside-out, in the order the compiler happens to expand.)
 
+mod adaptive_limit;
 mod exits;
 mod function;
 mod hedge;
@@ -15,6 +16,7 @@ use quote::{quote, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Attribute, ItemFn};
 
+use crate::args::adaptive_limit::AdaptiveLimitArgs;
 use crate::args::{
     breaker::BreakerArgs, bulkhead::BulkheadArgs, context::ContextArgs, fallback::FallbackArgs,
     feature_switch::FeatureSwitchArgs, hedge::HedgeArgs, rate_limit::RateLimitArgs,
@@ -35,9 +37,10 @@ pub(crate) enum Kind {
     Bulkhead,
     RateLimit,
     Hedge,
+    AdaptiveLimit,
 }
 
-const KINDS: [Kind; 10] = [
+const KINDS: [Kind; 11] = [
     Kind::Retry,
     Kind::CircuitBreaker,
     Kind::Fallback,
@@ -48,6 +51,7 @@ const KINDS: [Kind; 10] = [
     Kind::Bulkhead,
     Kind::RateLimit,
     Kind::Hedge,
+    Kind::AdaptiveLimit,
 ];
 
 impl Kind {
@@ -63,6 +67,7 @@ impl Kind {
             Kind::Bulkhead => "bulkhead",
             Kind::RateLimit => "rate_limit",
             Kind::Hedge => "hedge",
+            Kind::AdaptiveLimit => "adaptive_limit",
         }
     }
 
@@ -90,6 +95,7 @@ enum Layer {
     Bulkhead(BulkheadArgs, Span),
     RateLimit(RateLimitArgs, Span),
     Hedge(HedgeArgs),
+    AdaptiveLimit(AdaptiveLimitArgs, Span),
 }
 
 impl Layer {
@@ -117,6 +123,7 @@ impl Layer {
                 "#[feature_switch(\"recommendations\")]",
             )?)],
             Kind::Hedge => vec![Layer::Hedge(syn::parse2(args)?)],
+            Kind::AdaptiveLimit => vec![Layer::AdaptiveLimit(syn::parse2(args)?, span)],
             Kind::Bulkhead => vec![Layer::Bulkhead(syn::parse2(args)?, span)],
             Kind::RateLimit => vec![Layer::RateLimit(
                 parse_required(args, span, "#[rate_limit(limit = 100, per = 1s)]")?,
@@ -284,6 +291,9 @@ fn build(f: &Function, layers: &[Layer]) -> syn::Result<TokenStream> {
                 layers::rate_limit(f, args, *span, inner, index)?
             }
             Layer::Hedge(args) => hedge::layer(f, args, expr, observe)?,
+            Layer::AdaptiveLimit(args, span) => {
+                adaptive_limit::layer(f, args, *span, expr, observe, index)
+            }
         };
     }
     Ok(expr)

@@ -4,6 +4,7 @@
 //! Lookups take a lock, which is fine because they are cold: each `#[circuit_breaker]`
 //! call site finds its breaker once and keeps it.
 
+mod adaptive_limits;
 mod budgets;
 mod hedges;
 mod patterns;
@@ -67,6 +68,8 @@ pub struct Registry {
     pub(crate) hedge_table: crate::hedge::HedgeTable,
     /// The named retry budgets (`budgets.rs`).
     budgets: crate::retry::BudgetTable,
+    /// The adaptive limits (`crate::adaptive_limit`; its methods in `adaptive_limits.rs`).
+    adaptive_limit_table: crate::adaptive_limit::AdaptiveLimitTable,
 }
 
 #[derive(Default)]
@@ -119,6 +122,7 @@ impl Registry {
             retry_policies: Some(crate::retry::policy::RetryPolicies::new()),
             hedge_table: Default::default(),
             budgets: Default::default(),
+            adaptive_limit_table: Default::default(),
         }
     }
 

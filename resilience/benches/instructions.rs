@@ -20,6 +20,7 @@
 //!
 //! Runs only under `cargo bench`; without valgrind it says so and does nothing.
 
+use std::collections::{BTreeMap, HashMap};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -159,7 +160,113 @@ fn profile(case: &str) -> Result<(), String> {
         .output()
         .map_err(|e| format!("cannot run callgrind_annotate: {e}"))?;
     print!("{}", String::from_utf8_lossy(&out.stdout));
+    println!("instructions: the hot path of {case}, instructions run at least once every two calls (times a call, address, instruction):");
+    hot_path(&file, PROFILE)
+}
+
+/// Prints the instructions of `file` (a callgrind output with `--dump-instr=yes`) that ran
+/// at least `calls / 2` times, function by function, as `objdump` disassembles them.
+fn hot_path(file: &Path, calls: u64) -> Result<(), String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    // (object, function) → address → instructions run there.
+    let mut costs: BTreeMap<(String, String), BTreeMap<u64, u64>> = BTreeMap::new();
+    let mut names: HashMap<String, String> = HashMap::new();
+    let (mut object, mut function) = (String::new(), String::new());
+    let (mut address, mut after_calls) = (0u64, false);
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("ob=") {
+            object = compressed(&mut names, "ob", rest);
+        } else if let Some(rest) = line.strip_prefix("fn=") {
+            function = compressed(&mut names, "fn", rest);
+        } else if let Some(rest) = line.strip_prefix("cob=") {
+            compressed(&mut names, "ob", rest);
+        } else if let Some(rest) = line.strip_prefix("cfn=") {
+            compressed(&mut names, "fn", rest);
+        } else if line.starts_with("calls=") {
+            after_calls = true;
+        } else if let Some(first) = line.split_whitespace().next() {
+            let position = if let Some(hex) = first.strip_prefix("0x") {
+                u64::from_str_radix(hex, 16).ok()
+            } else if let Some(n) = first.strip_prefix('+') {
+                n.parse::<u64>().ok().map(|n| address + n)
+            } else if let Some(n) = first.strip_prefix('-') {
+                n.parse::<u64>().ok().map(|n| address - n)
+            } else if first == "*" {
+                Some(address)
+            } else {
+                None
+            };
+            let Some(position) = position else { continue };
+            address = position;
+            // The line after `calls=` is the call's inclusive cost: not this instruction's.
+            if std::mem::take(&mut after_calls) {
+                continue;
+            }
+            let ir: u64 = line
+                .split_whitespace()
+                .nth(2)
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            *costs
+                .entry((object.clone(), function.clone()))
+                .or_default()
+                .entry(address)
+                .or_default() += ir;
+        }
+    }
+    for ((object, function), addresses) in &costs {
+        let hot: BTreeMap<u64, u64> = addresses
+            .iter()
+            .filter(|(_, &ir)| ir * 2 >= calls)
+            .map(|(&a, &ir)| (a, ir))
+            .collect();
+        let (Some((&first, _)), Some((&last, _))) = (hot.first_key_value(), hot.last_key_value())
+        else {
+            continue;
+        };
+        let total: u64 = hot.values().sum();
+        println!(
+            "-- {function} ({:.1} a call) [{object}]",
+            total as f64 / calls as f64
+        );
+        let out = Command::new("objdump")
+            .args(["-d", "--no-show-raw-insn", "-C"])
+            .arg(format!("--start-address={first:#x}"))
+            .arg(format!("--stop-address={:#x}", last + 16))
+            .arg(object)
+            .output()
+            .map_err(|e| format!("cannot run objdump: {e}"))?;
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let Some((at, instruction)) = line.trim_start().split_once(':') else {
+                continue;
+            };
+            let Ok(at) = u64::from_str_radix(at, 16) else {
+                continue;
+            };
+            if let Some(ir) = hot.get(&at) {
+                println!("  {:>5.2}  {at:x}:{instruction}", *ir as f64 / calls as f64);
+            }
+        }
+    }
     Ok(())
+}
+
+/// A name in callgrind's compressed form: `(id) name` defines `id`, `(id)` refers to it.
+fn compressed(names: &mut HashMap<String, String>, kind: &str, text: &str) -> String {
+    match text.split_once(')') {
+        Some((id, rest)) if text.starts_with('(') => {
+            let key = format!("{kind}{id}");
+            let rest = rest.trim();
+            if rest.is_empty() {
+                names.get(&key).cloned().unwrap_or_default()
+            } else {
+                names.insert(key, rest.to_string());
+                rest.to_string()
+            }
+        }
+        _ => text.trim().to_string(),
+    }
 }
 
 /// `<target>/callgrind`, where this bench runs from `<target>/<profile>/deps/`.

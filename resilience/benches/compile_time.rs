@@ -126,49 +126,60 @@ fn timings(functions: usize, rounds: usize, mix: bool, build_too: bool) -> Resul
     }
 
     for command in commands {
-        let mut times = vec![Vec::new(); kinds.len()];
+        let mut walls = vec![Vec::new(); kinds.len()];
+        let mut cpus = vec![Vec::new(); kinds.len()];
         for _ in 0..rounds {
-            for (dir, times) in dirs.iter().zip(&mut times) {
-                times.push(rebuild(command, dir, &target)?);
+            for (i, dir) in dirs.iter().enumerate() {
+                let took = rebuild(command, dir, &target)?;
+                walls[i].push(took.wall);
+                cpus[i].extend(took.cpu);
             }
         }
-        let medians: Vec<Duration> = times.iter_mut().map(|t| median(t)).collect();
         println!(
             "compile_time: {functions} functions (half async), `cargo {command}` (dev profile, not incremental), median of {rounds}"
         );
-        let plain = medians[0].as_secs_f64();
-        let per_function = |d: Duration| (d.as_secs_f64() - plain) * 1000.0 / functions as f64;
-        for (kind, (median, times)) in kinds.iter().zip(medians.iter().zip(&times)) {
-            let all: Vec<String> = times
-                .iter()
-                .map(|t| format!("{:.2}", t.as_secs_f64()))
-                .collect();
-            if *kind == Attributes::Plain {
-                println!(
-                    "  {:<40} {:.2} s (runs: {})",
-                    kind.label(),
-                    median.as_secs_f64(),
-                    all.join(", ")
-                );
-            } else {
-                println!(
-                    "  {:<40} {:.2} s, {:+.2} ms a function above plain (runs: {})",
-                    kind.label(),
-                    median.as_secs_f64(),
-                    per_function(*median),
-                    all.join(", ")
-                );
-            }
-        }
-        let (instrument, ours) = (per_function(medians[1]), per_function(medians[2]));
-        if instrument > 0.0 {
-            println!(
-                "  ours / #[instrument], per function above plain: {:.2}",
-                ours / instrument
+        report("wall clock", &kinds, &mut walls, functions);
+        if cpus.iter().all(|c| !c.is_empty()) {
+            report(
+                "CPU time (user + system, of cargo and rustc)",
+                &kinds,
+                &mut cpus,
+                functions,
             );
         }
     }
     Ok(())
+}
+
+/// Prints each crate's median, its time per function above `ct_plain` (the first), and
+/// the ratio of ours (the third) to `#[instrument]`'s (the second).
+fn report(what: &str, kinds: &[Attributes], times: &mut [Vec<Duration>], functions: usize) {
+    println!("  {what}:");
+    let medians: Vec<f64> = times.iter_mut().map(|t| median(t).as_secs_f64()).collect();
+    let per_function = |s: f64| (s - medians[0]) * 1000.0 / functions as f64;
+    for ((kind, median), times) in kinds.iter().zip(&medians).zip(times.iter()) {
+        let all: Vec<String> = times
+            .iter()
+            .map(|t| format!("{:.2}", t.as_secs_f64()))
+            .collect();
+        let above = if *kind == Attributes::Plain {
+            String::new()
+        } else {
+            format!(", {:+.2} ms a function above plain", per_function(*median))
+        };
+        println!(
+            "    {:<40} {median:.2} s{above} (runs: {})",
+            kind.label(),
+            all.join(", ")
+        );
+    }
+    let (instrument, ours) = (per_function(medians[1]), per_function(medians[2]));
+    if instrument > 0.0 {
+        println!(
+            "    ours / #[instrument], per function above plain: {:.2}",
+            ours / instrument
+        );
+    }
 }
 
 /// `<target>/compile-time`: this bench runs from `<target>/<profile>/deps/`.
@@ -273,6 +284,40 @@ fn source(functions: usize, kind: Attributes) -> String {
     s
 }
 
+/// How long a command took: by the clock, and in CPU time (user and system, of it and
+/// the processes it waited for) where the OS says, which the other builds on a shared
+/// machine move far less.
+struct Took {
+    wall: Duration,
+    cpu: Option<Duration>,
+}
+
+/// The CPU time of this process's children (and theirs) that have ended.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn children_cpu() -> Option<Duration> {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::uninit();
+    // SAFETY: `getrusage` writes a whole `rusage` into the pointer it is given, which
+    // points to one; `usage` is read only when it says it did.
+    let usage = unsafe {
+        if libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) != 0 {
+            return None;
+        }
+        usage.assume_init()
+    };
+    let time = |t: libc::timeval| -> Option<Duration> {
+        Some(Duration::new(
+            t.tv_sec.try_into().ok()?,
+            u32::try_from(t.tv_usec).ok()? * 1000,
+        ))
+    };
+    Some(time(usage.ru_utime)? + time(usage.ru_stime)?)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn children_cpu() -> Option<Duration> {
+    None
+}
+
 /// Runs `cargo <command> <args>` in `dir` with the variables `env`: how long it took and
 /// its standard output.
 fn cargo(
@@ -281,7 +326,7 @@ fn cargo(
     target: &Path,
     args: &[&str],
     env: &[(&str, &str)],
-) -> Result<(Duration, String), String> {
+) -> Result<(Took, String), String> {
     let mut cmd = Command::new(option_env!("CARGO").unwrap_or("cargo"));
     cmd.arg(command)
         .arg("--quiet")
@@ -290,9 +335,12 @@ fn cargo(
         .env("CARGO_TARGET_DIR", target)
         .env("CARGO_INCREMENTAL", "0")
         .envs(env.iter().copied());
-    let start = Instant::now();
+    let (start, cpu) = (Instant::now(), children_cpu());
     let out = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
-    let took = start.elapsed();
+    let took = Took {
+        wall: start.elapsed(),
+        cpu: cpu.and_then(|before| Some(children_cpu()?.saturating_sub(before))),
+    };
     if !out.status.success() {
         return Err(format!(
             "`cargo {command}` failed in {}:\n{}",
@@ -305,7 +353,7 @@ fn cargo(
 
 /// Checks or builds the crate alone: its source is rewritten (new mtime), its
 /// dependencies are fresh.
-fn rebuild(command: &str, dir: &Path, target: &Path) -> Result<Duration, String> {
+fn rebuild(command: &str, dir: &Path, target: &Path) -> Result<Took, String> {
     let lib = dir.join("src/lib.rs");
     let text =
         std::fs::read_to_string(&lib).map_err(|e| format!("cannot read {}: {e}", lib.display()))?;

@@ -112,6 +112,8 @@ impl Contenders for Names {
 
 fn count_all(filters: &[&str]) -> Result<(), String> {
     let mut measured = Vec::new();
+    let mut kinds = Vec::new();
+    let mut disassembled = HashMap::new();
     for group in groups() {
         let mut names = Names(Vec::new());
         run(group, &mut names);
@@ -129,9 +131,11 @@ fn count_all(filters: &[&str]) -> Result<(), String> {
                 continue;
             }
             let short = callgrind(group, name, SHORT, &[])?;
-            let long = callgrind(group, name, LONG, &[])?;
+            let long = callgrind(group, name, LONG, &["--dump-instr=yes"])?;
             let per_call = (long.0 as f64 - short.0 as f64) / (LONG - SHORT) as f64;
+            let costly = costly(&long.1, &mut disassembled)?;
             eprintln!("instructions: {group}/{name}: {per_call:.1} a call");
+            kinds.push((format!("{group}/{name}"), per_call, costly));
             contenders.push((name.clone(), per_call));
         }
         measured.push(table::Measured {
@@ -141,7 +145,88 @@ fn count_all(filters: &[&str]) -> Result<(), String> {
     }
     println!("instructions per call (callgrind, {LONG} − {SHORT} calls; overhead = count − bare)");
     table::print(&measured, "");
+    println!();
+    println!("the costly instructions among them, per call (the loop's {LONG} calls):");
+    println!("| contender | instructions | locked read-modify-writes | `rdtsc` | system calls | indirect calls and jumps |");
+    println!("|---|---|---|---|---|---|");
+    for (name, per_call, c) in kinds {
+        let per = |n: u64| n as f64 / LONG as f64;
+        println!(
+            "| {name} | {per_call:.0} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            per(c.locked),
+            per(c.rdtsc),
+            per(c.syscall),
+            per(c.indirect)
+        );
+    }
     Ok(())
+}
+
+/// How many of the instructions run were of the kinds that cost far more than their
+/// count says.
+#[derive(Default)]
+struct Costly {
+    /// `lock`-prefixed instructions and `xchg` with memory: they wait for the store buffer.
+    locked: u64,
+    rdtsc: u64,
+    /// Under valgrind every `clock_gettime` is one (the vDSO is not used).
+    syscall: u64,
+    /// `call *` and `jmp *`: through a vtable, the GOT or a jump table.
+    indirect: u64,
+}
+
+/// Counts the costly instructions of a callgrind output made with `--dump-instr=yes`,
+/// disassembling each object once (`disassembled` keeps them).
+fn costly(
+    file: &Path,
+    disassembled: &mut HashMap<String, HashMap<u64, String>>,
+) -> Result<Costly, String> {
+    let mut c = Costly::default();
+    for ((object, _), addresses) in per_instruction(file)? {
+        if !disassembled.contains_key(&object) {
+            let lines = disassemble(&object, None)?;
+            disassembled.insert(object.clone(), lines.into_iter().collect());
+        }
+        let lines = &disassembled[&object];
+        for (address, ir) in addresses {
+            let Some(instruction) = lines.get(&address) else {
+                continue;
+            };
+            let mnemonic = instruction.split_whitespace().next().unwrap_or("");
+            match mnemonic {
+                "lock" => c.locked += ir,
+                "xchg" if instruction.contains('(') => c.locked += ir,
+                "rdtsc" | "rdtscp" => c.rdtsc += ir,
+                "syscall" => c.syscall += ir,
+                "call" | "jmp" if instruction.contains('*') => c.indirect += ir,
+                _ => {}
+            }
+        }
+    }
+    Ok(c)
+}
+
+/// `objdump -d` of `object` (between `range`'s addresses if given): each instruction's
+/// address and text.
+fn disassemble(object: &str, range: Option<(u64, u64)>) -> Result<Vec<(u64, String)>, String> {
+    let mut cmd = Command::new("objdump");
+    cmd.args(["-d", "--no-show-raw-insn", "-C"]);
+    if let Some((first, last)) = range {
+        cmd.arg(format!("--start-address={first:#x}"))
+            .arg(format!("--stop-address={last:#x}"));
+    }
+    let out = cmd
+        .arg(object)
+        .output()
+        .map_err(|e| format!("cannot run objdump: {e}"))?;
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let (at, instruction) = line.trim_start().split_once(':')?;
+            let at = u64::from_str_radix(at, 16).ok()?;
+            Some((at, instruction.trim().to_string()))
+        })
+        .collect())
 }
 
 fn profile(case: &str) -> Result<(), String> {
@@ -167,10 +252,40 @@ fn profile(case: &str) -> Result<(), String> {
 /// Prints the instructions of `file` (a callgrind output with `--dump-instr=yes`) that ran
 /// at least `calls / 2` times, function by function, as `objdump` disassembles them.
 fn hot_path(file: &Path, calls: u64) -> Result<(), String> {
+    for ((object, function), addresses) in per_instruction(file)? {
+        let hot: BTreeMap<u64, u64> = addresses
+            .into_iter()
+            .filter(|&(_, ir)| ir * 2 >= calls)
+            .collect();
+        let (Some((&first, _)), Some((&last, _))) = (hot.first_key_value(), hot.last_key_value())
+        else {
+            continue;
+        };
+        let total: u64 = hot.values().sum();
+        println!(
+            "-- {function} ({:.1} a call) [{object}]",
+            total as f64 / calls as f64
+        );
+        for (at, instruction) in disassemble(&object, Some((first, last + 16)))? {
+            if let Some(ir) = hot.get(&at) {
+                println!(
+                    "  {:>5.2}  {at:x}:\t{instruction}",
+                    *ir as f64 / calls as f64
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The instructions run, by (object, function) and address, from a callgrind output made
+/// with `--dump-instr=yes` (positions `instr line`, one event, `Ir`).
+type PerInstruction = BTreeMap<(String, String), BTreeMap<u64, u64>>;
+
+fn per_instruction(file: &Path) -> Result<PerInstruction, String> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    // (object, function) → address → instructions run there.
-    let mut costs: BTreeMap<(String, String), BTreeMap<u64, u64>> = BTreeMap::new();
+    let mut costs = PerInstruction::new();
     let mut names: HashMap<String, String> = HashMap::new();
     let (mut object, mut function) = (String::new(), String::new());
     let (mut address, mut after_calls) = (0u64, false);
@@ -215,41 +330,7 @@ fn hot_path(file: &Path, calls: u64) -> Result<(), String> {
                 .or_default() += ir;
         }
     }
-    for ((object, function), addresses) in &costs {
-        let hot: BTreeMap<u64, u64> = addresses
-            .iter()
-            .filter(|(_, &ir)| ir * 2 >= calls)
-            .map(|(&a, &ir)| (a, ir))
-            .collect();
-        let (Some((&first, _)), Some((&last, _))) = (hot.first_key_value(), hot.last_key_value())
-        else {
-            continue;
-        };
-        let total: u64 = hot.values().sum();
-        println!(
-            "-- {function} ({:.1} a call) [{object}]",
-            total as f64 / calls as f64
-        );
-        let out = Command::new("objdump")
-            .args(["-d", "--no-show-raw-insn", "-C"])
-            .arg(format!("--start-address={first:#x}"))
-            .arg(format!("--stop-address={:#x}", last + 16))
-            .arg(object)
-            .output()
-            .map_err(|e| format!("cannot run objdump: {e}"))?;
-        for line in String::from_utf8_lossy(&out.stdout).lines() {
-            let Some((at, instruction)) = line.trim_start().split_once(':') else {
-                continue;
-            };
-            let Ok(at) = u64::from_str_radix(at, 16) else {
-                continue;
-            };
-            if let Some(ir) = hot.get(&at) {
-                println!("  {:>5.2}  {at:x}:{instruction}", *ir as f64 / calls as f64);
-            }
-        }
-    }
-    Ok(())
+    Ok(costs)
 }
 
 /// A name in callgrind's compressed form: `(id) name` defines `id`, `(id)` refers to it.

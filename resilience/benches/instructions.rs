@@ -9,14 +9,19 @@
 //! calls; the difference of the two counts over `LONG - SHORT` is what one call costs,
 //! the loop's own instructions included, as they are in criterion's figures (the loop is
 //! criterion's: `black_box(call(black_box(1)))`). The table is the one `ratios.rs`
-//! prints, in instructions.
+//! prints, in instructions. A second table counts, per call, the instructions that cost
+//! far more than one: locked read-modify-writes, `rdtsc`, system calls, indirect calls
+//! and jumps (from the long run's per-instruction counts and `objdump`'s disassembly).
 //!
 //! Arguments (after `--`): words keep only the groups or `group/contender` names that
-//! contain one of them; `--profile group/contender` instead runs that contender for
+//! contain one of them. `--profile group/contender` instead runs that contender for
 //! `PROFILE` calls with `--dump-instr=yes`, keeps the output under
-//! `<target>/callgrind/`, and prints `callgrind_annotate`'s functions by instructions
-//! spent in them. Build with `CARGO_PROFILE_BENCH_DEBUG=line-tables-only` to have it
-//! annotate source lines too (`callgrind_annotate --auto=yes FILE`).
+//! `<target>/callgrind/`, prints `callgrind_annotate`'s functions by instructions spent
+//! in them, then the hot path: every instruction run at least once every two calls, as
+//! `objdump` disassembles it, with how many times a call it ran. Build with
+//! `CARGO_PROFILE_BENCH_DEBUG=line-tables-only` (and a `CARGO_TARGET_DIR` of its own, to
+//! keep the usual build) to have callgrind_annotate attribute source lines too
+//! (`callgrind_annotate --auto=yes FILE`).
 //!
 //! Runs only under `cargo bench`; without valgrind it says so and does nothing.
 
@@ -80,10 +85,10 @@ fn main() -> ExitCode {
 
 /// Every group this build has: the attributes', and the layers' with `tower`.
 fn groups() -> Vec<&'static str> {
-    let mut groups = attributes::GROUPS.to_vec();
+    let attributes = attributes::GROUPS.iter();
     #[cfg(feature = "tower")]
-    groups.extend_from_slice(layers::GROUPS);
-    groups
+    let attributes = attributes.chain(layers::GROUPS);
+    attributes.copied().collect()
 }
 
 /// Hands `group`'s contenders to `to`, inside a tokio runtime's context (the tower

@@ -11,10 +11,13 @@
 //!
 //! The crates share one target directory and depend on the same crates, so the
 //! dependencies are built once, untimed; then each crate alone is checked again
-//! (`cargo check`, dev profile, `CARGO_INCREMENTAL=0` so nothing is reused) `ROUNDS`
-//! times, the crates alternating, and the medians are printed: each crate's time, the
-//! time per function above `ct_plain`, and the ratio of ours to `#[instrument]`'s.
-//! `-- build` times `cargo build` (codegen too) the same way.
+//! (`cargo check`, dev profile, `CARGO_INCREMENTAL=0` so nothing is reused) 5 times
+//! (`RESILIENCE_COMPILE_ROUNDS`), the crates alternating, and the medians are printed:
+//! each crate's time, the time per function above `ct_plain`, and the ratio of ours to
+//! `#[instrument]`'s; by the wall clock, and in CPU time (user and system of cargo and
+//! the rustc it ran, `getrusage(RUSAGE_CHILDREN)`, on Linux), which the other builds on
+//! a shared machine barely move. `-- build` times `cargo build` (codegen too) the same
+//! way.
 //!
 //! `-- lines` instead counts the lines each attribute generates for a trivial function,
 //! beside `#[instrument]`'s: one crate with a module per attribute, expanded by rustc
@@ -25,7 +28,7 @@
 //!
 //! Runs only under `cargo bench` (which passes `--bench`); `cargo test --benches` and
 //! `cargo bench --no-run` skip it. `RESILIENCE_COMPILE_FUNCTIONS=N` changes the count,
-//! `RESILIENCE_COMPILE_ROUNDS=R` the rounds (5).
+//! `RESILIENCE_COMPILE_ROUNDS=R` the rounds.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

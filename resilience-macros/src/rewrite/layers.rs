@@ -322,9 +322,12 @@ pub(crate) fn breaker(
     let function = function_path(f);
     let view = view();
     let observe = observe_arg(f, observe);
+    // `None`: the error's verdict decides (a dependency's fault counts, a refusal never).
     let record_if = match args.record_if.get() {
-        Some(path) => quote!(#path),
-        None => quote!(|_: &_| true),
+        Some(path) => {
+            quote_spanned!(path.span()=> |__resilience_e: &_| ::core::option::Option::Some(#path(__resilience_e)))
+        }
+        None => quote!(|_: &_| ::core::option::Option::None),
     };
     // One label per layer: `#[resilient]` and `#[circuit_breaker]` may both be on a function.
     let label = syn::Lifetime::new(&format!("'__resilience_breaker_{index}"), Span::call_site());

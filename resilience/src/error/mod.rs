@@ -2,7 +2,7 @@
 //! [`Severity`], [`Remediation`], [`ErrorContext`] and the [`ErrorReport`] renders.
 //!
 //! Errors usually get the trait from `#[derive(MarcusError)]`; foreign errors are
-//! described by [`classify`](fn@crate::classify).
+//! described by [`classify`](fn@crate::classify) (module `classification`, above this one).
 
 mod category;
 mod context;
@@ -12,7 +12,6 @@ mod report;
 
 use std::time::Duration;
 
-pub use crate::classification::{classify, classify_message, Classification};
 pub use category::{Category, Severity};
 pub(crate) use context::rfc3339;
 pub use context::ErrorContext;

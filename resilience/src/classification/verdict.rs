@@ -323,6 +323,25 @@ impl Verdict {
     }
 }
 
+impl From<bool> for Verdict {
+    /// For a predicate over responses (`retry_response`, `failure_if`): `true` a failure
+    /// to retry (after the backoff's delay), `false` a success.
+    ///
+    /// ```
+    /// use resilience::classification::Verdict;
+    /// assert_eq!(Verdict::from(true), Verdict::retry());
+    /// assert_eq!(Verdict::from(false), Verdict::SUCCESS);
+    /// ```
+    #[inline]
+    fn from(retry: bool) -> Verdict {
+        if retry {
+            Verdict::retry()
+        } else {
+            Verdict::SUCCESS
+        }
+    }
+}
+
 /// The tiers whose errors are a dependency's fault.
 const fn dependency_fault(category: Category) -> bool {
     matches!(

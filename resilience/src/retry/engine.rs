@@ -176,6 +176,12 @@ impl Attempts {
         self.calls
     }
 
+    /// The attempts this call may make (fixed when it started).
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
+    pub(crate) fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
     /// The attempt just made failed (or its response asked for another): the delay
     /// before the next, or why there is none. `elapsed` is the time since the call began,
     /// given when the policy [tracks it](Policy::tracks_elapsed); `message` renders the

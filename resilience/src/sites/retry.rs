@@ -684,7 +684,9 @@ pub(crate) fn policy_in(
     Policy::new(name, via, config, budget)
 }
 
-/// A layer's or the middleware's policy: its name, configuration and registry. The
+/// A layer's or the middleware's policy: its name, configuration and registry.
+// Used by the tower and reqwest front ends only.
+#[cfg_attr(not(any(feature = "tower", feature = "reqwest")), allow(dead_code))] The
 /// registry's retry policy of that name (`registry.configure_retry(name, ..)`, or a
 /// `[retry.NAME]` table) wins while one is configured, as `#[retry(policy = ..)]` does.
 pub(crate) struct NamedPolicy {
@@ -698,6 +700,7 @@ pub(crate) struct NamedPolicy {
     named: Mutex<Option<(u64, Option<Arc<Policy>>)>>,
 }
 
+#[cfg_attr(not(any(feature = "tower", feature = "reqwest")), allow(dead_code))]
 impl NamedPolicy {
     pub(crate) fn new(
         name: &'static str,
@@ -718,6 +721,11 @@ impl NamedPolicy {
     /// The instance's name.
     pub(crate) fn name(&self) -> &'static str {
         self.name
+    }
+
+    /// The registry its budget and named policy come from.
+    pub(crate) fn registry(&self) -> &'static Registry {
+        self.registry
     }
 
     /// The configuration given to the layer.

@@ -544,6 +544,19 @@ mod tests {
                 MyError::Open(o)
             }
         }
+        // An error type that is no `MarcusError` says what its errors mean itself.
+        impl core::fmt::Display for MyError {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("my error")
+            }
+        }
+        impl Classify for MyError {
+            fn verdict(&self) -> Verdict {
+                match self {
+                    MyError::Open(open) => open.verdict(),
+                }
+            }
+        }
         fn assert_error<S: Service<(), Error = MyError>>(_: &S) {}
         let svc = CircuitBreakerLayer::new("tower.breaker.typed")
             .layer(service_fn(|()| async { Ok::<(), MyError>(()) }));

@@ -74,8 +74,8 @@ pub use rate_limit::{
     ResponseFuture as RateLimitFuture,
 };
 pub use retry::{
-    Advice, Classified, NoResponseRetried, ResponseFuture as RetryFuture, Retry, RetryDecision,
-    RetryIf, RetryLayer, RetryResponse, Retryable,
+    Classified, NoResponseRetried, ResponseFuture as RetryFuture, Retry, RetryDecision, RetryIf,
+    RetryLayer, RetryResponse,
 };
 pub use timeout::{ResponseFuture as TimeoutFuture, Timeout, TimeoutLayer};
 

@@ -44,7 +44,8 @@
 
 use crate::Category;
 
-/// Gauge: each breaker's state, labelled `breaker`; see [`state_value`] for the values.
+/// Gauge: each breaker's state, labelled `breaker`; see
+/// [`breaker::state_value`](crate::breaker::state_value) for the values.
 ///
 /// ```
 /// assert_eq!(resilience::metrics::BREAKER_STATE, "resilience_breaker_state");
@@ -119,8 +120,6 @@ pub const HEDGE_WINS: &str = "resilience_hedge_wins_total";
 /// assert_eq!(resilience::metrics::CHAOS_INJECTED, "resilience_chaos_injected_total");
 /// ```
 pub const CHAOS_INJECTED: &str = "resilience_chaos_injected_total";
-
-pub use crate::breaker::metrics::state_value;
 
 /// Gives every series its help text in the installed recorder (an exporter shows it as
 /// `# HELP`). Call it once, after installing the recorder; a no-op without the feature.

@@ -27,7 +27,8 @@ use crate::classification::{ours_in, Verdict};
 use crate::clock::{Clock, SystemClock};
 use crate::keyed::{KeyText, Keyed};
 use crate::registry::Registry;
-use crate::retry::engine::{Attempts, Via};
+use crate::retry::engine::Attempts;
+use crate::retry::Via;
 use crate::sites::retry::NamedPolicy;
 use crate::{BreakerConfig, ConfigError, RetryConfig};
 

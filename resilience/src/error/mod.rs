@@ -13,7 +13,7 @@ mod report;
 use std::time::Duration;
 
 pub use category::{Category, Severity};
-pub(crate) use context::rfc3339;
+pub(crate) use context::{install_correlation_source, new_id, rfc3339};
 pub use context::ErrorContext;
 pub use remediation::Remediation;
 pub use report::ErrorReport;

@@ -16,42 +16,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::adaptive::AdaptiveAttempts;
-use super::events;
+use super::events::{self, Via};
 use super::schedule::{decide, GiveUp};
 use super::{RetryBudget, RetryConfig};
 use crate::classification::Verdict;
-
-/// Which front end drives the engine: the `via` field of its events.
-///
-/// ```
-/// use resilience::retry::Via;
-/// assert_eq!(Via::Tower.as_str(), "tower");
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Via {
-    /// `#[retry]` (and `#[resilient]`).
-    Attribute,
-    /// `resilience::tower::RetryLayer`.
-    Tower,
-    /// `resilience::reqwest::ResilienceMiddleware`.
-    Reqwest,
-}
-
-impl Via {
-    /// `"attribute"`, `"tower"` or `"reqwest"`.
-    ///
-    /// ```
-    /// assert_eq!(resilience::retry::Via::Attribute.as_str(), "attribute");
-    /// ```
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Via::Attribute => "attribute",
-            Via::Tower => "tower",
-            Via::Reqwest => "reqwest",
-        }
-    }
-}
 
 /// A retry configuration made ready for calls: its name, its front end, its budget (found
 /// by the front end in its registry), its adaptive state. Shared by every call of one
@@ -121,7 +89,7 @@ impl Policy {
     fn record_success(&self) {
         if let Some(adaptive) = &self.adaptive {
             if let Some(now) = adaptive.record_success() {
-                events::adapted(self, now);
+                events::adapted(self.name, self.via, now);
             }
         }
         if let Some(budget) = &self.budget {
@@ -133,7 +101,7 @@ impl Policy {
     fn record_give_up(&self) {
         if let Some(adaptive) = &self.adaptive {
             if let Some(now) = adaptive.record_failure() {
-                events::adapted(self, now);
+                events::adapted(self.name, self.via, now);
             }
         }
     }
@@ -208,12 +176,12 @@ impl Attempts {
         };
         match decision {
             Ok(delay) => {
-                events::retrying(policy, self.calls, delay, verdict, message);
+                events::retrying(policy.name, policy.via, self.calls, delay, verdict, message);
                 crate::metrics::retry(policy.name);
             }
             Err(reason) => {
                 policy.record_give_up();
-                events::gave_up(policy, self.calls, reason, verdict, message);
+                events::gave_up(policy.name, policy.via, self.calls, reason, verdict, message);
             }
         }
         decision

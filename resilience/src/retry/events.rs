@@ -12,11 +12,42 @@
 
 use std::time::Duration;
 
-use super::engine::Policy;
 use super::GiveUp;
 use crate::classification::Verdict;
 
 pub(crate) const TARGET: &str = "resilience::retry";
+
+/// Which front end drives the engine: the `via` field of its events.
+///
+/// ```
+/// use resilience::retry::Via;
+/// assert_eq!(Via::Tower.as_str(), "tower");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Via {
+    /// `#[retry]` (and `#[resilient]`).
+    Attribute,
+    /// `resilience::tower::RetryLayer`.
+    Tower,
+    /// `resilience::reqwest::ResilienceMiddleware`.
+    Reqwest,
+}
+
+impl Via {
+    /// `"attribute"`, `"tower"` or `"reqwest"`.
+    ///
+    /// ```
+    /// assert_eq!(resilience::retry::Via::Attribute.as_str(), "attribute");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Via::Attribute => "attribute",
+            Via::Tower => "tower",
+            Via::Reqwest => "reqwest",
+        }
+    }
+}
 
 /// Whether anyone listens to retry events (so an outcome's message is worth rendering).
 pub(crate) fn listening() -> bool {
@@ -34,7 +65,8 @@ fn render(message: &dyn Fn() -> String) -> String {
 }
 
 pub(crate) fn retrying(
-    policy: &Policy,
+    name: &'static str,
+    via: Via,
     attempt: u32,
     delay: Duration,
     verdict: &Verdict,
@@ -45,8 +77,8 @@ pub(crate) fn retrying(
     }
     tracing::debug!(
         target: TARGET,
-        name = policy.name,
-        via = policy.via.as_str(),
+        name,
+        via = via.as_str(),
         attempt,
         delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
         error = render(message),
@@ -56,7 +88,8 @@ pub(crate) fn retrying(
 }
 
 pub(crate) fn gave_up(
-    policy: &Policy,
+    name: &'static str,
+    via: Via,
     attempts: u32,
     reason: GiveUp,
     verdict: &Verdict,
@@ -65,8 +98,8 @@ pub(crate) fn gave_up(
     if attempts <= 1 && matches!(reason, GiveUp::NotRetryable | GiveUp::AttemptsExhausted) {
         tracing::debug!(
             target: TARGET,
-            name = policy.name,
-            via = policy.via.as_str(),
+            name,
+            via = via.as_str(),
             attempts,
             reason = reason.as_str(),
             error = render(message),
@@ -74,11 +107,11 @@ pub(crate) fn gave_up(
             "not retrying"
         );
     } else {
-        crate::metrics::retry_exhausted(policy.name);
+        crate::metrics::retry_exhausted(name);
         tracing::warn!(
             target: TARGET,
-            name = policy.name,
-            via = policy.via.as_str(),
+            name,
+            via = via.as_str(),
             attempts,
             reason = reason.as_str(),
             error = render(message),
@@ -88,11 +121,11 @@ pub(crate) fn gave_up(
     }
 }
 
-pub(crate) fn adapted(policy: &Policy, max_attempts: u32) {
+pub(crate) fn adapted(name: &'static str, via: Via, max_attempts: u32) {
     tracing::debug!(
         target: TARGET,
-        name = policy.name,
-        via = policy.via.as_str(),
+        name,
+        via = via.as_str(),
         max_attempts,
         "adaptive retry changed its attempts"
     );

@@ -61,6 +61,6 @@ pub(crate) use budget::lease as budget_lease;
 pub(crate) use budget::BudgetTable;
 pub use budget::{BudgetConfig, BudgetSnapshot, RetryBudget};
 pub use config::RetryConfig;
-pub use engine::Via;
+pub use events::Via;
 pub use jitter::Jitter;
 pub use schedule::{GiveUp, Schedule};

@@ -23,7 +23,8 @@ use std::time::Duration;
 use crate::clock::{Clock, SystemClock};
 use crate::monitor::observe::Observe;
 pub use crate::retry::engine::Attempts;
-use crate::retry::engine::{Policy, Via};
+use crate::retry::engine::Policy;
+use crate::retry::Via;
 use crate::retry::{events, RetryConfig};
 use crate::registry::Registry;
 use crate::view::View;
@@ -684,11 +685,11 @@ pub(crate) fn policy_in(
     Policy::new(name, via, config, budget)
 }
 
-/// A layer's or the middleware's policy: its name, configuration and registry.
-// Used by the tower and reqwest front ends only.
-#[cfg_attr(not(any(feature = "tower", feature = "reqwest")), allow(dead_code))] The
+/// A layer's or the middleware's policy: its name, configuration and registry. The
 /// registry's retry policy of that name (`registry.configure_retry(name, ..)`, or a
 /// `[retry.NAME]` table) wins while one is configured, as `#[retry(policy = ..)]` does.
+// Used by the tower and reqwest front ends only.
+#[cfg_attr(not(any(feature = "tower", feature = "reqwest")), allow(dead_code))]
 pub(crate) struct NamedPolicy {
     name: &'static str,
     via: Via,

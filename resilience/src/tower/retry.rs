@@ -16,7 +16,8 @@ use tower_service::Service;
 use crate::classification::{Classify, Verdict};
 use crate::clock::{Clock, SystemClock};
 use crate::registry::Registry;
-use crate::retry::engine::{Attempts, Policy, Via};
+use crate::retry::engine::{Attempts, Policy};
+use crate::retry::Via;
 use crate::sites::retry::NamedPolicy;
 use crate::{ConfigError, RetryConfig};
 

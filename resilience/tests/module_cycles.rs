@@ -402,7 +402,10 @@ fn every_module_is_in_a_layer() {
 #[test]
 fn no_lower_layer_imports_a_higher_one() {
     let found = inversions(&module_edges(false));
-    assert!(found.is_empty(), "imports against the layer order: {found:#?}");
+    assert!(
+        found.is_empty(),
+        "imports against the layer order: {found:#?}"
+    );
 }
 
 #[test]
@@ -426,7 +429,10 @@ fn the_layer_check_sees_an_inversion() {
         .or_default()
         .insert("health".into());
     assert_eq!(inversions(&graph).len(), 1);
-    let with = targets(&without_comments("pub use crate::registry::retry_budget;"), "crate::");
+    let with = targets(
+        &without_comments("pub use crate::registry::retry_budget;"),
+        "crate::",
+    );
     assert!(with.contains("registry"));
 }
 

@@ -53,7 +53,14 @@ fn a_rate_limit_inside_a_breaker_never_opens_it() {
         .collect();
     assert_eq!(
         outcomes,
-        ["ok", "ok", "rate limited", "rate limited", "rate limited", "rate limited"]
+        [
+            "ok",
+            "ok",
+            "rate limited",
+            "rate limited",
+            "rate limited",
+            "rate limited"
+        ]
     );
     let snapshot = REG
         .breaker("refusals.resilient")
@@ -161,7 +168,9 @@ fn an_inner_breakers_refusal_is_not_the_outer_ones_failure() {
     assert_eq!(inner.state(), BreakerState::Open);
     outer.reset();
     for _ in 0..3 {
-        assert!(matches!(nested(false), Err(ApiError::Open(open)) if open.name == "refusals.inner"));
+        assert!(
+            matches!(nested(false), Err(ApiError::Open(open)) if open.name == "refusals.inner")
+        );
     }
     assert_eq!(outer.state(), BreakerState::Closed);
     assert_eq!(outer.snapshot().consecutive_failures, 0);

@@ -80,8 +80,10 @@ struct Fields(BTreeMap<String, String>);
 
 impl Visit for Fields {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0
-            .insert(field.name().to_owned(), format!("{value:?}").trim_matches('"').to_owned());
+        self.0.insert(
+            field.name().to_owned(),
+            format!("{value:?}").trim_matches('"').to_owned(),
+        );
     }
     fn record_str(&mut self, field: &Field, value: &str) {
         self.0.insert(field.name().to_owned(), value.to_owned());
@@ -125,7 +127,11 @@ struct Run {
 
 fn prometheus() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE.get_or_init(|| PrometheusBuilder::new().install_recorder().expect("one recorder"))
+    HANDLE.get_or_init(|| {
+        PrometheusBuilder::new()
+            .install_recorder()
+            .expect("one recorder")
+    })
 }
 
 fn counter(rendered: &str, metric: &str, name: &str) -> u64 {
@@ -322,9 +328,14 @@ macro_rules! parity {
             let times = Arc::new(Mutex::new(Vec::new()));
             *$attribute::SCRIPT.lock().unwrap() = Some((script(answers), times.clone()));
             let name = concat!(module_path!(), "::", stringify!($attribute), "::call");
-            let attribute = observe(name, "attribute", &$attribute::REG, times, $calls, || async {
-                $attribute::call().await.is_ok()
-            })
+            let attribute = observe(
+                name,
+                "attribute",
+                &$attribute::REG,
+                times,
+                $calls,
+                || async { $attribute::call().await.is_ok() },
+            )
             .await;
 
             // RetryLayer.
@@ -427,9 +438,11 @@ fn check(test: &str, run: &Run) {
         "adaptive_attempts" => {
             // Two attempts each until five calls in a row gave up; then one.
             assert_eq!(run.attempts, [2, 2, 2, 2, 2, 1, 1]);
-            assert!(run.events.iter().any(|e| e.message
-                == "adaptive retry changed its attempts"
-                && e.fields["max_attempts"] == "1"));
+            assert!(run
+                .events
+                .iter()
+                .any(|e| e.message == "adaptive retry changed its attempts"
+                    && e.fields["max_attempts"] == "1"));
         }
         "a_retry_after_over_max_retry_after" => {
             assert_eq!(run.attempts, [2, 1]);
@@ -479,11 +492,7 @@ attribute!(adaptive_attr, max_attempts = 2, adaptive = true);
 
 parity!(
     a_retry_after_over_max_retry_after,
-    [
-        Answer::RetryAfter(1),
-        Answer::Ok,
-        Answer::RetryAfter(5),
-    ],
+    [Answer::RetryAfter(1), Answer::Ok, Answer::RetryAfter(5),],
     2,
     RetryConfig {
         max_retry_after: Duration::from_secs(2),

@@ -214,7 +214,10 @@ mod captured {
 
     impl Visit for Fields {
         fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-            self.0.insert(field.name().into(), format!("{value:?}").trim_matches('"').into());
+            self.0.insert(
+                field.name().into(),
+                format!("{value:?}").trim_matches('"').into(),
+            );
         }
         fn record_str(&mut self, field: &Field, value: &str) {
             self.0.insert(field.name().into(), value.into());

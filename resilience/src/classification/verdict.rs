@@ -462,7 +462,12 @@ mod tests {
 
     #[test]
     fn refusals_are_neither_and_recognised_behind_a_box() {
-        let full = BulkheadFull { name: "b", key: None, max_concurrent: 1, waited: Duration::ZERO };
+        let full = BulkheadFull {
+            name: "b",
+            key: None,
+            max_concurrent: 1,
+            waited: Duration::ZERO,
+        };
         let boxed: Box<dyn StdError + Send + Sync> = Box::new(full);
         let v = boxed.verdict();
         assert_eq!(v.refusal, Some(Refusal::BulkheadFull));

@@ -118,8 +118,7 @@ pub(crate) fn new_id() -> String {
 /// Where [`ErrorContext::new`] reads the current `#[error_context]` scope's correlation
 /// id: installed by the scopes (`context`, a layer above this vocabulary) the first time
 /// one is entered; before that no scope can be current.
-static CORRELATION_SOURCE: std::sync::OnceLock<fn() -> Option<String>> =
-    std::sync::OnceLock::new();
+static CORRELATION_SOURCE: std::sync::OnceLock<fn() -> Option<String>> = std::sync::OnceLock::new();
 
 /// Installs the source of the current scope's correlation id (once; later calls are one
 /// load).

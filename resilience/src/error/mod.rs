@@ -13,8 +13,8 @@ mod report;
 use std::time::Duration;
 
 pub use category::{Category, Severity};
-pub(crate) use context::{install_correlation_source, new_id, rfc3339};
 pub use context::ErrorContext;
+pub(crate) use context::{install_correlation_source, new_id, rfc3339};
 pub use remediation::Remediation;
 pub use report::ErrorReport;
 

@@ -456,7 +456,7 @@ impl RetryBudget {
     ///
     /// ```
     /// use resilience::retry::BudgetConfig;
-/// use resilience::retry_budget;
+    /// use resilience::retry_budget;
     ///
     /// let budget = retry_budget("docs-configure");
     /// budget.configure(BudgetConfig { capacity: 3, ..Default::default() })?;

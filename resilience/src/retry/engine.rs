@@ -181,7 +181,14 @@ impl Attempts {
             }
             Err(reason) => {
                 policy.record_give_up();
-                events::gave_up(policy.name, policy.via, self.calls, reason, verdict, message);
+                events::gave_up(
+                    policy.name,
+                    policy.via,
+                    self.calls,
+                    reason,
+                    verdict,
+                    message,
+                );
             }
         }
         decision
@@ -224,7 +231,10 @@ impl Attempts {
         } else {
             let kept = uuid::Uuid::from_bytes(self.correlation);
             id.clear();
-            id.push_str(kept.hyphenated().encode_lower(&mut uuid::Uuid::encode_buffer()));
+            id.push_str(
+                kept.hyphenated()
+                    .encode_lower(&mut uuid::Uuid::encode_buffer()),
+            );
         }
     }
 }

@@ -22,11 +22,11 @@ use std::time::Duration;
 
 use crate::clock::{Clock, SystemClock};
 use crate::monitor::observe::Observe;
+use crate::registry::Registry;
 pub use crate::retry::engine::Attempts;
 use crate::retry::engine::Policy;
 use crate::retry::Via;
 use crate::retry::{events, RetryConfig};
-use crate::registry::Registry;
 use crate::view::View;
 
 /// What [`RetrySite::failed`] is told by the call site. (The error's view is an

@@ -205,7 +205,11 @@ impl RetryLayer {
     /// ```
     pub fn try_new(config: RetryConfig) -> Result<Self, ConfigError> {
         config.validate()?;
-        Ok(RetryLayer::with(RetryLayer::DEFAULT_NAME, crate::registry(), config))
+        Ok(RetryLayer::with(
+            RetryLayer::DEFAULT_NAME,
+            crate::registry(),
+            config,
+        ))
     }
 
     fn with(name: &'static str, registry: &'static Registry, config: RetryConfig) -> Self {

@@ -75,6 +75,8 @@ pub struct ResilienceMiddleware {
     name: &'static str,
     breaker: Option<BreakerConfig>,
     retry: RetryConfig,
+    /// `max_retry_after(..)`, over the retry configuration's, in whichever order set.
+    max_retry_after: Option<Duration>,
     max_keys: usize,
     registry: &'static Registry,
     /// The registry's keyed store of the name, found on the first request.
@@ -89,6 +91,7 @@ impl core::fmt::Debug for ResilienceMiddleware {
             .field("name", &self.name)
             .field("breaker", &self.breaker)
             .field("retry", &self.retry)
+            .field("max_retry_after", &self.max_retry_after)
             .field("max_keys", &self.max_keys)
             .finish_non_exhaustive()
     }
@@ -114,6 +117,7 @@ impl ResilienceMiddleware {
             name: "reqwest",
             breaker: None,
             retry: RetryConfig::default(),
+            max_retry_after: None,
             max_keys: crate::keyed::DEFAULT_MAX_KEYS,
             registry: crate::registry(),
             store: OnceLock::new(),
@@ -183,15 +187,16 @@ impl ResilienceMiddleware {
     }
 
     /// The longest `Retry-After` waited; a longer one ends the retries with its answer.
-    /// The retry configuration's [`max_retry_after`](RetryConfig::max_retry_after), set
-    /// apart.
+    /// It overrides the retry configuration's
+    /// [`max_retry_after`](RetryConfig::max_retry_after), whether given before or after
+    /// [`retry`](Self::retry).
     ///
     /// ```
     /// let m = resilience::reqwest::ResilienceMiddleware::new().max_retry_after(std::time::Duration::ZERO);
     /// # let _ = m;
     /// ```
     pub fn max_retry_after(mut self, max: Duration) -> Self {
-        self.retry.max_retry_after = max;
+        self.max_retry_after = Some(max);
         self
     }
 
@@ -234,7 +239,11 @@ impl ResilienceMiddleware {
 
     fn policy(&self) -> &NamedPolicy {
         self.policy.get_or_init(|| {
-            NamedPolicy::new(self.name, Via::Reqwest, self.registry, self.retry.clone())
+            let mut config = self.retry.clone();
+            if let Some(max) = self.max_retry_after {
+                config.max_retry_after = max;
+            }
+            NamedPolicy::new(self.name, Via::Reqwest, self.registry, config)
         })
     }
 }
@@ -375,7 +384,12 @@ impl ResilienceMiddleware {
             };
             let outcome = next.clone().run(request, extensions).await;
             let verdict = verdict(&outcome);
-            crate::sites::breaker::record(permit, &verdict);
+            match &outcome {
+                // Another middleware's error (not the host's answer, not a refusal of
+                // ours): nothing to count.
+                Err(Error::Middleware(_)) if verdict.refusal.is_none() => drop(permit),
+                _ => crate::sites::breaker::record(permit, &verdict),
+            }
             if outcome.is_ok() && !verdict.retryable {
                 policy.succeeded();
                 return outcome;

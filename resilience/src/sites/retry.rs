@@ -720,16 +720,19 @@ impl NamedPolicy {
     }
 
     /// The instance's name.
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
     pub(crate) fn name(&self) -> &'static str {
         self.name
     }
 
     /// The registry its budget and named policy come from.
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
     pub(crate) fn registry(&self) -> &'static Registry {
         self.registry
     }
 
     /// The configuration given to the layer.
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
     pub(crate) fn config(&self) -> &RetryConfig {
         &self.config
     }

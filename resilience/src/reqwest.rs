@@ -34,6 +34,9 @@ use crate::{BreakerConfig, ConfigError, RetryConfig};
 
 const TARGET: &str = "resilience::reqwest";
 
+/// A predicate over answers, shared by the middleware's clones.
+type RetryIfOk = Arc<dyn Fn(&Response) -> bool + Send + Sync>;
+
 /// A `reqwest_middleware::Middleware` that puts each host behind its own circuit breaker
 /// and retries transient failures.
 ///
@@ -77,6 +80,8 @@ pub struct ResilienceMiddleware {
     retry: RetryConfig,
     /// `max_retry_after(..)`, over the retry configuration's, in whichever order set.
     max_retry_after: Option<Duration>,
+    /// `retry_if_ok(..)`: an answer the HTTP rules call a success, retried all the same.
+    retry_if_ok: Option<RetryIfOk>,
     max_keys: usize,
     registry: &'static Registry,
     /// The registry's keyed store of the name, found on the first request.
@@ -118,6 +123,7 @@ impl ResilienceMiddleware {
             breaker: None,
             retry: RetryConfig::default(),
             max_retry_after: None,
+            retry_if_ok: None,
             max_keys: crate::keyed::DEFAULT_MAX_KEYS,
             registry: crate::registry(),
             store: OnceLock::new(),
@@ -197,6 +203,25 @@ impl ResilienceMiddleware {
     /// ```
     pub fn max_retry_after(mut self, max: Duration) -> Self {
         self.max_retry_after = Some(max);
+        self
+    }
+
+    /// Retries an answer its HTTP rules call a success (a 2xx, a 404) when `retry_if_ok`
+    /// says so (a `202 Accepted` still pending), like a retryable failure, for idempotent
+    /// requests: the same attempts, backoff and budget; out of attempts, the last answer
+    /// is returned. It does not count against the host's breaker (the host answered).
+    /// `#[retry(retry_if_ok = ..)]` for the middleware.
+    ///
+    /// ```
+    /// let m = resilience::reqwest::ResilienceMiddleware::new()
+    ///     .retry_if_ok(|res: &reqwest::Response| res.status() == 202);
+    /// # let _ = m;
+    /// ```
+    pub fn retry_if_ok(
+        mut self,
+        retry_if_ok: impl Fn(&Response) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.retry_if_ok = Some(Arc::new(retry_if_ok));
         self
     }
 
@@ -383,7 +408,12 @@ impl ResilienceMiddleware {
                 }
             };
             let outcome = next.clone().run(request, extensions).await;
-            let verdict = verdict(&outcome);
+            let mut verdict = verdict(&outcome);
+            if let (Ok(res), Some(retry_if_ok)) = (&outcome, &self.retry_if_ok) {
+                if !verdict.failure && !verdict.retryable && retry_if_ok(res) {
+                    verdict = Verdict::retry().failing(false).coded("RETRY_IF_OK");
+                }
+            }
             match &outcome {
                 // Another middleware's error (not the host's answer, not a refusal of
                 // ours): nothing to count.

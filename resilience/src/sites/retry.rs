@@ -20,6 +20,7 @@ use core::ops::ControlFlow;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
+use crate::classification::Verdict;
 use crate::clock::{Clock, SystemClock};
 use crate::monitor::observe::Observe;
 use crate::registry::Registry;
@@ -314,6 +315,39 @@ impl RetrySite {
             arm.retry_if,
             arm.on_retry,
         )
+    }
+
+    /// The `Ok` arm of `#[retry(retry_if_ok = ..)]` when the predicate asked for another
+    /// attempt: the engine decides as for an error (attempts, `max_elapsed`, the budget),
+    /// `Continue(delay)` to sleep and go again, `Break(())` to return the value (out of
+    /// attempts, the last `Ok` is the answer). `on_retry` is not called: it takes an error.
+    ///
+    /// ```
+    /// use core::ops::ControlFlow;
+    /// use resilience::__private::{Attempts, RetrySite};
+    /// use resilience::RetryConfig;
+    ///
+    /// static SITE: RetrySite = RetrySite::new("docs.ok_retried", || RetryConfig { max_attempts: 2, ..Default::default() });
+    /// let mut attempts: Option<Attempts> = None;
+    /// assert!(matches!(SITE.ok_retried(&mut attempts, SITE.started()), ControlFlow::Continue(_)));
+    /// assert_eq!(SITE.ok_retried(&mut attempts, None), ControlFlow::Break(()));
+    /// ```
+    #[cold]
+    #[inline(never)]
+    pub fn ok_retried(
+        &'static self,
+        attempts: &mut Option<Attempts>,
+        started: Option<Duration>,
+    ) -> ControlFlow<(), Duration> {
+        let policy = self.current();
+        let attempts = attempts.get_or_insert_with(|| Attempts::starting(&policy));
+        let verdict = Verdict::retry().failing(false).coded("RETRY_IF_OK");
+        let elapsed = started.map(|started| SystemClock.now().saturating_sub(started));
+        let message = || "an `Ok` that `retry_if_ok` asked to retry".to_owned();
+        match attempts.failed(&policy, &verdict, elapsed, &message) {
+            Ok(delay) => ControlFlow::Continue(delay),
+            Err(_) => ControlFlow::Break(()),
+        }
     }
 
     /// The resolution in force: made once for an unnamed site (one load afterwards);

@@ -338,6 +338,31 @@ impl<D, R> RetryLayer<D, R> {
         }
     }
 
+    /// `#[retry(retry_if_ok = ..)]` for a layer: a response the predicate names (an empty
+    /// page, a "pending" status) is retried like an error; out of attempts, the last one
+    /// is returned as is. [`retry_response`](Self::retry_response) with a `bool`.
+    ///
+    /// ```
+    /// use resilience::{retry::Backoff, tower::RetryLayer, RetryConfig};
+    /// use tower::{service_fn, BoxError, Layer, ServiceExt};
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let pages = std::sync::Mutex::new(vec![vec![1], vec![], vec![]]);
+    /// let upstream = service_fn(move |()| {
+    ///     let page = pages.lock().unwrap().pop().unwrap_or_default();
+    ///     async move { Ok::<Vec<u32>, BoxError>(page) }
+    /// });
+    /// let svc = RetryLayer::new(RetryConfig { backoff: Backoff::None, ..Default::default() })
+    ///     .retry_if_ok(|page: &Vec<u32>| page.is_empty())
+    ///     .layer(upstream);
+    /// assert_eq!(svc.oneshot(()).await.unwrap(), [1]);
+    /// # }
+    /// ```
+    pub fn retry_if_ok<G>(self, retry_if_ok: G) -> RetryLayer<D, G> {
+        self.retry_response(retry_if_ok)
+    }
+
     /// The configuration given to the layer.
     ///
     /// ```

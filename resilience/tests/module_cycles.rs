@@ -345,7 +345,7 @@ const LAYERS: &[&[&str]] = &[
     //    error of any type.
     &["classification", "view"],
     // 4. The patterns that act on the classification, and the monitor.
-    &["retry", "hedge", "adaptive", "monitor"],
+    &["retry", "hedge", "adaptive_limit", "monitor"],
     // 5. The registry, which holds the patterns' instances, and the cluster, which reads it.
     &["registry", "cluster"],
     // 6. The call sites and fallbacks.

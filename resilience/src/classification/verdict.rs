@@ -359,8 +359,8 @@ const fn http_code(status: u16) -> &'static str {
         502 => "HTTP_502",
         503 => "HTTP_503",
         504 => "HTTP_504",
-        500..=599 => "HTTP_5XX",
-        400..=499 => "HTTP_4XX",
+        505..=599 => "HTTP_5XX",
+        400..=428 | 430..=499 => "HTTP_4XX",
         _ => "HTTP",
     }
 }

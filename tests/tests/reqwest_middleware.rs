@@ -293,26 +293,30 @@ async fn retry_events_carry_the_host_method_and_path() {
 #[tokio::test]
 async fn retry_if_ok_retries_an_answer_still_pending() {
     let (addr, hits) = server(&[(202, None), (202, None), (200, None)]).await;
-    let client = client(
+    let pending = client(
         ResilienceMiddleware::new()
             .name("t.retry_if_ok")
             .retry(quick_retries(4))
             .unwrap()
             .retry_if_ok(|res| res.status() == 202),
     );
-    let response = client.get(format!("http://{addr}/")).send().await.unwrap();
+    let response = pending.get(format!("http://{addr}/")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(hits.load(Ordering::SeqCst), 3);
     // Out of attempts, the last answer comes back as it is.
     let (addr, hits) = server(&[(202, None)]).await;
-    let client = client(
+    let out_of_attempts = client(
         ResilienceMiddleware::new()
             .name("t.retry_if_ok.out")
             .retry(quick_retries(2))
             .unwrap()
             .retry_if_ok(|res| res.status() == 202),
     );
-    let response = client.get(format!("http://{addr}/")).send().await.unwrap();
+    let response = out_of_attempts
+        .get(format!("http://{addr}/"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 202);
     assert_eq!(hits.load(Ordering::SeqCst), 2);
 }

@@ -311,7 +311,7 @@ impl Verdict {
     /// assert!(v.failure && v.retryable && v.overload);
     /// let v = Verdict::of_status(429);
     /// assert!(!v.failure && v.retryable && v.overload);
-    /// assert_eq!(Verdict::of_status(404), Verdict::SUCCESS.coded("HTTP_404"));
+    /// assert_eq!(Verdict::of_status(404), Verdict::SUCCESS.coded("HTTP_4XX"));
     /// ```
     pub const fn of_status(status: u16) -> Verdict {
         let code = http_code(status);

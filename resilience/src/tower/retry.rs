@@ -348,7 +348,7 @@ impl<D, R> RetryLayer<D, R> {
     ///
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
     /// # async fn main() {
-    /// let pages = std::sync::Mutex::new(vec![vec![1], vec![], vec![]]);
+    /// let pages = std::sync::Arc::new(std::sync::Mutex::new(vec![vec![1], vec![], vec![]]));
     /// let upstream = service_fn(move |()| {
     ///     let page = pages.lock().unwrap().pop().unwrap_or_default();
     ///     async move { Ok::<Vec<u32>, BoxError>(page) }

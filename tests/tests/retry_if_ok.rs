@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use resilience::retry;
 
-fn is_empty(page: &Vec<u32>) -> bool {
+// `&[u32]` for a `Vec<u32>`: the predicate is called with `&value`, so deref coercion
+// applies as in any call.
+fn is_empty(page: &[u32]) -> bool {
     page.is_empty()
 }
 

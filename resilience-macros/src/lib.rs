@@ -42,6 +42,7 @@ mod rewrite;
 /// | `max_elapsed = D` | no new attempt once this much time has passed | none |
 /// | `max_retry_after = D` | the longest `retry_after()` waited; a longer one ends the retries at once with that error | 60s |
 /// | `retry_if = path` | `fn(&E) -> bool`: whether an error is retried | see below |
+/// | `retry_if_ok = path` | `fn(&T) -> bool`: an `Ok` to retry like an error; out of attempts the last `Ok` is returned | none |
 /// | `on_retry = path` | `fn(&E, attempt: u32, delay: Duration)`, called before each sleep | none |
 /// | `budget = "name"` | draw retries from a shared token bucket (`resilience::retry_budget("name")`) | none |
 /// | `adaptive = true` | attempts adapt to recent outcomes (`resilience::retry::adapted_max_attempts`) | off |
@@ -103,7 +104,7 @@ pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `window = D, max_failures_per_window = N` | also open on N failures within the window | off |
 /// | `failure_rate = P, minimum_calls = N, window_size = N` | open when P % of the last `window_size` calls (at least `minimum_calls`) failed | off |
 /// | `slow_call = D, slow_call_rate = P` | open when P % of the window were slower than D | off |
-/// | `record_if = path` | `fn(&E) -> bool`: which errors count as failures | every error |
+/// | `record_if = path` | `fn(&E) -> bool`: which errors count as failures | a dependency's faults (transient, integration and system tiers, timeouts, foreign errors nothing is known about); not business-logic, configuration or security errors; never this crate's own refusals from layers inside (`RateLimited`, `BulkheadFull`, `Overloaded`, an inner breaker's `CircuitOpen`), which count as neither success nor failure |
 /// | `parent = "name"` | also refuse while that breaker (or an ancestor) is open within its recovery timeout, or forced open | none |
 /// | `key = expr` | one breaker per distinct key value (`expr` is `Display`, evaluated before the call); `registry().breaker_for(name, key)` finds one | none |
 /// | `max_keys = N` | at most N keys live per name; idle ones are evicted, least recently used first | 1024 |
@@ -222,7 +223,7 @@ pub fn error_context(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 ///
 /// Its keys are those of [`retry`](macro@retry) (`max_attempts`, `backoff`, `jitter`,
-/// `max_elapsed`, `max_retry_after`, `retry_if`, `on_retry`, `budget`, `adaptive`,
+/// `max_elapsed`, `max_retry_after`, `retry_if`, `retry_if_ok`, `on_retry`, `budget`, `adaptive`,
 /// `policy`, `registry`: every layer lives in that registry) and of
 /// [`circuit_breaker`](macro@circuit_breaker) (`name`,
 /// `failure_threshold`, `success_threshold`, `recovery_timeout`, `half_open_max_calls`,

@@ -39,7 +39,7 @@ pub mod adaptive_limit;
 pub mod breaker;
 pub mod bulkhead;
 pub mod chaos;
-mod classification;
+pub mod classification;
 pub mod clock;
 #[cfg(feature = "redis")]
 pub mod cluster;
@@ -82,19 +82,19 @@ pub use adaptive_limit::{AdaptiveLimitConfig, Overloaded, Priority};
 pub use breaker::{Breaker, BreakerConfig, BreakerState, CircuitOpen, Permit};
 pub use bulkhead::{BulkheadConfig, BulkheadFull};
 pub use chaos::InjectedFault;
+pub use classification::{classify, classify_message, Classification};
 pub use config_error::ConfigError;
 pub use degradation::degradation;
-pub use error::{
-    classify, classify_message, Category, Classification, ErrorContext, ErrorReport, MarcusError,
-    Remediation, Severity,
-};
+pub use error::{Category, ErrorContext, ErrorReport, MarcusError, Remediation, Severity};
 pub use errors::Error;
 pub use hedge::{HedgeConfig, HedgeSnapshot};
 pub use monitor::{monitor, BatchFailed, ErrorAggregator, HealthScore, Monitor, MonitorConfig};
 pub use rate_limit::{RateLimitConfig, RateLimited};
 pub use recovery::recovery;
-pub use registry::{registry, BreakerSnapshot, Registry, RegistryHealth};
-pub use retry::{retry_budget, Backoff, Jitter, RetryBudget, RetryConfig};
+pub use registry::{
+    registry, retry_budget, retry_budgets, BreakerSnapshot, Registry, RegistryHealth,
+};
+pub use retry::{Backoff, Jitter, RetryBudget, RetryConfig};
 pub use scope::{ClusterStatus, Scope};
 pub use timeout::TimedOut;
 

@@ -48,7 +48,8 @@
 
 use crate::Category;
 
-/// Gauge: each breaker's state, labelled `breaker`; see [`state_value`] for the values.
+/// Gauge: each breaker's state, labelled `breaker`; see
+/// [`breaker::state_value`](crate::breaker::state_value) for the values.
 ///
 /// ```
 /// assert_eq!(resilience::metrics::BREAKER_STATE, "resilience_breaker_state");
@@ -124,11 +125,32 @@ pub const HEDGE_WINS: &str = "resilience_hedge_wins_total";
 /// ```
 pub const CHAOS_INJECTED: &str = "resilience_chaos_injected_total";
 
-pub use crate::adaptive_limit::metrics::{
-    IN_FLIGHT as ADAPTIVE_LIMIT_IN_FLIGHT, LIMIT as ADAPTIVE_LIMIT,
-    REFUSED as ADAPTIVE_LIMIT_REFUSED, RTT as ADAPTIVE_LIMIT_RTT,
-};
-pub use crate::breaker::metrics::state_value;
+/// Gauge: an adaptive limit's limit, labelled `adaptive_limit`.
+///
+/// ```
+/// assert_eq!(resilience::metrics::ADAPTIVE_LIMIT, "resilience_adaptive_limit");
+/// ```
+pub const ADAPTIVE_LIMIT: &str = "resilience_adaptive_limit";
+/// Gauge: the most calls in flight through an adaptive limit during its last window,
+/// labelled `adaptive_limit`.
+///
+/// ```
+/// assert!(resilience::metrics::ADAPTIVE_LIMIT_IN_FLIGHT.ends_with("_in_flight"));
+/// ```
+pub const ADAPTIVE_LIMIT_IN_FLIGHT: &str = "resilience_adaptive_limit_in_flight";
+/// Gauge: the mean round-trip time of an adaptive limit's last window, in seconds,
+/// labelled `adaptive_limit`.
+///
+/// ```
+/// assert!(resilience::metrics::ADAPTIVE_LIMIT_RTT.ends_with("_seconds"));
+/// ```
+pub const ADAPTIVE_LIMIT_RTT: &str = "resilience_adaptive_limit_rtt_seconds";
+/// Counter: calls an adaptive limit refused, labelled `adaptive_limit` and `priority`.
+///
+/// ```
+/// assert!(resilience::metrics::ADAPTIVE_LIMIT_REFUSED.ends_with("_total"));
+/// ```
+pub const ADAPTIVE_LIMIT_REFUSED: &str = "resilience_adaptive_limit_refused_total";
 
 /// Gives every series its help text in the installed recorder (an exporter shows it as
 /// `# HELP`). Call it once, after installing the recorder; a no-op without the feature.
@@ -157,7 +179,16 @@ pub fn describe() {
         describe_counter!(RATE_LIMITED, "Calls a rate limiter refused.");
         describe_counter!(HEDGES, "Extra runs started by #[hedge].");
         describe_counter!(HEDGE_WINS, "Hedged calls answered by an extra run.");
-        crate::adaptive_limit::metrics::describe();
+        describe_gauge!(ADAPTIVE_LIMIT, "Calls an adaptive limit allows at once.");
+        describe_gauge!(
+            ADAPTIVE_LIMIT_IN_FLIGHT,
+            "Most calls in flight through an adaptive limit in its last window."
+        );
+        describe_gauge!(
+            ADAPTIVE_LIMIT_RTT,
+            "Mean round-trip time of an adaptive limit's last window, in seconds."
+        );
+        describe_counter!(ADAPTIVE_LIMIT_REFUSED, "Calls an adaptive limit refused.");
     }
 }
 

@@ -170,7 +170,7 @@ failure_threshold = 0
     );
     // The valid tables beside the bad one were not applied either.
     assert_eq!(registry().retry_policy("cfg-invalid"), None);
-    assert!(resilience::retry::retry_budgets()
+    assert!(resilience::retry_budgets()
         .iter()
         .all(|b| b.name.as_deref() != Some("cfg-invalid")));
     assert!(registry().breaker("cfg-invalid").is_none());

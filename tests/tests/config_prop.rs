@@ -7,7 +7,8 @@ use resilience::chaos::{chaos, FaultConfig, FaultKind};
 use resilience::config::Config;
 use resilience::degradation::FeatureConfig;
 use resilience::recovery::RecoveryConfig;
-use resilience::retry::{retry_budgets, BudgetConfig};
+use resilience::retry::BudgetConfig;
+use resilience::retry_budgets;
 use resilience::{
     degradation, monitor, recovery, registry, retry_budget, BreakerConfig, BulkheadConfig,
     MonitorConfig, RateLimitConfig, RetryConfig,

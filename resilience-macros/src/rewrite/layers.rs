@@ -266,6 +266,28 @@ pub(crate) fn retry(
             quote!(::core::result::Result::Err),
         )
     };
+    // `retry_if_ok`: an `Ok` the predicate names is retried like an error (the value is
+    // dropped before the sleep); out of attempts, it is returned.
+    let retry_ok = match args.retry_if_ok.get() {
+        None => quote!(),
+        Some(path) => {
+            let ask = quote_spanned!(path.span()=> #path(&__resilience_value));
+            quote! {
+                if #ask {
+                    match __RESILIENCE_RETRY.ok_retried(&mut __resilience_attempts, __resilience_started) {
+                        ::core::ops::ControlFlow::Break(()) => {
+                            break ::core::result::Result::Ok(__resilience_value);
+                        }
+                        ::core::ops::ControlFlow::Continue(__resilience_delay) => {
+                            ::core::mem::drop(__resilience_value);
+                            #sleep;
+                            continue;
+                        }
+                    }
+                }
+            }
+        }
+    };
     // The retry state is made by the runtime at the first failure, so a first attempt
     // that succeeds stores none of it. The outcome lives only in the block that decides,
     // so an async function's future does not keep it (nor its error) across the sleep.
@@ -279,6 +301,7 @@ pub(crate) fn retry(
                 let __resilience_outcome: #ret = #inner;
                 let __resilience_error = match #split {
                     #ok(__resilience_value) => {
+                        #retry_ok
                         __RESILIENCE_RETRY.succeeded(&__resilience_attempts);
                         break ::core::result::Result::Ok(__resilience_value);
                     }
@@ -322,9 +345,12 @@ pub(crate) fn breaker(
     let function = function_path(f);
     let view = view();
     let observe = observe_arg(f, observe);
+    // `None`: the error's verdict decides (a dependency's fault counts, a refusal never).
     let record_if = match args.record_if.get() {
-        Some(path) => quote!(#path),
-        None => quote!(|_: &_| true),
+        Some(path) => {
+            quote_spanned!(path.span()=> |__resilience_e: &_| ::core::option::Option::Some(#path(__resilience_e)))
+        }
+        None => quote!(|_: &_| ::core::option::Option::None),
     };
     // One label per layer: `#[resilient]` and `#[circuit_breaker]` may both be on a function.
     let label = syn::Lifetime::new(&format!("'__resilience_breaker_{index}"), Span::call_site());

@@ -6,30 +6,10 @@
 use super::window::Closed;
 use super::Priority;
 
-/// Gauge: the limit, labelled `adaptive_limit`.
-///
-/// ```
-/// assert_eq!(resilience::metrics::ADAPTIVE_LIMIT, "resilience_adaptive_limit");
-/// ```
-pub const LIMIT: &str = "resilience_adaptive_limit";
-/// Gauge: the most calls in flight during the last window, labelled `adaptive_limit`.
-///
-/// ```
-/// assert!(resilience::metrics::ADAPTIVE_LIMIT_IN_FLIGHT.ends_with("_in_flight"));
-/// ```
-pub const IN_FLIGHT: &str = "resilience_adaptive_limit_in_flight";
-/// Gauge: the mean round-trip time of the last window, in seconds, labelled `adaptive_limit`.
-///
-/// ```
-/// assert!(resilience::metrics::ADAPTIVE_LIMIT_RTT.ends_with("_seconds"));
-/// ```
-pub const RTT: &str = "resilience_adaptive_limit_rtt_seconds";
-/// Counter: calls refused, labelled `adaptive_limit` and `priority`.
-///
-/// ```
-/// assert!(resilience::metrics::ADAPTIVE_LIMIT_REFUSED.ends_with("_total"));
-/// ```
-pub const REFUSED: &str = "resilience_adaptive_limit_refused_total";
+use crate::metrics::{
+    ADAPTIVE_LIMIT as LIMIT, ADAPTIVE_LIMIT_IN_FLIGHT as IN_FLIGHT,
+    ADAPTIVE_LIMIT_REFUSED as REFUSED, ADAPTIVE_LIMIT_RTT as RTT,
+};
 
 /// A window closed with `limit` in force after it.
 pub(super) fn window(name: &'static str, limit: u32, window: Closed) {
@@ -48,20 +28,4 @@ pub(super) fn refused(name: &'static str, priority: Priority) {
     #[cfg(feature = "metrics")]
     ::metrics::counter!(REFUSED, "adaptive_limit" => name, "priority" => priority.as_str())
         .increment(1);
-}
-
-/// Gives the series their help text.
-#[cfg(feature = "metrics")]
-pub(crate) fn describe() {
-    use ::metrics::{describe_counter, describe_gauge};
-    describe_gauge!(LIMIT, "Calls an adaptive limit allows at once.");
-    describe_gauge!(
-        IN_FLIGHT,
-        "Most calls in flight through an adaptive limit in its last window."
-    );
-    describe_gauge!(
-        RTT,
-        "Mean round-trip time of an adaptive limit's last window, in seconds."
-    );
-    describe_counter!(REFUSED, "Calls an adaptive limit refused.");
 }

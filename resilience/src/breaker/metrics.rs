@@ -12,7 +12,7 @@ use crate::metrics::{BREAKER_FAILURES, BREAKER_REJECTIONS, BREAKER_STATE};
 /// 3 forced open, 4 disabled. Alerting on "not 0 and not 4" catches every refusing state.
 ///
 /// ```
-/// use resilience::{metrics::state_value, BreakerState};
+/// use resilience::{breaker::state_value, BreakerState};
 /// assert_eq!(state_value(BreakerState::Closed), 0.0);
 /// assert_eq!(state_value(BreakerState::ForcedOpen), 3.0);
 /// ```

@@ -38,6 +38,9 @@ pub(crate) use crate::names::intern as intern_name;
 pub use circuit_open::CircuitOpen;
 pub use config::{BreakerConfig, MAX_HALF_OPEN_CALLS, MAX_QUORUM, MAX_THRESHOLD, MAX_WINDOW_LEN};
 pub use machine::Breaker;
+// The gauge values of `metrics::BREAKER_STATE` (here, not in `metrics`, which sits below
+// the patterns and cannot name a breaker's state).
+pub use metrics::state_value;
 pub use permit::{OwnedPermit, Permit};
 pub use snapshot::BreakerSnapshot;
 pub use state::BreakerState;

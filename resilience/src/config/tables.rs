@@ -10,7 +10,8 @@ use crate::chaos::{chaos, ChaosError, FaultConfig, FaultKind};
 use crate::degradation::FeatureConfig;
 use crate::monitor::MonitorConfig;
 use crate::recovery::RecoveryConfig;
-use crate::retry::{retry_budget, retry_budgets, BudgetConfig};
+use crate::registry::{retry_budget, retry_budgets};
+use crate::retry::BudgetConfig;
 use crate::{degradation, monitor, recovery, registry, ConfigError, RetryConfig};
 use crate::{AdaptiveLimitConfig, BulkheadConfig, RateLimitConfig};
 

@@ -455,7 +455,8 @@ impl RetryBudget {
     /// cluster's task has leased tokens for it; made local, it drops its lease.
     ///
     /// ```
-    /// use resilience::retry::{retry_budget, BudgetConfig};
+    /// use resilience::retry::BudgetConfig;
+    /// use resilience::retry_budget;
     ///
     /// let budget = retry_budget("docs-configure");
     /// budget.configure(BudgetConfig { capacity: 3, ..Default::default() })?;

@@ -83,11 +83,11 @@ impl KeyedBreakerSite {
         &'static self,
         permit: Permit<'_>,
         error: E,
-        view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
+        view: impl for<'a> Fn(&'a mut E) -> View<'a>,
         arm: BreakerArm<R>,
     ) -> E
     where
-        R: FnOnce(&E) -> bool,
+        R: FnOnce(&E) -> Option<bool>,
     {
         BreakerSite::fail(permit, error, view, arm)
     }

@@ -14,65 +14,9 @@ use tower_service::Service;
 use crate::adaptive_limit::{
     AdaptiveLimitConfig, AdaptiveLimiter, AdaptivePermit, Overloaded, Priority, Wait,
 };
+use crate::classification::Classify;
 use crate::registry::Registry;
-use crate::view::View;
-use crate::{ConfigError, MarcusError};
-
-/// An error that says whether it is a *drop* (a timeout, an overload further down): what
-/// [`AdaptiveLimitService`] asks of the inner service's errors, by the same rule as
-/// `#[adaptive_limit]` (`resilience::__private::is_drop`).
-///
-/// Implemented by every [`MarcusError`], by `std::io::Error` and by the boxed
-/// `dyn Error`s tower uses (`tower::BoxError`), looked into for this crate's errors and
-/// classified by their words (a 429 or 503, a timeout).
-///
-/// ```
-/// use resilience::tower::Overload;
-/// let busy: tower::BoxError = "HTTP 503 Service Unavailable".into();
-/// assert!(busy.is_overload());
-/// let missing: tower::BoxError = "HTTP 404 Not Found".into();
-/// assert!(!missing.is_overload());
-/// ```
-pub trait Overload {
-    /// Whether this error means the dependency is over its capacity.
-    fn is_overload(&self) -> bool;
-}
-
-impl<E: MarcusError> Overload for E {
-    fn is_overload(&self) -> bool {
-        // `View::Marcus` wants a unique borrow of an unsized error; the code and the
-        // retry advice are what the rule reads of it.
-        crate::sites::adaptive_limit::is_overload_marcus(self)
-    }
-}
-
-fn dyn_overload(error: &(dyn std::error::Error + 'static)) -> bool {
-    crate::sites::adaptive_limit::is_drop(&View::Dyn(error))
-}
-
-impl Overload for Box<dyn std::error::Error + Send + Sync> {
-    fn is_overload(&self) -> bool {
-        dyn_overload(&**self)
-    }
-}
-
-impl Overload for Box<dyn std::error::Error + Send> {
-    fn is_overload(&self) -> bool {
-        dyn_overload(&**self)
-    }
-}
-
-impl Overload for Box<dyn std::error::Error> {
-    fn is_overload(&self) -> bool {
-        dyn_overload(&**self)
-    }
-}
-
-impl Overload for std::io::Error {
-    fn is_overload(&self) -> bool {
-        dyn_overload(self)
-    }
-}
+use crate::ConfigError;
 
 /// Which responses (`Ok`s) mean overload ([`AdaptiveLimitLayer::overload_if`]): an HTTP
 /// 429 or 503, say. Implemented by every `Fn(&Response) -> bool`.
@@ -157,7 +101,7 @@ impl<Req> PriorityOf<Req> for NormalPriority {
 /// `Err(E::from(Overloaded { .. }))` without calling the inner service, at once or after
 /// waiting up to `max_wait` (served by [`priority`](AdaptiveLimitLayer::priority));
 /// `poll_ready` stays the inner service's. An error the rule calls a drop
-/// ([`Overload`]), or a response [`overload_if`](AdaptiveLimitLayer::overload_if) says
+/// ([`Classify`]: its verdict's `overload`), or a response [`overload_if`](AdaptiveLimitLayer::overload_if) says
 /// so, lowers the limit; a call dropped before it ends is not measured.
 ///
 /// ```
@@ -347,7 +291,7 @@ impl<S, P, O> AdaptiveLimitService<S, P, O> {
 impl<S, P, O, Req> Service<Req> for AdaptiveLimitService<S, P, O>
 where
     S: Service<Req> + Clone,
-    S::Error: From<Overloaded> + Overload,
+    S::Error: From<Overloaded> + Classify,
     P: PriorityOf<Req>,
     O: OverloadIf<S::Response> + Clone,
 {
@@ -451,7 +395,7 @@ impl<S: Service<Req>, Req, O> core::fmt::Debug for ResponseFuture<S, Req, O> {
 impl<S, Req, O> Future for ResponseFuture<S, Req, O>
 where
     S: Service<Req>,
-    S::Error: From<Overloaded> + Overload,
+    S::Error: From<Overloaded> + Classify,
     O: OverloadIf<S::Response>,
 {
     type Output = Result<S::Response, S::Error>;
@@ -465,7 +409,7 @@ where
                     if let Some(permit) = permit.take() {
                         let dropped = match &outcome {
                             Ok(response) => this.overload_if.is_overload(response),
-                            Err(error) => error.is_overload(),
+                            Err(error) => error.verdict().overload,
                         };
                         permit.record(dropped);
                     }

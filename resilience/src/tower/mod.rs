@@ -60,8 +60,8 @@ mod timeout;
 mod wait_then_call;
 
 pub use adaptive_limit::{
-    AdaptiveLimitLayer, AdaptiveLimitService, NoResponseOverloads, NormalPriority, Overload,
-    OverloadIf, PriorityOf, ResponseFuture as AdaptiveLimitFuture,
+    AdaptiveLimitLayer, AdaptiveLimitService, NoResponseOverloads, NormalPriority, OverloadIf,
+    PriorityOf, ResponseFuture as AdaptiveLimitFuture,
 };
 pub use breaker::{
     CircuitBreaker, CircuitBreakerLayer, FailureIf, KeyedCircuitBreaker, KeyedCircuitBreakerLayer,
@@ -79,8 +79,8 @@ pub use rate_limit::{
     ResponseFuture as RateLimitFuture,
 };
 pub use retry::{
-    Advice, Classified, NoResponseRetried, ResponseFuture as RetryFuture, Retry, RetryDecision,
-    RetryIf, RetryLayer, RetryResponse, Retryable,
+    Classified, NoResponseRetried, ResponseFuture as RetryFuture, Retry, RetryDecision, RetryIf,
+    RetryLayer, RetryResponse,
 };
 pub use timeout::{ResponseFuture as TimeoutFuture, Timeout, TimeoutLayer};
 

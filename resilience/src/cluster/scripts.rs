@@ -15,25 +15,48 @@ macro_rules! now_ms {
 
 /// GCRA admission. `KEYS[1]` = `{rl:NAME}` (the theoretical arrival time, in server
 /// microseconds); `ARGV[1]` = the emission interval `per / limit` in µs, `ARGV[2]` = the
-/// burst tolerance `burst * interval` in µs. Returns `{1, 0}` when admitted, `{0, µs}`
-/// with the wait until a call would be admitted when refused.
+/// burst tolerance `burst * interval` in µs. Returns `{1, 0, repaired}` when admitted,
+/// `{0, µs, repaired}` with the wait until a call would be admitted when refused;
+/// `repaired` is 1 when the key held a value this script never writes (another type, not
+/// a number, `nan`, `inf`, or beyond `now + burst + interval`), which it then treats as
+/// missing (expired) and overwrites.
 pub const GCRA_LUA: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
 local tau = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1])) or now
-if tat < now then tat = now end
+local repaired = 0
+local tat = now
+local raw = redis.pcall('GET', KEYS[1])
+if type(raw) == 'table' then
+  redis.call('DEL', KEYS[1])
+  repaired = 1
+elseif raw then
+  local v = tonumber(raw)
+  if v == nil or v ~= v or v > now + tau + interval + 1000000 then
+    repaired = 1
+  elseif v > now then
+    tat = v
+  end
+end
 local new_tat = tat + interval
 local allow_at = new_tat - tau
 if allow_at > now then
-  return {0, allow_at - now}
+  return {0, allow_at - now, repaired}
 end
 redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.floor((new_tat - now) / 1000) + 1)
-return {1, 0}
+return {1, 0, repaired}
 ";
 
 pub(super) static GCRA: LazyLock<Script> = LazyLock::new(|| Script::new(GCRA_LUA));
+
+/// A Lua prelude: `own(key, kind)` deletes `key` when it holds another type than `kind`
+/// (a value this crate never writes there) and says so (1).
+macro_rules! own {
+    () => {
+        "local function own(key, kind)\n  local t = redis.call('TYPE', key).ok\n  if t ~= 'none' and t ~= kind then redis.call('DEL', key) return 1 end\n  return 0\nend\n"
+    };
+}
 
 /// A heartbeat: `KEYS[1]` = `{rs}:instances` (instance → expiry), `KEYS[2]` =
 /// `{rs}:health` (instance → health JSON); `ARGV` = id, ttl ms, JSON. Drops the
@@ -41,7 +64,10 @@ pub(super) static GCRA: LazyLock<Script> = LazyLock::new(|| Script::new(GCRA_LUA
 pub(super) static HEARTBEAT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(concat!(
         now_ms!(),
+        own!(),
         r"
+own(KEYS[1], 'zset')
+own(KEYS[2], 'hash')
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -58,7 +84,10 @@ return redis.call('ZCARD', KEYS[1])
 pub(super) static LIVE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(concat!(
         now_ms!(),
+        own!(),
         r"
+own(KEYS[1], 'zset')
+own(KEYS[2], 'hash')
 local out = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')) do
   local h = redis.call('HGET', KEYS[2], id)
@@ -74,22 +103,34 @@ return out
 
 /// An instance's vote that a breaker is open. `KEYS` = `{cb:N}:votes`, `{cb:N}:open`;
 /// `ARGV` = id, vote ttl ms, quorum, open ms, channel, name, refresh (1: only keep the
-/// vote alive, never open). Returns `{live votes, state}`: state 0 below quorum, > 0 the
-/// cluster was already open (ms left), -1 this vote opened it (and it was published).
+/// vote alive, never open). Returns `{live votes, state, repaired}`: state 0 below quorum,
+/// > 0 the cluster was already open (ms left), -1 this vote opened it (and it was
+/// published); repaired 1 when a key held what this crate never writes (another type, a
+/// vote expiring beyond the vote ttl, an opening longer than the recovery timeout),
+/// which is dropped.
 pub(super) static VOTE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(concat!(
         now_ms!(),
+        own!(),
         r"
+local repaired = own(KEYS[1], 'zset')
+if redis.call('ZREMRANGEBYSCORE', KEYS[1], '(' .. (now + tonumber(ARGV[2]) + 1000), '+inf') > 0 then
+  repaired = 1
+end
+if redis.call('PTTL', KEYS[2]) > tonumber(ARGV[4]) + 1000 then
+  redis.call('DEL', KEYS[2])
+  repaired = 1
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 local n = redis.call('ZCARD', KEYS[1])
 local ttl = redis.call('PTTL', KEYS[2])
-if ttl > 0 then return {n, ttl} end
-if ARGV[7] == '1' or n < tonumber(ARGV[3]) then return {n, 0} end
+if ttl > 0 then return {n, ttl, repaired} end
+if ARGV[7] == '1' or n < tonumber(ARGV[3]) then return {n, 0, repaired} end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[4])
 redis.call('PUBLISH', ARGV[5], 'open ' .. ARGV[4] .. ' ' .. ARGV[1] .. ' ' .. ARGV[6])
-return {n, -1}
+return {n, -1, repaired}
 "
     ))
 });
@@ -99,7 +140,9 @@ return {n, -1}
 pub(super) static REOPEN: LazyLock<Script> = LazyLock::new(|| {
     Script::new(concat!(
         now_ms!(),
+        own!(),
         r"
+own(KEYS[1], 'zset')
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
@@ -122,37 +165,54 @@ return 1
     )
 });
 
-/// The half-open lease: `KEYS` = trial, open; `ARGV` = id, lease ms. Returns `{1, ms}`
-/// when this instance took it, `{2, ms}` when it already holds it, `{0, ms}` when the
-/// trial must wait that long (the cluster is still open, or another instance holds it).
+/// The half-open lease: `KEYS` = trial, open; `ARGV` = id, lease ms, recovery ms.
+/// Returns `{1, ms}` when this instance took it, `{2, ms}` when it already holds it,
+/// `{0, ms}` when the trial must wait that long (the cluster is still open, or another
+/// instance holds it). A lease or an opening longer than this crate ever sets (or a
+/// lease of another type) is not this crate's: dropped.
 pub(super) static LEASE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    Script::new(concat!(
+        own!(),
         r"
+if own(KEYS[1], 'string') == 0 and redis.call('PTTL', KEYS[1]) > tonumber(ARGV[2]) + 1000 then
+  redis.call('DEL', KEYS[1])
+end
+if redis.call('PTTL', KEYS[2]) > tonumber(ARGV[3]) + 1000 then redis.call('DEL', KEYS[2]) end
+if redis.call('PTTL', KEYS[1]) == -1 then redis.call('DEL', KEYS[1]) end
 local open = redis.call('PTTL', KEYS[2])
 if open > 0 then return {0, open} end
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1, tonumber(ARGV[2])} end
 if redis.call('GET', KEYS[1]) == ARGV[1] then return {2, redis.call('PTTL', KEYS[1])} end
 return {0, redis.call('PTTL', KEYS[1])}
-",
-    )
+"
+    ))
 });
 
 /// A retry budget's lease: `KEYS[1]` = `{rb:NAME}` (a hash: `t` micro-tokens, `ts` the
 /// server's ms of the last refill; a missing key is a full bucket); `ARGV` = capacity
 /// (whole tokens), refill (micro-tokens a second), tokens wanted, deposit (micro-tokens).
 /// Refills, adds the deposit (both capped at capacity), then takes up to the tokens
-/// wanted, whole ones only. Returns the tokens taken. With a refill, the key expires
-/// once it would be full again.
+/// wanted, whole ones only. Returns `{tokens taken, repaired}`. With a refill, the key
+/// expires once it would be full again. A key of another type, or a count or time this
+/// script never writes (not a number, `nan`, `inf`, below 0, above capacity, in the
+/// future), is treated as missing (a full bucket, as after expiry): `repaired` = 1.
 pub(super) static BUDGET: LazyLock<Script> = LazyLock::new(|| {
     Script::new(concat!(
         now_ms!(),
+        own!(),
         r"
 local cap = tonumber(ARGV[1]) * 1000000
 local rate = tonumber(ARGV[2])
 local want = tonumber(ARGV[3])
+local repaired = own(KEYS[1], 'hash')
 local v = redis.call('HMGET', KEYS[1], 't', 'ts')
 local tokens = tonumber(v[1])
 local last = tonumber(v[2])
+if (v[1] or v[2]) and (tokens == nil or last == nil or tokens ~= tokens or last ~= last
+    or tokens < 0 or tokens > cap or last < 0 or last > now + 1000) then
+  repaired = 1
+  tokens = nil
+end
 if tokens == nil or last == nil then
   tokens = cap
   last = now
@@ -167,7 +227,7 @@ if rate > 0 then
 else
   redis.call('PERSIST', KEYS[1])
 end
-return take
+return {take, repaired}
 "
     ))
 });

@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
-use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig, PubSub};
+use redis::aio::{
+    ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection, PubSub,
+};
 use redis::cluster::{ClusterClient, ClusterClientBuilder};
 use redis::cluster_async::ClusterConnection;
 use redis::{Client, Cmd, Pipeline, RedisFuture, Value};
@@ -171,6 +173,9 @@ pub(super) struct Link {
     /// Sentinel: the sentinel that answered last (asked first next time); Cluster: the
     /// node to subscribe on next.
     next: AtomicUsize,
+    /// Sentinel: the connection to the sentinel that answered last, kept for the
+    /// heartbeat's question.
+    asked: tokio::sync::Mutex<Option<(usize, MultiplexedConnection)>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -255,6 +260,7 @@ impl Link {
             conn: RwLock::new(None),
             master: Mutex::new(None),
             next: AtomicUsize::new(0),
+            asked: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -354,17 +360,31 @@ impl Link {
         };
         let first = self.next.load(Relaxed);
         let mut last_error = String::from("no sentinel answered");
+        let mut kept = self.asked.lock().await;
         for i in 0..sentinels.len() {
             let at = (first + i) % sentinels.len();
+            let cached = kept.take().filter(|(i, _)| *i == at).map(|(_, c)| c);
             let asked = tokio::time::timeout(self.op_timeout.max(Duration::from_millis(100)), async {
-                let mut conn = sentinels[at].get_multiplexed_async_connection().await?;
-                redis::cmd("SENTINEL")
+                let mut conn = match cached {
+                    Some(conn) => conn,
+                    None => sentinels[at].get_multiplexed_async_connection().await?,
+                };
+                let answer = redis::cmd("SENTINEL")
                     .arg("get-master-addr-by-name")
                     .arg(name)
                     .query_async::<Option<(String, String)>>(&mut conn)
-                    .await
+                    .await?;
+                redis::RedisResult::Ok((answer, conn))
             })
             .await;
+            let asked = match asked {
+                Ok(Ok((answer, conn))) => {
+                    *kept = Some((at, conn));
+                    Ok(Ok(answer))
+                }
+                Ok(Err(e)) => Ok(Err(e)),
+                Err(e) => Err(e),
+            };
             match asked {
                 Ok(Ok(Some((host, port)))) => {
                     self.next.store(at, Relaxed);

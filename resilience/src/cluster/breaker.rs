@@ -334,6 +334,14 @@ async fn reconcile_all(shared: &Shared, tracked: &mut HashMap<&'static str, Trac
             }
             return;
         };
+        if left > ms(t.recovery) as i64 + 1000 {
+            // Longer than any opening this crate sets (the recovery timeout): not ours.
+            shared.corrupt_once(&open_key, "an opening longer than the recovery timeout");
+            let _ = shared
+                .query_if_up::<i64>(&open_key, redis::cmd("DEL").arg(&open_key))
+                .await;
+            continue;
+        }
         if left > 0 && state == BreakerState::Closed {
             t.cluster_open = true;
             let left =

@@ -170,12 +170,12 @@ fn report_key(instance: &str) -> String {
 }
 
 /// How long [`instance_report`] waits for the instance to answer.
-const REPORT_WAIT: Duration = Duration::from_secs(2);
+const REPORT_WAIT: Duration = Duration::from_secs(5);
 
 /// One live instance's whole `registry().health()` (every breaker, bulkhead, limiter,
 /// budget and hedge), read on demand: the instance is asked over pub/sub and writes it
-/// to Redis for a few seconds. This instance's own is read locally. An instance that
-/// does not answer within 2 s is an `Err`.
+/// to Redis for a few seconds, on a connection of its own. This instance's own is read
+/// locally. An instance that does not answer within 5 s is an `Err`.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), resilience::cluster::ClusterError> {
@@ -192,8 +192,11 @@ pub async fn instance_report(instance: &str) -> Result<Value, ClusterError> {
             .map_err(|e| ClusterError::Redis(e.to_string()));
     }
     let key = report_key(instance);
-    let conn = shared.link.conn().ok_or(ClusterError::NotConnected)?;
-    let bound = shared.config.op_timeout.max(Duration::from_millis(200));
+    let bound = super::link::BULK_TIMEOUT;
+    let conn = tokio::time::timeout(bound, shared.link.bulk())
+        .await
+        .map_err(|_| ClusterError::Redis(format!("no connection within {bound:?}")))?
+        .map_err(|e| ClusterError::Redis(shared.link.scrub(&e.to_string())))?;
     let run = |cmd: redis::Cmd| {
         let mut conn = conn.clone();
         async move {
@@ -221,24 +224,29 @@ pub async fn instance_report(instance: &str) -> Result<Value, ClusterError> {
     )))
 }
 
-/// Asked for this instance's whole report: writes it for 10 s, bounded by one second
-/// (a failure here is no disconnection: the asker times out).
+/// Asked for this instance's whole report: writes it for 10 s, on a connection of its
+/// own, bounded (a failure here is no disconnection: the asker times out).
 pub(super) async fn answer_report(shared: Arc<Shared>) {
-    let Some(mut conn) = shared.link.conn() else {
+    let bound = super::link::BULK_TIMEOUT;
+    let Ok(Ok(mut conn)) = tokio::time::timeout(bound, shared.link.bulk()).await else {
         return;
     };
-    let text = serde_json::to_string(&crate::registry().health()).unwrap_or_default();
+    // Off the runtime's workers: a large registry takes a while to write out, and the
+    // heartbeat and the callers' admissions must not wait behind it.
+    let Ok(text) = tokio::task::spawn_blocking(|| {
+        serde_json::to_string(&crate::registry().health()).unwrap_or_default()
+    })
+    .await
+    else {
+        return;
+    };
     let set = redis::cmd("SET")
         .arg(report_key(&shared.instance))
         .arg(text)
         .arg("PX")
         .arg(10_000)
         .to_owned();
-    let _ = tokio::time::timeout(
-        Duration::from_secs(1),
-        set.query_async::<()>(&mut conn),
-    )
-    .await;
+    let _ = tokio::time::timeout(bound, set.query_async::<()>(&mut conn)).await;
 }
 
 #[cfg(test)]

@@ -114,6 +114,8 @@ impl fmt::Debug for Topology {
 pub(super) enum Conn {
     Single(ConnectionManager),
     Cluster(ClusterConnection),
+    /// A connection of its own, for one large transfer (a whole report).
+    Plain(MultiplexedConnection),
 }
 
 impl ConnectionLike for Conn {
@@ -121,6 +123,7 @@ impl ConnectionLike for Conn {
         match self {
             Conn::Single(c) => c.req_packed_command(cmd),
             Conn::Cluster(c) => c.req_packed_command(cmd),
+            Conn::Plain(c) => c.req_packed_command(cmd),
         }
     }
 
@@ -133,6 +136,7 @@ impl ConnectionLike for Conn {
         match self {
             Conn::Single(c) => c.req_packed_commands(pipeline, offset, count),
             Conn::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+            Conn::Plain(c) => c.req_packed_commands(pipeline, offset, count),
         }
     }
 
@@ -140,15 +144,21 @@ impl ConnectionLike for Conn {
         match self {
             Conn::Single(c) => c.get_db(),
             Conn::Cluster(c) => c.get_db(),
+            Conn::Plain(c) => c.get_db(),
         }
     }
 }
+
+/// How long a large transfer (a whole report) may take.
+pub(super) const BULK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How a topology's connections are made.
 enum Maker {
     Single(Client),
     Cluster {
         client: ClusterClient,
+        /// The same with a long response timeout, for a whole report.
+        bulk: ClusterClient,
         /// One client per node given, to subscribe with.
         nodes: Vec<Client>,
     },
@@ -204,19 +214,25 @@ impl Link {
                     .into());
                 }
                 let clients = nodes.iter().map(|n| open(n)).collect::<Result<Vec<_>, _>>()?;
-                let mut builder = ClusterClientBuilder::new(nodes.iter().map(String::as_str))
-                    .connection_timeout(config.op_timeout.max(Duration::from_millis(200)))
-                    .response_timeout(config.op_timeout)
-                    .retries(2);
-                if let Some(pem) = &ca {
-                    builder = with_ca(builder, pem);
-                }
-                let client = builder.build().map_err(|e| ClusterError::InvalidUrl {
+                let builder = |response_timeout: Duration| {
+                    let builder = ClusterClientBuilder::new(nodes.iter().map(String::as_str))
+                        .connection_timeout(config.op_timeout.max(Duration::from_millis(200)))
+                        .response_timeout(response_timeout)
+                        .retries(2);
+                    match &ca {
+                        Some(pem) => with_ca(builder, pem),
+                        None => builder,
+                    }
+                };
+                let invalid = |e: redis::RedisError| ClusterError::InvalidUrl {
                     url: topology.shown(),
                     reason: scrub_all(&e.to_string(), &topology),
-                })?;
+                };
+                let client = builder(config.op_timeout).build().map_err(invalid)?;
+                let bulk = builder(BULK_TIMEOUT).build().map_err(invalid)?;
                 Maker::Cluster {
                     client,
+                    bulk,
                     nodes: clients,
                 }
             }
@@ -420,6 +436,32 @@ impl Link {
             },
         };
         client.get_async_pubsub().await
+    }
+
+    /// A connection of its own whose answers may take [`BULK_TIMEOUT`] (the connection
+    /// of the moment gives up after `op_timeout`): for one large transfer.
+    pub(super) async fn bulk(&self) -> redis::RedisResult<Conn> {
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(BULK_TIMEOUT));
+        let client = match &self.maker {
+            Maker::Single(client) => client.clone(),
+            Maker::Cluster { bulk, .. } => return Ok(Conn::Cluster(bulk.get_async_connection().await?)),
+            Maker::Sentinel { .. } => match lock(&self.master).as_ref() {
+                Some((_, client)) => client.clone(),
+                None => {
+                    return Err(redis::RedisError::from((
+                        redis::ErrorKind::Client,
+                        "no master found yet",
+                    )))
+                }
+            },
+        };
+        Ok(Conn::Plain(
+            client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await?,
+        ))
     }
 
     /// Sentinel: the master's address now, for tests and logs.

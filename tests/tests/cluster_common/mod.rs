@@ -339,7 +339,7 @@ pub fn topology(spec: &str) -> Topology {
 async fn more(words: &[&str]) -> bool {
     let num = |i: usize| words.get(i).and_then(|w| w.parse::<u64>().ok()).unwrap_or(0);
     let status = || {
-        let s = registry().health().cluster;
+        let s = resilience::ClusterStatus::current();
         format!(
             "connected {} disconnections {} live {} redis {}",
             u8::from(s.connected),
@@ -384,7 +384,7 @@ async fn more(words: &[&str]) -> bool {
             let (mut n, mut up) = (0u64, 0u64);
             while Instant::now() < deadline && n < 100_000 {
                 n += 1;
-                up += u64::from(registry().health().cluster.connected);
+                up += u64::from(cluster::is_connected());
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             answer(format!("samples {n} connected {up} {}", status()));

@@ -226,7 +226,7 @@ pub fn cli(port: u16, password: Option<&str>, args: &[&str]) -> Result<String, S
 /// Six `redis-server`s in cluster mode made one Redis Cluster with
 /// `redis-cli --cluster create` (three masters, one replica each; a node is failed
 /// after 1 s without an answer), waited for (at most 30 s) until every node says
-/// `cluster_state:ok`.
+/// `cluster_state:ok` and every replica is in sync.
 pub fn create_cluster() -> Result<Vec<RedisServer>, String> {
     let mut nodes = Vec::new();
     for _ in 0..6 {
@@ -235,6 +235,11 @@ pub fn create_cluster() -> Result<Vec<RedisServer>, String> {
             "yes",
             "--cluster-node-timeout",
             "1000",
+            // No fork and no file for a replica's full sync: in sync at once.
+            "--repl-diskless-sync",
+            "yes",
+            "--repl-diskless-sync-delay",
+            "0",
         ])?;
         nodes.push(node);
     }
@@ -248,6 +253,9 @@ pub fn create_cluster() -> Result<Vec<RedisServer>, String> {
         let ok = nodes.iter().all(|n| {
             n.cli(&["cluster", "info"])
                 .is_ok_and(|info| info.contains("cluster_state:ok"))
+                && n.cli(&["info", "replication"]).is_ok_and(|info| {
+                    info.contains("role:master") || info.contains("master_link_status:up")
+                })
         });
         if ok {
             return Ok(nodes);

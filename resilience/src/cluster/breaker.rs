@@ -397,7 +397,10 @@ pub(super) async fn pubsub_loop(shared: Arc<Shared>) {
                 }
             }
             _ => {
-                tokio::time::sleep(backoff).await;
+                tokio::select! {
+                    () = tokio::time::sleep(backoff) => {}
+                    () = shared.reconnected.notified() => {}
+                }
                 backoff = (backoff * 2).min(shared.config.heartbeat);
             }
         }

@@ -62,8 +62,10 @@ impl Shared {
 
 /// Heartbeats every `heartbeat` while connected; while not, retries with backoff (from
 /// `heartbeat / 4` doubling to `heartbeat`), making the connection anew when there is
-/// none, after [`FRESH_AFTER`] silent beats, and (Sentinel) on every retry, so a
-/// failover is followed within one heartbeat of the sentinels naming the new master.
+/// none and after [`FRESH_AFTER`] silent beats. With Sentinel, every retry (each quarter
+/// heartbeat) asks the sentinels where the master is, so a failover is followed within
+/// about a quarter heartbeat of the sentinels naming the new master; while connected,
+/// each heartbeat asks too (a failover that left the old master reachable).
 pub(super) async fn heartbeat_loop(shared: Arc<Shared>) {
     let every = shared.config.heartbeat;
     let mut backoff = every / 4;
@@ -85,6 +87,10 @@ pub(super) async fn heartbeat_loop(shared: Arc<Shared>) {
         let wait = if up {
             backoff = every / 4;
             every
+        } else if shared.link.master_addr().is_some() {
+            // Sentinel: a failover is followed within a quarter heartbeat of the
+            // sentinels naming the new master (a question to a sentinel each time).
+            every / 4
         } else {
             let wait = backoff;
             backoff = (backoff * 2).min(every);

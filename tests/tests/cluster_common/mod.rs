@@ -144,6 +144,20 @@ pub fn child(role: &str) {
             }
         };
         let connect_ms = started.elapsed().as_millis();
+        // Sentinel: notes when this instance is first connected to another master than
+        // the one it started on (`followed`).
+        let first = cluster::redis();
+        tokio::spawn(async move {
+            loop {
+                if FOLLOWED.load(std::sync::atomic::Ordering::Relaxed) == 0
+                    && cluster::is_connected()
+                    && cluster::redis() != first
+                {
+                    FOLLOWED.store(unix_us() as u64, std::sync::atomic::Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        });
         // Register every breaker, so remote transitions find them.
         for name in ["t.q1", "t.q2", "t.trial", "t.fault"] {
             let _ = call(name, false, 0).await;
@@ -313,6 +327,9 @@ pub fn child(role: &str) {
     });
 }
 
+/// When this instance first ran on a new master (unix µs; 0: not yet).
+static FOLLOWED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// `REDIS_URL` as a topology: a URL, `cluster=URL,..` or `sentinel=MASTER@URL,..`.
 pub fn topology(spec: &str) -> Topology {
     if let Some(nodes) = spec.strip_prefix("cluster=") {
@@ -330,6 +347,7 @@ pub fn topology(spec: &str) -> Topology {
 
 /// The commands the newer scenarios add; true when `words` was one of them (answered).
 /// - `status`: `connected C disconnections D live L redis R`.
+/// - `followed`: when this instance first ran on another master (unix µs, 0: never).
 /// - `admit1 NAME LIMIT PER_MS`: one admission by the cluster limiter NAME: `admitted`
 ///   or `refused US`, then the status.
 /// - `keys N`: registers N more breakers (`t.k.I`), answers the time it took.
@@ -350,6 +368,11 @@ async fn more(words: &[&str]) -> bool {
     };
     match words[0] {
         "status" => answer(status()),
+        "followed" => answer(format!(
+            "followed {} {}",
+            FOLLOWED.load(std::sync::atomic::Ordering::Relaxed),
+            status()
+        )),
         "admit1" => {
             let limit = ClusterLimit {
                 limit: num(2) as u32,

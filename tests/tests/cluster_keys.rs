@@ -190,8 +190,66 @@ fn heartbeat_with_many_breakers() {
     }
 }
 
+/// A soak of garbage: 40 rounds (seeded) each writing one value of a random type and
+/// content into a random key of a limiter, a breaker or a budget, then using it. Never
+/// a disconnection, never an insane wait.
+fn random_garbage() {
+    use rand::{Rng, SeedableRng};
+    let redis = RedisServer::start().unwrap();
+    let mut a = Instance::spawn("a", &redis.url(), OP_TIMEOUT_MS);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(33);
+    let keys = [
+        "{rl:t.g}",
+        "{rb:t.g}",
+        "{cb:t.q1}:votes",
+        "{cb:t.q1}:open",
+        "{cb:t.q1}:trial",
+        "{cb:t.q2}:votes",
+    ];
+    // Both breakers open (votes kept alive every heartbeat, leases asked near the end).
+    assert!(a.ask("fail t.q1 3", 2 * SEC).starts_with("state open"));
+    assert!(a.ask("fail t.q2 3", 2 * SEC).starts_with("state open"));
+    for round in 0..40 {
+        let key = keys[rng.random_range(0..keys.len())];
+        let text = match rng.random_range(0..6) {
+            0 => ["nan", "inf", "-inf", "1e308", "-1e308", "", "0x10", " 7"][rng.random_range(0..8)].to_owned(),
+            1 => rng.random::<i128>().to_string(),
+            2 => rng.random::<f64>().to_string(),
+            _ => (0..rng.random_range(1..20))
+                .map(|_| char::from(rng.random_range(b'!'..=b'~')))
+                .collect(),
+        };
+        cli(&redis, &["DEL", key]);
+        match rng.random_range(0..5) {
+            0 => cli(&redis, &["RPUSH", key, &text]),
+            1 => cli(&redis, &["HSET", key, "t", &text, "ts", &text]),
+            2 => cli(&redis, &["ZADD", key, "+inf", &text]),
+            3 => cli(&redis, &["SADD", key, &text]),
+            _ => cli(&redis, &["SET", key, &text]),
+        };
+        if key.starts_with("{rl") {
+            let answer = a.ask("admit1 t.g 10 1000", SEC);
+            if let Some(us) = answer.strip_prefix("refused ").and_then(|r| r.split(' ').next()) {
+                let us: u64 = us.parse().unwrap();
+                assert!((1000..=1_000_000).contains(&us), "round {round}: {answer}");
+            }
+            assert!(answer.contains("cluster 1 local 0"), "round {round}, {key} = {text}: {answer}");
+        } else if key.starts_with("{rb") {
+            let answer = a.ask("budget t.g 10 1 2", 5 * SEC);
+            assert_eq!(field(&answer, "on_cluster"), 1, "round {round}, {key} = {text}: {answer}");
+        } else {
+            // The breaker task's next reconciliation runs the scripts on it.
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        let status = a.ask("status", SEC);
+        assert!(status.starts_with("connected 1 disconnections 0"), "round {round}, {key} = {text}: {status}");
+    }
+    println!("    40 rounds of garbage: {}", a.ask("status", SEC));
+}
+
 fn main() {
     main_with(&[
+        ("random_garbage", random_garbage),
         ("rate_limit_key", rate_limit_key),
         ("breaker_keys", breaker_keys),
         ("budget_key", budget_key),

@@ -70,7 +70,7 @@ fn applying<T>(f: impl FnOnce() -> T) -> T {
     out
 }
 
-fn key(name: &str, part: &str) -> String {
+pub(super) fn key(name: &str, part: &str) -> String {
     format!("{{cb:{name}}}:{part}")
 }
 

@@ -349,7 +349,7 @@ pub(crate) fn status() -> ClusterStatus {
 fn about_the_data(e: &RedisError) -> bool {
     use redis::{ErrorKind, ServerErrorKind};
     match e.kind() {
-        ErrorKind::UnexpectedReturnType | ErrorKind::Parse => true,
+        ErrorKind::UnexpectedReturnType => true,
         ErrorKind::Server(ServerErrorKind::ResponseError) => {
             e.code() == Some("WRONGTYPE")
                 || e.detail().is_some_and(|d| d.contains("script"))

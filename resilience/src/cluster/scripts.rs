@@ -231,3 +231,46 @@ return {take, repaired}
 "
     ))
 });
+
+#[cfg(test)]
+mod tests {
+    /// Redis Cluster's slot of `key`: CRC16 (XMODEM) of its hash tag (the text between
+    /// the first `{` and the next `}`, when not empty), or of the whole key, mod 16384.
+    fn slot(key: &str) -> u16 {
+        let bytes = key.as_bytes();
+        let tagged = bytes.iter().position(|&b| b == b'{').and_then(|open| {
+            let close = bytes[open + 1..].iter().position(|&b| b == b'}')?;
+            (close > 0).then(|| &bytes[open + 1..open + 1 + close])
+        });
+        let mut crc: u16 = 0;
+        for &b in tagged.unwrap_or(bytes) {
+            crc ^= u16::from(b) << 8;
+            for _ in 0..8 {
+                crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
+            }
+        }
+        crc % 16384
+    }
+
+    #[test]
+    fn the_slot_function_is_redis_clusters() {
+        // Values from the Redis Cluster specification and `CLUSTER KEYSLOT`.
+        assert_eq!(slot("123456789"), 0x31C3 % 16384);
+        assert_eq!(slot("foo"), 12182);
+        assert_eq!(slot("{user1000}.following"), slot("{user1000}.followers"));
+    }
+
+    /// Every script's keys, as the code builds them, map to one slot, whatever the name.
+    #[test]
+    fn every_scripts_keys_keep_to_one_slot() {
+        let names = ["orders", "a.b-c", "x}y", "{z", "}", "{", "", "with space", "ünï", "a{b}c"];
+        for name in names {
+            let breaker = ["votes", "open", "trial"].map(|part| super::super::breaker::key(name, part));
+            let heartbeat = ["{rs}:instances".to_owned(), "{rs}:health".to_owned(), format!("{{rs}}:report:{name}")];
+            for keys in [&breaker[..], &heartbeat[..]] {
+                let slots: Vec<u16> = keys.iter().map(|k| slot(k)).collect();
+                assert!(slots.windows(2).all(|w| w[0] == w[1]), "{keys:?}: {slots:?}");
+            }
+        }
+    }
+}

@@ -394,7 +394,7 @@ impl ClusterLimiter {
             if allow_at > now {
                 self.stats[LOCAL_REFUSED].fetch_add(1, Relaxed);
                 return Admission::Refused {
-                    retry_after: Duration::from_nanos(allow_at - now),
+                    retry_after: Duration::from_nanos((allow_at - now).max(self.floor_ns)),
                 };
             }
             match self

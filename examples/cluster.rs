@@ -48,7 +48,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     // Keep the server (if we started one) alive until the instances are done.
     let mut own_server = None;
-    let elsewhere = std::env::var("REDIS_CLUSTER_NODES").is_ok() || std::env::var("REDIS_SENTINELS").is_ok();
+    let elsewhere =
+        std::env::var("REDIS_CLUSTER_NODES").is_ok() || std::env::var("REDIS_SENTINELS").is_ok();
     let url = match std::env::var("REDIS_URL") {
         Ok(url) => url,
         Err(_) if elsewhere => String::new(),

@@ -369,17 +369,29 @@ fn start_redis_cluster() -> String {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let dir = std::env::temp_dir().join(format!("resilience-bench-{}-{port}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("resilience-bench-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("a scratch folder");
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--cluster-enabled", "yes"])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--cluster-enabled",
+                "yes",
+            ])
             .arg("--dir")
             .arg(&dir)
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server on the PATH");
-        NODES.get_or_init(Default::default).lock().unwrap().push((child, dir));
+        NODES
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap()
+            .push((child, dir));
         ports.push(port);
     }
     for port in &ports {
@@ -411,7 +423,10 @@ fn start_redis_cluster() -> String {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    let urls: Vec<String> = ports.iter().map(|p| format!("redis://127.0.0.1:{p}/")).collect();
+    let urls: Vec<String> = ports
+        .iter()
+        .map(|p| format!("redis://127.0.0.1:{p}/"))
+        .collect();
     format!("cluster={}", urls.join(","))
 }
 
@@ -425,8 +440,18 @@ fn admission_topology(c: &mut Criterion) {
         ("single_1_process", &s.url, ["bench.t"; 3], 1),
         ("single_3_processes", &s.url, ["bench.t"; 3], 3),
         ("cluster_1_process", &redis_cluster, ["bench.t"; 3], 1),
-        ("cluster_3_processes_one_limit", &redis_cluster, ["bench.t"; 3], 3),
-        ("cluster_3_processes_a_limit_each", &redis_cluster, ["bench.a", "bench.b", "bench.c"], 3),
+        (
+            "cluster_3_processes_one_limit",
+            &redis_cluster,
+            ["bench.t"; 3],
+            3,
+        ),
+        (
+            "cluster_3_processes_a_limit_each",
+            &redis_cluster,
+            ["bench.a", "bench.b", "bench.c"],
+            3,
+        ),
     ];
     for (name, url, limits, count) in cases {
         let mut instances: Vec<Instance> = limits[..count]
@@ -440,7 +465,10 @@ fn admission_topology(c: &mut Criterion) {
                     i.start(iters);
                 }
                 let local: u64 = instances.iter_mut().map(Instance::finish).sum();
-                assert_eq!(local, 0, "Redis went unanswered: the figures mix in local decisions");
+                assert_eq!(
+                    local, 0,
+                    "Redis went unanswered: the figures mix in local decisions"
+                );
                 started.elapsed()
             })
         });
@@ -468,7 +496,11 @@ fn main() {
         let _ = child.kill();
         let _ = child.wait();
     }
-    for (mut child, dir) in NODES.get().map(|n| std::mem::take(&mut *n.lock().unwrap())).unwrap_or_default() {
+    for (mut child, dir) in NODES
+        .get()
+        .map(|n| std::mem::take(&mut *n.lock().unwrap()))
+        .unwrap_or_default()
+    {
         let _ = child.kill();
         let _ = child.wait();
         let _ = std::fs::remove_dir_all(dir);

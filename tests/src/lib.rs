@@ -2,5 +2,5 @@
 //! examples share: [`redis_server`], a throwaway Redis on a free loopback port (and
 //! Redis Clusters and sentinels), and [`proxy`], a TCP proxy that makes partitions.
 
-pub mod redis_server;
 pub mod proxy;
+pub mod redis_server;

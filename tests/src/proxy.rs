@@ -97,7 +97,13 @@ impl Proxy {
         *self.state.mode.lock().unwrap_or_else(|p| p.into_inner()) = mode;
         if mode == Mode::Cut {
             self.state.epoch.fetch_add(1, SeqCst);
-            for conn in self.state.conns.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+            for conn in self
+                .state
+                .conns
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .drain(..)
+            {
                 let _ = conn.shutdown(Shutdown::Both);
             }
         }

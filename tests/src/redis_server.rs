@@ -43,7 +43,8 @@ impl RedisServer {
     /// `["--cluster-enabled", "yes"]`, ..).
     pub fn start_with(args: &[&str]) -> Result<RedisServer, String> {
         let port = free_port()?;
-        let dir = std::env::temp_dir().join(format!("resilience-redis-{}-{port}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("resilience-redis-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let password = args
             .windows(2)
@@ -65,7 +66,8 @@ impl RedisServer {
     /// (quorum 2, the master down after 1 s without an answer, a failover within 3 s).
     pub fn sentinel(name: &str, master_port: u16) -> Result<RedisServer, String> {
         let port = free_port()?;
-        let dir = std::env::temp_dir().join(format!("resilience-sentinel-{}-{port}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("resilience-sentinel-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let conf = dir.join("sentinel.conf");
         let text = format!(
@@ -133,14 +135,25 @@ impl RedisServer {
     /// nothing was saved, except a cluster node's or a sentinel's own files).
     pub fn restart(&mut self) -> Result<(), String> {
         self.kill();
-        let binary = if self.sentinel { "redis-sentinel" } else { "redis-server" };
+        let binary = if self.sentinel {
+            "redis-sentinel"
+        } else {
+            "redis-server"
+        };
         let mut command = Command::new(binary);
         if self.sentinel {
             command.args(&self.args);
         } else {
             command
                 .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no", "--protected-mode", "yes"])
+                .args([
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--protected-mode",
+                    "yes",
+                ])
                 .arg("--dir")
                 .arg(&self.dir)
                 .args(&self.args);
@@ -177,7 +190,9 @@ impl RedisServer {
         };
         let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
         let mut buf = [0u8; 1];
-        s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && (buf[0] == b'+' || buf[0] == b'-')
+        s.write_all(b"PING\r\n").is_ok()
+            && s.read_exact(&mut buf).is_ok()
+            && (buf[0] == b'+' || buf[0] == b'-')
     }
 
     /// Runs `redis-cli` against this server (authenticated when it has a password),
@@ -199,9 +214,9 @@ pub fn cli(port: u16, password: Option<&str>, args: &[&str]) -> Result<String, S
     if let Some(pw) = password {
         command.env("REDISCLI_AUTH", pw);
     }
-    let mut child = command
-        .spawn()
-        .map_err(|e| format!("cannot run redis-cli ({e}); install it (Debian: apt-get install -y redis-tools)"))?;
+    let mut child = command.spawn().map_err(|e| {
+        format!("cannot run redis-cli ({e}); install it (Debian: apt-get install -y redis-tools)")
+    })?;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Ok(Some(_)) = child.try_wait() {
@@ -219,7 +234,10 @@ pub fn cli(port: u16, password: Option<&str>, args: &[&str]) -> Result<String, S
     if out.status.success() {
         Ok(text)
     } else {
-        Err(format!("redis-cli {args:?}: {text} {}", String::from_utf8_lossy(&out.stderr)))
+        Err(format!(
+            "redis-cli {args:?}: {text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
     }
 }
 
@@ -243,7 +261,10 @@ pub fn create_cluster() -> Result<Vec<RedisServer>, String> {
         ])?;
         nodes.push(node);
     }
-    let addrs: Vec<String> = nodes.iter().map(|n| format!("127.0.0.1:{}", n.port)).collect();
+    let addrs: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("127.0.0.1:{}", n.port))
+        .collect();
     let mut args = vec!["--cluster", "create"];
     args.extend(addrs.iter().map(String::as_str));
     args.extend(["--cluster-replicas", "1", "--cluster-yes"]);

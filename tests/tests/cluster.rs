@@ -20,8 +20,6 @@ mod cluster_common;
 use cluster_common as common;
 use common::{field, quota_before_connect, three, three_with, OP_TIMEOUT_MS, ROLE, SEC};
 
-
-
 fn a_cluster_limit() {
     let redis = RedisServer::start().unwrap();
     common::a_cluster_limit_holds_across_instances(&redis.url());
@@ -165,7 +163,6 @@ fn g_the_attribute_holds_the_cluster_limit() {
     }
 }
 
-
 /// (h) Before `connect` (this process never connects), `scope = cluster` is the local
 /// limiter with its whole limit: 3 of 10 calls admitted (not the cluster's local share,
 /// 3 / expected_instances = 1), every refusal counted.
@@ -193,7 +190,6 @@ fn h_before_connect_the_attribute_is_the_local_limiter() {
     assert_eq!((snapshot.rejections, snapshot.available), (7, 0));
     assert_eq!(snapshot.config.scope, resilience::Scope::Cluster);
 }
-
 
 /// (f) The instance that opened the cluster is late to its own recovery (stopped across
 /// the deadline), so another instance takes the trial. The opener then waits on that
@@ -234,7 +230,6 @@ fn f_a_trial_elsewhere_survives_the_openers_wait() {
         assert!(closed.starts_with("seen"), "{}: {closed}", i.role);
     }
 }
-
 
 /// (e) Redis paused, then killed, mid-run: calls keep completing, none waits past the
 /// bound, every call is accounted for; restarted, instances reconnect and reconcile
@@ -316,7 +311,6 @@ fn e_redis_paused_then_killed() {
     assert!(restarted.elapsed() < 5 * SEC);
 }
 
-
 fn main() {
     if let Ok(role) = std::env::var(ROLE) {
         common::child(&role);
@@ -327,7 +321,10 @@ fn main() {
         ("a_cluster_limit_holds_across_instances", a_cluster_limit),
         ("b_quorum_one_opening_reaches_everyone", b_quorum_one),
         ("c_quorum_two_needs_two_instances", c_quorum_two),
-        ("d_half_open_admits_one_trial_across_the_cluster", d_half_open),
+        (
+            "d_half_open_admits_one_trial_across_the_cluster",
+            d_half_open,
+        ),
         ("e_redis_paused_then_killed", e_redis_paused_then_killed),
         (
             "f_a_trial_elsewhere_survives_the_openers_wait",
@@ -368,4 +365,3 @@ fn main() {
         std::process::exit(1);
     }
 }
-

@@ -48,7 +48,10 @@ struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(buf);
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -68,7 +71,10 @@ fn child_admits(role: &str, url: &str) {
     let mut i = Instance::spawn(role, url, OP_TIMEOUT_MS);
     let admitted = i.ask("admit1 t.auth 100 1000", SEC);
     println!("    {role}: {admitted}");
-    assert!(admitted.starts_with("admitted cluster 1 local 0"), "{admitted}");
+    assert!(
+        admitted.starts_with("admitted cluster 1 local 0"),
+        "{admitted}"
+    );
     assert!(admitted.contains("connected 1"), "{admitted}");
     no_secret("status", &admitted);
     let summaries = i.ask("summaries", SEC);
@@ -99,11 +105,20 @@ fn password_only() {
         .unwrap();
     rt.block_on(async {
         let cases: [(&str, String); 5] = [
-            ("a wrong password", format!("redis://:{WRONG}@127.0.0.1:{port}/")),
+            (
+                "a wrong password",
+                format!("redis://:{WRONG}@127.0.0.1:{port}/"),
+            ),
             ("no password", format!("redis://127.0.0.1:{port}/")),
             ("unreachable", format!("redis://:{PASSWORD}@127.0.0.1:1/")),
-            ("a bad port", format!("redis://:{PASSWORD}@127.0.0.1:notaport/")),
-            ("a bad scheme", format!("http://:{PASSWORD}@127.0.0.1:{port}/")),
+            (
+                "a bad port",
+                format!("redis://:{PASSWORD}@127.0.0.1:notaport/"),
+            ),
+            (
+                "a bad scheme",
+                format!("http://:{PASSWORD}@127.0.0.1:{port}/"),
+            ),
         ];
         for (what, url) in cases {
             let err = cluster::connect(&url).await.unwrap_err();
@@ -111,7 +126,10 @@ fn password_only() {
             println!("    {what}: {err}");
             no_secret(what, &shown);
             assert!(
-                matches!(err, ClusterError::Unreachable { .. } | ClusterError::InvalidUrl { .. }),
+                matches!(
+                    err,
+                    ClusterError::Unreachable { .. } | ClusterError::InvalidUrl { .. }
+                ),
                 "{what}: {err:?}"
             );
             if what != "no password" {
@@ -149,7 +167,10 @@ fn acl_user() {
             .unwrap_err();
         println!("    a wrong ACL password: {err}");
         no_secret("a wrong ACL password", &format!("{err} {err:?}"));
-        assert!(err.to_string().contains("redis://app:***@127.0.0.1"), "{err}");
+        assert!(
+            err.to_string().contains("redis://app:***@127.0.0.1"),
+            "{err}"
+        );
         let me = cluster::connect(&format!("redis://app:{ACL_PASSWORD}@127.0.0.1:{port}/"))
             .await
             .unwrap();
@@ -173,7 +194,10 @@ fn acl_user() {
     assert!(logs.contains("connected to the cluster"), "{logs}");
     assert!(logs.contains("redis://app:***@127.0.0.1"), "{logs}");
     no_secret("this process's logs", &logs);
-    child_admits("acl", &format!("redis://app:{ACL_PASSWORD}@127.0.0.1:{port}/"));
+    child_admits(
+        "acl",
+        &format!("redis://app:{ACL_PASSWORD}@127.0.0.1:{port}/"),
+    );
 }
 
 /// A `[cluster]` table with a password: neither the file's error for a bad URL nor
@@ -184,7 +208,10 @@ fn config_file() {
     let err = Config::parse(&bad).unwrap_err();
     println!("    a bad [cluster] url: {err}");
     no_secret("the config file's error", &format!("{err} {err:?}"));
-    assert!(err.to_string().contains("redis://:***@127.0.0.1:notaport"), "{err}");
+    assert!(
+        err.to_string().contains("redis://:***@127.0.0.1:notaport"),
+        "{err}"
+    );
     let good = format!("[cluster]\nurl = \"redis://app:{PASSWORD}@127.0.0.1:6379\"\n");
     let config = Config::parse(&good).unwrap();
     no_secret("Config's Debug", &format!("{config:?}"));

@@ -26,7 +26,10 @@ fn cli(redis: &RedisServer, args: &[&str]) -> String {
 /// Still connected, never disconnected.
 fn still_connected(i: &mut Instance) {
     let status = i.ask("status", SEC);
-    assert!(status.starts_with("connected 1 disconnections 0"), "{status}");
+    assert!(
+        status.starts_with("connected 1 disconnections 0"),
+        "{status}"
+    );
 }
 
 /// `{rl:NAME}` holding a list, `nan`, `inf`, `1e300` or a huge integer: the next
@@ -37,7 +40,14 @@ fn rate_limit_key() {
     let redis = RedisServer::start().unwrap();
     let mut a = Instance::spawn("a", &redis.url(), OP_TIMEOUT_MS);
     let key = "{rl:t.corrupt}";
-    let values = ["nan", "inf", "-nan", "1e300", "99999999999999999999999999999", "hello"];
+    let values = [
+        "nan",
+        "inf",
+        "-nan",
+        "1e300",
+        "99999999999999999999999999999",
+        "hello",
+    ];
     for value in values.iter().copied().chain(["<a list>"]) {
         cli(&redis, &["DEL", key]);
         if value == "<a list>" {
@@ -47,10 +57,19 @@ fn rate_limit_key() {
         }
         let admitted = a.ask("admit1 t.corrupt 10 1000", SEC);
         println!("    {key} = {value}: {admitted}");
-        assert!(admitted.starts_with("admitted cluster 1 local 0"), "{value}: {admitted}");
-        assert!(admitted.contains("connected 1 disconnections 0"), "{value}: {admitted}");
+        assert!(
+            admitted.starts_with("admitted cluster 1 local 0"),
+            "{value}: {admitted}"
+        );
+        assert!(
+            admitted.contains("connected 1 disconnections 0"),
+            "{value}: {admitted}"
+        );
         let repaired = cli(&redis, &["GET", key]);
-        assert!(repaired.parse::<u64>().is_ok(), "{value}: left as {repaired}");
+        assert!(
+            repaired.parse::<u64>().is_ok(),
+            "{value}: left as {repaired}"
+        );
     }
     // A huge value makes the limit refuse for ever without the repair; with it, the
     // waits are sane: 10 a second, so refusals wait between the floor (1 ms) and 1 s.
@@ -58,13 +77,22 @@ fn rate_limit_key() {
     let mut refused = 0;
     for _ in 0..30 {
         let answer = a.ask("admit1 t.corrupt 10 1000", SEC);
-        if let Some(us) = answer.strip_prefix("refused ").and_then(|r| r.split(' ').next()) {
+        if let Some(us) = answer
+            .strip_prefix("refused ")
+            .and_then(|r| r.split(' ').next())
+        {
             let us: u64 = us.parse().unwrap();
-            assert!((1000..=1_000_000).contains(&us), "a wait of {us} us: {answer}");
+            assert!(
+                (1000..=1_000_000).contains(&us),
+                "a wait of {us} us: {answer}"
+            );
             refused += 1;
         }
     }
-    assert!(refused >= 15, "only {refused} of 30 refused: the limit did not hold");
+    assert!(
+        refused >= 15,
+        "only {refused} of 30 refused: the limit did not hold"
+    );
     still_connected(&mut a);
     assert_eq!(a.logged(CORRUPT), 1, "one WARN for the key: {:?}", a.logs());
 }
@@ -88,7 +116,10 @@ fn breaker_keys() {
         let deadline = Instant::now() + 2 * SEC;
         let open = format!("{{cb:{name}}}:open");
         while cli(&redis, &["PTTL", &open]).parse::<i64>().unwrap_or(-2) <= 0 {
-            assert!(Instant::now() < deadline, "{votes} as {corrupt}: the cluster never opened");
+            assert!(
+                Instant::now() < deadline,
+                "{votes} as {corrupt}: the cluster never opened"
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
         assert_eq!(cli(&redis, &["TYPE", &votes]), "zset");
@@ -99,11 +130,18 @@ fn breaker_keys() {
     cli(&redis, &["ZADD", "{cb:t.q2}:votes", "+inf", "ghost"]);
     assert!(a.ask("fail t.q2 3", 2 * SEC).starts_with("state open"));
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(cli(&redis, &["EXISTS", "{cb:t.q2}:open"]), "0", "the ghost's vote made a quorum");
+    assert_eq!(
+        cli(&redis, &["EXISTS", "{cb:t.q2}:open"]),
+        "0",
+        "the ghost's vote made a quorum"
+    );
     assert_eq!(cli(&redis, &["ZSCORE", "{cb:t.q2}:votes", "ghost"]), "");
     // An opening of a day on a breaker whose recovery timeout is 500 ms: not applied,
     // dropped at the next reconciliation.
-    cli(&redis, &["SET", "{cb:t.trial}:open", "ghost", "PX", "86400000"]);
+    cli(
+        &redis,
+        &["SET", "{cb:t.trial}:open", "ghost", "PX", "86400000"],
+    );
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(a.ask("state t.trial", SEC), "state closed");
     assert_eq!(cli(&redis, &["EXISTS", "{cb:t.trial}:open"]), "0");
@@ -114,7 +152,9 @@ fn breaker_keys() {
     std::thread::sleep(Duration::from_millis(650));
     let trial = a.ask("call t.trial ok 0", SEC);
     assert_eq!(trial, "ran ok");
-    assert!(a.ask("wait t.trial closed 1000", 2 * SEC).starts_with("seen"));
+    assert!(a
+        .ask("wait t.trial closed 1000", 2 * SEC)
+        .starts_with("seen"));
     still_connected(&mut a);
     let warned = a.logged(CORRUPT);
     println!("    {warned} WARNs, one per corrupt key");
@@ -131,7 +171,10 @@ fn budget_key() {
         ("t.b2", &["HSET", "{rb:t.b2}", "t", "nan", "ts", "1"]),
         ("t.b3", &["HSET", "{rb:t.b3}", "t", "inf", "ts", "1"]),
         ("t.b4", &["HSET", "{rb:t.b4}", "t", "1e300", "ts", "1"]),
-        ("t.b5", &["HSET", "{rb:t.b5}", "t", "5000000", "ts", "1e300"]),
+        (
+            "t.b5",
+            &["HSET", "{rb:t.b5}", "t", "5000000", "ts", "1e300"],
+        ),
     ];
     for (name, corrupt) in cases {
         cli(&redis, corrupt);
@@ -142,7 +185,10 @@ fn budget_key() {
         assert_eq!(field(&answer, "on_cluster"), 1, "{answer}");
         let key = format!("{{rb:{name}}}");
         let tokens: f64 = cli(&redis, &["HGET", &key, "t"]).parse().unwrap();
-        assert!((0.0..=10e6).contains(&tokens), "{key} left with t = {tokens}");
+        assert!(
+            (0.0..=10e6).contains(&tokens),
+            "{key} left with t = {tokens}"
+        );
     }
     still_connected(&mut a);
     assert_eq!(a.logged(CORRUPT), 5, "{:?}", a.logs());
@@ -159,7 +205,10 @@ fn heartbeat_with_many_breakers() {
     assert!(field(&a.ask("keys 2000", 10 * SEC), "keys") >= 2000);
     let asked = Instant::now();
     let report = b.ask("report a", 10 * SEC);
-    println!("    the whole report on demand, {:?}: {report}", asked.elapsed());
+    println!(
+        "    the whole report on demand, {:?}: {report}",
+        asked.elapsed()
+    );
     assert!(field(&report, "breakers") >= 2000, "{report}");
     for (add, total) in [(18_000, 20_000u128), (80_000, 100_000)] {
         let added = a.ask(&format!("keys {add}"), 60 * SEC);
@@ -177,7 +226,11 @@ fn heartbeat_with_many_breakers() {
         println!("    {total} breakers: heartbeat {bytes} bytes; {sampled}; {evalsha}");
         let bytes: usize = bytes.parse().unwrap();
         assert!(bytes < 8 * 1024, "a heartbeat of {bytes} bytes");
-        assert_eq!(field(&sampled, "samples"), field(&sampled, "connected"), "{sampled}");
+        assert_eq!(
+            field(&sampled, "samples"),
+            field(&sampled, "connected"),
+            "{sampled}"
+        );
         assert!(sampled.contains("disconnections 0"), "{sampled}");
         let per_call: f64 = evalsha
             .split(',')
@@ -212,7 +265,9 @@ fn random_garbage() {
     for round in 0..40 {
         let key = keys[rng.random_range(0..keys.len())];
         let text = match rng.random_range(0..6) {
-            0 => ["nan", "inf", "-inf", "1e308", "-1e308", "", "0x10", " 7"][rng.random_range(0..8)].to_owned(),
+            0 => ["nan", "inf", "-inf", "1e308", "-1e308", "", "0x10", " 7"]
+                [rng.random_range(0..8)]
+            .to_owned(),
             1 => rng.random::<i128>().to_string(),
             2 => rng.random::<f64>().to_string(),
             _ => (0..rng.random_range(1..20))
@@ -229,20 +284,33 @@ fn random_garbage() {
         };
         if key.starts_with("{rl") {
             let answer = a.ask("admit1 t.g 10 1000", SEC);
-            if let Some(us) = answer.strip_prefix("refused ").and_then(|r| r.split(' ').next()) {
+            if let Some(us) = answer
+                .strip_prefix("refused ")
+                .and_then(|r| r.split(' ').next())
+            {
                 let us: u64 = us.parse().unwrap();
                 assert!((1000..=1_000_000).contains(&us), "round {round}: {answer}");
             }
-            assert!(answer.contains("cluster 1 local 0"), "round {round}, {key} = {text}: {answer}");
+            assert!(
+                answer.contains("cluster 1 local 0"),
+                "round {round}, {key} = {text}: {answer}"
+            );
         } else if key.starts_with("{rb") {
             let answer = a.ask("budget t.g 10 1 2", 5 * SEC);
-            assert_eq!(field(&answer, "on_cluster"), 1, "round {round}, {key} = {text}: {answer}");
+            assert_eq!(
+                field(&answer, "on_cluster"),
+                1,
+                "round {round}, {key} = {text}: {answer}"
+            );
         } else {
             // The breaker task's next reconciliation runs the scripts on it.
             std::thread::sleep(Duration::from_millis(250));
         }
         let status = a.ask("status", SEC);
-        assert!(status.starts_with("connected 1 disconnections 0"), "round {round}, {key} = {text}: {status}");
+        assert!(
+            status.starts_with("connected 1 disconnections 0"),
+            "round {round}, {key} = {text}: {status}"
+        );
     }
     println!("    40 rounds of garbage: {}", a.ask("status", SEC));
 }

@@ -42,11 +42,28 @@ fn partitioned(mode: Mode) {
     println!("    {mode:?}: {answer}");
     let calls = field(&answer, "calls");
     assert!(calls > 100, "too few calls completed: {answer}");
-    assert_eq!(field(&answer, "ok") + field(&answer, "refused"), calls, "a call went missing: {answer}");
-    assert_eq!(field(&answer, "decisions"), calls, "the limiter lost a decision: {answer}");
-    assert!(field(&answer, "local") > 0, "no local decisions while cut off: {answer}");
-    assert!(field(&answer, "cluster") > 0, "no cluster decisions before the cut: {answer}");
-    assert!(field(&answer, "max_us") <= bound_us(), "a call waited past the bound: {answer}");
+    assert_eq!(
+        field(&answer, "ok") + field(&answer, "refused"),
+        calls,
+        "a call went missing: {answer}"
+    );
+    assert_eq!(
+        field(&answer, "decisions"),
+        calls,
+        "the limiter lost a decision: {answer}"
+    );
+    assert!(
+        field(&answer, "local") > 0,
+        "no local decisions while cut off: {answer}"
+    );
+    assert!(
+        field(&answer, "cluster") > 0,
+        "no cluster decisions before the cut: {answer}"
+    );
+    assert!(
+        field(&answer, "max_us") <= bound_us(),
+        "a call waited past the bound: {answer}"
+    );
     // Cut off, `a` opens a breaker on its own; `b` cannot know yet.
     assert!(a.ask("fail t.fault 3", 2 * SEC).starts_with("state open"));
     assert_eq!(b.ask("state t.fault", SEC), "state closed");
@@ -57,13 +74,21 @@ fn partitioned(mode: Mode) {
     let up = a.ask("connected 5000", 6 * SEC);
     assert!(up.starts_with("connected"), "a did not reconnect: {up}");
     let seen = b.ask("wait t.fault open 5000", 6 * SEC);
-    assert!(seen.starts_with("seen"), "the opening made while cut off never reached b: {seen}");
+    assert!(
+        seen.starts_with("seen"),
+        "the opening made while cut off never reached b: {seen}"
+    );
     println!(
         "    {mode:?}: a reconnected and its opening reached b {:?} after the partition ended",
         healed.elapsed()
     );
     assert!(healed.elapsed() < 5 * SEC);
-    assert_eq!(a.logged(LOST), 1, "not one WARN for one partition: {:?}", a.logs());
+    assert_eq!(
+        a.logged(LOST),
+        1,
+        "not one WARN for one partition: {:?}",
+        a.logs()
+    );
     assert_eq!(b.logged(LOST), 0, "b was never cut off: {:?}", b.logs());
 }
 
@@ -96,13 +121,22 @@ fn pubsub_only() {
     let opened = b.ask("fail t.fault 3", 2 * SEC);
     assert!(opened.starts_with("state open"), "{opened}");
     let seen = a.recv(4 * SEC);
-    assert!(seen.starts_with("seen"), "a never learned of b's opening: {seen}");
+    assert!(
+        seen.starts_with("seen"),
+        "a never learned of b's opening: {seen}"
+    );
     let lag = field(&seen, "seen").saturating_sub(field(&opened, "at"));
-    println!("    pub/sub lost: a saw b's opening {} ms after it", lag / 1000);
+    println!(
+        "    pub/sub lost: a saw b's opening {} ms after it",
+        lag / 1000
+    );
     // One heartbeat (200 ms) and its reconciliation, with slack.
     assert!(lag < 700_000, "a took {lag} us");
     let status = a.ask("status", SEC);
-    assert!(status.starts_with("connected 1 disconnections 0"), "{status}");
+    assert!(
+        status.starts_with("connected 1 disconnections 0"),
+        "{status}"
+    );
     assert_eq!(a.logged(LOST), 0, "{:?}", a.logs());
     // Its calls stayed on the cluster.
     let admitted = a.ask("admit1 t.ps 100 1000", SEC);
@@ -116,7 +150,12 @@ fn start_disconnected() {
     let redis = RedisServer::start().unwrap();
     let proxy = Proxy::start(redis.port()).unwrap();
     proxy.set(Mode::Cut);
-    let mut a = Instance::spawn_with("a", &proxy.url(), OP_TIMEOUT_MS, &[("START_DISCONNECTED", "1")]);
+    let mut a = Instance::spawn_with(
+        "a",
+        &proxy.url(),
+        OP_TIMEOUT_MS,
+        &[("START_DISCONNECTED", "1")],
+    );
     let started = a.ask("status", SEC);
     println!("    started cut off: {started}");
     assert!(started.starts_with("connected 0"), "{started}");
@@ -144,7 +183,10 @@ fn start_refused_without_the_option() {
         Err(answer) => answer,
     };
     println!("    {message}");
-    assert!(message.contains("error Redis at `redis://127.0.0.1:"), "{message}");
+    assert!(
+        message.contains("error Redis at `redis://127.0.0.1:"),
+        "{message}"
+    );
     assert!(message.contains("is unreachable"), "{message}");
     assert!(started.elapsed() < 5 * SEC);
 }
@@ -156,6 +198,9 @@ fn main() {
         ("delay", delay),
         ("pubsub_only", pubsub_only),
         ("start_disconnected", start_disconnected),
-        ("start_refused_without_the_option", start_refused_without_the_option),
+        (
+            "start_refused_without_the_option",
+            start_refused_without_the_option,
+        ),
     ]);
 }

@@ -27,7 +27,10 @@ fn spec(nodes: &[RedisServer]) -> String {
 
 /// The slot Redis computes for `key`.
 fn slot(node: &RedisServer, key: &str) -> u16 {
-    node.cli(&["CLUSTER", "KEYSLOT", key]).unwrap().parse().unwrap()
+    node.cli(&["CLUSTER", "KEYSLOT", key])
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 /// The node serving `slot` as a master now.
@@ -38,12 +41,15 @@ fn master_of(nodes: &[RedisServer], slot: u16) -> usize {
         .expect("a node answers");
     for line in table.lines() {
         let words: Vec<&str> = line.split_whitespace().collect();
-        if !words.get(2).is_some_and(|f| f.contains("master")) || words.get(7) != Some(&"connected") {
+        if !words.get(2).is_some_and(|f| f.contains("master")) || words.get(7) != Some(&"connected")
+        {
             continue;
         }
         let port: u16 = words[1].split(['@', ':']).nth(1).unwrap().parse().unwrap();
         let serves = words[8..].iter().any(|range| {
-            let mut ends = range.split('-').map(|v| v.parse::<u16>().unwrap_or(u16::MAX));
+            let mut ends = range
+                .split('-')
+                .map(|v| v.parse::<u16>().unwrap_or(u16::MAX));
             let start = ends.next().unwrap_or(u16::MAX);
             let end = ends.next().unwrap_or(start);
             (start..=end).contains(&slot)
@@ -60,13 +66,22 @@ fn scripts_keep_to_one_slot(nodes: &[RedisServer]) {
     for name in ["orders", "a.b-c", "x}y", "{z", "with space", "ünï"] {
         let groups: [Vec<String>; 4] = [
             vec![format!("{{rl:{name}}}")],
-            ["votes", "open", "trial"].map(|p| format!("{{cb:{name}}}:{p}")).to_vec(),
+            ["votes", "open", "trial"]
+                .map(|p| format!("{{cb:{name}}}:{p}"))
+                .to_vec(),
             vec![format!("{{rb:{name}}}")],
-            vec!["{rs}:instances".into(), "{rs}:health".into(), format!("{{rs}}:report:{name}")],
+            vec![
+                "{rs}:instances".into(),
+                "{rs}:health".into(),
+                format!("{{rs}}:report:{name}"),
+            ],
         ];
         for keys in groups {
             let slots: Vec<u16> = keys.iter().map(|k| slot(&nodes[0], k)).collect();
-            assert!(slots.windows(2).all(|w| w[0] == w[1]), "{keys:?} map to {slots:?}");
+            assert!(
+                slots.windows(2).all(|w| w[0] == w[1]),
+                "{keys:?} map to {slots:?}"
+            );
         }
     }
 }
@@ -95,7 +110,9 @@ fn master_killed() {
     let mut all = ["a", "b", "c"].map(|role| Instance::spawn(role, &spec, OP_TIMEOUT_MS));
     assert!(all[0].ask("fail t.q2 3", 2 * SEC).starts_with("state open"));
     assert!(all[1].ask("fail t.q2 3", 2 * SEC).starts_with("state open"));
-    assert!(all[2].ask("wait t.q2 open 2000", 3 * SEC).starts_with("seen"));
+    assert!(all[2]
+        .ask("wait t.q2 open 2000", 3 * SEC)
+        .starts_with("seen"));
     std::thread::sleep(Duration::from_millis(200));
     let q2_slot = slot(&nodes[0], "{cb:t.q2}:open");
     let victim = master_of(&nodes, q2_slot);
@@ -117,31 +134,54 @@ fn master_killed() {
     for a in &answers {
         let calls = field(a, "calls");
         assert!(calls > 100, "too few calls completed: {a}");
-        assert_eq!(field(a, "ok") + field(a, "refused"), calls, "a call went missing: {a}");
+        assert_eq!(
+            field(a, "ok") + field(a, "refused"),
+            calls,
+            "a call went missing: {a}"
+        );
         assert_eq!(field(a, "decisions"), calls, "{a}");
-        assert!(field(a, "max_us") <= bound_us, "a call waited past the bound: {a}");
+        assert!(
+            field(a, "max_us") <= bound_us,
+            "a call waited past the bound: {a}"
+        );
     }
     // The replica took the slots (a node is failed after 1 s) and holds the opening.
     let survivor = (0..nodes.len()).find(|i| *i != victim).unwrap();
     let deadline = Instant::now() + 20 * SEC;
     let promoted = loop {
-        let info = nodes[survivor].cli(&["CLUSTER", "INFO"]).unwrap_or_default();
+        let info = nodes[survivor]
+            .cli(&["CLUSTER", "INFO"])
+            .unwrap_or_default();
         if info.contains("cluster_state:ok") {
             let owner = master_of(&nodes, q2_slot);
             if owner != victim {
                 break owner;
             }
         }
-        assert!(Instant::now() < deadline, "no replica took the killed master's slots");
+        assert!(
+            Instant::now() < deadline,
+            "no replica took the killed master's slots"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
-    println!("    the replica on port {} serves the slots {:?} after the kill", nodes[promoted].port(), killed.elapsed());
-    let left: i64 = nodes[promoted].cli(&["PTTL", "{cb:t.q2}:open"]).unwrap().parse().unwrap();
+    println!(
+        "    the replica on port {} serves the slots {:?} after the kill",
+        nodes[promoted].port(),
+        killed.elapsed()
+    );
+    let left: i64 = nodes[promoted]
+        .cli(&["PTTL", "{cb:t.q2}:open"])
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(left > 0, "the opening was lost with the master");
     // A new instance learns of the opening from the cluster.
     let mut d = Instance::spawn("d", &spec, OP_TIMEOUT_MS);
     let seen = d.ask("wait t.q2 open 2000", 3 * SEC);
-    assert!(seen.starts_with("seen"), "a new instance never saw the opening: {seen}");
+    assert!(
+        seen.starts_with("seen"),
+        "a new instance never saw the opening: {seen}"
+    );
     // Everyone decides through Redis again.
     for i in all.iter_mut() {
         let up = i.ask("connected 10000", 11 * SEC);

@@ -38,14 +38,17 @@ fn named_master(sentinel: &RedisServer) -> Option<u16> {
 fn master_killed_under_load() {
     // Diskless replication: no fork and no file for a full sync, so the replica is in
     // sync at once on a busy machine.
-    let diskless = ["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0"];
+    let diskless = [
+        "--repl-diskless-sync",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+    ];
     let mut master = RedisServer::start_with(&diskless).unwrap();
     let master_port = master.port().to_string();
-    let replica = RedisServer::start_with(&[
-        &diskless[..],
-        &["--replicaof", "127.0.0.1", &master_port],
-    ]
-    .concat())
+    let replica = RedisServer::start_with(
+        &[&diskless[..], &["--replicaof", "127.0.0.1", &master_port]].concat(),
+    )
     .unwrap();
     let sentinels: Vec<RedisServer> = (0..3)
         .map(|_| RedisServer::sentinel(MASTER, master.port()).unwrap())
@@ -55,7 +58,9 @@ fn master_killed_under_load() {
     loop {
         let ready = sentinels.iter().all(|s| {
             let replicas = s.cli(&["SENTINEL", "replicas", MASTER]).unwrap_or_default();
-            let peers = s.cli(&["SENTINEL", "sentinels", MASTER]).unwrap_or_default();
+            let peers = s
+                .cli(&["SENTINEL", "sentinels", MASTER])
+                .unwrap_or_default();
             replicas.contains(&replica.port().to_string())
                 && peers.matches("runid").count() >= 2
                 && replica
@@ -65,18 +70,26 @@ fn master_killed_under_load() {
         if ready {
             break;
         }
-        assert!(Instant::now() < deadline, "the sentinels never saw the replica and each other");
+        assert!(
+            Instant::now() < deadline,
+            "the sentinels never saw the replica and each other"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let urls: Vec<String> = sentinels.iter().map(RedisServer::url).collect();
     let spec = format!("sentinel={MASTER}@{}", urls.join(","));
     let mut all = ["a", "b", "c"].map(|role| Instance::spawn(role, &spec, OP_TIMEOUT_MS));
     let status = all[0].ask("status", SEC);
-    assert!(status.contains(&format!("master_at_127.0.0.1:{master_port}")), "{status}");
+    assert!(
+        status.contains(&format!("master_at_127.0.0.1:{master_port}")),
+        "{status}"
+    );
     // An opening before the kill (quorum 2: a and b), replicated before it.
     assert!(all[0].ask("fail t.q2 3", 2 * SEC).starts_with("state open"));
     assert!(all[1].ask("fail t.q2 3", 2 * SEC).starts_with("state open"));
-    assert!(all[2].ask("wait t.q2 open 2000", 3 * SEC).starts_with("seen"));
+    assert!(all[2]
+        .ask("wait t.q2 open 2000", 3 * SEC)
+        .starts_with("seen"));
     std::thread::sleep(Duration::from_millis(200));
     println!(
         "    before the kill: master PTTL {:?}, replica PTTL {:?}",
@@ -104,10 +117,20 @@ fn master_killed_under_load() {
     for a in &answers {
         let calls = field(a, "calls");
         assert!(calls > 100, "too few calls completed: {a}");
-        assert_eq!(field(a, "ok") + field(a, "refused"), calls, "a call went missing: {a}");
+        assert_eq!(
+            field(a, "ok") + field(a, "refused"),
+            calls,
+            "a call went missing: {a}"
+        );
         assert_eq!(field(a, "decisions"), calls, "{a}");
-        assert!(field(a, "local") > 0, "no local decisions while the master was gone: {a}");
-        assert!(field(a, "max_us") <= bound_us, "a call waited past the bound: {a}");
+        assert!(
+            field(a, "local") > 0,
+            "no local decisions while the master was gone: {a}"
+        );
+        assert!(
+            field(a, "max_us") <= bound_us,
+            "a call waited past the bound: {a}"
+        );
     }
     let failover_ms = (switched - killed) / 1000;
     println!("    the sentinels named the new master {failover_ms} ms after the kill");
@@ -118,7 +141,11 @@ fn master_killed_under_load() {
             if field(&answer, "followed") > 0 {
                 break answer;
             }
-            assert!(Instant::now() < deadline, "{} never followed: {answer}", i.role);
+            assert!(
+                Instant::now() < deadline,
+                "{} never followed: {answer}",
+                i.role
+            );
             std::thread::sleep(Duration::from_millis(20));
         };
         let after = field(&followed, "followed").saturating_sub(switched) / 1000;
@@ -127,13 +154,23 @@ fn master_killed_under_load() {
             i.role,
             (field(&followed, "followed") - killed) / 1000
         );
-        assert!(followed.contains(&format!("master_at_127.0.0.1:{}", replica.port())), "{followed}");
+        assert!(
+            followed.contains(&format!("master_at_127.0.0.1:{}", replica.port())),
+            "{followed}"
+        );
         // One heartbeat (200 ms), and slack for a loaded machine.
         assert!(after <= 400, "{} took {after} ms past the failover", i.role);
     }
     // The opening made before the kill is still in force on the new master.
-    println!("    keys on the new master: {:?}", replica.cli(&["KEYS", "*"]));
-    let left: i64 = replica.cli(&["PTTL", "{cb:t.q2}:open"]).unwrap().parse().unwrap();
+    println!(
+        "    keys on the new master: {:?}",
+        replica.cli(&["KEYS", "*"])
+    );
+    let left: i64 = replica
+        .cli(&["PTTL", "{cb:t.q2}:open"])
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(left > 0, "the opening was lost in the failover");
     // Pub/sub runs on the new master (subscribed again within a heartbeat): b's opening
     // reaches a and c at once.
@@ -147,12 +184,18 @@ fn master_killed_under_load() {
         let seen = i.recv(3 * SEC);
         assert!(seen.starts_with("seen"), "{who}: {seen}");
         let lag = field(&seen, "seen").saturating_sub(field(&opened, "at"));
-        println!("    on the new master, {who} saw b's opening {} ms after it", lag / 1000);
+        println!(
+            "    on the new master, {who} saw b's opening {} ms after it",
+            lag / 1000
+        );
         assert!(lag < 100_000, "{who} took {lag} us");
     }
     // The scripts run there: an admission is the cluster's.
     let admitted = b.ask("admit1 t.after 10 1000", SEC);
-    assert!(admitted.starts_with("admitted cluster 1 local 0"), "{admitted}");
+    assert!(
+        admitted.starts_with("admitted cluster 1 local 0"),
+        "{admitted}"
+    );
 }
 
 fn main() {

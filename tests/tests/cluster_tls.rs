@@ -26,20 +26,81 @@ fn openssl(dir: &Path, args: &[&str]) {
         .current_dir(dir)
         .output()
         .expect("openssl on the PATH (Debian: apt-get install -y openssl)");
-    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// An authority and a server certificate for 127.0.0.1 signed by it, in `dir`.
 fn certificates(dir: &Path) {
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    openssl(dir, &[&["req", "-x509"][..], &ec, &["-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=resilience test authority"]].concat());
-    openssl(dir, &[&["req"][..], &ec, &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]].concat());
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    openssl(
+        dir,
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.crt",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=resilience test authority",
+            ],
+        ]
+        .concat(),
+    );
+    openssl(
+        dir,
+        &[
+            &["req"][..],
+            &ec,
+            &[
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=127.0.0.1",
+            ],
+        ]
+        .concat(),
+    );
     std::fs::write(
         dir.join("server.ext"),
         "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
     )
     .unwrap();
-    openssl(dir, &["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "server.ext"]);
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ],
+    );
 }
 
 fn tls() {
@@ -49,12 +110,18 @@ fn tls() {
     let file = |name: &str| dir.join(name).display().to_string();
     let tls_port = free_port().unwrap().to_string();
     let server = RedisServer::start_with(&[
-        "--tls-port", &tls_port,
-        "--tls-cert-file", &file("server.crt"),
-        "--tls-key-file", &file("server.key"),
-        "--tls-ca-cert-file", &file("ca.crt"),
-        "--tls-auth-clients", "no",
-        "--requirepass", PASSWORD,
+        "--tls-port",
+        &tls_port,
+        "--tls-cert-file",
+        &file("server.crt"),
+        "--tls-key-file",
+        &file("server.key"),
+        "--tls-ca-cert-file",
+        &file("ca.crt"),
+        "--tls-auth-clients",
+        "no",
+        "--requirepass",
+        PASSWORD,
     ])
     .unwrap();
     let url = format!("rediss://:{PASSWORD}@127.0.0.1:{tls_port}/");
@@ -62,8 +129,14 @@ fn tls() {
     let mut a = Instance::spawn_with("a", &url, OP_TIMEOUT_MS, &[("CA_FILE", &file("ca.crt"))]);
     let admitted = a.ask("admit1 t.tls 10 1000", SEC);
     println!("    trusting the authority: {admitted}");
-    assert!(admitted.starts_with("admitted cluster 1 local 0"), "{admitted}");
-    assert!(admitted.contains(&format!("rediss://:***@127.0.0.1:{tls_port}/")), "{admitted}");
+    assert!(
+        admitted.starts_with("admitted cluster 1 local 0"),
+        "{admitted}"
+    );
+    assert!(
+        admitted.contains(&format!("rediss://:***@127.0.0.1:{tls_port}/")),
+        "{admitted}"
+    );
     assert!(!a.logs().join("\n").contains(PASSWORD));
     // The instance's heartbeat reached the server through its TLS port (the plain port
     // is only the test's).
@@ -74,7 +147,10 @@ fn tls() {
         Err(answer) => answer,
     };
     println!("    trusting the system's authorities only: {refused}");
-    assert!(refused.starts_with("error Redis at `rediss://:***@127.0.0.1:"), "{refused}");
+    assert!(
+        refused.starts_with("error Redis at `rediss://:***@127.0.0.1:"),
+        "{refused}"
+    );
     assert!(!refused.contains(PASSWORD));
     let _ = std::fs::remove_dir_all(&dir);
 }

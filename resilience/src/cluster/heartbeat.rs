@@ -143,7 +143,12 @@ pub(super) fn summary() -> Value {
     for b in &health.retry_budgets {
         if b.available < 1.0 {
             empty += 1;
-            note("retry_budget", b.name.as_deref().unwrap_or(""), None, "empty");
+            note(
+                "retry_budget",
+                b.name.as_deref().unwrap_or(""),
+                None,
+                "empty",
+            );
         }
     }
     json!({
@@ -264,7 +269,10 @@ mod tests {
         let registry = crate::registry();
         for i in 0..200 {
             let b = registry
-                .register(&format!("unit.summary.{i:03}"), crate::BreakerConfig::default())
+                .register(
+                    &format!("unit.summary.{i:03}"),
+                    crate::BreakerConfig::default(),
+                )
                 .unwrap();
             if i % 2 == 0 {
                 b.force_open();

@@ -351,9 +351,7 @@ impl ClusterLimiter {
         };
         let mut inv = scripts::GCRA.prepare_invoke();
         inv.key(&self.key).arg(self.interval_us).arg(self.tau_us);
-        let answer = shared
-            .eval_if_up::<(i64, i64, i64)>(&self.key, &inv)
-            .await;
+        let answer = shared.eval_if_up::<(i64, i64, i64)>(&self.key, &inv).await;
         if let Some((_, _, 1)) = answer {
             shared.corrupt_once(&self.key, "not a GCRA arrival time");
         }

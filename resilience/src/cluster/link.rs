@@ -155,13 +155,8 @@ pub(super) const BULK_TIMEOUT: Duration = Duration::from_secs(5);
 /// How a topology's connections are made.
 enum Maker {
     Single(Client),
-    Cluster {
-        client: ClusterClient,
-        /// The same with a long response timeout, for a whole report.
-        bulk: ClusterClient,
-        /// One client per node given, to subscribe with.
-        nodes: Vec<Client>,
-    },
+    /// Boxed: two cluster clients are large beside the other kinds.
+    Cluster(Box<ClusterMaker>),
     Sentinel {
         sentinels: Vec<Client>,
         name: String,
@@ -169,6 +164,14 @@ enum Maker {
         prefix: String,
         suffix: String,
     },
+}
+
+struct ClusterMaker {
+    client: ClusterClient,
+    /// The same with a long response timeout, for a whole report.
+    bulk: ClusterClient,
+    /// One client per node given, to subscribe with.
+    nodes: Vec<Client>,
 }
 
 /// The process's connection to the cluster's Redis, whatever the topology.
@@ -213,7 +216,10 @@ impl Link {
                     )
                     .into());
                 }
-                let clients = nodes.iter().map(|n| open(n)).collect::<Result<Vec<_>, _>>()?;
+                let clients = nodes
+                    .iter()
+                    .map(|n| open(n))
+                    .collect::<Result<Vec<_>, _>>()?;
                 let builder = |response_timeout: Duration| {
                     let builder = ClusterClientBuilder::new(nodes.iter().map(String::as_str))
                         .connection_timeout(config.op_timeout.max(Duration::from_millis(200)))
@@ -230,11 +236,11 @@ impl Link {
                 };
                 let client = builder(config.op_timeout).build().map_err(invalid)?;
                 let bulk = builder(BULK_TIMEOUT).build().map_err(invalid)?;
-                Maker::Cluster {
+                Maker::Cluster(Box::new(ClusterMaker {
                     client,
                     bulk,
                     nodes: clients,
-                }
+                }))
             }
             Topology::Sentinel { sentinels, master } => {
                 if sentinels.is_empty() {
@@ -322,8 +328,9 @@ impl Link {
                     .await
                     .map_err(|e| self.scrub(&e.to_string()))?,
             ),
-            Maker::Cluster { client, .. } => Conn::Cluster(
-                client
+            Maker::Cluster(cluster) => Conn::Cluster(
+                cluster
+                    .client
                     .get_async_connection()
                     .await
                     .map_err(|e| self.scrub(&e.to_string()))?,
@@ -380,19 +387,20 @@ impl Link {
         for i in 0..sentinels.len() {
             let at = (first + i) % sentinels.len();
             let cached = kept.take().filter(|(i, _)| *i == at).map(|(_, c)| c);
-            let asked = tokio::time::timeout(self.op_timeout.max(Duration::from_millis(100)), async {
-                let mut conn = match cached {
-                    Some(conn) => conn,
-                    None => sentinels[at].get_multiplexed_async_connection().await?,
-                };
-                let answer = redis::cmd("SENTINEL")
-                    .arg("get-master-addr-by-name")
-                    .arg(name)
-                    .query_async::<Option<(String, String)>>(&mut conn)
-                    .await?;
-                redis::RedisResult::Ok((answer, conn))
-            })
-            .await;
+            let asked =
+                tokio::time::timeout(self.op_timeout.max(Duration::from_millis(100)), async {
+                    let mut conn = match cached {
+                        Some(conn) => conn,
+                        None => sentinels[at].get_multiplexed_async_connection().await?,
+                    };
+                    let answer = redis::cmd("SENTINEL")
+                        .arg("get-master-addr-by-name")
+                        .arg(name)
+                        .query_async::<Option<(String, String)>>(&mut conn)
+                        .await?;
+                    redis::RedisResult::Ok((answer, conn))
+                })
+                .await;
             let asked = match asked {
                 Ok(Ok((answer, conn))) => {
                     *kept = Some((at, conn));
@@ -405,8 +413,9 @@ impl Link {
                 Ok(Ok(Some((host, port)))) => {
                     self.next.store(at, Relaxed);
                     let addr = format!("{host}:{port}");
-                    let client = open_client(&format!("{prefix}{addr}{suffix}"), self.ca.as_deref())
-                        .map_err(|e| e.to_string())?;
+                    let client =
+                        open_client(&format!("{prefix}{addr}{suffix}"), self.ca.as_deref())
+                            .map_err(|e| e.to_string())?;
                     return Ok((addr, client));
                 }
                 Ok(Ok(None)) => last_error = format!("the sentinels know no master named `{name}`"),
@@ -422,8 +431,8 @@ impl Link {
     pub(super) async fn pubsub(&self) -> redis::RedisResult<PubSub> {
         let client = match &self.maker {
             Maker::Single(client) => client.clone(),
-            Maker::Cluster { nodes, .. } => {
-                nodes[self.next.fetch_add(1, Relaxed) % nodes.len()].clone()
+            Maker::Cluster(cluster) => {
+                cluster.nodes[self.next.fetch_add(1, Relaxed) % cluster.nodes.len()].clone()
             }
             Maker::Sentinel { .. } => match lock(&self.master).as_ref() {
                 Some((_, client)) => client.clone(),
@@ -446,7 +455,9 @@ impl Link {
             .set_response_timeout(Some(BULK_TIMEOUT));
         let client = match &self.maker {
             Maker::Single(client) => client.clone(),
-            Maker::Cluster { bulk, .. } => return Ok(Conn::Cluster(bulk.get_async_connection().await?)),
+            Maker::Cluster(cluster) => {
+                return Ok(Conn::Cluster(cluster.bulk.get_async_connection().await?))
+            }
             Maker::Sentinel { .. } => match lock(&self.master).as_ref() {
                 Some((_, client)) => client.clone(),
                 None => {
@@ -561,10 +572,16 @@ mod tests {
             master: "redis://app:masterpw@mymaster/1".into(),
         };
         let shown = format!("{} {t:?}", t.shown());
-        assert!(!shown.contains("sentinelpw") && !shown.contains("masterpw"), "{shown}");
+        assert!(
+            !shown.contains("sentinelpw") && !shown.contains("masterpw"),
+            "{shown}"
+        );
         assert!(shown.contains("redis://app:***@mymaster/1"), "{shown}");
         let c = Topology::Cluster(vec!["redis://:pw1@a:1".into(), "redis://:pw2@b:2".into()]);
-        assert_eq!(c.shown(), "Redis Cluster [redis://:***@a:1, redis://:***@b:2]");
+        assert_eq!(
+            c.shown(),
+            "Redis Cluster [redis://:***@a:1, redis://:***@b:2]"
+        );
     }
 
     #[test]
@@ -581,6 +598,9 @@ mod tests {
         )
         .err()
         .unwrap();
-        assert!(err.to_string().contains("master") && !err.to_string().contains("pw@"), "{err}");
+        assert!(
+            err.to_string().contains("master") && !err.to_string().contains("pw@"),
+            "{err}"
+        );
     }
 }

@@ -195,7 +195,10 @@ pub async fn connect_with(url: &str, config: ClusterConfig) -> Result<Connected,
 /// assert!(me.joined);
 /// # Ok(()) }
 /// ```
-pub async fn connect_to(topology: Topology, config: ClusterConfig) -> Result<Connected, ClusterError> {
+pub async fn connect_to(
+    topology: Topology,
+    config: ClusterConfig,
+) -> Result<Connected, ClusterError> {
     config.validate()?;
     if let Some(s) = CLUSTER.get() {
         return Err(ClusterError::AlreadyConnected {
@@ -351,8 +354,7 @@ fn about_the_data(e: &RedisError) -> bool {
     match e.kind() {
         ErrorKind::UnexpectedReturnType => true,
         ErrorKind::Server(ServerErrorKind::ResponseError) => {
-            e.code() == Some("WRONGTYPE")
-                || e.detail().is_some_and(|d| d.contains("script"))
+            e.code() == Some("WRONGTYPE") || e.detail().is_some_and(|d| d.contains("script"))
         }
         _ => false,
     }

@@ -104,10 +104,10 @@ return out
 /// An instance's vote that a breaker is open. `KEYS` = `{cb:N}:votes`, `{cb:N}:open`;
 /// `ARGV` = id, vote ttl ms, quorum, open ms, channel, name, refresh (1: only keep the
 /// vote alive, never open). Returns `{live votes, state, repaired}`: state 0 below quorum,
-/// > 0 the cluster was already open (ms left), -1 this vote opened it (and it was
-/// published); repaired 1 when a key held what this crate never writes (another type, a
-/// vote expiring beyond the vote ttl, an opening longer than the recovery timeout),
-/// which is dropped.
+/// the milliseconds left when the cluster was already open, -1 when this vote opened it
+/// (and it was published); repaired 1 when a key held what this crate never writes
+/// (another type, a vote expiring beyond the vote ttl, an opening longer than the
+/// recovery timeout), which is dropped.
 pub(super) static VOTE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(concat!(
         now_ms!(),
@@ -246,7 +246,11 @@ mod tests {
         for &b in tagged.unwrap_or(bytes) {
             crc ^= u16::from(b) << 8;
             for _ in 0..8 {
-                crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
+                crc = if crc & 0x8000 != 0 {
+                    (crc << 1) ^ 0x1021
+                } else {
+                    crc << 1
+                };
             }
         }
         crc % 16384
@@ -255,7 +259,7 @@ mod tests {
     #[test]
     fn the_slot_function_is_redis_clusters() {
         // Values from the Redis Cluster specification and `CLUSTER KEYSLOT`.
-        assert_eq!(slot("123456789"), 0x31C3 % 16384);
+        assert_eq!(slot("123456789"), 0x31C3); // CRC16 of "123456789", below 16384
         assert_eq!(slot("foo"), 12182);
         assert_eq!(slot("{user1000}.following"), slot("{user1000}.followers"));
     }
@@ -263,13 +267,32 @@ mod tests {
     /// Every script's keys, as the code builds them, map to one slot, whatever the name.
     #[test]
     fn every_scripts_keys_keep_to_one_slot() {
-        let names = ["orders", "a.b-c", "x}y", "{z", "}", "{", "", "with space", "ünï", "a{b}c"];
+        let names = [
+            "orders",
+            "a.b-c",
+            "x}y",
+            "{z",
+            "}",
+            "{",
+            "",
+            "with space",
+            "ünï",
+            "a{b}c",
+        ];
         for name in names {
-            let breaker = ["votes", "open", "trial"].map(|part| super::super::breaker::key(name, part));
-            let heartbeat = ["{rs}:instances".to_owned(), "{rs}:health".to_owned(), format!("{{rs}}:report:{name}")];
+            let breaker =
+                ["votes", "open", "trial"].map(|part| super::super::breaker::key(name, part));
+            let heartbeat = [
+                "{rs}:instances".to_owned(),
+                "{rs}:health".to_owned(),
+                format!("{{rs}}:report:{name}"),
+            ];
             for keys in [&breaker[..], &heartbeat[..]] {
                 let slots: Vec<u16> = keys.iter().map(|k| slot(k)).collect();
-                assert!(slots.windows(2).all(|w| w[0] == w[1]), "{keys:?}: {slots:?}");
+                assert!(
+                    slots.windows(2).all(|w| w[0] == w[1]),
+                    "{keys:?}: {slots:?}"
+                );
             }
         }
     }

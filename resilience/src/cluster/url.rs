@@ -49,7 +49,9 @@ fn redact_query(path: &str) -> String {
     let pairs: Vec<String> = query
         .split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((k, _)) if k.eq_ignore_ascii_case("pass") || k.eq_ignore_ascii_case("password") => {
+            Some((k, _))
+                if k.eq_ignore_ascii_case("pass") || k.eq_ignore_ascii_case("password") =>
+            {
                 format!("{k}=***")
             }
             _ => pair.to_owned(),
@@ -123,9 +125,18 @@ mod tests {
     #[test]
     fn every_form_loses_its_password() {
         let cases = [
-            ("redis://:topsecret@127.0.0.1:6379", "redis://:***@127.0.0.1:6379"),
-            ("redis://app:topsecret@db:6379/2", "redis://app:***@db:6379/2"),
-            ("rediss://app:top%40secret@db:6380/", "rediss://app:***@db:6380/"),
+            (
+                "redis://:topsecret@127.0.0.1:6379",
+                "redis://:***@127.0.0.1:6379",
+            ),
+            (
+                "redis://app:topsecret@db:6379/2",
+                "redis://app:***@db:6379/2",
+            ),
+            (
+                "rediss://app:top%40secret@db:6380/",
+                "rediss://app:***@db:6380/",
+            ),
             ("redis://topsecret@db", "redis://***@db"),
             ("redis://db:6379/0", "redis://db:6379/0"),
             (
@@ -155,7 +166,14 @@ mod tests {
 
     #[test]
     fn odd_text_never_panics() {
-        for text in ["://", "a://@", "x://:@", "%", "redis://%zz:%4@h", "é://ü:ö@ä"] {
+        for text in [
+            "://",
+            "a://@",
+            "x://:@",
+            "%",
+            "redis://%zz:%4@h",
+            "é://ü:ö@ä",
+        ] {
             let _ = redact(text);
             let _ = scrub(text, text);
         }

@@ -195,7 +195,11 @@ impl ClusterSettings {
             }
         }
         if given[2] && (self.sentinels.is_empty() || self.master.trim().is_empty()) {
-            let field = if self.sentinels.is_empty() { "sentinels" } else { "master" };
+            let field = if self.sentinels.is_empty() {
+                "sentinels"
+            } else {
+                "master"
+            };
             return Err(ConfigError::new(
                 field,
                 cluster::redact(&self.master),

@@ -355,7 +355,12 @@ pub fn topology(spec: &str) -> Topology {
 /// - `report ID`: the whole report of instance ID: `report breakers N bytes B`.
 /// - `health`: every live instance: `instances A,B`, and each summary's size.
 async fn more(words: &[&str]) -> bool {
-    let num = |i: usize| words.get(i).and_then(|w| w.parse::<u64>().ok()).unwrap_or(0);
+    let num = |i: usize| {
+        words
+            .get(i)
+            .and_then(|w| w.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     let status = || {
         let s = resilience::ClusterStatus::current();
         format!(
@@ -398,9 +403,14 @@ async fn more(words: &[&str]) -> bool {
             let start = Instant::now();
             let first = registry().breakers().len();
             for i in 0..num(1).min(200_000) {
-                let _ = registry().register(&format!("t.k.{}", first + i as usize), Default::default());
+                let _ =
+                    registry().register(&format!("t.k.{}", first + i as usize), Default::default());
             }
-            answer(format!("keys {} ms {}", registry().breakers().len(), start.elapsed().as_millis()));
+            answer(format!(
+                "keys {} ms {}",
+                registry().breakers().len(),
+                start.elapsed().as_millis()
+            ));
         }
         "sample" => {
             let deadline = Instant::now() + Duration::from_millis(num(1));
@@ -424,7 +434,14 @@ async fn more(words: &[&str]) -> bool {
             Ok(all) => {
                 let sizes: Vec<String> = all
                     .iter()
-                    .map(|i| format!("{}:{}:{}", i.instance, i.health.to_string().len(), i.health["breakers"]["total"]))
+                    .map(|i| {
+                        format!(
+                            "{}:{}:{}",
+                            i.instance,
+                            i.health.to_string().len(),
+                            i.health["breakers"]["total"]
+                        )
+                    })
                     .collect();
                 answer(format!("summaries {}", sizes.join(",")));
             }
@@ -758,7 +775,6 @@ pub fn d_half_open_admits_one_trial_across_the_cluster(redis: &str) {
     }
 }
 
-
 /// A cluster test binary's `main`: the child when `ROLE` is set, else each scenario
 /// whose name contains the first free argument (all without one), with one `test NAME
 /// ... ok|FAILED` line each and the closing `N passed, N failed`.
@@ -777,7 +793,10 @@ pub fn main_with(scenarios: &[(&str, fn())]) {
         let started = Instant::now();
         match std::panic::catch_unwind(*scenario) {
             Ok(()) => {
-                println!("test {name} ... ok ({:.1} s)", started.elapsed().as_secs_f64());
+                println!(
+                    "test {name} ... ok ({:.1} s)",
+                    started.elapsed().as_secs_f64()
+                );
                 passed += 1;
             }
             Err(_) => {

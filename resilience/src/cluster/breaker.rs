@@ -293,14 +293,24 @@ async fn reconcile_all(shared: &Shared, tracked: &mut HashMap<&'static str, Trac
     if !shared.connected.load(Relaxed) {
         return;
     }
-    for snapshot in crate::registry().breakers() {
-        if snapshot.config.scope != Scope::Cluster {
-            continue;
-        }
-        if let Some(breaker) = crate::registry().breaker(&snapshot.name) {
+    // Every cluster-scoped breaker of the registry, found off the runtime's workers (a
+    // registry of 100 000 breakers takes a while to list, and answers from Redis must not
+    // wait behind it): those never transitioned yet are watched for missed openings.
+    let found = tokio::task::spawn_blocking(|| {
+        crate::registry()
+            .breakers()
+            .into_iter()
+            .filter(|s| s.config.scope == Scope::Cluster)
+            .map(|s| (s.name, s.config.quorum, s.config.recovery_timeout))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap_or_default();
+    for (name, quorum, recovery) in found {
+        if let Some(breaker) = crate::registry().breaker(&name) {
             let t = tracked.entry(breaker.name()).or_default();
-            t.quorum = snapshot.config.quorum;
-            t.recovery = snapshot.config.recovery_timeout;
+            t.quorum = quorum;
+            t.recovery = recovery;
         }
     }
     for (&name, t) in tracked.iter_mut() {

@@ -29,7 +29,11 @@ const FRESH_AFTER: u32 = 3;
 impl Shared {
     /// One heartbeat; true when Redis answered.
     pub(super) async fn heartbeat_once(&self) -> bool {
-        let summary = summary().to_string();
+        // Off the runtime's workers, like the report: a large registry takes a while to
+        // summarise, and answers from Redis must not wait behind it.
+        let summary = tokio::task::spawn_blocking(|| summary().to_string())
+            .await
+            .unwrap_or_default();
         let ttl = self.config.instance_ttl.as_millis() as u64;
         let mut inv = scripts::HEARTBEAT.prepare_invoke();
         inv.key(INSTANCES)
@@ -104,7 +108,8 @@ pub(super) async fn heartbeat_loop(shared: Arc<Shared>) {
 /// and at most [`ATTENTION_CAP`] instances that are open, full or exhausted, breakers
 /// first. A few kilobytes whatever the number of keys.
 ///
-/// Built from `registry().health()` on the heartbeat's task (never on a caller's path).
+/// Built from `registry().health()` on a blocking thread for the heartbeat (never on a
+/// caller's path, nor on the runtime's workers).
 pub(super) fn summary() -> Value {
     let health = crate::registry().health();
     let mut attention: Vec<Value> = Vec::new();

@@ -70,8 +70,8 @@ fn applying<T>(f: impl FnOnce() -> T) -> T {
     out
 }
 
-pub(super) fn key(name: &str, part: &str) -> String {
-    format!("{{cb:{name}}}:{part}")
+fn key(name: &str, part: &str) -> String {
+    scripts::breaker_key(name, part)
 }
 
 /// What this instance knows of one cluster-scoped breaker.

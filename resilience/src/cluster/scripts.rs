@@ -6,6 +6,12 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
+/// The key `part` (`votes`, `open`, `trial`) of the cluster breaker `name`: all three
+/// share the hash tag `{cb:NAME}`, so a script on them touches one slot.
+pub(super) fn breaker_key(name: &str, part: &str) -> String {
+    format!("{{cb:{name}}}:{part}")
+}
+
 /// The server's time in milliseconds, as a Lua prelude.
 macro_rules! now_ms {
     () => {
@@ -280,8 +286,7 @@ mod tests {
             "a{b}c",
         ];
         for name in names {
-            let breaker =
-                ["votes", "open", "trial"].map(|part| super::super::breaker::key(name, part));
+            let breaker = ["votes", "open", "trial"].map(|part| super::breaker_key(name, part));
             let heartbeat = [
                 "{rs}:instances".to_owned(),
                 "{rs}:health".to_owned(),

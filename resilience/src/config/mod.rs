@@ -97,6 +97,13 @@ use toml::Spanned;
 
 #[cfg(feature = "redis")]
 pub use cluster::ClusterSettings;
+// A value as it may be kept and shown (in errors and `Debug`): a URL's password as `***`.
+#[cfg(feature = "redis")]
+use cluster::shown;
+#[cfg(not(feature = "redis"))]
+fn shown(text: &str) -> String {
+    text.to_owned()
+}
 pub use error::LoadError;
 pub use watch::Watcher;
 
@@ -553,7 +560,7 @@ impl Config {
                                 err = err
                                     .at_line(Some(f.line))
                                     .with_key(dotted(kind, &name, Some(path)))
-                                    .with_value(f.text.clone());
+                                    .with_value(shown(&f.text));
                             }
                             None => {
                                 let line = e.span().map(|s| line_of(text, s.start)).or(line);
@@ -567,7 +574,7 @@ impl Config {
                     line,
                     fields: fields
                         .into_iter()
-                        .map(|(path, f)| (path, (f.line, f.text)))
+                        .map(|(path, f)| (path, (f.line, shown(&f.text))))
                         .collect(),
                     env: BTreeMap::new(),
                 };
@@ -626,13 +633,13 @@ impl Config {
         let item = kind.read_value(value).map_err(|e| {
             err(e.message().trim().to_owned())
                 .with_key(key.clone())
-                .with_value(raw)
+                .with_value(shown(raw))
         })?;
         entry.item = item;
         entry
             .origin
             .env
-            .insert(dotted_field, (var.to_owned(), raw.to_owned()));
+            .insert(dotted_field, (var.to_owned(), shown(raw)));
         Ok(())
     }
 

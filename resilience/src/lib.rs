@@ -47,6 +47,7 @@ pub mod cluster;
 pub mod config;
 mod config_error;
 pub mod context;
+pub mod deadline;
 pub mod degradation;
 mod duration_serde;
 pub mod error;

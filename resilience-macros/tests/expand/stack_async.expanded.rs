@@ -20,138 +20,141 @@ async fn fetch_board(id: u64) -> Result<Board, KanbanError> {
         > = ::core::option::Option::None;
         loop {
             let __resilience_delay = {
-                let __resilience_outcome: Result<Board, KanbanError> = '__resilience_breaker_1: {
-                    static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new(
-                            "kanban",
-                            || ::resilience::BreakerConfig {
-                                failure_threshold: 5u32,
-                                recovery_timeout: ::core::time::Duration::from_nanos(
-                                    30000000000u64,
-                                ),
-                                ..::core::default::Default::default()
-                            },
-                        )
-                        .at(
-                            ::core::concat!(::core::module_path!(), "::", "fetch_board"),
-                        );
-                    let __resilience_permit = match __RESILIENCE_BREAKER
-                        .breaker()
-                        .acquire()
-                    {
-                        ::core::result::Result::Ok(__resilience_permit) => {
-                            __resilience_permit
-                        }
-                        ::core::result::Result::Err(__resilience_open) => {
-                            break '__resilience_breaker_1 ::core::result::Result::Err(
-                                ::resilience::__private::FromCircuitOpen::from_circuit_open(
-                                    __resilience_open,
-                                ),
-                            );
-                        }
-                    };
-                    let __resilience_outcome: Result<Board, KanbanError> = '__resilience_chaos_1: {
-                        if ::resilience::__private::chaos_armed() {
-                            #[allow(unused_imports)]
-                            use ::resilience::__private::{
-                                InjectFrom as _, InjectNone as _,
-                            };
-                            #[allow(clippy::needless_borrow)]
-                            let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                                Result<Board, KanbanError>,
-                            >::new())
-                                .injector();
-                            let __resilience_delay = match __RESILIENCE_BREAKER
-                                .chaos()
-                                .draw(__resilience_inject)
+                let __resilience_outcome: Result<Board, KanbanError> = ::resilience::__private::in_attempt(async {
+                        '__resilience_breaker_1: {
+                            static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new(
+                                    "kanban",
+                                    || ::resilience::BreakerConfig {
+                                        failure_threshold: 5u32,
+                                        recovery_timeout: ::core::time::Duration::from_nanos(
+                                            30000000000u64,
+                                        ),
+                                        ..::core::default::Default::default()
+                                    },
+                                )
+                                .at(
+                                    ::core::concat!(::core::module_path!(), "::", "fetch_board"),
+                                );
+                            let __resilience_permit = match __RESILIENCE_BREAKER
+                                .breaker()
+                                .acquire()
                             {
-                                ::resilience::__private::Hit::Pass => {
-                                    ::core::option::Option::None
+                                ::core::result::Result::Ok(__resilience_permit) => {
+                                    __resilience_permit
                                 }
-                                ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                    ::core::option::Option::Some(__resilience_delay)
-                                }
-                                ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                                    break '__resilience_chaos_1 __resilience_failed;
-                                }
-                                ::resilience::__private::Hit::Refuse => {
+                                ::core::result::Result::Err(__resilience_open) => {
                                     break '__resilience_breaker_1 ::core::result::Result::Err(
                                         ::resilience::__private::FromCircuitOpen::from_circuit_open(
-                                            __RESILIENCE_BREAKER.refused(),
+                                            __resilience_open,
                                         ),
                                     );
                                 }
                             };
-                            if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                                ::resilience::__private::sleep(__resilience_delay).await;
-                            }
-                            let __resilience_delay = match {
-                                static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                                    ::core::concat!(::core::module_path!(), "::", "fetch_board"),
-                                );
-                                &__RESILIENCE_CHAOS
-                            }
-                                .draw(__resilience_inject)
-                            {
-                                ::resilience::__private::Hit::Pass => {
-                                    ::core::option::Option::None
+                            let __resilience_outcome: Result<Board, KanbanError> = '__resilience_chaos_1: {
+                                if ::resilience::__private::chaos_armed() {
+                                    #[allow(unused_imports)]
+                                    use ::resilience::__private::{
+                                        InjectFrom as _, InjectNone as _,
+                                    };
+                                    #[allow(clippy::needless_borrow)]
+                                    let __resilience_inject = (&&::resilience::__private::InjectProbe::<
+                                        Result<Board, KanbanError>,
+                                    >::new())
+                                        .injector();
+                                    let __resilience_delay = match __RESILIENCE_BREAKER
+                                        .chaos()
+                                        .draw(__resilience_inject)
+                                    {
+                                        ::resilience::__private::Hit::Pass => {
+                                            ::core::option::Option::None
+                                        }
+                                        ::resilience::__private::Hit::Delay(__resilience_delay) => {
+                                            ::core::option::Option::Some(__resilience_delay)
+                                        }
+                                        ::resilience::__private::Hit::Fail(__resilience_failed) => {
+                                            break '__resilience_chaos_1 __resilience_failed;
+                                        }
+                                        ::resilience::__private::Hit::Refuse => {
+                                            break '__resilience_breaker_1 ::core::result::Result::Err(
+                                                ::resilience::__private::FromCircuitOpen::from_circuit_open(
+                                                    __RESILIENCE_BREAKER.refused(),
+                                                ),
+                                            );
+                                        }
+                                    };
+                                    if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
+                                        ::resilience::__private::sleep(__resilience_delay).await;
+                                    }
+                                    let __resilience_delay = match {
+                                        static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
+                                            ::core::concat!(::core::module_path!(), "::", "fetch_board"),
+                                        );
+                                        &__RESILIENCE_CHAOS
+                                    }
+                                        .draw(__resilience_inject)
+                                    {
+                                        ::resilience::__private::Hit::Pass => {
+                                            ::core::option::Option::None
+                                        }
+                                        ::resilience::__private::Hit::Delay(__resilience_delay) => {
+                                            ::core::option::Option::Some(__resilience_delay)
+                                        }
+                                        ::resilience::__private::Hit::Fail(__resilience_failed) => {
+                                            break '__resilience_chaos_1 __resilience_failed;
+                                        }
+                                        ::resilience::__private::Hit::Refuse => {
+                                            ::core::option::Option::None
+                                        }
+                                    };
+                                    if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
+                                        ::resilience::__private::sleep(__resilience_delay).await;
+                                    }
                                 }
-                                ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                    ::core::option::Option::Some(__resilience_delay)
-                                }
-                                ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                                    break '__resilience_chaos_1 __resilience_failed;
-                                }
-                                ::resilience::__private::Hit::Refuse => {
-                                    ::core::option::Option::None
+                                {
+                                    #[allow(unreachable_code)]
+                                    let __resilience_ret: Result<Board, KanbanError> = {
+                                        load(id).await
+                                    };
+                                    __resilience_ret
                                 }
                             };
-                            if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                                ::resilience::__private::sleep(__resilience_delay).await;
-                            }
-                        }
-                        {
-                            #[allow(unreachable_code)]
-                            let __resilience_ret: Result<Board, KanbanError> = {
-                                load(id).await
-                            };
-                            __resilience_ret
-                        }
-                    };
-                    match __resilience_outcome {
-                        ::core::result::Result::Ok(__resilience_value) => {
-                            __RESILIENCE_BREAKER.succeeded(__resilience_permit);
-                            ::core::result::Result::Ok(__resilience_value)
-                        }
-                        ::core::result::Result::Err(__resilience_error) => {
-                            ::core::result::Result::Err(
-                                __RESILIENCE_BREAKER
-                                    .failed(
-                                        __resilience_permit,
-                                        __resilience_error,
-                                        |__resilience_e| {
-                                            #[allow(unused_imports)]
-                                            use ::resilience::__private::{
-                                                ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                                ViewMarcus as _, ViewOpaque as _,
-                                            };
-                                            #[allow(clippy::needless_borrow)]
-                                            let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                                __resilience_e,
-                                            ))
-                                                .view();
-                                            __resilience_view
-                                        },
-                                        ::resilience::__private::BreakerArm {
-                                            observe: ::resilience::__private::Observe::Record(
-                                                ::core::concat!(::core::module_path!(), "::", "fetch_board"),
+                            match __resilience_outcome {
+                                ::core::result::Result::Ok(__resilience_value) => {
+                                    __RESILIENCE_BREAKER.succeeded(__resilience_permit);
+                                    ::core::result::Result::Ok(__resilience_value)
+                                }
+                                ::core::result::Result::Err(__resilience_error) => {
+                                    ::core::result::Result::Err(
+                                        __RESILIENCE_BREAKER
+                                            .failed(
+                                                __resilience_permit,
+                                                __resilience_error,
+                                                |__resilience_e| {
+                                                    #[allow(unused_imports)]
+                                                    use ::resilience::__private::{
+                                                        ViewDyn as _, ViewDynSync as _, ViewError as _,
+                                                        ViewMarcus as _, ViewOpaque as _,
+                                                    };
+                                                    #[allow(clippy::needless_borrow)]
+                                                    let __resilience_view = (&&&&&::resilience::__private::Probe::new(
+                                                        __resilience_e,
+                                                    ))
+                                                        .view();
+                                                    __resilience_view
+                                                },
+                                                ::resilience::__private::BreakerArm {
+                                                    observe: ::resilience::__private::Observe::Record(
+                                                        ::core::concat!(::core::module_path!(), "::", "fetch_board"),
+                                                    ),
+                                                    record_if: |_: &_| ::core::option::Option::None,
+                                                },
                                             ),
-                                            record_if: |_: &_| ::core::option::Option::None,
-                                        },
-                                    ),
-                            )
+                                    )
+                                }
+                            }
                         }
-                    }
-                };
+                    })
+                    .await;
                 let __resilience_error = match ::resilience::__private::Question::branch(
                     __resilience_outcome,
                 ) {

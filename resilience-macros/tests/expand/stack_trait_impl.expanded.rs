@@ -19,111 +19,114 @@ impl Store for RemoteStore {
             > = ::core::option::Option::None;
             loop {
                 let __resilience_delay = {
-                    let __resilience_outcome: Result<Record, StoreError> = {
-                        let __resilience_limit: ::core::time::Duration = ::core::time::Duration::from_nanos(
-                            1000000000u64,
-                        );
-                        match ::resilience::__private::timeout(
-                                __resilience_limit,
-                                async {
-                                    {
-                                        let __resilience_outcome: Result<Record, StoreError> = '__resilience_chaos: {
-                                            if ::resilience::__private::chaos_armed() {
-                                                #[allow(unused_imports)]
-                                                use ::resilience::__private::{
-                                                    InjectFrom as _, InjectNone as _,
-                                                };
-                                                #[allow(clippy::needless_borrow)]
-                                                let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                                                    Result<Record, StoreError>,
-                                                >::new())
-                                                    .injector();
-                                                let __resilience_delay = match {
-                                                    static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                                                        ::core::concat!(::core::module_path!(), "::", "load"),
-                                                    );
-                                                    __RESILIENCE_CHAOS
-                                                        .in_type(|| ::core::any::type_name::<Self>())
-                                                }
-                                                    .draw(__resilience_inject)
-                                                {
-                                                    ::resilience::__private::Hit::Pass => {
-                                                        ::core::option::Option::None
-                                                    }
-                                                    ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                                        ::core::option::Option::Some(__resilience_delay)
-                                                    }
-                                                    ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                                                        break '__resilience_chaos __resilience_failed;
-                                                    }
-                                                    ::resilience::__private::Hit::Refuse => {
-                                                        ::core::option::Option::None
-                                                    }
-                                                };
-                                                if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                                                    ::resilience::__private::sleep(__resilience_delay).await;
-                                                }
-                                            }
+                    let __resilience_outcome: Result<Record, StoreError> = ::resilience::__private::in_attempt(async {
+                            {
+                                let __resilience_limit: ::core::time::Duration = ::core::time::Duration::from_nanos(
+                                    1000000000u64,
+                                );
+                                match ::resilience::__private::timeout(
+                                        __resilience_limit,
+                                        async {
                                             {
-                                                #[allow(unreachable_code)]
-                                                let __resilience_ret: Result<Record, StoreError> = {
-                                                    self.fetch(id).await
-                                                };
-                                                __resilience_ret
-                                            }
-                                        };
-                                        match __resilience_outcome {
-                                            ::core::result::Result::Ok(__resilience_value) => {
-                                                ::core::result::Result::Ok(__resilience_value)
-                                            }
-                                            ::core::result::Result::Err(__resilience_error) => {
-                                                ::core::result::Result::Err(
-                                                    ::resilience::__private::observed(
-                                                        __resilience_error,
-                                                        {
-                                                            static __RESILIENCE_NAME: ::resilience::__private::MethodName = ::resilience::__private::MethodName::new(
+                                                let __resilience_outcome: Result<Record, StoreError> = '__resilience_chaos: {
+                                                    if ::resilience::__private::chaos_armed() {
+                                                        #[allow(unused_imports)]
+                                                        use ::resilience::__private::{
+                                                            InjectFrom as _, InjectNone as _,
+                                                        };
+                                                        #[allow(clippy::needless_borrow)]
+                                                        let __resilience_inject = (&&::resilience::__private::InjectProbe::<
+                                                            Result<Record, StoreError>,
+                                                        >::new())
+                                                            .injector();
+                                                        let __resilience_delay = match {
+                                                            static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
                                                                 ::core::concat!(::core::module_path!(), "::", "load"),
                                                             );
-                                                            __RESILIENCE_NAME.get(|| ::core::any::type_name::<Self>())
-                                                        },
-                                                        |__resilience_e| {
-                                                            #[allow(unused_imports)]
-                                                            use ::resilience::__private::{
-                                                                ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                                                ViewMarcus as _, ViewOpaque as _,
-                                                            };
-                                                            #[allow(clippy::needless_borrow)]
-                                                            let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                                                __resilience_e,
-                                                            ))
-                                                                .view();
-                                                            __resilience_view
-                                                        },
-                                                    ),
-                                                )
+                                                            __RESILIENCE_CHAOS
+                                                                .in_type(|| ::core::any::type_name::<Self>())
+                                                        }
+                                                            .draw(__resilience_inject)
+                                                        {
+                                                            ::resilience::__private::Hit::Pass => {
+                                                                ::core::option::Option::None
+                                                            }
+                                                            ::resilience::__private::Hit::Delay(__resilience_delay) => {
+                                                                ::core::option::Option::Some(__resilience_delay)
+                                                            }
+                                                            ::resilience::__private::Hit::Fail(__resilience_failed) => {
+                                                                break '__resilience_chaos __resilience_failed;
+                                                            }
+                                                            ::resilience::__private::Hit::Refuse => {
+                                                                ::core::option::Option::None
+                                                            }
+                                                        };
+                                                        if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
+                                                            ::resilience::__private::sleep(__resilience_delay).await;
+                                                        }
+                                                    }
+                                                    {
+                                                        #[allow(unreachable_code)]
+                                                        let __resilience_ret: Result<Record, StoreError> = {
+                                                            self.fetch(id).await
+                                                        };
+                                                        __resilience_ret
+                                                    }
+                                                };
+                                                match __resilience_outcome {
+                                                    ::core::result::Result::Ok(__resilience_value) => {
+                                                        ::core::result::Result::Ok(__resilience_value)
+                                                    }
+                                                    ::core::result::Result::Err(__resilience_error) => {
+                                                        ::core::result::Result::Err(
+                                                            ::resilience::__private::observed(
+                                                                __resilience_error,
+                                                                {
+                                                                    static __RESILIENCE_NAME: ::resilience::__private::MethodName = ::resilience::__private::MethodName::new(
+                                                                        ::core::concat!(::core::module_path!(), "::", "load"),
+                                                                    );
+                                                                    __RESILIENCE_NAME.get(|| ::core::any::type_name::<Self>())
+                                                                },
+                                                                |__resilience_e| {
+                                                                    #[allow(unused_imports)]
+                                                                    use ::resilience::__private::{
+                                                                        ViewDyn as _, ViewDynSync as _, ViewError as _,
+                                                                        ViewMarcus as _, ViewOpaque as _,
+                                                                    };
+                                                                    #[allow(clippy::needless_borrow)]
+                                                                    let __resilience_view = (&&&&&::resilience::__private::Probe::new(
+                                                                        __resilience_e,
+                                                                    ))
+                                                                        .view();
+                                                                    __resilience_view
+                                                                },
+                                                            ),
+                                                        )
+                                                    }
+                                                }
                                             }
-                                        }
+                                        },
+                                    )
+                                    .await
+                                {
+                                    ::core::option::Option::Some(__resilience_done) => {
+                                        __resilience_done
                                     }
-                                },
-                            )
-                            .await
-                        {
-                            ::core::option::Option::Some(__resilience_done) => {
-                                __resilience_done
+                                    ::core::option::Option::None => {
+                                        ::resilience::__private::timed_out(
+                                            {
+                                                static __RESILIENCE_NAME: ::resilience::__private::MethodName = ::resilience::__private::MethodName::new(
+                                                    ::core::concat!(::core::module_path!(), "::", "load"),
+                                                );
+                                                __RESILIENCE_NAME.get(|| ::core::any::type_name::<Self>())
+                                            },
+                                            __resilience_limit,
+                                        )
+                                    }
+                                }
                             }
-                            ::core::option::Option::None => {
-                                ::resilience::__private::timed_out(
-                                    {
-                                        static __RESILIENCE_NAME: ::resilience::__private::MethodName = ::resilience::__private::MethodName::new(
-                                            ::core::concat!(::core::module_path!(), "::", "load"),
-                                        );
-                                        __RESILIENCE_NAME.get(|| ::core::any::type_name::<Self>())
-                                    },
-                                    __resilience_limit,
-                                )
-                            }
-                        }
-                    };
+                        })
+                        .await;
                     let __resilience_error = match ::resilience::__private::Question::branch(
                         __resilience_outcome,
                     ) {

@@ -189,7 +189,8 @@ impl RateLimiter {
 
     /// Admits a call: `Ok(delay)` to run it after `delay` (zero: at once; its place is
     /// reserved either way), or `Err(RateLimited)` when it would wait longer than
-    /// `max_delay`.
+    /// `max_delay`, or longer than what is left before the deadline of a `#[timeout]` or
+    /// `TimeoutLayer` around the call ([`deadline`](crate::deadline)).
     ///
     /// ```
     /// use resilience::{rate_limit::RateLimiter, RateLimitConfig};
@@ -204,7 +205,12 @@ impl RateLimiter {
     /// ```
     #[inline]
     pub fn check(&self) -> Result<Duration, RateLimited> {
-        let rate = self.rate();
+        let mut rate = self.rate();
+        if rate.max_delay != 0 {
+            // No wait past the deadline of a timeout around the call (`crate::deadline`):
+            // a call that would wait longer is refused at once, its place not taken.
+            rate.max_delay = crate::deadline::clip_nanos(rate.max_delay);
+        }
         match gcra::admit(&self.tat, self.now(), rate) {
             Ok(0) => Ok(Duration::ZERO),
             Ok(delay) => Ok(self.delayed(delay)),

@@ -209,6 +209,11 @@ where
             if *this.remaining > 0 && !*this.launch && this.timer.as_mut().poll(cx).is_ready() {
                 *this.launch = true;
             }
+            if *this.launch && crate::deadline::passed() {
+                // No copy starts at or past the deadline of a timeout around the call
+                // (`crate::deadline`): the timeout would cut it off unheard.
+                *this.remaining = 0;
+            }
             let mut started = false;
             if *this.remaining > 0 && *this.launch {
                 match this.service.poll_ready(cx) {

@@ -6,26 +6,66 @@ use super::*;
 impl Breaker {
     // ----- transitions ---------------------------------------------------------------
 
-    /// Opens from `from` (closed or half-open), then publishes the deadline.
-    pub(super) fn open(&self, from: Word) -> Result<(), Word> {
+    /// Opens from `from`, then publishes the open period's failed trials and deadline.
+    /// `trial_failed`: a half-open trial failed, so the period grows by
+    /// `recovery_factor`; from closed it starts again at `recovery_timeout`; any other
+    /// opening (by hand, by the cluster) keeps the period it had.
+    pub(super) fn open(&self, from: Word, trial_failed: bool) -> Result<(), Word> {
         let next = Word::new(BreakerState::Open, from.next_gen(), 0, 0);
         self.cas(from, next)?;
-        let timeout = self.hot.live.recovery_timeout.load(Relaxed);
+        let strikes = match from.state() {
+            BreakerState::Closed => 0,
+            _ => {
+                let before = self.strikes(from);
+                if trial_failed {
+                    (before + 1).min(MAX_STRIKES)
+                } else {
+                    before
+                }
+            }
+        };
+        let period = self.hot.live.open_period(strikes);
         // On the clock `due` reads (coarse: it runs on every refused call).
         let deadline = duration_nanos(self.clock.now_coarse())
-            .saturating_add(timeout)
+            .saturating_add(period)
             .div_ceil(1_000_000)
             .min(MAX_DEADLINE_MS);
-        self.hot.deadline.store(
-            (deadline << DEADLINE_SHIFT) | u64::from(next.gen()),
-            Release,
-        );
+        // The strikes first: a reader that finds this generation's deadline finds them.
+        self.publish(&self.hot.strikes, strikes, next.gen());
+        self.publish(&self.hot.deadline, deadline, next.gen());
         self.stats.opened.fetch_add(1, Relaxed);
         // The windows start empty for the next closed period; nothing records into them
         // while open, so clearing now races with no current call.
         self.clear_windows();
+        self.metrics.open_period(Duration::from_nanos(period));
         self.transitioned(from.state(), BreakerState::Open);
         Ok(())
+    }
+
+    /// Stores `value` tagged with `gen` into the deadline or strikes word while the
+    /// breaker is still in generation `gen`: an opener slow to publish must not
+    /// overwrite what an opening after it published.
+    fn publish(&self, word: &AtomicU64, value: u64, gen: u32) {
+        let new = (value << DEADLINE_SHIFT) | u64::from(gen);
+        let mut current = word.load(Relaxed);
+        while self.load().gen() == gen {
+            match word.compare_exchange_weak(current, new, Release, Relaxed) {
+                Ok(_) => return,
+                Err(now) => current = now,
+            }
+        }
+    }
+
+    /// The failed trials in a row behind the open period `word` is in (open) or came
+    /// from (half-open); 0 when none was published for it (closed, or opened by hand
+    /// before its opener published).
+    pub(super) fn strikes(&self, word: Word) -> u64 {
+        let gen = match word.state() {
+            BreakerState::Open => word.gen(),
+            BreakerState::HalfOpen => word.gen().wrapping_sub(1) & GEN_MASK as u32,
+            _ => return 0,
+        };
+        tagged(self.hot.strikes.load(Acquire), gen).unwrap_or(0)
     }
 
     pub(super) fn set_state(&self, to: BreakerState) {
@@ -46,6 +86,9 @@ impl Breaker {
 
     pub(super) fn clear_windows(&self) {
         self.outcomes.current().clear();
+        if let Some(window) = self.rate_window.get() {
+            window.clear();
+        }
         self.failure_times.current().clear();
     }
 
@@ -85,7 +128,7 @@ impl Breaker {
         loop {
             match word.state() {
                 BreakerState::Open => break,
-                BreakerState::Closed | BreakerState::HalfOpen => match self.open(word) {
+                BreakerState::Closed | BreakerState::HalfOpen => match self.open(word, false) {
                     Ok(()) => break,
                     Err(now) => word = now,
                 },
@@ -100,10 +143,7 @@ impl Breaker {
             .saturating_add(duration_nanos(after))
             .div_ceil(1_000_000)
             .min(MAX_DEADLINE_MS);
-        self.hot.deadline.store(
-            (deadline << DEADLINE_SHIFT) | u64::from(word.gen()),
-            Release,
-        );
+        self.publish(&self.hot.deadline, deadline, word.gen());
         true
     }
 

@@ -35,6 +35,8 @@
 // them on its own types.
 extern crate self as resilience;
 
+#[cfg(feature = "axum")]
+pub mod axum;
 pub mod breaker;
 pub mod bulkhead;
 pub mod chaos;

@@ -77,7 +77,7 @@ impl Breaker {
             }
         }
         let live = &self.hot.live;
-        let rates = Rates {
+        let rates = || Rates {
             minimum_calls: live.minimum_calls.load(Relaxed),
             failure_rate: (modes & live::FAILURE_RATE != 0)
                 .then(|| Live::percent(&live.failure_rate)),
@@ -86,11 +86,17 @@ impl Breaker {
         };
         let trip = if modes & live::RATE_WINDOW != 0 {
             let now = duration_nanos(self.clock.now_coarse());
-            self.rate_window
-                .get()
-                .is_some_and(|w| w.record(outcome, now, &rates))
+            match self.rate_window.get() {
+                // HOT PATH with `rate_window`: a success that needs no check reads no
+                // threshold.
+                Some(window) if outcome == RECORDED => {
+                    window.success(now) && window.record(CHECK_ONLY, now, &rates())
+                }
+                Some(window) => window.record(outcome, now, &rates()),
+                None => false,
+            }
         } else {
-            self.outcomes.current().record(outcome, &rates)
+            self.outcomes.current().record(outcome, &rates())
         };
         if trip && outcome & FAILED == 0 {
             // A success: the failure path is not going to open it, so open it here (again

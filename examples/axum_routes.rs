@@ -247,7 +247,10 @@ async fn main() -> Result<(), BoxError> {
     show("/report").await?; // 503
     handles.finish_report();
     let first = running.await??;
-    println!("GET /report   -> {} {} (the first, let through)", first.status, first.body);
+    println!(
+        "GET /report   -> {} {} (the first, let through)",
+        first.status, first.body
+    );
 
     show("/slow").await?; // 504
     Ok(())

@@ -211,7 +211,11 @@ mod tests {
             limit: Duration::from_secs(2),
         };
         let cases = [
-            (open(Some(Duration::from_secs(12))).into_response(), 503, Some("12")),
+            (
+                open(Some(Duration::from_secs(12))).into_response(),
+                503,
+                Some("12"),
+            ),
             (full.into_response(), 503, None),
             (limited.into_response(), 429, Some("3")),
             (timed_out.into_response(), 504, None),

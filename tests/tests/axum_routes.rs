@@ -24,7 +24,10 @@ async fn each_refusal_answers_its_status_and_retry_after() {
 
     // /orders: the breaker's keys reached it through the layer's configuration.
     let answer = get(addr, "/orders").await;
-    assert_eq!((answer.status, answer.body.as_str()), (StatusCode::OK, "3 orders"));
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (StatusCode::OK, "3 orders")
+    );
     let breaker = registry().breaker(example::ORDERS).expect("registered");
     assert_eq!(breaker.config(), example::orders_breaker());
     assert_eq!(breaker.snapshot().window_kind, Some(WindowKind::Time));
@@ -74,7 +77,10 @@ async fn each_refusal_answers_its_status_and_retry_after() {
         .bulkhead(example::REPORT)
         .is_none_or(|b| b.in_flight() == 0)
     {
-        assert!(tokio::time::Instant::now() < deadline, "the first /report never started");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the first /report never started"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let full = get(addr, "/report").await;
@@ -83,7 +89,10 @@ async fn each_refusal_answers_its_status_and_retry_after() {
     assert_eq!(full.retry_after(), None);
     handles.finish_report();
     let first = first.await.expect("joined").expect("answered");
-    assert_eq!((first.status, first.body.as_str()), (StatusCode::OK, "report"));
+    assert_eq!(
+        (first.status, first.body.as_str()),
+        (StatusCode::OK, "report")
+    );
 
     // /slow: cut off by the timeout layer, a 504.
     let slow = get(addr, "/slow").await;

@@ -449,11 +449,7 @@ impl Model {
             None => Vec::new(),
         };
         let count = |f: fn(&Outcome) -> bool| window.iter().filter(|o| f(o)).count() as u32;
-        let (calls, failures, slow) = (
-            window.len() as u32,
-            count(|o| o.failed),
-            count(|o| o.slow),
-        );
+        let (calls, failures, slow) = (window.len() as u32, count(|o| o.failed), count(|o| o.slow));
         let open_period = match self.state {
             BreakerState::Open => Duration::from_nanos(open_period(&self.config, self.strikes)),
             BreakerState::HalfOpen => {
@@ -840,11 +836,7 @@ fn rate_config(slow: bool) -> BoxedStrategy<BreakerConfig> {
 /// The rates over a time window of 1 to 20 s (slices of 15.6 to 312.5 ms), so the
 /// clock's steps (up to 4 s) cross slices and leave the window, and set it back.
 fn time_rate_config(slow: bool) -> BoxedStrategy<BreakerConfig> {
-    (
-        rate_config(slow),
-        millis_in(1_000, 20_000),
-        1u32..=12,
-    )
+    (rate_config(slow), millis_in(1_000, 20_000), 1u32..=12)
         .prop_map(|(c, window, min)| BreakerConfig {
             rate_window: Some(ms(window)),
             window_size: BreakerConfig::default().window_size,

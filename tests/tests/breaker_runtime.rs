@@ -321,7 +321,11 @@ fn a_time_window_forgets_calls_older_than_the_window() {
     }
     let s = b.snapshot();
     assert_eq!(s.window_kind, Some(WindowKind::Time));
-    assert_eq!((s.window_calls, s.window_failures), (3, 3), "short of minimum_calls");
+    assert_eq!(
+        (s.window_calls, s.window_failures),
+        (3, 3),
+        "short of minimum_calls"
+    );
 
     // 63.5 s later the failures are still in the window; a second more, they are not.
     clock.advance(63 * SEC + 500 * MS);
@@ -404,7 +408,11 @@ fn the_open_period_grows_with_each_failed_trial_up_to_its_cap_and_a_closing_rese
     assert_eq!(b.state(), BreakerState::Closed);
     assert_eq!(b.snapshot().open_period, SEC);
     fail(&b);
-    assert_eq!(open_for(&b), SEC, "a closing starts again at recovery_timeout");
+    assert_eq!(
+        open_for(&b),
+        SEC,
+        "a closing starts again at recovery_timeout"
+    );
 }
 
 /// Half-open, the snapshot says the period a failed trial would bring; a reset, a

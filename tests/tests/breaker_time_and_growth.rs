@@ -55,7 +55,11 @@ fn the_attributes_breaker_forgets_old_calls_and_stays_open_longer_each_failed_tr
     let breaker = REG.breaker("growth.attr").expect("registered in REG");
     let config = breaker.config();
     assert_eq!(
-        (config.rate_window, config.recovery_factor, config.max_recovery_timeout),
+        (
+            config.rate_window,
+            config.recovery_factor,
+            config.max_recovery_timeout
+        ),
         (Some(64 * SEC), 2.0, Some(3 * SEC))
     );
     assert_eq!(breaker.snapshot().window_kind, Some(WindowKind::Time));

@@ -145,7 +145,11 @@ async fn the_middlewares_breaker_takes_a_time_window_and_a_growing_open_period()
         let reqwest_middleware::Error::Middleware(error) = refused else {
             panic!("expected the middleware's refusal, got {refused:?}");
         };
-        error.downcast_ref::<CircuitOpen>().unwrap().retry_after.unwrap()
+        error
+            .downcast_ref::<CircuitOpen>()
+            .unwrap()
+            .retry_after
+            .unwrap()
     };
     for _ in 0..2 {
         let response = client.get(format!("http://{addr}/")).send().await.unwrap();
@@ -154,7 +158,10 @@ async fn the_middlewares_breaker_takes_a_time_window_and_a_growing_open_period()
     let breaker = registry().breaker_for("t.breaker.growth", &key).unwrap();
     let s = breaker.snapshot();
     assert_eq!(s.window_kind, Some(resilience::breaker::WindowKind::Time));
-    assert_eq!((s.state, s.open_period), (BreakerState::Open, Duration::from_secs(20)));
+    assert_eq!(
+        (s.state, s.open_period),
+        (BreakerState::Open, Duration::from_secs(20))
+    );
     assert!(refusal().await <= Duration::from_secs(20));
 
     breaker.transition_to_half_open();

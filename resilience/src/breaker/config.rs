@@ -587,11 +587,18 @@ mod tests {
             max_recovery_timeout: Some(Duration::from_secs(1)),
             ..BreakerConfig::default()
         };
-        assert_eq!(growing.validate(), Ok(()), "a cap equal to the first period");
+        assert_eq!(
+            growing.validate(),
+            Ok(()),
+            "a cap equal to the first period"
+        );
         let json = serde_json::to_value(&growing).unwrap();
         assert_eq!(json["recovery_factor"], 2.0);
         assert_eq!(json["max_recovery_timeout"], "1s");
-        assert_eq!(serde_json::from_value::<BreakerConfig>(json).unwrap(), growing);
+        assert_eq!(
+            serde_json::from_value::<BreakerConfig>(json).unwrap(),
+            growing
+        );
     }
 
     #[test]

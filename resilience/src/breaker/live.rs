@@ -68,8 +68,10 @@ impl Live {
             .store(duration_nanos(c.recovery_timeout), Relaxed);
         self.recovery_factor
             .store(c.recovery_factor.to_bits(), Relaxed);
-        self.max_recovery_timeout
-            .store(c.max_recovery_timeout.map_or(u64::MAX, duration_nanos), Relaxed);
+        self.max_recovery_timeout.store(
+            c.max_recovery_timeout.map_or(u64::MAX, duration_nanos),
+            Relaxed,
+        );
         self.window
             .store(c.window.map_or(0, duration_nanos), Relaxed);
         self.failure_rate

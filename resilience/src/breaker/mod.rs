@@ -38,8 +38,8 @@ mod window;
 pub(crate) use crate::names::intern as intern_name;
 pub use circuit_open::CircuitOpen;
 pub use config::{
-    BreakerConfig, MAX_HALF_OPEN_CALLS, MAX_QUORUM, MAX_RATE_WINDOW, MAX_THRESHOLD,
-    MAX_WINDOW_LEN, MIN_RATE_WINDOW,
+    BreakerConfig, MAX_HALF_OPEN_CALLS, MAX_QUORUM, MAX_RATE_WINDOW, MAX_THRESHOLD, MAX_WINDOW_LEN,
+    MIN_RATE_WINDOW,
 };
 pub use machine::Breaker;
 pub use permit::{OwnedPermit, Permit};

@@ -77,7 +77,11 @@ impl Breaker {
             // Longer than `recovery_timeout`: a grown open period, or the clock went
             // backwards, or the timeout was lowered. Never wait longer than one period
             // from what the clock says now.
-            let period_ms = self.hot.live.open_period(self.strikes(word)).div_ceil(1_000_000);
+            let period_ms = self
+                .hot
+                .live
+                .open_period(self.strikes(word))
+                .div_ceil(1_000_000);
             if left > period_ms {
                 let moved = ((now_ms.saturating_add(period_ms)).min(MAX_DEADLINE_MS)
                     << DEADLINE_SHIFT)

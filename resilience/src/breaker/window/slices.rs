@@ -185,7 +185,11 @@ mod tests {
         s.push(RECORDED | FAILED);
         s.turn_to(68);
         assert_eq!(s.totals().failures, 1, "slices 5 ..= 68: still in");
-        assert_eq!(s.totals_at(69, 0), Tally::default(), "seen from slice 69: gone");
+        assert_eq!(
+            s.totals_at(69, 0),
+            Tally::default(),
+            "seen from slice 69: gone"
+        );
         assert_eq!(s.totals().failures, 1, "looking does not move it");
         s.turn_to(69);
         assert_eq!(s.totals(), Tally::default());
@@ -196,7 +200,11 @@ mod tests {
     fn the_end_never_moves_back() {
         let mut s = Slices::new(64_000);
         s.turn_to(100);
-        assert_eq!(s.slice_of(3_000), 100, "a clock set back counts in the end slice");
+        assert_eq!(
+            s.slice_of(3_000),
+            100,
+            "a clock set back counts in the end slice"
+        );
         s.turn_to(50);
         s.push(RECORDED);
         assert_eq!(s.totals_at(163, 0).calls, 1);
@@ -224,6 +232,9 @@ mod tests {
         // F then S S S at once: 50 % at 2 calls, the minimum.
         assert!(s.push_successes(3, &AT_HALF));
         assert_eq!(s.totals().calls, 4);
-        assert!(!s.push_successes(3, &AT_HALF), "the minimum was already made up");
+        assert!(
+            !s.push_successes(3, &AT_HALF),
+            "the minimum was already made up"
+        );
     }
 }

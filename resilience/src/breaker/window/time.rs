@@ -199,7 +199,10 @@ mod tests {
         assert!(w.success(0), "the first call turns the window to its slice");
         assert!(!w.record(CHECK_ONLY, 0, &AT_HALF));
         for _ in 0..10 {
-            assert!(!w.success(S / 2), "same slice, no failure: nothing to check");
+            assert!(
+                !w.success(S / 2),
+                "same slice, no failure: nothing to check"
+            );
         }
         assert!(w.success(S), "the next slice: a turn");
         assert!(!w.record(CHECK_ONLY, S, &AT_HALF));
@@ -214,7 +217,10 @@ mod tests {
         for i in 0..3 {
             assert!(!w.record(RECORDED | FAILED, i * S, &AT_HALF), "short");
         }
-        assert!(w.record(RECORDED, 3 * S, &AT_HALF), "F F F S: 75 % at 4 calls");
+        assert!(
+            w.record(RECORDED, 3 * S, &AT_HALF),
+            "F F F S: 75 % at 4 calls"
+        );
 
         let w = TimeWindow::new(WINDOW);
         assert!(!w.record(RECORDED | FAILED, 0, &AT_HALF));

@@ -99,6 +99,22 @@ impl Live {
         self.modes.fetch_and(modes | PARENT, Relaxed);
     }
 
+    /// The fewest failed trials in a row whose open period lasts at least `wait`
+    /// nanoseconds (or the most that still make it grow, when none does).
+    pub(super) fn strikes_for(&self, wait: u64) -> u64 {
+        // At most 64 steps (a cluster's opening, cold): any factor worth setting has
+        // reached the cap or any wait by then.
+        let mut strikes = 0;
+        while strikes < 64 && self.open_period(strikes) < wait {
+            let next = self.open_period(strikes + 1);
+            if next <= self.open_period(strikes) {
+                break; // capped, or a factor of 1
+            }
+            strikes += 1;
+        }
+        strikes
+    }
+
     /// The open period, in nanoseconds, after `strikes` failed trials in a row.
     pub(super) fn open_period(&self, strikes: u64) -> u64 {
         super::open_period::open_period(

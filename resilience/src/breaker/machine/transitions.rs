@@ -121,7 +121,8 @@ impl Breaker {
     }
 
     /// Opens (from closed or half-open) or keeps open, with the next trial `after` from
-    /// now (at most the recovery timeout). False when forced open or disabled.
+    /// now; the open period is taken to be at least as long (the fewest failed trials
+    /// whose period covers `after`). False when forced open or disabled.
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn apply_open(&self, after: Duration) -> bool {
         let mut word = self.load();
@@ -139,8 +140,13 @@ impl Breaker {
         if word.state() != BreakerState::Open {
             return false;
         }
+        let after = duration_nanos(after);
+        // The period that covers `after` (another instance's may have grown), so that
+        // `due` does not cut the wait to this instance's shorter one.
+        let strikes = self.strikes(word).max(self.hot.live.strikes_for(after));
+        self.publish(&self.hot.strikes, strikes, word.gen());
         let deadline = duration_nanos(self.clock.now_coarse())
-            .saturating_add(duration_nanos(after))
+            .saturating_add(after)
             .div_ceil(1_000_000)
             .min(MAX_DEADLINE_MS);
         self.publish(&self.hot.deadline, deadline, word.gen());
@@ -162,5 +168,34 @@ impl Breaker {
             }
         }
         false
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+
+    /// A cluster's opening lasts as long as the instance that opened it said, even when
+    /// its period grew past this instance's: the failed trials are taken to cover it.
+    #[test]
+    fn an_opening_applied_from_elsewhere_keeps_its_wait_when_the_period_grew() {
+        const S: Duration = Duration::from_secs(1);
+        let b = Breaker::new(
+            "apply",
+            BreakerConfig {
+                recovery_timeout: S,
+                recovery_factor: 2.0,
+                max_recovery_timeout: Some(10 * S),
+                ..BreakerConfig::default()
+            },
+        )
+        .unwrap()
+        .with_clock(ManualClock::new());
+        assert!(b.apply_open(3 * S));
+        assert_eq!(b.acquire().unwrap_err().retry_after, Some(3 * S));
+        assert_eq!(b.snapshot().open_period, 4 * S, "two failed trials cover 3 s");
+        assert!(b.apply_open(30 * S));
+        assert_eq!(b.acquire().unwrap_err().retry_after, Some(10 * S), "the cap");
     }
 }

@@ -22,9 +22,23 @@ pub const MAX_WINDOW_LEN: u32 = 100_000;
 /// The shortest `rate_window`: a second, as resilience4j's shortest time window. The
 /// window moves in sixty-fourths of its length, read on a clock that may be a few
 /// milliseconds coarse, so a shorter one would hold more noise than calls.
+///
+/// ```
+/// use resilience::{breaker::MIN_RATE_WINDOW, BreakerConfig};
+/// let half = Some(MIN_RATE_WINDOW / 2);
+/// let config = BreakerConfig { failure_rate: Some(50.0), rate_window: half, ..Default::default() };
+/// assert_eq!(config.validate().unwrap_err().field(), "rate_window");
+/// ```
 pub const MIN_RATE_WINDOW: Duration = Duration::from_secs(1);
 /// The longest `rate_window`: a day. A longer one keeps failures long after the
 /// dependency recovered, which is what the count window already does.
+///
+/// ```
+/// use resilience::{breaker::MAX_RATE_WINDOW, BreakerConfig};
+/// let day = Some(MAX_RATE_WINDOW);
+/// let config = BreakerConfig { failure_rate: Some(50.0), rate_window: day, ..Default::default() };
+/// assert!(config.validate().is_ok());
+/// ```
 pub const MAX_RATE_WINDOW: Duration = Duration::from_secs(86_400);
 /// The default `window_size`; with `rate_window` it must stay at it.
 const DEFAULT_WINDOW_SIZE: u32 = 100;

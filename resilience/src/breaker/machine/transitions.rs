@@ -194,8 +194,16 @@ mod tests {
         .with_clock(ManualClock::new());
         assert!(b.apply_open(3 * S));
         assert_eq!(b.acquire().unwrap_err().retry_after, Some(3 * S));
-        assert_eq!(b.snapshot().open_period, 4 * S, "two failed trials cover 3 s");
+        assert_eq!(
+            b.snapshot().open_period,
+            4 * S,
+            "two failed trials cover 3 s"
+        );
         assert!(b.apply_open(30 * S));
-        assert_eq!(b.acquire().unwrap_err().retry_after, Some(10 * S), "the cap");
+        assert_eq!(
+            b.acquire().unwrap_err().retry_after,
+            Some(10 * S),
+            "the cap"
+        );
     }
 }

@@ -351,3 +351,40 @@ fn calls_racing_the_turn_of_a_slice_are_each_counted_once() {
         });
     }
 }
+
+/// An opener slow to publish its deadline must not overwrite the deadline of an opening
+/// after it: a reset and a second opening racing the first one's publication leave the
+/// breaker open with its own deadline, so its trial comes once the timeout has passed
+/// (before, the stale deadline's generation never matched, and it stayed open for good).
+#[test]
+fn a_late_opener_never_overwrites_a_later_deadline() {
+    model(|| {
+        let (b, clock) = breaker(BreakerConfig {
+            failure_threshold: 1,
+            ..Default::default()
+        });
+        let first = {
+            let b = b.clone();
+            thread::spawn(move || {
+                if let Ok(permit) = b.acquire() {
+                    permit.record_failure();
+                }
+            })
+        };
+        let second = {
+            let b = b.clone();
+            thread::spawn(move || {
+                b.reset();
+                if let Ok(permit) = b.acquire() {
+                    permit.record_failure();
+                }
+            })
+        };
+        join_all(vec![first, second]);
+        if b.state() == BreakerState::Open {
+            clock.advance(TIMEOUT);
+            let trial = b.acquire().expect("the timeout has passed: a trial");
+            assert!(trial.is_trial());
+        }
+    });
+}

@@ -47,9 +47,11 @@ impl Breaker {
     /// overwrite what an opening after it published.
     fn publish(&self, word: &AtomicU64, value: u64, gen: u32) {
         let new = (value << DEADLINE_SHIFT) | u64::from(gen);
-        let mut current = word.load(Relaxed);
+        // Acquire: reading what a later opener published (with Release, after its
+        // transition) makes its transition visible to the check of the generation.
+        let mut current = word.load(Acquire);
         while self.load().gen() == gen {
-            match word.compare_exchange_weak(current, new, Release, Relaxed) {
+            match word.compare_exchange_weak(current, new, AcqRel, Acquire) {
                 Ok(_) => return,
                 Err(now) => current = now,
             }

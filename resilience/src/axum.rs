@@ -85,18 +85,20 @@ impl IntoResponse for TimedOut {
 }
 
 // MERGE (adaptive): `Overloaded`, the adaptive concurrency limit's refusal (API.md
-// section 11), is being added in parallel. When it lands, its answer goes here, one impl
-// beside the others:
+// section 11, `crate::adaptive_limit::Overloaded` on main), was added in parallel with
+// this file. After the merge, its answer goes here, one impl beside the others:
 //
-//     /// `503 Service Unavailable`, with `Retry-After` when the limit knows its wait.
-//     impl IntoResponse for crate::adaptive::Overloaded {
+//     /// `503 Service Unavailable`, with `Retry-After` (the limiter's estimate of when a
+//     /// place frees).
+//     impl IntoResponse for crate::adaptive_limit::Overloaded {
 //         fn into_response(self) -> Response {
 //             refusal(StatusCode::SERVICE_UNAVAILABLE, &self)
 //         }
 //     }
 //
-// and its line in `refusal_of` below (`try_answer::<crate::adaptive::Overloaded>`), and
-// a row in the tests' `every_refusal_answers_its_status`.
+// with its line in `refusal_of` below
+// (`.or_else(|| try_answer::<crate::adaptive_limit::Overloaded>(error))`) and a row in
+// the tests' `every_refusal_answers_its_status` (503, `Retry-After` rounded up).
 
 /// The answer to an error of this crate's tower layers, for axum's `HandleErrorLayer`:
 /// a refusal (here or as the `source` of the error) answers as its [`IntoResponse`]

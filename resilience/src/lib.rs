@@ -36,6 +36,8 @@
 extern crate self as resilience;
 
 pub mod adaptive_limit;
+#[cfg(feature = "axum")]
+pub mod axum;
 pub mod breaker;
 pub mod bulkhead;
 pub mod chaos;

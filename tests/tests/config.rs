@@ -193,6 +193,10 @@ fn every_kind_of_mistake_is_an_error_with_its_line_and_key() {
         // The missing field: where its table's name was written.
         ("[breaker.a]\nwindow = \"10s\"\n", 1, Some("breaker.a.max_failures_per_window"), "must be set"),
         ("[breaker.a]\nparent = \"b\"\n[breaker.b]\nparent = \"a\"\n", 2, Some("breaker.a.parent"), "its own ancestor"),
+        ("[breaker.a]\nfailure_rate = 50\nrate_window = \"60s\"\nwindow_size = 20\n", 4, Some("breaker.a.window_size"), "rate_window"),
+        ("[breaker.a]\nfailure_rate = 50\nrate_window = \"100ms\"\n", 3, Some("breaker.a.rate_window"), "between 1s and 1day"),
+        ("[breaker.a]\nrecovery_factor = 0.5\n", 2, Some("breaker.a.recovery_factor"), "at least 1"),
+        ("[breaker.a]\nrecovery_timeout = \"10s\"\nrecovery_factor = 2\nmax_recovery_timeout = \"5s\"\n", 4, Some("breaker.a.max_recovery_timeout"), "at least `recovery_timeout`"),
         ("[bulkhead.a]\nmax_concurent = 3\n", 2, Some("bulkhead.a.max_concurent"), "unknown field"),
         ("[bulkhead.a]\nmax_wait = \"soon\"\n", 2, Some("bulkhead.a.max_wait"), "invalid duration"),
         ("[rate_limit.a]\nlimit = 5\nburst = 0\n", 3, Some("rate_limit.a.burst"), "at least 1"),
@@ -433,6 +437,10 @@ fn the_effective_configuration_round_trips_through_toml() {
 failure_threshold = 4
 window = "10s"
 max_failures_per_window = 6
+failure_rate = 50.0
+rate_window = "30s"
+recovery_factor = 2.0
+max_recovery_timeout = "5m"
 
 [retry."cfg-effective::fetch"]
 max_attempts = 4

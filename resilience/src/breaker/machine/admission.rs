@@ -73,17 +73,25 @@ impl Breaker {
             return Ok(());
         }
         let left = deadline - now_ms;
-        let timeout_ms = timeout.div_ceil(1_000_000);
-        if left > timeout_ms {
-            // The clock went backwards or the timeout was lowered: never wait longer
-            // than one timeout from what the clock says now.
-            let moved =
-                ((now_ms + timeout_ms).min(MAX_DEADLINE_MS) << DEADLINE_SHIFT) | (d & GEN_MASK);
-            let _ = self
+        if left > timeout.div_ceil(1_000_000) {
+            // Longer than `recovery_timeout`: a grown open period, or the clock went
+            // backwards, or the timeout was lowered. Never wait longer than one period
+            // from what the clock says now.
+            let period_ms = self
                 .hot
-                .deadline
-                .compare_exchange(d, moved, AcqRel, Acquire);
-            return Err(Some(Duration::from_millis(timeout_ms)));
+                .live
+                .open_period(self.strikes(word))
+                .div_ceil(1_000_000);
+            if left > period_ms {
+                let moved = ((now_ms.saturating_add(period_ms)).min(MAX_DEADLINE_MS)
+                    << DEADLINE_SHIFT)
+                    | (d & GEN_MASK);
+                let _ = self
+                    .hot
+                    .deadline
+                    .compare_exchange(d, moved, AcqRel, Acquire);
+                return Err(Some(Duration::from_millis(period_ms)));
+            }
         }
         Err(Some(Duration::from_millis(left)))
     }

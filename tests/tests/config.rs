@@ -432,7 +432,10 @@ fn watch_applies_a_rewrite_and_keeps_the_last_good_one() {
 fn deleting_the_watched_file_is_a_warning_and_recreating_it_resumes() {
     let _serial = serial();
     let warnings = Warnings::global();
-    let file = TempFile::new("watch-delete", "[breaker.cfg-watch-delete]\nfailure_threshold = 3\n");
+    let file = TempFile::new(
+        "watch-delete",
+        "[breaker.cfg-watch-delete]\nfailure_threshold = 3\n",
+    );
     let path = file.0.display().to_string();
     let watcher = config::watch_every(&file.0, Duration::from_millis(10)).unwrap();
     assert_eq!(breaker_threshold("cfg-watch-delete"), 3);
@@ -441,7 +444,10 @@ fn deleting_the_watched_file_is_a_warning_and_recreating_it_resumes() {
     eventually("the deletion reported", || watcher.last_error().is_some());
     let err = watcher.last_error().unwrap();
     assert_eq!(err.origin(), path);
-    assert!(err.message().contains("gone (deleted or moved away)"), "{err}");
+    assert!(
+        err.message().contains("gone (deleted or moved away)"),
+        "{err}"
+    );
     assert!(
         warnings
             .containing("the watched configuration file is gone")
@@ -454,7 +460,10 @@ fn deleting_the_watched_file_is_a_warning_and_recreating_it_resumes() {
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(breaker_threshold("cfg-watch-delete"), 3);
     let gone = |w: &String| w.contains(&path) && w.contains("is gone");
-    assert_eq!(warnings.containing("").iter().filter(|w| gone(w)).count(), 1);
+    assert_eq!(
+        warnings.containing("").iter().filter(|w| gone(w)).count(),
+        1
+    );
 
     // Back as it was: nothing to apply, and nothing wrong any more.
     file.write("[breaker.cfg-watch-delete]\nfailure_threshold = 3\n");
@@ -463,7 +472,9 @@ fn deleting_the_watched_file_is_a_warning_and_recreating_it_resumes() {
 
     // Gone again, then back with a change: applied.
     std::fs::remove_file(&file.0).unwrap();
-    eventually("the second deletion reported", || watcher.last_error().is_some());
+    eventually("the second deletion reported", || {
+        watcher.last_error().is_some()
+    });
     file.write("[breaker.cfg-watch-delete]\nfailure_threshold = 4\n");
     eventually("the new file applied", || {
         breaker_threshold("cfg-watch-delete") == 4

@@ -38,7 +38,10 @@ fn load_time_is_linear_in_the_size_of_the_file() {
     for mb in [1usize, 4, 16] {
         let text = file_of(mb * 1_000_000);
         assert!(text.len() as u64 <= MAX_FILE_BYTES);
-        let path = dir.join(format!("resilience-size-{}-{mb}mb.toml", std::process::id()));
+        let path = dir.join(format!(
+            "resilience-size-{}-{mb}mb.toml",
+            std::process::id()
+        ));
         std::fs::write(&path, &text).unwrap();
         let started = Instant::now();
         let parsed = Config::from_file(&path);
@@ -61,7 +64,8 @@ fn load_time_is_linear_in_the_size_of_the_file() {
 
 #[test]
 fn a_file_over_the_cap_is_refused_before_it_is_read() {
-    let path = std::env::temp_dir().join(format!("resilience-size-{}-over.toml", std::process::id()));
+    let path =
+        std::env::temp_dir().join(format!("resilience-size-{}-over.toml", std::process::id()));
     let file = std::fs::File::create(&path).unwrap();
     // Sparse: one byte over the cap costs no disk.
     file.set_len(MAX_FILE_BYTES + 1).unwrap();

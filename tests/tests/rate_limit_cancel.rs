@@ -35,7 +35,11 @@ async fn fifteen_cancelled_delayed_calls_keep_no_place() {
     }
     advance(Duration::from_millis(1)).await;
     drop(waiting);
-    assert_eq!(RAN.load(Ordering::SeqCst), 1, "none of the cancelled calls ran");
+    assert_eq!(
+        RAN.load(Ordering::SeqCst),
+        1,
+        "none of the cancelled calls ran"
+    );
 
     let start = Instant::now();
     limited().await.unwrap();
@@ -47,10 +51,18 @@ async fn fifteen_cancelled_delayed_calls_keep_no_place() {
     for _ in 0..10 {
         limited().await.unwrap();
     }
-    assert!(start.elapsed() >= Duration::from_millis(900), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        start.elapsed()
+    );
     assert_eq!(RAN.load(Ordering::SeqCst), 12);
     assert_eq!(
-        registry().rate_limiter("cancel.attr").unwrap().snapshot().rejections,
+        registry()
+            .rate_limiter("cancel.attr")
+            .unwrap()
+            .snapshot()
+            .rejections,
         0
     );
 }

@@ -197,7 +197,8 @@ pub(crate) mod tests {
 
     #[test]
     fn a_regular_file_is_read_whole() {
-        let path = std::env::temp_dir().join(format!("resilience-read-{}.toml", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("resilience-read-{}.toml", std::process::id()));
         std::fs::write(&path, "[monitor]\n").unwrap();
         let text = read_text(&path);
         std::fs::remove_file(&path).unwrap();

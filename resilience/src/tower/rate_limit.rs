@@ -169,11 +169,7 @@ where
 
 /// A call through `limiter`: run at once, delayed, or refused.
 #[inline]
-fn admit<S, Req>(
-    limiter: Limiter,
-    inner: &mut S,
-    req: Req,
-) -> ResponseFuture<S::Future, S, Req>
+fn admit<S, Req>(limiter: Limiter, inner: &mut S, req: Req) -> ResponseFuture<S::Future, S, Req>
 where
     S: Service<Req> + Clone,
 {
@@ -358,7 +354,12 @@ mod tests {
         // 1 ms, none run. The next call waits at most one interval (1.57 s before).
         let calls = Arc::new(AtomicU32::new(0));
         let mut svc = RateLimitLayer::new("tower.rate_limit.cancelled")
-            .config(config(10, Duration::from_secs(1), 1, Duration::from_secs(2)))
+            .config(config(
+                10,
+                Duration::from_secs(1),
+                1,
+                Duration::from_secs(2),
+            ))
             .layer(counting(&calls));
         svc.ready().await.unwrap().call(0).await.unwrap();
         let mut delayed = Vec::new();
@@ -383,7 +384,12 @@ mod tests {
     async fn a_keyed_delayed_call_dropped_while_it_waits_gives_its_place_back() {
         let calls = Arc::new(AtomicU32::new(0));
         let mut svc = RateLimitLayer::new("tower.rate_limit.keyed_cancelled")
-            .config(config(10, Duration::from_secs(1), 1, Duration::from_secs(2)))
+            .config(config(
+                10,
+                Duration::from_secs(1),
+                1,
+                Duration::from_secs(2),
+            ))
             .key(|_: &u32| "tenant")
             .layer(counting(&calls));
         svc.ready().await.unwrap().call(0).await.unwrap();
@@ -400,7 +406,11 @@ mod tests {
         }
         let start = tokio::time::Instant::now();
         svc.ready().await.unwrap().call(16).await.unwrap();
-        assert!(start.elapsed() <= Duration::from_millis(100), "waited {:?}", start.elapsed());
+        assert!(
+            start.elapsed() <= Duration::from_millis(100),
+            "waited {:?}",
+            start.elapsed()
+        );
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 

@@ -1,6 +1,28 @@
 //! [`ConfigError`]: an invalid value given at run time, named with its field.
 
 use std::borrow::Cow;
+use std::time::Duration;
+
+/// The longest duration any configuration field takes: 3 650 days (about ten years).
+/// Every pattern keeps its times as nanoseconds (or a breaker's deadline as milliseconds
+/// in 40 bits, 34.8 years) counted from the process's start; a longer setting would not
+/// fit, and is refused rather than silently shortened.
+pub(crate) const MAX_DURATION: Duration = Duration::from_secs(3_650 * 86_400);
+
+/// Refuses a duration longer than [`MAX_DURATION`], naming `field` and the value.
+pub(crate) fn at_most_max_duration(
+    field: &'static str,
+    value: Duration,
+) -> Result<(), ConfigError> {
+    if value > MAX_DURATION {
+        return Err(ConfigError::new(
+            field,
+            value,
+            "must be at most 3650 days (about ten years), the longest duration a pattern keeps",
+        ));
+    }
+    Ok(())
+}
 
 /// A configuration value that was refused: which field, what value, and why.
 ///

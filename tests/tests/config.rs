@@ -495,6 +495,36 @@ fn deleting_the_watched_file_is_a_warning_and_recreating_it_resumes() {
 }
 
 #[test]
+fn names_with_control_characters_are_refused_in_the_file_and_the_environment() {
+    for (text, key) in [
+        (
+            "[breaker.\"kanban\\u0000boards\"]\nfailure_threshold = 3\n",
+            "breaker.\"kanban\\0boards\"",
+        ),
+        (
+            "[rate_limit.\"forged\\nline\"]\nlimit = 3\n",
+            "rate_limit.\"forged\\nline\"",
+        ),
+        (
+            "[bulkhead.\"esc\\u001b[31m\"]\nmax_concurrent = 3\n",
+            "bulkhead.\"esc\\u{1b}[31m\"",
+        ),
+    ] {
+        let err = Config::parse(text).unwrap_err();
+        assert_eq!((err.line(), err.key()), (Some(1), Some(key)), "{err}");
+        assert!(err.message().contains("control character"), "{err}");
+        assert!(!err.to_string().chars().any(char::is_control), "{err:?}");
+    }
+    let var = "RESILIENCE__BREAKER__KANBAN\u{1}BOARDS__FAILURE_THRESHOLD".to_owned();
+    let err = Config::parse("")
+        .unwrap()
+        .with_env([(var, "3".to_owned())])
+        .unwrap_err();
+    assert!(err.message().contains("control character"), "{err}");
+    assert!(!err.to_string().chars().any(char::is_control), "{err:?}");
+}
+
+#[test]
 fn load_refuses_what_is_not_a_regular_file_at_once() {
     let started = Instant::now();
     let err = config::load("/dev/zero").unwrap_err();

@@ -533,10 +533,12 @@ impl Config {
             };
             for (name, value, name_span) in values {
                 let line = Some(line_of(name_span.start));
-                if kind.keyed() && name.trim().is_empty() {
-                    return Err(LoadError::new(source, "a name must not be empty")
-                        .at_line(line)
-                        .with_key(dotted(kind, &name, None)));
+                if kind.keyed() {
+                    if let Err(e) = crate::names::validate(&name) {
+                        return Err(LoadError::new(source, format!("the name {}", e.reason()))
+                            .at_line(line)
+                            .with_key(dotted(kind, &name, None)));
+                    }
                 }
                 if !value.get_ref().is_table() {
                     return Err(LoadError::new(
@@ -596,7 +598,13 @@ impl Config {
     /// Applies one `RESILIENCE__…` variable.
     fn override_with(&mut self, var: &str, raw: &str) -> Result<(), LoadError> {
         let parts: Vec<&str> = var[ENV_PREFIX.len()..].split("__").collect();
-        let err = |message: String| LoadError::new(var, message);
+        // A variable's name with a control character is shown escaped, as in `Debug`.
+        let shown = if var.chars().any(char::is_control) {
+            format!("{var:?}")
+        } else {
+            var.to_owned()
+        };
+        let err = |message: String| LoadError::new(shown.clone(), message);
         let Some(index) = TABLES
             .iter()
             .position(|t| t.name().eq_ignore_ascii_case(parts[0]))
@@ -623,6 +631,11 @@ impl Config {
         };
         if field.iter().any(|p| p.is_empty()) || name.is_empty() && kind.keyed() {
             return Err(err("an empty name or field between `__`".into()));
+        }
+        if kind.keyed() {
+            if let Err(e) = crate::names::validate(&name) {
+                return Err(err(format!("the name {}", e.reason())).with_value(e.value()));
+            }
         }
         let path: Vec<String> = field.iter().map(|p| p.to_ascii_lowercase()).collect();
         let dotted_field = path.join(".");

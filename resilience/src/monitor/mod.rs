@@ -38,7 +38,7 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 
 pub use aggregator::{BatchFailed, BatchSummary, ErrorAggregator, ErrorExample, ErrorTypeSummary};
-pub use config::{MonitorConfig, SimilarityWeights};
+pub use config::{MonitorConfig, SimilarityWeights, MAX_HISTORY};
 pub use health::{HealthScore, HealthStatus};
 pub use patterns::{Pattern, PatternKind};
 pub use record::ErrorRecord;

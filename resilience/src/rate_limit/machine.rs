@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::gaps::Gaps;
 use super::gcra::{self, Rate};
-use super::wait::{Place, Wait};
+use super::place::Place;
 use super::{RateLimitConfig, RateLimited, RateLimiterSnapshot};
 use crate::clock::{duration_nanos, Clock};
 use crate::sync::atomic::{AtomicU64, Ordering};
@@ -257,28 +257,6 @@ impl RateLimiter {
             Ok(place) => Ok(self.delayed(place, now, rate)),
             Err(wait) => self.over(wait, now, rate),
         }
-    }
-
-    /// Waits out `place`'s delay (at once for a place to run now); dropped before the
-    /// delay has passed, it gives the place back.
-    ///
-    /// ```
-    /// use resilience::{rate_limit::RateLimiter, RateLimitConfig};
-    /// use std::time::Duration;
-    /// # tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().unwrap().block_on(async {
-    /// let l = RateLimiter::new("x", RateLimitConfig {
-    ///     limit: 10, per: Duration::from_secs(1), burst: Some(1), max_delay: Duration::from_secs(2), ..Default::default()
-    /// })?;
-    /// l.wait(l.reserve()?).await;            // at once
-    /// let place = l.reserve()?;
-    /// let delayed = l.wait(place);
-    /// drop(delayed);                          // cancelled while waiting: given back
-    /// assert!(l.reserve()?.delay() <= place.delay()); // the place given back
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// # }).unwrap();
-    /// ```
-    pub fn wait(&self, place: Place) -> Wait<&RateLimiter> {
-        Wait::new(self, place)
     }
 
     /// Gives back a delayed `place` that will not be used, if its time has not come: the

@@ -42,11 +42,13 @@ mod gaps;
 pub(crate) mod gcra;
 mod limited;
 mod machine;
+mod place;
 mod snapshot;
 mod wait;
 
 pub use config::RateLimitConfig;
 pub use limited::RateLimited;
 pub use machine::RateLimiter;
+pub use place::Place;
 pub use snapshot::RateLimiterSnapshot;
-pub use wait::{Place, Wait};
+pub use wait::Wait;

@@ -1,43 +1,38 @@
-//! A call's [`Place`] in the rate, and the [`Wait`] for it: an async call delayed to fit
-//! the rate waits for its place, and gives it back if it is dropped first, so a
-//! cancelled call never keeps a place that a later call could have had.
+//! The [`Wait`] for a call's place in the rate: an async call delayed to fit the rate
+//! waits for its place, and gives it back if it is dropped first, so a cancelled call
+//! never keeps a place that a later call could have had.
 
 use std::future::Future;
 use std::ops::Deref;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use super::gcra;
-use super::RateLimiter;
+use super::machine::RateLimiter;
+use super::place::Place;
 use crate::clock::sleep::{sleep, Sleep};
 
-/// An admitted call's place in the rate: now, or after [`delay`](Place::delay).
-/// Returned by [`RateLimiter::reserve`]; given back with [`RateLimiter::give_back`] or
-/// by dropping a [`Wait`] for it.
-///
-/// ```
-/// use resilience::{rate_limit::RateLimiter, RateLimitConfig};
-/// let l = RateLimiter::new("x", RateLimitConfig::default())?;
-/// let place = l.reserve()?;
-/// assert!(place.is_now());
-/// assert_eq!(place.delay(), std::time::Duration::ZERO);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Place(pub(super) gcra::Place);
-
-impl Place {
-    /// How long the call waits before it runs (zero: it runs now).
-    #[inline]
-    pub fn delay(&self) -> Duration {
-        Duration::from_nanos(self.0.delay)
-    }
-
-    /// Whether the call runs now, without waiting.
-    #[inline]
-    pub fn is_now(&self) -> bool {
-        self.0.delay == 0
+impl RateLimiter {
+    /// Waits out `place`'s delay (at once for a place to run now); dropped before the
+    /// delay has passed, it gives the place back.
+    ///
+    /// ```
+    /// use resilience::{rate_limit::RateLimiter, RateLimitConfig};
+    /// use std::time::Duration;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().unwrap().block_on(async {
+    /// let l = RateLimiter::new("x", RateLimitConfig {
+    ///     limit: 10, per: Duration::from_secs(1), burst: Some(1), max_delay: Duration::from_secs(2), ..Default::default()
+    /// })?;
+    /// l.wait(l.reserve()?).await;            // at once
+    /// let place = l.reserve()?;
+    /// let delayed = l.wait(place);
+    /// drop(delayed);                          // cancelled while waiting: given back
+    /// assert!(l.reserve()?.delay() <= place.delay()); // the place given back
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn wait(&self, place: Place) -> Wait<&RateLimiter> {
+        Wait::new(self, place)
     }
 }
 
@@ -109,6 +104,7 @@ impl<L: Deref<Target = RateLimiter>> core::fmt::Debug for Wait<L> {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+    use std::time::Duration;
 
     use super::*;
     use crate::RateLimitConfig;

@@ -398,15 +398,12 @@ impl RetrySite {
     }
 
     fn resolve(&self, mut config: RetryConfig) -> Resolved {
-        if let Err(error) = config.validate() {
-            tracing::error!(
-                target: events::TARGET,
-                function = self.function(),
-                %error,
-                "invalid retry configuration; using the defaults"
-            );
-            config = RetryConfig::default();
-        }
+        config = crate::config_error::valid_fields(
+            config,
+            RetryConfig::validate,
+            "#[retry]",
+            self.function(),
+        );
         let registry = self.registry.get();
         let budget = config
             .budget

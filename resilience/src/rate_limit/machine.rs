@@ -8,6 +8,7 @@ use super::gcra::{self, Rate};
 use super::place::Place;
 use super::{RateLimitConfig, RateLimited, RateLimiterSnapshot};
 use crate::clock::{duration_nanos, Clock};
+use crate::refusals::RefusalWarn;
 use crate::sync::atomic::{AtomicU64, Ordering};
 use crate::ConfigError;
 
@@ -37,6 +38,8 @@ pub struct RateLimiter {
     /// Places given back before later ones (cancelled delayed calls).
     gaps: Gaps,
     rejections: AtomicU64,
+    /// At most one WARN a second for its refusals.
+    warn: RefusalWarn,
     /// Bumped by every `apply`: a cluster-scoped site rebuilds its cluster limit when it
     /// changes (never read by `check`).
     generation: AtomicU64,
@@ -92,6 +95,7 @@ impl RateLimiter {
             period: AtomicU64::new(duration_nanos(config.per)),
             gaps: Gaps::new(),
             rejections: AtomicU64::new(0),
+            warn: RefusalWarn::new(),
             generation: AtomicU64::new(0),
             clock: Timeline::of(clock),
             config: Mutex::new(config.clone()),
@@ -310,7 +314,7 @@ impl RateLimiter {
                 super::events::delayed(self.name, self.key.as_deref(), delay);
                 Ok(Place(gap))
             }
-            None => Err(self.refuse(wait.saturating_sub(rate.max_delay))),
+            None => Err(self.refuse(wait.saturating_sub(rate.max_delay), now)),
         }
     }
 
@@ -323,12 +327,13 @@ impl RateLimiter {
 
     #[cold]
     #[inline(never)]
-    fn refuse(&self, wait: u64) -> RateLimited {
-        self.rejections.fetch_add(1, Ordering::Relaxed);
+    fn refuse(&self, wait: u64, now: u64) -> RateLimited {
+        let total = self.rejections.fetch_add(1, Ordering::Relaxed) + 1;
         // Never longer than one period: past the end of the clock's range, or a clock
         // set back, the honest wait is unknown.
         let retry_after = Duration::from_nanos(wait.min(self.period.load(Ordering::Relaxed)));
-        super::events::refused(self.name, self.key.as_deref(), retry_after);
+        let warn = self.warn.due(Duration::from_nanos(now), || total);
+        super::events::refused(self.name, self.key.as_deref(), retry_after, warn);
         RateLimited {
             name: self.name,
             key: self.key.clone(),
@@ -341,7 +346,7 @@ impl RateLimiter {
     #[cfg(feature = "redis")]
     #[cold]
     pub(crate) fn refused_by_cluster(&self, retry_after: Duration) -> RateLimited {
-        self.refuse(duration_nanos(retry_after))
+        self.refuse(duration_nanos(retry_after), self.now())
     }
 
     /// The limiter's state and configuration.

@@ -1,5 +1,6 @@
 //! A refusal (open breaker, full bulkhead, spent rate) is at most one WARN per instance
-//! per second, carrying the count of refusals since the last one (API.md section 10):
+//! per second (the next 1 to 2 seconds after the last), carrying the count of refusals
+//! since the last one (API.md section 10):
 //! before, every refused call was a WARN (570 lines in a 1.2 s run).
 
 use std::sync::{Arc, Mutex};
@@ -59,8 +60,9 @@ fn an_open_breaker_warns_once_a_second_with_the_count() {
         .unwrap()
         .with_clock(Arc::new(clock.clone()));
     breaker.force_open();
-    seen.lock().unwrap().clear(); // the state change's own WARN
-                                  // 500 refusals in 450 ms.
+    // The state change's own WARN.
+    seen.lock().unwrap().clear();
+    // 500 refusals in 450 ms.
     for _ in 0..500 {
         assert!(breaker.acquire().is_err());
         clock.advance(Duration::from_micros(900));
@@ -70,14 +72,15 @@ fn an_open_breaker_warns_once_a_second_with_the_count() {
         [1],
         "one WARN, for the first refusal"
     );
+    // None in the second after the first either (at 1 s); the next, after it (at 2 s),
+    // counts the rest.
+    clock.advance(Duration::from_millis(550));
+    assert!(breaker.acquire().is_err());
+    assert_eq!(*seen.lock().unwrap(), [1]);
     clock.advance(Duration::from_secs(1));
     assert!(breaker.acquire().is_err());
-    assert_eq!(
-        *seen.lock().unwrap(),
-        [1, 500],
-        "the next, a second later, counts the rest"
-    );
-    assert_eq!(breaker.snapshot().rejections, 501);
+    assert_eq!(*seen.lock().unwrap(), [1, 501], "the next counts the rest");
+    assert_eq!(breaker.snapshot().rejections, 502);
 }
 
 #[test]
@@ -100,7 +103,7 @@ fn a_spent_rate_warns_once_a_second_with_the_count() {
         clock.advance(Duration::from_micros(900));
     }
     assert_eq!(*seen.lock().unwrap(), [1]);
-    clock.advance(Duration::from_secs(1));
+    clock.advance(Duration::from_secs(2));
     assert!(limiter.check().is_err());
     assert_eq!(*seen.lock().unwrap(), [1, 500]);
 }
@@ -123,7 +126,7 @@ async fn a_full_bulkhead_warns_once_a_second_with_the_count() {
     }
     let first = seen.lock().unwrap().clone();
     assert_eq!(first, [1], "one WARN, for the first refusal");
-    tokio::time::advance(Duration::from_secs(1)).await;
+    tokio::time::advance(Duration::from_secs(2)).await;
     assert!(bulkhead.acquire().await.is_err());
     assert_eq!(*seen.lock().unwrap(), [1, 500]);
 }

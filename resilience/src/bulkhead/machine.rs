@@ -308,7 +308,7 @@ impl Bulkhead {
     pub(crate) fn refuse(&self, waited: Duration) -> BulkheadFull {
         let total = self.rejections.fetch_add(1, Ordering::Relaxed) + 1;
         let now = crate::clock::Clock::now_coarse(&crate::clock::SystemClock);
-        let warn = self.warn.due(now, || total);
+        let warn = self.warn.due_any_clock(now, || total);
         super::events::refused(self.name, self.key.as_deref(), waited, warn);
         BulkheadFull {
             name: self.name,

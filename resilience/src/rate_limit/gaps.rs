@@ -89,15 +89,19 @@ impl Gaps {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use super::super::gcra::{admit, Rate};
+    use super::super::gcra::Rate;
     use super::*;
 
     const MS: u64 = 1_000_000;
 
+    fn admit(tat: &AtomicU64, now: u64, rate: Rate) -> Result<Place, u64> {
+        super::super::gcra::admit(tat, now, rate, || 1_000 * MS).map(|r| Place::at(r, now, rate))
+    }
+
     #[test]
     fn places_given_back_in_any_order_leave_the_state_as_before() {
         // 10 a second, burst 1, up to 2 s of delay: 15 delayed places, all given back.
-        let r = Rate::new(100 * MS, 1, 2_000 * MS, 1_000 * MS);
+        let r = Rate::new(100 * MS, 1, 2_000 * MS);
         let now = 1_000 * MS;
         for order in [false, true] {
             let tat = AtomicU64::new(0);
@@ -118,7 +122,7 @@ mod tests {
 
     #[test]
     fn a_gap_goes_to_the_next_delayed_call_at_its_time() {
-        let r = Rate::new(100 * MS, 1, 1_000 * MS, 1_000 * MS);
+        let r = Rate::new(100 * MS, 1, 1_000 * MS);
         let now = 1_000 * MS;
         let tat = AtomicU64::new(0);
         let gaps = Gaps::new();

@@ -26,24 +26,25 @@ pub(crate) struct Rate {
     pub(crate) tolerance: u64,
     /// The longest delay a call accepts.
     pub(crate) max_delay: u64,
-    /// How far ahead of `now` the state may be: `tolerance + max_delay + per - interval`.
-    /// Further is a clock that went back.
-    pub(crate) horizon: u64,
 }
 
 impl Rate {
-    /// The rate of `interval`, `burst`, `max_delay` and `per` (all in nanoseconds).
-    pub(crate) fn new(interval: u64, burst: u32, max_delay: u64, per: u64) -> Rate {
+    /// The rate of `interval`, `burst` and `max_delay` (in nanoseconds).
+    pub(crate) fn new(interval: u64, burst: u32, max_delay: u64) -> Rate {
         let interval = interval.max(1);
-        let tolerance = interval.saturating_mul(u64::from(burst));
         Rate {
             interval,
-            tolerance,
+            tolerance: interval.saturating_mul(u64::from(burst)),
             max_delay,
-            horizon: tolerance
-                .saturating_add(max_delay)
-                .saturating_add(per.saturating_sub(interval)),
         }
+    }
+
+    /// How far ahead of `now` the state may be, `per` being the period:
+    /// `tolerance + max_delay + per - interval`. Further is a clock that went back.
+    fn horizon(&self, per: u64) -> u64 {
+        self.tolerance
+            .saturating_add(self.max_delay)
+            .saturating_add(per.saturating_sub(self.interval))
     }
 }
 
@@ -61,19 +62,47 @@ pub(crate) struct Place {
     pub(crate) interval: u64,
 }
 
-/// `Ok(place)` after reserving the call's place (a `delay` of 0 = run now), or
-/// `Err(wait)`: the time until a call would be admitted without delay (`u64::MAX` when
-/// the clock is at the end of its range).
+impl Place {
+    /// The place `admit` reserved at `now`, answering `Ok(Reserved)`.
+    pub(crate) fn at(reserved: Reserved, now: u64, rate: Rate) -> Place {
+        Place {
+            delay: reserved.delay,
+            at: now + reserved.delay,
+            tat: reserved.tat,
+            interval: rate.interval,
+        }
+    }
+}
+
+/// What `admit` reserved: the delay, and the `tat` it set (two registers: the fast path
+/// never builds a [`Place`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Reserved {
+    /// Nanoseconds to wait before running (0: run now).
+    pub(crate) delay: u64,
+    /// The `tat` it set.
+    pub(crate) tat: u64,
+}
+
+/// `Ok` after reserving the call's place (a `delay` of 0 = run now), or `Err(wait)`:
+/// the time until a call would be admitted without delay (`u64::MAX` when the clock is
+/// at the end of its range). `per` reads the period, needed only when the state is
+/// further ahead than a delayed call can put it.
 #[inline]
-pub(crate) fn admit(tat: &AtomicU64, now: u64, rate: Rate) -> Result<Place, u64> {
+pub(crate) fn admit(
+    tat: &AtomicU64,
+    now: u64,
+    rate: Rate,
+    per: impl Fn() -> u64,
+) -> Result<Reserved, u64> {
     let mut current = tat.load(Ordering::Acquire);
     loop {
-        let ahead = current.saturating_sub(now);
-        let base = if ahead <= rate.horizon {
-            current.max(now)
-        } else {
-            rebase(tat, current, now, rate)
-        };
+        let mut base = current.max(now);
+        // Never further ahead than this, but for a clock that went back, a burst that
+        // was lowered, or the period after one of them.
+        if base - now > rate.tolerance.saturating_add(rate.max_delay) {
+            base = beyond(tat, current, now, rate.horizon(per()));
+        }
         let Some(next) = base.checked_add(rate.interval) else {
             return Err(u64::MAX);
         };
@@ -84,11 +113,9 @@ pub(crate) fn admit(tat: &AtomicU64, now: u64, rate: Rate) -> Result<Place, u64>
         }
         match tat.compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => {
-                return Ok(Place {
+                return Ok(Reserved {
                     delay: excess,
-                    at: now + excess,
                     tat: next,
-                    interval: rate.interval,
                 })
             }
             Err(seen) => current = seen,
@@ -96,12 +123,17 @@ pub(crate) fn admit(tat: &AtomicU64, now: u64, rate: Rate) -> Result<Place, u64>
     }
 }
 
-/// The clock went back (or the burst was lowered): the state is brought back to the
-/// horizon, so the wait is one period at most, and stays so as the clock moves on.
+/// The state `current` is further ahead of `now` than a delayed call puts it. Within
+/// `horizon` it is the period after a rebase (or a lowered burst): kept. Beyond, the
+/// clock went back: the state is brought back to the horizon, so the wait is one period
+/// at most, and stays so as the clock moves on.
 #[cold]
 #[inline(never)]
-fn rebase(tat: &AtomicU64, current: u64, now: u64, rate: Rate) -> u64 {
-    let base = now.saturating_add(rate.horizon);
+fn beyond(tat: &AtomicU64, current: u64, now: u64, horizon: u64) -> u64 {
+    if current - now <= horizon {
+        return current;
+    }
+    let base = now.saturating_add(horizon);
     // Lost to a racing admission: that one moved the state, and the caller's next
     // compare-and-swap sees it.
     let _ = tat.compare_exchange(current, base, Ordering::AcqRel, Ordering::Acquire);
@@ -134,12 +166,12 @@ mod tests {
     const MS: u64 = 1_000_000;
 
     fn rate(interval_ms: u64, burst: u32, max_delay_ms: u64) -> Rate {
-        Rate::new(
-            interval_ms * MS,
-            burst,
-            max_delay_ms * MS,
-            interval_ms * MS * 10,
-        )
+        Rate::new(interval_ms * MS, burst, max_delay_ms * MS)
+    }
+
+    /// `admit` with a period of 10 intervals.
+    fn admit(tat: &AtomicU64, now: u64, rate: Rate) -> Result<Place, u64> {
+        super::admit(tat, now, rate, || rate.interval * 10).map(|r| Place::at(r, now, rate))
     }
 
     fn delay(admitted: Result<Place, u64>) -> Result<u64, u64> {
@@ -202,7 +234,10 @@ mod tests {
     fn a_clock_set_far_back_waits_one_period_at_most() {
         // 10 calls a second, burst 1: set back from 1000 s to 10 s.
         let tat = AtomicU64::new(0);
-        let r = Rate::new(100 * MS, 1, 0, 1_000 * MS);
+        let r = Rate::new(100 * MS, 1, 0);
+        let admit = |tat: &AtomicU64, now, r| {
+            super::admit(tat, now, r, || 1_000 * MS).map(|p| Place::at(p, now, r))
+        };
         for i in 0..10 {
             admit(&tat, 1_000_000 * MS + i * 100 * MS, r).unwrap();
         }
@@ -217,7 +252,7 @@ mod tests {
 
     #[test]
     fn at_the_end_of_the_clock_s_range_calls_are_refused_not_admitted() {
-        let r = Rate::new(100 * MS, 5, 0, 500 * MS);
+        let r = Rate::new(100 * MS, 5, 0);
         let tat = AtomicU64::new(0);
         let mut admitted = 0;
         for i in 0..10 {
@@ -228,7 +263,7 @@ mod tests {
         // `now + tolerance` is past the end: no place fits after the first.
         assert_eq!(admitted, 0);
         let tat = AtomicU64::new(0);
-        let huge = Rate::new(u64::MAX / 2, 1, 0, u64::MAX / 2);
+        let huge = Rate::new(u64::MAX / 2, 1, 0);
         assert!(admit(&tat, u64::MAX / 2 + 2, huge).is_err());
         let admitted = (0..10)
             .filter(|_| admit(&tat, u64::MAX / 2 + 2, huge).is_ok())

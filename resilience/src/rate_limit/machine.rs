@@ -32,8 +32,8 @@ pub struct RateLimiter {
     interval: AtomicU64,
     tolerance: AtomicU64,
     max_delay: AtomicU64,
-    horizon: AtomicU64,
-    /// `per` in nanoseconds: the longest wait a refusal ever says.
+    /// `per` in nanoseconds: the longest wait a refusal ever says, and one period of a
+    /// clock set back.
     period: AtomicU64,
     /// Places given back before later ones (cancelled delayed calls).
     gaps: Gaps,
@@ -91,7 +91,6 @@ impl RateLimiter {
             interval: AtomicU64::new(rate.interval),
             tolerance: AtomicU64::new(rate.tolerance),
             max_delay: AtomicU64::new(rate.max_delay),
-            horizon: AtomicU64::new(rate.horizon),
             period: AtomicU64::new(duration_nanos(config.per)),
             gaps: Gaps::new(),
             rejections: AtomicU64::new(0),
@@ -174,7 +173,6 @@ impl RateLimiter {
         self.interval.store(rate.interval, Ordering::Relaxed);
         self.tolerance.store(rate.tolerance, Ordering::Relaxed);
         self.max_delay.store(rate.max_delay, Ordering::Relaxed);
-        self.horizon.store(rate.horizon, Ordering::Relaxed);
         self.period
             .store(duration_nanos(config.per), Ordering::Relaxed);
         // Gaps are places of the old rate.
@@ -196,8 +194,11 @@ impl RateLimiter {
             interval: self.interval.load(Ordering::Relaxed),
             tolerance: self.tolerance.load(Ordering::Relaxed),
             max_delay: self.max_delay.load(Ordering::Relaxed),
-            horizon: self.horizon.load(Ordering::Relaxed),
         }
+    }
+
+    fn period(&self) -> u64 {
+        self.period.load(Ordering::Relaxed)
     }
 
     #[inline]
@@ -227,7 +228,14 @@ impl RateLimiter {
     /// ```
     #[inline]
     pub fn check(&self) -> Result<Duration, RateLimited> {
-        self.reserve().map(|place| place.delay())
+        let rate = self.rate();
+        let now = self.now();
+        match gcra::admit(&self.tat, now, rate, || self.period()) {
+            // HOT PATH: no place to hand out, no division.
+            Ok(reserved) if reserved.delay == 0 => Ok(Duration::ZERO),
+            Ok(reserved) => Ok(self.delayed(reserved, now, rate).delay()),
+            Err(wait) => self.over(wait, now, rate).map(|place| place.delay()),
+        }
     }
 
     /// Admits a call as [`check`](Self::check) does, answering with its [`Place`]: to
@@ -256,9 +264,9 @@ impl RateLimiter {
     pub fn reserve(&self) -> Result<Place, RateLimited> {
         let rate = self.rate();
         let now = self.now();
-        match gcra::admit(&self.tat, now, rate) {
-            Ok(place) if place.delay == 0 => Ok(Place(place)),
-            Ok(place) => Ok(self.delayed(place, now, rate)),
+        match gcra::admit(&self.tat, now, rate, || self.period()) {
+            Ok(reserved) if reserved.delay == 0 => Ok(Place::NOW),
+            Ok(reserved) => Ok(self.delayed(reserved, now, rate)),
             Err(wait) => self.over(wait, now, rate),
         }
     }
@@ -290,7 +298,8 @@ impl RateLimiter {
     /// A delayed admission: the earliest gap, if one was given back, else `place`.
     #[cold]
     #[inline(never)]
-    fn delayed(&self, place: gcra::Place, now: u64, rate: Rate) -> Place {
+    fn delayed(&self, reserved: gcra::Reserved, now: u64, rate: Rate) -> Place {
+        let place = gcra::Place::at(reserved, now, rate);
         let place = match self.take_gap(now, rate) {
             Some(gap) => {
                 // The place reserved is given back: its time is later than the gap's.
@@ -331,8 +340,8 @@ impl RateLimiter {
         let total = self.rejections.fetch_add(1, Ordering::Relaxed) + 1;
         // Never longer than one period: past the end of the clock's range, or a clock
         // set back, the honest wait is unknown.
-        let retry_after = Duration::from_nanos(wait.min(self.period.load(Ordering::Relaxed)));
-        let warn = self.warn.due(Duration::from_nanos(now), || total);
+        let retry_after = Duration::from_nanos(wait.min(self.period()));
+        let warn = self.warn.due_any_clock(Duration::from_nanos(now), || total);
         super::events::refused(self.name, self.key.as_deref(), retry_after, warn);
         RateLimited {
             name: self.name,
@@ -390,7 +399,6 @@ fn rate_of(config: &RateLimitConfig) -> Rate {
         duration_nanos(config.interval()),
         config.burst(),
         duration_nanos(config.max_delay),
-        duration_nanos(config.per),
     )
 }
 

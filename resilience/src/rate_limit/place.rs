@@ -21,6 +21,14 @@ use super::gcra;
 pub struct Place(pub(super) gcra::Place);
 
 impl Place {
+    /// A place to run now (nothing to give back).
+    pub(super) const NOW: Place = Place(gcra::Place {
+        delay: 0,
+        at: 0,
+        tat: 0,
+        interval: 0,
+    });
+
     /// How long the call waits before it runs (zero: it runs now).
     #[inline]
     pub fn delay(&self) -> Duration {

@@ -14,7 +14,7 @@ impl Breaker {
     pub(super) fn acquire_slow(&self, mut word: Word, modes: u8) -> Admit {
         if modes & live::PARENT != 0 && word.state() != BreakerState::Disabled {
             if let Some(refusal) = self.parent_refusal() {
-                self.count_rejection(refusal.state(), self.clock.now_coarse());
+                self.count_rejection(self.clock.now_coarse());
                 return refusal;
             }
         }
@@ -84,6 +84,7 @@ impl Breaker {
                 .hot
                 .deadline
                 .compare_exchange(d, moved, AcqRel, Acquire);
+            self.stats.warn.clock_went_back();
             return Err(Some(Duration::from_millis(timeout_ms)));
         }
         Err(Some(Duration::from_millis(left)))
@@ -126,27 +127,27 @@ impl Breaker {
         retry_after: Option<Duration>,
         now: Duration,
     ) -> Admit {
-        self.count_rejection(state, now);
+        self.count_rejection(now);
         Admit::refusal(state, retry_after, 0)
     }
 
     /// Counts a refusal; at most once a second, a WARN with the count since the last.
     #[inline]
-    pub(super) fn count_rejection(&self, state: BreakerState, now: Duration) {
+    pub(super) fn count_rejection(&self, now: Duration) {
         self.stats.rejections.add();
         self.metrics.rejection();
         if let Some(refused) = self.stats.warn.due(now, || self.stats.rejections.total()) {
-            self.refusals_warned(state, refused);
+            self.refusals_warned(refused);
         }
     }
 
     #[cold]
     #[inline(never)]
-    fn refusals_warned(&self, state: BreakerState, refused: u64) {
+    fn refusals_warned(&self, refused: u64) {
         tracing::warn!(
             target: "resilience::breaker",
             name = self.name,
-            state = state.as_str(),
+            state = self.state().as_str(),
             refused,
             "circuit breaker refusing calls (`refused`: since the last such warning, at most one a second)"
         );

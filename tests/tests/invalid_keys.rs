@@ -13,7 +13,7 @@ use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 
 #[derive(Debug, thiserror::Error, MarcusError)]
-enum Down {
+enum CallError {
     #[error("down")]
     #[marcus(category = transient)]
     Down,
@@ -56,9 +56,9 @@ fn capture() -> (Errors, tracing::subscriber::DefaultGuard) {
 static CALLS: AtomicU32 = AtomicU32::new(0);
 
 #[retry(max_attempts = 5, backoff = fixed(10ms), jitter = none, max_elapsed = Duration::ZERO)]
-async fn flaky() -> Result<(), Down> {
+async fn flaky() -> Result<(), CallError> {
     CALLS.fetch_add(1, Ordering::SeqCst);
-    Err(Down::Down)
+    Err(CallError::Down)
 }
 
 #[tokio::test(start_paused = true)]
@@ -85,17 +85,17 @@ fn zero() -> Duration {
 }
 
 #[circuit_breaker(name = "invalid_keys.breaker", failure_threshold = 2, recovery_timeout = zero())]
-fn guarded() -> Result<(), Down> {
-    Err(Down::Down)
+fn guarded() -> Result<(), CallError> {
+    Err(CallError::Down)
 }
 
 #[bulkhead(name = "invalid_keys.bulkhead", max_concurrent = 3, max_wait = Duration::from_secs(4_000 * 86_400))]
-fn confined() -> Result<(), Down> {
+fn confined() -> Result<(), CallError> {
     Ok(())
 }
 
 #[rate_limit(name = "invalid_keys.rate", limit = 7, per = zero())]
-fn limited() -> Result<(), Down> {
+fn limited() -> Result<(), CallError> {
     Ok(())
 }
 

@@ -50,7 +50,7 @@ static ATTEMPTS: AtomicU32 = AtomicU32::new(0);
 /// A call of the drill: its first attempt fails (the injected fault), the retry answers.
 #[retry(max_attempts = 2, backoff = none)]
 async fn answered() -> Result<(), Injected> {
-    if ATTEMPTS.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
+    if ATTEMPTS.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
         Err(Injected)
     } else {
         Ok(())

@@ -63,6 +63,7 @@ mod names;
 mod question;
 pub mod rate_limit;
 pub mod recovery;
+mod refusals;
 pub mod registry;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;

@@ -323,6 +323,7 @@ const LAYERS: &[&[&str]] = &[
         "config_error",
         "duration_serde",
         "names",
+        "refusals",
         "keyed",
         "metrics",
         "site_name",

@@ -277,12 +277,7 @@ fn parse_name(input: ParseStream<'_>, key: &Ident) -> syn::Result<LitStr> {
             format!("`{key}` takes a string, as in `{key} = \"kanban\"`"),
         )
     })?;
-    if name.value().trim().is_empty() {
-        return Err(syn::Error::new(
-            name.span(),
-            format!("`{key}` must not be empty"),
-        ));
-    }
+    super::name::check(&name, &format!("`{key}`"))?;
     Ok(name)
 }
 

@@ -202,6 +202,7 @@ impl BreakerConfig {
                 "must be greater than zero",
             ));
         }
+        crate::config_error::at_most_max_duration("recovery_timeout", self.recovery_timeout)?;
         match (self.window, self.max_failures_per_window) {
             (Some(w), _) if w.is_zero() => {
                 return Err(ConfigError::new("window", w, "must be greater than zero"));

@@ -98,6 +98,8 @@ struct Hot {
 struct Stats {
     rejections: Rejections,
     opened: AtomicU64,
+    /// At most one WARN a second for its refusals (written once a second).
+    warn: crate::refusals::RefusalWarn,
 }
 
 impl core::fmt::Debug for Breaker {
@@ -154,6 +156,7 @@ impl Breaker {
             stats: Stats {
                 rejections: Rejections::new(),
                 opened: AtomicU64::new(0),
+                warn: crate::refusals::RefusalWarn::new(),
             },
             outcomes: Chain::new(outcomes),
             rate_window,

@@ -606,12 +606,12 @@ impl Config {
     fn override_with(&mut self, var: &str, raw: &str) -> Result<(), LoadError> {
         let parts: Vec<&str> = var[ENV_PREFIX.len()..].split("__").collect();
         // A variable's name with a control character is shown escaped, as in `Debug`.
-        let shown = if var.chars().any(char::is_control) {
+        let var_shown = if var.chars().any(char::is_control) {
             format!("{var:?}")
         } else {
             var.to_owned()
         };
-        let err = |message: String| LoadError::new(shown.clone(), message);
+        let err = |message: String| LoadError::new(var_shown.clone(), message);
         let Some(index) = TABLES
             .iter()
             .position(|t| t.name().eq_ignore_ascii_case(parts[0]))

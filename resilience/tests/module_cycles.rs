@@ -324,6 +324,7 @@ const LAYERS: &[&[&str]] = &[
         "config_error",
         "duration_serde",
         "names",
+        "refusals",
         "keyed",
         "metrics",
         "site_name",

@@ -169,6 +169,7 @@ impl Registry {
     /// # Ok::<(), resilience::ConfigError>(())
     /// ```
     pub fn register(&self, name: &str, config: BreakerConfig) -> Result<Arc<Breaker>, ConfigError> {
+        crate::names::validate(name)?;
         config.validate()?;
         {
             let inner = self.read();
@@ -205,6 +206,7 @@ impl Registry {
     /// assert_eq!((err.field(), err.value()), ("failure_rate", "101.0"));
     /// ```
     pub fn configure(&self, name: &str, config: BreakerConfig) -> Result<(), ConfigError> {
+        crate::names::validate(name)?;
         config.validate()?;
         let mut inner = self.write();
         match inner.breakers.get(name).cloned() {
@@ -394,6 +396,7 @@ impl Registry {
         name: &str,
         config: crate::RetryConfig,
     ) -> Result<(), ConfigError> {
+        crate::names::validate(name)?;
         self.retry_policies().configure(name, config)
     }
 

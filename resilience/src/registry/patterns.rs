@@ -152,6 +152,7 @@ impl Registry {
         name: &str,
         config: BulkheadConfig,
     ) -> Result<(), ConfigError> {
+        crate::names::validate(name)?;
         config.validate()?;
         let mut inner = self.patterns.write();
         if let Some(b) = inner.bulkheads.get(name) {
@@ -254,6 +255,7 @@ impl Registry {
         name: &str,
         config: RateLimitConfig,
     ) -> Result<(), ConfigError> {
+        crate::names::validate(name)?;
         config.validate()?;
         let mut inner = self.patterns.write();
         if let Some(l) = inner.rate_limiters.get(name) {

@@ -48,6 +48,15 @@ impl Via {
             Via::Reqwest => "reqwest",
         }
     }
+
+    /// The front end as its user wrote it, for configuration errors.
+    pub(crate) const fn front_end(self) -> &'static str {
+        match self {
+            Via::Attribute => "#[retry]",
+            Via::Tower => "RetryLayer",
+            Via::Reqwest => "ResilienceMiddleware",
+        }
+    }
 }
 
 /// Whether anyone listens to retry events (so an outcome's message is worth rendering).

@@ -29,8 +29,12 @@ pub use crate::sites::rate_limit::{FromRateLimited, RateLimitSite};
 // `#[hedge]`: `sites/hedge.rs`.
 pub use crate::sites::hedge::{hedge, HedgeSite};
 
-// Fault injection: the gate around a body and inside a breaker (`sites/chaos.rs`).
-pub use crate::sites::chaos::{chaos_armed, ChaosSite, Hit, InjectFrom, InjectNone, InjectProbe};
+// Fault injection (feature `chaos`): the gate around a body and inside a breaker,
+// bulkhead or rate limiter (`sites/chaos.rs`).
+#[cfg(feature = "chaos")]
+pub use crate::__resilience_inject as inject;
+#[cfg(feature = "chaos")]
+pub use crate::sites::chaos::{ChaosSite, Hit, Inject, InjectFrom, InjectNone, InjectProbe};
 
 // `#[feature_switch]`: `sites/feature.rs`.
 pub use crate::sites::feature::{FeatureArm, FeatureSite};

@@ -41,7 +41,8 @@ impl Registry {
             rate_limiters: self.rate_limiters(),
             hedges: self.hedges(),
             cluster: crate::ClusterStatus::current(),
-            chaos: crate::chaos::chaos().snapshot(),
+            #[cfg(feature = "chaos")]
+            chaos: self.chaos().snapshot(),
         }
     }
 }
@@ -84,8 +85,8 @@ pub struct RegistryHealth {
     pub hedges: Vec<crate::hedge::HedgeSnapshot>,
     /// Whether this process shares state through a cluster (feature `redis`), and how.
     pub cluster: crate::ClusterStatus,
-    /// The faults [`chaos()`](fn@crate::chaos::chaos) injects (process-wide, whichever
-    /// registry is asked).
+    /// The faults this registry's [`chaos`](Registry::chaos) table injects (feature `chaos`).
+    #[cfg(feature = "chaos")]
     pub chaos: crate::chaos::ChaosSnapshot,
 }
 

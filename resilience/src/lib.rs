@@ -37,6 +37,7 @@ extern crate self as resilience;
 
 pub mod breaker;
 pub mod bulkhead;
+#[cfg(feature = "chaos")]
 pub mod chaos;
 mod classification;
 pub mod clock;
@@ -53,6 +54,7 @@ pub mod errors;
 pub mod fallback;
 mod health;
 pub mod hedge;
+mod injected_fault;
 mod keyed;
 pub mod metrics;
 pub mod monitor;
@@ -79,7 +81,6 @@ pub mod __private;
 
 pub use breaker::{Breaker, BreakerConfig, BreakerState, CircuitOpen, Permit};
 pub use bulkhead::{BulkheadConfig, BulkheadFull};
-pub use chaos::InjectedFault;
 pub use config_error::ConfigError;
 pub use degradation::degradation;
 pub use error::{
@@ -88,6 +89,7 @@ pub use error::{
 };
 pub use errors::Error;
 pub use hedge::{HedgeConfig, HedgeSnapshot};
+pub use injected_fault::InjectedFault;
 pub use monitor::{monitor, BatchFailed, ErrorAggregator, HealthScore, Monitor, MonitorConfig};
 pub use rate_limit::{RateLimitConfig, RateLimited};
 pub use recovery::recovery;

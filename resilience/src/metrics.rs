@@ -18,7 +18,7 @@
 //! | `resilience_rate_limited_total` | counter | `rate_limiter` | a rate limiter refuses a call (`RateLimited`) |
 //! | `resilience_hedges_total` | counter | `hedge` | `#[hedge]` starts an extra run |
 //! | `resilience_hedge_wins_total` | counter | `hedge` | an extra run answers a hedged call first |
-//! | `resilience_chaos_injected_total` | counter | `site`, `fault` | [chaos](crate::chaos) injects a fault (`fault`: `error`, `latency`, `refusal`) |
+//! | `resilience_chaos_injected_total` | counter | `site`, `fault` | fault injection (feature `chaos`) injects a fault (`fault`: `error`, `latency`, `refusal`) |
 //!
 //! Label values: `breaker` is the breaker's name, `function` the decorated function's
 //! path (`my_app::board::fetch`, as in the tracing events), `fallback` the fallback as
@@ -112,8 +112,8 @@ pub const HEDGES: &str = "resilience_hedges_total";
 /// ```
 pub const HEDGE_WINS: &str = "resilience_hedge_wins_total";
 
-/// Counter: faults [chaos](crate::chaos) injected, labelled `site` (a breaker's or a
-/// function's name) and `fault` (`error`, `latency`, `refusal`).
+/// Counter: faults injected (feature `chaos`), labelled `site` (a breaker's, bulkhead's,
+/// rate limiter's, hedge's or function's name) and `fault` (`error`, `latency`, `refusal`).
 ///
 /// ```
 /// assert_eq!(resilience::metrics::CHAOS_INJECTED, "resilience_chaos_injected_total");
@@ -198,6 +198,7 @@ pub(crate) fn rate_limited(name: &'static str) {
 }
 
 /// Chaos injected a `fault` at `site`.
+#[cfg(feature = "chaos")]
 #[inline]
 pub(crate) fn chaos_injected(site: &'static str, fault: &'static str) {
     #[cfg(feature = "metrics")]

@@ -129,79 +129,6 @@ pub(crate) fn body(f: &Function) -> TokenStream {
     }
 }
 
-/// The chaos gate around `inner`: while no fault is set, one relaxed load and a branch
-/// not taken; while one is, each site in `sites` draws in turn (out of line), and the
-/// gate sleeps, returns the injected error (where the error type has
-/// `From<InjectedFault>`, asked at the call site by autoref specialization) or runs the
-/// site's refusal, a `break` out of the refusing layer.
-///
-/// Each site is an expression of a `&'static ChaosSite` with the refusal it returns, if
-/// it refuses: a breaker's (and a bulkhead's or rate limiter's) own, from its site
-/// type's `chaos()`; the function's, from [`chaos_site`].
-pub(crate) fn chaos_gate(
-    f: &Function,
-    sites: Vec<(TokenStream, Option<TokenStream>)>,
-    inner: TokenStream,
-    label: &str,
-) -> TokenStream {
-    let ret = &f.ret;
-    let label = syn::Lifetime::new(label, Span::call_site());
-    let sleep = if f.is_async() {
-        quote!(::resilience::__private::sleep(__resilience_delay).await)
-    } else {
-        quote!(::resilience::__private::sleep_blocking(__resilience_delay))
-    };
-    // The draw's outcome (which may hold the function's whole `Result`) dies with its
-    // `let`, so an async function's future does not keep it across the sleep.
-    let draws = sites.into_iter().map(|(site, refuse)| {
-        let refuse = refuse.unwrap_or_else(|| quote!(::core::option::Option::None));
-        quote! {
-            let __resilience_delay = match #site.draw(__resilience_inject) {
-                ::resilience::__private::Hit::Pass => ::core::option::Option::None,
-                ::resilience::__private::Hit::Delay(__resilience_delay) => ::core::option::Option::Some(__resilience_delay),
-                ::resilience::__private::Hit::Fail(__resilience_failed) => break #label __resilience_failed,
-                ::resilience::__private::Hit::Refuse => #refuse,
-            };
-            if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                #sleep;
-            }
-        }
-    });
-    quote! {#label: {
-        if ::resilience::__private::chaos_armed() {
-            #[allow(unused_imports)]
-            use ::resilience::__private::{InjectFrom as _, InjectNone as _};
-            #[allow(clippy::needless_borrow)]
-            let __resilience_inject = (&&::resilience::__private::InjectProbe::<#ret>::new()).injector();
-            #(#draws)*
-        }
-        #inner
-    }}
-}
-
-/// The function's own chaos site, by its default name (see [`function_name`]): it never
-/// refuses.
-pub(crate) fn chaos_site(f: &Function) -> (TokenStream, Option<TokenStream>) {
-    // A `static` cannot name `Self`: a method's site is made with its path and given its
-    // type when a fault is drawn.
-    let name = function_path(f);
-    let site = if f.uses_self() {
-        let self_type = self_type();
-        quote!({
-            static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite =
-                ::resilience::__private::ChaosSite::function(#name);
-            __RESILIENCE_CHAOS.in_type(#self_type)
-        })
-    } else {
-        quote!({
-            static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite =
-                ::resilience::__private::ChaosSite::function(#name);
-            &__RESILIENCE_CHAOS
-        })
-    };
-    (site, None)
-}
-
 pub(crate) fn retry(
     f: &Function,
     args: &RetryArgs,
@@ -313,7 +240,6 @@ pub(crate) fn breaker(
     inner: TokenStream,
     observe: bool,
     index: usize,
-    innermost: bool,
 ) -> TokenStream {
     let name = args.name_tokens(f.name());
     let config = args.config();
@@ -334,20 +260,6 @@ pub(crate) fn breaker(
     let reject = quote_spanned!(span=> ::core::result::Result::Err(
         ::resilience::__private::FromCircuitOpen::from_circuit_open(__resilience_open)
     ));
-    // Faults named as the breaker, inside its permit: an injected error is counted, an
-    // injected refusal leaves as a real one does.
-    let refused = quote_spanned!(span=> ::core::result::Result::Err(
-        ::resilience::__private::FromCircuitOpen::from_circuit_open(__RESILIENCE_BREAKER.refused())
-    ));
-    // The innermost breaker also draws the function's faults, so the call has one gate.
-    let mut sites = vec![(
-        quote!(__RESILIENCE_BREAKER.chaos()),
-        Some(quote!(break #label #refused)),
-    )];
-    if innermost {
-        sites.push(chaos_site(f));
-    }
-    let inner = chaos_gate(f, sites, inner, &format!("'__resilience_chaos_{index}"));
     let outcome = rebuild(
         &f.ret,
         inner,
@@ -755,65 +667,6 @@ pub(crate) fn rate_limit(
         }
         #inner
     }})
-}
-
-/// The chaos gate of a bulkhead, around its inner layers (inside the monitor's record,
-/// so an injected error is recorded as the body's): faults named as the bulkhead, drawn
-/// once its place is taken, and, when it is the innermost layer, the function's own. An
-/// injected refusal leaves as a real one does, past the record, converted by
-/// `FromBulkheadFull`.
-pub(crate) fn bulkhead_chaos(
-    f: &Function,
-    span: Span,
-    inner: TokenStream,
-    index: usize,
-    innermost: bool,
-) -> TokenStream {
-    let label = syn::Lifetime::new(
-        &format!("'__resilience_bulkhead_{index}"),
-        Span::call_site(),
-    );
-    let refused = quote_spanned!(span=> ::core::result::Result::Err(
-        ::resilience::__private::FromBulkheadFull::from_bulkhead_full(
-            __RESILIENCE_BULKHEAD.refused(__resilience_bulkhead)
-        )
-    ));
-    let mut sites = vec![(
-        quote!(__RESILIENCE_BULKHEAD.chaos()),
-        Some(quote!(break #label #refused)),
-    )];
-    if innermost {
-        sites.push(chaos_site(f));
-    }
-    chaos_gate(f, sites, inner, &format!("'__resilience_chaos_{index}"))
-}
-
-/// The chaos gate of a rate limiter, as [`bulkhead_chaos`]: drawn once the call is
-/// admitted; an injected refusal returns the limiter's `RateLimited`.
-pub(crate) fn rate_limit_chaos(
-    f: &Function,
-    span: Span,
-    inner: TokenStream,
-    index: usize,
-    innermost: bool,
-) -> TokenStream {
-    let label = syn::Lifetime::new(
-        &format!("'__resilience_rate_limit_{index}"),
-        Span::call_site(),
-    );
-    let refused = quote_spanned!(span=> ::core::result::Result::Err(
-        ::resilience::__private::FromRateLimited::from_rate_limited(
-            __RESILIENCE_RATE_LIMIT.refused(__resilience_limiter)
-        )
-    ));
-    let mut sites = vec![(
-        quote!(__RESILIENCE_RATE_LIMIT.chaos()),
-        Some(quote!(break #label #refused)),
-    )];
-    if innermost {
-        sites.push(chaos_site(f));
-    }
-    chaos_gate(f, sites, inner, &format!("'__resilience_chaos_{index}"))
 }
 
 /// Records an error of the body in the monitor: a layer of its own only under

@@ -33,36 +33,28 @@ async fn list(tenant: &str) -> Result<u64, KanbanError> {
             }
         };
         let __resilience_outcome = '__resilience_chaos_0: {
-            if ::resilience::__private::chaos_armed() {
-                #[allow(unused_imports)]
-                use ::resilience::__private::{InjectFrom as _, InjectNone as _};
-                #[allow(clippy::needless_borrow)]
-                let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                    Result<u64, KanbanError>,
-                >::new())
-                    .injector();
-                let __resilience_delay = match __RESILIENCE_BULKHEAD
-                    .chaos()
-                    .draw(__resilience_inject)
-                {
-                    ::resilience::__private::Hit::Pass => ::core::option::Option::None,
-                    ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                        ::core::option::Option::Some(__resilience_delay)
-                    }
-                    ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                        break '__resilience_chaos_0 __resilience_failed;
-                    }
-                    ::resilience::__private::Hit::Refuse => {
-                        break '__resilience_bulkhead_0 ::core::result::Result::Err(
-                            ::resilience::__private::FromBulkheadFull::from_bulkhead_full(
-                                __RESILIENCE_BULKHEAD.refused(__resilience_bulkhead),
-                            ),
-                        );
-                    }
-                };
-                if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                    ::resilience::__private::sleep(__resilience_delay).await;
+            let __resilience_delay = match __RESILIENCE_BULKHEAD
+                .chaos()
+                .draw_refusing(
+                    ::resilience::__private::inject!(Result < u64, KanbanError >),
+                )
+            {
+                ::resilience::__private::Hit::Run(__resilience_delay) => {
+                    __resilience_delay
                 }
+                ::resilience::__private::Hit::Fail(__resilience_failed) => {
+                    break '__resilience_chaos_0 __resilience_failed;
+                }
+                ::resilience::__private::Hit::Refuse => {
+                    break '__resilience_bulkhead_0 ::core::result::Result::Err(
+                        ::resilience::__private::FromBulkheadFull::from_bulkhead_full(
+                            __RESILIENCE_BULKHEAD.refused(__resilience_bulkhead),
+                        ),
+                    );
+                }
+            };
+            if !__resilience_delay.is_zero() {
+                ::resilience::__private::sleep(__resilience_delay).await;
             }
             '__resilience_rate_limit_1: {
                 static __RESILIENCE_RATE_LIMIT: ::resilience::__private::RateLimitSite = ::resilience::__private::RateLimitSite::new(
@@ -91,64 +83,34 @@ async fn list(tenant: &str) -> Result<u64, KanbanError> {
                 }
                 {
                     let __resilience_outcome: Result<u64, KanbanError> = '__resilience_chaos_1: {
-                        if ::resilience::__private::chaos_armed() {
-                            #[allow(unused_imports)]
-                            use ::resilience::__private::{
-                                InjectFrom as _, InjectNone as _,
-                            };
-                            #[allow(clippy::needless_borrow)]
-                            let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                                Result<u64, KanbanError>,
-                            >::new())
-                                .injector();
-                            let __resilience_delay = match __RESILIENCE_RATE_LIMIT
-                                .chaos()
-                                .draw(__resilience_inject)
-                            {
-                                ::resilience::__private::Hit::Pass => {
-                                    ::core::option::Option::None
-                                }
-                                ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                    ::core::option::Option::Some(__resilience_delay)
-                                }
-                                ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                                    break '__resilience_chaos_1 __resilience_failed;
-                                }
-                                ::resilience::__private::Hit::Refuse => {
-                                    break '__resilience_rate_limit_1 ::core::result::Result::Err(
-                                        ::resilience::__private::FromRateLimited::from_rate_limited(
-                                            __RESILIENCE_RATE_LIMIT.refused(__resilience_limiter),
-                                        ),
-                                    );
-                                }
-                            };
-                            if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                                ::resilience::__private::sleep(__resilience_delay).await;
+                        static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
+                            ::core::concat!(::core::module_path!(), "::", "list"),
+                        );
+                        let __resilience_delay = match __RESILIENCE_RATE_LIMIT
+                            .chaos()
+                            .draw_refusing_with(
+                                &__RESILIENCE_CHAOS,
+                                ::resilience::__private::inject!(
+                                    Result < u64, KanbanError >
+                                ),
+                            )
+                        {
+                            ::resilience::__private::Hit::Run(__resilience_delay) => {
+                                __resilience_delay
                             }
-                            let __resilience_delay = match {
-                                static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                                    ::core::concat!(::core::module_path!(), "::", "list"),
+                            ::resilience::__private::Hit::Fail(__resilience_failed) => {
+                                break '__resilience_chaos_1 __resilience_failed;
+                            }
+                            ::resilience::__private::Hit::Refuse => {
+                                break '__resilience_rate_limit_1 ::core::result::Result::Err(
+                                    ::resilience::__private::FromRateLimited::from_rate_limited(
+                                        __RESILIENCE_RATE_LIMIT.refused(__resilience_limiter),
+                                    ),
                                 );
-                                &__RESILIENCE_CHAOS
                             }
-                                .draw(__resilience_inject)
-                            {
-                                ::resilience::__private::Hit::Pass => {
-                                    ::core::option::Option::None
-                                }
-                                ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                    ::core::option::Option::Some(__resilience_delay)
-                                }
-                                ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                                    break '__resilience_chaos_1 __resilience_failed;
-                                }
-                                ::resilience::__private::Hit::Refuse => {
-                                    ::core::option::Option::None
-                                }
-                            };
-                            if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                                ::resilience::__private::sleep(__resilience_delay).await;
-                            }
+                        };
+                        if !__resilience_delay.is_zero() {
+                            ::resilience::__private::sleep(__resilience_delay).await;
                         }
                         {
                             #[allow(unreachable_code)]

@@ -27,69 +27,10 @@ async fn call(id: u64) -> Result<u64, ApiError> {
             }
         }
         {
-            let __resilience_outcome: Result<u64, ApiError> = '__resilience_chaos_0: {
-                if ::resilience::__private::chaos_armed() {
-                    #[allow(unused_imports)]
-                    use ::resilience::__private::{InjectFrom as _, InjectNone as _};
-                    #[allow(clippy::needless_borrow)]
-                    let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                        Result<u64, ApiError>,
-                    >::new())
-                        .injector();
-                    let __resilience_delay = match __RESILIENCE_RATE_LIMIT
-                        .chaos()
-                        .draw(__resilience_inject)
-                    {
-                        ::resilience::__private::Hit::Pass => {
-                            ::core::option::Option::None
-                        }
-                        ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                            ::core::option::Option::Some(__resilience_delay)
-                        }
-                        ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                            break '__resilience_chaos_0 __resilience_failed;
-                        }
-                        ::resilience::__private::Hit::Refuse => {
-                            break '__resilience_rate_limit_0 ::core::result::Result::Err(
-                                ::resilience::__private::FromRateLimited::from_rate_limited(
-                                    __RESILIENCE_RATE_LIMIT.refused(__resilience_limiter),
-                                ),
-                            );
-                        }
-                    };
-                    if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                        ::resilience::__private::sleep(__resilience_delay).await;
-                    }
-                    let __resilience_delay = match {
-                        static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                            ::core::concat!(::core::module_path!(), "::", "call"),
-                        );
-                        &__RESILIENCE_CHAOS
-                    }
-                        .draw(__resilience_inject)
-                    {
-                        ::resilience::__private::Hit::Pass => {
-                            ::core::option::Option::None
-                        }
-                        ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                            ::core::option::Option::Some(__resilience_delay)
-                        }
-                        ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                            break '__resilience_chaos_0 __resilience_failed;
-                        }
-                        ::resilience::__private::Hit::Refuse => {
-                            ::core::option::Option::None
-                        }
-                    };
-                    if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                        ::resilience::__private::sleep(__resilience_delay).await;
-                    }
-                }
-                {
-                    #[allow(unreachable_code)]
-                    let __resilience_ret: Result<u64, ApiError> = { load(id).await };
-                    __resilience_ret
-                }
+            let __resilience_outcome: Result<u64, ApiError> = {
+                #[allow(unreachable_code)]
+                let __resilience_ret: Result<u64, ApiError> = { load(id).await };
+                __resilience_ret
             };
             match __resilience_outcome {
                 ::core::result::Result::Ok(__resilience_value) => {
@@ -151,69 +92,10 @@ fn per_tenant(tenant: &str) -> Result<u64, ApiError> {
             }
         }
         {
-            let __resilience_outcome: Result<u64, ApiError> = '__resilience_chaos_0: {
-                if ::resilience::__private::chaos_armed() {
-                    #[allow(unused_imports)]
-                    use ::resilience::__private::{InjectFrom as _, InjectNone as _};
-                    #[allow(clippy::needless_borrow)]
-                    let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                        Result<u64, ApiError>,
-                    >::new())
-                        .injector();
-                    let __resilience_delay = match __RESILIENCE_RATE_LIMIT
-                        .chaos()
-                        .draw(__resilience_inject)
-                    {
-                        ::resilience::__private::Hit::Pass => {
-                            ::core::option::Option::None
-                        }
-                        ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                            ::core::option::Option::Some(__resilience_delay)
-                        }
-                        ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                            break '__resilience_chaos_0 __resilience_failed;
-                        }
-                        ::resilience::__private::Hit::Refuse => {
-                            break '__resilience_rate_limit_0 ::core::result::Result::Err(
-                                ::resilience::__private::FromRateLimited::from_rate_limited(
-                                    __RESILIENCE_RATE_LIMIT.refused(__resilience_limiter),
-                                ),
-                            );
-                        }
-                    };
-                    if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                        ::resilience::__private::sleep_blocking(__resilience_delay);
-                    }
-                    let __resilience_delay = match {
-                        static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                            ::core::concat!(::core::module_path!(), "::", "per_tenant"),
-                        );
-                        &__RESILIENCE_CHAOS
-                    }
-                        .draw(__resilience_inject)
-                    {
-                        ::resilience::__private::Hit::Pass => {
-                            ::core::option::Option::None
-                        }
-                        ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                            ::core::option::Option::Some(__resilience_delay)
-                        }
-                        ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                            break '__resilience_chaos_0 __resilience_failed;
-                        }
-                        ::resilience::__private::Hit::Refuse => {
-                            ::core::option::Option::None
-                        }
-                    };
-                    if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                        ::resilience::__private::sleep_blocking(__resilience_delay);
-                    }
-                }
-                {
-                    #[allow(unreachable_code)]
-                    let __resilience_ret: Result<u64, ApiError> = { load(tenant) };
-                    __resilience_ret
-                }
+            let __resilience_outcome: Result<u64, ApiError> = {
+                #[allow(unreachable_code)]
+                let __resilience_ret: Result<u64, ApiError> = { load(tenant) };
+                __resilience_ret
             };
             match __resilience_outcome {
                 ::core::result::Result::Ok(__resilience_value) => {
@@ -275,69 +157,10 @@ async fn shared_quota(id: u64) -> Result<u64, ApiError> {
             }
         }
         {
-            let __resilience_outcome: Result<u64, ApiError> = '__resilience_chaos_0: {
-                if ::resilience::__private::chaos_armed() {
-                    #[allow(unused_imports)]
-                    use ::resilience::__private::{InjectFrom as _, InjectNone as _};
-                    #[allow(clippy::needless_borrow)]
-                    let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                        Result<u64, ApiError>,
-                    >::new())
-                        .injector();
-                    let __resilience_delay = match __RESILIENCE_RATE_LIMIT
-                        .chaos()
-                        .draw(__resilience_inject)
-                    {
-                        ::resilience::__private::Hit::Pass => {
-                            ::core::option::Option::None
-                        }
-                        ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                            ::core::option::Option::Some(__resilience_delay)
-                        }
-                        ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                            break '__resilience_chaos_0 __resilience_failed;
-                        }
-                        ::resilience::__private::Hit::Refuse => {
-                            break '__resilience_rate_limit_0 ::core::result::Result::Err(
-                                ::resilience::__private::FromRateLimited::from_rate_limited(
-                                    __RESILIENCE_RATE_LIMIT.refused(__resilience_limiter),
-                                ),
-                            );
-                        }
-                    };
-                    if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                        ::resilience::__private::sleep(__resilience_delay).await;
-                    }
-                    let __resilience_delay = match {
-                        static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                            ::core::concat!(::core::module_path!(), "::", "shared_quota"),
-                        );
-                        &__RESILIENCE_CHAOS
-                    }
-                        .draw(__resilience_inject)
-                    {
-                        ::resilience::__private::Hit::Pass => {
-                            ::core::option::Option::None
-                        }
-                        ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                            ::core::option::Option::Some(__resilience_delay)
-                        }
-                        ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                            break '__resilience_chaos_0 __resilience_failed;
-                        }
-                        ::resilience::__private::Hit::Refuse => {
-                            ::core::option::Option::None
-                        }
-                    };
-                    if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                        ::resilience::__private::sleep(__resilience_delay).await;
-                    }
-                }
-                {
-                    #[allow(unreachable_code)]
-                    let __resilience_ret: Result<u64, ApiError> = { load(id).await };
-                    __resilience_ret
-                }
+            let __resilience_outcome: Result<u64, ApiError> = {
+                #[allow(unreachable_code)]
+                let __resilience_ret: Result<u64, ApiError> = { load(id).await };
+                __resilience_ret
             };
             match __resilience_outcome {
                 ::core::result::Result::Ok(__resilience_value) => {

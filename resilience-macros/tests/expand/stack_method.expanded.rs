@@ -42,74 +42,12 @@ impl Client {
                                 );
                             }
                         };
-                        let __resilience_outcome: Result<String, ClientError> = '__resilience_chaos_1: {
-                            if ::resilience::__private::chaos_armed() {
-                                #[allow(unused_imports)]
-                                use ::resilience::__private::{
-                                    InjectFrom as _, InjectNone as _,
-                                };
-                                #[allow(clippy::needless_borrow)]
-                                let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                                    Result<String, ClientError>,
-                                >::new())
-                                    .injector();
-                                let __resilience_delay = match __RESILIENCE_BREAKER
-                                    .chaos()
-                                    .draw(__resilience_inject)
-                                {
-                                    ::resilience::__private::Hit::Pass => {
-                                        ::core::option::Option::None
-                                    }
-                                    ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                        ::core::option::Option::Some(__resilience_delay)
-                                    }
-                                    ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                                        break '__resilience_chaos_1 __resilience_failed;
-                                    }
-                                    ::resilience::__private::Hit::Refuse => {
-                                        break '__resilience_breaker_1 ::core::result::Result::Err(
-                                            ::resilience::__private::FromCircuitOpen::from_circuit_open(
-                                                __RESILIENCE_BREAKER.refused(),
-                                            ),
-                                        );
-                                    }
-                                };
-                                if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                                    ::resilience::__private::sleep_blocking(__resilience_delay);
-                                }
-                                let __resilience_delay = match {
-                                    static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                                        ::core::concat!(::core::module_path!(), "::", "get"),
-                                    );
-                                    __RESILIENCE_CHAOS
-                                        .in_type(|| ::core::any::type_name::<Self>())
-                                }
-                                    .draw(__resilience_inject)
-                                {
-                                    ::resilience::__private::Hit::Pass => {
-                                        ::core::option::Option::None
-                                    }
-                                    ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                        ::core::option::Option::Some(__resilience_delay)
-                                    }
-                                    ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                                        break '__resilience_chaos_1 __resilience_failed;
-                                    }
-                                    ::resilience::__private::Hit::Refuse => {
-                                        ::core::option::Option::None
-                                    }
-                                };
-                                if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                                    ::resilience::__private::sleep_blocking(__resilience_delay);
-                                }
-                            }
-                            {
-                                #[allow(unreachable_code)]
-                                let __resilience_ret: Result<String, ClientError> = {
-                                    self.inner.get(key)
-                                };
-                                __resilience_ret
-                            }
+                        let __resilience_outcome: Result<String, ClientError> = {
+                            #[allow(unreachable_code)]
+                            let __resilience_ret: Result<String, ClientError> = {
+                                self.inner.get(key)
+                            };
+                            __resilience_ret
                         };
                         match __resilience_outcome {
                             ::core::result::Result::Ok(__resilience_value) => {
@@ -200,50 +138,12 @@ impl Client {
             let __resilience_scope = ::resilience::__private::Scope::new("put");
             let __resilience_outcome: Result<(), ClientError> = __resilience_scope
                 .run_async(async {
-                    '__resilience_chaos: {
-                        if ::resilience::__private::chaos_armed() {
-                            #[allow(unused_imports)]
-                            use ::resilience::__private::{
-                                InjectFrom as _, InjectNone as _,
-                            };
-                            #[allow(clippy::needless_borrow)]
-                            let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                                Result<(), ClientError>,
-                            >::new())
-                                .injector();
-                            let __resilience_delay = match {
-                                static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                                    ::core::concat!(::core::module_path!(), "::", "put"),
-                                );
-                                __RESILIENCE_CHAOS
-                                    .in_type(|| ::core::any::type_name::<Self>())
-                            }
-                                .draw(__resilience_inject)
-                            {
-                                ::resilience::__private::Hit::Pass => {
-                                    ::core::option::Option::None
-                                }
-                                ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                    ::core::option::Option::Some(__resilience_delay)
-                                }
-                                ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                                    break '__resilience_chaos __resilience_failed;
-                                }
-                                ::resilience::__private::Hit::Refuse => {
-                                    ::core::option::Option::None
-                                }
-                            };
-                            if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                                ::resilience::__private::sleep(__resilience_delay).await;
-                            }
-                        }
-                        {
-                            #[allow(unreachable_code)]
-                            let __resilience_ret: Result<(), ClientError> = {
-                                self.inner.put(key, value).await
-                            };
-                            __resilience_ret
-                        }
+                    {
+                        #[allow(unreachable_code)]
+                        let __resilience_ret: Result<(), ClientError> = {
+                            self.inner.put(key, value).await
+                        };
+                        __resilience_ret
                     }
                 })
                 .await;

@@ -67,6 +67,9 @@ pub struct Registry {
     pub(crate) hedge_table: crate::hedge::HedgeTable,
     /// The named retry budgets (`budgets.rs`).
     budgets: crate::retry::BudgetTable,
+    /// The faults injected into this registry's sites (feature `chaos`).
+    #[cfg(feature = "chaos")]
+    chaos: crate::chaos::Chaos,
 }
 
 #[derive(Default)]
@@ -119,7 +122,28 @@ impl Registry {
             retry_policies: Some(crate::retry::policy::RetryPolicies::new()),
             hedge_table: Default::default(),
             budgets: Default::default(),
+            #[cfg(feature = "chaos")]
+            chaos: Default::default(),
         }
+    }
+
+    /// This registry's fault table (feature `chaos`): the faults the call sites and
+    /// layers that register here draw. [`chaos()`](crate::chaos::chaos) is the global
+    /// registry's.
+    ///
+    /// ```
+    /// use resilience::chaos::Fault;
+    /// use resilience::registry::Registry;
+    ///
+    /// let reg = Registry::new();
+    /// reg.chaos().inject("kanban", Fault::error(0.5))?;
+    /// assert_eq!(reg.chaos().snapshot().faults.len(), 1);
+    /// assert!(resilience::chaos::chaos().snapshot().faults.iter().all(|f| f.site != "kanban"));
+    /// # Ok::<(), resilience::chaos::ChaosError>(())
+    /// ```
+    #[cfg(feature = "chaos")]
+    pub fn chaos(&self) -> &crate::chaos::Chaos {
+        &self.chaos
     }
 
     /// Every breaker's snapshot, by name.

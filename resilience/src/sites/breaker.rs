@@ -12,6 +12,7 @@ use std::sync::{Arc, OnceLock};
 use crate::breaker::{Breaker, BreakerConfig};
 use crate::breaker::{CircuitOpen, Permit};
 use crate::monitor::observe::Observe;
+#[cfg(feature = "chaos")]
 use crate::sites::chaos::ChaosSite;
 use crate::view::View;
 
@@ -38,6 +39,7 @@ pub struct BreakerSite {
     /// The decorated function (`module::function`), for the warning about two sites
     /// configuring one breaker differently; empty when not given.
     function: &'static str,
+    #[cfg(feature = "chaos")]
     chaos: ChaosSite,
     /// Where the site registers: the global registry unless `in_registry` says.
     registry: SiteRegistry,
@@ -53,6 +55,7 @@ impl BreakerSite {
             breaker: OnceLock::new(),
             method: false,
             function: "",
+            #[cfg(feature = "chaos")]
             chaos: ChaosSite::refusing(name),
         }
     }
@@ -102,6 +105,7 @@ impl BreakerSite {
         let name = if self.method {
             let name = crate::site_name::method_name(self.name, self_type());
             // Faults are named as the breaker, `Self` type included.
+            #[cfg(feature = "chaos")]
             self.chaos.rename(name);
             name
         } else {
@@ -117,6 +121,7 @@ impl BreakerSite {
     /// static SITE: BreakerSite = BreakerSite::new("docs.site.chaos", Default::default);
     /// assert_eq!(SITE.chaos().name(), "docs.site.chaos");
     /// ```
+    #[cfg(feature = "chaos")]
     #[inline(always)]
     pub fn chaos(&'static self) -> &'static ChaosSite {
         &self.chaos
@@ -129,6 +134,7 @@ impl BreakerSite {
     /// static SITE: BreakerSite = BreakerSite::new("docs.site.refused", Default::default);
     /// assert!(SITE.refused().to_string().contains("docs.site.refused"));
     /// ```
+    #[cfg(feature = "chaos")]
     #[cold]
     pub fn refused(&'static self) -> CircuitOpen {
         CircuitOpen::from_name(self.chaos.name())
@@ -360,6 +366,10 @@ impl BreakerSite {
         registry: fn() -> &'static crate::registry::Registry,
     ) -> Self {
         self.registry = SiteRegistry::given(registry);
+        #[cfg(feature = "chaos")]
+        {
+            self.chaos.registry = self.registry;
+        }
         self
     }
 }

@@ -9,6 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::bulkhead::{Bulkhead, BulkheadConfig, BulkheadFull, BulkheadPermit};
 use crate::keyed::Keyed;
+#[cfg(feature = "chaos")]
 use crate::sites::chaos::ChaosSite;
 
 /// One call site's bulkhead, found once.
@@ -27,6 +28,7 @@ pub struct BulkheadSite {
     init: fn() -> BulkheadConfig,
     bulkhead: OnceLock<Arc<Bulkhead>>,
     keyed: OnceLock<Arc<Keyed<Bulkhead>>>,
+    #[cfg(feature = "chaos")]
     chaos: ChaosSite,
     /// Where the site registers: the global registry unless `in_registry` says.
     registry: SiteRegistry,
@@ -41,6 +43,7 @@ impl BulkheadSite {
             registry: SiteRegistry::GLOBAL,
             bulkhead: OnceLock::new(),
             keyed: OnceLock::new(),
+            #[cfg(feature = "chaos")]
             chaos: ChaosSite::refusing(name),
         }
     }
@@ -53,6 +56,7 @@ impl BulkheadSite {
     /// static SITE: BulkheadSite = BulkheadSite::new("docs.bulkhead_site.chaos", Default::default);
     /// assert_eq!(SITE.chaos().name(), "docs.bulkhead_site.chaos");
     /// ```
+    #[cfg(feature = "chaos")]
     #[inline(always)]
     pub fn chaos(&'static self) -> &'static ChaosSite {
         &self.chaos
@@ -68,6 +72,7 @@ impl BulkheadSite {
     /// let full = SITE.refused(SITE.keyed("eu").as_ref());
     /// assert_eq!((full.name, full.key.as_deref()), ("docs.bulkhead_site.refused", Some("eu")));
     /// ```
+    #[cfg(feature = "chaos")]
     #[cold]
     pub fn refused(&'static self, bulkhead: &Bulkhead) -> BulkheadFull {
         BulkheadFull {
@@ -192,6 +197,10 @@ impl BulkheadSite {
         registry: fn() -> &'static crate::registry::Registry,
     ) -> Self {
         self.registry = SiteRegistry::given(registry);
+        #[cfg(feature = "chaos")]
+        {
+            self.chaos.registry = self.registry;
+        }
         self
     }
 }

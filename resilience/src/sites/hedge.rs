@@ -34,6 +34,9 @@ pub struct HedgeSite {
     hedge: OnceLock<Arc<Hedge>>,
     /// Where the site registers: the global registry unless `in_registry` says.
     registry: SiteRegistry,
+    /// The faults named as the hedge, drawn at the start of each run (feature `chaos`).
+    #[cfg(feature = "chaos")]
+    chaos: crate::sites::chaos::ChaosSite,
 }
 
 impl HedgeSite {
@@ -48,7 +51,22 @@ impl HedgeSite {
             init,
             registry: SiteRegistry::GLOBAL,
             hedge: OnceLock::new(),
+            #[cfg(feature = "chaos")]
+            chaos: crate::sites::chaos::ChaosSite::function(name),
         }
+    }
+
+    /// The gate of each run (faults named as the hedge, drawn where the run starts).
+    ///
+    /// ```
+    /// use resilience::__private::HedgeSite;
+    /// static SITE: HedgeSite = HedgeSite::new("docs.hedge_site.chaos", "docs::f", Default::default);
+    /// assert_eq!(SITE.chaos().name(), "docs.hedge_site.chaos");
+    /// ```
+    #[cfg(feature = "chaos")]
+    #[inline(always)]
+    pub fn chaos(&'static self) -> &'static crate::sites::chaos::ChaosSite {
+        &self.chaos
     }
 
     /// The hedge's name.
@@ -178,6 +196,10 @@ impl HedgeSite {
         registry: fn() -> &'static crate::registry::Registry,
     ) -> Self {
         self.registry = SiteRegistry::given(registry);
+        #[cfg(feature = "chaos")]
+        {
+            self.chaos.registry = self.registry;
+        }
         self
     }
 }

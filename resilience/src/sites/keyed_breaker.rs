@@ -26,6 +26,7 @@ pub struct KeyedBreakerSite {
     init: fn() -> BreakerConfig,
     max_keys: usize,
     store: OnceLock<Arc<Keyed<Breaker>>>,
+    #[cfg(feature = "chaos")]
     chaos: crate::sites::chaos::ChaosSite,
     /// Where the site registers: the global registry unless `in_registry` says.
     registry: SiteRegistry,
@@ -45,6 +46,7 @@ impl KeyedBreakerSite {
             registry: SiteRegistry::GLOBAL,
             max_keys,
             store: OnceLock::new(),
+            #[cfg(feature = "chaos")]
             chaos: crate::sites::chaos::ChaosSite::refusing(name),
         }
     }
@@ -59,12 +61,14 @@ impl KeyedBreakerSite {
     }
 
     /// The chaos gate of the calls through these breakers (faults named as the name).
+    #[cfg(feature = "chaos")]
     #[inline(always)]
     pub fn chaos(&'static self) -> &'static crate::sites::chaos::ChaosSite {
         &self.chaos
     }
 
     /// The `CircuitOpen` an injected refusal returns.
+    #[cfg(feature = "chaos")]
     #[cold]
     pub fn refused(&'static self) -> crate::breaker::CircuitOpen {
         crate::breaker::CircuitOpen::from_name(self.name)
@@ -133,6 +137,10 @@ impl KeyedBreakerSite {
         registry: fn() -> &'static crate::registry::Registry,
     ) -> Self {
         self.registry = SiteRegistry::given(registry);
+        #[cfg(feature = "chaos")]
+        {
+            self.chaos.registry = self.registry;
+        }
         self
     }
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use super::cluster_rate_limit::ClusterSlot;
 use crate::keyed::Keyed;
 use crate::rate_limit::{RateLimitConfig, RateLimited, RateLimiter};
+#[cfg(feature = "chaos")]
 use crate::sites::chaos::ChaosSite;
 
 /// One call site's rate limiter, found once.
@@ -29,6 +30,7 @@ pub struct RateLimitSite {
     init: fn() -> RateLimitConfig,
     limiter: OnceLock<Arc<RateLimiter>>,
     keyed: OnceLock<Arc<Keyed<RateLimiter>>>,
+    #[cfg(feature = "chaos")]
     chaos: ChaosSite,
     cluster: ClusterSlot,
     /// Where the site registers: the global registry unless `in_registry` says.
@@ -44,6 +46,7 @@ impl RateLimitSite {
             registry: SiteRegistry::GLOBAL,
             limiter: OnceLock::new(),
             keyed: OnceLock::new(),
+            #[cfg(feature = "chaos")]
             chaos: ChaosSite::refusing(name),
             cluster: ClusterSlot::new(),
         }
@@ -57,6 +60,7 @@ impl RateLimitSite {
     /// static SITE: RateLimitSite = RateLimitSite::new("docs.rate_site.chaos", Default::default);
     /// assert_eq!(SITE.chaos().name(), "docs.rate_site.chaos");
     /// ```
+    #[cfg(feature = "chaos")]
     #[inline(always)]
     pub fn chaos(&'static self) -> &'static ChaosSite {
         &self.chaos
@@ -79,6 +83,7 @@ impl RateLimitSite {
     /// assert_eq!((limited.name, limited.key), ("docs.rate_site.refused", None));
     /// assert_eq!(limited.retry_after, Duration::from_millis(100));
     /// ```
+    #[cfg(feature = "chaos")]
     #[cold]
     pub fn refused(&'static self, limiter: &RateLimiter) -> RateLimited {
         let config = limiter.config();
@@ -233,6 +238,10 @@ impl RateLimitSite {
         registry: fn() -> &'static crate::registry::Registry,
     ) -> Self {
         self.registry = SiteRegistry::given(registry);
+        #[cfg(feature = "chaos")]
+        {
+            self.chaos.registry = self.registry;
+        }
         self
     }
 }

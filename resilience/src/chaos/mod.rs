@@ -64,8 +64,8 @@ pub use crate::injected_fault::InjectedFault;
 pub use config::FaultConfig;
 pub use fault::{Fault, FaultKind};
 pub use snapshot::{ChaosSnapshot, FaultSnapshot, SiteSnapshot};
-pub(crate) use table::Drawn;
 pub use table::{Chaos, ChaosError};
+pub(crate) use table::{Drawn, NO_FROM};
 
 /// How many tables (one per registry) have a fault set: the one thing a call reads
 /// while none has.

@@ -47,8 +47,9 @@ struct Entry {
 
 #[derive(Clone, Copy)]
 struct SiteInfo {
-    /// Every site of this name can return an `InjectedFault` as its error.
-    takes_error: bool,
+    /// Every site of this name can return an `InjectedFault` as its error, or why one
+    /// cannot.
+    takes_error: Result<(), &'static str>,
     /// A site of this name can refuse (a breaker, bulkhead or rate limiter).
     refuses: bool,
 }
@@ -79,7 +80,9 @@ pub enum ChaosError {
     },
 }
 
-const NO_FROM: &str =
+/// Why a call site cannot take an injected error (the attribute's site; a layer says its
+/// own reason).
+pub(crate) const NO_FROM: &str =
     "its error type has no `From<resilience::InjectedFault>`; add one to inject errors there";
 const NO_REFUSAL: &str = "it is a function or a hedge, not a breaker, bulkhead or rate limiter, so nothing refuses its calls; inject an error instead";
 
@@ -313,7 +316,7 @@ impl Chaos {
                 .iter()
                 .map(|(name, info)| SiteSnapshot {
                     name: (*name).to_owned(),
-                    takes_error: info.takes_error,
+                    takes_error: info.takes_error.is_ok(),
                     refuses: info.refuses,
                 })
                 .collect(),
@@ -322,13 +325,20 @@ impl Chaos {
 
     /// One call through a site while a fault is set (in any registry): registers the
     /// site, then draws each of its faults in turn; the first that hits decides.
-    pub(crate) fn draw(&self, name: &'static str, takes_error: bool, refuses: bool) -> Drawn {
+    /// `takes_error` is `Err(why)` where the site's error type cannot hold an
+    /// [`InjectedFault`](crate::InjectedFault).
+    pub(crate) fn draw(
+        &self,
+        name: &'static str,
+        takes_error: Result<(), &'static str>,
+        refuses: bool,
+    ) -> Drawn {
         let mut state = self.lock();
         let site = *state
             .sites
             .entry(name)
             .and_modify(|s| {
-                s.takes_error &= takes_error;
+                s.takes_error = s.takes_error.and(takes_error);
                 s.refuses |= refuses;
             })
             .or_insert(SiteInfo {
@@ -346,7 +356,7 @@ impl Chaos {
             // This site cannot take it: a refusal on a function gate of a breaker's name
             // is the breaker's to apply; anything else is refused for good.
             let cannot = match kind {
-                FaultKind::Error if !takes_error => Some(NO_FROM),
+                FaultKind::Error => takes_error.err(),
                 FaultKind::Refusal if !refuses => site.cannot_take(kind),
                 _ => None,
             };
@@ -390,7 +400,7 @@ impl Chaos {
 impl SiteInfo {
     fn cannot_take(&self, kind: FaultKind) -> Option<&'static str> {
         match kind {
-            FaultKind::Error if !self.takes_error => Some(NO_FROM),
+            FaultKind::Error => self.takes_error.err(),
             FaultKind::Refusal if !self.refuses => Some(NO_REFUSAL),
             _ => None,
         }

@@ -59,6 +59,12 @@ impl Registry {
         self.hedge_table.configure(name, config)
     }
 
+    /// The configuration [`configure_hedge`](Registry::configure_hedge) gave `name`, if
+    /// any.
+    pub(crate) fn configured_hedge(&self, name: &str) -> Option<HedgeConfig> {
+        self.hedge_table.configured(name)
+    }
+
     /// Every hedge's snapshot, by name.
     ///
     /// ```

@@ -20,7 +20,7 @@ use core::marker::PhantomData;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::chaos::{armed, Drawn};
+use crate::chaos::{armed, Drawn, NO_FROM};
 use crate::injected_fault::InjectedFault;
 use crate::registry::Registry;
 use crate::sites::registry::SiteRegistry;
@@ -158,7 +158,8 @@ impl ChaosSite {
                 _ => site.name(),
             };
             let table = site.registry.get().chaos();
-            match table.draw(name, inject.into.is_some(), site.refuses) {
+            let takes_error = inject.into.map(|_| ()).ok_or(NO_FROM);
+            match table.draw(name, takes_error, site.refuses) {
                 Drawn::Pass => {}
                 // A slowed call still draws the next site's faults (it may fail too).
                 Drawn::Delay(d) => delay = delay.saturating_add(d),

@@ -9,7 +9,8 @@ use std::sync::{Arc, OnceLock};
 
 use core::future::Future;
 
-use crate::hedge::runner::{self, Labels};
+use crate::hedge::events::{Caller, Via};
+use crate::hedge::runner;
 use crate::hedge::{Hedge, HedgeConfig};
 use crate::monitor::observe::Observe;
 use crate::view::View;
@@ -29,7 +30,9 @@ use crate::view::View;
 /// assert!(resilience::registry().hedge("docs.hedge_site").is_some());
 /// ```
 pub struct HedgeSite {
-    labels: Labels,
+    name: &'static str,
+    /// The decorated function's path, and the front end, for the events.
+    caller: Caller,
     init: fn() -> HedgeConfig,
     hedge: OnceLock<Arc<Hedge>>,
     /// Where the site registers: the global registry unless `in_registry` says.
@@ -47,7 +50,11 @@ impl HedgeSite {
         init: fn() -> HedgeConfig,
     ) -> HedgeSite {
         HedgeSite {
-            labels: Labels { name, function },
+            name,
+            caller: Caller {
+                function,
+                via: Via::Attribute,
+            },
             init,
             registry: SiteRegistry::GLOBAL,
             hedge: OnceLock::new(),
@@ -77,12 +84,12 @@ impl HedgeSite {
     /// assert_eq!((SITE.name(), SITE.function()), ("h", "f"));
     /// ```
     pub fn name(&self) -> &'static str {
-        self.labels.name
+        self.name
     }
 
     /// The decorated function's path.
     pub fn function(&self) -> &'static str {
-        self.labels.function
+        self.caller.function
     }
 
     /// The hedge, registered in the global registry on first use (one atomic load
@@ -105,7 +112,7 @@ impl HedgeSite {
             if let Err(error) = config.validate() {
                 tracing::error!(
                     target: crate::hedge::events::TARGET,
-                    name = self.labels.name,
+                    name = self.name,
                     %error,
                     "invalid #[hedge] configuration; using the defaults"
                 );
@@ -113,11 +120,11 @@ impl HedgeSite {
             }
             self.registry
                 .get()
-                .register_hedge(self.labels.name, config)
+                .register_hedge(self.name, config)
                 .unwrap_or_else(|_| {
                     // Unreachable: the configuration was validated above. A hedge of
                     // its own still keeps the call going.
-                    Arc::new(Hedge::fallback(self.labels.name))
+                    Arc::new(Hedge::fallback(self.name))
                 })
         })
     }
@@ -172,7 +179,8 @@ where
     Fut: Future<Output = Result<T, E>>,
     V: for<'a> Fn(&'a mut E) -> View<'a>,
 {
-    runner::run(site.hedge(), &site.labels, observe, run, view)
+    let first = run();
+    runner::race(site.hedge(), site.caller, observe, first, run, view)
 }
 
 impl HedgeSite {

@@ -11,6 +11,7 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
+use super::faults::Gated;
 use super::pattern::{KeyedLayer, KeyedService, PatternLayer, PatternService, TowerPattern};
 use crate::breaker::Breaker;
 use crate::breaker::OwnedPermit;
@@ -218,7 +219,7 @@ impl<S, F> PatternService<Breaker, S, F> {
 impl<S, F, Req> Service<Req> for PatternService<Breaker, S, F>
 where
     S: Service<Req>,
-    S::Error: From<CircuitOpen>,
+    S::Error: From<CircuitOpen> + 'static,
     F: FailureIf<S::Response> + Clone,
 {
     type Response = S::Response;
@@ -232,12 +233,17 @@ where
     }
 
     /// HOT PATH: through a closed breaker, `acquire` reads two atomics; nothing is
-    /// allocated and no reference count moves.
+    /// allocated and no reference count moves. Faults named as the breaker (feature
+    /// `chaos`) are drawn inside its permit, as the attribute draws them.
     #[inline]
     fn call(&mut self, req: Req) -> Self::Future {
-        match self.instance.acquire() {
-            Ok(permit) => ResponseFuture {
-                inner: Some(self.inner.call(req)),
+        let admitted = self
+            .instance
+            .acquire()
+            .and_then(|permit| Ok((permit, self.faults.draw::<S::Error, _>(self.instance)?)));
+        match admitted {
+            Ok((permit, fault)) => ResponseFuture {
+                inner: Some(fault.gate(|| self.inner.call(req))),
                 permit: Some(Held::Borrowed(permit)),
                 refused: None,
                 failure_if: self.extra.clone(),
@@ -258,7 +264,7 @@ where
 impl<S, F, K, T, Req> Service<Req> for KeyedService<Breaker, S, K, F>
 where
     S: Service<Req>,
-    S::Error: From<CircuitOpen>,
+    S::Error: From<CircuitOpen> + 'static,
     F: FailureIf<S::Response> + Clone,
     K: Fn(&Req) -> T,
     T: core::fmt::Display,
@@ -275,9 +281,12 @@ where
 
     fn call(&mut self, req: Req) -> Self::Future {
         let (breaker, key) = self.instance_for(&req);
-        match breaker.acquire_owned() {
-            Ok(permit) => ResponseFuture {
-                inner: Some(self.inner.call(req)),
+        let admitted = breaker
+            .acquire_owned()
+            .and_then(|permit| Ok((permit, self.faults.draw::<S::Error, _>(&*breaker)?)));
+        match admitted {
+            Ok((permit, fault)) => ResponseFuture {
+                inner: Some(fault.gate(|| self.inner.call(req))),
                 permit: Some(Held::Owned(permit)),
                 refused: None,
                 failure_if: self.extra.clone(),
@@ -325,7 +334,7 @@ pin_project! {
     /// refusal. Dropped before it ends, a half-open trial gives its place back.
     pub struct ResponseFuture<Fut, F> {
         #[pin]
-        inner: Option<Fut>,
+        inner: Option<Gated<Fut>>,
         permit: Option<Held>,
         refused: Option<CircuitOpen>,
         failure_if: F,
@@ -343,7 +352,7 @@ impl<Fut, F> core::fmt::Debug for ResponseFuture<Fut, F> {
 impl<Fut, F, T, E> Future for ResponseFuture<Fut, F>
 where
     Fut: Future<Output = Result<T, E>>,
-    E: From<CircuitOpen>,
+    E: From<CircuitOpen> + 'static,
     F: FailureIf<T>,
 {
     type Output = Result<T, E>;

@@ -12,6 +12,7 @@ use std::time::Duration;
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
+use super::faults::{Fault, Gated};
 use super::pattern::{KeyedLayer, KeyedService, PatternLayer, PatternService, TowerPattern};
 use super::wait_then_call::WaitThenCall;
 use crate::bulkhead::{Bulkhead, BulkheadPermit, OwnedBulkheadPermit, Wait};
@@ -126,7 +127,7 @@ impl<S> PatternService<Bulkhead, S> {
 impl<S, Req> Service<Req> for PatternService<Bulkhead, S>
 where
     S: Service<Req> + Clone,
-    S::Error: From<BulkheadFull>,
+    S::Error: From<BulkheadFull> + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -141,10 +142,15 @@ where
     /// HOT PATH: with a place free, one CAS; nothing is allocated.
     #[inline]
     fn call(&mut self, req: Req) -> Self::Future {
+        let fault = match self.faults.draw::<S::Error, _>(self.instance) {
+            Ok(fault) => fault,
+            Err(full) => return ResponseFuture::refused(full),
+        };
         if let Some(permit) = self.instance.try_acquire() {
-            return ResponseFuture::running(self.inner.call(req), Held::Borrowed(permit));
+            let call = fault.gate(|| self.inner.call(req));
+            return ResponseFuture::running(call, Held::Borrowed(permit));
         }
-        wait(&mut self.inner, self.instance, req, |b| {
+        wait(&mut self.inner, self.instance, req, fault, |b| {
             PlaceWait::Borrowed(b.wait())
         })
     }
@@ -153,7 +159,7 @@ where
 impl<S, K, T, Req> Service<Req> for KeyedService<Bulkhead, S, K>
 where
     S: Service<Req> + Clone,
-    S::Error: From<BulkheadFull>,
+    S::Error: From<BulkheadFull> + 'static,
     K: Fn(&Req) -> T,
     T: core::fmt::Display,
 {
@@ -169,10 +175,15 @@ where
 
     fn call(&mut self, req: Req) -> Self::Future {
         let (bulkhead, _) = self.instance_for(&req);
+        let fault = match self.faults.draw::<S::Error, _>(&*bulkhead) {
+            Ok(fault) => fault,
+            Err(full) => return ResponseFuture::refused(full),
+        };
         if let Some(permit) = bulkhead.try_acquire_owned() {
-            return ResponseFuture::running(self.inner.call(req), Held::Owned(permit));
+            let call = fault.gate(|| self.inner.call(req));
+            return ResponseFuture::running(call, Held::Owned(permit));
         }
-        wait(&mut self.inner, bulkhead, req, |b| {
+        wait(&mut self.inner, bulkhead, req, fault, |b| {
             PlaceWait::Owned(b.wait_owned())
         })
     }
@@ -185,6 +196,7 @@ fn wait<S, Req, B: core::ops::Deref<Target = Bulkhead>>(
     inner: &mut S,
     bulkhead: B,
     req: Req,
+    fault: Fault,
     wait: impl FnOnce(B) -> PlaceWait,
 ) -> ResponseFuture<S::Future, S, Req>
 where
@@ -196,7 +208,7 @@ where
     }
     let clone = inner.clone();
     let service = core::mem::replace(inner, clone);
-    ResponseFuture::waiting(wait(bulkhead), service, req)
+    ResponseFuture::waiting(wait(bulkhead), service, req, fault)
 }
 
 /// The place a call holds: borrowed from a bulkhead kept for the life of the program, or
@@ -242,15 +254,15 @@ pin_project! {
 
 impl<Fut, S, Req> ResponseFuture<Fut, S, Req> {
     #[inline]
-    fn running(call: Fut, place: Held) -> Self {
+    fn running(call: Gated<Fut>, place: Held) -> Self {
         ResponseFuture {
             state: WaitThenCall::running(call, place),
         }
     }
 
-    fn waiting(wait: PlaceWait, service: S, req: Req) -> Self {
+    fn waiting(wait: PlaceWait, service: S, req: Req, fault: Fault) -> Self {
         ResponseFuture {
-            state: WaitThenCall::waiting(wait, service, req),
+            state: WaitThenCall::waiting(wait, service, req, fault),
         }
     }
 
@@ -273,7 +285,7 @@ impl<Fut, S, Req, T, E> Future for ResponseFuture<Fut, S, Req>
 where
     S: Service<Req, Future = Fut>,
     Fut: Future<Output = Result<T, E>>,
-    E: From<BulkheadFull>,
+    E: From<BulkheadFull> + 'static,
 {
     type Output = Result<T, E>;
 

@@ -51,6 +51,7 @@
 mod breaker;
 mod bulkhead;
 mod fallback;
+mod faults;
 mod hedge;
 mod pattern;
 mod rate_limit;

@@ -24,6 +24,7 @@ use std::sync::Arc;
 
 use tower_layer::Layer;
 
+use super::faults::Faults;
 use crate::keyed::{Instance, KeyText, Keyed};
 use crate::ConfigError;
 
@@ -316,6 +317,7 @@ impl<S, P: TowerPattern, X: Clone> Layer<S> for PatternLayer<P, X> {
             inner,
             instance: self.instance(),
             extra: self.extra.clone(),
+            faults: Faults::new(&self.name, crate::registry()),
         }
     }
 }
@@ -337,6 +339,8 @@ pub struct PatternService<P: 'static, S, X = ()> {
     pub(super) inner: S,
     pub(super) instance: &'static P,
     pub(super) extra: X,
+    /// The faults named as the layer (feature `chaos`; nothing without it).
+    pub(super) faults: Faults,
 }
 
 impl<P, S: Clone, X: Clone> Clone for PatternService<P, S, X> {
@@ -345,6 +349,7 @@ impl<P, S: Clone, X: Clone> Clone for PatternService<P, S, X> {
             inner: self.inner.clone(),
             instance: self.instance,
             extra: self.extra.clone(),
+            faults: self.faults,
         }
     }
 }
@@ -471,6 +476,7 @@ impl<S, P: TowerPattern, K: Clone, X: Clone> Layer<S> for KeyedLayer<P, K, X> {
             store: P::keyed_store(&self.name, self.config.clone(), self.max_keys),
             key: self.key.clone(),
             extra: self.extra.clone(),
+            faults: Faults::new(&self.name, crate::registry()),
         }
     }
 }
@@ -502,6 +508,8 @@ pub struct KeyedService<P: TowerPattern, S, K, X = ()> {
     store: Arc<Keyed<P>>,
     key: K,
     pub(super) extra: X,
+    /// The faults named as the layer (feature `chaos`; nothing without it).
+    pub(super) faults: Faults,
 }
 
 impl<P: TowerPattern, S, K, X> KeyedService<P, S, K, X> {
@@ -524,6 +532,7 @@ impl<P: TowerPattern, S: Clone, K: Clone, X: Clone> Clone for KeyedService<P, S,
             store: self.store.clone(),
             key: self.key.clone(),
             extra: self.extra.clone(),
+            faults: self.faults,
         }
     }
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
+use super::faults::{Fault, Faults};
 use super::pattern::{KeyedLayer, KeyedService, PatternLayer, PatternService, TowerPattern};
 use super::wait_then_call::WaitThenCall;
 use crate::clock::sleep::Sleep;
@@ -126,7 +127,7 @@ impl<S> PatternService<RateLimiter, S> {
 impl<S, Req> Service<Req> for PatternService<RateLimiter, S>
 where
     S: Service<Req> + Clone,
-    S::Error: From<RateLimited>,
+    S::Error: From<RateLimited> + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -141,14 +142,14 @@ where
     /// HOT PATH: an admitted call costs one clock read and one CAS; nothing is allocated.
     #[inline]
     fn call(&mut self, req: Req) -> Self::Future {
-        admit(self.instance, &mut self.inner, req)
+        admit(self.instance, &self.faults, &mut self.inner, req)
     }
 }
 
 impl<S, K, T, Req> Service<Req> for KeyedService<RateLimiter, S, K>
 where
     S: Service<Req> + Clone,
-    S::Error: From<RateLimited>,
+    S::Error: From<RateLimited> + 'static,
     K: Fn(&Req) -> T,
     T: core::fmt::Display,
 {
@@ -164,7 +165,7 @@ where
 
     fn call(&mut self, req: Req) -> Self::Future {
         let (limiter, _) = self.instance_for(&req);
-        admit(&limiter, &mut self.inner, req)
+        admit(&limiter, &self.faults, &mut self.inner, req)
     }
 }
 
@@ -172,17 +173,24 @@ where
 #[inline]
 fn admit<S, Req>(
     limiter: &RateLimiter,
+    faults: &Faults,
     inner: &mut S,
     req: Req,
 ) -> ResponseFuture<S::Future, S, Req>
 where
     S: Service<Req> + Clone,
+    S::Error: 'static,
 {
-    match limiter.check() {
-        Ok(Duration::ZERO) => ResponseFuture {
-            state: WaitThenCall::running(inner.call(req), ()),
+    // Faults named as the limiter (feature `chaos`) are drawn once the call is admitted,
+    // as the attribute draws them.
+    let admitted = limiter
+        .check()
+        .and_then(|delay| Ok((delay, faults.draw::<S::Error, _>(limiter)?)));
+    match admitted {
+        Ok((Duration::ZERO, fault)) => ResponseFuture {
+            state: WaitThenCall::running(fault.gate(|| inner.call(req)), ()),
         },
-        Ok(delay) => delay_call(inner, delay, req),
+        Ok((delay, fault)) => delay_call(inner, delay, req, fault),
         Err(limited) => {
             tracing::debug!(target: "resilience::tower", name = limited.name, key = limited.key.as_deref(), "call refused by a rate limiter");
             ResponseFuture {
@@ -195,14 +203,24 @@ where
 /// Admitted after `delay`: moves the readied service into the future (a clone is left
 /// in its place) to call it once the delay has passed.
 #[cold]
-fn delay_call<S, Req>(inner: &mut S, delay: Duration, req: Req) -> ResponseFuture<S::Future, S, Req>
+fn delay_call<S, Req>(
+    inner: &mut S,
+    delay: Duration,
+    req: Req,
+    fault: Fault,
+) -> ResponseFuture<S::Future, S, Req>
 where
     S: Service<Req> + Clone,
 {
     let clone = inner.clone();
     let service = core::mem::replace(inner, clone);
     ResponseFuture {
-        state: WaitThenCall::waiting(Delay(crate::clock::sleep::sleep(delay)), service, req),
+        state: WaitThenCall::waiting(
+            Delay(crate::clock::sleep::sleep(delay)),
+            service,
+            req,
+            fault,
+        ),
     }
 }
 
@@ -241,7 +259,7 @@ impl<Fut, S, Req, T, E> Future for ResponseFuture<Fut, S, Req>
 where
     S: Service<Req, Future = Fut>,
     Fut: Future<Output = Result<T, E>>,
-    E: From<RateLimited>,
+    E: From<RateLimited> + 'static,
 {
     type Output = Result<T, E>;
 

@@ -25,6 +25,7 @@ use rand::SeedableRng;
 
 use crate::breaker::Breaker;
 use crate::keyed::{KeyText, Keyed};
+use crate::sites::faults::draw_named;
 use crate::{retry_budget, BreakerConfig, ConfigError, RetryConfig};
 
 const TARGET: &str = "resilience::reqwest";
@@ -219,6 +220,7 @@ fn breaker_failure(outcome: &Result<Response, Error>) -> Option<bool> {
     match outcome {
         Ok(res) => Some(res.status().is_server_error()),
         Err(Error::Reqwest(e)) => Some(e.is_connect() || e.is_timeout()),
+        Err(Error::Middleware(e)) if e.is::<crate::InjectedFault>() => Some(true),
         Err(_) => None,
     }
 }
@@ -248,6 +250,10 @@ fn judge(outcome: &Result<Response, Error>) -> Verdict {
         },
         Err(Error::Reqwest(e)) if e.is_timeout() => Verdict::Transient {
             reason: "timeout",
+            retry_after: None,
+        },
+        Err(Error::Middleware(e)) if e.is::<crate::InjectedFault>() => Verdict::Transient {
+            reason: "injected fault",
             retry_after: None,
         },
         _ => Verdict::Done,
@@ -323,7 +329,11 @@ impl Middleware for ResilienceMiddleware {
                     return Err(Error::middleware(open));
                 }
             };
-            let outcome = next.clone().run(request, extensions).await;
+            // Faults named as the middleware's breakers (feature `chaos`), inside the permit.
+            let outcome = match draw_named::<Error, _>(&self.name, crate::registry(), &*breaker) {
+                Ok(fault) => fault.gate(|| next.clone().run(request, extensions)).await,
+                Err(open) => Err(Error::middleware(open)),
+            };
             match breaker_failure(&outcome) {
                 Some(true) => permit.record_failure(),
                 Some(false) => permit.record_success(),

@@ -37,6 +37,10 @@
 //! limit = 500
 //! per = "1m"
 //!
+//! [hedge.search]              # registry().configure_hedge("search", ..)
+//! delay = "30ms"
+//! max_hedges = 2
+//!
 //! [chaos.kanban]              # feature `chaos`: chaos().configure("kanban", ..)
 //! error_rate = 0.1
 //!
@@ -54,6 +58,7 @@
 //! | `[monitor]` | [`MonitorConfig`](crate::MonitorConfig) | `monitor().configure` |
 //! | `[bulkhead.NAME]` | [`BulkheadConfig`](crate::BulkheadConfig) | `registry().configure_bulkhead` |
 //! | `[rate_limit.NAME]` | [`RateLimitConfig`](crate::RateLimitConfig) | `registry().configure_rate_limit` |
+//! | `[hedge.NAME]` | [`HedgeConfig`](crate::HedgeConfig) | `registry().configure_hedge`: a `#[hedge]` or `HedgeLayer` named `NAME` |
 //! | `[chaos.NAME]` (feature `chaos`) | `chaos::FaultConfig` | `chaos().configure`: the faults of the breaker, bulkhead, rate limiter, hedge or function `NAME`, replacing its faults; without the feature, an `Err` naming it |
 //! | `[cluster]` (feature `redis`) | `ClusterSettings` (`url` and the `ClusterConfig` fields) | not applied: [`load`] cannot connect (connecting is async); the table is validated (the URL parsed, nothing contacted) and kept, and `Config::cluster()` hands it to `ClusterSettings::connect().await` |
 //!

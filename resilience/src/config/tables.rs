@@ -11,7 +11,7 @@ use crate::monitor::MonitorConfig;
 use crate::recovery::RecoveryConfig;
 use crate::retry::{retry_budget, retry_budgets, BudgetConfig};
 use crate::{degradation, monitor, recovery, registry, ConfigError, RetryConfig};
-use crate::{BulkheadConfig, RateLimitConfig};
+use crate::{BulkheadConfig, HedgeConfig, RateLimitConfig};
 
 /// Every table a file may hold, in the order they are applied.
 #[cfg(not(feature = "redis"))]
@@ -24,6 +24,7 @@ pub(crate) static TABLES: &[&dyn super::table::Kind] = &[
     &MONITOR,
     &BULKHEAD,
     &RATE_LIMIT,
+    &HEDGE,
     &super::chaos::CHAOS,
 ];
 /// Every table a file may hold, in the order they are applied.
@@ -37,6 +38,7 @@ pub(crate) static TABLES: &[&dyn super::table::Kind] = &[
     &MONITOR,
     &BULKHEAD,
     &RATE_LIMIT,
+    &HEDGE,
     &super::chaos::CHAOS,
     &super::cluster::CLUSTER,
 ];
@@ -147,6 +149,20 @@ static RATE_LIMIT: Table<RateLimitConfig> = Table {
     apply: |name, c| registry().configure_rate_limit(name, c.clone()),
     effective: |name| registry().rate_limit_config(name),
     names: || dedup(registry().rate_limiters().into_iter().map(|l| l.name)),
+};
+
+/// `[hedge.NAME]`: [`HedgeConfig`], by `registry().configure_hedge`: a `#[hedge]` or a
+/// `HedgeLayer` of that name.
+static HEDGE: Table<HedgeConfig> = Table {
+    name: "hedge",
+    keyed: true,
+    validate: |_, c, _| c.validate(),
+    apply: |name, c| registry().configure_hedge(name, c.clone()),
+    effective: |name| {
+        let live = registry().hedge(name).map(|h| h.config());
+        live.or_else(|| registry().configured_hedge(name))
+    },
+    names: || registry().hedges().into_iter().map(|h| h.name).collect(),
 };
 
 /// Names in order, each once (keyed instances share their name).

@@ -56,6 +56,7 @@ impl HedgeTable {
     }
 
     /// The configuration `configure` gave `name`, if any.
+    #[cfg_attr(not(any(feature = "tower", feature = "config")), allow(dead_code))]
     pub(crate) fn configured(&self, name: &str) -> Option<HedgeConfig> {
         self.read().configs.get(name).cloned()
     }

@@ -14,6 +14,8 @@ pub(crate) mod chaos;
 mod cluster_rate_limit;
 pub(crate) mod error_context;
 pub(crate) mod fallback;
+#[cfg(any(feature = "tower", feature = "reqwest"))]
+pub(crate) mod faults;
 pub(crate) mod feature;
 pub(crate) mod hedge;
 pub(crate) mod keyed_breaker;

@@ -11,11 +11,11 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
-use super::faults::Gated;
 use super::pattern::{KeyedLayer, KeyedService, PatternLayer, PatternService, TowerPattern};
 use crate::breaker::Breaker;
 use crate::breaker::OwnedPermit;
 use crate::keyed::Keyed;
+use crate::sites::faults::Gated;
 use crate::{BreakerConfig, CircuitOpen, ConfigError, Permit};
 
 /// Whether a successful response counts as a failure of the breaker

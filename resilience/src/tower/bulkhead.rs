@@ -12,11 +12,11 @@ use std::time::Duration;
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
-use super::faults::{Fault, Gated};
 use super::pattern::{KeyedLayer, KeyedService, PatternLayer, PatternService, TowerPattern};
 use super::wait_then_call::WaitThenCall;
 use crate::bulkhead::{Bulkhead, BulkheadPermit, OwnedBulkheadPermit, Wait};
 use crate::keyed::Keyed;
+use crate::sites::faults::{Fault, Gated};
 use crate::{BulkheadConfig, BulkheadFull, ConfigError};
 
 impl TowerPattern for Bulkhead {

@@ -11,12 +11,12 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::faults::{Faults, Gated};
 use crate::hedge::events::{Caller, Via};
 use crate::hedge::runner::{self, Race, StartRun};
 use crate::hedge::{Hedge as HedgeInstance, HedgeConfig};
 use crate::monitor::observe::Observe;
 use crate::registry::Registry;
+use crate::sites::faults::{Faults, Gated};
 use crate::view::View;
 use crate::ConfigError;
 

@@ -51,7 +51,6 @@
 mod breaker;
 mod bulkhead;
 mod fallback;
-mod faults;
 mod hedge;
 mod pattern;
 mod rate_limit;

@@ -24,8 +24,8 @@ use std::sync::Arc;
 
 use tower_layer::Layer;
 
-use super::faults::Faults;
 use crate::keyed::{Instance, KeyText, Keyed};
+use crate::sites::faults::Faults;
 use crate::ConfigError;
 
 /// A pattern with tower layers: what the generic layers need of it, implemented by

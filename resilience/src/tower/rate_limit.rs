@@ -12,12 +12,12 @@ use std::time::Duration;
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
-use super::faults::{Fault, Faults};
 use super::pattern::{KeyedLayer, KeyedService, PatternLayer, PatternService, TowerPattern};
 use super::wait_then_call::WaitThenCall;
 use crate::clock::sleep::Sleep;
 use crate::keyed::Keyed;
 use crate::rate_limit::RateLimiter;
+use crate::sites::faults::{Fault, Faults};
 use crate::{ConfigError, RateLimitConfig, RateLimited};
 
 impl TowerPattern for RateLimiter {

@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
-use super::faults::{Fault, Gated};
+use crate::sites::faults::{Fault, Gated};
 
 pin_project! {
     /// The states of a call through an admission (a bulkhead, a rate limiter):

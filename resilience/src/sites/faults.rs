@@ -1,9 +1,10 @@
-//! Fault injection at a tower layer (feature `chaos`): the faults named as a layer's
-//! breaker, bulkhead, rate limiter or hedge, drawn from its registry's table, where the
-//! attribute of the same name draws them.
+//! Fault injection at a tower layer or the reqwest middleware (feature `chaos`): the
+//! faults named as a layer's breaker, bulkhead, rate limiter or hedge, or as the
+//! middleware's breakers, drawn from the registry's table where the attribute of the
+//! same name draws them.
 //!
-//! Each layer's service holds [`Faults`] (its name and its registry's table) and, once a
-//! call is admitted, asks [`Faults::draw`] (a refusing pattern, which answers an injected
+//! Each layer's service (and the middleware) holds [`Faults`] (its name and its
+//! registry's table) and, once a call is admitted, asks [`Faults::draw`] (a refusing pattern, which answers an injected
 //! refusal with its own refusal, not counted) or [`Faults::draw_run`] (a hedge's run)
 //! what to do, then makes its inner call through [`Fault::gate`]: a [`Gated`] future that
 //! waits an injected latency first, or answers an injected error instead of calling.
@@ -13,15 +14,21 @@
 //! An injected error is an [`InjectedFault`](crate::InjectedFault) in the service's error
 //! type. A layer's error type is generic, so it is told by its type: `tower::BoxError`
 //! (`Box<dyn Error + Send + Sync>`), `Box<dyn Error + Send>`, `Box<dyn Error>`,
-//! `std::io::Error` or `InjectedFault` itself take one; for any other, an error fault is
-//! refused with the reason (as at an attribute whose error type has no
-//! `From<InjectedFault>`).
+//! `std::io::Error`, `reqwest_middleware::Error` (the middleware's) or `InjectedFault`
+//! itself take one; for any other, an error fault is refused with the reason (as at an
+//! attribute whose error type has no `From<InjectedFault>`).
+
+// Each front end uses a part: the middleware `draw_named`, the tower layers the rest.
+#![cfg_attr(
+    not(all(feature = "tower", feature = "reqwest")),
+    allow(dead_code, unused_imports)
+)]
 
 #[cfg(feature = "chaos")]
-pub(crate) use on::{Fault, Faults, Gated};
+pub(crate) use on::{draw_named, Fault, Faults, Gated};
 
 #[cfg(not(feature = "chaos"))]
-pub(crate) use off::{Fault, Faults, Gated};
+pub(crate) use off::{draw_named, Fault, Faults, Gated};
 
 /// What a refusing pattern answers for an injected refusal: its own refusal, as a real
 /// one reads, without counting it as one.
@@ -85,7 +92,7 @@ mod on {
     use crate::registry::Registry;
     use crate::InjectedFault;
 
-    const NOT_BOXED: &str = "a tower layer's error type is generic: it takes an injected error only when it is `tower::BoxError` (`Box<dyn Error + Send + Sync>`), `Box<dyn Error + Send>`, `Box<dyn Error>`, `std::io::Error` or `InjectedFault`";
+    const NOT_BOXED: &str = "a tower layer's error type is generic: it takes an injected error only when it is `tower::BoxError` (`Box<dyn Error + Send + Sync>`), `Box<dyn Error + Send>`, `Box<dyn Error>`, `std::io::Error`, `reqwest_middleware::Error` or `InjectedFault`";
 
     /// A layer's faults: its name and its registry's table.
     #[derive(Clone, Copy)]
@@ -149,6 +156,20 @@ mod on {
                 Drawn::Refuse => None,
             }
         }
+    }
+
+    /// [`Faults::draw`] for a front end that keeps no `Faults` (the middleware): its
+    /// name is looked up only while a fault is set.
+    #[inline(always)]
+    pub(crate) fn draw_named<E: 'static, P: Refuses>(
+        name: &str,
+        registry: &'static Registry,
+        instance: &P,
+    ) -> Result<Fault, P::Refusal> {
+        if !armed() {
+            return Ok(Fault::None);
+        }
+        Faults::new(name, registry).draw::<E, P>(instance)
     }
 
     /// What a call's faults decided, short of a refusal.
@@ -230,6 +251,8 @@ mod on {
             TypeId::of::<Box<dyn StdError>>(),
             TypeId::of::<std::io::Error>(),
             TypeId::of::<InjectedFault>(),
+            #[cfg(feature = "reqwest")]
+            TypeId::of::<reqwest_middleware::Error>(),
         ]
         .contains(&TypeId::of::<E>())
     }
@@ -251,10 +274,23 @@ mod on {
             Box::new(Box::new(fault) as Box<dyn StdError>)
         } else if takes::<E, std::io::Error>() {
             Box::new(std::io::Error::other(fault))
+        } else if cfg!(feature = "reqwest") && !takes::<E, InjectedFault>() {
+            middleware_error(fault)
         } else {
             Box::new(fault)
         };
         boxed::<E>(any)
+    }
+
+    /// The middleware's error holding `fault` (`takes_error` admits no other type here).
+    #[cfg(feature = "reqwest")]
+    fn middleware_error(fault: InjectedFault) -> Box<dyn Any> {
+        Box::new(reqwest_middleware::Error::middleware(fault))
+    }
+
+    #[cfg(not(feature = "reqwest"))]
+    fn middleware_error(fault: InjectedFault) -> Box<dyn Any> {
+        Box::new(fault)
     }
 
     fn takes<E: 'static, F: 'static>() -> bool {
@@ -301,10 +337,18 @@ mod off {
         }
 
         #[inline(always)]
-        #[cfg_attr(not(feature = "tower"), allow(dead_code))]
         pub(crate) fn draw_run<E: 'static>(&self) -> Fault {
             Fault
         }
+    }
+
+    #[inline(always)]
+    pub(crate) fn draw_named<E: 'static, P: Refuses>(
+        _: &str,
+        _: &'static Registry,
+        _: &P,
+    ) -> Result<Fault, P::Refusal> {
+        Ok(Fault)
     }
 
     /// Without the `chaos` feature: nothing.

@@ -7,7 +7,9 @@
 //! registry's table) and, once a call is admitted, asks [`Faults::draw`] (a refusing pattern, which answers an injected
 //! refusal with its own refusal, not counted) or [`Faults::draw_run`] (a hedge's run)
 //! what to do, then makes its inner call through [`Fault::gate`]: a [`Gated`] future that
-//! waits an injected latency first, or answers an injected error instead of calling.
+//! waits an injected latency before it polls the inner call (a tower service does its
+//! work when its future is polled; one that works in `call` itself starts at once), or
+//! answers an injected error without calling the inner service.
 //! Without the feature, `Faults` and `Fault` are empty and `Gated<Fut>` is `Fut` itself:
 //! a layer pays nothing.
 //!

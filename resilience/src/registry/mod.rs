@@ -37,6 +37,8 @@ pub fn registry() -> &'static Registry {
     static GLOBAL: OnceLock<Registry> = OnceLock::new();
     GLOBAL.get_or_init(|| Registry {
         retry_policies: None,
+        #[cfg(feature = "chaos")]
+        chaos: None,
         ..Registry::new()
     })
 }
@@ -67,9 +69,10 @@ pub struct Registry {
     pub(crate) hedge_table: crate::hedge::HedgeTable,
     /// The named retry budgets (`budgets.rs`).
     budgets: crate::retry::BudgetTable,
-    /// The faults injected into this registry's sites (feature `chaos`).
+    /// The faults injected into this registry's sites (feature `chaos`): `None` for the
+    /// global registry, whose table is `chaos::chaos()`; a `Registry::new()` has its own.
     #[cfg(feature = "chaos")]
-    chaos: crate::chaos::Chaos,
+    chaos: Option<crate::chaos::Chaos>,
 }
 
 #[derive(Default)]
@@ -123,7 +126,7 @@ impl Registry {
             hedge_table: Default::default(),
             budgets: Default::default(),
             #[cfg(feature = "chaos")]
-            chaos: Default::default(),
+            chaos: Some(Default::default()),
         }
     }
 
@@ -143,7 +146,10 @@ impl Registry {
     /// ```
     #[cfg(feature = "chaos")]
     pub fn chaos(&self) -> &crate::chaos::Chaos {
-        &self.chaos
+        match &self.chaos {
+            Some(own) => own,
+            None => crate::chaos::chaos(),
+        }
     }
 
     /// Every breaker's snapshot, by name.

@@ -56,6 +56,36 @@ pub use crate::monitor::observe::{observe, observed, Observe};
 
 // What the runtime may learn of an error whose type only the call site knows (`view.rs`).
 pub use crate::view::{Probe, View, ViewDyn, ViewDynSync, ViewError, ViewMarcus, ViewOpaque};
+// `view!()`: the closure an error arm is given, one line in every expansion (below).
+pub use crate::__resilience_view as view;
+
+/// `view!()`: the closure giving the runtime a [`View`] of an error whose type only the
+/// call site knows, `|error| (&&&&&Probe::new(error)).view()` with the five view traits
+/// in scope, so the borrows pick the most specific view (autoref specialization, see
+/// `view.rs`).
+///
+/// ```
+/// use resilience::__private::{view, View};
+/// fn kind_of<E>(mut error: E, view: impl for<'a> Fn(&'a mut E) -> View<'a>) -> &'static str {
+///     view(&mut error).kind()
+/// }
+/// assert_eq!(kind_of(resilience::CircuitOpen::from_name("k"), view!()), "CIRCUIT_OPEN_ERROR");
+/// ```
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __resilience_view {
+    () => {
+        |error| {
+            #[allow(unused_imports)]
+            use $crate::__private::{
+                ViewDyn as _, ViewDynSync as _, ViewError as _, ViewMarcus as _, ViewOpaque as _,
+            };
+            #[allow(clippy::needless_borrow)]
+            let view = (&&&&&$crate::__private::Probe::new(error)).view();
+            view
+        }
+    };
+}
 
 // A method's default name, with its `Self` type, made on a site's first use (`site_name.rs`).
 pub use crate::site_name::{method_name, MethodName};

@@ -26,18 +26,10 @@ use crate::args::{
 };
 
 /// `|e| <the runtime's view of e>`: what the runtime may learn about an error whose type
-/// only the call site knows.
+/// only the call site knows (`__private::view!`, which picks the view by autoref
+/// specialization where the type is known).
 pub(crate) fn view() -> TokenStream {
-    quote! {
-        |__resilience_e| {
-            #[allow(unused_imports)]
-            use ::resilience::__private::{ViewDyn as _, ViewDynSync as _, ViewError as _, ViewMarcus as _, ViewOpaque as _};
-            // The borrows pick the most specific view (autoref specialization).
-            #[allow(clippy::needless_borrow)]
-            let __resilience_view = (&&&&&::resilience::__private::Probe::new(__resilience_e)).view();
-            __resilience_view
-        }
-    }
+    quote!(::resilience::__private::view!())
 }
 
 /// The name of the function, for events and the monitor: `module::path::name`, or for a

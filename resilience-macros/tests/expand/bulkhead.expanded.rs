@@ -34,19 +34,7 @@ fn query(id: u64) -> Result<u64, DbError> {
                         ::resilience::__private::observed(
                             __resilience_error,
                             ::core::concat!(::core::module_path!(), "::", "query"),
-                            |__resilience_e| {
-                                #[allow(unused_imports)]
-                                use ::resilience::__private::{
-                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                    ViewMarcus as _, ViewOpaque as _,
-                                };
-                                #[allow(clippy::needless_borrow)]
-                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                    __resilience_e,
-                                ))
-                                    .view();
-                                __resilience_view
-                            },
+                            ::resilience::__private::view!(),
                         ),
                     )
                 }
@@ -97,19 +85,7 @@ async fn fetch(id: u64) -> Result<u64, DbError> {
                         ::resilience::__private::observed(
                             __resilience_error,
                             ::core::concat!(::core::module_path!(), "::", "fetch"),
-                            |__resilience_e| {
-                                #[allow(unused_imports)]
-                                use ::resilience::__private::{
-                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                    ViewMarcus as _, ViewOpaque as _,
-                                };
-                                #[allow(clippy::needless_borrow)]
-                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                    __resilience_e,
-                                ))
-                                    .view();
-                                __resilience_view
-                            },
+                            ::resilience::__private::view!(),
                         ),
                     )
                 }

@@ -129,19 +129,7 @@ async fn list(tenant: &str) -> Result<u64, KanbanError> {
                                 ::resilience::__private::observed(
                                     __resilience_error,
                                     ::core::concat!(::core::module_path!(), "::", "list"),
-                                    |__resilience_e| {
-                                        #[allow(unused_imports)]
-                                        use ::resilience::__private::{
-                                            ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                            ViewMarcus as _, ViewOpaque as _,
-                                        };
-                                        #[allow(clippy::needless_borrow)]
-                                        let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                            __resilience_e,
-                                        ))
-                                            .view();
-                                        __resilience_view
-                                    },
+                                    ::resilience::__private::view!(),
                                 ),
                             )
                         }

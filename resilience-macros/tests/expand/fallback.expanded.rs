@@ -14,19 +14,7 @@ fn price(item: &str) -> Result<u32, PriceError> {
                 match {
                     let __resilience_failed = ::resilience::__private::calls_made(
                         &mut __resilience_error,
-                        |__resilience_e| {
-                            #[allow(unused_imports)]
-                            use ::resilience::__private::{
-                                ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                ViewMarcus as _, ViewOpaque as _,
-                            };
-                            #[allow(clippy::needless_borrow)]
-                            let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                __resilience_e,
-                            ))
-                                .view();
-                            __resilience_view
-                        },
+                        ::resilience::__private::view!(),
                     );
                     ::resilience::__private::answered_by_fallback(
                         ::core::concat!(::core::module_path!(), "::", "price"),
@@ -35,19 +23,7 @@ fn price(item: &str) -> Result<u32, PriceError> {
                             ::resilience::__private::observed(
                                 __resilience_error,
                                 ::core::concat!(::core::module_path!(), "::", "price"),
-                                |__resilience_e| {
-                                    #[allow(unused_imports)]
-                                    use ::resilience::__private::{
-                                        ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                        ViewMarcus as _, ViewOpaque as _,
-                                    };
-                                    #[allow(clippy::needless_borrow)]
-                                    let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                        __resilience_e,
-                                    ))
-                                        .view();
-                                    __resilience_view
-                                },
+                                ::resilience::__private::view!(),
                             );
                             {
                                 ::resilience::__private::fallback_taken(
@@ -103,19 +79,7 @@ async fn quote(item: &str) -> Result<u32, PriceError> {
         ::core::result::Result::Err(mut __resilience_error) => {
             let __resilience_failed = ::resilience::__private::calls_made(
                 &mut __resilience_error,
-                |__resilience_e| {
-                    #[allow(unused_imports)]
-                    use ::resilience::__private::{
-                        ViewDyn as _, ViewDynSync as _, ViewError as _, ViewMarcus as _,
-                        ViewOpaque as _,
-                    };
-                    #[allow(clippy::needless_borrow)]
-                    let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                        __resilience_e,
-                    ))
-                        .view();
-                    __resilience_view
-                },
+                ::resilience::__private::view!(),
             );
             ::resilience::__private::answered_by_fallback(
                 ::core::concat!(::core::module_path!(), "::", "quote"),
@@ -124,19 +88,7 @@ async fn quote(item: &str) -> Result<u32, PriceError> {
                     let __resilience_error = ::resilience::__private::observed(
                         __resilience_error,
                         ::core::concat!(::core::module_path!(), "::", "quote"),
-                        |__resilience_e| {
-                            #[allow(unused_imports)]
-                            use ::resilience::__private::{
-                                ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                ViewMarcus as _, ViewOpaque as _,
-                            };
-                            #[allow(clippy::needless_borrow)]
-                            let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                __resilience_e,
-                            ))
-                                .view();
-                            __resilience_view
-                        },
+                        ::resilience::__private::view!(),
                     );
                     {
                         ::resilience::__private::fallback_taken(

@@ -22,19 +22,7 @@ fn recommend(user: u64) -> Result<Vec<u64>, RecoError> {
                         __RESILIENCE_FEATURE
                             .failed(
                                 __resilience_error,
-                                |__resilience_e| {
-                                    #[allow(unused_imports)]
-                                    use ::resilience::__private::{
-                                        ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                        ViewMarcus as _, ViewOpaque as _,
-                                    };
-                                    #[allow(clippy::needless_borrow)]
-                                    let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                        __resilience_e,
-                                    ))
-                                        .view();
-                                    __resilience_view
-                                },
+                                ::resilience::__private::view!(),
                                 ::resilience::__private::FeatureArm {
                                     observe: ::resilience::__private::Observe::Record(
                                         ::core::concat!(::core::module_path!(), "::", "recommend"),

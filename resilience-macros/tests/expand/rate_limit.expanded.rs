@@ -41,19 +41,7 @@ async fn call(id: u64) -> Result<u64, ApiError> {
                         ::resilience::__private::observed(
                             __resilience_error,
                             ::core::concat!(::core::module_path!(), "::", "call"),
-                            |__resilience_e| {
-                                #[allow(unused_imports)]
-                                use ::resilience::__private::{
-                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                    ViewMarcus as _, ViewOpaque as _,
-                                };
-                                #[allow(clippy::needless_borrow)]
-                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                    __resilience_e,
-                                ))
-                                    .view();
-                                __resilience_view
-                            },
+                            ::resilience::__private::view!(),
                         ),
                     )
                 }
@@ -106,19 +94,7 @@ fn per_tenant(tenant: &str) -> Result<u64, ApiError> {
                         ::resilience::__private::observed(
                             __resilience_error,
                             ::core::concat!(::core::module_path!(), "::", "per_tenant"),
-                            |__resilience_e| {
-                                #[allow(unused_imports)]
-                                use ::resilience::__private::{
-                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                    ViewMarcus as _, ViewOpaque as _,
-                                };
-                                #[allow(clippy::needless_borrow)]
-                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                    __resilience_e,
-                                ))
-                                    .view();
-                                __resilience_view
-                            },
+                            ::resilience::__private::view!(),
                         ),
                     )
                 }
@@ -173,19 +149,7 @@ async fn shared_quota(id: u64) -> Result<u64, ApiError> {
                             ::core::concat!(
                                 ::core::module_path!(), "::", "shared_quota"
                             ),
-                            |__resilience_e| {
-                                #[allow(unused_imports)]
-                                use ::resilience::__private::{
-                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                    ViewMarcus as _, ViewOpaque as _,
-                                };
-                                #[allow(clippy::needless_borrow)]
-                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                    __resilience_e,
-                                ))
-                                    .view();
-                                __resilience_view
-                            },
+                            ::resilience::__private::view!(),
                         ),
                     )
                 }

@@ -54,19 +54,7 @@ fn fetch(id: u64) -> Result<u64, KanbanError> {
                                     .failed(
                                         __resilience_permit,
                                         __resilience_error,
-                                        |__resilience_e| {
-                                            #[allow(unused_imports)]
-                                            use ::resilience::__private::{
-                                                ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                                ViewMarcus as _, ViewOpaque as _,
-                                            };
-                                            #[allow(clippy::needless_borrow)]
-                                            let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                                __resilience_e,
-                                            ))
-                                                .view();
-                                            __resilience_view
-                                        },
+                                        ::resilience::__private::view!(),
                                         ::resilience::__private::BreakerArm {
                                             observe: ::resilience::__private::Observe::Record(
                                                 ::core::concat!(::core::module_path!(), "::", "fetch"),
@@ -90,19 +78,7 @@ fn fetch(id: u64) -> Result<u64, KanbanError> {
                         &mut __resilience_attempts,
                         __resilience_started,
                         __resilience_error,
-                        |__resilience_e| {
-                            #[allow(unused_imports)]
-                            use ::resilience::__private::{
-                                ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                ViewMarcus as _, ViewOpaque as _,
-                            };
-                            #[allow(clippy::needless_borrow)]
-                            let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                __resilience_e,
-                            ))
-                                .view();
-                            __resilience_view
-                        },
+                        ::resilience::__private::view!(),
                         ::resilience::__private::RetryArm {
                             observe: ::resilience::__private::Observe::Skip,
                             retry_if: |_: &_| ::core::option::Option::None,

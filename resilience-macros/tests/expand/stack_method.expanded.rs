@@ -60,19 +60,7 @@ impl Client {
                                         .failed(
                                             __resilience_permit,
                                             __resilience_error,
-                                            |__resilience_e| {
-                                                #[allow(unused_imports)]
-                                                use ::resilience::__private::{
-                                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                                    ViewMarcus as _, ViewOpaque as _,
-                                                };
-                                                #[allow(clippy::needless_borrow)]
-                                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                                    __resilience_e,
-                                                ))
-                                                    .view();
-                                                __resilience_view
-                                            },
+                                            ::resilience::__private::view!(),
                                             ::resilience::__private::BreakerArm {
                                                 observe: ::resilience::__private::Observe::Record({
                                                     static __RESILIENCE_NAME: ::resilience::__private::MethodName = ::resilience::__private::MethodName::new(
@@ -101,19 +89,7 @@ impl Client {
                             &mut __resilience_attempts,
                             __resilience_started,
                             __resilience_error,
-                            |__resilience_e| {
-                                #[allow(unused_imports)]
-                                use ::resilience::__private::{
-                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                    ViewMarcus as _, ViewOpaque as _,
-                                };
-                                #[allow(clippy::needless_borrow)]
-                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                    __resilience_e,
-                                ))
-                                    .view();
-                                __resilience_view
-                            },
+                            ::resilience::__private::view!(),
                             ::resilience::__private::RetryArm {
                                 observe: ::resilience::__private::Observe::Skip,
                                 retry_if: |_: &_| ::core::option::Option::None,
@@ -156,19 +132,7 @@ impl Client {
                         __resilience_scope
                             .failed(
                                 __resilience_error,
-                                |__resilience_e| {
-                                    #[allow(unused_imports)]
-                                    use ::resilience::__private::{
-                                        ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                        ViewMarcus as _, ViewOpaque as _,
-                                    };
-                                    #[allow(clippy::needless_borrow)]
-                                    let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                        __resilience_e,
-                                    ))
-                                        .view();
-                                    __resilience_view
-                                },
+                                ::resilience::__private::view!(),
                                 ::resilience::__private::ContextArm {
                                     observe: ::resilience::__private::Observe::Record({
                                         static __RESILIENCE_NAME: ::resilience::__private::MethodName = ::resilience::__private::MethodName::new(

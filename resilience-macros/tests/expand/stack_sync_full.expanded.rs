@@ -71,19 +71,7 @@ fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
                                     __resilience_scope
                                         .failed(
                                             __resilience_error,
-                                            |__resilience_e| {
-                                                #[allow(unused_imports)]
-                                                use ::resilience::__private::{
-                                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                                    ViewMarcus as _, ViewOpaque as _,
-                                                };
-                                                #[allow(clippy::needless_borrow)]
-                                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                                    __resilience_e,
-                                                ))
-                                                    .view();
-                                                __resilience_view
-                                            },
+                                            ::resilience::__private::view!(),
                                             ::resilience::__private::ContextArm {
                                                 observe: ::resilience::__private::Observe::Skip,
                                                 fill: |__resilience_ctx: &mut ::resilience::ErrorContext| {
@@ -108,19 +96,7 @@ fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
                                     .failed(
                                         __resilience_permit,
                                         __resilience_error,
-                                        |__resilience_e| {
-                                            #[allow(unused_imports)]
-                                            use ::resilience::__private::{
-                                                ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                                ViewMarcus as _, ViewOpaque as _,
-                                            };
-                                            #[allow(clippy::needless_borrow)]
-                                            let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                                __resilience_e,
-                                            ))
-                                                .view();
-                                            __resilience_view
-                                        },
+                                        ::resilience::__private::view!(),
                                         ::resilience::__private::BreakerArm {
                                             observe: ::resilience::__private::Observe::Record(
                                                 ::core::concat!(::core::module_path!(), "::", "fetch_board"),
@@ -144,19 +120,7 @@ fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
                         &mut __resilience_attempts,
                         __resilience_started,
                         __resilience_error,
-                        |__resilience_e| {
-                            #[allow(unused_imports)]
-                            use ::resilience::__private::{
-                                ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                ViewMarcus as _, ViewOpaque as _,
-                            };
-                            #[allow(clippy::needless_borrow)]
-                            let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                __resilience_e,
-                            ))
-                                .view();
-                            __resilience_view
-                        },
+                        ::resilience::__private::view!(),
                         ::resilience::__private::RetryArm {
                             observe: ::resilience::__private::Observe::Skip,
                             retry_if: |_: &_| ::core::option::Option::None,
@@ -181,19 +145,7 @@ fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
         ::core::result::Result::Err(mut __resilience_error) => {
             let __resilience_failed = ::resilience::__private::calls_made(
                 &mut __resilience_error,
-                |__resilience_e| {
-                    #[allow(unused_imports)]
-                    use ::resilience::__private::{
-                        ViewDyn as _, ViewDynSync as _, ViewError as _, ViewMarcus as _,
-                        ViewOpaque as _,
-                    };
-                    #[allow(clippy::needless_borrow)]
-                    let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                        __resilience_e,
-                    ))
-                        .view();
-                    __resilience_view
-                },
+                ::resilience::__private::view!(),
             );
             ::resilience::__private::answered_by_fallback(
                 ::core::concat!(::core::module_path!(), "::", "fetch_board"),

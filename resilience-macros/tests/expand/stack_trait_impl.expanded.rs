@@ -48,19 +48,7 @@ impl Store for RemoteStore {
                                                             );
                                                             __RESILIENCE_NAME.get(|| ::core::any::type_name::<Self>())
                                                         },
-                                                        |__resilience_e| {
-                                                            #[allow(unused_imports)]
-                                                            use ::resilience::__private::{
-                                                                ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                                                ViewMarcus as _, ViewOpaque as _,
-                                                            };
-                                                            #[allow(clippy::needless_borrow)]
-                                                            let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                                                __resilience_e,
-                                                            ))
-                                                                .view();
-                                                            __resilience_view
-                                                        },
+                                                        ::resilience::__private::view!(),
                                                     ),
                                                 )
                                             }
@@ -102,19 +90,7 @@ impl Store for RemoteStore {
                             &mut __resilience_attempts,
                             __resilience_started,
                             __resilience_error,
-                            |__resilience_e| {
-                                #[allow(unused_imports)]
-                                use ::resilience::__private::{
-                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                    ViewMarcus as _, ViewOpaque as _,
-                                };
-                                #[allow(clippy::needless_borrow)]
-                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                    __resilience_e,
-                                ))
-                                    .view();
-                                __resilience_view
-                            },
+                            ::resilience::__private::view!(),
                             ::resilience::__private::RetryArm {
                                 observe: ::resilience::__private::Observe::Skip,
                                 retry_if: |_: &_| ::core::option::Option::None,

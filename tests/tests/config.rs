@@ -889,3 +889,31 @@ fn the_sample_file_parses_with_one_block_of_each_pattern_table() {
         assert_eq!(config.cluster().unwrap().url, "redis://127.0.0.1:6379");
     }
 }
+
+#[test]
+fn the_hedge_table_configures_a_hedge_by_name_and_reads_back() {
+    let _serial = serial();
+    let loaded = Config::parse("[hedge.cfg-hedge]\ndelay = \"30ms\"\nmax_hedges = 2\n").unwrap();
+    loaded.apply().unwrap();
+    // Made after the table: the table's values win over the code's.
+    let hedge = registry()
+        .register_hedge("cfg-hedge", resilience::HedgeConfig::default())
+        .unwrap();
+    assert_eq!(
+        hedge.config(),
+        resilience::HedgeConfig {
+            delay: Duration::from_millis(30),
+            max_hedges: 2
+        }
+    );
+    let back = Config::parse(&config::effective().to_toml().unwrap()).unwrap();
+    assert_eq!(
+        back.get::<resilience::HedgeConfig>("hedge", "cfg-hedge"),
+        loaded.get::<resilience::HedgeConfig>("hedge", "cfg-hedge")
+    );
+    let err = Config::parse("[hedge.cfg-hedge]\n\nmax_hedges = 0\n").unwrap_err();
+    assert_eq!(
+        (err.line(), err.key()),
+        (Some(3), Some("hedge.cfg-hedge.max_hedges"))
+    );
+}

@@ -60,7 +60,7 @@ impl<F> FallbackLayer<F> {
     /// ```
     /// use resilience::tower::FallbackLayer;
     /// use tower::{service_fn, BoxError, Layer};
-    /// let svc = FallbackLayer::new(|_: BoxError| Ok(0)).name("boards.read")
+    /// let svc = FallbackLayer::new(|_: BoxError| Ok::<u8, BoxError>(0)).name("boards.read")
     ///     .layer(service_fn(|()| async { Ok::<u8, BoxError>(1) }));
     /// assert_eq!(svc.name(), "boards.read");
     /// ```

@@ -98,10 +98,11 @@ async fn faults_set_over_http_reach_the_breaker_and_the_read_and_show_in_health_
         (&Value::from("error"), &Value::from(4))
     );
     let (_, metrics) = get(addr, "/metrics").await.unwrap();
-    assert!(
-        metrics.contains("resilience_chaos_injected_total{site=\"service::service::read_value\",fault=\"error\"} 4"),
-        "{metrics}"
+    let series = format!(
+        "resilience_chaos_injected_total{{site=\"{}\",fault=\"error\"}} 4",
+        service::read_value_site()
     );
+    assert!(metrics.contains(&series), "{metrics}");
     assert!(
         metrics.contains("resilience_errors_total{code=\"INJECTED_FAULT\""),
         "{metrics}"

@@ -97,12 +97,6 @@ fn rng_for(seed: u64, site: &str, kind: FaultKind) -> SmallRng {
     SmallRng::seed_from_u64(seed ^ hash)
 }
 
-impl Default for Chaos {
-    fn default() -> Self {
-        Chaos::new()
-    }
-}
-
 impl core::fmt::Debug for Chaos {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let state = self.lock();

@@ -126,7 +126,7 @@ impl Registry {
             hedge_table: Default::default(),
             budgets: Default::default(),
             #[cfg(feature = "chaos")]
-            chaos: Some(Default::default()),
+            chaos: Some(crate::chaos::Chaos::new()),
         }
     }
 

@@ -57,6 +57,7 @@ mod keyed;
 pub mod metrics;
 pub mod monitor;
 mod names;
+mod pattern;
 mod question;
 pub mod rate_limit;
 pub mod recovery;
@@ -81,17 +82,16 @@ pub use breaker::{Breaker, BreakerConfig, BreakerState, CircuitOpen, Permit};
 pub use bulkhead::{BulkheadConfig, BulkheadFull};
 pub use chaos::InjectedFault;
 pub use config_error::ConfigError;
-pub use degradation::degradation;
 pub use error::{
     classify, classify_message, Category, Classification, ErrorContext, ErrorReport, MarcusError,
     Remediation, Severity,
 };
 pub use errors::Error;
+pub use health::RegistryHealth;
 pub use hedge::{HedgeConfig, HedgeSnapshot};
 pub use monitor::{monitor, BatchFailed, ErrorAggregator, HealthScore, Monitor, MonitorConfig};
 pub use rate_limit::{RateLimitConfig, RateLimited};
-pub use recovery::recovery;
-pub use registry::{registry, BreakerSnapshot, Registry, RegistryHealth};
+pub use registry::{degradation, recovery, registry, BreakerSnapshot, Registry};
 pub use retry::{retry_budget, Backoff, Jitter, RetryBudget, RetryConfig};
 pub use scope::{ClusterStatus, Scope};
 pub use timeout::TimedOut;

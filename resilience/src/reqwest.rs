@@ -188,14 +188,18 @@ impl ResilienceMiddleware {
         format!("{host}:{port}")
     }
 
-    fn breaker_for(&self, url: &::reqwest::Url) -> Arc<Breaker> {
+    /// The host's breaker (a keyed breaker store has room for any key: never `Err`).
+    fn breaker_for(&self, url: &::reqwest::Url) -> Result<Arc<Breaker>, crate::CircuitOpen> {
         let host = url.host_str().unwrap_or("");
         let port = url.port_or_known_default().unwrap_or(0);
         let store = self.store.get_or_init(|| {
-            crate::registry().breakers_keyed(
+            let config = self.breaker.clone().unwrap_or_default();
+            crate::registry().table::<Breaker>().keyed(
                 &self.name,
-                self.breaker.clone().unwrap_or_default(),
-                self.max_keys,
+                crate::BreakerConfig {
+                    max_keys: self.max_keys,
+                    ..config
+                },
             )
         });
         store.get(KeyText::of(&format_args!("{host}:{port}")).as_str())
@@ -302,7 +306,7 @@ impl Middleware for ResilienceMiddleware {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<Response> {
-        let breaker = self.breaker_for(req.url());
+        let breaker = self.breaker_for(req.url()).map_err(Error::middleware)?;
         let idempotent = is_idempotent(req.method());
         let started = tokio::time::Instant::now();
         let mut schedule = None;

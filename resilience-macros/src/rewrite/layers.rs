@@ -329,16 +329,12 @@ pub(crate) fn breaker(
     // One label per layer: `#[resilient]` and `#[circuit_breaker]` may both be on a function.
     let label = syn::Lifetime::new(&format!("'__resilience_breaker_{index}"), Span::call_site());
     // Spanned at the attribute: an error type without `From<CircuitOpen>` is reported
-    // there, with the message of `FromCircuitOpen` (a trait method, not a function's
-    // bound, so the note points at no line of the runtime).
-    let reject = quote_spanned!(span=> ::core::result::Result::Err(
-        ::resilience::__private::FromCircuitOpen::from_circuit_open(__resilience_open)
-    ));
+    // there, with the message of `FromRefusal` (a trait method, not a function's bound,
+    // so the note points at no line of the runtime).
+    let reject = refusal(span, quote!(__resilience_open));
     // Faults named as the breaker, inside its permit: an injected error is counted, an
     // injected refusal leaves as a real one does.
-    let refused = quote_spanned!(span=> ::core::result::Result::Err(
-        ::resilience::__private::FromCircuitOpen::from_circuit_open(__RESILIENCE_BREAKER.refused())
-    ));
+    let refused = refusal(span, quote!(__RESILIENCE_BREAKER.refused()));
     // The innermost breaker also draws the function's faults, so the call has one gate.
     let mut sites = vec![(
         quote!(__RESILIENCE_BREAKER.chaos()),
@@ -365,31 +361,28 @@ pub(crate) fn breaker(
     // With `key = expr`: the key's breaker, held for the call. Without: a method named by
     // default gets its `Self` type on the first call's cold path.
     let in_registry = crate::args::registry::in_registry(args.registry.get());
+    let new_site = quote!(::resilience::__private::BreakerSite::new(#name, || #config));
     let (site, breaker) = match args.key.get() {
         None if args.name.get().is_none() && f.uses_self() => {
             let self_type = self_type();
             (
                 quote!(static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
-                    ::resilience::__private::BreakerSite::new(#name, || #config).in_method().at(#function) #in_registry;),
-                quote!(__RESILIENCE_BREAKER.breaker_in(#self_type)),
+                    #new_site.in_method().at(#function) #in_registry;),
+                quote!(__RESILIENCE_BREAKER.instance_in(#self_type)),
             )
         }
         None => (
             quote!(static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
-                ::resilience::__private::BreakerSite::new(#name, || #config).at(#function) #in_registry;),
-            quote!(__RESILIENCE_BREAKER.breaker()),
+                #new_site.at(#function) #in_registry;),
+            quote!(__RESILIENCE_BREAKER.instance()),
         ),
         Some(key) => {
-            let breaker = crate::args::keyed::with_key_text(
-                key,
-                |key| quote!(__RESILIENCE_BREAKER.breaker(#key)),
-            );
-            let max_keys = args.max_keys.get().map_or(1024, |m| *m as usize);
+            let keyed = keyed_instance(key, quote!(__RESILIENCE_BREAKER), &label, span);
             (
                 quote! {
-                    static __RESILIENCE_BREAKER: ::resilience::__private::KeyedBreakerSite =
-                        ::resilience::__private::KeyedBreakerSite::new(#name, || #config, #max_keys) #in_registry;
-                    let __resilience_keyed = #breaker;
+                    static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
+                        #new_site #in_registry;
+                    #keyed
                 },
                 quote!(__resilience_keyed),
             )
@@ -636,19 +629,14 @@ pub(crate) fn bulkhead(
         Span::call_site(),
     );
     // Spanned at the attribute: an error type without `From<BulkheadFull>` is reported there.
-    let reject = quote_spanned!(span=> ::core::result::Result::Err(
-        ::resilience::__private::FromBulkheadFull::from_bulkhead_full(__resilience_full)
-    ));
+    let reject = refusal(span, quote!(__resilience_full));
     // With `key = expr`: the key's instance, held (an `Arc`) for the whole call.
     let bulkhead = match args.key.get() {
-        None => quote!(let __resilience_bulkhead = __RESILIENCE_BULKHEAD.bulkhead();),
+        None => quote!(let __resilience_bulkhead = __RESILIENCE_BULKHEAD.instance();),
         Some(key) => {
-            let keyed = crate::args::keyed::with_key_text(
-                key,
-                |key| quote!(__RESILIENCE_BULKHEAD.keyed(#key)),
-            );
+            let keyed = keyed_instance(key, quote!(__RESILIENCE_BULKHEAD), &label, span);
             quote! {
-                let __resilience_keyed = #keyed;
+                #keyed
                 let __resilience_bulkhead = &*__resilience_keyed;
             }
         }
@@ -707,20 +695,15 @@ pub(crate) fn rate_limit(
         Span::call_site(),
     );
     // Spanned at the attribute: an error type without `From<RateLimited>` is reported there.
-    let reject = quote_spanned!(span=> ::core::result::Result::Err(
-        ::resilience::__private::FromRateLimited::from_rate_limited(__resilience_limited)
-    ));
+    let reject = refusal(span, quote!(__resilience_limited));
     // With `key = expr`: the key's instance, held (an `Arc`) for the whole call, where
     // an injected refusal finds it.
     let limiter = match args.key.get() {
-        None => quote!(let __resilience_limiter = __RESILIENCE_RATE_LIMIT.limiter();),
+        None => quote!(let __resilience_limiter = __RESILIENCE_RATE_LIMIT.instance();),
         Some(key) => {
-            let keyed = crate::args::keyed::with_key_text(
-                key,
-                |key| quote!(__RESILIENCE_RATE_LIMIT.keyed(#key)),
-            );
+            let keyed = keyed_instance(key, quote!(__RESILIENCE_RATE_LIMIT), &label, span);
             quote! {
-                let __resilience_keyed = #keyed;
+                #keyed
                 let __resilience_limiter = &*__resilience_keyed;
             }
         }
@@ -761,7 +744,7 @@ pub(crate) fn rate_limit(
 /// so an injected error is recorded as the body's): faults named as the bulkhead, drawn
 /// once its place is taken, and, when it is the innermost layer, the function's own. An
 /// injected refusal leaves as a real one does, past the record, converted by
-/// `FromBulkheadFull`.
+/// `FromRefusal`.
 pub(crate) fn bulkhead_chaos(
     f: &Function,
     span: Span,
@@ -773,11 +756,10 @@ pub(crate) fn bulkhead_chaos(
         &format!("'__resilience_bulkhead_{index}"),
         Span::call_site(),
     );
-    let refused = quote_spanned!(span=> ::core::result::Result::Err(
-        ::resilience::__private::FromBulkheadFull::from_bulkhead_full(
-            __RESILIENCE_BULKHEAD.refused(__resilience_bulkhead)
-        )
-    ));
+    let refused = refusal(
+        span,
+        quote!(__RESILIENCE_BULKHEAD.refused(__resilience_bulkhead)),
+    );
     let mut sites = vec![(
         quote!(__RESILIENCE_BULKHEAD.chaos()),
         Some(quote!(break #label #refused)),
@@ -801,11 +783,10 @@ pub(crate) fn rate_limit_chaos(
         &format!("'__resilience_rate_limit_{index}"),
         Span::call_site(),
     );
-    let refused = quote_spanned!(span=> ::core::result::Result::Err(
-        ::resilience::__private::FromRateLimited::from_rate_limited(
-            __RESILIENCE_RATE_LIMIT.refused(__resilience_limiter)
-        )
-    ));
+    let refused = refusal(
+        span,
+        quote!(__RESILIENCE_RATE_LIMIT.refused(__resilience_limiter)),
+    );
     let mut sites = vec![(
         quote!(__RESILIENCE_RATE_LIMIT.chaos()),
         Some(quote!(break #label #refused)),
@@ -814,6 +795,35 @@ pub(crate) fn rate_limit_chaos(
         sites.push(chaos_site(f));
     }
     chaos_gate(f, sites, inner, &format!("'__resilience_chaos_{index}"))
+}
+
+/// `Err(E::from(refusal))` for a call a pattern refuses, through `FromRefusal` (whose
+/// message names the variant to add), spanned at the attribute so a missing `From` is
+/// reported there.
+fn refusal(span: Span, refusal: TokenStream) -> TokenStream {
+    quote_spanned!(span=> ::core::result::Result::Err(
+        ::resilience::__private::FromRefusal::from_refusal(#refusal)
+    ))
+}
+
+/// `__resilience_keyed`: the instance of the key `key` at the site `site`, held (an
+/// `Arc`) for the call; a new key the name's full store refuses leaves the layer `label`
+/// with the refusal.
+fn keyed_instance(
+    key: &syn::Expr,
+    site: TokenStream,
+    label: &syn::Lifetime,
+    span: Span,
+) -> TokenStream {
+    let (imports, text) = crate::args::keyed::key_text(key);
+    let reject = refusal(span, quote!(__resilience_refused));
+    quote! {
+        #imports
+        let __resilience_keyed = match #site.keyed(#text) {
+            ::core::result::Result::Ok(__resilience_instance) => __resilience_instance,
+            ::core::result::Result::Err(__resilience_refused) => break #label #reject,
+        };
+    }
 }
 
 /// Records an error of the body in the monitor: a layer of its own only under

@@ -34,7 +34,7 @@ fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
                             ::core::concat!(::core::module_path!(), "::", "fetch_board"),
                         );
                     let __resilience_permit = match __RESILIENCE_BREAKER
-                        .breaker()
+                        .instance()
                         .acquire()
                     {
                         ::core::result::Result::Ok(__resilience_permit) => {
@@ -42,7 +42,7 @@ fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
                         }
                         ::core::result::Result::Err(__resilience_open) => {
                             break '__resilience_breaker_2 ::core::result::Result::Err(
-                                ::resilience::__private::FromCircuitOpen::from_circuit_open(
+                                ::resilience::__private::FromRefusal::from_refusal(
                                     __resilience_open,
                                 ),
                             );
@@ -74,7 +74,7 @@ fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
                                 }
                                 ::resilience::__private::Hit::Refuse => {
                                     break '__resilience_breaker_2 ::core::result::Result::Err(
-                                        ::resilience::__private::FromCircuitOpen::from_circuit_open(
+                                        ::resilience::__private::FromRefusal::from_refusal(
                                             __RESILIENCE_BREAKER.refused(),
                                         ),
                                     );

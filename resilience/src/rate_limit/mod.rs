@@ -35,6 +35,7 @@ mod events;
 pub(crate) mod gcra;
 mod limited;
 mod machine;
+mod pattern;
 mod snapshot;
 
 pub use config::RateLimitConfig;

@@ -14,8 +14,7 @@ use tower_service::Service;
 use super::pattern::{KeyedLayer, KeyedService, PatternLayer, PatternService, TowerPattern};
 use crate::breaker::Breaker;
 use crate::breaker::OwnedPermit;
-use crate::keyed::Keyed;
-use crate::{BreakerConfig, CircuitOpen, ConfigError, Permit};
+use crate::{CircuitOpen, Permit};
 
 /// Whether a successful response counts as a failure of the breaker
 /// ([`CircuitBreakerLayer::failure_if`]). Implemented by every `Fn(&Response) -> bool`.
@@ -56,35 +55,6 @@ impl<Res> FailureIf<Res> for NoResponseFails {
 impl TowerPattern for Breaker {
     const LAYER: &'static str = "CircuitBreakerLayer";
     type Extra = NoResponseFails;
-
-    fn register(name: &str, config: BreakerConfig) -> Result<Arc<Breaker>, ConfigError> {
-        crate::registry().register(name, config)
-    }
-
-    fn register_default(name: &str) -> Arc<Breaker> {
-        crate::registry()
-            .register(name, BreakerConfig::default())
-            // The defaults are valid; only a parent configured for the name that would
-            // make a cycle fails, and then the breaker stands alone.
-            .unwrap_or_else(|error| {
-                tracing::error!(
-                    target: "resilience::tower",
-                    name,
-                    %error,
-                    "could not register the breaker; it stands alone"
-                );
-                Arc::new(Breaker::fallback(name))
-            })
-    }
-
-    fn keyed_store(
-        name: &str,
-        config: BreakerConfig,
-        max_keys: Option<usize>,
-    ) -> Arc<Keyed<Breaker>> {
-        let max_keys = max_keys.unwrap_or(crate::keyed::DEFAULT_MAX_KEYS);
-        crate::registry().breakers_keyed(name, config, max_keys)
-    }
 }
 
 /// Puts a service behind the circuit breaker `name` of the global
@@ -164,7 +134,7 @@ impl PatternLayer<Breaker, NoResponseFails> {
     /// ```
     pub fn with_breaker(breaker: Arc<Breaker>) -> Self {
         let mut layer = CircuitBreakerLayer::new(breaker.name());
-        layer.given = Some(breaker.config());
+        layer.given = Some(Breaker::config(&breaker));
         layer.instance = Some(super::pin(breaker));
         layer
     }
@@ -274,7 +244,10 @@ where
     }
 
     fn call(&mut self, req: Req) -> Self::Future {
-        let (breaker, key) = self.instance_for(&req);
+        let (breaker, key) = match self.instance_for(&req) {
+            Ok(found) => found,
+            Err(refused) => return ResponseFuture::refused(refused, self.extra.clone()),
+        };
         match breaker.acquire_owned() {
             Ok(permit) => ResponseFuture {
                 inner: Some(self.inner.call(req)),
@@ -332,6 +305,17 @@ pin_project! {
     }
 }
 
+impl<Fut, F> ResponseFuture<Fut, F> {
+    fn refused(open: CircuitOpen, failure_if: F) -> Self {
+        ResponseFuture {
+            inner: None,
+            permit: None,
+            refused: Some(open),
+            failure_if,
+        }
+    }
+}
+
 impl<Fut, F> core::fmt::Debug for ResponseFuture<Fut, F> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ResponseFuture")
@@ -370,6 +354,7 @@ where
 
 #[cfg(test)]
 mod tests {
+    use crate::BreakerConfig;
     use std::time::Duration;
 
     use tower::{service_fn, BoxError, Layer, Service, ServiceExt};

@@ -15,32 +15,11 @@ use tower_service::Service;
 use super::pattern::{KeyedLayer, KeyedService, PatternLayer, PatternService, TowerPattern};
 use super::wait_then_call::WaitThenCall;
 use crate::bulkhead::{Bulkhead, BulkheadPermit, OwnedBulkheadPermit, Wait};
-use crate::keyed::Keyed;
-use crate::{BulkheadConfig, BulkheadFull, ConfigError};
+use crate::BulkheadFull;
 
 impl TowerPattern for Bulkhead {
     const LAYER: &'static str = "BulkheadLayer";
     type Extra = ();
-
-    fn register(name: &str, config: BulkheadConfig) -> Result<Arc<Bulkhead>, ConfigError> {
-        config.validate()?;
-        Ok(crate::registry().bulkhead_or_insert(name, config))
-    }
-
-    fn register_default(name: &str) -> Arc<Bulkhead> {
-        crate::registry().bulkhead_or_insert(name, BulkheadConfig::default())
-    }
-
-    fn keyed_store(
-        name: &str,
-        mut config: BulkheadConfig,
-        max_keys: Option<usize>,
-    ) -> Arc<Keyed<Bulkhead>> {
-        if let Some(max_keys) = max_keys {
-            config.max_keys = max_keys;
-        }
-        crate::registry().bulkheads_keyed(name, config)
-    }
 }
 
 /// Puts a service behind the bulkhead `name` of the global
@@ -168,7 +147,10 @@ where
     }
 
     fn call(&mut self, req: Req) -> Self::Future {
-        let (bulkhead, _) = self.instance_for(&req);
+        let bulkhead = match self.instance_for(&req) {
+            Ok((bulkhead, _)) => bulkhead,
+            Err(refused) => return ResponseFuture::refused(refused),
+        };
         if let Some(permit) = bulkhead.try_acquire_owned() {
             return ResponseFuture::running(self.inner.call(req), Held::Owned(permit));
         }
@@ -285,6 +267,7 @@ where
 
 #[cfg(test)]
 mod tests {
+    use crate::BulkheadConfig;
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::time::Duration;
 
@@ -401,7 +384,7 @@ mod tests {
             config(7, Duration::ZERO)
         }
         static SITE: BulkheadSite = BulkheadSite::new("tower.bulkhead.shared", init);
-        let attribute = SITE.bulkhead();
+        let attribute = SITE.instance();
         let svc = BulkheadLayer::new("tower.bulkhead.shared").layer(());
         assert!(std::ptr::eq(attribute, svc.bulkhead()));
         let _place = attribute.try_acquire().unwrap();
@@ -527,7 +510,7 @@ mod tests {
             config(2, Duration::ZERO)
         }
         static SITE: BulkheadSite = BulkheadSite::new("tower.bulkhead.keyed_shared", init);
-        let attribute = SITE.keyed("eu");
+        let attribute = SITE.keyed("eu").unwrap();
         let mut svc = keyed_service("tower.bulkhead.keyed_shared", 5, Duration::ZERO);
         // The layer's call holds a place of the attribute's instance.
         let call = svc.call(("eu", true));

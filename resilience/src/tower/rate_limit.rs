@@ -5,7 +5,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -15,33 +14,12 @@ use tower_service::Service;
 use super::pattern::{KeyedLayer, KeyedService, PatternLayer, PatternService, TowerPattern};
 use super::wait_then_call::WaitThenCall;
 use crate::clock::sleep::Sleep;
-use crate::keyed::Keyed;
 use crate::rate_limit::RateLimiter;
-use crate::{ConfigError, RateLimitConfig, RateLimited};
+use crate::RateLimited;
 
 impl TowerPattern for RateLimiter {
     const LAYER: &'static str = "RateLimitLayer";
     type Extra = ();
-
-    fn register(name: &str, config: RateLimitConfig) -> Result<Arc<RateLimiter>, ConfigError> {
-        config.validate()?;
-        Ok(crate::registry().rate_limiter_or_insert(name, config))
-    }
-
-    fn register_default(name: &str) -> Arc<RateLimiter> {
-        crate::registry().rate_limiter_or_insert(name, RateLimitConfig::default())
-    }
-
-    fn keyed_store(
-        name: &str,
-        mut config: RateLimitConfig,
-        max_keys: Option<usize>,
-    ) -> Arc<Keyed<RateLimiter>> {
-        if let Some(max_keys) = max_keys {
-            config.max_keys = max_keys;
-        }
-        crate::registry().rate_limiters_keyed(name, config)
-    }
 }
 
 /// Puts a service behind the rate limiter `name` of the global
@@ -163,8 +141,12 @@ where
     }
 
     fn call(&mut self, req: Req) -> Self::Future {
-        let (limiter, _) = self.instance_for(&req);
-        admit(&limiter, &mut self.inner, req)
+        match self.instance_for(&req) {
+            Ok((limiter, _)) => admit(&limiter, &mut self.inner, req),
+            Err(limited) => ResponseFuture {
+                state: WaitThenCall::refused(limited),
+            },
+        }
     }
 }
 
@@ -253,6 +235,9 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use crate::RateLimitConfig;
     use std::sync::atomic::{AtomicU32, Ordering};
 
     use tower::{service_fn, BoxError, Layer, Service, ServiceExt};
@@ -334,7 +319,7 @@ mod tests {
             config(1, Duration::from_secs(3600), 1, Duration::ZERO)
         }
         static SITE: RateLimitSite = RateLimitSite::new("tower.rate_limit.shared", init);
-        let attribute = SITE.limiter();
+        let attribute = SITE.instance();
         let svc = RateLimitLayer::new("tower.rate_limit.shared").layer(());
         assert!(std::ptr::eq(attribute, svc.limiter()));
         attribute.check().unwrap(); // the attribute spends the one call
@@ -447,7 +432,7 @@ mod tests {
             config(1, Duration::from_secs(3600), 1, Duration::ZERO)
         }
         static SITE: RateLimitSite = RateLimitSite::new("tower.rate_limit.keyed_shared", init);
-        let attribute = SITE.keyed("eu");
+        let attribute = SITE.keyed("eu").unwrap();
         attribute.check().unwrap(); // the attribute spends eu's one call
         let calls = Arc::new(AtomicU32::new(0));
         let mut svc = keyed_counting(
@@ -470,18 +455,35 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn max_keys_bounds_the_live_limiters() {
-        let name = "tower.rate_limit.keyed_evicted";
+    async fn max_keys_bounds_the_live_limiters_and_a_spent_one_is_never_forgotten() {
+        let name = "tower.rate_limit.keyed_bounded";
+        let clock = crate::clock::ManualClock::new();
+        let registry: &'static crate::registry::Registry = Box::leak(Box::new(
+            crate::registry::Registry::with_clock(Arc::new(clock.clone())),
+        ));
         let svc = RateLimitLayer::new(name)
+            .config(config(1, Duration::from_secs(1), 1, Duration::ZERO))
             .key(|k: &u32| *k)
             .max_keys(4)
+            .registry(registry)
             .layer(service_fn(|k: u32| async move { Ok::<_, BoxError>(k) }));
-        svc.clone().oneshot(0).await.unwrap();
-        let first = Arc::downgrade(&crate::registry().rate_limiter_for(name, "0").unwrap());
-        for k in 1..64 {
+        for k in 0..4 {
             svc.clone().oneshot(k).await.unwrap();
         }
-        assert!(crate::registry().rate_limiter_for(name, "0").is_none());
+        // Every live limiter is spent: the new key is refused, none is forgotten.
+        let refused = svc.clone().oneshot(4).await.unwrap_err();
+        let limited = refused.downcast_ref::<RateLimited>().expect("RateLimited");
+        assert_eq!(limited.key.as_deref(), Some("4"));
+        assert_eq!(limited.retry_after, Duration::from_secs(1));
+        assert!(svc.clone().oneshot(0).await.is_err(), "0 is still spent");
+        assert_eq!(registry.rate_limiters().len(), 4);
+        // Whole again, the least recently used makes room (0 was used last).
+        let first = Arc::downgrade(&registry.rate_limiter_for(name, "1").unwrap());
+        clock.advance(Duration::from_secs(1));
+        svc.clone().oneshot(4).await.unwrap();
+        assert!(registry.rate_limiter_for(name, "1").is_none());
         assert!(first.upgrade().is_none(), "an evicted limiter is freed");
+        assert!(registry.rate_limiter_for(name, "0").is_some());
+        assert_eq!(registry.rate_limiters().len(), 4);
     }
 }

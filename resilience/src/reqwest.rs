@@ -37,8 +37,9 @@ const TARGET: &str = "resilience::reqwest";
 ///   [`registry`](crate::registry()), with key `"{host}:{port}"`
 ///   (`registry().breaker_for(name, key)`, key from [`breaker_key`](Self::breaker_key)),
 ///   configured by [`breaker`](Self::breaker) or the registry. At most
-///   [`max_keys`](Self::max_keys) hosts' breakers stay live: idle (closed) ones are
-///   evicted and freed, so a client calling ever new hosts does not grow. A 5xx
+///   [`max_keys`](Self::max_keys) hosts' breakers stay live, whatever their state (the
+///   one whose loss changes least makes room, `docs/keys.md`), so a client calling ever
+///   new hosts does not grow. A 5xx
 ///   answer, a connect error and a timeout count as failures; every other answer
 ///   (a 404, a 429: the host is up) as a success. While a host's breaker is open, a
 ///   request to it fails at once with `Error::Middleware` holding a
@@ -164,9 +165,10 @@ impl ResilienceMiddleware {
         self
     }
 
-    /// At most `max_keys` hosts' breakers live (default 1024; at least 1): when a new
-    /// host would pass it, idle breakers are evicted, least recently used first. The
-    /// first middleware or attribute to make the name's store sets it.
+    /// At most `max_keys` hosts' breakers live (default 1024; at least 1), the
+    /// `max_keys` of their `BreakerConfig`: when a new host would pass it, the breaker
+    /// whose loss changes least makes room (`docs/keys.md`). The first middleware or
+    /// attribute to make the name's store sets it.
     ///
     /// ```
     /// let m = resilience::reqwest::ResilienceMiddleware::new().max_keys(64);

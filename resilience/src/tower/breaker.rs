@@ -563,4 +563,28 @@ mod tests {
             .is_none());
         assert!(first.upgrade().is_none(), "an evicted breaker is freed");
     }
+
+    #[tokio::test]
+    async fn open_breakers_of_failing_keys_are_bounded_by_max_keys() {
+        let name = "tower.breaker.failing_keys";
+        let svc = CircuitBreakerLayer::new(name)
+            .config(config(1))
+            .key(|k: &u32| *k)
+            .max_keys(100)
+            .layer(service_fn(|_: u32| async {
+                Err::<(), BoxError>("down".into())
+            }));
+        for k in 0..3_000 {
+            let err = svc.clone().oneshot(k).await.unwrap_err();
+            assert!(!err.is::<CircuitOpen>(), "a new key's breaker is closed");
+        }
+        let live = crate::registry()
+            .breakers()
+            .iter()
+            .filter(|s| s.name == name)
+            .count();
+        assert!(live <= 100, "{live} live breakers for max_keys = 100");
+        let last = crate::registry().breaker_for(name, "2999").unwrap();
+        assert_eq!(last.state(), BreakerState::Open);
+    }
 }

@@ -155,7 +155,11 @@ impl<P: Pattern> Keyed<P> {
         let max = inner.config.max_keys().max(1);
         while inner.map.len() >= max {
             if let Err(free_in) = inner.make_room(max, &*self.clock) {
-                return Err(self.refuse(inner, key, free_in));
+                let warn = inner.warn_now(self.clock.now());
+                let config = inner.config.clone();
+                // Reported without the lock, so lookups of live keys go on meanwhile.
+                drop(guard);
+                return Err(self.refuse(&config, key, free_in, warn));
             }
         }
         let key: Arc<str> = key.into();
@@ -175,25 +179,26 @@ impl<P: Pattern> Keyed<P> {
         Ok(value)
     }
 
-    /// A new key refused: no instance may go (failing closed). A WARN at most once a
-    /// second per store says so.
+    /// A new key refused: no instance may go (failing closed). With `warn` (at most once
+    /// a second per store), a WARN says so.
     #[cold]
-    fn refuse(&self, inner: &mut Inner<P>, key: &str, free_in: Option<Duration>) -> P::Refusal {
-        let now = self.clock.now();
-        if inner
-            .warned_at
-            .is_none_or(|at| now.saturating_sub(at) >= Duration::from_secs(1))
-        {
-            inner.warned_at = Some(now);
+    fn refuse(
+        &self,
+        config: &P::Config,
+        key: &str,
+        free_in: Option<Duration>,
+        warn: bool,
+    ) -> P::Refusal {
+        if warn {
             tracing::warn!(
                 target: "resilience::keyed",
                 name = self.name,
                 pattern = P::KIND,
-                max_keys = inner.config.max_keys(),
+                max_keys = config.max_keys(),
                 "every live key holds a limit that evicting it would reset; new keys are refused until one is free"
             );
         }
-        P::no_room(self.name, key, &inner.config, free_in)
+        P::no_room(self.name, key, config, free_in)
     }
 
     /// The instance for `key`, if live.
@@ -247,6 +252,17 @@ impl<P: Pattern> Keyed<P> {
 }
 
 impl<P: Pattern> Inner<P> {
+    /// Whether a refusal at `now` is the first in a second: the one to WARN about.
+    fn warn_now(&mut self, now: Duration) -> bool {
+        let due = self
+            .warned_at
+            .is_none_or(|at| now.saturating_sub(at) >= Duration::from_secs(1));
+        if due {
+            self.warned_at = Some(now);
+        }
+        due
+    }
+
     /// Evicts one instance: the next a scan found, still as it was then, or the cheapest
     /// of a new scan. `Err(free_in)` when none may go.
     fn make_room(&mut self, max: usize, clock: &dyn Clock) -> Result<(), Option<Duration>> {

@@ -105,7 +105,7 @@ impl FeatureConfig {
     }
 }
 
-/// Feature switches by name. Use the global one, [`degradation()`](fn@degradation); make
+/// Feature switches by name. Use the global one, [`degradation()`](fn@crate::degradation); make
 /// your own for isolated tests.
 ///
 /// Every method taking a name looks it up in a map behind a read-write lock; keep a

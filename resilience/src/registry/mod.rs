@@ -5,7 +5,7 @@
 //! layers use unless told otherwise, and [`monitor()`](fn@crate::monitor),
 //! [`degradation()`] and [`recovery()`] are its own.
 //!
-//! Each pattern's instances are one generic [`Table`](table::Table) (`table.rs`), found
+//! Each pattern's instances are one generic `Table` (`table.rs`), found
 //! by the pattern's type; the public methods by pattern (`breaker`, `bulkhead_for`,
 //! `configure_rate_limit`, ...) are short wrappers of it (`patterns.rs`).
 //!

@@ -29,7 +29,7 @@ impl TowerPattern for Bulkhead {
 /// A call takes a place before the inner service is called and holds it until its
 /// response future completes or is dropped. With no place free, `call` answers
 /// `Err(E::from(BulkheadFull { .. }))` without calling the inner service, at once, or
-/// after waiting up to [`max_wait`](BulkheadConfig::max_wait) for a place inside the
+/// after waiting up to [`max_wait`](crate::BulkheadConfig::max_wait) for a place inside the
 /// response future; `poll_ready` stays the inner service's. The builder
 /// ([`new`](PatternLayer::new), [`config`](PatternLayer::config),
 /// [`try_config`](PatternLayer::try_config), [`key`](PatternLayer::key)) is the one every

@@ -27,7 +27,7 @@ impl TowerPattern for RateLimiter {
 /// same name uses, so the two spend one budget.
 ///
 /// A call over the rate is delayed, inside the response future, when the wait fits in
-/// [`max_delay`](RateLimitConfig::max_delay), then the inner service is called;
+/// [`max_delay`](crate::RateLimitConfig::max_delay), then the inner service is called;
 /// otherwise `call` answers `Err(E::from(RateLimited { .. }))` without calling the
 /// inner service, with [`retry_after`](RateLimited::retry_after) the wait until a call
 /// would be admitted. `poll_ready` stays the inner service's. The builder

@@ -41,6 +41,7 @@ impl Registry {
             bulkheads: self.bulkheads(),
             rate_limiters: self.rate_limiters(),
             hedges: self.hedges(),
+            adaptive_limits: self.adaptive_limits(),
             cluster: crate::ClusterStatus::current(),
             chaos: crate::chaos::chaos().snapshot(),
         }
@@ -85,6 +86,8 @@ pub struct RegistryHealth {
     pub rate_limiters: Vec<crate::rate_limit::RateLimiterSnapshot>,
     /// Every hedge's snapshot.
     pub hedges: Vec<crate::hedge::HedgeSnapshot>,
+    /// Every adaptive limit's snapshot (`limit`, `in_flight`, `min_rtt`, `rejections`, ...).
+    pub adaptive_limits: Vec<crate::adaptive_limit::AdaptiveLimitSnapshot>,
     /// Whether this process shares state through a cluster (feature `redis`), and how.
     pub cluster: crate::ClusterStatus,
     /// The faults [`chaos()`](fn@crate::chaos::chaos) injects (process-wide, whichever

@@ -570,10 +570,11 @@ mod tests {
         asked: Arc<AtomicUsize>,
     }
 
-    #[derive(Clone, Debug, Default)]
+    #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
     struct ThingConfig {
         limit: u64,
         max_keys: usize,
+        #[serde(skip)]
         asked: Option<Arc<AtomicUsize>>,
     }
 
@@ -603,6 +604,7 @@ mod tests {
 
     impl Pattern for Thing {
         const KIND: &'static str = "thing";
+        const ATTRIBUTE: &'static str = "#[thing]";
         type Config = ThingConfig;
         type Snapshot = ();
         type Refusal = NoRoom;

@@ -34,6 +34,9 @@ pub trait Pattern: Send + Sync + Sized + 'static {
     /// The pattern's name in messages: `"circuit breaker"`, `"bulkhead"`, `"rate limit"`.
     const KIND: &'static str;
 
+    /// The attribute that makes one, in messages: `"#[circuit_breaker]"`.
+    const ATTRIBUTE: &'static str;
+
     /// Its configuration, shared by every instance of a name.
     type Config: PatternConfig;
 
@@ -98,7 +101,17 @@ pub trait Pattern: Send + Sync + Sized + 'static {
 
 /// What a [`Pattern`]'s configuration has in common: validation, and the bound on
 /// the live keys of a name, `max_keys` (a field of every keyed pattern's configuration).
-pub trait PatternConfig: Clone + Debug + Default + PartialEq + Send + Sync + 'static {
+pub trait PatternConfig:
+    Clone
+    + Debug
+    + Default
+    + PartialEq
+    + serde::Serialize
+    + serde::de::DeserializeOwned
+    + Send
+    + Sync
+    + 'static
+{
     /// Checks every field; an `Err` names the first field refused and its value.
     fn validate(&self) -> Result<(), ConfigError>;
 

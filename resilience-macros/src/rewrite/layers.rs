@@ -69,7 +69,7 @@ fn self_type() -> TokenStream {
 
 /// The error arm's `observe` field: `Observe::Record(function)` in the one layer that
 /// records the body's errors in the monitor, `Observe::Skip` in the others.
-fn observe_arg(f: &Function, observe: bool) -> TokenStream {
+pub(crate) fn observe_arg(f: &Function, observe: bool) -> TokenStream {
     if observe {
         let name = function_name(f);
         quote!(::resilience::__private::Observe::Record(#name))
@@ -81,7 +81,7 @@ fn observe_arg(f: &Function, observe: bool) -> TokenStream {
 /// The shape every layer gives its outcome (see the module's doc), as statements ending
 /// in the rebuilt `Result`: `on_success` runs before the value is rebuilt, and
 /// `on_error`, an expression of `__resilience_error` taken by value, gives the error back.
-fn rebuild(
+pub(crate) fn rebuild(
     ret: &syn::Type,
     outcome: TokenStream,
     on_success: TokenStream,
@@ -266,6 +266,28 @@ pub(crate) fn retry(
             quote!(::core::result::Result::Err),
         )
     };
+    // `retry_if_ok`: an `Ok` the predicate names is retried like an error (the value is
+    // dropped before the sleep); out of attempts, it is returned.
+    let retry_ok = match args.retry_if_ok.get() {
+        None => quote!(),
+        Some(path) => {
+            let ask = quote_spanned!(path.span()=> #path(&__resilience_value));
+            quote! {
+                if #ask {
+                    match __RESILIENCE_RETRY.ok_retried(&mut __resilience_attempts, __resilience_started) {
+                        ::core::ops::ControlFlow::Break(()) => {
+                            break ::core::result::Result::Ok(__resilience_value);
+                        }
+                        ::core::ops::ControlFlow::Continue(__resilience_delay) => {
+                            ::core::mem::drop(__resilience_value);
+                            #sleep;
+                            continue;
+                        }
+                    }
+                }
+            }
+        }
+    };
     // The retry state is made by the runtime at the first failure, so a first attempt
     // that succeeds stores none of it. The outcome lives only in the block that decides,
     // so an async function's future does not keep it (nor its error) across the sleep.
@@ -279,6 +301,7 @@ pub(crate) fn retry(
                 let __resilience_outcome: #ret = #inner;
                 let __resilience_error = match #split {
                     #ok(__resilience_value) => {
+                        #retry_ok
                         __RESILIENCE_RETRY.succeeded(&__resilience_attempts);
                         break ::core::result::Result::Ok(__resilience_value);
                     }
@@ -322,9 +345,12 @@ pub(crate) fn breaker(
     let function = function_path(f);
     let view = view();
     let observe = observe_arg(f, observe);
+    // `None`: the error's verdict decides (a dependency's fault counts, a refusal never).
     let record_if = match args.record_if.get() {
-        Some(path) => quote!(#path),
-        None => quote!(|_: &_| true),
+        Some(path) => {
+            quote_spanned!(path.span()=> |__resilience_e: &_| ::core::option::Option::Some(#path(__resilience_e)))
+        }
+        None => quote!(|_: &_| ::core::option::Option::None),
     };
     // One label per layer: `#[resilient]` and `#[circuit_breaker]` may both be on a function.
     let label = syn::Lifetime::new(&format!("'__resilience_breaker_{index}"), Span::call_site());
@@ -708,23 +734,36 @@ pub(crate) fn rate_limit(
             }
         }
     };
-    let wait = if f.is_async() {
-        quote! {
-            if !__resilience_delay.is_zero() {
-                ::resilience::__private::sleep(__resilience_delay).await;
-            }
-        }
-    } else {
-        quote!(::resilience::__private::sleep_blocking(__resilience_delay);)
-    };
-    let admit = if args.cluster().is_some() {
-        quote!(
-            __RESILIENCE_RATE_LIMIT
-                .admit_cluster(__resilience_limiter)
-                .await
-        )
-    } else {
-        quote!(__resilience_limiter.check())
+    // An async call waits for its place, and gives it back if dropped while waiting;
+    // a cluster admission is never delayed; a sync call sleeps on its thread.
+    let (admit, admitted, wait) = match (f.is_async(), args.cluster().is_some()) {
+        (true, false) => (
+            quote!(__resilience_limiter.reserve()),
+            quote!(__resilience_place),
+            quote! {
+                if !__resilience_place.is_now() {
+                    __resilience_limiter.wait(__resilience_place).await;
+                }
+            },
+        ),
+        (true, true) => (
+            quote!(
+                __RESILIENCE_RATE_LIMIT
+                    .admit_cluster(__resilience_limiter)
+                    .await
+            ),
+            quote!(__resilience_delay),
+            quote! {
+                if !__resilience_delay.is_zero() {
+                    ::resilience::__private::sleep(__resilience_delay).await;
+                }
+            },
+        ),
+        (false, _) => (
+            quote!(__resilience_limiter.check()),
+            quote!(__resilience_delay),
+            quote!(::resilience::__private::sleep_blocking(__resilience_delay);),
+        ),
     };
     let in_registry = crate::args::registry::in_registry(args.registry.get());
     Ok(quote! {#label: {
@@ -733,7 +772,7 @@ pub(crate) fn rate_limit(
         #limiter
         let __resilience_admitted = #admit;
         match __resilience_admitted {
-            ::core::result::Result::Ok(__resilience_delay) => { #wait }
+            ::core::result::Result::Ok(#admitted) => { #wait }
             ::core::result::Result::Err(__resilience_limited) => break #label #reject,
         }
         #inner

@@ -184,7 +184,7 @@ async fn fetch(id: u64) -> Result<u64, KanbanError> {
                             },
                             ::resilience::__private::BreakerArm {
                                 observe: ::resilience::__private::Observe::Skip,
-                                record_if: |_: &_| true,
+                                record_if: |_: &_| ::core::option::Option::None,
                             },
                         ),
                 )

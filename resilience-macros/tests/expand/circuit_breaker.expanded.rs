@@ -103,7 +103,9 @@ fn fetch(id: u64) -> Result<u64, KanbanError> {
                                 observe: ::resilience::__private::Observe::Record(
                                     ::core::concat!(::core::module_path!(), "::", "fetch"),
                                 ),
-                                record_if: counts,
+                                record_if: |__resilience_e: &_| ::core::option::Option::Some(
+                                    counts(__resilience_e),
+                                ),
                             },
                         ),
                 )

@@ -10,17 +10,17 @@ async fn call(id: u64) -> Result<u64, ApiError> {
                 ..::core::default::Default::default()
             },
         );
-        let __resilience_limiter = __RESILIENCE_RATE_LIMIT.instance();
-        let __resilience_admitted = __resilience_limiter.check();
+        let __resilience_limiter = __RESILIENCE_RATE_LIMIT.limiter();
+        let __resilience_admitted = __resilience_limiter.reserve();
         match __resilience_admitted {
-            ::core::result::Result::Ok(__resilience_delay) => {
-                if !__resilience_delay.is_zero() {
-                    ::resilience::__private::sleep(__resilience_delay).await;
+            ::core::result::Result::Ok(__resilience_place) => {
+                if !__resilience_place.is_now() {
+                    __resilience_limiter.wait(__resilience_place).await;
                 }
             }
             ::core::result::Result::Err(__resilience_limited) => {
                 break '__resilience_rate_limit_0 ::core::result::Result::Err(
-                    ::resilience::__private::FromRefusal::from_refusal(
+                    ::resilience::__private::FromRateLimited::from_rate_limited(
                         __resilience_limited,
                     ),
                 );
@@ -51,7 +51,7 @@ async fn call(id: u64) -> Result<u64, ApiError> {
                         }
                         ::resilience::__private::Hit::Refuse => {
                             break '__resilience_rate_limit_0 ::core::result::Result::Err(
-                                ::resilience::__private::FromRefusal::from_refusal(
+                                ::resilience::__private::FromRateLimited::from_rate_limited(
                                     __RESILIENCE_RATE_LIMIT.refused(__resilience_limiter),
                                 ),
                             );
@@ -130,19 +130,11 @@ fn per_tenant(tenant: &str) -> Result<u64, ApiError> {
                 ..::core::default::Default::default()
             },
         );
-        #[allow(unused_imports)]
-        use ::resilience::__private::{KeyDisplay as _, KeyStr as _};
-        let __resilience_keyed = match __RESILIENCE_RATE_LIMIT
-            .keyed((&&::resilience::__private::KeyProbe(&(tenant))).key().as_str())
-        {
-            ::core::result::Result::Ok(__resilience_instance) => __resilience_instance,
-            ::core::result::Result::Err(__resilience_refused) => {
-                break '__resilience_rate_limit_0 ::core::result::Result::Err(
-                    ::resilience::__private::FromRefusal::from_refusal(
-                        __resilience_refused,
-                    ),
-                );
-            }
+        let __resilience_keyed = {
+            #[allow(unused_imports)]
+            use ::resilience::__private::{KeyDisplay as _, KeyStr as _};
+            __RESILIENCE_RATE_LIMIT
+                .keyed((&&::resilience::__private::KeyProbe(&(tenant))).key().as_str())
         };
         let __resilience_limiter = &*__resilience_keyed;
         let __resilience_admitted = __resilience_limiter.check();
@@ -152,7 +144,7 @@ fn per_tenant(tenant: &str) -> Result<u64, ApiError> {
             }
             ::core::result::Result::Err(__resilience_limited) => {
                 break '__resilience_rate_limit_0 ::core::result::Result::Err(
-                    ::resilience::__private::FromRefusal::from_refusal(
+                    ::resilience::__private::FromRateLimited::from_rate_limited(
                         __resilience_limited,
                     ),
                 );
@@ -183,7 +175,7 @@ fn per_tenant(tenant: &str) -> Result<u64, ApiError> {
                         }
                         ::resilience::__private::Hit::Refuse => {
                             break '__resilience_rate_limit_0 ::core::result::Result::Err(
-                                ::resilience::__private::FromRefusal::from_refusal(
+                                ::resilience::__private::FromRateLimited::from_rate_limited(
                                     __RESILIENCE_RATE_LIMIT.refused(__resilience_limiter),
                                 ),
                             );
@@ -264,7 +256,7 @@ async fn shared_quota(id: u64) -> Result<u64, ApiError> {
                 ..::core::default::Default::default()
             },
         );
-        let __resilience_limiter = __RESILIENCE_RATE_LIMIT.instance();
+        let __resilience_limiter = __RESILIENCE_RATE_LIMIT.limiter();
         let __resilience_admitted = __RESILIENCE_RATE_LIMIT
             .admit_cluster(__resilience_limiter)
             .await;
@@ -276,7 +268,7 @@ async fn shared_quota(id: u64) -> Result<u64, ApiError> {
             }
             ::core::result::Result::Err(__resilience_limited) => {
                 break '__resilience_rate_limit_0 ::core::result::Result::Err(
-                    ::resilience::__private::FromRefusal::from_refusal(
+                    ::resilience::__private::FromRateLimited::from_rate_limited(
                         __resilience_limited,
                     ),
                 );
@@ -307,7 +299,7 @@ async fn shared_quota(id: u64) -> Result<u64, ApiError> {
                         }
                         ::resilience::__private::Hit::Refuse => {
                             break '__resilience_rate_limit_0 ::core::result::Result::Err(
-                                ::resilience::__private::FromRefusal::from_refusal(
+                                ::resilience::__private::FromRateLimited::from_rate_limited(
                                     __RESILIENCE_RATE_LIMIT.refused(__resilience_limiter),
                                 ),
                             );

@@ -134,7 +134,7 @@ fn fetch(id: u64) -> Result<u64, KanbanError> {
                                             observe: ::resilience::__private::Observe::Record(
                                                 ::core::concat!(::core::module_path!(), "::", "fetch"),
                                             ),
-                                            record_if: |_: &_| true,
+                                            record_if: |_: &_| ::core::option::Option::None,
                                         },
                                     ),
                             )

@@ -145,7 +145,7 @@ async fn fetch_board(id: u64) -> Result<Board, KanbanError> {
                                             observe: ::resilience::__private::Observe::Record(
                                                 ::core::concat!(::core::module_path!(), "::", "fetch_board"),
                                             ),
-                                            record_if: |_: &_| true,
+                                            record_if: |_: &_| ::core::option::Option::None,
                                         },
                                     ),
                             )

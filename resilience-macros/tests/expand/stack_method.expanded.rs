@@ -142,7 +142,7 @@ impl Client {
                                                     );
                                                     __RESILIENCE_NAME.get(|| ::core::any::type_name::<Self>())
                                                 }),
-                                                record_if: |_: &_| true,
+                                                record_if: |_: &_| ::core::option::Option::None,
                                             },
                                         ),
                                 )

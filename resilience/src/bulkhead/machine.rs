@@ -37,6 +37,8 @@ pub struct Bulkhead {
     /// Callers waiting (or about to): a release locks `waiters` only when this is not 0.
     waiting: AtomicU32,
     rejections: AtomicU64,
+    /// At most one WARN a second for its refusals.
+    warn: crate::refusals::RefusalWarn,
     waiters: Mutex<Waiters>,
     wakeup: Condvar,
     /// The bound of the name's keyed store, kept so `config` gives the whole configuration.
@@ -94,6 +96,7 @@ impl Bulkhead {
             max_wait: AtomicU64::new(crate::clock::duration_nanos(config.max_wait)),
             waiting: AtomicU32::new(0),
             rejections: AtomicU64::new(0),
+            warn: crate::refusals::RefusalWarn::new(),
             waiters: Mutex::new(Waiters::default()),
             wakeup: Condvar::new(),
             max_keys: AtomicUsize::new(config.max_keys),
@@ -311,8 +314,10 @@ impl Bulkhead {
 
     #[cold]
     pub(crate) fn refuse(&self, waited: Duration) -> BulkheadFull {
-        self.rejections.fetch_add(1, Ordering::Relaxed);
-        super::events::refused(self.name, self.key.as_deref(), waited);
+        let total = self.rejections.fetch_add(1, Ordering::Relaxed) + 1;
+        let now = crate::clock::Clock::now_coarse(&crate::clock::SystemClock);
+        let warn = self.warn.due_any_clock(now, || total);
+        super::events::refused(self.name, self.key.as_deref(), waited, warn);
         BulkheadFull {
             name: self.name,
             key: self.key.clone(),

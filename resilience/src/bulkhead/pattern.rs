@@ -25,6 +25,7 @@ impl PatternConfig for BulkheadConfig {
 
 impl Pattern for Bulkhead {
     const KIND: &'static str = "bulkhead";
+    const ATTRIBUTE: &'static str = "#[bulkhead]";
     type Config = BulkheadConfig;
     type Snapshot = BulkheadSnapshot;
     type Refusal = BulkheadFull;
@@ -71,7 +72,8 @@ impl Pattern for Bulkhead {
         config: &BulkheadConfig,
         _free_in: Option<Duration>,
     ) -> BulkheadFull {
-        super::events::refused(name, Some(key), Duration::ZERO);
+        // The store gives the WARN (once a second); the metric counts each refusal.
+        super::events::refused(name, Some(key), Duration::ZERO, None);
         BulkheadFull {
             name,
             key: Some(key.into()),

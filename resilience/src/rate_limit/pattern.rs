@@ -25,6 +25,7 @@ impl PatternConfig for RateLimitConfig {
 
 impl Pattern for RateLimiter {
     const KIND: &'static str = "rate limit";
+    const ATTRIBUTE: &'static str = "#[rate_limit]";
     type Config = RateLimitConfig;
     type Snapshot = RateLimiterSnapshot;
     type Refusal = RateLimited;
@@ -73,7 +74,8 @@ impl Pattern for RateLimiter {
         free_in: Option<Duration>,
     ) -> RateLimited {
         let retry_after = free_in.unwrap_or_else(|| config.interval());
-        super::events::refused(name, Some(key), retry_after);
+        // The store gives the WARN (once a second); the metric counts each refusal.
+        super::events::refused(name, Some(key), retry_after, None);
         RateLimited {
             name,
             key: Some(key.into()),

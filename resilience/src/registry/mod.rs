@@ -12,6 +12,7 @@
 //! Lookups take a lock, which is fine because they are cold: each call site finds its
 //! instance once and keeps it.
 
+mod adaptive_limits;
 mod budgets;
 mod hedges;
 mod patterns;
@@ -91,6 +92,8 @@ pub struct Registry {
     degradation: Degradation,
     /// Its services' recovery, whose slow starts follow this registry's breakers.
     recovery: Recovery,
+    /// The adaptive limits (`crate::adaptive_limit`; its methods in `adaptive_limits.rs`).
+    adaptive_limit_table: crate::adaptive_limit::AdaptiveLimitTable,
 }
 
 impl Default for Registry {
@@ -137,6 +140,7 @@ impl Registry {
             retry_policies: Some(crate::retry::policy::RetryPolicies::new()),
             hedge_table: Default::default(),
             budgets: Default::default(),
+            adaptive_limit_table: Default::default(),
         }
     }
 
@@ -299,6 +303,7 @@ impl Registry {
         name: &str,
         config: crate::RetryConfig,
     ) -> Result<(), ConfigError> {
+        crate::names::validate(name)?;
         self.retry_policies().configure(name, config)
     }
 

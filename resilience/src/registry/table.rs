@@ -56,6 +56,7 @@ impl<P: Pattern> Table<P> {
     /// given to [`configure`](Self::configure) wins over it); an existing one is returned
     /// as it is. An invalid `config`, or a parent that would make a cycle, is refused.
     pub(crate) fn register(&self, name: &str, config: P::Config) -> Result<Arc<P>, ConfigError> {
+        crate::names::validate(name)?;
         config.validate()?;
         {
             let names = self.read();
@@ -108,6 +109,7 @@ impl<P: Pattern> Table<P> {
     /// and kept for those made later. Invalid values, or a parent that would make a
     /// cycle, are refused. `Ok(true)` when an instance of the name (keyed or not) exists.
     pub(crate) fn configure(&self, name: &str, config: P::Config) -> Result<bool, ConfigError> {
+        crate::names::validate(name)?;
         config.validate()?;
         let mut names = self.write();
         let named = names.named.get(name).cloned();

@@ -9,6 +9,7 @@
 
 use crate::breaker::{Breaker, BreakerConfig};
 use crate::breaker::{CircuitOpen, Permit};
+use crate::classification::Verdict;
 use crate::monitor::observe::Observe;
 use crate::sites::site::{Site, SiteExtra};
 use crate::view::View;
@@ -68,9 +69,17 @@ impl Site<Breaker, SameConfig> {
         permit.record_success();
     }
 
-    /// The `Err` arm: records the error in the monitor of the site's registry if this
-    /// layer is the one that does (`arm.observe`, through `view`), then counts it
-    /// against the breaker as `arm.record_if` says, and gives it back.
+    /// The `Err` arm: records the error in the monitor if this layer is the one that does
+    /// (`arm.observe`, through `view`), counts it against the breaker, and gives it back.
+    ///
+    /// What counts is the error's [`Verdict`]: one of this crate's own refusals from a
+    /// layer inside the breaker (`RateLimited`, `BulkheadFull`, `Overloaded`, an inner
+    /// breaker's `CircuitOpen`) is neither a success nor a failure (a half-open trial
+    /// place it held is given back); any other error is a failure when it is a
+    /// dependency's fault (transient, integration and system tiers, timeouts, errors
+    /// nothing is known about) or, when the attribute names one, when `record_if` says so
+    /// (`arm.record_if` returns `Some(decision)` then, `None` otherwise), and otherwise a
+    /// success: the dependency answered.
     ///
     /// Out of line and by value, so the decorated function's success path stays small and
     /// its `Result` never has its address taken there (see
@@ -82,7 +91,7 @@ impl Site<Breaker, SameConfig> {
     ///
     /// fn init() -> BreakerConfig { BreakerConfig { failure_threshold: 1, ..Default::default() } }
     /// static SITE: BreakerSite = BreakerSite::new("docs.site.failed", init);
-    /// let arm = BreakerArm { observe: Observe::Skip, record_if: |_: &_| true };
+    /// let arm = BreakerArm { observe: Observe::Skip, record_if: |_: &_| Some(true) };
     /// let error = SITE.failed(SITE.instance().acquire()?, "down", |_| View::Opaque("&str"), arm);
     /// assert_eq!(error, "down");
     /// assert_eq!(SITE.instance().state(), BreakerState::Open);
@@ -94,16 +103,38 @@ impl Site<Breaker, SameConfig> {
         &'static self,
         permit: Permit<'_>,
         mut error: E,
-        view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
+        view: impl for<'a> Fn(&'a mut E) -> View<'a>,
         arm: BreakerArm<R>,
     ) -> E
     where
-        R: FnOnce(&E) -> bool,
+        R: FnOnce(&E) -> Option<bool>,
     {
         arm.observe
-            .error_in(self.registry().monitor(), &mut error, view);
-        permit.record_error(&error, arm.record_if);
+            .error_in(self.registry().monitor(), &mut error, &view);
+        let verdict = view(&mut error).verdict();
+        // Asked while the permit is held: a panicking `record_if` counts as a failure.
+        let verdict = match (arm.record_if)(&error) {
+            Some(failure) => verdict.failing(failure),
+            None => verdict,
+        };
+        record(permit, &verdict);
         error
+    }
+}
+
+/// Counts a call's `verdict` through its permit: a refusal of this crate's is neither a
+/// success nor a failure (the permit is given back unrecorded: a half-open trial place
+/// returns), a failure is one, anything else a success. Shared by every front end of a
+/// breaker (the attribute, `CircuitBreakerLayer`, the reqwest middleware).
+#[inline]
+pub(crate) fn record(permit: Permit<'_>, verdict: &Verdict) {
+    if verdict.refusal.is_some() {
+        // Not panicking here, so a dropped permit records nothing (see `Permit`'s docs).
+        drop(permit);
+    } else if verdict.failure {
+        permit.record_failure();
+    } else {
+        permit.record_success();
     }
 }
 
@@ -113,7 +144,8 @@ impl Site<Breaker, SameConfig> {
 pub struct BreakerArm<R> {
     /// Whether this layer records the error in the monitor.
     pub observe: Observe,
-    /// `record_if`: which errors count as failures.
+    /// `record_if`: `Some(decision)` when the attribute names one (which errors count as
+    /// failures), `None` to ask the error's verdict.
     pub record_if: R,
 }
 
@@ -184,5 +216,38 @@ mod sites {
             ignored = ?config,
             "two call sites configure one circuit breaker differently; the first configuration (or the registry's) stays"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classification::Classify;
+    use crate::BulkheadFull;
+    use std::time::Duration;
+
+    #[test]
+    fn a_refused_trial_gives_its_place_back_and_counts_nothing() {
+        let config = BreakerConfig {
+            half_open_max_calls: 1,
+            success_threshold: 1,
+            ..Default::default()
+        };
+        let breaker = Breaker::new("sites.refused_trial", config).unwrap();
+        breaker.transition_to_half_open();
+        let full = BulkheadFull {
+            name: "inner",
+            key: None,
+            max_concurrent: 1,
+            waited: Duration::ZERO,
+        };
+        let trial = breaker.acquire().expect("the trial place");
+        assert!(trial.is_trial());
+        record(trial, &full.verdict());
+        // Neither success nor failure: still half-open, and its one place free again.
+        assert_eq!(breaker.state(), crate::BreakerState::HalfOpen);
+        let trial = breaker.acquire().expect("the place was given back");
+        record(trial, &Verdict::SUCCESS);
+        assert_eq!(breaker.state(), crate::BreakerState::Closed);
     }
 }

@@ -8,6 +8,7 @@
 //! patterns (`breaker/`, `retry/`, ...) and the registry never depend on a site: the
 //! layers are pattern, registry, site, `__private`.
 
+pub(crate) mod adaptive_limit;
 pub(crate) mod breaker;
 pub(crate) mod bulkhead;
 pub(crate) mod chaos;

@@ -258,16 +258,15 @@ impl<P: Pattern, X: SiteExtra<P>> Site<P, X> {
         })
     }
 
-    /// The attribute's configuration, or the defaults when it is invalid (reported).
+    /// The attribute's configuration, each invalid field put back to its default
+    /// (reported, naming the field and value).
     fn config(&self, name: &str) -> P::Config {
-        let config = (self.init)();
-        match config.validate() {
-            Ok(()) => config,
-            Err(error) => {
-                P::refused_config(name, &error);
-                P::Config::default()
-            }
-        }
+        crate::config_error::valid_fields(
+            (self.init)(),
+            <P::Config as PatternConfig>::validate,
+            P::ATTRIBUTE,
+            name,
+        )
     }
 }
 

@@ -14,6 +14,7 @@ use tower_service::Service;
 use super::pattern::{KeyedLayer, KeyedService, PatternLayer, PatternService, TowerPattern};
 use crate::breaker::Breaker;
 use crate::breaker::OwnedPermit;
+use crate::classification::{Classify, Verdict};
 use crate::{CircuitOpen, Permit};
 
 /// Whether a successful response counts as a failure of the breaker
@@ -36,7 +37,8 @@ impl<Res, F: Fn(&Res) -> bool> FailureIf<Res> for F {
     }
 }
 
-/// The default of [`CircuitBreakerLayer`]: every `Ok` is a success, every `Err` a failure.
+/// The default of [`CircuitBreakerLayer`]: every `Ok` is a success (errors count by their
+/// verdict).
 ///
 /// ```
 /// use resilience::tower::{FailureIf, NoResponseFails};
@@ -61,8 +63,14 @@ impl TowerPattern for Breaker {
 /// [`registry`](crate::registry()): the breaker a `#[circuit_breaker(name = "...")]` of
 /// the same name uses.
 ///
-/// Every `Err` of the inner service counts as a failure, and an `Ok` too when
-/// [`failure_if`](PatternLayer::failure_if) says so (an HTTP 5xx). While the breaker is
+/// An `Err` of the inner service counts as its error's
+/// [`Verdict`](crate::classification::Verdict) says ([`Classify`], which the error type
+/// implements: every `MarcusError`, `tower::BoxError`, `std::io::Error`): a dependency's
+/// fault (transient, integration and system tiers, timeouts, an error nothing is known
+/// about) is a failure, the caller's mistake (business logic, configuration, security) a
+/// success, and a refusal of this crate's from a layer inside (`RateLimited`,
+/// `BulkheadFull`, `Overloaded`, an inner breaker's `CircuitOpen`) neither. An `Ok`
+/// counts as a failure when [`failure_if`](PatternLayer::failure_if) says so (an HTTP 5xx). While the breaker is
 /// open, `call` answers `Err(E::from(CircuitOpen { .. }))` at once without calling the
 /// inner service; `poll_ready` stays the inner service's. The builder
 /// ([`new`](PatternLayer::new), [`config`](PatternLayer::config),
@@ -188,7 +196,7 @@ impl<S, F> PatternService<Breaker, S, F> {
 impl<S, F, Req> Service<Req> for PatternService<Breaker, S, F>
 where
     S: Service<Req>,
-    S::Error: From<CircuitOpen>,
+    S::Error: From<CircuitOpen> + Classify,
     F: FailureIf<S::Response> + Clone,
 {
     type Response = S::Response;
@@ -228,7 +236,7 @@ where
 impl<S, F, K, T, Req> Service<Req> for KeyedService<Breaker, S, K, F>
 where
     S: Service<Req>,
-    S::Error: From<CircuitOpen>,
+    S::Error: From<CircuitOpen> + Classify,
     F: FailureIf<S::Response> + Clone,
     K: Fn(&Req) -> T,
     T: core::fmt::Display,
@@ -291,6 +299,19 @@ impl Held {
             Held::Owned(p) => p.record_failure(),
         }
     }
+
+    /// An error by its verdict: a refusal of this crate's from a layer inside is neither
+    /// success nor failure (dropped unrecorded, a trial place given back), a dependency's
+    /// fault a failure, anything else a success (as `sites::breaker::record`).
+    fn record(self, verdict: &Verdict) {
+        if verdict.refusal.is_some() {
+            drop(self);
+        } else if verdict.failure {
+            self.record_failure();
+        } else {
+            self.record_success();
+        }
+    }
 }
 
 pin_project! {
@@ -327,7 +348,7 @@ impl<Fut, F> core::fmt::Debug for ResponseFuture<Fut, F> {
 impl<Fut, F, T, E> Future for ResponseFuture<Fut, F>
 where
     Fut: Future<Output = Result<T, E>>,
-    E: From<CircuitOpen>,
+    E: From<CircuitOpen> + Classify,
     F: FailureIf<T>,
 {
     type Output = Result<T, E>;
@@ -345,7 +366,8 @@ where
         if let Some(permit) = this.permit.take() {
             match &outcome {
                 Ok(response) if !this.failure_if.is_failure(response) => permit.record_success(),
-                _ => permit.record_failure(),
+                Ok(_) => permit.record_failure(),
+                Err(error) => permit.record(&error.verdict()),
             }
         }
         Poll::Ready(outcome)
@@ -505,6 +527,19 @@ mod tests {
         impl From<CircuitOpen> for MyError {
             fn from(o: CircuitOpen) -> Self {
                 MyError::Open(o)
+            }
+        }
+        // An error type that is no `MarcusError` says what its errors mean itself.
+        impl core::fmt::Display for MyError {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("my error")
+            }
+        }
+        impl Classify for MyError {
+            fn verdict(&self) -> Verdict {
+                match self {
+                    MyError::Open(open) => open.verdict(),
+                }
             }
         }
         fn assert_error<S: Service<(), Error = MyError>>(_: &S) {}

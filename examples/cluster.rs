@@ -6,7 +6,10 @@
 //! ```
 //!
 //! Without `REDIS_URL` it starts a `redis-server` of its own on a free 127.0.0.1 port
-//! (and stops it at the end). The process re-runs itself three times as instances
+//! (and stops it at the end). `REDIS_URL` may carry a password (`redis://:pw@host`) or an
+//! ACL user (`redis://user:pw@host`); `REDIS_CLUSTER_NODES=redis://a:7000,redis://b:7000`
+//! joins a Redis Cluster instead, and `REDIS_SENTINELS=redis://s1:26379,..` with
+//! `REDIS_MASTER=mymaster` a master behind Sentinel (see `docs/cluster.md`). The process re-runs itself three times as instances
 //! `api-1` .. `api-3`. Every instance asks the shared limiter (20 calls a second, bursts
 //! of 5, for the three together) before calling its upstream; after 600 ms `api-1`'s
 //! upstream starts failing, its breaker opens, and the opening reaches the other two.
@@ -16,7 +19,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use resilience::cluster::{self, ClusterConfig, ClusterLimit, ClusterLimiter};
+use resilience::cluster::{self, ClusterConfig, ClusterLimit, ClusterLimiter, Topology};
 use resilience::{circuit_breaker, registry, BreakerState, CircuitOpen};
 use resilience_tests::redis_server::RedisServer;
 
@@ -45,8 +48,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     // Keep the server (if we started one) alive until the instances are done.
     let mut own_server = None;
+    let elsewhere =
+        std::env::var("REDIS_CLUSTER_NODES").is_ok() || std::env::var("REDIS_SENTINELS").is_ok();
     let url = match std::env::var("REDIS_URL") {
         Ok(url) => url,
+        Err(_) if elsewhere => String::new(),
         Err(_) => {
             let server = RedisServer::start()?;
             let url = server.url();
@@ -83,9 +89,18 @@ fn instance_main(instance: &str) -> Result<(), Box<dyn std::error::Error>> {
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let url = std::env::var("REDIS_URL")?;
+        let list = |var: &str| std::env::var(var).ok().map(|v| v.split(',').map(str::to_owned).collect::<Vec<_>>());
+        let topology = match (list("REDIS_CLUSTER_NODES"), list("REDIS_SENTINELS")) {
+            (Some(nodes), _) => Topology::Cluster(nodes),
+            (None, Some(sentinels)) => Topology::Sentinel {
+                sentinels,
+                master: std::env::var("REDIS_MASTER").unwrap_or_else(|_| "mymaster".into()),
+            },
+            (None, None) => Topology::Single(std::env::var("REDIS_URL")?),
+        };
         let config = ClusterConfig { instance: Some(instance.to_owned()), ..Default::default() };
-        cluster::connect_with(&url, config).await?;
+        // An error shows the URL without its password.
+        cluster::connect_to(topology, config).await?;
         let limiter = ClusterLimiter::new(
             "example.api",
             ClusterLimit { limit: 20, per: Duration::from_secs(1), burst: 5, expected_instances: 3 },

@@ -42,6 +42,7 @@ mod rewrite;
 /// | `max_elapsed = D` | no new attempt once this much time has passed | none |
 /// | `max_retry_after = D` | the longest `retry_after()` waited; a longer one ends the retries at once with that error | 60s |
 /// | `retry_if = path` | `fn(&E) -> bool`: whether an error is retried | see below |
+/// | `retry_if_ok = path` | `fn(&T) -> bool`: an `Ok` to retry like an error; out of attempts the last `Ok` is returned | none |
 /// | `on_retry = path` | `fn(&E, attempt: u32, delay: Duration)`, called before each sleep | none |
 /// | `budget = "name"` | draw retries from a shared token bucket (`resilience::retry_budget("name")`) | none |
 /// | `adaptive = true` | attempts adapt to recent outcomes (`resilience::retry::adapted_max_attempts`) | off |
@@ -103,10 +104,13 @@ pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `window = D, max_failures_per_window = N` | also open on N failures within the window | off |
 /// | `failure_rate = P, minimum_calls = N, window_size = N` | open when P % of the last `window_size` calls (at least `minimum_calls`) failed | off |
 /// | `slow_call = D, slow_call_rate = P` | open when P % of the window were slower than D | off |
-/// | `record_if = path` | `fn(&E) -> bool`: which errors count as failures | every error |
+/// | `rate_window = D` | the rates over the calls of the last D (1s ..= 24h; a time window of 64 slices) instead of the last `window_size` calls; not with `window_size` | off |
+/// | `recovery_factor = F` | each failed half-open trial keeps it open F (at least 1) times longer than the last; a closing starts again at `recovery_timeout` | 1 |
+/// | `max_recovery_timeout = D` | with `recovery_factor` above 1: the longest open period (at least `recovery_timeout`) | none |
+/// | `record_if = path` | `fn(&E) -> bool`: which errors count as failures | a dependency's faults (transient, integration and system tiers, timeouts, foreign errors nothing is known about); not business-logic, configuration or security errors; never this crate's own refusals from layers inside (`RateLimited`, `BulkheadFull`, `Overloaded`, an inner breaker's `CircuitOpen`), which count as neither success nor failure |
 /// | `parent = "name"` | also refuse while that breaker (or an ancestor) is open within its recovery timeout, or forced open | none |
 /// | `key = expr` | one breaker per distinct key value (`expr` is `Display`, evaluated before the call); `registry().breaker_for(name, key)` finds one | none |
-/// | `max_keys = N` | at most N keys live per name; idle ones are evicted, least recently used first | 1024 |
+/// | `max_keys = N` | at most N keys live per name, whatever their state; a new key takes the place of the breaker whose loss changes least (`docs/keys.md`) | 1024 |
 /// | `scope = local \| cluster` | `cluster`: the breaker's openings are shared through Redis (feature `redis`, after `resilience::cluster::connect`) | `local` |
 /// | `quorum = N` | with `scope = cluster`: distinct live instances that must have it open before it opens everywhere | 1 |
 /// | `registry = STATIC` | the registry the breaker lives in: a `static` holding a `Registry` (`LazyLock<Registry>`, made with `Registry::with_clock` to test recovery on a `ManualClock`) | the global `registry()` |
@@ -222,13 +226,13 @@ pub fn error_context(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 ///
 /// Its keys are those of [`retry`](macro@retry) (`max_attempts`, `backoff`, `jitter`,
-/// `max_elapsed`, `max_retry_after`, `retry_if`, `on_retry`, `budget`, `adaptive`,
+/// `max_elapsed`, `max_retry_after`, `retry_if`, `retry_if_ok`, `on_retry`, `budget`, `adaptive`,
 /// `policy`, `registry`: every layer lives in that registry) and of
 /// [`circuit_breaker`](macro@circuit_breaker) (`name`,
-/// `failure_threshold`, `success_threshold`, `recovery_timeout`, `half_open_max_calls`,
-/// `window`, `max_failures_per_window`, `failure_rate`, `minimum_calls`, `window_size`,
-/// `slow_call`, `slow_call_rate`, `record_if`, `parent`, `key`, `max_keys`, `scope`,
-/// `quorum`), of
+/// `failure_threshold`, `success_threshold`, `recovery_timeout`, `recovery_factor`,
+/// `max_recovery_timeout`, `half_open_max_calls`, `window`, `max_failures_per_window`,
+/// `failure_rate`, `minimum_calls`, `window_size`, `rate_window`, `slow_call`,
+/// `slow_call_rate`, `record_if`, `parent`, `key`, `max_keys`, `scope`, `quorum`), of
 /// [`rate_limit`](macro@rate_limit) (`limit`, `per`, `burst`, `max_delay`,
 /// `expected_instances`; `scope` applies to the rate limit too), of
 /// [`bulkhead`](macro@bulkhead) (`max_concurrent`, `max_wait`) and `timeout = D`, with the
@@ -272,6 +276,20 @@ pub fn resilient(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
     expand_timeout(args.into(), item.into()).into()
+}
+
+/// An adaptive concurrency limit: `#[adaptive_limit(name = "search", algorithm =
+/// gradient2, min_limit = 2, max_limit = 200, max_wait = 50ms, priority = p)]` lets as
+/// many calls of the name run at once as the dependency's latency and drops say it
+/// takes, and returns `Err(E::from(resilience::Overloaded { .. }))` for a call over the
+/// limit that found no place within `max_wait`. Keys: `name`, `algorithm` (`vegas`,
+/// `gradient2`, `aimd`), `min_limit`, `max_limit`, `initial_limit`, `max_wait`,
+/// `priority` (an expression of type `resilience::Priority`), `backoff_ratio` (AIMD's),
+/// `scope = local` (the only scope: a concurrency limit is per process), and
+/// `registry = STATIC`.
+#[proc_macro_attribute]
+pub fn adaptive_limit(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand_adaptive_limit(args.into(), item.into()).into()
 }
 
 /// Limits the calls of a function running at once: `#[bulkhead(max_concurrent = 10,
@@ -502,6 +520,10 @@ pub(crate) fn expand_rate_limit(attr: Tokens, item: Tokens) -> Tokens {
     rewrite::expand(rewrite::Kind::RateLimit, attr, item)
 }
 
+pub(crate) fn expand_adaptive_limit(attr: Tokens, item: Tokens) -> Tokens {
+    rewrite::expand(rewrite::Kind::AdaptiveLimit, attr, item)
+}
+
 pub(crate) fn expand_hedge(attr: Tokens, item: Tokens) -> Tokens {
     rewrite::expand(rewrite::Kind::Hedge, attr, item)
 }
@@ -529,6 +551,7 @@ pub(crate) fn expander(name: &str) -> Option<fn(Tokens, Tokens) -> Tokens> {
         "bulkhead" => expand_bulkhead,
         "rate_limit" => expand_rate_limit,
         "hedge" => expand_hedge,
+        "adaptive_limit" => expand_adaptive_limit,
         _ => return None,
     })
 }

@@ -11,6 +11,10 @@
 //! - `admission_instances`: one and three instances, each a process of its own (this
 //!   binary, re-run) with its own connection and its own `ClusterLimiter` of one shared
 //!   limit; an iteration is one admission by every instance at once.
+//! - `admission_topology`: the same on one server beside a Redis Cluster of three masters
+//!   (`Topology::Cluster`, started by the bench with `redis-cli --cluster create`): one
+//!   process, three sharing one limit (one key, so one master), and three with a limit
+//!   each (three keys, spread over the masters).
 //!
 //! Uses `REDIS_URL` if set, else starts `redis-server` on a free 127.0.0.1 port.
 
@@ -23,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, Criterion};
 use redis::aio::ConnectionManager;
-use resilience::cluster::{self, ClusterConfig, ClusterLimit, ClusterLimiter, GCRA_LUA};
+use resilience::cluster::{self, ClusterConfig, ClusterLimit, ClusterLimiter, Topology, GCRA_LUA};
 use resilience::{circuit_breaker, CircuitOpen};
 
 #[derive(Debug, thiserror::Error)]
@@ -212,6 +216,7 @@ fn admission(c: &mut Criterion) {
 
 /// Names the Redis an instance process connects to; set only on the re-run binary.
 const INSTANCE_URL: &str = "RESILIENCE_BENCH_INSTANCE_URL";
+const INSTANCE_LIMIT: &str = "RESILIENCE_BENCH_INSTANCE_LIMIT";
 
 /// A limit the instances share and never reach: every admission is a round trip that
 /// admits.
@@ -224,8 +229,9 @@ fn shared_limit() -> ClusterLimit {
     }
 }
 
-/// The instance process: connects, then for each `admit N` line admits N calls one
-/// after another and answers `done`, until its stdin closes.
+/// The instance process: connects (`url` a URL, or `cluster=URL,URL,..`), then for each
+/// `admit N` line admits N calls one after another and answers `done`, until its stdin
+/// closes. Its limit is `bench.instances`, or `INSTANCE_LIMIT`.
 fn instance(url: &str) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -235,9 +241,14 @@ fn instance(url: &str) {
         op_timeout: Duration::from_secs(1),
         ..Default::default()
     };
-    rt.block_on(cluster::connect_with(url, config))
+    let topology = match url.strip_prefix("cluster=") {
+        Some(nodes) => Topology::Cluster(nodes.split(',').map(str::to_owned).collect()),
+        None => Topology::Single(url.to_owned()),
+    };
+    rt.block_on(cluster::connect_to(topology, config))
         .expect("the bench's Redis");
-    let limiter = ClusterLimiter::new("bench.instances", shared_limit()).expect("a valid limit");
+    let name = std::env::var(INSTANCE_LIMIT).unwrap_or_else(|_| "bench.instances".into());
+    let limiter = ClusterLimiter::new(name, shared_limit()).expect("a valid limit");
     let mut out = std::io::stdout().lock();
     writeln!(out, "ready")
         .and_then(|()| out.flush())
@@ -271,8 +282,13 @@ struct Instance {
 
 impl Instance {
     fn spawn(url: &str) -> Instance {
+        Instance::spawn_with_limit(url, "bench.instances")
+    }
+
+    fn spawn_with_limit(url: &str, limit: &str) -> Instance {
         let mut child = Command::new(std::env::current_exe().expect("the bench binary"))
             .env(INSTANCE_URL, url)
+            .env(INSTANCE_LIMIT, limit)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -344,12 +360,129 @@ fn admission_instances(c: &mut Criterion) {
     g.finish();
 }
 
+/// Three `redis-server`s in cluster mode made one Redis Cluster (three masters, no
+/// replicas); the `cluster=URL,..` spec of it. Killed at the end with the other server.
+fn start_redis_cluster() -> String {
+    let mut ports = Vec::new();
+    for _ in 0..3 {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let dir =
+            std::env::temp_dir().join(format!("resilience-bench-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a scratch folder");
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--cluster-enabled",
+                "yes",
+            ])
+            .arg("--dir")
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server on the PATH");
+        NODES
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap()
+            .push((child, dir));
+        ports.push(port);
+    }
+    for port in &ports {
+        for _ in 0..500 {
+            if std::net::TcpStream::connect(("127.0.0.1", *port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    let created = Command::new("redis-cli")
+        .args(["--cluster", "create"])
+        .args(&addrs)
+        .args(["--cluster-replicas", "0", "--cluster-yes"])
+        .stdout(Stdio::null())
+        .status()
+        .expect("redis-cli on the PATH (Debian: apt-get install -y redis-tools)");
+    assert!(created.success(), "redis-cli --cluster create failed");
+    for _ in 0..300 {
+        let ok = ports.iter().all(|p| {
+            Command::new("redis-cli")
+                .args(["-p", &p.to_string(), "cluster", "info"])
+                .output()
+                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("cluster_state:ok"))
+        });
+        if ok {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let urls: Vec<String> = ports
+        .iter()
+        .map(|p| format!("redis://127.0.0.1:{p}/"))
+        .collect();
+    format!("cluster={}", urls.join(","))
+}
+
+static NODES: OnceLock<std::sync::Mutex<Vec<(Child, std::path::PathBuf)>>> = OnceLock::new();
+
+fn admission_topology(c: &mut Criterion) {
+    let s = setup();
+    let redis_cluster = start_redis_cluster();
+    let mut g = c.benchmark_group("admission_topology");
+    let cases: [(&str, &str, [&str; 3], usize); 5] = [
+        ("single_1_process", &s.url, ["bench.t"; 3], 1),
+        ("single_3_processes", &s.url, ["bench.t"; 3], 3),
+        ("cluster_1_process", &redis_cluster, ["bench.t"; 3], 1),
+        (
+            "cluster_3_processes_one_limit",
+            &redis_cluster,
+            ["bench.t"; 3],
+            3,
+        ),
+        (
+            "cluster_3_processes_a_limit_each",
+            &redis_cluster,
+            ["bench.a", "bench.b", "bench.c"],
+            3,
+        ),
+    ];
+    for (name, url, limits, count) in cases {
+        let mut instances: Vec<Instance> = limits[..count]
+            .iter()
+            .map(|limit| Instance::spawn_with_limit(url, limit))
+            .collect();
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let started = Instant::now();
+                for i in &mut instances {
+                    i.start(iters);
+                }
+                let local: u64 = instances.iter_mut().map(Instance::finish).sum();
+                assert_eq!(
+                    local, 0,
+                    "Redis went unanswered: the figures mix in local decisions"
+                );
+                started.elapsed()
+            })
+        });
+    }
+    g.finish();
+}
+
 criterion_group!(
     cluster_benches,
     closed_breaker,
     exhausted_refusal,
     admission,
-    admission_instances
+    admission_instances,
+    admission_topology
 );
 
 fn main() {
@@ -362,5 +495,14 @@ fn main() {
     if let Some(mut child) = SERVER.get().and_then(|s| s.lock().unwrap().take()) {
         let _ = child.kill();
         let _ = child.wait();
+    }
+    for (mut child, dir) in NODES
+        .get()
+        .map(|n| std::mem::take(&mut *n.lock().unwrap()))
+        .unwrap_or_default()
+    {
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

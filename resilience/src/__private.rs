@@ -13,18 +13,26 @@
 pub use crate::clock::sleep::{sleep, sleep_blocking, Sleep};
 pub use crate::sites::retry::{Attempts, RetryArm, RetrySite, Retrying};
 
+// The site of every pattern the registry keeps (breaker, bulkhead, rate limit), and the
+// conversion of any refusal into the user's error: `sites/site.rs`.
+pub use crate::sites::site::{FromRefusal, Site};
+// A key's text (`key = expr`): `keyed.rs`.
+pub use crate::keyed::{Key, KeyDisplay, KeyProbe, KeyStr, KeyText, StrKey};
+
 // `#[circuit_breaker]`: `sites/breaker.rs`.
 pub use crate::breaker::{CircuitOpen, Permit};
-pub use crate::sites::breaker::{BreakerArm, BreakerSite, FromCircuitOpen};
-// `#[circuit_breaker(key = expr)]`: `sites/keyed_breaker.rs`; a key's text: `keyed.rs`.
-pub use crate::keyed::{Key, KeyDisplay, KeyProbe, KeyStr, KeyText, StrKey};
-pub use crate::sites::keyed_breaker::KeyedBreakerSite;
+pub use crate::sites::breaker::{BreakerArm, BreakerSite};
 
 // `#[bulkhead]`: `sites/bulkhead.rs`.
-pub use crate::sites::bulkhead::{bulkhead_wait, BulkheadSite, FromBulkheadFull};
+pub use crate::sites::bulkhead::{bulkhead_wait, BulkheadSite};
+
+// `#[adaptive_limit]`: `sites/adaptive_limit.rs` (the rule of what is a drop: `is_drop`).
+pub use crate::sites::adaptive_limit::{
+    adaptive_limit_wait, is_drop, AdaptiveLimitSite, FromOverloaded,
+};
 
 // `#[rate_limit]`: `sites/rate_limit.rs` (`scope = cluster`: `sites/cluster_rate_limit.rs`).
-pub use crate::sites::rate_limit::{FromRateLimited, RateLimitSite};
+pub use crate::sites::rate_limit::RateLimitSite;
 
 // `#[hedge]`: `sites/hedge.rs`.
 pub use crate::sites::hedge::{hedge, HedgeSite};

@@ -35,11 +35,14 @@
 // them on its own types.
 extern crate self as resilience;
 
+pub mod adaptive_limit;
+#[cfg(feature = "axum")]
+pub mod axum;
 pub mod breaker;
 pub mod bulkhead;
 #[cfg(feature = "chaos")]
 pub mod chaos;
-mod classification;
+pub mod classification;
 pub mod clock;
 #[cfg(feature = "redis")]
 pub mod cluster;
@@ -59,9 +62,11 @@ mod keyed;
 pub mod metrics;
 pub mod monitor;
 mod names;
+mod pattern;
 mod question;
 pub mod rate_limit;
 pub mod recovery;
+mod refusals;
 pub mod registry;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
@@ -79,26 +84,26 @@ mod view;
 #[doc(hidden)]
 pub mod __private;
 
+pub use adaptive_limit::{AdaptiveLimitConfig, Overloaded, Priority};
 pub use breaker::{Breaker, BreakerConfig, BreakerState, CircuitOpen, Permit};
 pub use bulkhead::{BulkheadConfig, BulkheadFull};
+pub use classification::{classify, classify_message, Classification};
 pub use config_error::ConfigError;
-pub use degradation::degradation;
-pub use error::{
-    classify, classify_message, Category, Classification, ErrorContext, ErrorReport, MarcusError,
-    Remediation, Severity,
-};
+pub use error::{Category, ErrorContext, ErrorReport, MarcusError, Remediation, Severity};
 pub use errors::Error;
+pub use health::RegistryHealth;
 pub use hedge::{HedgeConfig, HedgeSnapshot};
 pub use injected_fault::InjectedFault;
 pub use monitor::{monitor, BatchFailed, ErrorAggregator, HealthScore, Monitor, MonitorConfig};
 pub use rate_limit::{RateLimitConfig, RateLimited};
-pub use recovery::recovery;
-pub use registry::{registry, BreakerSnapshot, Registry, RegistryHealth};
-pub use retry::{retry_budget, Backoff, Jitter, RetryBudget, RetryConfig};
+pub use registry::{
+    degradation, recovery, registry, retry_budget, retry_budgets, BreakerSnapshot, Registry,
+};
+pub use retry::{Backoff, Jitter, RetryBudget, RetryConfig};
 pub use scope::{ClusterStatus, Scope};
 pub use timeout::TimedOut;
 
 pub use resilience_macros::{
-    bulkhead, circuit_breaker, error_context, fallback, feature_switch, hedge, rate_limit,
-    resilient, retry, timeout, MarcusError,
+    adaptive_limit, bulkhead, circuit_breaker, error_context, fallback, feature_switch, hedge,
+    rate_limit, resilient, retry, timeout, MarcusError,
 };

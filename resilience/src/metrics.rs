@@ -10,6 +10,7 @@
 //! | `resilience_breaker_state` | gauge | `breaker` | a breaker is made (closed) or changes state: 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled |
 //! | `resilience_breaker_failures_total` | counter | `breaker` | a breaker counts a call's outcome as a failure |
 //! | `resilience_breaker_rejections_total` | counter | `breaker` | a breaker (or an open parent of it) refuses a call |
+//! | `resilience_breaker_open_period_seconds` | gauge | `breaker` | a breaker opens: how long it stays open this time (`recovery_timeout`, grown by `recovery_factor` after failed trials) |
 //! | `resilience_retries_total` | counter | `function` | `#[retry]` is about to run another attempt |
 //! | `resilience_retry_exhausted_total` | counter | `function` | `#[retry]` gives up after retrying and returns the last error |
 //! | `resilience_fallbacks_total` | counter | `function`, `fallback` | `#[fallback]` calls one of its fallbacks |
@@ -18,6 +19,10 @@
 //! | `resilience_rate_limited_total` | counter | `rate_limiter` | a rate limiter refuses a call (`RateLimited`) |
 //! | `resilience_hedges_total` | counter | `hedge` | `#[hedge]` starts an extra run |
 //! | `resilience_hedge_wins_total` | counter | `hedge` | an extra run answers a hedged call first |
+//! | `resilience_adaptive_limit` | gauge | `adaptive_limit` | an adaptive limit's window closes: the limit after it |
+//! | `resilience_adaptive_limit_in_flight` | gauge | `adaptive_limit` | as above: the most calls in flight during the window |
+//! | `resilience_adaptive_limit_rtt_seconds` | gauge | `adaptive_limit` | as above: the window's mean round-trip time |
+//! | `resilience_adaptive_limit_refused_total` | counter | `adaptive_limit`, `priority` | an adaptive limit refuses a call (`Overloaded`) |
 //! | `resilience_chaos_injected_total` | counter | `site`, `fault` | fault injection (feature `chaos`) injects a fault (`fault`: `error`, `latency`, `refusal`) |
 //!
 //! Label values: `breaker` is the breaker's name, `function` the decorated function's
@@ -44,7 +49,8 @@
 
 use crate::Category;
 
-/// Gauge: each breaker's state, labelled `breaker`; see [`state_value`] for the values.
+/// Gauge: each breaker's state, labelled `breaker`; see
+/// [`breaker::state_value`](crate::breaker::state_value) for the values.
 ///
 /// ```
 /// assert_eq!(resilience::metrics::BREAKER_STATE, "resilience_breaker_state");
@@ -62,6 +68,13 @@ pub const BREAKER_FAILURES: &str = "resilience_breaker_failures_total";
 /// assert!(resilience::metrics::BREAKER_REJECTIONS.ends_with("_total"));
 /// ```
 pub const BREAKER_REJECTIONS: &str = "resilience_breaker_rejections_total";
+/// Gauge: how long each breaker stays open at its latest opening, in seconds, labelled
+/// `breaker` (`recovery_timeout`, grown by `recovery_factor` while trials fail).
+///
+/// ```
+/// assert!(resilience::metrics::BREAKER_OPEN_PERIOD.ends_with("_seconds"));
+/// ```
+pub const BREAKER_OPEN_PERIOD: &str = "resilience_breaker_open_period_seconds";
 /// Counter: attempts `#[retry]` ran after a failed one, labelled `function`.
 ///
 /// ```
@@ -120,7 +133,32 @@ pub const HEDGE_WINS: &str = "resilience_hedge_wins_total";
 /// ```
 pub const CHAOS_INJECTED: &str = "resilience_chaos_injected_total";
 
-pub use crate::breaker::metrics::state_value;
+/// Gauge: an adaptive limit's limit, labelled `adaptive_limit`.
+///
+/// ```
+/// assert_eq!(resilience::metrics::ADAPTIVE_LIMIT, "resilience_adaptive_limit");
+/// ```
+pub const ADAPTIVE_LIMIT: &str = "resilience_adaptive_limit";
+/// Gauge: the most calls in flight through an adaptive limit during its last window,
+/// labelled `adaptive_limit`.
+///
+/// ```
+/// assert!(resilience::metrics::ADAPTIVE_LIMIT_IN_FLIGHT.ends_with("_in_flight"));
+/// ```
+pub const ADAPTIVE_LIMIT_IN_FLIGHT: &str = "resilience_adaptive_limit_in_flight";
+/// Gauge: the mean round-trip time of an adaptive limit's last window, in seconds,
+/// labelled `adaptive_limit`.
+///
+/// ```
+/// assert!(resilience::metrics::ADAPTIVE_LIMIT_RTT.ends_with("_seconds"));
+/// ```
+pub const ADAPTIVE_LIMIT_RTT: &str = "resilience_adaptive_limit_rtt_seconds";
+/// Counter: calls an adaptive limit refused, labelled `adaptive_limit` and `priority`.
+///
+/// ```
+/// assert!(resilience::metrics::ADAPTIVE_LIMIT_REFUSED.ends_with("_total"));
+/// ```
+pub const ADAPTIVE_LIMIT_REFUSED: &str = "resilience_adaptive_limit_refused_total";
 
 /// Gives every series its help text in the installed recorder (an exporter shows it as
 /// `# HELP`). Call it once, after installing the recorder; a no-op without the feature.
@@ -141,6 +179,10 @@ pub fn describe() {
             "Call outcomes a circuit breaker counted as failures."
         );
         describe_counter!(BREAKER_REJECTIONS, "Calls a circuit breaker refused.");
+        describe_gauge!(
+            BREAKER_OPEN_PERIOD,
+            "How long a circuit breaker stays open at its latest opening, in seconds."
+        );
         describe_counter!(RETRIES, "Attempts run again after a failure.");
         describe_counter!(RETRY_EXHAUSTED, "Calls that failed after retrying.");
         describe_counter!(FALLBACKS, "Fallbacks taken after a failed call.");
@@ -149,6 +191,16 @@ pub fn describe() {
         describe_counter!(RATE_LIMITED, "Calls a rate limiter refused.");
         describe_counter!(HEDGES, "Extra runs started by #[hedge].");
         describe_counter!(HEDGE_WINS, "Hedged calls answered by an extra run.");
+        describe_gauge!(ADAPTIVE_LIMIT, "Calls an adaptive limit allows at once.");
+        describe_gauge!(
+            ADAPTIVE_LIMIT_IN_FLIGHT,
+            "Most calls in flight through an adaptive limit in its last window."
+        );
+        describe_gauge!(
+            ADAPTIVE_LIMIT_RTT,
+            "Mean round-trip time of an adaptive limit's last window, in seconds."
+        );
+        describe_counter!(ADAPTIVE_LIMIT_REFUSED, "Calls an adaptive limit refused.");
     }
 }
 

@@ -17,41 +17,55 @@
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use ::reqwest::{Request, Response, StatusCode};
+use ::reqwest::{Request, Response};
 use ::reqwest_middleware::{Error, Middleware, Next};
 use http::{Extensions, Method};
-use rand::rngs::SmallRng;
-use rand::SeedableRng;
+use tracing::Instrument;
 
 use crate::breaker::Breaker;
+use crate::classification::{ours_in, Verdict};
+use crate::clock::{Clock, SystemClock};
 use crate::keyed::{KeyText, Keyed};
+use crate::registry::Registry;
+use crate::retry::engine::Attempts;
+use crate::retry::Via;
 use crate::sites::faults::draw_named;
-use crate::{retry_budget, BreakerConfig, ConfigError, RetryConfig};
+use crate::sites::retry::NamedPolicy;
+use crate::{BreakerConfig, ConfigError, RetryConfig};
 
 const TARGET: &str = "resilience::reqwest";
+
+/// A predicate over answers, shared by the middleware's clones.
+type RetryIfOk = Arc<dyn Fn(&Response) -> bool + Send + Sync>;
 
 /// A `reqwest_middleware::Middleware` that puts each host behind its own circuit breaker
 /// and retries transient failures.
 ///
 /// - **Breakers**: one per host and port: keyed instances of the breaker `name`
-///   (`"reqwest"` unless [`name`](Self::name) says otherwise) in the global
-///   [`registry`](crate::registry()), with key `"{host}:{port}"`
+///   (`"reqwest"` unless [`name`](Self::name) says otherwise) in the
+///   [`registry`](Self::registry) (the global one unless told), with key `"{host}:{port}"`
 ///   (`registry().breaker_for(name, key)`, key from [`breaker_key`](Self::breaker_key)),
 ///   configured by [`breaker`](Self::breaker) or the registry. At most
-///   [`max_keys`](Self::max_keys) hosts' breakers stay live: idle (closed) ones are
-///   evicted and freed, so a client calling ever new hosts does not grow. A 5xx
+///   [`max_keys`](Self::max_keys) hosts' breakers stay live, whatever their state (the
+///   one whose loss changes least makes room, `docs/keys.md`), so a client calling ever
+///   new hosts does not grow. A 5xx
 ///   answer, a connect error and a timeout count as failures; every other answer
-///   (a 404, a 429: the host is up) as a success. While a host's breaker is open, a
-///   request to it fails at once with `Error::Middleware` holding a
-///   [`CircuitOpen`](crate::CircuitOpen), without being sent.
+///   (a 404, a 429: the host is up) as a success; a refusal of this crate's from a
+///   middleware further down (an inner breaker's `CircuitOpen`) as neither. While a
+///   host's breaker is open, a request to it fails at once with `Error::Middleware`
+///   holding a [`CircuitOpen`](crate::CircuitOpen), without being sent.
 /// - **Retries**: of connect errors, timeouts, 5xx and 429 answers, for idempotent
 ///   methods only (`GET`, `HEAD`, `PUT`, `DELETE`, `OPTIONS`, `TRACE`) whose body can be
-///   copied, as the [`RetryConfig`] says (default: 3 attempts). A `Retry-After` header
-///   (seconds or an HTTP date) is a floor under the delay; one longer than
-///   [`max_retry_after`](Self::max_retry_after) (default 60 s) ends the retries at once
-///   with that answer.
-/// - Each decision (retrying, giving up and why, not retrying a non-idempotent request,
-///   refusing for an open breaker) is a `tracing` event with target `resilience::reqwest`.
+///   copied, as the [`RetryConfig`] says (default: 3 attempts), through the same engine
+///   as `#[retry]` and `RetryLayer`: the budget's withdrawals and deposits, adaptive
+///   attempts, `max_elapsed`. A `Retry-After` header (seconds or an HTTP date) is a floor
+///   under the delay; one longer than `max_retry_after` ([`max_retry_after`](Self::max_retry_after),
+///   the configuration's field, default 60 s) ends the retries at once with that answer.
+///   The budget and a retry policy of the middleware's name come from its registry.
+/// - Events: the retries' are the engine's (target `resilience::retry`, `name`,
+///   `via = "reqwest"`), inside a span `request` carrying `host`, `method` and `path`;
+///   a refusal for an open breaker is a WARN with target `resilience::reqwest`, in the
+///   same span.
 ///
 /// ```
 /// use resilience::reqwest::ResilienceMiddleware;
@@ -63,13 +77,19 @@ const TARGET: &str = "resilience::reqwest";
 /// assert_eq!(middleware.breaker_key("api.kanban.example", 443), "api.kanban.example:443");
 /// ```
 pub struct ResilienceMiddleware {
-    name: String,
+    name: &'static str,
     breaker: Option<BreakerConfig>,
     retry: RetryConfig,
-    max_retry_after: Duration,
+    /// `max_retry_after(..)`, over the retry configuration's, in whichever order set.
+    max_retry_after: Option<Duration>,
+    /// `retry_if_ok(..)`: an answer the HTTP rules call a success, retried all the same.
+    retry_if_ok: Option<RetryIfOk>,
     max_keys: usize,
+    registry: &'static Registry,
     /// The registry's keyed store of the name, found on the first request.
     store: OnceLock<Arc<Keyed<Breaker>>>,
+    /// The retry policy, made on the first request (its name and registry are set by then).
+    policy: OnceLock<NamedPolicy>,
 }
 
 impl core::fmt::Debug for ResilienceMiddleware {
@@ -101,16 +121,20 @@ impl ResilienceMiddleware {
     /// ```
     pub fn new() -> Self {
         ResilienceMiddleware {
-            name: "reqwest".to_owned(),
+            name: "reqwest",
             breaker: None,
             retry: RetryConfig::default(),
-            max_retry_after: Duration::from_secs(60),
+            max_retry_after: None,
+            retry_if_ok: None,
             max_keys: crate::keyed::DEFAULT_MAX_KEYS,
+            registry: crate::registry(),
             store: OnceLock::new(),
+            policy: OnceLock::new(),
         }
     }
 
-    /// The name of the hosts' breakers in the registry (each host a key of it).
+    /// The name of the hosts' breakers in the registry (each host a key of it), and of its
+    /// retries in events, metrics and the registry's retry policies.
     ///
     /// ```
     /// use resilience::{registry, reqwest::ResilienceMiddleware};
@@ -118,8 +142,23 @@ impl ResilienceMiddleware {
     /// // After a request to https://api.github.com/...:
     /// let _breaker = registry().breaker_for("github", &m.breaker_key("api.github.com", 443));
     /// ```
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = name.into();
+    pub fn name(mut self, name: impl AsRef<str>) -> Self {
+        self.name = crate::names::intern(name.as_ref());
+        self
+    }
+
+    /// The registry the hosts' breakers, the retry budget and a retry policy of the
+    /// middleware's name come from (the global one unless told).
+    ///
+    /// ```
+    /// use resilience::{registry::Registry, reqwest::ResilienceMiddleware};
+    /// use std::sync::LazyLock;
+    /// static REG: LazyLock<Registry> = LazyLock::new(Registry::new);
+    /// let m = ResilienceMiddleware::new().registry(&REG);
+    /// # let _ = m;
+    /// ```
+    pub fn registry(mut self, registry: &'static Registry) -> Self {
+        self.registry = registry;
         self
     }
 
@@ -139,7 +178,8 @@ impl ResilienceMiddleware {
         Ok(self)
     }
 
-    /// The retry policy, or the error naming its invalid field.
+    /// The retry policy (its `max_retry_after` is the longest `Retry-After` waited), or
+    /// the error naming its invalid field.
     ///
     /// ```
     /// use resilience::{reqwest::ResilienceMiddleware, RetryConfig};
@@ -155,19 +195,42 @@ impl ResilienceMiddleware {
     }
 
     /// The longest `Retry-After` waited; a longer one ends the retries with its answer.
+    /// It overrides the retry configuration's
+    /// [`max_retry_after`](RetryConfig::max_retry_after), whether given before or after
+    /// [`retry`](Self::retry).
     ///
     /// ```
     /// let m = resilience::reqwest::ResilienceMiddleware::new().max_retry_after(std::time::Duration::ZERO);
     /// # let _ = m;
     /// ```
     pub fn max_retry_after(mut self, max: Duration) -> Self {
-        self.max_retry_after = max;
+        self.max_retry_after = Some(max);
         self
     }
 
-    /// At most `max_keys` hosts' breakers live (default 1024; at least 1): when a new
-    /// host would pass it, idle breakers are evicted, least recently used first. The
-    /// first middleware or attribute to make the name's store sets it.
+    /// Retries an answer its HTTP rules call a success (a 2xx, a 404) when `retry_if_ok`
+    /// says so (a `202 Accepted` still pending), like a retryable failure, for idempotent
+    /// requests: the same attempts, backoff and budget; out of attempts, the last answer
+    /// is returned. It does not count against the host's breaker (the host answered).
+    /// `#[retry(retry_if_ok = ..)]` for the middleware.
+    ///
+    /// ```
+    /// let m = resilience::reqwest::ResilienceMiddleware::new()
+    ///     .retry_if_ok(|res: &reqwest::Response| res.status() == 202);
+    /// # let _ = m;
+    /// ```
+    pub fn retry_if_ok(
+        mut self,
+        retry_if_ok: impl Fn(&Response) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.retry_if_ok = Some(Arc::new(retry_if_ok));
+        self
+    }
+
+    /// At most `max_keys` hosts' breakers live (default 1024; at least 1), the
+    /// `max_keys` of their `BreakerConfig`: when a new host would pass it, the breaker
+    /// whose loss changes least makes room (`docs/keys.md`). The first middleware or
+    /// attribute to make the name's store sets it.
     ///
     /// ```
     /// let m = resilience::reqwest::ResilienceMiddleware::new().max_keys(64);
@@ -189,74 +252,75 @@ impl ResilienceMiddleware {
         format!("{host}:{port}")
     }
 
-    fn breaker_for(&self, url: &::reqwest::Url) -> Arc<Breaker> {
+    /// The host's breaker (a keyed breaker store has room for any key: never `Err`).
+    fn breaker_for(&self, url: &::reqwest::Url) -> Result<Arc<Breaker>, crate::CircuitOpen> {
         let host = url.host_str().unwrap_or("");
         let port = url.port_or_known_default().unwrap_or(0);
         let store = self.store.get_or_init(|| {
-            crate::registry().breakers_keyed(
-                &self.name,
-                self.breaker.clone().unwrap_or_default(),
-                self.max_keys,
+            let config = self.breaker.clone().unwrap_or_default();
+            self.registry.table::<Breaker>().keyed(
+                self.name,
+                crate::BreakerConfig {
+                    max_keys: self.max_keys,
+                    ..config
+                },
             )
         });
         store.get(KeyText::of(&format_args!("{host}:{port}")).as_str())
     }
-}
 
-/// What one attempt's outcome means.
-enum Verdict {
-    /// Return it as it is.
-    Done,
-    /// Transient: retry if allowed, waiting at least `retry_after`.
-    Transient {
-        reason: &'static str,
-        retry_after: Option<Duration>,
-    },
-}
-
-/// Whether an outcome counts against the host's breaker: `Some(true)` a failure,
-/// `Some(false)` a success, `None` nothing (a middleware's error, not the host's).
-fn breaker_failure(outcome: &Result<Response, Error>) -> Option<bool> {
-    match outcome {
-        Ok(res) => Some(res.status().is_server_error()),
-        Err(Error::Reqwest(e)) => Some(e.is_connect() || e.is_timeout()),
-        Err(Error::Middleware(e)) if e.is::<crate::InjectedFault>() => Some(true),
-        Err(_) => None,
+    fn policy(&self) -> &NamedPolicy {
+        self.policy.get_or_init(|| {
+            let mut config = self.retry.clone();
+            if let Some(max) = self.max_retry_after {
+                config.max_retry_after = max;
+            }
+            NamedPolicy::new(self.name, Via::Reqwest, self.registry, config)
+        })
     }
 }
 
-fn judge(outcome: &Result<Response, Error>) -> Verdict {
+/// The middleware's HTTP rules, as the one classification: a 5xx a retryable failure
+/// (503 an overload), a 429 retryable but no failure of the host (it answered), both
+/// waiting at least their `Retry-After`; a connect error a retryable failure, a timeout a
+/// retryable failure and an overload; an error of a middleware further down by what it
+/// holds (an inner breaker's `CircuitOpen`: a refusal), else nothing to count or retry;
+/// every other answer a success.
+fn verdict(outcome: &Result<Response, Error>) -> Verdict {
     match outcome {
-        Ok(res)
-            if res.status().is_server_error() || res.status() == StatusCode::TOO_MANY_REQUESTS =>
-        {
+        Ok(res) => {
+            let verdict = Verdict::of_status(res.status().as_u16());
+            if !verdict.retryable {
+                return verdict;
+            }
             let retry_after = res
                 .headers()
                 .get(http::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| parse_retry_after(v, SystemTime::now()));
-            Verdict::Transient {
-                reason: if res.status() == StatusCode::TOO_MANY_REQUESTS {
-                    "429 too many requests"
-                } else {
-                    "5xx server error"
-                },
-                retry_after,
-            }
+            verdict.after(retry_after)
         }
-        Err(Error::Reqwest(e)) if e.is_connect() => Verdict::Transient {
-            reason: "connect error",
-            retry_after: None,
+        Err(Error::Reqwest(e)) if e.is_connect() => Verdict::retry().coded("CONNECT_ERROR"),
+        Err(Error::Reqwest(e)) if e.is_timeout() => {
+            Verdict::retry().overloaded(true).coded("TIMEOUT")
+        }
+        Err(Error::Reqwest(_)) => Verdict::fail().failing(false).coded("REQUEST_ERROR"),
+        Err(Error::Middleware(e)) => match ours_in(Some(e.as_ref())) {
+            Some(ours) => Verdict::of_marcus(ours),
+            None => Verdict::fail().failing(false).coded("MIDDLEWARE_ERROR"),
         },
-        Err(Error::Reqwest(e)) if e.is_timeout() => Verdict::Transient {
-            reason: "timeout",
-            retry_after: None,
-        },
-        Err(Error::Middleware(e)) if e.is::<crate::InjectedFault>() => Verdict::Transient {
-            reason: "injected fault",
-            retry_after: None,
-        },
-        _ => Verdict::Done,
+    }
+}
+
+/// The outcome in words, for events.
+fn describe(outcome: &Result<Response, Error>, why_not: Option<&str>) -> String {
+    let what = match outcome {
+        Ok(res) => format!("HTTP {}", res.status()),
+        Err(e) => e.to_string(),
+    };
+    match why_not {
+        Some(why) => format!("{what}; not retried: {why}"),
+        None => what,
     }
 }
 
@@ -308,14 +372,35 @@ impl Middleware for ResilienceMiddleware {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<Response> {
-        let breaker = self.breaker_for(req.url());
+        // Every event of this request (the engine's retries, a refusal) in one span
+        // naming it.
+        let span = tracing::info_span!(
+            target: crate::retry::events::TARGET,
+            "request",
+            host = req.url().host_str().unwrap_or(""),
+            method = %req.method(),
+            path = req.url().path(),
+        );
+        self.run(req, extensions, next).instrument(span).await
+    }
+}
+
+impl ResilienceMiddleware {
+    /// The driver: an attempt through the host's breaker, its outcome told to the retry
+    /// engine, the engine's delay slept.
+    async fn run(
+        &self,
+        req: Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<Response> {
+        let breaker = self.breaker_for(req.url()).map_err(Error::middleware)?;
         let idempotent = is_idempotent(req.method());
-        let started = tokio::time::Instant::now();
-        let mut schedule = None;
-        let mut attempt = 0u32;
+        let policy = self.policy().current();
+        let started = policy.tracks_elapsed().then(|| SystemClock.now());
+        let mut attempts: Option<Attempts> = None;
         let mut request = req;
         loop {
-            attempt += 1;
             // A copy for a retry, when the method allows one and the body can be copied.
             let spare = if idempotent {
                 request.try_clone()
@@ -330,65 +415,51 @@ impl Middleware for ResilienceMiddleware {
                 }
             };
             // Faults named as the middleware's breakers (feature `chaos`), inside the permit.
-            let outcome = match draw_named::<Error, _>(&self.name, crate::registry(), &*breaker) {
+            let outcome = match draw_named::<Error, _>(self.name, self.registry, &*breaker) {
                 Ok(fault) => fault.gate(|| next.clone().run(request, extensions)).await,
                 Err(open) => Err(Error::middleware(open)),
             };
-            match breaker_failure(&outcome) {
-                Some(true) => permit.record_failure(),
-                Some(false) => permit.record_success(),
-                None => drop(permit),
+            let mut verdict = verdict(&outcome);
+            if let (Ok(res), Some(retry_if_ok)) = (&outcome, &self.retry_if_ok) {
+                if !verdict.failure && !verdict.retryable && retry_if_ok(res) {
+                    verdict = Verdict::retry().failing(false).coded("RETRY_IF_OK");
+                }
             }
-            let Verdict::Transient {
-                reason,
-                retry_after,
-            } = judge(&outcome)
-            else {
+            match &outcome {
+                // Another middleware's error (not the host's answer, not a refusal of
+                // ours, not an injected fault, which stands for the host's): nothing to
+                // count.
+                Err(Error::Middleware(e))
+                    if verdict.refusal.is_none() && !e.is::<crate::InjectedFault>() =>
+                {
+                    drop(permit)
+                }
+                _ => crate::sites::breaker::record(permit, &verdict),
+            }
+            if outcome.is_ok() && !verdict.retryable {
+                policy.succeeded();
                 return outcome;
+            }
+            let why_not = match (&spare, idempotent) {
+                (Some(_), _) => None,
+                (None, true) => Some("its body is a stream that cannot be copied"),
+                (None, false) => Some("its method is not idempotent"),
+            };
+            let verdict = if why_not.is_some() {
+                verdict.retrying(false)
+            } else {
+                verdict
+            };
+            let attempts = attempts.get_or_insert_with(|| Attempts::starting(&policy));
+            let elapsed = started.map(|started| SystemClock.now().saturating_sub(started));
+            let message = || describe(&outcome, why_not);
+            let delay = match attempts.failed(&policy, &verdict, elapsed, &message) {
+                Ok(delay) => delay,
+                Err(_) => return outcome,
             };
             let Some(spare) = spare else {
-                let why = if idempotent {
-                    "its body is a stream that cannot be copied"
-                } else {
-                    "its method is not idempotent"
-                };
-                tracing::info!(target: TARGET, reason, attempt, why, "not retried");
                 return outcome;
             };
-            if let Some(wait) = retry_after.filter(|w| *w > self.max_retry_after) {
-                tracing::warn!(
-                    target: TARGET,
-                    reason,
-                    attempt,
-                    retry_after_s = wait.as_secs(),
-                    max_retry_after_s = self.max_retry_after.as_secs(),
-                    "giving up: Retry-After is longer than max_retry_after"
-                );
-                return outcome;
-            }
-            let schedule =
-                schedule.get_or_insert_with(|| self.retry.schedule(SmallRng::from_os_rng()));
-            let delay = match schedule.next_delay(started.elapsed(), retry_after) {
-                Ok(delay) => delay,
-                Err(give_up) => {
-                    tracing::warn!(target: TARGET, reason, attempt, why = give_up.as_str(), "giving up");
-                    return outcome;
-                }
-            };
-            if let Some(budget) = self.retry.budget.as_deref() {
-                if !retry_budget(budget).try_withdraw() {
-                    tracing::warn!(target: TARGET, reason, attempt, why = "budget empty", "giving up");
-                    return outcome;
-                }
-            }
-            tracing::info!(
-                target: TARGET,
-                reason,
-                attempt,
-                delay_ms = delay.as_millis() as u64,
-                retry_after_ms = retry_after.map(|d| d.as_millis() as u64),
-                "retrying"
-            );
             drop(outcome);
             tokio::time::sleep(delay).await;
             request = spare;

@@ -10,15 +10,14 @@
 //! `Box<dyn Error + Send + Sync>`, `Box<dyn Error>`: anything `AsRef<dyn Error>`), is
 //! looked into: if its source chain holds one of this crate's errors
 //! ([`errors::as_marcus`](crate::errors) lists them), that error decides and reports;
-//! otherwise [`classify`](crate::classify) does.
+//! otherwise [`classify`](crate::classify) does. Either way the answer is one
+//! [`Verdict`](crate::classification::Verdict) ([`View::verdict`]): the view is how the
+//! attribute supplies the classification for an error of any type.
 
 use core::cell::Cell;
-use std::error::Error as StdError;
 
-use crate::{Classification, MarcusError};
-
-/// How deep a source chain is followed for one of this crate's errors.
-const MAX_CHAIN_DEPTH: usize = 64;
+use crate::classification::{ours_in, Verdict};
+use crate::MarcusError;
 
 /// What the runtime may learn about an error of an unknown type.
 pub enum View<'a> {
@@ -35,35 +34,29 @@ pub enum View<'a> {
 }
 
 impl View<'_> {
-    /// Whether to retry, as the API promises: a `MarcusError` by `retryable()`; an error
-    /// holding one of this crate's errors (in itself or its source chain) by that error's;
-    /// any other error by [`classify`](crate::classify), an unknown one yes; a value that
-    /// is no error at all yes.
-    pub fn retryable(&self) -> bool {
+    /// What the patterns make of the error: the one [`Verdict`] a retry, a breaker and an
+    /// adaptive limit act on. A `MarcusError` by its own facts; an error holding one of
+    /// this crate's errors (in itself or its source chain) by that error's; any other
+    /// error by [`classify`](crate::classify) (one nothing is known about is a failure,
+    /// retried); a value that is no error at all likewise.
+    pub fn verdict(&self) -> Verdict {
         match self {
-            View::Marcus(e) => e.retryable(),
-            View::Error(_) | View::Dyn(_) => match self.inner() {
-                Some(ours) => ours.retryable(),
-                None => {
-                    let found = self.classification();
-                    found == Classification::UNKNOWN || found.retryable
-                }
-            },
-            View::Opaque(_) => true,
+            View::Marcus(e) => Verdict::of_marcus(&**e),
+            View::Error(e) => Verdict::of_borrowed(&**e),
+            View::Dyn(e) => Verdict::of_error(*e),
+            View::Opaque(name) => Verdict::opaque(name),
         }
     }
 
-    /// The error's own retry delay: a `MarcusError`'s (also one found inside a foreign
-    /// error), or the one a foreign error's classification reads from its messages.
-    pub fn retry_after(&self) -> Option<core::time::Duration> {
-        match self {
-            View::Marcus(e) => e.retry_after(),
-            View::Error(_) | View::Dyn(_) => match self.inner() {
-                Some(ours) => ours.retry_after(),
-                None => self.classification().retry_after,
-            },
-            View::Opaque(_) => None,
-        }
+    /// Whether to retry: the verdict's `retryable`.
+    pub fn retryable(&self) -> bool {
+        self.verdict().retryable
+    }
+
+    /// A short name of the error's kind: the verdict's `code` (an error's code, also of
+    /// one of this crate's errors found inside a foreign one, or a type's name).
+    pub fn kind(&self) -> &'static str {
+        self.verdict().code
     }
 
     /// The error's context, if it carries one.
@@ -71,16 +64,6 @@ impl View<'_> {
         match self {
             View::Marcus(e) => e.context_mut(),
             View::Error(_) | View::Dyn(_) | View::Opaque(_) => None,
-        }
-    }
-
-    /// A short name of the error's kind: its code (also of one of this crate's errors
-    /// found inside a foreign one), or its type name.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            View::Marcus(e) => e.code(),
-            View::Error(_) | View::Dyn(_) => self.inner().map_or("ERROR", |ours| ours.code()),
-            View::Opaque(name) => name,
         }
     }
 
@@ -94,35 +77,15 @@ impl View<'_> {
         }
     }
 
-    /// What [`classify`](crate::classify) says of a foreign error;
-    /// [`Classification::UNKNOWN`] for the others. A borrowing error cannot be downcast:
-    /// its own words are read, then its (`'static`) sources classified.
-    pub fn classification(&self) -> Classification {
+    /// The error's message, for events (a value that is no error: its type's name).
+    pub fn message(&self) -> String {
         match self {
-            View::Dyn(e) => crate::classify(*e),
-            View::Error(e) => {
-                let own = crate::classify_message(&e.to_string());
-                match (own == Classification::UNKNOWN, e.source()) {
-                    (true, Some(source)) => crate::classify(source),
-                    _ => own,
-                }
-            }
-            View::Marcus(_) | View::Opaque(_) => Classification::UNKNOWN,
+            View::Marcus(e) => e.to_string(),
+            View::Error(e) => e.to_string(),
+            View::Dyn(e) => e.to_string(),
+            View::Opaque(name) => format!("a `{name}`"),
         }
     }
-}
-
-/// The first of this crate's errors in a source chain starting at `first`.
-fn ours_in<'a>(first: Option<&'a (dyn StdError + 'static)>) -> Option<&'a dyn MarcusError> {
-    let mut next = first;
-    for _ in 0..MAX_CHAIN_DEPTH {
-        let link = next?;
-        if let Some(ours) = crate::errors::as_marcus(link) {
-            return Some(ours);
-        }
-        next = link.source();
-    }
-    None
 }
 
 /// Holds the error for the duration of one `view()` call.

@@ -9,7 +9,8 @@ use resilience::chaos::{chaos, FaultConfig, FaultKind};
 use resilience::config::Config;
 use resilience::degradation::FeatureConfig;
 use resilience::recovery::RecoveryConfig;
-use resilience::retry::{retry_budgets, BudgetConfig};
+use resilience::retry::BudgetConfig;
+use resilience::retry_budgets;
 use resilience::{
     degradation, monitor, recovery, registry, retry_budget, BreakerConfig, BulkheadConfig,
     MonitorConfig, RateLimitConfig, RetryConfig,
@@ -28,6 +29,9 @@ fn fields(table: &str) -> &'static [&'static str] {
             "failure_rate",
             "minimum_calls",
             "window_size",
+            "rate_window",
+            "recovery_factor",
+            "max_recovery_timeout",
             "bogus",
         ],
         "retry" => &[
@@ -122,7 +126,7 @@ fn document() -> impl Strategy<Value = String> {
     let table = (
         0..TABLES.len(),
         0..NAMES.len(),
-        prop::collection::vec((0..8usize, 0..VALUES.len()), 0..4),
+        prop::collection::vec((0..16usize, 0..VALUES.len()), 0..4),
     );
     prop::collection::vec(table, 0..5).prop_map(|tables| {
         let mut text = String::new();

@@ -131,3 +131,31 @@ fn context_inside_a_retry_records_the_attempts() {
     assert_eq!(ctx.operation, "retried");
     assert_eq!(ctx.attempt, 2);
 }
+
+fn note_correlation(error: &SyncError, _attempt: u32, _delay: std::time::Duration) {
+    let id = error.context().expect("a context").correlation_id.clone();
+    SEEN_IDS.lock().unwrap().push(id);
+}
+
+static SEEN_IDS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+#[retry(max_attempts = 3, backoff = none, on_retry = note_correlation)]
+#[error_context("retried_thrice")]
+fn retried_thrice() -> Result<(), SyncError> {
+    Err(unreachable())
+}
+
+#[test]
+fn a_call_keeps_one_correlation_id_across_its_retry_attempts() {
+    // Each attempt opens its own `#[error_context]` scope; the call is still one story.
+    let err = retried_thrice().unwrap_err();
+    let last = err.context().unwrap().correlation_id.clone();
+    let seen = SEEN_IDS.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "two retries: {seen:?}");
+    assert_eq!(seen, [last.clone(), last.clone()]);
+    assert_eq!(err.context().unwrap().attempt, 3);
+    // And the next call is another story, with an id of its own.
+    SEEN_IDS.lock().unwrap().clear();
+    let again = retried_thrice().unwrap_err();
+    assert_ne!(again.context().unwrap().correlation_id, last);
+}

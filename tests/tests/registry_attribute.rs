@@ -120,7 +120,7 @@ fn a_retry_draws_from_its_registrys_budget() {
         BUDGET_REG.retry_budget("attr.registry.budget").available(),
         98
     );
-    assert!(!resilience::retry::retry_budgets()
+    assert!(!resilience::retry_budgets()
         .iter()
         .any(|b| b.name.as_deref() == Some("attr.registry.budget")));
 }

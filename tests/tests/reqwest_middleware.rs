@@ -115,6 +115,66 @@ async fn a_failing_host_opens_its_breaker_and_is_then_refused_without_a_request(
     assert_eq!(hits.load(Ordering::SeqCst), 3);
 }
 
+/// The middleware's breaker takes every key of `BreakerConfig`: the rates over a time
+/// window, and an open period that grows with each failed trial.
+#[tokio::test]
+async fn the_middlewares_breaker_takes_a_time_window_and_a_growing_open_period() {
+    let (addr, hits) = server(&[(500, None)]).await;
+    let middleware = ResilienceMiddleware::new()
+        .name("t.breaker.growth")
+        .retry(quick_retries(1))
+        .unwrap()
+        .breaker(BreakerConfig {
+            failure_rate: Some(50.0),
+            minimum_calls: 2,
+            rate_window: Some(Duration::from_secs(10)),
+            recovery_timeout: Duration::from_secs(20),
+            recovery_factor: 3.0,
+            max_recovery_timeout: Some(Duration::from_secs(60)),
+            ..Default::default()
+        })
+        .unwrap();
+    let key = middleware.breaker_key("127.0.0.1", addr.port());
+    let client = client(middleware);
+    let refusal = || async {
+        let refused = client
+            .get(format!("http://{addr}/"))
+            .send()
+            .await
+            .unwrap_err();
+        let reqwest_middleware::Error::Middleware(error) = refused else {
+            panic!("expected the middleware's refusal, got {refused:?}");
+        };
+        error
+            .downcast_ref::<CircuitOpen>()
+            .unwrap()
+            .retry_after
+            .unwrap()
+    };
+    for _ in 0..2 {
+        let response = client.get(format!("http://{addr}/")).send().await.unwrap();
+        assert_eq!(response.status(), 500);
+    }
+    let breaker = registry().breaker_for("t.breaker.growth", &key).unwrap();
+    let s = breaker.snapshot();
+    assert_eq!(s.window_kind, Some(resilience::breaker::WindowKind::Time));
+    assert_eq!(
+        (s.state, s.open_period),
+        (BreakerState::Open, Duration::from_secs(20))
+    );
+    assert!(refusal().await <= Duration::from_secs(20));
+
+    breaker.transition_to_half_open();
+    let trial = client.get(format!("http://{addr}/")).send().await.unwrap();
+    assert_eq!(trial.status(), 500);
+    let wait = refusal().await;
+    assert!(
+        wait > Duration::from_secs(20) && wait <= Duration::from_secs(60),
+        "a failed trial: 20 s × 3, {wait:?}"
+    );
+    assert_eq!(hits.load(Ordering::SeqCst), 3);
+}
+
 #[tokio::test]
 async fn a_429s_retry_after_is_waited() {
     let (addr, hits) = server(&[(429, Some("1")), (200, None)]).await;
@@ -197,4 +257,126 @@ async fn a_refused_connection_is_retried_and_counts_against_the_breaker() {
             .consecutive_failures,
         3
     );
+}
+
+/// Events of target `resilience::retry`, each with the fields of the spans it is in.
+mod captured {
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+    use tracing::field::{Field, Visit};
+    use tracing_subscriber::layer::Context;
+    use tracing_subscriber::registry::LookupSpan;
+
+    pub type Events = Arc<Mutex<Vec<BTreeMap<String, String>>>>;
+
+    #[derive(Default)]
+    struct Fields(BTreeMap<String, String>);
+
+    impl Visit for Fields {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            self.0.insert(
+                field.name().into(),
+                format!("{value:?}").trim_matches('"').into(),
+            );
+        }
+        fn record_str(&mut self, field: &Field, value: &str) {
+            self.0.insert(field.name().into(), value.into());
+        }
+    }
+
+    pub struct Capture(pub Events);
+
+    impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<S> for Capture {
+        fn on_new_span(
+            &self,
+            attrs: &tracing::span::Attributes<'_>,
+            id: &tracing::span::Id,
+            ctx: Context<'_, S>,
+        ) {
+            let mut fields = Fields::default();
+            attrs.record(&mut fields);
+            if let Some(span) = ctx.span(id) {
+                span.extensions_mut().insert(fields);
+            }
+        }
+
+        fn on_event(&self, event: &tracing::Event<'_>, ctx: Context<'_, S>) {
+            if event.metadata().target() != "resilience::retry" {
+                return;
+            }
+            let mut fields = Fields::default();
+            event.record(&mut fields);
+            let mut all = fields.0;
+            for span in ctx.event_scope(event).into_iter().flatten() {
+                if let Some(outer) = span.extensions().get::<Fields>() {
+                    for (k, v) in &outer.0 {
+                        all.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                }
+            }
+            self.0.lock().unwrap().push(all);
+        }
+    }
+}
+
+#[tokio::test]
+async fn retry_events_carry_the_host_method_and_path() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let (addr, _hits) = server(&[(503, None), (200, None)]).await;
+    let events = captured::Events::default();
+    let subscriber = tracing_subscriber::registry().with(captured::Capture(events.clone()));
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let client = client(
+        ResilienceMiddleware::new()
+            .name("t.events")
+            .retry(quick_retries(3))
+            .unwrap(),
+    );
+    let response = client
+        .get(format!("http://{addr}/?q=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let events = events.lock().unwrap();
+    assert_eq!(events.len(), 1, "{events:#?}");
+    let retrying = &events[0];
+    assert_eq!(retrying["message"], "retrying after an error");
+    assert_eq!(retrying["name"], "t.events");
+    assert_eq!(retrying["via"], "reqwest");
+    assert_eq!(retrying["host"], "127.0.0.1");
+    assert_eq!(retrying["method"], "GET");
+    assert_eq!(retrying["path"], "/");
+    assert_eq!(retrying["code"], "HTTP_503");
+}
+
+#[tokio::test]
+async fn retry_if_ok_retries_an_answer_still_pending() {
+    let (addr, hits) = server(&[(202, None), (202, None), (200, None)]).await;
+    let pending = client(
+        ResilienceMiddleware::new()
+            .name("t.retry_if_ok")
+            .retry(quick_retries(4))
+            .unwrap()
+            .retry_if_ok(|res| res.status() == 202),
+    );
+    let response = pending.get(format!("http://{addr}/")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(hits.load(Ordering::SeqCst), 3);
+    // Out of attempts, the last answer comes back as it is.
+    let (addr, hits) = server(&[(202, None)]).await;
+    let out_of_attempts = client(
+        ResilienceMiddleware::new()
+            .name("t.retry_if_ok.out")
+            .retry(quick_retries(2))
+            .unwrap()
+            .retry_if_ok(|res| res.status() == 202),
+    );
+    let response = out_of_attempts
+        .get(format!("http://{addr}/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
 }

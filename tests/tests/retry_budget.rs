@@ -12,7 +12,8 @@ use std::time::Duration;
 use proptest::prelude::*;
 use resilience::__private::{Probe, RetrySite, Retrying, ViewError};
 use resilience::clock::ManualClock;
-use resilience::retry::{retry_budgets, Backoff, BudgetConfig, BudgetSnapshot, RetryBudget};
+use resilience::retry::{Backoff, BudgetConfig, BudgetSnapshot, RetryBudget};
+use resilience::retry_budgets;
 use resilience::{retry_budget, RetryConfig};
 
 const fn ms(n: u64) -> Duration {

@@ -1083,10 +1083,11 @@ fn each_retry_and_the_giving_up_are_traced_with_their_fields() {
         .iter()
         .filter(|e| {
             e["target"] == "resilience::retry"
-                && e.get("function").map(String::as_str) == Some("traced_fetch")
+                && e.get("name").map(String::as_str) == Some("traced_fetch")
         })
         .collect();
     assert_eq!(ours.len(), 4, "{ours:#?}");
+    assert!(ours.iter().all(|e| e["via"] == "attribute"), "{ours:#?}");
     for (event, attempt) in ours[..2].iter().zip(["1", "2"]) {
         assert_eq!(event["attempt"], attempt);
         assert_eq!(event["delay_ms"], "1500");

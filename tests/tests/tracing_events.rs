@@ -107,9 +107,10 @@ fn each_retry_and_the_giving_up_are_events_of_the_retry_target() {
     for (n, event) in retries.iter().enumerate() {
         assert_eq!(event.level, Level::DEBUG);
         assert!(
-            event.field("function").ends_with("always_times_out"),
+            event.field("name").ends_with("always_times_out"),
             "{event:?}"
         );
+        assert_eq!(event.field("via"), "attribute");
         assert_eq!(event.field("attempt"), (n + 1).to_string());
         assert_eq!(event.field("delay_ms"), "0");
         assert_eq!(event.field("code"), "FEED_ERROR_TIMEOUT");
@@ -345,7 +346,7 @@ fn a_methods_retry_events_name_its_type_and_the_inner_code() {
         .iter()
         .find(|e| e.field("message") == "retrying after an error")
         .expect("a retry event");
-    assert_eq!(retry.field("function"), "tracing_events::Feeds::pull");
+    assert_eq!(retry.field("name"), "tracing_events::Feeds::pull");
     assert_eq!(retry.field("code"), "NETWORK_TIMEOUT_ERROR");
 }
 

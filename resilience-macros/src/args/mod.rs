@@ -1,6 +1,7 @@
 //! Parsing of the attributes' arguments: one module per attribute, plus the pieces they
 //! share (durations, set-once keys, error collection).
 
+pub(crate) mod adaptive_limit;
 pub(crate) mod breaker;
 pub(crate) mod bulkhead;
 pub(crate) mod context;
@@ -8,6 +9,7 @@ pub(crate) mod fallback;
 pub(crate) mod feature_switch;
 pub(crate) mod hedge;
 pub(crate) mod keyed;
+pub(crate) mod name;
 pub(crate) mod rate_limit;
 pub(crate) mod registry;
 pub(crate) mod resilient;

@@ -14,6 +14,7 @@ pub(crate) const KEYS: &[&str] = &[
     "max_elapsed",
     "max_retry_after",
     "retry_if",
+    "retry_if_ok",
     "on_retry",
     "budget",
     "adaptive",
@@ -57,6 +58,8 @@ pub(crate) struct RetryArgs {
     pub(crate) max_elapsed: Once<DurationArg>,
     pub(crate) max_retry_after: Once<DurationArg>,
     pub(crate) retry_if: Once<Path>,
+    /// `retry_if_ok = path`: `fn(&T) -> bool`, an `Ok` value to retry like an error.
+    pub(crate) retry_if_ok: Once<Path>,
     pub(crate) on_retry: Once<Path>,
     pub(crate) budget: Once<LitStr>,
     pub(crate) adaptive: Once<bool>,
@@ -91,6 +94,9 @@ impl RetryArgs {
             "retry_if" => self
                 .retry_if
                 .set(key, parse_path(input, key, "fn(&E) -> bool")?),
+            "retry_if_ok" => self
+                .retry_if_ok
+                .set(key, parse_path(input, key, "fn(&T) -> bool")?),
             "on_retry" => self.on_retry.set(
                 key,
                 parse_path(input, key, "fn(&E, u32, std::time::Duration)")?,
@@ -102,12 +108,14 @@ impl RetryArgs {
                         "`budget` takes the budget's name as a string, as in `budget = \"kanban\"`",
                     )
                 })?;
+                super::name::check(&name, "`budget`")?;
                 self.budget.set(key, name)
             }
             "policy" => {
                 let name: LitStr = input.parse().map_err(|e| {
                     syn::Error::new(e.span(), "`policy` takes the name of a registry retry policy, as in `policy = \"kanban\"`")
                 })?;
+                super::name::check(&name, "`policy`")?;
                 self.policy.set(key, name)
             }
             "adaptive" => {

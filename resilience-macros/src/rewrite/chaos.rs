@@ -64,7 +64,7 @@ impl Refusing {
             site: quote!(__RESILIENCE_BREAKER),
             label: label("breaker", index),
             refusal: quote_spanned!(span=> ::core::result::Result::Err(
-                ::resilience::__private::FromCircuitOpen::from_circuit_open(__RESILIENCE_BREAKER.refused())
+                ::resilience::__private::FromRefusal::from_refusal(__RESILIENCE_BREAKER.refused())
             )),
         }
     }
@@ -75,7 +75,7 @@ impl Refusing {
             site: quote!(__RESILIENCE_BULKHEAD),
             label: label("bulkhead", index),
             refusal: quote_spanned!(span=> ::core::result::Result::Err(
-                ::resilience::__private::FromBulkheadFull::from_bulkhead_full(
+                ::resilience::__private::FromRefusal::from_refusal(
                     __RESILIENCE_BULKHEAD.refused(__resilience_bulkhead)
                 )
             )),
@@ -88,7 +88,7 @@ impl Refusing {
             site: quote!(__RESILIENCE_RATE_LIMIT),
             label: label("rate_limit", index),
             refusal: quote_spanned!(span=> ::core::result::Result::Err(
-                ::resilience::__private::FromRateLimited::from_rate_limited(
+                ::resilience::__private::FromRefusal::from_refusal(
                     __RESILIENCE_RATE_LIMIT.refused(__resilience_limiter)
                 )
             )),

@@ -61,7 +61,7 @@ fn self_type() -> TokenStream {
 
 /// The error arm's `observe` field: `Observe::Record(function)` in the one layer that
 /// records the body's errors in the monitor, `Observe::Skip` in the others.
-fn observe_arg(f: &Function, observe: bool) -> TokenStream {
+pub(crate) fn observe_arg(f: &Function, observe: bool) -> TokenStream {
     if observe {
         let name = function_name(f);
         quote!(::resilience::__private::Observe::Record(#name))
@@ -73,7 +73,7 @@ fn observe_arg(f: &Function, observe: bool) -> TokenStream {
 /// The shape every layer gives its outcome (see the module's doc), as statements ending
 /// in the rebuilt `Result`: `on_success` runs before the value is rebuilt, and
 /// `on_error`, an expression of `__resilience_error` taken by value, gives the error back.
-fn rebuild(
+pub(crate) fn rebuild(
     ret: &syn::Type,
     outcome: TokenStream,
     on_success: TokenStream,
@@ -185,6 +185,28 @@ pub(crate) fn retry(
             quote!(::core::result::Result::Err),
         )
     };
+    // `retry_if_ok`: an `Ok` the predicate names is retried like an error (the value is
+    // dropped before the sleep); out of attempts, it is returned.
+    let retry_ok = match args.retry_if_ok.get() {
+        None => quote!(),
+        Some(path) => {
+            let ask = quote_spanned!(path.span()=> #path(&__resilience_value));
+            quote! {
+                if #ask {
+                    match __RESILIENCE_RETRY.ok_retried(&mut __resilience_attempts, __resilience_started) {
+                        ::core::ops::ControlFlow::Break(()) => {
+                            break ::core::result::Result::Ok(__resilience_value);
+                        }
+                        ::core::ops::ControlFlow::Continue(__resilience_delay) => {
+                            ::core::mem::drop(__resilience_value);
+                            #sleep;
+                            continue;
+                        }
+                    }
+                }
+            }
+        }
+    };
     // The retry state is made by the runtime at the first failure, so a first attempt
     // that succeeds stores none of it. The outcome lives only in the block that decides,
     // so an async function's future does not keep it (nor its error) across the sleep.
@@ -198,6 +220,7 @@ pub(crate) fn retry(
                 let __resilience_outcome: #ret = #inner;
                 let __resilience_error = match #split {
                     #ok(__resilience_value) => {
+                        #retry_ok
                         __RESILIENCE_RETRY.succeeded(&__resilience_attempts);
                         break ::core::result::Result::Ok(__resilience_value);
                     }
@@ -240,18 +263,19 @@ pub(crate) fn breaker(
     let function = function_path(f);
     let view = view();
     let observe = observe_arg(f, observe);
+    // `None`: the error's verdict decides (a dependency's fault counts, a refusal never).
     let record_if = match args.record_if.get() {
-        Some(path) => quote!(#path),
-        None => quote!(|_: &_| true),
+        Some(path) => {
+            quote_spanned!(path.span()=> |__resilience_e: &_| ::core::option::Option::Some(#path(__resilience_e)))
+        }
+        None => quote!(|_: &_| ::core::option::Option::None),
     };
     // One label per layer: `#[resilient]` and `#[circuit_breaker]` may both be on a function.
     let label = syn::Lifetime::new(&format!("'__resilience_breaker_{index}"), Span::call_site());
     // Spanned at the attribute: an error type without `From<CircuitOpen>` is reported
-    // there, with the message of `FromCircuitOpen` (a trait method, not a function's
-    // bound, so the note points at no line of the runtime).
-    let reject = quote_spanned!(span=> ::core::result::Result::Err(
-        ::resilience::__private::FromCircuitOpen::from_circuit_open(__resilience_open)
-    ));
+    // there, with the message of `FromRefusal` (a trait method, not a function's bound,
+    // so the note points at no line of the runtime).
+    let reject = refusal(span, quote!(__resilience_open));
     let outcome = rebuild(
         &f.ret,
         inner,
@@ -269,31 +293,28 @@ pub(crate) fn breaker(
     // With `key = expr`: the key's breaker, held for the call. Without: a method named by
     // default gets its `Self` type on the first call's cold path.
     let in_registry = crate::args::registry::in_registry(args.registry.get());
+    let new_site = quote!(::resilience::__private::BreakerSite::new(#name, || #config));
     let (site, breaker) = match args.key.get() {
         None if args.name.get().is_none() && f.uses_self() => {
             let self_type = self_type();
             (
                 quote!(static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
-                    ::resilience::__private::BreakerSite::new(#name, || #config).in_method().at(#function) #in_registry;),
-                quote!(__RESILIENCE_BREAKER.breaker_in(#self_type)),
+                    #new_site.in_method().at(#function) #in_registry;),
+                quote!(__RESILIENCE_BREAKER.instance_in(#self_type)),
             )
         }
         None => (
             quote!(static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
-                ::resilience::__private::BreakerSite::new(#name, || #config).at(#function) #in_registry;),
-            quote!(__RESILIENCE_BREAKER.breaker()),
+                #new_site.at(#function) #in_registry;),
+            quote!(__RESILIENCE_BREAKER.instance()),
         ),
         Some(key) => {
-            let breaker = crate::args::keyed::with_key_text(
-                key,
-                |key| quote!(__RESILIENCE_BREAKER.breaker(#key)),
-            );
-            let max_keys = args.max_keys.get().map_or(1024, |m| *m as usize);
+            let keyed = keyed_instance(key, quote!(__RESILIENCE_BREAKER), &label, span);
             (
                 quote! {
-                    static __RESILIENCE_BREAKER: ::resilience::__private::KeyedBreakerSite =
-                        ::resilience::__private::KeyedBreakerSite::new(#name, || #config, #max_keys) #in_registry;
-                    let __resilience_keyed = #breaker;
+                    static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
+                        #new_site #in_registry;
+                    #keyed
                 },
                 quote!(__resilience_keyed),
             )
@@ -540,19 +561,14 @@ pub(crate) fn bulkhead(
         Span::call_site(),
     );
     // Spanned at the attribute: an error type without `From<BulkheadFull>` is reported there.
-    let reject = quote_spanned!(span=> ::core::result::Result::Err(
-        ::resilience::__private::FromBulkheadFull::from_bulkhead_full(__resilience_full)
-    ));
+    let reject = refusal(span, quote!(__resilience_full));
     // With `key = expr`: the key's instance, held (an `Arc`) for the whole call.
     let bulkhead = match args.key.get() {
-        None => quote!(let __resilience_bulkhead = __RESILIENCE_BULKHEAD.bulkhead();),
+        None => quote!(let __resilience_bulkhead = __RESILIENCE_BULKHEAD.instance();),
         Some(key) => {
-            let keyed = crate::args::keyed::with_key_text(
-                key,
-                |key| quote!(__RESILIENCE_BULKHEAD.keyed(#key)),
-            );
+            let keyed = keyed_instance(key, quote!(__RESILIENCE_BULKHEAD), &label, span);
             quote! {
-                let __resilience_keyed = #keyed;
+                #keyed
                 let __resilience_bulkhead = &*__resilience_keyed;
             }
         }
@@ -611,41 +627,49 @@ pub(crate) fn rate_limit(
         Span::call_site(),
     );
     // Spanned at the attribute: an error type without `From<RateLimited>` is reported there.
-    let reject = quote_spanned!(span=> ::core::result::Result::Err(
-        ::resilience::__private::FromRateLimited::from_rate_limited(__resilience_limited)
-    ));
+    let reject = refusal(span, quote!(__resilience_limited));
     // With `key = expr`: the key's instance, held (an `Arc`) for the whole call, where
     // an injected refusal finds it.
     let limiter = match args.key.get() {
-        None => quote!(let __resilience_limiter = __RESILIENCE_RATE_LIMIT.limiter();),
+        None => quote!(let __resilience_limiter = __RESILIENCE_RATE_LIMIT.instance();),
         Some(key) => {
-            let keyed = crate::args::keyed::with_key_text(
-                key,
-                |key| quote!(__RESILIENCE_RATE_LIMIT.keyed(#key)),
-            );
+            let keyed = keyed_instance(key, quote!(__RESILIENCE_RATE_LIMIT), &label, span);
             quote! {
-                let __resilience_keyed = #keyed;
+                #keyed
                 let __resilience_limiter = &*__resilience_keyed;
             }
         }
     };
-    let wait = if f.is_async() {
-        quote! {
-            if !__resilience_delay.is_zero() {
-                ::resilience::__private::sleep(__resilience_delay).await;
-            }
-        }
-    } else {
-        quote!(::resilience::__private::sleep_blocking(__resilience_delay);)
-    };
-    let admit = if args.cluster().is_some() {
-        quote!(
-            __RESILIENCE_RATE_LIMIT
-                .admit_cluster(__resilience_limiter)
-                .await
-        )
-    } else {
-        quote!(__resilience_limiter.check())
+    // An async call waits for its place, and gives it back if dropped while waiting;
+    // a cluster admission is never delayed; a sync call sleeps on its thread.
+    let (admit, admitted, wait) = match (f.is_async(), args.cluster().is_some()) {
+        (true, false) => (
+            quote!(__resilience_limiter.reserve()),
+            quote!(__resilience_place),
+            quote! {
+                if !__resilience_place.is_now() {
+                    __resilience_limiter.wait(__resilience_place).await;
+                }
+            },
+        ),
+        (true, true) => (
+            quote!(
+                __RESILIENCE_RATE_LIMIT
+                    .admit_cluster(__resilience_limiter)
+                    .await
+            ),
+            quote!(__resilience_delay),
+            quote! {
+                if !__resilience_delay.is_zero() {
+                    ::resilience::__private::sleep(__resilience_delay).await;
+                }
+            },
+        ),
+        (false, _) => (
+            quote!(__resilience_limiter.check()),
+            quote!(__resilience_delay),
+            quote!(::resilience::__private::sleep_blocking(__resilience_delay);),
+        ),
     };
     let in_registry = crate::args::registry::in_registry(args.registry.get());
     Ok(quote! {#label: {
@@ -654,11 +678,40 @@ pub(crate) fn rate_limit(
         #limiter
         let __resilience_admitted = #admit;
         match __resilience_admitted {
-            ::core::result::Result::Ok(__resilience_delay) => { #wait }
+            ::core::result::Result::Ok(#admitted) => { #wait }
             ::core::result::Result::Err(__resilience_limited) => break #label #reject,
         }
         #inner
     }})
+}
+
+/// `Err(E::from(refusal))` for a call a pattern refuses, through `FromRefusal` (whose
+/// message names the variant to add), spanned at the attribute so a missing `From` is
+/// reported there.
+fn refusal(span: Span, refusal: TokenStream) -> TokenStream {
+    quote_spanned!(span=> ::core::result::Result::Err(
+        ::resilience::__private::FromRefusal::from_refusal(#refusal)
+    ))
+}
+
+/// `__resilience_keyed`: the instance of the key `key` at the site `site`, held (an
+/// `Arc`) for the call; a new key the name's full store refuses leaves the layer `label`
+/// with the refusal.
+fn keyed_instance(
+    key: &syn::Expr,
+    site: TokenStream,
+    label: &syn::Lifetime,
+    span: Span,
+) -> TokenStream {
+    let (imports, text) = crate::args::keyed::key_text(key);
+    let reject = refusal(span, quote!(__resilience_refused));
+    quote! {
+        #imports
+        let __resilience_keyed = match #site.keyed(#text) {
+            ::core::result::Result::Ok(__resilience_instance) => __resilience_instance,
+            ::core::result::Result::Err(__resilience_refused) => break #label #reject,
+        };
+    }
 }
 
 /// Records an error of the body in the monitor: a layer of its own only under

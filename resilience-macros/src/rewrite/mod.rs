@@ -5,6 +5,7 @@
 //! layers: the attribute written first is the outermost. (Expanding one attribute at a
 //! time would wrap the body inside-out, in the order the compiler happens to expand.)
 
+mod adaptive_limit;
 pub(crate) mod chaos;
 mod exits;
 mod function;
@@ -16,6 +17,7 @@ use quote::{quote, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Attribute, ItemFn};
 
+use crate::args::adaptive_limit::AdaptiveLimitArgs;
 use crate::args::{
     breaker::BreakerArgs, bulkhead::BulkheadArgs, context::ContextArgs, fallback::FallbackArgs,
     feature_switch::FeatureSwitchArgs, hedge::HedgeArgs, rate_limit::RateLimitArgs,
@@ -36,9 +38,10 @@ pub(crate) enum Kind {
     Bulkhead,
     RateLimit,
     Hedge,
+    AdaptiveLimit,
 }
 
-const KINDS: [Kind; 10] = [
+const KINDS: [Kind; 11] = [
     Kind::Retry,
     Kind::CircuitBreaker,
     Kind::Fallback,
@@ -49,6 +52,7 @@ const KINDS: [Kind; 10] = [
     Kind::Bulkhead,
     Kind::RateLimit,
     Kind::Hedge,
+    Kind::AdaptiveLimit,
 ];
 
 impl Kind {
@@ -64,6 +68,7 @@ impl Kind {
             Kind::Bulkhead => "bulkhead",
             Kind::RateLimit => "rate_limit",
             Kind::Hedge => "hedge",
+            Kind::AdaptiveLimit => "adaptive_limit",
         }
     }
 
@@ -91,6 +96,7 @@ enum Layer {
     Bulkhead(BulkheadArgs, Span),
     RateLimit(RateLimitArgs, Span),
     Hedge(HedgeArgs),
+    AdaptiveLimit(AdaptiveLimitArgs, Span),
 }
 
 impl Layer {
@@ -118,6 +124,7 @@ impl Layer {
                 "#[feature_switch(\"recommendations\")]",
             )?)],
             Kind::Hedge => vec![Layer::Hedge(syn::parse2(args)?)],
+            Kind::AdaptiveLimit => vec![Layer::AdaptiveLimit(syn::parse2(args)?, span)],
             Kind::Bulkhead => vec![Layer::Bulkhead(syn::parse2(args)?, span)],
             Kind::RateLimit => vec![Layer::RateLimit(
                 parse_required(args, span, "#[rate_limit(limit = 100, per = 1s)]")?,
@@ -152,6 +159,7 @@ impl Layer {
             Layer::Bulkhead(args, _) => args.registry.get(),
             Layer::RateLimit(args, _) => args.registry.get(),
             Layer::Hedge(args) => args.registry.get(),
+            Layer::AdaptiveLimit(args, _) => args.registry.get(),
             Layer::Fallback(..)
             | Layer::Context(_)
             | Layer::Timeout(..)
@@ -309,6 +317,9 @@ fn build(f: &Function, layers: &[Layer]) -> syn::Result<TokenStream> {
                 let expr = chaos::hedge(f, function, expr, index);
                 hedge::layer(f, args, expr, observe)?
             }
+            Layer::AdaptiveLimit(args, span) => {
+                adaptive_limit::layer(f, args, *span, expr, observe, index)
+            }
         };
     }
     Ok(expr)
@@ -317,9 +328,47 @@ fn build(f: &Function, layers: &[Layer]) -> syn::Result<TokenStream> {
 /// The function as written, with the error inside its body: one mistake gives one error,
 /// and the item stays in place for the editor and the rest of the crate.
 fn emit_with_error(mut item: ItemFn, error: syn::Error) -> TokenStream {
-    let error = error.to_compile_error();
-    let block = &item.block;
-    let new_block: syn::Block = syn::parse_quote!({ #error #block });
-    item.block = Box::new(new_block);
+    // The error goes first among the body's own statements, in the body's own block: the
+    // body nested as a block would be the tail expression of another, which
+    // `unused_braces` flags beside the error, suggesting a fix that breaks the function
+    // (`async fn f() -> Result<(), E> Err(E::X)`).
+    let error = syn::Stmt::Item(syn::Item::Verbatim(error.to_compile_error()));
+    item.block.stmts.insert(0, error);
     item.into_token_stream()
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::*;
+
+    /// What `#[circuit_breaker(failure_threshold = 0)]` emits on `f`: the function.
+    fn emitted_on_error(body: TokenStream) -> syn::ItemFn {
+        let item = quote!(async fn f() -> Result<(), E> #body);
+        let out = expand(Kind::CircuitBreaker, quote!(failure_threshold = 0), item);
+        syn::parse2(out).expect("the function is still emitted")
+    }
+
+    #[test]
+    fn an_error_is_emitted_in_the_body_s_own_block_never_around_it() {
+        let f = emitted_on_error(quote!({ Err(E::X) }));
+        let stmts = &f.block.stmts;
+        assert_eq!(stmts.len(), 2, "the error, then the body's statement");
+        assert!(quote!(#(#stmts)*).to_string().contains("compile_error"));
+        // No block as the tail: `unused_braces` would flag it.
+        assert!(
+            matches!(
+                stmts.last(),
+                Some(syn::Stmt::Expr(syn::Expr::Call(_), None))
+            ),
+            "{}",
+            quote!(#f)
+        );
+        let f = emitted_on_error(quote!({
+            let x = 1;
+            Ok(x)
+        }));
+        assert_eq!(f.block.stmts.len(), 3);
+    }
 }

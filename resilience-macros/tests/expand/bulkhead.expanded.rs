@@ -8,14 +8,12 @@ fn query(id: u64) -> Result<u64, DbError> {
                 ..::core::default::Default::default()
             },
         );
-        let __resilience_bulkhead = __RESILIENCE_BULKHEAD.bulkhead();
+        let __resilience_bulkhead = __RESILIENCE_BULKHEAD.instance();
         let __resilience_place = match __resilience_bulkhead.acquire_blocking() {
             ::core::result::Result::Ok(__resilience_place) => __resilience_place,
             ::core::result::Result::Err(__resilience_full) => {
                 break '__resilience_bulkhead_0 ::core::result::Result::Err(
-                    ::resilience::__private::FromBulkheadFull::from_bulkhead_full(
-                        __resilience_full,
-                    ),
+                    ::resilience::__private::FromRefusal::from_refusal(__resilience_full),
                 );
             }
         };
@@ -53,7 +51,7 @@ async fn fetch(id: u64) -> Result<u64, DbError> {
                 ..::core::default::Default::default()
             },
         );
-        let __resilience_bulkhead = __RESILIENCE_BULKHEAD.bulkhead();
+        let __resilience_bulkhead = __RESILIENCE_BULKHEAD.instance();
         let __resilience_place = match __resilience_bulkhead.try_acquire() {
             ::core::option::Option::Some(__resilience_place) => __resilience_place,
             ::core::option::Option::None => {
@@ -62,7 +60,7 @@ async fn fetch(id: u64) -> Result<u64, DbError> {
                     ::core::result::Result::Ok(__resilience_place) => __resilience_place,
                     ::core::result::Result::Err(__resilience_full) => {
                         break '__resilience_bulkhead_0 ::core::result::Result::Err(
-                            ::resilience::__private::FromBulkheadFull::from_bulkhead_full(
+                            ::resilience::__private::FromRefusal::from_refusal(
                                 __resilience_full,
                             ),
                         );

@@ -9,13 +9,11 @@ async fn fetch(id: u64) -> Result<u64, KanbanError> {
                 },
             )
             .at(::core::concat!(::core::module_path!(), "::", "fetch"));
-        let __resilience_permit = match __RESILIENCE_BREAKER.breaker().acquire() {
+        let __resilience_permit = match __RESILIENCE_BREAKER.instance().acquire() {
             ::core::result::Result::Ok(__resilience_permit) => __resilience_permit,
             ::core::result::Result::Err(__resilience_open) => {
                 break '__resilience_breaker_0 ::core::result::Result::Err(
-                    ::resilience::__private::FromCircuitOpen::from_circuit_open(
-                        __resilience_open,
-                    ),
+                    ::resilience::__private::FromRefusal::from_refusal(__resilience_open),
                 );
             }
         };
@@ -34,7 +32,7 @@ async fn fetch(id: u64) -> Result<u64, KanbanError> {
                 }
                 ::resilience::__private::Hit::Refuse => {
                     break '__resilience_breaker_0 ::core::result::Result::Err(
-                        ::resilience::__private::FromCircuitOpen::from_circuit_open(
+                        ::resilience::__private::FromRefusal::from_refusal(
                             __RESILIENCE_BREAKER.refused(),
                         ),
                     );
@@ -139,7 +137,7 @@ async fn fetch(id: u64) -> Result<u64, KanbanError> {
                             ::resilience::__private::view!(),
                             ::resilience::__private::BreakerArm {
                                 observe: ::resilience::__private::Observe::Skip,
-                                record_if: |_: &_| true,
+                                record_if: |_: &_| ::core::option::Option::None,
                             },
                         ),
                 )

@@ -9,11 +9,19 @@ async fn list(tenant: &str) -> Result<u64, KanbanError> {
                 ..::core::default::Default::default()
             },
         );
-        let __resilience_keyed = {
-            #[allow(unused_imports)]
-            use ::resilience::__private::{KeyDisplay as _, KeyStr as _};
-            __RESILIENCE_BULKHEAD
-                .keyed((&&::resilience::__private::KeyProbe(&(tenant))).key().as_str())
+        #[allow(unused_imports)]
+        use ::resilience::__private::{KeyDisplay as _, KeyStr as _};
+        let __resilience_keyed = match __RESILIENCE_BULKHEAD
+            .keyed((&&::resilience::__private::KeyProbe(&(tenant))).key().as_str())
+        {
+            ::core::result::Result::Ok(__resilience_instance) => __resilience_instance,
+            ::core::result::Result::Err(__resilience_refused) => {
+                break '__resilience_bulkhead_0 ::core::result::Result::Err(
+                    ::resilience::__private::FromRefusal::from_refusal(
+                        __resilience_refused,
+                    ),
+                );
+            }
         };
         let __resilience_bulkhead = &*__resilience_keyed;
         let __resilience_place = match __resilience_bulkhead.try_acquire() {
@@ -24,7 +32,7 @@ async fn list(tenant: &str) -> Result<u64, KanbanError> {
                     ::core::result::Result::Ok(__resilience_place) => __resilience_place,
                     ::core::result::Result::Err(__resilience_full) => {
                         break '__resilience_bulkhead_0 ::core::result::Result::Err(
-                            ::resilience::__private::FromBulkheadFull::from_bulkhead_full(
+                            ::resilience::__private::FromRefusal::from_refusal(
                                 __resilience_full,
                             ),
                         );
@@ -47,7 +55,7 @@ async fn list(tenant: &str) -> Result<u64, KanbanError> {
                 }
                 ::resilience::__private::Hit::Refuse => {
                     break '__resilience_bulkhead_0 ::core::result::Result::Err(
-                        ::resilience::__private::FromBulkheadFull::from_bulkhead_full(
+                        ::resilience::__private::FromRefusal::from_refusal(
                             __RESILIENCE_BULKHEAD.refused(__resilience_bulkhead),
                         ),
                     );
@@ -65,17 +73,17 @@ async fn list(tenant: &str) -> Result<u64, KanbanError> {
                         ..::core::default::Default::default()
                     },
                 );
-                let __resilience_limiter = __RESILIENCE_RATE_LIMIT.limiter();
-                let __resilience_admitted = __resilience_limiter.check();
+                let __resilience_limiter = __RESILIENCE_RATE_LIMIT.instance();
+                let __resilience_admitted = __resilience_limiter.reserve();
                 match __resilience_admitted {
-                    ::core::result::Result::Ok(__resilience_delay) => {
-                        if !__resilience_delay.is_zero() {
-                            ::resilience::__private::sleep(__resilience_delay).await;
+                    ::core::result::Result::Ok(__resilience_place) => {
+                        if !__resilience_place.is_now() {
+                            __resilience_limiter.wait(__resilience_place).await;
                         }
                     }
                     ::core::result::Result::Err(__resilience_limited) => {
                         break '__resilience_rate_limit_1 ::core::result::Result::Err(
-                            ::resilience::__private::FromRateLimited::from_rate_limited(
+                            ::resilience::__private::FromRefusal::from_refusal(
                                 __resilience_limited,
                             ),
                         );
@@ -103,7 +111,7 @@ async fn list(tenant: &str) -> Result<u64, KanbanError> {
                             }
                             ::resilience::__private::Hit::Refuse => {
                                 break '__resilience_rate_limit_1 ::core::result::Result::Err(
-                                    ::resilience::__private::FromRateLimited::from_rate_limited(
+                                    ::resilience::__private::FromRefusal::from_refusal(
                                         __RESILIENCE_RATE_LIMIT.refused(__resilience_limiter),
                                     ),
                                 );

@@ -9,13 +9,11 @@ fn fetch(id: u64) -> Result<u64, KanbanError> {
                 },
             )
             .at(::core::concat!(::core::module_path!(), "::", "fetch"));
-        let __resilience_permit = match __RESILIENCE_BREAKER.breaker().acquire() {
+        let __resilience_permit = match __RESILIENCE_BREAKER.instance().acquire() {
             ::core::result::Result::Ok(__resilience_permit) => __resilience_permit,
             ::core::result::Result::Err(__resilience_open) => {
                 break '__resilience_breaker_0 ::core::result::Result::Err(
-                    ::resilience::__private::FromCircuitOpen::from_circuit_open(
-                        __resilience_open,
-                    ),
+                    ::resilience::__private::FromRefusal::from_refusal(__resilience_open),
                 );
             }
         };
@@ -40,7 +38,9 @@ fn fetch(id: u64) -> Result<u64, KanbanError> {
                                 observe: ::resilience::__private::Observe::Record(
                                     ::core::concat!(::core::module_path!(), "::", "fetch"),
                                 ),
-                                record_if: counts,
+                                record_if: |__resilience_e: &_| ::core::option::Option::Some(
+                                    counts(__resilience_e),
+                                ),
                             },
                         ),
                 )

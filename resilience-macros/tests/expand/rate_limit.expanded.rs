@@ -10,17 +10,17 @@ async fn call(id: u64) -> Result<u64, ApiError> {
                 ..::core::default::Default::default()
             },
         );
-        let __resilience_limiter = __RESILIENCE_RATE_LIMIT.limiter();
-        let __resilience_admitted = __resilience_limiter.check();
+        let __resilience_limiter = __RESILIENCE_RATE_LIMIT.instance();
+        let __resilience_admitted = __resilience_limiter.reserve();
         match __resilience_admitted {
-            ::core::result::Result::Ok(__resilience_delay) => {
-                if !__resilience_delay.is_zero() {
-                    ::resilience::__private::sleep(__resilience_delay).await;
+            ::core::result::Result::Ok(__resilience_place) => {
+                if !__resilience_place.is_now() {
+                    __resilience_limiter.wait(__resilience_place).await;
                 }
             }
             ::core::result::Result::Err(__resilience_limited) => {
                 break '__resilience_rate_limit_0 ::core::result::Result::Err(
-                    ::resilience::__private::FromRateLimited::from_rate_limited(
+                    ::resilience::__private::FromRefusal::from_refusal(
                         __resilience_limited,
                     ),
                 );
@@ -59,11 +59,19 @@ fn per_tenant(tenant: &str) -> Result<u64, ApiError> {
                 ..::core::default::Default::default()
             },
         );
-        let __resilience_keyed = {
-            #[allow(unused_imports)]
-            use ::resilience::__private::{KeyDisplay as _, KeyStr as _};
-            __RESILIENCE_RATE_LIMIT
-                .keyed((&&::resilience::__private::KeyProbe(&(tenant))).key().as_str())
+        #[allow(unused_imports)]
+        use ::resilience::__private::{KeyDisplay as _, KeyStr as _};
+        let __resilience_keyed = match __RESILIENCE_RATE_LIMIT
+            .keyed((&&::resilience::__private::KeyProbe(&(tenant))).key().as_str())
+        {
+            ::core::result::Result::Ok(__resilience_instance) => __resilience_instance,
+            ::core::result::Result::Err(__resilience_refused) => {
+                break '__resilience_rate_limit_0 ::core::result::Result::Err(
+                    ::resilience::__private::FromRefusal::from_refusal(
+                        __resilience_refused,
+                    ),
+                );
+            }
         };
         let __resilience_limiter = &*__resilience_keyed;
         let __resilience_admitted = __resilience_limiter.check();
@@ -73,7 +81,7 @@ fn per_tenant(tenant: &str) -> Result<u64, ApiError> {
             }
             ::core::result::Result::Err(__resilience_limited) => {
                 break '__resilience_rate_limit_0 ::core::result::Result::Err(
-                    ::resilience::__private::FromRateLimited::from_rate_limited(
+                    ::resilience::__private::FromRefusal::from_refusal(
                         __resilience_limited,
                     ),
                 );
@@ -114,7 +122,7 @@ async fn shared_quota(id: u64) -> Result<u64, ApiError> {
                 ..::core::default::Default::default()
             },
         );
-        let __resilience_limiter = __RESILIENCE_RATE_LIMIT.limiter();
+        let __resilience_limiter = __RESILIENCE_RATE_LIMIT.instance();
         let __resilience_admitted = __RESILIENCE_RATE_LIMIT
             .admit_cluster(__resilience_limiter)
             .await;
@@ -126,7 +134,7 @@ async fn shared_quota(id: u64) -> Result<u64, ApiError> {
             }
             ::core::result::Result::Err(__resilience_limited) => {
                 break '__resilience_rate_limit_0 ::core::result::Result::Err(
-                    ::resilience::__private::FromRateLimited::from_rate_limited(
+                    ::resilience::__private::FromRefusal::from_refusal(
                         __resilience_limited,
                     ),
                 );

@@ -24,7 +24,7 @@ fn fetch(id: u64) -> Result<u64, KanbanError> {
                         )
                         .at(::core::concat!(::core::module_path!(), "::", "fetch"));
                     let __resilience_permit = match __RESILIENCE_BREAKER
-                        .breaker()
+                        .instance()
                         .acquire()
                     {
                         ::core::result::Result::Ok(__resilience_permit) => {
@@ -32,7 +32,7 @@ fn fetch(id: u64) -> Result<u64, KanbanError> {
                         }
                         ::core::result::Result::Err(__resilience_open) => {
                             break '__resilience_breaker_1 ::core::result::Result::Err(
-                                ::resilience::__private::FromCircuitOpen::from_circuit_open(
+                                ::resilience::__private::FromRefusal::from_refusal(
                                     __resilience_open,
                                 ),
                             );
@@ -59,7 +59,7 @@ fn fetch(id: u64) -> Result<u64, KanbanError> {
                                             observe: ::resilience::__private::Observe::Record(
                                                 ::core::concat!(::core::module_path!(), "::", "fetch"),
                                             ),
-                                            record_if: |_: &_| true,
+                                            record_if: |_: &_| ::core::option::Option::None,
                                         },
                                     ),
                             )

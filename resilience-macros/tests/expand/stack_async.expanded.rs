@@ -35,7 +35,7 @@ async fn fetch_board(id: u64) -> Result<Board, KanbanError> {
                             ::core::concat!(::core::module_path!(), "::", "fetch_board"),
                         );
                     let __resilience_permit = match __RESILIENCE_BREAKER
-                        .breaker()
+                        .instance()
                         .acquire()
                     {
                         ::core::result::Result::Ok(__resilience_permit) => {
@@ -43,7 +43,7 @@ async fn fetch_board(id: u64) -> Result<Board, KanbanError> {
                         }
                         ::core::result::Result::Err(__resilience_open) => {
                             break '__resilience_breaker_1 ::core::result::Result::Err(
-                                ::resilience::__private::FromCircuitOpen::from_circuit_open(
+                                ::resilience::__private::FromRefusal::from_refusal(
                                     __resilience_open,
                                 ),
                             );
@@ -72,7 +72,7 @@ async fn fetch_board(id: u64) -> Result<Board, KanbanError> {
                                             observe: ::resilience::__private::Observe::Record(
                                                 ::core::concat!(::core::module_path!(), "::", "fetch_board"),
                                             ),
-                                            record_if: |_: &_| true,
+                                            record_if: |_: &_| ::core::option::Option::None,
                                         },
                                     ),
                             )

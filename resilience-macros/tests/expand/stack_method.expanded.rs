@@ -28,7 +28,7 @@ impl Client {
                             )
                             .at(::core::concat!(::core::module_path!(), "::", "get"));
                         let __resilience_permit = match __RESILIENCE_BREAKER
-                            .breaker()
+                            .instance()
                             .acquire()
                         {
                             ::core::result::Result::Ok(__resilience_permit) => {
@@ -36,7 +36,7 @@ impl Client {
                             }
                             ::core::result::Result::Err(__resilience_open) => {
                                 break '__resilience_breaker_1 ::core::result::Result::Err(
-                                    ::resilience::__private::FromCircuitOpen::from_circuit_open(
+                                    ::resilience::__private::FromRefusal::from_refusal(
                                         __resilience_open,
                                     ),
                                 );
@@ -68,7 +68,7 @@ impl Client {
                                                     );
                                                     __RESILIENCE_NAME.get(|| ::core::any::type_name::<Self>())
                                                 }),
-                                                record_if: |_: &_| true,
+                                                record_if: |_: &_| ::core::option::Option::None,
                                             },
                                         ),
                                 )

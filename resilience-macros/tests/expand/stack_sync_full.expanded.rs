@@ -34,7 +34,7 @@ fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
                             ::core::concat!(::core::module_path!(), "::", "fetch_board"),
                         );
                     let __resilience_permit = match __RESILIENCE_BREAKER
-                        .breaker()
+                        .instance()
                         .acquire()
                     {
                         ::core::result::Result::Ok(__resilience_permit) => {
@@ -42,7 +42,7 @@ fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
                         }
                         ::core::result::Result::Err(__resilience_open) => {
                             break '__resilience_breaker_2 ::core::result::Result::Err(
-                                ::resilience::__private::FromCircuitOpen::from_circuit_open(
+                                ::resilience::__private::FromRefusal::from_refusal(
                                     __resilience_open,
                                 ),
                             );
@@ -101,7 +101,7 @@ fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
                                             observe: ::resilience::__private::Observe::Record(
                                                 ::core::concat!(::core::module_path!(), "::", "fetch_board"),
                                             ),
-                                            record_if: |_: &_| true,
+                                            record_if: |_: &_| ::core::option::Option::None,
                                         },
                                     ),
                             )

@@ -7,7 +7,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use super::{BulkheadConfig, BulkheadFull, BulkheadSnapshot};
-use crate::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use crate::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use crate::ConfigError;
 
 /// At most `max_concurrent` calls at once; the others wait up to `max_wait`, then are
@@ -37,8 +37,12 @@ pub struct Bulkhead {
     /// Callers waiting (or about to): a release locks `waiters` only when this is not 0.
     waiting: AtomicU32,
     rejections: AtomicU64,
+    /// At most one WARN a second for its refusals.
+    warn: crate::refusals::RefusalWarn,
     waiters: Mutex<Waiters>,
     wakeup: Condvar,
+    /// The bound of the name's keyed store, kept so `config` gives the whole configuration.
+    max_keys: AtomicUsize,
     name: &'static str,
     key: Option<Arc<str>>,
 }
@@ -92,8 +96,10 @@ impl Bulkhead {
             max_wait: AtomicU64::new(crate::clock::duration_nanos(config.max_wait)),
             waiting: AtomicU32::new(0),
             rejections: AtomicU64::new(0),
+            warn: crate::refusals::RefusalWarn::new(),
             waiters: Mutex::new(Waiters::default()),
             wakeup: Condvar::new(),
+            max_keys: AtomicUsize::new(config.max_keys),
             name,
             key,
         }
@@ -118,6 +124,11 @@ impl Bulkhead {
         self.key.as_deref()
     }
 
+    /// No call running, waiting or about to wait.
+    pub(super) fn is_empty(&self) -> bool {
+        self.in_flight.load(Ordering::SeqCst) == 0 && self.waiting.load(Ordering::SeqCst) == 0
+    }
+
     /// Calls running now.
     ///
     /// ```
@@ -137,8 +148,7 @@ impl Bulkhead {
         BulkheadConfig {
             max_concurrent: self.max_concurrent.load(Ordering::Relaxed),
             max_wait: self.max_wait(),
-            // The store's bound, not the instance's; the registry fills it in.
-            ..BulkheadConfig::default()
+            max_keys: self.max_keys.load(Ordering::Relaxed),
         }
     }
 
@@ -160,6 +170,7 @@ impl Bulkhead {
     }
 
     pub(crate) fn apply(&self, config: &BulkheadConfig) {
+        self.max_keys.store(config.max_keys, Ordering::Relaxed);
         self.max_wait.store(
             crate::clock::duration_nanos(config.max_wait),
             Ordering::Relaxed,
@@ -303,8 +314,10 @@ impl Bulkhead {
 
     #[cold]
     pub(crate) fn refuse(&self, waited: Duration) -> BulkheadFull {
-        self.rejections.fetch_add(1, Ordering::Relaxed);
-        super::events::refused(self.name, self.key.as_deref(), waited);
+        let total = self.rejections.fetch_add(1, Ordering::Relaxed) + 1;
+        let now = crate::clock::Clock::now_coarse(&crate::clock::SystemClock);
+        let warn = self.warn.due_any_clock(now, || total);
+        super::events::refused(self.name, self.key.as_deref(), waited, warn);
         BulkheadFull {
             name: self.name,
             key: self.key.clone(),
@@ -352,27 +365,6 @@ impl Bulkhead {
             rejections: self.rejections.load(Ordering::Relaxed),
             config: self.config(),
         }
-    }
-}
-
-impl crate::keyed::Instance for Bulkhead {
-    type Config = BulkheadConfig;
-
-    fn make(
-        name: &'static str,
-        key: Arc<str>,
-        config: &BulkheadConfig,
-        _: &Arc<dyn crate::clock::Clock>,
-    ) -> Bulkhead {
-        Bulkhead::build(name, Some(key), config)
-    }
-
-    fn reconfigure(&self, config: &BulkheadConfig) {
-        self.apply(config);
-    }
-
-    fn is_idle(&self) -> bool {
-        self.in_flight.load(Ordering::SeqCst) == 0 && self.waiting.load(Ordering::SeqCst) == 0
     }
 }
 

@@ -216,6 +216,30 @@ pub(super) fn classify_lower(lower: &str) -> Option<Classification> {
     }
 }
 
+/// Whether a message says "too much load": a rate limit (429, "too many requests",
+/// throttled) or an unavailable, overloaded service (503). What an adaptive limit backs
+/// off on, beside the crate's own refusals and timeouts.
+pub(super) fn is_overload(message: &str) -> bool {
+    let lower = normalize(message);
+    const PHRASES: &[&str] = &[
+        "rate limit",
+        "ratelimit",
+        "rate-limit",
+        "too many requests",
+        "throttl",
+        "service unavailable",
+        "overloaded",
+        // A timeout is the first sign of a queue: an adaptive limit counts it as a drop.
+        "timed out",
+        "timeout",
+        "deadline exceeded",
+    ];
+    PHRASES.iter().any(|p| lower.contains(p))
+        || status_codes(&lower)
+            .iter()
+            .any(|code| matches!(code, 429 | 503))
+}
+
 /// The first retry delay written in `lower` ("retry after 30 seconds", "Retry-After: 30",
 /// "retry in 1.5s"); a bare number is seconds, as in HTTP's `Retry-After`.
 pub(super) fn retry_after_lower(lower: &str) -> Option<Duration> {

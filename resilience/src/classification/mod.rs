@@ -5,12 +5,20 @@
 //! (phrases, HTTP-like status codes, retry-after hints). The source chain is walked
 //! outermost first at each step.
 //!
+//! [`Verdict`] is what the patterns act on for an outcome (failure or not, retryable or
+//! not, after how long, a refusal of this crate's, an overload), built from a
+//! [`Classification`] or a [`MarcusError`]'s own facts; [`Classify`] supplies it for a
+//! generic error type (tower, reqwest).
+//!
 //! It sits above `error` (the vocabulary) and the error types built on it, which it
-//! recognizes behind a `dyn Error`, so it is a module of its own rather than part of
-//! `error`, which re-exports it.
+//! recognizes behind a `dyn Error`, so it is a module of its own.
 
 mod io;
 mod message;
+mod verdict;
+
+pub(crate) use verdict::ours_in;
+pub use verdict::{Classify, Refusal, Verdict};
 
 use std::error::Error as StdError;
 use std::time::Duration;

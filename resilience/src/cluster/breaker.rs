@@ -71,7 +71,7 @@ fn applying<T>(f: impl FnOnce() -> T) -> T {
 }
 
 fn key(name: &str, part: &str) -> String {
-    format!("{{cb:{name}}}:{part}")
+    scripts::breaker_key(name, part)
 }
 
 /// What this instance knows of one cluster-scoped breaker.
@@ -142,9 +142,7 @@ async fn local_transition(
                 .arg(ms(t.recovery))
                 .arg(CHANNEL)
                 .arg(name);
-            let _ = shared
-                .run_if_up(async { inv.invoke_async::<i64>(&mut shared.conn.clone()).await })
-                .await;
+            let _ = shared.eval_if_up::<i64>(&key(name, "votes"), &inv).await;
         }
         (_, BreakerState::Open) => {
             t.voted = true;
@@ -174,13 +172,13 @@ async fn vote(shared: &Shared, name: &str, t: &mut Tracked, open_for: Option<Dur
         .arg(CHANNEL)
         .arg(name)
         .arg(if open_for.is_some() { "0" } else { "1" });
-    if let Some((_, state)) = shared
-        .run_if_up(async {
-            inv.invoke_async::<(i64, i64)>(&mut shared.conn.clone())
-                .await
-        })
+    if let Some((_, state, repaired)) = shared
+        .eval_if_up::<(i64, i64, i64)>(&key(name, "votes"), &inv)
         .await
     {
+        if repaired != 0 {
+            shared.corrupt_once(&key(name, "votes"), "not a sorted set of live votes");
+        }
         if state != 0 {
             t.cluster_open = true;
         }
@@ -195,9 +193,7 @@ async fn close(shared: &Shared, name: &str) -> Option<i64> {
         .arg(&shared.instance)
         .arg(CHANNEL)
         .arg(name);
-    shared
-        .run_if_up(async { inv.invoke_async::<i64>(&mut shared.conn.clone()).await })
-        .await
+    shared.eval_if_up::<i64>(&key(name, "votes"), &inv).await
 }
 
 /// The registry's cluster-scoped breaker named `name`.
@@ -268,14 +264,16 @@ async fn leases(shared: &Shared, tracked: &mut HashMap<&'static str, Tracked>) {
         inv.key(key(name, "trial"))
             .key(key(name, "open"))
             .arg(&shared.instance)
-            .arg(ms(shared.config.trial_lease));
+            .arg(ms(shared.config.trial_lease))
+            .arg(ms(breaker.config().recovery_timeout));
         let Some((got, wait)) = shared
-            .run_if_up(async {
-                inv.invoke_async::<(i64, i64)>(&mut shared.conn.clone())
-                    .await
-            })
+            .eval_if_up::<(i64, i64)>(&key(name, "trial"), &inv)
             .await
         else {
+            if shared.connected.load(Relaxed) {
+                // The key's problem, not the connection's: the next breaker's lease.
+                continue;
+            }
             return;
         };
         if got != 0 {
@@ -295,14 +293,24 @@ async fn reconcile_all(shared: &Shared, tracked: &mut HashMap<&'static str, Trac
     if !shared.connected.load(Relaxed) {
         return;
     }
-    for snapshot in crate::registry().breakers() {
-        if snapshot.config.scope != Scope::Cluster {
-            continue;
-        }
-        if let Some(breaker) = crate::registry().breaker(&snapshot.name) {
+    // Every cluster-scoped breaker of the registry, found off the runtime's workers (a
+    // registry of 100 000 breakers takes a while to list, and answers from Redis must not
+    // wait behind it): those never transitioned yet are watched for missed openings.
+    let found = tokio::task::spawn_blocking(|| {
+        crate::registry()
+            .breakers()
+            .into_iter()
+            .filter(|s| s.config.scope == Scope::Cluster)
+            .map(|s| (s.name, s.config.quorum, s.config.recovery_timeout))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap_or_default();
+    for (name, quorum, recovery) in found {
+        if let Some(breaker) = crate::registry().breaker(&name) {
             let t = tracked.entry(breaker.name()).or_default();
-            t.quorum = snapshot.config.quorum;
-            t.recovery = snapshot.config.recovery_timeout;
+            t.quorum = quorum;
+            t.recovery = recovery;
         }
     }
     for (&name, t) in tracked.iter_mut() {
@@ -328,16 +336,22 @@ async fn reconcile_all(shared: &Shared, tracked: &mut HashMap<&'static str, Trac
         }
         let open_key = key(name, "open");
         let Some(left) = shared
-            .run_if_up(async {
-                redis::cmd("PTTL")
-                    .arg(&open_key)
-                    .query_async::<i64>(&mut shared.conn.clone())
-                    .await
-            })
+            .query_if_up::<i64>(&open_key, redis::cmd("PTTL").arg(&open_key))
             .await
         else {
+            if shared.connected.load(Relaxed) {
+                continue;
+            }
             return;
         };
+        if left > ms(t.recovery) as i64 + 1000 {
+            // Longer than any opening this crate sets (the recovery timeout): not ours.
+            shared.corrupt_once(&open_key, "an opening longer than the recovery timeout");
+            let _ = shared
+                .query_if_up::<i64>(&open_key, redis::cmd("DEL").arg(&open_key))
+                .await;
+            continue;
+        }
         if left > 0 && state == BreakerState::Closed {
             t.cluster_open = true;
             let left =
@@ -347,14 +361,17 @@ async fn reconcile_all(shared: &Shared, tracked: &mut HashMap<&'static str, Trac
     }
 }
 
-/// Listens on the channel; reconnects with backoff when the connection ends, and when
-/// the heartbeat saw Redis come back (a paused server's old connection may linger).
+/// Listens on the channel; subscribes anew with backoff when the connection ends,
+/// when it stops answering a PING (a black hole: open, but silent), and when the
+/// heartbeat saw Redis come back or move (a paused server's old connection may linger;
+/// a failover moved the master). Messages missed meanwhile are caught up by the
+/// reconciliation every heartbeat.
 pub(super) async fn pubsub_loop(shared: Arc<Shared>) {
     let mut backoff = Duration::from_millis(20);
     let connect_timeout = shared.config.op_timeout.max(Duration::from_millis(200));
     loop {
         let subscribed = tokio::time::timeout(connect_timeout, async {
-            let mut pubsub = shared.client.get_async_pubsub().await?;
+            let mut pubsub = shared.link.pubsub().await?;
             pubsub.subscribe(CHANNEL).await?;
             redis::RedisResult::Ok(pubsub)
         })
@@ -362,27 +379,53 @@ pub(super) async fn pubsub_loop(shared: Arc<Shared>) {
         match subscribed {
             Ok(Ok(pubsub)) => {
                 backoff = Duration::from_millis(20);
-                let mut messages = pubsub.into_on_message();
+                let (mut sink, mut messages) = pubsub.split();
+                let mut ping = tokio::time::interval(shared.config.heartbeat);
+                ping.tick().await;
                 loop {
                     tokio::select! {
                         message = messages.next() => match message {
                             Some(m) => {
                                 if let Ok(text) = m.get_payload::<String>() {
-                                    let _ = shared.events.send(Event::Remote(text));
+                                    received(&shared, text);
                                 }
                             }
                             None => break,
                         },
+                        _ = ping.tick() => {
+                            let pong = tokio::time::timeout(
+                                connect_timeout,
+                                sink.ping::<redis::Value>(),
+                            )
+                            .await;
+                            if !matches!(pong, Ok(Ok(_))) {
+                                break;
+                            }
+                        }
                         () = shared.reconnected.notified() => break,
                     }
                 }
             }
             _ => {
-                tokio::time::sleep(backoff).await;
+                tokio::select! {
+                    () = tokio::time::sleep(backoff) => {}
+                    () = shared.reconnected.notified() => {}
+                }
                 backoff = (backoff * 2).min(shared.config.heartbeat);
             }
         }
     }
+}
+
+/// A message on the channel: a request for this instance's whole report, or a
+/// transition for the breaker task.
+fn received(shared: &Arc<Shared>, text: String) {
+    let mut parts = text.splitn(4, ' ');
+    if parts.next() == Some("report") && parts.nth(2) == Some(shared.instance.as_str()) {
+        tokio::spawn(super::heartbeat::answer_report(shared.clone()));
+        return;
+    }
+    let _ = shared.events.send(Event::Remote(text));
 }
 
 fn ms(d: Duration) -> u64 {

@@ -69,7 +69,9 @@ async fn take(shared: &Shared, request: &Request) -> Option<u64> {
         .arg(request.refill)
         .arg(request.want)
         .arg(request.deposit);
-    shared
-        .run_if_up(async { inv.invoke_async::<u64>(&mut shared.conn.clone()).await })
-        .await
+    let taken = shared.eval_if_up::<(u64, i64)>(&request.key, &inv).await?;
+    if taken.1 != 0 {
+        shared.corrupt_once(&request.key, "not a bucket of tokens");
+    }
+    Some(taken.0)
 }

@@ -225,6 +225,8 @@ pub struct ClusterLimiter {
     local_tat: AtomicU64,
     local_interval_ns: u64,
     local_tau_ns: u64,
+    /// The shortest wait a refusal gives (one emission interval, at most 1 ms).
+    floor_ns: u64,
     stats: [AtomicU64; 5],
 }
 
@@ -263,6 +265,7 @@ impl ClusterLimiter {
             local_tat: AtomicU64::new(0),
             local_interval_ns,
             local_tau_ns: local_interval_ns.saturating_mul(u64::from(share_burst)),
+            floor_ns: interval_us.clamp(1, 1000) * 1000,
             limit,
             stats: Default::default(),
         })
@@ -322,7 +325,8 @@ impl ClusterLimiter {
             return None;
         }
         let now = duration_nanos(SystemClock.now_coarse());
-        (now < until).then(|| Duration::from_nanos(until - now))
+        // Never below the floor of `sane_wait`: the end of a window is no reason to spin.
+        (now < until).then(|| Duration::from_nanos((until - now).max(self.floor_ns)))
     }
 
     /// Asks to make one call. Refused at once while the limit is known to be exhausted;
@@ -347,19 +351,17 @@ impl ClusterLimiter {
         };
         let mut inv = scripts::GCRA.prepare_invoke();
         inv.key(&self.key).arg(self.interval_us).arg(self.tau_us);
-        let answer = shared
-            .run_if_up(async {
-                inv.invoke_async::<(i64, i64)>(&mut shared.conn.clone())
-                    .await
-            })
-            .await;
+        let answer = shared.eval_if_up::<(i64, i64, i64)>(&self.key, &inv).await;
+        if let Some((_, _, 1)) = answer {
+            shared.corrupt_once(&self.key, "not a GCRA arrival time");
+        }
         match answer {
-            Some((1, _)) => {
+            Some((1, _, _)) => {
                 self.stats[CLUSTER_ADMITTED].fetch_add(1, Relaxed);
                 Admission::Admitted
             }
-            Some((_, wait_us)) => {
-                let retry_after = Duration::from_micros(wait_us.max(1) as u64);
+            Some((_, wait_us, _)) => {
+                let retry_after = self.sane_wait(wait_us);
                 let until = duration_nanos(SystemClock.now_coarse())
                     .saturating_add(duration_nanos(retry_after));
                 self.exhausted_until.fetch_max(until, Relaxed);
@@ -368,6 +370,15 @@ impl ClusterLimiter {
             }
             None => self.admit_locally(),
         }
+    }
+
+    /// Redis's wait, kept between a floor (one emission interval, at most 1 ms: a wait
+    /// that tells a caller to spin is never given) and `per` (no refusal of this limit
+    /// lasts longer), whatever the server answered.
+    fn sane_wait(&self, wait_us: i64) -> Duration {
+        let per_us = u64::try_from(self.limit.per.as_micros()).unwrap_or(u64::MAX);
+        let floor = (self.floor_ns / 1000).min(per_us);
+        Duration::from_micros(u64::try_from(wait_us).unwrap_or(0).clamp(floor, per_us))
     }
 
     /// GCRA on this instance's share, lock-free.
@@ -381,7 +392,7 @@ impl ClusterLimiter {
             if allow_at > now {
                 self.stats[LOCAL_REFUSED].fetch_add(1, Relaxed);
                 return Admission::Refused {
-                    retry_after: Duration::from_nanos(allow_at - now),
+                    retry_after: Duration::from_nanos((allow_at - now).max(self.floor_ns)),
                 };
             }
             match self

@@ -25,8 +25,17 @@
 //!   wait: a retry takes a token from this instance's lease, or is refused. A background
 //!   task tops the lease up (one script, `{rb:NAME}`) when it runs low or a retry was
 //!   refused, and carries the deposits of successful calls, at least every 100 ms.
-//! - Heartbeats (every `heartbeat`, expiring after `instance_ttl`) carry this
-//!   instance's `registry().health()`; [`health()`] gathers every live instance's.
+//! - Heartbeats (every `heartbeat`, expiring after `instance_ttl`) carry a bounded
+//!   summary of this instance's `registry().health()` (counts per pattern and state,
+//!   the open or refusing instances first, a few kilobytes at most whatever the number
+//!   of keys); [`health()`] gathers every live instance's, and [`instance_report`] reads
+//!   one instance's whole report on demand.
+//!
+//! Where Redis is: one server ([`connect`]), or any [`Topology`] ([`connect_to`]): a
+//! Redis Cluster (every script touches one hash slot) or a master behind Sentinel (a
+//! failover is followed). URLs may carry a user and password (`redis://user:pw@host`)
+//! and TLS (`rediss://`, feature `redis-tls`); a password is never shown: every error,
+//! log line and `Debug` output writes `redis://user:***@host`.
 //!
 //! Faults: every Redis operation is bounded by [`ClusterConfig::op_timeout`] (50 ms by
 //! default). The first failure marks the cluster disconnected (one WARN, and
@@ -35,165 +44,45 @@
 //! (`limit / expected_instances`), a retry budget grants from its local share
 //! (`capacity / expected_instances`). The heartbeat task retries with backoff; once Redis
 //! answers again it says so (INFO), re-publishes this instance's open breakers, and
-//! applies the cluster's openings it missed.
+//! applies the cluster's openings it missed. A partition (this instance cut from Redis,
+//! or answers that stop while the connection stays open) is the same fault. A value in a
+//! key that this crate did not write (a list, `nan`, `inf`, a huge number) is that
+//! name's problem: the script repairs it (as if the key had expired) and says so once
+//! (WARN); an error about one key never marks the instance disconnected.
 
 mod breaker;
 mod budget;
+mod config;
+mod error;
+mod heartbeat;
 mod limiter;
+mod link;
 mod scripts;
+mod url;
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{FromRedisValue, RedisError, ScriptInvocation};
 use tokio::sync::{mpsc, Notify};
 
+pub use config::ClusterConfig;
+pub use error::ClusterError;
+pub use heartbeat::instance_report;
 pub use limiter::{Admission, ClusterLimit, ClusterLimiter, LimiterStats};
+pub use link::Topology;
 pub use scripts::GCRA_LUA;
 
+#[cfg(feature = "config")]
+pub(crate) use url::redact;
+
 use crate::ClusterStatus;
+use link::Link;
 
 /// The pub/sub channel every breaker transition is published on.
 const CHANNEL: &str = "resilience:cluster";
-
-/// How the cluster layer talks to Redis. [`Default`] suits a local network.
-///
-/// ```
-/// use resilience::cluster::ClusterConfig;
-/// use std::time::Duration;
-///
-/// let config = ClusterConfig { op_timeout: Duration::from_millis(20), ..Default::default() };
-/// assert!(config.validate().is_ok());
-/// assert_eq!(ClusterConfig::default().op_timeout, Duration::from_millis(50));
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct ClusterConfig {
-    /// The longest any Redis operation may take, on a caller's path or not (1 ms ..=
-    /// 1 s). Default 50 ms.
-    pub op_timeout: Duration,
-    /// How often this instance says it is alive (and retries while disconnected).
-    /// Default 200 ms.
-    pub heartbeat: Duration,
-    /// How long after its last heartbeat an instance (and its votes) counts as gone.
-    /// More than `heartbeat`. Default 1 s.
-    pub instance_ttl: Duration,
-    /// How long the half-open lease is held: the longest a trial may run before another
-    /// instance may take one. Default 2 s.
-    pub trial_lease: Duration,
-    /// This instance's id; default a fresh UUID.
-    pub instance: Option<String>,
-}
-
-impl Default for ClusterConfig {
-    fn default() -> Self {
-        ClusterConfig {
-            op_timeout: Duration::from_millis(50),
-            heartbeat: Duration::from_millis(200),
-            instance_ttl: Duration::from_secs(1),
-            trial_lease: Duration::from_secs(2),
-            instance: None,
-        }
-    }
-}
-
-impl ClusterConfig {
-    /// Checks every rule; the first broken one is an error naming the field and value.
-    ///
-    /// ```
-    /// use resilience::cluster::ClusterConfig;
-    /// let err = ClusterConfig { op_timeout: std::time::Duration::ZERO, ..Default::default() }
-    ///     .validate()
-    ///     .unwrap_err();
-    /// assert_eq!(err.field(), "op_timeout");
-    /// ```
-    pub fn validate(&self) -> Result<(), crate::ConfigError> {
-        use crate::ConfigError;
-        let ms = Duration::from_millis;
-        if self.op_timeout < ms(1) || self.op_timeout > ms(1000) {
-            return Err(ConfigError::new(
-                "op_timeout",
-                self.op_timeout,
-                "must be between 1ms and 1s",
-            ));
-        }
-        if self.heartbeat < ms(10) {
-            return Err(ConfigError::new(
-                "heartbeat",
-                self.heartbeat,
-                "must be at least 10ms",
-            ));
-        }
-        if self.instance_ttl <= self.heartbeat {
-            return Err(ConfigError::new(
-                "instance_ttl",
-                self.instance_ttl,
-                format!("must be longer than `heartbeat` ({:?})", self.heartbeat),
-            ));
-        }
-        if self.trial_lease < ms(1) {
-            return Err(ConfigError::new(
-                "trial_lease",
-                self.trial_lease,
-                "must be at least 1ms",
-            ));
-        }
-        if let Some(id) = &self.instance {
-            if id.is_empty() || id.contains(char::is_whitespace) {
-                return Err(ConfigError::new(
-                    "instance",
-                    id,
-                    "must be a non-empty id without spaces",
-                ));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Why [`connect`] or [`health`] failed.
-///
-/// ```
-/// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-/// let err = rt.block_on(resilience::cluster::connect("not a url")).unwrap_err();
-/// assert!(err.to_string().contains("not a url"));
-/// assert!(!resilience::cluster::is_connected());
-/// ```
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ClusterError {
-    /// The URL does not parse as a Redis URL.
-    #[error("invalid Redis URL `{url}`: {reason}")]
-    InvalidUrl {
-        /// The URL given.
-        url: String,
-        /// What was wrong with it.
-        reason: String,
-    },
-    /// Redis did not answer within the time allowed.
-    #[error("Redis at `{url}` is unreachable: {reason}")]
-    Unreachable {
-        /// The URL given.
-        url: String,
-        /// The client's error, or the timeout.
-        reason: String,
-    },
-    /// `connect` was already called in this process.
-    #[error("this process is already connected to the cluster as `{instance}`")]
-    AlreadyConnected {
-        /// The instance id of the first connection.
-        instance: String,
-    },
-    /// No `connect` yet in this process.
-    #[error("not connected: call `resilience::cluster::connect` first")]
-    NotConnected,
-    /// The configuration is invalid.
-    #[error(transparent)]
-    Config(#[from] crate::ConfigError),
-    /// Redis answered with an error, or not in time.
-    #[error("Redis operation failed: {0}")]
-    Redis(String),
-}
 
 /// What [`connect`] returns: who this instance is in the cluster.
 ///
@@ -208,14 +97,19 @@ pub enum ClusterError {
 pub struct Connected {
     /// This instance's id.
     pub instance: String,
+    /// Whether Redis answered at `connect`: `false` only with
+    /// [`ClusterConfig::start_disconnected`], when the instance joins later.
+    pub joined: bool,
 }
 
-/// One live instance's health, as its last heartbeat carried it.
+/// One live instance's health, as its last heartbeat carried it: a bounded summary
+/// (see [`instance_report`] for the whole report).
 ///
 /// ```
 /// # async fn run() -> Result<(), resilience::cluster::ClusterError> {
 /// for instance in resilience::cluster::health().await? {
 ///     println!("{} {}", instance.instance, instance.health["cluster"]["connected"]);
+///     println!("open breakers: {}", instance.health["breakers"]["open"]);
 /// }
 /// # Ok(()) }
 /// ```
@@ -224,7 +118,11 @@ pub struct Connected {
 pub struct InstanceHealth {
     /// The instance's id.
     pub instance: String,
-    /// Its `registry().health()`, as JSON.
+    /// The summary of its `registry().health()`, as JSON: `"cluster"` (its status),
+    /// `"breakers"` (total and a count per state), `"bulkheads"` (total, full),
+    /// `"rate_limiters"` (total, exhausted), `"retry_budgets"` (total, empty),
+    /// `"hedges"` (total), and `"attention"`: the open, full or exhausted instances by
+    /// pattern, name and key (at most 32; `"attention_total"` counts them all).
     pub health: serde_json::Value,
 }
 
@@ -232,14 +130,15 @@ pub struct InstanceHealth {
 pub(crate) struct Shared {
     config: ClusterConfig,
     instance: String,
-    conn: ConnectionManager,
-    client: redis::Client,
+    link: Link,
     connected: AtomicBool,
     live: AtomicU64,
     disconnections: AtomicU64,
-    /// Signalled when Redis answers again after an outage.
+    /// Signalled when Redis answers again after an outage (or a failover moved it).
     reconnected: Notify,
     events: mpsc::UnboundedSender<breaker::Event>,
+    /// Keys already reported as holding a value this crate did not write.
+    corrupt: Mutex<HashSet<String>>,
 }
 
 static CLUSTER: OnceLock<Arc<Shared>> = OnceLock::new();
@@ -251,11 +150,13 @@ pub(crate) fn shared() -> Option<&'static Arc<Shared>> {
 
 /// Connects this process to the cluster at `url` with the default [`ClusterConfig`]:
 /// starts the heartbeat, pub/sub and breaker tasks on the current tokio runtime. An
-/// unreachable Redis is an `Err`; a second call is an `Err` too.
+/// unreachable Redis is an `Err`; a second call is an `Err` too. `url` is
+/// `redis://[user:password@]host:port[/db]` (AUTH, ACL users), or `rediss://…` (TLS,
+/// feature `redis-tls`).
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), resilience::cluster::ClusterError> {
-/// resilience::cluster::connect("redis://127.0.0.1:6379").await?;
+/// resilience::cluster::connect("redis://app:s3cret@127.0.0.1:6379").await?;
 /// assert!(resilience::registry().health().cluster.connected);
 /// # Ok(()) }
 /// ```
@@ -268,43 +169,57 @@ pub async fn connect(url: &str) -> Result<Connected, ClusterError> {
 /// ```no_run
 /// use resilience::cluster::{connect_with, ClusterConfig};
 /// # async fn run() -> Result<(), resilience::cluster::ClusterError> {
-/// let config = ClusterConfig { instance: Some("api-1".into()), ..Default::default() };
+/// // Start even while Redis is down; join once it answers.
+/// let config = ClusterConfig { instance: Some("api-1".into()), start_disconnected: true, ..Default::default() };
 /// let me = connect_with("redis://127.0.0.1:6379", config).await?;
 /// assert_eq!(me.instance, "api-1");
 /// # Ok(()) }
 /// ```
 pub async fn connect_with(url: &str, config: ClusterConfig) -> Result<Connected, ClusterError> {
+    connect_to(Topology::Single(url.to_owned()), config).await
+}
+
+/// Connects this process to the cluster's Redis wherever it is: one server, a Redis
+/// Cluster or a master behind Sentinel (see [`Topology`]). As [`connect`] otherwise:
+/// once per process, bounded (an unreachable Redis is an `Err` within about half a
+/// second, or `Ok` with `joined: false` under [`ClusterConfig::start_disconnected`]).
+///
+/// ```no_run
+/// use resilience::cluster::{connect_to, ClusterConfig, Topology};
+/// # async fn run() -> Result<(), resilience::cluster::ClusterError> {
+/// let redis = Topology::Sentinel {
+///     sentinels: vec!["redis://10.0.0.1:26379".into(), "redis://10.0.0.2:26379".into()],
+///     master: "mymaster".into(),
+/// };
+/// let me = connect_to(redis, ClusterConfig::default()).await?;
+/// assert!(me.joined);
+/// # Ok(()) }
+/// ```
+pub async fn connect_to(
+    topology: Topology,
+    config: ClusterConfig,
+) -> Result<Connected, ClusterError> {
     config.validate()?;
     if let Some(s) = CLUSTER.get() {
         return Err(ClusterError::AlreadyConnected {
             instance: s.instance.clone(),
         });
     }
-    let client = redis::Client::open(url).map_err(|e| ClusterError::InvalidUrl {
-        url: url.to_owned(),
-        reason: e.to_string(),
-    })?;
-    let unreachable = |reason: String| ClusterError::Unreachable {
-        url: url.to_owned(),
-        reason,
-    };
-    let manager_config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(config.op_timeout.max(Duration::from_millis(200))))
-        .set_response_timeout(Some(config.op_timeout))
-        .set_number_of_retries(1)
-        .set_max_delay(Duration::from_millis(500));
+    let link = Link::new(topology, &config)?;
     let first = config.op_timeout.max(Duration::from_millis(500));
-    let mut conn = tokio::time::timeout(
-        first,
-        client.get_connection_manager_with_config(manager_config),
-    )
-    .await
-    .map_err(|_| unreachable(format!("no connection within {first:?}")))?
-    .map_err(|e| unreachable(e.to_string()))?;
-    let _: String = tokio::time::timeout(first, redis::cmd("PING").query_async(&mut conn))
-        .await
-        .map_err(|_| unreachable(format!("no PING answer within {first:?}")))?
-        .map_err(|e| unreachable(e.to_string()))?;
+    let joined = match tokio::time::timeout(first, link.establish()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(reason)) => Err(reason),
+        Err(_) => Err(format!("no answer within {first:?}")),
+    };
+    if let Err(reason) = &joined {
+        if !config.start_disconnected {
+            return Err(ClusterError::Unreachable {
+                url: link.shown(),
+                reason: reason.clone(),
+            });
+        }
+    }
     let instance = config
         .instance
         .clone()
@@ -313,31 +228,46 @@ pub async fn connect_with(url: &str, config: ClusterConfig) -> Result<Connected,
     let shared = Arc::new(Shared {
         config,
         instance: instance.clone(),
-        conn,
-        client,
-        connected: AtomicBool::new(true),
+        link,
+        connected: AtomicBool::new(false),
         live: AtomicU64::new(0),
         disconnections: AtomicU64::new(0),
         reconnected: Notify::new(),
         events,
+        corrupt: Mutex::new(HashSet::new()),
     });
-    // The breakers and `ClusterStatus` learn of the cluster here (until now their
-    // transitions ran locally and the status was the default).
-    crate::breaker::publish::install(breaker::breaker_transitioned);
-    ClusterStatus::report_from(status);
     if CLUSTER.set(shared.clone()).is_err() {
         let first = CLUSTER
             .get()
             .map_or_else(String::new, |s| s.instance.clone());
         return Err(ClusterError::AlreadyConnected { instance: first });
     }
-    shared.heartbeat_once().await;
-    tokio::spawn(heartbeat_loop(shared.clone()));
+    // The breakers and `ClusterStatus` learn of the cluster here (until now their
+    // transitions ran locally and the status was the default).
+    crate::breaker::publish::install(breaker::breaker_transitioned);
+    ClusterStatus::report_from(status);
+    match &joined {
+        Ok(()) => {
+            shared.connected.store(true, Relaxed);
+            shared.heartbeat_once().await;
+            tracing::info!(target: "resilience::cluster", instance = %instance, redis = %shared.link.shown(), "connected to the cluster");
+        }
+        Err(reason) => tracing::warn!(
+            target: "resilience::cluster",
+            instance = %instance,
+            redis = %shared.link.shown(),
+            reason = %reason,
+            "the cluster's Redis does not answer: starting on local state (breakers, rate limits and budgets), joining once it answers"
+        ),
+    }
+    tokio::spawn(heartbeat::heartbeat_loop(shared.clone()));
     tokio::spawn(breaker::pubsub_loop(shared.clone()));
     tokio::spawn(breaker::breaker_loop(shared.clone(), rx));
     tokio::spawn(budget::budget_loop(shared.clone()));
-    tracing::info!(target: "resilience::cluster", instance = %instance, "connected to the cluster");
-    Ok(Connected { instance })
+    Ok(Connected {
+        instance,
+        joined: joined.is_ok(),
+    })
 }
 
 /// This process's instance id, once connected.
@@ -359,6 +289,20 @@ pub fn is_connected() -> bool {
     CLUSTER.get().is_some_and(|s| s.connected.load(Relaxed))
 }
 
+/// Where this process's cluster Redis is, as it may be shown (passwords as `***`);
+/// for Sentinel, with the master's address of the moment.
+///
+/// ```
+/// // Before `connect`:
+/// assert_eq!(resilience::cluster::redis(), None);
+/// ```
+pub fn redis() -> Option<String> {
+    CLUSTER.get().map(|s| match s.link.master_addr() {
+        Some(addr) => format!("{} (master at {addr})", s.link.shown()),
+        None => s.link.shown(),
+    })
+}
+
 /// Every live instance's health, as their last heartbeats carried it (this instance's
 /// included), by instance id.
 ///
@@ -371,9 +315,9 @@ pub fn is_connected() -> bool {
 pub async fn health() -> Result<Vec<InstanceHealth>, ClusterError> {
     let shared = CLUSTER.get().ok_or(ClusterError::NotConnected)?;
     let mut inv = scripts::LIVE.prepare_invoke();
-    inv.key(INSTANCES).key(HEALTH);
+    inv.key(heartbeat::INSTANCES).key(heartbeat::HEALTH);
     let raw: Vec<String> = shared
-        .run(async { inv.invoke_async(&mut shared.conn.clone()).await })
+        .eval(heartbeat::INSTANCES, &inv)
         .await
         .map_err(ClusterError::Redis)?;
     let mut out: Vec<InstanceHealth> = raw
@@ -403,20 +347,38 @@ pub(crate) fn status() -> ClusterStatus {
     }
 }
 
-const INSTANCES: &str = "{rs}:instances";
-const HEALTH: &str = "{rs}:health";
+/// An error about the data of one key (a value of the wrong type, a script that failed
+/// on it, an answer that does not parse), not about the connection or the server.
+fn about_the_data(e: &RedisError) -> bool {
+    use redis::{ErrorKind, ServerErrorKind};
+    match e.kind() {
+        ErrorKind::UnexpectedReturnType => true,
+        ErrorKind::Server(ServerErrorKind::ResponseError) => {
+            e.code() == Some("WRONGTYPE") || e.detail().is_some_and(|d| d.contains("script"))
+        }
+        _ => false,
+    }
+}
 
 impl Shared {
-    /// Runs one Redis operation within `op_timeout`. A failure marks the cluster
-    /// disconnected (one WARN per outage); only the heartbeat marks it connected again.
+    /// Runs one Redis operation within `op_timeout`. A failure of the connection or
+    /// the server marks the cluster disconnected (one WARN per outage); only the
+    /// heartbeat marks it connected again. An error about `key`'s data does not: it is
+    /// that key's problem, said once (WARN), and the caller decides locally.
     async fn run<T>(
         &self,
+        key: &str,
         op: impl core::future::Future<Output = redis::RedisResult<T>>,
     ) -> Result<T, String> {
         match tokio::time::timeout(self.config.op_timeout, op).await {
             Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) if about_the_data(&e) => {
+                let reason = self.link.scrub(&e.to_string());
+                self.corrupt_once(key, &reason);
+                Err(reason)
+            }
             Ok(Err(e)) => {
-                let reason = e.to_string();
+                let reason = self.link.scrub(&e.to_string());
                 self.mark_down(&reason);
                 Err(reason)
             }
@@ -428,15 +390,41 @@ impl Shared {
         }
     }
 
-    /// Runs the operation only while connected; `None` at once otherwise.
-    async fn run_if_up<T>(
+    /// One script on the connection of the moment (see [`Shared::run`]); `key` is the
+    /// one it touches, named if its data is at fault.
+    async fn eval<T: FromRedisValue>(
         &self,
-        op: impl core::future::Future<Output = redis::RedisResult<T>>,
+        key: &str,
+        inv: &ScriptInvocation<'_>,
+    ) -> Result<T, String> {
+        let Some(mut conn) = self.link.conn() else {
+            return Err("no connection to Redis yet".into());
+        };
+        self.run(key, async move { inv.invoke_async(&mut conn).await })
+            .await
+    }
+
+    /// [`Shared::eval`] only while connected; `None` at once otherwise, and on failure.
+    async fn eval_if_up<T: FromRedisValue>(
+        &self,
+        key: &str,
+        inv: &ScriptInvocation<'_>,
     ) -> Option<T> {
         if !self.connected.load(Relaxed) {
             return None;
         }
-        self.run(op).await.ok()
+        self.eval(key, inv).await.ok()
+    }
+
+    /// One command while connected (see [`Shared::eval_if_up`]).
+    async fn query_if_up<T: FromRedisValue>(&self, key: &str, cmd: &redis::Cmd) -> Option<T> {
+        if !self.connected.load(Relaxed) {
+            return None;
+        }
+        let mut conn = self.link.conn()?;
+        self.run(key, async move { cmd.query_async(&mut conn).await })
+            .await
+            .ok()
     }
 
     fn mark_down(&self, reason: &str) {
@@ -445,54 +433,26 @@ impl Shared {
             tracing::warn!(
                 target: "resilience::cluster",
                 instance = %self.instance,
+                redis = %self.link.shown(),
                 reason,
                 "lost the cluster's Redis: breakers, rate limits and budgets run on local state until it answers again"
             );
         }
     }
 
-    /// One heartbeat; true when Redis answered.
-    async fn heartbeat_once(&self) -> bool {
-        let health = serde_json::to_string(&crate::registry().health()).unwrap_or_default();
-        let ttl = self.config.instance_ttl.as_millis() as u64;
-        let mut inv = scripts::HEARTBEAT.prepare_invoke();
-        inv.key(INSTANCES)
-            .key(HEALTH)
-            .arg(&self.instance)
-            .arg(ttl)
-            .arg(health);
-        match self
-            .run(async { inv.invoke_async::<u64>(&mut self.conn.clone()).await })
-            .await
-        {
-            Ok(live) => {
-                self.live.store(live, Relaxed);
-                if !self.connected.swap(true, Relaxed) {
-                    tracing::info!(target: "resilience::cluster", instance = %self.instance, "the cluster's Redis answers again; reconciling");
-                    self.reconnected.notify_waiters();
-                }
-                true
-            }
-            Err(_) => false,
+    /// Says once per key that it held a value this crate did not write (repaired by the
+    /// script, or decided locally for that name).
+    fn corrupt_once(&self, key: &str, what: &str) {
+        let mut seen = self.corrupt.lock().unwrap_or_else(PoisonError::into_inner);
+        // Bounded: the names are the code's; past 1 000 keys, say nothing more.
+        if seen.len() < 1000 && seen.insert(key.to_owned()) {
+            tracing::warn!(
+                target: "resilience::cluster",
+                instance = %self.instance,
+                key,
+                what,
+                "a Redis key held a value resilience did not write: repaired (or decided locally) for this name only; the instance stays connected"
+            );
         }
-    }
-}
-
-/// Heartbeats every `heartbeat` while connected; while not, retries with backoff (from
-/// `heartbeat / 4` doubling to `heartbeat`).
-async fn heartbeat_loop(shared: Arc<Shared>) {
-    let every = shared.config.heartbeat;
-    let mut backoff = every / 4;
-    loop {
-        let up = shared.heartbeat_once().await;
-        let wait = if up {
-            backoff = every / 4;
-            every
-        } else {
-            let wait = backoff;
-            backoff = (backoff * 2).min(every);
-            wait
-        };
-        tokio::time::sleep(wait).await;
     }
 }

@@ -1,7 +1,8 @@
 //! `[budget.NAME]`'s `scope` and `expected_instances`, read from a file.
 
 use super::Config;
-use crate::retry::{retry_budget, BudgetConfig};
+use crate::registry::retry_budget;
+use crate::retry::BudgetConfig;
 use crate::Scope;
 
 #[test]

@@ -9,9 +9,10 @@ use crate::breaker::BreakerConfig;
 use crate::degradation::FeatureConfig;
 use crate::monitor::MonitorConfig;
 use crate::recovery::RecoveryConfig;
-use crate::retry::{retry_budget, retry_budgets, BudgetConfig};
+use crate::registry::{retry_budget, retry_budgets};
+use crate::retry::BudgetConfig;
 use crate::{degradation, monitor, recovery, registry, ConfigError, RetryConfig};
-use crate::{BulkheadConfig, HedgeConfig, RateLimitConfig};
+use crate::{AdaptiveLimitConfig, BulkheadConfig, HedgeConfig, RateLimitConfig};
 
 /// Every table a file may hold, in the order they are applied.
 #[cfg(not(feature = "redis"))]
@@ -25,6 +26,7 @@ pub(crate) static TABLES: &[&dyn super::table::Kind] = &[
     &BULKHEAD,
     &RATE_LIMIT,
     &HEDGE,
+    &ADAPTIVE_LIMIT,
     &super::chaos::CHAOS,
 ];
 /// Every table a file may hold, in the order they are applied.
@@ -39,6 +41,7 @@ pub(crate) static TABLES: &[&dyn super::table::Kind] = &[
     &BULKHEAD,
     &RATE_LIMIT,
     &HEDGE,
+    &ADAPTIVE_LIMIT,
     &super::chaos::CHAOS,
     &super::cluster::CLUSTER,
 ];
@@ -149,6 +152,23 @@ static RATE_LIMIT: Table<RateLimitConfig> = Table {
     apply: |name, c| registry().configure_rate_limit(name, c.clone()),
     effective: |name| registry().rate_limit_config(name),
     names: || dedup(registry().rate_limiters().into_iter().map(|l| l.name)),
+};
+
+/// `[adaptive_limit.NAME]`: [`AdaptiveLimitConfig`], by
+/// `registry().configure_adaptive_limit`.
+static ADAPTIVE_LIMIT: Table<AdaptiveLimitConfig> = Table {
+    name: "adaptive_limit",
+    keyed: true,
+    validate: |_, c, _| c.validate(),
+    apply: |name, c| registry().configure_adaptive_limit(name, c.clone()),
+    effective: |name| registry().adaptive_limit(name).map(|l| l.config()),
+    names: || {
+        registry()
+            .adaptive_limits()
+            .into_iter()
+            .map(|l| l.name)
+            .collect()
+    },
 };
 
 /// `[hedge.NAME]`: [`HedgeConfig`], by `registry().configure_hedge`: a `#[hedge]` or a

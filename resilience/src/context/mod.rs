@@ -80,8 +80,7 @@ pub(crate) fn current_correlation_id() -> Option<String> {
     scope::with_chain(|_, outermost| outermost.own_correlation_id().to_owned())
 }
 
-/// A fresh unique id (a random UUID, hyphenated): a scope's correlation id, an error's
-/// operation id.
+/// A fresh unique id (a random UUID, hyphenated): a scope's correlation id.
 pub(crate) fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    crate::error::new_id()
 }

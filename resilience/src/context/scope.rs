@@ -210,6 +210,9 @@ pub(super) fn enter<R>(scope: &Scope, f: impl FnOnce() -> R) -> R {
         }
     }
 
+    // `ErrorContext::new()` (in `error`, below the scopes) reads the current scope's id
+    // through this; one load once installed.
+    crate::error::install_correlation_source(super::current_correlation_id);
     let parent = CURRENT.with(Cell::get);
     let frame = Frame { scope, parent };
     let _restore = Restore(parent);

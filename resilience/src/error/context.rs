@@ -55,11 +55,10 @@ impl ErrorContext {
     /// assert_eq!(ctx.operation_id.len(), 36);
     /// ```
     pub fn new() -> Self {
-        let correlation_id =
-            crate::context::current_correlation_id().unwrap_or_else(crate::context::new_id);
+        let correlation_id = current_correlation_id().unwrap_or_else(new_id);
         ErrorContext {
             operation: String::new(),
-            operation_id: crate::context::new_id(),
+            operation_id: new_id(),
             correlation_id,
             timestamp: SystemTime::now(),
             agent_id: None,
@@ -108,4 +107,28 @@ pub(crate) mod rfc3339 {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         humantime::parse_rfc3339_weak(&text).map_err(D::Error::custom)
     }
+}
+
+/// A fresh unique id (a random UUID, hyphenated): a scope's correlation id, an error's
+/// operation id.
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Where [`ErrorContext::new`] reads the current `#[error_context]` scope's correlation
+/// id: installed by the scopes (`context`, a layer above this vocabulary) the first time
+/// one is entered; before that no scope can be current.
+static CORRELATION_SOURCE: std::sync::OnceLock<fn() -> Option<String>> = std::sync::OnceLock::new();
+
+/// Installs the source of the current scope's correlation id (once; later calls are one
+/// load).
+#[inline]
+pub(crate) fn install_correlation_source(source: fn() -> Option<String>) {
+    if CORRELATION_SOURCE.get().is_none() {
+        let _ = CORRELATION_SOURCE.set(source);
+    }
+}
+
+fn current_correlation_id() -> Option<String> {
+    CORRELATION_SOURCE.get().and_then(|source| source())
 }

@@ -2,7 +2,7 @@
 //! [`Severity`], [`Remediation`], [`ErrorContext`] and the [`ErrorReport`] renders.
 //!
 //! Errors usually get the trait from `#[derive(MarcusError)]`; foreign errors are
-//! described by [`classify`](fn@crate::classify).
+//! described by [`classify`](fn@crate::classify) (module `classification`, above this one).
 
 mod category;
 mod context;
@@ -12,10 +12,9 @@ mod report;
 
 use std::time::Duration;
 
-pub use crate::classification::{classify, classify_message, Classification};
 pub use category::{Category, Severity};
-pub(crate) use context::rfc3339;
 pub use context::ErrorContext;
+pub(crate) use context::{install_correlation_source, new_id, rfc3339};
 pub use remediation::Remediation;
 pub use report::ErrorReport;
 

@@ -300,6 +300,16 @@ macro_rules! hierarchy {
             if let ::core::option::Option::Some(e) = error.downcast_ref::<crate::TimedOut>() {
                 return ::core::option::Option::Some(e);
             }
+            // The other refusals, so a boxed one is recognised (`classification::Refusal`).
+            if let ::core::option::Option::Some(e) = error.downcast_ref::<crate::BulkheadFull>() {
+                return ::core::option::Option::Some(e);
+            }
+            if let ::core::option::Option::Some(e) = error.downcast_ref::<crate::RateLimited>() {
+                return ::core::option::Option::Some(e);
+            }
+            if let ::core::option::Option::Some(e) = error.downcast_ref::<crate::Overloaded>() {
+                return ::core::option::Option::Some(e);
+            }
             if let ::core::option::Option::Some(e) = error.downcast_ref::<crate::InjectedFault>() {
                 return ::core::option::Option::Some(e);
             }

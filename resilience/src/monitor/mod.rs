@@ -1,7 +1,8 @@
 //! The error monitor: a bounded history of the errors that pass the attributes (or are
 //! recorded by hand), the patterns they form, and a health score.
 //!
-//! [`monitor()`] is the process-wide monitor the attributes record into; tests build
+//! [`monitor()`](fn@crate::monitor) is the global registry's monitor, which the attributes record
+//! into (a [`Registry`](crate::registry::Registry) has one of its own); tests build
 //! their own with [`Monitor::new`] and a [`ManualClock`](crate::clock::ManualClock).
 //! [`ErrorAggregator`] collects the outcome of a batch operation.
 //!
@@ -38,7 +39,7 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 
 pub use aggregator::{BatchFailed, BatchSummary, ErrorAggregator, ErrorExample, ErrorTypeSummary};
-pub use config::{MonitorConfig, SimilarityWeights};
+pub use config::{MonitorConfig, SimilarityWeights, MAX_HISTORY};
 pub use health::{HealthScore, HealthStatus};
 pub use patterns::{Pattern, PatternKind};
 pub use record::ErrorRecord;
@@ -48,12 +49,15 @@ use crate::view::View;
 use crate::{Category, ConfigError, MarcusError, Severity};
 use record::Facts;
 
-/// The process-wide monitor that every attribute records into.
+/// The monitor of the global [`registry()`](fn@crate::registry): every error that passes
+/// an attribute of the global registry is recorded in it (a
+/// [`Registry::new()`](crate::registry::Registry::new) has one of its own). It lives
+/// here, not in the registry, so the attributes' recording (`observe.rs`) reaches it
+/// from below the registry.
 ///
 /// ```
 /// let a: *const _ = resilience::monitor();
-/// let b: *const _ = resilience::monitor();
-/// assert_eq!(a, b);
+/// assert_eq!(a, resilience::registry().monitor() as *const _);
 /// ```
 pub fn monitor() -> &'static Monitor {
     static MONITOR: OnceLock<Monitor> = OnceLock::new();
@@ -324,7 +328,24 @@ impl Monitor {
                 )
             });
         let rate = errors as f64 / (window.as_secs_f64() / 60.0);
-        let patterns = self.patterns_locked(state, now).len();
+        // A pattern costs health while it goes on: made of errors the callers saw (not
+        // recovered), the latest within the window. Patterns of recovered errors, or
+        // quiet for a window, are still listed by `patterns()`, and cost nothing here:
+        // the health recovers as calls succeed again.
+        let wall_now = self.wall(now);
+        let patterns = patterns::detect(
+            state.history.iter().filter(|r| !r.recovered),
+            &state.config,
+            now,
+            |at| self.wall(at),
+        )
+        .into_iter()
+        .filter(|p| {
+            p.last_seen
+                .checked_add(window)
+                .is_none_or(|end| end > wall_now)
+        })
+        .count();
         HealthScore {
             window,
             ..HealthScore::from_counts(rate, critical, patterns)

@@ -70,7 +70,7 @@ pub fn retry_budget(name: &str) -> RetryBudget {
 ///
 /// ```
 /// let _ = resilience::retry_budget("docs-listed");
-/// let all = resilience::retry::retry_budgets();
+/// let all = resilience::retry_budgets();
 /// assert!(all.iter().any(|b| b.name.as_deref() == Some("docs-listed")));
 /// ```
 pub fn retry_budgets() -> Vec<BudgetSnapshot> {

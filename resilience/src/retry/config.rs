@@ -50,7 +50,7 @@ pub struct RetryConfig {
     )]
     pub max_elapsed: Option<Duration>,
     /// The name of a shared [`RetryBudget`](super::RetryBudget) each retry draws a token
-    /// from (see [`retry_budget`](super::retry_budget)).
+    /// from (see [`retry_budget`](crate::retry_budget)).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub budget: Option<Cow<'static, str>>,
     /// Let the call site adapt its attempts to recent outcomes (see

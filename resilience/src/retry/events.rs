@@ -1,87 +1,141 @@
-//! The tracing events of retries, in one place so their fields stay consistent.
+//! The tracing events of retries, in one place so every front end says the same.
 //!
-//! Target `resilience::retry`. Each retry: `DEBUG` with `function`, `attempt` (the call
-//! that failed, 1-based), `delay_ms`, `error`, `code`. Giving up: `WARN` with `function`,
-//! `attempts` (calls made), `reason` ([`GiveUp::as_str`]), `error`, `code` — or `DEBUG`
-//! when a first call's error was simply not to be retried (not retryable, or
-//! `max_attempts = 1`), which is no retry story at all.
+//! Target `resilience::retry`, whatever drives the engine. Each carries `name` (the
+//! call site's function, or the layer's or middleware's name) and `via` (`"attribute"`,
+//! `"tower"` or `"reqwest"`). Each retry: `DEBUG` "retrying after an error" with
+//! `attempt` (the call that failed, 1-based), `delay_ms`, `error`, `code`. Giving up:
+//! `WARN` "giving up retrying" with `attempts` (calls made), `reason`
+//! ([`GiveUp::as_str`]), `error`, `code` — or `DEBUG` "not retrying" when a first call's
+//! outcome was simply not to be retried (not retryable, or `max_attempts = 1`), which is
+//! no retry story at all. The reqwest middleware's events add `host`, `method` and `path`
+//! through the span it opens around each request.
 
 use std::time::Duration;
 
 use super::GiveUp;
-use crate::view::View;
+use crate::classification::Verdict;
 
 pub(crate) const TARGET: &str = "resilience::retry";
 
-/// What the events say about an error, read while the error is borrowed by its view.
-pub(crate) struct Seen {
-    pub(crate) retryable: bool,
-    pub(crate) retry_after: Option<Duration>,
-    code: &'static str,
-    /// The error's message, formatted only when someone listens.
-    message: Option<String>,
+/// Which front end drives the engine: the `via` field of its events.
+///
+/// ```
+/// use resilience::retry::Via;
+/// assert_eq!(Via::Tower.as_str(), "tower");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Via {
+    /// `#[retry]` (and `#[resilient]`).
+    Attribute,
+    /// `resilience::tower::RetryLayer`.
+    Tower,
+    /// `resilience::reqwest::ResilienceMiddleware`.
+    Reqwest,
 }
 
-impl Seen {
-    pub(crate) fn of(view: &View<'_>) -> Self {
-        let listening = tracing::enabled!(target: TARGET, tracing::Level::DEBUG)
-            || tracing::enabled!(target: TARGET, tracing::Level::WARN);
-        let message = listening.then(|| match view {
-            View::Marcus(e) => e.to_string(),
-            View::Error(e) => e.to_string(),
-            View::Dyn(e) => e.to_string(),
-            View::Opaque(name) => format!("a `{name}`"),
-        });
-        Seen {
-            retryable: view.retryable(),
-            retry_after: view.retry_after(),
-            code: view.kind(),
-            message,
+impl Via {
+    /// `"attribute"`, `"tower"` or `"reqwest"`.
+    ///
+    /// ```
+    /// assert_eq!(resilience::retry::Via::Attribute.as_str(), "attribute");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Via::Attribute => "attribute",
+            Via::Tower => "tower",
+            Via::Reqwest => "reqwest",
         }
     }
 
-    fn message(&self) -> &str {
-        self.message.as_deref().unwrap_or("")
+    /// The front end as its user wrote it, for configuration errors.
+    pub(crate) const fn front_end(self) -> &'static str {
+        match self {
+            Via::Attribute => "#[retry]",
+            Via::Tower => "RetryLayer",
+            Via::Reqwest => "ResilienceMiddleware",
+        }
     }
 }
 
-pub(crate) fn retrying(function: &'static str, attempt: u32, delay: Duration, seen: &Seen) {
+/// Whether anyone listens to retry events (so an outcome's message is worth rendering).
+pub(crate) fn listening() -> bool {
+    tracing::enabled!(target: TARGET, tracing::Level::DEBUG)
+        || tracing::enabled!(target: TARGET, tracing::Level::WARN)
+}
+
+/// The outcome's message, rendered only when someone listens.
+fn render(message: &dyn Fn() -> String) -> String {
+    if listening() {
+        message()
+    } else {
+        String::new()
+    }
+}
+
+pub(crate) fn retrying(
+    name: &'static str,
+    via: Via,
+    attempt: u32,
+    delay: Duration,
+    verdict: &Verdict,
+    message: &dyn Fn() -> String,
+) {
+    if !tracing::enabled!(target: TARGET, tracing::Level::DEBUG) {
+        return;
+    }
     tracing::debug!(
         target: TARGET,
-        function,
+        name,
+        via = via.as_str(),
         attempt,
         delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-        error = seen.message(),
-        code = seen.code,
+        error = render(message),
+        code = verdict.code,
         "retrying after an error"
     );
 }
 
-pub(crate) fn gave_up(function: &'static str, attempts: u32, reason: GiveUp, seen: &Seen) {
+pub(crate) fn gave_up(
+    name: &'static str,
+    via: Via,
+    attempts: u32,
+    reason: GiveUp,
+    verdict: &Verdict,
+    message: &dyn Fn() -> String,
+) {
     if attempts <= 1 && matches!(reason, GiveUp::NotRetryable | GiveUp::AttemptsExhausted) {
         tracing::debug!(
             target: TARGET,
-            function,
+            name,
+            via = via.as_str(),
             attempts,
             reason = reason.as_str(),
-            error = seen.message(),
-            code = seen.code,
+            error = render(message),
+            code = verdict.code,
             "not retrying"
         );
     } else {
-        crate::metrics::retry_exhausted(function);
+        crate::metrics::retry_exhausted(name);
         tracing::warn!(
             target: TARGET,
-            function,
+            name,
+            via = via.as_str(),
             attempts,
             reason = reason.as_str(),
-            error = seen.message(),
-            code = seen.code,
+            error = render(message),
+            code = verdict.code,
             "giving up retrying"
         );
     }
 }
 
-pub(crate) fn adapted(function: &'static str, max_attempts: u32) {
-    tracing::debug!(target: TARGET, function, max_attempts, "adaptive retry changed its attempts");
+pub(crate) fn adapted(name: &'static str, via: Via, max_attempts: u32) {
+    tracing::debug!(
+        target: TARGET,
+        name,
+        via = via.as_str(),
+        max_attempts,
+        "adaptive retry changed its attempts"
+    );
 }

@@ -31,6 +31,13 @@
 //! # Ok::<(), resilience::ConfigError>(())
 //! ```
 //!
+//! The decisions of a retrying call are the engine's (`engine.rs`), which every front end
+//! drives: `#[retry]`, `tower::RetryLayer` and the reqwest middleware.
+//!
+//! The process's named budgets are the global registry's:
+//! [`resilience::retry_budget`](crate::retry_budget) and
+//! [`resilience::retry_budgets`](crate::retry_budgets).
+//!
 //! [`max_attempts`]: RetryConfig::max_attempts
 //! [`max_elapsed`]: RetryConfig::max_elapsed
 
@@ -39,7 +46,7 @@ pub(crate) mod adaptive;
 mod backoff;
 mod budget;
 mod config;
-
+pub(crate) mod engine;
 pub(crate) mod events;
 mod jitter;
 pub(crate) mod policy;
@@ -53,8 +60,7 @@ pub use backoff::Backoff;
 pub(crate) use budget::lease as budget_lease;
 pub(crate) use budget::BudgetTable;
 pub use budget::{BudgetConfig, BudgetSnapshot, RetryBudget};
-// The process's named budgets are the global registry's (`registry/budgets.rs`).
-pub use crate::registry::{retry_budget, retry_budgets};
 pub use config::RetryConfig;
+pub use events::Via;
 pub use jitter::Jitter;
 pub use schedule::{GiveUp, Schedule};

@@ -6,19 +6,28 @@
 //! returned; `Err` goes to [`RetrySite::failed`] (told what to do by a [`RetryArm`]), out of line, which makes the call's
 //! retry state ([`Attempts`]) at the first failure and either gives the error back to
 //! return (`ControlFlow::Break`) or says how long to sleep before going round again
-//! (`ControlFlow::Continue`). Everything else — counting, deciding, drawing delays,
-//! budgets, tracing — happens here.
+//! (`ControlFlow::Continue`). The decision itself is the retry engine's
+//! (`retry/engine.rs`), which `RetryLayer` and the reqwest middleware drive too; this
+//! file supplies it the error's [`Verdict`] (from its [`View`], or `retry_if`), the time
+//! since the call began, the error's context (its `attempt` and one correlation id for
+//! the whole call), and calls `on_retry`.
+//!
+//! It also resolves a policy in a registry for every front end ([`policy_in`],
+//! [`NamedPolicy`]): the engine never looks at a registry.
 
 use crate::sites::registry::SiteRegistry;
 use core::ops::ControlFlow;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
+use crate::classification::Verdict;
 use crate::clock::{Clock, SystemClock};
 use crate::monitor::observe::Observe;
-use crate::retry::adaptive::AdaptiveAttempts;
-use crate::retry::schedule::{decide, GiveUp};
-use crate::retry::{events, RetryBudget, RetryConfig};
+use crate::registry::Registry;
+pub use crate::retry::engine::Attempts;
+use crate::retry::engine::Policy;
+use crate::retry::Via;
+use crate::retry::{events, RetryConfig};
 use crate::view::View;
 
 /// What [`RetrySite::failed`] is told by the call site. (The error's view is an
@@ -50,28 +59,19 @@ pub struct RetrySite {
     init: fn() -> RetryConfig,
     /// Filled on first use, and only for a site without a policy name: a filled one is
     /// the whole fast path.
-    resolved: OnceLock<Resolved>,
+    resolved: OnceLock<Policy>,
     /// `#[retry(policy = "name")]`: the registry's configuration of that name wins.
     policy: Option<&'static str>,
     /// A named site's resolution, remade when the named policies change; for a site
     /// without a name, the policy of its function's path if one is configured (`None`:
     /// there is none, the fixed resolution stands).
-    named: Mutex<Option<(u64, Option<Arc<Resolved>>)>>,
+    named: Mutex<Option<(u64, Option<Arc<Policy>>)>>,
     /// A method's default name (`function` with its `Self` type), made on the first
     /// call's cold path (see [`started_in`](Self::started_in)); unset for other sites.
     method: bool,
     method_name: OnceLock<&'static str>,
     /// Where the site registers: the global registry unless `in_registry` says.
     registry: SiteRegistry,
-}
-
-/// A site's configuration with its budget looked up and its adaptive state, made once.
-struct Resolved {
-    config: RetryConfig,
-    budget: Option<RetryBudget>,
-    adaptive: Option<Arc<AdaptiveAttempts>>,
-    /// Whether a success must be recorded somewhere (adaptive streaks, budget deposits).
-    on_success: bool,
 }
 
 impl RetrySite {
@@ -173,7 +173,7 @@ impl RetrySite {
     #[inline]
     pub fn started_in(&self, self_type: fn() -> &'static str) -> Option<Duration> {
         match self.resolved.get() {
-            Some(resolved) => resolved.started(),
+            Some(policy) => started(policy),
             None => self.started_slow_in(self_type),
         }
     }
@@ -224,7 +224,7 @@ impl RetrySite {
     #[inline]
     pub fn started(&self) -> Option<Duration> {
         match self.resolved.get() {
-            Some(resolved) => resolved.started(),
+            Some(policy) => started(policy),
             None => self.started_slow(),
         }
     }
@@ -244,11 +244,11 @@ impl RetrySite {
     #[inline]
     pub fn succeeded(&self, attempts: &Option<Attempts>) {
         match self.resolved.get() {
-            Some(resolved) => resolved.succeeded(self.function()),
+            Some(policy) => policy.succeeded(),
             None => self.succeeded_slow(),
         }
         if let Some(attempts) = attempts {
-            self.recovered(attempts.calls);
+            self.recovered(attempts.calls());
         }
     }
 
@@ -304,18 +304,50 @@ impl RetrySite {
     {
         arm.observe.error(&mut error, &view);
         // One lookup serves both the new state's attempt limit and the decision.
-        let resolved = self.current();
-        attempts
-            .get_or_insert_with(|| Attempts::starting(&resolved))
-            .decide(
-                self,
-                started,
-                &resolved,
-                error,
-                view,
-                arm.retry_if,
-                arm.on_retry,
-            )
+        let policy = self.current();
+        let attempts = attempts.get_or_insert_with(|| Attempts::starting(&policy));
+        decide(
+            attempts,
+            &policy,
+            started,
+            error,
+            view,
+            arm.retry_if,
+            arm.on_retry,
+        )
+    }
+
+    /// The `Ok` arm of `#[retry(retry_if_ok = ..)]` when the predicate asked for another
+    /// attempt: the engine decides as for an error (attempts, `max_elapsed`, the budget),
+    /// `Continue(delay)` to sleep and go again, `Break(())` to return the value (out of
+    /// attempts, the last `Ok` is the answer). `on_retry` is not called: it takes an error.
+    ///
+    /// ```
+    /// use core::ops::ControlFlow;
+    /// use resilience::__private::{Attempts, RetrySite};
+    /// use resilience::RetryConfig;
+    ///
+    /// static SITE: RetrySite = RetrySite::new("docs.ok_retried", || RetryConfig { max_attempts: 2, ..Default::default() });
+    /// let mut attempts: Option<Attempts> = None;
+    /// assert!(matches!(SITE.ok_retried(&mut attempts, SITE.started()), ControlFlow::Continue(_)));
+    /// assert_eq!(SITE.ok_retried(&mut attempts, None), ControlFlow::Break(()));
+    /// ```
+    #[cold]
+    #[inline(never)]
+    pub fn ok_retried(
+        &'static self,
+        attempts: &mut Option<Attempts>,
+        started: Option<Duration>,
+    ) -> ControlFlow<(), Duration> {
+        let policy = self.current();
+        let attempts = attempts.get_or_insert_with(|| Attempts::starting(&policy));
+        let verdict = Verdict::retry().failing(false).coded("RETRY_IF_OK");
+        let elapsed = started.map(|started| SystemClock.now().saturating_sub(started));
+        let message = || "an `Ok` that `retry_if_ok` asked to retry".to_owned();
+        match attempts.failed(&policy, &verdict, elapsed, &message) {
+            Ok(delay) => ControlFlow::Continue(delay),
+            Err(_) => ControlFlow::Break(()),
+        }
     }
 
     /// The resolution in force: made once for an unnamed site (one load afterwards);
@@ -340,20 +372,20 @@ impl RetrySite {
     /// The fixed resolution of a site without a policy name, made on first use.
     #[cold]
     #[inline(never)]
-    fn resolve_fixed(&self) -> &Resolved {
+    fn resolve_fixed(&self) -> &Policy {
         self.resolved.get_or_init(|| self.resolve((self.init)()))
     }
 
     #[cold]
     #[inline(never)]
     fn started_slow(&self) -> Option<Duration> {
-        self.current_slow().started()
+        started(&self.current_slow())
     }
 
     #[cold]
     #[inline(never)]
     fn succeeded_slow(&self) {
-        self.current_slow().succeeded(self.function());
+        self.current_slow().succeeded();
     }
 
     #[cold]
@@ -397,35 +429,8 @@ impl RetrySite {
         Current::Shared(resolved)
     }
 
-    fn resolve(&self, mut config: RetryConfig) -> Resolved {
-        if let Err(error) = config.validate() {
-            tracing::error!(
-                target: events::TARGET,
-                function = self.function(),
-                %error,
-                "invalid retry configuration; using the defaults"
-            );
-            config = RetryConfig::default();
-        }
-        let registry = self.registry.get();
-        let budget = config
-            .budget
-            .as_deref()
-            .map(|name| registry.retry_budget(name));
-        let adaptive = config
-            .adaptive
-            .then(|| Arc::new(AdaptiveAttempts::new(config.max_attempts)));
-        if let Some(adaptive) = &adaptive {
-            crate::retry::adapted::register(self.function(), Arc::clone(adaptive));
-        }
-        // Not frozen on the budget's current deposit: it may be configured later.
-        let on_success = adaptive.is_some() || budget.is_some();
-        Resolved {
-            config,
-            budget,
-            adaptive,
-            on_success,
-        }
+    fn resolve(&self, config: RetryConfig) -> Policy {
+        policy_in(self.registry.get(), self.function(), Via::Attribute, config)
     }
 }
 
@@ -455,54 +460,28 @@ fn start_time() -> Duration {
     SystemClock.now()
 }
 
-impl Resolved {
-    /// The clock reading a call starts from, if `max_elapsed` needs one.
-    #[inline]
-    fn started(&self) -> Option<Duration> {
-        self.config.max_elapsed.map(|_| start_time())
-    }
-
-    /// The attempts a call starting now may make.
-    fn max_attempts(&self) -> u32 {
-        match &self.adaptive {
-            Some(adaptive) => adaptive.max_attempts(),
-            None => self.config.max_attempts,
-        }
-    }
-
-    /// A success: one branch, unless adaptive streaks or a budget need to hear of it.
-    #[inline]
-    fn succeeded(&self, function: &'static str) {
-        if self.on_success {
-            self.record_success(function);
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn record_success(&self, function: &'static str) {
-        if let Some(adaptive) = &self.adaptive {
-            if let Some(now) = adaptive.record_success() {
-                events::adapted(function, now);
-            }
-        }
-        if let Some(budget) = &self.budget {
-            budget.record_success();
-        }
+/// The clock reading a call starts from, if `max_elapsed` needs one. HOT PATH: a
+/// branch, and no clock read without `max_elapsed`.
+#[inline]
+fn started(policy: &Policy) -> Option<Duration> {
+    if policy.tracks_elapsed() {
+        Some(start_time())
+    } else {
+        None
     }
 }
 
 /// A site's resolution: borrowed from an unnamed site, shared with a named one.
 enum Current<'s> {
-    Fixed(&'s Resolved),
-    Shared(Arc<Resolved>),
+    Fixed(&'s Policy),
+    Shared(Arc<Policy>),
 }
 
 impl core::ops::Deref for Current<'_> {
-    type Target = Resolved;
+    type Target = Policy;
 
     #[inline]
-    fn deref(&self) -> &Resolved {
+    fn deref(&self) -> &Policy {
         match self {
             Current::Fixed(r) => r,
             Current::Shared(r) => r,
@@ -542,29 +521,6 @@ pub struct Retrying<'s> {
     /// The clock reading at the first call, only when `max_elapsed` needs it.
     started: Option<Duration>,
     attempts: Attempts,
-}
-
-/// What a retried call keeps from one attempt to the next: the calls made, its attempt
-/// limit, the last delay drawn. [`RetrySite::failed`] makes it at the first failure.
-///
-/// It holds no resolution of its own, only plain values, so it has no drop glue: the
-/// generated code keeps an `Option<Attempts>` across attempts, and a value with drop glue
-/// there would cost every call a check on its way out, the first attempt's success
-/// included. It is small for the same reason: a retried async function's future holds it
-/// across the sleep, and every move of that future copies it. Each failure looks the
-/// site's configuration up again (one load; for a named policy, its lock), so a policy
-/// changed while a call is retrying applies to that call's remaining delays, time limit
-/// and budget; its attempt limit stays the one it started with.
-///
-/// ```
-/// assert_eq!(std::mem::size_of::<Option<resilience::__private::Attempts>>(), 24);
-/// ```
-#[derive(Debug)]
-pub struct Attempts {
-    /// Calls made so far, counting the one whose outcome is being handed in.
-    calls: u32,
-    max_attempts: u32,
-    previous: Option<Duration>,
 }
 
 impl<'s> Retrying<'s> {
@@ -627,7 +583,7 @@ impl<'s> Retrying<'s> {
     pub fn next<T, E>(
         &mut self,
         outcome: Result<T, E>,
-        view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
+        view: impl for<'a> Fn(&'a mut E) -> View<'a>,
         retry_if: impl FnOnce(&E) -> Option<bool>,
         on_retry: impl FnOnce(&E, u32, Duration),
     ) -> ControlFlow<Result<T, E>, Duration> {
@@ -683,15 +639,15 @@ impl<'s> Retrying<'s> {
     pub fn failed<E>(
         &mut self,
         error: E,
-        view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
+        view: impl for<'a> Fn(&'a mut E) -> View<'a>,
         retry_if: impl FnOnce(&E) -> Option<bool>,
         on_retry: impl FnOnce(&E, u32, Duration),
     ) -> ControlFlow<E, Duration> {
-        let resolved = self.site.current();
-        self.attempts.decide(
-            self.site,
+        let policy = self.site.current();
+        decide(
+            &mut self.attempts,
+            &policy,
             self.started,
-            &resolved,
             error,
             view,
             retry_if,
@@ -700,93 +656,141 @@ impl<'s> Retrying<'s> {
     }
 }
 
-impl Attempts {
-    fn starting(resolved: &Resolved) -> Self {
-        Attempts {
-            calls: 0,
-            max_attempts: resolved.max_attempts(),
-            previous: None,
+/// The attribute's failure: the error's context gets the call's attempt count and its
+/// one correlation id, `retry_if` (when given) overrides the view's retryable, the engine
+/// decides, and `on_retry` hears of a retry before its sleep (it may panic without harm:
+/// nothing is locked or half-updated while it runs).
+fn decide<E>(
+    attempts: &mut Attempts,
+    policy: &Policy,
+    started: Option<Duration>,
+    mut error: E,
+    view: impl for<'a> Fn(&'a mut E) -> View<'a>,
+    retry_if: impl FnOnce(&E) -> Option<bool>,
+    on_retry: impl FnOnce(&E, u32, Duration),
+) -> ControlFlow<E, Duration> {
+    let (verdict, message) = {
+        let mut view = view(&mut error);
+        if let Some(context) = view.context_mut() {
+            context.attempt = attempts.calls().saturating_add(1);
+            attempts.keep_correlation(&mut context.correlation_id);
         }
-    }
-
-    /// [`Retrying::failed`], for the call begun at `started` through `site`, with the
-    /// site's configuration already looked up.
-    #[allow(clippy::too_many_arguments)] // the call's state, then `Retrying::failed`'s
-    fn decide<E>(
-        &mut self,
-        site: &RetrySite,
-        started: Option<Duration>,
-        resolved: &Resolved,
-        mut error: E,
-        view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
-        retry_if: impl FnOnce(&E) -> Option<bool>,
-        on_retry: impl FnOnce(&E, u32, Duration),
-    ) -> ControlFlow<E, Duration> {
-        self.calls = self.calls.saturating_add(1);
-        let seen = {
-            let mut view = view(&mut error);
-            if let Some(context) = view.context_mut() {
-                context.attempt = self.calls;
-            }
-            events::Seen::of(&view)
-        };
-        let decision = if self.calls >= self.max_attempts {
-            Err(GiveUp::AttemptsExhausted)
-        } else if !retry_if(&error).unwrap_or(seen.retryable) {
-            Err(GiveUp::NotRetryable)
-        } else {
-            self.plan(started, resolved, seen.retry_after)
-        };
-        match decision {
-            Ok(delay) => {
-                events::retrying(site.function(), self.calls, delay, &seen);
-                crate::metrics::retry(site.function());
-                on_retry(&error, self.calls, delay);
-                ControlFlow::Continue(delay)
-            }
-            Err(reason) => {
-                record_failure(site, resolved);
-                events::gave_up(site.function(), self.calls, reason, &seen);
-                ControlFlow::Break(error)
-            }
+        (view.verdict(), events::listening().then(|| view.message()))
+    };
+    let verdict = match retry_if(&error) {
+        Some(retryable) => verdict.retrying(retryable),
+        None => verdict,
+    };
+    let elapsed = started.map(|started| SystemClock.now().saturating_sub(started));
+    let message = || message.clone().unwrap_or_default();
+    match attempts.failed(policy, &verdict, elapsed, &message) {
+        Ok(delay) => {
+            on_retry(&error, attempts.calls(), delay);
+            ControlFlow::Continue(delay)
         }
-    }
-
-    /// The delay before the next attempt, or why there is none. Not generic, so the
-    /// decision's code exists once, not once per error type.
-    #[inline(never)]
-    fn plan(
-        &mut self,
-        started: Option<Duration>,
-        resolved: &Resolved,
-        retry_after: Option<Duration>,
-    ) -> Result<Duration, GiveUp> {
-        let elapsed = started.map(|started| SystemClock.now().saturating_sub(started));
-        let (delay, drawn) = decide(
-            &resolved.config,
-            self.calls,
-            self.previous,
-            elapsed,
-            retry_after,
-            &mut crate::retry::rng::rng(),
-        )?;
-        // Last, so a token is spent only on a retry that will happen.
-        if let Some(budget) = &resolved.budget {
-            if !budget.try_withdraw() {
-                return Err(GiveUp::BudgetEmpty);
-            }
-        }
-        self.previous = Some(drawn);
-        Ok(delay)
+        Err(_) => ControlFlow::Break(error),
     }
 }
 
-/// A call gave up: an adaptive site lowers its attempt limit after enough of these.
-fn record_failure(site: &RetrySite, resolved: &Resolved) {
-    if let Some(adaptive) = &resolved.adaptive {
-        if let Some(now) = adaptive.record_failure() {
-            events::adapted(site.function(), now);
+/// A policy of `config` for the instance `name` driven `via` a front end, its budget
+/// found in `registry`. An invalid `config` (the macro checks literals, so only a
+/// `Duration` expression, or a layer's configuration, could be one) is logged and
+/// replaced by the defaults, since a retry loop must not panic.
+pub(crate) fn policy_in(
+    registry: &Registry,
+    name: &'static str,
+    via: Via,
+    mut config: RetryConfig,
+) -> Policy {
+    config =
+        crate::config_error::valid_fields(config, RetryConfig::validate, via.front_end(), name);
+    let budget = config
+        .budget
+        .as_deref()
+        .map(|budget| registry.retry_budget(budget));
+    Policy::new(name, via, config, budget)
+}
+
+/// A layer's or the middleware's policy: its name, configuration and registry. The
+/// registry's retry policy of that name (`registry.configure_retry(name, ..)`, or a
+/// `[retry.NAME]` table) wins while one is configured, as `#[retry(policy = ..)]` does.
+// Used by the tower and reqwest front ends only.
+#[cfg_attr(not(any(feature = "tower", feature = "reqwest")), allow(dead_code))]
+pub(crate) struct NamedPolicy {
+    name: &'static str,
+    via: Via,
+    registry: &'static Registry,
+    config: RetryConfig,
+    /// The layer's own configuration made ready, on the first call.
+    fixed: OnceLock<Arc<Policy>>,
+    /// The registry's policy of the name, remade when the policies change.
+    named: Mutex<Option<(u64, Option<Arc<Policy>>)>>,
+}
+
+#[cfg_attr(not(any(feature = "tower", feature = "reqwest")), allow(dead_code))]
+impl NamedPolicy {
+    pub(crate) fn new(
+        name: &'static str,
+        via: Via,
+        registry: &'static Registry,
+        config: RetryConfig,
+    ) -> NamedPolicy {
+        NamedPolicy {
+            name,
+            via,
+            registry,
+            config,
+            fixed: OnceLock::new(),
+            named: Mutex::new(None),
         }
+    }
+
+    /// The instance's name.
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
+    pub(crate) fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The registry its budget and named policy come from.
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
+    pub(crate) fn registry(&self) -> &'static Registry {
+        self.registry
+    }
+
+    /// The configuration given to the layer.
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
+    pub(crate) fn config(&self) -> &RetryConfig {
+        &self.config
+    }
+
+    /// The policy in force for a call starting now. A load and a reference count while
+    /// no policy was ever configured in the registry.
+    pub(crate) fn current(&self) -> Arc<Policy> {
+        let fixed = self.fixed.get_or_init(|| {
+            Arc::new(policy_in(
+                self.registry,
+                self.name,
+                self.via,
+                self.config.clone(),
+            ))
+        });
+        let policies = self.registry.retry_policies();
+        let generation = policies.generation();
+        if generation == 0 {
+            return Arc::clone(fixed);
+        }
+        let mut named = self.named.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((seen, policy)) = named.as_ref() {
+            if *seen == generation {
+                return Arc::clone(policy.as_ref().unwrap_or(fixed));
+            }
+        }
+        let policy = policies
+            .get(self.name)
+            .map(|config| Arc::new(policy_in(self.registry, self.name, self.via, config)));
+        let current = Arc::clone(policy.as_ref().unwrap_or(fixed));
+        *named = Some((generation, policy));
+        current
     }
 }
 

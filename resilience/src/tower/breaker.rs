@@ -14,9 +14,9 @@ use tower_service::Service;
 use super::pattern::{KeyedLayer, KeyedService, PatternLayer, PatternService, TowerPattern};
 use crate::breaker::Breaker;
 use crate::breaker::OwnedPermit;
-use crate::keyed::Keyed;
+use crate::classification::{Classify, Verdict};
 use crate::sites::faults::Gated;
-use crate::{BreakerConfig, CircuitOpen, ConfigError, Permit};
+use crate::{CircuitOpen, Permit};
 
 /// Whether a successful response counts as a failure of the breaker
 /// ([`CircuitBreakerLayer::failure_if`]). Implemented by every `Fn(&Response) -> bool`.
@@ -38,7 +38,8 @@ impl<Res, F: Fn(&Res) -> bool> FailureIf<Res> for F {
     }
 }
 
-/// The default of [`CircuitBreakerLayer`]: every `Ok` is a success, every `Err` a failure.
+/// The default of [`CircuitBreakerLayer`]: every `Ok` is a success (errors count by their
+/// verdict).
 ///
 /// ```
 /// use resilience::tower::{FailureIf, NoResponseFails};
@@ -57,43 +58,20 @@ impl<Res> FailureIf<Res> for NoResponseFails {
 impl TowerPattern for Breaker {
     const LAYER: &'static str = "CircuitBreakerLayer";
     type Extra = NoResponseFails;
-
-    fn register(name: &str, config: BreakerConfig) -> Result<Arc<Breaker>, ConfigError> {
-        crate::registry().register(name, config)
-    }
-
-    fn register_default(name: &str) -> Arc<Breaker> {
-        crate::registry()
-            .register(name, BreakerConfig::default())
-            // The defaults are valid; only a parent configured for the name that would
-            // make a cycle fails, and then the breaker stands alone.
-            .unwrap_or_else(|error| {
-                tracing::error!(
-                    target: "resilience::tower",
-                    name,
-                    %error,
-                    "could not register the breaker; it stands alone"
-                );
-                Arc::new(Breaker::fallback(name))
-            })
-    }
-
-    fn keyed_store(
-        name: &str,
-        config: BreakerConfig,
-        max_keys: Option<usize>,
-    ) -> Arc<Keyed<Breaker>> {
-        let max_keys = max_keys.unwrap_or(crate::keyed::DEFAULT_MAX_KEYS);
-        crate::registry().breakers_keyed(name, config, max_keys)
-    }
 }
 
 /// Puts a service behind the circuit breaker `name` of the global
 /// [`registry`](crate::registry()): the breaker a `#[circuit_breaker(name = "...")]` of
 /// the same name uses.
 ///
-/// Every `Err` of the inner service counts as a failure, and an `Ok` too when
-/// [`failure_if`](PatternLayer::failure_if) says so (an HTTP 5xx). While the breaker is
+/// An `Err` of the inner service counts as its error's
+/// [`Verdict`](crate::classification::Verdict) says ([`Classify`], which the error type
+/// implements: every `MarcusError`, `tower::BoxError`, `std::io::Error`): a dependency's
+/// fault (transient, integration and system tiers, timeouts, an error nothing is known
+/// about) is a failure, the caller's mistake (business logic, configuration, security) a
+/// success, and a refusal of this crate's from a layer inside (`RateLimited`,
+/// `BulkheadFull`, `Overloaded`, an inner breaker's `CircuitOpen`) neither. An `Ok`
+/// counts as a failure when [`failure_if`](PatternLayer::failure_if) says so (an HTTP 5xx). While the breaker is
 /// open, `call` answers `Err(E::from(CircuitOpen { .. }))` at once without calling the
 /// inner service; `poll_ready` stays the inner service's. The builder
 /// ([`new`](PatternLayer::new), [`config`](PatternLayer::config),
@@ -165,7 +143,7 @@ impl PatternLayer<Breaker, NoResponseFails> {
     /// ```
     pub fn with_breaker(breaker: Arc<Breaker>) -> Self {
         let mut layer = CircuitBreakerLayer::new(breaker.name());
-        layer.given = Some(breaker.config());
+        layer.given = Some(Breaker::config(&breaker));
         layer.instance = Some(super::pin(breaker));
         layer
     }
@@ -219,7 +197,7 @@ impl<S, F> PatternService<Breaker, S, F> {
 impl<S, F, Req> Service<Req> for PatternService<Breaker, S, F>
 where
     S: Service<Req>,
-    S::Error: From<CircuitOpen> + 'static,
+    S::Error: From<CircuitOpen> + Classify + 'static,
     F: FailureIf<S::Response> + Clone,
 {
     type Response = S::Response;
@@ -264,7 +242,7 @@ where
 impl<S, F, K, T, Req> Service<Req> for KeyedService<Breaker, S, K, F>
 where
     S: Service<Req>,
-    S::Error: From<CircuitOpen> + 'static,
+    S::Error: From<CircuitOpen> + Classify + 'static,
     F: FailureIf<S::Response> + Clone,
     K: Fn(&Req) -> T,
     T: core::fmt::Display,
@@ -280,7 +258,10 @@ where
     }
 
     fn call(&mut self, req: Req) -> Self::Future {
-        let (breaker, key) = self.instance_for(&req);
+        let (breaker, key) = match self.instance_for(&req) {
+            Ok(found) => found,
+            Err(refused) => return ResponseFuture::refused(refused, self.extra.clone()),
+        };
         let admitted = breaker
             .acquire_owned()
             .and_then(|permit| Ok((permit, self.faults.draw::<S::Error, _>(&*breaker)?)));
@@ -327,6 +308,19 @@ impl Held {
             Held::Owned(p) => p.record_failure(),
         }
     }
+
+    /// An error by its verdict: a refusal of this crate's from a layer inside is neither
+    /// success nor failure (dropped unrecorded, a trial place given back), a dependency's
+    /// fault a failure, anything else a success (as `sites::breaker::record`).
+    fn record(self, verdict: &Verdict) {
+        if verdict.refusal.is_some() {
+            drop(self);
+        } else if verdict.failure {
+            self.record_failure();
+        } else {
+            self.record_success();
+        }
+    }
 }
 
 pin_project! {
@@ -341,6 +335,17 @@ pin_project! {
     }
 }
 
+impl<Fut, F> ResponseFuture<Fut, F> {
+    fn refused(open: CircuitOpen, failure_if: F) -> Self {
+        ResponseFuture {
+            inner: None,
+            permit: None,
+            refused: Some(open),
+            failure_if,
+        }
+    }
+}
+
 impl<Fut, F> core::fmt::Debug for ResponseFuture<Fut, F> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ResponseFuture")
@@ -352,7 +357,7 @@ impl<Fut, F> core::fmt::Debug for ResponseFuture<Fut, F> {
 impl<Fut, F, T, E> Future for ResponseFuture<Fut, F>
 where
     Fut: Future<Output = Result<T, E>>,
-    E: From<CircuitOpen> + 'static,
+    E: From<CircuitOpen> + Classify + 'static,
     F: FailureIf<T>,
 {
     type Output = Result<T, E>;
@@ -370,7 +375,8 @@ where
         if let Some(permit) = this.permit.take() {
             match &outcome {
                 Ok(response) if !this.failure_if.is_failure(response) => permit.record_success(),
-                _ => permit.record_failure(),
+                Ok(_) => permit.record_failure(),
+                Err(error) => permit.record(&error.verdict()),
             }
         }
         Poll::Ready(outcome)
@@ -379,6 +385,7 @@ where
 
 #[cfg(test)]
 mod tests {
+    use crate::BreakerConfig;
     use std::time::Duration;
 
     use tower::{service_fn, BoxError, Layer, Service, ServiceExt};
@@ -531,6 +538,19 @@ mod tests {
                 MyError::Open(o)
             }
         }
+        // An error type that is no `MarcusError` says what its errors mean itself.
+        impl core::fmt::Display for MyError {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("my error")
+            }
+        }
+        impl Classify for MyError {
+            fn verdict(&self) -> Verdict {
+                match self {
+                    MyError::Open(open) => open.verdict(),
+                }
+            }
+        }
         fn assert_error<S: Service<(), Error = MyError>>(_: &S) {}
         let svc = CircuitBreakerLayer::new("tower.breaker.typed")
             .layer(service_fn(|()| async { Ok::<(), MyError>(()) }));
@@ -586,5 +606,29 @@ mod tests {
             .breaker_for("tower.breaker.evicted", "0")
             .is_none());
         assert!(first.upgrade().is_none(), "an evicted breaker is freed");
+    }
+
+    #[tokio::test]
+    async fn open_breakers_of_failing_keys_are_bounded_by_max_keys() {
+        let name = "tower.breaker.failing_keys";
+        let svc = CircuitBreakerLayer::new(name)
+            .config(config(1))
+            .key(|k: &u32| *k)
+            .max_keys(100)
+            .layer(service_fn(|_: u32| async {
+                Err::<(), BoxError>("down".into())
+            }));
+        for k in 0..3_000 {
+            let err = svc.clone().oneshot(k).await.unwrap_err();
+            assert!(!err.is::<CircuitOpen>(), "a new key's breaker is closed");
+        }
+        let live = crate::registry()
+            .breakers()
+            .iter()
+            .filter(|s| s.name == name)
+            .count();
+        assert!(live <= 100, "{live} live breakers for max_keys = 100");
+        let last = crate::registry().breaker_for(name, "2999").unwrap();
+        assert_eq!(last.state(), BreakerState::Open);
     }
 }

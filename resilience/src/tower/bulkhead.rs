@@ -15,33 +15,12 @@ use tower_service::Service;
 use super::pattern::{KeyedLayer, KeyedService, PatternLayer, PatternService, TowerPattern};
 use super::wait_then_call::WaitThenCall;
 use crate::bulkhead::{Bulkhead, BulkheadPermit, OwnedBulkheadPermit, Wait};
-use crate::keyed::Keyed;
 use crate::sites::faults::{Fault, Gated};
-use crate::{BulkheadConfig, BulkheadFull, ConfigError};
+use crate::BulkheadFull;
 
 impl TowerPattern for Bulkhead {
     const LAYER: &'static str = "BulkheadLayer";
     type Extra = ();
-
-    fn register(name: &str, config: BulkheadConfig) -> Result<Arc<Bulkhead>, ConfigError> {
-        config.validate()?;
-        Ok(crate::registry().bulkhead_or_insert(name, config))
-    }
-
-    fn register_default(name: &str) -> Arc<Bulkhead> {
-        crate::registry().bulkhead_or_insert(name, BulkheadConfig::default())
-    }
-
-    fn keyed_store(
-        name: &str,
-        mut config: BulkheadConfig,
-        max_keys: Option<usize>,
-    ) -> Arc<Keyed<Bulkhead>> {
-        if let Some(max_keys) = max_keys {
-            config.max_keys = max_keys;
-        }
-        crate::registry().bulkheads_keyed(name, config)
-    }
 }
 
 /// Puts a service behind the bulkhead `name` of the global
@@ -51,7 +30,7 @@ impl TowerPattern for Bulkhead {
 /// A call takes a place before the inner service is called and holds it until its
 /// response future completes or is dropped. With no place free, `call` answers
 /// `Err(E::from(BulkheadFull { .. }))` without calling the inner service, at once, or
-/// after waiting up to [`max_wait`](BulkheadConfig::max_wait) for a place inside the
+/// after waiting up to [`max_wait`](crate::BulkheadConfig::max_wait) for a place inside the
 /// response future; `poll_ready` stays the inner service's. The builder
 /// ([`new`](PatternLayer::new), [`config`](PatternLayer::config),
 /// [`try_config`](PatternLayer::try_config), [`key`](PatternLayer::key)) is the one every
@@ -174,7 +153,10 @@ where
     }
 
     fn call(&mut self, req: Req) -> Self::Future {
-        let (bulkhead, _) = self.instance_for(&req);
+        let bulkhead = match self.instance_for(&req) {
+            Ok((bulkhead, _)) => bulkhead,
+            Err(refused) => return ResponseFuture::refused(refused),
+        };
         let fault = match self.faults.draw::<S::Error, _>(&*bulkhead) {
             Ok(fault) => fault,
             Err(full) => return ResponseFuture::refused(full),
@@ -297,6 +279,7 @@ where
 
 #[cfg(test)]
 mod tests {
+    use crate::BulkheadConfig;
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::time::Duration;
 
@@ -413,7 +396,7 @@ mod tests {
             config(7, Duration::ZERO)
         }
         static SITE: BulkheadSite = BulkheadSite::new("tower.bulkhead.shared", init);
-        let attribute = SITE.bulkhead();
+        let attribute = SITE.instance();
         let svc = BulkheadLayer::new("tower.bulkhead.shared").layer(());
         assert!(std::ptr::eq(attribute, svc.bulkhead()));
         let _place = attribute.try_acquire().unwrap();
@@ -539,7 +522,7 @@ mod tests {
             config(2, Duration::ZERO)
         }
         static SITE: BulkheadSite = BulkheadSite::new("tower.bulkhead.keyed_shared", init);
-        let attribute = SITE.keyed("eu");
+        let attribute = SITE.keyed("eu").unwrap();
         let mut svc = keyed_service("tower.bulkhead.keyed_shared", 5, Duration::ZERO);
         // The layer's call holds a place of the attribute's instance.
         let call = svc.call(("eu", true));

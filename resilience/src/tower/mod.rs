@@ -48,6 +48,7 @@
 //! `KeyedRateLimitLayer`, ...) are type aliases of; only what a call does is each
 //! pattern's own.
 
+mod adaptive_limit;
 mod breaker;
 mod bulkhead;
 mod fallback;
@@ -58,6 +59,10 @@ mod retry;
 mod timeout;
 mod wait_then_call;
 
+pub use adaptive_limit::{
+    AdaptiveLimitLayer, AdaptiveLimitService, NoResponseOverloads, NormalPriority, OverloadIf,
+    PriorityOf, ResponseFuture as AdaptiveLimitFuture,
+};
 pub use breaker::{
     CircuitBreaker, CircuitBreakerLayer, FailureIf, KeyedCircuitBreaker, KeyedCircuitBreakerLayer,
     NoResponseFails, ResponseFuture as BreakerFuture,
@@ -74,8 +79,8 @@ pub use rate_limit::{
     ResponseFuture as RateLimitFuture,
 };
 pub use retry::{
-    Advice, Classified, NoResponseRetried, ResponseFuture as RetryFuture, Retry, RetryDecision,
-    RetryIf, RetryLayer, RetryResponse, Retryable,
+    Classified, NoResponseRetried, ResponseFuture as RetryFuture, Retry, RetryDecision, RetryIf,
+    RetryLayer, RetryResponse,
 };
 pub use timeout::{ResponseFuture as TimeoutFuture, Timeout, TimeoutLayer};
 

@@ -7,42 +7,19 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
 use super::pattern::{KeyedLayer, KeyedService, PatternLayer, PatternService, TowerPattern};
 use super::wait_then_call::WaitThenCall;
-use crate::clock::sleep::Sleep;
-use crate::keyed::Keyed;
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::{Place, RateLimiter, Wait};
 use crate::sites::faults::{Fault, Faults};
-use crate::{ConfigError, RateLimitConfig, RateLimited};
+use crate::RateLimited;
 
 impl TowerPattern for RateLimiter {
     const LAYER: &'static str = "RateLimitLayer";
     type Extra = ();
-
-    fn register(name: &str, config: RateLimitConfig) -> Result<Arc<RateLimiter>, ConfigError> {
-        config.validate()?;
-        Ok(crate::registry().rate_limiter_or_insert(name, config))
-    }
-
-    fn register_default(name: &str) -> Arc<RateLimiter> {
-        crate::registry().rate_limiter_or_insert(name, RateLimitConfig::default())
-    }
-
-    fn keyed_store(
-        name: &str,
-        mut config: RateLimitConfig,
-        max_keys: Option<usize>,
-    ) -> Arc<Keyed<RateLimiter>> {
-        if let Some(max_keys) = max_keys {
-            config.max_keys = max_keys;
-        }
-        crate::registry().rate_limiters_keyed(name, config)
-    }
 }
 
 /// Puts a service behind the rate limiter `name` of the global
@@ -50,7 +27,7 @@ impl TowerPattern for RateLimiter {
 /// same name uses, so the two spend one budget.
 ///
 /// A call over the rate is delayed, inside the response future, when the wait fits in
-/// [`max_delay`](RateLimitConfig::max_delay), then the inner service is called;
+/// [`max_delay`](crate::RateLimitConfig::max_delay), then the inner service is called;
 /// otherwise `call` answers `Err(E::from(RateLimited { .. }))` without calling the
 /// inner service, with [`retry_after`](RateLimited::retry_after) the wait until a call
 /// would be admitted. `poll_ready` stays the inner service's. The builder
@@ -142,7 +119,12 @@ where
     /// HOT PATH: an admitted call costs one clock read and one CAS; nothing is allocated.
     #[inline]
     fn call(&mut self, req: Req) -> Self::Future {
-        admit(self.instance, &self.faults, &mut self.inner, req)
+        admit(
+            Limiter::Named(self.instance),
+            &self.faults,
+            &mut self.inner,
+            req,
+        )
     }
 }
 
@@ -164,15 +146,19 @@ where
     }
 
     fn call(&mut self, req: Req) -> Self::Future {
-        let (limiter, _) = self.instance_for(&req);
-        admit(&limiter, &self.faults, &mut self.inner, req)
+        match self.instance_for(&req) {
+            Ok((limiter, _)) => admit(Limiter::Keyed(limiter), &self.faults, &mut self.inner, req),
+            Err(limited) => ResponseFuture {
+                state: WaitThenCall::refused(limited),
+            },
+        }
     }
 }
 
 /// A call through `limiter`: run at once, delayed, or refused.
 #[inline]
 fn admit<S, Req>(
-    limiter: &RateLimiter,
+    limiter: Limiter,
     faults: &Faults,
     inner: &mut S,
     req: Req,
@@ -184,13 +170,13 @@ where
     // Faults named as the limiter (feature `chaos`) are drawn once the call is admitted,
     // as the attribute draws them.
     let admitted = limiter
-        .check()
-        .and_then(|delay| Ok((delay, faults.draw::<S::Error, _>(limiter)?)));
+        .reserve()
+        .and_then(|place| Ok((place, faults.draw::<S::Error, _>(&*limiter)?)));
     match admitted {
-        Ok((Duration::ZERO, fault)) => ResponseFuture {
+        Ok((place, fault)) if place.is_now() => ResponseFuture {
             state: WaitThenCall::running(fault.gate(|| inner.call(req)), ()),
         },
-        Ok((delay, fault)) => delay_call(inner, delay, req, fault),
+        Ok((place, fault)) => delay_call(limiter, place, inner, req, fault),
         Err(limited) => {
             tracing::debug!(target: "resilience::tower", name = limited.name, key = limited.key.as_deref(), "call refused by a rate limiter");
             ResponseFuture {
@@ -200,12 +186,13 @@ where
     }
 }
 
-/// Admitted after `delay`: moves the readied service into the future (a clone is left
-/// in its place) to call it once the delay has passed.
+/// Admitted at `place`, later: moves the readied service into the future (a clone is
+/// left in its place) to call it once the delay has passed.
 #[cold]
 fn delay_call<S, Req>(
+    limiter: Limiter,
+    place: Place,
     inner: &mut S,
-    delay: Duration,
     req: Req,
     fault: Fault,
 ) -> ResponseFuture<S::Future, S, Req>
@@ -215,24 +202,38 @@ where
     let clone = inner.clone();
     let service = core::mem::replace(inner, clone);
     ResponseFuture {
-        state: WaitThenCall::waiting(
-            Delay(crate::clock::sleep::sleep(delay)),
-            service,
-            req,
-            fault,
-        ),
+        state: WaitThenCall::waiting(Delay(Wait::new(limiter, place)), service, req, fault),
     }
 }
 
-/// A call's delay: never refused once admitted.
-struct Delay(Sleep);
+/// The limiter a call goes through: the layer's, or its key's (held while it waits).
+enum Limiter {
+    Named(&'static RateLimiter),
+    Keyed(Arc<RateLimiter>),
+}
+
+impl core::ops::Deref for Limiter {
+    type Target = RateLimiter;
+
+    #[inline]
+    fn deref(&self) -> &RateLimiter {
+        match self {
+            Limiter::Named(limiter) => limiter,
+            Limiter::Keyed(limiter) => limiter,
+        }
+    }
+}
+
+/// A call's delay: never refused once admitted; dropped before it has passed, it
+/// gives the call's place back.
+struct Delay(Wait<Limiter>);
 
 impl Future for Delay {
     type Output = Result<(), RateLimited>;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // `Sleep` is `Unpin` (its timer is boxed).
+        // `Wait` is `Unpin`.
         Pin::new(&mut self.get_mut().0).poll(cx).map(Ok)
     }
 }
@@ -240,7 +241,8 @@ impl Future for Delay {
 pin_project! {
     /// The response future of [`RateLimitService`] and [`KeyedRateLimitService`]: the
     /// inner call, a call waiting out its delay, or the refusal. Dropped while delayed,
-    /// the inner service is not called (the call's place in the rate stays spent).
+    /// the inner service is not called and the call's place in the rate is given back
+    /// (the next delayed call takes it).
     pub struct ResponseFuture<Fut, S, Req> {
         #[pin]
         state: WaitThenCall<Delay, (), RateLimited, S, Req, Fut>,
@@ -271,7 +273,11 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use crate::RateLimitConfig;
     use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::Duration;
 
     use tower::{service_fn, BoxError, Layer, Service, ServiceExt};
 
@@ -346,13 +352,79 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_delayed_call_dropped_while_it_waits_gives_its_place_back() {
+        // 10 a second, burst 1, up to 2 s of delay: 15 calls delayed, then dropped after
+        // 1 ms, none run. The next call waits at most one interval (1.57 s before).
+        let calls = Arc::new(AtomicU32::new(0));
+        let mut svc = RateLimitLayer::new("tower.rate_limit.cancelled")
+            .config(config(
+                10,
+                Duration::from_secs(1),
+                1,
+                Duration::from_secs(2),
+            ))
+            .layer(counting(&calls));
+        svc.ready().await.unwrap().call(0).await.unwrap();
+        let mut delayed = Vec::new();
+        for i in 1..=15 {
+            let mut call = Box::pin(svc.ready().await.unwrap().call(i));
+            assert!(super::super::is_pending(&mut call).await);
+            delayed.push(call);
+        }
+        tokio::time::advance(Duration::from_millis(1)).await;
+        drop(delayed);
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "none of them ran");
+        let start = tokio::time::Instant::now();
+        svc.ready().await.unwrap().call(16).await.unwrap();
+        assert!(
+            start.elapsed() <= Duration::from_millis(100),
+            "waited {:?}",
+            start.elapsed()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_keyed_delayed_call_dropped_while_it_waits_gives_its_place_back() {
+        let calls = Arc::new(AtomicU32::new(0));
+        let mut svc = RateLimitLayer::new("tower.rate_limit.keyed_cancelled")
+            .config(config(
+                10,
+                Duration::from_secs(1),
+                1,
+                Duration::from_secs(2),
+            ))
+            .key(|_: &u32| "tenant")
+            .layer(counting(&calls));
+        svc.ready().await.unwrap().call(0).await.unwrap();
+        let mut delayed = Vec::new();
+        for i in 1..=15 {
+            let mut call = Box::pin(svc.ready().await.unwrap().call(i));
+            assert!(super::super::is_pending(&mut call).await);
+            delayed.push(call);
+        }
+        tokio::time::advance(Duration::from_millis(1)).await;
+        // Dropped in reverse: the order does not matter.
+        while let Some(call) = delayed.pop() {
+            drop(call);
+        }
+        let start = tokio::time::Instant::now();
+        svc.ready().await.unwrap().call(16).await.unwrap();
+        assert!(
+            start.elapsed() <= Duration::from_millis(100),
+            "waited {:?}",
+            start.elapsed()
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
     #[test]
     fn a_layer_and_an_attribute_of_one_name_share_the_limiter() {
         fn init() -> RateLimitConfig {
             config(1, Duration::from_secs(3600), 1, Duration::ZERO)
         }
         static SITE: RateLimitSite = RateLimitSite::new("tower.rate_limit.shared", init);
-        let attribute = SITE.limiter();
+        let attribute = SITE.instance();
         let svc = RateLimitLayer::new("tower.rate_limit.shared").layer(());
         assert!(std::ptr::eq(attribute, svc.limiter()));
         attribute.check().unwrap(); // the attribute spends the one call
@@ -465,7 +537,7 @@ mod tests {
             config(1, Duration::from_secs(3600), 1, Duration::ZERO)
         }
         static SITE: RateLimitSite = RateLimitSite::new("tower.rate_limit.keyed_shared", init);
-        let attribute = SITE.keyed("eu");
+        let attribute = SITE.keyed("eu").unwrap();
         attribute.check().unwrap(); // the attribute spends eu's one call
         let calls = Arc::new(AtomicU32::new(0));
         let mut svc = keyed_counting(
@@ -488,18 +560,35 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn max_keys_bounds_the_live_limiters() {
-        let name = "tower.rate_limit.keyed_evicted";
+    async fn max_keys_bounds_the_live_limiters_and_a_spent_one_is_never_forgotten() {
+        let name = "tower.rate_limit.keyed_bounded";
+        let clock = crate::clock::ManualClock::new();
+        let registry: &'static crate::registry::Registry = Box::leak(Box::new(
+            crate::registry::Registry::with_clock(Arc::new(clock.clone())),
+        ));
         let svc = RateLimitLayer::new(name)
+            .config(config(1, Duration::from_secs(1), 1, Duration::ZERO))
             .key(|k: &u32| *k)
             .max_keys(4)
+            .registry(registry)
             .layer(service_fn(|k: u32| async move { Ok::<_, BoxError>(k) }));
-        svc.clone().oneshot(0).await.unwrap();
-        let first = Arc::downgrade(&crate::registry().rate_limiter_for(name, "0").unwrap());
-        for k in 1..64 {
+        for k in 0..4 {
             svc.clone().oneshot(k).await.unwrap();
         }
-        assert!(crate::registry().rate_limiter_for(name, "0").is_none());
+        // Every live limiter is spent: the new key is refused, none is forgotten.
+        let refused = svc.clone().oneshot(4).await.unwrap_err();
+        let limited = refused.downcast_ref::<RateLimited>().expect("RateLimited");
+        assert_eq!(limited.key.as_deref(), Some("4"));
+        assert_eq!(limited.retry_after, Duration::from_secs(1));
+        assert!(svc.clone().oneshot(0).await.is_err(), "0 is still spent");
+        assert_eq!(registry.rate_limiters().len(), 4);
+        // Whole again, the least recently used makes room (0 was used last).
+        let first = Arc::downgrade(&registry.rate_limiter_for(name, "1").unwrap());
+        clock.advance(Duration::from_secs(1));
+        svc.clone().oneshot(4).await.unwrap();
+        assert!(registry.rate_limiter_for(name, "1").is_none());
         assert!(first.upgrade().is_none(), "an evicted limiter is freed");
+        assert!(registry.rate_limiter_for(name, "0").is_some());
+        assert_eq!(registry.rate_limiters().len(), 4);
     }
 }

@@ -1,4 +1,7 @@
-//! [`RetryLayer`]: a [`RetryConfig`] over a service whose requests are `Clone`.
+//! [`RetryLayer`]: a [`RetryConfig`] over a service whose requests are `Clone`, a short
+//! driver of the retry engine (`retry/engine.rs`) that `#[retry]` and the reqwest
+//! middleware drive too: the same decisions, budgets, adaptive attempts, events (target
+//! `resilience::retry`, `via = "tower"`) and metrics.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -7,112 +10,40 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use pin_project_lite::pin_project;
-use rand::rngs::SmallRng;
-use rand::SeedableRng;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::retry::{AdaptiveAttempts, GiveUp, Schedule};
-use crate::{
-    retry_budget, CircuitOpen, ConfigError, MarcusError, RetryBudget, RetryConfig, TimedOut,
-};
-
-/// What a [`RetryDecision`] says about one error: retry it or not, and the wait it asks
-/// for (a server's `Retry-After`), which the delay never goes under.
-///
-/// ```
-/// use resilience::tower::Advice;
-/// use std::time::Duration;
-/// let advice = Advice::retry().after(Some(Duration::from_secs(2)));
-/// assert!(advice.retryable);
-/// assert!(!Advice::stop().retryable);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Advice {
-    /// Whether another attempt may succeed.
-    pub retryable: bool,
-    /// The least wait before it, when the error says.
-    pub retry_after: Option<Duration>,
-}
-
-impl Advice {
-    /// Retry, after the backoff's delay.
-    ///
-    /// ```
-    /// assert_eq!(resilience::tower::Advice::retry().retry_after, None);
-    /// ```
-    pub const fn retry() -> Self {
-        Advice {
-            retryable: true,
-            retry_after: None,
-        }
-    }
-
-    /// Do not retry: the error goes back to the caller.
-    ///
-    /// ```
-    /// assert!(!resilience::tower::Advice::stop().retryable);
-    /// ```
-    pub const fn stop() -> Self {
-        Advice {
-            retryable: false,
-            retry_after: None,
-        }
-    }
-
-    /// The same advice, waiting at least `retry_after`.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let a = resilience::tower::Advice::retry().after(Some(Duration::from_secs(1)));
-    /// assert_eq!(a.retry_after, Some(Duration::from_secs(1)));
-    /// ```
-    pub const fn after(self, retry_after: Option<Duration>) -> Self {
-        Advice {
-            retry_after,
-            ..self
-        }
-    }
-}
-
-impl From<bool> for Advice {
-    /// `true` retries (after the backoff's delay), `false` stops.
-    ///
-    /// ```
-    /// use resilience::tower::Advice;
-    /// assert_eq!(Advice::from(true), Advice::retry());
-    /// assert_eq!(Advice::from(false), Advice::stop());
-    /// ```
-    #[inline]
-    fn from(retry: bool) -> Advice {
-        if retry {
-            Advice::retry()
-        } else {
-            Advice::stop()
-        }
-    }
-}
+use crate::classification::{Classify, Verdict};
+use crate::clock::{Clock, SystemClock};
+use crate::registry::Registry;
+use crate::retry::engine::{Attempts, Policy};
+use crate::retry::Via;
+use crate::sites::retry::NamedPolicy;
+use crate::{ConfigError, RetryConfig};
 
 /// Whether a response that came back `Ok` asks for another attempt (an HTTP 503 or 429
 /// as an `Ok(Response)`), and after how long at least: [`RetryLayer::retry_response`].
-/// Implemented by every `Fn(&Response) -> A` where `A` is a `bool` or an [`Advice`].
+/// Implemented by every `Fn(&Response) -> V` where `V` is a `bool` (`true`: retry after
+/// the backoff's delay) or a [`Verdict`] (whose `retry_after`, a server's `Retry-After`,
+/// the delay never goes under).
 ///
 /// ```
-/// use resilience::tower::{Advice, NoResponseRetried, RetryResponse};
+/// use resilience::classification::Verdict;
+/// use resilience::tower::{NoResponseRetried, RetryResponse};
 /// use std::time::Duration;
-/// assert!(!NoResponseRetried.advise(&503).retryable);
-/// assert!((|status: &u16| *status == 503).advise(&503).retryable);
-/// let wait = |status: &u16| Advice::from(*status == 429).after(Some(Duration::from_secs(2)));
-/// assert_eq!(wait.advise(&429).retry_after, Some(Duration::from_secs(2)));
+/// assert!(!NoResponseRetried.verdict(&503).retryable);
+/// assert!((|status: &u16| *status == 503).verdict(&503).retryable);
+/// let wait = |status: &u16| Verdict::from(*status == 429).after(Some(Duration::from_secs(2)));
+/// assert_eq!(wait.verdict(&429).retry_after, Some(Duration::from_secs(2)));
 /// ```
 pub trait RetryResponse<Res> {
-    /// The advice for `response`: [`Advice::stop`] returns it to the caller.
-    fn advise(&self, response: &Res) -> Advice;
+    /// The verdict on `response`: [`Verdict::SUCCESS`] returns it to the caller.
+    fn verdict(&self, response: &Res) -> Verdict;
 }
 
-impl<Res, A: Into<Advice>, F: Fn(&Res) -> A> RetryResponse<Res> for F {
+impl<Res, V: Into<Verdict>, F: Fn(&Res) -> V> RetryResponse<Res> for F {
     #[inline]
-    fn advise(&self, response: &Res) -> Advice {
+    fn verdict(&self, response: &Res) -> Verdict {
         self(response).into()
     }
 }
@@ -121,167 +52,92 @@ impl<Res, A: Into<Advice>, F: Fn(&Res) -> A> RetryResponse<Res> for F {
 ///
 /// ```
 /// use resilience::tower::{NoResponseRetried, RetryResponse};
-/// assert!(!NoResponseRetried.advise(&"any response").retryable);
+/// assert!(!NoResponseRetried.verdict(&"any response").failure);
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoResponseRetried;
 
 impl<Res> RetryResponse<Res> for NoResponseRetried {
     #[inline]
-    fn advise(&self, _: &Res) -> Advice {
-        Advice::stop()
+    fn verdict(&self, _: &Res) -> Verdict {
+        Verdict::SUCCESS
     }
 }
 
-/// An error that says whether retrying it may help: what [`RetryLayer`] asks by default.
-///
-/// Implemented by every [`MarcusError`] (by `retryable()` and `retry_after()`), by
-/// `std::io::Error` and by the boxed `dyn Error`s tower uses (`tower::BoxError`): those
-/// are seen through [`classify`](crate::classify) (an open breaker is never retried, a
-/// timeout is; a "404" or "401" is not; an error nothing is known about is). For any
-/// other error type, give [`RetryLayer::retry_if`].
-///
-/// ```
-/// use resilience::{tower::Retryable, CircuitOpen};
-/// let open: tower::BoxError = Box::new(CircuitOpen::from_name("x"));
-/// assert!(!open.advice().retryable);
-/// let unknown: tower::BoxError = "something odd".into();
-/// assert!(unknown.advice().retryable);
-/// ```
-pub trait Retryable {
-    /// Whether to retry this error, and after how long at least.
-    fn advice(&self) -> Advice;
-}
-
-impl<E: MarcusError> Retryable for E {
-    fn advice(&self) -> Advice {
-        Advice {
-            retryable: self.retryable(),
-            retry_after: MarcusError::retry_after(self),
-        }
-    }
-}
-
-/// A foreign error, by its type where it is one of ours, else by [`classify`](crate::classify).
-fn dyn_advice(error: &(dyn std::error::Error + 'static)) -> Advice {
-    if let Some(open) = error.downcast_ref::<CircuitOpen>() {
-        return open.advice();
-    }
-    if let Some(timed_out) = error.downcast_ref::<TimedOut>() {
-        return timed_out.advice();
-    }
-    let c = crate::classify(error);
-    if c == crate::Classification::UNKNOWN {
-        // As `#[retry]` does: an error nothing is known about is retried.
-        return Advice::retry();
-    }
-    Advice {
-        retryable: c.retryable,
-        retry_after: c.retry_after,
-    }
-}
-
-impl Retryable for Box<dyn std::error::Error + Send + Sync> {
-    fn advice(&self) -> Advice {
-        dyn_advice(&**self)
-    }
-}
-
-impl Retryable for Box<dyn std::error::Error + Send> {
-    fn advice(&self) -> Advice {
-        dyn_advice(&**self)
-    }
-}
-
-impl Retryable for Box<dyn std::error::Error> {
-    fn advice(&self) -> Advice {
-        dyn_advice(&**self)
-    }
-}
-
-impl Retryable for std::io::Error {
-    fn advice(&self) -> Advice {
-        dyn_advice(self)
-    }
-}
-
-/// How a [`RetryLayer`] judges an error.
+/// How a [`RetryLayer`] judges an error: by default its [`Classify`] verdict
+/// ([`Classified`]); with [`RetryLayer::retry_if`], a predicate's ([`RetryIf`]).
 ///
 /// ```
 /// use resilience::tower::{Classified, RetryDecision, RetryIf};
 /// use std::io;
 /// let timeout = io::Error::from(io::ErrorKind::TimedOut);
-/// assert!(Classified.decide(&timeout).retryable);
-/// assert!(!RetryIf(|_: &io::Error| false).decide(&timeout).retryable);
+/// assert!(Classified.verdict(&timeout).retryable);
+/// assert!(!RetryIf(|_: &io::Error| false).verdict(&timeout).retryable);
 /// ```
 pub trait RetryDecision<E> {
-    /// The advice for `error`.
-    fn decide(&self, error: &E) -> Advice;
+    /// The verdict on `error`.
+    fn verdict(&self, error: &E) -> Verdict;
+    /// `error` in words, for events.
+    fn message(&self, error: &E) -> String;
 }
 
-/// The default decision: the error's own [`Retryable`] advice.
+/// The default decision: the error's own [`Classify`] verdict (an open breaker is never
+/// retried, a timeout is; a "404" or "401" is not; an error nothing is known about is).
 ///
 /// ```
 /// use resilience::tower::{Classified, RetryDecision};
-/// assert!(Classified.decide(&resilience::TimedOut { function: "f", limit: Default::default() }).retryable);
+/// assert!(Classified.verdict(&resilience::TimedOut { function: "f", limit: Default::default() }).retryable);
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Classified;
 
-impl<E: Retryable> RetryDecision<E> for Classified {
+impl<E: Classify> RetryDecision<E> for Classified {
     #[inline]
-    fn decide(&self, error: &E) -> Advice {
-        error.advice()
+    fn verdict(&self, error: &E) -> Verdict {
+        error.verdict()
+    }
+
+    fn message(&self, error: &E) -> String {
+        error.to_string()
     }
 }
 
-/// A decision by a predicate ([`RetryLayer::retry_if`]): `true` retries, after the
-/// backoff's delay.
+/// A decision by a predicate ([`RetryLayer::retry_if`]), for any error type: `true`
+/// retries, after the backoff's delay.
 ///
 /// ```
 /// use resilience::tower::{RetryDecision, RetryIf};
-/// assert!(RetryIf(|e: &u16| *e >= 500).decide(&503).retryable);
+/// assert!(RetryIf(|e: &u16| *e >= 500).verdict(&503).retryable);
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct RetryIf<F>(pub F);
 
 impl<E, F: Fn(&E) -> bool> RetryDecision<E> for RetryIf<F> {
     #[inline]
-    fn decide(&self, error: &E) -> Advice {
-        if (self.0)(error) {
-            Advice::retry()
-        } else {
-            Advice::stop()
-        }
+    fn verdict(&self, error: &E) -> Verdict {
+        Verdict::retry()
+            .retrying((self.0)(error))
+            .coded(core::any::type_name::<E>())
     }
-}
 
-/// A configuration made ready once per layer: its budget found, its adaptive state.
-#[derive(Debug)]
-struct Policy {
-    config: RetryConfig,
-    budget: Option<RetryBudget>,
-    adaptive: Option<AdaptiveAttempts>,
-}
-
-impl Policy {
-    fn new(config: RetryConfig) -> Policy {
-        Policy {
-            budget: config.budget.as_deref().map(retry_budget),
-            adaptive: config
-                .adaptive
-                .then(|| AdaptiveAttempts::new(config.max_attempts)),
-            config,
-        }
+    fn message(&self, _: &E) -> String {
+        format!("a `{}`", core::any::type_name::<E>())
     }
 }
 
 /// Retries failed calls as a [`RetryConfig`] says (attempts, backoff, jitter,
-/// `max_elapsed`, budget, adaptive), waiting at least an error's `retry_after`, on
-/// tokio's timer (so paused time applies). The request must be `Clone`: each attempt
-/// sends a copy. Each retry and each give-up is a `tracing` event.
+/// `max_elapsed`, budget, adaptive, `max_retry_after`), waiting at least an error's
+/// `retry_after`, on tokio's timer (so paused time applies). The request must be
+/// `Clone`: each attempt sends a copy.
 ///
-/// Which errors are retried: by default each error's [`Retryable`] advice; with
+/// It drives the same engine as `#[retry]`: a success deposits in the budget and feeds
+/// adaptive attempts; each retry and each give-up is the same `tracing` event (target
+/// `resilience::retry`, with the layer's [`name`](Self::name) and `via = "tower"`) and
+/// metric. Budgets and named policies come from its [`registry`](Self::registry) (the
+/// global one unless told): a retry policy of the layer's name there
+/// (`registry.configure_retry(name, ..)`) wins over the layer's configuration.
+///
+/// Which errors are retried: by default each error's [`Classify`] verdict; with
 /// [`retry_if`](Self::retry_if), a predicate's. A response that came back `Ok` is
 /// returned as is, unless [`retry_response`](Self::retry_response) says to retry it.
 ///
@@ -296,6 +152,7 @@ impl Policy {
 /// let calls = Arc::new(AtomicU32::new(0));
 /// let counted = calls.clone();
 /// let svc = RetryLayer::new(RetryConfig { max_attempts: 3, ..Default::default() })
+///     .name("upstream")
 ///     .layer(service_fn(move |()| {
 ///         let n = counted.fetch_add(1, Ordering::SeqCst) + 1;
 ///         async move { if n < 3 { Err::<u32, BoxError>("503 unavailable".into()) } else { Ok(n) } }
@@ -303,26 +160,39 @@ impl Policy {
 /// assert_eq!(svc.oneshot(()).await.unwrap(), 3);
 /// # }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RetryLayer<D = Classified, R = NoResponseRetried> {
-    policy: Arc<Policy>,
+    policy: Arc<NamedPolicy>,
     decision: D,
     response: R,
 }
 
+impl<D, R> core::fmt::Debug for RetryLayer<D, R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RetryLayer")
+            .field("name", &self.policy.name())
+            .field("config", self.policy.config())
+            .finish_non_exhaustive()
+    }
+}
+
 impl RetryLayer {
-    /// A layer retrying as `config` says. An invalid `config` is logged as a `tracing`
-    /// error and [`RetryConfig::default`] is used, as `#[retry]` does;
-    /// [`try_new`](Self::try_new) returns the error instead.
+    /// The name of a layer not given one, in events, metrics and the registry's policies.
+    pub const DEFAULT_NAME: &'static str = "tower.retry";
+
+    /// A layer retrying as `config` says, named [`DEFAULT_NAME`](Self::DEFAULT_NAME). An invalid `config` is
+    /// logged as a `tracing` error and [`RetryConfig::default`] is used, as `#[retry]`
+    /// does; [`try_new`](Self::try_new) returns the error instead.
     ///
     /// ```
     /// let layer = resilience::tower::RetryLayer::new(resilience::RetryConfig::default());
     /// assert_eq!(layer.config().max_attempts, 3);
+    /// assert_eq!(layer.name_in_use(), "tower.retry");
     /// ```
     pub fn new(config: RetryConfig) -> Self {
         RetryLayer::try_new(config).unwrap_or_else(|error| {
-            tracing::error!(target: "resilience::tower", %error, "invalid RetryLayer configuration; using the defaults");
-            RetryLayer::try_new(RetryConfig::default()).unwrap_or_else(|_| unreachable!("the defaults are valid"))
+            tracing::error!(target: crate::retry::events::TARGET, name = RetryLayer::DEFAULT_NAME, via = "tower", %error, "invalid RetryLayer configuration; using the defaults");
+            RetryLayer::with(RetryLayer::DEFAULT_NAME, crate::registry(), RetryConfig::default())
         })
     }
 
@@ -335,16 +205,80 @@ impl RetryLayer {
     /// ```
     pub fn try_new(config: RetryConfig) -> Result<Self, ConfigError> {
         config.validate()?;
-        Ok(RetryLayer {
-            policy: Arc::new(Policy::new(config)),
+        Ok(RetryLayer::with(
+            RetryLayer::DEFAULT_NAME,
+            crate::registry(),
+            config,
+        ))
+    }
+
+    fn with(name: &'static str, registry: &'static Registry, config: RetryConfig) -> Self {
+        RetryLayer {
+            policy: Arc::new(NamedPolicy::new(name, Via::Tower, registry, config)),
             decision: Classified,
             response: NoResponseRetried,
-        })
+        }
     }
 }
 
 impl<D, R> RetryLayer<D, R> {
-    /// Retries an error when `retry_if` says so, instead of by its [`Retryable`] advice
+    /// The layer's name, in its events (`name`), metrics and the registry's retry
+    /// policies: a policy configured under it wins over the layer's configuration.
+    ///
+    /// ```
+    /// use resilience::{tower::RetryLayer, RetryConfig};
+    /// let layer = RetryLayer::new(RetryConfig::default()).name("kanban");
+    /// assert_eq!(layer.name_in_use(), "kanban");
+    /// ```
+    pub fn name(self, name: impl AsRef<str>) -> Self {
+        let policy = NamedPolicy::new(
+            crate::names::intern(name.as_ref()),
+            Via::Tower,
+            self.policy.registry(),
+            self.policy.config().clone(),
+        );
+        RetryLayer {
+            policy: Arc::new(policy),
+            ..self
+        }
+    }
+
+    /// The registry the layer's budget and named policy come from (the global one
+    /// unless told): a test's `Registry::new()`, or one on a clock of its own.
+    ///
+    /// ```
+    /// use resilience::{registry::Registry, tower::RetryLayer, RetryConfig};
+    /// use std::sync::LazyLock;
+    /// static REG: LazyLock<Registry> = LazyLock::new(Registry::new);
+    /// let layer = RetryLayer::new(RetryConfig { budget: Some("b".into()), ..Default::default() })
+    ///     .registry(&REG);
+    /// # let _ = layer;
+    /// ```
+    pub fn registry(self, registry: &'static Registry) -> Self {
+        let policy = NamedPolicy::new(
+            self.policy.name(),
+            Via::Tower,
+            registry,
+            self.policy.config().clone(),
+        );
+        RetryLayer {
+            policy: Arc::new(policy),
+            ..self
+        }
+    }
+
+    /// The name in use ([`name`](Self::name), or [`RetryLayer::DEFAULT_NAME`]).
+    ///
+    /// ```
+    /// use resilience::tower::RetryLayer;
+    /// let layer = RetryLayer::new(Default::default());
+    /// assert_eq!(layer.name_in_use(), RetryLayer::DEFAULT_NAME);
+    /// ```
+    pub fn name_in_use(&self) -> &'static str {
+        self.policy.name()
+    }
+
+    /// Retries an error when `retry_if` says so, instead of by its [`Classify`] verdict
     /// (for error types without one).
     ///
     /// ```
@@ -362,13 +296,14 @@ impl<D, R> RetryLayer<D, R> {
 
     /// Retries a response that came back `Ok` when `retry_response` says so: an HTTP 503
     /// or 429 is an answer, but one that asks for another attempt. The closure returns a
-    /// `bool` (retry after the backoff's delay) or an [`Advice`], whose `retry_after` (a
+    /// `bool` (retry after the backoff's delay) or a [`Verdict`], whose `retry_after` (a
     /// server's `Retry-After`, read as you like) the delay never goes under. The
-    /// attempts, backoff, `max_elapsed` and budget are the configuration's, as for
-    /// errors; when no attempt is left, the last response is returned as is, an `Ok`.
+    /// attempts, backoff, `max_elapsed`, `max_retry_after` and budget are the
+    /// configuration's, as for errors; when no attempt is left, the last response is
+    /// returned as is, an `Ok`.
     ///
     /// ```
-    /// use resilience::{retry::Backoff, tower::{Advice, RetryLayer}, RetryConfig};
+    /// use resilience::{classification::Verdict, retry::Backoff, tower::RetryLayer, RetryConfig};
     /// use std::sync::atomic::{AtomicU32, Ordering};
     /// use std::sync::Arc;
     /// use std::time::Duration;
@@ -384,9 +319,9 @@ impl<D, R> RetryLayer<D, R> {
     /// });
     /// let svc = RetryLayer::new(RetryConfig { max_attempts: 3, backoff: Backoff::None, ..Default::default() })
     ///     // With HTTP: `.retry_response(|res: &http::Response<_>| res.status() == 503)`,
-    ///     // or an `Advice` carrying the wait its `Retry-After` header asks for.
+    ///     // or a `Verdict` carrying the wait its `Retry-After` header asks for.
     ///     .retry_response(|status: &u16| {
-    ///         Advice::from(*status == 503).after(Some(Duration::from_secs(1)))
+    ///         Verdict::from(*status == 503).after(Some(Duration::from_secs(1)))
     ///     })
     ///     .layer(upstream);
     /// let start = tokio::time::Instant::now();
@@ -403,14 +338,39 @@ impl<D, R> RetryLayer<D, R> {
         }
     }
 
-    /// The configuration in force.
+    /// `#[retry(retry_if_ok = ..)]` for a layer: a response the predicate names (an empty
+    /// page, a "pending" status) is retried like an error; out of attempts, the last one
+    /// is returned as is. [`retry_response`](Self::retry_response) with a `bool`.
+    ///
+    /// ```
+    /// use resilience::{retry::Backoff, tower::RetryLayer, RetryConfig};
+    /// use tower::{service_fn, BoxError, Layer, ServiceExt};
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let pages = std::sync::Arc::new(std::sync::Mutex::new(vec![vec![1], vec![], vec![]]));
+    /// let upstream = service_fn(move |()| {
+    ///     let page = pages.lock().unwrap().pop().unwrap_or_default();
+    ///     async move { Ok::<Vec<u32>, BoxError>(page) }
+    /// });
+    /// let svc = RetryLayer::new(RetryConfig { backoff: Backoff::None, ..Default::default() })
+    ///     .retry_if_ok(|page: &Vec<u32>| page.is_empty())
+    ///     .layer(upstream);
+    /// assert_eq!(svc.oneshot(()).await.unwrap(), [1]);
+    /// # }
+    /// ```
+    pub fn retry_if_ok<G>(self, retry_if_ok: G) -> RetryLayer<D, G> {
+        self.retry_response(retry_if_ok)
+    }
+
+    /// The configuration given to the layer.
     ///
     /// ```
     /// let layer = resilience::tower::RetryLayer::new(resilience::RetryConfig::default());
     /// assert!(layer.config().budget.is_none());
     /// ```
     pub fn config(&self) -> &RetryConfig {
-        &self.policy.config
+        self.policy.config()
     }
 }
 
@@ -434,12 +394,21 @@ impl<S, D: Clone, R: Clone> Layer<S> for RetryLayer<D, R> {
 /// let svc = resilience::tower::RetryLayer::new(Default::default()).layer(());
 /// # let _ = svc;
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Retry<S, D = Classified, R = NoResponseRetried> {
     inner: S,
-    policy: Arc<Policy>,
+    policy: Arc<NamedPolicy>,
     decision: D,
     response: R,
+}
+
+impl<S: core::fmt::Debug, D, R> core::fmt::Debug for Retry<S, D, R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Retry")
+            .field("inner", &self.inner)
+            .field("name", &self.policy.name())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<S, D, R, Req> Service<Req> for Retry<S, D, R>
@@ -463,27 +432,19 @@ where
         // tower's own retry does).
         let clone = self.inner.clone();
         let mut service = core::mem::replace(&mut self.inner, clone);
-        let max_attempts = match &self.policy.adaptive {
-            Some(adaptive) => adaptive.max_attempts(),
-            None => self.policy.config.max_attempts,
-        };
-        let request = (max_attempts > 1).then(|| req.clone());
+        let policy = self.policy.current();
+        let request = (policy.max_attempts() > 1).then(|| req.clone());
+        let started = policy.tracks_elapsed().then(|| SystemClock.now());
         let future = service.call(req);
         ResponseFuture {
             state: State::Called { future },
             service,
             request,
-            policy: self.policy.clone(),
+            policy,
             decision: self.decision.clone(),
             response: self.response.clone(),
-            started: self
-                .policy
-                .config
-                .max_elapsed
-                .map(|_| tokio::time::Instant::now()),
-            calls: 1,
-            max_attempts,
-            schedule: None,
+            started,
+            attempts: None,
         }
     }
 }
@@ -512,18 +473,16 @@ pin_project! {
         policy: Arc<Policy>,
         decision: D,
         response: R,
-        started: Option<tokio::time::Instant>,
-        calls: u32,
-        max_attempts: u32,
-        schedule: Option<Schedule<SmallRng>>,
+        started: Option<Duration>,
+        attempts: Option<Attempts>,
     }
 }
 
 impl<S: Service<Req>, Req, D, R> core::fmt::Debug for ResponseFuture<S, Req, D, R> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ResponseFuture")
-            .field("calls", &self.calls)
-            .field("max_attempts", &self.max_attempts)
+            .field("name", &self.policy.name)
+            .field("attempts", &self.attempts)
             .finish_non_exhaustive()
     }
 }
@@ -543,58 +502,32 @@ where
             match this.state.as_mut().project() {
                 StateProj::Called { future } => {
                     let outcome = core::task::ready!(future.poll(cx));
-                    let advice = match &outcome {
-                        Ok(response) => {
-                            let advice = this.response.advise(response);
-                            if !advice.retryable {
-                                succeeded(this.policy);
-                                return Poll::Ready(outcome);
-                            }
-                            advice
-                        }
-                        Err(error) => this.decision.decide(error),
+                    let verdict = match &outcome {
+                        Ok(response) => this.response.verdict(response),
+                        Err(error) => this.decision.verdict(error),
                     };
-                    let decision = if *this.calls >= *this.max_attempts {
-                        Err(GiveUp::AttemptsExhausted)
-                    } else if !advice.retryable {
-                        Err(GiveUp::NotRetryable)
-                    } else {
-                        plan(
-                            this.policy,
-                            this.schedule,
-                            *this.max_attempts,
-                            *this.started,
-                            advice.retry_after,
-                        )
+                    if outcome.is_ok() && !verdict.failure {
+                        this.policy.succeeded();
+                        return Poll::Ready(outcome);
+                    }
+                    let policy: &Policy = this.policy;
+                    let attempts = this
+                        .attempts
+                        .get_or_insert_with(|| Attempts::starting(policy));
+                    let elapsed = this
+                        .started
+                        .map(|started| SystemClock.now().saturating_sub(started));
+                    let decision = &*this.decision;
+                    let message = || match &outcome {
+                        Ok(_) => "a response asking for a retry".to_owned(),
+                        Err(error) => decision.message(error),
                     };
-                    match decision {
-                        Ok(delay) => {
-                            tracing::info!(
-                                target: "resilience::tower",
-                                attempt = *this.calls,
-                                delay_ms = delay.as_millis() as u64,
-                                response = outcome.is_ok(),
-                                "attempt failed; retrying"
-                            );
-                            crate::metrics::retry("resilience::tower::RetryLayer");
-                            this.state.set(State::Waiting {
-                                sleep: tokio::time::sleep(delay),
-                            });
-                        }
-                        Err(reason) => {
-                            if let Some(adaptive) = &this.policy.adaptive {
-                                adaptive.record_failure();
-                            }
-                            tracing::warn!(
-                                target: "resilience::tower",
-                                attempts = *this.calls,
-                                reason = reason.as_str(),
-                                response = outcome.is_ok(),
-                                "giving up"
-                            );
-                            // The last error, or the last response as is (an `Ok`).
-                            return Poll::Ready(outcome);
-                        }
+                    match attempts.failed(policy, &verdict, elapsed, &message) {
+                        Ok(delay) => this.state.set(State::Waiting {
+                            sleep: tokio::time::sleep(delay),
+                        }),
+                        // The last error, or the last response as is (an `Ok`).
+                        Err(_) => return Poll::Ready(outcome),
                     }
                 }
                 StateProj::Waiting { sleep } => {
@@ -603,8 +536,11 @@ where
                 }
                 StateProj::Readying => {
                     core::task::ready!(this.service.poll_ready(cx))?;
-                    *this.calls += 1;
-                    let request = if *this.calls >= *this.max_attempts {
+                    let last = this
+                        .attempts
+                        .as_ref()
+                        .is_some_and(|a| a.calls().saturating_add(1) >= a.max_attempts());
+                    let request = if last {
                         this.request.take()
                     } else {
                         this.request.clone()
@@ -622,44 +558,6 @@ where
     }
 }
 
-/// A call succeeded: adaptive streaks and the budget hear of it.
-#[inline]
-fn succeeded(policy: &Policy) {
-    if let Some(adaptive) = &policy.adaptive {
-        adaptive.record_success();
-    }
-    if let Some(budget) = &policy.budget {
-        budget.record_success();
-    }
-}
-
-/// The delay before the next attempt, or why there is none: the schedule (made at the
-/// first failure, so a call that succeeds at once draws no randomness), then the budget.
-#[cold]
-fn plan(
-    policy: &Policy,
-    schedule: &mut Option<Schedule<SmallRng>>,
-    max_attempts: u32,
-    started: Option<tokio::time::Instant>,
-    retry_after: Option<Duration>,
-) -> Result<Duration, GiveUp> {
-    let schedule = schedule.get_or_insert_with(|| {
-        let config = RetryConfig {
-            max_attempts,
-            ..policy.config.clone()
-        };
-        config.schedule(SmallRng::from_os_rng())
-    });
-    let elapsed = started.map_or(Duration::ZERO, |s| s.elapsed());
-    let delay = schedule.next_delay(elapsed, retry_after)?;
-    if let Some(budget) = &policy.budget {
-        if !budget.try_withdraw() {
-            return Err(GiveUp::BudgetEmpty);
-        }
-    }
-    Ok(delay)
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -669,6 +567,8 @@ mod tests {
     use super::*;
     use crate::errors::RateLimit;
     use crate::retry::{Backoff, Jitter};
+    use crate::retry_budget;
+    use crate::CircuitOpen;
 
     fn fixed(attempts: u32, delay: u64) -> RetryConfig {
         RetryConfig {
@@ -853,7 +753,7 @@ mod tests {
         let (calls, inner) = answering(&[429, 200]);
         let svc = RetryLayer::new(fixed(3, 100))
             .retry_response(|status: &u16| {
-                Advice::from(*status == 429).after(Some(Duration::from_secs(3)))
+                Verdict::from(*status == 429).after(Some(Duration::from_secs(3)))
             })
             .layer(inner);
         let start = tokio::time::Instant::now();

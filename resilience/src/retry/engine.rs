@@ -1,0 +1,240 @@
+//! The retry engine: one policy's decisions, whatever drives it.
+//!
+//! It does no I/O. A front end (the attribute's generated loop, `RetryLayer`'s future,
+//! the reqwest middleware) runs an attempt and tells the engine how it went, with the
+//! outcome's [`Verdict`] and the time since the call began (only when `max_elapsed`
+//! needs it); the engine answers "return it" (`Err(GiveUp)`) or "sleep this long, then
+//! try again" (`Ok(delay)`). The schedule, the budget's withdrawals and deposits,
+//! adaptive attempts, `max_elapsed`, `max_retry_after`, events and metrics are all here,
+//! so no front end can forget one or do it differently.
+//!
+//! - [`Policy`]: a configuration made ready (its budget found in the front end's registry,
+//!   its adaptive state), shared by every call of one site or layer.
+//! - [`Attempts`]: one call's state, made at its first failure.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::adaptive::AdaptiveAttempts;
+use super::events::{self, Via};
+use super::schedule::{decide, GiveUp};
+use super::{RetryBudget, RetryConfig};
+use crate::classification::Verdict;
+
+/// A retry configuration made ready for calls: its name, its front end, its budget (found
+/// by the front end in its registry), its adaptive state. Shared by every call of one
+/// call site or layer.
+pub(crate) struct Policy {
+    pub(crate) name: &'static str,
+    pub(crate) via: Via,
+    pub(crate) config: RetryConfig,
+    pub(crate) budget: Option<RetryBudget>,
+    pub(crate) adaptive: Option<Arc<AdaptiveAttempts>>,
+    /// Whether a success must be told somewhere (adaptive streaks, budget deposits).
+    on_success: bool,
+}
+
+impl Policy {
+    /// A policy of a valid `config`, drawing from `budget` (the one `config.budget`
+    /// names, found by the caller).
+    pub(crate) fn new(
+        name: &'static str,
+        via: Via,
+        config: RetryConfig,
+        budget: Option<RetryBudget>,
+    ) -> Policy {
+        let adaptive = config
+            .adaptive
+            .then(|| Arc::new(AdaptiveAttempts::new(config.max_attempts)));
+        if let Some(adaptive) = &adaptive {
+            super::adapted::register(name, Arc::clone(adaptive));
+        }
+        // Not frozen on the budget's current deposit: it may be configured later.
+        let on_success = adaptive.is_some() || budget.is_some();
+        Policy {
+            name,
+            via,
+            config,
+            budget,
+            adaptive,
+            on_success,
+        }
+    }
+
+    /// The attempts a call starting now may make: `max_attempts`, or the adapted value.
+    pub(crate) fn max_attempts(&self) -> u32 {
+        match &self.adaptive {
+            Some(adaptive) => adaptive.max_attempts(),
+            None => self.config.max_attempts,
+        }
+    }
+
+    /// Whether the driver must tell [`Attempts::failed`] the time since the call began.
+    #[inline]
+    pub(crate) fn tracks_elapsed(&self) -> bool {
+        self.config.max_elapsed.is_some()
+    }
+
+    /// A call succeeded. HOT PATH: one branch, unless adaptive streaks or a budget need
+    /// to hear of it (then a call off the fast path).
+    #[inline]
+    pub(crate) fn succeeded(&self) {
+        if self.on_success {
+            self.record_success();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn record_success(&self) {
+        if let Some(adaptive) = &self.adaptive {
+            if let Some(now) = adaptive.record_success() {
+                events::adapted(self.name, self.via, now);
+            }
+        }
+        if let Some(budget) = &self.budget {
+            budget.record_success();
+        }
+    }
+
+    /// A call gave up: an adaptive policy lowers its attempts after enough of these.
+    fn record_give_up(&self) {
+        if let Some(adaptive) = &self.adaptive {
+            if let Some(now) = adaptive.record_failure() {
+                events::adapted(self.name, self.via, now);
+            }
+        }
+    }
+}
+
+/// One call's retry state: the calls made, its attempt limit, the last delay drawn.
+///
+/// Plain values only, so it has no drop glue: the generated code keeps an
+/// `Option<Attempts>` across attempts, and a value with drop glue there would cost every
+/// call a check on its way out, the first attempt's success included. It is small for the
+/// same reason: a retried async function's future holds it across the sleep.
+///
+/// ```
+/// assert_eq!(std::mem::size_of::<Option<resilience::__private::Attempts>>(), 40);
+/// ```
+#[derive(Debug)]
+pub struct Attempts {
+    /// Calls made so far, counting the one whose outcome is being handed in.
+    calls: u32,
+    max_attempts: u32,
+    previous: Option<Duration>,
+    /// The first failure's correlation id (a UUID's bytes; all zero while none), written
+    /// into every later failure's context so the call keeps one id across its attempts.
+    correlation: [u8; 16],
+}
+
+impl Attempts {
+    /// A call that has made no attempt yet, limited to the policy's attempts now.
+    pub(crate) fn starting(policy: &Policy) -> Attempts {
+        Attempts {
+            calls: 0,
+            max_attempts: policy.max_attempts(),
+            previous: None,
+            correlation: [0; 16],
+        }
+    }
+
+    /// Calls made so far.
+    pub(crate) fn calls(&self) -> u32 {
+        self.calls
+    }
+
+    /// The attempts this call may make (fixed when it started).
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
+    pub(crate) fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// The attempt just made failed (or its response asked for another): the delay
+    /// before the next, or why there is none. `elapsed` is the time since the call began,
+    /// given when the policy [tracks it](Policy::tracks_elapsed); `message` renders the
+    /// outcome for events, only when someone listens.
+    ///
+    /// It retries only if every check passes, in this order: attempts left; the verdict
+    /// is retryable; its `retry_after` is within `max_retry_after`; the delay (jittered
+    /// backoff, at least `retry_after`) ends before `max_elapsed`; the budget, if any,
+    /// grants a token (last, so a token is spent only on a retry that will happen).
+    pub(crate) fn failed(
+        &mut self,
+        policy: &Policy,
+        verdict: &Verdict,
+        elapsed: Option<Duration>,
+        message: &dyn Fn() -> String,
+    ) -> Result<Duration, GiveUp> {
+        self.calls = self.calls.saturating_add(1);
+        let decision = if self.calls >= self.max_attempts {
+            Err(GiveUp::AttemptsExhausted)
+        } else if !verdict.retryable {
+            Err(GiveUp::NotRetryable)
+        } else {
+            self.plan(policy, elapsed, verdict.retry_after)
+        };
+        match decision {
+            Ok(delay) => {
+                events::retrying(policy.name, policy.via, self.calls, delay, verdict, message);
+                crate::metrics::retry(policy.name);
+            }
+            Err(reason) => {
+                policy.record_give_up();
+                events::gave_up(
+                    policy.name,
+                    policy.via,
+                    self.calls,
+                    reason,
+                    verdict,
+                    message,
+                );
+            }
+        }
+        decision
+    }
+
+    /// The delay before the next attempt, or why there is none. Not generic, so the
+    /// decision's code exists once.
+    #[inline(never)]
+    fn plan(
+        &mut self,
+        policy: &Policy,
+        elapsed: Option<Duration>,
+        retry_after: Option<Duration>,
+    ) -> Result<Duration, GiveUp> {
+        let (delay, drawn) = decide(
+            &policy.config,
+            self.calls,
+            self.previous,
+            elapsed,
+            retry_after,
+            &mut super::rng::rng(),
+        )?;
+        if let Some(budget) = &policy.budget {
+            if !budget.try_withdraw() {
+                return Err(GiveUp::BudgetEmpty);
+            }
+        }
+        self.previous = Some(drawn);
+        Ok(delay)
+    }
+
+    /// Keeps one correlation id across the call's attempts: the first failure's id is
+    /// remembered, and every later failure's context gets it back (a scope opened inside
+    /// each attempt, `#[error_context]` innermost, would otherwise give each its own).
+    pub(crate) fn keep_correlation(&mut self, id: &mut String) {
+        if self.correlation == [0; 16] {
+            if let Ok(uuid) = uuid::Uuid::try_parse(id) {
+                self.correlation = *uuid.as_bytes();
+            }
+        } else {
+            let kept = uuid::Uuid::from_bytes(self.correlation);
+            id.clear();
+            id.push_str(
+                kept.hyphenated()
+                    .encode_lower(&mut uuid::Uuid::encode_buffer()),
+            );
+        }
+    }
+}

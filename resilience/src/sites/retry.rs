@@ -702,7 +702,8 @@ pub(crate) fn policy_in(
     via: Via,
     mut config: RetryConfig,
 ) -> Policy {
-    config = crate::config_error::valid_fields(config, RetryConfig::validate, via.front_end(), name);
+    config =
+        crate::config_error::valid_fields(config, RetryConfig::validate, via.front_end(), name);
     let budget = config
         .budget
         .as_deref()

@@ -40,6 +40,7 @@ pub mod adaptive_limit;
 pub mod axum;
 pub mod breaker;
 pub mod bulkhead;
+#[cfg(feature = "chaos")]
 pub mod chaos;
 pub mod classification;
 pub mod clock;
@@ -57,10 +58,12 @@ pub mod errors;
 pub mod fallback;
 mod health;
 pub mod hedge;
+mod injected_fault;
 mod keyed;
 pub mod metrics;
 pub mod monitor;
 mod names;
+mod pattern;
 mod question;
 pub mod rate_limit;
 pub mod recovery;
@@ -85,18 +88,17 @@ pub mod __private;
 pub use adaptive_limit::{AdaptiveLimitConfig, Overloaded, Priority};
 pub use breaker::{Breaker, BreakerConfig, BreakerState, CircuitOpen, Permit};
 pub use bulkhead::{BulkheadConfig, BulkheadFull};
-pub use chaos::InjectedFault;
 pub use classification::{classify, classify_message, Classification};
 pub use config_error::ConfigError;
-pub use degradation::degradation;
 pub use error::{Category, ErrorContext, ErrorReport, MarcusError, Remediation, Severity};
 pub use errors::Error;
+pub use health::RegistryHealth;
 pub use hedge::{HedgeConfig, HedgeSnapshot};
+pub use injected_fault::InjectedFault;
 pub use monitor::{monitor, BatchFailed, ErrorAggregator, HealthScore, Monitor, MonitorConfig};
 pub use rate_limit::{RateLimitConfig, RateLimited};
-pub use recovery::recovery;
 pub use registry::{
-    registry, retry_budget, retry_budgets, BreakerSnapshot, Registry, RegistryHealth,
+    degradation, recovery, registry, retry_budget, retry_budgets, BreakerSnapshot, Registry,
 };
 pub use retry::{Backoff, Jitter, RetryBudget, RetryConfig};
 pub use scope::{ClusterStatus, Scope};

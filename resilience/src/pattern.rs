@@ -44,7 +44,7 @@ pub trait Pattern: Send + Sync + Sized + 'static {
     /// What [`snapshot`](Pattern::snapshot) gives (serde, in the health report).
     type Snapshot;
 
-    /// What a call it refuses gets: `CircuitOpen`, `BulkheadFull`, `RateLimited`
+    /// What a call it refuses gets: `CircuitOpen`, `BulkheadFull`, `RateLimited`,
     /// `Overloaded`.
     type Refusal;
 

@@ -47,7 +47,8 @@ impl Registry {
     }
 
     /// [`register_adaptive_limit`](Registry::register_adaptive_limit) for a config known
-    /// to be valid (a call site's, checked).
+    /// to be valid (a call site's, checked). Only `AdaptiveLimitLayer` calls it.
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
     pub(crate) fn adaptive_limit_or_insert(
         &self,
         name: &str,

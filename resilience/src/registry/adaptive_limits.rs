@@ -48,6 +48,7 @@ impl Registry {
 
     /// [`register_adaptive_limit`](Registry::register_adaptive_limit) for a config known
     /// to be valid (a call site's, checked).
+    #[cfg(feature = "tower")]
     pub(crate) fn adaptive_limit_or_insert(
         &self,
         name: &str,

@@ -10,7 +10,7 @@
 //!   each refusal into its HTTP answer (`503` with `Retry-After` for an open breaker or a
 //!   full bulkhead, `429` with `Retry-After` for a spent rate limit, `504` for a timeout):
 //!   - `GET /orders`: the breaker [`ORDERS`] (a `5xx` of the route is a failure), the
-//!     bulkhead [`ORDERS`] and a 2 s timeout, in that order, outermost first;
+//!     bulkhead [`ORDERS`] and a 5 s timeout, in that order, outermost first;
 //!   - `GET /search`: the rate limit [`SEARCH`], one per tenant (the `x-tenant` header);
 //!   - `GET /quote`: the fleet's rate limit [`FLEET`], `#[rate_limit(scope = cluster)]`,
 //!     shared through Redis by every gateway instance connected to it.
@@ -70,14 +70,32 @@ pub const CONFIG: &str = include_str!("gateway.toml");
 // The upstream
 
 /// What steers the upstream, and what it counts.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Upstream {
     failing: Arc<AtomicBool>,
+    /// While `true`, `GET /orders` waits before answering (to fill a bulkhead).
+    held: Arc<tokio::sync::watch::Sender<bool>>,
     orders: Arc<AtomicU64>,
     quotes: Arc<AtomicU64>,
 }
 
+impl Default for Upstream {
+    fn default() -> Self {
+        Upstream {
+            failing: Arc::default(),
+            held: Arc::new(tokio::sync::watch::Sender::new(false)),
+            orders: Arc::default(),
+            quotes: Arc::default(),
+        }
+    }
+}
+
 impl Upstream {
+    /// Holds every `GET /orders` (`true`) until released (`false`).
+    pub fn set_held(&self, held: bool) {
+        self.held.send_replace(held);
+    }
+
     /// Makes `GET /orders` answer `500` (`true`) or `200` (`false`).
     pub fn set_failing(&self, failing: bool) {
         self.failing.store(failing, Ordering::SeqCst);
@@ -96,6 +114,8 @@ impl Upstream {
 
 async fn upstream_orders(State(upstream): State<Upstream>) -> Response {
     upstream.orders.fetch_add(1, Ordering::SeqCst);
+    // The sender lives as long as `upstream`, so this ends when released.
+    let _ = upstream.held.subscribe().wait_for(|held| !held).await;
     if upstream.failing.load(Ordering::SeqCst) {
         (StatusCode::INTERNAL_SERVER_ERROR, "orders database down").into_response()
     } else {
@@ -260,7 +280,7 @@ fn router(gateway: Gateway) -> Router {
                             .failure_if(|response: &Response| response.status().is_server_error()),
                     )
                     .layer(BulkheadLayer::new(ORDERS))
-                    .layer(TimeoutLayer::new(Duration::from_secs(2)).name("gateway.orders.timeout"))
+                    .layer(TimeoutLayer::new(Duration::from_secs(5)).name("gateway.orders.timeout"))
                     .map_err(BoxError::from),
             ),
         )

@@ -156,6 +156,8 @@ fn gateway_scenario() {
         the_fleet_admits_its_limit_not_three_times_it(&client, &gateways, &upstream).await;
         a_spent_rate_answers_429_and_a_reload_changes_the_limit(&client, gateways[0], &config)
             .await;
+        a_full_bulkhead_answers_503_and_the_held_calls_complete(&client, gateways[2], &upstream)
+            .await;
         a_failing_upstream_opens_the_route_breaker_503_with_retry_after(
             &client,
             gateways[1],
@@ -345,4 +347,59 @@ async fn a_failing_upstream_opens_the_route_breaker_503_with_retry_after(
         "the open breaker let a call reach the upstream"
     );
     upstream.set_failing(false);
+}
+
+/// The upstream holds its answers: 8 `/orders` in flight fill the bulkhead
+/// (`max_concurrent = 8` from the file), so the 9th is refused at once with a `503`
+/// naming it; released, the 8 answer `200`.
+async fn a_full_bulkhead_answers_503_and_the_held_calls_complete(
+    client: &reqwest::Client,
+    gateway: SocketAddr,
+    upstream: &Upstream,
+) {
+    upstream.set_held(true);
+    let before = upstream.orders_served();
+    let running: Vec<_> = (0..8)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { get(&client, gateway, "/orders", None).await })
+        })
+        .collect();
+    // Bounded: until the upstream holds all 8 (each took a place on its way).
+    let mut holding = 0;
+    for _ in 0..200 {
+        holding = upstream.orders_served() - before;
+        if holding == 8 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(holding, 8, "the upstream never held the 8 calls");
+
+    let refused = get(client, gateway, "/orders", None).await;
+    upstream.set_held(false);
+    assert_eq!(
+        refused.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{refused:?}"
+    );
+    assert!(
+        refused.body.contains("bulkhead") && refused.body.contains(example::ORDERS),
+        "not the bulkhead's refusal: {refused:?}"
+    );
+    assert_eq!(
+        upstream.orders_served() - before,
+        8,
+        "the refused call reached the upstream"
+    );
+    for call in running {
+        let answer = call.await.expect("the held call's task");
+        assert_eq!(
+            (answer.status, answer.body.as_str()),
+            (StatusCode::OK, "3 orders")
+        );
+    }
+    // The refusal was load shedding, not a failure: the route still answers.
+    let after = get(client, gateway, "/orders", None).await;
+    assert_eq!(after.status, StatusCode::OK, "{after:?}");
 }

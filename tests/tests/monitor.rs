@@ -669,7 +669,8 @@ fn extreme_windows_are_refused_and_the_longest_accepted_do_not_overflow() {
     let (m, clock) = monitor();
     // The longest duration a configuration takes (docs/reliability.md, "Validation").
     let longest = Duration::from_secs(3_650 * 86_400);
-    let windows: [(&str, fn(&mut MonitorConfig) -> &mut Duration); 6] = [
+    type Window = fn(&mut MonitorConfig) -> &mut Duration;
+    let windows: [(&str, Window); 6] = [
         ("frequency_window", |c| &mut c.frequency_window),
         ("burst_window", |c| &mut c.burst_window),
         ("agent_window", |c| &mut c.agent_window),

@@ -74,6 +74,7 @@ mod without_feature {
         apply: |_, table| Err(needs_the_feature(table)),
         effective: |_| None,
         names: Vec::new,
+        layers: None,
     };
 
     /// The fields of a `[chaos.NAME]` table (`FaultConfig`'s, with the feature).

@@ -191,6 +191,37 @@ impl<P: Pattern, X: SiteExtra<P>> Site<P, X> {
         }
     }
 
+    /// Registers the instance before the first call, with the site's configuration: the
+    /// line `known!(SITE.declare)` puts in the list of sites known from the program's
+    /// start (a method's site named by default has none: its name is known only then).
+    ///
+    /// ```
+    /// use resilience::__private::RateLimitSite;
+    /// static SITE: RateLimitSite = RateLimitSite::new("docs.site.declare", Default::default);
+    /// SITE.declare();
+    /// assert!(resilience::registry().rate_limiter("docs.site.declare").is_some());
+    /// ```
+    #[cold]
+    pub fn declare(&'static self) {
+        if !self.method {
+            self.instance();
+        }
+    }
+
+    /// [`declare`](Self::declare) for a site keyed by `key = expr`: the name's keyed
+    /// store, with the site's configuration (its instances come with their keys).
+    ///
+    /// ```
+    /// use resilience::__private::BulkheadSite;
+    /// static SITE: BulkheadSite = BulkheadSite::new("docs.site.declare_keyed", Default::default);
+    /// SITE.declare_keyed();
+    /// assert_eq!(resilience::registry().bulkhead_config("docs.site.declare_keyed"), Some(Default::default()));
+    /// ```
+    #[cold]
+    pub fn declare_keyed(&'static self) {
+        self.register_keyed();
+    }
+
     /// [`instance`](Self::instance) for a site made [`in_method`](Self::in_method):
     /// `self_type` (a closure calling `type_name::<Self>()`) is called only on first use.
     #[inline]

@@ -709,8 +709,17 @@ impl Config {
                     kind.name().to_ascii_uppercase()
                 )));
             }
+            if parts[1].is_empty() || parts[2..].iter().any(|p| p.is_empty()) {
+                return Err(err("an empty name or field between `__`".into()));
+            }
+            if let Err(e) = crate::names::validate(parts[1]) {
+                return Err(err(format!("the name {}", e.reason())).with_value(e.value()));
+            }
             match self.env_name(index, kind, parts[1])? {
                 Some(name) => (name, &parts[2..]),
+                // A table whose names are not all known from the start (a budget, a
+                // feature made on first use): the name as written, in lower case.
+                None if !kind.knows_every_name() => (parts[1].to_ascii_lowercase(), &parts[2..]),
                 None => {
                     tracing::warn!(
                         target: "resilience::config",

@@ -53,14 +53,24 @@ pub(crate) struct Layers<C> {
     set: SetOverlay<C>,
 }
 
+/// Whether setting an overlay makes the name's instance when it has none yet (as
+/// `configure_bulkhead` does, so it is there to be read), or only keeps it for later.
+pub(crate) enum Make {
+    Instance,
+    Later,
+}
+
 type SetOverlay<C> = fn(&str, Option<Overlay<C>>) -> Result<Option<Overlay<C>>, ConfigError>;
 
 impl<C> Layers<C> {
     /// The layers of the pattern `P` in the global registry.
-    pub(crate) const fn of<P: Pattern<Config = C>>() -> Layers<C> {
+    pub(crate) const fn of<P: Pattern<Config = C>>(make: Make) -> Layers<C> {
         Layers {
             code: code_of::<P>,
-            set: set_overlay_of::<P>,
+            set: match make {
+                Make::Instance => set_overlay_and_make::<P>,
+                Make::Later => set_overlay_of::<P>,
+            },
         }
     }
 }
@@ -74,6 +84,16 @@ fn set_overlay_of<P: Pattern>(
     overlay: Option<Overlay<P::Config>>,
 ) -> Result<Option<Overlay<P::Config>>, ConfigError> {
     registry().table::<P>().set_overlay(name, overlay)
+}
+
+fn set_overlay_and_make<P: Pattern>(
+    name: &str,
+    overlay: Option<Overlay<P::Config>>,
+) -> Result<Option<Overlay<P::Config>>, ConfigError> {
+    let table = registry().table::<P>();
+    let replaced = table.set_overlay(name, overlay)?;
+    table.make(name)?;
+    Ok(replaced)
 }
 
 /// What gives back the value in force before an apply (when a later one is refused).
@@ -110,6 +130,10 @@ pub(crate) trait Kind: Sync {
     fn default_item(&'static self) -> Box<dyn Item>;
     fn effective(&'static self, name: &str) -> Option<Box<dyn Item>>;
     fn names(&self) -> Vec<String>;
+    /// Whether [`names`](Kind::names) holds every name the program can have (the
+    /// patterns whose attributes are known from the start): a variable naming none of
+    /// them is then a WARN, not a new name.
+    fn knows_every_name(&self) -> bool;
     /// The value `name`'s fields go over: the code's ([`Layers`]), else the baseline,
     /// else the value in force, else the defaults.
     fn code(&'static self, name: &str) -> Box<dyn Item>;
@@ -202,6 +226,10 @@ impl<C: Value> Kind for Table<C> {
 
     fn names(&self) -> Vec<String> {
         (self.names)()
+    }
+
+    fn knows_every_name(&self) -> bool {
+        self.layers.is_some()
     }
 
     fn code(&'static self, name: &str) -> Box<dyn Item> {

@@ -4,7 +4,7 @@
 //! Adding a pattern is one `static` of [`Table`] and one line in [`TABLES`]; nothing
 //! else in the loader knows the patterns.
 
-use super::table::{Layers, Sibling, Table};
+use super::table::{Layers, Make, Sibling, Table};
 use crate::breaker::Breaker;
 use crate::bulkhead::Bulkhead;
 use crate::rate_limit::RateLimiter;
@@ -57,7 +57,7 @@ static BREAKER: Table<BreakerConfig> = Table {
     apply: |name, c| registry().configure(name, c.clone()),
     effective: |name| registry().table::<Breaker>().config(name),
     names: || registry().table::<Breaker>().names(),
-    layers: Some(Layers::of::<Breaker>()),
+    layers: Some(Layers::of::<Breaker>(Make::Later)),
 };
 
 /// `[retry.NAME]`: [`RetryConfig`], by `registry().configure_retry`: a
@@ -151,7 +151,7 @@ static BULKHEAD: Table<BulkheadConfig> = Table {
     apply: |name, c| registry().configure_bulkhead(name, c.clone()),
     effective: |name| registry().bulkhead_config(name),
     names: || registry().table::<Bulkhead>().names(),
-    layers: Some(Layers::of::<Bulkhead>()),
+    layers: Some(Layers::of::<Bulkhead>(Make::Instance)),
 };
 
 /// `[rate_limit.NAME]`: [`RateLimitConfig`], by `registry().configure_rate_limit`.
@@ -162,7 +162,7 @@ static RATE_LIMIT: Table<RateLimitConfig> = Table {
     apply: |name, c| registry().configure_rate_limit(name, c.clone()),
     effective: |name| registry().rate_limit_config(name),
     names: || registry().table::<RateLimiter>().names(),
-    layers: Some(Layers::of::<RateLimiter>()),
+    layers: Some(Layers::of::<RateLimiter>(Make::Instance)),
 };
 
 /// `[adaptive_limit.NAME]`: [`AdaptiveLimitConfig`], by

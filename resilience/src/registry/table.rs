@@ -167,6 +167,23 @@ impl<P: Pattern> Table<P> {
         })
     }
 
+    /// Makes the instance `name` with the configuration in force when it has none yet;
+    /// the first registration of the name (an attribute's site) still gives it the
+    /// code's values, as for a parent made first.
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
+    pub(crate) fn make(&self, name: &str) -> Result<(), ConfigError> {
+        let mut names = self.write();
+        if names.named.contains_key(name) {
+            return Ok(());
+        }
+        let config = names.in_force(name)?;
+        self.get_or_make(&mut names, name, config, 0)?;
+        if !names.registered.contains_key(name) && !names.configs.contains_key(name) {
+            names.placeholders.insert(name.into());
+        }
+        Ok(())
+    }
+
     /// The code's configuration of `name` (`configure`'s, else its first
     /// registration's), if the name is known; without the overlay.
     #[cfg_attr(not(feature = "config"), allow(dead_code))]

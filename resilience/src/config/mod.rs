@@ -67,11 +67,38 @@
 //! field is an error. `RESILIENCE__<TABLE>__<NAME>__<FIELD>=value` (for `[monitor]`,
 //! `RESILIENCE__MONITOR__<FIELD>`) overrides the file: `<NAME>` matches a name of the file
 //! or of the runtime case-insensitively, a `_` also matching `.` or `-`
-//! (`RESILIENCE__BREAKER__KANBAN_BOARDS__FAILURE_THRESHOLD=3` sets `kanban.boards`), a
-//! name matching none is taken in lower case; the value is read as a TOML value
-//! (`3`, `true`, `{ fixed = "1s" }`), or as a string when it is not one (`30s`).
+//! (`RESILIENCE__BREAKER__KANBAN_BOARDS__FAILURE_THRESHOLD=3` sets `kanban.boards`); the
+//! value is read as a TOML value (`3`, `true`, `{ fixed = "1s" }`), or as a string when it
+//! is not one (`30s`). For `breaker`, `bulkhead` and `rate_limit`, whose attributes' names
+//! are all known from the program's start, a variable naming none of them is a WARN naming
+//! it and sets nothing ([`Config::unknown_env`]); for the other tables, such a name is
+//! taken in lower case.
 //!
-//! Removing a table from the file later leaves that name's values as they are.
+//! Layers, field by field: the environment over the file over the code (the attribute's
+//! keys, a layer's `.config(..)`, `registry().configure…(..)`). A table sets only the
+//! fields it lists, the others keep the code's values; a field given replaces that whole
+//! field. Each `load` (or watched reload) of a file replaces what that file set before:
+//! a field or table removed goes back to the code's value (for the other tables than
+//! `breaker`, `bulkhead` and `rate_limit`, to the value in force before the file first set
+//! the name). The guide: `docs/configuration.md`.
+//!
+//! ```
+//! use resilience::{circuit_breaker, CircuitOpen};
+//!
+//! #[circuit_breaker(name = "doc-layers", failure_threshold = 5, recovery_timeout = 2s)]
+//! fn call() -> Result<(), CircuitOpen> { Ok(()) }
+//!
+//! let path = std::env::temp_dir().join(format!("resilience-doc-layers-{}.toml", std::process::id()));
+//! std::fs::write(&path, "[breaker.doc-layers]\nfailure_threshold = 3\n")?;
+//! resilience::config::load(&path)?;
+//! let b = resilience::registry().breaker("doc-layers").unwrap(); // known before any call
+//! assert_eq!((b.config().failure_threshold, b.config().recovery_timeout.as_secs()), (3, 2));
+//! std::fs::write(&path, "")?; // the table removed: the code's values again
+//! resilience::config::load(&path)?;
+//! assert_eq!(b.config().failure_threshold, 5);
+//! # std::fs::remove_file(&path)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! ```
 //! let path = std::env::temp_dir().join(format!("resilience-doc-{}.toml", std::process::id()));

@@ -23,7 +23,7 @@ fn serial() -> MutexGuard<'static, ()> {
 #[derive(Debug, thiserror::Error)]
 enum Down {
     #[error("down")]
-    Down,
+    Failed,
     #[error(transparent)]
     Open(#[from] CircuitOpen),
     #[error(transparent)]
@@ -36,12 +36,12 @@ enum Down {
 
 #[circuit_breaker(name = "layers.load", failure_threshold = 5, recovery_timeout = 2s)]
 fn by_load() -> Result<(), Down> {
-    Err(Down::Down)
+    Err(Down::Failed)
 }
 
 #[circuit_breaker(name = "layers.watch", failure_threshold = 5, recovery_timeout = 2s)]
 fn by_watch() -> Result<(), Down> {
-    Err(Down::Down)
+    Err(Down::Failed)
 }
 
 #[rate_limit(name = "fleet.orders", limit = 10, per = 1s, scope = cluster)]
@@ -51,7 +51,7 @@ async fn fleet_orders() -> Result<(), Down> {
 
 #[circuit_breaker(name = "inventory.stock", failure_threshold = 5, recovery_timeout = 2s)]
 fn inventory_stock() -> Result<(), Down> {
-    Err(Down::Down)
+    Err(Down::Failed)
 }
 
 #[circuit_breaker(name = "never.called", failure_threshold = 7, recovery_timeout = 3s)]
@@ -154,7 +154,10 @@ fn a_partial_table_keeps_the_codes_other_fields_and_removing_it_restores_them_wi
 fn a_partial_table_keeps_the_codes_other_fields_and_removing_it_restores_them_with_watch() {
     let _serial = serial();
     assert_eq!(breaker("layers.watch"), (5, Duration::from_secs(2)));
-    let file = TempFile::new("watch", "[breaker.\"layers.watch\"]\nfailure_threshold = 3\n");
+    let file = TempFile::new(
+        "watch",
+        "[breaker.\"layers.watch\"]\nfailure_threshold = 3\n",
+    );
     let watcher = config::watch_every(&file.0, Duration::from_millis(10)).unwrap();
     assert_eq!(breaker("layers.watch"), (3, Duration::from_secs(2)));
 
@@ -180,10 +183,17 @@ fn an_environment_override_reaches_an_attributes_breaker_before_its_first_call()
     let loaded = config::load(&file.0);
     std::env::remove_var(var);
     let loaded = loaded.unwrap();
-    assert!(loaded.unknown_env().is_empty(), "{:?}", loaded.unknown_env());
+    assert!(
+        loaded.unknown_env().is_empty(),
+        "{:?}",
+        loaded.unknown_env()
+    );
     // The code's other fields stay.
     assert_eq!(breaker("inventory.stock"), (2, Duration::from_secs(2)));
-    assert!(registry().breaker("inventory_stock").is_none(), "no phantom instance");
+    assert!(
+        registry().breaker("inventory_stock").is_none(),
+        "no phantom instance"
+    );
     let names: Vec<String> = registry().breakers().into_iter().map(|b| b.name).collect();
     assert!(!names.iter().any(|n| n == "inventory_stock"), "{names:?}");
     // Two failures open it: the override, not the attribute's 5.
@@ -222,7 +232,11 @@ fn never_called_attribute_instances_are_in_health_with_the_codes_configuration()
         registry().bulkhead_config(keyed).map(|c| c.max_concurrent),
         Some(4)
     );
-    let _ = (never_called_breaker, never_called_bulkhead, keyed_never_called);
+    let _ = (
+        never_called_breaker,
+        never_called_bulkhead,
+        keyed_never_called,
+    );
 }
 
 #[test]
@@ -237,7 +251,10 @@ fn an_environment_variable_naming_nothing_known_is_a_warning_naming_it() {
     let loaded = loaded.unwrap();
     assert_eq!(loaded.unknown_env(), [var]);
     assert!(loaded.is_empty());
-    assert!(registry().bulkhead("gw_nowhere").is_none(), "no phantom bulkhead");
+    assert!(
+        registry().bulkhead("gw_nowhere").is_none(),
+        "no phantom bulkhead"
+    );
     let said = warnings.containing(var);
     assert_eq!(said.len(), 1, "{said:?}");
 }

@@ -43,6 +43,7 @@ mod with_feature {
         names: || {
             crate::config::tables::dedup(chaos().snapshot().faults.into_iter().map(|f| f.site))
         },
+        layers: None,
     };
 
     /// A site refusing a fault, as the field of the table that set it.

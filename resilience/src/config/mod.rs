@@ -658,8 +658,7 @@ impl Config {
                 let mut fields = BTreeMap::new();
                 walk(text, &lines, value, "", &mut fields);
                 // Parsed alone first, for its errors' places; then over the code's values.
-                kind
-                    .parse(toml::de::ValueDeserializer::from(value.clone()))
+                kind.parse(toml::de::ValueDeserializer::from(value.clone()))
                     .map_err(|e| {
                         let at = e.span().and_then(|span| {
                             fields
@@ -682,13 +681,14 @@ impl Config {
                         }
                         err
                     })?;
-                let given: toml::Table =
-                    serde::Deserialize::deserialize(toml::de::ValueDeserializer::from(value.clone()))
-                        .map_err(|e| {
-                            LoadError::new(source, e.message().trim().to_owned())
-                                .at_line(line)
-                                .with_key(dotted(kind, &name, None))
-                        })?;
+                let given: toml::Table = serde::Deserialize::deserialize(
+                    toml::de::ValueDeserializer::from(value.clone()),
+                )
+                .map_err(|e| {
+                    LoadError::new(source, e.message().trim().to_owned())
+                        .at_line(line)
+                        .with_key(dotted(kind, &name, None))
+                })?;
                 let item = kind.merge(&name, &given).map_err(|e| {
                     LoadError::new(source, e)
                         .at_line(line)
@@ -779,9 +779,12 @@ impl Config {
         let path: Vec<String> = field.iter().map(|p| p.to_ascii_lowercase()).collect();
         let dotted_field = path.join(".");
         let key = dotted(kind, &name, Some(&dotted_field));
-        let entry = self.entries.entry((index, name.clone())).or_insert_with(|| {
-            Entry::new(kind.default_item(), toml::Table::new(), Origin::default())
-        });
+        let entry = self
+            .entries
+            .entry((index, name.clone()))
+            .or_insert_with(|| {
+                Entry::new(kind.default_item(), toml::Table::new(), Origin::default())
+            });
         let mut fields = toml::Value::Table(entry.fields.clone());
         set_path(&mut fields, &path, env_value(raw));
         let toml::Value::Table(fields) = fields else {

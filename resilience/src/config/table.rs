@@ -102,8 +102,10 @@ pub(crate) type Undo = Box<dyn FnOnce() + Send>;
 /// The value in force for a (table, name) of a table without [`Layers`] before a file
 /// first set it: what its fields go over, and what comes back when its table goes
 /// (`None`: the runtime had none to give back).
-static BASELINES: Mutex<BTreeMap<(&'static str, String), Option<Box<dyn Item>>>> =
-    Mutex::new(BTreeMap::new());
+static BASELINES: Mutex<Baselines> = Mutex::new(BTreeMap::new());
+
+/// By (table, name): the value in force before, if any.
+type Baselines = BTreeMap<(&'static str, String), Option<Box<dyn Item>>>;
 
 /// `base` with `fields` (a table's fields as written, the environment's over them) in
 /// place of its own: a field given replaces the base's whole value of that field (a
@@ -115,7 +117,9 @@ pub(crate) fn merged<C: Value>(base: &C, fields: &toml::Table) -> Result<C, Stri
             table.insert(field.clone(), given.clone());
         }
     }
-    value.try_into().map_err(|e: toml::de::Error| e.message().trim().to_owned())
+    value
+        .try_into()
+        .map_err(|e: toml::de::Error| e.message().trim().to_owned())
 }
 
 /// A [`Table`] without its value type.
@@ -236,7 +240,9 @@ impl<C: Value> Kind for Table<C> {
         let config = match &self.layers {
             Some(layers) => (layers.code)(name),
             None => match lock(&BASELINES).get(&(self.name, name.to_owned())) {
-                Some(baseline) => baseline.as_ref().and_then(|b| b.as_any().downcast_ref::<C>().cloned()),
+                Some(baseline) => baseline
+                    .as_ref()
+                    .and_then(|b| b.as_any().downcast_ref::<C>().cloned()),
                 None => (self.effective)(name),
             },
         };
@@ -248,7 +254,11 @@ impl<C: Value> Kind for Table<C> {
 
     fn merge(&'static self, name: &str, fields: &toml::Table) -> Result<Box<dyn Item>, String> {
         let code = self.code(name);
-        let base = code.as_any().downcast_ref::<C>().cloned().unwrap_or_default();
+        let base = code
+            .as_any()
+            .downcast_ref::<C>()
+            .cloned()
+            .unwrap_or_default();
         Ok(Box::new(Typed {
             table: self,
             config: merged(&base, fields)?,

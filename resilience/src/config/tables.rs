@@ -6,11 +6,11 @@
 
 use super::table::{Layers, Make, Sibling, Table};
 use crate::breaker::Breaker;
-use crate::bulkhead::Bulkhead;
-use crate::rate_limit::RateLimiter;
 use crate::breaker::BreakerConfig;
+use crate::bulkhead::Bulkhead;
 use crate::degradation::FeatureConfig;
 use crate::monitor::MonitorConfig;
+use crate::rate_limit::RateLimiter;
 use crate::recovery::RecoveryConfig;
 use crate::registry::{retry_budget, retry_budgets};
 use crate::retry::BudgetConfig;

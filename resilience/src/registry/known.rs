@@ -11,15 +11,19 @@
 //! first call, as every site did before.
 
 use std::cell::Cell;
-use std::sync::Once;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{Duration, Instant};
 
 /// One line per site known at compile time: registers it in its registry.
 #[linkme::distributed_slice]
 pub static KNOWN_SITES: [fn()];
 
 /// Registers every site of [`KNOWN_SITES`], once per process; called before any
-/// registry's table is read. A call made while they register (a site's registration
-/// reads its registry) returns at once; one from another thread waits for them.
+/// registry's table is read. A call from the registering thread itself (a site's
+/// registration reads its registry) returns at once; one from another thread waits for
+/// the registrations to end, but at most [`MAX_WAIT`]: a lock that thread holds may be
+/// one a registration needs (a registry of its own being made in a `LazyLock`), and a
+/// site not yet known is then known at its first call, never a deadlock.
 ///
 /// ```
 /// use resilience::__private::BulkheadSite;
@@ -30,19 +34,36 @@ pub static KNOWN_SITES: [fn()];
 /// assert!(resilience::registry().bulkhead("docs.known").is_some());
 /// ```
 pub(crate) fn declare() {
-    static DONE: Once = Once::new();
-    thread_local!(static DECLARING: Cell<bool> = const { Cell::new(false) });
-    if DONE.is_completed() || DECLARING.with(Cell::get) {
+    static STATE: AtomicU8 = AtomicU8::new(IDLE);
+    thread_local!(static REGISTERING: Cell<bool> = const { Cell::new(false) });
+    if STATE.load(Ordering::Acquire) == DONE || REGISTERING.with(Cell::get) {
         return;
     }
-    DONE.call_once_force(|_| {
-        DECLARING.with(|d| d.set(true));
+    if STATE
+        .compare_exchange(IDLE, DECLARING, Ordering::AcqRel, Ordering::Acquire)
+        .is_ok()
+    {
+        REGISTERING.with(|r| r.set(true));
         for declare in KNOWN_SITES {
             declare();
         }
-        DECLARING.with(|d| d.set(false));
-    });
+        REGISTERING.with(|r| r.set(false));
+        STATE.store(DONE, Ordering::Release);
+        return;
+    }
+    // Another thread registers them: a few microseconds for the sites of a program.
+    let start = Instant::now();
+    while STATE.load(Ordering::Acquire) != DONE && start.elapsed() < MAX_WAIT {
+        std::thread::sleep(Duration::from_micros(50));
+    }
 }
+
+/// The longest another thread's registrations are waited for.
+pub(crate) const MAX_WAIT: Duration = Duration::from_secs(1);
+
+const IDLE: u8 = 0;
+const DECLARING: u8 = 1;
+const DONE: u8 = 2;
 
 /// The line a site puts in [`KNOWN_SITES`]: `known!(SITE.declare)` for a site of one
 /// instance, `known!(SITE.declare_keyed)` for one keyed by `key = expr`.

@@ -263,6 +263,9 @@ impl<P: Pattern, X: SiteExtra<P>> Site<P, X> {
     #[cold]
     #[inline(never)]
     fn register_as(&'static self, name: &'static str) -> &'static P {
+        // The known sites first, outside this site's `OnceLock`: registering them
+        // registers this one too, which must not happen from inside its own init.
+        crate::registry::known::declare();
         self.instance.get_or_init(|| {
             let table = self.registry.get().table::<P>();
             let attribute = self.config(name);
@@ -290,6 +293,7 @@ impl<P: Pattern, X: SiteExtra<P>> Site<P, X> {
     #[cold]
     #[inline(never)]
     fn register_keyed(&'static self) -> &'static Keyed<P> {
+        crate::registry::known::declare();
         self.keyed.get_or_init(|| {
             self.registry
                 .get()

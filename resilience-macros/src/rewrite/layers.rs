@@ -304,8 +304,11 @@ pub(crate) fn breaker(
             )
         }
         None => (
-            quote!(static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
-                #new_site.at(#function) #in_registry;),
+            quote! {
+                static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
+                    #new_site.at(#function) #in_registry;
+                ::resilience::__private::known!(__RESILIENCE_BREAKER.declare);
+            },
             quote!(__RESILIENCE_BREAKER.instance()),
         ),
         Some(key) => {
@@ -314,6 +317,7 @@ pub(crate) fn breaker(
                 quote! {
                     static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
                         #new_site #in_registry;
+                    ::resilience::__private::known!(__RESILIENCE_BREAKER.declare_keyed);
                     #keyed
                 },
                 quote!(__resilience_keyed),
@@ -563,6 +567,7 @@ pub(crate) fn bulkhead(
     // Spanned at the attribute: an error type without `From<BulkheadFull>` is reported there.
     let reject = refusal(span, quote!(__resilience_full));
     // With `key = expr`: the key's instance, held (an `Arc`) for the whole call.
+    let declare = known(quote!(__RESILIENCE_BULKHEAD), args.key.get().is_some());
     let bulkhead = match args.key.get() {
         None => quote!(let __resilience_bulkhead = __RESILIENCE_BULKHEAD.instance();),
         Some(key) => {
@@ -595,6 +600,7 @@ pub(crate) fn bulkhead(
     quote! {#label: {
         static __RESILIENCE_BULKHEAD: ::resilience::__private::BulkheadSite =
             ::resilience::__private::BulkheadSite::new(#name, || #config) #in_registry;
+        #declare
         #bulkhead
         let __resilience_place = #admit;
         let __resilience_outcome = #inner;
@@ -630,6 +636,7 @@ pub(crate) fn rate_limit(
     let reject = refusal(span, quote!(__resilience_limited));
     // With `key = expr`: the key's instance, held (an `Arc`) for the whole call, where
     // an injected refusal finds it.
+    let declare = known(quote!(__RESILIENCE_RATE_LIMIT), args.key.get().is_some());
     let limiter = match args.key.get() {
         None => quote!(let __resilience_limiter = __RESILIENCE_RATE_LIMIT.instance();),
         Some(key) => {
@@ -675,6 +682,7 @@ pub(crate) fn rate_limit(
     Ok(quote! {#label: {
         static __RESILIENCE_RATE_LIMIT: ::resilience::__private::RateLimitSite =
             ::resilience::__private::RateLimitSite::new(#name, || #config) #in_registry;
+        #declare
         #limiter
         let __resilience_admitted = #admit;
         match __resilience_admitted {
@@ -683,6 +691,17 @@ pub(crate) fn rate_limit(
         }
         #inner
     }})
+}
+
+/// The site's line in the list of sites known from the program's start, so its
+/// instance (or keyed store) is registered before its first call.
+fn known(site: TokenStream, keyed: bool) -> TokenStream {
+    let declare = if keyed {
+        quote!(declare_keyed)
+    } else {
+        quote!(declare)
+    };
+    quote!(::resilience::__private::known!(#site.#declare);)
 }
 
 /// `Err(E::from(refusal))` for a call a pattern refuses, through `FromRefusal` (whose

@@ -10,6 +10,7 @@ async fn call(id: u64) -> Result<u64, ApiError> {
                 ..::core::default::Default::default()
             },
         );
+        ::resilience::__private::known!(__RESILIENCE_RATE_LIMIT.declare);
         let __resilience_limiter = __RESILIENCE_RATE_LIMIT.instance();
         let __resilience_admitted = __resilience_limiter.reserve();
         match __resilience_admitted {
@@ -59,6 +60,7 @@ fn per_tenant(tenant: &str) -> Result<u64, ApiError> {
                 ..::core::default::Default::default()
             },
         );
+        ::resilience::__private::known!(__RESILIENCE_RATE_LIMIT.declare_keyed);
         #[allow(unused_imports)]
         use ::resilience::__private::{KeyDisplay as _, KeyStr as _};
         let __resilience_keyed = match __RESILIENCE_RATE_LIMIT
@@ -122,6 +124,7 @@ async fn shared_quota(id: u64) -> Result<u64, ApiError> {
                 ..::core::default::Default::default()
             },
         );
+        ::resilience::__private::known!(__RESILIENCE_RATE_LIMIT.declare);
         let __resilience_limiter = __RESILIENCE_RATE_LIMIT.instance();
         let __resilience_admitted = __RESILIENCE_RATE_LIMIT
             .admit_cluster(__resilience_limiter)

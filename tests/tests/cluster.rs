@@ -175,7 +175,10 @@ fn j_costs_are_weighed_in_the_cluster() {
     println!("    (j) {once}");
     assert_eq!(field(&once, "first"), 1, "{once}");
     let wait = field(&once, "second_wait_us");
-    assert!((5_000..=25_000).contains(&wait), "the wait for 10 units of 2.5 ms: {once}");
+    assert!(
+        (5_000..=25_000).contains(&wait),
+        "the wait for 10 units of 2.5 ms: {once}"
+    );
     assert_eq!(field(&once, "over_burst"), 100, "{once}");
     assert_eq!(field(&once, "retryable"), 0, "{once}");
     // The burst back whole (100 units of 2.5 ms).
@@ -186,11 +189,20 @@ fn j_costs_are_weighed_in_the_cluster() {
     }
     let answers: Vec<String> = all.iter().map(|i| i.recv(5 * SEC)).collect();
     let units: u128 = answers.iter().map(|a| field(a, "units")).sum();
-    println!("    (j) {answers:?}: {units} units admitted together, limit + burst = {}", limit + burst);
-    assert!(units <= limit + burst, "{units} units admitted, more than limit + burst");
+    println!(
+        "    (j) {answers:?}: {units} units admitted together, limit + burst = {}",
+        limit + burst
+    );
+    assert!(
+        units <= limit + burst,
+        "{units} units admitted, more than limit + burst"
+    );
     assert!(units >= burst + limit / 2, "only {units} units admitted");
     for a in &answers {
-        assert!(field(a, "attempts") > field(a, "admitted") * 2, "an instance barely tried: {a}");
+        assert!(
+            field(a, "attempts") > field(a, "admitted") * 2,
+            "an instance barely tried: {a}"
+        );
     }
 }
 

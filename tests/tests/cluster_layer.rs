@@ -31,12 +31,21 @@ fn the_layer_holds_the_cluster_limit_and_falls_back() {
     }
     let answers: Vec<String> = all.iter().map(|i| i.recv(5 * SEC)).collect();
     let admitted: u128 = answers.iter().map(|a| field(a, "admitted")).sum();
-    println!("    {answers:?}: {admitted} admitted together, limit + burst = {}", limit + burst);
-    assert!(admitted <= limit + burst, "{admitted} admitted, more than limit + burst");
+    println!(
+        "    {answers:?}: {admitted} admitted together, limit + burst = {}",
+        limit + burst
+    );
+    assert!(
+        admitted <= limit + burst,
+        "{admitted} admitted, more than limit + burst"
+    );
     assert!(admitted >= burst + limit / 2, "only {admitted} admitted");
     for a in &answers {
         assert_eq!(field(a, "connected"), 1, "{a}");
-        assert!(field(a, "attempts") > 10 * (limit + burst), "an instance barely tried: {a}");
+        assert!(
+            field(a, "attempts") > 10 * (limit + burst),
+            "an instance barely tried: {a}"
+        );
     }
     redis.kill();
     // The next calls find Redis gone (a refused connection, at once) and admit on the

@@ -2,8 +2,8 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
-use syn::spanned::Spanned;
 use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
 use syn::{Expr, Ident, LitStr};
 
 use super::{parse_count, parse_keyed, unknown_key, DurationArg, Once};
@@ -85,6 +85,7 @@ impl RateLimitArgs {
             || self.burst.get().is_some()
             || self.max_delay.get().is_some()
             || self.expected_instances.get().is_some()
+            || self.cost.get().is_some()
     }
 
     /// `limit` and `per` go together; `max_keys` needs `key`.
@@ -105,6 +106,7 @@ impl RateLimitArgs {
                     .span()
                     .or(self.max_delay.span())
                     .or(self.expected_instances.span())
+                    .or(self.cost.span())
                     .unwrap_or(span);
                 return Err(syn::Error::new(
                     span,
@@ -332,10 +334,22 @@ mod tests {
     fn cost_is_an_expression_and_a_literal_a_u32() {
         let args = parse("limit = 100, per = 1s, cost = tokens.len() as u32").unwrap();
         let cost = args.cost().unwrap().to_string();
-        assert!(cost.contains("Cost :: units (tokens . len () as u32)"), "{cost}");
-        assert_eq!(parse("limit = 100, per = 1s, cost = 5").unwrap().cost().unwrap().to_string(), "5u32");
+        assert!(
+            cost.contains("Cost :: units (tokens . len () as u32)"),
+            "{cost}"
+        );
+        assert_eq!(
+            parse("limit = 100, per = 1s, cost = 5")
+                .unwrap()
+                .cost()
+                .unwrap()
+                .to_string(),
+            "5u32"
+        );
         assert!(parse("limit = 100, per = 1s").unwrap().cost().is_none());
-        assert!(error("limit = 100, per = 1s, cost = 4294967296").contains("more than a `u32` holds"));
+        assert!(
+            error("limit = 100, per = 1s, cost = 4294967296").contains("more than a `u32` holds")
+        );
         assert!(error("limit = 100, per = 1s, cost = ").contains("`cost` takes an expression"));
     }
 }

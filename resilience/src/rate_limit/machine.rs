@@ -423,13 +423,16 @@ impl RateLimiter {
         // set back, the honest wait is unknown. (A weighted call within the burst waits
         // at most a period too: the burst refills in one.)
         let retry_after = Duration::from_nanos(wait.min(self.period()));
-        self.refused(RateLimited {
-            name: self.name,
-            key: self.key.clone(),
-            retry_after,
-            cost,
-            over_burst: None,
-        }, now)
+        self.refused(
+            RateLimited {
+                name: self.name,
+                key: self.key.clone(),
+                retry_after,
+                cost,
+                over_burst: None,
+            },
+            now,
+        )
     }
 
     /// Whether a call of `cost` takes anything (`false` for 0), or its refusal when the
@@ -449,13 +452,16 @@ impl RateLimiter {
     #[inline(never)]
     fn over_burst(&self, cost: u32) -> RateLimited {
         let burst = self.config().burst();
-        self.refused(RateLimited {
-            name: self.name,
-            key: self.key.clone(),
-            retry_after: Duration::ZERO,
-            cost,
-            over_burst: Some(burst),
-        }, self.now())
+        self.refused(
+            RateLimited {
+                name: self.name,
+                key: self.key.clone(),
+                retry_after: Duration::ZERO,
+                cost,
+                over_burst: Some(burst),
+            },
+            self.now(),
+        )
     }
 
     /// Counts `limited` and reports it (a WARN at most once a second).
@@ -613,5 +619,72 @@ mod tests {
         clock.advance(Duration::MAX);
         assert_eq!(clock.now(), Duration::from_nanos(u64::MAX));
         assert!(l.check().is_err());
+    }
+
+    fn hundred_tokens(clock: &ManualClock, max_delay: Duration) -> RateLimiter {
+        RateLimiter::new(
+            "tests.rate.cost",
+            RateLimitConfig {
+                limit: 100,
+                per: Duration::from_secs(1),
+                max_delay,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .with_clock(Arc::new(clock.clone()))
+    }
+
+    #[test]
+    fn sixty_then_fifty_of_a_hundred_waits_exactly_for_the_ten_units_missing() {
+        let clock = ManualClock::new();
+        clock.set(Duration::from_secs(100));
+        let l = hundred_tokens(&clock, Duration::ZERO);
+        assert_eq!(l.check_n(60), Ok(Duration::ZERO));
+        let limited = l.check_n(50).unwrap_err();
+        assert_eq!(limited.retry_after, Duration::from_millis(100));
+        assert_eq!((limited.cost, limited.over_burst), (50, None));
+        // Delayed instead, when `max_delay` allows: by the same 100 ms.
+        let l = hundred_tokens(&clock, Duration::from_secs(1));
+        assert_eq!(l.check_n(60), Ok(Duration::ZERO));
+        assert_eq!(l.check_n(50), Ok(Duration::from_millis(100)));
+        assert_eq!(l.snapshot().rejections, 0);
+    }
+
+    #[test]
+    fn a_cost_above_the_burst_is_refused_at_once_and_costs_nothing() {
+        let clock = ManualClock::new();
+        clock.set(Duration::from_secs(100));
+        let l = hundred_tokens(&clock, Duration::from_secs(10));
+        let never = l.check_n(101).unwrap_err();
+        assert_eq!((never.cost, never.over_burst), (101, Some(100)));
+        assert_eq!(never.retry_after, Duration::ZERO);
+        assert_eq!(l.check_n(u32::MAX).unwrap_err().over_burst, Some(100));
+        // Refused without touching the state: the whole burst is still there.
+        assert_eq!(l.snapshot().available, 100);
+        assert_eq!(l.snapshot().rejections, 2);
+        assert_eq!(l.check_n(100), Ok(Duration::ZERO));
+        // A cost of 0 takes nothing, even with nothing left.
+        assert_eq!(l.check_n(0), Ok(Duration::ZERO));
+        assert_eq!(l.snapshot().available, 0);
+    }
+
+    #[test]
+    fn a_weighted_place_given_back_returns_its_units_and_gaps_keep_their_cost() {
+        let clock = ManualClock::new();
+        clock.set(Duration::from_secs(100));
+        let l = hundred_tokens(&clock, Duration::from_secs(2));
+        assert!(l.reserve_n(100).unwrap().is_now());
+        let first = l.reserve_n(30).unwrap();
+        let second = l.reserve_n(10).unwrap();
+        assert_eq!(
+            (first.delay(), second.delay()),
+            (Duration::from_millis(300), Duration::from_millis(400))
+        );
+        // The first, given back before a later one, is a gap of 30 units: a call of 10
+        // does not take it (it would lose 20), one of 30 does.
+        l.give_back(first);
+        assert_eq!(l.reserve_n(10).unwrap().delay(), Duration::from_millis(500));
+        assert_eq!(l.reserve_n(30).unwrap().delay(), Duration::from_millis(300));
     }
 }

@@ -406,12 +406,7 @@ where
     let clone = inner.clone();
     let service = core::mem::replace(inner, clone);
     ResponseFuture {
-        state: WaitThenCall::waiting(
-            Delay::Local(Wait::new(limiter, place)),
-            service,
-            req,
-            fault,
-        ),
+        state: WaitThenCall::waiting(Delay::Local(Wait::new(limiter, place)), service, req, fault),
     }
 }
 
@@ -806,5 +801,84 @@ mod tests {
         assert!(first.upgrade().is_none(), "an evicted limiter is freed");
         assert!(registry.rate_limiter_for(name, "0").is_some());
         assert_eq!(registry.rate_limiters().len(), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_takes_its_cost_and_one_above_the_burst_is_refused_at_once() {
+        let calls = Arc::new(AtomicU32::new(0));
+        let counted = calls.clone();
+        let mut svc = RateLimitLayer::new("tower.rate_limit.cost")
+            .config(config(
+                100,
+                Duration::from_secs(1),
+                100,
+                Duration::from_secs(1),
+            ))
+            .cost(|units: &u32| *units)
+            .layer(service_fn(move |x: u32| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                async move { Ok::<_, BoxError>(x) }
+            }));
+        assert_eq!(svc.ready().await.unwrap().call(60).await.unwrap(), 60);
+        let start = tokio::time::Instant::now();
+        assert_eq!(svc.ready().await.unwrap().call(50).await.unwrap(), 50);
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(100),
+            "the 10 units missing"
+        );
+        let err = svc.ready().await.unwrap().call(101).await.unwrap_err();
+        let limited = err.downcast_ref::<RateLimited>().expect("a RateLimited");
+        assert_eq!((limited.cost, limited.over_burst), (101, Some(100)));
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(100),
+            "refused at once"
+        );
+        assert_eq!(svc.ready().await.unwrap().call(0).await.unwrap(), 0);
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_keyed_layer_takes_costs_per_key() {
+        let mut svc = RateLimitLayer::new("tower.rate_limit.keyed_cost")
+            .config(config(10, Duration::from_secs(1), 10, Duration::ZERO))
+            .cost(|(_, units): &(&'static str, u32)| *units)
+            .key(|(key, _): &(&'static str, u32)| *key)
+            .layer(service_fn(|(_, x): (&'static str, u32)| async move {
+                Ok::<_, BoxError>(x)
+            }));
+        svc.ready().await.unwrap().call(("a", 8)).await.unwrap();
+        let err = svc.ready().await.unwrap().call(("a", 3)).await.unwrap_err();
+        let limited = err.downcast_ref::<RateLimited>().expect("a RateLimited");
+        assert_eq!(limited.retry_after, Duration::from_millis(100));
+        svc.ready().await.unwrap().call(("b", 10)).await.unwrap();
+    }
+
+    /// Without a connected cluster (no test of this crate connects), a layer whose
+    /// configuration says `scope = cluster` goes through the cluster's slot, which
+    /// limits locally (and says so once): its calls are counted on the name's limiter.
+    #[tokio::test]
+    async fn a_cluster_scoped_layer_before_connect_is_the_local_limiter() {
+        let calls = Arc::new(AtomicU32::new(0));
+        let svc = RateLimitLayer::new("tower.rate_limit.cluster_local")
+            .config(RateLimitConfig {
+                limit: 3,
+                per: Duration::from_secs(60),
+                scope: crate::Scope::Cluster,
+                expected_instances: 3,
+                ..Default::default()
+            })
+            .layer(counting(&calls));
+        assert!(svc.limiter().is_cluster());
+        let mut admitted = 0;
+        for i in 0..10 {
+            if svc.clone().oneshot(i).await.is_ok() {
+                admitted += 1;
+            }
+        }
+        assert_eq!(admitted, 3);
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert_eq!(svc.limiter().snapshot().rejections, 7);
     }
 }

@@ -86,8 +86,8 @@ async fn tokens(tokens: u32) -> Result<(), RateLimited> {
 /// A `RateLimitLayer` whose configuration says `scope = cluster` (scenario k): 40 calls
 /// a second, bursts of 10, over 3 expected instances.
 #[cfg(feature = "tower")]
-fn layer_quota() -> impl tower::Service<(), Response = (), Error = tower::BoxError, Future: Send> + Clone
-{
+fn layer_quota(
+) -> impl tower::Service<(), Response = (), Error = tower::BoxError, Future: Send> + Clone {
     use tower::Layer;
     resilience::tower::RateLimitLayer::new("t.rl.layer")
         .config(resilience::RateLimitConfig {
@@ -98,7 +98,9 @@ fn layer_quota() -> impl tower::Service<(), Response = (), Error = tower::BoxErr
             expected_instances: 3,
             ..Default::default()
         })
-        .layer(tower::service_fn(|()| async { Ok::<(), tower::BoxError>(()) }))
+        .layer(tower::service_fn(|()| async {
+            Ok::<(), tower::BoxError>(())
+        }))
 }
 
 /// Never connected (the parent process): the local limiter decides (scenario h).

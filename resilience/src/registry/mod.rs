@@ -98,8 +98,6 @@ pub struct Registry {
     degradation: Degradation,
     /// Its services' recovery, whose slow starts follow this registry's breakers.
     recovery: Recovery,
-    /// The adaptive limits (`crate::adaptive_limit`; its methods in `adaptive_limits.rs`).
-    adaptive_limit_table: crate::adaptive_limit::AdaptiveLimitTable,
 }
 
 impl Default for Registry {
@@ -146,7 +144,6 @@ impl Registry {
             retry_policies: Some(crate::retry::policy::RetryPolicies::new()),
             hedge_table: Default::default(),
             budgets: Default::default(),
-            adaptive_limit_table: Default::default(),
             #[cfg(feature = "chaos")]
             chaos: Some(crate::chaos::Chaos::new()),
         }

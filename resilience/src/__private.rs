@@ -34,6 +34,7 @@ pub use crate::sites::bulkhead::{bulkhead_wait, BulkheadSite};
 pub use crate::sites::adaptive_limit::{adaptive_limit_wait, is_drop, AdaptiveLimitSite};
 
 // `#[rate_limit]`: `sites/rate_limit.rs` (`scope = cluster`: `sites/cluster_rate_limit.rs`).
+pub use crate::rate_limit::Cost;
 pub use crate::sites::rate_limit::RateLimitSite;
 
 // `#[hedge]`: `sites/hedge.rs`.

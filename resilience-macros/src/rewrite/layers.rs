@@ -647,11 +647,24 @@ pub(crate) fn rate_limit(
             }
         }
     };
+    // `cost = expr`: evaluated per call, before the admission, which takes that many
+    // units; without it, the unweighted calls (and nothing more is generated).
+    let (cost, weighted) = match args.cost() {
+        Some(units) => (
+            quote!(let __resilience_cost: u32 = #units;),
+            Some(quote!(__resilience_cost)),
+        ),
+        None => (TokenStream::new(), None),
+    };
     // An async call waits for its place, and gives it back if dropped while waiting;
-    // a cluster admission is never delayed; a sync call sleeps on its thread.
+    // a cluster admission is never delayed; a sync call sleeps on its thread, only when
+    // it was delayed.
     let (admit, admitted, wait) = match (f.is_async(), args.cluster().is_some()) {
         (true, false) => (
-            quote!(__resilience_limiter.reserve()),
+            match &weighted {
+                None => quote!(__resilience_limiter.reserve()),
+                Some(cost) => quote!(__resilience_limiter.reserve_n(#cost)),
+            },
             quote!(__resilience_place),
             quote! {
                 if !__resilience_place.is_now() {
@@ -660,11 +673,18 @@ pub(crate) fn rate_limit(
             },
         ),
         (true, true) => (
-            quote!(
-                __RESILIENCE_RATE_LIMIT
-                    .admit_cluster(__resilience_limiter)
-                    .await
-            ),
+            match &weighted {
+                None => quote!(
+                    __RESILIENCE_RATE_LIMIT
+                        .admit_cluster(__resilience_limiter)
+                        .await
+                ),
+                Some(cost) => quote!(
+                    __RESILIENCE_RATE_LIMIT
+                        .admit_cluster_n(__resilience_limiter, #cost)
+                        .await
+                ),
+            },
             quote!(__resilience_delay),
             quote! {
                 if !__resilience_delay.is_zero() {
@@ -673,9 +693,16 @@ pub(crate) fn rate_limit(
             },
         ),
         (false, _) => (
-            quote!(__resilience_limiter.check()),
+            match &weighted {
+                None => quote!(__resilience_limiter.check()),
+                Some(cost) => quote!(__resilience_limiter.check_n(#cost)),
+            },
             quote!(__resilience_delay),
-            quote!(::resilience::__private::sleep_blocking(__resilience_delay);),
+            quote! {
+                if !__resilience_delay.is_zero() {
+                    ::resilience::__private::sleep_blocking(__resilience_delay);
+                }
+            },
         ),
     };
     let in_registry = crate::args::registry::in_registry(args.registry.get());
@@ -684,6 +711,7 @@ pub(crate) fn rate_limit(
             ::resilience::__private::RateLimitSite::new(#name, || #config) #in_registry;
         #declare
         #limiter
+        #cost
         let __resilience_admitted = #admit;
         match __resilience_admitted {
             ::core::result::Result::Ok(#admitted) => { #wait }

@@ -180,6 +180,7 @@ fn complete(tokens: u32) -> Result<u64, ApiError> {
                 ..::core::default::Default::default()
             },
         );
+        ::resilience::__private::known!(__RESILIENCE_RATE_LIMIT.declare);
         let __resilience_limiter = __RESILIENCE_RATE_LIMIT.instance();
         let __resilience_cost: u32 = ::resilience::__private::Cost::units(tokens);
         let __resilience_admitted = __resilience_limiter.check_n(__resilience_cost);

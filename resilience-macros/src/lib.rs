@@ -48,6 +48,7 @@ mod rewrite;
 /// | `adaptive = true` | attempts adapt to recent outcomes (`resilience::retry::adapted_max_attempts`) | off |
 /// | `policy = "name"` | the configuration of `registry().configure_retry("name", ..)`, these keys being its defaults | none |
 /// | `registry = STATIC` | whose policies and budgets to use: a `static` holding a `Registry` (`static REG: LazyLock<Registry> = LazyLock::new(Registry::new)`), as tests use to stay apart | the global `registry()` |
+/// | `nested = defer \| independent` | inside another retry's attempt (same task, or same thread's call stack): `defer` makes one attempt and leaves the retrying to the outer retry; `independent` retries at both levels | `defer` |
 ///
 /// Durations are suffixed literals (`250ms`, `2s`, `1.5s`, `5m`; units `ns us ms s m
 /// h`) or any expression of type `std::time::Duration`.
@@ -60,6 +61,10 @@ mod rewrite;
 /// of the crate's errors (`CircuitOpen`, `TimedOut`, the `resilience::errors` types)
 /// decides by it: an open breaker's refusal is not retried. After the last attempt the
 /// last error is returned, its context's `attempt` saying how many calls were made.
+///
+/// Inside a `#[timeout]` (or a `TimeoutLayer`), no attempt starts at or past its deadline:
+/// when the next would, the last error is returned at once (reason `deadline` in the
+/// event) rather than cut off as `TimedOut`.
 ///
 /// The body runs again on every attempt, so it may not move what it does not own anew
 /// each time: an argument taken by value and moved in the body (`consume(message)`) is
@@ -227,7 +232,7 @@ pub fn error_context(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// Its keys are those of [`retry`](macro@retry) (`max_attempts`, `backoff`, `jitter`,
 /// `max_elapsed`, `max_retry_after`, `retry_if`, `retry_if_ok`, `on_retry`, `budget`, `adaptive`,
-/// `policy`, `registry`: every layer lives in that registry) and of
+/// `policy`, `nested`, `registry`: every layer lives in that registry) and of
 /// [`circuit_breaker`](macro@circuit_breaker) (`name`,
 /// `failure_threshold`, `success_threshold`, `recovery_timeout`, `recovery_factor`,
 /// `max_recovery_timeout`, `half_open_max_calls`, `window`, `max_failures_per_window`,
@@ -273,6 +278,11 @@ pub fn resilient(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// Only an `async fn` (a running sync call cannot be cut off). `TimedOut` is a transient,
 /// retryable `MarcusError`, so a `#[retry]` written before `#[timeout]` retries it.
+///
+/// While the call runs, its deadline is set for the calls inside it
+/// (`resilience::deadline::remaining()`, the earliest of nested deadlines): a retry
+/// inside does not sleep into it, a hedge starts no run past it, a bulkhead or rate
+/// limit does not wait past it, and the reqwest middleware clips a request's timeout to it.
 #[proc_macro_attribute]
 pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
     expand_timeout(args.into(), item.into()).into()

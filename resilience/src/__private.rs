@@ -9,8 +9,10 @@
 //! pattern's `…Arm` struct (whether this layer records the error in the monitor
 //! ([`Observe`]), the error's [`View`], the attribute's hooks).
 
-// `#[retry]`: `sites/retry.rs`; the sleeps between attempts: `clock/sleep.rs`.
+// `#[retry]`: `sites/retry.rs`; the sleeps between attempts: `clock/sleep.rs`; the mark
+// of a running attempt, which a retry nested in it reads: `retry/nested.rs`.
 pub use crate::clock::sleep::{sleep, sleep_blocking, Sleep};
+pub use crate::retry::nested::{in_attempt, AttemptMark, InAttempt};
 pub use crate::sites::retry::{Attempts, RetryArm, RetrySite, Retrying};
 
 // The site of every pattern the registry keeps (breaker, bulkhead, rate limit), and the

@@ -50,6 +50,7 @@ pub mod cluster;
 pub mod config;
 mod config_error;
 pub mod context;
+pub mod deadline;
 pub mod degradation;
 mod duration_serde;
 pub mod error;

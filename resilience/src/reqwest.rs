@@ -28,9 +28,11 @@ use crate::clock::{Clock, SystemClock};
 use crate::keyed::{KeyText, Keyed};
 use crate::registry::Registry;
 use crate::retry::engine::Attempts;
+use crate::retry::nested::{in_attempt, Nested};
 use crate::retry::Via;
 use crate::sites::faults::draw_named;
 use crate::sites::retry::NamedPolicy;
+use crate::timeout::TimedOut;
 use crate::{BreakerConfig, ConfigError, RetryConfig};
 
 const TARGET: &str = "resilience::reqwest";
@@ -82,6 +84,8 @@ pub struct ResilienceMiddleware {
     retry: RetryConfig,
     /// `max_retry_after(..)`, over the retry configuration's, in whichever order set.
     max_retry_after: Option<Duration>,
+    /// `nested(..)`, over the retry configuration's, in whichever order set.
+    nested: Option<Nested>,
     /// `retry_if_ok(..)`: an answer the HTTP rules call a success, retried all the same.
     retry_if_ok: Option<RetryIfOk>,
     max_keys: usize,
@@ -125,6 +129,7 @@ impl ResilienceMiddleware {
             breaker: None,
             retry: RetryConfig::default(),
             max_retry_after: None,
+            nested: None,
             retry_if_ok: None,
             max_keys: crate::keyed::DEFAULT_MAX_KEYS,
             registry: crate::registry(),
@@ -227,6 +232,24 @@ impl ResilienceMiddleware {
         self
     }
 
+    /// What the middleware does inside another retry's attempt (a `#[retry]` or a
+    /// `RetryLayer` around the code sending the request): by default
+    /// ([`Nested::Defer`]) one attempt, leaving the retrying to the outer retry, so the
+    /// attempts of the two levels do not multiply; [`Nested::Independent`] retries at
+    /// both levels. It overrides the retry configuration's
+    /// [`nested`](RetryConfig::nested), whether given before or after
+    /// [`retry`](Self::retry).
+    ///
+    /// ```
+    /// use resilience::{reqwest::ResilienceMiddleware, retry::Nested};
+    /// let m = ResilienceMiddleware::new().nested(Nested::Independent);
+    /// # let _ = m;
+    /// ```
+    pub fn nested(mut self, nested: Nested) -> Self {
+        self.nested = Some(nested);
+        self
+    }
+
     /// At most `max_keys` hosts' breakers live (default 1024; at least 1), the
     /// `max_keys` of their `BreakerConfig`: when a new host would pass it, the breaker
     /// whose loss changes least makes room (`docs/keys.md`). The first middleware or
@@ -274,6 +297,9 @@ impl ResilienceMiddleware {
             let mut config = self.retry.clone();
             if let Some(max) = self.max_retry_after {
                 config.max_retry_after = max;
+            }
+            if let Some(nested) = self.nested {
+                config.nested = nested;
             }
             NamedPolicy::new(self.name, Via::Reqwest, self.registry, config)
         })
@@ -414,10 +440,37 @@ impl ResilienceMiddleware {
                     return Err(Error::middleware(open));
                 }
             };
-            // Faults named as the middleware's breakers (feature `chaos`), inside the permit.
-            let outcome = match draw_named::<Error, _>(self.name, self.registry, &*breaker) {
-                Ok(fault) => fault.gate(|| next.clone().run(request, extensions)).await,
-                Err(open) => Err(Error::middleware(open)),
+            // No attempt outlives the deadline of a `#[timeout]` or `TimeoutLayer` around
+            // the request (`crate::deadline`): a timeout of the request's own is clipped
+            // to what is left. Without one, the attempt is bounded from here instead, as
+            // a request timeout would replace the client's (`ClientBuilder::timeout`),
+            // which may be shorter.
+            let left = crate::deadline::remaining();
+            let bound = match (left, request.timeout_mut()) {
+                (Some(left), Some(own)) => {
+                    *own = (*own).min(left);
+                    None
+                }
+                (left, _) => left,
+            };
+            // The attempt runs marked: a retry inside it (another retrying middleware
+            // further down) leaves the retrying to this one (`retry/nested.rs`). Faults
+            // named as the middleware's breakers (feature `chaos`), inside the permit.
+            let attempt = in_attempt(async {
+                match draw_named::<Error, _>(self.name, self.registry, &*breaker) {
+                    Ok(fault) => fault.gate(|| next.clone().run(request, extensions)).await,
+                    Err(open) => Err(Error::middleware(open)),
+                }
+            });
+            let outcome = match bound {
+                None => attempt.await,
+                Some(left) => match tokio::time::timeout(left, attempt).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => Err(Error::middleware(TimedOut {
+                        function: self.name,
+                        limit: left,
+                    })),
+                },
             };
             let mut verdict = verdict(&outcome);
             if let (Ok(res), Some(retry_if_ok)) = (&outcome, &self.retry_if_ok) {

@@ -317,6 +317,7 @@ const LAYERS: &[&[&str]] = &[
     &[
         "error",
         "clock",
+        "deadline",
         "sync",
         "scope",
         "scope_warning",

@@ -97,8 +97,15 @@ fn two_sites_configuring_one_breaker_differently_warn_once() {
         .unwrap()
         .config()
         .failure_threshold;
-    assert_eq!(kept, threshold_of(first), "the first site's configuration stays");
-    assert!(w["kept"].contains(&format!("failure_threshold: {kept}")), "{w:?}");
+    assert_eq!(
+        kept,
+        threshold_of(first),
+        "the first site's configuration stays"
+    );
+    assert!(
+        w["kept"].contains(&format!("failure_threshold: {kept}")),
+        "{w:?}"
+    );
     assert!(
         w["ignored"].contains(&format!("failure_threshold: {}", threshold_of(site))),
         "{w:?}"

@@ -602,9 +602,11 @@ fn configurations_read_and_write_durations_as_people_write_them() {
         budget: Some("kanban".into()),
         adaptive: true,
         max_retry_after: secs(30),
+        nested: resilience::retry::Nested::Independent,
     };
     let json = serde_json::to_value(&config).expect("serializes");
     assert_eq!(json["max_retry_after"], "30s");
+    assert_eq!(json["nested"], "independent");
     assert_eq!(json["backoff"]["linear"]["base"], "250ms");
     assert_eq!(json["backoff"]["linear"]["step"], "1s 500ms");
     assert_eq!(json["max_elapsed"], "1m 30s");

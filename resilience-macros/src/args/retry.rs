@@ -20,6 +20,7 @@ pub(crate) const KEYS: &[&str] = &[
     "adaptive",
     "policy",
     "registry",
+    "nested",
 ];
 
 /// `backoff = ...`
@@ -36,6 +37,13 @@ pub(crate) enum Backoff {
         factor: Option<f64>,
         max: Option<DurationArg>,
     },
+}
+
+/// `nested = defer | independent`: what the retry does inside another retry's attempt.
+#[derive(Clone, Copy)]
+pub(crate) enum Nested {
+    Defer,
+    Independent,
 }
 
 /// `jitter = ...`
@@ -64,6 +72,7 @@ pub(crate) struct RetryArgs {
     pub(crate) budget: Once<LitStr>,
     pub(crate) adaptive: Once<bool>,
     pub(crate) policy: Once<LitStr>,
+    pub(crate) nested: Once<Nested>,
 }
 
 impl Parse for RetryArgs {
@@ -125,6 +134,7 @@ impl RetryArgs {
                 self.adaptive.set(key, b.value)
             }
             "registry" => self.registry.set(key, super::registry::parse(input)?),
+            "nested" => self.nested.set(key, parse_nested(input)?),
             _ => Err(unknown_key("retry", key, KEYS)),
         }
     }
@@ -156,6 +166,13 @@ impl RetryArgs {
         }
         if let Some(a) = self.adaptive.get() {
             fields.push(quote!(adaptive: #a,));
+        }
+        if let Some(nested) = self.nested.get() {
+            let nested = match nested {
+                Nested::Defer => quote!(::resilience::retry::Nested::Defer),
+                Nested::Independent => quote!(::resilience::retry::Nested::Independent),
+            };
+            fields.push(quote!(nested: #nested,));
         }
         quote! {
             ::resilience::RetryConfig {
@@ -273,6 +290,22 @@ fn parse_named(
         content.parse::<Token![,]>()?;
     }
     Ok(())
+}
+
+const NESTED: &str = "`nested` takes `defer` (one attempt inside another retry's attempt, leaving the retrying to it: the default) or `independent` (retry at both levels), as in `nested = independent`";
+
+fn parse_nested(input: ParseStream<'_>) -> syn::Result<Nested> {
+    let value: Ident = input
+        .parse()
+        .map_err(|e| syn::Error::new(e.span(), NESTED))?;
+    match value.to_string().as_str() {
+        "defer" => Ok(Nested::Defer),
+        "independent" => Ok(Nested::Independent),
+        other => Err(syn::Error::new(
+            value.span(),
+            format!("unknown `nested = {other}`; {NESTED}"),
+        )),
+    }
 }
 
 const JITTERS: &str = "`none`, `full`, `equal`, `decorrelated` or `spread(F)` with 0 < F <= 1";

@@ -207,6 +207,17 @@ pub(crate) fn retry(
             }
         }
     };
+    // The attempt runs with the thread marked (a retry nested in it leaves the retrying
+    // to this one): a sync attempt under a mark dropped at its end, an async one as a
+    // future marked around each of its polls, never across an `.await`.
+    let attempt = if f.is_async() {
+        quote!(::resilience::__private::in_attempt(async { #inner }).await)
+    } else {
+        quote!({
+            let __resilience_mark = ::resilience::__private::AttemptMark::enter();
+            #inner
+        })
+    };
     // The retry state is made by the runtime at the first failure, so a first attempt
     // that succeeds stores none of it. The outcome lives only in the block that decides,
     // so an async function's future does not keep it (nor its error) across the sleep.
@@ -217,7 +228,7 @@ pub(crate) fn retry(
             ::core::option::Option::None;
         loop {
             let __resilience_delay = {
-                let __resilience_outcome: #ret = #inner;
+                let __resilience_outcome: #ret = #attempt;
                 let __resilience_error = match #split {
                     #ok(__resilience_value) => {
                         #retry_ok

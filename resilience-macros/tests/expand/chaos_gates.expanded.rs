@@ -57,35 +57,38 @@ async fn fetch(id: u64) -> Result<u64, KanbanError> {
                 > = ::core::option::Option::None;
                 loop {
                     let __resilience_delay = {
-                        let __resilience_outcome: Result<u64, KanbanError> = '__resilience_chaos: {
-                            static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                                ::core::concat!(::core::module_path!(), "::", "fetch"),
-                            );
-                            let __resilience_delay = match __RESILIENCE_CHAOS
-                                .draw(
-                                    ::resilience::__private::inject!(
-                                        Result < u64, KanbanError >
-                                    ),
-                                )
-                            {
-                                ::core::result::Result::Ok(__resilience_delay) => {
-                                    __resilience_delay
+                        let __resilience_outcome: Result<u64, KanbanError> = ::resilience::__private::in_attempt(async {
+                                '__resilience_chaos: {
+                                    static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
+                                        ::core::concat!(::core::module_path!(), "::", "fetch"),
+                                    );
+                                    let __resilience_delay = match __RESILIENCE_CHAOS
+                                        .draw(
+                                            ::resilience::__private::inject!(
+                                                Result < u64, KanbanError >
+                                            ),
+                                        )
+                                    {
+                                        ::core::result::Result::Ok(__resilience_delay) => {
+                                            __resilience_delay
+                                        }
+                                        ::core::result::Result::Err(__resilience_failed) => {
+                                            break '__resilience_chaos __resilience_failed;
+                                        }
+                                    };
+                                    if !__resilience_delay.is_zero() {
+                                        ::resilience::__private::sleep(__resilience_delay).await;
+                                    }
+                                    {
+                                        #[allow(unreachable_code)]
+                                        let __resilience_ret: Result<u64, KanbanError> = {
+                                            load(id).await
+                                        };
+                                        __resilience_ret
+                                    }
                                 }
-                                ::core::result::Result::Err(__resilience_failed) => {
-                                    break '__resilience_chaos __resilience_failed;
-                                }
-                            };
-                            if !__resilience_delay.is_zero() {
-                                ::resilience::__private::sleep(__resilience_delay).await;
-                            }
-                            {
-                                #[allow(unreachable_code)]
-                                let __resilience_ret: Result<u64, KanbanError> = {
-                                    load(id).await
-                                };
-                                __resilience_ret
-                            }
-                        };
+                            })
+                            .await;
                         let __resilience_error = match ::resilience::__private::Question::branch(
                             __resilience_outcome,
                         ) {

@@ -14,25 +14,28 @@ async fn fetch(id: u64) -> Result<u64, FetchError> {
         > = ::core::option::Option::None;
         loop {
             let __resilience_delay = {
-                let __resilience_outcome: Result<u64, FetchError> = {
-                    #[allow(unreachable_code)]
-                    let __resilience_ret: Result<u64, FetchError> = '__resilience_body: {
-                        let board = (match ::resilience::__private::Question::branch(
-                            load(id).await,
-                        ) {
-                            ::core::ops::ControlFlow::Continue(__resilience_value) => {
-                                __resilience_value
-                            }
-                            ::core::ops::ControlFlow::Break(__resilience_error) => {
-                                break '__resilience_body ::resilience::__private::question_error(
-                                    __resilience_error,
-                                );
-                            }
-                        });
-                        Ok(board)
-                    };
-                    __resilience_ret
-                };
+                let __resilience_outcome: Result<u64, FetchError> = ::resilience::__private::in_attempt(async {
+                        {
+                            #[allow(unreachable_code)]
+                            let __resilience_ret: Result<u64, FetchError> = '__resilience_body: {
+                                let board = (match ::resilience::__private::Question::branch(
+                                    load(id).await,
+                                ) {
+                                    ::core::ops::ControlFlow::Continue(__resilience_value) => {
+                                        __resilience_value
+                                    }
+                                    ::core::ops::ControlFlow::Break(__resilience_error) => {
+                                        break '__resilience_body ::resilience::__private::question_error(
+                                            __resilience_error,
+                                        );
+                                    }
+                                });
+                                Ok(board)
+                            };
+                            __resilience_ret
+                        }
+                    })
+                    .await;
                 let __resilience_error = match ::resilience::__private::Question::branch(
                     __resilience_outcome,
                 ) {

@@ -16,11 +16,16 @@ async fn job_status(id: u64) -> Result<Status, JobError> {
         > = ::core::option::Option::None;
         loop {
             let __resilience_delay = {
-                let __resilience_outcome: Result<Status, JobError> = {
-                    #[allow(unreachable_code)]
-                    let __resilience_ret: Result<Status, JobError> = { poll(id).await };
-                    __resilience_ret
-                };
+                let __resilience_outcome: Result<Status, JobError> = ::resilience::__private::in_attempt(async {
+                        {
+                            #[allow(unreachable_code)]
+                            let __resilience_ret: Result<Status, JobError> = {
+                                poll(id).await
+                            };
+                            __resilience_ret
+                        }
+                    })
+                    .await;
                 let __resilience_error = match ::resilience::__private::Question::branch(
                     __resilience_outcome,
                 ) {

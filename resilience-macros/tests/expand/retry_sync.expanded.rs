@@ -19,9 +19,12 @@ fn fetch(id: u64) -> Result<u64, FetchError> {
         loop {
             let __resilience_delay = {
                 let __resilience_outcome: Result<u64, FetchError> = {
-                    #[allow(unreachable_code)]
-                    let __resilience_ret: Result<u64, FetchError> = { load(id) };
-                    __resilience_ret
+                    let __resilience_mark = ::resilience::__private::AttemptMark::enter();
+                    {
+                        #[allow(unreachable_code)]
+                        let __resilience_ret: Result<u64, FetchError> = { load(id) };
+                        __resilience_ret
+                    }
                 };
                 let __resilience_error = match __resilience_outcome {
                     ::core::result::Result::Ok(__resilience_value) => {

@@ -20,66 +20,71 @@ async fn fetch_board(id: u64) -> Result<Board, KanbanError> {
         > = ::core::option::Option::None;
         loop {
             let __resilience_delay = {
-                let __resilience_outcome: Result<Board, KanbanError> = '__resilience_breaker_1: {
-                    static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new(
-                            "kanban",
-                            || ::resilience::BreakerConfig {
-                                failure_threshold: 5u32,
-                                recovery_timeout: ::core::time::Duration::from_nanos(
-                                    30000000000u64,
-                                ),
-                                ..::core::default::Default::default()
-                            },
-                        )
-                        .at(
-                            ::core::concat!(::core::module_path!(), "::", "fetch_board"),
-                        );
-                    ::resilience::__private::known!(__RESILIENCE_BREAKER.declare);
-                    let __resilience_permit = match __RESILIENCE_BREAKER
-                        .instance()
-                        .acquire()
-                    {
-                        ::core::result::Result::Ok(__resilience_permit) => {
-                            __resilience_permit
-                        }
-                        ::core::result::Result::Err(__resilience_open) => {
-                            break '__resilience_breaker_1 ::core::result::Result::Err(
-                                ::resilience::__private::FromRefusal::from_refusal(
-                                    __resilience_open,
-                                ),
+                let __resilience_outcome: Result<Board, KanbanError> = ::resilience::__private::in_attempt(async {
+                        '__resilience_breaker_1: {
+                            static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new(
+                                    "kanban",
+                                    || ::resilience::BreakerConfig {
+                                        failure_threshold: 5u32,
+                                        recovery_timeout: ::core::time::Duration::from_nanos(
+                                            30000000000u64,
+                                        ),
+                                        ..::core::default::Default::default()
+                                    },
+                                )
+                                .at(
+                                    ::core::concat!(::core::module_path!(), "::", "fetch_board"),
+                                );
+                            ::resilience::__private::known!(
+                                __RESILIENCE_BREAKER.declare
                             );
-                        }
-                    };
-                    let __resilience_outcome: Result<Board, KanbanError> = {
-                        #[allow(unreachable_code)]
-                        let __resilience_ret: Result<Board, KanbanError> = {
-                            load(id).await
-                        };
-                        __resilience_ret
-                    };
-                    match __resilience_outcome {
-                        ::core::result::Result::Ok(__resilience_value) => {
-                            __RESILIENCE_BREAKER.succeeded(__resilience_permit);
-                            ::core::result::Result::Ok(__resilience_value)
-                        }
-                        ::core::result::Result::Err(__resilience_error) => {
-                            ::core::result::Result::Err(
-                                __RESILIENCE_BREAKER
-                                    .failed(
-                                        __resilience_permit,
-                                        __resilience_error,
-                                        ::resilience::__private::view!(),
-                                        ::resilience::__private::BreakerArm {
-                                            observe: ::resilience::__private::Observe::Record(
-                                                ::core::concat!(::core::module_path!(), "::", "fetch_board"),
+                            let __resilience_permit = match __RESILIENCE_BREAKER
+                                .instance()
+                                .acquire()
+                            {
+                                ::core::result::Result::Ok(__resilience_permit) => {
+                                    __resilience_permit
+                                }
+                                ::core::result::Result::Err(__resilience_open) => {
+                                    break '__resilience_breaker_1 ::core::result::Result::Err(
+                                        ::resilience::__private::FromRefusal::from_refusal(
+                                            __resilience_open,
+                                        ),
+                                    );
+                                }
+                            };
+                            let __resilience_outcome: Result<Board, KanbanError> = {
+                                #[allow(unreachable_code)]
+                                let __resilience_ret: Result<Board, KanbanError> = {
+                                    load(id).await
+                                };
+                                __resilience_ret
+                            };
+                            match __resilience_outcome {
+                                ::core::result::Result::Ok(__resilience_value) => {
+                                    __RESILIENCE_BREAKER.succeeded(__resilience_permit);
+                                    ::core::result::Result::Ok(__resilience_value)
+                                }
+                                ::core::result::Result::Err(__resilience_error) => {
+                                    ::core::result::Result::Err(
+                                        __RESILIENCE_BREAKER
+                                            .failed(
+                                                __resilience_permit,
+                                                __resilience_error,
+                                                ::resilience::__private::view!(),
+                                                ::resilience::__private::BreakerArm {
+                                                    observe: ::resilience::__private::Observe::Record(
+                                                        ::core::concat!(::core::module_path!(), "::", "fetch_board"),
+                                                    ),
+                                                    record_if: |_: &_| ::core::option::Option::None,
+                                                },
                                             ),
-                                            record_if: |_: &_| ::core::option::Option::None,
-                                        },
-                                    ),
-                            )
+                                    )
+                                }
+                            }
                         }
-                    }
-                };
+                    })
+                    .await;
                 let __resilience_error = match ::resilience::__private::Question::branch(
                     __resilience_outcome,
                 ) {

@@ -19,60 +19,65 @@ impl Client {
             > = ::core::option::Option::None;
             loop {
                 let __resilience_delay = {
-                    let __resilience_outcome: Result<String, ClientError> = '__resilience_breaker_1: {
-                        static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new(
-                                "client",
-                                || ::resilience::BreakerConfig {
-                                    ..::core::default::Default::default()
-                                },
-                            )
-                            .at(::core::concat!(::core::module_path!(), "::", "get"));
-                        ::resilience::__private::known!(__RESILIENCE_BREAKER.declare);
-                        let __resilience_permit = match __RESILIENCE_BREAKER
-                            .instance()
-                            .acquire()
-                        {
-                            ::core::result::Result::Ok(__resilience_permit) => {
-                                __resilience_permit
-                            }
-                            ::core::result::Result::Err(__resilience_open) => {
-                                break '__resilience_breaker_1 ::core::result::Result::Err(
-                                    ::resilience::__private::FromRefusal::from_refusal(
-                                        __resilience_open,
-                                    ),
-                                );
-                            }
-                        };
-                        let __resilience_outcome: Result<String, ClientError> = {
-                            #[allow(unreachable_code)]
-                            let __resilience_ret: Result<String, ClientError> = {
-                                self.inner.get(key)
-                            };
-                            __resilience_ret
-                        };
-                        match __resilience_outcome {
-                            ::core::result::Result::Ok(__resilience_value) => {
-                                __RESILIENCE_BREAKER.succeeded(__resilience_permit);
-                                ::core::result::Result::Ok(__resilience_value)
-                            }
-                            ::core::result::Result::Err(__resilience_error) => {
-                                ::core::result::Result::Err(
-                                    __RESILIENCE_BREAKER
-                                        .failed(
-                                            __resilience_permit,
-                                            __resilience_error,
-                                            ::resilience::__private::view!(),
-                                            ::resilience::__private::BreakerArm {
-                                                observe: ::resilience::__private::Observe::Record({
-                                                    static __RESILIENCE_NAME: ::resilience::__private::MethodName = ::resilience::__private::MethodName::new(
-                                                        ::core::concat!(::core::module_path!(), "::", "get"),
-                                                    );
-                                                    __RESILIENCE_NAME.get(|| ::core::any::type_name::<Self>())
-                                                }),
-                                                record_if: |_: &_| ::core::option::Option::None,
-                                            },
-                                        ),
+                    let __resilience_outcome: Result<String, ClientError> = {
+                        let __resilience_mark = ::resilience::__private::AttemptMark::enter();
+                        '__resilience_breaker_1: {
+                            static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new(
+                                    "client",
+                                    || ::resilience::BreakerConfig {
+                                        ..::core::default::Default::default()
+                                    },
                                 )
+                                .at(::core::concat!(::core::module_path!(), "::", "get"));
+                            ::resilience::__private::known!(
+                                __RESILIENCE_BREAKER.declare
+                            );
+                            let __resilience_permit = match __RESILIENCE_BREAKER
+                                .instance()
+                                .acquire()
+                            {
+                                ::core::result::Result::Ok(__resilience_permit) => {
+                                    __resilience_permit
+                                }
+                                ::core::result::Result::Err(__resilience_open) => {
+                                    break '__resilience_breaker_1 ::core::result::Result::Err(
+                                        ::resilience::__private::FromRefusal::from_refusal(
+                                            __resilience_open,
+                                        ),
+                                    );
+                                }
+                            };
+                            let __resilience_outcome: Result<String, ClientError> = {
+                                #[allow(unreachable_code)]
+                                let __resilience_ret: Result<String, ClientError> = {
+                                    self.inner.get(key)
+                                };
+                                __resilience_ret
+                            };
+                            match __resilience_outcome {
+                                ::core::result::Result::Ok(__resilience_value) => {
+                                    __RESILIENCE_BREAKER.succeeded(__resilience_permit);
+                                    ::core::result::Result::Ok(__resilience_value)
+                                }
+                                ::core::result::Result::Err(__resilience_error) => {
+                                    ::core::result::Result::Err(
+                                        __RESILIENCE_BREAKER
+                                            .failed(
+                                                __resilience_permit,
+                                                __resilience_error,
+                                                ::resilience::__private::view!(),
+                                                ::resilience::__private::BreakerArm {
+                                                    observe: ::resilience::__private::Observe::Record({
+                                                        static __RESILIENCE_NAME: ::resilience::__private::MethodName = ::resilience::__private::MethodName::new(
+                                                            ::core::concat!(::core::module_path!(), "::", "get"),
+                                                        );
+                                                        __RESILIENCE_NAME.get(|| ::core::any::type_name::<Self>())
+                                                    }),
+                                                    record_if: |_: &_| ::core::option::Option::None,
+                                                },
+                                            ),
+                                    )
+                                }
                             }
                         }
                     };

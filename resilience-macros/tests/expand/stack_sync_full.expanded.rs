@@ -23,89 +23,92 @@ fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
         > = ::core::option::Option::None;
         loop {
             let __resilience_delay = {
-                let __resilience_outcome: Result<Board, KanbanError> = '__resilience_breaker_2: {
-                    static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new(
-                            "kanban",
-                            || ::resilience::BreakerConfig {
-                                ..::core::default::Default::default()
-                            },
-                        )
-                        .at(
-                            ::core::concat!(::core::module_path!(), "::", "fetch_board"),
-                        );
-                    ::resilience::__private::known!(__RESILIENCE_BREAKER.declare);
-                    let __resilience_permit = match __RESILIENCE_BREAKER
-                        .instance()
-                        .acquire()
-                    {
-                        ::core::result::Result::Ok(__resilience_permit) => {
-                            __resilience_permit
-                        }
-                        ::core::result::Result::Err(__resilience_open) => {
-                            break '__resilience_breaker_2 ::core::result::Result::Err(
-                                ::resilience::__private::FromRefusal::from_refusal(
-                                    __resilience_open,
-                                ),
+                let __resilience_outcome: Result<Board, KanbanError> = {
+                    let __resilience_mark = ::resilience::__private::AttemptMark::enter();
+                    '__resilience_breaker_2: {
+                        static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite = ::resilience::__private::BreakerSite::new(
+                                "kanban",
+                                || ::resilience::BreakerConfig {
+                                    ..::core::default::Default::default()
+                                },
+                            )
+                            .at(
+                                ::core::concat!(::core::module_path!(), "::", "fetch_board"),
                             );
-                        }
-                    };
-                    let __resilience_outcome: Result<Board, KanbanError> = {
-                        let __resilience_scope = ::resilience::__private::Scope::new(
-                            "fetch_board",
-                        );
-                        let __resilience_outcome: Result<Board, KanbanError> = __resilience_scope
-                            .run(|| -> Result<Board, KanbanError> {
-                                {
-                                    #[allow(unreachable_code)]
-                                    let __resilience_ret: Result<Board, KanbanError> = {
-                                        load(agent, id)
-                                    };
-                                    __resilience_ret
+                        ::resilience::__private::known!(__RESILIENCE_BREAKER.declare);
+                        let __resilience_permit = match __RESILIENCE_BREAKER
+                            .instance()
+                            .acquire()
+                        {
+                            ::core::result::Result::Ok(__resilience_permit) => {
+                                __resilience_permit
+                            }
+                            ::core::result::Result::Err(__resilience_open) => {
+                                break '__resilience_breaker_2 ::core::result::Result::Err(
+                                    ::resilience::__private::FromRefusal::from_refusal(
+                                        __resilience_open,
+                                    ),
+                                );
+                            }
+                        };
+                        let __resilience_outcome: Result<Board, KanbanError> = {
+                            let __resilience_scope = ::resilience::__private::Scope::new(
+                                "fetch_board",
+                            );
+                            let __resilience_outcome: Result<Board, KanbanError> = __resilience_scope
+                                .run(|| -> Result<Board, KanbanError> {
+                                    {
+                                        #[allow(unreachable_code)]
+                                        let __resilience_ret: Result<Board, KanbanError> = {
+                                            load(agent, id)
+                                        };
+                                        __resilience_ret
+                                    }
+                                });
+                            match __resilience_outcome {
+                                ::core::result::Result::Ok(__resilience_value) => {
+                                    ::core::result::Result::Ok(__resilience_value)
                                 }
-                            });
+                                ::core::result::Result::Err(__resilience_error) => {
+                                    ::core::result::Result::Err(
+                                        __resilience_scope
+                                            .failed(
+                                                __resilience_error,
+                                                ::resilience::__private::view!(),
+                                                ::resilience::__private::ContextArm {
+                                                    observe: ::resilience::__private::Observe::Skip,
+                                                    fill: |__resilience_ctx: &mut ::resilience::ErrorContext| {
+                                                        __resilience_ctx.agent_id = ::core::option::Option::Some(
+                                                            ::std::string::ToString::to_string(&(agent)),
+                                                        );
+                                                    },
+                                                },
+                                            ),
+                                    )
+                                }
+                            }
+                        };
                         match __resilience_outcome {
                             ::core::result::Result::Ok(__resilience_value) => {
+                                __RESILIENCE_BREAKER.succeeded(__resilience_permit);
                                 ::core::result::Result::Ok(__resilience_value)
                             }
                             ::core::result::Result::Err(__resilience_error) => {
                                 ::core::result::Result::Err(
-                                    __resilience_scope
+                                    __RESILIENCE_BREAKER
                                         .failed(
+                                            __resilience_permit,
                                             __resilience_error,
                                             ::resilience::__private::view!(),
-                                            ::resilience::__private::ContextArm {
-                                                observe: ::resilience::__private::Observe::Skip,
-                                                fill: |__resilience_ctx: &mut ::resilience::ErrorContext| {
-                                                    __resilience_ctx.agent_id = ::core::option::Option::Some(
-                                                        ::std::string::ToString::to_string(&(agent)),
-                                                    );
-                                                },
+                                            ::resilience::__private::BreakerArm {
+                                                observe: ::resilience::__private::Observe::Record(
+                                                    ::core::concat!(::core::module_path!(), "::", "fetch_board"),
+                                                ),
+                                                record_if: |_: &_| ::core::option::Option::None,
                                             },
                                         ),
                                 )
                             }
-                        }
-                    };
-                    match __resilience_outcome {
-                        ::core::result::Result::Ok(__resilience_value) => {
-                            __RESILIENCE_BREAKER.succeeded(__resilience_permit);
-                            ::core::result::Result::Ok(__resilience_value)
-                        }
-                        ::core::result::Result::Err(__resilience_error) => {
-                            ::core::result::Result::Err(
-                                __RESILIENCE_BREAKER
-                                    .failed(
-                                        __resilience_permit,
-                                        __resilience_error,
-                                        ::resilience::__private::view!(),
-                                        ::resilience::__private::BreakerArm {
-                                            observe: ::resilience::__private::Observe::Record(
-                                                ::core::concat!(::core::module_path!(), "::", "fetch_board"),
-                                            ),
-                                            record_if: |_: &_| ::core::option::Option::None,
-                                        },
-                                    ),
-                            )
                         }
                     }
                 };

@@ -19,61 +19,64 @@ impl Store for RemoteStore {
             > = ::core::option::Option::None;
             loop {
                 let __resilience_delay = {
-                    let __resilience_outcome: Result<Record, StoreError> = {
-                        let __resilience_limit: ::core::time::Duration = ::core::time::Duration::from_nanos(
-                            1000000000u64,
-                        );
-                        match ::resilience::__private::timeout(
-                                __resilience_limit,
-                                async {
-                                    {
-                                        let __resilience_outcome: Result<Record, StoreError> = {
-                                            #[allow(unreachable_code)]
-                                            let __resilience_ret: Result<Record, StoreError> = {
-                                                self.fetch(id).await
-                                            };
-                                            __resilience_ret
-                                        };
-                                        match __resilience_outcome {
-                                            ::core::result::Result::Ok(__resilience_value) => {
-                                                ::core::result::Result::Ok(__resilience_value)
+                    let __resilience_outcome: Result<Record, StoreError> = ::resilience::__private::in_attempt(async {
+                            {
+                                let __resilience_limit: ::core::time::Duration = ::core::time::Duration::from_nanos(
+                                    1000000000u64,
+                                );
+                                match ::resilience::__private::timeout(
+                                        __resilience_limit,
+                                        async {
+                                            {
+                                                let __resilience_outcome: Result<Record, StoreError> = {
+                                                    #[allow(unreachable_code)]
+                                                    let __resilience_ret: Result<Record, StoreError> = {
+                                                        self.fetch(id).await
+                                                    };
+                                                    __resilience_ret
+                                                };
+                                                match __resilience_outcome {
+                                                    ::core::result::Result::Ok(__resilience_value) => {
+                                                        ::core::result::Result::Ok(__resilience_value)
+                                                    }
+                                                    ::core::result::Result::Err(__resilience_error) => {
+                                                        ::core::result::Result::Err(
+                                                            ::resilience::__private::observed(
+                                                                __resilience_error,
+                                                                {
+                                                                    static __RESILIENCE_NAME: ::resilience::__private::MethodName = ::resilience::__private::MethodName::new(
+                                                                        ::core::concat!(::core::module_path!(), "::", "load"),
+                                                                    );
+                                                                    __RESILIENCE_NAME.get(|| ::core::any::type_name::<Self>())
+                                                                },
+                                                                ::resilience::__private::view!(),
+                                                            ),
+                                                        )
+                                                    }
+                                                }
                                             }
-                                            ::core::result::Result::Err(__resilience_error) => {
-                                                ::core::result::Result::Err(
-                                                    ::resilience::__private::observed(
-                                                        __resilience_error,
-                                                        {
-                                                            static __RESILIENCE_NAME: ::resilience::__private::MethodName = ::resilience::__private::MethodName::new(
-                                                                ::core::concat!(::core::module_path!(), "::", "load"),
-                                                            );
-                                                            __RESILIENCE_NAME.get(|| ::core::any::type_name::<Self>())
-                                                        },
-                                                        ::resilience::__private::view!(),
-                                                    ),
-                                                )
-                                            }
-                                        }
+                                        },
+                                    )
+                                    .await
+                                {
+                                    ::core::option::Option::Some(__resilience_done) => {
+                                        __resilience_done
                                     }
-                                },
-                            )
-                            .await
-                        {
-                            ::core::option::Option::Some(__resilience_done) => {
-                                __resilience_done
+                                    ::core::option::Option::None => {
+                                        ::resilience::__private::timed_out(
+                                            {
+                                                static __RESILIENCE_NAME: ::resilience::__private::MethodName = ::resilience::__private::MethodName::new(
+                                                    ::core::concat!(::core::module_path!(), "::", "load"),
+                                                );
+                                                __RESILIENCE_NAME.get(|| ::core::any::type_name::<Self>())
+                                            },
+                                            __resilience_limit,
+                                        )
+                                    }
+                                }
                             }
-                            ::core::option::Option::None => {
-                                ::resilience::__private::timed_out(
-                                    {
-                                        static __RESILIENCE_NAME: ::resilience::__private::MethodName = ::resilience::__private::MethodName::new(
-                                            ::core::concat!(::core::module_path!(), "::", "load"),
-                                        );
-                                        __RESILIENCE_NAME.get(|| ::core::any::type_name::<Self>())
-                                    },
-                                    __resilience_limit,
-                                )
-                            }
-                        }
-                    };
+                        })
+                        .await;
                     let __resilience_error = match ::resilience::__private::Question::branch(
                         __resilience_outcome,
                     ) {

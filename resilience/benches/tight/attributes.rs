@@ -4,9 +4,12 @@
 //! wrapper's own work is measured; `bare` is the same function undecorated, and a peer
 //! wraps a call of `bare`.
 
+use std::future::Future;
 use std::hint::black_box;
 use std::num::NonZeroU32;
+use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use resilience::{circuit_breaker, retry, BulkheadFull, CircuitOpen, RateLimited};
@@ -16,6 +19,7 @@ use crate::contenders::Contenders;
 /// The groups, in the order they run.
 pub const GROUPS: &[&str] = &[
     "tight_retry",
+    "tight_retry_async",
     "tight_breaker",
     "tight_breaker_rate",
     "tight_rate_limit",
@@ -75,6 +79,32 @@ pub fn bare(x: u64) -> Outcome {
 #[inline(never)]
 pub fn ours_retry(x: u64) -> Outcome {
     Ok(black_box(x) + 1)
+}
+
+/// `bare` as an `async fn`, ready at its first poll.
+#[inline(never)]
+pub async fn bare_async(x: u64) -> Outcome {
+    Ok(black_box(x) + 1)
+}
+
+#[retry(max_attempts = 3)]
+#[inline(never)]
+pub async fn ours_retry_async(x: u64) -> Outcome {
+    Ok(black_box(x) + 1)
+}
+
+/// Polls `future` once with a no-op waker through `dyn Future` (as an executor polls a
+/// task through its vtable, so whether `poll` is inlined here does not depend on how
+/// many callers it has) and returns its output: every async case is ready at once.
+#[inline(never)]
+fn poll_once<F: Future>(future: F) -> F::Output {
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut future = pin!(future);
+    let task: Pin<&mut dyn Future<Output = F::Output>> = future.as_mut();
+    match black_box(task).poll(&mut cx) {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("a benchmarked future was not ready at its first poll"),
+    }
 }
 
 #[circuit_breaker(name = "tight.breaker")]
@@ -153,6 +183,19 @@ pub fn run(group: &str, to: &mut impl Contenders) {
             to.contender("resilience", ours_retry);
             let backoff = backon::ExponentialBuilder::default().with_max_times(2);
             to.contender("backon", |x| (|| bare(x)).retry(backoff).call());
+        }
+        "tight_retry_async" => {
+            use backon::Retryable as _;
+            // backon's future wants a runtime's context for its (unused) sleeper.
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .expect("a runtime");
+            let _guard = runtime.enter();
+            to.contender("bare", |x| poll_once(bare_async(x)));
+            to.contender("resilience", |x| poll_once(ours_retry_async(x)));
+            let backoff = backon::ExponentialBuilder::default().with_max_times(2);
+            to.contender("backon", |x| poll_once((|| bare_async(x)).retry(backoff)));
         }
         "tight_breaker" | "tight_breaker_rate" => {
             let fs = failsafe_breaker(5);

@@ -237,7 +237,8 @@ impl Bulkhead {
     #[cold]
     #[inline(never)]
     fn wait_blocking(&self) -> Result<BulkheadPermit<'_>, BulkheadFull> {
-        let max_wait = self.max_wait();
+        // No wait past the deadline of a timeout around the call (`crate::deadline`).
+        let max_wait = crate::deadline::clip(self.max_wait());
         if max_wait.is_zero() {
             return Err(self.refuse(Duration::ZERO));
         }
@@ -498,7 +499,9 @@ pub(crate) struct Wait<B: Holder> {
 
 impl<B: Holder> Wait<B> {
     fn new(bulkhead: B) -> Wait<B> {
-        let max_wait = bulkhead.max_wait();
+        // No wait past the deadline of a timeout around the call (`crate::deadline`):
+        // with none left, a full bulkhead refuses at once.
+        let max_wait = crate::deadline::clip(bulkhead.max_wait());
         Wait {
             place: WaitForPlace { bulkhead, id: None },
             timer: (!max_wait.is_zero()).then(|| crate::clock::sleep::sleep(max_wait)),

@@ -187,8 +187,12 @@ impl<T, E, Fut: Future<Output = Result<T, E>>> Runs<E, Fut> {
             }
             if self.started < self.total {
                 if let Some(reason) = self.start_now.take() {
-                    self.start(start, reason);
-                    continue;
+                    // No run starts at or past the deadline of a timeout around the call
+                    // (`crate::deadline`): the timeout would cut it off unheard.
+                    if !crate::deadline::passed() {
+                        self.start(start, reason);
+                        continue;
+                    }
                 }
             }
             if live == 0 {
@@ -198,6 +202,13 @@ impl<T, E, Fut: Future<Output = Result<T, E>>> Runs<E, Fut> {
                 return Poll::Pending;
             }
             let delay = self.delay;
+            if self.timer.is_none()
+                && crate::deadline::remaining().is_some_and(|left| delay >= left)
+            {
+                // The next run would start at or past the deadline: none starts, and the
+                // runs going on wake the call.
+                return Poll::Pending;
+            }
             let timer = self.timer.get_or_insert_with(|| sleep(delay));
             match Pin::new(timer).poll(cx) {
                 Poll::Pending => return Poll::Pending,

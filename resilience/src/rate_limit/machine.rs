@@ -201,6 +201,19 @@ impl RateLimiter {
         self.generation.load(Ordering::Acquire)
     }
 
+    /// The rate a call is admitted at: with its wait bounded by the deadline of a
+    /// timeout around the call (`crate::deadline`), so a call that would wait past it is
+    /// refused at once, its place not taken. The deadline is read only when the limiter
+    /// may delay calls (`max_delay` above zero).
+    #[inline]
+    fn admitting(&self) -> Rate {
+        let mut rate = self.rate();
+        if rate.max_delay != 0 {
+            rate.max_delay = crate::deadline::clip_nanos(rate.max_delay);
+        }
+        rate
+    }
+
     #[inline]
     fn rate(&self) -> Rate {
         Rate {
@@ -224,7 +237,8 @@ impl RateLimiter {
 
     /// Admits a call: `Ok(delay)` to run it after `delay` (zero: at once; its place is
     /// reserved either way), or `Err(RateLimited)` when it would wait longer than
-    /// `max_delay`. A place taken by `check` is never given back; an async caller that
+    /// `max_delay`, or longer than what is left before the deadline of a `#[timeout]` or
+    /// `TimeoutLayer` around the call ([`deadline`](crate::deadline)). A place taken by `check` is never given back; an async caller that
     /// may be dropped while it waits uses [`reserve`](Self::reserve) and
     /// [`wait`](Self::wait) instead.
     ///
@@ -241,7 +255,7 @@ impl RateLimiter {
     /// ```
     #[inline]
     pub fn check(&self) -> Result<Duration, RateLimited> {
-        let rate = self.rate();
+        let rate = self.admitting();
         let now = self.now();
         match gcra::admit(&self.tat, now, rate, rate.interval, || self.period()) {
             // HOT PATH: no place to hand out, no division.
@@ -309,7 +323,7 @@ impl RateLimiter {
     /// ```
     #[inline]
     pub fn reserve(&self) -> Result<Place, RateLimited> {
-        let rate = self.rate();
+        let rate = self.admitting();
         let now = self.now();
         match gcra::admit(&self.tat, now, rate, rate.interval, || self.period()) {
             Ok(reserved) if reserved.delay == 0 => Ok(Place::NOW),
@@ -336,7 +350,7 @@ impl RateLimiter {
     /// ```
     #[inline]
     pub fn reserve_n(&self, cost: u32) -> Result<Place, RateLimited> {
-        let rate = self.rate();
+        let rate = self.admitting();
         let increment = match rate.interval.checked_mul(u64::from(cost)) {
             Some(0) => return Ok(Place::NOW),
             Some(increment) if increment <= rate.tolerance => increment,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Backoff, Jitter};
+use super::{Backoff, Jitter, Nested};
 use crate::duration_serde;
 use crate::ConfigError;
 
@@ -13,7 +13,8 @@ use crate::ConfigError;
 ///
 /// `Default` is the attribute's defaults: 3 attempts, exponential backoff from 1 s
 /// doubling up to 60 s, `Spread(0.5)` jitter, no elapsed-time limit, no budget, not
-/// adaptive, a `retry_after()` of up to 60 s waited. It is not `#[non_exhaustive]`, so struct-update syntax works. Serialized
+/// adaptive, a `retry_after()` of up to 60 s waited, one attempt inside another retry's
+/// attempt ([`Nested::Defer`]). It is not `#[non_exhaustive]`, so struct-update syntax works. Serialized
 /// durations read and write as `"250ms"`, `"1m 30s"` (or a number of seconds).
 ///
 /// ```
@@ -61,6 +62,11 @@ pub struct RetryConfig {
     /// it ([`GiveUp::RetryAfterTooLong`](super::GiveUp::RetryAfterTooLong)). Default 60 s.
     #[serde(with = "duration_serde")]
     pub max_retry_after: Duration,
+    /// What the retry does inside another retry's attempt (the same task, or the same
+    /// thread's call stack): by default ([`Nested::Defer`]) one attempt, leaving the
+    /// retrying to the outer retry, so the attempts of two levels do not multiply;
+    /// [`Nested::Independent`] retries at both levels.
+    pub nested: Nested,
 }
 
 /// The default of [`RetryConfig::max_retry_after`]: 60 s.
@@ -83,6 +89,7 @@ impl Default for RetryConfig {
             budget: None,
             adaptive: false,
             max_retry_after: DEFAULT_MAX_RETRY_AFTER,
+            nested: Nested::Defer,
         }
     }
 }

@@ -5,8 +5,11 @@
 //! outcome's [`Verdict`] and the time since the call began (only when `max_elapsed`
 //! needs it); the engine answers "return it" (`Err(GiveUp)`) or "sleep this long, then
 //! try again" (`Ok(delay)`). The schedule, the budget's withdrawals and deposits,
-//! adaptive attempts, `max_elapsed`, `max_retry_after`, events and metrics are all here,
-//! so no front end can forget one or do it differently.
+//! adaptive attempts, `max_elapsed`, `max_retry_after`, the deadline of a timeout around
+//! the call (`crate::deadline`), a retry nested in another's attempt (`nested.rs`),
+//! events and metrics are all here, so no front end can forget one or do it differently.
+//! (The front ends mark their attempts, which the engine reads; it reads the deadline
+//! and the mark only on a failure.)
 //!
 //! - [`Policy`]: a configuration made ready (its budget found in the front end's registry,
 //!   its adaptive state), shared by every call of one site or layer.
@@ -15,8 +18,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use super::adaptive::AdaptiveAttempts;
 use super::events::{self, Via};
+use super::nested::{self, Nested};
 use super::schedule::{decide, GiveUp};
 use super::{RetryBudget, RetryConfig};
 use crate::classification::Verdict;
@@ -32,6 +38,8 @@ pub(crate) struct Policy {
     pub(crate) adaptive: Option<Arc<AdaptiveAttempts>>,
     /// Whether a success must be told somewhere (adaptive streaks, budget deposits).
     on_success: bool,
+    /// Whether the instance has said (once) that it defers to an outer retry.
+    told_nested: AtomicBool,
 }
 
 impl Policy {
@@ -58,6 +66,7 @@ impl Policy {
             budget,
             adaptive,
             on_success,
+            told_nested: AtomicBool::new(false),
         }
     }
 
@@ -94,6 +103,19 @@ impl Policy {
         }
         if let Some(budget) = &self.budget {
             budget.record_success();
+        }
+    }
+
+    /// Whether a call failing now leaves its retrying to a retry around it: the policy
+    /// defers, and the failed attempt ran inside another retry's attempt.
+    fn defers(&self) -> bool {
+        self.config.nested == Nested::Defer && nested::inside_attempt()
+    }
+
+    /// A call deferred to the retry around it: said once per instance.
+    fn deferred(&self) {
+        if !self.told_nested.swap(true, Ordering::Relaxed) {
+            events::deferred(self.name, self.via);
         }
     }
 
@@ -156,9 +178,11 @@ impl Attempts {
     /// outcome for events, only when someone listens.
     ///
     /// It retries only if every check passes, in this order: attempts left; the verdict
-    /// is retryable; its `retry_after` is within `max_retry_after`; the delay (jittered
-    /// backoff, at least `retry_after`) ends before `max_elapsed`; the budget, if any,
-    /// grants a token (last, so a token is spent only on a retry that will happen).
+    /// is retryable; the call is not inside another retry's attempt (or the policy is
+    /// [`Nested::Independent`]); its `retry_after` is within `max_retry_after`; the
+    /// delay (jittered backoff, at least `retry_after`) ends before `max_elapsed` and
+    /// before the deadline of a timeout around the call; the budget, if any, grants a
+    /// token (last, so a token is spent only on a retry that will happen).
     pub(crate) fn failed(
         &mut self,
         policy: &Policy,
@@ -171,6 +195,8 @@ impl Attempts {
             Err(GiveUp::AttemptsExhausted)
         } else if !verdict.retryable {
             Err(GiveUp::NotRetryable)
+        } else if policy.defers() {
+            Err(GiveUp::Nested)
         } else {
             self.plan(policy, elapsed, verdict.retry_after)
         };
@@ -179,6 +205,8 @@ impl Attempts {
                 events::retrying(policy.name, policy.via, self.calls, delay, verdict, message);
                 crate::metrics::retry(policy.name);
             }
+            // Not this call's failure to recover: the outer retry has the story.
+            Err(GiveUp::Nested) => policy.deferred(),
             Err(reason) => {
                 policy.record_give_up();
                 events::gave_up(
@@ -211,6 +239,11 @@ impl Attempts {
             retry_after,
             &mut super::rng::rng(),
         )?;
+        // The next attempt would start at or past the deadline: the timeout around the
+        // call would cut it off, and the caller would get `TimedOut` for our last error.
+        if crate::deadline::remaining().is_some_and(|left| delay >= left) {
+            return Err(GiveUp::Deadline);
+        }
         if let Some(budget) = &policy.budget {
             if !budget.try_withdraw() {
                 return Err(GiveUp::BudgetEmpty);

@@ -7,7 +7,8 @@
 //! `WARN` "giving up retrying" with `attempts` (calls made), `reason`
 //! ([`GiveUp::as_str`]), `error`, `code` — or `DEBUG` "not retrying" when a first call's
 //! outcome was simply not to be retried (not retryable, or `max_attempts = 1`), which is
-//! no retry story at all. The reqwest middleware's events add `host`, `method` and `path`
+//! no retry story at all. A retry inside another retry's attempt that leaves the retrying
+//! to it says so once per instance: `DEBUG` "inside another retry's attempt: …". The reqwest middleware's events add `host`, `method` and `path`
 //! through the span it opens around each request.
 
 use std::time::Duration;
@@ -128,6 +129,17 @@ pub(crate) fn gave_up(
             "giving up retrying"
         );
     }
+}
+
+/// A call of the instance `name` failed inside another retry's attempt and left the
+/// retrying to it ([`Nested::Defer`](super::Nested)): said once per instance.
+pub(crate) fn deferred(name: &'static str, via: Via) {
+    tracing::debug!(
+        target: TARGET,
+        name,
+        via = via.as_str(),
+        "inside another retry's attempt: one attempt, the outer retry retries (say `nested = independent` to retry at both levels)"
+    );
 }
 
 pub(crate) fn adapted(name: &'static str, via: Via, max_attempts: u32) {

@@ -29,6 +29,12 @@ pub enum GiveUp {
     MaxElapsed,
     /// The error asked to wait longer than `max_retry_after`.
     RetryAfterTooLong,
+    /// The next attempt would start at or past the deadline of a `#[timeout]` or
+    /// `TimeoutLayer` around the call (see [`deadline`](crate::deadline)).
+    Deadline,
+    /// The call runs inside another retry's attempt ([`Nested::Defer`](super::Nested)):
+    /// that retry decides.
+    Nested,
 }
 
 impl GiveUp {
@@ -44,6 +50,8 @@ impl GiveUp {
             GiveUp::BudgetEmpty => "budget empty",
             GiveUp::MaxElapsed => "max_elapsed reached",
             GiveUp::RetryAfterTooLong => "retry_after over max_retry_after",
+            GiveUp::Deadline => "deadline",
+            GiveUp::Nested => "nested in another retry",
         }
     }
 }

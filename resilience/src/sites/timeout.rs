@@ -4,10 +4,14 @@ use std::time::Duration;
 
 use crate::timeout::TimedOut;
 
-/// Runs `future` for at most `limit` (on tokio's timer, so paused time applies).
+/// Runs `future` for at most `limit` (on tokio's timer, so paused time applies), with
+/// its deadline set for the calls inside it (`resilience::deadline::remaining`).
 #[cfg(feature = "tokio")]
 pub async fn timeout<F: std::future::Future>(limit: Duration, future: F) -> Option<F::Output> {
-    tokio::time::timeout(limit, future).await.ok()
+    let deadline = crate::deadline::after(limit);
+    tokio::time::timeout(limit, crate::deadline::within(deadline, future))
+        .await
+        .ok()
 }
 
 /// The error a timed-out call returns.

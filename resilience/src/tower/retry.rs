@@ -17,6 +17,7 @@ use crate::classification::{Classify, Verdict};
 use crate::clock::{Clock, SystemClock};
 use crate::registry::Registry;
 use crate::retry::engine::{Attempts, Policy};
+use crate::retry::nested::{AttemptMark, Nested};
 use crate::retry::Via;
 use crate::sites::retry::NamedPolicy;
 use crate::{ConfigError, RetryConfig};
@@ -267,6 +268,34 @@ impl<D, R> RetryLayer<D, R> {
         }
     }
 
+    /// What the layer does inside another retry's attempt (a `#[retry]` around the
+    /// service's caller, a `RetryLayer` further out, the reqwest middleware): by default
+    /// ([`Nested::Defer`]) one attempt, leaving the retrying to the outer retry, so the
+    /// attempts of the two levels do not multiply; [`Nested::Independent`] retries at
+    /// both levels. [`RetryConfig::nested`] of the layer's configuration.
+    ///
+    /// ```
+    /// use resilience::{retry::Nested, tower::RetryLayer, RetryConfig};
+    /// let layer = RetryLayer::new(RetryConfig::default()).nested(Nested::Independent);
+    /// assert_eq!(layer.config().nested, Nested::Independent);
+    /// ```
+    pub fn nested(self, nested: Nested) -> Self {
+        let config = RetryConfig {
+            nested,
+            ..self.policy.config().clone()
+        };
+        let policy = NamedPolicy::new(
+            self.policy.name(),
+            Via::Tower,
+            self.policy.registry(),
+            config,
+        );
+        RetryLayer {
+            policy: Arc::new(policy),
+            ..self
+        }
+    }
+
     /// The name in use ([`name`](Self::name), or [`RetryLayer::DEFAULT_NAME`]).
     ///
     /// ```
@@ -435,7 +464,10 @@ where
         let policy = self.policy.current();
         let request = (policy.max_attempts() > 1).then(|| req.clone());
         let started = policy.tracks_elapsed().then(|| SystemClock.now());
-        let future = service.call(req);
+        let future = {
+            let _mark = AttemptMark::enter();
+            service.call(req)
+        };
         ResponseFuture {
             state: State::Called { future },
             service,
@@ -501,7 +533,12 @@ where
         loop {
             match this.state.as_mut().project() {
                 StateProj::Called { future } => {
-                    let outcome = core::task::ready!(future.poll(cx));
+                    // The attempt runs marked: a retry inside it leaves the retrying to
+                    // this one (`retry/nested.rs`). The decision below is not marked.
+                    let outcome = {
+                        let _mark = AttemptMark::enter();
+                        core::task::ready!(future.poll(cx))
+                    };
                     let verdict = match &outcome {
                         Ok(response) => this.response.verdict(response),
                         Err(error) => this.decision.verdict(error),
@@ -550,7 +587,10 @@ where
                             "a retry is planned only while attempts remain, each with its request"
                         )
                     };
-                    let future = this.service.call(request);
+                    let future = {
+                        let _mark = AttemptMark::enter();
+                        this.service.call(request)
+                    };
                     this.state.set(State::Called { future });
                 }
             }

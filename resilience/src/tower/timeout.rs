@@ -9,11 +9,17 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::deadline::Scope;
 use crate::TimedOut;
 
 /// Bounds each call: past `limit` its future is dropped (releasing what it held) and the
 /// service answers `Err(E::from(TimedOut { .. }))`, a transient, retryable error, as
 /// `#[timeout]` does. On tokio's timer, so paused time applies.
+///
+/// While the inner service's `call` and its future run, the deadline is set for what they
+/// start ([`deadline::remaining`](crate::deadline::remaining), the earliest of nested
+/// deadlines): a retry inside does not sleep into it, a hedge starts no copy past it, a
+/// bulkhead or rate limit does not wait past it.
 ///
 /// ```
 /// use resilience::{tower::TimeoutLayer, TimedOut};
@@ -112,10 +118,18 @@ where
     }
 
     fn call(&mut self, req: Req) -> Self::Future {
+        // The inner service's `call` and every poll of its future run under the deadline
+        // (`crate::deadline`): what they start sees the time left.
+        let deadline = crate::deadline::after(self.limit);
+        let inner = {
+            let _scope = Scope::enter(deadline);
+            self.inner.call(req)
+        };
         ResponseFuture {
-            inner: self.inner.call(req),
+            inner,
             sleep: tokio::time::sleep(self.limit),
             limit: self.limit,
+            deadline,
             name: self.name,
         }
     }
@@ -130,6 +144,8 @@ pin_project! {
         #[pin]
         sleep: tokio::time::Sleep,
         limit: Duration,
+        // When the call is cut off, on `SystemClock`'s timeline (`crate::deadline`).
+        deadline: Duration,
         name: &'static str,
     }
 }
@@ -143,7 +159,11 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        if let Poll::Ready(outcome) = this.inner.poll(cx) {
+        let polled = {
+            let _scope = Scope::enter(*this.deadline);
+            this.inner.poll(cx)
+        };
+        if let Poll::Ready(outcome) = polled {
             return Poll::Ready(outcome);
         }
         core::task::ready!(this.sleep.poll(cx));

@@ -1,0 +1,8 @@
+use resilience::retry;
+
+#[retry(nested = "independent")]
+fn fetch() -> Result<(), String> {
+    Ok(())
+}
+
+fn main() {}

@@ -22,6 +22,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::clock::Clock;
+use crate::events::Sink;
 use crate::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// The default bound on live keys per name.
@@ -47,12 +48,18 @@ pub trait Instance: Send + Sync + Sized {
 
     /// True when evicting it loses nothing a caller would notice.
     fn is_idle(&self) -> bool;
+
+    /// The same instance sending its events through `events` (its registry's stream,
+    /// with its key).
+    fn with_events(self, events: Sink) -> Self;
 }
 
 /// The keys of one name.
 pub struct Keyed<T: Instance> {
     name: &'static str,
     clock: Arc<dyn Clock>,
+    /// The registry's event stream, handed to each instance with its key.
+    events: Sink,
     max_keys: AtomicUsize,
     tick: AtomicU64,
     inner: RwLock<Inner<T>>,
@@ -81,6 +88,7 @@ impl<T: Instance> Keyed<T> {
         Keyed {
             name,
             clock,
+            events: Sink::NONE,
             max_keys: AtomicUsize::new(max_keys.max(1)),
             tick: AtomicU64::new(0),
             inner: RwLock::new(Inner {
@@ -89,6 +97,12 @@ impl<T: Instance> Keyed<T> {
                 map: HashMap::default(),
             }),
         }
+    }
+
+    /// The same store, whose instances send their events through `events`.
+    pub(crate) fn with_events(mut self, events: Sink) -> Keyed<T> {
+        self.events = events;
+        self
     }
 
     /// The instance for `key`, made with the name's configuration on first use.
@@ -128,7 +142,10 @@ impl<T: Instance> Keyed<T> {
             };
         }
         let key: Arc<str> = key.into();
-        let value = Arc::new(T::make(self.name, key.clone(), &inner.config, &self.clock));
+        let value = Arc::new(
+            T::make(self.name, key.clone(), &inner.config, &self.clock)
+                .with_events(self.events.for_key(key.clone())),
+        );
         inner.map.insert(
             key,
             Slot {
@@ -460,6 +477,9 @@ mod tests {
         }
         fn is_idle(&self) -> bool {
             !self.busy.load(Ordering::Relaxed)
+        }
+        fn with_events(self, _: Sink) -> Thing {
+            self
         }
     }
 

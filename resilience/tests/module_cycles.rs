@@ -316,6 +316,7 @@ const LAYERS: &[&[&str]] = &[
     // 1. The vocabulary.
     &[
         "error",
+        "events",
         "clock",
         "sync",
         "scope",

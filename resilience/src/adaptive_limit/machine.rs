@@ -12,6 +12,7 @@ use super::places::{Decision, Entry, Notify, Places};
 use super::window::Window;
 use super::{AdaptiveLimitConfig, AdaptiveLimitSnapshot, Overloaded, Priority};
 use crate::clock::{duration_nanos, Clock};
+use crate::events::Sink;
 use crate::sync::atomic::{AtomicU64, Ordering};
 use crate::ConfigError;
 
@@ -53,6 +54,8 @@ pub struct AdaptiveLimiter {
     clock: Timeline,
     name: &'static str,
     key: Option<Arc<str>>,
+    /// Its registry's event stream (none outside a registry).
+    events: Sink,
 }
 
 /// What the call that closes a window updates, under the lock.
@@ -135,7 +138,14 @@ impl AdaptiveLimiter {
             clock: Timeline::of(clock),
             name,
             key,
+            events: Sink::NONE,
         }
+    }
+
+    /// The same limiter, sending its events through `events` (its registry's stream).
+    pub(crate) fn with_events(mut self, events: Sink) -> AdaptiveLimiter {
+        self.events = events;
+        self
     }
 
     /// The same limiter on another clock (a [`ManualClock`](crate::clock::ManualClock) in
@@ -395,8 +405,13 @@ impl AdaptiveLimiter {
         }
         let overloaded = self.overloaded(priority, waited);
         let now = self.now();
-        self.refusals
-            .refused(self.name, self.key.as_deref(), &overloaded, now);
+        self.refusals.refused(
+            &self.events,
+            self.name,
+            self.key.as_deref(),
+            &overloaded,
+            now,
+        );
         overloaded
     }
 
@@ -474,9 +489,15 @@ impl AdaptiveLimiter {
         }) as u32;
         self.places.set_limit(limit);
         let min_rtt = state.min_rtt;
-        state
-            .events
-            .limit(self.name, self.key.as_deref(), limit, closed, min_rtt, now);
+        state.events.limit(
+            &self.events,
+            self.name,
+            self.key.as_deref(),
+            limit,
+            closed,
+            min_rtt,
+            now,
+        );
     }
 
     /// The limiter's state, counts and configuration.

@@ -7,6 +7,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use super::{AdaptiveLimitConfig, AdaptiveLimitSnapshot, AdaptiveLimiter};
 use crate::clock::Clock;
+use crate::events::Sink;
 use crate::ConfigError;
 
 /// The adaptive limits of one [`Registry`](crate::Registry). Lookups take a lock; they
@@ -41,6 +42,7 @@ impl AdaptiveLimitTable {
         name: &str,
         config: AdaptiveLimitConfig,
         clock: &Arc<dyn Clock>,
+        events: &Sink,
     ) -> Arc<AdaptiveLimiter> {
         if let Some(limiter) = self.get(name) {
             return limiter;
@@ -50,12 +52,10 @@ impl AdaptiveLimitTable {
             return limiter.clone();
         }
         let config = tables.configs.get(name).cloned().unwrap_or(config);
-        let limiter = Arc::new(AdaptiveLimiter::build(
-            crate::names::intern(name),
-            None,
-            config,
-            clock.clone(),
-        ));
+        let limiter = Arc::new(
+            AdaptiveLimiter::build(crate::names::intern(name), None, config, clock.clone())
+                .with_events(events.clone()),
+        );
         tables.limiters.insert(name.into(), limiter.clone());
         limiter
     }
@@ -65,6 +65,7 @@ impl AdaptiveLimitTable {
         name: &str,
         config: AdaptiveLimitConfig,
         clock: &Arc<dyn Clock>,
+        events: &Sink,
     ) -> Result<(), ConfigError> {
         config.validate()?;
         let mut tables = self.write();
@@ -72,12 +73,15 @@ impl AdaptiveLimitTable {
             Some(limiter) => limiter.apply(config.clone()),
             None => {
                 // Made now, so it is listed (and its metrics exist) before its first call.
-                let limiter = Arc::new(AdaptiveLimiter::build(
-                    crate::names::intern(name),
-                    None,
-                    config.clone(),
-                    clock.clone(),
-                ));
+                let limiter = Arc::new(
+                    AdaptiveLimiter::build(
+                        crate::names::intern(name),
+                        None,
+                        config.clone(),
+                        clock.clone(),
+                    )
+                    .with_events(events.clone()),
+                );
                 tables.limiters.insert(name.into(), limiter);
             }
         }

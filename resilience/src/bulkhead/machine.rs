@@ -7,6 +7,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use super::{BulkheadConfig, BulkheadFull, BulkheadSnapshot};
+use crate::events::Sink;
 use crate::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use crate::ConfigError;
 
@@ -41,6 +42,8 @@ pub struct Bulkhead {
     wakeup: Condvar,
     name: &'static str,
     key: Option<Arc<str>>,
+    /// Its registry's event stream (none outside a registry).
+    events: Sink,
 }
 
 #[derive(Default)]
@@ -96,7 +99,14 @@ impl Bulkhead {
             wakeup: Condvar::new(),
             name,
             key,
+            events: Sink::NONE,
         }
+    }
+
+    /// The same bulkhead, sending its events through `events` (its registry's stream).
+    pub(crate) fn with_events(mut self, events: Sink) -> Bulkhead {
+        self.events = events;
+        self
     }
 
     /// The bulkhead's name.
@@ -304,7 +314,7 @@ impl Bulkhead {
     #[cold]
     pub(crate) fn refuse(&self, waited: Duration) -> BulkheadFull {
         self.rejections.fetch_add(1, Ordering::Relaxed);
-        super::events::refused(self.name, self.key.as_deref(), waited);
+        super::events::refused(&self.events, self.name, self.key.as_deref(), waited);
         BulkheadFull {
             name: self.name,
             key: self.key.clone(),
@@ -373,6 +383,10 @@ impl crate::keyed::Instance for Bulkhead {
 
     fn is_idle(&self) -> bool {
         self.in_flight.load(Ordering::SeqCst) == 0 && self.waiting.load(Ordering::SeqCst) == 0
+    }
+
+    fn with_events(self, events: Sink) -> Bulkhead {
+        Bulkhead::with_events(self, events)
     }
 }
 

@@ -43,6 +43,7 @@ mod fault;
 mod injected;
 mod snapshot;
 
+use crate::events::EventKind;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -393,6 +394,9 @@ impl Chaos {
                 "fault injected"
             );
             crate::metrics::chaos_injected(name, kind.name());
+            crate::events::global().emit("chaos", name, || EventKind::FaultInjected {
+                fault: kind.name().into(),
+            });
             return match kind {
                 FaultKind::Error => Drawn::Error,
                 FaultKind::Latency(d) => Drawn::Delay(d),

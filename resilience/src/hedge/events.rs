@@ -12,6 +12,7 @@
 //! [`HEDGE_WINS`](crate::metrics::HEDGE_WINS) calls answered by one. Nothing is reported
 //! by a call answered by its first run before `delay`.
 
+use crate::events::{EventKind, Sink};
 #[cfg(feature = "metrics")]
 use crate::metrics::{HEDGES, HEDGE_WINS};
 use crate::view::View;
@@ -36,7 +37,13 @@ impl Reason {
     }
 }
 
-pub(crate) fn started(hedge: &'static str, function: &'static str, run: u32, reason: Reason) {
+pub(crate) fn started(
+    events: &Sink,
+    hedge: &'static str,
+    function: &'static str,
+    run: u32,
+    reason: Reason,
+) {
     tracing::debug!(
         target: TARGET,
         hedge,
@@ -45,6 +52,10 @@ pub(crate) fn started(hedge: &'static str, function: &'static str, run: u32, rea
         reason = reason.as_str(),
         "starting a hedged run"
     );
+    events.emit("hedge", hedge, || EventKind::Hedged {
+        run,
+        reason: reason.as_str().into(),
+    });
     #[cfg(feature = "metrics")]
     ::metrics::counter!(HEDGES, "hedge" => hedge).increment(1);
 }

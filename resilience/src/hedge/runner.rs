@@ -154,7 +154,13 @@ impl<T, E, Fut: Future<Output = Result<T, E>>> Runs<E, Fut> {
         self.started += 1;
         let nth = self.started - 1;
         self.hedge.record_hedge(nth);
-        events::started(self.labels.name, self.labels.function, self.started, reason);
+        events::started(
+            &self.hedge.events,
+            self.labels.name,
+            self.labels.function,
+            self.started,
+            reason,
+        );
         if self.extra.is_empty() {
             self.extra.reserve_exact((self.total - 1) as usize);
         }

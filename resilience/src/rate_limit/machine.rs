@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::gcra::{self, Rate};
 use super::{RateLimitConfig, RateLimited, RateLimiterSnapshot};
 use crate::clock::{duration_nanos, Clock};
+use crate::events::Sink;
 use crate::sync::atomic::{AtomicU64, Ordering};
 use crate::ConfigError;
 
@@ -37,6 +38,8 @@ pub struct RateLimiter {
     config: Mutex<RateLimitConfig>,
     name: &'static str,
     key: Option<Arc<str>>,
+    /// Its registry's event stream (none outside a registry).
+    events: Sink,
 }
 
 impl core::fmt::Debug for RateLimiter {
@@ -87,7 +90,14 @@ impl RateLimiter {
             config: Mutex::new(config.clone()),
             name,
             key,
+            events: Sink::NONE,
         }
+    }
+
+    /// The same limiter, sending its events through `events` (its registry's stream).
+    pub(crate) fn with_events(mut self, events: Sink) -> RateLimiter {
+        self.events = events;
+        self
     }
 
     /// The same limiter on another clock (a [`ManualClock`](crate::clock::ManualClock)
@@ -224,7 +234,7 @@ impl RateLimiter {
     fn refuse(&self, wait: u64) -> RateLimited {
         self.rejections.fetch_add(1, Ordering::Relaxed);
         let retry_after = Duration::from_nanos(wait);
-        super::events::refused(self.name, self.key.as_deref(), retry_after);
+        super::events::refused(&self.events, self.name, self.key.as_deref(), retry_after);
         RateLimited {
             name: self.name,
             key: self.key.clone(),
@@ -307,6 +317,10 @@ impl crate::keyed::Instance for RateLimiter {
     /// is the least recently used of `max_keys`.
     fn is_idle(&self) -> bool {
         true
+    }
+
+    fn with_events(self, events: Sink) -> RateLimiter {
+        RateLimiter::with_events(self, events)
     }
 }
 

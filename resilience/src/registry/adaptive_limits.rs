@@ -45,7 +45,7 @@ impl Registry {
         config.validate()?;
         Ok(self
             .adaptive_limit_table
-            .register(name, config, &self.clock))
+            .register(name, config, &self.clock, &self.event_sink()))
     }
 
     /// [`register_adaptive_limit`](Registry::register_adaptive_limit) for a config known
@@ -56,7 +56,7 @@ impl Registry {
         config: AdaptiveLimitConfig,
     ) -> Arc<AdaptiveLimiter> {
         self.adaptive_limit_table
-            .register(name, config, &self.clock)
+            .register(name, config, &self.clock, &self.event_sink())
     }
 
     /// Sets `name`'s adaptive limit configuration: applied at once to a live limit (its
@@ -79,7 +79,7 @@ impl Registry {
         config: AdaptiveLimitConfig,
     ) -> Result<(), ConfigError> {
         self.adaptive_limit_table
-            .configure(name, config, &self.clock)
+            .configure(name, config, &self.clock, &self.event_sink())
     }
 
     /// Every adaptive limit's snapshot, by name.

@@ -36,9 +36,13 @@ const MAX_PARENT_DEPTH: usize = 32;
 /// ```
 pub fn registry() -> &'static Registry {
     static GLOBAL: OnceLock<Registry> = OnceLock::new();
-    GLOBAL.get_or_init(|| Registry {
-        retry_policies: None,
-        ..Registry::new()
+    GLOBAL.get_or_init(|| {
+        let global = Registry {
+            retry_policies: None,
+            ..Registry::new()
+        };
+        crate::events::set_global(global.event_sink());
+        global
     })
 }
 
@@ -70,6 +74,9 @@ pub struct Registry {
     budgets: crate::retry::BudgetTable,
     /// The adaptive limits (`crate::adaptive_limit`; its methods in `adaptive_limits.rs`).
     adaptive_limit_table: crate::adaptive_limit::AdaptiveLimitTable,
+    /// The stream of its instances' events (`crate::events`), handed to each as it is made.
+    #[cfg(feature = "tokio")]
+    events: crate::events::Bus,
 }
 
 #[derive(Default)]
@@ -115,8 +122,16 @@ impl Registry {
     /// ```
     pub fn with_clock(clock: impl Clock + 'static) -> Registry {
         let clock = crate::clock::shared(clock);
+        #[cfg(feature = "tokio")]
+        let events = crate::events::Bus::new();
+        #[cfg(feature = "tokio")]
+        let sink = events.sink();
+        #[cfg(not(feature = "tokio"))]
+        let sink = crate::events::Sink::NONE;
         Registry {
-            patterns: patterns::Patterns::new(clock.clone()),
+            patterns: patterns::Patterns::new(clock.clone(), sink),
+            #[cfg(feature = "tokio")]
+            events,
             clock,
             inner: RwLock::new(Inner::default()),
             retry_policies: Some(crate::retry::policy::RetryPolicies::new()),
@@ -124,6 +139,33 @@ impl Registry {
             budgets: Default::default(),
             adaptive_limit_table: Default::default(),
         }
+    }
+
+    /// Every state change, refusal, retry, give-up, hedge, overload, limit change and
+    /// injected fault of this registry's instances from now on, as [`Event`](crate::Event)s
+    /// (see [`crate::events`]): a slow receiver lags, losing the oldest, and never slows
+    /// a call. Needs the `tokio` feature (on by default).
+    ///
+    /// ```
+    /// use resilience::{registry::Registry, BreakerConfig};
+    /// let reg = Registry::new();
+    /// let mut events = reg.events();
+    /// reg.register("db", BreakerConfig::default())?.force_open();
+    /// let event = events.try_recv().expect("the opening");
+    /// assert_eq!(serde_json::to_value(&event)?["to"], "forced_open");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "tokio")]
+    pub fn events(&self) -> tokio::sync::broadcast::Receiver<crate::Event> {
+        self.events.subscribe()
+    }
+
+    /// The handle this registry's instances send their events through.
+    pub(crate) fn event_sink(&self) -> crate::events::Sink {
+        #[cfg(feature = "tokio")]
+        return self.events.sink();
+        #[cfg(not(feature = "tokio"))]
+        crate::events::Sink::NONE
     }
 
     /// Every breaker's snapshot, by name.
@@ -303,7 +345,11 @@ impl Registry {
             }
             None => None,
         };
-        let breaker = Arc::new(Breaker::new(name, config)?.with_clock(self.clock.clone()));
+        let breaker = Arc::new(
+            Breaker::new(name, config)?
+                .with_clock(self.clock.clone())
+                .with_events(self.event_sink()),
+        );
         if let Some(parent) = parent {
             breaker.link_parent(parent);
         }

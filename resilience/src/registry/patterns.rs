@@ -12,6 +12,7 @@ use super::Registry;
 use crate::breaker::{Breaker, BreakerConfig, BreakerSnapshot};
 use crate::bulkhead::{Bulkhead, BulkheadConfig, BulkheadSnapshot};
 use crate::clock::Clock;
+use crate::events::Sink;
 use crate::keyed::{Instance, Keyed};
 use crate::rate_limit::{RateLimitConfig, RateLimiter, RateLimiterSnapshot};
 use crate::ConfigError;
@@ -19,6 +20,8 @@ use crate::ConfigError;
 /// What a [`Registry`] keeps besides its breakers.
 pub(crate) struct Patterns {
     clock: Arc<dyn Clock>,
+    /// The registry's event stream, handed to every instance made here.
+    events: Sink,
     inner: RwLock<Inner>,
 }
 
@@ -34,9 +37,10 @@ struct Inner {
 }
 
 impl Patterns {
-    pub(crate) fn new(clock: Arc<dyn Clock>) -> Patterns {
+    pub(crate) fn new(clock: Arc<dyn Clock>, events: Sink) -> Patterns {
         Patterns {
             clock,
+            events,
             inner: RwLock::new(Inner::default()),
         }
     }
@@ -73,6 +77,10 @@ impl Instance for Breaker {
 
     fn is_idle(&self) -> bool {
         self.state() == crate::BreakerState::Closed
+    }
+
+    fn with_events(self, events: Sink) -> Breaker {
+        Breaker::with_events(self, events)
     }
 }
 
@@ -161,11 +169,10 @@ impl Registry {
             store.configure(config.clone(), config.max_keys);
         }
         if !inner.bulkheads.contains_key(name) && !inner.keyed_bulkheads.contains_key(name) {
-            let b = Arc::new(Bulkhead::build(
-                crate::breaker::intern_name(name),
-                None,
-                &config,
-            ));
+            let b = Arc::new(
+                Bulkhead::build(crate::breaker::intern_name(name), None, &config)
+                    .with_events(self.patterns.events.clone()),
+            );
             inner.bulkheads.insert(name.into(), b);
         }
         inner.bulkhead_configs.insert(name.into(), config);
@@ -264,12 +271,15 @@ impl Registry {
         }
         if !inner.rate_limiters.contains_key(name) && !inner.keyed_rate_limiters.contains_key(name)
         {
-            let l = Arc::new(RateLimiter::build(
-                crate::breaker::intern_name(name),
-                None,
-                &config,
-                self.patterns.clock.clone(),
-            ));
+            let l = Arc::new(
+                RateLimiter::build(
+                    crate::breaker::intern_name(name),
+                    None,
+                    &config,
+                    self.patterns.clock.clone(),
+                )
+                .with_events(self.patterns.events.clone()),
+            );
             inner.rate_limiters.insert(name.into(), l);
         }
         inner.rate_limit_configs.insert(name.into(), config);
@@ -356,11 +366,10 @@ impl Registry {
             return b.clone();
         }
         let config = inner.bulkhead_configs.get(name).cloned().unwrap_or(given);
-        let b = Arc::new(Bulkhead::build(
-            crate::breaker::intern_name(name),
-            None,
-            &config,
-        ));
+        let b = Arc::new(
+            Bulkhead::build(crate::breaker::intern_name(name), None, &config)
+                .with_events(self.patterns.events.clone()),
+        );
         inner.bulkheads.insert(name.into(), b.clone());
         b
     }
@@ -376,12 +385,15 @@ impl Registry {
         }
         let config = inner.bulkhead_configs.get(name).cloned().unwrap_or(given);
         let max_keys = config.max_keys;
-        let store = Arc::new(Keyed::new(
-            crate::breaker::intern_name(name),
-            config,
-            max_keys,
-            self.patterns.clock.clone(),
-        ));
+        let store = Arc::new(
+            Keyed::new(
+                crate::breaker::intern_name(name),
+                config,
+                max_keys,
+                self.patterns.clock.clone(),
+            )
+            .with_events(self.patterns.events.clone()),
+        );
         inner.keyed_bulkheads.insert(name.into(), store.clone());
         store
     }
@@ -399,12 +411,15 @@ impl Registry {
             return l.clone();
         }
         let config = inner.rate_limit_configs.get(name).cloned().unwrap_or(given);
-        let l = Arc::new(RateLimiter::build(
-            crate::breaker::intern_name(name),
-            None,
-            &config,
-            self.patterns.clock.clone(),
-        ));
+        let l = Arc::new(
+            RateLimiter::build(
+                crate::breaker::intern_name(name),
+                None,
+                &config,
+                self.patterns.clock.clone(),
+            )
+            .with_events(self.patterns.events.clone()),
+        );
         inner.rate_limiters.insert(name.into(), l.clone());
         l
     }
@@ -420,12 +435,15 @@ impl Registry {
         }
         let config = inner.rate_limit_configs.get(name).cloned().unwrap_or(given);
         let max_keys = config.max_keys;
-        let store = Arc::new(Keyed::new(
-            crate::breaker::intern_name(name),
-            config,
-            max_keys,
-            self.patterns.clock.clone(),
-        ));
+        let store = Arc::new(
+            Keyed::new(
+                crate::breaker::intern_name(name),
+                config,
+                max_keys,
+                self.patterns.clock.clone(),
+            )
+            .with_events(self.patterns.events.clone()),
+        );
         inner.keyed_rate_limiters.insert(name.into(), store.clone());
         store
     }
@@ -442,12 +460,15 @@ impl Registry {
             return store.clone();
         }
         let config = configured.unwrap_or(given);
-        let store = Arc::new(Keyed::new(
-            crate::breaker::intern_name(name),
-            config,
-            max_keys,
-            self.patterns.clock.clone(),
-        ));
+        let store = Arc::new(
+            Keyed::new(
+                crate::breaker::intern_name(name),
+                config,
+                max_keys,
+                self.patterns.clock.clone(),
+            )
+            .with_events(self.patterns.events.clone()),
+        );
         inner.keyed_breakers.insert(name.into(), store.clone());
         store
     }

@@ -20,6 +20,7 @@ use super::events::{self, Via};
 use super::schedule::{decide, GiveUp};
 use super::{RetryBudget, RetryConfig};
 use crate::classification::Verdict;
+use crate::events::Sink;
 
 /// A retry configuration made ready for calls: its name, its front end, its budget (found
 /// by the front end in its registry), its adaptive state. Shared by every call of one
@@ -32,6 +33,8 @@ pub(crate) struct Policy {
     pub(crate) adaptive: Option<Arc<AdaptiveAttempts>>,
     /// Whether a success must be told somewhere (adaptive streaks, budget deposits).
     on_success: bool,
+    /// The event stream of the registry the front end found it in.
+    pub(crate) events: Sink,
 }
 
 impl Policy {
@@ -58,7 +61,14 @@ impl Policy {
             budget,
             adaptive,
             on_success,
+            events: Sink::NONE,
         }
+    }
+
+    /// The same policy, sending its events through `events` (its registry's stream).
+    pub(crate) fn with_events(mut self, events: Sink) -> Policy {
+        self.events = events;
+        self
     }
 
     /// The attempts a call starting now may make: `max_attempts`, or the adapted value.
@@ -176,12 +186,21 @@ impl Attempts {
         };
         match decision {
             Ok(delay) => {
-                events::retrying(policy.name, policy.via, self.calls, delay, verdict, message);
+                events::retrying(
+                    &policy.events,
+                    policy.name,
+                    policy.via,
+                    self.calls,
+                    delay,
+                    verdict,
+                    message,
+                );
                 crate::metrics::retry(policy.name);
             }
             Err(reason) => {
                 policy.record_give_up();
                 events::gave_up(
+                    &policy.events,
                     policy.name,
                     policy.via,
                     self.calls,

@@ -675,7 +675,10 @@ fn decide<E>(
             context.attempt = attempts.calls().saturating_add(1);
             attempts.keep_correlation(&mut context.correlation_id);
         }
-        (view.verdict(), events::listening().then(|| view.message()))
+        (
+            view.verdict(),
+            events::listening(&policy.events).then(|| view.message()),
+        )
     };
     let verdict = match retry_if(&error) {
         Some(retryable) => verdict.retrying(retryable),
@@ -716,7 +719,7 @@ pub(crate) fn policy_in(
         .budget
         .as_deref()
         .map(|budget| registry.retry_budget(budget));
-    Policy::new(name, via, config, budget)
+    Policy::new(name, via, config, budget).with_events(registry.event_sink())
 }
 
 /// A layer's or the middleware's policy: its name, configuration and registry. The

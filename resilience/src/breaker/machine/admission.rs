@@ -121,6 +121,12 @@ impl Breaker {
     pub(super) fn count_rejection(&self) {
         self.stats.rejections.add();
         self.metrics.rejection();
+        // A flag's load unless someone listens (a debug event or a stream subscriber).
+        if self.events.listening()
+            || tracing::enabled!(target: "resilience::breaker", tracing::Level::DEBUG)
+        {
+            super::super::events::refused(&self.events, self.name, self.state(), 1);
+        }
     }
 
     /// The breaker `depth` parent links up (`parent_refusal` found it there; links never

@@ -31,6 +31,7 @@ use super::state::{Admit, Word, DEADLINE_SHIFT, GEN_MASK, MAX_DEADLINE_MS};
 use super::window::{Counts, Rates, Window as Outcomes, CHECK_ONLY, FAILED, RECORDED, SLOW};
 use super::{BreakerConfig, BreakerSnapshot, BreakerState, CircuitOpen, MAX_WINDOW_LEN};
 use crate::clock::{duration_nanos, Clock, SystemClock};
+use crate::events::Sink;
 use crate::sync::atomic::{AtomicU64, Ordering::*};
 use crate::ConfigError;
 
@@ -76,6 +77,8 @@ pub struct Breaker {
     config: Mutex<BreakerConfig>,
     parent: OnceLock<Arc<Breaker>>,
     metrics: super::metrics::BreakerMetrics,
+    /// Its registry's event stream (none outside a registry).
+    events: Sink,
 }
 
 /// Read on every call, written only by failures and transitions: its own cache lines,
@@ -151,7 +154,14 @@ impl Breaker {
             clock: Arc::new(SystemClock),
             config: Mutex::new(config),
             parent: OnceLock::new(),
+            events: Sink::NONE,
         }
+    }
+
+    /// The same breaker, sending its events through `events` (its registry's stream).
+    pub(crate) fn with_events(mut self, events: Sink) -> Breaker {
+        self.events = events;
+        self
     }
 
     /// The same breaker on another clock (a [`ManualClock`](crate::clock::ManualClock)

@@ -84,8 +84,9 @@ pub enum EventKind {
         via: Cow<'static, str>,
         /// Calls made.
         attempts: u32,
-        /// Why: `attempts_exhausted`, `not_retryable`, `budget_empty`, `max_elapsed`,
-        /// `retry_after_too_long`, ... (`GiveUp::as_str`).
+        /// Why, as the log says it: `"attempts exhausted"`, `"not retryable"`,
+        /// `"budget empty"`, `"max_elapsed reached"`, `"retry_after over
+        /// max_retry_after"` ([`GiveUp::as_str`](crate::retry::GiveUp::as_str)).
         reason: Cow<'static, str>,
         /// The last error's code.
         code: Cow<'static, str>,
@@ -167,7 +168,7 @@ impl Event {
     /// ```
     /// use resilience::events::{Event, EventKind};
     /// let event: Event = serde_json::from_str(r#"{"pattern": "retry", "name": "f", "key": null,
-    ///     "kind": "gave_up", "via": "attribute", "attempts": 3, "reason": "attempts_exhausted",
+    ///     "kind": "gave_up", "via": "attribute", "attempts": 3, "reason": "attempts exhausted",
     ///     "code": "DOWN", "error": "down at db.internal", "at": 1}"#).unwrap();
     /// assert!(matches!(event.without_message().kind, resilience::events::EventKind::GaveUp { error: None, .. }));
     /// ```
@@ -236,7 +237,7 @@ mod tests {
             EventKind::GaveUp {
                 via: "attribute".into(),
                 attempts: 3,
-                reason: "attempts_exhausted".into(),
+                reason: "attempts exhausted".into(),
                 code: "DOWN".into(),
                 error: None,
             },

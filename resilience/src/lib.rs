@@ -35,6 +35,8 @@
 // them on its own types.
 extern crate self as resilience;
 
+#[cfg(feature = "admin")]
+pub mod admin;
 pub mod adaptive_limit;
 pub mod breaker;
 pub mod bulkhead;

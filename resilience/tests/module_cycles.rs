@@ -353,7 +353,7 @@ const LAYERS: &[&[&str]] = &[
     // 6. The call sites and fallbacks.
     &["sites", "fallback"],
     // 7. The front ends and reports.
-    &["health", "config", "tower", "reqwest", "__private"],
+    &["health", "config", "tower", "reqwest", "admin", "__private"],
 ];
 
 /// Inverted edges known and being removed (by the `store` engineer, issue #26): each

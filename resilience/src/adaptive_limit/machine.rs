@@ -13,6 +13,7 @@ use super::window::Window;
 use super::{AdaptiveLimitConfig, AdaptiveLimitSnapshot, Overloaded, Priority};
 use crate::clock::{duration_nanos, Clock};
 use crate::events::Sink;
+use crate::metrics::{Durations, Outcome};
 use crate::sync::atomic::{AtomicU64, Ordering};
 use crate::ConfigError;
 
@@ -56,6 +57,8 @@ pub struct AdaptiveLimiter {
     key: Option<Arc<str>>,
     /// Its registry's event stream (none outside a registry).
     events: Sink,
+    /// Its call duration histogram (feature `metrics`; nothing without it).
+    durations: Durations,
 }
 
 /// What the call that closes a window updates, under the lock.
@@ -139,6 +142,7 @@ impl AdaptiveLimiter {
             name,
             key,
             events: Sink::NONE,
+            durations: Durations::new("adaptive_limit", name),
         }
     }
 
@@ -447,6 +451,12 @@ impl AdaptiveLimiter {
             return;
         }
         let now = self.now();
+        if start != 0 {
+            // The round trip it measures anyway (a constant no-op without `metrics`).
+            let outcome = if dropped { Outcome::Failure } else { Outcome::Success };
+            self.durations
+                .call(outcome, Duration::from_nanos(now.saturating_sub(start)));
+        }
         let mut close = start != 0 && self.window.add(now.saturating_sub(start).max(1), now);
         if dropped {
             close |= self.window.drop_seen(now);

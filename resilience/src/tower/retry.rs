@@ -434,7 +434,7 @@ where
         let mut service = core::mem::replace(&mut self.inner, clone);
         let policy = self.policy.current();
         let request = (policy.max_attempts() > 1).then(|| req.clone());
-        let started = policy.tracks_elapsed().then(|| SystemClock.now());
+        let started = policy.start();
         let future = service.call(req);
         ResponseFuture {
             state: State::Called { future },
@@ -507,7 +507,7 @@ where
                         Err(error) => this.decision.verdict(error),
                     };
                     if outcome.is_ok() && !verdict.failure {
-                        this.policy.succeeded();
+                        this.policy.succeeded_at(*this.started, this.attempts.as_ref());
                         return Poll::Ready(outcome);
                     }
                     let policy: &Policy = this.policy;

@@ -82,7 +82,13 @@ pub async fn search() -> Result<&'static str, AppError> {
 /// can make things move.
 pub fn app(token: Option<String>, metrics: PrometheusHandle) -> Router {
     Router::new()
-        .nest("/admin", router(AdminConfig { token, ..Default::default() }))
+        .nest(
+            "/admin",
+            router(AdminConfig {
+                token,
+                ..Default::default()
+            }),
+        )
         .route("/metrics", get(move || render_metrics(metrics.clone())))
         .route("/{dependency}/{how}", post(call))
 }

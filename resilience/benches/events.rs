@@ -47,7 +47,11 @@ fn retried(x: u64) -> Result<u64, BenchError> {
 }
 
 fn cases(c: &mut Criterion, subscribed: bool) {
-    let label = if subscribed { "subscriber" } else { "no_subscriber" };
+    let label = if subscribed {
+        "subscriber"
+    } else {
+        "no_subscriber"
+    };
     // Held to the end of the run and never read: a slow subscriber.
     let receiver = subscribed.then(|| REG.events());
     let transitions = REG
@@ -57,12 +61,13 @@ fn cases(c: &mut Criterion, subscribed: bool) {
         .bench_function(label, |b| b.iter(|| closed(black_box(1))));
     c.benchmark_group("events_retried_call")
         .bench_function(label, |b| b.iter(|| retried(black_box(1))));
-    c.benchmark_group("events_transition").bench_function(label, |b| {
-        b.iter(|| {
-            transitions.force_open();
-            transitions.reset();
-        })
-    });
+    c.benchmark_group("events_transition")
+        .bench_function(label, |b| {
+            b.iter(|| {
+                transitions.force_open();
+                transitions.reset();
+            })
+        });
     drop(receiver);
 }
 

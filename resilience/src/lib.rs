@@ -35,9 +35,9 @@
 // them on its own types.
 extern crate self as resilience;
 
+pub mod adaptive_limit;
 #[cfg(feature = "admin")]
 pub mod admin;
-pub mod adaptive_limit;
 pub mod breaker;
 pub mod bulkhead;
 pub mod chaos;

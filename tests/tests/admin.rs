@@ -94,7 +94,10 @@ async fn a_missing_wrong_or_non_bearer_token_is_401_and_changes_nothing() {
         .unwrap();
     assert_eq!(probe.status(), StatusCode::UNAUTHORIZED);
     let unknown = admin(Some(TOKEN))
-        .oneshot(post("/breakers/no.such/open", Some(&format!("Bearer {TOKEN}"))))
+        .oneshot(post(
+            "/breakers/no.such/open",
+            Some(&format!("Bearer {TOKEN}")),
+        ))
         .await
         .unwrap();
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
@@ -118,7 +121,11 @@ async fn without_a_configured_token_every_post_is_403() {
             .oneshot(post("/breakers/admin.guarded/disable", authorization))
             .await
             .unwrap();
-        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{authorization:?}");
+        assert_eq!(
+            response.status(),
+            StatusCode::FORBIDDEN,
+            "{authorization:?}"
+        );
         assert_ne!(breaker.state(), BreakerState::Disabled);
     }
     // The GET routes stay open.
@@ -190,9 +197,17 @@ async fn the_page_is_one_document_that_fetches_nothing_from_elsewhere() {
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     let page = String::from_utf8(bytes.to_vec()).unwrap();
     assert!(page.starts_with("<!doctype html>"));
-    for outside in ["http://", "https://", "//cdn", "<link", "<script src", "@import"] {
+    for outside in [
+        "http://",
+        "https://",
+        "//cdn",
+        "<link",
+        "<script src",
+        "@import",
+    ] {
         let allowed = page.matches(outside).count()
-            == page.matches("http://www.w3.org/2000/svg").count() * usize::from(outside == "http://");
+            == page.matches("http://www.w3.org/2000/svg").count()
+                * usize::from(outside == "http://");
         assert!(allowed, "the page names {outside:?}");
     }
 }
@@ -222,10 +237,13 @@ async fn events_are_server_sent_one_json_data_line_each() {
             if let Ok(data) = frame.into_data() {
                 text.push_str(&String::from_utf8_lossy(&data));
             }
-            let opening = text.lines().filter_map(|l| l.strip_prefix("data: ")).find_map(|data| {
-                let event: serde_json::Value = serde_json::from_str(data).expect("JSON data");
-                (event["name"] == "admin.streamed").then_some(event)
-            });
+            let opening = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("data: "))
+                .find_map(|data| {
+                    let event: serde_json::Value = serde_json::from_str(data).expect("JSON data");
+                    (event["name"] == "admin.streamed").then_some(event)
+                });
             if opening.is_some() {
                 return opening;
             }

@@ -79,7 +79,10 @@ fn main() {
     );
     let started = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < WAIT, "chromedriver listens within {WAIT:?}");
+        assert!(
+            started.elapsed() < WAIT,
+            "chromedriver listens within {WAIT:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let result = runtime.block_on(scenario(&chromium, port));
@@ -91,7 +94,10 @@ fn main() {
     }
 }
 
-async fn scenario(chromium: &Path, driver_port: u16) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+async fn scenario(
+    chromium: &Path,
+    driver_port: u16,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let addr = example::serve(([127, 0, 0, 1], 0).into(), Some(TOKEN.into())).await?;
     // Every card has an instance behind it.
     example::kanban(false).await?;
@@ -125,7 +131,10 @@ async fn scenario(chromium: &Path, driver_port: u16) -> Result<(), Box<dyn std::
 
 /// The card's state and the color its badge shows it in (the border follows it after a
 /// short transition).
-async fn card(client: &Client, card: &str) -> Result<(String, String), Box<dyn std::error::Error + Send + Sync>> {
+async fn card(
+    client: &Client,
+    card: &str,
+) -> Result<(String, String), Box<dyn std::error::Error + Send + Sync>> {
     let found = client
         .execute(
             "const c = document.querySelector(`[data-card=\"${arguments[0]}\"]`);
@@ -155,16 +164,25 @@ async fn until_state(
             return Ok(color);
         }
         if started.elapsed() > WAIT {
-            return Err(format!("card {name} shows {shown:?}, not {state:?}, after {WAIT:?}").into());
+            return Err(
+                format!("card {name} shows {shown:?}, not {state:?}, after {WAIT:?}").into(),
+            );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
-async fn drive(client: &Client, addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+async fn drive(
+    client: &Client,
+    addr: std::net::SocketAddr,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     client.goto(&format!("http://{addr}/admin")).await?;
     let closed = until_state(client, "breaker:kanban", "closed").await?;
-    for other in ["bulkhead:uploads", "rate_limit:openai", "adaptive_limit:search"] {
+    for other in [
+        "bulkhead:uploads",
+        "rate_limit:openai",
+        "adaptive_limit:search",
+    ] {
         until_state(client, other, "idle").await?;
     }
     // The page is live on the stream: wait until it says so, then open the breaker.
@@ -206,8 +224,15 @@ async fn drive(client: &Client, addr: std::net::SocketAddr) -> Result<(), Box<dy
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let log = client.find(Locator::Css("#log tbody")).await?.text().await?;
-    assert!(log.contains("closed → open"), "the event is in the page's log: {log}");
+    let log = client
+        .find(Locator::Css("#log tbody"))
+        .await?
+        .text()
+        .await?;
+    assert!(
+        log.contains("closed → open"),
+        "the event is in the page's log: {log}"
+    );
 
     let screenshot = client.screenshot().await?;
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/admin-page.png");
@@ -216,7 +241,9 @@ async fn drive(client: &Client, addr: std::net::SocketAddr) -> Result<(), Box<dy
 
     // The guarded button: the page asks for the token, and the breaker closes.
     client
-        .find(Locator::Css("[data-card=\"breaker:kanban\"] button[data-action=\"reset\"]"))
+        .find(Locator::Css(
+            "[data-card=\"breaker:kanban\"] button[data-action=\"reset\"]",
+        ))
         .await?
         .click()
         .await?;

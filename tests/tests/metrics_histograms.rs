@@ -61,7 +61,50 @@ fn every_call_and_attempt_is_one_sample_with_its_outcome() {
     assert_eq!(count(&text, call, down, "failure"), 1);
     assert_eq!(count(&text, attempt, down, "failure"), 2);
     assert!(
-        !text.contains(&format!("{call}_count{{name=\"{lucky}\",outcome=\"failure\"")),
+        !text.contains(&format!(
+            "{call}_count{{name=\"{lucky}\",outcome=\"failure\""
+        )),
         "{text}"
     );
+}
+
+/// The `resilience_*` names in `text`, a histogram's or summary's suffix removed.
+fn names(text: &str) -> std::collections::BTreeSet<String> {
+    let mut found = std::collections::BTreeSet::new();
+    for (at, _) in text.match_indices("resilience_") {
+        let name: String = text[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+            .collect();
+        let name = ["_count", "_sum", "_bucket"]
+            .iter()
+            .find_map(|suffix| name.strip_suffix(suffix))
+            .unwrap_or(&name);
+        found.insert(name.to_owned());
+    }
+    found
+}
+
+#[test]
+fn the_grafana_dashboard_reads_only_metrics_the_crate_reports_and_the_docs_list() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let read = |path: &str| std::fs::read_to_string(root.join(path)).expect(path);
+    let dashboard = read("docs/grafana-dashboard.json");
+    serde_json::from_str::<serde_json::Value>(&dashboard).expect("the dashboard is JSON");
+    let reported = names(&read("resilience/src/metrics.rs"));
+    let documented = names(&read("docs/events.md"));
+    let shown = names(&dashboard);
+    assert!(shown.len() >= 10, "{shown:?}");
+    for name in &shown {
+        assert!(
+            reported.contains(name),
+            "the dashboard reads {name}, which the crate never reports"
+        );
+    }
+    for name in &reported {
+        assert!(
+            documented.contains(name),
+            "docs/events.md's table misses {name}"
+        );
+    }
 }

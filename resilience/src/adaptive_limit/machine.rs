@@ -453,7 +453,11 @@ impl AdaptiveLimiter {
         let now = self.now();
         if start != 0 {
             // The round trip it measures anyway (a constant no-op without `metrics`).
-            let outcome = if dropped { Outcome::Failure } else { Outcome::Success };
+            let outcome = if dropped {
+                Outcome::Failure
+            } else {
+                Outcome::Success
+            };
             self.durations
                 .call(outcome, Duration::from_nanos(now.saturating_sub(start)));
         }

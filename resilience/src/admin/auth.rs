@@ -53,8 +53,20 @@ mod tests {
     fn only_the_bearer_token_itself_passes() {
         let token = Some("s3cret");
         assert_eq!(check(token, &with("Bearer s3cret")), Ok(()));
-        for wrong in ["Bearer s3cre", "Bearer s3cret2", "bearer s3cret", "Basic s3cret", "s3cret", "Bearer  s3cret", ""] {
-            assert_eq!(check(token, &with(wrong)), Err(Refused::Unauthorized), "{wrong:?}");
+        for wrong in [
+            "Bearer s3cre",
+            "Bearer s3cret2",
+            "bearer s3cret",
+            "Basic s3cret",
+            "s3cret",
+            "Bearer  s3cret",
+            "",
+        ] {
+            assert_eq!(
+                check(token, &with(wrong)),
+                Err(Refused::Unauthorized),
+                "{wrong:?}"
+            );
         }
         assert_eq!(check(token, &HeaderMap::new()), Err(Refused::Unauthorized));
     }

@@ -507,7 +507,8 @@ where
                         Err(error) => this.decision.verdict(error),
                     };
                     if outcome.is_ok() && !verdict.failure {
-                        this.policy.succeeded_at(*this.started, this.attempts.as_ref());
+                        this.policy
+                            .succeeded_at(*this.started, this.attempts.as_ref());
                         return Poll::Ready(outcome);
                     }
                     let policy: &Policy = this.policy;

@@ -104,6 +104,9 @@ pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `window = D, max_failures_per_window = N` | also open on N failures within the window | off |
 /// | `failure_rate = P, minimum_calls = N, window_size = N` | open when P % of the last `window_size` calls (at least `minimum_calls`) failed | off |
 /// | `slow_call = D, slow_call_rate = P` | open when P % of the window were slower than D | off |
+/// | `rate_window = D` | the rates over the calls of the last D (1s ..= 24h; a time window of 64 slices) instead of the last `window_size` calls; not with `window_size` | off |
+/// | `recovery_factor = F` | each failed half-open trial keeps it open F (at least 1) times longer than the last; a closing starts again at `recovery_timeout` | 1 |
+/// | `max_recovery_timeout = D` | with `recovery_factor` above 1: the longest open period (at least `recovery_timeout`) | none |
 /// | `record_if = path` | `fn(&E) -> bool`: which errors count as failures | a dependency's faults (transient, integration and system tiers, timeouts, foreign errors nothing is known about); not business-logic, configuration or security errors; never this crate's own refusals from layers inside (`RateLimited`, `BulkheadFull`, `Overloaded`, an inner breaker's `CircuitOpen`), which count as neither success nor failure |
 /// | `parent = "name"` | also refuse while that breaker (or an ancestor) is open within its recovery timeout, or forced open | none |
 /// | `key = expr` | one breaker per distinct key value (`expr` is `Display`, evaluated before the call); `registry().breaker_for(name, key)` finds one | none |
@@ -226,10 +229,10 @@ pub fn error_context(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `max_elapsed`, `max_retry_after`, `retry_if`, `retry_if_ok`, `on_retry`, `budget`, `adaptive`,
 /// `policy`, `registry`: every layer lives in that registry) and of
 /// [`circuit_breaker`](macro@circuit_breaker) (`name`,
-/// `failure_threshold`, `success_threshold`, `recovery_timeout`, `half_open_max_calls`,
-/// `window`, `max_failures_per_window`, `failure_rate`, `minimum_calls`, `window_size`,
-/// `slow_call`, `slow_call_rate`, `record_if`, `parent`, `key`, `max_keys`, `scope`,
-/// `quorum`), of
+/// `failure_threshold`, `success_threshold`, `recovery_timeout`, `recovery_factor`,
+/// `max_recovery_timeout`, `half_open_max_calls`, `window`, `max_failures_per_window`,
+/// `failure_rate`, `minimum_calls`, `window_size`, `rate_window`, `slow_call`,
+/// `slow_call_rate`, `record_if`, `parent`, `key`, `max_keys`, `scope`, `quorum`), of
 /// [`rate_limit`](macro@rate_limit) (`limit`, `per`, `burst`, `max_delay`,
 /// `expected_instances`; `scope` applies to the rate limit too), of
 /// [`bulkhead`](macro@bulkhead) (`max_concurrent`, `max_wait`) and `timeout = D`, with the

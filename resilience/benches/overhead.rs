@@ -123,6 +123,17 @@ fn ours_rate(x: u64) -> Result<u64, BenchError> {
     work(x)
 }
 
+/// As `ours_rate`, the rates over the calls of the last minute (`rate_window`).
+#[circuit_breaker(
+    name = "bench.rate_time",
+    failure_rate = 50,
+    minimum_calls = 10,
+    rate_window = 60s
+)]
+fn ours_rate_time(x: u64) -> Result<u64, BenchError> {
+    work(x)
+}
+
 #[circuit_breaker(name = "bench.open", failure_threshold = 1, recovery_timeout = 1h)]
 fn ours_open(x: u64, fail: bool) -> Result<u64, BenchError> {
     if fail {
@@ -312,7 +323,8 @@ fn closed_breaker_async_polled(c: &mut Criterion) {
     g.finish();
 }
 
-/// Ours counting a failure rate over the last 100 calls, against the peers' cheapest mode.
+/// Ours counting a failure rate over the last 100 calls, and over the calls of the last
+/// minute, against the peers' cheapest mode.
 fn rate_window_breaker(c: &mut Criterion) {
     use failsafe::CircuitBreaker as _;
     let fs = failsafe_breaker(5);
@@ -321,6 +333,9 @@ fn rate_window_breaker(c: &mut Criterion) {
     g.bench_function("bare", |b| b.iter(|| black_box(work(black_box(1)))));
     g.bench_function("resilience", |b| {
         b.iter(|| black_box(ours_rate(black_box(1))))
+    });
+    g.bench_function("resilience_time_window", |b| {
+        b.iter(|| black_box(ours_rate_time(black_box(1))))
     });
     g.bench_function("failsafe", |b| {
         b.iter(|| black_box(fs.call(|| work(black_box(1)))))

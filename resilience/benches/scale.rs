@@ -193,6 +193,15 @@ fn main() {
     // In a registry of its own, so the global one holds 100 000 breakers (and two more).
     let bytes = bytes_per_breaker(&Registry::new(), 0, 10_000, rate);
     println!("bytes per registered breaker, failure_rate mode, window_size = 100: {bytes:.0}");
+    // A time-window breaker holds its 64 slices and a striped success counter instead.
+    let time = || BreakerConfig {
+        failure_rate: Some(50.0),
+        minimum_calls: 10,
+        rate_window: Some(std::time::Duration::from_secs(60)),
+        ..BreakerConfig::default()
+    };
+    let bytes = bytes_per_breaker(&Registry::new(), 0, 10_000, time);
+    println!("bytes per registered breaker, failure_rate mode, rate_window = 60s: {bytes:.0}");
 
     let mut c = Criterion::default().configure_from_args();
     scale(&mut c);

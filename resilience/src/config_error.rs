@@ -1,6 +1,28 @@
 //! [`ConfigError`]: an invalid value given at run time, named with its field.
 
 use std::borrow::Cow;
+use std::time::Duration;
+
+/// The longest duration any configuration field takes: 3 650 days (about ten years).
+/// Every pattern keeps its times as nanoseconds (or a breaker's deadline as milliseconds
+/// in 40 bits, 34.8 years) counted from the process's start; a longer setting would not
+/// fit, and is refused rather than silently shortened.
+pub(crate) const MAX_DURATION: Duration = Duration::from_secs(3_650 * 86_400);
+
+/// Refuses a duration longer than [`MAX_DURATION`], naming `field` and the value.
+pub(crate) fn at_most_max_duration(
+    field: &'static str,
+    value: Duration,
+) -> Result<(), ConfigError> {
+    if value > MAX_DURATION {
+        return Err(ConfigError::new(
+            field,
+            value,
+            "must be at most 3650 days (about ten years), the longest duration a pattern keeps",
+        ));
+    }
+    Ok(())
+}
 
 /// A configuration value that was refused: which field, what value, and why.
 ///
@@ -57,4 +79,75 @@ impl ConfigError {
     pub fn reason(&self) -> &str {
         &self.reason
     }
+}
+
+/// An attribute's configuration with each invalid field put back to its default, the
+/// valid ones kept: `#[retry(max_attempts = 5, backoff = fixed(10ms), max_elapsed =
+/// Duration::ZERO)]` keeps its 5 attempts and fixed backoff, and runs without
+/// `max_elapsed`. Each field put back is an ERROR naming the attribute, the site, the
+/// field and the value (target `resilience::config`).
+///
+/// Fields go back one at a time, through the configuration's serde form, until
+/// `validate` passes; a configuration whose serde form does not read back to itself, or
+/// that is still invalid after every field was tried, is the default whole (also an
+/// ERROR).
+pub(crate) fn valid_fields<C>(
+    config: C,
+    validate: fn(&C) -> Result<(), ConfigError>,
+    attribute: &'static str,
+    site: &str,
+) -> C
+where
+    C: serde::Serialize + serde::de::DeserializeOwned + Default + PartialEq,
+{
+    let Err(first) = validate(&config) else {
+        return config;
+    };
+    let defaults = serde_json::to_value(C::default()).ok();
+    let mut written = serde_json::to_value(&config).ok();
+    let reads_back = written
+        .clone()
+        .and_then(|v| serde_json::from_value::<C>(v).ok())
+        .is_some_and(|back| back == config);
+    let mut error = first;
+    let mut tried: Vec<&'static str> = Vec::new();
+    while let (true, Some(serde_json::Value::Object(fields)), Some(defaults)) =
+        (reads_back, written.as_mut(), defaults.as_ref())
+    {
+        // `backoff.factor` was written as part of `backoff`.
+        let field = error.field().split('.').next().unwrap_or(error.field());
+        if tried.contains(&field) || !fields.contains_key(field) && defaults.get(field).is_none() {
+            break;
+        }
+        tried.push(field);
+        tracing::error!(
+            target: "resilience::config",
+            attribute,
+            site,
+            field = error.field(),
+            value = error.value(),
+            %error,
+            "invalid key of an attribute; it is left at its default, the other keys are kept"
+        );
+        match defaults.get(field) {
+            Some(default) => fields.insert(field.to_owned(), default.clone()),
+            None => fields.remove(field),
+        };
+        let Ok(fixed) = serde_json::from_value::<C>(serde_json::Value::Object(fields.clone()))
+        else {
+            break;
+        };
+        match validate(&fixed) {
+            Ok(()) => return fixed,
+            Err(next) => error = next,
+        }
+    }
+    tracing::error!(
+        target: "resilience::config",
+        attribute,
+        site,
+        %error,
+        "invalid attribute configuration; using the defaults"
+    );
+    C::default()
 }

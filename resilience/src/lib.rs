@@ -38,6 +38,8 @@ extern crate self as resilience;
 pub mod adaptive_limit;
 #[cfg(feature = "admin")]
 pub mod admin;
+#[cfg(feature = "axum")]
+pub mod axum;
 pub mod breaker;
 pub mod bulkhead;
 pub mod chaos;
@@ -64,6 +66,7 @@ mod names;
 mod question;
 pub mod rate_limit;
 pub mod recovery;
+mod refusals;
 pub mod registry;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;

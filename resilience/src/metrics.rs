@@ -10,6 +10,7 @@
 //! | `resilience_breaker_state` | gauge | `breaker` | a breaker is made (closed) or changes state: 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled |
 //! | `resilience_breaker_failures_total` | counter | `breaker` | a breaker counts a call's outcome as a failure |
 //! | `resilience_breaker_rejections_total` | counter | `breaker` | a breaker (or an open parent of it) refuses a call |
+//! | `resilience_breaker_open_period_seconds` | gauge | `breaker` | a breaker opens: how long it stays open this time (`recovery_timeout`, grown by `recovery_factor` after failed trials) |
 //! | `resilience_retries_total` | counter | `function` | `#[retry]` is about to run another attempt |
 //! | `resilience_retry_exhausted_total` | counter | `function` | `#[retry]` gives up after retrying and returns the last error |
 //! | `resilience_fallbacks_total` | counter | `function`, `fallback` | `#[fallback]` calls one of its fallbacks |
@@ -97,6 +98,13 @@ pub const BREAKER_FAILURES: &str = "resilience_breaker_failures_total";
 /// assert!(resilience::metrics::BREAKER_REJECTIONS.ends_with("_total"));
 /// ```
 pub const BREAKER_REJECTIONS: &str = "resilience_breaker_rejections_total";
+/// Gauge: how long each breaker stays open at its latest opening, in seconds, labelled
+/// `breaker` (`recovery_timeout`, grown by `recovery_factor` while trials fail).
+///
+/// ```
+/// assert!(resilience::metrics::BREAKER_OPEN_PERIOD.ends_with("_seconds"));
+/// ```
+pub const BREAKER_OPEN_PERIOD: &str = "resilience_breaker_open_period_seconds";
 /// Counter: attempts `#[retry]` ran after a failed one, labelled `function`.
 ///
 /// ```
@@ -201,6 +209,10 @@ pub fn describe() {
             "Call outcomes a circuit breaker counted as failures."
         );
         describe_counter!(BREAKER_REJECTIONS, "Calls a circuit breaker refused.");
+        describe_gauge!(
+            BREAKER_OPEN_PERIOD,
+            "How long a circuit breaker stays open at its latest opening, in seconds."
+        );
         describe_counter!(RETRIES, "Attempts run again after a failure.");
         describe_counter!(RETRY_EXHAUSTED, "Calls that failed after retrying.");
         describe_counter!(FALLBACKS, "Fallbacks taken after a failed call.");

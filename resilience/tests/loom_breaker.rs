@@ -277,3 +277,114 @@ fn the_call_that_makes_up_minimum_calls_checks_the_rate_whichever_it_is() {
         assert_eq!((s.state, s.times_opened), (BreakerState::Open, 1), "{s:?}");
     });
 }
+
+fn time_window(minimum_calls: u32, rate: f64) -> BreakerConfig {
+    BreakerConfig {
+        failure_threshold: 10,
+        failure_rate: Some(rate),
+        minimum_calls,
+        rate_window: Some(Duration::from_secs(64)), // slices of one second
+        ..Default::default()
+    }
+}
+
+/// The same over the time window (`rate_window`): its successes count on stripes too,
+/// and check when the failure has asked every success to (the gate down).
+#[test]
+fn the_call_that_makes_up_minimum_calls_checks_the_time_rate_whichever_it_is() {
+    model(|| {
+        let (b, _clock) = breaker(time_window(2, 50.0));
+        let threads = [true, false]
+            .into_iter()
+            .map(|fail| {
+                let b = b.clone();
+                thread::spawn(move || {
+                    let permit = b.acquire().expect("closed");
+                    if fail {
+                        permit.record_failure()
+                    } else {
+                        permit.record_success()
+                    }
+                })
+            })
+            .collect();
+        join_all(threads);
+        let s = b.snapshot();
+        assert_eq!((s.state, s.times_opened), (BreakerState::Open, 1), "{s:?}");
+    });
+}
+
+/// Calls racing the turn of a slice (one thread moves the clock into the next slice,
+/// then calls; the other calls in either slice): each is counted exactly once, in one of
+/// the slices, whichever takes the lock first and whatever each read of the clock saw.
+#[test]
+fn calls_racing_the_turn_of_a_slice_are_each_counted_once() {
+    for fail in [false, true] {
+        model(move || {
+            let (b, clock) = breaker(time_window(10, 100.0));
+            b.acquire().expect("closed").record_success(); // slice 0
+            let first = {
+                let b = b.clone();
+                thread::spawn(move || {
+                    let permit = b.acquire().expect("closed");
+                    if fail {
+                        permit.record_failure()
+                    } else {
+                        permit.record_success()
+                    }
+                })
+            };
+            let turner = {
+                let (b, clock) = (b.clone(), clock.clone());
+                thread::spawn(move || {
+                    clock.advance(Duration::from_secs(1)); // slice 1
+                    b.acquire().expect("closed").record_success();
+                })
+            };
+            join_all(vec![first, turner]);
+            let s = b.snapshot();
+            assert_eq!(
+                (s.state, s.window_calls, s.window_failures),
+                (BreakerState::Closed, 3, u32::from(fail)),
+                "{s:?}"
+            );
+        });
+    }
+}
+
+/// An opener slow to publish its deadline must not overwrite the deadline of an opening
+/// after it: a reset and a second opening racing the first one's publication leave the
+/// breaker open with its own deadline, so its trial comes once the timeout has passed
+/// (before, the stale deadline's generation never matched, and it stayed open for good).
+#[test]
+fn a_late_opener_never_overwrites_a_later_deadline() {
+    model(|| {
+        let (b, clock) = breaker(BreakerConfig {
+            failure_threshold: 1,
+            ..Default::default()
+        });
+        let first = {
+            let b = b.clone();
+            thread::spawn(move || {
+                if let Ok(permit) = b.acquire() {
+                    permit.record_failure();
+                }
+            })
+        };
+        let second = {
+            let b = b.clone();
+            thread::spawn(move || {
+                b.reset();
+                if let Ok(permit) = b.acquire() {
+                    permit.record_failure();
+                }
+            })
+        };
+        join_all(vec![first, second]);
+        if b.state() == BreakerState::Open {
+            clock.advance(TIMEOUT);
+            let trial = b.acquire().expect("the timeout has passed: a trial");
+            assert!(trial.is_trial());
+        }
+    });
+}

@@ -324,6 +324,7 @@ const LAYERS: &[&[&str]] = &[
         "config_error",
         "duration_serde",
         "names",
+        "refusals",
         "keyed",
         "metrics",
         "site_name",
@@ -353,7 +354,15 @@ const LAYERS: &[&[&str]] = &[
     // 6. The call sites and fallbacks.
     &["sites", "fallback"],
     // 7. The front ends and reports.
-    &["health", "config", "tower", "reqwest", "admin", "__private"],
+    &[
+        "health",
+        "config",
+        "tower",
+        "reqwest",
+        "axum",
+        "admin",
+        "__private",
+    ],
 ];
 
 /// Inverted edges known and being removed (by the `store` engineer, issue #26): each

@@ -10,7 +10,9 @@
 //!
 //! One property per rule set: consecutive failures only; plus a time window
 //! (`window` + `max_failures_per_window`); plus the count-based window
-//! (`failure_rate`, optionally `slow_call_rate`).
+//! (`failure_rate`, optionally `slow_call_rate`); plus the time-based window of the
+//! rates (`rate_window`). Every rule set runs with an open period that may grow
+//! (`recovery_factor`, `max_recovery_timeout`).
 //!
 //! Cases: 256 per property, or `PROPTEST_CASES`. Nothing is written to disk. A failure
 //! prints the minimal failing configuration and operations, and the seed; run it again
@@ -54,10 +56,17 @@ const MAX_HELD: usize = 3;
 ///   calls (at least `minimum_calls`) reach `failure_rate` (or `slow_call_rate`) percent.
 ///   A call is slow when it took longer than `slow_call`. A success clears the
 ///   consecutive count.
-/// - open: refused, with the time left, until `recovery_timeout` has passed since it
-///   opened (and never longer than one `recovery_timeout` from what the clock says now:
-///   a clock set back or a lowered timeout cannot strand it); then the first call becomes
-///   a trial and the breaker half-open. It says `Open` until that call.
+/// - open: refused, with the time left, until its open period has passed since it
+///   opened (and never longer than one period from what the clock says now: a clock set
+///   back or a lowered timeout cannot strand it); then the first call becomes a trial
+///   and the breaker half-open. It says `Open` until that call. The open period is
+///   `recovery_timeout × recovery_factor^n` after `n` failed trials in a row, at most
+///   `max_recovery_timeout`; an opening from closed starts again at `n = 0`.
+/// - with `rate_window`, the rates are over the calls of the last 64 slices of
+///   `rate_window / 64` (slice `k` is the time `[k × width, (k + 1) × width)`): the window
+///   ends at the latest slice a call was recorded in (a clock set back records in it),
+///   and holds the calls of the 64 slices up to it; a snapshot looks from the later of
+///   that end and now.
 /// - half-open: `half_open_max_calls` trials at once, others refused; `success_threshold`
 ///   trial successes close it, any trial failure re-opens it, a trial dropped without an
 ///   outcome gives its place back.
@@ -84,6 +93,12 @@ struct Model {
     failure_times: Vec<u64>,
     /// The last `window_size` calls since the count-based window was last emptied.
     outcomes: VecDeque<Outcome>,
+    /// With `rate_window`: the calls since the time window was last emptied, with their
+    /// slice, and the latest slice a call was recorded in.
+    timed: Vec<(u64, Outcome)>,
+    timed_end: u64,
+    /// Failed trials in a row behind the current open period.
+    strikes: u32,
     rejections: u64,
     times_opened: u64,
 }
@@ -130,6 +145,7 @@ struct Observed {
     rejections: u64,
     times_opened: u64,
     retry_after: Option<Duration>,
+    open_period: Duration,
 }
 
 fn millis(d: Duration) -> u64 {
@@ -144,8 +160,33 @@ fn slow_rule(c: &BreakerConfig) -> Option<(u64, f64)> {
     Some((millis(c.slow_call?), c.slow_call_rate?))
 }
 
-fn uses_outcomes(c: &BreakerConfig) -> bool {
+fn uses_rates(c: &BreakerConfig) -> bool {
     c.failure_rate.is_some() || slow_rule(c).is_some()
+}
+
+/// The count-based window is in use.
+fn uses_outcomes(c: &BreakerConfig) -> bool {
+    uses_rates(c) && c.rate_window.is_none()
+}
+
+/// The width of a slice of the time window, in nanoseconds, if it is in use.
+fn slice_width(c: &BreakerConfig) -> Option<u64> {
+    let window = u64::try_from(c.rate_window?.as_nanos()).expect("small");
+    uses_rates(c).then_some(window / 64)
+}
+
+/// The open period in nanoseconds after `strikes` failed trials in a row, as documented.
+fn open_period(c: &BreakerConfig, strikes: u32) -> u64 {
+    let base = u64::try_from(c.recovery_timeout.as_nanos()).expect("small");
+    let grown = base as f64 * c.recovery_factor.powi(strikes as i32);
+    let cap = c
+        .max_recovery_timeout
+        .map_or(f64::INFINITY, |d| d.as_nanos() as f64);
+    if grown >= cap {
+        cap as u64
+    } else {
+        grown as u64
+    }
 }
 
 impl Model {
@@ -161,6 +202,9 @@ impl Model {
             due_at: 0,
             failure_times: Vec::new(),
             outcomes: VecDeque::new(),
+            timed: Vec::new(),
+            timed_end: 0,
+            strikes: 0,
             rejections: 0,
             times_opened: 0,
         }
@@ -178,20 +222,28 @@ impl Model {
     fn empty_windows(&mut self) {
         self.failure_times.clear();
         self.outcomes.clear();
+        self.timed.clear();
     }
 
-    fn open(&mut self) {
+    /// `trial_failed`: from half-open, after a failed trial; otherwise from closed.
+    fn open(&mut self, trial_failed: bool) {
+        self.strikes = if trial_failed { self.strikes + 1 } else { 0 };
         self.enter(BreakerState::Open);
-        self.due_at = self.now + millis(self.config.recovery_timeout);
+        self.due_at = self.now + self.period_ms();
         self.times_opened += 1;
         self.empty_windows();
     }
 
-    /// Never more than one recovery timeout away from what the clock says now.
+    /// The current open period, in whole milliseconds (rounded up, as deadlines are).
+    fn period_ms(&self) -> u64 {
+        open_period(&self.config, self.strikes).div_ceil(1_000_000)
+    }
+
+    /// Never more than one open period away from what the clock says now.
     fn bound_wait(&mut self) {
-        let timeout = millis(self.config.recovery_timeout);
-        if self.state == BreakerState::Open && self.due_at > self.now + timeout {
-            self.due_at = self.now + timeout;
+        let period = self.period_ms();
+        if self.state == BreakerState::Open && self.due_at > self.now + period {
+            self.due_at = self.now + period;
         }
     }
 
@@ -241,19 +293,40 @@ impl Model {
         slow_rule(&self.config).is_some_and(|(limit, _)| self.now.saturating_sub(p.started) > limit)
     }
 
-    /// Adds a call to the count-based window; true when a rate opens the breaker.
+    /// The calls of the time window as seen from `end`: those of the 64 slices up to it.
+    fn timed_at(&self, end: u64) -> impl Iterator<Item = &Outcome> {
+        self.timed
+            .iter()
+            .filter(move |(slice, _)| *slice + 64 > end)
+            .map(|(_, o)| o)
+    }
+
+    /// The slice of the time window a call recorded now falls in.
+    fn slice_now(&self, width: u64) -> u64 {
+        (self.now * 1_000_000 / width).max(self.timed_end)
+    }
+
+    /// Adds a call to the window of the rates; true when a rate opens the breaker.
     fn record_outcome(&mut self, outcome: Outcome) -> bool {
-        self.outcomes.push_back(outcome);
-        while self.outcomes.len() > self.config.window_size as usize {
-            self.outcomes.pop_front();
-        }
+        let window: Vec<Outcome> = if let Some(width) = slice_width(&self.config) {
+            let slice = self.slice_now(width);
+            self.timed_end = slice;
+            self.timed.push((slice, outcome));
+            self.timed_at(slice).copied().collect()
+        } else {
+            self.outcomes.push_back(outcome);
+            while self.outcomes.len() > self.config.window_size as usize {
+                self.outcomes.pop_front();
+            }
+            self.outcomes.iter().copied().collect()
+        };
         // Rates are checked at every recorded outcome, success included.
-        let calls = self.outcomes.len() as u32;
+        let calls = window.len() as u32;
         if calls < self.config.minimum_calls {
             return false;
         }
-        let failures = self.outcomes.iter().filter(|o| o.failed).count() as u32;
-        let slow = self.outcomes.iter().filter(|o| o.slow).count() as u32;
+        let failures = window.iter().filter(|o| o.failed).count() as u32;
+        let slow = window.iter().filter(|o| o.slow).count() as u32;
         let reached = |count: u32, rate: f64| {
             count > 0 && f64::from(count) * 100.0 >= rate * f64::from(calls)
         };
@@ -278,13 +351,13 @@ impl Model {
             }
             Kind::Closed => {
                 if self.counts(p, BreakerState::Closed) {
-                    if uses_outcomes(&self.config) {
+                    if uses_rates(&self.config) {
                         let slow = self.is_slow(p);
                         if self.record_outcome(Outcome {
                             failed: false,
                             slow,
                         }) {
-                            self.open();
+                            self.open(false);
                             return;
                         }
                     }
@@ -299,7 +372,7 @@ impl Model {
             Kind::Noop => {}
             Kind::Trial => {
                 if self.counts(p, BreakerState::HalfOpen) {
-                    self.open();
+                    self.open(true);
                 }
             }
             Kind::Closed => {
@@ -318,13 +391,13 @@ impl Model {
                         opens |= self.now.saturating_sub(oldest) < window;
                     }
                 }
-                if uses_outcomes(&self.config) {
+                if uses_rates(&self.config) {
                     let slow = self.is_slow(p);
                     opens |= self.record_outcome(Outcome { failed: true, slow });
                 }
                 self.consecutive_failures += 1;
                 if opens || self.consecutive_failures >= self.config.failure_threshold {
-                    self.open();
+                    self.open(false);
                 }
             }
         }
@@ -353,6 +426,11 @@ impl Model {
         if uses_outcomes(new) && (!uses_outcomes(&old) || old.window_size != new.window_size) {
             self.outcomes.clear();
         }
+        let window = |c: &BreakerConfig| slice_width(c).and(c.rate_window);
+        if window(new).is_some() && window(&old) != window(new) {
+            self.timed.clear();
+            self.timed_end = 0;
+        }
     }
 
     fn observe(&mut self) -> Observed {
@@ -365,16 +443,19 @@ impl Model {
                 .filter(|&&t| self.now.saturating_sub(t) < window)
                 .count() as u32
         });
-        let (calls, failures, slow) = if uses_outcomes(&self.config) {
-            let count =
-                |f: fn(&Outcome) -> bool| self.outcomes.iter().filter(|o| f(o)).count() as u32;
-            (
-                self.outcomes.len() as u32,
-                count(|o| o.failed),
-                count(|o| o.slow),
-            )
-        } else {
-            (0, 0, 0)
+        let window: Vec<Outcome> = match slice_width(&self.config) {
+            Some(width) => self.timed_at(self.slice_now(width)).copied().collect(),
+            None if uses_outcomes(&self.config) => self.outcomes.iter().copied().collect(),
+            None => Vec::new(),
+        };
+        let count = |f: fn(&Outcome) -> bool| window.iter().filter(|o| f(o)).count() as u32;
+        let (calls, failures, slow) = (window.len() as u32, count(|o| o.failed), count(|o| o.slow));
+        let open_period = match self.state {
+            BreakerState::Open => Duration::from_nanos(open_period(&self.config, self.strikes)),
+            BreakerState::HalfOpen => {
+                Duration::from_nanos(open_period(&self.config, self.strikes + 1))
+            }
+            _ => self.config.recovery_timeout,
         };
         Observed {
             state: self.state,
@@ -389,6 +470,7 @@ impl Model {
             times_opened: self.times_opened,
             retry_after: (self.state == BreakerState::Open)
                 .then(|| ms(self.due_at.saturating_sub(self.now))),
+            open_period,
         }
     }
 }
@@ -599,6 +681,7 @@ impl<'b> Harness<'b> {
             rejections: s.rejections,
             times_opened: s.times_opened,
             retry_after: s.retry_after,
+            open_period: s.open_period,
         };
         let expected = self.model.observe();
         prop_assert_eq!(&got, &expected, "after {:?}", after);
@@ -670,14 +753,30 @@ fn millis_in(min: u64, max: u64) -> BoxedStrategy<u64> {
     .boxed()
 }
 
+/// An open period that stays at `recovery_timeout` half the time, and otherwise grows
+/// by a factor, capped or not: `(factor, cap as a multiple of the timeout)`.
+fn growth() -> BoxedStrategy<(f64, Option<u32>)> {
+    prop_oneof![
+        Just((1.0, None)),
+        (
+            prop_oneof![Just(1.5), Just(2.0), Just(3.0), 1.0f64..4.0],
+            prop::option::of(1u32..=4)
+        ),
+    ]
+    .boxed()
+}
+
 /// Thresholds and timing shared by every rule set.
 fn consecutive_config() -> BoxedStrategy<BreakerConfig> {
-    (1u32..=6, 1u32..=4, 1u32..=3, millis_in(1, 3_000))
-        .prop_map(|(f, s, h, t)| BreakerConfig {
+    (1u32..=6, 1u32..=4, 1u32..=3, millis_in(1, 3_000), growth())
+        .prop_map(|(f, s, h, t, (factor, cap))| BreakerConfig {
             failure_threshold: f,
             success_threshold: s,
             half_open_max_calls: h,
             recovery_timeout: ms(t),
+            recovery_factor: factor,
+            // A cap only where the period grows (a cap on a factor of 1 is refused).
+            max_recovery_timeout: cap.filter(|_| factor > 1.0).map(|k| ms(t) * k),
             ..BreakerConfig::default()
         })
         .boxed()
@@ -729,6 +828,19 @@ fn rate_config(slow: bool) -> BoxedStrategy<BreakerConfig> {
             minimum_calls: 1 + min.index(size as usize) as u32,
             slow_call: slow.map(|(d, _)| d),
             slow_call_rate: slow.map(|(_, r)| r),
+            ..c
+        })
+        .boxed()
+}
+
+/// The rates over a time window of 1 to 20 s (slices of 15.6 to 312.5 ms), so the
+/// clock's steps (up to 4 s) cross slices and leave the window, and set it back.
+fn time_rate_config(slow: bool) -> BoxedStrategy<BreakerConfig> {
+    (rate_config(slow), millis_in(1_000, 20_000), 1u32..=12)
+        .prop_map(|(c, window, min)| BreakerConfig {
+            rate_window: Some(ms(window)),
+            window_size: BreakerConfig::default().window_size,
+            minimum_calls: min,
             ..c
         })
         .boxed()
@@ -838,6 +950,25 @@ fn failure_rate_agrees_with_the_model_between_snapshots() {
     check_with(
         "failure_rate_agrees_with_the_model_between_snapshots",
         any::<bool>().prop_flat_map(|slow| case(rate_config(slow))),
+        |case| run_snapshotting(case, 16),
+    );
+}
+
+#[test]
+fn time_based_rates_agree_with_the_model() {
+    check(
+        "time_based_rates_agree_with_the_model",
+        any::<bool>().prop_flat_map(|slow| case(time_rate_config(slow))),
+    );
+}
+
+/// The same with the snapshot read only every 16 steps (a snapshot never moves the time
+/// window, but it reads the successes piled up on its stripes).
+#[test]
+fn time_based_rates_agree_with_the_model_between_snapshots() {
+    check_with(
+        "time_based_rates_agree_with_the_model_between_snapshots",
+        any::<bool>().prop_flat_map(|slow| case(time_rate_config(slow))),
         |case| run_snapshotting(case, 16),
     );
 }

@@ -4,7 +4,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use resilience::breaker::Breaker;
+use resilience::breaker::{Breaker, WindowKind};
 use resilience::clock::ManualClock;
 use resilience::{BreakerConfig, BreakerState, CircuitOpen, MarcusError};
 
@@ -301,6 +301,141 @@ fn a_failure_rate_below_the_threshold_keeps_it_closed_as_old_calls_leave() {
         (s.state, s.window_calls, s.window_failures),
         (BreakerState::Closed, 4, 1)
     );
+}
+
+/// `rate_window`: the rates are over the calls of the last 64 s (slices of 1 s), so a
+/// quiet minute forgets a morning's failures, where the last `window_size` calls would
+/// keep them.
+#[test]
+fn a_time_window_forgets_calls_older_than_the_window() {
+    let (b, clock) = breaker(BreakerConfig {
+        failure_threshold: 100,
+        failure_rate: Some(50.0),
+        minimum_calls: 4,
+        rate_window: Some(64 * SEC),
+        ..Default::default()
+    });
+    clock.set(1_000 * SEC);
+    for _ in 0..3 {
+        fail(&b);
+    }
+    let s = b.snapshot();
+    assert_eq!(s.window_kind, Some(WindowKind::Time));
+    assert_eq!(
+        (s.window_calls, s.window_failures),
+        (3, 3),
+        "short of minimum_calls"
+    );
+
+    // 63.5 s later the failures are still in the window; a second more, they are not.
+    clock.advance(63 * SEC + 500 * MS);
+    assert_eq!(b.snapshot().window_failures, 3);
+    clock.advance(SEC);
+    let s = b.snapshot();
+    assert_eq!((s.window_calls, s.window_failures), (0, 0), "forgotten");
+
+    // So a success now finds one call, not 4 calls of which 3 failed (which would open
+    // it at 75 %), and three successes and a failure are 25 %.
+    for _ in 0..3 {
+        succeed(&b);
+    }
+    fail(&b);
+    let s = b.snapshot();
+    assert_eq!(
+        (s.state, s.window_calls, s.window_failures),
+        (BreakerState::Closed, 4, 1)
+    );
+    assert_eq!(s.failure_rate_percent, Some(25.0));
+}
+
+/// The same calls over a count window keep the old failures however long ago they were.
+#[test]
+fn a_count_window_keeps_old_failures_where_a_time_window_forgets_them() {
+    let config = BreakerConfig {
+        failure_threshold: 100,
+        failure_rate: Some(50.0),
+        minimum_calls: 4,
+        ..Default::default()
+    };
+    for (rate_window, opened) in [(None, true), (Some(60 * SEC), false)] {
+        let (b, clock) = breaker(BreakerConfig {
+            rate_window,
+            ..config.clone()
+        });
+        fail(&b);
+        fail(&b);
+        clock.advance(3_600 * SEC);
+        succeed(&b);
+        fail(&b);
+        assert_eq!(b.state() == BreakerState::Open, opened, "{rate_window:?}");
+    }
+}
+
+/// `recovery_factor = 2, max_recovery_timeout = 3s` over `recovery_timeout = 1s`: open
+/// 1 s, then each failed trial 2 s, 3 s (capped), 3 s; a closing starts again at 1 s.
+#[test]
+fn the_open_period_grows_with_each_failed_trial_up_to_its_cap_and_a_closing_resets_it() {
+    let (b, clock) = breaker(BreakerConfig {
+        failure_threshold: 1,
+        success_threshold: 1,
+        recovery_timeout: SEC,
+        recovery_factor: 2.0,
+        max_recovery_timeout: Some(3 * SEC),
+        ..Default::default()
+    });
+    let open_for = |b: &Breaker| {
+        let refused = b.acquire().expect_err("open");
+        assert_eq!(b.snapshot().open_period, refused.retry_after.unwrap());
+        refused.retry_after.unwrap()
+    };
+    fail(&b);
+    let mut periods = vec![open_for(&b)];
+    for _ in 0..3 {
+        clock.advance(*periods.last().unwrap());
+        let trial = b.acquire().expect("the trial");
+        assert!(trial.is_trial());
+        trial.record_failure();
+        periods.push(open_for(&b));
+    }
+    assert_eq!(periods, [SEC, 2 * SEC, 3 * SEC, 3 * SEC]);
+    assert_eq!(b.snapshot().times_opened, 4);
+
+    // One millisecond short of the period: still refused, and says so.
+    clock.advance(3 * SEC - MS);
+    assert_eq!(b.acquire().unwrap_err().retry_after, Some(MS));
+    clock.advance(MS);
+    succeed(&b); // the trial closes it
+    assert_eq!(b.state(), BreakerState::Closed);
+    assert_eq!(b.snapshot().open_period, SEC);
+    fail(&b);
+    assert_eq!(
+        open_for(&b),
+        SEC,
+        "a closing starts again at recovery_timeout"
+    );
+}
+
+/// Half-open, the snapshot says the period a failed trial would bring; a reset, a
+/// forced open or a trial that closes it all start the growth again.
+#[test]
+fn the_snapshot_says_the_next_period_while_half_open_and_a_reset_starts_over() {
+    let (b, clock) = breaker(BreakerConfig {
+        failure_threshold: 1,
+        recovery_timeout: 10 * SEC,
+        recovery_factor: 1.5,
+        ..Default::default()
+    });
+    fail(&b);
+    clock.advance(10 * SEC);
+    b.acquire().expect("the trial").record_failure(); // 15 s
+    clock.advance(15 * SEC);
+    let trial = b.acquire().expect("the trial");
+    assert_eq!(b.snapshot().open_period, 22_500 * MS, "if this trial fails");
+    drop(trial);
+    b.reset();
+    fail(&b);
+    assert_eq!(b.snapshot().open_period, 10 * SEC);
+    assert_eq!(b.acquire().unwrap_err().retry_after, Some(10 * SEC));
 }
 
 #[test]

@@ -193,6 +193,10 @@ fn every_kind_of_mistake_is_an_error_with_its_line_and_key() {
         // The missing field: where its table's name was written.
         ("[breaker.a]\nwindow = \"10s\"\n", 1, Some("breaker.a.max_failures_per_window"), "must be set"),
         ("[breaker.a]\nparent = \"b\"\n[breaker.b]\nparent = \"a\"\n", 2, Some("breaker.a.parent"), "its own ancestor"),
+        ("[breaker.a]\nfailure_rate = 50\nrate_window = \"60s\"\nwindow_size = 20\n", 4, Some("breaker.a.window_size"), "rate_window"),
+        ("[breaker.a]\nfailure_rate = 50\nrate_window = \"100ms\"\n", 3, Some("breaker.a.rate_window"), "between 1s and 1day"),
+        ("[breaker.a]\nrecovery_factor = 0.5\n", 2, Some("breaker.a.recovery_factor"), "at least 1"),
+        ("[breaker.a]\nrecovery_timeout = \"10s\"\nrecovery_factor = 2\nmax_recovery_timeout = \"5s\"\n", 4, Some("breaker.a.max_recovery_timeout"), "at least `recovery_timeout`"),
         ("[bulkhead.a]\nmax_concurent = 3\n", 2, Some("bulkhead.a.max_concurent"), "unknown field"),
         ("[bulkhead.a]\nmax_wait = \"soon\"\n", 2, Some("bulkhead.a.max_wait"), "invalid duration"),
         ("[rate_limit.a]\nlimit = 5\nburst = 0\n", 3, Some("rate_limit.a.burst"), "at least 1"),
@@ -341,6 +345,29 @@ fn environment_names_match_as_documented() {
 #[derive(Clone, Default)]
 struct Warnings(Arc<Mutex<Vec<String>>>);
 
+impl Warnings {
+    /// The collector of this binary, installed as the global subscriber at first use.
+    fn global() -> Warnings {
+        static GLOBAL: std::sync::OnceLock<Warnings> = std::sync::OnceLock::new();
+        GLOBAL
+            .get_or_init(|| {
+                let warnings = Warnings::default();
+                tracing::subscriber::set_global_default(
+                    tracing_subscriber::registry().with(warnings.clone()),
+                )
+                .expect("the only global subscriber of this binary");
+                warnings
+            })
+            .clone()
+    }
+
+    /// The warnings whose text contains `part`.
+    fn containing(&self, part: &str) -> Vec<String> {
+        let seen = self.0.lock().unwrap();
+        seen.iter().filter(|w| w.contains(part)).cloned().collect()
+    }
+}
+
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Warnings {
     fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
         struct Text(String);
@@ -361,9 +388,7 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Warnings {
 #[test]
 fn watch_applies_a_rewrite_and_keeps_the_last_good_one() {
     let _serial = serial();
-    let warnings = Warnings::default();
-    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(warnings.clone()))
-        .expect("the only global subscriber of this binary");
+    let warnings = Warnings::global();
 
     let file = TempFile::new("watch", "[breaker.cfg-watch]\nfailure_threshold = 3\n");
     let watcher = config::watch_every(&file.0, Duration::from_millis(10)).unwrap();
@@ -408,6 +433,114 @@ fn watch_applies_a_rewrite_and_keeps_the_last_good_one() {
 }
 
 #[test]
+fn deleting_the_watched_file_is_a_warning_and_recreating_it_resumes() {
+    let _serial = serial();
+    let warnings = Warnings::global();
+    let file = TempFile::new(
+        "watch-delete",
+        "[breaker.cfg-watch-delete]\nfailure_threshold = 3\n",
+    );
+    let path = file.0.display().to_string();
+    let watcher = config::watch_every(&file.0, Duration::from_millis(10)).unwrap();
+    assert_eq!(breaker_threshold("cfg-watch-delete"), 3);
+
+    std::fs::remove_file(&file.0).unwrap();
+    eventually("the deletion reported", || watcher.last_error().is_some());
+    let err = watcher.last_error().unwrap();
+    assert_eq!(err.origin(), path);
+    assert!(
+        err.message().contains("gone (deleted or moved away)"),
+        "{err}"
+    );
+    assert!(
+        warnings
+            .containing("the watched configuration file is gone")
+            .iter()
+            .any(|w| w.contains(&path)),
+        "{:?}",
+        warnings.containing("")
+    );
+    // The last good configuration stays; one WARN however long it is gone.
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(breaker_threshold("cfg-watch-delete"), 3);
+    let gone = |w: &String| w.contains(&path) && w.contains("is gone");
+    assert_eq!(
+        warnings.containing("").iter().filter(|w| gone(w)).count(),
+        1
+    );
+
+    // Back as it was: nothing to apply, and nothing wrong any more.
+    file.write("[breaker.cfg-watch-delete]\nfailure_threshold = 3\n");
+    eventually("the file back", || watcher.last_error().is_none());
+    assert_eq!(watcher.reloads(), 1);
+
+    // Gone again, then back with a change: applied.
+    std::fs::remove_file(&file.0).unwrap();
+    eventually("the second deletion reported", || {
+        watcher.last_error().is_some()
+    });
+    file.write("[breaker.cfg-watch-delete]\nfailure_threshold = 4\n");
+    eventually("the new file applied", || {
+        breaker_threshold("cfg-watch-delete") == 4
+    });
+    assert_eq!(watcher.last_error(), None);
+    assert_eq!(watcher.reloads(), 2);
+
+    // A directory in its place cannot be read: said, and the configuration stays.
+    std::fs::remove_file(&file.0).unwrap();
+    std::fs::create_dir(&file.0).unwrap();
+    eventually("the directory refused", || {
+        watcher
+            .last_error()
+            .is_some_and(|e| e.message().contains("is a directory"))
+    });
+    std::fs::remove_dir(&file.0).unwrap();
+    assert_eq!(breaker_threshold("cfg-watch-delete"), 4);
+}
+
+#[test]
+fn names_with_control_characters_are_refused_in_the_file_and_the_environment() {
+    for (text, key) in [
+        (
+            "[breaker.\"kanban\\u0000boards\"]\nfailure_threshold = 3\n",
+            "breaker.\"kanban\\0boards\"",
+        ),
+        (
+            "[rate_limit.\"forged\\nline\"]\nlimit = 3\n",
+            "rate_limit.\"forged\\nline\"",
+        ),
+        (
+            "[bulkhead.\"esc\\u001b[31m\"]\nmax_concurrent = 3\n",
+            "bulkhead.\"esc\\u{1b}[31m\"",
+        ),
+    ] {
+        let err = Config::parse(text).unwrap_err();
+        assert_eq!((err.line(), err.key()), (Some(1), Some(key)), "{err}");
+        assert!(err.message().contains("control character"), "{err}");
+        assert!(!err.to_string().chars().any(char::is_control), "{err:?}");
+    }
+    let var = "RESILIENCE__BREAKER__KANBAN\u{1}BOARDS__FAILURE_THRESHOLD".to_owned();
+    let err = Config::parse("")
+        .unwrap()
+        .with_env([(var, "3".to_owned())])
+        .unwrap_err();
+    assert!(err.message().contains("control character"), "{err}");
+    assert!(!err.to_string().chars().any(char::is_control), "{err:?}");
+}
+
+#[test]
+fn load_refuses_what_is_not_a_regular_file_at_once() {
+    let started = Instant::now();
+    let err = config::load("/dev/zero").unwrap_err();
+    assert!(err.message().contains("not a regular file"), "{err}");
+    assert_eq!(err.origin(), "/dev/zero");
+    let err = config::watch(std::env::temp_dir()).unwrap_err();
+    assert!(err.message().contains("is a directory"), "{err}");
+    // Bounded however slow the machine: before, `load("/dev/zero")` never returned.
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[test]
 fn watch_refuses_an_invalid_first_file() {
     let _serial = serial();
     let file = TempFile::new(
@@ -433,6 +566,10 @@ fn the_effective_configuration_round_trips_through_toml() {
 failure_threshold = 4
 window = "10s"
 max_failures_per_window = 6
+failure_rate = 50.0
+rate_window = "30s"
+recovery_factor = 2.0
+max_recovery_timeout = "5m"
 
 [retry."cfg-effective::fetch"]
 max_attempts = 4

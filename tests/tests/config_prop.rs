@@ -27,6 +27,9 @@ fn fields(table: &str) -> &'static [&'static str] {
             "failure_rate",
             "minimum_calls",
             "window_size",
+            "rate_window",
+            "recovery_factor",
+            "max_recovery_timeout",
             "bogus",
         ],
         "retry" => &[
@@ -121,7 +124,7 @@ fn document() -> impl Strategy<Value = String> {
     let table = (
         0..TABLES.len(),
         0..NAMES.len(),
-        prop::collection::vec((0..8usize, 0..VALUES.len()), 0..4),
+        prop::collection::vec((0..16usize, 0..VALUES.len()), 0..4),
     );
     prop::collection::vec(table, 0..5).prop_map(|tables| {
         let mut text = String::new();

@@ -197,19 +197,19 @@ fn refusals_of_a_breaker_a_bulkhead_and_a_rate_limiter() {
     let patterns: Vec<&str> = refusals.iter().map(|e| e.pattern.as_ref()).collect();
     assert_eq!(patterns, ["breaker", "bulkhead", "rate_limit"]);
 
-    let breaker = &capture.find("resilience::breaker", "circuit breaker refused a call")[0];
+    let breaker = &capture.find("resilience::breaker", "circuit breaker refusing calls (`refused`: since the last such warning, at most one a second)")[0];
     agree(
         &refusals[0],
         breaker,
         &[("name", "name"), ("refused", "refused")],
     );
-    let bulkhead = &capture.find("resilience::bulkhead", "bulkhead full; call refused")[0];
+    let bulkhead = &capture.find("resilience::bulkhead", "bulkhead full; calls refused (`refused`: since the last such warning, at most one a second)")[0];
     agree(
         &refusals[1],
         bulkhead,
         &[("name", "bulkhead"), ("refused", "refused")],
     );
-    let limiter = &capture.find("resilience::rate_limit", "rate limit reached; call refused")[0];
+    let limiter = &capture.find("resilience::rate_limit", "rate limit reached; calls refused (`refused`: since the last such warning, at most one a second)")[0];
     agree(
         &refusals[2],
         limiter,

@@ -115,6 +115,66 @@ async fn a_failing_host_opens_its_breaker_and_is_then_refused_without_a_request(
     assert_eq!(hits.load(Ordering::SeqCst), 3);
 }
 
+/// The middleware's breaker takes every key of `BreakerConfig`: the rates over a time
+/// window, and an open period that grows with each failed trial.
+#[tokio::test]
+async fn the_middlewares_breaker_takes_a_time_window_and_a_growing_open_period() {
+    let (addr, hits) = server(&[(500, None)]).await;
+    let middleware = ResilienceMiddleware::new()
+        .name("t.breaker.growth")
+        .retry(quick_retries(1))
+        .unwrap()
+        .breaker(BreakerConfig {
+            failure_rate: Some(50.0),
+            minimum_calls: 2,
+            rate_window: Some(Duration::from_secs(10)),
+            recovery_timeout: Duration::from_secs(20),
+            recovery_factor: 3.0,
+            max_recovery_timeout: Some(Duration::from_secs(60)),
+            ..Default::default()
+        })
+        .unwrap();
+    let key = middleware.breaker_key("127.0.0.1", addr.port());
+    let client = client(middleware);
+    let refusal = || async {
+        let refused = client
+            .get(format!("http://{addr}/"))
+            .send()
+            .await
+            .unwrap_err();
+        let reqwest_middleware::Error::Middleware(error) = refused else {
+            panic!("expected the middleware's refusal, got {refused:?}");
+        };
+        error
+            .downcast_ref::<CircuitOpen>()
+            .unwrap()
+            .retry_after
+            .unwrap()
+    };
+    for _ in 0..2 {
+        let response = client.get(format!("http://{addr}/")).send().await.unwrap();
+        assert_eq!(response.status(), 500);
+    }
+    let breaker = registry().breaker_for("t.breaker.growth", &key).unwrap();
+    let s = breaker.snapshot();
+    assert_eq!(s.window_kind, Some(resilience::breaker::WindowKind::Time));
+    assert_eq!(
+        (s.state, s.open_period),
+        (BreakerState::Open, Duration::from_secs(20))
+    );
+    assert!(refusal().await <= Duration::from_secs(20));
+
+    breaker.transition_to_half_open();
+    let trial = client.get(format!("http://{addr}/")).send().await.unwrap();
+    assert_eq!(trial.status(), 500);
+    let wait = refusal().await;
+    assert!(
+        wait > Duration::from_secs(20) && wait <= Duration::from_secs(60),
+        "a failed trial: 20 s × 3, {wait:?}"
+    );
+    assert_eq!(hits.load(Ordering::SeqCst), 3);
+}
+
 #[tokio::test]
 async fn a_429s_retry_after_is_waited() {
     let (addr, hits) = server(&[(429, Some("1")), (200, None)]).await;

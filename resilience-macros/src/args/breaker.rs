@@ -12,12 +12,15 @@ pub(crate) const KEYS: &[&str] = &[
     "failure_threshold",
     "success_threshold",
     "recovery_timeout",
+    "recovery_factor",
+    "max_recovery_timeout",
     "half_open_max_calls",
     "window",
     "max_failures_per_window",
     "failure_rate",
     "minimum_calls",
     "window_size",
+    "rate_window",
     "slow_call",
     "slow_call_rate",
     "record_if",
@@ -37,12 +40,15 @@ pub(crate) struct BreakerArgs {
     failure_threshold: Once<u32>,
     success_threshold: Once<u32>,
     recovery_timeout: Once<DurationArg>,
+    recovery_factor: Once<f64>,
+    max_recovery_timeout: Once<DurationArg>,
     half_open_max_calls: Once<u32>,
     window: Once<DurationArg>,
     max_failures_per_window: Once<u32>,
     failure_rate: Once<f64>,
     minimum_calls: Once<u32>,
     window_size: Once<u32>,
+    rate_window: Once<DurationArg>,
     slow_call: Once<DurationArg>,
     slow_call_rate: Once<f64>,
     pub(crate) record_if: Once<Path>,
@@ -74,6 +80,9 @@ impl BreakerArgs {
             "minimum_calls" => self.minimum_calls.set(key, parse_count(input, key, 1)?),
             "window_size" => self.window_size.set(key, parse_count(input, key, 1)?),
             "recovery_timeout" => self.recovery_timeout.set(key, parse_positive_duration(input, key)?),
+            "recovery_factor" => self.recovery_factor.set(key, parse_factor(input, key)?),
+            "max_recovery_timeout" => self.max_recovery_timeout.set(key, parse_positive_duration(input, key)?),
+            "rate_window" => self.rate_window.set(key, parse_rate_window(input, key)?),
             "window" => self.window.set(key, parse_positive_duration(input, key)?),
             "slow_call" => self.slow_call.set(key, parse_positive_duration(input, key)?),
             "failure_rate" => self.failure_rate.set(key, parse_percent(input, key)?),
@@ -133,11 +142,61 @@ impl BreakerArgs {
                 "`quorum` counts instances of a cluster breaker; add `scope = cluster`, as in `scope = cluster, quorum = 2`",
             ));
         }
+        self.check_rate_window()?;
+        self.check_recovery()?;
         if let (Some(min), Some(size)) = (self.minimum_calls.get(), self.window_size.get()) {
             if min > size {
                 return Err(syn::Error::new(
                     self.minimum_calls.span().unwrap_or_else(Span::call_site),
                     format!("`minimum_calls = {min}` is larger than `window_size = {size}`; the rate could never be computed"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `rate_window` replaces `window_size`, and needs a rate to hold calls for.
+    fn check_rate_window(&self) -> syn::Result<()> {
+        let Some(span) = self.rate_window.span() else {
+            return Ok(());
+        };
+        if self.window_size.get().is_some() {
+            return Err(syn::Error::new(
+                span,
+                "`rate_window` replaces `window_size`: the rates are over the calls of the last `rate_window` instead of the last `window_size` calls; keep one of them",
+            ));
+        }
+        if self.failure_rate.get().is_none() && self.slow_call_rate.get().is_none() {
+            return Err(syn::Error::new(
+                span,
+                "`rate_window` holds the calls a rate is computed over; add `failure_rate` or `slow_call_rate`, as in `failure_rate = 50, rate_window = 60s`",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `max_recovery_timeout` caps a growing period, from `recovery_timeout` up.
+    fn check_recovery(&self) -> syn::Result<()> {
+        let Some(max) = self.max_recovery_timeout.get() else {
+            return Ok(());
+        };
+        if self.recovery_factor.get().is_none_or(|f| *f == 1.0) {
+            return Err(syn::Error::new(
+                self.max_recovery_timeout.span().unwrap_or_else(|| max.span()),
+                "`max_recovery_timeout` caps an open period that grows; add `recovery_factor` above 1, as in `recovery_factor = 2, max_recovery_timeout = 5m`",
+            ));
+        }
+        // Known at compile time only when both are literals (the default is 60 s).
+        let (recovery, said) = match self.recovery_timeout.get() {
+            Some(DurationArg::Literal { nanos, .. }) => (*nanos, "`recovery_timeout`"),
+            Some(DurationArg::Expr(_)) => return Ok(()),
+            None => (60_000_000_000, "`recovery_timeout` (60s, its default)"),
+        };
+        if let DurationArg::Literal { nanos, span } = max {
+            if *nanos < recovery {
+                return Err(syn::Error::new(
+                    *span,
+                    format!("`max_recovery_timeout` is shorter than {said}: the cap must be at least the first open period"),
                 ));
             }
         }
@@ -172,14 +231,17 @@ impl BreakerArgs {
             failure_threshold,
             success_threshold,
             recovery_timeout,
+            recovery_factor,
             half_open_max_calls,
             minimum_calls,
             window_size
         );
         optional!(
+            max_recovery_timeout,
             window,
             max_failures_per_window,
             failure_rate,
+            rate_window,
             slow_call,
             slow_call_rate
         );
@@ -215,12 +277,7 @@ fn parse_name(input: ParseStream<'_>, key: &Ident) -> syn::Result<LitStr> {
             format!("`{key}` takes a string, as in `{key} = \"kanban\"`"),
         )
     })?;
-    if name.value().trim().is_empty() {
-        return Err(syn::Error::new(
-            name.span(),
-            format!("`{key}` must not be empty"),
-        ));
-    }
+    super::name::check(&name, &format!("`{key}`"))?;
     Ok(name)
 }
 
@@ -260,4 +317,32 @@ fn parse_percent(input: ParseStream<'_>, key: &Ident) -> syn::Result<f64> {
         ));
     }
     Ok(value)
+}
+
+/// `recovery_factor = F`: a finite number of at least 1.
+fn parse_factor(input: ParseStream<'_>, key: &Ident) -> syn::Result<f64> {
+    let (value, span) = parse_number(input, key)?;
+    if !(value.is_finite() && value >= 1.0) {
+        return Err(syn::Error::new(
+            span,
+            format!("`{key}` multiplies the open period after each failed trial: a number of at least 1, as in `{key} = 2`; `{value}` would not let it grow"),
+        ));
+    }
+    Ok(value)
+}
+
+/// `rate_window = D`: between one second and a day when written as a literal (the
+/// runtime checks an expression).
+fn parse_rate_window(input: ParseStream<'_>, key: &Ident) -> syn::Result<DurationArg> {
+    const SECOND: u128 = 1_000_000_000;
+    let d = parse_positive_duration(input, key)?;
+    if let DurationArg::Literal { nanos, span } = d {
+        if !(SECOND..=86_400 * SECOND).contains(&nanos) {
+            return Err(syn::Error::new(
+                span,
+                format!("`{key}` is between 1s and 24h, as in `{key} = 60s`: a shorter window would hold more noise than calls, a longer one keeps failures long after a recovery"),
+            ));
+        }
+    }
+    Ok(d)
 }

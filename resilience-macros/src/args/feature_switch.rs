@@ -15,12 +15,7 @@ impl Parse for FeatureSwitchArgs {
                 "`#[feature_switch]` takes the feature's name as a string, as in `#[feature_switch(\"recommendations\")]`",
             )
         })?;
-        if name.value().trim().is_empty() {
-            return Err(syn::Error::new(
-                name.span(),
-                "the feature's name must not be empty",
-            ));
-        }
+        super::name::check(&name, "the feature's name")?;
         if !input.is_empty() {
             return Err(input.error("`#[feature_switch]` takes only the feature's name"));
         }

@@ -41,6 +41,7 @@ impl HedgeArgs {
                         "`name` takes the hedge's name as a string, as in `name = \"search\"`",
                     )
                 })?;
+                super::name::check(&name, "`name`")?;
                 self.name.set(key, name)
             }
             "registry" => self.registry.set(key, super::registry::parse(input)?),

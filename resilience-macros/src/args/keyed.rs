@@ -14,12 +14,7 @@ pub(crate) fn parse_name(input: ParseStream<'_>, key: &Ident) -> syn::Result<Lit
             format!("`{key}` takes a string, as in `{key} = \"upstream\"`"),
         )
     })?;
-    if name.value().trim().is_empty() {
-        return Err(syn::Error::new(
-            name.span(),
-            format!("`{key}` must not be empty"),
-        ));
-    }
+    super::name::check(&name, &format!("`{key}`"))?;
     Ok(name)
 }
 

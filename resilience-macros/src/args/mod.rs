@@ -9,6 +9,7 @@ pub(crate) mod fallback;
 pub(crate) mod feature_switch;
 pub(crate) mod hedge;
 pub(crate) mod keyed;
+pub(crate) mod name;
 pub(crate) mod rate_limit;
 pub(crate) mod registry;
 pub(crate) mod resilient;

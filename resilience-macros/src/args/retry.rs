@@ -108,12 +108,14 @@ impl RetryArgs {
                         "`budget` takes the budget's name as a string, as in `budget = \"kanban\"`",
                     )
                 })?;
+                super::name::check(&name, "`budget`")?;
                 self.budget.set(key, name)
             }
             "policy" => {
                 let name: LitStr = input.parse().map_err(|e| {
                     syn::Error::new(e.span(), "`policy` takes the name of a registry retry policy, as in `policy = \"kanban\"`")
                 })?;
+                super::name::check(&name, "`policy`")?;
                 self.policy.set(key, name)
             }
             "adaptive" => {

@@ -751,23 +751,36 @@ pub(crate) fn rate_limit(
             }
         }
     };
-    let wait = if f.is_async() {
-        quote! {
-            if !__resilience_delay.is_zero() {
-                ::resilience::__private::sleep(__resilience_delay).await;
-            }
-        }
-    } else {
-        quote!(::resilience::__private::sleep_blocking(__resilience_delay);)
-    };
-    let admit = if args.cluster().is_some() {
-        quote!(
-            __RESILIENCE_RATE_LIMIT
-                .admit_cluster(__resilience_limiter)
-                .await
-        )
-    } else {
-        quote!(__resilience_limiter.check())
+    // An async call waits for its place, and gives it back if dropped while waiting;
+    // a cluster admission is never delayed; a sync call sleeps on its thread.
+    let (admit, admitted, wait) = match (f.is_async(), args.cluster().is_some()) {
+        (true, false) => (
+            quote!(__resilience_limiter.reserve()),
+            quote!(__resilience_place),
+            quote! {
+                if !__resilience_place.is_now() {
+                    __resilience_limiter.wait(__resilience_place).await;
+                }
+            },
+        ),
+        (true, true) => (
+            quote!(
+                __RESILIENCE_RATE_LIMIT
+                    .admit_cluster(__resilience_limiter)
+                    .await
+            ),
+            quote!(__resilience_delay),
+            quote! {
+                if !__resilience_delay.is_zero() {
+                    ::resilience::__private::sleep(__resilience_delay).await;
+                }
+            },
+        ),
+        (false, _) => (
+            quote!(__resilience_limiter.check()),
+            quote!(__resilience_delay),
+            quote!(::resilience::__private::sleep_blocking(__resilience_delay);),
+        ),
     };
     let in_registry = crate::args::registry::in_registry(args.registry.get());
     Ok(quote! {#label: {
@@ -776,7 +789,7 @@ pub(crate) fn rate_limit(
         #limiter
         let __resilience_admitted = #admit;
         match __resilience_admitted {
-            ::core::result::Result::Ok(__resilience_delay) => { #wait }
+            ::core::result::Result::Ok(#admitted) => { #wait }
             ::core::result::Result::Err(__resilience_limited) => break #label #reject,
         }
         #inner

@@ -302,9 +302,47 @@ fn build(f: &Function, layers: &[Layer]) -> syn::Result<TokenStream> {
 /// The function as written, with the error inside its body: one mistake gives one error,
 /// and the item stays in place for the editor and the rest of the crate.
 fn emit_with_error(mut item: ItemFn, error: syn::Error) -> TokenStream {
-    let error = error.to_compile_error();
-    let block = &item.block;
-    let new_block: syn::Block = syn::parse_quote!({ #error #block });
-    item.block = Box::new(new_block);
+    // The error goes first among the body's own statements, in the body's own block: the
+    // body nested as a block would be the tail expression of another, which
+    // `unused_braces` flags beside the error, suggesting a fix that breaks the function
+    // (`async fn f() -> Result<(), E> Err(E::X)`).
+    let error = syn::Stmt::Item(syn::Item::Verbatim(error.to_compile_error()));
+    item.block.stmts.insert(0, error);
     item.into_token_stream()
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::*;
+
+    /// What `#[circuit_breaker(failure_threshold = 0)]` emits on `f`: the function.
+    fn emitted_on_error(body: TokenStream) -> syn::ItemFn {
+        let item = quote!(async fn f() -> Result<(), E> #body);
+        let out = expand(Kind::CircuitBreaker, quote!(failure_threshold = 0), item);
+        syn::parse2(out).expect("the function is still emitted")
+    }
+
+    #[test]
+    fn an_error_is_emitted_in_the_body_s_own_block_never_around_it() {
+        let f = emitted_on_error(quote!({ Err(E::X) }));
+        let stmts = &f.block.stmts;
+        assert_eq!(stmts.len(), 2, "the error, then the body's statement");
+        assert!(quote!(#(#stmts)*).to_string().contains("compile_error"));
+        // No block as the tail: `unused_braces` would flag it.
+        assert!(
+            matches!(
+                stmts.last(),
+                Some(syn::Stmt::Expr(syn::Expr::Call(_), None))
+            ),
+            "{}",
+            quote!(#f)
+        );
+        let f = emitted_on_error(quote!({
+            let x = 1;
+            Ok(x)
+        }));
+        assert_eq!(f.block.stmts.len(), 3);
+    }
 }

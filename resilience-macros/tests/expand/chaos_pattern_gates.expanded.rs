@@ -74,11 +74,11 @@ async fn list(tenant: &str) -> Result<u64, KanbanError> {
                     },
                 );
                 let __resilience_limiter = __RESILIENCE_RATE_LIMIT.limiter();
-                let __resilience_admitted = __resilience_limiter.check();
+                let __resilience_admitted = __resilience_limiter.reserve();
                 match __resilience_admitted {
-                    ::core::result::Result::Ok(__resilience_delay) => {
-                        if !__resilience_delay.is_zero() {
-                            ::resilience::__private::sleep(__resilience_delay).await;
+                    ::core::result::Result::Ok(__resilience_place) => {
+                        if !__resilience_place.is_now() {
+                            __resilience_limiter.wait(__resilience_place).await;
                         }
                     }
                     ::core::result::Result::Err(__resilience_limited) => {

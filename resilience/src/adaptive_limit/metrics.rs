@@ -6,6 +6,7 @@
 use super::window::Closed;
 use super::Priority;
 
+#[cfg(feature = "metrics")]
 use crate::metrics::{
     ADAPTIVE_LIMIT as LIMIT, ADAPTIVE_LIMIT_IN_FLIGHT as IN_FLIGHT,
     ADAPTIVE_LIMIT_REFUSED as REFUSED, ADAPTIVE_LIMIT_RTT as RTT,

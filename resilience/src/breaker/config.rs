@@ -19,6 +19,29 @@ pub const MAX_THRESHOLD: u32 = 1_000_000;
 pub const MAX_HALF_OPEN_CALLS: u32 = 65_535;
 /// The largest `window_size` and `max_failures_per_window` (one slot each per breaker).
 pub const MAX_WINDOW_LEN: u32 = 100_000;
+/// The shortest `rate_window`: a second, as resilience4j's shortest time window. The
+/// window moves in sixty-fourths of its length, read on a clock that may be a few
+/// milliseconds coarse, so a shorter one would hold more noise than calls.
+///
+/// ```
+/// use resilience::{breaker::MIN_RATE_WINDOW, BreakerConfig};
+/// let half = Some(MIN_RATE_WINDOW / 2);
+/// let config = BreakerConfig { failure_rate: Some(50.0), rate_window: half, ..Default::default() };
+/// assert_eq!(config.validate().unwrap_err().field(), "rate_window");
+/// ```
+pub const MIN_RATE_WINDOW: Duration = Duration::from_secs(1);
+/// The longest `rate_window`: a day. A longer one keeps failures long after the
+/// dependency recovered, which is what the count window already does.
+///
+/// ```
+/// use resilience::{breaker::MAX_RATE_WINDOW, BreakerConfig};
+/// let day = Some(MAX_RATE_WINDOW);
+/// let config = BreakerConfig { failure_rate: Some(50.0), rate_window: day, ..Default::default() };
+/// assert!(config.validate().is_ok());
+/// ```
+pub const MAX_RATE_WINDOW: Duration = Duration::from_secs(86_400);
+/// The default `window_size`; with `rate_window` it must stay at it.
+const DEFAULT_WINDOW_SIZE: u32 = 100;
 
 /// What opens and closes a circuit breaker.
 ///
@@ -52,9 +75,22 @@ pub struct BreakerConfig {
     /// Successful trial calls in half-open that close it (1 ..= 1 000 000). Default 2.
     pub success_threshold: u32,
     /// Time open before a trial call is let through (millisecond resolution, more than
-    /// zero). Default 60 s.
+    /// zero). Default 60 s. The first open period after the breaker was closed; see
+    /// `recovery_factor` for the ones after a failed trial.
     #[serde(with = "duration_serde")]
     pub recovery_timeout: Duration,
+    /// How much longer each open period is than the last while trials keep failing
+    /// (at least 1, finite). Default 1: every open period is `recovery_timeout`.
+    ///
+    /// After `n` failed half-open trials in a row, the breaker stays open for
+    /// `recovery_timeout × recovery_factor^n`, at most `max_recovery_timeout`; a closing
+    /// starts again from `recovery_timeout`. [`CircuitOpen::retry_after`](super::CircuitOpen::retry_after)
+    /// and the snapshot's `open_period` say the current one.
+    pub recovery_factor: f64,
+    /// With `recovery_factor` above 1: the longest open period (at least
+    /// `recovery_timeout`). Default none: the period grows without a cap.
+    #[serde(with = "duration_serde::option")]
+    pub max_recovery_timeout: Option<Duration>,
     /// Trial calls let through at once in half-open (1 ..= 65 535). Default 1.
     pub half_open_max_calls: u32,
     /// With `max_failures_per_window`: open on that many failures within this time,
@@ -70,12 +106,22 @@ pub struct BreakerConfig {
     /// one failure in the window, so a rate of 0 opens at the first outcome that finds
     /// one there with `minimum_calls` reached. Default off.
     pub failure_rate: Option<f64>,
-    /// Calls the count-based window must hold before a rate can open the breaker
-    /// (1 ..= `window_size`). Default 10.
+    /// Calls the window must hold before a rate can open the breaker (at least 1, and
+    /// at most `window_size` with the count-based window). Default 10.
     pub minimum_calls: u32,
     /// Calls the count-based window remembers for `failure_rate` and `slow_call_rate`
-    /// (1 ..= 100 000). Default 100.
+    /// (1 ..= 100 000). Default 100. Left at its default when `rate_window` is set.
     pub window_size: u32,
+    /// The rates over the calls of the last `rate_window` instead of the last
+    /// `window_size` calls: a time-based window (resilience4j's `TIME_BASED`), between
+    /// [`MIN_RATE_WINDOW`] and [`MAX_RATE_WINDOW`]. Needs `failure_rate` or
+    /// `slow_call_rate`. Default off.
+    ///
+    /// The window moves in steps of a sixty-fourth of its length: a call counts for at
+    /// least 63/64 of `rate_window` and at most all of it. A quiet period forgets the
+    /// calls before it, so a rate is never computed over failures older than the window.
+    #[serde(with = "duration_serde::option")]
+    pub rate_window: Option<Duration>,
     /// With `slow_call_rate`: a call that takes longer than this is slow. Default off.
     #[serde(with = "duration_serde::option")]
     pub slow_call: Option<Duration>,
@@ -106,12 +152,15 @@ impl Default for BreakerConfig {
             failure_threshold: 5,
             success_threshold: 2,
             recovery_timeout: Duration::from_secs(60),
+            recovery_factor: 1.0,
+            max_recovery_timeout: None,
             half_open_max_calls: 1,
             window: None,
             max_failures_per_window: None,
             failure_rate: None,
             minimum_calls: 10,
-            window_size: 100,
+            window_size: DEFAULT_WINDOW_SIZE,
+            rate_window: None,
             slow_call: None,
             slow_call_rate: None,
             parent: None,
@@ -153,6 +202,7 @@ impl BreakerConfig {
                 "must be greater than zero",
             ));
         }
+        crate::config_error::at_most_max_duration("recovery_timeout", self.recovery_timeout)?;
         match (self.window, self.max_failures_per_window) {
             (Some(w), _) if w.is_zero() => {
                 return Err(ConfigError::new("window", w, "must be greater than zero"));
@@ -174,13 +224,15 @@ impl BreakerConfig {
             }
             (None, None) => {}
         }
+        self.validate_recovery()?;
         percent("failure_rate", self.failure_rate)?;
         percent("slow_call_rate", self.slow_call_rate)?;
         bounded("window_size", self.window_size, MAX_WINDOW_LEN)?;
         if self.minimum_calls == 0 {
             return Err(ConfigError::new("minimum_calls", 0, "must be at least 1"));
         }
-        if self.minimum_calls > self.window_size {
+        self.validate_rate_window()?;
+        if self.rate_window.is_none() && self.minimum_calls > self.window_size {
             return Err(ConfigError::new(
                 "minimum_calls",
                 self.minimum_calls,
@@ -216,6 +268,70 @@ impl BreakerConfig {
             if parent.trim().is_empty() {
                 return Err(ConfigError::new("parent", parent, "must name a breaker"));
             }
+        }
+        Ok(())
+    }
+}
+
+impl BreakerConfig {
+    /// `recovery_factor` and `max_recovery_timeout`.
+    fn validate_recovery(&self) -> Result<(), ConfigError> {
+        let factor = self.recovery_factor;
+        if !(factor.is_finite() && factor >= 1.0) {
+            return Err(ConfigError::new(
+                "recovery_factor",
+                factor,
+                "must be a finite number of at least 1 (1 keeps every open period at `recovery_timeout`)",
+            ));
+        }
+        match self.max_recovery_timeout {
+            Some(max) if max < self.recovery_timeout => Err(ConfigError::new(
+                "max_recovery_timeout",
+                max,
+                format!(
+                    "must be at least `recovery_timeout` ({})",
+                    humantime::format_duration(self.recovery_timeout)
+                ),
+            )),
+            Some(max) if factor == 1.0 => Err(ConfigError::new(
+                "max_recovery_timeout",
+                max,
+                "caps an open period that grows: set `recovery_factor` above 1, or remove it",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// `rate_window`: in range, with a rate to compute, instead of `window_size`.
+    fn validate_rate_window(&self) -> Result<(), ConfigError> {
+        let Some(window) = self.rate_window else {
+            return Ok(());
+        };
+        if !(MIN_RATE_WINDOW..=MAX_RATE_WINDOW).contains(&window) {
+            return Err(ConfigError::new(
+                "rate_window",
+                window,
+                format!(
+                    "must be between {} and {}",
+                    humantime::format_duration(MIN_RATE_WINDOW),
+                    humantime::format_duration(MAX_RATE_WINDOW)
+                ),
+            ));
+        }
+        if self.window_size != DEFAULT_WINDOW_SIZE {
+            return Err(ConfigError::new(
+                "window_size",
+                self.window_size,
+                "cannot be set with `rate_window`: the rates are over the calls of the last \
+                 `rate_window`, not the last `window_size` calls; keep one of the two",
+            ));
+        }
+        if self.failure_rate.is_none() && self.slow_call_rate.is_none() {
+            return Err(ConfigError::new(
+                "rate_window",
+                window,
+                "holds the calls a rate is computed over: set `failure_rate` or `slow_call_rate` too",
+            ));
         }
         Ok(())
     }
@@ -379,10 +495,125 @@ mod tests {
                 "parent",
                 "\"\"",
             ),
+            (
+                BreakerConfig {
+                    recovery_factor: 0.5,
+                    ..d()
+                },
+                "recovery_factor",
+                "0.5",
+            ),
+            (
+                BreakerConfig {
+                    recovery_factor: f64::NAN,
+                    ..d()
+                },
+                "recovery_factor",
+                "NaN",
+            ),
+            (
+                BreakerConfig {
+                    recovery_factor: f64::INFINITY,
+                    ..d()
+                },
+                "recovery_factor",
+                "inf",
+            ),
+            (
+                BreakerConfig {
+                    recovery_factor: 2.0,
+                    max_recovery_timeout: Some(Duration::from_secs(30)),
+                    ..d()
+                },
+                "max_recovery_timeout",
+                "30s",
+            ),
+            (
+                BreakerConfig {
+                    max_recovery_timeout: Some(Duration::from_secs(120)),
+                    ..d()
+                },
+                "max_recovery_timeout",
+                "120s",
+            ),
+            (
+                BreakerConfig {
+                    failure_rate: Some(50.0),
+                    rate_window: Some(Duration::ZERO),
+                    ..d()
+                },
+                "rate_window",
+                "0ns",
+            ),
+            (
+                BreakerConfig {
+                    failure_rate: Some(50.0),
+                    rate_window: Some(Duration::from_millis(500)),
+                    ..d()
+                },
+                "rate_window",
+                "500ms",
+            ),
+            (
+                BreakerConfig {
+                    failure_rate: Some(50.0),
+                    rate_window: Some(Duration::MAX),
+                    ..d()
+                },
+                "rate_window",
+                &format!("{:?}", Duration::MAX),
+            ),
+            (
+                BreakerConfig {
+                    failure_rate: Some(50.0),
+                    rate_window: Some(Duration::from_secs(30)),
+                    window_size: 20,
+                    ..d()
+                },
+                "window_size",
+                "20",
+            ),
+            (
+                BreakerConfig {
+                    rate_window: Some(Duration::from_secs(30)),
+                    ..d()
+                },
+                "rate_window",
+                "30s",
+            ),
         ];
         for (config, field, value) in cases {
             assert_eq!(field_of(config), (field, value.to_owned()));
         }
+    }
+
+    #[test]
+    fn a_time_window_takes_any_minimum_of_calls_and_the_growth_its_cap() {
+        let time = BreakerConfig {
+            failure_rate: Some(50.0),
+            rate_window: Some(Duration::from_secs(30)),
+            minimum_calls: 500,
+            ..BreakerConfig::default()
+        };
+        assert_eq!(time.validate(), Ok(()), "no `window_size` to stay under");
+        let growing = BreakerConfig {
+            recovery_timeout: Duration::from_secs(1),
+            recovery_factor: 2.0,
+            max_recovery_timeout: Some(Duration::from_secs(1)),
+            ..BreakerConfig::default()
+        };
+        assert_eq!(
+            growing.validate(),
+            Ok(()),
+            "a cap equal to the first period"
+        );
+        let json = serde_json::to_value(&growing).unwrap();
+        assert_eq!(json["recovery_factor"], 2.0);
+        assert_eq!(json["max_recovery_timeout"], "1s");
+        assert_eq!(
+            serde_json::from_value::<BreakerConfig>(json).unwrap(),
+            growing
+        );
     }
 
     #[test]

@@ -28,16 +28,17 @@ pub(super) fn state_changed(
     });
 }
 
-/// The breaker `name` refused `refused` calls (itself, or for an open parent).
+/// The breaker `name` refused `refused` calls since the last such report (itself, or for
+/// an open parent): a WARN and a stream event, at most once a second.
 #[cold]
 #[inline(never)]
 pub(super) fn refused(events: &Sink, name: &'static str, state: BreakerState, refused: u64) {
-    tracing::debug!(
+    tracing::warn!(
         target: TARGET,
         name,
         state = state.as_str(),
         refused,
-        "circuit breaker refused a call"
+        "circuit breaker refusing calls (`refused`: since the last such warning, at most one a second)"
     );
     events.emit("breaker", name, || EventKind::Refused {
         refused,

@@ -4,9 +4,11 @@
 // Without the feature the reports' arguments go unused; they are still type-checked.
 #![cfg_attr(not(feature = "metrics"), allow(unused_variables))]
 
+use std::time::Duration;
+
 use super::BreakerState;
 #[cfg(feature = "metrics")]
-use crate::metrics::{BREAKER_FAILURES, BREAKER_REJECTIONS, BREAKER_STATE};
+use crate::metrics::{BREAKER_FAILURES, BREAKER_OPEN_PERIOD, BREAKER_REJECTIONS, BREAKER_STATE};
 
 /// The value [`BREAKER_STATE`](crate::metrics::BREAKER_STATE) reports for `state`: 0 closed, 1 open, 2 half-open,
 /// 3 forced open, 4 disabled. Alerting on "not 0 and not 4" catches every refusing state.
@@ -42,6 +44,7 @@ struct BreakerKeys {
     state: ::metrics::Key,
     failures: ::metrics::Key,
     rejections: ::metrics::Key,
+    open_period: ::metrics::Key,
 }
 
 #[cfg(feature = "metrics")]
@@ -67,6 +70,7 @@ impl BreakerMetrics {
                     state: key(BREAKER_STATE),
                     failures: key(BREAKER_FAILURES),
                     rejections: key(BREAKER_REJECTIONS),
+                    open_period: key(BREAKER_OPEN_PERIOD),
                 }),
             };
             metrics.state(BreakerState::Closed);
@@ -93,6 +97,17 @@ impl BreakerMetrics {
         ::metrics::with_recorder(|r| {
             r.register_counter(&self.keys.failures, &BREAKER_METADATA)
                 .increment(1);
+        });
+    }
+
+    /// The breaker opened for `period` (its open period: `recovery_timeout`, grown by
+    /// `recovery_factor` after failed trials).
+    #[inline]
+    pub(crate) fn open_period(&self, period: Duration) {
+        #[cfg(feature = "metrics")]
+        ::metrics::with_recorder(|r| {
+            r.register_gauge(&self.keys.open_period, &BREAKER_METADATA)
+                .set(period.as_secs_f64());
         });
     }
 
@@ -129,7 +144,12 @@ mod tests {
             breaker.failure();
             breaker.failure();
             breaker.rejection();
+            breaker.open_period(Duration::from_millis(2500));
         });
+        let period = capture
+            .read("resilience_breaker_open_period_seconds{breaker=kanban}")
+            .map(f64::from_bits);
+        assert_eq!(period, Some(2.5));
         let gauge = capture
             .read("resilience_breaker_state{breaker=kanban}")
             .map(f64::from_bits);

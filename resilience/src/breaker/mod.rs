@@ -28,6 +28,7 @@ mod failure_times;
 mod live;
 mod machine;
 pub(crate) mod metrics;
+mod open_period;
 mod permit;
 pub(crate) mod publish;
 mod rejections;
@@ -37,11 +38,14 @@ mod window;
 
 pub(crate) use crate::names::intern as intern_name;
 pub use circuit_open::CircuitOpen;
-pub use config::{BreakerConfig, MAX_HALF_OPEN_CALLS, MAX_QUORUM, MAX_THRESHOLD, MAX_WINDOW_LEN};
+pub use config::{
+    BreakerConfig, MAX_HALF_OPEN_CALLS, MAX_QUORUM, MAX_RATE_WINDOW, MAX_THRESHOLD, MAX_WINDOW_LEN,
+    MIN_RATE_WINDOW,
+};
 pub use machine::Breaker;
 // The gauge values of `metrics::BREAKER_STATE` (here, not in `metrics`, which sits below
 // the patterns and cannot name a breaker's state).
 pub use metrics::state_value;
 pub use permit::{OwnedPermit, Permit};
-pub use snapshot::BreakerSnapshot;
+pub use snapshot::{BreakerSnapshot, WindowKind};
 pub use state::BreakerState;

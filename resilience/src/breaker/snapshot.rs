@@ -1,4 +1,5 @@
-//! [`BreakerSnapshot`]: one breaker's state, counts and configuration, serializable.
+//! [`BreakerSnapshot`]: one breaker's state, counts and configuration, serializable; and
+//! [`WindowKind`], which window its rates are over.
 
 use std::time::Duration;
 
@@ -34,7 +35,12 @@ pub struct BreakerSnapshot {
     pub consecutive_failures: u32,
     /// Failures within `window` (time-window rule only).
     pub failures_in_window: u32,
-    /// Calls held by the count-based window (rate rules only).
+    /// The window the rates are over: [`Count`](WindowKind::Count) (the last
+    /// `window_size` calls) or [`Time`](WindowKind::Time) (the calls of the last
+    /// `rate_window`). `None` when no rate rule is on.
+    #[serde(default)]
+    pub window_kind: Option<WindowKind>,
+    /// Calls held by the window (rate rules only).
     pub window_calls: u32,
     /// Of those, failures.
     pub window_failures: u32,
@@ -59,8 +65,40 @@ pub struct BreakerSnapshot {
     /// Open only: time left until a trial call is let through.
     #[serde(with = "duration_serde::option")]
     pub retry_after: Option<Duration>,
+    /// How long the breaker stays open: open, this opening's period; half-open, the
+    /// next one if a trial fails; otherwise `recovery_timeout` (the first period after
+    /// a closing). It grows by `recovery_factor` with each failed trial, up to
+    /// `max_recovery_timeout`.
+    #[serde(default, with = "duration_serde")]
+    pub open_period: Duration,
     /// The parent breaker's name, if any.
     pub parent: Option<String>,
     /// The configuration in force.
     pub config: BreakerConfig,
+}
+
+/// Which window a breaker's failure and slow-call rates are over
+/// ([`BreakerSnapshot::window_kind`]).
+///
+/// ```
+/// use resilience::breaker::{Breaker, WindowKind};
+/// use resilience::BreakerConfig;
+/// use std::time::Duration;
+///
+/// let b = Breaker::new("docs.window_kind", BreakerConfig {
+///     failure_rate: Some(50.0),
+///     rate_window: Some(Duration::from_secs(30)),
+///     ..Default::default()
+/// })?;
+/// assert_eq!(b.snapshot().window_kind, Some(WindowKind::Time));
+/// assert_eq!(serde_json::to_value(WindowKind::Count).unwrap(), "count");
+/// # Ok::<(), resilience::ConfigError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowKind {
+    /// The last `window_size` calls (resilience4j's `COUNT_BASED`).
+    Count,
+    /// The calls of the last `rate_window` (resilience4j's `TIME_BASED`).
+    Time,
 }

@@ -164,6 +164,15 @@ impl Word {
 /// The deadline word (`Hot::deadline`): milliseconds in the high 40 bits, the generation in the low 24.
 pub(super) const DEADLINE_SHIFT: u32 = 24;
 pub(super) const MAX_DEADLINE_MS: u64 = (1 << 40) - 1;
+/// The strikes word (`Hot::strikes`) has the deadline word's shape: the half-open trials
+/// that failed in a row before an open period, in the high 40 bits, and that period's
+/// generation in the low 24.
+pub(super) const MAX_STRIKES: u64 = (1 << 40) - 1;
+
+/// The value of a word shaped as the deadline word, if it is tagged with `gen`.
+pub(super) fn tagged(word: u64, gen: u32) -> Option<u64> {
+    ((word & GEN_MASK) == u64::from(gen) & GEN_MASK).then_some(word >> DEADLINE_SHIFT)
+}
 
 /// What an admission decided, before it becomes a [`Permit`](super::Permit) or a [`CircuitOpen`](super::CircuitOpen): two
 /// words, so it comes back from the out-of-line slow path in two registers, and the
@@ -249,5 +258,13 @@ mod tests {
             Word::new(BreakerState::Closed, 9, 0, 0).state_bits(),
             Word::CLOSED_BITS
         );
+    }
+
+    #[test]
+    fn a_tagged_value_is_read_only_for_its_generation() {
+        let word = (50 << DEADLINE_SHIFT) | 7;
+        assert_eq!(tagged(word, 7), Some(50));
+        assert_eq!(tagged(word, 8), None);
+        assert_eq!(tagged(GEN_MASK, GEN_MASK as u32), Some(0));
     }
 }

@@ -65,13 +65,7 @@ impl BulkheadConfig {
                 "must be at least 1",
             ));
         }
-        if u64::try_from(self.max_wait.as_nanos()).is_err() {
-            return Err(ConfigError::new(
-                "max_wait",
-                self.max_wait,
-                "must be at most u64::MAX nanoseconds (about 584 years)",
-            ));
-        }
+        crate::config_error::at_most_max_duration("max_wait", self.max_wait)?;
         Ok(())
     }
 }

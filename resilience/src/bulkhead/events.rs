@@ -1,25 +1,35 @@
-//! What a bulkhead reports: a tracing event, a stream event and a metric per refusal
-//! (off the hot path; an admitted call reports nothing). The tracing event and the
-//! stream's [`Event`](crate::Event) are given here together, from the same values.
+//! What a bulkhead reports: a metric per refusal, and at most once a second a WARN and a
+//! stream event with the refusals since the last (off the hot path; an admitted call
+//! reports nothing). The tracing event and the stream's [`Event`](crate::Event) are given
+//! here together, from the same values.
 
 use std::time::Duration;
 
 use crate::events::{EventKind, Sink};
 
-/// A call was refused.
+/// A call was refused: counted in the metrics; a WARN and an event when `refused` says
+/// this refusal is the one a second that is logged (with the refusals since the last).
 #[cold]
-pub(super) fn refused(events: &Sink, name: &'static str, key: Option<&str>, waited: Duration) {
-    tracing::warn!(
-        target: "resilience::bulkhead",
-        bulkhead = name,
-        key,
-        refused = 1u64,
-        waited_ms = waited.as_millis() as u64,
-        "bulkhead full; call refused"
-    );
-    events.emit("bulkhead", name, || EventKind::Refused {
-        refused: 1,
-        retry_after_ms: None,
-    });
+pub(super) fn refused(
+    events: &Sink,
+    name: &'static str,
+    key: Option<&str>,
+    waited: Duration,
+    refused: Option<u64>,
+) {
+    if let Some(refused) = refused {
+        tracing::warn!(
+            target: "resilience::bulkhead",
+            bulkhead = name,
+            key,
+            refused,
+            waited_ms = waited.as_millis() as u64,
+            "bulkhead full; calls refused (`refused`: since the last such warning, at most one a second)"
+        );
+        events.emit("bulkhead", name, || EventKind::Refused {
+            refused,
+            retry_after_ms: None,
+        });
+    }
     crate::metrics::bulkhead_rejected(name);
 }

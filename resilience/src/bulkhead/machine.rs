@@ -38,6 +38,8 @@ pub struct Bulkhead {
     /// Callers waiting (or about to): a release locks `waiters` only when this is not 0.
     waiting: AtomicU32,
     rejections: AtomicU64,
+    /// At most one WARN a second for its refusals.
+    warn: crate::refusals::RefusalWarn,
     waiters: Mutex<Waiters>,
     wakeup: Condvar,
     name: &'static str,
@@ -95,6 +97,7 @@ impl Bulkhead {
             max_wait: AtomicU64::new(crate::clock::duration_nanos(config.max_wait)),
             waiting: AtomicU32::new(0),
             rejections: AtomicU64::new(0),
+            warn: crate::refusals::RefusalWarn::new(),
             waiters: Mutex::new(Waiters::default()),
             wakeup: Condvar::new(),
             name,
@@ -313,8 +316,10 @@ impl Bulkhead {
 
     #[cold]
     pub(crate) fn refuse(&self, waited: Duration) -> BulkheadFull {
-        self.rejections.fetch_add(1, Ordering::Relaxed);
-        super::events::refused(&self.events, self.name, self.key.as_deref(), waited);
+        let total = self.rejections.fetch_add(1, Ordering::Relaxed) + 1;
+        let now = crate::clock::Clock::now_coarse(&crate::clock::SystemClock);
+        let warn = self.warn.due_any_clock(now, || total);
+        super::events::refused(&self.events, self.name, self.key.as_deref(), waited, warn);
         BulkheadFull {
             name: self.name,
             key: self.key.clone(),

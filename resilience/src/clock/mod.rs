@@ -161,9 +161,26 @@ impl ManualClock {
         ManualClock::default()
     }
 
-    /// Moves the clock forward by `by`.
+    /// Moves the clock forward by `by`, stopping at the end of its range (`u64::MAX`
+    /// nanoseconds, about 584 years): it never wraps to the start.
+    ///
+    /// ```
+    /// use resilience::clock::{Clock, ManualClock};
+    /// use std::time::Duration;
+    ///
+    /// let clock = ManualClock::new();
+    /// clock.advance(Duration::from_secs(1));
+    /// clock.advance(Duration::MAX);
+    /// assert_eq!(clock.now(), Duration::from_nanos(u64::MAX));
+    /// ```
     pub fn advance(&self, by: Duration) {
-        self.nanos.fetch_add(duration_nanos(by), Ordering::SeqCst);
+        let by = duration_nanos(by);
+        // Never fails: the closure always answers.
+        let _ = self
+            .nanos
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                Some(n.saturating_add(by))
+            });
     }
 
     /// Sets the clock to `to`, which may be earlier than now (to test clocks going back).

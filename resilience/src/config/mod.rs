@@ -83,6 +83,7 @@ mod budget_tests;
 #[cfg(feature = "redis")]
 mod cluster;
 mod error;
+mod file;
 mod table;
 mod tables;
 mod watch;
@@ -105,8 +106,10 @@ fn shown(text: &str) -> String {
     text.to_owned()
 }
 pub use error::LoadError;
+pub use file::MAX_FILE_BYTES;
 pub use watch::Watcher;
 
+use file::Lines;
 use table::{Item, Kind};
 use tables::TABLES;
 
@@ -116,6 +119,10 @@ const ENV_PREFIX: &str = "RESILIENCE__";
 /// Reads `path`, applies the `RESILIENCE__…` environment variables over it, validates
 /// every value and applies them all, or none: the first invalid value is an `Err` naming
 /// the file, the line, the dotted key and the value. Returns what was applied.
+///
+/// The time it takes is linear in the file's size. Only a regular file of at most
+/// [`MAX_FILE_BYTES`] (16 MiB) is read; a bigger one, a directory, a device
+/// (`/dev/zero`) or a FIFO is an `Err` at once, before anything is read.
 ///
 /// ```
 /// let path = std::env::temp_dir().join(format!("resilience-doc-load-{}.toml", std::process::id()));
@@ -295,7 +302,9 @@ impl Config {
     }
 
     /// Reads and parses `path`, then applies the process's `RESILIENCE__…` environment
-    /// variables over it; validated, not applied.
+    /// variables over it; validated, not applied. Only a regular file of at most
+    /// [`MAX_FILE_BYTES`] is read: anything else (a directory, `/dev/zero`, a FIFO, a
+    /// bigger file) is an `Err` at once.
     ///
     /// ```
     /// let path = std::env::temp_dir().join(format!("resilience-doc-from-{}.toml", std::process::id()));
@@ -308,10 +317,12 @@ impl Config {
     /// ```
     pub fn from_file(path: impl AsRef<Path>) -> Result<Config, LoadError> {
         let path = path.as_ref();
-        let source = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| LoadError::new(source.clone(), format!("cannot read the file: {e}")))?;
-        Config::parse_from(&text, &source)?.with_env(env_vars()?)
+        Config::from_text(&file::read_text(path)?, path)
+    }
+
+    /// The text of the file `path`, parsed, with the environment over it.
+    fn from_text(text: &str, path: &Path) -> Result<Config, LoadError> {
+        Config::parse_from(text, &path.display().to_string())?.with_env(env_vars()?)
     }
 
     /// The same configuration with `vars` (name, value) applied over it as the
@@ -495,14 +506,16 @@ impl Config {
     }
 
     fn parse_from(text: &str, source: &str) -> Result<Config, LoadError> {
+        let lines = Lines::new(text);
+        let line_of = |pos: usize| lines.line_of(pos);
         let root = DeTable::parse(text).map_err(|e| {
-            let line = e.span().map(|s| line_of(text, s.start));
+            let line = e.span().map(|s| line_of(s.start));
             LoadError::new(source, e.message().trim().to_owned()).at_line(line)
         })?;
         let mut config = Config::default();
         for (table_key, table_value) in root.get_ref().iter() {
             let table = table_key.get_ref().as_ref();
-            let key_line = Some(line_of(text, table_key.span().start));
+            let key_line = Some(line_of(table_key.span().start));
             let Some(index) = TABLES.iter().position(|t| t.name() == table) else {
                 return Err(LoadError::new(source, unknown_table(table))
                     .at_line(key_line)
@@ -526,11 +539,13 @@ impl Config {
                 vec![(String::new(), table_value, table_key.span())]
             };
             for (name, value, name_span) in values {
-                let line = Some(line_of(text, name_span.start));
-                if kind.keyed() && name.trim().is_empty() {
-                    return Err(LoadError::new(source, "a name must not be empty")
-                        .at_line(line)
-                        .with_key(dotted(kind, &name, None)));
+                let line = Some(line_of(name_span.start));
+                if kind.keyed() {
+                    if let Err(e) = crate::names::validate(&name) {
+                        return Err(LoadError::new(source, format!("the name {}", e.reason()))
+                            .at_line(line)
+                            .with_key(dotted(kind, &name, None)));
+                    }
                 }
                 if !value.get_ref().is_table() {
                     return Err(LoadError::new(
@@ -544,7 +559,7 @@ impl Config {
                     .with_key(dotted(kind, &name, None)));
                 }
                 let mut fields = BTreeMap::new();
-                walk(text, value, "", &mut fields);
+                walk(text, &lines, value, "", &mut fields);
                 let item = kind
                     .parse(toml::de::ValueDeserializer::from(value.clone()))
                     .map_err(|e| {
@@ -563,7 +578,7 @@ impl Config {
                                     .with_value(shown(&f.text));
                             }
                             None => {
-                                let line = e.span().map(|s| line_of(text, s.start)).or(line);
+                                let line = e.span().map(|s| line_of(s.start)).or(line);
                                 err = err.at_line(line).with_key(dotted(kind, &name, None));
                             }
                         }
@@ -590,7 +605,13 @@ impl Config {
     /// Applies one `RESILIENCE__…` variable.
     fn override_with(&mut self, var: &str, raw: &str) -> Result<(), LoadError> {
         let parts: Vec<&str> = var[ENV_PREFIX.len()..].split("__").collect();
-        let err = |message: String| LoadError::new(var, message);
+        // A variable's name with a control character is shown escaped, as in `Debug`.
+        let var_shown = if var.chars().any(char::is_control) {
+            format!("{var:?}")
+        } else {
+            var.to_owned()
+        };
+        let err = |message: String| LoadError::new(var_shown.clone(), message);
         let Some(index) = TABLES
             .iter()
             .position(|t| t.name().eq_ignore_ascii_case(parts[0]))
@@ -617,6 +638,11 @@ impl Config {
         };
         if field.iter().any(|p| p.is_empty()) || name.is_empty() && kind.keyed() {
             return Err(err("an empty name or field between `__`".into()));
+        }
+        if kind.keyed() {
+            if let Err(e) = crate::names::validate(&name) {
+                return Err(err(format!("the name {}", e.reason())).with_value(e.value()));
+            }
         }
         let path: Vec<String> = field.iter().map(|p| p.to_ascii_lowercase()).collect();
         let dotted_field = path.join(".");
@@ -727,7 +753,13 @@ struct Field {
 }
 
 /// Every dotted field under `value` (tables and inline tables, not arrays' insides).
-fn walk(text: &str, value: &Spanned<DeValue<'_>>, prefix: &str, out: &mut BTreeMap<String, Field>) {
+fn walk(
+    text: &str,
+    lines: &Lines,
+    value: &Spanned<DeValue<'_>>,
+    prefix: &str,
+    out: &mut BTreeMap<String, Field>,
+) {
     let Some(table) = value.get_ref().as_table() else {
         return;
     };
@@ -742,7 +774,7 @@ fn walk(text: &str, value: &Spanned<DeValue<'_>>, prefix: &str, out: &mut BTreeM
         out.insert(
             path.clone(),
             Field {
-                line: line_of(text, k.span().start),
+                line: lines.line_of(k.span().start),
                 text: text
                     .get(v.span())
                     .map(|t| t.trim().to_owned())
@@ -750,18 +782,8 @@ fn walk(text: &str, value: &Spanned<DeValue<'_>>, prefix: &str, out: &mut BTreeM
                 range: start..end,
             },
         );
-        walk(text, v, &path, out);
+        walk(text, lines, v, &path, out);
     }
-}
-
-/// The 1-based line of byte `pos`.
-fn line_of(text: &str, pos: usize) -> usize {
-    let end = pos.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
 }
 
 /// `breaker.kanban.failure_threshold`, a name that is not a bare key quoted

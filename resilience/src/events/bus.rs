@@ -85,8 +85,10 @@ mod live {
 
     /// An instance's handle to its registry's stream, with the instance's key when it is
     /// one of a keyed store's; no stream for an instance made outside a registry.
+    // `pub` in a private module (unreachable from outside the crate) so that the
+    // `Instance` trait, public for the tower layers' bounds, may name it.
     #[derive(Clone, Default)]
-    pub(crate) struct Sink {
+    pub struct Sink {
         shared: Option<Arc<Shared>>,
         key: Option<Arc<str>>,
     }
@@ -259,7 +261,7 @@ pub(crate) use live::{Bus, Sink};
 /// Without the `tokio` feature there is no stream: a sink sends nowhere.
 #[cfg(not(feature = "tokio"))]
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Sink;
+pub struct Sink;
 
 #[cfg(not(feature = "tokio"))]
 impl Sink {

@@ -14,7 +14,7 @@ use crate::ConfigError;
 ///
 /// | field | meaning | default |
 /// |---|---|---|
-/// | `history_capacity` | records kept; the oldest is dropped past it | 10 000 |
+/// | `history_capacity` | records kept; the oldest is dropped past it (at most [`MAX_HISTORY`]) | 10 000 |
 /// | `frequency_threshold`, `frequency_window` | same error type this often in the window: a `Frequency` pattern | 5 in 10 min |
 /// | `burst_threshold`, `burst_window` | errors of any type: a `Burst` | 10 in 5 min |
 /// | `agent_threshold`, `agent_window` | errors from one agent: an `AgentSpecific` pattern | 20 in 30 min |
@@ -137,6 +137,10 @@ impl SimilarityWeights {
     }
 }
 
+/// The most records a monitor's history keeps (`history_capacity`): a bound, so a
+/// configuration cannot make the monitor's memory unbounded.
+pub const MAX_HISTORY: usize = 1_000_000;
+
 impl MonitorConfig {
     /// Checks every field; the error names the first refused field and its value.
     ///
@@ -148,6 +152,10 @@ impl MonitorConfig {
     ///     .validate()
     ///     .unwrap_err();
     /// assert_eq!((err.field(), err.value()), ("history_capacity", "0"));
+    /// let err = MonitorConfig { history_capacity: usize::MAX, ..Default::default() }
+    ///     .validate()
+    ///     .unwrap_err();
+    /// assert_eq!(err.field(), "history_capacity");
     /// ```
     pub fn validate(&self) -> Result<(), ConfigError> {
         let counts = [
@@ -162,6 +170,13 @@ impl MonitorConfig {
                 return Err(ConfigError::new(field, value, "must be at least 1"));
             }
         }
+        if self.history_capacity > MAX_HISTORY {
+            return Err(ConfigError::new(
+                "history_capacity",
+                self.history_capacity,
+                format!("must be at most {MAX_HISTORY}: the history is kept in memory, and every `health()` reads it"),
+            ));
+        }
         let windows = [
             ("frequency_window", self.frequency_window),
             ("burst_window", self.burst_window),
@@ -174,6 +189,7 @@ impl MonitorConfig {
             if value.is_zero() {
                 return Err(ConfigError::new(field, value, "must be longer than zero"));
             }
+            crate::config_error::at_most_max_duration(field, value)?;
         }
         let w = &self.similarity_weights;
         let weights = [

@@ -8,12 +8,19 @@ use serde::{Deserialize, Serialize};
 ///
 /// The score follows the reference formula: start at 100; an error rate above 10 per
 /// minute costs 30, above 5 costs 15, above 2 costs 5; any critical error costs 25;
-/// each active pattern costs 10; the floor is 0. The rate counts only errors not
-/// [`recovered`](super::ErrorRecord::recovered) (whose call retried to success or was
-/// answered by a fallback); the critical count and the patterns see every error. The
-/// rate and the critical errors are
-/// read over [`MonitorConfig::health_window`](super::MonitorConfig::health_window)
-/// (1 minute by default: the rate is then the count of the last minute).
+/// each active pattern costs 10; the floor is 0. The rate, the critical errors and the
+/// patterns' activity are read over
+/// [`MonitorConfig::health_window`](super::MonitorConfig::health_window) (1 minute by
+/// default: the rate is then the count of the last minute), so the score recovers as
+/// calls succeed again, a window after the last error.
+///
+/// The rate counts only errors not [`recovered`](super::ErrorRecord::recovered) (whose
+/// call retried to success or was answered by a fallback); the critical count sees every
+/// error. A pattern is active for the score while it goes on: formed by errors not
+/// recovered, the latest within the window. [`Monitor::patterns`](super::Monitor::patterns)
+/// still lists every pattern over its own window (10 minutes for a frequency), as the
+/// reference's alerts do: a drill in which every call was answered leaves patterns to
+/// read, and a health of 100.
 ///
 /// ```
 /// use resilience::monitor::{HealthScore, HealthStatus};

@@ -38,7 +38,7 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 
 pub use aggregator::{BatchFailed, BatchSummary, ErrorAggregator, ErrorExample, ErrorTypeSummary};
-pub use config::{MonitorConfig, SimilarityWeights};
+pub use config::{MonitorConfig, SimilarityWeights, MAX_HISTORY};
 pub use health::{HealthScore, HealthStatus};
 pub use patterns::{Pattern, PatternKind};
 pub use record::ErrorRecord;
@@ -324,7 +324,24 @@ impl Monitor {
                 )
             });
         let rate = errors as f64 / (window.as_secs_f64() / 60.0);
-        let patterns = self.patterns_locked(state, now).len();
+        // A pattern costs health while it goes on: made of errors the callers saw (not
+        // recovered), the latest within the window. Patterns of recovered errors, or
+        // quiet for a window, are still listed by `patterns()`, and cost nothing here:
+        // the health recovers as calls succeed again.
+        let wall_now = self.wall(now);
+        let patterns = patterns::detect(
+            state.history.iter().filter(|r| !r.recovered),
+            &state.config,
+            now,
+            |at| self.wall(at),
+        )
+        .into_iter()
+        .filter(|p| {
+            p.last_seen
+                .checked_add(window)
+                .is_none_or(|end| end > wall_now)
+        })
+        .count();
         HealthScore {
             window,
             ..HealthScore::from_counts(rate, critical, patterns)

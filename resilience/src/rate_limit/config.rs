@@ -89,6 +89,11 @@ impl RateLimitConfig {
     /// assert_eq!((err.field(), err.value()), ("limit", "0"));
     /// let err = RateLimitConfig { per: std::time::Duration::ZERO, ..Default::default() }.validate().unwrap_err();
     /// assert_eq!(err.field(), "per");
+    /// // Durations are at most 3650 days (about ten years).
+    /// let err = RateLimitConfig { limit: 1, per: std::time::Duration::from_nanos(u64::MAX), ..Default::default() }
+    ///     .validate()
+    ///     .unwrap_err();
+    /// assert_eq!(err.field(), "per");
     /// let err = RateLimitConfig {
     ///     scope: resilience::Scope::Cluster,
     ///     max_delay: std::time::Duration::from_millis(10),
@@ -113,13 +118,7 @@ impl RateLimitConfig {
                 "must be longer than zero",
             ));
         }
-        if u64::try_from(self.per.as_nanos()).is_err() {
-            return Err(ConfigError::new(
-                "per",
-                self.per,
-                "must be at most u64::MAX nanoseconds (about 584 years)",
-            ));
-        }
+        crate::config_error::at_most_max_duration("per", self.per)?;
         if self.interval().is_zero() {
             return Err(ConfigError::new(
                 "limit",
@@ -134,11 +133,15 @@ impl RateLimitConfig {
                 "must be at least 1; a burst of 0 would refuse every call",
             ));
         }
-        if u64::try_from(self.max_delay.as_nanos()).is_err() {
+        crate::config_error::at_most_max_duration("max_delay", self.max_delay)?;
+        if self.interval().saturating_mul(self.burst()) > crate::config_error::MAX_DURATION {
             return Err(ConfigError::new(
-                "max_delay",
-                self.max_delay,
-                "must be at most u64::MAX nanoseconds (about 584 years)",
+                "burst",
+                self.burst(),
+                format!(
+                    "spans more than 3650 days at one call every {:?} (`per / limit`): the limiter could not keep it",
+                    self.interval()
+                ),
             ));
         }
         if self.max_keys == 0 {

@@ -3,10 +3,13 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use super::gaps::Gaps;
 use super::gcra::{self, Rate};
+use super::place::Place;
 use super::{RateLimitConfig, RateLimited, RateLimiterSnapshot};
 use crate::clock::{duration_nanos, Clock};
 use crate::events::Sink;
+use crate::refusals::RefusalWarn;
 use crate::sync::atomic::{AtomicU64, Ordering};
 use crate::ConfigError;
 
@@ -30,7 +33,14 @@ pub struct RateLimiter {
     interval: AtomicU64,
     tolerance: AtomicU64,
     max_delay: AtomicU64,
+    /// `per` in nanoseconds: the longest wait a refusal ever says, and one period of a
+    /// clock set back.
+    period: AtomicU64,
+    /// Places given back before later ones (cancelled delayed calls).
+    gaps: Gaps,
     rejections: AtomicU64,
+    /// At most one WARN a second for its refusals.
+    warn: RefusalWarn,
     /// Bumped by every `apply`: a cluster-scoped site rebuilds its cluster limit when it
     /// changes (never read by `check`).
     generation: AtomicU64,
@@ -84,7 +94,10 @@ impl RateLimiter {
             interval: AtomicU64::new(rate.interval),
             tolerance: AtomicU64::new(rate.tolerance),
             max_delay: AtomicU64::new(rate.max_delay),
+            period: AtomicU64::new(duration_nanos(config.per)),
+            gaps: Gaps::new(),
             rejections: AtomicU64::new(0),
+            warn: RefusalWarn::new(),
             generation: AtomicU64::new(0),
             clock: Timeline::of(clock),
             config: Mutex::new(config.clone()),
@@ -112,6 +125,7 @@ impl RateLimiter {
         self.clock = Timeline::of(clock);
         // The state was on the old clock's timeline: start again with the burst free.
         self.tat = AtomicU64::new(0);
+        self.gaps.clear();
         self
     }
 
@@ -169,6 +183,10 @@ impl RateLimiter {
         self.interval.store(rate.interval, Ordering::Relaxed);
         self.tolerance.store(rate.tolerance, Ordering::Relaxed);
         self.max_delay.store(rate.max_delay, Ordering::Relaxed);
+        self.period
+            .store(duration_nanos(config.per), Ordering::Relaxed);
+        // Gaps are places of the old rate.
+        self.gaps.clear();
         self.generation.fetch_add(1, Ordering::Release);
     }
 
@@ -189,6 +207,10 @@ impl RateLimiter {
         }
     }
 
+    fn period(&self) -> u64 {
+        self.period.load(Ordering::Relaxed)
+    }
+
     #[inline]
     fn now(&self) -> u64 {
         match &self.clock {
@@ -199,7 +221,9 @@ impl RateLimiter {
 
     /// Admits a call: `Ok(delay)` to run it after `delay` (zero: at once; its place is
     /// reserved either way), or `Err(RateLimited)` when it would wait longer than
-    /// `max_delay`.
+    /// `max_delay`. A place taken by `check` is never given back; an async caller that
+    /// may be dropped while it waits uses [`reserve`](Self::reserve) and
+    /// [`wait`](Self::wait) instead.
     ///
     /// ```
     /// use resilience::{rate_limit::RateLimiter, RateLimitConfig};
@@ -215,26 +239,126 @@ impl RateLimiter {
     #[inline]
     pub fn check(&self) -> Result<Duration, RateLimited> {
         let rate = self.rate();
-        match gcra::admit(&self.tat, self.now(), rate) {
-            Ok(0) => Ok(Duration::ZERO),
-            Ok(delay) => Ok(self.delayed(delay)),
-            Err(wait) => Err(self.refuse(wait.saturating_sub(rate.max_delay))),
+        let now = self.now();
+        match gcra::admit(&self.tat, now, rate, || self.period()) {
+            // HOT PATH: no place to hand out, no division.
+            Ok(reserved) if reserved.delay == 0 => Ok(Duration::ZERO),
+            Ok(reserved) => Ok(self.delayed(reserved, now, rate).delay()),
+            Err(wait) => self.over(wait, now, rate).map(|place| place.delay()),
         }
     }
 
+    /// Admits a call as [`check`](Self::check) does, answering with its [`Place`]: to
+    /// run now, or after [`Place::delay`]. A delayed place that will not be used (the
+    /// call was cancelled while it waited) can be given back with
+    /// [`give_back`](Self::give_back), or by dropping the [`wait`](Self::wait) for it:
+    /// the next delayed call takes it.
+    ///
+    /// HOT PATH: an admitted call costs one clock read and one CAS, as `check`.
+    ///
+    /// ```
+    /// use resilience::{rate_limit::RateLimiter, RateLimitConfig};
+    /// use std::time::Duration;
+    /// let l = RateLimiter::new("x", RateLimitConfig {
+    ///     limit: 10, per: Duration::from_secs(1), burst: Some(1), max_delay: Duration::from_secs(2), ..Default::default()
+    /// })?;
+    /// assert!(l.reserve()?.is_now());
+    /// let first = l.reserve()?;
+    /// let second = l.reserve()?;
+    /// assert!(second.delay() > first.delay());
+    /// l.give_back(second); // cancelled: the next delayed call takes its place
+    /// assert!(l.reserve()?.delay() <= second.delay());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn reserve(&self) -> Result<Place, RateLimited> {
+        let rate = self.rate();
+        let now = self.now();
+        match gcra::admit(&self.tat, now, rate, || self.period()) {
+            Ok(reserved) if reserved.delay == 0 => Ok(Place::NOW),
+            Ok(reserved) => Ok(self.delayed(reserved, now, rate)),
+            Err(wait) => self.over(wait, now, rate),
+        }
+    }
+
+    /// Gives back a delayed `place` that will not be used, if its time has not come: the
+    /// next delayed call takes it. A place to run now, or whose time has passed, is spent.
+    ///
+    /// ```
+    /// use resilience::{rate_limit::RateLimiter, RateLimitConfig};
+    /// use std::time::Duration;
+    /// let l = RateLimiter::new("x", RateLimitConfig {
+    ///     limit: 1, per: Duration::from_secs(1), max_delay: Duration::from_secs(1), ..Default::default()
+    /// })?;
+    /// l.reserve()?;
+    /// let place = l.reserve()?;
+    /// assert!(l.reserve().is_err());
+    /// l.give_back(place);
+    /// assert!(l.reserve().is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn give_back(&self, place: Place) {
+        let place = place.0;
+        if place.delay == 0 || self.now() >= place.at {
+            return;
+        }
+        self.gaps.give_back(&self.tat, place);
+    }
+
+    /// A delayed admission: the earliest gap, if one was given back, else `place`.
     #[cold]
-    fn delayed(&self, delay: u64) -> Duration {
-        let delay = Duration::from_nanos(delay);
+    #[inline(never)]
+    fn delayed(&self, reserved: gcra::Reserved, now: u64, rate: Rate) -> Place {
+        let place = gcra::Place::at(reserved, now, rate);
+        let place = match self.take_gap(now, rate) {
+            Some(gap) => {
+                // The place reserved is given back: its time is later than the gap's.
+                self.gaps.give_back(&self.tat, place);
+                gap
+            }
+            None => place,
+        };
+        let delay = Duration::from_nanos(place.delay);
         super::events::delayed(self.name, self.key.as_deref(), delay);
-        delay
+        Place(place)
+    }
+
+    /// Over the rate: a gap within `max_delay`, if one was given back, else refused.
+    #[cold]
+    #[inline(never)]
+    fn over(&self, wait: u64, now: u64, rate: Rate) -> Result<Place, RateLimited> {
+        match self.take_gap(now, rate) {
+            Some(gap) => {
+                let delay = Duration::from_nanos(gap.delay);
+                super::events::delayed(self.name, self.key.as_deref(), delay);
+                Ok(Place(gap))
+            }
+            None => Err(self.refuse(wait.saturating_sub(rate.max_delay), now)),
+        }
+    }
+
+    fn take_gap(&self, now: u64, rate: Rate) -> Option<gcra::Place> {
+        if !self.gaps.any() {
+            return None;
+        }
+        self.gaps.take(now, rate.max_delay)
     }
 
     #[cold]
     #[inline(never)]
-    fn refuse(&self, wait: u64) -> RateLimited {
-        self.rejections.fetch_add(1, Ordering::Relaxed);
-        let retry_after = Duration::from_nanos(wait);
-        super::events::refused(&self.events, self.name, self.key.as_deref(), retry_after);
+    fn refuse(&self, wait: u64, now: u64) -> RateLimited {
+        let total = self.rejections.fetch_add(1, Ordering::Relaxed) + 1;
+        // Never longer than one period: past the end of the clock's range, or a clock
+        // set back, the honest wait is unknown.
+        let retry_after = Duration::from_nanos(wait.min(self.period()));
+        let warn = self.warn.due_any_clock(Duration::from_nanos(now), || total);
+        super::events::refused(
+            &self.events,
+            self.name,
+            self.key.as_deref(),
+            retry_after,
+            warn,
+        );
         RateLimited {
             name: self.name,
             key: self.key.clone(),
@@ -247,7 +371,7 @@ impl RateLimiter {
     #[cfg(feature = "redis")]
     #[cold]
     pub(crate) fn refused_by_cluster(&self, retry_after: Duration) -> RateLimited {
-        self.refuse(duration_nanos(retry_after))
+        self.refuse(duration_nanos(retry_after), self.now())
     }
 
     /// The limiter's state and configuration.
@@ -287,12 +411,11 @@ impl Timeline {
 }
 
 fn rate_of(config: &RateLimitConfig) -> Rate {
-    let interval = duration_nanos(config.interval()).max(1);
-    Rate {
-        interval,
-        tolerance: interval.saturating_mul(u64::from(config.burst())),
-        max_delay: duration_nanos(config.max_delay),
-    }
+    Rate::new(
+        duration_nanos(config.interval()),
+        config.burst(),
+        duration_nanos(config.max_delay),
+    )
 }
 
 impl crate::keyed::Instance for RateLimiter {
@@ -355,5 +478,64 @@ mod tests {
         assert_eq!(l.check(), Ok(Duration::ZERO));
         clock.advance(Duration::from_secs(10));
         assert_eq!(l.snapshot().available, 3);
+    }
+
+    fn ten_a_second(clock: &ManualClock) -> RateLimiter {
+        RateLimiter::new(
+            "tests.rate.clock",
+            RateLimitConfig {
+                limit: 10,
+                per: Duration::from_secs(1),
+                burst: Some(1),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .with_clock(Arc::new(clock.clone()))
+    }
+
+    #[test]
+    fn a_clock_set_back_never_makes_a_wait_longer_than_one_period() {
+        // Set back from 1000 s to 10 s: every call was refused for 16 min 30 s before.
+        let clock = ManualClock::new();
+        clock.set(Duration::from_secs(1000));
+        let l = ten_a_second(&clock);
+        for _ in 0..10 {
+            let _ = l.check();
+            clock.advance(Duration::from_millis(100));
+        }
+        clock.set(Duration::from_secs(10));
+        let limited = l.check().unwrap_err();
+        assert!(limited.retry_after <= Duration::from_secs(1), "{limited:?}");
+        clock.advance(limited.retry_after);
+        assert_eq!(l.check(), Ok(Duration::ZERO));
+        // From there on, the rate as configured.
+        assert!(l.check().is_err());
+        clock.advance(Duration::from_millis(100));
+        assert_eq!(l.check(), Ok(Duration::ZERO));
+    }
+
+    #[test]
+    fn near_the_end_of_the_clock_s_range_calls_are_refused_not_admitted() {
+        let clock = ManualClock::new();
+        clock.set(Duration::from_nanos(u64::MAX - 1_000_000));
+        let l = RateLimiter::new(
+            "tests.rate.end",
+            RateLimitConfig {
+                limit: 10,
+                per: Duration::from_secs(1),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .with_clock(Arc::new(clock.clone()));
+        let admitted = (0..10).filter(|_| l.check().is_ok()).count();
+        assert_eq!(admitted, 0, "all 10 were admitted before");
+        let limited = l.check().unwrap_err();
+        assert!(limited.retry_after <= Duration::from_secs(1), "{limited:?}");
+        // The clock never wraps to the start either.
+        clock.advance(Duration::MAX);
+        assert_eq!(clock.now(), Duration::from_nanos(u64::MAX));
+        assert!(l.check().is_err());
     }
 }

@@ -8,6 +8,12 @@
 //! be admitted. `#[rate_limit]` puts a function behind a limiter of the global
 //! [`registry`](crate::registry()).
 //!
+//! A delayed async call that is dropped while it waits (a client's timeout, a
+//! `select!`) gives its place back ([`Wait`]), attribute and tower layer alike: the next
+//! delayed call takes it, so cancelled calls never hold places that live calls wait
+//! behind. A clock that goes back never makes a wait longer than one `per`; near the end
+//! of the clock's range, calls are refused rather than admitted.
+//!
 //! Ours rather than `governor`'s: the limit changes at run time
 //! (`registry().configure_rate_limit`), time comes from the crate's [`clock`](crate::clock)
 //! (tokio's paused time, a [`ManualClock`](crate::clock::ManualClock)), snapshots say how
@@ -32,12 +38,17 @@
 
 mod config;
 mod events;
+mod gaps;
 pub(crate) mod gcra;
 mod limited;
 mod machine;
+mod place;
 mod snapshot;
+mod wait;
 
 pub use config::RateLimitConfig;
 pub use limited::RateLimited;
 pub use machine::RateLimiter;
+pub use place::Place;
 pub use snapshot::RateLimiterSnapshot;
+pub use wait::Wait;

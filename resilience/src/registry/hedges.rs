@@ -56,6 +56,7 @@ impl Registry {
     /// # Ok::<(), resilience::ConfigError>(())
     /// ```
     pub fn configure_hedge(&self, name: &str, config: HedgeConfig) -> Result<(), ConfigError> {
+        crate::names::validate(name)?;
         self.hedge_table.configure(name, config)
     }
 

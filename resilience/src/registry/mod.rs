@@ -211,6 +211,7 @@ impl Registry {
     /// # Ok::<(), resilience::ConfigError>(())
     /// ```
     pub fn register(&self, name: &str, config: BreakerConfig) -> Result<Arc<Breaker>, ConfigError> {
+        crate::names::validate(name)?;
         config.validate()?;
         {
             let inner = self.read();
@@ -247,6 +248,7 @@ impl Registry {
     /// assert_eq!((err.field(), err.value()), ("failure_rate", "101.0"));
     /// ```
     pub fn configure(&self, name: &str, config: BreakerConfig) -> Result<(), ConfigError> {
+        crate::names::validate(name)?;
         config.validate()?;
         let mut inner = self.write();
         match inner.breakers.get(name).cloned() {
@@ -440,6 +442,7 @@ impl Registry {
         name: &str,
         config: crate::RetryConfig,
     ) -> Result<(), ConfigError> {
+        crate::names::validate(name)?;
         self.retry_policies().configure(name, config)
     }
 

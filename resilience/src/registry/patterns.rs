@@ -160,6 +160,7 @@ impl Registry {
         name: &str,
         config: BulkheadConfig,
     ) -> Result<(), ConfigError> {
+        crate::names::validate(name)?;
         config.validate()?;
         let mut inner = self.patterns.write();
         if let Some(b) = inner.bulkheads.get(name) {
@@ -261,6 +262,7 @@ impl Registry {
         name: &str,
         config: RateLimitConfig,
     ) -> Result<(), ConfigError> {
+        crate::names::validate(name)?;
         config.validate()?;
         let mut inner = self.patterns.write();
         if let Some(l) = inner.rate_limiters.get(name) {

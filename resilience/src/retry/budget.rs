@@ -636,7 +636,17 @@ impl Inner {
         let last = self.last_refill.load(Ordering::Acquire);
         let now = self.now();
         let Some(elapsed) = now.checked_sub(last).filter(|&e| e > 0) else {
-            return; // the same instant, or a clock that went backwards
+            if now < last {
+                // A clock that went back: refills go on from now, not once it is back
+                // where it was (nothing is credited for the gap).
+                let _ = self.last_refill.compare_exchange(
+                    last,
+                    now,
+                    Ordering::AcqRel,
+                    Ordering::Relaxed,
+                );
+            }
+            return;
         };
         // nanoseconds × tokens/s × 10⁶ micro/token ÷ 10⁹ ns/s; `as` saturates.
         let credit = (elapsed as f64 * rate / 1_000.0) as u64;

@@ -52,6 +52,15 @@ impl Via {
             Via::Reqwest => "reqwest",
         }
     }
+
+    /// The front end as its user wrote it, for configuration errors.
+    pub(crate) const fn front_end(self) -> &'static str {
+        match self {
+            Via::Attribute => "#[retry]",
+            Via::Tower => "RetryLayer",
+            Via::Reqwest => "ResilienceMiddleware",
+        }
+    }
 }
 
 /// Whether anyone listens to retry events, in the logs or on the policy's registry's

@@ -236,16 +236,12 @@ impl BreakerSite {
     fn register_as(&'static self, name: &'static str) -> &'static Breaker {
         self.breaker.get_or_init(|| {
             let registry = self.registry.get();
-            let mut config = (self.init)();
-            if let Err(error) = config.validate() {
-                tracing::error!(
-                    target: "resilience::breaker",
-                    name = name,
-                    %error,
-                    "invalid #[circuit_breaker] configuration; using the defaults"
-                );
-                config = BreakerConfig::default();
-            }
+            let config = crate::config_error::valid_fields(
+                (self.init)(),
+                BreakerConfig::validate,
+                "#[circuit_breaker]",
+                name,
+            );
             let attribute = config.clone();
             let breaker = registry.register(name, config).unwrap_or_else(|error| {
                 // Only a parent that would make a cycle gets here.

@@ -116,19 +116,12 @@ impl BulkheadSite {
     }
 
     fn config(&self) -> BulkheadConfig {
-        let config = (self.init)();
-        match config.validate() {
-            Ok(()) => config,
-            Err(error) => {
-                tracing::error!(
-                    target: "resilience::bulkhead",
-                    name = self.name,
-                    %error,
-                    "invalid #[bulkhead] configuration; using the defaults"
-                );
-                BulkheadConfig::default()
-            }
-        }
+        crate::config_error::valid_fields(
+            (self.init)(),
+            BulkheadConfig::validate,
+            "#[bulkhead]",
+            self.name,
+        )
     }
 }
 

@@ -83,16 +83,12 @@ impl HedgeSite {
     #[inline(never)]
     fn register(&'static self) -> &'static Hedge {
         self.hedge.get_or_init(|| {
-            let mut config = (self.init)();
-            if let Err(error) = config.validate() {
-                tracing::error!(
-                    target: crate::hedge::events::TARGET,
-                    name = self.labels.name,
-                    %error,
-                    "invalid #[hedge] configuration; using the defaults"
-                );
-                config = HedgeConfig::default();
-            }
+            let config = crate::config_error::valid_fields(
+                (self.init)(),
+                HedgeConfig::validate,
+                "#[hedge]",
+                self.labels.name,
+            );
             self.registry
                 .get()
                 .register_hedge(self.labels.name, config)

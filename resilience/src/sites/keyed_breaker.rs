@@ -95,16 +95,12 @@ impl KeyedBreakerSite {
     #[cold]
     fn register(&'static self) -> &'static Keyed<Breaker> {
         self.store.get_or_init(|| {
-            let mut config = (self.init)();
-            if let Err(error) = config.validate() {
-                tracing::error!(
-                    target: "resilience::breaker",
-                    name = self.name,
-                    %error,
-                    "invalid #[circuit_breaker] configuration; using the defaults"
-                );
-                config = BreakerConfig::default();
-            }
+            let config = crate::config_error::valid_fields(
+                (self.init)(),
+                BreakerConfig::validate,
+                "#[circuit_breaker]",
+                self.name,
+            );
             self.registry
                 .get()
                 .breakers_keyed(self.name, config, self.max_keys)

@@ -170,19 +170,12 @@ impl RateLimitSite {
     }
 
     fn config(&self) -> RateLimitConfig {
-        let config = (self.init)();
-        match config.validate() {
-            Ok(()) => config,
-            Err(error) => {
-                tracing::error!(
-                    target: "resilience::rate_limit",
-                    name = self.name,
-                    %error,
-                    "invalid #[rate_limit] configuration; using the defaults"
-                );
-                RateLimitConfig::default()
-            }
-        }
+        crate::config_error::valid_fields(
+            (self.init)(),
+            RateLimitConfig::validate,
+            "#[rate_limit]",
+            self.name,
+        )
     }
 }
 

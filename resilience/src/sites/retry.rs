@@ -709,16 +709,8 @@ pub(crate) fn policy_in(
     via: Via,
     mut config: RetryConfig,
 ) -> Policy {
-    if let Err(error) = config.validate() {
-        tracing::error!(
-            target: events::TARGET,
-            name,
-            via = via.as_str(),
-            %error,
-            "invalid retry configuration; using the defaults"
-        );
-        config = RetryConfig::default();
-    }
+    config =
+        crate::config_error::valid_fields(config, RetryConfig::validate, via.front_end(), name);
     let budget = config
         .budget
         .as_deref()

@@ -7,16 +7,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
 use super::pattern::{KeyedLayer, KeyedService, PatternLayer, PatternService, TowerPattern};
 use super::wait_then_call::WaitThenCall;
-use crate::clock::sleep::Sleep;
 use crate::keyed::Keyed;
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::{Place, RateLimiter, Wait};
 use crate::{ConfigError, RateLimitConfig, RateLimited};
 
 impl TowerPattern for RateLimiter {
@@ -141,7 +139,7 @@ where
     /// HOT PATH: an admitted call costs one clock read and one CAS; nothing is allocated.
     #[inline]
     fn call(&mut self, req: Req) -> Self::Future {
-        admit(self.instance, &mut self.inner, req)
+        admit(Limiter::Named(self.instance), &mut self.inner, req)
     }
 }
 
@@ -164,25 +162,21 @@ where
 
     fn call(&mut self, req: Req) -> Self::Future {
         let (limiter, _) = self.instance_for(&req);
-        admit(&limiter, &mut self.inner, req)
+        admit(Limiter::Keyed(limiter), &mut self.inner, req)
     }
 }
 
 /// A call through `limiter`: run at once, delayed, or refused.
 #[inline]
-fn admit<S, Req>(
-    limiter: &RateLimiter,
-    inner: &mut S,
-    req: Req,
-) -> ResponseFuture<S::Future, S, Req>
+fn admit<S, Req>(limiter: Limiter, inner: &mut S, req: Req) -> ResponseFuture<S::Future, S, Req>
 where
     S: Service<Req> + Clone,
 {
-    match limiter.check() {
-        Ok(Duration::ZERO) => ResponseFuture {
+    match limiter.reserve() {
+        Ok(place) if place.is_now() => ResponseFuture {
             state: WaitThenCall::running(inner.call(req), ()),
         },
-        Ok(delay) => delay_call(inner, delay, req),
+        Ok(place) => delay_call(limiter, place, inner, req),
         Err(limited) => {
             tracing::debug!(target: "resilience::tower", name = limited.name, key = limited.key.as_deref(), "call refused by a rate limiter");
             ResponseFuture {
@@ -192,29 +186,53 @@ where
     }
 }
 
-/// Admitted after `delay`: moves the readied service into the future (a clone is left
-/// in its place) to call it once the delay has passed.
+/// Admitted at `place`, later: moves the readied service into the future (a clone is
+/// left in its place) to call it once the delay has passed.
 #[cold]
-fn delay_call<S, Req>(inner: &mut S, delay: Duration, req: Req) -> ResponseFuture<S::Future, S, Req>
+fn delay_call<S, Req>(
+    limiter: Limiter,
+    place: Place,
+    inner: &mut S,
+    req: Req,
+) -> ResponseFuture<S::Future, S, Req>
 where
     S: Service<Req> + Clone,
 {
     let clone = inner.clone();
     let service = core::mem::replace(inner, clone);
     ResponseFuture {
-        state: WaitThenCall::waiting(Delay(crate::clock::sleep::sleep(delay)), service, req),
+        state: WaitThenCall::waiting(Delay(Wait::new(limiter, place)), service, req),
     }
 }
 
-/// A call's delay: never refused once admitted.
-struct Delay(Sleep);
+/// The limiter a call goes through: the layer's, or its key's (held while it waits).
+enum Limiter {
+    Named(&'static RateLimiter),
+    Keyed(Arc<RateLimiter>),
+}
+
+impl core::ops::Deref for Limiter {
+    type Target = RateLimiter;
+
+    #[inline]
+    fn deref(&self) -> &RateLimiter {
+        match self {
+            Limiter::Named(limiter) => limiter,
+            Limiter::Keyed(limiter) => limiter,
+        }
+    }
+}
+
+/// A call's delay: never refused once admitted; dropped before it has passed, it
+/// gives the call's place back.
+struct Delay(Wait<Limiter>);
 
 impl Future for Delay {
     type Output = Result<(), RateLimited>;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // `Sleep` is `Unpin` (its timer is boxed).
+        // `Wait` is `Unpin`.
         Pin::new(&mut self.get_mut().0).poll(cx).map(Ok)
     }
 }
@@ -222,7 +240,8 @@ impl Future for Delay {
 pin_project! {
     /// The response future of [`RateLimitService`] and [`KeyedRateLimitService`]: the
     /// inner call, a call waiting out its delay, or the refusal. Dropped while delayed,
-    /// the inner service is not called (the call's place in the rate stays spent).
+    /// the inner service is not called and the call's place in the rate is given back
+    /// (the next delayed call takes it).
     pub struct ResponseFuture<Fut, S, Req> {
         #[pin]
         state: WaitThenCall<Delay, (), RateLimited, S, Req, Fut>,
@@ -254,6 +273,7 @@ where
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::Duration;
 
     use tower::{service_fn, BoxError, Layer, Service, ServiceExt};
 
@@ -325,6 +345,72 @@ mod tests {
         );
         assert_eq!(delayed.await.unwrap(), 1);
         assert_eq!(start.elapsed(), Duration::from_millis(100));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_delayed_call_dropped_while_it_waits_gives_its_place_back() {
+        // 10 a second, burst 1, up to 2 s of delay: 15 calls delayed, then dropped after
+        // 1 ms, none run. The next call waits at most one interval (1.57 s before).
+        let calls = Arc::new(AtomicU32::new(0));
+        let mut svc = RateLimitLayer::new("tower.rate_limit.cancelled")
+            .config(config(
+                10,
+                Duration::from_secs(1),
+                1,
+                Duration::from_secs(2),
+            ))
+            .layer(counting(&calls));
+        svc.ready().await.unwrap().call(0).await.unwrap();
+        let mut delayed = Vec::new();
+        for i in 1..=15 {
+            let mut call = Box::pin(svc.ready().await.unwrap().call(i));
+            assert!(super::super::is_pending(&mut call).await);
+            delayed.push(call);
+        }
+        tokio::time::advance(Duration::from_millis(1)).await;
+        drop(delayed);
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "none of them ran");
+        let start = tokio::time::Instant::now();
+        svc.ready().await.unwrap().call(16).await.unwrap();
+        assert!(
+            start.elapsed() <= Duration::from_millis(100),
+            "waited {:?}",
+            start.elapsed()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_keyed_delayed_call_dropped_while_it_waits_gives_its_place_back() {
+        let calls = Arc::new(AtomicU32::new(0));
+        let mut svc = RateLimitLayer::new("tower.rate_limit.keyed_cancelled")
+            .config(config(
+                10,
+                Duration::from_secs(1),
+                1,
+                Duration::from_secs(2),
+            ))
+            .key(|_: &u32| "tenant")
+            .layer(counting(&calls));
+        svc.ready().await.unwrap().call(0).await.unwrap();
+        let mut delayed = Vec::new();
+        for i in 1..=15 {
+            let mut call = Box::pin(svc.ready().await.unwrap().call(i));
+            assert!(super::super::is_pending(&mut call).await);
+            delayed.push(call);
+        }
+        tokio::time::advance(Duration::from_millis(1)).await;
+        // Dropped in reverse: the order does not matter.
+        while let Some(call) = delayed.pop() {
+            drop(call);
+        }
+        let start = tokio::time::Instant::now();
+        svc.ready().await.unwrap().call(16).await.unwrap();
+        assert!(
+            start.elapsed() <= Duration::from_millis(100),
+            "waited {:?}",
+            start.elapsed()
+        );
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 

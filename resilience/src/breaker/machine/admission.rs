@@ -14,7 +14,7 @@ impl Breaker {
     pub(super) fn acquire_slow(&self, mut word: Word, modes: u8) -> Admit {
         if modes & live::PARENT != 0 && word.state() != BreakerState::Disabled {
             if let Some(refusal) = self.parent_refusal() {
-                self.count_rejection();
+                self.count_rejection(self.clock.now_coarse());
                 return refusal;
             }
         }
@@ -31,8 +31,9 @@ impl Breaker {
                 BreakerState::Disabled => return Admit::permit(Kind::Noop, 0, 0, 0),
                 BreakerState::ForcedOpen => return self.refuse(BreakerState::ForcedOpen, None),
                 BreakerState::Open => {
-                    if let Err(left) = self.due(word, self.clock.now_coarse()) {
-                        return self.refuse(BreakerState::Open, left);
+                    let now = self.clock.now_coarse();
+                    if let Err(left) = self.due(word, now) {
+                        return self.refuse_at(BreakerState::Open, left, now);
                     }
                     // Due: whoever swaps open → half-open holds the first trial place.
                     let next = Word::new(BreakerState::HalfOpen, word.next_gen(), 0, 1);
@@ -73,17 +74,26 @@ impl Breaker {
             return Ok(());
         }
         let left = deadline - now_ms;
-        let timeout_ms = timeout.div_ceil(1_000_000);
-        if left > timeout_ms {
-            // The clock went backwards or the timeout was lowered: never wait longer
-            // than one timeout from what the clock says now.
-            let moved =
-                ((now_ms + timeout_ms).min(MAX_DEADLINE_MS) << DEADLINE_SHIFT) | (d & GEN_MASK);
-            let _ = self
+        if left > timeout.div_ceil(1_000_000) {
+            // Longer than `recovery_timeout`: a grown open period, or the clock went
+            // backwards, or the timeout was lowered. Never wait longer than one period
+            // from what the clock says now.
+            let period_ms = self
                 .hot
-                .deadline
-                .compare_exchange(d, moved, AcqRel, Acquire);
-            return Err(Some(Duration::from_millis(timeout_ms)));
+                .live
+                .open_period(self.strikes(word))
+                .div_ceil(1_000_000);
+            if left > period_ms {
+                let moved = ((now_ms.saturating_add(period_ms)).min(MAX_DEADLINE_MS)
+                    << DEADLINE_SHIFT)
+                    | (d & GEN_MASK);
+                let _ = self
+                    .hot
+                    .deadline
+                    .compare_exchange(d, moved, AcqRel, Acquire);
+                self.stats.warn.clock_went_back();
+                return Err(Some(Duration::from_millis(period_ms)));
+            }
         }
         Err(Some(Duration::from_millis(left)))
     }
@@ -114,18 +124,28 @@ impl Breaker {
 
     /// A refusal by this breaker, counted.
     pub(super) fn refuse(&self, state: BreakerState, retry_after: Option<Duration>) -> Admit {
-        self.count_rejection();
+        self.refuse_at(state, retry_after, self.clock.now_coarse())
+    }
+
+    /// [`refuse`](Self::refuse), the clock read at `now` (coarse).
+    #[inline]
+    pub(super) fn refuse_at(
+        &self,
+        state: BreakerState,
+        retry_after: Option<Duration>,
+        now: Duration,
+    ) -> Admit {
+        self.count_rejection(now);
         Admit::refusal(state, retry_after, 0)
     }
 
-    pub(super) fn count_rejection(&self) {
+    /// Counts a refusal; at most once a second, a WARN with the count since the last.
+    #[inline]
+    pub(super) fn count_rejection(&self, now: Duration) {
         self.stats.rejections.add();
         self.metrics.rejection();
-        // A flag's load unless someone listens (a debug event or a stream subscriber).
-        if self.events.listening()
-            || tracing::enabled!(target: "resilience::breaker", tracing::Level::DEBUG)
-        {
-            super::super::events::refused(&self.events, self.name, self.state(), 1);
+        if let Some(refused) = self.stats.warn.due(now, || self.stats.rejections.total()) {
+            super::super::events::refused(&self.events, self.name, self.state(), refused);
         }
     }
 

@@ -34,6 +34,9 @@ impl Breaker {
         // Thresholds take effect from the next outcome, which checks the rates even if
         // it is a success.
         self.outcomes.current().recheck();
+        if let Some(window) = self.rate_window.get() {
+            window.recheck();
+        }
         match (&config.parent, self.parent.get()) {
             (Some(_), Some(_)) => self.hot.live.modes.fetch_or(live::PARENT, Relaxed),
             _ => self.hot.live.modes.fetch_and(!live::PARENT, Relaxed),
@@ -57,6 +60,14 @@ impl Breaker {
                     .min(MAX_WINDOW_LEN)
                     .max(new.window_size);
                 self.outcomes.push(Outcomes::new(new.window_size, room));
+            }
+        }
+        if let Some(window) = time_window(new) {
+            let made = self
+                .rate_window
+                .get_or_init(|| Box::new(TimeWindow::new(window)));
+            if time_window(old) != Some(window) {
+                made.set_window(window);
             }
         }
         let max_failures = |c: &BreakerConfig| c.window.and(c.max_failures_per_window);

@@ -27,8 +27,10 @@ use super::live::{self, Live};
 use super::permit::{Kind, Permit};
 use super::publish;
 use super::rejections::Rejections;
-use super::state::{Admit, Word, DEADLINE_SHIFT, GEN_MASK, MAX_DEADLINE_MS};
-use super::window::{Counts, Rates, Window as Outcomes, CHECK_ONLY, FAILED, RECORDED, SLOW};
+use super::state::{tagged, Admit, Word, DEADLINE_SHIFT, GEN_MASK, MAX_DEADLINE_MS, MAX_STRIKES};
+use super::window::{
+    Counts, Rates, TimeWindow, Window as Outcomes, CHECK_ONLY, FAILED, RECORDED, SLOW,
+};
 use super::{BreakerConfig, BreakerSnapshot, BreakerState, CircuitOpen, MAX_WINDOW_LEN};
 use crate::clock::{duration_nanos, Clock, SystemClock};
 use crate::events::Sink;
@@ -71,6 +73,8 @@ pub struct Breaker {
     hot: Hot,
     stats: Stats,
     outcomes: Chain<Outcomes>,
+    /// The time window of the rates (`rate_window`), made the first time it is asked for.
+    rate_window: OnceLock<Box<TimeWindow>>,
     failure_times: Chain<FailureTimes>,
     name: &'static str,
     clock: Arc<dyn Clock>,
@@ -88,6 +92,8 @@ struct Hot {
     word: AtomicU64,
     live: Live,
     deadline: AtomicU64,
+    /// The failed trials in a row behind the current open period (`state.rs`).
+    strikes: AtomicU64,
 }
 
 /// Written on rejections and openings only.
@@ -95,6 +101,8 @@ struct Hot {
 struct Stats {
     rejections: Rejections,
     opened: AtomicU64,
+    /// At most one WARN a second for its refusals (written once a second).
+    warn: crate::refusals::RefusalWarn,
 }
 
 impl core::fmt::Debug for Breaker {
@@ -133,6 +141,10 @@ impl Breaker {
         } else {
             Outcomes::new(0, 0)
         };
+        let rate_window = OnceLock::new();
+        if let Some(window) = time_window(&config) {
+            let _ = rate_window.set(Box::new(TimeWindow::new(window)));
+        }
         let failure_times = match (config.window, config.max_failures_per_window) {
             (Some(_), Some(n)) => FailureTimes::new(n, 0),
             _ => FailureTimes::new(0, 0),
@@ -142,12 +154,15 @@ impl Breaker {
                 word: AtomicU64::new(Word::new(BreakerState::Closed, 0, 0, 0).0),
                 live: Live::new(&config),
                 deadline: AtomicU64::new(0),
+                strikes: AtomicU64::new(0),
             },
             stats: Stats {
                 rejections: Rejections::new(),
                 opened: AtomicU64::new(0),
+                warn: crate::refusals::RefusalWarn::new(),
             },
             outcomes: Chain::new(outcomes),
+            rate_window,
             failure_times: Chain::new(failure_times),
             metrics: super::metrics::BreakerMetrics::new(name),
             name,
@@ -240,9 +255,10 @@ impl Breaker {
     }
 
     /// Opens the breaker now, as if its rules had tripped (resilience4j's
-    /// `transitionToOpenState`): calls are refused until the recovery timeout has
-    /// passed, then a trial is let through. From any state; an open breaker's recovery
-    /// timeout starts again.
+    /// `transitionToOpenState`): calls are refused until the open period has passed,
+    /// then a trial is let through. From any state: from closed the period is
+    /// `recovery_timeout`; an open or half-open breaker's current period starts again
+    /// (it does not grow: no trial failed).
     ///
     /// ```
     /// use resilience::{breaker::Breaker, BreakerState};
@@ -255,7 +271,7 @@ impl Breaker {
     /// ```
     pub fn transition_to_open(&self) {
         let mut word = self.load();
-        while let Err(now) = self.open(word) {
+        while let Err(now) = self.open(word, false) {
             word = now;
         }
     }
@@ -448,8 +464,21 @@ impl CircuitOpen {
     }
 }
 
-/// Whether `config` uses the count-based window (a failure or slow-call rate): whether
-/// the breaker keeps one, reports its counts and resizes it.
-fn uses_count_window(config: &BreakerConfig) -> bool {
+/// Whether `config` has a rate rule (a failure or slow-call rate), over either window.
+fn uses_rates(config: &BreakerConfig) -> bool {
     config.failure_rate.is_some() || config.slow_call_rate.is_some()
+}
+
+/// Whether `config` uses the count-based window: whether the breaker keeps one, reports
+/// its counts and resizes it.
+fn uses_count_window(config: &BreakerConfig) -> bool {
+    uses_rates(config) && config.rate_window.is_none()
+}
+
+/// The length of `config`'s time window in nanoseconds, if its rates are over one.
+fn time_window(config: &BreakerConfig) -> Option<u64> {
+    config
+        .rate_window
+        .filter(|_| uses_rates(config))
+        .map(duration_nanos)
 }

@@ -8,7 +8,8 @@ impl Breaker {
 
     /// HOT PATH for a successful call through a closed breaker: in consecutive mode one
     /// load, and a write only if failures were counted since the last success; in rate
-    /// mode also one add to the window's striped counter (see `window/mod.rs`).
+    /// mode also one add to the window's striped counter (see `window/mod.rs`), and with
+    /// `rate_window` a read of the coarse clock (`window/time.rs`).
     #[inline]
     pub(in crate::breaker) fn closed_success(&self, gen: u32, modes: u8, start: u64) {
         let word = self.load_relaxed();
@@ -16,7 +17,9 @@ impl Breaker {
             && word.state_bits() == Word::CLOSED_BITS
             && word.gen() == gen
         {
-            if modes & live::SLOW_RATE != 0 {
+            // The count window's success is inlined here; a slow-call rule's (which
+            // reads the clock) and a time window's (which reads the coarse one) are not.
+            if modes & (live::SLOW_RATE | live::RATE_WINDOW) != 0 {
                 self.record_outcome(gen, modes, start, RECORDED);
             } else if self.outcomes.current().success() {
                 self.record_outcome(gen, modes, start, CHECK_ONLY);
@@ -51,7 +54,7 @@ impl Breaker {
             }
             let failures = word.count().saturating_add(1);
             let result = if trip || failures >= threshold {
-                self.open(word)
+                self.open(word, false)
             } else {
                 self.cas(word, word.with_count(failures))
             };
@@ -62,8 +65,9 @@ impl Breaker {
         }
     }
 
-    /// Records into the count-based window (`CHECK_ONLY`: a success already counted
-    /// there); opens the breaker (and returns true) when a rate is reached.
+    /// Records into the window of the rates, count- or time-based (`CHECK_ONLY`: a
+    /// success already counted there); opens the breaker (and returns true) when a rate
+    /// is reached.
     #[inline(never)]
     pub(super) fn record_outcome(&self, gen: u32, modes: u8, start: u64, mut outcome: u8) -> bool {
         if modes & live::SLOW_RATE != 0 && outcome != CHECK_ONLY {
@@ -73,20 +77,33 @@ impl Breaker {
             }
         }
         let live = &self.hot.live;
-        let rates = Rates {
+        let rates = || Rates {
             minimum_calls: live.minimum_calls.load(Relaxed),
             failure_rate: (modes & live::FAILURE_RATE != 0)
                 .then(|| Live::percent(&live.failure_rate)),
             slow_call_rate: (modes & live::SLOW_RATE != 0)
                 .then(|| Live::percent(&live.slow_call_rate)),
         };
-        let trip = self.outcomes.current().record(outcome, &rates);
+        let trip = if modes & live::RATE_WINDOW != 0 {
+            let now = duration_nanos(self.clock.now_coarse());
+            match self.rate_window.get() {
+                // HOT PATH with `rate_window`: a success that needs no check reads no
+                // threshold.
+                Some(window) if outcome == RECORDED => {
+                    window.success(now) && window.record(CHECK_ONLY, now, &rates())
+                }
+                Some(window) => window.record(outcome, now, &rates()),
+                None => false,
+            }
+        } else {
+            self.outcomes.current().record(outcome, &rates())
+        };
         if trip && outcome & FAILED == 0 {
             // A success: the failure path is not going to open it, so open it here (again
             // if a racing failure's count moved the word; not if anything else did).
             let mut word = self.load();
             while word.state_bits() == Word::CLOSED_BITS && word.gen() == gen {
-                match self.open(word) {
+                match self.open(word, false) {
                     Ok(()) => break,
                     Err(now) => word = now,
                 }
@@ -129,7 +146,7 @@ impl Breaker {
         self.metrics.failure();
         let mut word = self.load();
         while word.state() == BreakerState::HalfOpen && word.gen() == gen {
-            match self.open(word) {
+            match self.open(word, true) {
                 Ok(()) => return,
                 Err(now) => word = now,
             }

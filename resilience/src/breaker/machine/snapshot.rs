@@ -1,6 +1,7 @@
 //! [`Breaker::snapshot`]: counts, state and configuration.
 
 use super::*;
+use crate::breaker::WindowKind;
 
 impl Breaker {
     /// Counts, state and configuration, for dashboards and the registry.
@@ -17,11 +18,24 @@ impl Breaker {
         let word = self.load();
         let now = self.clock.now();
         let state = word.state();
-        let counts = if uses_count_window(&config) {
-            self.outcomes.current().counts()
-        } else {
-            Counts::default()
+        let counts = match (time_window(&config), self.rate_window.get()) {
+            (Some(_), Some(window)) => window.counts(duration_nanos(self.clock.now_coarse())),
+            _ if uses_count_window(&config) => self.outcomes.current().counts(),
+            _ => Counts::default(),
         };
+        let window_kind = match (uses_rates(&config), config.rate_window) {
+            (false, _) => None,
+            (true, None) => Some(WindowKind::Count),
+            (true, Some(_)) => Some(WindowKind::Time),
+        };
+        let live = &self.hot.live;
+        let open_period = Duration::from_nanos(match state {
+            BreakerState::Open => live.open_period(self.strikes(word)),
+            BreakerState::HalfOpen => {
+                live.open_period((self.strikes(word) + 1).min(super::MAX_STRIKES))
+            }
+            _ => live.recovery_timeout.load(Relaxed),
+        });
         let failures_in_window = config
             .window
             .filter(|_| config.max_failures_per_window.is_some())
@@ -36,6 +50,7 @@ impl Breaker {
                 0
             },
             failures_in_window,
+            window_kind,
             window_calls: counts.calls,
             window_failures: counts.failures,
             window_slow_calls: counts.slow,
@@ -62,6 +77,7 @@ impl Breaker {
                 ),
                 _ => None,
             },
+            open_period,
             parent: config.parent.as_deref().map(str::to_owned),
             config,
         }

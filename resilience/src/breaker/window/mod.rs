@@ -33,7 +33,9 @@
 //! reset, by the lock holder, which keeps what it has taken in.
 
 mod ring;
+mod slices;
 mod stripes;
+mod time;
 
 use std::sync::PoisonError;
 
@@ -42,6 +44,7 @@ use crate::sync::Mutex;
 
 use ring::Ring;
 use stripes::Stripes;
+pub(super) use time::TimeWindow;
 
 /// Outcome bits.
 pub(super) const RECORDED: u8 = 1;
@@ -82,12 +85,17 @@ impl Rates {
     /// Whether `c` meets a rate: at least `minimum_calls`, and a count over zero that is
     /// at least its percentage of the calls.
     pub(super) fn reached(&self, c: Counts) -> bool {
-        let reached = |count: u32, rate: f64| {
-            count > 0 && f64::from(count) * 100.0 >= rate * f64::from(c.calls)
-        };
-        c.calls >= self.minimum_calls
-            && (self.failure_rate.is_some_and(|r| reached(c.failures, r))
-                || self.slow_call_rate.is_some_and(|r| reached(c.slow, r)))
+        self.reached_by(c.calls.into(), c.failures.into(), c.slow.into())
+    }
+
+    /// [`reached`](Rates::reached) for counts too large for a `u32` (a time window's).
+    pub(super) fn reached_by(&self, calls: u64, failures: u64, slow: u64) -> bool {
+        // Exact up to 2^53 calls, which no window holds.
+        let reached =
+            |count: u64, rate: f64| count > 0 && count as f64 * 100.0 >= rate * calls as f64;
+        calls >= u64::from(self.minimum_calls)
+            && (self.failure_rate.is_some_and(|r| reached(failures, r))
+                || self.slow_call_rate.is_some_and(|r| reached(slow, r)))
     }
 }
 

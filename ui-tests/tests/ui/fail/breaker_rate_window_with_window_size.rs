@@ -1,0 +1,16 @@
+use resilience::{circuit_breaker, CircuitOpen};
+
+#[derive(Debug)]
+struct E;
+impl From<CircuitOpen> for E {
+    fn from(_: CircuitOpen) -> Self {
+        E
+    }
+}
+
+#[circuit_breaker(failure_rate = 50, window_size = 20, rate_window = 60s)]
+fn call() -> Result<(), E> {
+    Ok(())
+}
+
+fn main() {}

@@ -11,10 +11,11 @@
 //! breaker opening and the fallback answering, lets it recover, prints `/health` and the
 //! `resilience_*` series, and exits. Run it with `cargo run --example service`.
 //!
-//! Faults can be switched on while it runs (`resilience::chaos`): `POST
+//! With the `chaos` feature (`cargo run --example service --features chaos`), faults can
+//! be switched on while it runs (`resilience::chaos`): `POST
 //! /chaos/{site}/{fault}/{rate}` sets an `error` or `refusal` fault (`POST
 //! /chaos/{site}/latency/{rate}/{ms}` a latency) on a site, the breaker's name
-//! (`upstream`) or the read's function name ([`read_value_site`]), and `POST /chaos/clear`
+//! (`upstream`) or the read's function name (`read_value_site()`), and `POST /chaos/clear`
 //! clears them all; `/health` shows them under `breakers.chaos`.
 //!
 //! The test `tests/tests/service.rs` includes this file and drives [`start`] over HTTP.
@@ -243,6 +244,7 @@ async fn read_value(app: &App) -> Result<Reading, UpstreamError> {
 }
 
 /// The chaos site name of [`read_value`] (its default name: `module::path::read_value`).
+#[cfg(feature = "chaos")]
 pub fn read_value_site() -> &'static str {
     concat!(module_path!(), "::read_value")
 }
@@ -286,15 +288,17 @@ pub async fn start() -> Result<Service, BoxError> {
     let router = Router::new()
         .route("/data", routing::get(data).with_state(app))
         .route("/health", routing::get(health))
+        .route(
+            "/metrics",
+            routing::get(move || render_metrics(metrics.clone())),
+        );
+    #[cfg(feature = "chaos")]
+    let router = router
         .route("/chaos/clear", routing::post(chaos_clear))
         .route("/chaos/{site}/{fault}/{rate}", routing::post(chaos_set))
         .route(
             "/chaos/{site}/{fault}/{rate}/{ms}",
             routing::post(chaos_set),
-        )
-        .route(
-            "/metrics",
-            routing::get(move || render_metrics(metrics.clone())),
         );
     let addr = serve(router).await?;
     Ok(Service { addr, upstream })
@@ -351,6 +355,7 @@ async fn health() -> Json<serde_json::Value> {
 
 /// `POST /chaos/{site}/{fault}/{rate}[/{ms}]`: sets the fault; `422` with the reason when
 /// the site cannot take it or a value is wrong.
+#[cfg(feature = "chaos")]
 async fn chaos_set(
     axum::extract::Path(segments): axum::extract::Path<Vec<String>>,
 ) -> (StatusCode, String) {
@@ -384,6 +389,7 @@ async fn chaos_set(
 }
 
 /// `POST /chaos/clear`: every fault off.
+#[cfg(feature = "chaos")]
 async fn chaos_clear() -> StatusCode {
     resilience::chaos::chaos().clear_all();
     StatusCode::NO_CONTENT
@@ -485,16 +491,19 @@ async fn main() -> Result<(), BoxError> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    println!("\nswitching faults on through /chaos ...\n");
-    post(api, "/chaos/upstream/refusal/1.0").await?;
-    show("injected refusal").await?;
-    post(api, "/chaos/clear").await?;
-    let error = format!("/chaos/{}/error/1.0", read_value_site());
-    post(api, &error).await?;
-    for _ in 0..2 {
-        show("injected errors").await?;
+    #[cfg(feature = "chaos")]
+    {
+        println!("\nswitching faults on through /chaos ...\n");
+        post(api, "/chaos/upstream/refusal/1.0").await?;
+        show("injected refusal").await?;
+        post(api, "/chaos/clear").await?;
+        let error = format!("/chaos/{}/error/1.0", read_value_site());
+        post(api, &error).await?;
+        for _ in 0..2 {
+            show("injected errors").await?;
+        }
+        post(api, "/chaos/clear").await?;
     }
-    post(api, "/chaos/clear").await?;
 
     let (_, health) = get(api, "/health").await?;
     let health: serde_json::Value = serde_json::from_str(&health)?;

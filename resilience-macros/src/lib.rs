@@ -110,7 +110,7 @@ pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `record_if = path` | `fn(&E) -> bool`: which errors count as failures | a dependency's faults (transient, integration and system tiers, timeouts, foreign errors nothing is known about); not business-logic, configuration or security errors; never this crate's own refusals from layers inside (`RateLimited`, `BulkheadFull`, `Overloaded`, an inner breaker's `CircuitOpen`), which count as neither success nor failure |
 /// | `parent = "name"` | also refuse while that breaker (or an ancestor) is open within its recovery timeout, or forced open | none |
 /// | `key = expr` | one breaker per distinct key value (`expr` is `Display`, evaluated before the call); `registry().breaker_for(name, key)` finds one | none |
-/// | `max_keys = N` | at most N keys live per name; idle ones are evicted, least recently used first | 1024 |
+/// | `max_keys = N` | at most N keys live per name, whatever their state; a new key takes the place of the breaker whose loss changes least (`docs/keys.md`) | 1024 |
 /// | `scope = local \| cluster` | `cluster`: the breaker's openings are shared through Redis (feature `redis`, after `resilience::cluster::connect`) | `local` |
 /// | `quorum = N` | with `scope = cluster`: distinct live instances that must have it open before it opens everywhere | 1 |
 /// | `registry = STATIC` | the registry the breaker lives in: a `static` holding a `Registry` (`LazyLock<Registry>`, made with `Registry::with_clock` to test recovery on a `ManualClock`) | the global `registry()` |

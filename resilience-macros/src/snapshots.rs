@@ -8,6 +8,10 @@
 //! (which takes the later ones as inner layers); a type deriving `MarcusError` gets the
 //! derive's output after it. The result is compared with `tests/expand/<case>.expanded.rs`.
 //!
+//! A case whose file name starts with `chaos_` is expanded as with the `chaos` feature
+//! (the fault-injection gates emitted), every other one as without it, whatever this
+//! crate was built with: so both builds' code is reviewed, from one test run.
+//!
 //! To add a case, write its `.rs` file and run
 //! `UPDATE_EXPANSIONS=1 cargo test -p resilience-macros snapshots`, which (re)writes
 //! every `.expanded.rs`; read the diff before committing it. A case without its
@@ -225,7 +229,10 @@ fn expansions_match_their_snapshots() {
     let mut failures = Vec::new();
     for case in &cases {
         let source = std::fs::read_to_string(case).expect("a readable case");
-        let actual = expansion_of(&source);
+        let gates = case
+            .file_name()
+            .is_some_and(|name| name.to_string_lossy().starts_with("chaos_"));
+        let actual = crate::rewrite::chaos::with_gates(gates, || expansion_of(&source));
         let snapshot = case.with_extension("expanded.rs");
         if update {
             std::fs::write(&snapshot, &actual).expect("the snapshot is writable");
@@ -270,11 +277,27 @@ fn first_difference(expected: &str, actual: &str) -> String {
 /// The snapshot test can fail: an expansion that differs from the kept one is reported.
 #[test]
 fn a_changed_expansion_is_a_difference() {
-    let before = expansion_of("#[retry(max_attempts = 2)] fn f() -> Result<(), E> { Ok(()) }");
-    let after = expansion_of("#[retry(max_attempts = 3)] fn f() -> Result<(), E> { Ok(()) }");
+    let without = |source| crate::rewrite::chaos::with_gates(false, || expansion_of(source));
+    let before = without("#[retry(max_attempts = 2)] fn f() -> Result<(), E> { Ok(()) }");
+    let after = without("#[retry(max_attempts = 3)] fn f() -> Result<(), E> { Ok(()) }");
     assert_ne!(before, after);
     assert!(first_difference(&before, &after).starts_with("line "));
     assert!(before.contains("__private::RetrySite"));
+}
+
+/// Without the `chaos` feature an expansion holds no fault gate; with it, one per layer
+/// that has one, each a single call into the runtime.
+#[test]
+fn gates_are_emitted_only_with_the_chaos_feature() {
+    let source = "#[circuit_breaker(name = \"k\")] fn f() -> Result<(), E> { Ok(()) }";
+    let without = crate::rewrite::chaos::with_gates(false, || expansion_of(source));
+    let with = crate::rewrite::chaos::with_gates(true, || expansion_of(source));
+    assert!(!without.contains("chaos"), "{without}");
+    assert_eq!(with.matches("draw_refusing_with(").count(), 1, "{with}");
+    assert!(
+        with.contains("__private::inject!(Result < (), E >)"),
+        "{with}"
+    );
 }
 
 /// ARCHITECTURE.md shows one real expansion: it must be the snapshot as it is now.

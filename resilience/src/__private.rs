@@ -13,15 +13,18 @@
 pub use crate::clock::sleep::{sleep, sleep_blocking, Sleep};
 pub use crate::sites::retry::{Attempts, RetryArm, RetrySite, Retrying};
 
+// The site of every pattern the registry keeps (breaker, bulkhead, rate limit), and the
+// conversion of any refusal into the user's error: `sites/site.rs`.
+pub use crate::sites::site::{FromRefusal, Site};
+// A key's text (`key = expr`): `keyed.rs`.
+pub use crate::keyed::{Key, KeyDisplay, KeyProbe, KeyStr, KeyText, StrKey};
+
 // `#[circuit_breaker]`: `sites/breaker.rs`.
 pub use crate::breaker::{CircuitOpen, Permit};
-pub use crate::sites::breaker::{BreakerArm, BreakerSite, FromCircuitOpen};
-// `#[circuit_breaker(key = expr)]`: `sites/keyed_breaker.rs`; a key's text: `keyed.rs`.
-pub use crate::keyed::{Key, KeyDisplay, KeyProbe, KeyStr, KeyText, StrKey};
-pub use crate::sites::keyed_breaker::KeyedBreakerSite;
+pub use crate::sites::breaker::{BreakerArm, BreakerSite};
 
 // `#[bulkhead]`: `sites/bulkhead.rs`.
-pub use crate::sites::bulkhead::{bulkhead_wait, BulkheadSite, FromBulkheadFull};
+pub use crate::sites::bulkhead::{bulkhead_wait, BulkheadSite};
 
 // `#[adaptive_limit]`: `sites/adaptive_limit.rs` (the rule of what is a drop: `is_drop`).
 pub use crate::sites::adaptive_limit::{
@@ -29,13 +32,17 @@ pub use crate::sites::adaptive_limit::{
 };
 
 // `#[rate_limit]`: `sites/rate_limit.rs` (`scope = cluster`: `sites/cluster_rate_limit.rs`).
-pub use crate::sites::rate_limit::{FromRateLimited, RateLimitSite};
+pub use crate::sites::rate_limit::RateLimitSite;
 
 // `#[hedge]`: `sites/hedge.rs`.
 pub use crate::sites::hedge::{hedge, HedgeSite};
 
-// Fault injection: the gate around a body and inside a breaker (`sites/chaos.rs`).
-pub use crate::sites::chaos::{chaos_armed, ChaosSite, Hit, InjectFrom, InjectNone, InjectProbe};
+// Fault injection (feature `chaos`): the gate around a body and inside a breaker,
+// bulkhead or rate limiter (`sites/chaos.rs`).
+#[cfg(feature = "chaos")]
+pub use crate::__resilience_inject as inject;
+#[cfg(feature = "chaos")]
+pub use crate::sites::chaos::{ChaosSite, Hit, Inject, InjectFrom, InjectNone, InjectProbe};
 
 // `#[feature_switch]`: `sites/feature.rs`.
 pub use crate::sites::feature::{FeatureArm, FeatureSite};
@@ -57,6 +64,36 @@ pub use crate::monitor::observe::{observe, observed, Observe};
 
 // What the runtime may learn of an error whose type only the call site knows (`view.rs`).
 pub use crate::view::{Probe, View, ViewDyn, ViewDynSync, ViewError, ViewMarcus, ViewOpaque};
+// `view!()`: the closure an error arm is given, one line in every expansion (below).
+pub use crate::__resilience_view as view;
+
+/// `view!()`: the closure giving the runtime a [`View`] of an error whose type only the
+/// call site knows, `|error| (&&&&&Probe::new(error)).view()` with the five view traits
+/// in scope, so the borrows pick the most specific view (autoref specialization, see
+/// `view.rs`).
+///
+/// ```
+/// use resilience::__private::{view, View};
+/// fn kind_of<E>(mut error: E, view: impl for<'a> Fn(&'a mut E) -> View<'a>) -> &'static str {
+///     view(&mut error).kind()
+/// }
+/// assert_eq!(kind_of(resilience::CircuitOpen::from_name("k"), view!()), "CIRCUIT_OPEN_ERROR");
+/// ```
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __resilience_view {
+    () => {
+        |error| {
+            #[allow(unused_imports)]
+            use $crate::__private::{
+                ViewDyn as _, ViewDynSync as _, ViewError as _, ViewMarcus as _, ViewOpaque as _,
+            };
+            #[allow(clippy::needless_borrow)]
+            let view = (&&&&&$crate::__private::Probe::new(error)).view();
+            view
+        }
+    };
+}
 
 // A method's default name, with its `Self` type, made on a site's first use (`site_name.rs`).
 pub use crate::site_name::{method_name, MethodName};

@@ -1,7 +1,7 @@
-//! The process's health: every breaker of a registry, with the retry budgets, feature
-//! switches and recovery states beside them, in one serde value
-//! ([`Registry::health`]). It sits above the patterns and the registry, so none of them
-//! depends on another to report.
+//! A registry's health: every breaker of it, with its retry budgets, bulkheads, rate
+//! limiters, hedges, feature switches and recovery states beside them, in one serde
+//! value ([`Registry::health`]). It sits above the patterns and the registry, so none
+//! of them depends on another to report.
 
 use serde::Serialize;
 
@@ -9,7 +9,8 @@ use crate::registry::{BreakerSnapshot, Registry};
 use crate::BreakerState;
 
 impl Registry {
-    /// Every breaker's snapshot and the number in each state, as one serde value.
+    /// Every breaker's snapshot and the number in each state, with everything else this
+    /// registry holds, as one serde value. Nothing of another registry shows in it.
     ///
     /// ```
     /// use resilience::{registry::Registry, BreakerConfig, BreakerState};
@@ -35,14 +36,15 @@ impl Registry {
             disabled: count(BreakerState::Disabled),
             breakers,
             retry_budgets: self.retry_budgets(),
-            features: crate::degradation().snapshot(),
-            recovery: crate::recovery().snapshot(),
+            features: self.degradation().snapshot(),
+            recovery: self.recovery().snapshot(),
             bulkheads: self.bulkheads(),
             rate_limiters: self.rate_limiters(),
             hedges: self.hedges(),
             adaptive_limits: self.adaptive_limits(),
             cluster: crate::ClusterStatus::current(),
-            chaos: crate::chaos::chaos().snapshot(),
+            #[cfg(feature = "chaos")]
+            chaos: self.chaos().snapshot(),
         }
     }
 }
@@ -71,11 +73,13 @@ pub struct RegistryHealth {
     pub disabled: usize,
     /// Every breaker's snapshot, by name.
     pub breakers: Vec<BreakerSnapshot>,
-    /// Every shared retry budget (the global ones, whichever registry is asked).
+    /// The registry's named retry budgets.
     pub retry_budgets: Vec<crate::retry::BudgetSnapshot>,
-    /// The feature switches of [`degradation()`](fn@crate::degradation).
+    /// The registry's feature switches ([`Registry::degradation`]; the global
+    /// registry's are [`degradation()`](fn@crate::degradation)).
     pub features: crate::degradation::DegradationSnapshot,
-    /// The services and health checks of [`recovery()`](fn@crate::recovery).
+    /// The registry's services and health checks ([`Registry::recovery`]; the global
+    /// registry's are [`recovery()`](fn@crate::recovery)).
     pub recovery: crate::recovery::RecoverySnapshot,
     /// Every bulkhead's snapshot (keyed ones with their key).
     pub bulkheads: Vec<crate::bulkhead::BulkheadSnapshot>,
@@ -87,8 +91,8 @@ pub struct RegistryHealth {
     pub adaptive_limits: Vec<crate::adaptive_limit::AdaptiveLimitSnapshot>,
     /// Whether this process shares state through a cluster (feature `redis`), and how.
     pub cluster: crate::ClusterStatus,
-    /// The faults [`chaos()`](fn@crate::chaos::chaos) injects (process-wide, whichever
-    /// registry is asked).
+    /// The faults this registry's [`chaos`](Registry::chaos) table injects (feature `chaos`).
+    #[cfg(feature = "chaos")]
     pub chaos: crate::chaos::ChaosSnapshot,
 }
 

@@ -42,6 +42,7 @@ pub mod admin;
 pub mod axum;
 pub mod breaker;
 pub mod bulkhead;
+#[cfg(feature = "chaos")]
 pub mod chaos;
 pub mod classification;
 pub mod clock;
@@ -59,10 +60,12 @@ pub mod events;
 pub mod fallback;
 mod health;
 pub mod hedge;
+mod injected_fault;
 mod keyed;
 pub mod metrics;
 pub mod monitor;
 mod names;
+mod pattern;
 mod question;
 pub mod rate_limit;
 pub mod recovery;
@@ -87,19 +90,18 @@ pub mod __private;
 pub use adaptive_limit::{AdaptiveLimitConfig, Overloaded, Priority};
 pub use breaker::{Breaker, BreakerConfig, BreakerState, CircuitOpen, Permit};
 pub use bulkhead::{BulkheadConfig, BulkheadFull};
-pub use chaos::InjectedFault;
 pub use classification::{classify, classify_message, Classification};
 pub use config_error::ConfigError;
-pub use degradation::degradation;
 pub use error::{Category, ErrorContext, ErrorReport, MarcusError, Remediation, Severity};
 pub use errors::Error;
 pub use events::Event;
+pub use health::RegistryHealth;
 pub use hedge::{HedgeConfig, HedgeSnapshot};
+pub use injected_fault::InjectedFault;
 pub use monitor::{monitor, BatchFailed, ErrorAggregator, HealthScore, Monitor, MonitorConfig};
 pub use rate_limit::{RateLimitConfig, RateLimited};
-pub use recovery::recovery;
 pub use registry::{
-    registry, retry_budget, retry_budgets, BreakerSnapshot, Registry, RegistryHealth,
+    degradation, recovery, registry, retry_budget, retry_budgets, BreakerSnapshot, Registry,
 };
 pub use retry::{Backoff, Jitter, RetryBudget, RetryConfig};
 pub use scope::{ClusterStatus, Scope};

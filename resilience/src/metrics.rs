@@ -23,7 +23,7 @@
 //! | `resilience_adaptive_limit_in_flight` | gauge | `adaptive_limit` | as above: the most calls in flight during the window |
 //! | `resilience_adaptive_limit_rtt_seconds` | gauge | `adaptive_limit` | as above: the window's mean round-trip time |
 //! | `resilience_adaptive_limit_refused_total` | counter | `adaptive_limit`, `priority` | an adaptive limit refuses a call (`Overloaded`) |
-//! | `resilience_chaos_injected_total` | counter | `site`, `fault` | [chaos](crate::chaos) injects a fault (`fault`: `error`, `latency`, `refusal`) |
+//! | `resilience_chaos_injected_total` | counter | `site`, `fault` | fault injection (feature `chaos`) injects a fault (`fault`: `error`, `latency`, `refusal`) |
 //! | `resilience_call_duration_seconds` | histogram | `pattern`, `name`, `outcome` | a call through a pattern ends: a retried call (`pattern="retry"`, from its first attempt to its last, sleeps included), a call through an adaptive limit (`pattern="adaptive_limit"`); `outcome` is `success` or `failure` as the pattern counted it |
 //! | `resilience_attempt_duration_seconds` | histogram | `pattern`, `name`, `outcome` | one attempt of a retried call ends (`pattern="retry"`; `outcome` `success` or `failure`) |
 //!
@@ -155,8 +155,8 @@ pub const HEDGES: &str = "resilience_hedges_total";
 /// ```
 pub const HEDGE_WINS: &str = "resilience_hedge_wins_total";
 
-/// Counter: faults [chaos](crate::chaos) injected, labelled `site` (a breaker's or a
-/// function's name) and `fault` (`error`, `latency`, `refusal`).
+/// Counter: faults injected (feature `chaos`), labelled `site` (a breaker's, bulkhead's,
+/// rate limiter's, hedge's or function's name) and `fault` (`error`, `latency`, `refusal`).
 ///
 /// ```
 /// assert_eq!(resilience::metrics::CHAOS_INJECTED, "resilience_chaos_injected_total");
@@ -369,6 +369,7 @@ pub(crate) fn rate_limited(name: &'static str) {
 }
 
 /// Chaos injected a `fault` at `site`.
+#[cfg(feature = "chaos")]
 #[inline]
 pub(crate) fn chaos_injected(site: &'static str, fault: &'static str) {
     #[cfg(feature = "metrics")]

@@ -29,6 +29,7 @@ use crate::keyed::{KeyText, Keyed};
 use crate::registry::Registry;
 use crate::retry::engine::Attempts;
 use crate::retry::Via;
+use crate::sites::faults::draw_named;
 use crate::sites::retry::NamedPolicy;
 use crate::{BreakerConfig, ConfigError, RetryConfig};
 
@@ -45,8 +46,9 @@ type RetryIfOk = Arc<dyn Fn(&Response) -> bool + Send + Sync>;
 ///   [`registry`](Self::registry) (the global one unless told), with key `"{host}:{port}"`
 ///   (`registry().breaker_for(name, key)`, key from [`breaker_key`](Self::breaker_key)),
 ///   configured by [`breaker`](Self::breaker) or the registry. At most
-///   [`max_keys`](Self::max_keys) hosts' breakers stay live: idle (closed) ones are
-///   evicted and freed, so a client calling ever new hosts does not grow. A 5xx
+///   [`max_keys`](Self::max_keys) hosts' breakers stay live, whatever their state (the
+///   one whose loss changes least makes room, `docs/keys.md`), so a client calling ever
+///   new hosts does not grow. A 5xx
 ///   answer, a connect error and a timeout count as failures; every other answer
 ///   (a 404, a 429: the host is up) as a success; a refusal of this crate's from a
 ///   middleware further down (an inner breaker's `CircuitOpen`) as neither. While a
@@ -225,9 +227,10 @@ impl ResilienceMiddleware {
         self
     }
 
-    /// At most `max_keys` hosts' breakers live (default 1024; at least 1): when a new
-    /// host would pass it, idle breakers are evicted, least recently used first. The
-    /// first middleware or attribute to make the name's store sets it.
+    /// At most `max_keys` hosts' breakers live (default 1024; at least 1), the
+    /// `max_keys` of their `BreakerConfig`: when a new host would pass it, the breaker
+    /// whose loss changes least makes room (`docs/keys.md`). The first middleware or
+    /// attribute to make the name's store sets it.
     ///
     /// ```
     /// let m = resilience::reqwest::ResilienceMiddleware::new().max_keys(64);
@@ -249,14 +252,18 @@ impl ResilienceMiddleware {
         format!("{host}:{port}")
     }
 
-    fn breaker_for(&self, url: &::reqwest::Url) -> Arc<Breaker> {
+    /// The host's breaker (a keyed breaker store has room for any key: never `Err`).
+    fn breaker_for(&self, url: &::reqwest::Url) -> Result<Arc<Breaker>, crate::CircuitOpen> {
         let host = url.host_str().unwrap_or("");
         let port = url.port_or_known_default().unwrap_or(0);
         let store = self.store.get_or_init(|| {
-            self.registry.breakers_keyed(
+            let config = self.breaker.clone().unwrap_or_default();
+            self.registry.table::<Breaker>().keyed(
                 self.name,
-                self.breaker.clone().unwrap_or_default(),
-                self.max_keys,
+                crate::BreakerConfig {
+                    max_keys: self.max_keys,
+                    ..config
+                },
             )
         });
         store.get(KeyText::of(&format_args!("{host}:{port}")).as_str())
@@ -387,7 +394,7 @@ impl ResilienceMiddleware {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<Response> {
-        let breaker = self.breaker_for(req.url());
+        let breaker = self.breaker_for(req.url()).map_err(Error::middleware)?;
         let idempotent = is_idempotent(req.method());
         let policy = self.policy().current();
         let started = policy.start();
@@ -407,7 +414,11 @@ impl ResilienceMiddleware {
                     return Err(Error::middleware(open));
                 }
             };
-            let outcome = next.clone().run(request, extensions).await;
+            // Faults named as the middleware's breakers (feature `chaos`), inside the permit.
+            let outcome = match draw_named::<Error, _>(self.name, self.registry, &*breaker) {
+                Ok(fault) => fault.gate(|| next.clone().run(request, extensions)).await,
+                Err(open) => Err(Error::middleware(open)),
+            };
             let mut verdict = verdict(&outcome);
             if let (Ok(res), Some(retry_if_ok)) = (&outcome, &self.retry_if_ok) {
                 if !verdict.failure && !verdict.retryable && retry_if_ok(res) {
@@ -416,8 +427,13 @@ impl ResilienceMiddleware {
             }
             match &outcome {
                 // Another middleware's error (not the host's answer, not a refusal of
-                // ours): nothing to count.
-                Err(Error::Middleware(_)) if verdict.refusal.is_none() => drop(permit),
+                // ours, not an injected fault, which stands for the host's): nothing to
+                // count.
+                Err(Error::Middleware(e))
+                    if verdict.refusal.is_none() && !e.is::<crate::InjectedFault>() =>
+                {
+                    drop(permit)
+                }
                 _ => crate::sites::breaker::record(permit, &verdict),
             }
             if outcome.is_ok() && !verdict.retryable {

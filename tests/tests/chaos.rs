@@ -503,3 +503,102 @@ fn a_methods_faults_are_named_with_its_type_as_its_breaker_is() {
     assert_eq!(CHARGES.load(Ordering::Relaxed), 2);
     registry().breaker(name).unwrap().reset();
 }
+
+/// A registry of its own, with its own fault table.
+static OWN: std::sync::LazyLock<resilience::registry::Registry> =
+    std::sync::LazyLock::new(resilience::registry::Registry::new);
+
+static OWN_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[circuit_breaker(name = "chaos.own", registry = OWN)]
+fn in_own_registry() -> Result<u32, AppError> {
+    Ok(OWN_RUNS.fetch_add(1, Ordering::Relaxed))
+}
+
+#[retry(max_attempts = 1, registry = OWN)]
+#[error_context("own function")]
+fn own_function() -> Result<u32, AppError> {
+    Ok(OWN_RUNS.fetch_add(1, Ordering::Relaxed))
+}
+
+#[test]
+fn a_site_of_a_registry_of_its_own_draws_that_registrys_faults_only() {
+    let _serial = serial();
+    // Set in the global table: the site of the other registry runs as written.
+    chaos().inject("chaos.own", Fault::refusal(1.0)).unwrap();
+    let runs = OWN_RUNS.load(Ordering::Relaxed);
+    in_own_registry().unwrap();
+    chaos().clear("chaos.own");
+
+    // Set in its registry's table: refused, named so, without running.
+    OWN.chaos()
+        .inject("chaos.own", Fault::refusal(1.0))
+        .unwrap();
+    assert!(matches!(in_own_registry(), Err(AppError::Open(ref o)) if o.name == "chaos.own"));
+    assert_eq!(OWN_RUNS.load(Ordering::Relaxed), runs + 1);
+    assert!(!chaos()
+        .snapshot()
+        .sites
+        .iter()
+        .any(|s| s.name == "chaos.own"));
+    assert_eq!(OWN.health().chaos.faults[0].injected, 1);
+    OWN.chaos().clear("chaos.own");
+
+    // A function's own faults come from the registry its attributes name.
+    let name = concat!(module_path!(), "::own_function");
+    OWN.chaos().inject(name, Fault::error(1.0)).unwrap();
+    assert!(matches!(own_function(), Err(AppError::Injected(_))));
+    chaos().inject(name, Fault::error(1.0)).unwrap();
+    OWN.chaos().clear(name);
+    own_function().unwrap();
+    chaos().clear(name);
+    assert_eq!(OWN_RUNS.load(Ordering::Relaxed), runs + 2);
+}
+
+#[tokio::test(start_paused = true)]
+// Each test runs on its own runtime; the lock only orders the tests.
+#[allow(clippy::await_holding_lock)]
+async fn a_fault_named_as_the_hedge_applies_to_each_run() {
+    let _serial = serial();
+    // A refusal cannot be set on a hedge once it is known: nothing refuses its runs.
+    hedged().await.unwrap();
+    chaos()
+        .inject("chaos.hedge", Fault::latency(1.0, Duration::from_millis(1)))
+        .unwrap();
+    hedged().await.unwrap();
+    let err = chaos()
+        .inject("chaos.hedge", Fault::refusal(1.0))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ChaosError::Refused {
+                fault: "refusal",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    chaos().clear("chaos.hedge");
+
+    // Each run fails with the injected error; the hedge's retryable failure starts the
+    // next at once, which fails too; no run reached the body.
+    let runs = HEDGED_RUNS.load(Ordering::Relaxed);
+    chaos().inject("chaos.hedge", Fault::error(1.0)).unwrap();
+    let start = tokio::time::Instant::now();
+    let err = hedged().await.unwrap_err();
+    assert!(
+        matches!(err, AppError::Injected(ref f) if f.site() == "chaos.hedge"),
+        "{err:?}"
+    );
+    assert_eq!(start.elapsed(), Duration::ZERO);
+    assert_eq!(HEDGED_RUNS.load(Ordering::Relaxed), runs);
+    let snap = chaos().snapshot();
+    let fault = snap
+        .faults
+        .iter()
+        .find(|f| f.site == "chaos.hedge")
+        .unwrap();
+    assert_eq!((fault.calls, fault.injected), (2, 2));
+    chaos().clear("chaos.hedge");
+}

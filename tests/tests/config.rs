@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use resilience::chaos::{chaos, Fault, FaultConfig, FaultKind};
 use resilience::config::{self, Config};
 use resilience::degradation::FeatureConfig;
 use resilience::recovery::RecoveryConfig;
@@ -204,8 +203,6 @@ fn every_kind_of_mistake_is_an_error_with_its_line_and_key() {
         ("[rate_limit.a]\nscope = \"region\"\n", 2, Some("rate_limit.a.scope"), "unknown variant"),
         ("[rate_limit.a]\nscope = \"cluster\"\nmax_delay = \"10ms\"\n", 3, Some("rate_limit.a.max_delay"), "scope = cluster"),
         ("[rate_limit.a]\nexpected_instances = 0\n", 2, Some("rate_limit.a.expected_instances"), "at least 1"),
-        ("[chaos.a]\nlatency_rate = 0.5\n", 1, Some("chaos.a.latency"), "more than zero"),
-        ("[chaos.a]\nerror_rte = 0.5\n", 2, Some("chaos.a.error_rte"), "unknown field"),
     ];
     for (text, line, key, message) in cases {
         let err = Config::parse(text).unwrap_err();
@@ -725,7 +722,7 @@ fn a_parent_that_would_make_a_cycle_with_a_live_breaker_is_refused_before_anythi
 }
 
 #[test]
-fn the_bulkhead_rate_limit_and_chaos_tables_are_applied_and_read_back() {
+fn the_bulkhead_and_rate_limit_tables_are_applied_and_read_back() {
     let _serial = serial();
     let file = TempFile::new(
         "patterns",
@@ -738,15 +735,10 @@ max_wait = "100ms"
 limit = 500
 per = "1m"
 burst = 20
-
-[chaos.cfg-pat]
-error_rate = 0.25
-latency_rate = 0.5
-latency = "200ms"
 "#,
     );
     let loaded = config::load(&file.0).unwrap();
-    assert_eq!(loaded.len(), 3);
+    assert_eq!(loaded.len(), 2);
 
     let bulkhead = registry().bulkhead("cfg-pat").unwrap().config();
     assert_eq!(
@@ -764,26 +756,10 @@ latency = "200ms"
     );
     assert_eq!(limiter.max_delay, Duration::ZERO); // left out: the default
 
-    let snapshot = chaos().snapshot();
-    let mut faults: Vec<(FaultKind, f64)> = snapshot
-        .faults
-        .iter()
-        .filter(|f| f.site == "cfg-pat")
-        .map(|f| (f.fault, f.rate))
-        .collect();
-    faults.sort_by_key(|f| format!("{:?}", f.0));
-    assert_eq!(
-        faults,
-        [
-            (FaultKind::Error, 0.25),
-            (FaultKind::Latency(Duration::from_millis(200)), 0.5)
-        ]
-    );
-
     // Read back from the runtime, through TOML, to the values of the file.
     let now = config::effective();
     let back = Config::parse(&now.to_toml().unwrap()).unwrap();
-    for table in ["bulkhead", "rate_limit", "chaos"] {
+    for table in ["bulkhead", "rate_limit"] {
         assert!(back.names().any(|n| n == (table, "cfg-pat")), "{table}");
     }
     assert_eq!(
@@ -794,12 +770,8 @@ latency = "200ms"
         back.get::<RateLimitConfig>("rate_limit", "cfg-pat"),
         loaded.get::<RateLimitConfig>("rate_limit", "cfg-pat")
     );
-    assert_eq!(
-        back.get::<FaultConfig>("chaos", "cfg-pat"),
-        loaded.get::<FaultConfig>("chaos", "cfg-pat")
-    );
 
-    // A change made in code shows in `effective`; a new table replaces the site's faults.
+    // A change made in code shows in `effective`.
     registry()
         .configure_bulkhead(
             "cfg-pat",
@@ -809,24 +781,12 @@ latency = "200ms"
             },
         )
         .unwrap();
-    Config::parse("[chaos.cfg-pat]\nrefusal_rate = 1.0\n")
-        .unwrap()
-        .apply()
-        .unwrap();
     let now = config::effective();
     assert_eq!(
         now.get::<BulkheadConfig>("bulkhead", "cfg-pat")
             .map(|b| b.max_concurrent),
         Some(9)
     );
-    assert_eq!(
-        now.get::<FaultConfig>("chaos", "cfg-pat"),
-        Some(&FaultConfig {
-            refusal_rate: 1.0,
-            ..Default::default()
-        })
-    );
-    chaos().clear("cfg-pat");
 }
 
 #[test]
@@ -845,12 +805,6 @@ fn an_invalid_pattern_table_is_refused_with_file_line_key_and_value() {
             "rate_limit.cfg-bad-pat.per",
             "\"0s\"",
         ),
-        (
-            "[bulkhead.cfg-bad-pat]\n[chaos.cfg-bad-pat]\nerror_rate = 1.5\n",
-            3,
-            "chaos.cfg-bad-pat.error_rate",
-            "1.5",
-        ),
     ];
     for (text, line, key, value) in cases {
         let file = TempFile::new("bad-pattern", text);
@@ -862,11 +816,6 @@ fn an_invalid_pattern_table_is_refused_with_file_line_key_and_value() {
         // Nothing of the file was applied.
         assert!(registry().bulkhead("cfg-bad-pat").is_none(), "{text}");
         assert!(registry().rate_limiter("cfg-bad-pat").is_none(), "{text}");
-        assert!(chaos()
-            .snapshot()
-            .faults
-            .iter()
-            .all(|f| f.site != "cfg-bad-pat"));
     }
 }
 
@@ -932,42 +881,36 @@ fn the_environment_overrides_a_rate_limit() {
     );
 }
 
-/// Its error type has no `From<InjectedFault>`: an error fault cannot be set on it.
-#[resilience::error_context("cfg plain")]
-fn cfg_plain() -> Result<(), String> {
-    Ok(())
-}
-
+/// Without the `chaos` feature, no file or environment variable can switch a fault on:
+/// a `[chaos.NAME]` table is an error naming the feature, at its line, and nothing of the
+/// file is applied.
+#[cfg(not(feature = "chaos"))]
 #[test]
-fn a_chaos_table_a_known_site_cannot_take_is_refused_at_apply() {
+fn a_chaos_table_without_the_feature_is_an_error_naming_it() {
     let _serial = serial();
-    let name = concat!(module_path!(), "::cfg_plain");
-    // Make the site known: it runs once while a fault is set.
-    chaos()
-        .inject(name, Fault::latency(1.0, Duration::from_millis(1)))
-        .unwrap();
-    cfg_plain().unwrap();
-    assert!(chaos().snapshot().sites.iter().any(|s| s.name == name));
-
-    let text =
-        format!("[chaos.\"{name}\"]\nlatency_rate = 0.5\nlatency = \"1ms\"\nerror_rate = 0.5\n");
-    let err = Config::parse(&text).unwrap().apply().unwrap_err();
-    assert_eq!(err.line(), Some(4), "{err}");
-    assert_eq!(
-        err.key(),
-        Some(format!("chaos.\"{name}\".error_rate").as_str())
+    let file = TempFile::new(
+        "chaos-off",
+        "[retry.cfg-chaos-off]\nmax_attempts = 4\n\n[chaos.cfg-chaos-off]\nrefusal_rate = 0.5\n",
     );
-    assert_eq!(err.value(), Some("0.5"));
-    assert!(
-        err.message().contains("From<resilience::InjectedFault>"),
+    let err = config::load(&file.0).unwrap_err();
+    assert_eq!(err.line(), Some(5), "{err}");
+    assert_eq!(err.key(), Some("chaos.cfg-chaos-off.refusal_rate"), "{err}");
+    assert!(err.message().contains("cargo feature `chaos`"), "{err}");
+    assert_eq!(registry().retry_policy("cfg-chaos-off"), None);
+
+    let err = Config::parse("")
+        .unwrap()
+        .with_env([(
+            "RESILIENCE__CHAOS__CFG_CHAOS_OFF__ERROR_RATE".to_owned(),
+            "1.0".to_owned(),
+        )])
+        .unwrap_err();
+    assert_eq!(
+        err.origin(),
+        "RESILIENCE__CHAOS__CFG_CHAOS_OFF__ERROR_RATE",
         "{err}"
     );
-    // The site's faults are as they were.
-    let snapshot = chaos().snapshot();
-    let faults: Vec<_> = snapshot.faults.iter().filter(|f| f.site == name).collect();
-    assert_eq!(faults.len(), 1);
-    assert_eq!(faults[0].rate, 1.0);
-    chaos().clear(name);
+    assert!(err.message().contains("cargo feature `chaos`"), "{err}");
 }
 
 #[cfg(feature = "redis")]
@@ -1063,11 +1006,7 @@ fn the_cluster_table_is_validated_and_kept_not_connected() {
 fn the_sample_file_parses_with_one_block_of_each_pattern_table() {
     let sample = include_str!("../../examples/resilience.toml");
     let config = Config::parse(sample).unwrap();
-    for (table, name) in [
-        ("bulkhead", "db"),
-        ("rate_limit", "api"),
-        ("chaos", "payments"),
-    ] {
+    for (table, name) in [("bulkhead", "db"), ("rate_limit", "api")] {
         assert!(config.names().any(|n| n == (table, name)), "{table}.{name}");
     }
     assert_eq!(
@@ -1086,4 +1025,32 @@ fn the_sample_file_parses_with_one_block_of_each_pattern_table() {
         let config = Config::parse(&uncommented).unwrap();
         assert_eq!(config.cluster().unwrap().url, "redis://127.0.0.1:6379");
     }
+}
+
+#[test]
+fn the_hedge_table_configures_a_hedge_by_name_and_reads_back() {
+    let _serial = serial();
+    let loaded = Config::parse("[hedge.cfg-hedge]\ndelay = \"30ms\"\nmax_hedges = 2\n").unwrap();
+    loaded.apply().unwrap();
+    // Made after the table: the table's values win over the code's.
+    let hedge = registry()
+        .register_hedge("cfg-hedge", resilience::HedgeConfig::default())
+        .unwrap();
+    assert_eq!(
+        hedge.config(),
+        resilience::HedgeConfig {
+            delay: Duration::from_millis(30),
+            max_hedges: 2
+        }
+    );
+    let back = Config::parse(&config::effective().to_toml().unwrap()).unwrap();
+    assert_eq!(
+        back.get::<resilience::HedgeConfig>("hedge", "cfg-hedge"),
+        loaded.get::<resilience::HedgeConfig>("hedge", "cfg-hedge")
+    );
+    let err = Config::parse("[hedge.cfg-hedge]\n\nmax_hedges = 0\n").unwrap_err();
+    assert_eq!(
+        (err.line(), err.key()),
+        (Some(3), Some("hedge.cfg-hedge.max_hedges"))
+    );
 }

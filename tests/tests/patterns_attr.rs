@@ -394,7 +394,7 @@ async fn one_breaker_per_key_and_idle_ones_bounded() {
         registry()
             .breaker_for("patterns.breaker_per_host", "down.example")
             .is_some(),
-        "an open breaker is not idle: never evicted"
+        "an open breaker goes only once no breaker holding nothing is left"
     );
 }
 

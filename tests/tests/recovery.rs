@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use resilience::clock::ManualClock;
 use resilience::recovery::{CheckConfig, RampConfig, Recovery, RecoveryConfig, RecoveryState};
+use resilience::registry::Registry;
 use resilience::{registry, BreakerConfig, BreakerState};
 use serde_json::json;
 
@@ -19,6 +20,13 @@ const SEC: Duration = Duration::from_secs(1);
 fn manual() -> (Recovery, ManualClock) {
     let clock = ManualClock::new();
     (Recovery::with_clock(Arc::new(clock.clone())), clock)
+}
+
+/// A registry of its own on a manual clock: its breakers, and its recovery whose slow
+/// starts follow them.
+fn manual_registry() -> (Registry, ManualClock) {
+    let clock = ManualClock::new();
+    (Registry::with_clock(Arc::new(clock.clone())), clock)
 }
 
 fn fail(r: &Recovery, name: &str, n: u32) {
@@ -565,10 +573,11 @@ async fn the_suite_report_serializes_every_check() {
 
 // --- slow start after a real breaker --------------------------------------------------
 
-#[tokio::test(start_paused = true)]
-async fn slow_start_ramps_traffic_after_a_real_breaker_closes() {
+#[test]
+fn slow_start_ramps_traffic_after_a_real_breaker_closes() {
     let name = "tests.recovery.slow_start";
-    let breaker = registry()
+    let (reg, clock) = manual_registry();
+    let breaker = reg
         .register(
             name,
             BreakerConfig {
@@ -579,11 +588,11 @@ async fn slow_start_ramps_traffic_after_a_real_breaker_closes() {
             },
         )
         .unwrap();
-    let (r, clock) = manual();
+    let r = reg.recovery();
     r.slow_start_after_breaker(name, RampConfig::new([10, 50, 100], 20 * SEC).unwrap())
         .unwrap();
     assert_eq!(
-        admitted(&r, name, 100),
+        admitted(r, name, 100),
         100,
         "closed and never opened: no ramp"
     );
@@ -593,17 +602,17 @@ async fn slow_start_ramps_traffic_after_a_real_breaker_closes() {
     assert!(r.should_route_to(name), "the breaker refuses calls itself");
 
     // Past the recovery timeout (kept at millisecond resolution by the breaker).
-    tokio::time::advance(6 * SEC).await;
+    clock.advance(6 * SEC);
     breaker.acquire().unwrap().record_success(); // the trial closes it
     assert_eq!(breaker.state(), BreakerState::Closed);
 
     assert_eq!(r.ramp_percent(name), 10);
-    assert_eq!(admitted(&r, name, 100), 10);
+    assert_eq!(admitted(r, name, 100), 10);
     clock.advance(20 * SEC);
     assert_eq!(r.ramp_percent(name), 50);
-    assert_eq!(admitted(&r, name, 100), 50);
+    assert_eq!(admitted(r, name, 100), 50);
     clock.advance(20 * SEC);
-    assert_eq!(admitted(&r, name, 100), 100, "the ramp is over");
+    assert_eq!(admitted(r, name, 100), 100, "the ramp is over");
     assert!(
         !r.snapshot()
             .service(name)
@@ -615,10 +624,11 @@ async fn slow_start_ramps_traffic_after_a_real_breaker_closes() {
     );
 }
 
-#[tokio::test(start_paused = true)]
-async fn slow_start_is_cancelled_when_the_breaker_reopens_and_restarts_at_the_next_close() {
+#[test]
+fn slow_start_is_cancelled_when_the_breaker_reopens_and_restarts_at_the_next_close() {
     let name = "tests.recovery.slow_start_reopen";
-    let breaker = registry()
+    let (reg, clock) = manual_registry();
+    let breaker = reg
         .register(
             name,
             BreakerConfig {
@@ -627,7 +637,7 @@ async fn slow_start_is_cancelled_when_the_breaker_reopens_and_restarts_at_the_ne
             },
         )
         .unwrap();
-    let (r, clock) = manual();
+    let r = reg.recovery();
     r.slow_start_after_breaker(name, RampConfig::new([25, 100], 10 * SEC).unwrap())
         .unwrap();
     breaker.force_open();
@@ -648,15 +658,16 @@ async fn slow_start_is_cancelled_when_the_breaker_reopens_and_restarts_at_the_ne
 #[test]
 fn slow_start_waits_for_a_breaker_registered_later_and_refuses_a_bad_ramp() {
     let name = "tests.recovery.slow_start_later";
-    let (r, _clock) = manual();
+    let (reg, _clock) = manual_registry();
+    let r = reg.recovery();
     r.slow_start_after_breaker(name, RampConfig::new([50, 100], SEC).unwrap())
         .unwrap();
     assert!(r.should_route_to(name));
-    let breaker = registry().register(name, BreakerConfig::default()).unwrap();
+    let breaker = reg.register(name, BreakerConfig::default()).unwrap();
     breaker.force_open();
     assert!(r.should_route_to(name));
     breaker.reset();
-    assert_eq!(admitted(&r, name, 100), 50);
+    assert_eq!(admitted(r, name, 100), 50);
 
     let bad = RampConfig {
         steps: vec![100, 50],
@@ -666,6 +677,42 @@ fn slow_start_waits_for_a_breaker_registered_later_and_refuses_a_bad_ramp() {
         r.slow_start_after_breaker(name, bad).unwrap_err().field(),
         "steps"
     );
+}
+
+#[test]
+fn slow_start_follows_the_breakers_of_its_own_registry_only() {
+    let name = "tests.recovery.slow_start_own_registry";
+    // The global registry's recovery follows the global registry's breakers...
+    let global = registry().register(name, BreakerConfig::default()).unwrap();
+    resilience::recovery()
+        .slow_start_after_breaker(name, RampConfig::new([50, 100], SEC).unwrap())
+        .unwrap();
+    // ...and another registry's recovery, its own: a breaker of the same name there.
+    let (reg, _clock) = manual_registry();
+    let own = reg.register(name, BreakerConfig::default()).unwrap();
+    reg.recovery()
+        .slow_start_after_breaker(name, RampConfig::new([25, 100], SEC).unwrap())
+        .unwrap();
+    own.force_open();
+    assert!(reg.recovery().should_route_to(name)); // seen open
+    assert!(resilience::recovery().should_route_to(name));
+    own.reset();
+    assert_eq!(reg.recovery().ramp_percent(name), 25);
+    assert_eq!(
+        resilience::recovery().ramp_percent(name),
+        100,
+        "the global breaker never opened"
+    );
+    global.force_open();
+    assert!(resilience::recovery().should_route_to(name));
+    global.reset();
+    assert_eq!(resilience::recovery().ramp_percent(name), 50);
+    // A recovery made alone belongs to no registry: asking it is an error.
+    let (alone, _) = manual();
+    let err = alone
+        .slow_start_after_breaker(name, RampConfig::default())
+        .unwrap_err();
+    assert_eq!(err.field(), "breaker");
 }
 
 // --- snapshot and tracing -------------------------------------------------------------

@@ -239,10 +239,10 @@ fn a_call_site_registers_once_and_the_registry_configuration_wins() {
         .configure("registry-test.site", threshold(1))
         .unwrap();
 
-    let b = SITE.breaker();
-    assert!(std::ptr::eq(b, SITE.breaker()));
+    let b = SITE.instance();
+    assert!(std::ptr::eq(b, SITE.instance()));
     assert!(
-        std::ptr::eq(b, SAME_NAME.breaker()),
+        std::ptr::eq(b, SAME_NAME.instance()),
         "one name, one breaker"
     );
     assert_eq!(b.config().failure_threshold, 1);
@@ -256,7 +256,7 @@ fn an_invalid_attribute_configuration_falls_back_to_the_defaults() {
         threshold(0)
     }
     static SITE: BreakerSite = BreakerSite::new("registry-test.invalid-init", init);
-    assert_eq!(SITE.breaker().config(), BreakerConfig::default());
+    assert_eq!(SITE.instance().config(), BreakerConfig::default());
 }
 
 #[test]

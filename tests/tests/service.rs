@@ -1,6 +1,7 @@
 //! The service example, driven over real HTTP on loopback: the breaker opens after its
 //! configured failures, the fallback answers while it is open, `/health` and `/metrics`
-//! show it, and it closes again once the upstream is back.
+//! show it, and it closes again once the upstream is back. (Faults switched on over
+//! HTTP, with the `chaos` feature: `service_chaos.rs`.)
 //!
 //! One test only: the breaker is global to the process, so two scenarios would share it.
 
@@ -168,66 +169,6 @@ async fn the_breaker_opens_the_fallback_answers_and_health_and_metrics_show_it()
     .await;
     assert!(fresh.value > first.value);
     assert_eq!(breaker_state(addr).await.unwrap(), "closed");
-
-    // Chaos, switched on over HTTP. A refusal named as the breaker: refused as if open,
-    // answered by the fallback, without reaching the upstream or opening the breaker.
-    recovery_timeout(Duration::from_secs(60));
-    let (status, _) = post(addr, "/chaos/upstream/refusal/1.0").await.unwrap();
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    let requests = upstream.requests();
-    assert_eq!(
-        data(addr).await,
-        Reading {
-            value: fresh.value,
-            source: Source::Fallback
-        }
-    );
-    assert_eq!(upstream.requests(), requests);
-    assert_eq!(breaker_state(addr).await.unwrap(), "closed");
-    let (status, _) = post(addr, "/chaos/clear").await.unwrap();
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    assert_eq!(data(addr).await.source, Source::Upstream);
-
-    // Errors named as the function: retried (transient), counted by the breaker, which
-    // opens on the second request; the fallback answers; the upstream is never called.
-    let requests = upstream.requests();
-    let error = format!("/chaos/{}/error/1.0", service::read_value_site());
-    let (status, body) = post(addr, &error).await.unwrap();
-    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-    assert_eq!(data(addr).await.source, Source::Fallback);
-    assert_eq!(breaker_state(addr).await.unwrap(), "closed");
-    assert_eq!(data(addr).await.source, Source::Fallback);
-    assert_eq!(breaker_state(addr).await.unwrap(), "open");
-    assert_eq!(upstream.requests(), requests);
-    let (_, body) = get(addr, "/health").await.unwrap();
-    let health: Value = serde_json::from_str(&body).unwrap();
-    let fault = &health["breakers"]["chaos"]["faults"][0];
-    assert_eq!(
-        (&fault["fault"], &fault["injected"]),
-        (&Value::from("error"), &Value::from(4))
-    );
-    let (_, metrics) = get(addr, "/metrics").await.unwrap();
-    assert!(
-        metrics.contains("resilience_chaos_injected_total{site=\"service::service::read_value\",fault=\"error\"} 4"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("resilience_errors_total{code=\"INJECTED_FAULT\""),
-        "{metrics}"
-    );
-    // A bad rate is refused with its reason.
-    let (status, body) = post(addr, "/chaos/upstream/error/2").await.unwrap();
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(body.contains("rate"), "{body}");
-    post(addr, "/chaos/clear").await.unwrap();
-    post(upstream.addr, "/admin/recover").await.unwrap();
-    recovery_timeout(Duration::from_millis(20));
-    eventually(
-        Duration::from_secs(2),
-        "a fresh reading after chaos",
-        || async { (data(addr).await.source == Source::Upstream).then_some(()) },
-    )
-    .await;
 
     assert!(
         started.elapsed() < Duration::from_secs(2),

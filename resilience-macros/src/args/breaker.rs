@@ -260,6 +260,10 @@ impl BreakerArgs {
         if let Some(parent) = self.parent.get() {
             fields.push(quote!(parent: ::core::option::Option::Some(::std::borrow::Cow::Borrowed(#parent)),));
         }
+        if let Some(v) = self.max_keys.get() {
+            let v = *v as usize;
+            fields.push(quote!(max_keys: #v,));
+        }
         // A failure rate alone uses the default window; asking for one implies it.
         quote! {
             ::resilience::BreakerConfig {

@@ -37,23 +37,18 @@ pub(crate) fn check_max_keys(max_keys: Option<Span>, keyed: bool) -> syn::Result
     }
 }
 
-/// `call` given the text of a key expression, evaluated before the call: a string key
-/// as it is, any other `Display` key written out (`KeyProbe` picks which), spanned at
-/// the expression so a key that is not `Display` is reported there.
-pub(crate) fn with_key_text(
-    key: &Expr,
-    call: impl FnOnce(TokenStream) -> TokenStream,
-) -> TokenStream {
+/// The text of a key expression, evaluated before the call: a string key as it is, any
+/// other `Display` key written out (`KeyProbe` picks which, through the two traits the
+/// statements before it import), spanned at the expression so a key that is not
+/// `Display` is reported there. A temporary: borrow it within one statement.
+pub(crate) fn key_text(key: &Expr) -> (TokenStream, TokenStream) {
     let span = key.span();
+    let imports = quote! {
+        #[allow(unused_imports)]
+        use ::resilience::__private::{KeyDisplay as _, KeyStr as _};
+    };
     let text = quote_spanned!(span=> (&&::resilience::__private::KeyProbe(&(#key))).key());
-    let call = call(quote!(#text.as_str()));
-    quote! {
-        {
-            #[allow(unused_imports)]
-            use ::resilience::__private::{KeyDisplay as _, KeyStr as _};
-            #call
-        }
-    }
+    (imports, quote!(#text.as_str()))
 }
 
 /// The name of an instance: the given one, or the function's module path and name.

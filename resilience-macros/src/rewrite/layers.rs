@@ -26,18 +26,10 @@ use crate::args::{
 };
 
 /// `|e| <the runtime's view of e>`: what the runtime may learn about an error whose type
-/// only the call site knows.
+/// only the call site knows (`__private::view!`, which picks the view by autoref
+/// specialization where the type is known).
 pub(crate) fn view() -> TokenStream {
-    quote! {
-        |__resilience_e| {
-            #[allow(unused_imports)]
-            use ::resilience::__private::{ViewDyn as _, ViewDynSync as _, ViewError as _, ViewMarcus as _, ViewOpaque as _};
-            // The borrows pick the most specific view (autoref specialization).
-            #[allow(clippy::needless_borrow)]
-            let __resilience_view = (&&&&&::resilience::__private::Probe::new(__resilience_e)).view();
-            __resilience_view
-        }
-    }
+    quote!(::resilience::__private::view!())
 }
 
 /// The name of the function, for events and the monitor: `module::path::name`, or for a
@@ -127,79 +119,6 @@ pub(crate) fn body(f: &Function) -> TokenStream {
             __resilience_ret
         })
     }
-}
-
-/// The chaos gate around `inner`: while no fault is set, one relaxed load and a branch
-/// not taken; while one is, each site in `sites` draws in turn (out of line), and the
-/// gate sleeps, returns the injected error (where the error type has
-/// `From<InjectedFault>`, asked at the call site by autoref specialization) or runs the
-/// site's refusal, a `break` out of the refusing layer.
-///
-/// Each site is an expression of a `&'static ChaosSite` with the refusal it returns, if
-/// it refuses: a breaker's (and a bulkhead's or rate limiter's) own, from its site
-/// type's `chaos()`; the function's, from [`chaos_site`].
-pub(crate) fn chaos_gate(
-    f: &Function,
-    sites: Vec<(TokenStream, Option<TokenStream>)>,
-    inner: TokenStream,
-    label: &str,
-) -> TokenStream {
-    let ret = &f.ret;
-    let label = syn::Lifetime::new(label, Span::call_site());
-    let sleep = if f.is_async() {
-        quote!(::resilience::__private::sleep(__resilience_delay).await)
-    } else {
-        quote!(::resilience::__private::sleep_blocking(__resilience_delay))
-    };
-    // The draw's outcome (which may hold the function's whole `Result`) dies with its
-    // `let`, so an async function's future does not keep it across the sleep.
-    let draws = sites.into_iter().map(|(site, refuse)| {
-        let refuse = refuse.unwrap_or_else(|| quote!(::core::option::Option::None));
-        quote! {
-            let __resilience_delay = match #site.draw(__resilience_inject) {
-                ::resilience::__private::Hit::Pass => ::core::option::Option::None,
-                ::resilience::__private::Hit::Delay(__resilience_delay) => ::core::option::Option::Some(__resilience_delay),
-                ::resilience::__private::Hit::Fail(__resilience_failed) => break #label __resilience_failed,
-                ::resilience::__private::Hit::Refuse => #refuse,
-            };
-            if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                #sleep;
-            }
-        }
-    });
-    quote! {#label: {
-        if ::resilience::__private::chaos_armed() {
-            #[allow(unused_imports)]
-            use ::resilience::__private::{InjectFrom as _, InjectNone as _};
-            #[allow(clippy::needless_borrow)]
-            let __resilience_inject = (&&::resilience::__private::InjectProbe::<#ret>::new()).injector();
-            #(#draws)*
-        }
-        #inner
-    }}
-}
-
-/// The function's own chaos site, by its default name (see [`function_name`]): it never
-/// refuses.
-pub(crate) fn chaos_site(f: &Function) -> (TokenStream, Option<TokenStream>) {
-    // A `static` cannot name `Self`: a method's site is made with its path and given its
-    // type when a fault is drawn.
-    let name = function_path(f);
-    let site = if f.uses_self() {
-        let self_type = self_type();
-        quote!({
-            static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite =
-                ::resilience::__private::ChaosSite::function(#name);
-            __RESILIENCE_CHAOS.in_type(#self_type)
-        })
-    } else {
-        quote!({
-            static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite =
-                ::resilience::__private::ChaosSite::function(#name);
-            &__RESILIENCE_CHAOS
-        })
-    };
-    (site, None)
 }
 
 pub(crate) fn retry(
@@ -336,7 +255,6 @@ pub(crate) fn breaker(
     inner: TokenStream,
     observe: bool,
     index: usize,
-    innermost: bool,
 ) -> TokenStream {
     let name = args.name_tokens(f.name());
     let config = args.config();
@@ -355,25 +273,9 @@ pub(crate) fn breaker(
     // One label per layer: `#[resilient]` and `#[circuit_breaker]` may both be on a function.
     let label = syn::Lifetime::new(&format!("'__resilience_breaker_{index}"), Span::call_site());
     // Spanned at the attribute: an error type without `From<CircuitOpen>` is reported
-    // there, with the message of `FromCircuitOpen` (a trait method, not a function's
-    // bound, so the note points at no line of the runtime).
-    let reject = quote_spanned!(span=> ::core::result::Result::Err(
-        ::resilience::__private::FromCircuitOpen::from_circuit_open(__resilience_open)
-    ));
-    // Faults named as the breaker, inside its permit: an injected error is counted, an
-    // injected refusal leaves as a real one does.
-    let refused = quote_spanned!(span=> ::core::result::Result::Err(
-        ::resilience::__private::FromCircuitOpen::from_circuit_open(__RESILIENCE_BREAKER.refused())
-    ));
-    // The innermost breaker also draws the function's faults, so the call has one gate.
-    let mut sites = vec![(
-        quote!(__RESILIENCE_BREAKER.chaos()),
-        Some(quote!(break #label #refused)),
-    )];
-    if innermost {
-        sites.push(chaos_site(f));
-    }
-    let inner = chaos_gate(f, sites, inner, &format!("'__resilience_chaos_{index}"));
+    // there, with the message of `FromRefusal` (a trait method, not a function's bound,
+    // so the note points at no line of the runtime).
+    let reject = refusal(span, quote!(__resilience_open));
     let outcome = rebuild(
         &f.ret,
         inner,
@@ -391,31 +293,28 @@ pub(crate) fn breaker(
     // With `key = expr`: the key's breaker, held for the call. Without: a method named by
     // default gets its `Self` type on the first call's cold path.
     let in_registry = crate::args::registry::in_registry(args.registry.get());
+    let new_site = quote!(::resilience::__private::BreakerSite::new(#name, || #config));
     let (site, breaker) = match args.key.get() {
         None if args.name.get().is_none() && f.uses_self() => {
             let self_type = self_type();
             (
                 quote!(static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
-                    ::resilience::__private::BreakerSite::new(#name, || #config).in_method().at(#function) #in_registry;),
-                quote!(__RESILIENCE_BREAKER.breaker_in(#self_type)),
+                    #new_site.in_method().at(#function) #in_registry;),
+                quote!(__RESILIENCE_BREAKER.instance_in(#self_type)),
             )
         }
         None => (
             quote!(static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
-                ::resilience::__private::BreakerSite::new(#name, || #config).at(#function) #in_registry;),
-            quote!(__RESILIENCE_BREAKER.breaker()),
+                #new_site.at(#function) #in_registry;),
+            quote!(__RESILIENCE_BREAKER.instance()),
         ),
         Some(key) => {
-            let breaker = crate::args::keyed::with_key_text(
-                key,
-                |key| quote!(__RESILIENCE_BREAKER.breaker(#key)),
-            );
-            let max_keys = args.max_keys.get().map_or(1024, |m| *m as usize);
+            let keyed = keyed_instance(key, quote!(__RESILIENCE_BREAKER), &label, span);
             (
                 quote! {
-                    static __RESILIENCE_BREAKER: ::resilience::__private::KeyedBreakerSite =
-                        ::resilience::__private::KeyedBreakerSite::new(#name, || #config, #max_keys) #in_registry;
-                    let __resilience_keyed = #breaker;
+                    static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
+                        #new_site #in_registry;
+                    #keyed
                 },
                 quote!(__resilience_keyed),
             )
@@ -662,19 +561,14 @@ pub(crate) fn bulkhead(
         Span::call_site(),
     );
     // Spanned at the attribute: an error type without `From<BulkheadFull>` is reported there.
-    let reject = quote_spanned!(span=> ::core::result::Result::Err(
-        ::resilience::__private::FromBulkheadFull::from_bulkhead_full(__resilience_full)
-    ));
+    let reject = refusal(span, quote!(__resilience_full));
     // With `key = expr`: the key's instance, held (an `Arc`) for the whole call.
     let bulkhead = match args.key.get() {
-        None => quote!(let __resilience_bulkhead = __RESILIENCE_BULKHEAD.bulkhead();),
+        None => quote!(let __resilience_bulkhead = __RESILIENCE_BULKHEAD.instance();),
         Some(key) => {
-            let keyed = crate::args::keyed::with_key_text(
-                key,
-                |key| quote!(__RESILIENCE_BULKHEAD.keyed(#key)),
-            );
+            let keyed = keyed_instance(key, quote!(__RESILIENCE_BULKHEAD), &label, span);
             quote! {
-                let __resilience_keyed = #keyed;
+                #keyed
                 let __resilience_bulkhead = &*__resilience_keyed;
             }
         }
@@ -733,20 +627,15 @@ pub(crate) fn rate_limit(
         Span::call_site(),
     );
     // Spanned at the attribute: an error type without `From<RateLimited>` is reported there.
-    let reject = quote_spanned!(span=> ::core::result::Result::Err(
-        ::resilience::__private::FromRateLimited::from_rate_limited(__resilience_limited)
-    ));
+    let reject = refusal(span, quote!(__resilience_limited));
     // With `key = expr`: the key's instance, held (an `Arc`) for the whole call, where
     // an injected refusal finds it.
     let limiter = match args.key.get() {
-        None => quote!(let __resilience_limiter = __RESILIENCE_RATE_LIMIT.limiter();),
+        None => quote!(let __resilience_limiter = __RESILIENCE_RATE_LIMIT.instance();),
         Some(key) => {
-            let keyed = crate::args::keyed::with_key_text(
-                key,
-                |key| quote!(__RESILIENCE_RATE_LIMIT.keyed(#key)),
-            );
+            let keyed = keyed_instance(key, quote!(__RESILIENCE_RATE_LIMIT), &label, span);
             quote! {
-                let __resilience_keyed = #keyed;
+                #keyed
                 let __resilience_limiter = &*__resilience_keyed;
             }
         }
@@ -796,63 +685,33 @@ pub(crate) fn rate_limit(
     }})
 }
 
-/// The chaos gate of a bulkhead, around its inner layers (inside the monitor's record,
-/// so an injected error is recorded as the body's): faults named as the bulkhead, drawn
-/// once its place is taken, and, when it is the innermost layer, the function's own. An
-/// injected refusal leaves as a real one does, past the record, converted by
-/// `FromBulkheadFull`.
-pub(crate) fn bulkhead_chaos(
-    f: &Function,
-    span: Span,
-    inner: TokenStream,
-    index: usize,
-    innermost: bool,
-) -> TokenStream {
-    let label = syn::Lifetime::new(
-        &format!("'__resilience_bulkhead_{index}"),
-        Span::call_site(),
-    );
-    let refused = quote_spanned!(span=> ::core::result::Result::Err(
-        ::resilience::__private::FromBulkheadFull::from_bulkhead_full(
-            __RESILIENCE_BULKHEAD.refused(__resilience_bulkhead)
-        )
-    ));
-    let mut sites = vec![(
-        quote!(__RESILIENCE_BULKHEAD.chaos()),
-        Some(quote!(break #label #refused)),
-    )];
-    if innermost {
-        sites.push(chaos_site(f));
-    }
-    chaos_gate(f, sites, inner, &format!("'__resilience_chaos_{index}"))
+/// `Err(E::from(refusal))` for a call a pattern refuses, through `FromRefusal` (whose
+/// message names the variant to add), spanned at the attribute so a missing `From` is
+/// reported there.
+fn refusal(span: Span, refusal: TokenStream) -> TokenStream {
+    quote_spanned!(span=> ::core::result::Result::Err(
+        ::resilience::__private::FromRefusal::from_refusal(#refusal)
+    ))
 }
 
-/// The chaos gate of a rate limiter, as [`bulkhead_chaos`]: drawn once the call is
-/// admitted; an injected refusal returns the limiter's `RateLimited`.
-pub(crate) fn rate_limit_chaos(
-    f: &Function,
+/// `__resilience_keyed`: the instance of the key `key` at the site `site`, held (an
+/// `Arc`) for the call; a new key the name's full store refuses leaves the layer `label`
+/// with the refusal.
+fn keyed_instance(
+    key: &syn::Expr,
+    site: TokenStream,
+    label: &syn::Lifetime,
     span: Span,
-    inner: TokenStream,
-    index: usize,
-    innermost: bool,
 ) -> TokenStream {
-    let label = syn::Lifetime::new(
-        &format!("'__resilience_rate_limit_{index}"),
-        Span::call_site(),
-    );
-    let refused = quote_spanned!(span=> ::core::result::Result::Err(
-        ::resilience::__private::FromRateLimited::from_rate_limited(
-            __RESILIENCE_RATE_LIMIT.refused(__resilience_limiter)
-        )
-    ));
-    let mut sites = vec![(
-        quote!(__RESILIENCE_RATE_LIMIT.chaos()),
-        Some(quote!(break #label #refused)),
-    )];
-    if innermost {
-        sites.push(chaos_site(f));
+    let (imports, text) = crate::args::keyed::key_text(key);
+    let reject = refusal(span, quote!(__resilience_refused));
+    quote! {
+        #imports
+        let __resilience_keyed = match #site.keyed(#text) {
+            ::core::result::Result::Ok(__resilience_instance) => __resilience_instance,
+            ::core::result::Result::Err(__resilience_refused) => break #label #reject,
+        };
     }
-    chaos_gate(f, sites, inner, &format!("'__resilience_chaos_{index}"))
 }
 
 /// Records an error of the body in the monitor: a layer of its own only under

@@ -6,6 +6,7 @@
 //! time would wrap the body inside-out, in the order the compiler happens to expand.)
 
 mod adaptive_limit;
+pub(crate) mod chaos;
 mod exits;
 mod function;
 mod hedge;
@@ -149,6 +150,24 @@ impl Layer {
     }
 }
 
+impl Layer {
+    /// The registry the layer's `registry = STATIC` names, if it takes and has one.
+    fn registry(&self) -> Option<&syn::Path> {
+        match self {
+            Layer::Retry(args) => args.registry.get(),
+            Layer::Breaker(args, _) => args.registry.get(),
+            Layer::Bulkhead(args, _) => args.registry.get(),
+            Layer::RateLimit(args, _) => args.registry.get(),
+            Layer::Hedge(args) => args.registry.get(),
+            Layer::AdaptiveLimit(args, _) => args.registry.get(),
+            Layer::Fallback(..)
+            | Layer::Context(_)
+            | Layer::Timeout(..)
+            | Layer::FeatureSwitch(_) => None,
+        }
+    }
+}
+
 fn parse_required<T: syn::parse::Parse>(
     args: TokenStream,
     span: Span,
@@ -238,24 +257,28 @@ fn build(f: &Function, layers: &[Layer]) -> syn::Result<TokenStream> {
         .iter()
         .rposition(|layer| !matches!(layer, Layer::Context(_)))
         .unwrap_or(0);
-    // Fault injection by the function's name, around the body: in the innermost
-    // refusing layer's gate (a breaker, bulkhead or rate limiter) when it is the innermost
-    // layer, in a gate of its own otherwise.
-    let refusing_innermost = matches!(
+    // The function's own faults: in the innermost layer's gate when it has one (a
+    // breaker, bulkhead, rate limiter or hedge), in a gate of their own otherwise.
+    let function_site = chaos::FunctionSite {
+        registry: layers.iter().find_map(Layer::registry).cloned(),
+    };
+    let gated_innermost = matches!(
         layers.last(),
-        Some(Layer::Breaker(..) | Layer::Bulkhead(..) | Layer::RateLimit(..))
+        Some(Layer::Breaker(..) | Layer::Bulkhead(..) | Layer::RateLimit(..) | Layer::Hedge(..))
     );
     let mut expr = layers::body(f);
-    if !refusing_innermost {
-        expr = layers::chaos_gate(f, vec![layers::chaos_site(f)], expr, "'__resilience_chaos");
+    if !gated_innermost {
+        expr = chaos::function(f, &function_site, expr);
     }
     for (index, layer) in layers.iter().enumerate().rev() {
         let observe = index == observer;
+        let function = (index + 1 == layers.len()).then_some(&function_site);
         expr = match layer {
             Layer::Retry(args) => layers::retry(f, args, expr, observe),
             Layer::Breaker(args, span) => {
-                let innermost = index + 1 == layers.len();
-                layers::breaker(f, args, *span, expr, observe, index, innermost)
+                let pattern = chaos::Refusing::breaker(*span, index);
+                let expr = chaos::refusing(f, pattern, function, expr, index);
+                layers::breaker(f, args, *span, expr, observe, index)
             }
             Layer::Fallback(args, span) => layers::fallback(f, args, *span, expr, observe)?,
             Layer::Context(args) => layers::context(f, args, expr, observe),
@@ -270,8 +293,8 @@ fn build(f: &Function, layers: &[Layer]) -> syn::Result<TokenStream> {
             }
             Layer::FeatureSwitch(args) => layers::feature_switch(f, args, expr, observe),
             Layer::Bulkhead(args, span) => {
-                let innermost = index + 1 == layers.len();
-                let expr = layers::bulkhead_chaos(f, *span, expr, index, innermost);
+                let pattern = chaos::Refusing::bulkhead(*span, index);
+                let expr = chaos::refusing(f, pattern, function, expr, index);
                 // A bulkhead never sees the body's error; the monitor does, just inside it.
                 let inner = if observe {
                     layers::observe(f, expr)
@@ -281,8 +304,8 @@ fn build(f: &Function, layers: &[Layer]) -> syn::Result<TokenStream> {
                 layers::bulkhead(f, args, *span, inner, index)
             }
             Layer::RateLimit(args, span) => {
-                let innermost = index + 1 == layers.len();
-                let expr = layers::rate_limit_chaos(f, *span, expr, index, innermost);
+                let pattern = chaos::Refusing::rate_limit(*span, index);
+                let expr = chaos::refusing(f, pattern, function, expr, index);
                 let inner = if observe {
                     layers::observe(f, expr)
                 } else {
@@ -290,7 +313,10 @@ fn build(f: &Function, layers: &[Layer]) -> syn::Result<TokenStream> {
                 };
                 layers::rate_limit(f, args, *span, inner, index)?
             }
-            Layer::Hedge(args) => hedge::layer(f, args, expr, observe)?,
+            Layer::Hedge(args) => {
+                let expr = chaos::hedge(f, function, expr, index);
+                hedge::layer(f, args, expr, observe)?
+            }
             Layer::AdaptiveLimit(args, span) => {
                 adaptive_limit::layer(f, args, *span, expr, observe, index)
             }

@@ -38,41 +38,10 @@ async fn search(q: &str, priority: Priority) -> Result<Hits, SearchError> {
                 }
             }
         };
-        let __resilience_outcome: Result<Hits, SearchError> = '__resilience_chaos: {
-            if ::resilience::__private::chaos_armed() {
-                #[allow(unused_imports)]
-                use ::resilience::__private::{InjectFrom as _, InjectNone as _};
-                #[allow(clippy::needless_borrow)]
-                let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                    Result<Hits, SearchError>,
-                >::new())
-                    .injector();
-                let __resilience_delay = match {
-                    static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                        ::core::concat!(::core::module_path!(), "::", "search"),
-                    );
-                    &__RESILIENCE_CHAOS
-                }
-                    .draw(__resilience_inject)
-                {
-                    ::resilience::__private::Hit::Pass => ::core::option::Option::None,
-                    ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                        ::core::option::Option::Some(__resilience_delay)
-                    }
-                    ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                        break '__resilience_chaos __resilience_failed;
-                    }
-                    ::resilience::__private::Hit::Refuse => ::core::option::Option::None,
-                };
-                if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                    ::resilience::__private::sleep(__resilience_delay).await;
-                }
-            }
-            {
-                #[allow(unreachable_code)]
-                let __resilience_ret: Result<Hits, SearchError> = { backend(q).await };
-                __resilience_ret
-            }
+        let __resilience_outcome: Result<Hits, SearchError> = {
+            #[allow(unreachable_code)]
+            let __resilience_ret: Result<Hits, SearchError> = { backend(q).await };
+            __resilience_ret
         };
         match __resilience_outcome {
             ::core::result::Result::Ok(__resilience_value) => {
@@ -85,19 +54,7 @@ async fn search(q: &str, priority: Priority) -> Result<Hits, SearchError> {
                         .failed(
                             __resilience_permit,
                             __resilience_error,
-                            |__resilience_e| {
-                                #[allow(unused_imports)]
-                                use ::resilience::__private::{
-                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                    ViewMarcus as _, ViewOpaque as _,
-                                };
-                                #[allow(clippy::needless_borrow)]
-                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                    __resilience_e,
-                                ))
-                                    .view();
-                                __resilience_view
-                            },
+                            ::resilience::__private::view!(),
                             ::resilience::__private::Observe::Record(
                                 ::core::concat!(::core::module_path!(), "::", "search"),
                             ),
@@ -131,41 +88,10 @@ fn lookup(id: u64) -> Result<Row, DbError> {
                 );
             }
         };
-        let __resilience_outcome: Result<Row, DbError> = '__resilience_chaos: {
-            if ::resilience::__private::chaos_armed() {
-                #[allow(unused_imports)]
-                use ::resilience::__private::{InjectFrom as _, InjectNone as _};
-                #[allow(clippy::needless_borrow)]
-                let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                    Result<Row, DbError>,
-                >::new())
-                    .injector();
-                let __resilience_delay = match {
-                    static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                        ::core::concat!(::core::module_path!(), "::", "lookup"),
-                    );
-                    &__RESILIENCE_CHAOS
-                }
-                    .draw(__resilience_inject)
-                {
-                    ::resilience::__private::Hit::Pass => ::core::option::Option::None,
-                    ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                        ::core::option::Option::Some(__resilience_delay)
-                    }
-                    ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                        break '__resilience_chaos __resilience_failed;
-                    }
-                    ::resilience::__private::Hit::Refuse => ::core::option::Option::None,
-                };
-                if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                    ::resilience::__private::sleep_blocking(__resilience_delay);
-                }
-            }
-            {
-                #[allow(unreachable_code)]
-                let __resilience_ret: Result<Row, DbError> = { db::get(id) };
-                __resilience_ret
-            }
+        let __resilience_outcome: Result<Row, DbError> = {
+            #[allow(unreachable_code)]
+            let __resilience_ret: Result<Row, DbError> = { db::get(id) };
+            __resilience_ret
         };
         match __resilience_outcome {
             ::core::result::Result::Ok(__resilience_value) => {
@@ -178,19 +104,7 @@ fn lookup(id: u64) -> Result<Row, DbError> {
                         .failed(
                             __resilience_permit,
                             __resilience_error,
-                            |__resilience_e| {
-                                #[allow(unused_imports)]
-                                use ::resilience::__private::{
-                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                    ViewMarcus as _, ViewOpaque as _,
-                                };
-                                #[allow(clippy::needless_borrow)]
-                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                    __resilience_e,
-                                ))
-                                    .view();
-                                __resilience_view
-                            },
+                            ::resilience::__private::view!(),
                             ::resilience::__private::Observe::Record(
                                 ::core::concat!(::core::module_path!(), "::", "lookup"),
                             ),

@@ -9,47 +9,37 @@ async fn fetch(id: u64) -> Result<u64, KanbanError> {
                 },
             )
             .at(::core::concat!(::core::module_path!(), "::", "fetch"));
-        let __resilience_permit = match __RESILIENCE_BREAKER.breaker().acquire() {
+        let __resilience_permit = match __RESILIENCE_BREAKER.instance().acquire() {
             ::core::result::Result::Ok(__resilience_permit) => __resilience_permit,
             ::core::result::Result::Err(__resilience_open) => {
                 break '__resilience_breaker_0 ::core::result::Result::Err(
-                    ::resilience::__private::FromCircuitOpen::from_circuit_open(
-                        __resilience_open,
-                    ),
+                    ::resilience::__private::FromRefusal::from_refusal(__resilience_open),
                 );
             }
         };
         let __resilience_outcome: Result<u64, KanbanError> = '__resilience_chaos_0: {
-            if ::resilience::__private::chaos_armed() {
-                #[allow(unused_imports)]
-                use ::resilience::__private::{InjectFrom as _, InjectNone as _};
-                #[allow(clippy::needless_borrow)]
-                let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                    Result<u64, KanbanError>,
-                >::new())
-                    .injector();
-                let __resilience_delay = match __RESILIENCE_BREAKER
-                    .chaos()
-                    .draw(__resilience_inject)
-                {
-                    ::resilience::__private::Hit::Pass => ::core::option::Option::None,
-                    ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                        ::core::option::Option::Some(__resilience_delay)
-                    }
-                    ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                        break '__resilience_chaos_0 __resilience_failed;
-                    }
-                    ::resilience::__private::Hit::Refuse => {
-                        break '__resilience_breaker_0 ::core::result::Result::Err(
-                            ::resilience::__private::FromCircuitOpen::from_circuit_open(
-                                __RESILIENCE_BREAKER.refused(),
-                            ),
-                        );
-                    }
-                };
-                if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                    ::resilience::__private::sleep(__resilience_delay).await;
+            let __resilience_delay = match __RESILIENCE_BREAKER
+                .chaos()
+                .draw_refusing(
+                    ::resilience::__private::inject!(Result < u64, KanbanError >),
+                )
+            {
+                ::resilience::__private::Hit::Run(__resilience_delay) => {
+                    __resilience_delay
                 }
+                ::resilience::__private::Hit::Fail(__resilience_failed) => {
+                    break '__resilience_chaos_0 __resilience_failed;
+                }
+                ::resilience::__private::Hit::Refuse => {
+                    break '__resilience_breaker_0 ::core::result::Result::Err(
+                        ::resilience::__private::FromRefusal::from_refusal(
+                            __RESILIENCE_BREAKER.refused(),
+                        ),
+                    );
+                }
+            };
+            if !__resilience_delay.is_zero() {
+                ::resilience::__private::sleep(__resilience_delay).await;
             }
             {
                 static __RESILIENCE_RETRY: ::resilience::__private::RetrySite = ::resilience::__private::RetrySite::new(
@@ -67,40 +57,25 @@ async fn fetch(id: u64) -> Result<u64, KanbanError> {
                 loop {
                     let __resilience_delay = {
                         let __resilience_outcome: Result<u64, KanbanError> = '__resilience_chaos: {
-                            if ::resilience::__private::chaos_armed() {
-                                #[allow(unused_imports)]
-                                use ::resilience::__private::{
-                                    InjectFrom as _, InjectNone as _,
-                                };
-                                #[allow(clippy::needless_borrow)]
-                                let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                                    Result<u64, KanbanError>,
-                                >::new())
-                                    .injector();
-                                let __resilience_delay = match {
-                                    static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                                        ::core::concat!(::core::module_path!(), "::", "fetch"),
-                                    );
-                                    &__RESILIENCE_CHAOS
+                            static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
+                                ::core::concat!(::core::module_path!(), "::", "fetch"),
+                            );
+                            let __resilience_delay = match __RESILIENCE_CHAOS
+                                .draw(
+                                    ::resilience::__private::inject!(
+                                        Result < u64, KanbanError >
+                                    ),
+                                )
+                            {
+                                ::core::result::Result::Ok(__resilience_delay) => {
+                                    __resilience_delay
                                 }
-                                    .draw(__resilience_inject)
-                                {
-                                    ::resilience::__private::Hit::Pass => {
-                                        ::core::option::Option::None
-                                    }
-                                    ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                        ::core::option::Option::Some(__resilience_delay)
-                                    }
-                                    ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                                        break '__resilience_chaos __resilience_failed;
-                                    }
-                                    ::resilience::__private::Hit::Refuse => {
-                                        ::core::option::Option::None
-                                    }
-                                };
-                                if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                                    ::resilience::__private::sleep(__resilience_delay).await;
+                                ::core::result::Result::Err(__resilience_failed) => {
+                                    break '__resilience_chaos __resilience_failed;
                                 }
+                            };
+                            if !__resilience_delay.is_zero() {
+                                ::resilience::__private::sleep(__resilience_delay).await;
                             }
                             {
                                 #[allow(unreachable_code)]
@@ -127,19 +102,7 @@ async fn fetch(id: u64) -> Result<u64, KanbanError> {
                                 &mut __resilience_attempts,
                                 __resilience_started,
                                 __resilience_error,
-                                |__resilience_e| {
-                                    #[allow(unused_imports)]
-                                    use ::resilience::__private::{
-                                        ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                        ViewMarcus as _, ViewOpaque as _,
-                                    };
-                                    #[allow(clippy::needless_borrow)]
-                                    let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                        __resilience_e,
-                                    ))
-                                        .view();
-                                    __resilience_view
-                                },
+                                ::resilience::__private::view!(),
                                 ::resilience::__private::RetryArm {
                                     observe: ::resilience::__private::Observe::Record(
                                         ::core::concat!(::core::module_path!(), "::", "fetch"),
@@ -172,19 +135,7 @@ async fn fetch(id: u64) -> Result<u64, KanbanError> {
                         .failed(
                             __resilience_permit,
                             __resilience_error,
-                            |__resilience_e| {
-                                #[allow(unused_imports)]
-                                use ::resilience::__private::{
-                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                    ViewMarcus as _, ViewOpaque as _,
-                                };
-                                #[allow(clippy::needless_borrow)]
-                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                    __resilience_e,
-                                ))
-                                    .view();
-                                __resilience_view
-                            },
+                            ::resilience::__private::view!(),
                             ::resilience::__private::BreakerArm {
                                 observe: ::resilience::__private::Observe::Skip,
                                 record_if: |_: &_| ::core::option::Option::None,

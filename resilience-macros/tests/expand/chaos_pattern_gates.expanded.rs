@@ -9,11 +9,19 @@ async fn list(tenant: &str) -> Result<u64, KanbanError> {
                 ..::core::default::Default::default()
             },
         );
-        let __resilience_keyed = {
-            #[allow(unused_imports)]
-            use ::resilience::__private::{KeyDisplay as _, KeyStr as _};
-            __RESILIENCE_BULKHEAD
-                .keyed((&&::resilience::__private::KeyProbe(&(tenant))).key().as_str())
+        #[allow(unused_imports)]
+        use ::resilience::__private::{KeyDisplay as _, KeyStr as _};
+        let __resilience_keyed = match __RESILIENCE_BULKHEAD
+            .keyed((&&::resilience::__private::KeyProbe(&(tenant))).key().as_str())
+        {
+            ::core::result::Result::Ok(__resilience_instance) => __resilience_instance,
+            ::core::result::Result::Err(__resilience_refused) => {
+                break '__resilience_bulkhead_0 ::core::result::Result::Err(
+                    ::resilience::__private::FromRefusal::from_refusal(
+                        __resilience_refused,
+                    ),
+                );
+            }
         };
         let __resilience_bulkhead = &*__resilience_keyed;
         let __resilience_place = match __resilience_bulkhead.try_acquire() {
@@ -24,7 +32,7 @@ async fn list(tenant: &str) -> Result<u64, KanbanError> {
                     ::core::result::Result::Ok(__resilience_place) => __resilience_place,
                     ::core::result::Result::Err(__resilience_full) => {
                         break '__resilience_bulkhead_0 ::core::result::Result::Err(
-                            ::resilience::__private::FromBulkheadFull::from_bulkhead_full(
+                            ::resilience::__private::FromRefusal::from_refusal(
                                 __resilience_full,
                             ),
                         );
@@ -33,36 +41,28 @@ async fn list(tenant: &str) -> Result<u64, KanbanError> {
             }
         };
         let __resilience_outcome = '__resilience_chaos_0: {
-            if ::resilience::__private::chaos_armed() {
-                #[allow(unused_imports)]
-                use ::resilience::__private::{InjectFrom as _, InjectNone as _};
-                #[allow(clippy::needless_borrow)]
-                let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                    Result<u64, KanbanError>,
-                >::new())
-                    .injector();
-                let __resilience_delay = match __RESILIENCE_BULKHEAD
-                    .chaos()
-                    .draw(__resilience_inject)
-                {
-                    ::resilience::__private::Hit::Pass => ::core::option::Option::None,
-                    ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                        ::core::option::Option::Some(__resilience_delay)
-                    }
-                    ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                        break '__resilience_chaos_0 __resilience_failed;
-                    }
-                    ::resilience::__private::Hit::Refuse => {
-                        break '__resilience_bulkhead_0 ::core::result::Result::Err(
-                            ::resilience::__private::FromBulkheadFull::from_bulkhead_full(
-                                __RESILIENCE_BULKHEAD.refused(__resilience_bulkhead),
-                            ),
-                        );
-                    }
-                };
-                if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                    ::resilience::__private::sleep(__resilience_delay).await;
+            let __resilience_delay = match __RESILIENCE_BULKHEAD
+                .chaos()
+                .draw_refusing(
+                    ::resilience::__private::inject!(Result < u64, KanbanError >),
+                )
+            {
+                ::resilience::__private::Hit::Run(__resilience_delay) => {
+                    __resilience_delay
                 }
+                ::resilience::__private::Hit::Fail(__resilience_failed) => {
+                    break '__resilience_chaos_0 __resilience_failed;
+                }
+                ::resilience::__private::Hit::Refuse => {
+                    break '__resilience_bulkhead_0 ::core::result::Result::Err(
+                        ::resilience::__private::FromRefusal::from_refusal(
+                            __RESILIENCE_BULKHEAD.refused(__resilience_bulkhead),
+                        ),
+                    );
+                }
+            };
+            if !__resilience_delay.is_zero() {
+                ::resilience::__private::sleep(__resilience_delay).await;
             }
             '__resilience_rate_limit_1: {
                 static __RESILIENCE_RATE_LIMIT: ::resilience::__private::RateLimitSite = ::resilience::__private::RateLimitSite::new(
@@ -73,7 +73,7 @@ async fn list(tenant: &str) -> Result<u64, KanbanError> {
                         ..::core::default::Default::default()
                     },
                 );
-                let __resilience_limiter = __RESILIENCE_RATE_LIMIT.limiter();
+                let __resilience_limiter = __RESILIENCE_RATE_LIMIT.instance();
                 let __resilience_admitted = __resilience_limiter.reserve();
                 match __resilience_admitted {
                     ::core::result::Result::Ok(__resilience_place) => {
@@ -83,7 +83,7 @@ async fn list(tenant: &str) -> Result<u64, KanbanError> {
                     }
                     ::core::result::Result::Err(__resilience_limited) => {
                         break '__resilience_rate_limit_1 ::core::result::Result::Err(
-                            ::resilience::__private::FromRateLimited::from_rate_limited(
+                            ::resilience::__private::FromRefusal::from_refusal(
                                 __resilience_limited,
                             ),
                         );
@@ -91,64 +91,34 @@ async fn list(tenant: &str) -> Result<u64, KanbanError> {
                 }
                 {
                     let __resilience_outcome: Result<u64, KanbanError> = '__resilience_chaos_1: {
-                        if ::resilience::__private::chaos_armed() {
-                            #[allow(unused_imports)]
-                            use ::resilience::__private::{
-                                InjectFrom as _, InjectNone as _,
-                            };
-                            #[allow(clippy::needless_borrow)]
-                            let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                                Result<u64, KanbanError>,
-                            >::new())
-                                .injector();
-                            let __resilience_delay = match __RESILIENCE_RATE_LIMIT
-                                .chaos()
-                                .draw(__resilience_inject)
-                            {
-                                ::resilience::__private::Hit::Pass => {
-                                    ::core::option::Option::None
-                                }
-                                ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                    ::core::option::Option::Some(__resilience_delay)
-                                }
-                                ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                                    break '__resilience_chaos_1 __resilience_failed;
-                                }
-                                ::resilience::__private::Hit::Refuse => {
-                                    break '__resilience_rate_limit_1 ::core::result::Result::Err(
-                                        ::resilience::__private::FromRateLimited::from_rate_limited(
-                                            __RESILIENCE_RATE_LIMIT.refused(__resilience_limiter),
-                                        ),
-                                    );
-                                }
-                            };
-                            if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                                ::resilience::__private::sleep(__resilience_delay).await;
+                        static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
+                            ::core::concat!(::core::module_path!(), "::", "list"),
+                        );
+                        let __resilience_delay = match __RESILIENCE_RATE_LIMIT
+                            .chaos()
+                            .draw_refusing_with(
+                                &__RESILIENCE_CHAOS,
+                                ::resilience::__private::inject!(
+                                    Result < u64, KanbanError >
+                                ),
+                            )
+                        {
+                            ::resilience::__private::Hit::Run(__resilience_delay) => {
+                                __resilience_delay
                             }
-                            let __resilience_delay = match {
-                                static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                                    ::core::concat!(::core::module_path!(), "::", "list"),
+                            ::resilience::__private::Hit::Fail(__resilience_failed) => {
+                                break '__resilience_chaos_1 __resilience_failed;
+                            }
+                            ::resilience::__private::Hit::Refuse => {
+                                break '__resilience_rate_limit_1 ::core::result::Result::Err(
+                                    ::resilience::__private::FromRefusal::from_refusal(
+                                        __RESILIENCE_RATE_LIMIT.refused(__resilience_limiter),
+                                    ),
                                 );
-                                &__RESILIENCE_CHAOS
                             }
-                                .draw(__resilience_inject)
-                            {
-                                ::resilience::__private::Hit::Pass => {
-                                    ::core::option::Option::None
-                                }
-                                ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                    ::core::option::Option::Some(__resilience_delay)
-                                }
-                                ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                                    break '__resilience_chaos_1 __resilience_failed;
-                                }
-                                ::resilience::__private::Hit::Refuse => {
-                                    ::core::option::Option::None
-                                }
-                            };
-                            if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                                ::resilience::__private::sleep(__resilience_delay).await;
-                            }
+                        };
+                        if !__resilience_delay.is_zero() {
+                            ::resilience::__private::sleep(__resilience_delay).await;
                         }
                         {
                             #[allow(unreachable_code)]
@@ -167,19 +137,7 @@ async fn list(tenant: &str) -> Result<u64, KanbanError> {
                                 ::resilience::__private::observed(
                                     __resilience_error,
                                     ::core::concat!(::core::module_path!(), "::", "list"),
-                                    |__resilience_e| {
-                                        #[allow(unused_imports)]
-                                        use ::resilience::__private::{
-                                            ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                            ViewMarcus as _, ViewOpaque as _,
-                                        };
-                                        #[allow(clippy::needless_borrow)]
-                                        let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                            __resilience_e,
-                                        ))
-                                            .view();
-                                        __resilience_view
-                                    },
+                                    ::resilience::__private::view!(),
                                 ),
                             )
                         }

@@ -9,73 +9,18 @@ fn fetch(id: u64) -> Result<u64, KanbanError> {
                 },
             )
             .at(::core::concat!(::core::module_path!(), "::", "fetch"));
-        let __resilience_permit = match __RESILIENCE_BREAKER.breaker().acquire() {
+        let __resilience_permit = match __RESILIENCE_BREAKER.instance().acquire() {
             ::core::result::Result::Ok(__resilience_permit) => __resilience_permit,
             ::core::result::Result::Err(__resilience_open) => {
                 break '__resilience_breaker_0 ::core::result::Result::Err(
-                    ::resilience::__private::FromCircuitOpen::from_circuit_open(
-                        __resilience_open,
-                    ),
+                    ::resilience::__private::FromRefusal::from_refusal(__resilience_open),
                 );
             }
         };
-        let __resilience_outcome: Result<u64, KanbanError> = '__resilience_chaos_0: {
-            if ::resilience::__private::chaos_armed() {
-                #[allow(unused_imports)]
-                use ::resilience::__private::{InjectFrom as _, InjectNone as _};
-                #[allow(clippy::needless_borrow)]
-                let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                    Result<u64, KanbanError>,
-                >::new())
-                    .injector();
-                let __resilience_delay = match __RESILIENCE_BREAKER
-                    .chaos()
-                    .draw(__resilience_inject)
-                {
-                    ::resilience::__private::Hit::Pass => ::core::option::Option::None,
-                    ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                        ::core::option::Option::Some(__resilience_delay)
-                    }
-                    ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                        break '__resilience_chaos_0 __resilience_failed;
-                    }
-                    ::resilience::__private::Hit::Refuse => {
-                        break '__resilience_breaker_0 ::core::result::Result::Err(
-                            ::resilience::__private::FromCircuitOpen::from_circuit_open(
-                                __RESILIENCE_BREAKER.refused(),
-                            ),
-                        );
-                    }
-                };
-                if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                    ::resilience::__private::sleep_blocking(__resilience_delay);
-                }
-                let __resilience_delay = match {
-                    static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                        ::core::concat!(::core::module_path!(), "::", "fetch"),
-                    );
-                    &__RESILIENCE_CHAOS
-                }
-                    .draw(__resilience_inject)
-                {
-                    ::resilience::__private::Hit::Pass => ::core::option::Option::None,
-                    ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                        ::core::option::Option::Some(__resilience_delay)
-                    }
-                    ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                        break '__resilience_chaos_0 __resilience_failed;
-                    }
-                    ::resilience::__private::Hit::Refuse => ::core::option::Option::None,
-                };
-                if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                    ::resilience::__private::sleep_blocking(__resilience_delay);
-                }
-            }
-            {
-                #[allow(unreachable_code)]
-                let __resilience_ret: Result<u64, KanbanError> = { load(id) };
-                __resilience_ret
-            }
+        let __resilience_outcome: Result<u64, KanbanError> = {
+            #[allow(unreachable_code)]
+            let __resilience_ret: Result<u64, KanbanError> = { load(id) };
+            __resilience_ret
         };
         match __resilience_outcome {
             ::core::result::Result::Ok(__resilience_value) => {
@@ -88,19 +33,7 @@ fn fetch(id: u64) -> Result<u64, KanbanError> {
                         .failed(
                             __resilience_permit,
                             __resilience_error,
-                            |__resilience_e| {
-                                #[allow(unused_imports)]
-                                use ::resilience::__private::{
-                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                    ViewMarcus as _, ViewOpaque as _,
-                                };
-                                #[allow(clippy::needless_borrow)]
-                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                    __resilience_e,
-                                ))
-                                    .view();
-                                __resilience_view
-                            },
+                            ::resilience::__private::view!(),
                             ::resilience::__private::BreakerArm {
                                 observe: ::resilience::__private::Observe::Record(
                                     ::core::concat!(::core::module_path!(), "::", "fetch"),

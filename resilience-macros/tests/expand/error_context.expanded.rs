@@ -3,47 +3,12 @@ async fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
         let __resilience_scope = ::resilience::__private::Scope::new("fetch_board");
         let __resilience_outcome: Result<Board, KanbanError> = __resilience_scope
             .run_async(async {
-                '__resilience_chaos: {
-                    if ::resilience::__private::chaos_armed() {
-                        #[allow(unused_imports)]
-                        use ::resilience::__private::{InjectFrom as _, InjectNone as _};
-                        #[allow(clippy::needless_borrow)]
-                        let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                            Result<Board, KanbanError>,
-                        >::new())
-                            .injector();
-                        let __resilience_delay = match {
-                            static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                                ::core::concat!(::core::module_path!(), "::", "fetch_board"),
-                            );
-                            &__RESILIENCE_CHAOS
-                        }
-                            .draw(__resilience_inject)
-                        {
-                            ::resilience::__private::Hit::Pass => {
-                                ::core::option::Option::None
-                            }
-                            ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                ::core::option::Option::Some(__resilience_delay)
-                            }
-                            ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                                break '__resilience_chaos __resilience_failed;
-                            }
-                            ::resilience::__private::Hit::Refuse => {
-                                ::core::option::Option::None
-                            }
-                        };
-                        if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                            ::resilience::__private::sleep(__resilience_delay).await;
-                        }
-                    }
-                    {
-                        #[allow(unreachable_code)]
-                        let __resilience_ret: Result<Board, KanbanError> = {
-                            load(id).await
-                        };
-                        __resilience_ret
-                    }
+                {
+                    #[allow(unreachable_code)]
+                    let __resilience_ret: Result<Board, KanbanError> = {
+                        load(id).await
+                    };
+                    __resilience_ret
                 }
             })
             .await;
@@ -56,19 +21,7 @@ async fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
                     __resilience_scope
                         .failed(
                             __resilience_error,
-                            |__resilience_e| {
-                                #[allow(unused_imports)]
-                                use ::resilience::__private::{
-                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                    ViewMarcus as _, ViewOpaque as _,
-                                };
-                                #[allow(clippy::needless_borrow)]
-                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                    __resilience_e,
-                                ))
-                                    .view();
-                                __resilience_view
-                            },
+                            ::resilience::__private::view!(),
                             ::resilience::__private::ContextArm {
                                 observe: ::resilience::__private::Observe::Record(
                                     ::core::concat!(::core::module_path!(), "::", "fetch_board"),

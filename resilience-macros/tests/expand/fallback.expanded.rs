@@ -1,41 +1,10 @@
 fn price(item: &str) -> Result<u32, PriceError> {
     {
         static __RESILIENCE_LAST_GOOD: ::resilience::__private::LastGood = ::resilience::__private::LastGood::new();
-        match '__resilience_chaos: {
-            if ::resilience::__private::chaos_armed() {
-                #[allow(unused_imports)]
-                use ::resilience::__private::{InjectFrom as _, InjectNone as _};
-                #[allow(clippy::needless_borrow)]
-                let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                    Result<u32, PriceError>,
-                >::new())
-                    .injector();
-                let __resilience_delay = match {
-                    static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                        ::core::concat!(::core::module_path!(), "::", "price"),
-                    );
-                    &__RESILIENCE_CHAOS
-                }
-                    .draw(__resilience_inject)
-                {
-                    ::resilience::__private::Hit::Pass => ::core::option::Option::None,
-                    ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                        ::core::option::Option::Some(__resilience_delay)
-                    }
-                    ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                        break '__resilience_chaos __resilience_failed;
-                    }
-                    ::resilience::__private::Hit::Refuse => ::core::option::Option::None,
-                };
-                if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                    ::resilience::__private::sleep_blocking(__resilience_delay);
-                }
-            }
-            {
-                #[allow(unreachable_code)]
-                let __resilience_ret: Result<u32, PriceError> = { live_price(item) };
-                __resilience_ret
-            }
+        match {
+            #[allow(unreachable_code)]
+            let __resilience_ret: Result<u32, PriceError> = { live_price(item) };
+            __resilience_ret
         } {
             ::core::result::Result::Ok(__resilience_value) => {
                 __RESILIENCE_LAST_GOOD.store(&__resilience_value);
@@ -45,19 +14,7 @@ fn price(item: &str) -> Result<u32, PriceError> {
                 match {
                     let __resilience_failed = ::resilience::__private::calls_made(
                         &mut __resilience_error,
-                        |__resilience_e| {
-                            #[allow(unused_imports)]
-                            use ::resilience::__private::{
-                                ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                ViewMarcus as _, ViewOpaque as _,
-                            };
-                            #[allow(clippy::needless_borrow)]
-                            let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                __resilience_e,
-                            ))
-                                .view();
-                            __resilience_view
-                        },
+                        ::resilience::__private::view!(),
                     );
                     ::resilience::__private::answered_by_fallback(
                         ::core::concat!(::core::module_path!(), "::", "price"),
@@ -66,19 +23,7 @@ fn price(item: &str) -> Result<u32, PriceError> {
                             ::resilience::__private::observed(
                                 __resilience_error,
                                 ::core::concat!(::core::module_path!(), "::", "price"),
-                                |__resilience_e| {
-                                    #[allow(unused_imports)]
-                                    use ::resilience::__private::{
-                                        ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                        ViewMarcus as _, ViewOpaque as _,
-                                    };
-                                    #[allow(clippy::needless_borrow)]
-                                    let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                        __resilience_e,
-                                    ))
-                                        .view();
-                                    __resilience_view
-                                },
+                                ::resilience::__private::view!(),
                             );
                             {
                                 ::resilience::__private::fallback_taken(
@@ -123,41 +68,10 @@ fn price(item: &str) -> Result<u32, PriceError> {
     }
 }
 async fn quote(item: &str) -> Result<u32, PriceError> {
-    match '__resilience_chaos: {
-        if ::resilience::__private::chaos_armed() {
-            #[allow(unused_imports)]
-            use ::resilience::__private::{InjectFrom as _, InjectNone as _};
-            #[allow(clippy::needless_borrow)]
-            let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                Result<u32, PriceError>,
-            >::new())
-                .injector();
-            let __resilience_delay = match {
-                static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                    ::core::concat!(::core::module_path!(), "::", "quote"),
-                );
-                &__RESILIENCE_CHAOS
-            }
-                .draw(__resilience_inject)
-            {
-                ::resilience::__private::Hit::Pass => ::core::option::Option::None,
-                ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                    ::core::option::Option::Some(__resilience_delay)
-                }
-                ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                    break '__resilience_chaos __resilience_failed;
-                }
-                ::resilience::__private::Hit::Refuse => ::core::option::Option::None,
-            };
-            if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                ::resilience::__private::sleep(__resilience_delay).await;
-            }
-        }
-        {
-            #[allow(unreachable_code)]
-            let __resilience_ret: Result<u32, PriceError> = { live_quote(item).await };
-            __resilience_ret
-        }
+    match {
+        #[allow(unreachable_code)]
+        let __resilience_ret: Result<u32, PriceError> = { live_quote(item).await };
+        __resilience_ret
     } {
         ::core::result::Result::Ok(__resilience_value) => {
             ::core::result::Result::Ok(__resilience_value)
@@ -165,19 +79,7 @@ async fn quote(item: &str) -> Result<u32, PriceError> {
         ::core::result::Result::Err(mut __resilience_error) => {
             let __resilience_failed = ::resilience::__private::calls_made(
                 &mut __resilience_error,
-                |__resilience_e| {
-                    #[allow(unused_imports)]
-                    use ::resilience::__private::{
-                        ViewDyn as _, ViewDynSync as _, ViewError as _, ViewMarcus as _,
-                        ViewOpaque as _,
-                    };
-                    #[allow(clippy::needless_borrow)]
-                    let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                        __resilience_e,
-                    ))
-                        .view();
-                    __resilience_view
-                },
+                ::resilience::__private::view!(),
             );
             ::resilience::__private::answered_by_fallback(
                 ::core::concat!(::core::module_path!(), "::", "quote"),
@@ -186,19 +88,7 @@ async fn quote(item: &str) -> Result<u32, PriceError> {
                     let __resilience_error = ::resilience::__private::observed(
                         __resilience_error,
                         ::core::concat!(::core::module_path!(), "::", "quote"),
-                        |__resilience_e| {
-                            #[allow(unused_imports)]
-                            use ::resilience::__private::{
-                                ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                ViewMarcus as _, ViewOpaque as _,
-                            };
-                            #[allow(clippy::needless_borrow)]
-                            let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                __resilience_e,
-                            ))
-                                .view();
-                            __resilience_view
-                        },
+                        ::resilience::__private::view!(),
                     );
                     {
                         ::resilience::__private::fallback_taken(

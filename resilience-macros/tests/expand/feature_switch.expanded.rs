@@ -8,47 +8,10 @@ fn recommend(user: u64) -> Result<Vec<u64>, RecoError> {
                 ::core::result::Result::Ok(__resilience_value)
             }
             ::core::option::Option::None => {
-                let __resilience_outcome: Result<Vec<u64>, RecoError> = '__resilience_chaos: {
-                    if ::resilience::__private::chaos_armed() {
-                        #[allow(unused_imports)]
-                        use ::resilience::__private::{InjectFrom as _, InjectNone as _};
-                        #[allow(clippy::needless_borrow)]
-                        let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                            Result<Vec<u64>, RecoError>,
-                        >::new())
-                            .injector();
-                        let __resilience_delay = match {
-                            static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                                ::core::concat!(::core::module_path!(), "::", "recommend"),
-                            );
-                            &__RESILIENCE_CHAOS
-                        }
-                            .draw(__resilience_inject)
-                        {
-                            ::resilience::__private::Hit::Pass => {
-                                ::core::option::Option::None
-                            }
-                            ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                ::core::option::Option::Some(__resilience_delay)
-                            }
-                            ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                                break '__resilience_chaos __resilience_failed;
-                            }
-                            ::resilience::__private::Hit::Refuse => {
-                                ::core::option::Option::None
-                            }
-                        };
-                        if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                            ::resilience::__private::sleep_blocking(__resilience_delay);
-                        }
-                    }
-                    {
-                        #[allow(unreachable_code)]
-                        let __resilience_ret: Result<Vec<u64>, RecoError> = {
-                            model(user)
-                        };
-                        __resilience_ret
-                    }
+                let __resilience_outcome: Result<Vec<u64>, RecoError> = {
+                    #[allow(unreachable_code)]
+                    let __resilience_ret: Result<Vec<u64>, RecoError> = { model(user) };
+                    __resilience_ret
                 };
                 match __resilience_outcome {
                     ::core::result::Result::Ok(__resilience_value) => {
@@ -59,19 +22,7 @@ fn recommend(user: u64) -> Result<Vec<u64>, RecoError> {
                         __RESILIENCE_FEATURE
                             .failed(
                                 __resilience_error,
-                                |__resilience_e| {
-                                    #[allow(unused_imports)]
-                                    use ::resilience::__private::{
-                                        ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                        ViewMarcus as _, ViewOpaque as _,
-                                    };
-                                    #[allow(clippy::needless_borrow)]
-                                    let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                        __resilience_e,
-                                    ))
-                                        .view();
-                                    __resilience_view
-                                },
+                                ::resilience::__private::view!(),
                                 ::resilience::__private::FeatureArm {
                                     observe: ::resilience::__private::Observe::Record(
                                         ::core::concat!(::core::module_path!(), "::", "recommend"),

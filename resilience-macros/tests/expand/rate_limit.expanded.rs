@@ -10,7 +10,7 @@ async fn call(id: u64) -> Result<u64, ApiError> {
                 ..::core::default::Default::default()
             },
         );
-        let __resilience_limiter = __RESILIENCE_RATE_LIMIT.limiter();
+        let __resilience_limiter = __RESILIENCE_RATE_LIMIT.instance();
         let __resilience_admitted = __resilience_limiter.reserve();
         match __resilience_admitted {
             ::core::result::Result::Ok(__resilience_place) => {
@@ -20,76 +20,17 @@ async fn call(id: u64) -> Result<u64, ApiError> {
             }
             ::core::result::Result::Err(__resilience_limited) => {
                 break '__resilience_rate_limit_0 ::core::result::Result::Err(
-                    ::resilience::__private::FromRateLimited::from_rate_limited(
+                    ::resilience::__private::FromRefusal::from_refusal(
                         __resilience_limited,
                     ),
                 );
             }
         }
         {
-            let __resilience_outcome: Result<u64, ApiError> = '__resilience_chaos_0: {
-                if ::resilience::__private::chaos_armed() {
-                    #[allow(unused_imports)]
-                    use ::resilience::__private::{InjectFrom as _, InjectNone as _};
-                    #[allow(clippy::needless_borrow)]
-                    let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                        Result<u64, ApiError>,
-                    >::new())
-                        .injector();
-                    let __resilience_delay = match __RESILIENCE_RATE_LIMIT
-                        .chaos()
-                        .draw(__resilience_inject)
-                    {
-                        ::resilience::__private::Hit::Pass => {
-                            ::core::option::Option::None
-                        }
-                        ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                            ::core::option::Option::Some(__resilience_delay)
-                        }
-                        ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                            break '__resilience_chaos_0 __resilience_failed;
-                        }
-                        ::resilience::__private::Hit::Refuse => {
-                            break '__resilience_rate_limit_0 ::core::result::Result::Err(
-                                ::resilience::__private::FromRateLimited::from_rate_limited(
-                                    __RESILIENCE_RATE_LIMIT.refused(__resilience_limiter),
-                                ),
-                            );
-                        }
-                    };
-                    if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                        ::resilience::__private::sleep(__resilience_delay).await;
-                    }
-                    let __resilience_delay = match {
-                        static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                            ::core::concat!(::core::module_path!(), "::", "call"),
-                        );
-                        &__RESILIENCE_CHAOS
-                    }
-                        .draw(__resilience_inject)
-                    {
-                        ::resilience::__private::Hit::Pass => {
-                            ::core::option::Option::None
-                        }
-                        ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                            ::core::option::Option::Some(__resilience_delay)
-                        }
-                        ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                            break '__resilience_chaos_0 __resilience_failed;
-                        }
-                        ::resilience::__private::Hit::Refuse => {
-                            ::core::option::Option::None
-                        }
-                    };
-                    if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                        ::resilience::__private::sleep(__resilience_delay).await;
-                    }
-                }
-                {
-                    #[allow(unreachable_code)]
-                    let __resilience_ret: Result<u64, ApiError> = { load(id).await };
-                    __resilience_ret
-                }
+            let __resilience_outcome: Result<u64, ApiError> = {
+                #[allow(unreachable_code)]
+                let __resilience_ret: Result<u64, ApiError> = { load(id).await };
+                __resilience_ret
             };
             match __resilience_outcome {
                 ::core::result::Result::Ok(__resilience_value) => {
@@ -100,19 +41,7 @@ async fn call(id: u64) -> Result<u64, ApiError> {
                         ::resilience::__private::observed(
                             __resilience_error,
                             ::core::concat!(::core::module_path!(), "::", "call"),
-                            |__resilience_e| {
-                                #[allow(unused_imports)]
-                                use ::resilience::__private::{
-                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                    ViewMarcus as _, ViewOpaque as _,
-                                };
-                                #[allow(clippy::needless_borrow)]
-                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                    __resilience_e,
-                                ))
-                                    .view();
-                                __resilience_view
-                            },
+                            ::resilience::__private::view!(),
                         ),
                     )
                 }
@@ -130,11 +59,19 @@ fn per_tenant(tenant: &str) -> Result<u64, ApiError> {
                 ..::core::default::Default::default()
             },
         );
-        let __resilience_keyed = {
-            #[allow(unused_imports)]
-            use ::resilience::__private::{KeyDisplay as _, KeyStr as _};
-            __RESILIENCE_RATE_LIMIT
-                .keyed((&&::resilience::__private::KeyProbe(&(tenant))).key().as_str())
+        #[allow(unused_imports)]
+        use ::resilience::__private::{KeyDisplay as _, KeyStr as _};
+        let __resilience_keyed = match __RESILIENCE_RATE_LIMIT
+            .keyed((&&::resilience::__private::KeyProbe(&(tenant))).key().as_str())
+        {
+            ::core::result::Result::Ok(__resilience_instance) => __resilience_instance,
+            ::core::result::Result::Err(__resilience_refused) => {
+                break '__resilience_rate_limit_0 ::core::result::Result::Err(
+                    ::resilience::__private::FromRefusal::from_refusal(
+                        __resilience_refused,
+                    ),
+                );
+            }
         };
         let __resilience_limiter = &*__resilience_keyed;
         let __resilience_admitted = __resilience_limiter.check();
@@ -144,76 +81,17 @@ fn per_tenant(tenant: &str) -> Result<u64, ApiError> {
             }
             ::core::result::Result::Err(__resilience_limited) => {
                 break '__resilience_rate_limit_0 ::core::result::Result::Err(
-                    ::resilience::__private::FromRateLimited::from_rate_limited(
+                    ::resilience::__private::FromRefusal::from_refusal(
                         __resilience_limited,
                     ),
                 );
             }
         }
         {
-            let __resilience_outcome: Result<u64, ApiError> = '__resilience_chaos_0: {
-                if ::resilience::__private::chaos_armed() {
-                    #[allow(unused_imports)]
-                    use ::resilience::__private::{InjectFrom as _, InjectNone as _};
-                    #[allow(clippy::needless_borrow)]
-                    let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                        Result<u64, ApiError>,
-                    >::new())
-                        .injector();
-                    let __resilience_delay = match __RESILIENCE_RATE_LIMIT
-                        .chaos()
-                        .draw(__resilience_inject)
-                    {
-                        ::resilience::__private::Hit::Pass => {
-                            ::core::option::Option::None
-                        }
-                        ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                            ::core::option::Option::Some(__resilience_delay)
-                        }
-                        ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                            break '__resilience_chaos_0 __resilience_failed;
-                        }
-                        ::resilience::__private::Hit::Refuse => {
-                            break '__resilience_rate_limit_0 ::core::result::Result::Err(
-                                ::resilience::__private::FromRateLimited::from_rate_limited(
-                                    __RESILIENCE_RATE_LIMIT.refused(__resilience_limiter),
-                                ),
-                            );
-                        }
-                    };
-                    if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                        ::resilience::__private::sleep_blocking(__resilience_delay);
-                    }
-                    let __resilience_delay = match {
-                        static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                            ::core::concat!(::core::module_path!(), "::", "per_tenant"),
-                        );
-                        &__RESILIENCE_CHAOS
-                    }
-                        .draw(__resilience_inject)
-                    {
-                        ::resilience::__private::Hit::Pass => {
-                            ::core::option::Option::None
-                        }
-                        ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                            ::core::option::Option::Some(__resilience_delay)
-                        }
-                        ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                            break '__resilience_chaos_0 __resilience_failed;
-                        }
-                        ::resilience::__private::Hit::Refuse => {
-                            ::core::option::Option::None
-                        }
-                    };
-                    if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                        ::resilience::__private::sleep_blocking(__resilience_delay);
-                    }
-                }
-                {
-                    #[allow(unreachable_code)]
-                    let __resilience_ret: Result<u64, ApiError> = { load(tenant) };
-                    __resilience_ret
-                }
+            let __resilience_outcome: Result<u64, ApiError> = {
+                #[allow(unreachable_code)]
+                let __resilience_ret: Result<u64, ApiError> = { load(tenant) };
+                __resilience_ret
             };
             match __resilience_outcome {
                 ::core::result::Result::Ok(__resilience_value) => {
@@ -224,19 +102,7 @@ fn per_tenant(tenant: &str) -> Result<u64, ApiError> {
                         ::resilience::__private::observed(
                             __resilience_error,
                             ::core::concat!(::core::module_path!(), "::", "per_tenant"),
-                            |__resilience_e| {
-                                #[allow(unused_imports)]
-                                use ::resilience::__private::{
-                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                    ViewMarcus as _, ViewOpaque as _,
-                                };
-                                #[allow(clippy::needless_borrow)]
-                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                    __resilience_e,
-                                ))
-                                    .view();
-                                __resilience_view
-                            },
+                            ::resilience::__private::view!(),
                         ),
                     )
                 }
@@ -256,7 +122,7 @@ async fn shared_quota(id: u64) -> Result<u64, ApiError> {
                 ..::core::default::Default::default()
             },
         );
-        let __resilience_limiter = __RESILIENCE_RATE_LIMIT.limiter();
+        let __resilience_limiter = __RESILIENCE_RATE_LIMIT.instance();
         let __resilience_admitted = __RESILIENCE_RATE_LIMIT
             .admit_cluster(__resilience_limiter)
             .await;
@@ -268,76 +134,17 @@ async fn shared_quota(id: u64) -> Result<u64, ApiError> {
             }
             ::core::result::Result::Err(__resilience_limited) => {
                 break '__resilience_rate_limit_0 ::core::result::Result::Err(
-                    ::resilience::__private::FromRateLimited::from_rate_limited(
+                    ::resilience::__private::FromRefusal::from_refusal(
                         __resilience_limited,
                     ),
                 );
             }
         }
         {
-            let __resilience_outcome: Result<u64, ApiError> = '__resilience_chaos_0: {
-                if ::resilience::__private::chaos_armed() {
-                    #[allow(unused_imports)]
-                    use ::resilience::__private::{InjectFrom as _, InjectNone as _};
-                    #[allow(clippy::needless_borrow)]
-                    let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                        Result<u64, ApiError>,
-                    >::new())
-                        .injector();
-                    let __resilience_delay = match __RESILIENCE_RATE_LIMIT
-                        .chaos()
-                        .draw(__resilience_inject)
-                    {
-                        ::resilience::__private::Hit::Pass => {
-                            ::core::option::Option::None
-                        }
-                        ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                            ::core::option::Option::Some(__resilience_delay)
-                        }
-                        ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                            break '__resilience_chaos_0 __resilience_failed;
-                        }
-                        ::resilience::__private::Hit::Refuse => {
-                            break '__resilience_rate_limit_0 ::core::result::Result::Err(
-                                ::resilience::__private::FromRateLimited::from_rate_limited(
-                                    __RESILIENCE_RATE_LIMIT.refused(__resilience_limiter),
-                                ),
-                            );
-                        }
-                    };
-                    if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                        ::resilience::__private::sleep(__resilience_delay).await;
-                    }
-                    let __resilience_delay = match {
-                        static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                            ::core::concat!(::core::module_path!(), "::", "shared_quota"),
-                        );
-                        &__RESILIENCE_CHAOS
-                    }
-                        .draw(__resilience_inject)
-                    {
-                        ::resilience::__private::Hit::Pass => {
-                            ::core::option::Option::None
-                        }
-                        ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                            ::core::option::Option::Some(__resilience_delay)
-                        }
-                        ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                            break '__resilience_chaos_0 __resilience_failed;
-                        }
-                        ::resilience::__private::Hit::Refuse => {
-                            ::core::option::Option::None
-                        }
-                    };
-                    if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                        ::resilience::__private::sleep(__resilience_delay).await;
-                    }
-                }
-                {
-                    #[allow(unreachable_code)]
-                    let __resilience_ret: Result<u64, ApiError> = { load(id).await };
-                    __resilience_ret
-                }
+            let __resilience_outcome: Result<u64, ApiError> = {
+                #[allow(unreachable_code)]
+                let __resilience_ret: Result<u64, ApiError> = { load(id).await };
+                __resilience_ret
             };
             match __resilience_outcome {
                 ::core::result::Result::Ok(__resilience_value) => {
@@ -350,19 +157,7 @@ async fn shared_quota(id: u64) -> Result<u64, ApiError> {
                             ::core::concat!(
                                 ::core::module_path!(), "::", "shared_quota"
                             ),
-                            |__resilience_e| {
-                                #[allow(unused_imports)]
-                                use ::resilience::__private::{
-                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                    ViewMarcus as _, ViewOpaque as _,
-                                };
-                                #[allow(clippy::needless_borrow)]
-                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                    __resilience_e,
-                                ))
-                                    .view();
-                                __resilience_view
-                            },
+                            ::resilience::__private::view!(),
                         ),
                     )
                 }

@@ -14,59 +14,24 @@ async fn fetch(id: u64) -> Result<u64, FetchError> {
         > = ::core::option::Option::None;
         loop {
             let __resilience_delay = {
-                let __resilience_outcome: Result<u64, FetchError> = '__resilience_chaos: {
-                    if ::resilience::__private::chaos_armed() {
-                        #[allow(unused_imports)]
-                        use ::resilience::__private::{InjectFrom as _, InjectNone as _};
-                        #[allow(clippy::needless_borrow)]
-                        let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                            Result<u64, FetchError>,
-                        >::new())
-                            .injector();
-                        let __resilience_delay = match {
-                            static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                                ::core::concat!(::core::module_path!(), "::", "fetch"),
-                            );
-                            &__RESILIENCE_CHAOS
-                        }
-                            .draw(__resilience_inject)
-                        {
-                            ::resilience::__private::Hit::Pass => {
-                                ::core::option::Option::None
+                let __resilience_outcome: Result<u64, FetchError> = {
+                    #[allow(unreachable_code)]
+                    let __resilience_ret: Result<u64, FetchError> = '__resilience_body: {
+                        let board = (match ::resilience::__private::Question::branch(
+                            load(id).await,
+                        ) {
+                            ::core::ops::ControlFlow::Continue(__resilience_value) => {
+                                __resilience_value
                             }
-                            ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                ::core::option::Option::Some(__resilience_delay)
+                            ::core::ops::ControlFlow::Break(__resilience_error) => {
+                                break '__resilience_body ::resilience::__private::question_error(
+                                    __resilience_error,
+                                );
                             }
-                            ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                                break '__resilience_chaos __resilience_failed;
-                            }
-                            ::resilience::__private::Hit::Refuse => {
-                                ::core::option::Option::None
-                            }
-                        };
-                        if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                            ::resilience::__private::sleep(__resilience_delay).await;
-                        }
-                    }
-                    {
-                        #[allow(unreachable_code)]
-                        let __resilience_ret: Result<u64, FetchError> = '__resilience_body: {
-                            let board = (match ::resilience::__private::Question::branch(
-                                load(id).await,
-                            ) {
-                                ::core::ops::ControlFlow::Continue(__resilience_value) => {
-                                    __resilience_value
-                                }
-                                ::core::ops::ControlFlow::Break(__resilience_error) => {
-                                    break '__resilience_body ::resilience::__private::question_error(
-                                        __resilience_error,
-                                    );
-                                }
-                            });
-                            Ok(board)
-                        };
-                        __resilience_ret
-                    }
+                        });
+                        Ok(board)
+                    };
+                    __resilience_ret
                 };
                 let __resilience_error = match ::resilience::__private::Question::branch(
                     __resilience_outcome,
@@ -85,19 +50,7 @@ async fn fetch(id: u64) -> Result<u64, FetchError> {
                         &mut __resilience_attempts,
                         __resilience_started,
                         __resilience_error,
-                        |__resilience_e| {
-                            #[allow(unused_imports)]
-                            use ::resilience::__private::{
-                                ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                ViewMarcus as _, ViewOpaque as _,
-                            };
-                            #[allow(clippy::needless_borrow)]
-                            let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                __resilience_e,
-                            ))
-                                .view();
-                            __resilience_view
-                        },
+                        ::resilience::__private::view!(),
                         ::resilience::__private::RetryArm {
                             observe: ::resilience::__private::Observe::Record(
                                 ::core::concat!(::core::module_path!(), "::", "fetch"),

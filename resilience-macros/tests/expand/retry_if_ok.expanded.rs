@@ -16,47 +16,10 @@ async fn job_status(id: u64) -> Result<Status, JobError> {
         > = ::core::option::Option::None;
         loop {
             let __resilience_delay = {
-                let __resilience_outcome: Result<Status, JobError> = '__resilience_chaos: {
-                    if ::resilience::__private::chaos_armed() {
-                        #[allow(unused_imports)]
-                        use ::resilience::__private::{InjectFrom as _, InjectNone as _};
-                        #[allow(clippy::needless_borrow)]
-                        let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                            Result<Status, JobError>,
-                        >::new())
-                            .injector();
-                        let __resilience_delay = match {
-                            static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                                ::core::concat!(::core::module_path!(), "::", "job_status"),
-                            );
-                            &__RESILIENCE_CHAOS
-                        }
-                            .draw(__resilience_inject)
-                        {
-                            ::resilience::__private::Hit::Pass => {
-                                ::core::option::Option::None
-                            }
-                            ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                ::core::option::Option::Some(__resilience_delay)
-                            }
-                            ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                                break '__resilience_chaos __resilience_failed;
-                            }
-                            ::resilience::__private::Hit::Refuse => {
-                                ::core::option::Option::None
-                            }
-                        };
-                        if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                            ::resilience::__private::sleep(__resilience_delay).await;
-                        }
-                    }
-                    {
-                        #[allow(unreachable_code)]
-                        let __resilience_ret: Result<Status, JobError> = {
-                            poll(id).await
-                        };
-                        __resilience_ret
-                    }
+                let __resilience_outcome: Result<Status, JobError> = {
+                    #[allow(unreachable_code)]
+                    let __resilience_ret: Result<Status, JobError> = { poll(id).await };
+                    __resilience_ret
                 };
                 let __resilience_error = match ::resilience::__private::Question::branch(
                     __resilience_outcome,
@@ -92,19 +55,7 @@ async fn job_status(id: u64) -> Result<Status, JobError> {
                         &mut __resilience_attempts,
                         __resilience_started,
                         __resilience_error,
-                        |__resilience_e| {
-                            #[allow(unused_imports)]
-                            use ::resilience::__private::{
-                                ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                ViewMarcus as _, ViewOpaque as _,
-                            };
-                            #[allow(clippy::needless_borrow)]
-                            let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                __resilience_e,
-                            ))
-                                .view();
-                            __resilience_view
-                        },
+                        ::resilience::__private::view!(),
                         ::resilience::__private::RetryArm {
                             observe: ::resilience::__private::Observe::Record(
                                 ::core::concat!(::core::module_path!(), "::", "job_status"),

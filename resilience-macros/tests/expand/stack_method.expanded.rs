@@ -28,7 +28,7 @@ impl Client {
                             )
                             .at(::core::concat!(::core::module_path!(), "::", "get"));
                         let __resilience_permit = match __RESILIENCE_BREAKER
-                            .breaker()
+                            .instance()
                             .acquire()
                         {
                             ::core::result::Result::Ok(__resilience_permit) => {
@@ -36,80 +36,18 @@ impl Client {
                             }
                             ::core::result::Result::Err(__resilience_open) => {
                                 break '__resilience_breaker_1 ::core::result::Result::Err(
-                                    ::resilience::__private::FromCircuitOpen::from_circuit_open(
+                                    ::resilience::__private::FromRefusal::from_refusal(
                                         __resilience_open,
                                     ),
                                 );
                             }
                         };
-                        let __resilience_outcome: Result<String, ClientError> = '__resilience_chaos_1: {
-                            if ::resilience::__private::chaos_armed() {
-                                #[allow(unused_imports)]
-                                use ::resilience::__private::{
-                                    InjectFrom as _, InjectNone as _,
-                                };
-                                #[allow(clippy::needless_borrow)]
-                                let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                                    Result<String, ClientError>,
-                                >::new())
-                                    .injector();
-                                let __resilience_delay = match __RESILIENCE_BREAKER
-                                    .chaos()
-                                    .draw(__resilience_inject)
-                                {
-                                    ::resilience::__private::Hit::Pass => {
-                                        ::core::option::Option::None
-                                    }
-                                    ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                        ::core::option::Option::Some(__resilience_delay)
-                                    }
-                                    ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                                        break '__resilience_chaos_1 __resilience_failed;
-                                    }
-                                    ::resilience::__private::Hit::Refuse => {
-                                        break '__resilience_breaker_1 ::core::result::Result::Err(
-                                            ::resilience::__private::FromCircuitOpen::from_circuit_open(
-                                                __RESILIENCE_BREAKER.refused(),
-                                            ),
-                                        );
-                                    }
-                                };
-                                if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                                    ::resilience::__private::sleep_blocking(__resilience_delay);
-                                }
-                                let __resilience_delay = match {
-                                    static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                                        ::core::concat!(::core::module_path!(), "::", "get"),
-                                    );
-                                    __RESILIENCE_CHAOS
-                                        .in_type(|| ::core::any::type_name::<Self>())
-                                }
-                                    .draw(__resilience_inject)
-                                {
-                                    ::resilience::__private::Hit::Pass => {
-                                        ::core::option::Option::None
-                                    }
-                                    ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                        ::core::option::Option::Some(__resilience_delay)
-                                    }
-                                    ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                                        break '__resilience_chaos_1 __resilience_failed;
-                                    }
-                                    ::resilience::__private::Hit::Refuse => {
-                                        ::core::option::Option::None
-                                    }
-                                };
-                                if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                                    ::resilience::__private::sleep_blocking(__resilience_delay);
-                                }
-                            }
-                            {
-                                #[allow(unreachable_code)]
-                                let __resilience_ret: Result<String, ClientError> = {
-                                    self.inner.get(key)
-                                };
-                                __resilience_ret
-                            }
+                        let __resilience_outcome: Result<String, ClientError> = {
+                            #[allow(unreachable_code)]
+                            let __resilience_ret: Result<String, ClientError> = {
+                                self.inner.get(key)
+                            };
+                            __resilience_ret
                         };
                         match __resilience_outcome {
                             ::core::result::Result::Ok(__resilience_value) => {
@@ -122,19 +60,7 @@ impl Client {
                                         .failed(
                                             __resilience_permit,
                                             __resilience_error,
-                                            |__resilience_e| {
-                                                #[allow(unused_imports)]
-                                                use ::resilience::__private::{
-                                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                                    ViewMarcus as _, ViewOpaque as _,
-                                                };
-                                                #[allow(clippy::needless_borrow)]
-                                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                                    __resilience_e,
-                                                ))
-                                                    .view();
-                                                __resilience_view
-                                            },
+                                            ::resilience::__private::view!(),
                                             ::resilience::__private::BreakerArm {
                                                 observe: ::resilience::__private::Observe::Record({
                                                     static __RESILIENCE_NAME: ::resilience::__private::MethodName = ::resilience::__private::MethodName::new(
@@ -164,19 +90,7 @@ impl Client {
                             &mut __resilience_attempts,
                             __resilience_started,
                             __resilience_error,
-                            |__resilience_e| {
-                                #[allow(unused_imports)]
-                                use ::resilience::__private::{
-                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                    ViewMarcus as _, ViewOpaque as _,
-                                };
-                                #[allow(clippy::needless_borrow)]
-                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                    __resilience_e,
-                                ))
-                                    .view();
-                                __resilience_view
-                            },
+                            ::resilience::__private::view!(),
                             ::resilience::__private::RetryArm {
                                 observe: ::resilience::__private::Observe::Skip,
                                 retry_if: |_: &_| ::core::option::Option::None,
@@ -201,50 +115,12 @@ impl Client {
             let __resilience_scope = ::resilience::__private::Scope::new("put");
             let __resilience_outcome: Result<(), ClientError> = __resilience_scope
                 .run_async(async {
-                    '__resilience_chaos: {
-                        if ::resilience::__private::chaos_armed() {
-                            #[allow(unused_imports)]
-                            use ::resilience::__private::{
-                                InjectFrom as _, InjectNone as _,
-                            };
-                            #[allow(clippy::needless_borrow)]
-                            let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                                Result<(), ClientError>,
-                            >::new())
-                                .injector();
-                            let __resilience_delay = match {
-                                static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                                    ::core::concat!(::core::module_path!(), "::", "put"),
-                                );
-                                __RESILIENCE_CHAOS
-                                    .in_type(|| ::core::any::type_name::<Self>())
-                            }
-                                .draw(__resilience_inject)
-                            {
-                                ::resilience::__private::Hit::Pass => {
-                                    ::core::option::Option::None
-                                }
-                                ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                    ::core::option::Option::Some(__resilience_delay)
-                                }
-                                ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                                    break '__resilience_chaos __resilience_failed;
-                                }
-                                ::resilience::__private::Hit::Refuse => {
-                                    ::core::option::Option::None
-                                }
-                            };
-                            if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                                ::resilience::__private::sleep(__resilience_delay).await;
-                            }
-                        }
-                        {
-                            #[allow(unreachable_code)]
-                            let __resilience_ret: Result<(), ClientError> = {
-                                self.inner.put(key, value).await
-                            };
-                            __resilience_ret
-                        }
+                    {
+                        #[allow(unreachable_code)]
+                        let __resilience_ret: Result<(), ClientError> = {
+                            self.inner.put(key, value).await
+                        };
+                        __resilience_ret
                     }
                 })
                 .await;
@@ -257,19 +133,7 @@ impl Client {
                         __resilience_scope
                             .failed(
                                 __resilience_error,
-                                |__resilience_e| {
-                                    #[allow(unused_imports)]
-                                    use ::resilience::__private::{
-                                        ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                        ViewMarcus as _, ViewOpaque as _,
-                                    };
-                                    #[allow(clippy::needless_borrow)]
-                                    let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                        __resilience_e,
-                                    ))
-                                        .view();
-                                    __resilience_view
-                                },
+                                ::resilience::__private::view!(),
                                 ::resilience::__private::ContextArm {
                                     observe: ::resilience::__private::Observe::Record({
                                         static __RESILIENCE_NAME: ::resilience::__private::MethodName = ::resilience::__private::MethodName::new(

@@ -27,50 +27,12 @@ impl Store for RemoteStore {
                                 __resilience_limit,
                                 async {
                                     {
-                                        let __resilience_outcome: Result<Record, StoreError> = '__resilience_chaos: {
-                                            if ::resilience::__private::chaos_armed() {
-                                                #[allow(unused_imports)]
-                                                use ::resilience::__private::{
-                                                    InjectFrom as _, InjectNone as _,
-                                                };
-                                                #[allow(clippy::needless_borrow)]
-                                                let __resilience_inject = (&&::resilience::__private::InjectProbe::<
-                                                    Result<Record, StoreError>,
-                                                >::new())
-                                                    .injector();
-                                                let __resilience_delay = match {
-                                                    static __RESILIENCE_CHAOS: ::resilience::__private::ChaosSite = ::resilience::__private::ChaosSite::function(
-                                                        ::core::concat!(::core::module_path!(), "::", "load"),
-                                                    );
-                                                    __RESILIENCE_CHAOS
-                                                        .in_type(|| ::core::any::type_name::<Self>())
-                                                }
-                                                    .draw(__resilience_inject)
-                                                {
-                                                    ::resilience::__private::Hit::Pass => {
-                                                        ::core::option::Option::None
-                                                    }
-                                                    ::resilience::__private::Hit::Delay(__resilience_delay) => {
-                                                        ::core::option::Option::Some(__resilience_delay)
-                                                    }
-                                                    ::resilience::__private::Hit::Fail(__resilience_failed) => {
-                                                        break '__resilience_chaos __resilience_failed;
-                                                    }
-                                                    ::resilience::__private::Hit::Refuse => {
-                                                        ::core::option::Option::None
-                                                    }
-                                                };
-                                                if let ::core::option::Option::Some(__resilience_delay) = __resilience_delay {
-                                                    ::resilience::__private::sleep(__resilience_delay).await;
-                                                }
-                                            }
-                                            {
-                                                #[allow(unreachable_code)]
-                                                let __resilience_ret: Result<Record, StoreError> = {
-                                                    self.fetch(id).await
-                                                };
-                                                __resilience_ret
-                                            }
+                                        let __resilience_outcome: Result<Record, StoreError> = {
+                                            #[allow(unreachable_code)]
+                                            let __resilience_ret: Result<Record, StoreError> = {
+                                                self.fetch(id).await
+                                            };
+                                            __resilience_ret
                                         };
                                         match __resilience_outcome {
                                             ::core::result::Result::Ok(__resilience_value) => {
@@ -86,19 +48,7 @@ impl Store for RemoteStore {
                                                             );
                                                             __RESILIENCE_NAME.get(|| ::core::any::type_name::<Self>())
                                                         },
-                                                        |__resilience_e| {
-                                                            #[allow(unused_imports)]
-                                                            use ::resilience::__private::{
-                                                                ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                                                ViewMarcus as _, ViewOpaque as _,
-                                                            };
-                                                            #[allow(clippy::needless_borrow)]
-                                                            let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                                                __resilience_e,
-                                                            ))
-                                                                .view();
-                                                            __resilience_view
-                                                        },
+                                                        ::resilience::__private::view!(),
                                                     ),
                                                 )
                                             }
@@ -141,19 +91,7 @@ impl Store for RemoteStore {
                             &mut __resilience_attempts,
                             __resilience_started,
                             __resilience_error,
-                            |__resilience_e| {
-                                #[allow(unused_imports)]
-                                use ::resilience::__private::{
-                                    ViewDyn as _, ViewDynSync as _, ViewError as _,
-                                    ViewMarcus as _, ViewOpaque as _,
-                                };
-                                #[allow(clippy::needless_borrow)]
-                                let __resilience_view = (&&&&&::resilience::__private::Probe::new(
-                                    __resilience_e,
-                                ))
-                                    .view();
-                                __resilience_view
-                            },
+                            ::resilience::__private::view!(),
                             ::resilience::__private::RetryArm {
                                 observe: ::resilience::__private::Observe::Skip,
                                 retry_if: |_: &_| ::core::option::Option::None,

@@ -144,6 +144,10 @@ pub struct BreakerConfig {
     /// With `scope = cluster`: distinct live instances (1 ..= 1 000) that must have the
     /// breaker open before it opens on every instance. Default 1.
     pub quorum: u32,
+    /// With `key = expr`: keys whose breakers live at once, at most (at least 1); past
+    /// it a new key takes the place of the breaker whose loss changes least (see
+    /// `docs/keys.md`). Default 1024.
+    pub max_keys: usize,
 }
 
 impl Default for BreakerConfig {
@@ -166,6 +170,7 @@ impl Default for BreakerConfig {
             parent: None,
             scope: Scope::Local,
             quorum: 1,
+            max_keys: crate::keyed::DEFAULT_MAX_KEYS,
         }
     }
 }
@@ -264,6 +269,9 @@ impl BreakerConfig {
             _ => {}
         }
         bounded("quorum", self.quorum, MAX_QUORUM)?;
+        if self.max_keys == 0 {
+            return Err(ConfigError::new("max_keys", 0, "must be at least 1"));
+        }
         if let Some(parent) = &self.parent {
             if parent.trim().is_empty() {
                 return Err(ConfigError::new("parent", parent, "must name a breaker"));

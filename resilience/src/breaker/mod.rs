@@ -36,7 +36,6 @@ mod snapshot;
 mod state;
 mod window;
 
-pub(crate) use crate::names::intern as intern_name;
 pub use circuit_open::CircuitOpen;
 pub use config::{
     BreakerConfig, MAX_HALF_OPEN_CALLS, MAX_QUORUM, MAX_RATE_WINDOW, MAX_THRESHOLD, MAX_WINDOW_LEN,

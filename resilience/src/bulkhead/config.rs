@@ -27,8 +27,9 @@ pub struct BulkheadConfig {
     /// How long a call waits for a place before it is refused. Default 0: refused at once.
     #[serde(with = "crate::duration_serde")]
     pub max_wait: Duration,
-    /// With `key = expr`: keys kept live at most (idle ones evicted, least recently used
-    /// first). Default 1024.
+    /// With `key = expr`: keys kept live at most (at least 1). Past it a new key takes the
+    /// place of an empty bulkhead, least recently used first; while every one has calls
+    /// in it, a new key is refused (`BulkheadFull`). Default 1024.
     pub max_keys: usize,
 }
 

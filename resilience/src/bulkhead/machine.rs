@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::{BulkheadConfig, BulkheadFull, BulkheadSnapshot};
 use crate::events::Sink;
-use crate::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use crate::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use crate::ConfigError;
 
 /// At most `max_concurrent` calls at once; the others wait up to `max_wait`, then are
@@ -42,6 +42,8 @@ pub struct Bulkhead {
     warn: crate::refusals::RefusalWarn,
     waiters: Mutex<Waiters>,
     wakeup: Condvar,
+    /// The bound of the name's keyed store, kept so `config` gives the whole configuration.
+    max_keys: AtomicUsize,
     name: &'static str,
     key: Option<Arc<str>>,
     /// Its registry's event stream (none outside a registry).
@@ -100,6 +102,7 @@ impl Bulkhead {
             warn: crate::refusals::RefusalWarn::new(),
             waiters: Mutex::new(Waiters::default()),
             wakeup: Condvar::new(),
+            max_keys: AtomicUsize::new(config.max_keys),
             name,
             key,
             events: Sink::NONE,
@@ -131,6 +134,11 @@ impl Bulkhead {
         self.key.as_deref()
     }
 
+    /// No call running, waiting or about to wait.
+    pub(super) fn is_empty(&self) -> bool {
+        self.in_flight.load(Ordering::SeqCst) == 0 && self.waiting.load(Ordering::SeqCst) == 0
+    }
+
     /// Calls running now.
     ///
     /// ```
@@ -150,8 +158,7 @@ impl Bulkhead {
         BulkheadConfig {
             max_concurrent: self.max_concurrent.load(Ordering::Relaxed),
             max_wait: self.max_wait(),
-            // The store's bound, not the instance's; the registry fills it in.
-            ..BulkheadConfig::default()
+            max_keys: self.max_keys.load(Ordering::Relaxed),
         }
     }
 
@@ -173,6 +180,7 @@ impl Bulkhead {
     }
 
     pub(crate) fn apply(&self, config: &BulkheadConfig) {
+        self.max_keys.store(config.max_keys, Ordering::Relaxed);
         self.max_wait.store(
             crate::clock::duration_nanos(config.max_wait),
             Ordering::Relaxed,
@@ -367,31 +375,6 @@ impl Bulkhead {
             rejections: self.rejections.load(Ordering::Relaxed),
             config: self.config(),
         }
-    }
-}
-
-impl crate::keyed::Instance for Bulkhead {
-    type Config = BulkheadConfig;
-
-    fn make(
-        name: &'static str,
-        key: Arc<str>,
-        config: &BulkheadConfig,
-        _: &Arc<dyn crate::clock::Clock>,
-    ) -> Bulkhead {
-        Bulkhead::build(name, Some(key), config)
-    }
-
-    fn reconfigure(&self, config: &BulkheadConfig) {
-        self.apply(config);
-    }
-
-    fn is_idle(&self) -> bool {
-        self.in_flight.load(Ordering::SeqCst) == 0 && self.waiting.load(Ordering::SeqCst) == 0
-    }
-
-    fn with_events(self, events: Sink) -> Bulkhead {
-        Bulkhead::with_events(self, events)
     }
 }
 

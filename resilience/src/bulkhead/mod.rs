@@ -23,6 +23,7 @@ mod config;
 mod events;
 mod full;
 mod machine;
+mod pattern;
 mod snapshot;
 
 pub use config::BulkheadConfig;

@@ -1,5 +1,6 @@
-//! Fault injection ("chaos"): switch faults on at run time for the calls through a named
-//! breaker or decorated function, to see the resilience around them work.
+//! Fault injection ("chaos", the cargo feature `chaos`): switch faults on at run time for
+//! the calls through a named breaker, bulkhead, rate limiter, hedge or decorated
+//! function, whichever front end reaches it, to see the resilience around them work.
 //!
 //! ```
 //! use resilience::chaos::{chaos, Fault};
@@ -14,24 +15,38 @@
 //! # Ok::<(), resilience::chaos::ChaosError>(())
 //! ```
 //!
+//! - **The feature.** Without `chaos` the attributes emit no fault gate, this module does
+//!   not exist, and a `[chaos.NAME]` table or a `RESILIENCE__CHAOS__…` variable is an
+//!   `Err` naming the feature: nothing in a production build can switch a fault on.
+//! - **Tables.** Each [`Registry`](crate::Registry) has its own [`Chaos`] table
+//!   ([`Registry::chaos`](crate::Registry::chaos)); [`chaos()`] is the global registry's.
+//!   A call site draws from the table of the registry it registers in (`registry = STATIC`
+//!   on an attribute, `.registry(..)` on a layer), so a test's `Registry::new()` keeps
+//!   its faults to itself.
 //! - **Sites.** A fault named as a breaker applies to the calls through that breaker
 //!   (inside its permit: an injected error counts against it, a refusal returns its
 //!   `CircuitOpen` without counting); a fault named as a bulkhead or rate limiter applies
 //!   to the calls through it (inside its place, or once admitted: a refusal returns its
-//!   `BulkheadFull` or `RateLimited`, not counted as its own); a fault named as a
-//!   decorated function's default name (the `module::path::name` of its events) applies
-//!   to each run of its body, inside every layer (so a `#[retry]` retries it, and each
-//!   run of a `#[hedge]` draws it). Refusals apply to breakers, bulkheads and rate
-//!   limiters only.
+//!   `BulkheadFull` or `RateLimited`, not counted as its own); a fault named as a hedge
+//!   applies to each of its runs; a fault named as a decorated function's default name
+//!   (the `module::path::name` of its events) applies to each run of its body, inside
+//!   every layer (so a `#[retry]` retries it, and each run of a `#[hedge]` draws it).
+//!   Refusals apply to breakers, bulkheads and rate limiters (they refuse calls);
+//!   errors and latency to every site.
+//! - **Front ends.** The same faults reach a breaker, bulkhead or rate limiter through
+//!   its attribute, its tower layer (`CircuitBreakerLayer`, `BulkheadLayer`,
+//!   `RateLimitLayer`, named as the layer), and the reqwest middleware (named as its
+//!   breakers' name), and a hedge through `#[hedge]` and `HedgeLayer`.
 //! - **Errors.** An injected error is [`InjectedFault`], converted
-//!   through the function's `From<InjectedFault>`. A site whose error type has no such
-//!   impl cannot take it: [`Chaos::inject`] on such a site is an `Err` naming it.
+//!   through the function's `From<InjectedFault>` (a tower layer's or the middleware's
+//!   error: see their docs). A site whose error type has no such impl cannot take it:
+//!   [`Chaos::inject`] on such a site is an `Err` naming it.
 //! - **Unknown names.** A site becomes known the first time it runs while any fault is
 //!   set. A fault for a name not yet known is accepted and applied when its site appears;
 //!   if that site then cannot take it, the fault is marked refused in the
 //!   [snapshot](ChaosSnapshot) (with the reason, and a WARN event) and injects nothing.
-//! - **Cost.** While no fault is set, a call pays one relaxed atomic load and a
-//!   not-taken branch.
+//! - **Cost.** While no fault is set in any registry, a call pays one relaxed atomic
+//!   load and a not-taken branch.
 //! - **Marks.** Every injected fault is a `tracing` event (target `resilience::chaos`,
 //!   field `injected = true`) and, with the `metrics` feature, a count in
 //!   `resilience_chaos_injected_total{site, fault}`.
@@ -40,387 +55,41 @@
 
 mod config;
 mod fault;
-mod injected;
 mod snapshot;
+mod table;
 
-use crate::events::EventKind;
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
-
+pub use crate::injected_fault::InjectedFault;
 pub use config::FaultConfig;
 pub use fault::{Fault, FaultKind};
-pub use injected::InjectedFault;
 pub use snapshot::{ChaosSnapshot, FaultSnapshot, SiteSnapshot};
+pub use table::{Chaos, ChaosError};
+pub(crate) use table::{Drawn, NO_FROM};
 
-use crate::ConfigError;
+/// How many tables (one per registry) have a fault set: the one thing a call reads
+/// while none has.
+static ARMED_TABLES: AtomicUsize = AtomicUsize::new(0);
 
-/// Set while any fault is set: the one thing a call reads when none is.
-static ARMED: AtomicBool = AtomicBool::new(false);
-
-/// Whether any fault is set (one relaxed load; the generated code's only chaos cost).
+/// Whether any registry has a fault set (one relaxed load; the generated code's only
+/// chaos cost).
 #[inline(always)]
 pub(crate) fn armed() -> bool {
-    ARMED.load(Ordering::Relaxed)
+    ARMED_TABLES.load(Ordering::Relaxed) != 0
 }
 
-/// The process's fault table.
+/// The fault table of the global [`registry()`](crate::registry()): the one every call
+/// site without `registry = ..` (and every layer without `.registry(..)`) draws from.
 ///
 /// ```
 /// use resilience::chaos::{chaos, Fault};
 /// chaos().inject("docs.chaos.fn", Fault::error(0.5)).unwrap();
+/// assert!(std::ptr::eq(chaos(), resilience::registry().chaos()));
 /// chaos().clear("docs.chaos.fn");
 /// ```
 pub fn chaos() -> &'static Chaos {
-    static CHAOS: OnceLock<Chaos> = OnceLock::new();
-    CHAOS.get_or_init(|| Chaos {
-        state: Mutex::new(State {
-            seed: SmallRng::try_from_os_rng().map_or(0x5eed, |mut r| r.random()),
-            faults: BTreeMap::new(),
-            sites: BTreeMap::new(),
-        }),
-    })
-}
-
-/// The faults set, by site name, and the sites seen; see the [module docs](self).
-///
-/// ```
-/// use resilience::chaos::{chaos, Fault};
-/// chaos().inject("docs.chaos.struct", Fault::refusal(1.0))?;
-/// assert!(chaos().snapshot().faults.iter().any(|f| f.site == "docs.chaos.struct"));
-/// chaos().clear("docs.chaos.struct");
-/// # Ok::<(), resilience::chaos::ChaosError>(())
-/// ```
-pub struct Chaos {
-    state: Mutex<State>,
-}
-
-struct State {
-    seed: u64,
-    /// Per site name, at most one fault of each kind, in draw order (refusal, error, latency).
-    faults: BTreeMap<String, Vec<Entry>>,
-    /// The sites that ran while a fault was set.
-    sites: BTreeMap<&'static str, SiteInfo>,
-}
-
-struct Entry {
-    fault: Fault,
-    rng: SmallRng,
-    calls: u64,
-    injected: u64,
-    refused: Option<String>,
-}
-
-#[derive(Clone, Copy)]
-struct SiteInfo {
-    /// Every site of this name can return an `InjectedFault` as its error.
-    takes_error: bool,
-    /// A site of this name can refuse (a breaker, bulkhead or rate limiter).
-    refuses: bool,
-}
-
-/// Why [`Chaos::inject`] refused a fault.
-///
-/// ```
-/// use resilience::chaos::{chaos, ChaosError, Fault};
-/// let err = chaos().inject("docs.chaos.err", Fault::error(1.5)).unwrap_err();
-/// assert!(matches!(err, ChaosError::Invalid(_)));
-/// assert!(err.to_string().contains("rate"));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ChaosError {
-    /// A value out of range, with its field.
-    #[error(transparent)]
-    Invalid(#[from] ConfigError),
-    /// The site exists but cannot take this fault.
-    #[error("site `{site}` cannot take a {fault} fault: {reason}")]
-    Refused {
-        /// The site's name.
-        site: String,
-        /// `"error"`, `"latency"` or `"refusal"`.
-        fault: &'static str,
-        /// Why, and how to make it possible.
-        reason: &'static str,
-    },
-}
-
-const NO_FROM: &str =
-    "its error type has no `From<resilience::InjectedFault>`; add one to inject errors there";
-const NO_REFUSAL: &str = "it is a function, not a breaker, bulkhead or rate limiter, so nothing refuses its calls; inject an error instead";
-
-/// A per-fault generator: the seed, the site and the kind give each fault its own
-/// repeatable sequence.
-fn rng_for(seed: u64, site: &str, kind: FaultKind) -> SmallRng {
-    // FNV-1a over the name: stable across runs and platforms.
-    let mut hash = 0xcbf2_9ce4_8422_2325u64;
-    for byte in site.bytes().chain([kind.slot()]) {
-        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-    }
-    SmallRng::seed_from_u64(seed ^ hash)
-}
-
-impl Chaos {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the table leaves it consistent (every write is one step).
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Sets `fault` on the site `name`, replacing a fault of the same kind there (a site
-    /// may have one error, one latency and one refusal fault at once).
-    ///
-    /// `Err` when the rate is not from 0.0 to 1.0, or when the site is known and cannot
-    /// take the fault (an error fault where the function's error type has no
-    /// `From<InjectedFault>`, a refusal on a function). A name not yet seen is accepted:
-    /// see the [module docs](self).
-    ///
-    /// ```
-    /// use resilience::chaos::{chaos, Fault};
-    /// chaos().inject("docs.chaos.inject", Fault::error(0.25))?;
-    /// assert!(chaos().inject("docs.chaos.inject", Fault::error(-1.0)).is_err());
-    /// chaos().clear("docs.chaos.inject");
-    /// # Ok::<(), resilience::chaos::ChaosError>(())
-    /// ```
-    pub fn inject(&self, name: &str, fault: Fault) -> Result<(), ChaosError> {
-        fault.validate()?;
-        let mut state = self.lock();
-        if let Some(site) = state.sites.get(name) {
-            if let Some(reason) = site.cannot_take(fault.kind()) {
-                return Err(ChaosError::Refused {
-                    site: name.to_owned(),
-                    fault: fault.kind().name(),
-                    reason,
-                });
-            }
-        }
-        let rng = rng_for(state.seed, name, fault.kind());
-        let entries = state.faults.entry(name.to_owned()).or_default();
-        entries.retain(|e| e.fault.kind().slot() != fault.kind().slot());
-        entries.push(Entry {
-            fault,
-            rng,
-            calls: 0,
-            injected: 0,
-            refused: None,
-        });
-        entries.sort_by_key(|e| e.fault.kind().slot());
-        ARMED.store(true, Ordering::Relaxed);
-        tracing::info!(
-            target: "resilience::chaos",
-            site = name,
-            fault = fault.kind().name(),
-            rate = fault.rate(),
-            "fault set"
-        );
-        Ok(())
-    }
-
-    /// Sets the faults of a `[chaos.NAME]` table on `name`, after clearing the site's
-    /// faults; `Err` naming the field (see [`FaultConfig::validate`]) or the site.
-    ///
-    /// ```
-    /// use resilience::chaos::{chaos, FaultConfig};
-    /// chaos().configure("docs.chaos.cfg", &FaultConfig { error_rate: 0.5, ..Default::default() })?;
-    /// assert_eq!(chaos().snapshot().faults.iter().filter(|f| f.site == "docs.chaos.cfg").count(), 1);
-    /// chaos().clear("docs.chaos.cfg");
-    /// # Ok::<(), resilience::chaos::ChaosError>(())
-    /// ```
-    pub fn configure(&self, name: &str, config: &FaultConfig) -> Result<(), ChaosError> {
-        config.validate()?;
-        let faults = config.faults();
-        // Check every fault before changing anything.
-        if let Some(site) = self.lock().sites.get(name).copied() {
-            for fault in &faults {
-                if let Some(reason) = site.cannot_take(fault.kind()) {
-                    return Err(ChaosError::Refused {
-                        site: name.to_owned(),
-                        fault: fault.kind().name(),
-                        reason,
-                    });
-                }
-            }
-        }
-        self.clear(name);
-        faults.into_iter().try_for_each(|f| self.inject(name, f))
-    }
-
-    /// Removes every fault of `name`; its calls run as written again.
-    ///
-    /// ```
-    /// use resilience::chaos::{chaos, Fault};
-    /// chaos().inject("docs.chaos.clear", Fault::error(1.0))?;
-    /// chaos().clear("docs.chaos.clear");
-    /// assert!(chaos().snapshot().faults.iter().all(|f| f.site != "docs.chaos.clear"));
-    /// # Ok::<(), resilience::chaos::ChaosError>(())
-    /// ```
-    pub fn clear(&self, name: &str) {
-        let mut state = self.lock();
-        if state.faults.remove(name).is_some() {
-            tracing::info!(target: "resilience::chaos", site = name, "faults cleared");
-        }
-        ARMED.store(!state.faults.is_empty(), Ordering::Relaxed);
-    }
-
-    /// Removes every fault: no call pays more than one atomic load again.
-    ///
-    /// ```
-    /// use resilience::chaos::chaos;
-    /// chaos().clear_all();
-    /// assert!(chaos().snapshot().faults.is_empty());
-    /// ```
-    pub fn clear_all(&self) {
-        let mut state = self.lock();
-        state.faults.clear();
-        ARMED.store(false, Ordering::Relaxed);
-        tracing::info!(target: "resilience::chaos", "all faults cleared");
-    }
-
-    /// Fixes the draws: every fault (set now or later) draws from a generator seeded
-    /// with `seed`, its site's name and its kind, so the same calls are hit on every run.
-    ///
-    /// ```
-    /// use resilience::chaos::chaos;
-    /// chaos().seed(42);
-    /// assert_eq!(chaos().snapshot().seed, 42);
-    /// ```
-    pub fn seed(&self, seed: u64) {
-        let mut state = self.lock();
-        state.seed = seed;
-        for (name, entries) in &mut state.faults {
-            for entry in entries {
-                entry.rng = rng_for(seed, name, entry.fault.kind());
-            }
-        }
-    }
-
-    /// The faults set, with how many calls each saw and hit, and the sites seen.
-    ///
-    /// ```
-    /// use resilience::chaos::chaos;
-    /// let json = serde_json::to_value(chaos().snapshot()).unwrap();
-    /// assert!(json["faults"].is_array());
-    /// ```
-    pub fn snapshot(&self) -> ChaosSnapshot {
-        let state = self.lock();
-        ChaosSnapshot {
-            armed: !state.faults.is_empty(),
-            seed: state.seed,
-            faults: state
-                .faults
-                .iter()
-                .flat_map(|(site, entries)| {
-                    entries.iter().map(move |e| FaultSnapshot {
-                        site: site.clone(),
-                        fault: e.fault.kind(),
-                        rate: e.fault.rate(),
-                        calls: e.calls,
-                        injected: e.injected,
-                        refused: e.refused.clone(),
-                    })
-                })
-                .collect(),
-            sites: state
-                .sites
-                .iter()
-                .map(|(name, info)| SiteSnapshot {
-                    name: (*name).to_owned(),
-                    takes_error: info.takes_error,
-                    refuses: info.refuses,
-                })
-                .collect(),
-        }
-    }
-
-    /// One call through a site while a fault is set: registers the site, then draws each
-    /// of its faults in turn; the first that hits decides.
-    pub(crate) fn draw(&self, name: &'static str, takes_error: bool, refuses: bool) -> Drawn {
-        let mut state = self.lock();
-        let site = *state
-            .sites
-            .entry(name)
-            .and_modify(|s| {
-                s.takes_error &= takes_error;
-                s.refuses |= refuses;
-            })
-            .or_insert(SiteInfo {
-                takes_error,
-                refuses,
-            });
-        let Some(entries) = state.faults.get_mut(name) else {
-            return Drawn::Pass;
-        };
-        for entry in entries {
-            if entry.refused.is_some() {
-                continue;
-            }
-            let kind = entry.fault.kind();
-            // This site cannot take it: a refusal on a function gate of a breaker's name
-            // is the breaker's to apply; anything else is refused for good.
-            let cannot = match kind {
-                FaultKind::Error if !takes_error => Some(NO_FROM),
-                FaultKind::Refusal if !refuses => site.cannot_take(kind),
-                _ => None,
-            };
-            if let Some(reason) = cannot {
-                tracing::warn!(
-                    target: "resilience::chaos",
-                    site = name,
-                    fault = kind.name(),
-                    reason,
-                    "fault refused by its site; it injects nothing"
-                );
-                entry.refused = Some(reason.to_owned());
-                continue;
-            }
-            if kind == FaultKind::Refusal && !refuses {
-                continue;
-            }
-            entry.calls += 1;
-            if !entry.rng.random_bool(entry.fault.rate()) {
-                continue;
-            }
-            entry.injected += 1;
-            tracing::info!(
-                target: "resilience::chaos",
-                site = name,
-                fault = kind.name(),
-                injected = true,
-                "fault injected"
-            );
-            crate::metrics::chaos_injected(name, kind.name());
-            crate::events::global().emit("chaos", name, || EventKind::FaultInjected {
-                fault: kind.name().into(),
-            });
-            return match kind {
-                FaultKind::Error => Drawn::Error,
-                FaultKind::Latency(d) => Drawn::Delay(d),
-                FaultKind::Refusal => Drawn::Refuse,
-            };
-        }
-        Drawn::Pass
-    }
-}
-
-impl SiteInfo {
-    fn cannot_take(&self, kind: FaultKind) -> Option<&'static str> {
-        match kind {
-            FaultKind::Error if !self.takes_error => Some(NO_FROM),
-            FaultKind::Refusal if !self.refuses => Some(NO_REFUSAL),
-            _ => None,
-        }
-    }
-}
-
-/// What one draw decided.
-pub(crate) enum Drawn {
-    Pass,
-    Delay(Duration),
-    Error,
-    Refuse,
+    // Kept here, not in the global registry's struct: the registry sits above the
+    // patterns, and its `chaos()` returns this one.
+    static GLOBAL: std::sync::OnceLock<Chaos> = std::sync::OnceLock::new();
+    GLOBAL.get_or_init(Chaos::new)
 }

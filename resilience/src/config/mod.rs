@@ -37,7 +37,11 @@
 //! limit = 500
 //! per = "1m"
 //!
-//! [chaos.kanban]              # chaos().configure("kanban", ..): faults of a breaker or function
+//! [hedge.search]              # registry().configure_hedge("search", ..)
+//! delay = "30ms"
+//! max_hedges = 2
+//!
+//! [chaos.kanban]              # feature `chaos`: chaos().configure("kanban", ..)
 //! error_rate = 0.1
 //!
 //! [cluster]                   # feature `redis`: validated and kept, not connected
@@ -54,7 +58,8 @@
 //! | `[monitor]` | [`MonitorConfig`](crate::MonitorConfig) | `monitor().configure` |
 //! | `[bulkhead.NAME]` | [`BulkheadConfig`](crate::BulkheadConfig) | `registry().configure_bulkhead` |
 //! | `[rate_limit.NAME]` | [`RateLimitConfig`](crate::RateLimitConfig) | `registry().configure_rate_limit` |
-//! | `[chaos.NAME]` | [`FaultConfig`](crate::chaos::FaultConfig) | `chaos().configure`: the faults of the breaker or function `NAME`, replacing its faults |
+//! | `[hedge.NAME]` | [`HedgeConfig`](crate::HedgeConfig) | `registry().configure_hedge`: a `#[hedge]` or `HedgeLayer` named `NAME` |
+//! | `[chaos.NAME]` (feature `chaos`) | `chaos::FaultConfig` | `chaos().configure`: the faults of the breaker, bulkhead, rate limiter, hedge or function `NAME`, replacing its faults; without the feature, an `Err` naming it |
 //! | `[cluster]` (feature `redis`) | `ClusterSettings` (`url` and the `ClusterConfig` fields) | not applied: [`load`] cannot connect (connecting is async); the table is validated (the URL parsed, nothing contacted) and kept, and `Config::cluster()` hands it to `ClusterSettings::connect().await` |
 //!
 //! Fields are the config structs' serde form: durations as `"250ms"`, `"30s"`, `"1m 30s"`
@@ -80,6 +85,7 @@
 
 #[cfg(test)]
 mod budget_tests;
+mod chaos;
 #[cfg(feature = "redis")]
 mod cluster;
 mod error;

@@ -6,14 +6,13 @@
 
 use super::table::{Sibling, Table};
 use crate::breaker::BreakerConfig;
-use crate::chaos::{chaos, ChaosError, FaultConfig, FaultKind};
 use crate::degradation::FeatureConfig;
 use crate::monitor::MonitorConfig;
 use crate::recovery::RecoveryConfig;
 use crate::registry::{retry_budget, retry_budgets};
 use crate::retry::BudgetConfig;
 use crate::{degradation, monitor, recovery, registry, ConfigError, RetryConfig};
-use crate::{AdaptiveLimitConfig, BulkheadConfig, RateLimitConfig};
+use crate::{AdaptiveLimitConfig, BulkheadConfig, HedgeConfig, RateLimitConfig};
 
 /// Every table a file may hold, in the order they are applied.
 #[cfg(not(feature = "redis"))]
@@ -26,8 +25,9 @@ pub(crate) static TABLES: &[&dyn super::table::Kind] = &[
     &MONITOR,
     &BULKHEAD,
     &RATE_LIMIT,
+    &HEDGE,
     &ADAPTIVE_LIMIT,
-    &CHAOS,
+    &super::chaos::CHAOS,
 ];
 /// Every table a file may hold, in the order they are applied.
 #[cfg(feature = "redis")]
@@ -40,8 +40,9 @@ pub(crate) static TABLES: &[&dyn super::table::Kind] = &[
     &MONITOR,
     &BULKHEAD,
     &RATE_LIMIT,
+    &HEDGE,
     &ADAPTIVE_LIMIT,
-    &CHAOS,
+    &super::chaos::CHAOS,
     &super::cluster::CLUSTER,
 ];
 
@@ -170,50 +171,22 @@ static ADAPTIVE_LIMIT: Table<AdaptiveLimitConfig> = Table {
     },
 };
 
-/// `[chaos.NAME]`: [`FaultConfig`], by `chaos().configure`: the faults of the breaker
-/// or function named `NAME`.
-static CHAOS: Table<FaultConfig> = Table {
-    name: "chaos",
+/// `[hedge.NAME]`: [`HedgeConfig`], by `registry().configure_hedge`: a `#[hedge]` or a
+/// `HedgeLayer` of that name.
+static HEDGE: Table<HedgeConfig> = Table {
+    name: "hedge",
     keyed: true,
     validate: |_, c, _| c.validate(),
-    apply: |name, c| chaos().configure(name, c).map_err(|e| chaos_error(c, e)),
-    // Always known: a site without faults reads back as every rate 0 (so a rolled-back
-    // apply clears the faults it set).
+    apply: |name, c| registry().configure_hedge(name, c.clone()),
     effective: |name| {
-        let snapshot = chaos().snapshot();
-        let mut config = FaultConfig::default();
-        for fault in snapshot.faults.iter().filter(|f| f.site == name) {
-            match fault.fault {
-                FaultKind::Error => config.error_rate = fault.rate,
-                FaultKind::Latency(d) => {
-                    config.latency_rate = fault.rate;
-                    config.latency = d;
-                }
-                FaultKind::Refusal => config.refusal_rate = fault.rate,
-            }
-        }
-        Some(config)
+        let live = registry().hedge(name).map(|h| h.config());
+        live.or_else(|| registry().configured_hedge(name))
     },
-    names: || dedup(chaos().snapshot().faults.into_iter().map(|f| f.site)),
+    names: || registry().hedges().into_iter().map(|h| h.name).collect(),
 };
 
-/// A site refusing a fault, as the field of the table that set it.
-fn chaos_error(config: &FaultConfig, e: ChaosError) -> ConfigError {
-    match e {
-        ChaosError::Invalid(e) => e,
-        ChaosError::Refused { fault, reason, .. } => {
-            let (field, rate) = match fault {
-                "error" => ("error_rate", config.error_rate),
-                "latency" => ("latency_rate", config.latency_rate),
-                _ => ("refusal_rate", config.refusal_rate),
-            };
-            ConfigError::new(field, rate, reason)
-        }
-    }
-}
-
 /// Names in order, each once (keyed instances share their name).
-fn dedup(names: impl Iterator<Item = String>) -> Vec<String> {
+pub(super) fn dedup(names: impl Iterator<Item = String>) -> Vec<String> {
     let mut names: Vec<String> = names.collect();
     names.sort();
     names.dedup();

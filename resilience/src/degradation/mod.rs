@@ -31,7 +31,7 @@ pub(crate) mod feature;
 mod snapshot;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -40,21 +40,6 @@ pub use feature::Feature;
 pub use snapshot::{DegradationSnapshot, FeatureSnapshot};
 
 use crate::ConfigError;
-
-/// The feature switches the attributes consult.
-///
-/// ```
-/// use resilience::degradation;
-///
-/// degradation().register("docs.degradation.search", 0_u32);
-/// degradation().disable("docs.degradation.search");
-/// assert!(!degradation().is_enabled("docs.degradation.search"));
-/// assert_eq!(degradation().fallback::<u32>("docs.degradation.search"), Some(0));
-/// ```
-pub fn degradation() -> &'static Degradation {
-    static GLOBAL: OnceLock<Degradation> = OnceLock::new();
-    GLOBAL.get_or_init(Degradation::new)
-}
 
 /// Why a feature is off.
 ///
@@ -120,7 +105,7 @@ impl FeatureConfig {
     }
 }
 
-/// Feature switches by name. Use the global one, [`degradation()`](fn@degradation); make
+/// Feature switches by name. Use the global one, [`degradation()`](fn@crate::degradation); make
 /// your own for isolated tests.
 ///
 /// Every method taking a name looks it up in a map behind a read-write lock; keep a

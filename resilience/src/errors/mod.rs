@@ -310,6 +310,9 @@ macro_rules! hierarchy {
             if let ::core::option::Option::Some(e) = error.downcast_ref::<crate::Overloaded>() {
                 return ::core::option::Option::Some(e);
             }
+            if let ::core::option::Option::Some(e) = error.downcast_ref::<crate::InjectedFault>() {
+                return ::core::option::Option::Some(e);
+            }
             $(
                 if let ::core::option::Option::Some(e) = error.downcast_ref::<$ty>() {
                     return ::core::option::Option::Some(e);

@@ -147,6 +147,7 @@ impl EventKind {
 
 impl Event {
     /// An event of `pattern`'s instance `name` (for `key`), stamped now.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn now(
         pattern: &'static str,
         name: &'static str,
@@ -181,6 +182,7 @@ impl Event {
 }
 
 /// Milliseconds since the Unix epoch (0 for a clock set before it).
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
 fn unix_millis(at: SystemTime) -> u64 {
     at.duration_since(UNIX_EPOCH)
         .unwrap_or(Duration::ZERO)

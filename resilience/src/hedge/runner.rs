@@ -1,64 +1,122 @@
-//! The runner: up to `1 + max_hedges` runs of one body polled side by side in the
-//! caller's task, without spawning.
+//! The runner: the one engine of hedging, which `#[hedge]` and `HedgeLayer` both drive.
+//! Up to `1 + max_hedges` runs of one call are polled side by side in the caller's task,
+//! without spawning; a front end only says how a run starts ([`StartRun`]: a fresh
+//! `async` block of the body, or a clone of a tower service called with a clone of the
+//! request) and how its errors read ([`View`]). The runner decides when each run starts
+//! and which answer returns, counts on the [`Hedge`], and tells the events and metrics
+//! (`events.rs`), so no front end can forget them.
 //!
-//! The first run lives inline in the runner's future (pinned there); the extra runs, on
-//! the rare path, each in a box of their own in a vector made at the first hedge. The
-//! timer is made only when the first run is still pending after its first poll, so a
-//! body that answers at once costs no timer and no allocation. Every wake-up polls each
-//! live run once (there are at most [`MAX_HEDGES`](super::MAX_HEDGES) + 1, and usually
-//! one), then the timer.
+//! The first run lives inline in the [`Race`] (pinned there); the extra runs, on the rare
+//! path, each in a box of their own in a vector made at the first hedge. The timer is
+//! made only when the first run is still pending after its first poll, so a call that
+//! answers at once costs no timer and no allocation. Every wake-up polls each live run
+//! once (there are at most [`MAX_HEDGES`](super::MAX_HEDGES) + 1, and usually one), then
+//! the timer.
 
 use core::future::Future;
-use core::pin::{pin, Pin};
+use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use super::events::{self, Reason};
+use pin_project_lite::pin_project;
+
+use super::events::{self, Caller, Reason};
 use super::Hedge;
 use crate::clock::sleep::{sleep, Sleep};
 use crate::monitor::observe::Observe;
 use crate::view::View;
 
-/// What a hedged call's events name: the hedge and the decorated function.
-#[derive(Debug)]
-pub(crate) struct Labels {
-    pub(crate) name: &'static str,
-    pub(crate) function: &'static str,
+/// How a front end starts one run of a hedged call. Every closure returning a future is
+/// one (`#[hedge]`'s: a fresh `async` block of the body); `HedgeLayer` starts a run by
+/// calling a clone of its service with a clone of the request.
+pub(crate) trait StartRun {
+    /// One run.
+    type Run: Future;
+
+    /// Starts one more run.
+    fn start(&self) -> Self::Run;
 }
 
-/// Runs `run()` through `hedge` (the rules are on the generated code's entry,
-/// `sites::hedge::hedge`), its events labelled by `labels`.
-pub(crate) async fn run<T, E, Fut, F, V>(
+impl<F: Fn() -> Fut, Fut: Future> StartRun for F {
+    type Run = Fut;
+
+    #[inline]
+    fn start(&self) -> Fut {
+        self()
+    }
+}
+
+/// One hedged call through `hedge`, whose first run is `first` and whose next ones
+/// `start` makes, polled as the rules of `sites::hedge::hedge` say.
+pub(crate) fn race<S, Fut, E, V>(
     hedge: &'static Hedge,
-    labels: &'static Labels,
+    caller: Caller,
     observe: Observe,
-    run: F,
+    first: Fut,
+    start: S,
     view: V,
-) -> Result<T, E>
+) -> Race<S, Fut, E, V> {
+    let (delay, max_hedges) = hedge.current();
+    Race {
+        first: Some(first),
+        runs: Runs {
+            hedge,
+            caller,
+            delay,
+            total: max_hedges.saturating_add(1),
+            started: 1,
+            start_now: None,
+            extra: Vec::new(),
+            timer: None,
+            last_error: None,
+        },
+        start,
+        view,
+        observe,
+    }
+}
+
+pin_project! {
+    /// One hedged call: its runs, the way to start another, and how its errors read.
+    pub(crate) struct Race<S, Fut, E, V> {
+        #[pin]
+        first: Option<Fut>,
+        runs: Runs<E, Fut>,
+        start: S,
+        view: V,
+        observe: Observe,
+    }
+}
+
+impl<S, Fut, E, V> core::fmt::Debug for Race<S, Fut, E, V> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Race")
+            .field("hedge", &self.runs.hedge.name())
+            .field("started", &self.runs.started)
+            .field("first_running", &self.first.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, Fut, T, E, V> Future for Race<S, Fut, E, V>
 where
-    F: Fn() -> Fut,
+    S: StartRun<Run = Fut>,
     Fut: Future<Output = Result<T, E>>,
     V: for<'a> Fn(&'a mut E) -> View<'a>,
 {
-    let (delay, max_hedges) = hedge.current();
-    let mut first = pin!(Some(run()));
-    let mut runs = Runs {
-        labels,
-        hedge,
-        delay,
-        total: max_hedges.saturating_add(1),
-        started: 1,
-        start_now: None,
-        extra: Vec::new(),
-        timer: None,
-        last_error: None,
-    };
-    core::future::poll_fn(|cx| runs.poll(cx, first.as_mut(), &run, observe, &view)).await
+    type Output = Result<T, E>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, E>> {
+        let this = self.project();
+        this.runs
+            .poll(cx, this.first, &*this.start, *this.observe, &*this.view)
+    }
 }
 
 /// One hedged call's state, beside its first run.
 struct Runs<E, Fut> {
-    labels: &'static Labels,
     hedge: &'static Hedge,
+    caller: Caller,
     delay: core::time::Duration,
     /// Runs allowed in all, the first included.
     total: u32,
@@ -74,15 +132,16 @@ struct Runs<E, Fut> {
 }
 
 impl<T, E, Fut: Future<Output = Result<T, E>>> Runs<E, Fut> {
-    fn poll<V>(
+    fn poll<S, V>(
         &mut self,
         cx: &mut Context<'_>,
         mut first: Pin<&mut Option<Fut>>,
-        run: &impl Fn() -> Fut,
+        start: &S,
         observe: Observe,
         view: &V,
     ) -> Poll<Result<T, E>>
     where
+        S: StartRun<Run = Fut>,
         V: for<'a> Fn(&'a mut E) -> View<'a>,
     {
         loop {
@@ -128,7 +187,7 @@ impl<T, E, Fut: Future<Output = Result<T, E>>> Runs<E, Fut> {
             }
             if self.started < self.total {
                 if let Some(reason) = self.start_now.take() {
-                    self.start(run, reason);
+                    self.start(start, reason);
                     continue;
                 }
             }
@@ -142,7 +201,7 @@ impl<T, E, Fut: Future<Output = Result<T, E>>> Runs<E, Fut> {
             let timer = self.timer.get_or_insert_with(|| sleep(delay));
             match Pin::new(timer).poll(cx) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(()) => self.start(run, Reason::Delay),
+                Poll::Ready(()) => self.start(start, Reason::Delay),
             }
         }
     }
@@ -150,21 +209,21 @@ impl<T, E, Fut: Future<Output = Result<T, E>>> Runs<E, Fut> {
     /// Starts the next run; the wait for the one after begins now.
     #[cold]
     #[inline(never)]
-    fn start(&mut self, run: &impl Fn() -> Fut, reason: Reason) {
+    fn start<S: StartRun<Run = Fut>>(&mut self, start: &S, reason: Reason) {
         self.started += 1;
         let nth = self.started - 1;
         self.hedge.record_hedge(nth);
         events::started(
             &self.hedge.events,
-            self.labels.name,
-            self.labels.function,
+            self.hedge.name(),
+            self.caller,
             self.started,
             reason,
         );
         if self.extra.is_empty() {
             self.extra.reserve_exact((self.total - 1) as usize);
         }
-        self.extra.push(Some(Box::pin(run())));
+        self.extra.push(Some(Box::pin(start.start())));
         self.timer = None;
     }
 
@@ -190,7 +249,7 @@ impl<T, E, Fut: Future<Output = Result<T, E>>> Runs<E, Fut> {
     fn won(&self, index: usize) {
         self.hedge.record_win();
         let run = u32::try_from(index).map_or(u32::MAX, |i| i.saturating_add(2));
-        events::won(self.labels.name, self.labels.function, run, self.started);
+        events::won(self.hedge.name(), self.caller, run, self.started);
     }
 
     /// Every run failed: the last error.
@@ -207,8 +266,8 @@ impl<T, E, Fut: Future<Output = Result<T, E>>> Runs<E, Fut> {
         };
         if self.started > 1 {
             events::all_failed(
-                self.labels.name,
-                self.labels.function,
+                self.hedge.name(),
+                self.caller,
                 self.started,
                 &view(&mut error),
             );

@@ -57,6 +57,12 @@ impl HedgeTable {
         Ok(())
     }
 
+    /// The configuration `configure` gave `name`, if any.
+    #[cfg_attr(not(any(feature = "tower", feature = "config")), allow(dead_code))]
+    pub(crate) fn configured(&self, name: &str) -> Option<HedgeConfig> {
+        self.read().configs.get(name).cloned()
+    }
+
     pub(crate) fn snapshots(&self) -> Vec<HedgeSnapshot> {
         let hedges: Vec<Arc<Hedge>> = self.read().hedges.values().cloned().collect();
         hedges.iter().map(|h| h.snapshot()).collect()

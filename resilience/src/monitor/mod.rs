@@ -1,7 +1,8 @@
 //! The error monitor: a bounded history of the errors that pass the attributes (or are
 //! recorded by hand), the patterns they form, and a health score.
 //!
-//! [`monitor()`] is the process-wide monitor the attributes record into; tests build
+//! [`monitor()`](fn@crate::monitor) is the global registry's monitor, which the attributes record
+//! into (a [`Registry`](crate::registry::Registry) has one of its own); tests build
 //! their own with [`Monitor::new`] and a [`ManualClock`](crate::clock::ManualClock).
 //! [`ErrorAggregator`] collects the outcome of a batch operation.
 //!
@@ -48,12 +49,15 @@ use crate::view::View;
 use crate::{Category, ConfigError, MarcusError, Severity};
 use record::Facts;
 
-/// The process-wide monitor that every attribute records into.
+/// The monitor of the global [`registry()`](fn@crate::registry): every error that passes
+/// an attribute of the global registry is recorded in it (a
+/// [`Registry::new()`](crate::registry::Registry::new) has one of its own). It lives
+/// here, not in the registry, so the attributes' recording (`observe.rs`) reaches it
+/// from below the registry.
 ///
 /// ```
 /// let a: *const _ = resilience::monitor();
-/// let b: *const _ = resilience::monitor();
-/// assert_eq!(a, b);
+/// assert_eq!(a, resilience::registry().monitor() as *const _);
 /// ```
 pub fn monitor() -> &'static Monitor {
     static MONITOR: OnceLock<Monitor> = OnceLock::new();

@@ -33,6 +33,20 @@ impl Observe {
             observe(error, function, view);
         }
     }
+
+    /// Records `error` into `monitor` (a call site's registry's) if this is the layer
+    /// that does.
+    #[inline]
+    pub(crate) fn error_in<E>(
+        self,
+        monitor: &super::Monitor,
+        error: &mut E,
+        view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
+    ) {
+        if let Observe::Record(function) = self {
+            monitor.record_typed(&view(error), function, core::any::type_name::<E>());
+        }
+    }
 }
 
 /// Records `error` into the global [`monitor()`](super::monitor) as raised by `function`.

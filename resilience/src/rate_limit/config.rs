@@ -32,8 +32,10 @@ pub struct RateLimitConfig {
     /// Default 0: refused at once.
     #[serde(with = "crate::duration_serde")]
     pub max_delay: Duration,
-    /// With `key = expr`: keys kept live at most (idle ones evicted, least recently used
-    /// first). Default 1024.
+    /// With `key = expr`: keys kept live at most (at least 1). Past it a new key takes the
+    /// place of a limiter back at its full burst, least recently used first; a limiter
+    /// with spent tokens is never forgotten, so while every one has, a new key is
+    /// refused (`RateLimited`). Default 1024.
     pub max_keys: usize,
     /// [`Scope::Cluster`]: one limit shared by every instance connected to the cluster's
     /// Redis (feature `redis`, see `resilience::cluster`), on an `async fn` without

@@ -374,6 +374,11 @@ impl RateLimiter {
         self.refuse(duration_nanos(retry_after), self.now())
     }
 
+    /// How long until its burst is whole again (zero: it is).
+    pub(super) fn until_full(&self) -> Duration {
+        Duration::from_nanos(self.tat.load(Ordering::Acquire).saturating_sub(self.now()))
+    }
+
     /// The limiter's state and configuration.
     ///
     /// ```
@@ -416,35 +421,6 @@ fn rate_of(config: &RateLimitConfig) -> Rate {
         config.burst(),
         duration_nanos(config.max_delay),
     )
-}
-
-impl crate::keyed::Instance for RateLimiter {
-    type Config = RateLimitConfig;
-
-    fn make(
-        name: &'static str,
-        key: Arc<str>,
-        config: &RateLimitConfig,
-        clock: &Arc<dyn Clock>,
-    ) -> RateLimiter {
-        RateLimiter::build(name, Some(key), config, clock.clone())
-    }
-
-    fn reconfigure(&self, config: &RateLimitConfig) {
-        self.apply(config);
-    }
-
-    /// Always, once nobody holds it: a limiter has no call in flight. Evicting one that
-    /// has not recovered its full burst forgets what it used, so that key, seen again,
-    /// starts with a full burst; the bound on memory wins over that, as the evicted key
-    /// is the least recently used of `max_keys`.
-    fn is_idle(&self) -> bool {
-        true
-    }
-
-    fn with_events(self, events: Sink) -> RateLimiter {
-        RateLimiter::with_events(self, events)
-    }
 }
 
 #[cfg(test)]

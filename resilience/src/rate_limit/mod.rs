@@ -42,6 +42,7 @@ mod gaps;
 pub(crate) mod gcra;
 mod limited;
 mod machine;
+mod pattern;
 mod place;
 mod snapshot;
 mod wait;

@@ -67,7 +67,7 @@ mod suite;
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 pub use config::{CheckConfig, RampConfig, RecoveryConfig};
@@ -79,24 +79,18 @@ use health_check::{Check, Claim, Outcome};
 use service::Service;
 use suite::JoinAll;
 
+use crate::breaker::Breaker;
 use crate::clock::{Clock, SystemClock};
 use crate::ConfigError;
 
-/// The recovery manager the attributes and [`registry()`](fn@crate::registry) know of.
-///
-/// ```
-/// use resilience::recovery;
-///
-/// assert!(recovery().should_route_to("docs.recovery.unknown")); // unknown: routed
-/// assert_eq!(recovery().state("docs.recovery.unknown"), None);
-/// ```
-pub fn recovery() -> &'static Recovery {
-    static GLOBAL: OnceLock<Recovery> = OnceLock::new();
-    GLOBAL.get_or_init(Recovery::new)
-}
+/// How a recovery finds a breaker by name: in the registry it belongs to, which gives
+/// it this when it makes it (the registry sits above the recovery, so it is not named).
+pub(crate) type Breakers = Arc<dyn Fn(&str) -> Option<Arc<Breaker>> + Send + Sync>;
 
 /// Services, their health checks and their traffic. Clones share one state. Use the
-/// global one, [`recovery()`](fn@recovery); make your own for isolated tests.
+/// global registry's, [`recovery()`](fn@crate::recovery), or a
+/// [`Registry`](crate::registry::Registry)'s own; make one alone for isolated tests of
+/// what needs no breaker.
 ///
 /// ```
 /// use resilience::recovery::{Recovery, RecoveryState};
@@ -113,6 +107,8 @@ pub struct Recovery {
 
 struct Shared {
     clock: Arc<dyn Clock>,
+    /// The breakers slow starts follow: its registry's (`None` for one made alone).
+    breakers: Option<Breakers>,
     services: RwLock<BTreeMap<Arc<str>, Arc<Service>>>,
     checks: RwLock<BTreeMap<Arc<str>, Arc<Check>>>,
 }
@@ -154,6 +150,20 @@ impl Recovery {
         Recovery {
             inner: Arc::new(Shared {
                 clock: crate::clock::shared(clock),
+                breakers: None,
+                services: RwLock::new(BTreeMap::new()),
+                checks: RwLock::new(BTreeMap::new()),
+            }),
+        }
+    }
+
+    /// The recovery manager of a registry: on its clock, its slow starts following
+    /// the breakers `breakers` finds.
+    pub(crate) fn following(clock: Arc<dyn Clock>, breakers: Breakers) -> Recovery {
+        Recovery {
+            inner: Arc::new(Shared {
+                clock,
+                breakers: Some(breakers),
                 services: RwLock::new(BTreeMap::new()),
                 checks: RwLock::new(BTreeMap::new()),
             }),
@@ -406,28 +416,35 @@ impl Recovery {
         self.get(name).map_or(100, |s| s.percent(self.now()))
     }
 
-    /// Slow start: when the breaker `breaker_name` of the global
-    /// [`registry()`](fn@crate::registry) is seen closed after being open, half-open or
-    /// forced open, calls to the service of the same name are ramped along `ramp`. The
-    /// breaker is read whenever [`should_route_to`](Recovery::should_route_to) (or
+    /// Slow start: when the breaker `breaker_name` of the registry this recovery belongs
+    /// to ([`recovery()`](fn@crate::recovery): the global [`registry()`](fn@crate::registry);
+    /// [`Registry::recovery`](crate::registry::Registry::recovery): that registry) is
+    /// seen closed after being open, half-open or forced open, calls to the service of
+    /// the same name are ramped along `ramp`. The breaker is read whenever
+    /// [`should_route_to`](Recovery::should_route_to) (or
     /// [`ramp_percent`](Recovery::ramp_percent), [`snapshot`](Recovery::snapshot)) is
     /// asked about that name; it may be registered later. While it is not closed the
     /// ramp is cancelled (the breaker refuses calls itself). Asking again replaces the
-    /// ramp.
+    /// ramp. A `Recovery` made alone belongs to no registry and sees no breaker: asking
+    /// it is an `Err` (field `breaker`).
     ///
     /// ```
     /// use resilience::recovery::{RampConfig, Recovery};
-    /// use resilience::{registry, BreakerConfig};
+    /// use resilience::{recovery, registry, BreakerConfig};
     /// use std::time::Duration;
     ///
     /// let breaker = registry().register("docs.slow_start", BreakerConfig { failure_threshold: 1, ..Default::default() })?;
-    /// let r = Recovery::new();
+    /// let r = recovery();
     /// r.slow_start_after_breaker("docs.slow_start", RampConfig::new([10, 100], Duration::from_secs(60))?)?;
     ///
     /// breaker.acquire().unwrap().record_failure(); // opens
     /// assert!(r.should_route_to("docs.slow_start")); // the breaker refuses by itself
     /// breaker.reset(); // closed again
     /// assert_eq!((0..100).filter(|_| r.should_route_to("docs.slow_start")).count(), 10);
+    ///
+    /// let alone = Recovery::new();
+    /// let err = alone.slow_start_after_breaker("docs.slow_start", RampConfig::default()).unwrap_err();
+    /// assert_eq!(err.field(), "breaker");
     /// # Ok::<(), resilience::ConfigError>(())
     /// ```
     pub fn slow_start_after_breaker(
@@ -436,8 +453,15 @@ impl Recovery {
         ramp: RampConfig,
     ) -> Result<(), ConfigError> {
         ramp.validate()?;
+        let Some(breakers) = &self.inner.breakers else {
+            return Err(ConfigError::new(
+                "breaker",
+                breaker_name,
+                "this Recovery belongs to no registry, so it sees no breaker: use `resilience::recovery()` or a `Registry`'s `recovery()`",
+            ));
+        };
         let service = self.service(breaker_name);
-        service.slow_start(ramp);
+        service.slow_start(ramp, breakers);
         // The first poll records the breaker's present state, so a breaker open right
         // now counts as "was open" when it closes.
         service.percent(self.now());

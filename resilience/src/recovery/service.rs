@@ -46,11 +46,11 @@ impl Service {
         self.machine().config = config;
     }
 
-    pub(crate) fn slow_start(&self, config: RampConfig) {
+    pub(crate) fn slow_start(&self, config: RampConfig, breakers: &super::Breakers) {
         let mut slow = self.slow();
         match slow.as_mut() {
             Some(s) => s.config = config,
-            None => *slow = Some(SlowStart::new(config)),
+            None => *slow = Some(SlowStart::new(config, breakers.clone())),
         }
         self.watching.store(true, Ordering::Release);
     }

@@ -10,17 +10,29 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::ramp::Ramp;
-use super::RampConfig;
+use super::{Breakers, RampConfig};
 use crate::breaker::Breaker;
 use crate::BreakerState;
 
-#[derive(Debug)]
 pub(crate) struct SlowStart {
     pub(crate) config: RampConfig,
-    /// Looked up in the global registry until found, then kept.
+    /// Where the breaker is looked up (the registry the recovery belongs to).
+    breakers: Breakers,
+    /// Looked up until found, then kept.
     breaker: Option<Arc<Breaker>>,
     last_seen: Option<BreakerState>,
     active: Option<Ramp>,
+}
+
+impl core::fmt::Debug for SlowStart {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SlowStart")
+            .field("config", &self.config)
+            .field("breaker", &self.breaker)
+            .field("last_seen", &self.last_seen)
+            .field("active", &self.active)
+            .finish()
+    }
 }
 
 /// What a poll saw, for the caller to trace.
@@ -32,9 +44,10 @@ pub(crate) enum Event {
 }
 
 impl SlowStart {
-    pub(crate) fn new(config: RampConfig) -> SlowStart {
+    pub(crate) fn new(config: RampConfig, breakers: Breakers) -> SlowStart {
         SlowStart {
             config,
+            breakers,
             breaker: None,
             last_seen: None,
             active: None,
@@ -44,7 +57,7 @@ impl SlowStart {
     /// Reads the breaker's state and starts, cancels or finishes the ramp.
     pub(crate) fn poll(&mut self, name: &str, now: Duration) -> Option<Event> {
         if self.breaker.is_none() {
-            self.breaker = crate::registry().breaker(name);
+            self.breaker = (self.breakers)(name);
         }
         let state = self.breaker.as_ref()?.state();
         let was = self.last_seen.replace(state);

@@ -50,9 +50,11 @@ pub struct ServiceSnapshot {
 /// A slow start's view of its breaker and its ramp.
 ///
 /// ```
-/// use resilience::recovery::{RampConfig, Recovery};
+/// use resilience::recovery::RampConfig;
+/// use resilience::registry::Registry;
 ///
-/// let r = Recovery::new();
+/// let reg = Registry::new();
+/// let r = reg.recovery();
 /// r.slow_start_after_breaker("docs.slow_start_snapshot", RampConfig::default())?;
 /// let s = r.snapshot().services[0].slow_start.clone().unwrap();
 /// assert!(!s.ramping);

@@ -60,6 +60,13 @@ impl Registry {
         self.hedge_table.configure(name, config)
     }
 
+    /// The configuration [`configure_hedge`](Registry::configure_hedge) gave `name`, if
+    /// any.
+    #[cfg_attr(not(any(feature = "tower", feature = "config")), allow(dead_code))]
+    pub(crate) fn configured_hedge(&self, name: &str) -> Option<HedgeConfig> {
+        self.hedge_table.configured(name)
+    }
+
     /// Every hedge's snapshot, by name.
     ///
     /// ```

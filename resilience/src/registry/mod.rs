@@ -1,28 +1,42 @@
-//! The global breaker registry: one breaker per name, shared by every call site that
-//! names it, with run-time configuration, snapshots and health.
+//! The registry: a world of its own. It keeps every pattern's instances by name (and by
+//! key, `key = expr`), with run-time configuration that wins over the attributes',
+//! snapshots and health; and the monitor, the feature switches and the recovery manager
+//! of the code that uses it. The global one, [`registry()`], is the one attributes and
+//! layers use unless told otherwise, and [`monitor()`](fn@crate::monitor),
+//! [`degradation()`] and [`recovery()`] are its own.
 //!
-//! Lookups take a lock, which is fine because they are cold: each `#[circuit_breaker]`
-//! call site finds its breaker once and keeps it.
+//! Each pattern's instances are one generic `Table` (`table.rs`), found
+//! by the pattern's type; the public methods by pattern (`breaker`, `bulkhead_for`,
+//! `configure_rate_limit`, ...) are short wrappers of it (`patterns.rs`).
+//!
+//! Lookups take a lock, which is fine because they are cold: each call site finds its
+//! instance once and keeps it.
 
 mod adaptive_limits;
 mod budgets;
 mod hedges;
 mod patterns;
+pub(crate) mod table;
+mod world;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 pub use crate::breaker::BreakerSnapshot;
 use crate::breaker::{Breaker, BreakerConfig};
 use crate::clock::{Clock, SystemClock};
-pub use crate::health::RegistryHealth;
+use crate::degradation::Degradation;
+use crate::monitor::Monitor;
+use crate::pattern::Pattern;
+use crate::recovery::Recovery;
 use crate::ConfigError;
 pub use budgets::{retry_budget, retry_budgets};
+use table::Table;
+pub use world::{degradation, recovery};
 
-/// How long a chain of parents may be.
-const MAX_PARENT_DEPTH: usize = 32;
-
-/// The registry every `#[circuit_breaker]` uses.
+/// The registry every attribute and layer uses unless given another (`registry =
+/// STATIC` on an attribute, `.registry(..)` on a layer).
 ///
 /// ```
 /// use resilience::{registry, BreakerConfig, BreakerState};
@@ -39,6 +53,9 @@ pub fn registry() -> &'static Registry {
     GLOBAL.get_or_init(|| {
         let global = Registry {
             retry_policies: None,
+            monitor: None,
+            #[cfg(feature = "chaos")]
+            chaos: None,
             ..Registry::new()
         };
         crate::events::set_global(global.event_sink());
@@ -46,8 +63,11 @@ pub fn registry() -> &'static Registry {
     })
 }
 
-/// Breakers by name. Use the global one, [`registry()`]; make your own for isolated
-/// tests or a second, independent set of breakers.
+/// Every pattern's instances by name, and the monitor, feature switches and recovery
+/// manager beside them. Use the global one, [`registry()`]; make your own for isolated
+/// tests (on a [`ManualClock`](crate::clock::ManualClock) with
+/// [`with_clock`](Registry::with_clock)) or a second, independent world: nothing of one
+/// registry shows in another.
 ///
 /// ```
 /// use resilience::registry::Registry;
@@ -62,31 +82,31 @@ pub fn registry() -> &'static Registry {
 /// ```
 pub struct Registry {
     clock: Arc<dyn Clock>,
-    inner: RwLock<Inner>,
+    /// Each pattern's [`Table`], by the pattern's type, made on first use.
+    tables: RwLock<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
     /// Named retry policies: `None` for the global registry, whose policies are the ones
     /// `#[retry(policy = ..)]` call sites read; a `Registry::new()` has its own.
     retry_policies: Option<crate::retry::policy::RetryPolicies>,
-    /// Bulkheads, rate limiters and keyed instances (`registry/patterns.rs`).
-    pub(crate) patterns: patterns::Patterns,
     /// The hedges (`crate::hedge`; its methods in `hedges.rs`).
     pub(crate) hedge_table: crate::hedge::HedgeTable,
     /// The named retry budgets (`budgets.rs`).
     budgets: crate::retry::BudgetTable,
+    /// The faults injected into this registry's sites (feature `chaos`): `None` for the
+    /// global registry, whose table is `chaos::chaos()`; a `Registry::new()` has its own.
+    #[cfg(feature = "chaos")]
+    chaos: Option<crate::chaos::Chaos>,
+    /// The errors recorded by the code using this registry (`world.rs`): `None` for the
+    /// global registry, whose monitor is [`monitor()`](fn@crate::monitor).
+    monitor: Option<Monitor>,
+    /// Its feature switches.
+    degradation: Degradation,
+    /// Its services' recovery, whose slow starts follow this registry's breakers.
+    recovery: Recovery,
     /// The adaptive limits (`crate::adaptive_limit`; its methods in `adaptive_limits.rs`).
     adaptive_limit_table: crate::adaptive_limit::AdaptiveLimitTable,
-    /// The stream of its instances' events (`crate::events`), handed to each as it is made.
+    /// Its event stream (`crate::events`), which every instance made here sends to.
     #[cfg(feature = "tokio")]
     events: crate::events::Bus,
-}
-
-#[derive(Default)]
-struct Inner {
-    breakers: BTreeMap<Arc<str>, Arc<Breaker>>,
-    /// Configurations given with `configure`, kept for breakers registered later.
-    configs: HashMap<Arc<str>, BreakerConfig>,
-    /// Breakers made only because a child named them as parent, with the defaults: the
-    /// first registration under their own name gives them its configuration.
-    placeholders: HashSet<Arc<str>>,
 }
 
 impl Default for Registry {
@@ -98,13 +118,13 @@ impl Default for Registry {
 impl core::fmt::Debug for Registry {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Registry")
-            .field("breakers", &self.read().breakers.len())
+            .field("breakers", &self.table::<Breaker>().named().len())
             .finish_non_exhaustive()
     }
 }
 
 impl Registry {
-    /// An empty registry whose breakers use the system clock.
+    /// An empty registry on the system clock.
     ///
     /// ```
     /// assert!(resilience::registry::Registry::new().breakers().is_empty());
@@ -113,7 +133,7 @@ impl Registry {
         Registry::with_clock(SystemClock)
     }
 
-    /// An empty registry whose breakers use `clock`.
+    /// An empty registry whose instances, monitor and recovery read time from `clock`.
     ///
     /// ```
     /// use resilience::{clock::ManualClock, registry::Registry};
@@ -122,22 +142,28 @@ impl Registry {
     /// ```
     pub fn with_clock(clock: impl Clock + 'static) -> Registry {
         let clock = crate::clock::shared(clock);
+        let tables = RwLock::new(HashMap::new());
         #[cfg(feature = "tokio")]
         let events = crate::events::Bus::new();
         #[cfg(feature = "tokio")]
         let sink = events.sink();
         #[cfg(not(feature = "tokio"))]
         let sink = crate::events::Sink::NONE;
+        let breakers = insert_table::<Breaker>(&tables, &clock, &sink);
         Registry {
-            patterns: patterns::Patterns::new(clock.clone(), sink),
             #[cfg(feature = "tokio")]
             events,
+            recovery: Recovery::following(clock.clone(), Arc::new(move |name| breakers.get(name))),
+            monitor: Some(Monitor::default().with_clock(clock.clone())),
+            degradation: Degradation::new(),
             clock,
-            inner: RwLock::new(Inner::default()),
+            tables,
             retry_policies: Some(crate::retry::policy::RetryPolicies::new()),
             hedge_table: Default::default(),
             budgets: Default::default(),
             adaptive_limit_table: Default::default(),
+            #[cfg(feature = "chaos")]
+            chaos: Some(crate::chaos::Chaos::new().with_events(sink.clone())),
         }
     }
 
@@ -168,7 +194,44 @@ impl Registry {
         crate::events::Sink::NONE
     }
 
-    /// Every breaker's snapshot, by name.
+    /// This registry's fault table (feature `chaos`): the faults the call sites and
+    /// layers that register here draw. [`chaos()`](crate::chaos::chaos) is the global
+    /// registry's.
+    ///
+    /// ```
+    /// use resilience::chaos::Fault;
+    /// use resilience::registry::Registry;
+    ///
+    /// let reg = Registry::new();
+    /// reg.chaos().inject("kanban", Fault::error(0.5))?;
+    /// assert_eq!(reg.chaos().snapshot().faults.len(), 1);
+    /// assert!(resilience::chaos::chaos().snapshot().faults.iter().all(|f| f.site != "kanban"));
+    /// # Ok::<(), resilience::chaos::ChaosError>(())
+    /// ```
+    #[cfg(feature = "chaos")]
+    pub fn chaos(&self) -> &crate::chaos::Chaos {
+        match &self.chaos {
+            Some(own) => own,
+            None => crate::chaos::chaos(),
+        }
+    }
+
+    /// The table of the pattern `P`: its instances by name and by key.
+    pub(crate) fn table<P: Pattern>(&self) -> Arc<Table<P>> {
+        let found = self
+            .tables
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&TypeId::of::<P>())
+            .cloned();
+        match found.map(Arc::downcast::<Table<P>>) {
+            Some(Ok(table)) => table,
+            // A type's entry holds that type's table: only a missing entry gets here.
+            _ => insert_table::<P>(&self.tables, &self.clock, &self.event_sink()),
+        }
+    }
+
+    /// Every breaker's snapshot, by name, then key (keyed breakers too).
     ///
     /// ```
     /// use resilience::{registry::Registry, BreakerConfig};
@@ -179,9 +242,7 @@ impl Registry {
     /// assert_eq!(names, ["a", "b"]);
     /// ```
     pub fn breakers(&self) -> Vec<BreakerSnapshot> {
-        let mut all: Vec<BreakerSnapshot> = self.all().iter().map(|b| b.snapshot()).collect();
-        all.extend(self.keyed_breaker_snapshots());
-        all
+        self.table::<Breaker>().snapshots()
     }
 
     /// The breaker named `name`, if registered.
@@ -191,7 +252,7 @@ impl Registry {
     /// assert!(reg.breaker("nope").is_none());
     /// ```
     pub fn breaker(&self, name: &str) -> Option<Arc<Breaker>> {
-        self.read().breakers.get(name).cloned()
+        self.table::<Breaker>().get(name)
     }
 
     /// The breaker named `name`, made with `config` if it does not exist yet. A
@@ -211,33 +272,13 @@ impl Registry {
     /// # Ok::<(), resilience::ConfigError>(())
     /// ```
     pub fn register(&self, name: &str, config: BreakerConfig) -> Result<Arc<Breaker>, ConfigError> {
-        crate::names::validate(name)?;
-        config.validate()?;
-        {
-            let inner = self.read();
-            if let Some(b) = inner.breakers.get(name) {
-                if !inner.placeholders.contains(name) {
-                    return Ok(b.clone());
-                }
-            }
-        }
-        let mut inner = self.write();
-        if inner.placeholders.remove(name) {
-            if let Some(existing) = inner.breakers.get(name).cloned() {
-                // Made earlier as a parent: this registration's values are its own, unless
-                // `configure` already gave some (which win).
-                let config = inner.configs.get(name).cloned().unwrap_or(config);
-                self.apply(&mut inner, name, &existing, &config)?;
-                return Ok(existing);
-            }
-        }
-        self.get_or_create(&mut inner, name, config, 0)
+        self.table::<Breaker>().register(name, config)
     }
 
-    /// Sets `name`'s configuration: applied at once to a registered breaker, and kept
-    /// for one registered later, winning over the attribute's values either way.
-    /// Invalid values, a parent that would make a cycle, or a change of a parent
-    /// already linked are refused.
+    /// Sets `name`'s configuration: applied at once to a registered breaker and every
+    /// keyed breaker of the name, and kept for those registered later, winning over the
+    /// attribute's values either way. Invalid values, a parent that would make a cycle,
+    /// or a change of a parent already linked are refused.
     ///
     /// ```
     /// use resilience::{registry::Registry, BreakerConfig};
@@ -248,48 +289,7 @@ impl Registry {
     /// assert_eq!((err.field(), err.value()), ("failure_rate", "101.0"));
     /// ```
     pub fn configure(&self, name: &str, config: BreakerConfig) -> Result<(), ConfigError> {
-        crate::names::validate(name)?;
-        config.validate()?;
-        let mut inner = self.write();
-        match inner.breakers.get(name).cloned() {
-            Some(breaker) => self.apply(&mut inner, name, &breaker, &config)?,
-            None => {
-                if let Some(parent) = config.parent.as_deref() {
-                    check_cycle(&inner, name, parent)?;
-                }
-            }
-        }
-        drop(inner);
-        self.configure_keyed_breakers(name, &config);
-        self.write().configs.insert(name.into(), config);
-        Ok(())
-    }
-
-    /// The configuration given to [`configure`](Registry::configure) for `name`, if any.
-    pub(crate) fn configured_breaker(&self, name: &str) -> Option<BreakerConfig> {
-        self.read().configs.get(name).cloned()
-    }
-
-    /// Gives a live breaker `config`: its settings, and its parent link if it has none yet
-    /// (a parent that would make a cycle is refused first).
-    fn apply(
-        &self,
-        inner: &mut Inner,
-        name: &str,
-        breaker: &Breaker,
-        config: &BreakerConfig,
-    ) -> Result<(), ConfigError> {
-        if let Some(parent) = config.parent.as_deref() {
-            check_cycle(inner, name, parent)?;
-        }
-        breaker.configure(config.clone())?;
-        if let Some(parent) = config.parent.as_deref() {
-            if breaker.linked_parent().is_none() {
-                let parent = self.get_or_create(inner, parent, BreakerConfig::default(), 1)?;
-                breaker.link_parent(parent);
-            }
-        }
-        Ok(())
+        self.table::<Breaker>().configure(name, config).map(|_| ())
     }
 
     /// Resets every breaker: closed, counters cleared.
@@ -302,7 +302,7 @@ impl Registry {
     /// assert_eq!(reg.breaker("a").unwrap().state(), BreakerState::Closed);
     /// ```
     pub fn reset_all(&self) {
-        for breaker in self.all() {
+        for breaker in self.table::<Breaker>().named() {
             breaker.reset();
         }
     }
@@ -314,96 +314,30 @@ impl Registry {
     /// assert!(reg.children("kanban").is_empty());
     /// ```
     pub fn children(&self, name: &str) -> Vec<String> {
-        self.all()
+        self.table::<Breaker>()
+            .named()
             .iter()
             .filter(|b| b.linked_parent().is_some_and(|p| p.name() == name))
             .map(|b| b.name().to_owned())
             .collect()
     }
-
-    fn all(&self) -> Vec<Arc<Breaker>> {
-        // Cloned out so snapshots and resets run without the registry's lock.
-        self.read().breakers.values().cloned().collect()
-    }
-
-    fn get_or_create(
-        &self,
-        inner: &mut Inner,
-        name: &str,
-        given: BreakerConfig,
-        depth: usize,
-    ) -> Result<Arc<Breaker>, ConfigError> {
-        if let Some(b) = inner.breakers.get(name) {
-            return Ok(b.clone());
-        }
-        let config = inner.configs.get(name).cloned().unwrap_or(given);
-        let parent = match config.parent.as_deref() {
-            Some(parent) => {
-                check_cycle(inner, name, parent)?;
-                if depth >= MAX_PARENT_DEPTH {
-                    return Err(too_deep(parent));
-                }
-                Some(self.get_or_create(inner, parent, BreakerConfig::default(), depth + 1)?)
-            }
-            None => None,
-        };
-        let breaker = Arc::new(
-            Breaker::new(name, config)?
-                .with_clock(self.clock.clone())
-                .with_events(self.event_sink()),
-        );
-        if let Some(parent) = parent {
-            breaker.link_parent(parent);
-        }
-        inner.breakers.insert(name.into(), breaker.clone());
-        if depth > 0 {
-            inner.placeholders.insert(name.into());
-        }
-        Ok(breaker)
-    }
-
-    fn read(&self) -> RwLockReadGuard<'_, Inner> {
-        // Every write replaces whole entries, so a poisoned lock still holds a valid map.
-        self.inner.read().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn write(&self) -> RwLockWriteGuard<'_, Inner> {
-        self.inner.write().unwrap_or_else(PoisonError::into_inner)
-    }
 }
 
-/// Refuses `child → parent` if `child` is `parent` or one of its ancestors.
-fn check_cycle(inner: &Inner, child: &str, parent: &str) -> Result<(), ConfigError> {
-    let mut at = parent.to_owned();
-    for _ in 0..MAX_PARENT_DEPTH {
-        if at == child {
-            return Err(ConfigError::new(
-                "parent",
-                parent,
-                format!("would make `{child}` its own ancestor"),
-            ));
-        }
-        let next = match inner.breakers.get(at.as_str()) {
-            Some(b) => b.config().parent.map(|p| p.into_owned()),
-            None => inner
-                .configs
-                .get(at.as_str())
-                .and_then(|c| c.parent.as_deref().map(str::to_owned)),
-        };
-        match next {
-            Some(next) => at = next,
-            None => return Ok(()),
-        }
+/// Makes `P`'s table in `tables` (or finds the one another thread just made).
+fn insert_table<P: Pattern>(
+    tables: &RwLock<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+    clock: &Arc<dyn Clock>,
+    events: &crate::events::Sink,
+) -> Arc<Table<P>> {
+    let mut tables = tables.write().unwrap_or_else(PoisonError::into_inner);
+    let entry = tables
+        .entry(TypeId::of::<P>())
+        .or_insert_with(|| Arc::new(Table::<P>::new(clock.clone(), events.clone())));
+    match entry.clone().downcast::<Table<P>>() {
+        Ok(table) => table,
+        // The entry of `P`'s type id was made just above, or earlier, as `Table<P>`.
+        Err(_) => unreachable!("a table filed under another type"),
     }
-    Err(too_deep(parent))
-}
-
-fn too_deep(parent: &str) -> ConfigError {
-    ConfigError::new(
-        "parent",
-        parent,
-        format!("the chain of parents is longer than {MAX_PARENT_DEPTH}"),
-    )
 }
 
 // Named retry policies: the registry's own state (`retry/policy.rs`).

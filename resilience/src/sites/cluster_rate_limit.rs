@@ -22,7 +22,7 @@ use crate::Scope;
 
 /// A cluster-scoped call site's state: the cluster limiter it uses, and whether it
 /// warned that it runs locally.
-pub(crate) struct ClusterSlot {
+pub struct ClusterSlot {
     warned: AtomicBool,
     #[cfg(feature = "redis")]
     current: std::sync::RwLock<Option<Current>>,
@@ -182,15 +182,15 @@ mod tests {
         static SITE: RateLimitSite = RateLimitSite::new("unit.rate_cluster.local", init);
         let mut admitted = 0;
         for _ in 0..10 {
-            if SITE.admit_cluster(SITE.limiter()).await.is_ok() {
+            if SITE.admit_cluster(SITE.instance()).await.is_ok() {
                 admitted += 1;
             }
         }
         assert_eq!(admitted, 3);
-        let snapshot = SITE.limiter().snapshot();
+        let snapshot = SITE.instance().snapshot();
         assert_eq!((snapshot.rejections, snapshot.available), (7, 0));
         assert_eq!(snapshot.config.scope, Scope::Cluster);
-        let limited = SITE.admit_cluster(SITE.limiter()).await.unwrap_err();
+        let limited = SITE.admit_cluster(SITE.instance()).await.unwrap_err();
         assert_eq!(limited.name, "unit.rate_cluster.local");
         assert!(limited.retry_after > Duration::from_secs(19));
     }

@@ -43,12 +43,19 @@ impl Default for LastGood {
 /// Reports that `function` failed and its fallback number `index` (`fallback`) runs.
 #[inline]
 pub fn fallback_taken(function: &'static str, fallback: &'static str, index: usize) {
+    taken(function, fallback, index, "attribute");
+}
+
+/// What every front end reports of a fallback taken (`via`: `"attribute"`, `"tower"`):
+/// one event, one count.
+pub(crate) fn taken(function: &'static str, fallback: &'static str, index: usize, via: &str) {
     crate::metrics::fallback(function, fallback);
     tracing::warn!(
         target: "resilience::fallback",
         function,
         fallback,
         index,
+        via,
         "call failed; taking fallback"
     );
 }

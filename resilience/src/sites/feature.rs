@@ -5,7 +5,7 @@
 //! body it asks [`FeatureSite::fallback_if_disabled`]: `Some(value)` means return
 //! `Ok(value)` at once. After the body it reports the outcome: [`FeatureSite::succeeded`] or
 //! [`FeatureSite::failed`] (told what to do by a [`FeatureArm`]), which answers a failure with the fallback value.
-//! Both go to the global [`degradation()`](fn@crate::degradation::degradation); the name is looked up
+//! Both go to the global [`degradation()`](fn@crate::degradation); the name is looked up
 //! once per site, then every call is one atomic load.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -146,7 +146,7 @@ impl FeatureSite {
     #[cold]
     fn lookup(&'static self) -> &'static Entry {
         self.entry
-            .get_or_init(|| crate::degradation::degradation().entry(self.name))
+            .get_or_init(|| crate::registry::degradation().entry(self.name))
     }
 
     #[cold]

@@ -9,7 +9,8 @@ use std::sync::{Arc, OnceLock};
 
 use core::future::Future;
 
-use crate::hedge::runner::{self, Labels};
+use crate::hedge::events::{Caller, Via};
+use crate::hedge::runner;
 use crate::hedge::{Hedge, HedgeConfig};
 use crate::monitor::observe::Observe;
 use crate::view::View;
@@ -29,11 +30,16 @@ use crate::view::View;
 /// assert!(resilience::registry().hedge("docs.hedge_site").is_some());
 /// ```
 pub struct HedgeSite {
-    labels: Labels,
+    name: &'static str,
+    /// The decorated function's path, and the front end, for the events.
+    caller: Caller,
     init: fn() -> HedgeConfig,
     hedge: OnceLock<Arc<Hedge>>,
     /// Where the site registers: the global registry unless `in_registry` says.
     registry: SiteRegistry,
+    /// The faults named as the hedge, drawn at the start of each run (feature `chaos`).
+    #[cfg(feature = "chaos")]
+    chaos: crate::sites::chaos::ChaosSite,
 }
 
 impl HedgeSite {
@@ -44,11 +50,30 @@ impl HedgeSite {
         init: fn() -> HedgeConfig,
     ) -> HedgeSite {
         HedgeSite {
-            labels: Labels { name, function },
+            name,
+            caller: Caller {
+                function,
+                via: Via::Attribute,
+            },
             init,
             registry: SiteRegistry::GLOBAL,
             hedge: OnceLock::new(),
+            #[cfg(feature = "chaos")]
+            chaos: crate::sites::chaos::ChaosSite::function(name),
         }
+    }
+
+    /// The gate of each run (faults named as the hedge, drawn where the run starts).
+    ///
+    /// ```
+    /// use resilience::__private::HedgeSite;
+    /// static SITE: HedgeSite = HedgeSite::new("docs.hedge_site.chaos", "docs::f", Default::default);
+    /// assert_eq!(SITE.chaos().name(), "docs.hedge_site.chaos");
+    /// ```
+    #[cfg(feature = "chaos")]
+    #[inline(always)]
+    pub fn chaos(&'static self) -> &'static crate::sites::chaos::ChaosSite {
+        &self.chaos
     }
 
     /// The hedge's name.
@@ -59,12 +84,12 @@ impl HedgeSite {
     /// assert_eq!((SITE.name(), SITE.function()), ("h", "f"));
     /// ```
     pub fn name(&self) -> &'static str {
-        self.labels.name
+        self.name
     }
 
     /// The decorated function's path.
     pub fn function(&self) -> &'static str {
-        self.labels.function
+        self.caller.function
     }
 
     /// The hedge, registered in the global registry on first use (one atomic load
@@ -87,15 +112,15 @@ impl HedgeSite {
                 (self.init)(),
                 HedgeConfig::validate,
                 "#[hedge]",
-                self.labels.name,
+                self.name,
             );
             self.registry
                 .get()
-                .register_hedge(self.labels.name, config)
+                .register_hedge(self.name, config)
                 .unwrap_or_else(|_| {
                     // Unreachable: the configuration was validated above. A hedge of
                     // its own still keeps the call going.
-                    Arc::new(Hedge::fallback(self.labels.name))
+                    Arc::new(Hedge::fallback(self.name))
                 })
         })
     }
@@ -150,7 +175,8 @@ where
     Fut: Future<Output = Result<T, E>>,
     V: for<'a> Fn(&'a mut E) -> View<'a>,
 {
-    runner::run(site.hedge(), &site.labels, observe, run, view)
+    let first = run();
+    runner::race(site.hedge(), site.caller, observe, first, run, view)
 }
 
 impl HedgeSite {
@@ -174,6 +200,10 @@ impl HedgeSite {
         registry: fn() -> &'static crate::registry::Registry,
     ) -> Self {
         self.registry = SiteRegistry::given(registry);
+        #[cfg(feature = "chaos")]
+        {
+            self.chaos.registry = self.registry;
+        }
         self
     }
 }

@@ -15,8 +15,8 @@ use super::pattern::{KeyedLayer, KeyedService, PatternLayer, PatternService, Tow
 use crate::breaker::Breaker;
 use crate::breaker::OwnedPermit;
 use crate::classification::{Classify, Verdict};
-use crate::keyed::Keyed;
-use crate::{BreakerConfig, CircuitOpen, ConfigError, Permit};
+use crate::sites::faults::Gated;
+use crate::{CircuitOpen, Permit};
 
 /// Whether a successful response counts as a failure of the breaker
 /// ([`CircuitBreakerLayer::failure_if`]). Implemented by every `Fn(&Response) -> bool`.
@@ -58,35 +58,6 @@ impl<Res> FailureIf<Res> for NoResponseFails {
 impl TowerPattern for Breaker {
     const LAYER: &'static str = "CircuitBreakerLayer";
     type Extra = NoResponseFails;
-
-    fn register(name: &str, config: BreakerConfig) -> Result<Arc<Breaker>, ConfigError> {
-        crate::registry().register(name, config)
-    }
-
-    fn register_default(name: &str) -> Arc<Breaker> {
-        crate::registry()
-            .register(name, BreakerConfig::default())
-            // The defaults are valid; only a parent configured for the name that would
-            // make a cycle fails, and then the breaker stands alone.
-            .unwrap_or_else(|error| {
-                tracing::error!(
-                    target: "resilience::tower",
-                    name,
-                    %error,
-                    "could not register the breaker; it stands alone"
-                );
-                Arc::new(Breaker::fallback(name))
-            })
-    }
-
-    fn keyed_store(
-        name: &str,
-        config: BreakerConfig,
-        max_keys: Option<usize>,
-    ) -> Arc<Keyed<Breaker>> {
-        let max_keys = max_keys.unwrap_or(crate::keyed::DEFAULT_MAX_KEYS);
-        crate::registry().breakers_keyed(name, config, max_keys)
-    }
 }
 
 /// Puts a service behind the circuit breaker `name` of the global
@@ -172,7 +143,7 @@ impl PatternLayer<Breaker, NoResponseFails> {
     /// ```
     pub fn with_breaker(breaker: Arc<Breaker>) -> Self {
         let mut layer = CircuitBreakerLayer::new(breaker.name());
-        layer.given = Some(breaker.config());
+        layer.given = Some(Breaker::config(&breaker));
         layer.instance = Some(super::pin(breaker));
         layer
     }
@@ -226,7 +197,7 @@ impl<S, F> PatternService<Breaker, S, F> {
 impl<S, F, Req> Service<Req> for PatternService<Breaker, S, F>
 where
     S: Service<Req>,
-    S::Error: From<CircuitOpen> + Classify,
+    S::Error: From<CircuitOpen> + Classify + 'static,
     F: FailureIf<S::Response> + Clone,
 {
     type Response = S::Response;
@@ -240,12 +211,17 @@ where
     }
 
     /// HOT PATH: through a closed breaker, `acquire` reads two atomics; nothing is
-    /// allocated and no reference count moves.
+    /// allocated and no reference count moves. Faults named as the breaker (feature
+    /// `chaos`) are drawn inside its permit, as the attribute draws them.
     #[inline]
     fn call(&mut self, req: Req) -> Self::Future {
-        match self.instance.acquire() {
-            Ok(permit) => ResponseFuture {
-                inner: Some(self.inner.call(req)),
+        let admitted = self
+            .instance
+            .acquire()
+            .and_then(|permit| Ok((permit, self.faults.draw::<S::Error, _>(self.instance)?)));
+        match admitted {
+            Ok((permit, fault)) => ResponseFuture {
+                inner: Some(fault.gate(|| self.inner.call(req))),
                 permit: Some(Held::Borrowed(permit)),
                 refused: None,
                 failure_if: self.extra.clone(),
@@ -266,7 +242,7 @@ where
 impl<S, F, K, T, Req> Service<Req> for KeyedService<Breaker, S, K, F>
 where
     S: Service<Req>,
-    S::Error: From<CircuitOpen> + Classify,
+    S::Error: From<CircuitOpen> + Classify + 'static,
     F: FailureIf<S::Response> + Clone,
     K: Fn(&Req) -> T,
     T: core::fmt::Display,
@@ -282,10 +258,16 @@ where
     }
 
     fn call(&mut self, req: Req) -> Self::Future {
-        let (breaker, key) = self.instance_for(&req);
-        match breaker.acquire_owned() {
-            Ok(permit) => ResponseFuture {
-                inner: Some(self.inner.call(req)),
+        let (breaker, key) = match self.instance_for(&req) {
+            Ok(found) => found,
+            Err(refused) => return ResponseFuture::refused(refused, self.extra.clone()),
+        };
+        let admitted = breaker
+            .acquire_owned()
+            .and_then(|permit| Ok((permit, self.faults.draw::<S::Error, _>(&*breaker)?)));
+        match admitted {
+            Ok((permit, fault)) => ResponseFuture {
+                inner: Some(fault.gate(|| self.inner.call(req))),
                 permit: Some(Held::Owned(permit)),
                 refused: None,
                 failure_if: self.extra.clone(),
@@ -346,10 +328,21 @@ pin_project! {
     /// refusal. Dropped before it ends, a half-open trial gives its place back.
     pub struct ResponseFuture<Fut, F> {
         #[pin]
-        inner: Option<Fut>,
+        inner: Option<Gated<Fut>>,
         permit: Option<Held>,
         refused: Option<CircuitOpen>,
         failure_if: F,
+    }
+}
+
+impl<Fut, F> ResponseFuture<Fut, F> {
+    fn refused(open: CircuitOpen, failure_if: F) -> Self {
+        ResponseFuture {
+            inner: None,
+            permit: None,
+            refused: Some(open),
+            failure_if,
+        }
     }
 }
 
@@ -364,7 +357,7 @@ impl<Fut, F> core::fmt::Debug for ResponseFuture<Fut, F> {
 impl<Fut, F, T, E> Future for ResponseFuture<Fut, F>
 where
     Fut: Future<Output = Result<T, E>>,
-    E: From<CircuitOpen> + Classify,
+    E: From<CircuitOpen> + Classify + 'static,
     F: FailureIf<T>,
 {
     type Output = Result<T, E>;
@@ -392,6 +385,7 @@ where
 
 #[cfg(test)]
 mod tests {
+    use crate::BreakerConfig;
     use std::time::Duration;
 
     use tower::{service_fn, BoxError, Layer, Service, ServiceExt};
@@ -612,5 +606,29 @@ mod tests {
             .breaker_for("tower.breaker.evicted", "0")
             .is_none());
         assert!(first.upgrade().is_none(), "an evicted breaker is freed");
+    }
+
+    #[tokio::test]
+    async fn open_breakers_of_failing_keys_are_bounded_by_max_keys() {
+        let name = "tower.breaker.failing_keys";
+        let svc = CircuitBreakerLayer::new(name)
+            .config(config(1))
+            .key(|k: &u32| *k)
+            .max_keys(100)
+            .layer(service_fn(|_: u32| async {
+                Err::<(), BoxError>("down".into())
+            }));
+        for k in 0..3_000 {
+            let err = svc.clone().oneshot(k).await.unwrap_err();
+            assert!(!err.is::<CircuitOpen>(), "a new key's breaker is closed");
+        }
+        let live = crate::registry()
+            .breakers()
+            .iter()
+            .filter(|s| s.name == name)
+            .count();
+        assert!(live <= 100, "{live} live breakers for max_keys = 100");
+        let last = crate::registry().breaker_for(name, "2999").unwrap();
+        assert_eq!(last.state(), BreakerState::Open);
     }
 }

@@ -15,32 +15,12 @@ use tower_service::Service;
 use super::pattern::{KeyedLayer, KeyedService, PatternLayer, PatternService, TowerPattern};
 use super::wait_then_call::WaitThenCall;
 use crate::bulkhead::{Bulkhead, BulkheadPermit, OwnedBulkheadPermit, Wait};
-use crate::keyed::Keyed;
-use crate::{BulkheadConfig, BulkheadFull, ConfigError};
+use crate::sites::faults::{Fault, Gated};
+use crate::BulkheadFull;
 
 impl TowerPattern for Bulkhead {
     const LAYER: &'static str = "BulkheadLayer";
     type Extra = ();
-
-    fn register(name: &str, config: BulkheadConfig) -> Result<Arc<Bulkhead>, ConfigError> {
-        config.validate()?;
-        Ok(crate::registry().bulkhead_or_insert(name, config))
-    }
-
-    fn register_default(name: &str) -> Arc<Bulkhead> {
-        crate::registry().bulkhead_or_insert(name, BulkheadConfig::default())
-    }
-
-    fn keyed_store(
-        name: &str,
-        mut config: BulkheadConfig,
-        max_keys: Option<usize>,
-    ) -> Arc<Keyed<Bulkhead>> {
-        if let Some(max_keys) = max_keys {
-            config.max_keys = max_keys;
-        }
-        crate::registry().bulkheads_keyed(name, config)
-    }
 }
 
 /// Puts a service behind the bulkhead `name` of the global
@@ -50,7 +30,7 @@ impl TowerPattern for Bulkhead {
 /// A call takes a place before the inner service is called and holds it until its
 /// response future completes or is dropped. With no place free, `call` answers
 /// `Err(E::from(BulkheadFull { .. }))` without calling the inner service, at once, or
-/// after waiting up to [`max_wait`](BulkheadConfig::max_wait) for a place inside the
+/// after waiting up to [`max_wait`](crate::BulkheadConfig::max_wait) for a place inside the
 /// response future; `poll_ready` stays the inner service's. The builder
 /// ([`new`](PatternLayer::new), [`config`](PatternLayer::config),
 /// [`try_config`](PatternLayer::try_config), [`key`](PatternLayer::key)) is the one every
@@ -126,7 +106,7 @@ impl<S> PatternService<Bulkhead, S> {
 impl<S, Req> Service<Req> for PatternService<Bulkhead, S>
 where
     S: Service<Req> + Clone,
-    S::Error: From<BulkheadFull>,
+    S::Error: From<BulkheadFull> + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -141,10 +121,15 @@ where
     /// HOT PATH: with a place free, one CAS; nothing is allocated.
     #[inline]
     fn call(&mut self, req: Req) -> Self::Future {
+        let fault = match self.faults.draw::<S::Error, _>(self.instance) {
+            Ok(fault) => fault,
+            Err(full) => return ResponseFuture::refused(full),
+        };
         if let Some(permit) = self.instance.try_acquire() {
-            return ResponseFuture::running(self.inner.call(req), Held::Borrowed(permit));
+            let call = fault.gate(|| self.inner.call(req));
+            return ResponseFuture::running(call, Held::Borrowed(permit));
         }
-        wait(&mut self.inner, self.instance, req, |b| {
+        wait(&mut self.inner, self.instance, req, fault, |b| {
             PlaceWait::Borrowed(b.wait())
         })
     }
@@ -153,7 +138,7 @@ where
 impl<S, K, T, Req> Service<Req> for KeyedService<Bulkhead, S, K>
 where
     S: Service<Req> + Clone,
-    S::Error: From<BulkheadFull>,
+    S::Error: From<BulkheadFull> + 'static,
     K: Fn(&Req) -> T,
     T: core::fmt::Display,
 {
@@ -168,11 +153,19 @@ where
     }
 
     fn call(&mut self, req: Req) -> Self::Future {
-        let (bulkhead, _) = self.instance_for(&req);
+        let bulkhead = match self.instance_for(&req) {
+            Ok((bulkhead, _)) => bulkhead,
+            Err(refused) => return ResponseFuture::refused(refused),
+        };
+        let fault = match self.faults.draw::<S::Error, _>(&*bulkhead) {
+            Ok(fault) => fault,
+            Err(full) => return ResponseFuture::refused(full),
+        };
         if let Some(permit) = bulkhead.try_acquire_owned() {
-            return ResponseFuture::running(self.inner.call(req), Held::Owned(permit));
+            let call = fault.gate(|| self.inner.call(req));
+            return ResponseFuture::running(call, Held::Owned(permit));
         }
-        wait(&mut self.inner, bulkhead, req, |b| {
+        wait(&mut self.inner, bulkhead, req, fault, |b| {
             PlaceWait::Owned(b.wait_owned())
         })
     }
@@ -185,6 +178,7 @@ fn wait<S, Req, B: core::ops::Deref<Target = Bulkhead>>(
     inner: &mut S,
     bulkhead: B,
     req: Req,
+    fault: Fault,
     wait: impl FnOnce(B) -> PlaceWait,
 ) -> ResponseFuture<S::Future, S, Req>
 where
@@ -196,7 +190,7 @@ where
     }
     let clone = inner.clone();
     let service = core::mem::replace(inner, clone);
-    ResponseFuture::waiting(wait(bulkhead), service, req)
+    ResponseFuture::waiting(wait(bulkhead), service, req, fault)
 }
 
 /// The place a call holds: borrowed from a bulkhead kept for the life of the program, or
@@ -242,15 +236,15 @@ pin_project! {
 
 impl<Fut, S, Req> ResponseFuture<Fut, S, Req> {
     #[inline]
-    fn running(call: Fut, place: Held) -> Self {
+    fn running(call: Gated<Fut>, place: Held) -> Self {
         ResponseFuture {
             state: WaitThenCall::running(call, place),
         }
     }
 
-    fn waiting(wait: PlaceWait, service: S, req: Req) -> Self {
+    fn waiting(wait: PlaceWait, service: S, req: Req, fault: Fault) -> Self {
         ResponseFuture {
-            state: WaitThenCall::waiting(wait, service, req),
+            state: WaitThenCall::waiting(wait, service, req, fault),
         }
     }
 
@@ -273,7 +267,7 @@ impl<Fut, S, Req, T, E> Future for ResponseFuture<Fut, S, Req>
 where
     S: Service<Req, Future = Fut>,
     Fut: Future<Output = Result<T, E>>,
-    E: From<BulkheadFull>,
+    E: From<BulkheadFull> + 'static,
 {
     type Output = Result<T, E>;
 
@@ -285,6 +279,7 @@ where
 
 #[cfg(test)]
 mod tests {
+    use crate::BulkheadConfig;
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::time::Duration;
 
@@ -401,7 +396,7 @@ mod tests {
             config(7, Duration::ZERO)
         }
         static SITE: BulkheadSite = BulkheadSite::new("tower.bulkhead.shared", init);
-        let attribute = SITE.bulkhead();
+        let attribute = SITE.instance();
         let svc = BulkheadLayer::new("tower.bulkhead.shared").layer(());
         assert!(std::ptr::eq(attribute, svc.bulkhead()));
         let _place = attribute.try_acquire().unwrap();
@@ -527,7 +522,7 @@ mod tests {
             config(2, Duration::ZERO)
         }
         static SITE: BulkheadSite = BulkheadSite::new("tower.bulkhead.keyed_shared", init);
-        let attribute = SITE.keyed("eu");
+        let attribute = SITE.keyed("eu").unwrap();
         let mut svc = keyed_service("tower.bulkhead.keyed_shared", 5, Duration::ZERO);
         // The layer's call holds a place of the attribute's instance.
         let call = svc.call(("eu", true));

@@ -1,4 +1,5 @@
-//! [`FallbackLayer`]: on an error, an answer from a function instead.
+//! [`FallbackLayer`]: on an error, an answer from a function instead, reported as
+//! `#[fallback]` reports it.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,8 +10,12 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 /// On `Err(error)`, the service answers `fallback(error)` instead: a cached value, a
-/// degraded response, or the error turned into another (`Err` again). A `tracing` event
-/// says each time it stood in.
+/// degraded response, or the error turned into another (`Err` again).
+///
+/// Each time it stands in, it reports as `#[fallback]` does: a WARN event (target
+/// `resilience::fallback`, "call failed; taking fallback", `function` the layer's
+/// [`name`](Self::name), `fallback = "FallbackLayer"`, `index = 0`, `via = "tower"`) and
+/// a count in `resilience_fallbacks_total{function, fallback}` (feature `metrics`).
 ///
 /// ```
 /// use resilience::tower::FallbackLayer;
@@ -26,17 +31,42 @@ use tower_service::Service;
 #[derive(Clone, Copy, Debug)]
 pub struct FallbackLayer<F> {
     fallback: F,
+    name: &'static str,
 }
 
+/// The name of a [`FallbackLayer`] not given one.
+const DEFAULT_NAME: &str = "tower.fallback";
+
+/// The `fallback` label of a layer's reports (an attribute's names its function).
+const FALLBACK: &str = "FallbackLayer";
+
 impl<F> FallbackLayer<F> {
-    /// A layer answering `fallback(error)` for each failed call.
+    /// A layer answering `fallback(error)` for each failed call, named `"tower.fallback"`
+    /// unless [`name`](Self::name) says.
     ///
     /// ```
     /// let layer = resilience::tower::FallbackLayer::new(|e: String| Ok::<u8, String>(e.len() as u8));
     /// # let _ = layer;
     /// ```
     pub fn new(fallback: F) -> Self {
-        FallbackLayer { fallback }
+        FallbackLayer {
+            fallback,
+            name: DEFAULT_NAME,
+        }
+    }
+
+    /// The name its reports give as `function` (what the fallback stands in for).
+    ///
+    /// ```
+    /// use resilience::tower::FallbackLayer;
+    /// use tower::{service_fn, BoxError, Layer};
+    /// let svc = FallbackLayer::new(|_: BoxError| Ok::<u8, BoxError>(0)).name("boards.read")
+    ///     .layer(service_fn(|()| async { Ok::<u8, BoxError>(1) }));
+    /// assert_eq!(svc.name(), "boards.read");
+    /// ```
+    pub fn name(mut self, name: impl AsRef<str>) -> Self {
+        self.name = crate::names::intern(name.as_ref());
+        self
     }
 }
 
@@ -47,6 +77,7 @@ impl<S, F: Clone> Layer<S> for FallbackLayer<F> {
         Fallback {
             inner,
             fallback: self.fallback.clone(),
+            name: self.name,
         }
     }
 }
@@ -62,6 +93,20 @@ impl<S, F: Clone> Layer<S> for FallbackLayer<F> {
 pub struct Fallback<S, F> {
     inner: S,
     fallback: F,
+    name: &'static str,
+}
+
+impl<S, F> Fallback<S, F> {
+    /// The layer's name.
+    ///
+    /// ```
+    /// use tower::Layer;
+    /// let svc = resilience::tower::FallbackLayer::new(|e: String| Err::<(), _>(e)).layer(());
+    /// assert_eq!(svc.name(), "tower.fallback");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
 }
 
 impl<S, F, Req> Service<Req> for Fallback<S, F>
@@ -83,6 +128,7 @@ where
         ResponseFuture {
             inner: self.inner.call(req),
             fallback: Some(self.fallback.clone()),
+            name: self.name,
         }
     }
 }
@@ -94,6 +140,7 @@ pin_project! {
         #[pin]
         inner: Fut,
         fallback: Option<F>,
+        name: &'static str,
     }
 }
 
@@ -111,13 +158,8 @@ where
             Ok(response) => Poll::Ready(Ok(response)),
             Err(error) => match this.fallback.take() {
                 Some(fallback) => {
-                    let answer = fallback(error);
-                    tracing::info!(
-                        target: "resilience::tower",
-                        recovered = answer.is_ok(),
-                        "the call failed; the fallback answered"
-                    );
-                    Poll::Ready(answer)
+                    crate::sites::fallback::taken(this.name, FALLBACK, 0, "tower");
+                    Poll::Ready(fallback(error))
                 }
                 None => Poll::Ready(Err(error)),
             },
@@ -150,5 +192,36 @@ mod tests {
         assert_eq!(svc.clone().oneshot(7).await, Ok(7));
         assert_eq!(svc.clone().oneshot(1).await, Ok(0));
         assert_eq!(svc.oneshot(2).await, Err("still broken".to_string()));
+    }
+
+    #[cfg(feature = "metrics")]
+    #[tokio::test]
+    async fn a_fallback_taken_is_counted_as_the_attributes_are() {
+        use crate::metrics::tests::Capture;
+        let svc = FallbackLayer::new(|_: String| Ok(0))
+            .name("tower.fallback.counted")
+            .layer(service_fn(|fail: bool| async move {
+                if fail {
+                    Err("down".to_string())
+                } else {
+                    Ok(1)
+                }
+            }));
+        let capture = Capture::default();
+        let answers = {
+            let _recorder = ::metrics::set_default_local_recorder(&capture);
+            [
+                svc.clone().oneshot(true).await,
+                svc.clone().oneshot(false).await,
+                svc.oneshot(true).await,
+            ]
+        };
+        assert_eq!(answers, [Ok(0), Ok(1), Ok(0)]);
+        assert_eq!(
+            capture.read(
+                "resilience_fallbacks_total{function=tower.fallback.counted,fallback=FallbackLayer}"
+            ),
+            Some(2)
+        );
     }
 }

@@ -1,8 +1,9 @@
 //! The shape the circuit-breaker, bulkhead and rate-limit layers share, written once and
-//! generic over the pattern `P` ([`Breaker`], [`Bulkhead`], [`RateLimiter`]):
+//! generic over the pattern `P` ([`Breaker`], [`Bulkhead`], [`RateLimiter`]), which is a
+//! [`Pattern`] of the registry:
 //!
-//! - [`PatternLayer`]: the layer of the instance `name` of the global registry (`new`,
-//!   `name`, `config`, `try_config`, `key`);
+//! - [`PatternLayer`]: the layer of the instance `name` of a registry (`new`, `name`,
+//!   `registry`, `config`, `try_config`, `key`);
 //! - [`PatternService`]: the service it makes, holding its instance as a `&'static`
 //!   reference (no reference count, no lookup on a call);
 //! - [`KeyedLayer`] and [`KeyedService`]: what `.key(|req| ..)` makes, one instance per
@@ -10,10 +11,10 @@
 //!
 //! Users write them by the pattern's names (`CircuitBreakerLayer`, `BulkheadService`,
 //! `KeyedRateLimitLayer<K>`, ...), type aliases in the pattern's own file. That file
-//! holds the rest, all the pattern's own: its [`TowerPattern`] impl (how the registry
-//! registers its instance, and makes its keyed store), the `Service` impls of
-//! `PatternService<P, ..>` and `KeyedService<P, ..>` (what a call does: the hot path),
-//! and the response future. A new pattern's tower layers are one more such file.
+//! holds the rest, all the pattern's own: its [`TowerPattern`] impl (its layer's name and
+//! option), the `Service` impls of `PatternService<P, ..>` and `KeyedService<P, ..>`
+//! (what a call does: the hot path), and the response future. Registering, configuring
+//! and keying are the registry's, the same for every [`Pattern`].
 //!
 //! [`Breaker`]: crate::breaker::Breaker
 //! [`Bulkhead`]: crate::bulkhead::Bulkhead
@@ -24,36 +25,28 @@ use std::sync::Arc;
 
 use tower_layer::Layer;
 
-use crate::keyed::{Instance, KeyText, Keyed};
+use crate::keyed::{KeyText, Keyed};
+use crate::pattern::{Pattern, PatternConfig};
+use crate::registry::Registry;
+use crate::sites::faults::Faults;
 use crate::ConfigError;
 
-/// A pattern with tower layers: what the generic layers need of it, implemented by
-/// `Breaker`, `Bulkhead` and `RateLimiter` in their layer files. Public but unnameable
-/// outside the crate (a private module), so no one else implements it.
-pub trait TowerPattern: Instance<Config: Default + Debug> + Debug + Send + Sync + 'static {
+/// A pattern with tower layers: its [`Pattern`] (how the registry makes, configures and
+/// keys it) and what the layer adds, implemented by `Breaker`, `Bulkhead` and
+/// `RateLimiter` in their layer files. Public but unnameable outside the crate (a
+/// private module), so no one else implements it.
+pub trait TowerPattern: Pattern<Config: Debug> + Debug {
     /// The unkeyed layer's name, for its log lines (`"BulkheadLayer"`).
     const LAYER: &'static str;
 
     /// The layer's own option as `new` makes it (the breaker's `failure_if`:
     /// `NoResponseFails`); `()` for a pattern without one.
     type Extra: Clone + Default;
-
-    /// The instance `name` of the global registry: made with `config` if new (a
-    /// configuration the registry was given for the name wins), the registered one
-    /// otherwise. An invalid `config` is the error naming the field.
-    fn register(name: &str, config: Self::Config) -> Result<Arc<Self>, ConfigError>;
-
-    /// The instance `name` with the defaults: for a layer given no (valid) configuration.
-    fn register_default(name: &str) -> Arc<Self>;
-
-    /// The registry's keyed store of `name`: made if new, with `config` and `max_keys`
-    /// (when given; else the pattern's default), the registry's configuration for the
-    /// name winning; the existing one otherwise.
-    fn keyed_store(name: &str, config: Self::Config, max_keys: Option<usize>) -> Arc<Keyed<Self>>;
 }
 
-/// The layer of the instance `name` of a pattern `P` of the global
-/// [`registry`](crate::registry()), written by the pattern's name:
+/// The layer of the instance `name` of a pattern `P` of a registry (the global
+/// [`registry`](crate::registry()) unless [`registry`](Self::registry) says), written by
+/// the pattern's name:
 /// [`CircuitBreakerLayer`](super::CircuitBreakerLayer) (`P` = [`Breaker`](crate::breaker::Breaker),
 /// `X` its [`failure_if`](Self::failure_if)), [`BulkheadLayer`](super::BulkheadLayer)
 /// (`P` = [`Bulkhead`](crate::bulkhead::Bulkhead)) or [`RateLimitLayer`](super::RateLimitLayer)
@@ -68,9 +61,12 @@ pub trait TowerPattern: Instance<Config: Default + Debug> + Debug + Send + Sync 
 /// ```
 pub struct PatternLayer<P: TowerPattern, X = ()> {
     pub(super) name: Arc<str>,
-    /// Set by `config` or `try_config` (or `with_breaker`); else registered by `layer`.
+    /// Where `layer` registers the instance.
+    pub(super) registry: &'static Registry,
+    /// An instance given as it is (`with_breaker`); else `layer` registers one.
     pub(super) instance: Option<&'static P>,
-    /// The configuration `config` was given, for the keyed instances of `key`.
+    /// The configuration `config` was given (valid), for the instance and the keyed
+    /// instances of `key`.
     pub(super) given: Option<P::Config>,
     pub(super) extra: X,
 }
@@ -90,6 +86,7 @@ impl<P: TowerPattern> PatternLayer<P, P::Extra> {
     pub fn new(name: impl AsRef<str>) -> Self {
         PatternLayer {
             name: name.as_ref().into(),
+            registry: crate::registry(),
             instance: None,
             given: None,
             extra: P::Extra::default(),
@@ -109,27 +106,52 @@ impl<P: TowerPattern, X> PatternLayer<P, X> {
         &self.name
     }
 
-    /// Registers the instance with `config` (a configuration the registry was given for
-    /// the name wins, as over an attribute's keys; an instance already registered under
-    /// the name, by an attribute or another layer, keeps its own). An invalid `config` is
-    /// logged as a `tracing` error and the defaults are used;
-    /// [`try_config`](Self::try_config) returns the error instead.
+    /// The registry the instance (or, with [`key`](Self::key), the keyed instances)
+    /// lives in: the global [`registry()`](crate::registry()) unless this says (a
+    /// `Registry::new()` of a test, or on a [`ManualClock`](crate::clock::ManualClock)).
+    ///
+    /// ```
+    /// use resilience::registry::Registry;
+    /// use resilience::tower::BulkheadLayer;
+    /// use std::sync::LazyLock;
+    /// use tower::Layer;
+    ///
+    /// static REG: LazyLock<Registry> = LazyLock::new(Registry::new);
+    /// let svc = BulkheadLayer::new("docs.layer_registry").registry(&REG).layer(());
+    /// assert!(REG.bulkhead("docs.layer_registry").is_some());
+    /// assert!(resilience::registry().bulkhead("docs.layer_registry").is_none());
+    /// # let _ = svc;
+    /// ```
+    pub fn registry(mut self, registry: &'static Registry) -> Self {
+        self.registry = registry;
+        self
+    }
+
+    /// The configuration the instance is registered with, when the layer makes its
+    /// service (a configuration the registry was given for the name wins, as over an
+    /// attribute's keys; an instance already registered under the name, by an attribute
+    /// or another layer, keeps its own). An invalid `config` is logged as a `tracing`
+    /// error and the defaults are used; [`try_config`](Self::try_config) returns the
+    /// error instead.
     ///
     /// ```
     /// use resilience::{tower::CircuitBreakerLayer, registry, BreakerConfig};
-    /// CircuitBreakerLayer::new("docs.config").config(BreakerConfig { failure_threshold: 2, ..Default::default() });
+    /// use tower::Layer;
+    /// CircuitBreakerLayer::new("docs.config").config(BreakerConfig { failure_threshold: 2, ..Default::default() }).layer(());
     /// assert_eq!(registry().breaker("docs.config").unwrap().config().failure_threshold, 2);
     /// ```
     ///
     /// ```
     /// use resilience::{tower::BulkheadLayer, registry, BulkheadConfig};
-    /// BulkheadLayer::new("docs.bulkhead_config").config(BulkheadConfig { max_concurrent: 2, ..Default::default() });
+    /// use tower::Layer;
+    /// BulkheadLayer::new("docs.bulkhead_config").config(BulkheadConfig { max_concurrent: 2, ..Default::default() }).layer(());
     /// assert_eq!(registry().bulkhead("docs.bulkhead_config").unwrap().config().max_concurrent, 2);
     /// ```
     ///
     /// ```
     /// use resilience::{tower::RateLimitLayer, registry, RateLimitConfig};
-    /// RateLimitLayer::new("docs.rate_limit_config").config(RateLimitConfig { limit: 3, ..Default::default() });
+    /// use tower::Layer;
+    /// RateLimitLayer::new("docs.rate_limit_config").config(RateLimitConfig { limit: 3, ..Default::default() }).layer(());
     /// assert_eq!(registry().rate_limiter("docs.rate_limit_config").unwrap().config().limit, 3);
     /// ```
     pub fn config(self, config: P::Config) -> Self {
@@ -173,9 +195,8 @@ impl<P: TowerPattern, X> PatternLayer<P, X> {
     /// ```
     #[allow(clippy::result_large_err)] // the layer comes back so the chain can go on
     pub fn try_config(mut self, config: P::Config) -> Result<Self, (Self, ConfigError)> {
-        match P::register(&self.name, config.clone()) {
-            Ok(instance) => {
-                self.instance = Some(super::pin(instance));
+        match config.validate() {
+            Ok(()) => {
                 self.given = Some(config);
                 Ok(self)
             }
@@ -192,10 +213,10 @@ impl<P: TowerPattern, X> PatternLayer<P, X> {
     /// [`bulkhead_for`](crate::registry::Registry::bulkhead_for),
     /// [`rate_limiter_for`](crate::registry::Registry::rate_limiter_for)), made on first
     /// use with the configuration given to [`config`](Self::config) (the registry's for
-    /// the name wins), at most [`max_keys`](KeyedLayer::max_keys) live. Idle ones (a
-    /// closed breaker, an empty bulkhead) are evicted and freed, least recently used
-    /// first (a rate limiter's key seen again after that starts with a full burst), so
-    /// unbounded keys do not leak.
+    /// the name wins), at most [`max_keys`](KeyedLayer::max_keys) live, whatever their
+    /// state: past it, a new key takes the place of the instance whose loss changes
+    /// least, and is refused (`RateLimited`, `BulkheadFull`) rather than a limit reset
+    /// when every instance holds one (see `docs/keys.md`).
     ///
     /// ```
     /// use resilience::tower::CircuitBreakerLayer;
@@ -260,26 +281,50 @@ impl<P: TowerPattern, X> PatternLayer<P, X> {
     pub fn key<K>(self, key: K) -> KeyedLayer<P, K, X> {
         KeyedLayer {
             name: self.name,
+            registry: self.registry,
             config: self.given.unwrap_or_default(),
-            max_keys: None,
             key,
             extra: self.extra,
         }
     }
 
-    /// The instance the layer's services call through: the one `config` registered, or
-    /// the name's with the defaults.
+    /// The instance the layer's services call through: the one given, or the name's in
+    /// the layer's registry, registered with the configuration given (or the defaults).
     pub(super) fn instance(&self) -> &'static P {
-        match self.instance {
-            Some(instance) => instance,
-            None => super::pin(P::register_default(&self.name)),
+        if let Some(instance) = self.instance {
+            return instance;
         }
+        let table = self.registry.table::<P>();
+        let config = self.given.clone().unwrap_or_default();
+        let instance = table.register(&self.name, config).unwrap_or_else(|error| {
+            // Only a parent that would make a cycle gets here: the defaults, or alone.
+            tracing::error!(
+                target: "resilience::tower",
+                name = &*self.name,
+                %error,
+                "could not register the {}'s instance as configured; using the defaults",
+                P::LAYER
+            );
+            table
+                .register(&self.name, P::Config::default())
+                .unwrap_or_else(|_| {
+                    let name = crate::names::intern(&self.name);
+                    Arc::new(P::make(
+                        name,
+                        None,
+                        &P::Config::default(),
+                        &crate::clock::system(),
+                    ))
+                })
+        });
+        super::pin(instance)
     }
 
     /// The same layer with the pattern's option `extra`.
     pub(super) fn with_extra<Y>(self, extra: Y) -> PatternLayer<P, Y> {
         PatternLayer {
             name: self.name,
+            registry: self.registry,
             instance: self.instance,
             given: self.given,
             extra,
@@ -291,6 +336,7 @@ impl<P: TowerPattern, X: Clone> Clone for PatternLayer<P, X> {
     fn clone(&self) -> Self {
         PatternLayer {
             name: self.name.clone(),
+            registry: self.registry,
             instance: self.instance,
             given: self.given.clone(),
             extra: self.extra.clone(),
@@ -316,6 +362,7 @@ impl<S, P: TowerPattern, X: Clone> Layer<S> for PatternLayer<P, X> {
             inner,
             instance: self.instance(),
             extra: self.extra.clone(),
+            faults: Faults::new(&self.name, self.registry),
         }
     }
 }
@@ -337,6 +384,8 @@ pub struct PatternService<P: 'static, S, X = ()> {
     pub(super) inner: S,
     pub(super) instance: &'static P,
     pub(super) extra: X,
+    /// The faults named as the layer (feature `chaos`; nothing without it).
+    pub(super) faults: Faults,
 }
 
 impl<P, S: Clone, X: Clone> Clone for PatternService<P, S, X> {
@@ -345,6 +394,7 @@ impl<P, S: Clone, X: Clone> Clone for PatternService<P, S, X> {
             inner: self.inner.clone(),
             instance: self.instance,
             extra: self.extra.clone(),
+            faults: self.faults,
         }
     }
 }
@@ -372,9 +422,9 @@ impl<P: Debug, S: Debug, X> Debug for PatternService<P, S, X> {
 /// ```
 pub struct KeyedLayer<P: TowerPattern, K, X = ()> {
     pub(super) name: Arc<str>,
+    pub(super) registry: &'static Registry,
+    /// The configuration of the name's keyed store, `max_keys` included.
     pub(super) config: P::Config,
-    /// Set by `max_keys`; else the pattern's default (the configuration's `max_keys`).
-    pub(super) max_keys: Option<usize>,
     pub(super) key: K,
     pub(super) extra: X,
 }
@@ -400,11 +450,12 @@ impl<P: TowerPattern, K, X> KeyedLayer<P, K, X> {
         &self.name
     }
 
-    /// At most `max_keys` keys live (default 1024, or the `max_keys` of the configuration
-    /// given to [`config`](PatternLayer::config); at least 1), as `max_keys` on the
-    /// attribute: when a new key would pass it, idle instances are evicted, least
-    /// recently used first. The first layer or attribute to make the name's store sets it
-    /// (a `max_keys` the registry was given for the name wins).
+    /// At most `max_keys` keys live (at least 1): the `max_keys` field of the
+    /// configuration (default 1024; the one given to [`config`](PatternLayer::config)),
+    /// as `max_keys` on the attribute. Past it, a new key takes the place of the instance
+    /// whose loss changes least (see `docs/keys.md`). The first layer or attribute to
+    /// make the name's store sets it (a `max_keys` the registry was given for the name
+    /// wins).
     ///
     /// ```
     /// use resilience::tower::CircuitBreakerLayer;
@@ -424,7 +475,31 @@ impl<P: TowerPattern, K, X> KeyedLayer<P, K, X> {
     /// # let _ = layer;
     /// ```
     pub fn max_keys(mut self, max_keys: usize) -> Self {
-        self.max_keys = Some(max_keys.max(1));
+        self.config = self.config.with_max_keys(max_keys.max(1));
+        self
+    }
+
+    /// The registry the keyed instances live in, as [`PatternLayer::registry`].
+    ///
+    /// ```
+    /// use resilience::registry::Registry;
+    /// use resilience::tower::RateLimitLayer;
+    /// use std::sync::LazyLock;
+    /// use tower::{service_fn, BoxError, Layer, ServiceExt};
+    ///
+    /// static REG: LazyLock<Registry> = LazyLock::new(Registry::new);
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let svc = RateLimitLayer::new("docs.keyed_registry")
+    ///     .key(|k: &u8| *k)
+    ///     .registry(&REG)
+    ///     .layer(service_fn(|k: u8| async move { Ok::<_, BoxError>(k) }));
+    /// svc.oneshot(7).await.unwrap();
+    /// assert!(REG.rate_limiter_for("docs.keyed_registry", "7").is_some());
+    /// # }
+    /// ```
+    pub fn registry(mut self, registry: &'static Registry) -> Self {
+        self.registry = registry;
         self
     }
 
@@ -432,8 +507,8 @@ impl<P: TowerPattern, K, X> KeyedLayer<P, K, X> {
     pub(super) fn with_extra<Y>(self, extra: Y) -> KeyedLayer<P, K, Y> {
         KeyedLayer {
             name: self.name,
+            registry: self.registry,
             config: self.config,
-            max_keys: self.max_keys,
             key: self.key,
             extra,
         }
@@ -444,8 +519,8 @@ impl<P: TowerPattern, K: Clone, X: Clone> Clone for KeyedLayer<P, K, X> {
     fn clone(&self) -> Self {
         KeyedLayer {
             name: self.name.clone(),
+            registry: self.registry,
             config: self.config.clone(),
-            max_keys: self.max_keys,
             key: self.key.clone(),
             extra: self.extra.clone(),
         }
@@ -457,7 +532,6 @@ impl<P: TowerPattern, K, X> Debug for KeyedLayer<P, K, X> {
         f.debug_struct("KeyedLayer")
             .field("name", &self.name)
             .field("config", &self.config)
-            .field("max_keys", &self.max_keys)
             .finish_non_exhaustive()
     }
 }
@@ -468,9 +542,13 @@ impl<S, P: TowerPattern, K: Clone, X: Clone> Layer<S> for KeyedLayer<P, K, X> {
     fn layer(&self, inner: S) -> Self::Service {
         KeyedService {
             inner,
-            store: P::keyed_store(&self.name, self.config.clone(), self.max_keys),
+            store: self
+                .registry
+                .table::<P>()
+                .keyed(&self.name, self.config.clone()),
             key: self.key.clone(),
             extra: self.extra.clone(),
+            faults: Faults::new(&self.name, self.registry),
         }
     }
 }
@@ -502,18 +580,21 @@ pub struct KeyedService<P: TowerPattern, S, K, X = ()> {
     store: Arc<Keyed<P>>,
     key: K,
     pub(super) extra: X,
+    /// The faults named as the layer (feature `chaos`; nothing without it).
+    pub(super) faults: Faults,
 }
 
 impl<P: TowerPattern, S, K, X> KeyedService<P, S, K, X> {
-    /// The instance of `req`'s key (made on the key's first call), and the key's text.
+    /// The instance of `req`'s key (made on the key's first call), and the key's text;
+    /// or the refusal of a new key when the store is full of instances that may not go.
     #[inline]
-    pub(super) fn instance_for<Req, T>(&self, req: &Req) -> (Arc<P>, KeyText)
+    pub(super) fn instance_for<Req, T>(&self, req: &Req) -> Result<(Arc<P>, KeyText), P::Refusal>
     where
         K: Fn(&Req) -> T,
         T: Display,
     {
         let key = KeyText::of(&(self.key)(req));
-        (self.store.get(key.as_str()), key)
+        Ok((self.store.get(key.as_str())?, key))
     }
 }
 
@@ -524,6 +605,7 @@ impl<P: TowerPattern, S: Clone, K: Clone, X: Clone> Clone for KeyedService<P, S,
             store: self.store.clone(),
             key: self.key.clone(),
             extra: self.extra.clone(),
+            faults: self.faults,
         }
     }
 }

@@ -13,33 +13,13 @@ use tower_service::Service;
 
 use super::pattern::{KeyedLayer, KeyedService, PatternLayer, PatternService, TowerPattern};
 use super::wait_then_call::WaitThenCall;
-use crate::keyed::Keyed;
 use crate::rate_limit::{Place, RateLimiter, Wait};
-use crate::{ConfigError, RateLimitConfig, RateLimited};
+use crate::sites::faults::{Fault, Faults};
+use crate::RateLimited;
 
 impl TowerPattern for RateLimiter {
     const LAYER: &'static str = "RateLimitLayer";
     type Extra = ();
-
-    fn register(name: &str, config: RateLimitConfig) -> Result<Arc<RateLimiter>, ConfigError> {
-        config.validate()?;
-        Ok(crate::registry().rate_limiter_or_insert(name, config))
-    }
-
-    fn register_default(name: &str) -> Arc<RateLimiter> {
-        crate::registry().rate_limiter_or_insert(name, RateLimitConfig::default())
-    }
-
-    fn keyed_store(
-        name: &str,
-        mut config: RateLimitConfig,
-        max_keys: Option<usize>,
-    ) -> Arc<Keyed<RateLimiter>> {
-        if let Some(max_keys) = max_keys {
-            config.max_keys = max_keys;
-        }
-        crate::registry().rate_limiters_keyed(name, config)
-    }
 }
 
 /// Puts a service behind the rate limiter `name` of the global
@@ -47,7 +27,7 @@ impl TowerPattern for RateLimiter {
 /// same name uses, so the two spend one budget.
 ///
 /// A call over the rate is delayed, inside the response future, when the wait fits in
-/// [`max_delay`](RateLimitConfig::max_delay), then the inner service is called;
+/// [`max_delay`](crate::RateLimitConfig::max_delay), then the inner service is called;
 /// otherwise `call` answers `Err(E::from(RateLimited { .. }))` without calling the
 /// inner service, with [`retry_after`](RateLimited::retry_after) the wait until a call
 /// would be admitted. `poll_ready` stays the inner service's. The builder
@@ -124,7 +104,7 @@ impl<S> PatternService<RateLimiter, S> {
 impl<S, Req> Service<Req> for PatternService<RateLimiter, S>
 where
     S: Service<Req> + Clone,
-    S::Error: From<RateLimited>,
+    S::Error: From<RateLimited> + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -139,14 +119,19 @@ where
     /// HOT PATH: an admitted call costs one clock read and one CAS; nothing is allocated.
     #[inline]
     fn call(&mut self, req: Req) -> Self::Future {
-        admit(Limiter::Named(self.instance), &mut self.inner, req)
+        admit(
+            Limiter::Named(self.instance),
+            &self.faults,
+            &mut self.inner,
+            req,
+        )
     }
 }
 
 impl<S, K, T, Req> Service<Req> for KeyedService<RateLimiter, S, K>
 where
     S: Service<Req> + Clone,
-    S::Error: From<RateLimited>,
+    S::Error: From<RateLimited> + 'static,
     K: Fn(&Req) -> T,
     T: core::fmt::Display,
 {
@@ -161,22 +146,37 @@ where
     }
 
     fn call(&mut self, req: Req) -> Self::Future {
-        let (limiter, _) = self.instance_for(&req);
-        admit(Limiter::Keyed(limiter), &mut self.inner, req)
+        match self.instance_for(&req) {
+            Ok((limiter, _)) => admit(Limiter::Keyed(limiter), &self.faults, &mut self.inner, req),
+            Err(limited) => ResponseFuture {
+                state: WaitThenCall::refused(limited),
+            },
+        }
     }
 }
 
 /// A call through `limiter`: run at once, delayed, or refused.
 #[inline]
-fn admit<S, Req>(limiter: Limiter, inner: &mut S, req: Req) -> ResponseFuture<S::Future, S, Req>
+fn admit<S, Req>(
+    limiter: Limiter,
+    faults: &Faults,
+    inner: &mut S,
+    req: Req,
+) -> ResponseFuture<S::Future, S, Req>
 where
     S: Service<Req> + Clone,
+    S::Error: 'static,
 {
-    match limiter.reserve() {
-        Ok(place) if place.is_now() => ResponseFuture {
-            state: WaitThenCall::running(inner.call(req), ()),
+    // Faults named as the limiter (feature `chaos`) are drawn once the call is admitted,
+    // as the attribute draws them.
+    let admitted = limiter
+        .reserve()
+        .and_then(|place| Ok((place, faults.draw::<S::Error, _>(&*limiter)?)));
+    match admitted {
+        Ok((place, fault)) if place.is_now() => ResponseFuture {
+            state: WaitThenCall::running(fault.gate(|| inner.call(req)), ()),
         },
-        Ok(place) => delay_call(limiter, place, inner, req),
+        Ok((place, fault)) => delay_call(limiter, place, inner, req, fault),
         Err(limited) => {
             tracing::debug!(target: "resilience::tower", name = limited.name, key = limited.key.as_deref(), "call refused by a rate limiter");
             ResponseFuture {
@@ -194,6 +194,7 @@ fn delay_call<S, Req>(
     place: Place,
     inner: &mut S,
     req: Req,
+    fault: Fault,
 ) -> ResponseFuture<S::Future, S, Req>
 where
     S: Service<Req> + Clone,
@@ -201,7 +202,7 @@ where
     let clone = inner.clone();
     let service = core::mem::replace(inner, clone);
     ResponseFuture {
-        state: WaitThenCall::waiting(Delay(Wait::new(limiter, place)), service, req),
+        state: WaitThenCall::waiting(Delay(Wait::new(limiter, place)), service, req, fault),
     }
 }
 
@@ -260,7 +261,7 @@ impl<Fut, S, Req, T, E> Future for ResponseFuture<Fut, S, Req>
 where
     S: Service<Req, Future = Fut>,
     Fut: Future<Output = Result<T, E>>,
-    E: From<RateLimited>,
+    E: From<RateLimited> + 'static,
 {
     type Output = Result<T, E>;
 
@@ -272,6 +273,9 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use crate::RateLimitConfig;
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::time::Duration;
 
@@ -420,7 +424,7 @@ mod tests {
             config(1, Duration::from_secs(3600), 1, Duration::ZERO)
         }
         static SITE: RateLimitSite = RateLimitSite::new("tower.rate_limit.shared", init);
-        let attribute = SITE.limiter();
+        let attribute = SITE.instance();
         let svc = RateLimitLayer::new("tower.rate_limit.shared").layer(());
         assert!(std::ptr::eq(attribute, svc.limiter()));
         attribute.check().unwrap(); // the attribute spends the one call
@@ -533,7 +537,7 @@ mod tests {
             config(1, Duration::from_secs(3600), 1, Duration::ZERO)
         }
         static SITE: RateLimitSite = RateLimitSite::new("tower.rate_limit.keyed_shared", init);
-        let attribute = SITE.keyed("eu");
+        let attribute = SITE.keyed("eu").unwrap();
         attribute.check().unwrap(); // the attribute spends eu's one call
         let calls = Arc::new(AtomicU32::new(0));
         let mut svc = keyed_counting(
@@ -556,18 +560,35 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn max_keys_bounds_the_live_limiters() {
-        let name = "tower.rate_limit.keyed_evicted";
+    async fn max_keys_bounds_the_live_limiters_and_a_spent_one_is_never_forgotten() {
+        let name = "tower.rate_limit.keyed_bounded";
+        let clock = crate::clock::ManualClock::new();
+        let registry: &'static crate::registry::Registry = Box::leak(Box::new(
+            crate::registry::Registry::with_clock(Arc::new(clock.clone())),
+        ));
         let svc = RateLimitLayer::new(name)
+            .config(config(1, Duration::from_secs(1), 1, Duration::ZERO))
             .key(|k: &u32| *k)
             .max_keys(4)
+            .registry(registry)
             .layer(service_fn(|k: u32| async move { Ok::<_, BoxError>(k) }));
-        svc.clone().oneshot(0).await.unwrap();
-        let first = Arc::downgrade(&crate::registry().rate_limiter_for(name, "0").unwrap());
-        for k in 1..64 {
+        for k in 0..4 {
             svc.clone().oneshot(k).await.unwrap();
         }
-        assert!(crate::registry().rate_limiter_for(name, "0").is_none());
+        // Every live limiter is spent: the new key is refused, none is forgotten.
+        let refused = svc.clone().oneshot(4).await.unwrap_err();
+        let limited = refused.downcast_ref::<RateLimited>().expect("RateLimited");
+        assert_eq!(limited.key.as_deref(), Some("4"));
+        assert_eq!(limited.retry_after, Duration::from_secs(1));
+        assert!(svc.clone().oneshot(0).await.is_err(), "0 is still spent");
+        assert_eq!(registry.rate_limiters().len(), 4);
+        // Whole again, the least recently used makes room (0 was used last).
+        let first = Arc::downgrade(&registry.rate_limiter_for(name, "1").unwrap());
+        clock.advance(Duration::from_secs(1));
+        svc.clone().oneshot(4).await.unwrap();
+        assert!(registry.rate_limiter_for(name, "1").is_none());
         assert!(first.upgrade().is_none(), "an evicted limiter is freed");
+        assert!(registry.rate_limiter_for(name, "0").is_some());
+        assert_eq!(registry.rate_limiters().len(), 4);
     }
 }

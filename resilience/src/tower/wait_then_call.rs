@@ -1,7 +1,9 @@
 //! [`WaitThenCall`]: the response future the bulkhead and rate-limit layers share. A
 //! call is admitted at once (and runs), admitted after a wait (for a bulkhead's place,
 //! for a rate limiter's delay: the readied service and the request wait with it), or
-//! refused; the refusal is converted into the inner service's error by `From`.
+//! refused; the refusal is converted into the inner service's error by `From`. The inner
+//! call goes through the faults drawn when the call was admitted, or, for a call that
+//! waits, when it came (feature `chaos`).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,6 +11,8 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 use tower_service::Service;
+
+use crate::sites::faults::{Fault, Gated};
 
 pin_project! {
     /// The states of a call through an admission (a bulkhead, a rate limiter):
@@ -18,9 +22,9 @@ pin_project! {
     #[project_replace = Replace]
     pub(crate) enum WaitThenCall<W, G, R, S, Req, Fut> {
         // The inner call, holding what admitted it until it ends.
-        Running { #[pin] call: Fut, guard: G },
-        // Waiting to be admitted, with the readied service and the request.
-        Waiting { #[pin] wait: W, service: S, req: Req },
+        Running { #[pin] call: Gated<Fut>, guard: G },
+        // Waiting to be admitted, with the readied service, the request and its faults.
+        Waiting { #[pin] wait: W, service: S, req: Req, fault: Fault },
         // Refused in `call`: the refusal, answered at the first poll.
         Refused { refusal: R },
         // Answered; polled again, it panics.
@@ -31,14 +35,20 @@ pin_project! {
 impl<W, G, R, S, Req, Fut> WaitThenCall<W, G, R, S, Req, Fut> {
     /// Admitted at once: `call` runs, holding `guard`.
     #[inline]
-    pub(crate) fn running(call: Fut, guard: G) -> Self {
+    pub(crate) fn running(call: Gated<Fut>, guard: G) -> Self {
         WaitThenCall::Running { call, guard }
     }
 
-    /// Admitted once `wait` says so: then `service` (readied) is called with `req`.
+    /// Admitted once `wait` says so: then `service` (readied) is called with `req`, as
+    /// its `fault` says.
     #[inline]
-    pub(crate) fn waiting(wait: W, service: S, req: Req) -> Self {
-        WaitThenCall::Waiting { wait, service, req }
+    pub(crate) fn waiting(wait: W, service: S, req: Req, fault: Fault) -> Self {
+        WaitThenCall::Waiting {
+            wait,
+            service,
+            req,
+            fault,
+        }
     }
 
     /// Refused: the first poll answers `Err(E::from(refusal))`.
@@ -68,7 +78,7 @@ where
     W: Future<Output = Result<G, R>>,
     S: Service<Req, Future = Fut>,
     Fut: Future<Output = Result<T, E>>,
-    E: From<R>,
+    E: From<R> + 'static,
 {
     type Output = Result<T, E>;
 
@@ -85,10 +95,13 @@ where
                 Proj::Waiting { wait, .. } => match core::task::ready!(wait.poll(cx)) {
                     Ok(guard) => {
                         if let Replace::Waiting {
-                            mut service, req, ..
+                            mut service,
+                            req,
+                            fault,
+                            ..
                         } = self.as_mut().project_replace(WaitThenCall::Done)
                         {
-                            let call = service.call(req);
+                            let call = fault.gate(|| service.call(req));
                             self.set(WaitThenCall::Running { call, guard });
                         }
                     }
@@ -136,7 +149,7 @@ mod tests {
         svc: S,
         req: u8,
     ) -> WaitThenCall<Admit, Arc<()>, &'static str, S, u8, S::Future> {
-        WaitThenCall::waiting(wait, svc, req)
+        WaitThenCall::waiting(wait, svc, req, Fault::none())
     }
 
     /// A call through a service like `_svc`, refused at once.

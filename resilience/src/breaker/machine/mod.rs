@@ -14,6 +14,7 @@
 
 mod admission;
 mod configure;
+mod pattern;
 mod recording;
 mod snapshot;
 mod transitions;
@@ -127,11 +128,6 @@ impl Breaker {
     pub fn new(name: impl AsRef<str>, config: BreakerConfig) -> Result<Breaker, ConfigError> {
         config.validate()?;
         Ok(Breaker::build(crate::names::intern(name.as_ref()), config))
-    }
-
-    /// A standalone breaker with the default configuration (which is always valid).
-    pub(crate) fn fallback(name: &str) -> Breaker {
-        Breaker::build(crate::names::intern(name), BreakerConfig::default())
     }
 
     /// `config` must have been validated.

@@ -1,11 +1,15 @@
 //! [`InjectedFault`]: the error a chaos fault puts in place of a call's own outcome.
+//!
+//! It exists with or without the `chaos` feature, so an error type can carry a
+//! `#[from] InjectedFault` variant in every build, the tests' (with the feature) and
+//! production's (without it, where nothing ever makes one).
 
 use std::borrow::Cow;
 
 use crate::{Category, ErrorContext, MarcusError, Remediation, Severity};
 
-/// The error an injected [`Fault::error`](super::Fault::error) returns, converted into the
-/// function's error type through its `From<InjectedFault>`.
+/// The error an injected error fault returns (`Fault::error`, with the `chaos` feature),
+/// converted into the function's error type through its `From<InjectedFault>`.
 ///
 /// Transient, low severity and retryable, like the outage it stands for: a `#[retry]`
 /// retries it and a breaker counts it as a failure. Its code, `INJECTED_FAULT`, marks it

@@ -1,0 +1,104 @@
+//! The rate limiter as a [`Pattern`]: how the registry makes, configures and snapshots
+//! one, and what evicting a keyed one would lose.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{RateLimitConfig, RateLimited, RateLimiter, RateLimiterSnapshot};
+use crate::clock::Clock;
+use crate::pattern::{Loss, Pattern, PatternConfig};
+use crate::ConfigError;
+
+impl PatternConfig for RateLimitConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        RateLimitConfig::validate(self)
+    }
+
+    fn max_keys(&self) -> usize {
+        self.max_keys
+    }
+
+    fn with_max_keys(self, max_keys: usize) -> Self {
+        RateLimitConfig { max_keys, ..self }
+    }
+}
+
+impl Pattern for RateLimiter {
+    const KIND: &'static str = "rate limit";
+    const ATTRIBUTE: &'static str = "#[rate_limit]";
+    type Config = RateLimitConfig;
+    type Snapshot = RateLimiterSnapshot;
+    type Refusal = RateLimited;
+
+    fn make(
+        name: &'static str,
+        key: Option<Arc<str>>,
+        config: &RateLimitConfig,
+        clock: &Arc<dyn Clock>,
+    ) -> RateLimiter {
+        RateLimiter::build(name, key, config, clock.clone())
+    }
+
+    fn configure(&self, config: &RateLimitConfig) -> Result<(), ConfigError> {
+        self.apply(config);
+        Ok(())
+    }
+
+    fn config(&self) -> RateLimitConfig {
+        RateLimiter::config(self)
+    }
+
+    /// The key is the instance's own.
+    fn snapshot(&self, _key: Option<&str>) -> RateLimiterSnapshot {
+        RateLimiter::snapshot(self)
+    }
+
+    /// A limiter back at its full burst loses nothing; one with spent tokens is a limit
+    /// (forgetting it would give its key a full burst again), free once its burst is
+    /// whole. Held by a call about to be admitted: a limit too.
+    fn loss(&self, held: bool) -> Loss {
+        match self.until_full() {
+            wait if !wait.is_zero() => Loss::Limit(Some(wait)),
+            _ if held => Loss::Limit(None),
+            _ => Loss::Nothing,
+        }
+    }
+
+    /// Every live key has spent tokens: the new key's call is refused as a spent
+    /// limiter's is, `retry_after` the time until the store has room (one interval when
+    /// not known).
+    fn no_room(
+        name: &'static str,
+        key: &str,
+        config: &RateLimitConfig,
+        free_in: Option<Duration>,
+    ) -> RateLimited {
+        let retry_after = free_in.unwrap_or_else(|| config.interval());
+        // The store gives the WARN (once a second); the metric counts each refusal.
+        super::events::refused(
+            &crate::events::Sink::NONE,
+            name,
+            Some(key),
+            retry_after,
+            None,
+        );
+        RateLimited {
+            name,
+            key: Some(key.into()),
+            retry_after,
+        }
+    }
+
+    fn refused_config(name: &str, error: &ConfigError) {
+        tracing::error!(
+            target: "resilience::rate_limit",
+            name,
+            %error,
+            "invalid #[rate_limit] configuration; using the defaults"
+        );
+    }
+
+    fn with_events(self, events: crate::events::Sink) -> RateLimiter {
+        RateLimiter::with_events(self, events)
+    }
+}

@@ -1,0 +1,292 @@
+//! [`Table`]: one pattern's instances in a registry, written once for every
+//! [`Pattern`]: the named instances, the keyed store of each name with a key, and the
+//! configurations given to the registry, which win over the attributes' values before
+//! or after first use and reach every instance of the name, keyed or not, live or made
+//! later.
+//!
+//! A pattern whose configuration names a parent (breakers) gets it registered too, with
+//! the defaults unless configured, and linked; a chain that would loop is refused.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use crate::clock::Clock;
+use crate::events::Sink;
+use crate::keyed::Keyed;
+use crate::pattern::{Pattern, PatternConfig};
+use crate::ConfigError;
+
+/// How long a chain of parents may be.
+const MAX_PARENT_DEPTH: usize = 32;
+
+/// One pattern's instances in a registry.
+pub(crate) struct Table<P: Pattern> {
+    clock: Arc<dyn Clock>,
+    /// The registry's event stream, handed to every instance made here.
+    events: Sink,
+    inner: RwLock<Names<P>>,
+}
+
+struct Names<P: Pattern> {
+    named: BTreeMap<Arc<str>, Arc<P>>,
+    keyed: BTreeMap<Arc<str>, Arc<Keyed<P>>>,
+    /// Configurations given with `configure`, kept for instances made later.
+    configs: HashMap<Arc<str>, P::Config>,
+    /// Instances made only because another named them as parent, with the defaults: the
+    /// first registration under their own name gives them its configuration.
+    placeholders: HashSet<Arc<str>>,
+}
+
+impl<P: Pattern> Table<P> {
+    pub(crate) fn new(clock: Arc<dyn Clock>, events: Sink) -> Table<P> {
+        Table {
+            clock,
+            events,
+            inner: RwLock::new(Names {
+                named: BTreeMap::new(),
+                keyed: BTreeMap::new(),
+                configs: HashMap::new(),
+                placeholders: HashSet::new(),
+            }),
+        }
+    }
+
+    /// The instance `name` (without key), if registered.
+    pub(crate) fn get(&self, name: &str) -> Option<Arc<P>> {
+        self.read().named.get(name).cloned()
+    }
+
+    /// The instance `name`, made with `config` if it does not exist yet (a configuration
+    /// given to [`configure`](Self::configure) wins over it); an existing one is returned
+    /// as it is. An invalid `config`, or a parent that would make a cycle, is refused.
+    pub(crate) fn register(&self, name: &str, config: P::Config) -> Result<Arc<P>, ConfigError> {
+        crate::names::validate(name)?;
+        config.validate()?;
+        {
+            let names = self.read();
+            if let Some(found) = names.named.get(name) {
+                if !names.placeholders.contains(name) {
+                    return Ok(found.clone());
+                }
+            }
+        }
+        let mut names = self.write();
+        if names.placeholders.remove(name) {
+            if let Some(existing) = names.named.get(name).cloned() {
+                // Made earlier as a parent: this registration's values are its own, unless
+                // `configure` already gave some (which win).
+                let config = names.configs.get(name).cloned().unwrap_or(config);
+                self.apply(&mut names, name, &existing, &config)?;
+                return Ok(existing);
+            }
+        }
+        self.get_or_make(&mut names, name, config, 0)
+    }
+
+    /// The keyed store of `name`, made with `given` if new (a configuration given to
+    /// [`configure`](Self::configure) wins over it).
+    pub(crate) fn keyed(&self, name: &str, given: P::Config) -> Arc<Keyed<P>> {
+        if let Some(store) = self.read().keyed.get(name) {
+            return store.clone();
+        }
+        let mut names = self.write();
+        if let Some(store) = names.keyed.get(name) {
+            return store.clone();
+        }
+        let config = names.configs.get(name).cloned().unwrap_or(given);
+        let store = Arc::new(
+            Keyed::new(crate::names::intern(name), config, self.clock.clone())
+                .with_events(self.events.clone()),
+        );
+        names.keyed.insert(name.into(), store.clone());
+        store
+    }
+
+    /// The live instance of `name` for `key`, if any.
+    pub(crate) fn find(&self, name: &str, key: &str) -> Option<Arc<P>> {
+        let store = self.read().keyed.get(name).cloned()?;
+        store.find(key)
+    }
+
+    /// Sets `name`'s configuration: applied at once to its instance and every keyed one,
+    /// and kept for those made later. Invalid values, or a parent that would make a
+    /// cycle, are refused. `Ok(true)` when an instance of the name (keyed or not) exists.
+    pub(crate) fn configure(&self, name: &str, config: P::Config) -> Result<bool, ConfigError> {
+        crate::names::validate(name)?;
+        config.validate()?;
+        let mut names = self.write();
+        let named = names.named.get(name).cloned();
+        match &named {
+            Some(instance) => self.apply(&mut names, name, instance, &config)?,
+            None => {
+                if let Some(parent) = P::parent(&config) {
+                    check_cycle(&names, name, parent)?;
+                }
+            }
+        }
+        let keyed = names.keyed.get(name).cloned();
+        names.configs.insert(name.into(), config.clone());
+        drop(names);
+        if let Some(store) = &keyed {
+            store.configure(config);
+        }
+        Ok(named.is_some() || keyed.is_some())
+    }
+
+    /// The configuration in force for `name`: its instance's, else its keyed store's.
+    pub(crate) fn config(&self, name: &str) -> Option<P::Config> {
+        if let Some(instance) = self.get(name) {
+            return Some(instance.config());
+        }
+        let store = self.read().keyed.get(name).cloned()?;
+        Some(store.config())
+    }
+
+    /// Every named instance, by name (cloned out, so callers work without the lock).
+    pub(crate) fn named(&self) -> Vec<Arc<P>> {
+        self.read().named.values().cloned().collect()
+    }
+
+    /// Every instance's snapshot, by name, then key (the one without key first).
+    pub(crate) fn snapshots(&self) -> Vec<P::Snapshot> {
+        let (named, keyed) = {
+            let names = self.read();
+            let named: Vec<_> = names
+                .named
+                .iter()
+                .map(|(n, i)| (n.clone(), i.clone()))
+                .collect();
+            let keyed: Vec<_> = names
+                .keyed
+                .iter()
+                .map(|(n, s)| (n.clone(), s.clone()))
+                .collect();
+            (named, keyed)
+        };
+        let mut all = Vec::with_capacity(named.len());
+        let mut keyed = keyed.into_iter().peekable();
+        for (name, instance) in named {
+            while let Some((_, store)) = keyed.next_if(|(k, _)| *k < name) {
+                extend_keyed(&mut all, &store);
+            }
+            all.push(instance.snapshot(None));
+            if let Some((_, store)) = keyed.next_if(|(k, _)| *k == name) {
+                extend_keyed(&mut all, &store);
+            }
+        }
+        for (_, store) in keyed {
+            extend_keyed(&mut all, &store);
+        }
+        all
+    }
+
+    /// Gives a live instance `config`: its settings, and its parent link if it has none
+    /// yet (a parent that would make a cycle is refused first).
+    fn apply(
+        &self,
+        names: &mut Names<P>,
+        name: &str,
+        instance: &P,
+        config: &P::Config,
+    ) -> Result<(), ConfigError> {
+        if let Some(parent) = P::parent(config) {
+            check_cycle(names, name, parent)?;
+        }
+        instance.configure(config)?;
+        if let Some(parent) = P::parent(config) {
+            if instance.linked_parent().is_none() {
+                let parent = self.get_or_make(names, parent, P::Config::default(), 1)?;
+                instance.link_parent(parent);
+            }
+        }
+        Ok(())
+    }
+
+    fn get_or_make(
+        &self,
+        names: &mut Names<P>,
+        name: &str,
+        given: P::Config,
+        depth: usize,
+    ) -> Result<Arc<P>, ConfigError> {
+        if let Some(found) = names.named.get(name) {
+            return Ok(found.clone());
+        }
+        let config = names.configs.get(name).cloned().unwrap_or(given);
+        let parent = match P::parent(&config) {
+            Some(parent) => {
+                check_cycle(names, name, parent)?;
+                if depth >= MAX_PARENT_DEPTH {
+                    return Err(too_deep(parent));
+                }
+                let parent = parent.to_owned();
+                Some(self.get_or_make(names, &parent, P::Config::default(), depth + 1)?)
+            }
+            None => None,
+        };
+        let instance = Arc::new(
+            P::make(crate::names::intern(name), None, &config, &self.clock)
+                .with_events(self.events.clone()),
+        );
+        if let Some(parent) = parent {
+            instance.link_parent(parent);
+        }
+        names.named.insert(name.into(), instance.clone());
+        if depth > 0 {
+            names.placeholders.insert(name.into());
+        }
+        Ok(instance)
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Names<P>> {
+        // Every write replaces whole entries, so a poisoned lock still holds valid maps.
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Names<P>> {
+        self.inner.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn extend_keyed<P: Pattern>(all: &mut Vec<P::Snapshot>, store: &Keyed<P>) {
+    all.extend(
+        store
+            .entries()
+            .into_iter()
+            .map(|(key, instance)| instance.snapshot(Some(&key))),
+    );
+}
+
+/// Refuses `child → parent` if `child` is `parent` or one of its ancestors.
+fn check_cycle<P: Pattern>(names: &Names<P>, child: &str, parent: &str) -> Result<(), ConfigError> {
+    let mut at = parent.to_owned();
+    for _ in 0..MAX_PARENT_DEPTH {
+        if at == child {
+            return Err(ConfigError::new(
+                "parent",
+                parent,
+                format!("would make `{child}` its own ancestor"),
+            ));
+        }
+        let next = match names.named.get(at.as_str()) {
+            Some(instance) => P::parent(&instance.config()).map(str::to_owned),
+            None => names
+                .configs
+                .get(at.as_str())
+                .and_then(|c| P::parent(c).map(str::to_owned)),
+        };
+        match next {
+            Some(next) => at = next,
+            None => return Ok(()),
+        }
+    }
+    Err(too_deep(parent))
+}
+
+fn too_deep(parent: &str) -> ConfigError {
+    ConfigError::new(
+        "parent",
+        parent,
+        format!("the chain of parents is longer than {MAX_PARENT_DEPTH}"),
+    )
+}

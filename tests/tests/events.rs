@@ -12,13 +12,14 @@ use std::fmt::Debug;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
+#[cfg(feature = "chaos")]
 use resilience::chaos::{chaos, Fault};
 use resilience::clock::ManualClock;
 use resilience::events::{Event, EventKind};
 use resilience::registry::Registry;
 use resilience::{
-    error_context, hedge, registry, retry, AdaptiveLimitConfig, BreakerConfig, BulkheadConfig,
-    InjectedFault, RateLimitConfig,
+    hedge, retry, AdaptiveLimitConfig, BreakerConfig, BulkheadConfig, InjectedFault,
+    RateLimitConfig,
 };
 use tokio::sync::broadcast::error::TryRecvError;
 use tracing::field::{Field, Visit};
@@ -378,15 +379,18 @@ fn an_adaptive_limit_changing_and_refusing() {
     );
 }
 
-#[error_context("events.faulty")]
+#[cfg(feature = "chaos")]
+#[resilience::error_context("events.faulty")]
 fn faulty() -> Result<u32, CallError> {
     Ok(1)
 }
 
+/// (feature `chaos`: `cargo test -p resilience-tests --features chaos --test events`)
+#[cfg(feature = "chaos")]
 #[test]
 fn an_injected_fault_is_an_event_of_the_global_registry() {
     let capture = Capture::default();
-    let mut rx = registry().events();
+    let mut rx = resilience::registry().events();
     let site = concat!(module_path!(), "::faulty");
     chaos().inject(site, Fault::error(1.0)).unwrap();
     let result = tracing::subscriber::with_default(capture.subscriber(), faulty);

@@ -27,9 +27,7 @@ pub use crate::sites::breaker::{BreakerArm, BreakerSite};
 pub use crate::sites::bulkhead::{bulkhead_wait, BulkheadSite};
 
 // `#[adaptive_limit]`: `sites/adaptive_limit.rs` (the rule of what is a drop: `is_drop`).
-pub use crate::sites::adaptive_limit::{
-    adaptive_limit_wait, is_drop, AdaptiveLimitSite, FromOverloaded,
-};
+pub use crate::sites::adaptive_limit::{adaptive_limit_wait, is_drop, AdaptiveLimitSite};
 
 // `#[rate_limit]`: `sites/rate_limit.rs` (`scope = cluster`: `sites/cluster_rate_limit.rs`).
 pub use crate::sites::rate_limit::RateLimitSite;

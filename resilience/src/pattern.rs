@@ -1,7 +1,8 @@
 //! What the registry needs of a pattern to keep its instances, by name and by key:
 //! [`Pattern`], implemented by [`Breaker`](crate::breaker::Breaker),
-//! [`Bulkhead`](crate::bulkhead::Bulkhead) and [`RateLimiter`](crate::rate_limit::RateLimiter)
-//! in their own folders (`pattern.rs`).
+//! [`Bulkhead`](crate::bulkhead::Bulkhead), [`RateLimiter`](crate::rate_limit::RateLimiter)
+//! and [`AdaptiveLimiter`](crate::adaptive_limit::AdaptiveLimiter) in their own folders
+//! (`pattern.rs`).
 //!
 //! With it, one generic store serves every pattern: the registry's table of named
 //! instances and their keyed stores (`registry/table.rs`, [`Keyed`](crate::keyed)), the
@@ -44,8 +45,8 @@ pub trait Pattern: Send + Sync + Sized + 'static {
     /// What [`snapshot`](Pattern::snapshot) gives (serde, in the health report).
     type Snapshot;
 
-    /// What a call it refuses gets: `CircuitOpen`, `BulkheadFull`, `RateLimited`
-    /// (an adaptive limit's would be `Overloaded`).
+    /// What a call it refuses gets: `CircuitOpen`, `BulkheadFull`, `RateLimited`,
+    /// `Overloaded`.
     type Refusal;
 
     /// A new instance named `name` (interned), for `key` when keyed, with `config`

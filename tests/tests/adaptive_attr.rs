@@ -166,3 +166,22 @@ fn the_health_report_lists_it_before_and_after_configure() {
         .unwrap_err();
     assert_eq!((err.field(), err.value()), ("max_limit", "0"));
 }
+
+static OWN_WORLD: LazyLock<Registry> = LazyLock::new(Registry::new);
+
+#[adaptive_limit(name = "attr.own_monitor", registry = OWN_WORLD)]
+fn failing_in_its_own_world() -> Result<u32, SearchError> {
+    Err(SearchError::Down)
+}
+
+#[test]
+fn an_error_is_recorded_in_the_monitor_of_the_sites_registry() {
+    assert!(failing_in_its_own_world().is_err());
+    // Before the limit became a `Pattern` on the generic `Site`, the error went to the
+    // global monitor whatever `registry =` said.
+    assert_eq!(OWN_WORLD.monitor().total_recorded(), 1);
+    assert!(OWN_WORLD.adaptive_limit("attr.own_monitor").is_some());
+    assert!(resilience::registry()
+        .adaptive_limit("attr.own_monitor")
+        .is_none());
+}

@@ -27,9 +27,10 @@ pub(crate) fn layer(
         &format!("'__resilience_adaptive_limit_{index}"),
         Span::call_site(),
     );
-    // Spanned at the attribute: an error type without `From<Overloaded>` is reported there.
+    // Spanned at the attribute: an error type without `From<Overloaded>` is reported
+    // there, with the message of `FromRefusal`.
     let reject = quote_spanned!(span=> ::core::result::Result::Err(
-        ::resilience::__private::FromOverloaded::from_overloaded(__resilience_overloaded)
+        ::resilience::__private::FromRefusal::from_refusal(__resilience_overloaded)
     ));
     let priority = args.priority_tokens();
     let admit = if f.is_async() {
@@ -62,7 +63,7 @@ pub(crate) fn layer(
     quote! {#label: {
         static __RESILIENCE_ADAPTIVE_LIMIT: ::resilience::__private::AdaptiveLimitSite =
             ::resilience::__private::AdaptiveLimitSite::new(#name, || #config) #in_registry;
-        let __resilience_limiter = __RESILIENCE_ADAPTIVE_LIMIT.limiter();
+        let __resilience_limiter = __RESILIENCE_ADAPTIVE_LIMIT.instance();
         let __resilience_priority = #priority;
         let __resilience_permit = #admit;
         #outcome

@@ -11,7 +11,7 @@ async fn search(q: &str, priority: Priority) -> Result<Hits, SearchError> {
                 ..::core::default::Default::default()
             },
         );
-        let __resilience_limiter = __RESILIENCE_ADAPTIVE_LIMIT.limiter();
+        let __resilience_limiter = __RESILIENCE_ADAPTIVE_LIMIT.instance();
         let __resilience_priority = {
             let __resilience_p: ::resilience::Priority = priority;
             __resilience_p
@@ -30,7 +30,7 @@ async fn search(q: &str, priority: Priority) -> Result<Hits, SearchError> {
                     }
                     ::core::result::Result::Err(__resilience_overloaded) => {
                         break '__resilience_adaptive_limit_0 ::core::result::Result::Err(
-                            ::resilience::__private::FromOverloaded::from_overloaded(
+                            ::resilience::__private::FromRefusal::from_refusal(
                                 __resilience_overloaded,
                             ),
                         );
@@ -74,7 +74,7 @@ fn lookup(id: u64) -> Result<Row, DbError> {
                 ..::core::default::Default::default()
             },
         );
-        let __resilience_limiter = __RESILIENCE_ADAPTIVE_LIMIT.limiter();
+        let __resilience_limiter = __RESILIENCE_ADAPTIVE_LIMIT.instance();
         let __resilience_priority = ::resilience::Priority::Normal;
         let __resilience_permit = match __resilience_limiter
             .acquire_blocking(__resilience_priority)
@@ -82,7 +82,7 @@ fn lookup(id: u64) -> Result<Row, DbError> {
             ::core::result::Result::Ok(__resilience_permit) => __resilience_permit,
             ::core::result::Result::Err(__resilience_overloaded) => {
                 break '__resilience_adaptive_limit_0 ::core::result::Result::Err(
-                    ::resilience::__private::FromOverloaded::from_overloaded(
+                    ::resilience::__private::FromRefusal::from_refusal(
                         __resilience_overloaded,
                     ),
                 );

@@ -49,10 +49,10 @@ mod events;
 mod machine;
 pub(crate) mod metrics;
 mod overloaded;
+mod pattern;
 mod places;
 mod priority;
 mod snapshot;
-mod table;
 mod window;
 
 pub use config::{AdaptiveLimitConfig, Algorithm};
@@ -62,4 +62,3 @@ pub use machine::{AdaptiveLimiter, AdaptivePermit};
 pub use overloaded::Overloaded;
 pub use priority::Priority;
 pub use snapshot::AdaptiveLimitSnapshot;
-pub(crate) use table::AdaptiveLimitTable;

@@ -1,10 +1,11 @@
-//! The registry's adaptive limits, by name: the [`Registry`] methods over its table
-//! (`adaptive_limit/table.rs`).
+//! The registry's adaptive limits, by name: the [`Registry`] methods over the generic
+//! table of the pattern (`table.rs`).
 
 use std::sync::Arc;
 
 use super::Registry;
 use crate::adaptive_limit::{AdaptiveLimitConfig, AdaptiveLimitSnapshot, AdaptiveLimiter};
+use crate::pattern::Pattern;
 use crate::ConfigError;
 
 impl Registry {
@@ -20,7 +21,7 @@ impl Registry {
     /// # Ok::<(), resilience::ConfigError>(())
     /// ```
     pub fn adaptive_limit(&self, name: &str) -> Option<Arc<AdaptiveLimiter>> {
-        self.adaptive_limit_table.get(name)
+        self.table::<AdaptiveLimiter>().get(name)
     }
 
     /// The adaptive limit named `name`, made with `config` if it does not exist yet. A
@@ -42,21 +43,29 @@ impl Registry {
         name: &str,
         config: AdaptiveLimitConfig,
     ) -> Result<Arc<AdaptiveLimiter>, ConfigError> {
-        config.validate()?;
-        Ok(self
-            .adaptive_limit_table
-            .register(name, config, &self.clock, &self.event_sink()))
+        self.table::<AdaptiveLimiter>().register(name, config)
     }
 
     /// [`register_adaptive_limit`](Registry::register_adaptive_limit) for a config known
     /// to be valid (a call site's, checked).
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
     pub(crate) fn adaptive_limit_or_insert(
         &self,
         name: &str,
         config: AdaptiveLimitConfig,
     ) -> Arc<AdaptiveLimiter> {
-        self.adaptive_limit_table
-            .register(name, config, &self.clock, &self.event_sink())
+        let table = self.table::<AdaptiveLimiter>();
+        table.register(name, config).unwrap_or_else(|error| {
+            // Only a name the registry refuses (empty, a control character) gets here:
+            // the layer still limits, with a limiter of its own.
+            AdaptiveLimiter::refused_config(name, &error);
+            Arc::new(AdaptiveLimiter::make(
+                crate::names::intern(name),
+                None,
+                &AdaptiveLimitConfig::default(),
+                &self.clock,
+            ))
+        })
     }
 
     /// Sets `name`'s adaptive limit configuration: applied at once to a live limit (its
@@ -78,8 +87,12 @@ impl Registry {
         name: &str,
         config: AdaptiveLimitConfig,
     ) -> Result<(), ConfigError> {
-        self.adaptive_limit_table
-            .configure(name, config, &self.clock, &self.event_sink())
+        let table = self.table::<AdaptiveLimiter>();
+        if !table.configure(name, config.clone())? {
+            // Made now, so it is listed (and its metrics exist) before its first call.
+            table.register(name, config)?;
+        }
+        Ok(())
     }
 
     /// Every adaptive limit's snapshot, by name.
@@ -94,6 +107,6 @@ impl Registry {
     /// # Ok::<(), resilience::ConfigError>(())
     /// ```
     pub fn adaptive_limits(&self) -> Vec<AdaptiveLimitSnapshot> {
-        self.adaptive_limit_table.snapshots()
+        self.table::<AdaptiveLimiter>().snapshots()
     }
 }

@@ -102,8 +102,6 @@ pub struct Registry {
     degradation: Degradation,
     /// Its services' recovery, whose slow starts follow this registry's breakers.
     recovery: Recovery,
-    /// The adaptive limits (`crate::adaptive_limit`; its methods in `adaptive_limits.rs`).
-    adaptive_limit_table: crate::adaptive_limit::AdaptiveLimitTable,
     /// Its event stream (`crate::events`), which every instance made here sends to.
     #[cfg(feature = "tokio")]
     events: crate::events::Bus,
@@ -161,7 +159,6 @@ impl Registry {
             retry_policies: Some(crate::retry::policy::RetryPolicies::new()),
             hedge_table: Default::default(),
             budgets: Default::default(),
-            adaptive_limit_table: Default::default(),
             #[cfg(feature = "chaos")]
             chaos: Some(crate::chaos::Chaos::new().with_events(sink.clone())),
         }

@@ -1,18 +1,15 @@
 //! The contract with `#[adaptive_limit]`'s generated code. Not a public API.
 //!
-//! Each annotated function owns one `static` [`AdaptiveLimitSite`]; its first call finds
-//! or registers the limiter in its registry, every later call is one atomic load. The
+//! Each annotated function owns one `static` [`AdaptiveLimitSite`], the generic [`Site`]
+//! of an adaptive limit (`instance()`); this file holds what is the limit's own. The
 //! success arm measures the call; the error arm (out of line) decides whether the error
-//! is a *drop* ([`is_drop`]), records it in the monitor when this layer is the one that
-//! does, and gives the error back.
+//! is a *drop* ([`is_drop`]), records it in the monitor of the site's registry when this
+//! layer is the one that does, and gives the error back. A refused call returns
+//! `Err(FromRefusal::from_refusal(overloaded))`.
 
-use std::sync::OnceLock;
-
-use crate::adaptive_limit::{
-    AdaptiveLimitConfig, AdaptiveLimiter, AdaptivePermit, Overloaded, Priority,
-};
+use crate::adaptive_limit::{AdaptiveLimiter, AdaptivePermit, Overloaded, Priority};
 use crate::monitor::observe::Observe;
-use crate::sites::registry::SiteRegistry;
+use crate::sites::site::Site;
 use crate::view::View;
 
 /// One call site's adaptive limit, found once.
@@ -23,85 +20,11 @@ use crate::view::View;
 ///
 /// fn init() -> AdaptiveLimitConfig { AdaptiveLimitConfig { initial_limit: 3, ..Default::default() } }
 /// static SITE: AdaptiveLimitSite = AdaptiveLimitSite::new("docs.adaptive_site", init);
-/// assert_eq!(SITE.limiter().limit(), 3);
+/// assert_eq!(SITE.instance().limit(), 3);
 /// ```
-pub struct AdaptiveLimitSite {
-    name: &'static str,
-    init: fn() -> AdaptiveLimitConfig,
-    limiter: OnceLock<std::sync::Arc<AdaptiveLimiter>>,
-    /// Where the site registers: the global registry unless `in_registry` says.
-    registry: SiteRegistry,
-}
+pub type AdaptiveLimitSite = Site<AdaptiveLimiter>;
 
-impl AdaptiveLimitSite {
-    /// A site for the adaptive limit `name`, whose attribute values `init` returns.
-    pub const fn new(name: &'static str, init: fn() -> AdaptiveLimitConfig) -> AdaptiveLimitSite {
-        AdaptiveLimitSite {
-            name,
-            init,
-            limiter: OnceLock::new(),
-            registry: SiteRegistry::GLOBAL,
-        }
-    }
-
-    /// The same site, registering in the registry `registry` returns instead of the
-    /// global one (`registry = STATIC` on the attribute). Read only on first use.
-    ///
-    /// ```
-    /// use resilience::__private::AdaptiveLimitSite;
-    /// use resilience::registry::Registry;
-    /// use std::sync::LazyLock;
-    ///
-    /// static REG: LazyLock<Registry> = LazyLock::new(Registry::new);
-    /// static SITE: AdaptiveLimitSite = AdaptiveLimitSite::new("docs.adaptive.registry", Default::default)
-    ///     .in_registry(|| &REG);
-    /// SITE.limiter();
-    /// assert!(REG.adaptive_limit("docs.adaptive.registry").is_some());
-    /// assert!(resilience::registry().adaptive_limit("docs.adaptive.registry").is_none());
-    /// ```
-    pub const fn in_registry(
-        mut self,
-        registry: fn() -> &'static crate::registry::Registry,
-    ) -> Self {
-        self.registry = SiteRegistry::given(registry);
-        self
-    }
-
-    /// The limiter, registered on first use. A configuration given to the registry
-    /// before that wins over `init`'s values.
-    #[inline]
-    pub fn limiter(&'static self) -> &'static AdaptiveLimiter {
-        match self.limiter.get() {
-            Some(l) => l,
-            None => self.register(),
-        }
-    }
-
-    #[cold]
-    fn register(&'static self) -> &'static AdaptiveLimiter {
-        self.limiter.get_or_init(|| {
-            self.registry
-                .get()
-                .adaptive_limit_or_insert(self.name, self.config())
-        })
-    }
-
-    fn config(&self) -> AdaptiveLimitConfig {
-        let config = (self.init)();
-        match config.validate() {
-            Ok(()) => config,
-            Err(error) => {
-                tracing::error!(
-                    target: "resilience::adaptive_limit",
-                    name = self.name,
-                    %error,
-                    "invalid #[adaptive_limit] configuration; using the defaults"
-                );
-                AdaptiveLimitConfig::default()
-            }
-        }
-    }
-
+impl Site<AdaptiveLimiter> {
     /// The `Ok` arm: the call's round-trip time is measured.
     #[inline(always)]
     pub fn succeeded(&'static self, permit: AdaptivePermit<'_>) {
@@ -114,9 +37,9 @@ impl AdaptiveLimitSite {
     /// ```
     /// use resilience::__private::{AdaptiveLimitSite, Observe, View};
     /// static SITE: AdaptiveLimitSite = AdaptiveLimitSite::new("docs.adaptive_site.failed", Default::default);
-    /// let permit = SITE.limiter().try_acquire().unwrap();
+    /// let permit = SITE.instance().try_acquire().unwrap();
     /// let e = SITE.failed(permit, "no", |_| View::Opaque("&str"), Observe::Skip);
-    /// assert_eq!((e, SITE.limiter().in_flight()), ("no", 0));
+    /// assert_eq!((e, SITE.instance().in_flight()), ("no", 0));
     /// ```
     #[cold]
     #[inline(never)]
@@ -124,14 +47,12 @@ impl AdaptiveLimitSite {
         &'static self,
         permit: AdaptivePermit<'_>,
         mut error: E,
-        view: impl for<'a> FnOnce(&'a mut E) -> View<'a>,
+        view: impl for<'a> Fn(&'a mut E) -> View<'a>,
         observe: Observe,
     ) -> E {
-        let seen = view(&mut error);
-        permit.record(is_drop(&seen));
-        if let Observe::Record(function) = observe {
-            crate::monitor().record_typed(&seen, function, core::any::type_name::<E>());
-        }
+        let drop = is_drop(&view(&mut error));
+        permit.record(drop);
+        observe.error_in(self.registry().monitor(), &mut error, view);
         error
     }
 
@@ -145,7 +66,7 @@ impl AdaptiveLimitSite {
     /// ```
     #[cold]
     pub fn refused(&'static self, priority: Priority) -> Overloaded {
-        self.limiter()
+        self.instance()
             .overloaded(priority, std::time::Duration::ZERO)
     }
 }
@@ -188,35 +109,6 @@ pub async fn adaptive_limit_wait(
 /// ```
 pub fn is_drop(view: &View<'_>) -> bool {
     view.verdict().overload
-}
-
-/// `From<Overloaded>`, under a name whose absence the compiler explains: the error says
-/// which variant to add.
-///
-/// ```
-/// use resilience::__private::FromOverloaded;
-/// let o = resilience::Overloaded {
-///     name: "x", key: None, limit: 1, priority: resilience::Priority::Normal,
-///     waited: Default::default(), retry_after: Default::default(),
-/// };
-/// let e: resilience::Overloaded = FromOverloaded::from_overloaded(o.clone());
-/// assert_eq!(e, o);
-/// ```
-#[diagnostic::on_unimplemented(
-    message = "`#[adaptive_limit]` returns `Err(E::from(resilience::Overloaded))` for a refused call, and `{Self}` has no `From<resilience::Overloaded>`",
-    label = "`{Self}` needs `From<resilience::Overloaded>`",
-    note = "add a variant to `{Self}`: `#[error(transparent)] Overloaded(#[from] resilience::Overloaded)`"
-)]
-pub trait FromOverloaded: Sized {
-    /// `Self::from(overloaded)`.
-    fn from_overloaded(overloaded: Overloaded) -> Self;
-}
-
-impl<E: From<Overloaded>> FromOverloaded for E {
-    #[inline]
-    fn from_overloaded(overloaded: Overloaded) -> E {
-        E::from(overloaded)
-    }
 }
 
 #[cfg(all(test, not(loom)))]

@@ -535,7 +535,7 @@ mod tests {
             }
         }
         static SITE: AdaptiveLimitSite = AdaptiveLimitSite::new("tower.adaptive.shared", init);
-        let attribute = SITE.limiter();
+        let attribute = SITE.instance();
         let layer = AdaptiveLimitLayer::new("tower.adaptive.shared");
         assert!(std::ptr::eq(attribute, layer.limiter()));
         assert_eq!(layer.limiter().limit(), 7);

@@ -217,9 +217,18 @@ impl RetrySite {
     /// timed (feature `metrics`); a branch otherwise.
     ///
     /// ```
-    /// static SITE: resilience::__private::RetrySite =
-    ///     resilience::__private::RetrySite::new("f", Default::default);
-    /// assert_eq!(SITE.started(), None);
+    /// use resilience::__private::RetrySite;
+    /// use resilience::RetryConfig;
+    /// use std::time::Duration;
+    ///
+    /// fn bounded() -> RetryConfig {
+    ///     RetryConfig { max_elapsed: Some(Duration::from_secs(5)), ..Default::default() }
+    /// }
+    /// static BOUNDED: RetrySite = RetrySite::new("bounded", bounded);
+    /// assert!(BOUNDED.started().is_some());
+    /// // Without `max_elapsed`: `None`, unless the `metrics` feature times every call.
+    /// static PLAIN: RetrySite = RetrySite::new("plain", Default::default);
+    /// let _ = PLAIN.started();
     /// ```
     #[inline]
     pub fn started(&self) -> Option<Duration> {

@@ -15,6 +15,7 @@
 mod example;
 
 use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -29,11 +30,15 @@ const TOKEN: &str = "browser-test-token";
 /// The longest any one wait of the test lasts.
 const WAIT: Duration = Duration::from_secs(20);
 
-/// `chromedriver`, stopped (and reaped) when dropped.
+/// `chromedriver` in a process group of its own, with the browser it starts: the whole
+/// group is ended (and chromedriver reaped) when dropped, also when the test panics, so
+/// no browser outlives the test.
 struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -72,6 +77,7 @@ fn main() {
         Command::new(&chromedriver)
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -85,8 +91,11 @@ fn main() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let result = runtime.block_on(scenario(&chromium, port));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(scenario(&chromium, port))
+    }));
     drop(driver);
+    let result = result.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     runtime.shutdown_timeout(Duration::from_secs(1));
     match result {
         Ok(()) => println!("admin_browser: ok"),

@@ -315,6 +315,11 @@ pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
 /// is unreachable each instance admits `limit / expected_instances` (default 1) calls per
 /// `per` locally; before `cluster::connect`, or without the feature, the local limiter
 /// decides, and says so once (a WARN).
+///
+/// `cost = expr` (an unsigned integer, evaluated per call, may use the arguments): the
+/// call takes `expr` units of the limit (tokens per minute), as in
+/// `#[rate_limit(name = "llm", limit = 90000, per = 1m, cost = tokens)]`; a cost above the
+/// burst is refused at once and is not retryable (see `docs/rate-limit.md`).
 #[proc_macro_attribute]
 pub fn rate_limit(args: TokenStream, item: TokenStream) -> TokenStream {
     expand_rate_limit(args.into(), item.into()).into()

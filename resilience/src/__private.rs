@@ -16,6 +16,10 @@ pub use crate::sites::retry::{Attempts, RetryArm, RetrySite, Retrying};
 // The site of every pattern the registry keeps (breaker, bulkhead, rate limit), and the
 // conversion of any refusal into the user's error: `sites/site.rs`.
 pub use crate::sites::site::{FromRefusal, Site};
+// Every site known from the program's start (`registry/known.rs`).
+pub use crate::__resilience_known as known;
+pub use crate::registry::known::KNOWN_SITES;
+pub use linkme;
 // A key's text (`key = expr`): `keyed.rs`.
 pub use crate::keyed::{Key, KeyDisplay, KeyProbe, KeyStr, KeyText, StrKey};
 
@@ -30,6 +34,7 @@ pub use crate::sites::bulkhead::{bulkhead_wait, BulkheadSite};
 pub use crate::sites::adaptive_limit::{adaptive_limit_wait, is_drop, AdaptiveLimitSite};
 
 // `#[rate_limit]`: `sites/rate_limit.rs` (`scope = cluster`: `sites/cluster_rate_limit.rs`).
+pub use crate::rate_limit::Cost;
 pub use crate::sites::rate_limit::RateLimitSite;
 
 // `#[hedge]`: `sites/hedge.rs`.

@@ -103,7 +103,7 @@ impl IntoResponse for Overloaded {
 /// use std::time::Duration;
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let limited = RateLimited { name: "search", key: None, retry_after: Duration::from_secs(3) };
+/// let limited = RateLimited::new("search", None, Duration::from_secs(3));
 /// let response = handle_error(Box::new(limited)).await;
 /// assert_eq!(response.status(), 429);
 /// assert_eq!(response.headers()["retry-after"], "3");
@@ -197,11 +197,7 @@ mod tests {
             max_concurrent: 4,
             waited: Duration::ZERO,
         };
-        let limited = RateLimited {
-            name: "search",
-            key: None,
-            retry_after: Duration::from_millis(2_500),
-        };
+        let limited = RateLimited::new("search", None, Duration::from_millis(2_500));
         let timed_out = TimedOut {
             function: "app::fetch",
             limit: Duration::from_secs(2),

@@ -254,6 +254,16 @@ enum Typed {
     Open(#[from] CircuitOpen),
 }
 
+// A breaker layer's error says what it means to the breaker (the engine's one
+// classification); this one is no `MarcusError` and has no room for an injected fault.
+impl resilience::classification::Classify for Typed {
+    fn verdict(&self) -> resilience::classification::Verdict {
+        match self {
+            Typed::Open(open) => open.verdict(),
+        }
+    }
+}
+
 #[tokio::test]
 async fn an_error_fault_on_a_layer_whose_error_cannot_hold_it_is_refused_with_the_reason() {
     let name = "chaos.tower.typed";

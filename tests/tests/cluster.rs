@@ -163,6 +163,49 @@ fn g_the_attribute_holds_the_cluster_limit() {
     }
 }
 
+/// (j) Weighted calls (`cost = expr`) on the cluster's GCRA script: of a burst of 100
+/// units (400 a second, 2.5 ms each), a call of 60 is admitted and one of 50 is refused
+/// with the wait for the 10 units missing (25 ms, less what passed between the two); a
+/// call of 101 can never fit and is refused at once, not retryable. Then three instances
+/// calling 10 units at a time take at most `limit + burst` units together in a window.
+fn j_costs_are_weighed_in_the_cluster() {
+    let redis = RedisServer::start().unwrap();
+    let mut all = three_with(&redis.url(), 1000);
+    let once = all[0].ask("cost 60 50", 5 * SEC);
+    println!("    (j) {once}");
+    assert_eq!(field(&once, "first"), 1, "{once}");
+    let wait = field(&once, "second_wait_us");
+    assert!(
+        (5_000..=25_000).contains(&wait),
+        "the wait for 10 units of 2.5 ms: {once}"
+    );
+    assert_eq!(field(&once, "over_burst"), 100, "{once}");
+    assert_eq!(field(&once, "retryable"), 0, "{once}");
+    // The burst back whole (100 units of 2.5 ms).
+    std::thread::sleep(Duration::from_millis(300));
+    let (limit, burst) = (400u128, 100u128);
+    for i in all.iter_mut() {
+        i.send("tokens 900 10");
+    }
+    let answers: Vec<String> = all.iter().map(|i| i.recv(5 * SEC)).collect();
+    let units: u128 = answers.iter().map(|a| field(a, "units")).sum();
+    println!(
+        "    (j) {answers:?}: {units} units admitted together, limit + burst = {}",
+        limit + burst
+    );
+    assert!(
+        units <= limit + burst,
+        "{units} units admitted, more than limit + burst"
+    );
+    assert!(units >= burst + limit / 2, "only {units} units admitted");
+    for a in &answers {
+        assert!(
+            field(a, "attempts") > field(a, "admitted") * 2,
+            "an instance barely tried: {a}"
+        );
+    }
+}
+
 /// (h) Before `connect` (this process never connects), `scope = cluster` is the local
 /// limiter with its whole limit: 3 of 10 calls admitted (not the cluster's local share,
 /// 3 / expected_instances = 1), every refusal counted.
@@ -317,7 +360,7 @@ fn main() {
         return;
     }
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    let scenarios: [(&str, fn()); 9] = [
+    let scenarios: [(&str, fn()); 10] = [
         ("a_cluster_limit_holds_across_instances", a_cluster_limit),
         ("b_quorum_one_opening_reaches_everyone", b_quorum_one),
         ("c_quorum_two_needs_two_instances", c_quorum_two),
@@ -341,6 +384,10 @@ fn main() {
         (
             "i_a_cluster_retry_budget_is_shared_and_falls_back",
             i_a_cluster_retry_budget_is_shared_and_falls_back,
+        ),
+        (
+            "j_costs_are_weighed_in_the_cluster",
+            j_costs_are_weighed_in_the_cluster,
         ),
     ];
     let (mut passed, mut failed) = (0, 0);

@@ -624,7 +624,8 @@ recover_after = 5
         5
     );
 
-    // Read back from the runtime: a change made in code shows.
+    // Read back from the runtime: a change made in code shows where the file sets
+    // nothing; the file's fields stay over it.
     registry()
         .register("cfg-effective", BreakerConfig::default())
         .unwrap();
@@ -633,14 +634,17 @@ recover_after = 5
             "cfg-effective",
             BreakerConfig {
                 failure_threshold: 11,
+                success_threshold: 3,
                 ..Default::default()
             },
         )
         .unwrap();
-    let threshold = config::effective()
-        .get::<BreakerConfig>("breaker", "cfg-effective")
-        .map(|c| c.failure_threshold);
-    assert_eq!(threshold, Some(11));
+    let now = config::effective();
+    let now = now.get::<BreakerConfig>("breaker", "cfg-effective");
+    assert_eq!(
+        now.map(|c| (c.failure_threshold, c.success_threshold)),
+        Some((4, 3))
+    );
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -771,12 +775,14 @@ burst = 20
         loaded.get::<RateLimitConfig>("rate_limit", "cfg-pat")
     );
 
-    // A change made in code shows in `effective`.
+    // A change made in code shows in `effective` where the file sets nothing; the
+    // file's fields stay over it.
     registry()
         .configure_bulkhead(
             "cfg-pat",
             BulkheadConfig {
                 max_concurrent: 9,
+                max_keys: 7,
                 ..Default::default()
             },
         )
@@ -784,8 +790,8 @@ burst = 20
     let now = config::effective();
     assert_eq!(
         now.get::<BulkheadConfig>("bulkhead", "cfg-pat")
-            .map(|b| b.max_concurrent),
-        Some(9)
+            .map(|b| (b.max_concurrent, b.max_keys)),
+        Some((4, 7))
     );
 }
 

@@ -285,13 +285,32 @@ fn health_follows_the_reference_formula() {
         (35, HealthStatus::Poor, 1)
     );
 
-    // A minute later the rate and the critical error are out of the health window, the
-    // burst is not: 100 − 10.
-    clock.advance(MIN);
+    // A minute later the rate, the critical error and the burst are out of the health
+    // window: a pattern costs health only while it goes on, its latest error within the
+    // window (docs/reliability.md, "Health"), so the score is back to 100. `patterns()`
+    // still lists the burst over its own five minutes.
+    clock.advance(MIN - Duration::from_nanos(1));
     let h = m.health();
     assert_eq!(
-        (h.error_rate_per_minute, h.critical_errors, h.score),
-        (0.0, 0, 90)
+        (h.critical_errors, h.active_patterns, h.score),
+        (1, 1, 35),
+        "everything is still within the window a nanosecond before the minute"
+    );
+    clock.advance(Duration::from_nanos(1));
+    let h = m.health();
+    assert_eq!(
+        (
+            h.error_rate_per_minute,
+            h.critical_errors,
+            h.active_patterns,
+            h.score,
+            h.status
+        ),
+        (0.0, 0, 0, 100, HealthStatus::Excellent)
+    );
+    assert_eq!(
+        kinds(&m.patterns()),
+        vec![(PatternKind::Burst, "*".into(), 12)]
     );
 }
 
@@ -646,16 +665,44 @@ fn monitor_configs_read_durations_as_text_or_as_numbers_of_seconds() {
 }
 
 #[test]
-fn extreme_windows_do_not_overflow() {
+fn extreme_windows_are_refused_and_the_longest_accepted_do_not_overflow() {
     let (m, clock) = monitor();
-    let forever = Duration::MAX;
+    // The longest duration a configuration takes (docs/reliability.md, "Validation").
+    let longest = Duration::from_secs(3_650 * 86_400);
+    type Window = fn(&mut MonitorConfig) -> &mut Duration;
+    let windows: [(&str, Window); 6] = [
+        ("frequency_window", |c| &mut c.frequency_window),
+        ("burst_window", |c| &mut c.burst_window),
+        ("agent_window", |c| &mut c.agent_window),
+        ("cascade_window", |c| &mut c.cascade_window),
+        ("similarity_time", |c| &mut c.similarity_time),
+        ("health_window", |c| &mut c.health_window),
+    ];
+    for (field, window) in windows {
+        for too_long in [Duration::MAX, longest + Duration::from_nanos(1)] {
+            let mut config = MonitorConfig::default();
+            *window(&mut config) = too_long;
+            let err = m.configure(config).unwrap_err();
+            assert_eq!(
+                (err.field(), err.value()),
+                (field, format!("{too_long:?}").as_str())
+            );
+            assert!(err.to_string().contains("3650 days"), "{err}");
+        }
+    }
+    assert_eq!(
+        m.config(),
+        MonitorConfig::default(),
+        "nothing refused applied"
+    );
+
     m.configure(MonitorConfig {
-        frequency_window: forever,
-        burst_window: forever,
-        agent_window: forever,
-        cascade_window: forever,
-        similarity_time: forever,
-        health_window: forever,
+        frequency_window: longest,
+        burst_window: longest,
+        agent_window: longest,
+        cascade_window: longest,
+        similarity_time: longest,
+        health_window: longest,
         ..Default::default()
     })
     .unwrap();

@@ -125,19 +125,23 @@ fn without_refill_or_deposits_an_empty_budget_stays_empty() {
 }
 
 #[test]
-fn a_clock_going_backwards_credits_nothing_until_it_catches_up() {
+fn a_clock_going_backwards_credits_nothing_for_the_jump_and_refills_from_its_new_reading() {
     let (budget, clock) = budget(10, 1.0, 0.0);
     clock.set(Duration::from_secs(100));
     while budget.try_withdraw() {}
     clock.set(Duration::from_secs(50));
-    assert_eq!(budget.available(), 0);
+    assert_eq!(budget.available(), 0, "the jump back credits nothing");
     assert!(!budget.try_withdraw());
-    clock.set(Duration::from_secs(102));
+    clock.set(Duration::from_secs(52));
     assert_eq!(
         budget.available(),
         2,
-        "credited from its last reading, 100 s"
+        "credited from the new reading, 50 s, not from 100 s"
     );
+    clock.set(Duration::from_secs(57));
+    assert_eq!(budget.available(), 7);
+    clock.set(Duration::from_secs(102));
+    assert_eq!(budget.available(), 10, "capped at its capacity");
 }
 
 #[test]

@@ -802,9 +802,22 @@ static INVALID_SITE: RetrySite = RetrySite::new("invalid_site", || RetryConfig {
 });
 
 #[test]
-fn an_invalid_site_configuration_falls_back_to_the_defaults() {
-    assert_eq!(INVALID_SITE.config(), RetryConfig::default());
+fn an_invalid_site_key_goes_back_to_its_default_and_the_other_keys_are_kept() {
+    // `max_attempts = 0` is invalid: it alone goes back to its default (3), and the
+    // site keeps `backoff: None` (docs/reliability.md, "Validation"); before, the whole
+    // configuration went back to the defaults, exponential backoff included.
+    assert_eq!(
+        INVALID_SITE.config(),
+        RetryConfig {
+            max_attempts: RetryConfig::default().max_attempts,
+            backoff: Backoff::None,
+            ..Default::default()
+        }
+    );
     assert_eq!(INVALID_SITE.max_attempts(), 3);
+    let run = drive!(&INVALID_SITE, |_| Err::<(), _>(Plain));
+    assert_eq!(run.calls, 3);
+    assert_eq!(run.retries, [(1, Duration::ZERO), (2, Duration::ZERO)]);
 }
 
 static PANICKY: RetrySite = RetrySite::new("panicky", || RetryConfig {

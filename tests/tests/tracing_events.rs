@@ -381,9 +381,15 @@ fn a_bulkhead_refusal_is_a_warning_naming_the_bulkhead_and_key_and_an_admission_
     assert_eq!(events.len(), 1, "only the refusal reports: {events:#?}");
     let event = &events[0];
     assert_eq!(event.level, Level::WARN);
-    assert_eq!(event.field("message"), "bulkhead full; call refused");
+    // At most one WARN a second per instance, with the refusals since the last one
+    // (docs/reliability.md, "Refusal warnings"): the first refusal is logged, counting 1.
+    assert_eq!(
+        event.field("message"),
+        "bulkhead full; calls refused (`refused`: since the last such warning, at most one a second)"
+    );
     assert_eq!(event.field("bulkhead"), "tracing_events.pool");
     assert_eq!(event.field("key"), "eu");
+    assert_eq!(event.field("refused"), "1");
     assert_eq!(event.field("waited_ms"), "0");
 }
 
@@ -406,9 +412,15 @@ fn a_rate_limit_refusal_is_a_warning_with_the_wait_and_an_admission_is_silent() 
     assert_eq!(events.len(), 1, "only the refusal reports: {events:#?}");
     let event = &events[0];
     assert_eq!(event.level, Level::WARN);
-    assert_eq!(event.field("message"), "rate limit reached; call refused");
+    // At most one WARN a second per instance, with the refusals since the last one
+    // (docs/reliability.md, "Refusal warnings"): the first refusal is logged, counting 1.
+    assert_eq!(
+        event.field("message"),
+        "rate limit reached; calls refused (`refused`: since the last such warning, at most one a second)"
+    );
     assert_eq!(event.field("rate_limiter"), "tracing_events.quota");
     assert_eq!(event.field("key"), "", "an unkeyed limiter names no key");
+    assert_eq!(event.field("refused"), "1");
     assert_eq!(
         event.field("retry_after_ms"),
         limited.retry_after.as_millis().to_string()

@@ -1,8 +1,9 @@
 //! The arguments of `#[rate_limit(...)]`.
 
 use proc_macro2::{Span, TokenStream};
-use quote::quote;
+use quote::{quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
 use syn::{Expr, Ident, LitStr};
 
 use super::{parse_count, parse_keyed, unknown_key, DurationArg, Once};
@@ -18,6 +19,7 @@ pub(crate) const KEYS: &[&str] = &[
     "scope",
     "expected_instances",
     "registry",
+    "cost",
 ];
 
 #[derive(Default)]
@@ -33,6 +35,8 @@ pub(crate) struct RateLimitArgs {
     pub(crate) max_keys: Once<u32>,
     pub(crate) scope: Once<Ident>,
     expected_instances: Once<u32>,
+    /// `cost = expr`: the units of the limit a call takes, evaluated per call.
+    cost: Once<Box<Expr>>,
 }
 
 impl Parse for RateLimitArgs {
@@ -68,6 +72,7 @@ impl RateLimitArgs {
                 .expected_instances
                 .set(key, parse_count(input, key, 1)?),
             "registry" => self.registry.set(key, super::registry::parse(input)?),
+            "cost" => self.cost.set(key, parse_cost(input)?),
             _ => Err(unknown_key("rate_limit", key, KEYS)),
         }
     }
@@ -80,6 +85,7 @@ impl RateLimitArgs {
             || self.burst.get().is_some()
             || self.max_delay.get().is_some()
             || self.expected_instances.get().is_some()
+            || self.cost.get().is_some()
     }
 
     /// `limit` and `per` go together; `max_keys` needs `key`.
@@ -100,6 +106,7 @@ impl RateLimitArgs {
                     .span()
                     .or(self.max_delay.span())
                     .or(self.expected_instances.span())
+                    .or(self.cost.span())
                     .unwrap_or(span);
                 return Err(syn::Error::new(
                     span,
@@ -122,6 +129,24 @@ impl RateLimitArgs {
         }
         super::keyed::check_max_keys(self.max_keys.span(), self.key.get().is_some())?;
         self.check_scope()
+    }
+
+    /// `cost = expr` as the generated code evaluates it: `Cost::units(expr)`, a `u32`,
+    /// spanned at the expression so a value of a wrong type is reported there; an
+    /// unsuffixed integer literal is written as the `u32` it is.
+    pub(crate) fn cost(&self) -> Option<TokenStream> {
+        let expr = self.cost.get()?;
+        if let Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(int),
+            ..
+        }) = &**expr
+        {
+            if int.suffix().is_empty() {
+                let units = syn::LitInt::new(&format!("{}u32", int.base10_digits()), int.span());
+                return Some(quote!(#units));
+            }
+        }
+        Some(quote_spanned!(expr.span()=> ::resilience::__private::Cost::units(#expr)))
     }
 
     /// The `scope = cluster` of this attribute, if it says so.
@@ -196,6 +221,33 @@ impl RateLimitArgs {
             }
         }
     }
+}
+
+/// `cost = expr`: any expression (of an unsigned integer type, which the generated
+/// code's `Cost` bound checks); an integer literal must fit in a `u32`.
+fn parse_cost(input: ParseStream<'_>) -> syn::Result<Box<Expr>> {
+    let expr: Expr = input.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "`cost` takes an expression of an unsigned integer type, evaluated per call, as in `cost = tokens` or `cost = 5`",
+        )
+    })?;
+    if let Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Int(int),
+        ..
+    }) = &expr
+    {
+        if int.suffix().is_empty() && int.base10_parse::<u32>().is_err() {
+            return Err(syn::Error::new(
+                int.span(),
+                format!(
+                    "`cost = {}` is more than a `u32` holds; a cost is at most 4294967295 units",
+                    int.base10_digits()
+                ),
+            ));
+        }
+    }
+    Ok(Box::new(expr))
 }
 
 #[cfg(test)]
@@ -276,5 +328,28 @@ mod tests {
             .err()
             .expect("an error");
         assert!(err.to_string().contains("needs `limit` and `per`"), "{err}");
+    }
+
+    #[test]
+    fn cost_is_an_expression_and_a_literal_a_u32() {
+        let args = parse("limit = 100, per = 1s, cost = tokens.len() as u32").unwrap();
+        let cost = args.cost().unwrap().to_string();
+        assert!(
+            cost.contains("Cost :: units (tokens . len () as u32)"),
+            "{cost}"
+        );
+        assert_eq!(
+            parse("limit = 100, per = 1s, cost = 5")
+                .unwrap()
+                .cost()
+                .unwrap()
+                .to_string(),
+            "5u32"
+        );
+        assert!(parse("limit = 100, per = 1s").unwrap().cost().is_none());
+        assert!(
+            error("limit = 100, per = 1s, cost = 4294967296").contains("more than a `u32` holds")
+        );
+        assert!(error("limit = 100, per = 1s, cost = ").contains("`cost` takes an expression"));
     }
 }

@@ -304,8 +304,11 @@ pub(crate) fn breaker(
             )
         }
         None => (
-            quote!(static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
-                #new_site.at(#function) #in_registry;),
+            quote! {
+                static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
+                    #new_site.at(#function) #in_registry;
+                ::resilience::__private::known!(__RESILIENCE_BREAKER.declare);
+            },
             quote!(__RESILIENCE_BREAKER.instance()),
         ),
         Some(key) => {
@@ -314,6 +317,7 @@ pub(crate) fn breaker(
                 quote! {
                     static __RESILIENCE_BREAKER: ::resilience::__private::BreakerSite =
                         #new_site #in_registry;
+                    ::resilience::__private::known!(__RESILIENCE_BREAKER.declare_keyed);
                     #keyed
                 },
                 quote!(__resilience_keyed),
@@ -563,6 +567,7 @@ pub(crate) fn bulkhead(
     // Spanned at the attribute: an error type without `From<BulkheadFull>` is reported there.
     let reject = refusal(span, quote!(__resilience_full));
     // With `key = expr`: the key's instance, held (an `Arc`) for the whole call.
+    let declare = known(quote!(__RESILIENCE_BULKHEAD), args.key.get().is_some());
     let bulkhead = match args.key.get() {
         None => quote!(let __resilience_bulkhead = __RESILIENCE_BULKHEAD.instance();),
         Some(key) => {
@@ -595,6 +600,7 @@ pub(crate) fn bulkhead(
     quote! {#label: {
         static __RESILIENCE_BULKHEAD: ::resilience::__private::BulkheadSite =
             ::resilience::__private::BulkheadSite::new(#name, || #config) #in_registry;
+        #declare
         #bulkhead
         let __resilience_place = #admit;
         let __resilience_outcome = #inner;
@@ -630,6 +636,7 @@ pub(crate) fn rate_limit(
     let reject = refusal(span, quote!(__resilience_limited));
     // With `key = expr`: the key's instance, held (an `Arc`) for the whole call, where
     // an injected refusal finds it.
+    let declare = known(quote!(__RESILIENCE_RATE_LIMIT), args.key.get().is_some());
     let limiter = match args.key.get() {
         None => quote!(let __resilience_limiter = __RESILIENCE_RATE_LIMIT.instance();),
         Some(key) => {
@@ -640,11 +647,24 @@ pub(crate) fn rate_limit(
             }
         }
     };
+    // `cost = expr`: evaluated per call, before the admission, which takes that many
+    // units; without it, the unweighted calls (and nothing more is generated).
+    let (cost, weighted) = match args.cost() {
+        Some(units) => (
+            quote!(let __resilience_cost: u32 = #units;),
+            Some(quote!(__resilience_cost)),
+        ),
+        None => (TokenStream::new(), None),
+    };
     // An async call waits for its place, and gives it back if dropped while waiting;
-    // a cluster admission is never delayed; a sync call sleeps on its thread.
+    // a cluster admission is never delayed; a sync call sleeps on its thread, only when
+    // it was delayed.
     let (admit, admitted, wait) = match (f.is_async(), args.cluster().is_some()) {
         (true, false) => (
-            quote!(__resilience_limiter.reserve()),
+            match &weighted {
+                None => quote!(__resilience_limiter.reserve()),
+                Some(cost) => quote!(__resilience_limiter.reserve_n(#cost)),
+            },
             quote!(__resilience_place),
             quote! {
                 if !__resilience_place.is_now() {
@@ -653,11 +673,18 @@ pub(crate) fn rate_limit(
             },
         ),
         (true, true) => (
-            quote!(
-                __RESILIENCE_RATE_LIMIT
-                    .admit_cluster(__resilience_limiter)
-                    .await
-            ),
+            match &weighted {
+                None => quote!(
+                    __RESILIENCE_RATE_LIMIT
+                        .admit_cluster(__resilience_limiter)
+                        .await
+                ),
+                Some(cost) => quote!(
+                    __RESILIENCE_RATE_LIMIT
+                        .admit_cluster_n(__resilience_limiter, #cost)
+                        .await
+                ),
+            },
             quote!(__resilience_delay),
             quote! {
                 if !__resilience_delay.is_zero() {
@@ -666,16 +693,25 @@ pub(crate) fn rate_limit(
             },
         ),
         (false, _) => (
-            quote!(__resilience_limiter.check()),
+            match &weighted {
+                None => quote!(__resilience_limiter.check()),
+                Some(cost) => quote!(__resilience_limiter.check_n(#cost)),
+            },
             quote!(__resilience_delay),
-            quote!(::resilience::__private::sleep_blocking(__resilience_delay);),
+            quote! {
+                if !__resilience_delay.is_zero() {
+                    ::resilience::__private::sleep_blocking(__resilience_delay);
+                }
+            },
         ),
     };
     let in_registry = crate::args::registry::in_registry(args.registry.get());
     Ok(quote! {#label: {
         static __RESILIENCE_RATE_LIMIT: ::resilience::__private::RateLimitSite =
             ::resilience::__private::RateLimitSite::new(#name, || #config) #in_registry;
+        #declare
         #limiter
+        #cost
         let __resilience_admitted = #admit;
         match __resilience_admitted {
             ::core::result::Result::Ok(#admitted) => { #wait }
@@ -683,6 +719,17 @@ pub(crate) fn rate_limit(
         }
         #inner
     }})
+}
+
+/// The site's line in the list of sites known from the program's start, so its
+/// instance (or keyed store) is registered before its first call.
+fn known(site: TokenStream, keyed: bool) -> TokenStream {
+    let declare = if keyed {
+        quote!(declare_keyed)
+    } else {
+        quote!(declare)
+    };
+    quote!(::resilience::__private::known!(#site.#declare);)
 }
 
 /// `Err(E::from(refusal))` for a call a pattern refuses, through `FromRefusal` (whose

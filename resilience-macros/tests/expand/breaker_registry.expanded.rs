@@ -10,6 +10,7 @@ fn fetch(id: u64) -> Result<u64, KanbanError> {
             .in_registry(|| -> &'static ::resilience::registry::Registry {
                 &TEST_REGISTRY
             });
+        ::resilience::__private::known!(__RESILIENCE_BREAKER.declare);
         let __resilience_permit = match __RESILIENCE_BREAKER.instance().acquire() {
             ::core::result::Result::Ok(__resilience_permit) => __resilience_permit,
             ::core::result::Result::Err(__resilience_open) => {

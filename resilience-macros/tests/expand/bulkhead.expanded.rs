@@ -8,6 +8,7 @@ fn query(id: u64) -> Result<u64, DbError> {
                 ..::core::default::Default::default()
             },
         );
+        ::resilience::__private::known!(__RESILIENCE_BULKHEAD.declare);
         let __resilience_bulkhead = __RESILIENCE_BULKHEAD.instance();
         let __resilience_place = match __resilience_bulkhead.acquire_blocking() {
             ::core::result::Result::Ok(__resilience_place) => __resilience_place,
@@ -51,6 +52,7 @@ async fn fetch(id: u64) -> Result<u64, DbError> {
                 ..::core::default::Default::default()
             },
         );
+        ::resilience::__private::known!(__RESILIENCE_BULKHEAD.declare);
         let __resilience_bulkhead = __RESILIENCE_BULKHEAD.instance();
         let __resilience_place = match __resilience_bulkhead.try_acquire() {
             ::core::option::Option::Some(__resilience_place) => __resilience_place,

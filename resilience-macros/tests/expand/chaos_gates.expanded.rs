@@ -9,6 +9,7 @@ async fn fetch(id: u64) -> Result<u64, KanbanError> {
                 },
             )
             .at(::core::concat!(::core::module_path!(), "::", "fetch"));
+        ::resilience::__private::known!(__RESILIENCE_BREAKER.declare);
         let __resilience_permit = match __RESILIENCE_BREAKER.instance().acquire() {
             ::core::result::Result::Ok(__resilience_permit) => __resilience_permit,
             ::core::result::Result::Err(__resilience_open) => {

@@ -9,6 +9,7 @@ async fn list(tenant: &str) -> Result<u64, KanbanError> {
                 ..::core::default::Default::default()
             },
         );
+        ::resilience::__private::known!(__RESILIENCE_BULKHEAD.declare_keyed);
         #[allow(unused_imports)]
         use ::resilience::__private::{KeyDisplay as _, KeyStr as _};
         let __resilience_keyed = match __RESILIENCE_BULKHEAD
@@ -73,6 +74,7 @@ async fn list(tenant: &str) -> Result<u64, KanbanError> {
                         ..::core::default::Default::default()
                     },
                 );
+                ::resilience::__private::known!(__RESILIENCE_RATE_LIMIT.declare);
                 let __resilience_limiter = __RESILIENCE_RATE_LIMIT.instance();
                 let __resilience_admitted = __resilience_limiter.reserve();
                 match __resilience_admitted {

@@ -14,3 +14,9 @@ fn per_tenant(tenant: &str) -> Result<u64, ApiError> {
 async fn shared_quota(id: u64) -> Result<u64, ApiError> {
     load(id).await
 }
+
+// Weighted calls: each takes `tokens` units of the limit.
+#[rate_limit(name = "llm", limit = 90000, per = 1m, cost = tokens)]
+fn complete(tokens: u32) -> Result<u64, ApiError> {
+    load(tokens)
+}

@@ -27,6 +27,7 @@ impl Client {
                                 },
                             )
                             .at(::core::concat!(::core::module_path!(), "::", "get"));
+                        ::resilience::__private::known!(__RESILIENCE_BREAKER.declare);
                         let __resilience_permit = match __RESILIENCE_BREAKER
                             .instance()
                             .acquire()

@@ -33,6 +33,7 @@ fn fetch_board(agent: &str, id: u64) -> Result<Board, KanbanError> {
                         .at(
                             ::core::concat!(::core::module_path!(), "::", "fetch_board"),
                         );
+                    ::resilience::__private::known!(__RESILIENCE_BREAKER.declare);
                     let __resilience_permit = match __RESILIENCE_BREAKER
                         .instance()
                         .acquire()

@@ -98,7 +98,7 @@ const TIMED_OUT: &str = "TIMED_OUT_ERROR";
 /// assert!(v.failure && v.retryable);
 /// let v = Validation::new("bad id").verdict();
 /// assert!(!v.failure && !v.retryable); // the caller's mistake
-/// let v = RateLimited { name: "api", key: None, retry_after: Duration::from_secs(1) }.verdict();
+/// let v = RateLimited::new("api", None, Duration::from_secs(1)).verdict();
 /// assert_eq!(v.refusal, Some(Refusal::RateLimited));
 /// assert!(!v.failure && v.overload);
 /// assert_eq!(Verdict::SUCCESS.failure, false);

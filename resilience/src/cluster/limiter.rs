@@ -342,15 +342,41 @@ impl ClusterLimiter {
     /// # }
     /// ```
     pub async fn admit(&self) -> Admission {
+        self.admit_n(1).await
+    }
+
+    /// Asks to make a call that takes `cost` units of the limit (tokens of a quota), as
+    /// [`admit`](Self::admit) does: the cluster's script moves its state by `cost`
+    /// intervals, and a refusal's `retry_after` is the wait until `cost` units are free.
+    /// A cost of 0 is admitted without a round trip. A cost above the burst never fits:
+    /// it is refused with a wait of `per` (the rate limit's sites refuse it before they
+    /// get here, with [`RateLimited::over_burst`](crate::RateLimited::over_burst)).
+    ///
+    /// ```no_run
+    /// use resilience::cluster::{Admission, ClusterLimit, ClusterLimiter};
+    /// # async fn run() {
+    /// // 1 000 tokens a minute across the fleet.
+    /// let tokens = ClusterLimiter::new("llm", ClusterLimit::new(1_000, std::time::Duration::from_secs(60))).unwrap();
+    /// assert_eq!(tokens.admit_n(600).await, Admission::Admitted);
+    /// assert!(!tokens.admit_n(500).await.is_admitted()); // 100 tokens missing
+    /// # }
+    /// ```
+    pub async fn admit_n(&self, cost: u32) -> Admission {
+        if cost == 0 {
+            return Admission::Admitted;
+        }
         if let Some(retry_after) = self.exhausted() {
             self.stats[CACHED_REFUSED].fetch_add(1, Relaxed);
             return Admission::Refused { retry_after };
         }
         let Some(shared) = super::shared() else {
-            return self.admit_locally();
+            return self.admit_locally(cost);
         };
         let mut inv = scripts::GCRA.prepare_invoke();
-        inv.key(&self.key).arg(self.interval_us).arg(self.tau_us);
+        inv.key(&self.key)
+            .arg(self.interval_us)
+            .arg(self.tau_us)
+            .arg(cost);
         let answer = shared.eval_if_up::<(i64, i64, i64)>(&self.key, &inv).await;
         if let Some((_, _, 1)) = answer {
             shared.corrupt_once(&self.key, "not a GCRA arrival time");
@@ -362,13 +388,20 @@ impl ClusterLimiter {
             }
             Some((_, wait_us, _)) => {
                 let retry_after = self.sane_wait(wait_us);
-                let until = duration_nanos(SystemClock.now_coarse())
-                    .saturating_add(duration_nanos(retry_after));
-                self.exhausted_until.fetch_max(until, Relaxed);
+                // Known exhausted for every call only while one unit is missing: the
+                // wait of a call of `cost` less the `cost - 1` intervals a call of one
+                // unit does not need.
+                let extra_us = self.interval_us.saturating_mul(u64::from(cost) - 1);
+                let one_unit = u64::try_from(wait_us).unwrap_or(0).saturating_sub(extra_us);
+                if one_unit > 0 {
+                    let until = duration_nanos(SystemClock.now_coarse())
+                        .saturating_add(duration_nanos(self.sane_wait(one_unit as i64)));
+                    self.exhausted_until.fetch_max(until, Relaxed);
+                }
                 self.stats[CLUSTER_REFUSED].fetch_add(1, Relaxed);
                 Admission::Refused { retry_after }
             }
-            None => self.admit_locally(),
+            None => self.admit_locally(cost),
         }
     }
 
@@ -381,13 +414,14 @@ impl ClusterLimiter {
         Duration::from_micros(u64::try_from(wait_us).unwrap_or(0).clamp(floor, per_us))
     }
 
-    /// GCRA on this instance's share, lock-free.
-    fn admit_locally(&self) -> Admission {
+    /// GCRA on this instance's share, lock-free; a call takes `cost` intervals.
+    fn admit_locally(&self, cost: u32) -> Admission {
         let now = duration_nanos(SystemClock.now());
+        let increment = self.local_interval_ns.saturating_mul(u64::from(cost));
         let mut tat = self.local_tat.load(Relaxed);
         loop {
             let start = tat.max(now);
-            let next = start.saturating_add(self.local_interval_ns);
+            let next = start.saturating_add(increment);
             let allow_at = next.saturating_sub(self.local_tau_ns);
             if allow_at > now {
                 self.stats[LOCAL_REFUSED].fetch_add(1, Relaxed);

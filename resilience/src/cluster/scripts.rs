@@ -21,8 +21,9 @@ macro_rules! now_ms {
 
 /// GCRA admission. `KEYS[1]` = `{rl:NAME}` (the theoretical arrival time, in server
 /// microseconds); `ARGV[1]` = the emission interval `per / limit` in µs, `ARGV[2]` = the
-/// burst tolerance `burst * interval` in µs. Returns `{1, 0, repaired}` when admitted,
-/// `{0, µs, repaired}` with the wait until a call would be admitted when refused;
+/// burst tolerance `burst * interval` in µs, `ARGV[3]` = the call's cost in units (1 when
+/// absent; the call takes `cost * interval`). Returns `{1, 0, repaired}` when admitted,
+/// `{0, µs, repaired}` with the wait until the call would be admitted when refused;
 /// `repaired` is 1 when the key held a value this script never writes (another type, not
 /// a number, `nan`, `inf`, or beyond `now + burst + interval`), which it then treats as
 /// missing (expired) and overwrites.
@@ -31,6 +32,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
 local tau = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3]) or 1
 local repaired = 0
 local tat = now
 local raw = redis.pcall('GET', KEYS[1])
@@ -45,7 +47,7 @@ elseif raw then
     tat = v
   end
 end
-local new_tat = tat + interval
+local new_tat = tat + interval * cost
 local allow_at = new_tat - tau
 if allow_at > now then
   return {0, allow_at - now, repaired}

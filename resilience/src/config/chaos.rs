@@ -43,6 +43,7 @@ mod with_feature {
         names: || {
             crate::config::tables::dedup(chaos().snapshot().faults.into_iter().map(|f| f.site))
         },
+        layers: None,
     };
 
     /// A site refusing a fault, as the field of the table that set it.
@@ -74,6 +75,7 @@ mod without_feature {
         apply: |_, table| Err(needs_the_feature(table)),
         effective: |_| None,
         names: Vec::new,
+        layers: None,
     };
 
     /// The fields of a `[chaos.NAME]` table (`FaultConfig`'s, with the feature).

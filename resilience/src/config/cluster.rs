@@ -251,4 +251,5 @@ pub(crate) static CLUSTER: Table<ClusterSettings> = Table {
     apply: |_, _| Ok(()),
     effective: |_| None,
     names: Vec::new,
+    layers: None,
 };

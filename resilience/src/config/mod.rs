@@ -67,11 +67,38 @@
 //! field is an error. `RESILIENCE__<TABLE>__<NAME>__<FIELD>=value` (for `[monitor]`,
 //! `RESILIENCE__MONITOR__<FIELD>`) overrides the file: `<NAME>` matches a name of the file
 //! or of the runtime case-insensitively, a `_` also matching `.` or `-`
-//! (`RESILIENCE__BREAKER__KANBAN_BOARDS__FAILURE_THRESHOLD=3` sets `kanban.boards`), a
-//! name matching none is taken in lower case; the value is read as a TOML value
-//! (`3`, `true`, `{ fixed = "1s" }`), or as a string when it is not one (`30s`).
+//! (`RESILIENCE__BREAKER__KANBAN_BOARDS__FAILURE_THRESHOLD=3` sets `kanban.boards`); the
+//! value is read as a TOML value (`3`, `true`, `{ fixed = "1s" }`), or as a string when it
+//! is not one (`30s`). For `breaker`, `bulkhead` and `rate_limit`, whose attributes' names
+//! are all known from the program's start, a variable naming none of them is a WARN naming
+//! it and sets nothing ([`Config::unknown_env`]); for the other tables, such a name is
+//! taken in lower case.
 //!
-//! Removing a table from the file later leaves that name's values as they are.
+//! Layers, field by field: the environment over the file over the code (the attribute's
+//! keys, a layer's `.config(..)`, `registry().configure…(..)`). A table sets only the
+//! fields it lists, the others keep the code's values; a field given replaces that whole
+//! field. Each `load` (or watched reload) of a file replaces what that file set before:
+//! a field or table removed goes back to the code's value (for the other tables than
+//! `breaker`, `bulkhead` and `rate_limit`, to the value in force before the file first set
+//! the name). The guide: `docs/configuration.md`.
+//!
+//! ```
+//! use resilience::{circuit_breaker, CircuitOpen};
+//!
+//! #[circuit_breaker(name = "doc-layers", failure_threshold = 5, recovery_timeout = 2s)]
+//! fn call() -> Result<(), CircuitOpen> { Ok(()) }
+//!
+//! let path = std::env::temp_dir().join(format!("resilience-doc-layers-{}.toml", std::process::id()));
+//! std::fs::write(&path, "[breaker.doc-layers]\nfailure_threshold = 3\n")?;
+//! resilience::config::load(&path)?;
+//! let b = resilience::registry().breaker("doc-layers").unwrap(); // known before any call
+//! assert_eq!((b.config().failure_threshold, b.config().recovery_timeout.as_secs()), (3, 2));
+//! std::fs::write(&path, "")?; // the table removed: the code's values again
+//! resilience::config::load(&path)?;
+//! assert_eq!(b.config().failure_threshold, 5);
+//! # std::fs::remove_file(&path)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! ```
 //! let path = std::env::temp_dir().join(format!("resilience-doc-{}.toml", std::process::id()));
@@ -94,7 +121,7 @@ mod table;
 mod tables;
 mod watch;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};
@@ -203,10 +230,13 @@ pub fn effective() -> Config {
         .into_iter()
         .map(|(key, entry)| {
             let item = entry.item.kind().effective(&key.1).unwrap_or(entry.item);
-            (key, Entry::new(item, Origin::default()))
+            (key, Entry::new(item, entry.fields, Origin::default()))
         })
         .collect();
-    Config { entries }
+    Config {
+        entries,
+        ..Config::default()
+    }
 }
 
 /// Serializes applies: a [`load`] and a [`Watcher`]'s reload never interleave.
@@ -214,7 +244,12 @@ static APPLY: Mutex<()> = Mutex::new(());
 /// Every value applied so far, by table and name (what [`effective`] reads back).
 static APPLIED: Mutex<Config> = Mutex::new(Config {
     entries: BTreeMap::new(),
+    file: None,
+    unknown_env: Vec::new(),
 });
+/// The (table, name)s each file set when last applied: those its next apply lacks go
+/// back to the code's values.
+static FILES: Mutex<BTreeMap<String, BTreeSet<(usize, String)>>> = Mutex::new(BTreeMap::new());
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // Every write replaces whole entries, so a poisoned lock still holds valid data.
@@ -237,23 +272,39 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub struct Config {
     /// By (index in `TABLES`, name): applied in table order.
     entries: BTreeMap<(usize, String), Entry>,
+    /// The file it was read from (a later apply of the same file gives the tables it no
+    /// longer has back to the code's values); `None` for a string.
+    file: Option<String>,
+    /// The `RESILIENCE__…` variables that named no name known to the program.
+    unknown_env: Vec<String>,
 }
 
 #[derive(Debug)]
 struct Entry {
+    /// The value in force once applied: the code's, with `fields` over it.
     item: Box<dyn Item>,
+    /// The fields as written (the environment's over the file's): all it sets.
+    fields: toml::Table,
     origin: Origin,
 }
 
 impl Entry {
-    fn new(item: Box<dyn Item>, origin: Origin) -> Entry {
-        Entry { item, origin }
+    fn new(item: Box<dyn Item>, fields: toml::Table, origin: Origin) -> Entry {
+        Entry {
+            item,
+            fields,
+            origin,
+        }
     }
 }
 
 impl Clone for Entry {
     fn clone(&self) -> Self {
-        Entry::new(self.item.clone_box(), self.origin.clone())
+        Entry::new(
+            self.item.clone_box(),
+            self.fields.clone(),
+            self.origin.clone(),
+        )
     }
 }
 
@@ -261,6 +312,8 @@ impl Clone for Config {
     fn clone(&self) -> Self {
         Config {
             entries: self.entries.clone(),
+            file: self.file.clone(),
+            unknown_env: self.unknown_env.clone(),
         }
     }
 }
@@ -328,7 +381,9 @@ impl Config {
 
     /// The text of the file `path`, parsed, with the environment over it.
     fn from_text(text: &str, path: &Path) -> Result<Config, LoadError> {
-        Config::parse_from(text, &path.display().to_string())?.with_env(env_vars()?)
+        let mut config = Config::parse_from(text, &path.display().to_string())?;
+        config.file = Some(path.display().to_string());
+        config.with_env(env_vars()?)
     }
 
     /// The same configuration with `vars` (name, value) applied over it as the
@@ -353,11 +408,30 @@ impl Config {
             .filter(|(k, _)| k.starts_with(ENV_PREFIX))
             .collect();
         vars.sort();
+        // The names the program's code knows, from its start (`known.rs`).
+        crate::registry::known::declare();
         for (var, raw) in vars {
             self.override_with(&var, &raw)?;
         }
         self.validate()?;
         Ok(self)
+    }
+
+    /// The `RESILIENCE__…` environment variables (by name) that matched no name known to
+    /// the program (neither a table of the file nor an instance the code makes): each was
+    /// a WARN event and set nothing.
+    ///
+    /// ```
+    /// use resilience::config::Config;
+    ///
+    /// let config = Config::parse("")?
+    ///     .with_env([("RESILIENCE__BREAKER__NO_SUCH_NAME__FAILURE_THRESHOLD".into(), "2".into())])?;
+    /// assert_eq!(config.unknown_env(), ["RESILIENCE__BREAKER__NO_SUCH_NAME__FAILURE_THRESHOLD"]);
+    /// assert!(config.is_empty()); // no breaker `no_such_name`
+    /// # Ok::<(), resilience::config::LoadError>(())
+    /// ```
+    pub fn unknown_env(&self) -> &[String] {
+        &self.unknown_env
     }
 
     /// Checks every value's rules (and the rules across values, such as a breaker's
@@ -391,23 +465,40 @@ impl Config {
     pub fn apply(&self) -> Result<(), LoadError> {
         let _apply = lock(&APPLY);
         self.validate()?;
-        let mut applied: Vec<(&str, Option<Box<dyn Item>>)> = Vec::new();
+        let mut applied: Vec<table::Undo> = Vec::new();
         for (key, entry) in &self.entries {
-            let previous = entry.item.kind().effective(&key.1);
-            if let Err(e) = entry.item.apply(&key.1) {
-                for (name, previous) in applied.into_iter().rev() {
-                    if let Some(previous) = previous {
-                        // Values that were in force: the runtime took them before.
-                        let _ = previous.apply(name);
+            match entry
+                .item
+                .kind()
+                .put(&key.1, &entry.fields, entry.item.as_ref())
+            {
+                Ok(undo) => applied.push(undo),
+                Err(e) => {
+                    for undo in applied.into_iter().rev() {
+                        undo();
                     }
+                    return Err(self.invalid(key, entry, &e));
                 }
-                return Err(self.invalid(key, entry, &e));
             }
-            applied.push((&key.1, previous));
         }
         let mut all = lock(&APPLIED);
         for (key, entry) in &self.entries {
             all.entries.insert(key.clone(), entry.clone());
+        }
+        if let Some(file) = &self.file {
+            let now: BTreeSet<(usize, String)> = self.entries.keys().cloned().collect();
+            let before = lock(&FILES).insert(file.clone(), now.clone());
+            for gone in before.unwrap_or_default().difference(&now) {
+                all.entries.remove(gone);
+                if let Err(e) = TABLES[gone.0].remove(&gone.1) {
+                    tracing::warn!(
+                        target: "resilience::config",
+                        key = %dotted(TABLES[gone.0], &gone.1, None),
+                        error = %e,
+                        "a table removed from the file could not give the code's values back"
+                    );
+                }
+            }
         }
         Ok(())
     }
@@ -566,8 +657,8 @@ impl Config {
                 }
                 let mut fields = BTreeMap::new();
                 walk(text, &lines, value, "", &mut fields);
-                let item = kind
-                    .parse(toml::de::ValueDeserializer::from(value.clone()))
+                // Parsed alone first, for its errors' places; then over the code's values.
+                kind.parse(toml::de::ValueDeserializer::from(value.clone()))
                     .map_err(|e| {
                         let at = e.span().and_then(|span| {
                             fields
@@ -590,6 +681,19 @@ impl Config {
                         }
                         err
                     })?;
+                let given: toml::Table = serde::Deserialize::deserialize(
+                    toml::de::ValueDeserializer::from(value.clone()),
+                )
+                .map_err(|e| {
+                    LoadError::new(source, e.message().trim().to_owned())
+                        .at_line(line)
+                        .with_key(dotted(kind, &name, None))
+                })?;
+                let item = kind.merge(&name, &given).map_err(|e| {
+                    LoadError::new(source, e)
+                        .at_line(line)
+                        .with_key(dotted(kind, &name, None))
+                })?;
                 let origin = Origin {
                     source: source.to_owned(),
                     line,
@@ -601,7 +705,7 @@ impl Config {
                 };
                 config
                     .entries
-                    .insert((index, name), Entry::new(item, origin));
+                    .insert((index, name), Entry::new(item, given, origin));
             }
         }
         config.validate()?;
@@ -632,7 +736,29 @@ impl Config {
                     kind.name().to_ascii_uppercase()
                 )));
             }
-            (self.env_name(index, kind, parts[1])?, &parts[2..])
+            if parts[1].is_empty() || parts[2..].iter().any(|p| p.is_empty()) {
+                return Err(err("an empty name or field between `__`".into()));
+            }
+            if let Err(e) = crate::names::validate(parts[1]) {
+                return Err(err(format!("the name {}", e.reason())).with_value(e.value()));
+            }
+            match self.env_name(index, kind, parts[1])? {
+                Some(name) => (name, &parts[2..]),
+                // A table whose names are not all known from the start (a budget, a
+                // feature made on first use): the name as written, in lower case.
+                None if !kind.knows_every_name() => (parts[1].to_ascii_lowercase(), &parts[2..]),
+                None => {
+                    tracing::warn!(
+                        target: "resilience::config",
+                        variable = %var_shown,
+                        "`{}` names no {} known to the program (the file's tables, or an instance its code makes): ignored",
+                        var_shown,
+                        kind.name()
+                    );
+                    self.unknown_env.push(var_shown);
+                    return Ok(());
+                }
+            }
         } else {
             if parts.len() < 2 {
                 return Err(err(format!(
@@ -656,18 +782,26 @@ impl Config {
         let entry = self
             .entries
             .entry((index, name.clone()))
-            .or_insert_with(|| Entry::new(kind.default_item(), Origin::default()));
-        let mut value = entry
-            .item
-            .to_value()
-            .map_err(|e| err(e).with_key(key.clone()))?;
-        set_path(&mut value, &path, env_value(raw));
-        let item = kind.read_value(value).map_err(|e| {
-            err(e.message().trim().to_owned())
-                .with_key(key.clone())
-                .with_value(shown(raw))
-        })?;
+            .or_insert_with(|| {
+                Entry::new(kind.default_item(), toml::Table::new(), Origin::default())
+            });
+        let mut fields = toml::Value::Table(entry.fields.clone());
+        set_path(&mut fields, &path, env_value(raw));
+        let toml::Value::Table(fields) = fields else {
+            return Err(err("not a table of fields".into()).with_key(key));
+        };
+        // The fields alone first, so a wrong value is refused as written.
+        kind.read_value(toml::Value::Table(fields.clone()))
+            .map_err(|e| {
+                err(e.message().trim().to_owned())
+                    .with_key(key.clone())
+                    .with_value(shown(raw))
+            })?;
+        let item = kind
+            .merge(&name, &fields)
+            .map_err(|e| err(e).with_key(key.clone()).with_value(shown(raw)))?;
         entry.item = item;
+        entry.fields = fields;
         entry
             .origin
             .env
@@ -676,8 +810,13 @@ impl Config {
     }
 
     /// The name an environment variable's `<NAME>` means: one of the file's or the
-    /// runtime's that it matches, or itself in lower case.
-    fn env_name(&self, index: usize, kind: &dyn Kind, wanted: &str) -> Result<String, LoadError> {
+    /// runtime's that it matches, or `None`.
+    fn env_name(
+        &self,
+        index: usize,
+        kind: &dyn Kind,
+        wanted: &str,
+    ) -> Result<Option<String>, LoadError> {
         let mut candidates: Vec<String> = self
             .entries
             .keys()
@@ -692,8 +831,8 @@ impl Config {
             .filter(|c| env_matches(c, wanted))
             .collect();
         match matching.as_slice() {
-            [] => Ok(wanted.to_ascii_lowercase()),
-            [one] => Ok((*one).clone()),
+            [] => Ok(None),
+            [one] => Ok(Some((*one).clone())),
             [first, second, ..] => Err(LoadError::new(
                 format!("{ENV_PREFIX}{}__{wanted}", kind.name().to_ascii_uppercase()),
                 format!("`{wanted}` matches both `{first}` and `{second}`"),

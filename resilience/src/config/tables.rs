@@ -4,10 +4,13 @@
 //! Adding a pattern is one `static` of [`Table`] and one line in [`TABLES`]; nothing
 //! else in the loader knows the patterns.
 
-use super::table::{Sibling, Table};
+use super::table::{Layers, Make, Sibling, Table};
+use crate::breaker::Breaker;
 use crate::breaker::BreakerConfig;
+use crate::bulkhead::Bulkhead;
 use crate::degradation::FeatureConfig;
 use crate::monitor::MonitorConfig;
+use crate::rate_limit::RateLimiter;
 use crate::recovery::RecoveryConfig;
 use crate::registry::{retry_budget, retry_budgets};
 use crate::retry::BudgetConfig;
@@ -52,8 +55,9 @@ static BREAKER: Table<BreakerConfig> = Table {
     keyed: true,
     validate: validate_breaker,
     apply: |name, c| registry().configure(name, c.clone()),
-    effective: |name| registry().breaker(name).map(|b| b.config()),
-    names: || registry().breakers().into_iter().map(|b| b.name).collect(),
+    effective: |name| registry().table::<Breaker>().config(name),
+    names: || registry().table::<Breaker>().names(),
+    layers: Some(Layers::of::<Breaker>(Make::Later)),
 };
 
 /// `[retry.NAME]`: [`RetryConfig`], by `registry().configure_retry`: a
@@ -65,6 +69,7 @@ static RETRY: Table<RetryConfig> = Table {
     apply: |name, c| registry().configure_retry(name, c.clone()),
     effective: |name| registry().retry_policy(name),
     names: Vec::new,
+    layers: None,
 };
 
 /// `[budget.NAME]`: [`BudgetConfig`] of `retry_budget(NAME)`.
@@ -87,6 +92,7 @@ static BUDGET: Table<BudgetConfig> = Table {
             })
     },
     names: || retry_budgets().into_iter().filter_map(|b| b.name).collect(),
+    layers: None,
 };
 
 /// `[feature.NAME]`: [`FeatureConfig`] of `degradation()`'s feature `NAME`.
@@ -106,6 +112,7 @@ static FEATURE: Table<FeatureConfig> = Table {
         let snapshot = degradation().snapshot();
         snapshot.features.into_iter().map(|f| f.name).collect()
     },
+    layers: None,
 };
 
 /// `[recovery.NAME]`: [`RecoveryConfig`] of `recovery()`'s service `NAME`.
@@ -122,6 +129,7 @@ static RECOVERY: Table<RecoveryConfig> = Table {
         let snapshot = recovery().snapshot();
         snapshot.services.into_iter().map(|s| s.name).collect()
     },
+    layers: None,
 };
 
 /// `[monitor]`: the one [`MonitorConfig`] of `monitor()`.
@@ -132,6 +140,7 @@ static MONITOR: Table<MonitorConfig> = Table {
     apply: |_, c| monitor().configure(c.clone()),
     effective: |_| Some(monitor().config()),
     names: Vec::new,
+    layers: None,
 };
 
 /// `[bulkhead.NAME]`: [`BulkheadConfig`], by `registry().configure_bulkhead`.
@@ -141,7 +150,8 @@ static BULKHEAD: Table<BulkheadConfig> = Table {
     validate: |_, c, _| c.validate(),
     apply: |name, c| registry().configure_bulkhead(name, c.clone()),
     effective: |name| registry().bulkhead_config(name),
-    names: || dedup(registry().bulkheads().into_iter().map(|b| b.name)),
+    names: || registry().table::<Bulkhead>().names(),
+    layers: Some(Layers::of::<Bulkhead>(Make::Instance)),
 };
 
 /// `[rate_limit.NAME]`: [`RateLimitConfig`], by `registry().configure_rate_limit`.
@@ -151,7 +161,8 @@ static RATE_LIMIT: Table<RateLimitConfig> = Table {
     validate: |_, c, _| c.validate(),
     apply: |name, c| registry().configure_rate_limit(name, c.clone()),
     effective: |name| registry().rate_limit_config(name),
-    names: || dedup(registry().rate_limiters().into_iter().map(|l| l.name)),
+    names: || registry().table::<RateLimiter>().names(),
+    layers: Some(Layers::of::<RateLimiter>(Make::Instance)),
 };
 
 /// `[adaptive_limit.NAME]`: [`AdaptiveLimitConfig`], by
@@ -169,6 +180,7 @@ static ADAPTIVE_LIMIT: Table<AdaptiveLimitConfig> = Table {
             .map(|l| l.name)
             .collect()
     },
+    layers: None,
 };
 
 /// `[hedge.NAME]`: [`HedgeConfig`], by `registry().configure_hedge`: a `#[hedge]` or a
@@ -183,9 +195,11 @@ static HEDGE: Table<HedgeConfig> = Table {
         live.or_else(|| registry().configured_hedge(name))
     },
     names: || registry().hedges().into_iter().map(|h| h.name).collect(),
+    layers: None,
 };
 
-/// Names in order, each once (keyed instances share their name).
+/// Names in order, each once (faults of keyed instances share their name).
+#[cfg(feature = "chaos")]
 pub(super) fn dedup(names: impl Iterator<Item = String>) -> Vec<String> {
     let mut names: Vec<String> = names.collect();
     names.sort();

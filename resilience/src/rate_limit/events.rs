@@ -5,43 +5,42 @@
 
 use std::time::Duration;
 
+use super::RateLimited;
 use crate::events::{millis, EventKind, Sink};
 
-/// A call was refused: counted in the metrics; a WARN and an event when `refused` says
-/// this refusal is the one a second that is logged (with the refusals since the last).
+/// A call was refused: counted in the metrics; a WARN and a stream event when `refused`
+/// says this refusal is the one a second that is logged (with the refusals since the
+/// last), carrying the refused call's `cost` and, for a cost that can never fit, the burst.
 #[cold]
-pub(super) fn refused(
-    events: &Sink,
-    name: &'static str,
-    key: Option<&str>,
-    retry_after: Duration,
-    refused: Option<u64>,
-) {
+pub(super) fn refused(events: &Sink, limited: &RateLimited, refused: Option<u64>) {
     if let Some(refused) = refused {
         tracing::warn!(
             target: "resilience::rate_limit",
-            rate_limiter = name,
-            key,
+            rate_limiter = limited.name,
+            key = limited.key.as_deref(),
             refused,
-            retry_after_ms = millis(retry_after),
+            retry_after_ms = millis(limited.retry_after),
+            cost = limited.cost,
+            over_burst = limited.over_burst,
             "rate limit reached; calls refused (`refused`: since the last such warning, at most one a second)"
         );
-        events.emit("rate_limit", name, || EventKind::Refused {
+        events.emit("rate_limit", limited.name, || EventKind::Refused {
             refused,
-            retry_after_ms: Some(millis(retry_after)),
+            retry_after_ms: Some(millis(limited.retry_after)),
         });
     }
-    crate::metrics::rate_limited(name);
+    crate::metrics::rate_limited(limited.name);
 }
 
 /// A call was admitted after a delay.
 #[cold]
-pub(super) fn delayed(name: &'static str, key: Option<&str>, delay: Duration) {
+pub(super) fn delayed(name: &'static str, key: Option<&str>, delay: Duration, cost: u32) {
     tracing::debug!(
         target: "resilience::rate_limit",
         rate_limiter = name,
         key,
         delay_ms = delay.as_millis() as u64,
+        cost,
         "call delayed to fit the rate"
     );
 }

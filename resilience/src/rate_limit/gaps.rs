@@ -35,15 +35,18 @@ impl Gaps {
         self.count.load(Ordering::Acquire) != 0
     }
 
-    /// Takes the earliest gap a call at `now` can wait for (at most `max_delay` ahead),
-    /// as its place, with its delay from `now`. Gaps already past (their time came with
-    /// no call to take it) or too far ahead (a clock that went back) are dropped.
-    pub(super) fn take(&self, now: u64, max_delay: u64) -> Option<Place> {
+    /// Takes the earliest gap a call at `now` taking `increment` of the rate can wait
+    /// for (at most `max_delay` ahead), as its place, with its delay from `now`. Gaps
+    /// already past (their time came with no call to take it) or too far ahead (a clock
+    /// that went back) are dropped. A gap goes only to a call of the same cost: a
+    /// smaller one would lose units, a larger one would take more than was given back.
+    pub(super) fn take(&self, now: u64, max_delay: u64, increment: u64) -> Option<Place> {
         let mut places = self.lock();
         places.retain(|p| p.at >= now && p.at - now <= max_delay);
         let earliest = places
             .iter()
             .enumerate()
+            .filter(|(_, p)| p.interval == increment)
             .min_by_key(|(_, p)| p.at)
             .map(|(i, _)| i);
         let taken = earliest.map(|i| places.swap_remove(i));
@@ -95,7 +98,8 @@ mod tests {
     const MS: u64 = 1_000_000;
 
     fn admit(tat: &AtomicU64, now: u64, rate: Rate) -> Result<Place, u64> {
-        super::super::gcra::admit(tat, now, rate, || 1_000 * MS).map(|r| Place::at(r, now, rate))
+        super::super::gcra::admit(tat, now, rate, rate.interval, || 1_000 * MS)
+            .map(|r| Place::at(r, now, rate.interval))
     }
 
     #[test]
@@ -131,14 +135,14 @@ mod tests {
         let _second = admit(&tat, now, r).unwrap();
         gaps.give_back(&tat, first);
         assert!(gaps.any());
-        let taken = gaps.take(now + 10 * MS, r.max_delay).unwrap();
+        let taken = gaps.take(now + 10 * MS, r.max_delay, r.interval).unwrap();
         assert_eq!((taken.at, taken.delay), (first.at, 90 * MS));
         assert!(!gaps.any());
         // Past its time, a gap is dropped, not taken.
         let third = admit(&tat, now, r).unwrap();
         let _fourth = admit(&tat, now, r).unwrap();
         gaps.give_back(&tat, third);
-        assert_eq!(gaps.take(third.at + 1, r.max_delay), None);
+        assert_eq!(gaps.take(third.at + 1, r.max_delay, r.interval), None);
         assert!(!gaps.any());
     }
 }

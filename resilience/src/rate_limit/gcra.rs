@@ -58,18 +58,19 @@ pub(crate) struct Place {
     pub(crate) at: u64,
     /// The `tat` its admission set.
     pub(crate) tat: u64,
-    /// The interval it took.
+    /// The time it took in the rate: the interval times the call's cost.
     pub(crate) interval: u64,
 }
 
 impl Place {
-    /// The place `admit` reserved at `now`, answering `Ok(Reserved)`.
-    pub(crate) fn at(reserved: Reserved, now: u64, rate: Rate) -> Place {
+    /// The place `admit` reserved at `now` for `increment` (the interval times the
+    /// call's cost), answering `Ok(Reserved)`.
+    pub(crate) fn at(reserved: Reserved, now: u64, increment: u64) -> Place {
         Place {
             delay: reserved.delay,
             at: now + reserved.delay,
             tat: reserved.tat,
-            interval: rate.interval,
+            interval: increment,
         }
     }
 }
@@ -85,14 +86,17 @@ pub(crate) struct Reserved {
 }
 
 /// `Ok` after reserving the call's place (a `delay` of 0 = run now), or `Err(wait)`:
-/// the time until a call would be admitted without delay (`u64::MAX` when the clock is
-/// at the end of its range). `per` reads the period, needed only when the state is
-/// further ahead than a delayed call can put it.
+/// the time until the call would be admitted without delay (`u64::MAX` when the clock is
+/// at the end of its range). `increment` is the time the call takes in the rate: one
+/// `interval` for a call of cost 1, `cost × interval` for a weighted one (which the
+/// caller has checked is at most `tolerance`, so some wait admits it). `per` reads the
+/// period, needed only when the state is further ahead than a delayed call can put it.
 #[inline]
 pub(crate) fn admit(
     tat: &AtomicU64,
     now: u64,
     rate: Rate,
+    increment: u64,
     per: impl Fn() -> u64,
 ) -> Result<Reserved, u64> {
     let mut current = tat.load(Ordering::Acquire);
@@ -103,7 +107,7 @@ pub(crate) fn admit(
         if base - now > rate.tolerance.saturating_add(rate.max_delay) {
             base = beyond(tat, current, now, rate.horizon(per()));
         }
-        let Some(next) = base.checked_add(rate.interval) else {
+        let Some(next) = base.checked_add(increment) else {
             return Err(u64::MAX);
         };
         // `now + tolerance` past the end of the range: `next`, which fits, is below it.
@@ -153,7 +157,7 @@ pub(crate) fn give_back_last(tat: &AtomicU64, place: Place) -> bool {
     .is_ok()
 }
 
-/// Calls that would be admitted at `now` without delay.
+/// Units (calls of cost 1) that would be admitted at `now` without delay.
 pub(crate) fn available(tat: u64, now: u64, rate: Rate) -> u64 {
     let used = tat.saturating_sub(now).min(rate.tolerance);
     (rate.tolerance - used) / rate.interval.max(1)
@@ -171,7 +175,8 @@ mod tests {
 
     /// `admit` with a period of 10 intervals.
     fn admit(tat: &AtomicU64, now: u64, rate: Rate) -> Result<Place, u64> {
-        super::admit(tat, now, rate, || rate.interval * 10).map(|r| Place::at(r, now, rate))
+        super::admit(tat, now, rate, rate.interval, || rate.interval * 10)
+            .map(|r| Place::at(r, now, rate.interval))
     }
 
     fn delay(admitted: Result<Place, u64>) -> Result<u64, u64> {
@@ -236,7 +241,8 @@ mod tests {
         let tat = AtomicU64::new(0);
         let r = Rate::new(100 * MS, 1, 0);
         let admit = |tat: &AtomicU64, now, r| {
-            super::admit(tat, now, r, || 1_000 * MS).map(|p| Place::at(p, now, r))
+            super::admit(tat, now, r, r.interval, || 1_000 * MS)
+                .map(|p| Place::at(p, now, r.interval))
         };
         for i in 0..10 {
             admit(&tat, 1_000_000 * MS + i * 100 * MS, r).unwrap();
@@ -269,5 +275,24 @@ mod tests {
             .filter(|_| admit(&tat, u64::MAX / 2 + 2, huge).is_ok())
             .count();
         assert_eq!(admitted, 0, "nothing admitted past the end of the range");
+    }
+
+    #[test]
+    fn a_weighted_call_takes_its_cost_in_intervals() {
+        // 100 units a second (10 ms each), burst 100: 60 then 50 at the same instant.
+        let tat = AtomicU64::new(0);
+        let r = rate(10, 100, 0);
+        let now = 10_000 * MS;
+        let admit_n = |n: u64, now: u64| {
+            super::admit(&tat, now, r, n * r.interval, || 1_000 * MS)
+                .map(|p| Place::at(p, now, n * r.interval).delay)
+        };
+        assert_eq!(admit_n(60, now), Ok(0));
+        assert_eq!(available(tat.load(Ordering::Relaxed), now, r), 40);
+        // 10 units missing: 100 ms.
+        assert_eq!(admit_n(50, now), Err(100 * MS));
+        assert_eq!(admit_n(50, now + 99 * MS), Err(MS));
+        assert_eq!(admit_n(50, now + 100 * MS), Ok(0));
+        assert_eq!(available(tat.load(Ordering::Relaxed), now + 100 * MS, r), 0);
     }
 }

@@ -10,7 +10,7 @@ use super::{RateLimitConfig, RateLimited, RateLimiterSnapshot};
 use crate::clock::{duration_nanos, Clock};
 use crate::events::Sink;
 use crate::refusals::RefusalWarn;
-use crate::sync::atomic::{AtomicU64, Ordering};
+use crate::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::ConfigError;
 
 /// At most `limit` calls per `per`, bursts up to `burst`; see the [module](super).
@@ -44,6 +44,9 @@ pub struct RateLimiter {
     /// Bumped by every `apply`: a cluster-scoped site rebuilds its cluster limit when it
     /// changes (never read by `check`).
     generation: AtomicU64,
+    /// The configuration in force says `scope = cluster`: a `RateLimitLayer` admits
+    /// through the cluster (never read by `check`).
+    cluster: AtomicBool,
     clock: Timeline,
     config: Mutex<RateLimitConfig>,
     name: &'static str,
@@ -99,6 +102,7 @@ impl RateLimiter {
             rejections: AtomicU64::new(0),
             warn: RefusalWarn::new(),
             generation: AtomicU64::new(0),
+            cluster: AtomicBool::new(config.scope == crate::Scope::Cluster),
             clock: Timeline::of(clock),
             config: Mutex::new(config.clone()),
             name,
@@ -187,7 +191,16 @@ impl RateLimiter {
             .store(duration_nanos(config.per), Ordering::Relaxed);
         // Gaps are places of the old rate.
         self.gaps.clear();
+        self.cluster
+            .store(config.scope == crate::Scope::Cluster, Ordering::Relaxed);
         self.generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// Whether the configuration in force says `scope = cluster` (one load).
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
+    #[inline]
+    pub(crate) fn is_cluster(&self) -> bool {
+        self.cluster.load(Ordering::Relaxed)
     }
 
     /// How many configurations were applied since it was built: a cluster-scoped site's
@@ -240,12 +253,46 @@ impl RateLimiter {
     pub fn check(&self) -> Result<Duration, RateLimited> {
         let rate = self.rate();
         let now = self.now();
-        match gcra::admit(&self.tat, now, rate, || self.period()) {
+        match gcra::admit(&self.tat, now, rate, rate.interval, || self.period()) {
             // HOT PATH: no place to hand out, no division.
             Ok(reserved) if reserved.delay == 0 => Ok(Duration::ZERO),
-            Ok(reserved) => Ok(self.delayed(reserved, now, rate).delay()),
-            Err(wait) => self.over(wait, now, rate).map(|place| place.delay()),
+            Ok(reserved) => Ok(self.delayed(reserved, now, rate, 1).delay()),
+            Err(wait) => self.over(wait, now, rate, 1).map(|place| place.delay()),
         }
+    }
+
+    /// Admits a call that takes `cost` units of the limit (tokens of a tokens-per-minute
+    /// quota, the weight of a batch), answering as [`check`](Self::check) does: `limit`
+    /// and `burst` count units, and a call of cost `n` waits for `n` of them.
+    ///
+    /// A cost above the burst can never fit: it is refused at once with a
+    /// [`RateLimited`] whose [`over_burst`](RateLimited::over_burst) says the burst, which
+    /// is not retryable and has no `retry_after`. A cost of 0 is admitted and takes
+    /// nothing.
+    ///
+    /// ```
+    /// use resilience::{clock::ManualClock, rate_limit::RateLimiter, MarcusError, RateLimitConfig};
+    /// use std::{sync::Arc, time::Duration};
+    ///
+    /// // 100 tokens a second, all of them at once after a quiet second.
+    /// let clock = ManualClock::new();
+    /// let l = RateLimiter::new("docs.check_n", RateLimitConfig { limit: 100, per: Duration::from_secs(1), ..Default::default() })?
+    ///     .with_clock(Arc::new(clock.clone()));
+    /// assert_eq!(l.check_n(60), Ok(Duration::ZERO));
+    /// let limited = l.check_n(50).unwrap_err();        // 10 tokens missing
+    /// assert_eq!(limited.retry_after, Duration::from_millis(100));
+    /// clock.advance(limited.retry_after);
+    /// assert_eq!(l.check_n(50), Ok(Duration::ZERO));
+    ///
+    /// let never = l.check_n(150).unwrap_err();         // above the burst of 100
+    /// assert_eq!(never.over_burst, Some(100));
+    /// assert!(!never.retryable() && never.retry_after().is_none());
+    /// assert_eq!(l.check_n(0), Ok(Duration::ZERO));   // free
+    /// # Ok::<(), resilience::ConfigError>(())
+    /// ```
+    #[inline]
+    pub fn check_n(&self, cost: u32) -> Result<Duration, RateLimited> {
+        self.reserve_n(cost).map(|place| place.delay())
     }
 
     /// Admits a call as [`check`](Self::check) does, answering with its [`Place`]: to
@@ -274,10 +321,42 @@ impl RateLimiter {
     pub fn reserve(&self) -> Result<Place, RateLimited> {
         let rate = self.rate();
         let now = self.now();
-        match gcra::admit(&self.tat, now, rate, || self.period()) {
+        match gcra::admit(&self.tat, now, rate, rate.interval, || self.period()) {
             Ok(reserved) if reserved.delay == 0 => Ok(Place::NOW),
-            Ok(reserved) => Ok(self.delayed(reserved, now, rate)),
-            Err(wait) => self.over(wait, now, rate),
+            Ok(reserved) => Ok(self.delayed(reserved, now, rate, 1)),
+            Err(wait) => self.over(wait, now, rate, 1),
+        }
+    }
+
+    /// Reserves the place of a call that takes `cost` units of the limit, as
+    /// [`check_n`](Self::check_n) admits it, answering with its [`Place`] as
+    /// [`reserve`](Self::reserve) does; a delayed place given back returns its `cost`
+    /// units.
+    ///
+    /// ```
+    /// use resilience::{rate_limit::RateLimiter, RateLimitConfig};
+    /// use std::time::Duration;
+    /// let l = RateLimiter::new("docs.reserve_n", RateLimitConfig {
+    ///     limit: 100, per: Duration::from_secs(1), max_delay: Duration::from_secs(1), ..Default::default()
+    /// })?;
+    /// assert!(l.reserve_n(60)?.is_now());
+    /// let place = l.reserve_n(50)?;                    // waits for the 10 units missing
+    /// assert!(place.delay() > Duration::from_millis(90) && place.delay() <= Duration::from_millis(100));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn reserve_n(&self, cost: u32) -> Result<Place, RateLimited> {
+        let rate = self.rate();
+        let increment = match rate.interval.checked_mul(u64::from(cost)) {
+            Some(0) => return Ok(Place::NOW),
+            Some(increment) if increment <= rate.tolerance => increment,
+            _ => return Err(self.over_burst(cost)),
+        };
+        let now = self.now();
+        match gcra::admit(&self.tat, now, rate, increment, || self.period()) {
+            Ok(reserved) if reserved.delay == 0 => Ok(Place::NOW),
+            Ok(reserved) => Ok(self.delayed(reserved, now, rate, cost)),
+            Err(wait) => self.over(wait, now, rate, cost),
         }
     }
 
@@ -305,12 +384,14 @@ impl RateLimiter {
         self.gaps.give_back(&self.tat, place);
     }
 
-    /// A delayed admission: the earliest gap, if one was given back, else `place`.
+    /// A delayed admission of a call of `cost`: the earliest gap of its cost, if one
+    /// was given back, else the place reserved.
     #[cold]
     #[inline(never)]
-    fn delayed(&self, reserved: gcra::Reserved, now: u64, rate: Rate) -> Place {
-        let place = gcra::Place::at(reserved, now, rate);
-        let place = match self.take_gap(now, rate) {
+    fn delayed(&self, reserved: gcra::Reserved, now: u64, rate: Rate, cost: u32) -> Place {
+        let increment = rate.interval * u64::from(cost);
+        let place = gcra::Place::at(reserved, now, increment);
+        let place = match self.take_gap(now, rate, increment) {
             Some(gap) => {
                 // The place reserved is given back: its time is later than the gap's.
                 self.gaps.give_back(&self.tat, place);
@@ -319,59 +400,94 @@ impl RateLimiter {
             None => place,
         };
         let delay = Duration::from_nanos(place.delay);
-        super::events::delayed(self.name, self.key.as_deref(), delay);
+        super::events::delayed(self.name, self.key.as_deref(), delay, cost);
         Place(place)
     }
 
-    /// Over the rate: a gap within `max_delay`, if one was given back, else refused.
+    /// Over the rate: a gap within `max_delay`, if one of the call's cost was given
+    /// back, else refused.
     #[cold]
     #[inline(never)]
-    fn over(&self, wait: u64, now: u64, rate: Rate) -> Result<Place, RateLimited> {
-        match self.take_gap(now, rate) {
+    fn over(&self, wait: u64, now: u64, rate: Rate, cost: u32) -> Result<Place, RateLimited> {
+        match self.take_gap(now, rate, rate.interval * u64::from(cost)) {
             Some(gap) => {
                 let delay = Duration::from_nanos(gap.delay);
-                super::events::delayed(self.name, self.key.as_deref(), delay);
+                super::events::delayed(self.name, self.key.as_deref(), delay, cost);
                 Ok(Place(gap))
             }
-            None => Err(self.refuse(wait.saturating_sub(rate.max_delay), now)),
+            None => Err(self.refuse(wait.saturating_sub(rate.max_delay), now, cost)),
         }
     }
 
-    fn take_gap(&self, now: u64, rate: Rate) -> Option<gcra::Place> {
+    fn take_gap(&self, now: u64, rate: Rate, increment: u64) -> Option<gcra::Place> {
         if !self.gaps.any() {
             return None;
         }
-        self.gaps.take(now, rate.max_delay)
+        self.gaps.take(now, rate.max_delay, increment)
     }
 
     #[cold]
     #[inline(never)]
-    fn refuse(&self, wait: u64, now: u64) -> RateLimited {
-        let total = self.rejections.fetch_add(1, Ordering::Relaxed) + 1;
+    fn refuse(&self, wait: u64, now: u64, cost: u32) -> RateLimited {
         // Never longer than one period: past the end of the clock's range, or a clock
-        // set back, the honest wait is unknown.
+        // set back, the honest wait is unknown. (A weighted call within the burst waits
+        // at most a period too: the burst refills in one.)
         let retry_after = Duration::from_nanos(wait.min(self.period()));
-        let warn = self.warn.due_any_clock(Duration::from_nanos(now), || total);
-        super::events::refused(
-            &self.events,
-            self.name,
-            self.key.as_deref(),
-            retry_after,
-            warn,
-        );
-        RateLimited {
-            name: self.name,
-            key: self.key.clone(),
-            retry_after,
+        self.refused(
+            RateLimited {
+                name: self.name,
+                key: self.key.clone(),
+                retry_after,
+                cost,
+                over_burst: None,
+            },
+            now,
+        )
+    }
+
+    /// Whether a call of `cost` takes anything (`false` for 0), or its refusal when the
+    /// cost is above the burst; for the cluster's sites, which admit elsewhere.
+    #[cfg(feature = "redis")]
+    pub(crate) fn weigh(&self, cost: u32) -> Result<bool, RateLimited> {
+        let rate = self.rate();
+        match rate.interval.checked_mul(u64::from(cost)) {
+            Some(0) => Ok(false),
+            Some(increment) if increment <= rate.tolerance => Ok(true),
+            _ => Err(self.over_burst(cost)),
         }
+    }
+
+    /// A call whose cost is above the burst: no wait admits it.
+    #[cold]
+    #[inline(never)]
+    fn over_burst(&self, cost: u32) -> RateLimited {
+        let burst = self.config().burst();
+        self.refused(
+            RateLimited {
+                name: self.name,
+                key: self.key.clone(),
+                retry_after: Duration::ZERO,
+                cost,
+                over_burst: Some(burst),
+            },
+            self.now(),
+        )
+    }
+
+    /// Counts `limited` and reports it (a WARN at most once a second).
+    fn refused(&self, limited: RateLimited, now: u64) -> RateLimited {
+        let total = self.rejections.fetch_add(1, Ordering::Relaxed) + 1;
+        let warn = self.warn.due_any_clock(Duration::from_nanos(now), || total);
+        super::events::refused(&self.events, &limited, warn);
+        limited
     }
 
     /// A refusal the cluster's limit decided (`scope = cluster`): counted and reported
     /// as this limiter's own.
     #[cfg(feature = "redis")]
     #[cold]
-    pub(crate) fn refused_by_cluster(&self, retry_after: Duration) -> RateLimited {
-        self.refuse(duration_nanos(retry_after), self.now())
+    pub(crate) fn refused_by_cluster(&self, retry_after: Duration, cost: u32) -> RateLimited {
+        self.refuse(duration_nanos(retry_after), self.now(), cost)
     }
 
     /// How long until its burst is whole again (zero: it is).
@@ -513,5 +629,72 @@ mod tests {
         clock.advance(Duration::MAX);
         assert_eq!(clock.now(), Duration::from_nanos(u64::MAX));
         assert!(l.check().is_err());
+    }
+
+    fn hundred_tokens(clock: &ManualClock, max_delay: Duration) -> RateLimiter {
+        RateLimiter::new(
+            "tests.rate.cost",
+            RateLimitConfig {
+                limit: 100,
+                per: Duration::from_secs(1),
+                max_delay,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .with_clock(Arc::new(clock.clone()))
+    }
+
+    #[test]
+    fn sixty_then_fifty_of_a_hundred_waits_exactly_for_the_ten_units_missing() {
+        let clock = ManualClock::new();
+        clock.set(Duration::from_secs(100));
+        let l = hundred_tokens(&clock, Duration::ZERO);
+        assert_eq!(l.check_n(60), Ok(Duration::ZERO));
+        let limited = l.check_n(50).unwrap_err();
+        assert_eq!(limited.retry_after, Duration::from_millis(100));
+        assert_eq!((limited.cost, limited.over_burst), (50, None));
+        // Delayed instead, when `max_delay` allows: by the same 100 ms.
+        let l = hundred_tokens(&clock, Duration::from_secs(1));
+        assert_eq!(l.check_n(60), Ok(Duration::ZERO));
+        assert_eq!(l.check_n(50), Ok(Duration::from_millis(100)));
+        assert_eq!(l.snapshot().rejections, 0);
+    }
+
+    #[test]
+    fn a_cost_above_the_burst_is_refused_at_once_and_costs_nothing() {
+        let clock = ManualClock::new();
+        clock.set(Duration::from_secs(100));
+        let l = hundred_tokens(&clock, Duration::from_secs(10));
+        let never = l.check_n(101).unwrap_err();
+        assert_eq!((never.cost, never.over_burst), (101, Some(100)));
+        assert_eq!(never.retry_after, Duration::ZERO);
+        assert_eq!(l.check_n(u32::MAX).unwrap_err().over_burst, Some(100));
+        // Refused without touching the state: the whole burst is still there.
+        assert_eq!(l.snapshot().available, 100);
+        assert_eq!(l.snapshot().rejections, 2);
+        assert_eq!(l.check_n(100), Ok(Duration::ZERO));
+        // A cost of 0 takes nothing, even with nothing left.
+        assert_eq!(l.check_n(0), Ok(Duration::ZERO));
+        assert_eq!(l.snapshot().available, 0);
+    }
+
+    #[test]
+    fn a_weighted_place_given_back_returns_its_units_and_gaps_keep_their_cost() {
+        let clock = ManualClock::new();
+        clock.set(Duration::from_secs(100));
+        let l = hundred_tokens(&clock, Duration::from_secs(2));
+        assert!(l.reserve_n(100).unwrap().is_now());
+        let first = l.reserve_n(30).unwrap();
+        let second = l.reserve_n(10).unwrap();
+        assert_eq!(
+            (first.delay(), second.delay()),
+            (Duration::from_millis(300), Duration::from_millis(400))
+        );
+        // The first, given back before a later one, is a gap of 30 units: a call of 10
+        // does not take it (it would lose 20), one of 30 does.
+        l.give_back(first);
+        assert_eq!(l.reserve_n(10).unwrap().delay(), Duration::from_millis(500));
+        assert_eq!(l.reserve_n(30).unwrap().delay(), Duration::from_millis(300));
     }
 }

@@ -37,6 +37,7 @@
 //! ```
 
 mod config;
+mod cost;
 mod events;
 mod gaps;
 pub(crate) mod gcra;
@@ -48,6 +49,7 @@ mod snapshot;
 mod wait;
 
 pub use config::RateLimitConfig;
+pub use cost::Cost;
 pub use limited::RateLimited;
 pub use machine::RateLimiter;
 pub use place::Place;

@@ -75,18 +75,9 @@ impl Pattern for RateLimiter {
     ) -> RateLimited {
         let retry_after = free_in.unwrap_or_else(|| config.interval());
         // The store gives the WARN (once a second); the metric counts each refusal.
-        super::events::refused(
-            &crate::events::Sink::NONE,
-            name,
-            Some(key),
-            retry_after,
-            None,
-        );
-        RateLimited {
-            name,
-            key: Some(key.into()),
-            retry_after,
-        }
+        let limited = RateLimited::new(name, Some(key.into()), retry_after);
+        super::events::refused(&crate::events::Sink::NONE, &limited, None);
+        limited
     }
 
     fn refused_config(name: &str, error: &ConfigError) {

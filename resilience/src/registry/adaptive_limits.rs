@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use super::Registry;
 use crate::adaptive_limit::{AdaptiveLimitConfig, AdaptiveLimitSnapshot, AdaptiveLimiter};
-use crate::pattern::Pattern;
 use crate::ConfigError;
 
 impl Registry {
@@ -48,7 +47,7 @@ impl Registry {
 
     /// [`register_adaptive_limit`](Registry::register_adaptive_limit) for a config known
     /// to be valid (a call site's, checked).
-    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
+    #[cfg(feature = "tower")]
     pub(crate) fn adaptive_limit_or_insert(
         &self,
         name: &str,
@@ -58,8 +57,8 @@ impl Registry {
         table.register(name, config).unwrap_or_else(|error| {
             // Only a name the registry refuses (empty, a control character) gets here:
             // the layer still limits, with a limiter of its own.
-            AdaptiveLimiter::refused_config(name, &error);
-            Arc::new(AdaptiveLimiter::make(
+            <AdaptiveLimiter as crate::pattern::Pattern>::refused_config(name, &error);
+            Arc::new(<AdaptiveLimiter as crate::pattern::Pattern>::make(
                 crate::names::intern(name),
                 None,
                 &AdaptiveLimitConfig::default(),

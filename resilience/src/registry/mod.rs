@@ -15,6 +15,7 @@
 mod adaptive_limits;
 mod budgets;
 mod hedges;
+pub(crate) mod known;
 mod patterns;
 pub(crate) mod table;
 mod world;
@@ -215,6 +216,8 @@ impl Registry {
 
     /// The table of the pattern `P`: its instances by name and by key.
     pub(crate) fn table<P: Pattern>(&self) -> Arc<Table<P>> {
+        // Every site known at compile time is registered before any table is read.
+        known::declare();
         let found = self
             .tables
             .read()

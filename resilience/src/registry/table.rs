@@ -4,6 +4,12 @@
 //! or after first use and reach every instance of the name, keyed or not, live or made
 //! later.
 //!
+//! A name's configuration is layered field by field: the code's (the attribute's
+//! values, a layer's `.config(..)`, `configure`) under the overlay a configuration file
+//! and the environment give ([`Overlay`]: the fields they list, over whatever the code
+//! says). Each layer is kept apart, so the configuration in force is recomputed when
+//! either changes, and clearing the overlay gives the code's values back.
+//!
 //! A pattern whose configuration names a parent (breakers) gets it registered too, with
 //! the defaults unless configured, and linked; a chain that would loop is refused.
 
@@ -19,6 +25,10 @@ use crate::ConfigError;
 /// How long a chain of parents may be.
 const MAX_PARENT_DEPTH: usize = 32;
 
+/// The fields a configuration file and the environment set for a name, over the code's
+/// configuration: given the code's, it returns the one in force (or why it cannot be).
+pub(crate) type Overlay<C> = Arc<dyn Fn(&C) -> Result<C, ConfigError> + Send + Sync>;
+
 /// One pattern's instances in a registry.
 pub(crate) struct Table<P: Pattern> {
     clock: Arc<dyn Clock>,
@@ -32,6 +42,11 @@ struct Names<P: Pattern> {
     keyed: BTreeMap<Arc<str>, Arc<Keyed<P>>>,
     /// Configurations given with `configure`, kept for instances made later.
     configs: HashMap<Arc<str>, P::Config>,
+    /// The configuration the name's first registration (an attribute's site, a layer)
+    /// gave: the code's values where `configure` gave none.
+    registered: HashMap<Arc<str>, P::Config>,
+    /// The file's and environment's fields over the code's configuration.
+    overlays: HashMap<Arc<str>, Overlay<P::Config>>,
     /// Instances made only because another named them as parent, with the defaults: the
     /// first registration under their own name gives them its configuration.
     placeholders: HashSet<Arc<str>>,
@@ -46,6 +61,8 @@ impl<P: Pattern> Table<P> {
                 named: BTreeMap::new(),
                 keyed: BTreeMap::new(),
                 configs: HashMap::new(),
+                registered: HashMap::new(),
+                overlays: HashMap::new(),
                 placeholders: HashSet::new(),
             }),
         }
@@ -71,11 +88,13 @@ impl<P: Pattern> Table<P> {
             }
         }
         let mut names = self.write();
+        names.registered.entry(name.into()).or_insert(config);
+        // An overlay the code's new values cannot take leaves the code's values in force.
+        let config = names.in_force(name).unwrap_or_else(|_| names.code(name));
         if names.placeholders.remove(name) {
             if let Some(existing) = names.named.get(name).cloned() {
                 // Made earlier as a parent: this registration's values are its own, unless
-                // `configure` already gave some (which win).
-                let config = names.configs.get(name).cloned().unwrap_or(config);
+                // `configure` or a file already gave some (which win).
                 self.apply(&mut names, name, &existing, &config)?;
                 return Ok(existing);
             }
@@ -93,7 +112,8 @@ impl<P: Pattern> Table<P> {
         if let Some(store) = names.keyed.get(name) {
             return store.clone();
         }
-        let config = names.configs.get(name).cloned().unwrap_or(given);
+        names.registered.entry(name.into()).or_insert(given.clone());
+        let config = names.in_force(name).unwrap_or(given);
         let store = Arc::new(
             Keyed::new(crate::names::intern(name), config, self.clock.clone())
                 .with_events(self.events.clone()),
@@ -115,31 +135,122 @@ impl<P: Pattern> Table<P> {
         crate::names::validate(name)?;
         config.validate()?;
         let mut names = self.write();
+        let layered = match names.overlays.get(name) {
+            Some(overlay) => overlay(&config)?,
+            None => config.clone(),
+        };
+        let exists = self.put_in_force(&mut names, name, layered)?;
+        names.configs.insert(name.into(), config);
+        Ok(exists)
+    }
+
+    /// Sets (`Some`) or clears (`None`) the overlay of `name`: the fields a file and the
+    /// environment give over the code's configuration. The configuration in force is
+    /// recomputed and applied as [`configure`](Self::configure) applies; an overlay that
+    /// gives an invalid one is refused and nothing changes. Returns the overlay it
+    /// replaced.
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
+    pub(crate) fn set_overlay(
+        &self,
+        name: &str,
+        overlay: Option<Overlay<P::Config>>,
+    ) -> Result<Option<Overlay<P::Config>>, ConfigError> {
+        crate::names::validate(name)?;
+        let mut names = self.write();
+        let code = names.code(name);
+        let layered = match &overlay {
+            Some(overlay) => overlay(&code)?,
+            None => code,
+        };
+        layered.validate()?;
+        self.put_in_force(&mut names, name, layered)?;
+        Ok(match overlay {
+            Some(overlay) => names.overlays.insert(name.into(), overlay),
+            None => names.overlays.remove(name),
+        })
+    }
+
+    /// Makes the instance `name` with the configuration in force when it has none yet;
+    /// the first registration of the name (an attribute's site) still gives it the
+    /// code's values, as for a parent made first.
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
+    pub(crate) fn make(&self, name: &str) -> Result<(), ConfigError> {
+        let mut names = self.write();
+        if names.named.contains_key(name) {
+            return Ok(());
+        }
+        let config = names.in_force(name)?;
+        self.get_or_make(&mut names, name, config, 0)?;
+        if !names.registered.contains_key(name) && !names.configs.contains_key(name) {
+            names.placeholders.insert(name.into());
+        }
+        Ok(())
+    }
+
+    /// The code's configuration of `name` (`configure`'s, else its first
+    /// registration's), if the name is known; without the overlay.
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
+    pub(crate) fn code(&self, name: &str) -> Option<P::Config> {
+        let names = self.read();
+        let known = names.configs.contains_key(name)
+            || names.registered.contains_key(name)
+            || names.named.contains_key(name)
+            || names.keyed.contains_key(name);
+        known.then(|| names.code(name))
+    }
+
+    /// Every name known: registered, declared, keyed or configured.
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
+    pub(crate) fn names(&self) -> Vec<String> {
+        let names = self.read();
+        let mut all: Vec<String> = (names.named.keys())
+            .chain(names.keyed.keys())
+            .chain(names.configs.keys())
+            .chain(names.registered.keys())
+            .map(|n| n.to_string())
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+
+    /// Gives `name`'s instance and keyed store `config` (validated); kept for an instance
+    /// made later by `configs`/`overlays`, which the caller updates. `Ok(true)` when an
+    /// instance of the name (keyed or not) exists.
+    fn put_in_force(
+        &self,
+        names: &mut Names<P>,
+        name: &str,
+        config: P::Config,
+    ) -> Result<bool, ConfigError> {
         let named = names.named.get(name).cloned();
         match &named {
-            Some(instance) => self.apply(&mut names, name, instance, &config)?,
+            Some(instance) => self.apply(names, name, instance, &config)?,
             None => {
                 if let Some(parent) = P::parent(&config) {
-                    check_cycle(&names, name, parent)?;
+                    check_cycle(names, name, parent)?;
                 }
             }
         }
         let keyed = names.keyed.get(name).cloned();
-        names.configs.insert(name.into(), config.clone());
-        drop(names);
         if let Some(store) = &keyed {
             store.configure(config);
         }
         Ok(named.is_some() || keyed.is_some())
     }
 
-    /// The configuration in force for `name`: its instance's, else its keyed store's.
+    /// The configuration in force for `name`: its instance's, else its keyed store's,
+    /// else the one it will be made with when configured.
     pub(crate) fn config(&self, name: &str) -> Option<P::Config> {
         if let Some(instance) = self.get(name) {
             return Some(instance.config());
         }
-        let store = self.read().keyed.get(name).cloned()?;
-        Some(store.config())
+        let names = self.read();
+        if let Some(store) = names.keyed.get(name) {
+            return Some(store.config());
+        }
+        let configured = names.configs.contains_key(name) || names.overlays.contains_key(name);
+        configured.then(|| names.in_force(name).ok()).flatten()
     }
 
     /// Every named instance, by name (cloned out, so callers work without the lock).
@@ -212,7 +323,11 @@ impl<P: Pattern> Table<P> {
         if let Some(found) = names.named.get(name) {
             return Ok(found.clone());
         }
-        let config = names.configs.get(name).cloned().unwrap_or(given);
+        let config = match depth {
+            0 => given,
+            // A parent: the configuration it was given, else the defaults.
+            _ => names.in_force(name).unwrap_or(given),
+        };
         let parent = match P::parent(&config) {
             Some(parent) => {
                 check_cycle(names, name, parent)?;
@@ -245,6 +360,24 @@ impl<P: Pattern> Table<P> {
 
     fn write(&self) -> RwLockWriteGuard<'_, Names<P>> {
         self.inner.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl<P: Pattern> Names<P> {
+    /// The code's configuration of `name`: `configure`'s, else its first registration's,
+    /// else the defaults.
+    fn code(&self, name: &str) -> P::Config {
+        let code = self.configs.get(name).or_else(|| self.registered.get(name));
+        code.cloned().unwrap_or_default()
+    }
+
+    /// The configuration in force for `name`: the code's, under the overlay if any.
+    fn in_force(&self, name: &str) -> Result<P::Config, ConfigError> {
+        let code = self.code(name);
+        match self.overlays.get(name) {
+            Some(overlay) => overlay(&code),
+            None => Ok(code),
+        }
     }
 }
 

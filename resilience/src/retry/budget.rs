@@ -222,7 +222,8 @@ fn one() -> u32 {
 /// The token count only ever changes by atomic read-modify-write clamped to
 /// `0 ..= capacity`, so it never goes negative nor overflows, whatever the interleaving;
 /// a refill interval is credited once, by whichever thread advances the refill time.
-/// A clock that goes backwards credits nothing until it passes its old reading again.
+/// A clock that goes backwards credits nothing for the jump; refills go on from its new
+/// reading.
 ///
 /// ```
 /// use resilience::clock::ManualClock;

@@ -24,6 +24,9 @@ use crate::Scope;
 /// warned that it runs locally.
 pub struct ClusterSlot {
     warned: AtomicBool,
+    /// A keyed `RateLimitLayer` whose configuration says `scope = cluster` said it
+    /// limits each key locally.
+    keyed: AtomicBool,
     #[cfg(feature = "redis")]
     current: std::sync::RwLock<Option<Current>>,
 }
@@ -34,34 +37,65 @@ pub struct ClusterSlot {
 #[cfg(feature = "redis")]
 type Current = (u64, Option<std::sync::Arc<crate::cluster::ClusterLimiter>>);
 
+impl Default for ClusterSlot {
+    fn default() -> Self {
+        ClusterSlot::new()
+    }
+}
+
 impl ClusterSlot {
     pub(crate) const fn new() -> ClusterSlot {
         ClusterSlot {
             warned: AtomicBool::new(false),
+            keyed: AtomicBool::new(false),
             #[cfg(feature = "redis")]
             current: std::sync::RwLock::new(None),
         }
     }
 
-    /// Admits a call of the site whose local limiter is `limiter`: `Ok(delay)` as
-    /// [`RateLimiter::check`], or the refusal.
-    pub(crate) async fn admit(&self, limiter: &RateLimiter) -> Result<Duration, RateLimited> {
+    /// Admits a call of `cost` units of the site whose local limiter is `limiter`:
+    /// `Ok(delay)` as [`RateLimiter::check_n`], or the refusal.
+    pub(crate) async fn admit(
+        &self,
+        limiter: &RateLimiter,
+        cost: u32,
+    ) -> Result<Duration, RateLimited> {
         #[cfg(feature = "redis")]
         if crate::cluster::shared().is_some() {
             return match self.cluster_limiter(limiter) {
-                Some(cluster) => match cluster.admit().await {
-                    crate::cluster::Admission::Admitted => Ok(Duration::ZERO),
-                    crate::cluster::Admission::Refused { retry_after } => {
-                        Err(limiter.refused_by_cluster(retry_after))
+                Some(cluster) => {
+                    // A cost of 0, or above the burst, is decided without a round trip.
+                    if !limiter.weigh(cost)? {
+                        return Ok(Duration::ZERO);
                     }
-                },
-                None => limiter.check(),
+                    match cluster.admit_n(cost).await {
+                        crate::cluster::Admission::Admitted => Ok(Duration::ZERO),
+                        crate::cluster::Admission::Refused { retry_after } => {
+                            Err(limiter.refused_by_cluster(retry_after, cost))
+                        }
+                    }
+                }
+                None => limiter.check_n(cost),
             };
         }
         if !self.warned.load(Relaxed) {
             self.warn(limiter);
         }
-        limiter.check()
+        limiter.check_n(cost)
+    }
+
+    /// A keyed layer of a name whose configuration says `scope = cluster`: a cluster
+    /// limit is one per name, so each key is limited locally; said once (a WARN).
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
+    #[inline]
+    pub(crate) fn warn_keyed(&self, name: &str) {
+        if !self.keyed.load(Relaxed) && !self.keyed.swap(true, Relaxed) {
+            tracing::warn!(
+                target: "resilience::rate_limit",
+                name,
+                "the configuration says `scope = cluster`, but this RateLimitLayer has a `key`: a cluster limit is one per name, so each key is limited locally; drop `.key(..)` for one limit across the cluster"
+            );
+        }
     }
 
     /// Before `connect` (or without the feature): one WARN, if the configuration in

@@ -69,11 +69,11 @@ impl Refuses for crate::rate_limit::RateLimiter {
 
     fn refused_by_fault(&self, _: &'static str) -> crate::RateLimited {
         let config = self.config();
-        crate::RateLimited {
-            name: self.name(),
-            key: self.key().map(std::sync::Arc::from),
-            retry_after: config.per / config.limit.max(1),
-        }
+        crate::RateLimited::new(
+            self.name(),
+            self.key().map(std::sync::Arc::from),
+            config.per / config.limit.max(1),
+        )
     }
 }
 

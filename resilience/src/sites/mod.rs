@@ -13,7 +13,7 @@ pub(crate) mod breaker;
 pub(crate) mod bulkhead;
 #[cfg(feature = "chaos")]
 pub(crate) mod chaos;
-mod cluster_rate_limit;
+pub(crate) mod cluster_rate_limit;
 pub(crate) mod error_context;
 pub(crate) mod fallback;
 #[cfg(any(feature = "tower", feature = "reqwest"))]

@@ -51,11 +51,11 @@ impl Site<RateLimiter, ClusterSlot> {
     #[cold]
     pub fn refused(&'static self, limiter: &RateLimiter) -> RateLimited {
         let config = limiter.config();
-        RateLimited {
-            name: limiter.name(),
-            key: limiter.key().map(std::sync::Arc::from),
-            retry_after: config.per / config.limit.max(1),
-        }
+        RateLimited::new(
+            limiter.name(),
+            limiter.key().map(std::sync::Arc::from),
+            config.per / config.limit.max(1),
+        )
     }
 
     /// Admits a call of a `scope = cluster` site (an `async fn`): through the name's
@@ -82,7 +82,33 @@ impl Site<RateLimiter, ClusterSlot> {
         &'static self,
         limiter: &RateLimiter,
     ) -> Result<Duration, RateLimited> {
-        self.extra.admit(limiter).await
+        self.extra.admit(limiter, 1).await
+    }
+
+    /// [`admit_cluster`](Self::admit_cluster) for a call of `cost` units (`cost = expr`),
+    /// as [`RateLimiter::check_n`] admits it.
+    ///
+    /// ```
+    /// use resilience::__private::RateLimitSite;
+    /// use resilience::{RateLimitConfig, Scope};
+    ///
+    /// fn init() -> RateLimitConfig {
+    ///     RateLimitConfig { limit: 10, scope: Scope::Cluster, ..Default::default() }
+    /// }
+    /// static SITE: RateLimitSite = RateLimitSite::new("docs.rate_site.cluster_n", init);
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// assert!(SITE.admit_cluster_n(SITE.instance(), 8).await.is_ok());
+    /// assert!(SITE.admit_cluster_n(SITE.instance(), 8).await.is_err());
+    /// assert_eq!(SITE.admit_cluster_n(SITE.instance(), 11).await.unwrap_err().over_burst, Some(10));
+    /// # });
+    /// ```
+    #[inline]
+    pub async fn admit_cluster_n(
+        &'static self,
+        limiter: &RateLimiter,
+        cost: u32,
+    ) -> Result<Duration, RateLimited> {
+        self.extra.admit(limiter, cost).await
     }
 }
 

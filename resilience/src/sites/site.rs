@@ -191,6 +191,37 @@ impl<P: Pattern, X: SiteExtra<P>> Site<P, X> {
         }
     }
 
+    /// Registers the instance before the first call, with the site's configuration: the
+    /// line `known!(SITE.declare)` puts in the list of sites known from the program's
+    /// start (a method's site named by default has none: its name is known only then).
+    ///
+    /// ```
+    /// use resilience::__private::RateLimitSite;
+    /// static SITE: RateLimitSite = RateLimitSite::new("docs.site.declare", Default::default);
+    /// SITE.declare();
+    /// assert!(resilience::registry().rate_limiter("docs.site.declare").is_some());
+    /// ```
+    #[cold]
+    pub fn declare(&'static self) {
+        if !self.method {
+            self.instance();
+        }
+    }
+
+    /// [`declare`](Self::declare) for a site keyed by `key = expr`: the name's keyed
+    /// store, with the site's configuration (its instances come with their keys).
+    ///
+    /// ```
+    /// use resilience::__private::BulkheadSite;
+    /// static SITE: BulkheadSite = BulkheadSite::new("docs.site.declare_keyed", Default::default);
+    /// SITE.declare_keyed();
+    /// assert_eq!(resilience::registry().bulkhead_config("docs.site.declare_keyed"), Some(Default::default()));
+    /// ```
+    #[cold]
+    pub fn declare_keyed(&'static self) {
+        self.register_keyed();
+    }
+
     /// [`instance`](Self::instance) for a site made [`in_method`](Self::in_method):
     /// `self_type` (a closure calling `type_name::<Self>()`) is called only on first use.
     #[inline]
@@ -232,6 +263,9 @@ impl<P: Pattern, X: SiteExtra<P>> Site<P, X> {
     #[cold]
     #[inline(never)]
     fn register_as(&'static self, name: &'static str) -> &'static P {
+        // The known sites first, outside this site's `OnceLock`: registering them
+        // registers this one too, which must not happen from inside its own init.
+        crate::registry::known::declare();
         self.instance.get_or_init(|| {
             let table = self.registry.get().table::<P>();
             let attribute = self.config(name);
@@ -259,6 +293,7 @@ impl<P: Pattern, X: SiteExtra<P>> Site<P, X> {
     #[cold]
     #[inline(never)]
     fn register_keyed(&'static self) -> &'static Keyed<P> {
+        crate::registry::known::declare();
         self.keyed.get_or_init(|| {
             self.registry
                 .get()

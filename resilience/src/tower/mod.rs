@@ -75,8 +75,8 @@ pub use fallback::{Fallback, FallbackLayer, ResponseFuture as FallbackFuture};
 pub use hedge::{Hedge, HedgeLayer, ResponseFuture as HedgeFuture};
 pub use pattern::{KeyedLayer, KeyedService, PatternLayer, PatternService};
 pub use rate_limit::{
-    KeyedRateLimitLayer, KeyedRateLimitService, RateLimitLayer, RateLimitService,
-    ResponseFuture as RateLimitFuture,
+    CostFn, CostOf, KeyedRateLimitLayer, KeyedRateLimitService, PerCall, RateLimitLayer,
+    RateLimitOptions, RateLimitService, ResponseFuture as RateLimitFuture,
 };
 pub use retry::{
     Classified, NoResponseRetried, ResponseFuture as RetryFuture, Retry, RetryDecision, RetryIf,

@@ -1,7 +1,8 @@
 //! The rate limiter's tower layers: [`RateLimitLayer`], a rate limiter of the global
 //! registry in front of a service, and its keyed variant; the builder and the keyed
 //! lookup are the shared ones of [`pattern`](super::pattern), this file holds what is
-//! the rate limiter's own (its registry calls, what a call does).
+//! the rate limiter's own (its options, [`cost`](PatternLayer::cost) and the way to the
+//! cluster, its registry calls, what a call does).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -14,12 +15,132 @@ use tower_service::Service;
 use super::pattern::{KeyedLayer, KeyedService, PatternLayer, PatternService, TowerPattern};
 use super::wait_then_call::WaitThenCall;
 use crate::rate_limit::{Place, RateLimiter, Wait};
+use crate::sites::cluster_rate_limit::ClusterSlot;
 use crate::sites::faults::{Fault, Faults};
 use crate::RateLimited;
 
 impl TowerPattern for RateLimiter {
     const LAYER: &'static str = "RateLimitLayer";
-    type Extra = ();
+    type Extra = RateLimitOptions;
+}
+
+/// What a request costs: the units of the limit it takes. [`PerCall`] (every request
+/// costs 1) unless [`RateLimitLayer::cost`](PatternLayer::cost) says.
+///
+/// ```
+/// use resilience::tower::{CostOf, PerCall};
+/// assert_eq!(PerCall.cost_of(&"any request"), 1);
+/// ```
+pub trait CostOf<Req> {
+    /// The units `req` takes.
+    fn cost_of(&self, req: &Req) -> u32;
+}
+
+/// Every request costs one unit of the limit (a `RateLimitLayer` without
+/// [`cost`](PatternLayer::cost)).
+///
+/// ```
+/// use resilience::tower::{CostOf, PerCall};
+/// assert_eq!(PerCall.cost_of(&()), 1);
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PerCall;
+
+impl<Req> CostOf<Req> for PerCall {
+    #[inline(always)]
+    fn cost_of(&self, _: &Req) -> u32 {
+        1
+    }
+}
+
+/// A request's cost as a function says ([`RateLimitLayer::cost`](PatternLayer::cost)).
+///
+/// ```
+/// use resilience::tower::{CostFn, CostOf};
+/// let tokens = CostFn(|prompt: &String| prompt.len() as u32);
+/// assert_eq!(tokens.cost_of(&"four".to_string()), 4);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct CostFn<F>(pub F);
+
+impl<F: Fn(&Req) -> u32, Req> CostOf<Req> for CostFn<F> {
+    #[inline]
+    fn cost_of(&self, req: &Req) -> u32 {
+        (self.0)(req)
+    }
+}
+
+/// The rate-limit layer's own options: what a request costs (`C`: [`PerCall`], or a
+/// [`CostFn`]), and its way to the cluster's limiter for a name whose configuration
+/// says `scope = cluster` (one per layer, shared by the services it makes).
+///
+/// ```
+/// use resilience::tower::{RateLimitLayer, RateLimitOptions};
+/// let layer = RateLimitLayer::new("docs.rate_limit_options");
+/// let _: &RateLimitOptions = layer.options();
+/// ```
+#[derive(Clone, Default)]
+pub struct RateLimitOptions<C = PerCall> {
+    cost: C,
+    cluster: Arc<ClusterSlot>,
+}
+
+impl<C> core::fmt::Debug for RateLimitOptions<C> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RateLimitOptions")
+            .field("cost", &core::any::type_name::<C>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C> PatternLayer<RateLimiter, RateLimitOptions<C>> {
+    /// Each request takes `cost(&req)` units of the limit instead of one (tokens of a
+    /// tokens-per-minute quota, the rows of a batch), as `#[rate_limit(cost = expr)]`
+    /// and [`RateLimiter::check_n`] do: it waits (within `max_delay`) or is refused until
+    /// that many units are free. A cost above the burst is refused at once with a
+    /// [`RateLimited`] whose [`over_burst`](RateLimited::over_burst) is set (not
+    /// retryable); a cost of 0 passes without taking anything. With `scope = cluster`,
+    /// the cluster's limiter takes the cost.
+    ///
+    /// ```
+    /// use resilience::tower::RateLimitLayer;
+    /// use resilience::{RateLimitConfig, RateLimited};
+    /// use std::time::Duration;
+    /// use tower::{service_fn, BoxError, Layer, ServiceExt};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// // 100 tokens a minute; a prompt costs its length.
+    /// let svc = RateLimitLayer::new("docs.rate_limit_cost")
+    ///     .config(RateLimitConfig { limit: 100, per: Duration::from_secs(60), ..Default::default() })
+    ///     .cost(|prompt: &String| prompt.len() as u32)
+    ///     .layer(service_fn(|prompt: String| async move { Ok::<_, BoxError>(prompt.len()) }));
+    ///
+    /// assert_eq!(svc.clone().oneshot("x".repeat(60)).await.unwrap(), 60);
+    /// let refused = svc.clone().oneshot("x".repeat(50)).await.unwrap_err();
+    /// let limited = refused.downcast_ref::<RateLimited>().unwrap();
+    /// assert_eq!((limited.cost, limited.retry_after), (50, Duration::from_secs(6))); // 10 missing
+    /// let never = svc.oneshot("x".repeat(101)).await.unwrap_err();
+    /// assert_eq!(never.downcast_ref::<RateLimited>().unwrap().over_burst, Some(100));
+    /// # }
+    /// ```
+    pub fn cost<F>(self, cost: F) -> PatternLayer<RateLimiter, RateLimitOptions<CostFn<F>>> {
+        let cluster = self.extra.cluster.clone();
+        self.with_extra(RateLimitOptions {
+            cost: CostFn(cost),
+            cluster,
+        })
+    }
+
+    /// The layer's options.
+    ///
+    /// ```
+    /// let layer = resilience::tower::RateLimitLayer::new("docs.rate_limit_layer_options");
+    /// let _ = layer.options();
+    /// ```
+    pub fn options(&self) -> &RateLimitOptions<C> {
+        &self.extra
+    }
 }
 
 /// Puts a service behind the rate limiter `name` of the global
@@ -33,7 +154,16 @@ impl TowerPattern for RateLimiter {
 /// would be admitted. `poll_ready` stays the inner service's. The builder
 /// ([`new`](PatternLayer::new), [`config`](PatternLayer::config),
 /// [`try_config`](PatternLayer::try_config), [`key`](PatternLayer::key)) is the one every
-/// pattern's layer shares, [`PatternLayer`].
+/// pattern's layer shares, [`PatternLayer`]; [`cost`](PatternLayer::cost) is its own.
+///
+/// When the configuration in force for the name says `scope = cluster` (the layer's
+/// [`config`](PatternLayer::config), the registry's, a `[rate_limit.NAME]` table), the
+/// layer admits through the name's cluster limiter, as `#[rate_limit(scope = cluster)]`
+/// does: one limit across every process connected to the cluster's Redis, the local
+/// share (`limit / expected_instances`) while Redis is unreachable. Before
+/// `cluster::connect`, or without the `redis` feature, it limits locally and says so once
+/// (a WARN naming the limiter and why); so does a keyed layer (a cluster limit is one per
+/// name, never per key).
 ///
 /// ```
 /// use resilience::tower::RateLimitLayer;
@@ -52,7 +182,7 @@ impl TowerPattern for RateLimiter {
 /// assert!(refused.downcast_ref::<RateLimited>().unwrap().retry_after > Duration::from_secs(59));
 /// # }
 /// ```
-pub type RateLimitLayer = PatternLayer<RateLimiter>;
+pub type RateLimitLayer = PatternLayer<RateLimiter, RateLimitOptions>;
 
 /// The service of [`RateLimitLayer`].
 ///
@@ -62,7 +192,7 @@ pub type RateLimitLayer = PatternLayer<RateLimiter>;
 /// let svc = RateLimitLayer::new("docs.rate_limit_service").layer(());
 /// assert_eq!(svc.limiter().name(), "docs.rate_limit_service");
 /// ```
-pub type RateLimitService<S> = PatternService<RateLimiter, S>;
+pub type RateLimitService<S, C = PerCall> = PatternService<RateLimiter, S, RateLimitOptions<C>>;
 
 /// The layer of [`RateLimitLayer::key`](PatternLayer::key): one rate limiter per key.
 ///
@@ -71,7 +201,7 @@ pub type RateLimitService<S> = PatternService<RateLimiter, S>;
 /// let layer = RateLimitLayer::new("docs.keyed_rate_limit_layer").key(|client: &String| client.clone());
 /// assert_eq!(layer.name(), "docs.keyed_rate_limit_layer");
 /// ```
-pub type KeyedRateLimitLayer<K> = KeyedLayer<RateLimiter, K>;
+pub type KeyedRateLimitLayer<K, C = PerCall> = KeyedLayer<RateLimiter, K, RateLimitOptions<C>>;
 
 /// The service of [`KeyedRateLimitLayer`]: finds the request's rate limiter in the
 /// registry's keyed store (a read lock and a hash of the key's text for a known key),
@@ -85,9 +215,10 @@ pub type KeyedRateLimitLayer<K> = KeyedLayer<RateLimiter, K>;
 ///     .layer(service_fn(|x: u8| async move { Ok::<_, BoxError>(x) }));
 /// # let _ = svc;
 /// ```
-pub type KeyedRateLimitService<S, K> = KeyedService<RateLimiter, S, K>;
+pub type KeyedRateLimitService<S, K, C = PerCall> =
+    KeyedService<RateLimiter, S, K, RateLimitOptions<C>>;
 
-impl<S> PatternService<RateLimiter, S> {
+impl<S, C> PatternService<RateLimiter, S, RateLimitOptions<C>> {
     /// The rate limiter this service calls through.
     ///
     /// ```
@@ -101,10 +232,11 @@ impl<S> PatternService<RateLimiter, S> {
     }
 }
 
-impl<S, Req> Service<Req> for PatternService<RateLimiter, S>
+impl<S, C, Req> Service<Req> for PatternService<RateLimiter, S, RateLimitOptions<C>>
 where
     S: Service<Req> + Clone,
     S::Error: From<RateLimited> + 'static,
+    C: CostOf<Req>,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -116,11 +248,24 @@ where
         self.inner.poll_ready(cx)
     }
 
-    /// HOT PATH: an admitted call costs one clock read and one CAS; nothing is allocated.
+    /// HOT PATH: an admitted call costs one clock read and one CAS (and a load that
+    /// says the limit is not the cluster's); nothing is allocated.
     #[inline]
     fn call(&mut self, req: Req) -> Self::Future {
+        let cost = self.extra.cost.cost_of(&req);
+        if self.instance.is_cluster() {
+            return through_cluster(
+                self.instance,
+                &self.extra.cluster,
+                cost,
+                &self.faults,
+                &mut self.inner,
+                req,
+            );
+        }
         admit(
             Limiter::Named(self.instance),
+            cost,
             &self.faults,
             &mut self.inner,
             req,
@@ -128,12 +273,13 @@ where
     }
 }
 
-impl<S, K, T, Req> Service<Req> for KeyedService<RateLimiter, S, K>
+impl<S, K, T, C, Req> Service<Req> for KeyedService<RateLimiter, S, K, RateLimitOptions<C>>
 where
     S: Service<Req> + Clone,
     S::Error: From<RateLimited> + 'static,
     K: Fn(&Req) -> T,
     T: core::fmt::Display,
+    C: CostOf<Req>,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -146,8 +292,20 @@ where
     }
 
     fn call(&mut self, req: Req) -> Self::Future {
+        let cost = self.extra.cost.cost_of(&req);
         match self.instance_for(&req) {
-            Ok((limiter, _)) => admit(Limiter::Keyed(limiter), &self.faults, &mut self.inner, req),
+            Ok((limiter, _)) => {
+                if limiter.is_cluster() {
+                    self.extra.cluster.warn_keyed(limiter.name());
+                }
+                admit(
+                    Limiter::Keyed(limiter),
+                    cost,
+                    &self.faults,
+                    &mut self.inner,
+                    req,
+                )
+            }
             Err(limited) => ResponseFuture {
                 state: WaitThenCall::refused(limited),
             },
@@ -155,10 +313,11 @@ where
     }
 }
 
-/// A call through `limiter`: run at once, delayed, or refused.
+/// A call of `cost` units through `limiter`: run at once, delayed, or refused.
 #[inline]
 fn admit<S, Req>(
     limiter: Limiter,
+    cost: u32,
     faults: &Faults,
     inner: &mut S,
     req: Req,
@@ -167,22 +326,67 @@ where
     S: Service<Req> + Clone,
     S::Error: 'static,
 {
+    // A cost of one (every layer without `cost`) is the unweighted path itself.
+    let place = if cost == 1 {
+        limiter.reserve()
+    } else {
+        limiter.reserve_n(cost)
+    };
     // Faults named as the limiter (feature `chaos`) are drawn once the call is admitted,
     // as the attribute draws them.
-    let admitted = limiter
-        .reserve()
-        .and_then(|place| Ok((place, faults.draw::<S::Error, _>(&*limiter)?)));
+    let admitted = place.and_then(|place| Ok((place, faults.draw::<S::Error, _>(&*limiter)?)));
     match admitted {
         Ok((place, fault)) if place.is_now() => ResponseFuture {
             state: WaitThenCall::running(fault.gate(|| inner.call(req)), ()),
         },
         Ok((place, fault)) => delay_call(limiter, place, inner, req, fault),
-        Err(limited) => {
-            tracing::debug!(target: "resilience::tower", name = limited.name, key = limited.key.as_deref(), "call refused by a rate limiter");
-            ResponseFuture {
-                state: WaitThenCall::refused(limited),
-            }
+        Err(limited) => refused(limited),
+    }
+}
+
+#[cold]
+fn refused<Fut, S, Req>(limited: RateLimited) -> ResponseFuture<Fut, S, Req> {
+    tracing::debug!(target: "resilience::tower", name = limited.name, key = limited.key.as_deref(), cost = limited.cost, "call refused by a rate limiter");
+    ResponseFuture {
+        state: WaitThenCall::refused(limited),
+    }
+}
+
+/// A call through a limiter whose configuration says `scope = cluster`: admitted by the
+/// name's cluster limiter (a Redis round trip, in the response future; the local share
+/// while Redis is down), then the readied service is called. Before `connect`, or
+/// without the `redis` feature, the local limiter decides (and the slot says so once).
+#[cold]
+#[inline(never)]
+fn through_cluster<S, Req>(
+    limiter: &'static RateLimiter,
+    cluster: &Arc<ClusterSlot>,
+    cost: u32,
+    faults: &Faults,
+    inner: &mut S,
+    req: Req,
+) -> ResponseFuture<S::Future, S, Req>
+where
+    S: Service<Req> + Clone,
+    S::Error: 'static,
+{
+    let fault = match faults.draw::<S::Error, _>(limiter) {
+        Ok(fault) => fault,
+        Err(limited) => return refused(limited),
+    };
+    let cluster = cluster.clone();
+    let admission = Box::pin(async move {
+        let delay = cluster.admit(limiter, cost).await?;
+        // Only a configuration gone back to `scope = local` meanwhile delays a call.
+        if !delay.is_zero() {
+            crate::clock::sleep::sleep(delay).await;
         }
+        Ok(())
+    });
+    let clone = inner.clone();
+    let service = core::mem::replace(inner, clone);
+    ResponseFuture {
+        state: WaitThenCall::waiting(Delay::Cluster(admission), service, req, fault),
     }
 }
 
@@ -202,7 +406,7 @@ where
     let clone = inner.clone();
     let service = core::mem::replace(inner, clone);
     ResponseFuture {
-        state: WaitThenCall::waiting(Delay(Wait::new(limiter, place)), service, req, fault),
+        state: WaitThenCall::waiting(Delay::Local(Wait::new(limiter, place)), service, req, fault),
     }
 }
 
@@ -224,17 +428,28 @@ impl core::ops::Deref for Limiter {
     }
 }
 
-/// A call's delay: never refused once admitted; dropped before it has passed, it
-/// gives the call's place back.
-struct Delay(Wait<Limiter>);
+/// A cluster admission: the round trip to Redis (or the local share), as a future the
+/// response future keeps.
+type ClusterAdmission = Pin<Box<dyn Future<Output = Result<(), RateLimited>> + Send>>;
+
+/// What a call waits for before it runs: its delay (never refused once admitted;
+/// dropped before it has passed, it gives the call's place back), or the cluster's
+/// answer.
+enum Delay {
+    Local(Wait<Limiter>),
+    Cluster(ClusterAdmission),
+}
 
 impl Future for Delay {
     type Output = Result<(), RateLimited>;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // `Wait` is `Unpin`.
-        Pin::new(&mut self.get_mut().0).poll(cx).map(Ok)
+        // `Wait` is `Unpin`, and so is a box.
+        match self.get_mut() {
+            Delay::Local(wait) => Pin::new(wait).poll(cx).map(Ok),
+            Delay::Cluster(admission) => admission.as_mut().poll(cx),
+        }
     }
 }
 
@@ -446,11 +661,7 @@ mod tests {
         let svc = RateLimitLayer::new("tower.rate_limit.typed")
             .layer(service_fn(|()| async { Ok::<(), MyError>(()) }));
         assert_error(&svc);
-        let MyError::Limited(l) = MyError::from(RateLimited {
-            name: "x",
-            key: None,
-            retry_after: Duration::ZERO,
-        });
+        let MyError::Limited(l) = MyError::from(RateLimited::new("x", None, Duration::ZERO));
         assert_eq!(l.name, "x");
     }
 
@@ -590,5 +801,84 @@ mod tests {
         assert!(first.upgrade().is_none(), "an evicted limiter is freed");
         assert!(registry.rate_limiter_for(name, "0").is_some());
         assert_eq!(registry.rate_limiters().len(), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_takes_its_cost_and_one_above_the_burst_is_refused_at_once() {
+        let calls = Arc::new(AtomicU32::new(0));
+        let counted = calls.clone();
+        let mut svc = RateLimitLayer::new("tower.rate_limit.cost")
+            .config(config(
+                100,
+                Duration::from_secs(1),
+                100,
+                Duration::from_secs(1),
+            ))
+            .cost(|units: &u32| *units)
+            .layer(service_fn(move |x: u32| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                async move { Ok::<_, BoxError>(x) }
+            }));
+        assert_eq!(svc.ready().await.unwrap().call(60).await.unwrap(), 60);
+        let start = tokio::time::Instant::now();
+        assert_eq!(svc.ready().await.unwrap().call(50).await.unwrap(), 50);
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(100),
+            "the 10 units missing"
+        );
+        let err = svc.ready().await.unwrap().call(101).await.unwrap_err();
+        let limited = err.downcast_ref::<RateLimited>().expect("a RateLimited");
+        assert_eq!((limited.cost, limited.over_burst), (101, Some(100)));
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(100),
+            "refused at once"
+        );
+        assert_eq!(svc.ready().await.unwrap().call(0).await.unwrap(), 0);
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_keyed_layer_takes_costs_per_key() {
+        let mut svc = RateLimitLayer::new("tower.rate_limit.keyed_cost")
+            .config(config(10, Duration::from_secs(1), 10, Duration::ZERO))
+            .cost(|(_, units): &(&'static str, u32)| *units)
+            .key(|(key, _): &(&'static str, u32)| *key)
+            .layer(service_fn(|(_, x): (&'static str, u32)| async move {
+                Ok::<_, BoxError>(x)
+            }));
+        svc.ready().await.unwrap().call(("a", 8)).await.unwrap();
+        let err = svc.ready().await.unwrap().call(("a", 3)).await.unwrap_err();
+        let limited = err.downcast_ref::<RateLimited>().expect("a RateLimited");
+        assert_eq!(limited.retry_after, Duration::from_millis(100));
+        svc.ready().await.unwrap().call(("b", 10)).await.unwrap();
+    }
+
+    /// Without a connected cluster (no test of this crate connects), a layer whose
+    /// configuration says `scope = cluster` goes through the cluster's slot, which
+    /// limits locally (and says so once): its calls are counted on the name's limiter.
+    #[tokio::test]
+    async fn a_cluster_scoped_layer_before_connect_is_the_local_limiter() {
+        let calls = Arc::new(AtomicU32::new(0));
+        let svc = RateLimitLayer::new("tower.rate_limit.cluster_local")
+            .config(RateLimitConfig {
+                limit: 3,
+                per: Duration::from_secs(60),
+                scope: crate::Scope::Cluster,
+                expected_instances: 3,
+                ..Default::default()
+            })
+            .layer(counting(&calls));
+        assert!(svc.limiter().is_cluster());
+        let mut admitted = 0;
+        for i in 0..10 {
+            if svc.clone().oneshot(i).await.is_ok() {
+                admitted += 1;
+            }
+        }
+        assert_eq!(admitted, 3);
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert_eq!(svc.limiter().snapshot().rejections, 7);
     }
 }

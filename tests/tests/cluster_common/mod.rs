@@ -76,6 +76,33 @@ async fn quota() -> Result<(), RateLimited> {
     Ok(())
 }
 
+/// Calls of `tokens` units of one limit across the instances, through the attribute's
+/// `cost` (scenario j): 400 units a second, bursts of 100.
+#[rate_limit(name = "t.rl.cost", limit = 400, per = 1s, burst = 100, scope = cluster, cost = tokens)]
+async fn tokens(tokens: u32) -> Result<(), RateLimited> {
+    Ok(())
+}
+
+/// A `RateLimitLayer` whose configuration says `scope = cluster` (scenario k): 40 calls
+/// a second, bursts of 10, over 3 expected instances.
+#[cfg(feature = "tower")]
+fn layer_quota(
+) -> impl tower::Service<(), Response = (), Error = tower::BoxError, Future: Send> + Clone {
+    use tower::Layer;
+    resilience::tower::RateLimitLayer::new("t.rl.layer")
+        .config(resilience::RateLimitConfig {
+            limit: 40,
+            per: Duration::from_secs(1),
+            burst: Some(10),
+            scope: Scope::Cluster,
+            expected_instances: 3,
+            ..Default::default()
+        })
+        .layer(tower::service_fn(|()| async {
+            Ok::<(), tower::BoxError>(())
+        }))
+}
+
 /// Never connected (the parent process): the local limiter decides (scenario h).
 #[rate_limit(name = "t.rl.before", limit = 3, per = 60s, scope = cluster, expected_instances = 3)]
 pub async fn quota_before_connect() -> Result<(), RateLimited> {
@@ -259,6 +286,54 @@ pub fn child(role: &str) {
                         "admitted {admitted} attempts {attempts} rejections {rejections} min_wait_ns {} max_wait_us {}",
                         waits.0.min(waits.1).as_nanos(),
                         waits.1.as_micros()
+                    ));
+                }
+                Some("cost") => {
+                    // Two calls at once: the second's wait is the units missing.
+                    let first = tokens(num(1) as u32).await;
+                    let second = tokens(num(2) as u32).await;
+                    let too_big = tokens(101).await.err();
+                    answer(format!(
+                        "first {} second_wait_us {} over_burst {} retryable {}",
+                        u8::from(first.is_ok()),
+                        second.err().map_or(0, |l| l.retry_after.as_micros()),
+                        too_big.as_ref().and_then(|l| l.over_burst).unwrap_or(0),
+                        u8::from(too_big.is_some_and(|l| resilience::MarcusError::retryable(&l))),
+                    ));
+                }
+                Some("tokens") => {
+                    let cost = num(2) as u32;
+                    let deadline = Instant::now() + Duration::from_millis(num(1));
+                    let (mut attempts, mut admitted) = (0u64, 0u64);
+                    while Instant::now() < deadline && attempts < 5_000_000 {
+                        attempts += 1;
+                        if tokens(cost).await.is_ok() {
+                            admitted += 1;
+                        }
+                        if attempts & 63 == 0 {
+                            tokio::task::yield_now().await;
+                        }
+                    }
+                    answer(format!("admitted {admitted} units {} attempts {attempts}", admitted * u64::from(cost)));
+                }
+                #[cfg(feature = "tower")]
+                Some("layer") => {
+                    use tower::ServiceExt;
+                    let svc = layer_quota();
+                    let deadline = Instant::now() + Duration::from_millis(num(1));
+                    let (mut attempts, mut admitted) = (0u64, 0u64);
+                    while Instant::now() < deadline && attempts < 5_000_000 {
+                        attempts += 1;
+                        if svc.clone().oneshot(()).await.is_ok() {
+                            admitted += 1;
+                        }
+                        if attempts & 63 == 0 {
+                            tokio::task::yield_now().await;
+                        }
+                    }
+                    answer(format!(
+                        "admitted {admitted} attempts {attempts} connected {}",
+                        u8::from(cluster::is_connected())
                     ));
                 }
                 Some("load") => {

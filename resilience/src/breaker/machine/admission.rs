@@ -14,7 +14,7 @@ impl Breaker {
     pub(super) fn acquire_slow(&self, mut word: Word, modes: u8) -> Admit {
         if modes & live::PARENT != 0 && word.state() != BreakerState::Disabled {
             if let Some(refusal) = self.parent_refusal() {
-                self.count_rejection(self.clock.now_coarse());
+                self.count_rejection(self.now_coarse());
                 return refusal;
             }
         }
@@ -31,7 +31,7 @@ impl Breaker {
                 BreakerState::Disabled => return Admit::permit(Kind::Noop, 0, 0, 0),
                 BreakerState::ForcedOpen => return self.refuse(BreakerState::ForcedOpen, None),
                 BreakerState::Open => {
-                    let now = self.clock.now_coarse();
+                    let now = self.now_coarse();
                     if let Err(left) = self.due(word, now) {
                         return self.refuse_at(BreakerState::Open, left, now);
                     }
@@ -108,7 +108,7 @@ impl Breaker {
                     return Some(Admit::refusal(BreakerState::ForcedOpen, None, depth))
                 }
                 BreakerState::Open => {
-                    if let Err(left) = link.due(word, link.clock.now_coarse()) {
+                    if let Err(left) = link.due(word, link.now_coarse()) {
                         return Some(Admit::refusal(BreakerState::Open, left, depth));
                     }
                 }
@@ -124,7 +124,7 @@ impl Breaker {
 
     /// A refusal by this breaker, counted.
     pub(super) fn refuse(&self, state: BreakerState, retry_after: Option<Duration>) -> Admit {
-        self.refuse_at(state, retry_after, self.clock.now_coarse())
+        self.refuse_at(state, retry_after, self.now_coarse())
     }
 
     /// [`refuse`](Self::refuse), the clock read at `now` (coarse).

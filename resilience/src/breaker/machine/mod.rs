@@ -79,6 +79,9 @@ pub struct Breaker {
     failure_times: Chain<FailureTimes>,
     name: &'static str,
     clock: Arc<dyn Clock>,
+    /// `clock` is the shared system clock: a refusal reads the coarse clock itself,
+    /// without the call through the `dyn Clock` (see [`now_coarse`](Breaker::now_coarse)).
+    system_clock: bool,
     config: Mutex<BreakerConfig>,
     parent: OnceLock<Arc<Breaker>>,
     metrics: super::metrics::BreakerMetrics,
@@ -162,7 +165,8 @@ impl Breaker {
             failure_times: Chain::new(failure_times),
             metrics: super::metrics::BreakerMetrics::new(name),
             name,
-            clock: Arc::new(SystemClock),
+            clock: crate::clock::system(),
+            system_clock: true,
             config: Mutex::new(config),
             parent: OnceLock::new(),
             events: Sink::NONE,
@@ -187,6 +191,7 @@ impl Breaker {
     /// ```
     pub fn with_clock(mut self, clock: impl Clock + 'static) -> Breaker {
         self.clock = crate::clock::shared(clock);
+        self.system_clock = crate::clock::is_system(&self.clock);
         self
     }
 
@@ -320,17 +325,12 @@ impl Breaker {
     pub fn acquire(&self) -> Result<Permit<'_>, CircuitOpen> {
         let word = Word(self.hot.word.load(Relaxed));
         let modes = self.hot.live.modes.load(Relaxed);
-        // Only scalars cross from the slow path into the permit built below, so the
-        // fast path keeps everything in registers (merging two whole `Result`s made
-        // the compiler round-trip the permit through the stack, costing store-forward
-        // stalls on every call).
-        let admit = if word.state_bits() == Word::CLOSED_BITS
-            && modes & (live::PARENT | live::SLOW_RATE) == 0
-        {
-            Admit::permit(Kind::Closed, word.gen(), modes, 0)
-        } else {
-            self.acquire_slow(word, modes)
-        };
+        if word.state_bits() == Word::CLOSED_BITS && modes & (live::PARENT | live::SLOW_RATE) == 0 {
+            return Ok(Permit::new(self, Kind::Closed, word.gen(), modes, 0));
+        }
+        // Only scalars cross from the slow path (a packed `Admit`), so the permit it
+        // makes is built here in registers, not copied out of a returned `Result`.
+        let admit = self.acquire_slow(word, modes);
         match admit.kind() {
             Some(kind) => Ok(Permit::new(
                 self,
@@ -440,6 +440,17 @@ impl Breaker {
 
     fn now_nanos(&self) -> u64 {
         duration_nanos(self.clock.now())
+    }
+
+    /// The breaker's coarse clock. HOT PATH of a refusal: on the system clock (every
+    /// breaker but a test's) read inline, not through the `dyn Clock`.
+    #[inline]
+    fn now_coarse(&self) -> Duration {
+        if self.system_clock {
+            SystemClock.now_coarse()
+        } else {
+            self.clock.now_coarse()
+        }
     }
 }
 

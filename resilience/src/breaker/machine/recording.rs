@@ -85,7 +85,7 @@ impl Breaker {
                 .then(|| Live::percent(&live.slow_call_rate)),
         };
         let trip = if modes & live::RATE_WINDOW != 0 {
-            let now = duration_nanos(self.clock.now_coarse());
+            let now = duration_nanos(self.now_coarse());
             match self.rate_window.get() {
                 // HOT PATH with `rate_window`: a success that needs no check reads no
                 // threshold.

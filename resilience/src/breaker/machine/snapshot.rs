@@ -19,7 +19,7 @@ impl Breaker {
         let now = self.clock.now();
         let state = word.state();
         let counts = match (time_window(&config), self.rate_window.get()) {
-            (Some(_), Some(window)) => window.counts(duration_nanos(self.clock.now_coarse())),
+            (Some(_), Some(window)) => window.counts(duration_nanos(self.now_coarse())),
             _ if uses_count_window(&config) => self.outcomes.current().counts(),
             _ => Counts::default(),
         };
@@ -70,7 +70,7 @@ impl Breaker {
             times_opened: self.stats.opened.load(Relaxed),
             retry_after: match state {
                 BreakerState::Open => Some(
-                    self.due(word, self.clock.now_coarse())
+                    self.due(word, self.now_coarse())
                         .err()
                         .flatten()
                         .unwrap_or_default(),

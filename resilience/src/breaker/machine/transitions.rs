@@ -26,7 +26,7 @@ impl Breaker {
         };
         let period = self.hot.live.open_period(strikes);
         // On the clock `due` reads (coarse: it runs on every refused call).
-        let deadline = duration_nanos(self.clock.now_coarse())
+        let deadline = duration_nanos(self.now_coarse())
             .saturating_add(period)
             .div_ceil(1_000_000)
             .min(MAX_DEADLINE_MS);
@@ -110,7 +110,7 @@ impl Breaker {
             return None;
         }
         Some(
-            self.due(word, self.clock.now_coarse())
+            self.due(word, self.now_coarse())
                 .err()
                 .flatten()
                 .unwrap_or_default(),
@@ -142,7 +142,7 @@ impl Breaker {
         // `due` does not cut the wait to this instance's shorter one.
         let strikes = self.strikes(word).max(self.hot.live.strikes_for(after));
         self.publish(&self.hot.strikes, strikes, word.gen());
-        let deadline = duration_nanos(self.clock.now_coarse())
+        let deadline = duration_nanos(self.now_coarse())
             .saturating_add(after)
             .div_ceil(1_000_000)
             .min(MAX_DEADLINE_MS);

@@ -119,6 +119,9 @@ fn a_state_change_is_one_event_in_the_log_and_on_the_stream() {
     let reg = Registry::new();
     let mut rx = reg.events();
     tracing::subscriber::with_default(capture.subscriber(), || {
+        // A callsite another test's thread registered while no subscriber was alive is
+        // cached as uninteresting: ask again now that this one is.
+        tracing::callsite::rebuild_interest_cache();
         let b = reg
             .register(
                 "events.kanban",
@@ -162,6 +165,9 @@ fn refusals_of_a_breaker_a_bulkhead_and_a_rate_limiter() {
     let reg = Registry::with_clock(ManualClock::new());
     let mut rx = reg.events();
     tracing::subscriber::with_default(capture.subscriber(), || {
+        // A callsite another test's thread registered while no subscriber was alive is
+        // cached as uninteresting: ask again now that this one is.
+        tracing::callsite::rebuild_interest_cache();
         let b = reg
             .register("events.open", BreakerConfig::default())
             .unwrap();
@@ -247,7 +253,10 @@ fn always_down() -> Result<u32, CallError> {
 fn retries_and_the_giving_up_as_the_log_says_them() {
     let capture = Capture::default();
     let mut rx = RETRY_REG.events();
-    let result = tracing::subscriber::with_default(capture.subscriber(), always_down);
+    let result = tracing::subscriber::with_default(capture.subscriber(), || {
+        tracing::callsite::rebuild_interest_cache();
+        always_down()
+    });
     assert!(matches!(result, Err(CallError::Down)));
     let events = drain(&mut rx);
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
@@ -330,6 +339,9 @@ fn an_adaptive_limit_changing_and_refusing() {
     let reg = Registry::with_clock(clock.clone());
     let mut rx = reg.events();
     tracing::subscriber::with_default(capture.subscriber(), || {
+        // A callsite another test's thread registered while no subscriber was alive is
+        // cached as uninteresting: ask again now that this one is.
+        tracing::callsite::rebuild_interest_cache();
         let limit = reg
             .register_adaptive_limit(
                 "events.search",
@@ -393,7 +405,10 @@ fn an_injected_fault_is_an_event_of_the_global_registry() {
     let mut rx = resilience::registry().events();
     let site = concat!(module_path!(), "::faulty");
     chaos().inject(site, Fault::error(1.0)).unwrap();
-    let result = tracing::subscriber::with_default(capture.subscriber(), faulty);
+    let result = tracing::subscriber::with_default(capture.subscriber(), || {
+        tracing::callsite::rebuild_interest_cache();
+        faulty()
+    });
     chaos().clear(site);
     assert!(matches!(result, Err(CallError::Injected(_))));
     let faults: Vec<Event> = drain(&mut rx)

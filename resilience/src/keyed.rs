@@ -37,6 +37,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use crate::clock::Clock;
+use crate::events::Sink;
 use crate::pattern::{Loss, Pattern, PatternConfig};
 use crate::sync::atomic::{AtomicU64, Ordering};
 
@@ -49,6 +50,8 @@ const RESCAN: Duration = Duration::from_millis(10);
 
 /// The keys of one name.
 pub struct Keyed<P: Pattern> {
+    /// The registry's event stream, handed to each instance with its key.
+    events: Sink,
     name: &'static str,
     clock: Arc<dyn Clock>,
     /// Moves on each new key: the store's notion of recency.
@@ -108,9 +111,16 @@ fn rank(loss: Loss) -> Option<u8> {
 }
 
 impl<P: Pattern> Keyed<P> {
+    /// The same store, whose instances send their events through `events`.
+    pub(crate) fn with_events(mut self, events: Sink) -> Keyed<P> {
+        self.events = events;
+        self
+    }
+
     pub(crate) fn new(name: &'static str, config: P::Config, clock: Arc<dyn Clock>) -> Keyed<P> {
         Keyed {
             name,
+            events: Sink::NONE,
             clock,
             tick: AtomicU64::new(0),
             inner: RwLock::new(Inner {
@@ -163,12 +173,10 @@ impl<P: Pattern> Keyed<P> {
             }
         }
         let key: Arc<str> = key.into();
-        let value = Arc::new(P::make(
-            self.name,
-            Some(key.clone()),
-            &inner.config,
-            &self.clock,
-        ));
+        let value = Arc::new(
+            P::make(self.name, Some(key.clone()), &inner.config, &self.clock)
+                .with_events(self.events.for_key(key.clone())),
+        );
         inner.map.insert(
             key,
             Slot {
@@ -649,6 +657,9 @@ mod tests {
             }
         }
         fn refused_config(_: &str, _: &ConfigError) {}
+        fn with_events(self, _: Sink) -> Thing {
+            self
+        }
     }
 
     impl Thing {

@@ -36,6 +36,8 @@
 extern crate self as resilience;
 
 pub mod adaptive_limit;
+#[cfg(feature = "admin")]
+pub mod admin;
 #[cfg(feature = "axum")]
 pub mod axum;
 pub mod breaker;
@@ -55,6 +57,7 @@ pub mod degradation;
 mod duration_serde;
 pub mod error;
 pub mod errors;
+pub mod events;
 pub mod fallback;
 mod health;
 pub mod hedge;
@@ -92,6 +95,7 @@ pub use classification::{classify, classify_message, Classification};
 pub use config_error::ConfigError;
 pub use error::{Category, ErrorContext, ErrorReport, MarcusError, Remediation, Severity};
 pub use errors::Error;
+pub use events::Event;
 pub use health::RegistryHealth;
 pub use hedge::{HedgeConfig, HedgeSnapshot};
 pub use injected_fault::InjectedFault;

@@ -24,6 +24,8 @@
 //! | `resilience_adaptive_limit_rtt_seconds` | gauge | `adaptive_limit` | as above: the window's mean round-trip time |
 //! | `resilience_adaptive_limit_refused_total` | counter | `adaptive_limit`, `priority` | an adaptive limit refuses a call (`Overloaded`) |
 //! | `resilience_chaos_injected_total` | counter | `site`, `fault` | fault injection (feature `chaos`) injects a fault (`fault`: `error`, `latency`, `refusal`) |
+//! | `resilience_call_duration_seconds` | histogram | `pattern`, `name`, `outcome` | a call through a pattern ends: a retried call (`pattern="retry"`, from its first attempt to its last, sleeps included), a call through an adaptive limit (`pattern="adaptive_limit"`); `outcome` is `success` or `failure` as the pattern counted it |
+//! | `resilience_attempt_duration_seconds` | histogram | `pattern`, `name`, `outcome` | one attempt of a retried call ends (`pattern="retry"`; `outcome` `success` or `failure`) |
 //!
 //! Label values: `breaker` is the breaker's name, `function` the decorated function's
 //! path (`my_app::board::fetch`, as in the tracing events), `fallback` the fallback as
@@ -31,11 +33,22 @@
 //! non-`MarcusError`), `category` its tier as serialized (`"transient"`, …). All of them
 //! are names fixed in the code, never user input, so the series stay few.
 //!
-//! Nothing is reported on a successful call, with or without the feature: a call through
-//! a closed breaker takes no lock and touches no shared counter, so there is no "calls"
-//! series (count requests where you serve them). Every report happens off the hot path (a
-//! failure, a transition, a refusal, a retry), and each breaker builds its metric keys
-//! once, so a report is one recorder lookup and allocates nothing.
+//! The names follow Prometheus's conventions (`_total` counters, base units in the name:
+//! `_seconds`) and Polly's instruments: `resilience_call_duration_seconds` and
+//! `resilience_attempt_duration_seconds` are Polly's `resilience.polly.pipeline.duration`
+//! and `resilience.polly.strategy.attempt.duration`, with `pattern` and `name` for its
+//! pipeline and strategy names. An OpenTelemetry exporter of the `metrics` facade shows
+//! them as they are named here.
+//!
+//! Without the feature nothing is reported and nothing is timed. With it, the two
+//! histograms are the only reports made on a successful call: a retried function reads
+//! the clock at its start and end and records one call and one attempt duration (two
+//! recorder lookups, on keys built once per site; `benches/events.rs` measures the
+//! cost); an adaptive limit records the round trip it already measures. A call through a
+//! closed breaker, a bulkhead or a rate limiter still reports nothing. Every other
+//! report happens off the hot path (a failure, a transition, a refusal, a retry), and
+//! each breaker builds its metric keys once, so a report is one recorder lookup and
+//! allocates nothing.
 //!
 //! ```
 //! // With the feature on, after installing a recorder (an exporter's), give the
@@ -47,7 +60,24 @@
 // Without the feature the reports' arguments go unused; they are still type-checked.
 #![cfg_attr(not(feature = "metrics"), allow(unused_variables))]
 
+use std::time::Duration;
+
 use crate::Category;
+
+/// Histogram: calls through a pattern, from start to end, in seconds, labelled
+/// `pattern`, `name` and `outcome` (`success`, `failure`).
+///
+/// ```
+/// assert_eq!(resilience::metrics::CALL_DURATION, "resilience_call_duration_seconds");
+/// ```
+pub const CALL_DURATION: &str = "resilience_call_duration_seconds";
+/// Histogram: attempts of a retried call, in seconds, labelled `pattern`, `name` and
+/// `outcome`.
+///
+/// ```
+/// assert!(resilience::metrics::ATTEMPT_DURATION.ends_with("_seconds"));
+/// ```
+pub const ATTEMPT_DURATION: &str = "resilience_attempt_duration_seconds";
 
 /// Gauge: each breaker's state, labelled `breaker`; see
 /// [`breaker::state_value`](crate::breaker::state_value) for the values.
@@ -201,6 +231,95 @@ pub fn describe() {
             "Mean round-trip time of an adaptive limit's last window, in seconds."
         );
         describe_counter!(ADAPTIVE_LIMIT_REFUSED, "Calls an adaptive limit refused.");
+        ::metrics::describe_histogram!(
+            CALL_DURATION,
+            ::metrics::Unit::Seconds,
+            "Calls through a pattern, from start to end (a retried call's sleeps included)."
+        );
+        ::metrics::describe_histogram!(
+            ATTEMPT_DURATION,
+            ::metrics::Unit::Seconds,
+            "Attempts of a retried call."
+        );
+    }
+}
+
+/// How a timed call or attempt ended: the `outcome` label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Success,
+    Failure,
+}
+
+/// One instance's duration histograms, their keys built once (a report is one recorder
+/// lookup, no allocation). Zero-sized and a no-op without the feature.
+pub(crate) struct Durations {
+    #[cfg(feature = "metrics")]
+    keys: Box<[::metrics::Key; 4]>,
+}
+
+#[cfg(feature = "metrics")]
+static DURATION_METADATA: ::metrics::Metadata<'static> =
+    ::metrics::Metadata::new("resilience", ::metrics::Level::INFO, Some(module_path!()));
+
+impl Durations {
+    /// Whether durations are measured at all (the `metrics` feature).
+    pub(crate) const TIMED: bool = cfg!(feature = "metrics");
+
+    /// The histograms of `pattern`'s instance `name`.
+    pub(crate) fn new(pattern: &'static str, name: &'static str) -> Durations {
+        #[cfg(feature = "metrics")]
+        {
+            let key = |metric: &'static str, outcome: &'static str| {
+                ::metrics::Key::from_parts(
+                    metric,
+                    vec![
+                        ::metrics::Label::new("pattern", pattern),
+                        ::metrics::Label::new("name", name),
+                        ::metrics::Label::new("outcome", outcome),
+                    ],
+                )
+            };
+            Durations {
+                keys: Box::new([
+                    key(CALL_DURATION, "success"),
+                    key(CALL_DURATION, "failure"),
+                    key(ATTEMPT_DURATION, "success"),
+                    key(ATTEMPT_DURATION, "failure"),
+                ]),
+            }
+        }
+        #[cfg(not(feature = "metrics"))]
+        Durations {}
+    }
+
+    /// A call ended with `outcome` after `took`.
+    #[inline]
+    pub(crate) fn call(&self, outcome: Outcome, took: Duration) {
+        #[cfg(feature = "metrics")]
+        self.record(outcome as usize, took);
+    }
+
+    /// An attempt ended with `outcome` after `took`.
+    #[inline]
+    pub(crate) fn attempt(&self, outcome: Outcome, took: Duration) {
+        #[cfg(feature = "metrics")]
+        self.record(2 + outcome as usize, took);
+    }
+
+    #[cfg(feature = "metrics")]
+    #[inline]
+    fn record(&self, key: usize, took: Duration) {
+        ::metrics::with_recorder(|r| {
+            r.register_histogram(&self.keys[key], &DURATION_METADATA)
+                .record(took.as_secs_f64());
+        });
+    }
+}
+
+impl core::fmt::Debug for Durations {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Durations")
     }
 }
 

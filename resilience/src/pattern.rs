@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::Clock;
+use crate::events::Sink;
 use crate::ConfigError;
 
 /// A pattern whose instances the registry keeps by name, and by key (`key = expr`).
@@ -98,6 +99,11 @@ pub trait Pattern: Send + Sync + Sized + 'static {
 
     /// Links `parent` (once): called by the registry for a configured parent.
     fn link_parent(&self, _parent: Arc<Self>) {}
+
+    /// The same instance, sending its events through `events` (its registry's stream,
+    /// with its key when keyed): called by the registry as it makes one.
+    #[doc(hidden)]
+    fn with_events(self, events: Sink) -> Self;
 }
 
 /// What a [`Pattern`]'s configuration has in common: validation, and the bound on

@@ -423,7 +423,7 @@ impl ResilienceMiddleware {
         let breaker = self.breaker_for(req.url()).map_err(Error::middleware)?;
         let idempotent = is_idempotent(req.method());
         let policy = self.policy().current();
-        let started = policy.tracks_elapsed().then(|| SystemClock.now());
+        let started = policy.start();
         let mut attempts: Option<Attempts> = None;
         let mut request = req;
         loop {
@@ -490,7 +490,7 @@ impl ResilienceMiddleware {
                 _ => crate::sites::breaker::record(permit, &verdict),
             }
             if outcome.is_ok() && !verdict.retryable {
-                policy.succeeded();
+                policy.succeeded_at(started, attempts.as_ref());
                 return outcome;
             }
             let why_not = match (&spare, idempotent) {

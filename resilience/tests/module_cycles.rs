@@ -316,6 +316,7 @@ const LAYERS: &[&[&str]] = &[
     // 1. The vocabulary.
     &[
         "error",
+        "events",
         "clock",
         "deadline",
         "sync",
@@ -356,7 +357,15 @@ const LAYERS: &[&[&str]] = &[
     // 6. The call sites and fallbacks.
     &["sites", "fallback"],
     // 7. The front ends and reports.
-    &["health", "config", "tower", "reqwest", "axum", "__private"],
+    &[
+        "health",
+        "config",
+        "tower",
+        "reqwest",
+        "axum",
+        "admin",
+        "__private",
+    ],
 ];
 
 /// Inverted edges known and being removed: each one here is a debt, not a rule. Remove

@@ -232,7 +232,7 @@ pub(crate) fn retry(
                 let __resilience_error = match #split {
                     #ok(__resilience_value) => {
                         #retry_ok
-                        __RESILIENCE_RETRY.succeeded(&__resilience_attempts);
+                        __RESILIENCE_RETRY.succeeded(&__resilience_attempts, __resilience_started);
                         break ::core::result::Result::Ok(__resilience_value);
                     }
                     #err(__resilience_error) => __resilience_error,

@@ -47,7 +47,8 @@ async fn job_status(id: u64) -> Result<Status, JobError> {
                                 }
                             }
                         }
-                        __RESILIENCE_RETRY.succeeded(&__resilience_attempts);
+                        __RESILIENCE_RETRY
+                            .succeeded(&__resilience_attempts, __resilience_started);
                         break ::core::result::Result::Ok(__resilience_value);
                     }
                     ::core::ops::ControlFlow::Break(__resilience_error) => {

@@ -89,7 +89,8 @@ async fn fetch_board(id: u64) -> Result<Board, KanbanError> {
                     __resilience_outcome,
                 ) {
                     ::core::ops::ControlFlow::Continue(__resilience_value) => {
-                        __RESILIENCE_RETRY.succeeded(&__resilience_attempts);
+                        __RESILIENCE_RETRY
+                            .succeeded(&__resilience_attempts, __resilience_started);
                         break ::core::result::Result::Ok(__resilience_value);
                     }
                     ::core::ops::ControlFlow::Break(__resilience_error) => {

@@ -83,7 +83,8 @@ impl Client {
                     };
                     let __resilience_error = match __resilience_outcome {
                         ::core::result::Result::Ok(__resilience_value) => {
-                            __RESILIENCE_RETRY.succeeded(&__resilience_attempts);
+                            __RESILIENCE_RETRY
+                                .succeeded(&__resilience_attempts, __resilience_started);
                             break ::core::result::Result::Ok(__resilience_value);
                         }
                         ::core::result::Result::Err(__resilience_error) => {

@@ -1,10 +1,13 @@
 //! What an adaptive limit reports (target `resilience::adaptive_limit`): a change of the
 //! limit (INFO, at most one a second per instance, saying the limit before and after),
 //! refusals (a WARN at most once a second per instance, with the count since the last),
-//! and its metrics (`metrics.rs`). An admitted call reports nothing.
+//! and its metrics (`metrics.rs`). An admitted call reports nothing. Each tracing event
+//! here and its stream [`Event`](crate::Event) (`limit_changed`, `overloaded`) are given
+//! together, from the same values.
 
 use super::window::Closed;
 use super::Overloaded;
+use crate::events::{EventKind, Sink};
 use crate::sync::atomic::{AtomicU64, Ordering};
 
 /// One second, on a limiter's timeline.
@@ -29,8 +32,10 @@ impl LimitEvents {
 
     /// A window closed at `now` and the limit is `limit`: an event if it changed since
     /// the last one and that was at least a second ago.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn limit(
         &mut self,
+        events: &Sink,
         name: &'static str,
         key: Option<&str>,
         limit: u32,
@@ -55,6 +60,11 @@ impl LimitEvents {
             dropped = window.drops,
             "adaptive limit changed"
         );
+        let from = self.reported;
+        events.emit("adaptive_limit", name, || EventKind::LimitChanged {
+            from,
+            to: limit,
+        });
         self.reported = limit;
         self.at = Some(now);
     }
@@ -70,7 +80,14 @@ pub(super) struct Refusals {
 
 impl Refusals {
     #[cold]
-    pub(super) fn refused(&self, name: &'static str, key: Option<&str>, o: &Overloaded, now: u64) {
+    pub(super) fn refused(
+        &self,
+        events: &Sink,
+        name: &'static str,
+        key: Option<&str>,
+        o: &Overloaded,
+        now: u64,
+    ) {
         super::metrics::refused(name, o.priority);
         self.unreported.fetch_add(1, Ordering::Relaxed);
         let last = self.warned_at.load(Ordering::Relaxed);
@@ -97,6 +114,11 @@ impl Refusals {
             retry_after_us = o.retry_after.as_micros() as u64,
             "adaptive limit reached; calls refused"
         );
+        events.emit("adaptive_limit", name, || EventKind::Overloaded {
+            refused,
+            limit: o.limit,
+            priority: o.priority.as_str().into(),
+        });
     }
 }
 

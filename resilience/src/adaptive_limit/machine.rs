@@ -12,6 +12,8 @@ use super::places::{Decision, Entry, Notify, Places};
 use super::window::Window;
 use super::{AdaptiveLimitConfig, AdaptiveLimitSnapshot, Overloaded, Priority};
 use crate::clock::{duration_nanos, Clock};
+use crate::events::Sink;
+use crate::metrics::{Durations, Outcome};
 use crate::sync::atomic::{AtomicU64, Ordering};
 use crate::ConfigError;
 
@@ -53,6 +55,10 @@ pub struct AdaptiveLimiter {
     clock: Timeline,
     name: &'static str,
     key: Option<Arc<str>>,
+    /// Its registry's event stream (none outside a registry).
+    events: Sink,
+    /// Its call duration histogram (feature `metrics`; nothing without it).
+    durations: Durations,
 }
 
 /// What the call that closes a window updates, under the lock.
@@ -135,7 +141,15 @@ impl AdaptiveLimiter {
             clock: Timeline::of(clock),
             name,
             key,
+            events: Sink::NONE,
+            durations: Durations::new("adaptive_limit", name),
         }
+    }
+
+    /// The same limiter, sending its events through `events` (its registry's stream).
+    pub(crate) fn with_events(mut self, events: Sink) -> AdaptiveLimiter {
+        self.events = events;
+        self
     }
 
     /// The same limiter on another clock (a [`ManualClock`](crate::clock::ManualClock) in
@@ -395,8 +409,13 @@ impl AdaptiveLimiter {
         }
         let overloaded = self.overloaded(priority, waited);
         let now = self.now();
-        self.refusals
-            .refused(self.name, self.key.as_deref(), &overloaded, now);
+        self.refusals.refused(
+            &self.events,
+            self.name,
+            self.key.as_deref(),
+            &overloaded,
+            now,
+        );
         overloaded
     }
 
@@ -432,6 +451,16 @@ impl AdaptiveLimiter {
             return;
         }
         let now = self.now();
+        if start != 0 {
+            // The round trip it measures anyway (a constant no-op without `metrics`).
+            let outcome = if dropped {
+                Outcome::Failure
+            } else {
+                Outcome::Success
+            };
+            self.durations
+                .call(outcome, Duration::from_nanos(now.saturating_sub(start)));
+        }
         let mut close = start != 0 && self.window.add(now.saturating_sub(start).max(1), now);
         if dropped {
             close |= self.window.drop_seen(now);
@@ -474,9 +503,15 @@ impl AdaptiveLimiter {
         }) as u32;
         self.places.set_limit(limit);
         let min_rtt = state.min_rtt;
-        state
-            .events
-            .limit(self.name, self.key.as_deref(), limit, closed, min_rtt, now);
+        state.events.limit(
+            &self.events,
+            self.name,
+            self.key.as_deref(),
+            limit,
+            closed,
+            min_rtt,
+            now,
+        );
     }
 
     /// The limiter's state, counts and configuration.

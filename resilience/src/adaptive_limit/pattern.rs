@@ -90,4 +90,8 @@ impl Pattern for AdaptiveLimiter {
             "invalid #[adaptive_limit] configuration; using the defaults"
         );
     }
+
+    fn with_events(self, events: crate::events::Sink) -> AdaptiveLimiter {
+        AdaptiveLimiter::with_events(self, events)
+    }
 }

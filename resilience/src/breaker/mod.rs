@@ -23,6 +23,7 @@ mod chain;
 mod circuit_open;
 mod claim;
 mod config;
+mod events;
 mod failure_times;
 mod live;
 mod machine;

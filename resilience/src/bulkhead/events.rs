@@ -1,12 +1,17 @@
-//! What a bulkhead reports: a metric per refusal and a WARN at most once a second (off
-//! the hot path; an admitted call reports nothing).
+//! What a bulkhead reports: a metric per refusal, and at most once a second a WARN and a
+//! stream event with the refusals since the last (off the hot path; an admitted call
+//! reports nothing). The tracing event and the stream's [`Event`](crate::Event) are given
+//! here together, from the same values.
 
 use std::time::Duration;
 
-/// A call was refused: counted in the metrics; a WARN when `refused` says this refusal
-/// is the one a second that is logged (with the refusals since the last WARN).
+use crate::events::{EventKind, Sink};
+
+/// A call was refused: counted in the metrics; a WARN and an event when `refused` says
+/// this refusal is the one a second that is logged (with the refusals since the last).
 #[cold]
 pub(super) fn refused(
+    events: &Sink,
     name: &'static str,
     key: Option<&str>,
     waited: Duration,
@@ -21,6 +26,10 @@ pub(super) fn refused(
             waited_ms = waited.as_millis() as u64,
             "bulkhead full; calls refused (`refused`: since the last such warning, at most one a second)"
         );
+        events.emit("bulkhead", name, || EventKind::Refused {
+            refused,
+            retry_after_ms: None,
+        });
     }
     crate::metrics::bulkhead_rejected(name);
 }

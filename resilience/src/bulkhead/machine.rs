@@ -7,6 +7,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use super::{BulkheadConfig, BulkheadFull, BulkheadSnapshot};
+use crate::events::Sink;
 use crate::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use crate::ConfigError;
 
@@ -45,6 +46,8 @@ pub struct Bulkhead {
     max_keys: AtomicUsize,
     name: &'static str,
     key: Option<Arc<str>>,
+    /// Its registry's event stream (none outside a registry).
+    events: Sink,
 }
 
 #[derive(Default)]
@@ -102,7 +105,14 @@ impl Bulkhead {
             max_keys: AtomicUsize::new(config.max_keys),
             name,
             key,
+            events: Sink::NONE,
         }
+    }
+
+    /// The same bulkhead, sending its events through `events` (its registry's stream).
+    pub(crate) fn with_events(mut self, events: Sink) -> Bulkhead {
+        self.events = events;
+        self
     }
 
     /// The bulkhead's name.
@@ -318,7 +328,7 @@ impl Bulkhead {
         let total = self.rejections.fetch_add(1, Ordering::Relaxed) + 1;
         let now = crate::clock::Clock::now_coarse(&crate::clock::SystemClock);
         let warn = self.warn.due_any_clock(now, || total);
-        super::events::refused(self.name, self.key.as_deref(), waited, warn);
+        super::events::refused(&self.events, self.name, self.key.as_deref(), waited, warn);
         BulkheadFull {
             name: self.name,
             key: self.key.clone(),

@@ -73,7 +73,13 @@ impl Pattern for Bulkhead {
         _free_in: Option<Duration>,
     ) -> BulkheadFull {
         // The store gives the WARN (once a second); the metric counts each refusal.
-        super::events::refused(name, Some(key), Duration::ZERO, None);
+        super::events::refused(
+            &crate::events::Sink::NONE,
+            name,
+            Some(key),
+            Duration::ZERO,
+            None,
+        );
         BulkheadFull {
             name,
             key: Some(key.into()),
@@ -89,5 +95,9 @@ impl Pattern for Bulkhead {
             %error,
             "invalid #[bulkhead] configuration; using the defaults"
         );
+    }
+
+    fn with_events(self, events: crate::events::Sink) -> Bulkhead {
+        Bulkhead::with_events(self, events)
     }
 }

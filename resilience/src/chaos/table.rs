@@ -25,6 +25,9 @@ use crate::ConfigError;
 /// ```
 pub struct Chaos {
     state: Mutex<State>,
+    /// Its registry's event stream; `None` for the global table, which sends to the
+    /// global registry's.
+    events: Option<crate::events::Sink>,
 }
 
 struct State {
@@ -132,6 +135,12 @@ impl State {
 impl Chaos {
     /// An empty table, its seed drawn from the OS (fix it with [`seed`](Self::seed)).
     /// Every `Registry` makes its own; see [`Registry::chaos`](crate::Registry::chaos).
+    /// The same table, sending its injections to `events` (a `Registry::new()`'s stream).
+    pub(crate) fn with_events(mut self, events: crate::events::Sink) -> Chaos {
+        self.events = Some(events);
+        self
+    }
+
     pub(crate) fn new() -> Chaos {
         Chaos {
             state: Mutex::new(State {
@@ -140,6 +149,7 @@ impl Chaos {
                 sites: BTreeMap::new(),
                 armed: false,
             }),
+            events: None,
         }
     }
 
@@ -381,6 +391,13 @@ impl Chaos {
                 "fault injected"
             );
             crate::metrics::chaos_injected(name, kind.name());
+            let events = self
+                .events
+                .as_ref()
+                .unwrap_or_else(|| crate::events::global());
+            events.emit("chaos", name, || crate::events::EventKind::FaultInjected {
+                fault: kind.name().into(),
+            });
             return match kind {
                 FaultKind::Error => Drawn::Error,
                 FaultKind::Latency(d) => Drawn::Delay(d),

@@ -203,6 +203,53 @@ fn cluster_breaker(name: &str) -> Option<Arc<Breaker>> {
         .filter(|b| b.config().scope == Scope::Cluster)
 }
 
+/// An operator's change of a breaker (the admin routes'), applied on every instance to
+/// the breaker of that name, whatever its scope: published as `<kind> 0 <origin> <name>`
+/// on the transitions' channel, beside `open` and `close`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Manual {
+    ForceOpen,
+    Reset,
+    Disable,
+}
+
+impl Manual {
+    fn as_str(self) -> &'static str {
+        match self {
+            Manual::ForceOpen => "force_open",
+            Manual::Reset => "reset",
+            Manual::Disable => "disable",
+        }
+    }
+
+    fn parse(kind: &str) -> Option<Manual> {
+        [Manual::ForceOpen, Manual::Reset, Manual::Disable]
+            .into_iter()
+            .find(|m| m.as_str() == kind)
+    }
+
+    fn apply(self, breaker: &Breaker) {
+        match self {
+            Manual::ForceOpen => breaker.force_open(),
+            Manual::Reset => breaker.reset(),
+            Manual::Disable => breaker.disable(),
+        }
+    }
+}
+
+/// Tells every other instance to apply `manual` to its breaker `name` (the caller has
+/// applied it here). `true` once Redis took the message; `false` without a connection.
+pub(crate) async fn publish_manual(name: &str, manual: Manual) -> bool {
+    let Some(shared) = super::shared() else {
+        return false;
+    };
+    let message = format!("{} 0 {} {name}", manual.as_str(), shared.instance);
+    shared
+        .query_if_up::<i64>(CHANNEL, redis::cmd("PUBLISH").arg(CHANNEL).arg(message))
+        .await
+        .is_some()
+}
+
 /// Applies another instance's message.
 fn remote(shared: &Shared, tracked: &mut HashMap<&'static str, Tracked>, message: &str) {
     let mut parts = message.splitn(4, ' ');
@@ -212,6 +259,15 @@ fn remote(shared: &Shared, tracked: &mut HashMap<&'static str, Tracked>, message
         return;
     };
     if origin == shared.instance {
+        return;
+    }
+    if let Some(manual) = Manual::parse(kind) {
+        if let Some(breaker) = crate::registry().breaker(name) {
+            if let Some(t) = tracked.get_mut(breaker.name()) {
+                t.lease_until = None;
+            }
+            applying(|| manual.apply(&breaker));
+        }
         return;
     }
     let Some(breaker) = cluster_breaker(name) else {

@@ -75,6 +75,8 @@ pub use limiter::{Admission, ClusterLimit, ClusterLimiter, LimiterStats};
 pub use link::Topology;
 pub use scripts::GCRA_LUA;
 
+#[cfg(feature = "admin")]
+pub(crate) use breaker::{publish_manual, Manual};
 #[cfg(feature = "config")]
 pub(crate) use url::redact;
 

@@ -14,6 +14,7 @@
 //! [`HEDGE_WINS`](crate::metrics::HEDGE_WINS) calls answered by one. Nothing is reported
 //! by a call answered by its first run before `delay`.
 
+use crate::events::{EventKind, Sink};
 #[cfg(feature = "metrics")]
 use crate::metrics::{HEDGES, HEDGE_WINS};
 use crate::view::View;
@@ -65,7 +66,14 @@ impl Reason {
     }
 }
 
-pub(crate) fn started(hedge: &'static str, caller: Caller, run: u32, reason: Reason) {
+/// A hedged run starts: its tracing event and the stream's, from the same values.
+pub(crate) fn started(
+    events: &Sink,
+    hedge: &'static str,
+    caller: Caller,
+    run: u32,
+    reason: Reason,
+) {
     tracing::debug!(
         target: TARGET,
         hedge,
@@ -75,6 +83,10 @@ pub(crate) fn started(hedge: &'static str, caller: Caller, run: u32, reason: Rea
         via = caller.via.as_str(),
         "starting a hedged run"
     );
+    events.emit("hedge", hedge, || EventKind::Hedged {
+        run,
+        reason: reason.as_str().into(),
+    });
     #[cfg(feature = "metrics")]
     ::metrics::counter!(HEDGES, "hedge" => hedge).increment(1);
 }

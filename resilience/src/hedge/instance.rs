@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::{HedgeConfig, HedgeSnapshot};
 use crate::clock::duration_nanos;
+use crate::events::Sink;
 use crate::ConfigError;
 
 /// One named hedge: the configuration every call site of that name uses, changeable at
@@ -35,6 +36,8 @@ pub struct Hedge {
     hedges_started: AtomicU64,
     /// Calls answered by a hedge rather than the first run.
     hedge_wins: AtomicU64,
+    /// Its registry's event stream (none outside a registry).
+    pub(crate) events: Sink,
 }
 
 impl Hedge {
@@ -55,7 +58,14 @@ impl Hedge {
             hedged_calls: AtomicU64::new(0),
             hedges_started: AtomicU64::new(0),
             hedge_wins: AtomicU64::new(0),
+            events: Sink::NONE,
         })
+    }
+
+    /// The same hedge, sending its events through `events` (its registry's stream).
+    pub(crate) fn with_events(mut self, events: Sink) -> Hedge {
+        self.events = events;
+        self
     }
 
     /// A hedge with the default configuration, made without validation (the defaults
@@ -69,6 +79,7 @@ impl Hedge {
             hedged_calls: AtomicU64::new(0),
             hedges_started: AtomicU64::new(0),
             hedge_wins: AtomicU64::new(0),
+            events: Sink::NONE,
         }
     }
 

@@ -224,7 +224,13 @@ impl<T, E, Fut: Future<Output = Result<T, E>>> Runs<E, Fut> {
         self.started += 1;
         let nth = self.started - 1;
         self.hedge.record_hedge(nth);
-        events::started(self.hedge.name(), self.caller, self.started, reason);
+        events::started(
+            &self.hedge.events,
+            self.hedge.name(),
+            self.caller,
+            self.started,
+            reason,
+        );
         if self.extra.is_empty() {
             self.extra.reserve_exact((self.total - 1) as usize);
         }

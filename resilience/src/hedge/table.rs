@@ -1,6 +1,7 @@
 //! The registry's hedges: one [`Hedge`] per name, with configurations given before the
 //! name is first used. The registry's hedge methods (`registry/hedges.rs`) read it.
 
+use crate::events::Sink;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -30,6 +31,7 @@ impl HedgeTable {
         &self,
         name: &str,
         config: HedgeConfig,
+        events: &Sink,
     ) -> Result<Arc<Hedge>, ConfigError> {
         config.validate()?;
         if let Some(hedge) = self.get(name) {
@@ -40,7 +42,7 @@ impl HedgeTable {
             return Ok(hedge.clone());
         }
         let config = tables.configs.get(name).cloned().unwrap_or(config);
-        let hedge = Arc::new(Hedge::new(name, config)?);
+        let hedge = Arc::new(Hedge::new(name, config)?.with_events(events.clone()));
         tables.hedges.insert(name.into(), hedge.clone());
         Ok(hedge)
     }

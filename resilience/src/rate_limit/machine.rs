@@ -8,6 +8,7 @@ use super::gcra::{self, Rate};
 use super::place::Place;
 use super::{RateLimitConfig, RateLimited, RateLimiterSnapshot};
 use crate::clock::{duration_nanos, Clock};
+use crate::events::Sink;
 use crate::refusals::RefusalWarn;
 use crate::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::ConfigError;
@@ -50,6 +51,8 @@ pub struct RateLimiter {
     config: Mutex<RateLimitConfig>,
     name: &'static str,
     key: Option<Arc<str>>,
+    /// Its registry's event stream (none outside a registry).
+    events: Sink,
 }
 
 impl core::fmt::Debug for RateLimiter {
@@ -104,7 +107,14 @@ impl RateLimiter {
             config: Mutex::new(config.clone()),
             name,
             key,
+            events: Sink::NONE,
         }
+    }
+
+    /// The same limiter, sending its events through `events` (its registry's stream).
+    pub(crate) fn with_events(mut self, events: Sink) -> RateLimiter {
+        self.events = events;
+        self
     }
 
     /// The same limiter on another clock (a [`ManualClock`](crate::clock::ManualClock)
@@ -482,7 +492,7 @@ impl RateLimiter {
     fn refused(&self, limited: RateLimited, now: u64) -> RateLimited {
         let total = self.rejections.fetch_add(1, Ordering::Relaxed) + 1;
         let warn = self.warn.due_any_clock(Duration::from_nanos(now), || total);
-        super::events::refused(&limited, warn);
+        super::events::refused(&self.events, &limited, warn);
         limited
     }
 

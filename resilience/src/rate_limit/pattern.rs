@@ -76,7 +76,7 @@ impl Pattern for RateLimiter {
         let retry_after = free_in.unwrap_or_else(|| config.interval());
         // The store gives the WARN (once a second); the metric counts each refusal.
         let limited = RateLimited::new(name, Some(key.into()), retry_after);
-        super::events::refused(&limited, None);
+        super::events::refused(&crate::events::Sink::NONE, &limited, None);
         limited
     }
 
@@ -87,5 +87,9 @@ impl Pattern for RateLimiter {
             %error,
             "invalid #[rate_limit] configuration; using the defaults"
         );
+    }
+
+    fn with_events(self, events: crate::events::Sink) -> RateLimiter {
+        RateLimiter::with_events(self, events)
     }
 }

@@ -36,7 +36,7 @@ impl Registry {
         name: &str,
         config: HedgeConfig,
     ) -> Result<Arc<Hedge>, ConfigError> {
-        self.hedge_table.register(name, config)
+        self.hedge_table.register(name, config, &self.event_sink())
     }
 
     /// Sets `name`'s hedge configuration: applied at once to a live hedge, and kept for

@@ -51,12 +51,16 @@ pub use world::{degradation, recovery};
 /// ```
 pub fn registry() -> &'static Registry {
     static GLOBAL: OnceLock<Registry> = OnceLock::new();
-    GLOBAL.get_or_init(|| Registry {
-        retry_policies: None,
-        monitor: None,
-        #[cfg(feature = "chaos")]
-        chaos: None,
-        ..Registry::new()
+    GLOBAL.get_or_init(|| {
+        let global = Registry {
+            retry_policies: None,
+            monitor: None,
+            #[cfg(feature = "chaos")]
+            chaos: None,
+            ..Registry::new()
+        };
+        crate::events::set_global(global.event_sink());
+        global
     })
 }
 
@@ -99,6 +103,9 @@ pub struct Registry {
     degradation: Degradation,
     /// Its services' recovery, whose slow starts follow this registry's breakers.
     recovery: Recovery,
+    /// Its event stream (`crate::events`), which every instance made here sends to.
+    #[cfg(feature = "tokio")]
+    events: crate::events::Bus,
 }
 
 impl Default for Registry {
@@ -135,8 +142,16 @@ impl Registry {
     pub fn with_clock(clock: impl Clock + 'static) -> Registry {
         let clock = crate::clock::shared(clock);
         let tables = RwLock::new(HashMap::new());
-        let breakers = insert_table::<Breaker>(&tables, &clock);
+        #[cfg(feature = "tokio")]
+        let events = crate::events::Bus::new();
+        #[cfg(feature = "tokio")]
+        let sink = events.sink();
+        #[cfg(not(feature = "tokio"))]
+        let sink = crate::events::Sink::NONE;
+        let breakers = insert_table::<Breaker>(&tables, &clock, &sink);
         Registry {
+            #[cfg(feature = "tokio")]
+            events,
             recovery: Recovery::following(clock.clone(), Arc::new(move |name| breakers.get(name))),
             monitor: Some(Monitor::default().with_clock(clock.clone())),
             degradation: Degradation::new(),
@@ -146,8 +161,35 @@ impl Registry {
             hedge_table: Default::default(),
             budgets: Default::default(),
             #[cfg(feature = "chaos")]
-            chaos: Some(crate::chaos::Chaos::new()),
+            chaos: Some(crate::chaos::Chaos::new().with_events(sink.clone())),
         }
+    }
+
+    /// Every state change, refusal, retry, give-up, hedge, overload, limit change and
+    /// injected fault of this registry's instances from now on, as [`Event`](crate::Event)s
+    /// (see [`crate::events`]): a slow receiver lags, losing the oldest, and never slows
+    /// a call. Needs the `tokio` feature (on by default).
+    ///
+    /// ```
+    /// use resilience::{registry::Registry, BreakerConfig};
+    /// let reg = Registry::new();
+    /// let mut events = reg.events();
+    /// reg.register("db", BreakerConfig::default())?.force_open();
+    /// let event = events.try_recv().expect("the opening");
+    /// assert_eq!(serde_json::to_value(&event)?["to"], "forced_open");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "tokio")]
+    pub fn events(&self) -> tokio::sync::broadcast::Receiver<crate::Event> {
+        self.events.subscribe()
+    }
+
+    /// The handle this registry's instances send their events through.
+    pub(crate) fn event_sink(&self) -> crate::events::Sink {
+        #[cfg(feature = "tokio")]
+        return self.events.sink();
+        #[cfg(not(feature = "tokio"))]
+        crate::events::Sink::NONE
     }
 
     /// This registry's fault table (feature `chaos`): the faults the call sites and
@@ -185,7 +227,7 @@ impl Registry {
         match found.map(Arc::downcast::<Table<P>>) {
             Some(Ok(table)) => table,
             // A type's entry holds that type's table: only a missing entry gets here.
-            _ => insert_table::<P>(&self.tables, &self.clock),
+            _ => insert_table::<P>(&self.tables, &self.clock, &self.event_sink()),
         }
     }
 
@@ -285,11 +327,12 @@ impl Registry {
 fn insert_table<P: Pattern>(
     tables: &RwLock<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
     clock: &Arc<dyn Clock>,
+    events: &crate::events::Sink,
 ) -> Arc<Table<P>> {
     let mut tables = tables.write().unwrap_or_else(PoisonError::into_inner);
     let entry = tables
         .entry(TypeId::of::<P>())
-        .or_insert_with(|| Arc::new(Table::<P>::new(clock.clone())));
+        .or_insert_with(|| Arc::new(Table::<P>::new(clock.clone(), events.clone())));
     match entry.clone().downcast::<Table<P>>() {
         Ok(table) => table,
         // The entry of `P`'s type id was made just above, or earlier, as `Table<P>`.

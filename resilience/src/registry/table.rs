@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::clock::Clock;
+use crate::events::Sink;
 use crate::keyed::Keyed;
 use crate::pattern::{Pattern, PatternConfig};
 use crate::ConfigError;
@@ -31,6 +32,8 @@ pub(crate) type Overlay<C> = Arc<dyn Fn(&C) -> Result<C, ConfigError> + Send + S
 /// One pattern's instances in a registry.
 pub(crate) struct Table<P: Pattern> {
     clock: Arc<dyn Clock>,
+    /// The registry's event stream, handed to every instance made here.
+    events: Sink,
     inner: RwLock<Names<P>>,
 }
 
@@ -50,9 +53,10 @@ struct Names<P: Pattern> {
 }
 
 impl<P: Pattern> Table<P> {
-    pub(crate) fn new(clock: Arc<dyn Clock>) -> Table<P> {
+    pub(crate) fn new(clock: Arc<dyn Clock>, events: Sink) -> Table<P> {
         Table {
             clock,
+            events,
             inner: RwLock::new(Names {
                 named: BTreeMap::new(),
                 keyed: BTreeMap::new(),
@@ -110,11 +114,10 @@ impl<P: Pattern> Table<P> {
         }
         names.registered.entry(name.into()).or_insert(given.clone());
         let config = names.in_force(name).unwrap_or(given);
-        let store = Arc::new(Keyed::new(
-            crate::names::intern(name),
-            config,
-            self.clock.clone(),
-        ));
+        let store = Arc::new(
+            Keyed::new(crate::names::intern(name), config, self.clock.clone())
+                .with_events(self.events.clone()),
+        );
         names.keyed.insert(name.into(), store.clone());
         store
     }
@@ -336,12 +339,10 @@ impl<P: Pattern> Table<P> {
             }
             None => None,
         };
-        let instance = Arc::new(P::make(
-            crate::names::intern(name),
-            None,
-            &config,
-            &self.clock,
-        ));
+        let instance = Arc::new(
+            P::make(crate::names::intern(name), None, &config, &self.clock)
+                .with_events(self.events.clone()),
+        );
         if let Some(parent) = parent {
             instance.link_parent(parent);
         }

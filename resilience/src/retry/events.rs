@@ -10,11 +10,16 @@
 //! no retry story at all. A retry inside another retry's attempt that leaves the retrying
 //! to it says so once per instance: `DEBUG` "inside another retry's attempt: …". The reqwest middleware's events add `host`, `method` and `path`
 //! through the span it opens around each request.
+//!
+//! The retry and the give-up after retrying are also the stream's `retry` and `gave_up`
+//! [`Event`](crate::Event)s of the policy's registry, given here with the tracing event
+//! from the same values.
 
 use std::time::Duration;
 
 use super::GiveUp;
 use crate::classification::Verdict;
+use crate::events::{millis, EventKind, Sink};
 
 pub(crate) const TARGET: &str = "resilience::retry";
 
@@ -59,22 +64,26 @@ impl Via {
     }
 }
 
-/// Whether anyone listens to retry events (so an outcome's message is worth rendering).
-pub(crate) fn listening() -> bool {
-    tracing::enabled!(target: TARGET, tracing::Level::DEBUG)
+/// Whether anyone listens to retry events, in the logs or on the policy's registry's
+/// stream (so an outcome's message is worth rendering).
+pub(crate) fn listening(events: &Sink) -> bool {
+    events.listening()
+        || tracing::enabled!(target: TARGET, tracing::Level::DEBUG)
         || tracing::enabled!(target: TARGET, tracing::Level::WARN)
 }
 
 /// The outcome's message, rendered only when someone listens.
-fn render(message: &dyn Fn() -> String) -> String {
-    if listening() {
+fn render(events: &Sink, message: &dyn Fn() -> String) -> String {
+    if listening(events) {
         message()
     } else {
         String::new()
     }
 }
 
+/// A retry: its DEBUG event and its stream event (`retry`), from the same values.
 pub(crate) fn retrying(
+    events: &Sink,
     name: &'static str,
     via: Via,
     attempt: u32,
@@ -82,22 +91,38 @@ pub(crate) fn retrying(
     verdict: &Verdict,
     message: &dyn Fn() -> String,
 ) {
-    if !tracing::enabled!(target: TARGET, tracing::Level::DEBUG) {
+    let logged = tracing::enabled!(target: TARGET, tracing::Level::DEBUG);
+    if !logged && !events.listening() {
         return;
     }
-    tracing::debug!(
-        target: TARGET,
-        name,
-        via = via.as_str(),
+    let error = message();
+    let delay_ms = millis(delay);
+    if logged {
+        tracing::debug!(
+            target: TARGET,
+            name,
+            via = via.as_str(),
+            attempt,
+            delay_ms,
+            error = error.as_str(),
+            code = verdict.code,
+            "retrying after an error"
+        );
+    }
+    events.emit("retry", name, || EventKind::Retry {
+        via: via.as_str().into(),
         attempt,
-        delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-        error = render(message),
-        code = verdict.code,
-        "retrying after an error"
-    );
+        delay_ms,
+        code: verdict.code.into(),
+        error: Some(error),
+    });
 }
 
+/// A call that gives up: after retrying, its WARN and its stream event (`gave_up`), from
+/// the same values; a first call simply not retried is only a DEBUG ("not retrying"),
+/// no retry story, so no stream event.
 pub(crate) fn gave_up(
+    events: &Sink,
     name: &'static str,
     via: Via,
     attempts: u32,
@@ -112,22 +137,30 @@ pub(crate) fn gave_up(
             via = via.as_str(),
             attempts,
             reason = reason.as_str(),
-            error = render(message),
+            error = render(events, message),
             code = verdict.code,
             "not retrying"
         );
     } else {
         crate::metrics::retry_exhausted(name);
+        let error = render(events, message);
         tracing::warn!(
             target: TARGET,
             name,
             via = via.as_str(),
             attempts,
             reason = reason.as_str(),
-            error = render(message),
+            error = error.as_str(),
             code = verdict.code,
             "giving up retrying"
         );
+        events.emit("retry", name, || EventKind::GaveUp {
+            via: via.as_str().into(),
+            attempts,
+            reason: reason.as_str().into(),
+            code: verdict.code.into(),
+            error: Some(error),
+        });
     }
 }
 

@@ -213,13 +213,22 @@ impl RetrySite {
         self.current().max_attempts()
     }
 
-    /// The clock reading a call starts from, if `max_elapsed` needs one (a branch
-    /// otherwise).
+    /// The clock reading a call starts from, if `max_elapsed` needs one or calls are
+    /// timed (feature `metrics`); a branch otherwise.
     ///
     /// ```
-    /// static SITE: resilience::__private::RetrySite =
-    ///     resilience::__private::RetrySite::new("f", Default::default);
-    /// assert_eq!(SITE.started(), None);
+    /// use resilience::__private::RetrySite;
+    /// use resilience::RetryConfig;
+    /// use std::time::Duration;
+    ///
+    /// fn bounded() -> RetryConfig {
+    ///     RetryConfig { max_elapsed: Some(Duration::from_secs(5)), ..Default::default() }
+    /// }
+    /// static BOUNDED: RetrySite = RetrySite::new("bounded", bounded);
+    /// assert!(BOUNDED.started().is_some());
+    /// // Without `max_elapsed`: `None`, unless the `metrics` feature times every call.
+    /// static PLAIN: RetrySite = RetrySite::new("plain", Default::default);
+    /// let _ = PLAIN.started();
     /// ```
     #[inline]
     pub fn started(&self) -> Option<Duration> {
@@ -239,13 +248,13 @@ impl RetrySite {
     /// ```
     /// static SITE: resilience::__private::RetrySite =
     ///     resilience::__private::RetrySite::new("f", Default::default);
-    /// SITE.succeeded(&None);
+    /// SITE.succeeded(&None, SITE.started());
     /// ```
     #[inline]
-    pub fn succeeded(&self, attempts: &Option<Attempts>) {
+    pub fn succeeded(&self, attempts: &Option<Attempts>, started: Option<Duration>) {
         match self.resolved.get() {
-            Some(policy) => policy.succeeded(),
-            None => self.succeeded_slow(),
+            Some(policy) => policy.succeeded_at(started, attempts.as_ref()),
+            None => self.succeeded_slow(started, attempts.as_ref()),
         }
         if let Some(attempts) = attempts {
             self.recovered(attempts.calls());
@@ -384,8 +393,8 @@ impl RetrySite {
 
     #[cold]
     #[inline(never)]
-    fn succeeded_slow(&self) {
-        self.current_slow().succeeded();
+    fn succeeded_slow(&self, started: Option<Duration>, attempts: Option<&Attempts>) {
+        self.current_slow().succeeded_at(started, attempts);
     }
 
     #[cold]
@@ -460,11 +469,11 @@ fn start_time() -> Duration {
     SystemClock.now()
 }
 
-/// The clock reading a call starts from, if `max_elapsed` needs one. HOT PATH: a
-/// branch, and no clock read without `max_elapsed`.
+/// The clock reading a call starts from, if `max_elapsed` needs one or calls are timed.
+/// HOT PATH: a branch, and no clock read without `max_elapsed` or the `metrics` feature.
 #[inline]
 fn started(policy: &Policy) -> Option<Duration> {
-    if policy.tracks_elapsed() {
+    if policy.timed() {
         Some(start_time())
     } else {
         None
@@ -518,13 +527,14 @@ impl core::ops::Deref for Current<'_> {
 /// and the start time at hand); this is the whole state, for a loop written by hand.
 pub struct Retrying<'s> {
     site: &'s RetrySite,
-    /// The clock reading at the first call, only when `max_elapsed` needs it.
+    /// The clock reading at the first call, only when `max_elapsed` or timing needs it.
     started: Option<Duration>,
     attempts: Attempts,
 }
 
 impl<'s> Retrying<'s> {
-    /// Starts a call. Cheap: no allocation, and no clock read unless `max_elapsed` is set.
+    /// Starts a call. Cheap: no allocation, and no clock read unless `max_elapsed` is set
+    /// or calls are timed (feature `metrics`).
     ///
     /// ```
     /// static SITE: resilience::__private::RetrySite =
@@ -610,7 +620,10 @@ impl<'s> Retrying<'s> {
     #[inline]
     pub fn succeeded(&self) {
         // No monitor records to mark recovered: `failed` here records none.
-        self.site.succeeded(&None);
+        match self.site.resolved.get() {
+            Some(policy) => policy.succeeded_at(self.started, Some(&self.attempts)),
+            None => self.site.succeeded(&None, self.started),
+        }
     }
 
     /// The attempt just made failed with `error`: `Break(error)` to return it,
@@ -675,7 +688,10 @@ fn decide<E>(
             context.attempt = attempts.calls().saturating_add(1);
             attempts.keep_correlation(&mut context.correlation_id);
         }
-        (view.verdict(), events::listening().then(|| view.message()))
+        (
+            view.verdict(),
+            events::listening(&policy.events).then(|| view.message()),
+        )
     };
     let verdict = match retry_if(&error) {
         Some(retryable) => verdict.retrying(retryable),
@@ -708,7 +724,7 @@ pub(crate) fn policy_in(
         .budget
         .as_deref()
         .map(|budget| registry.retry_budget(budget));
-    Policy::new(name, via, config, budget)
+    Policy::new(name, via, config, budget).with_events(registry.event_sink())
 }
 
 /// A layer's or the middleware's policy: its name, configuration and registry. The

@@ -463,7 +463,7 @@ where
         let mut service = core::mem::replace(&mut self.inner, clone);
         let policy = self.policy.current();
         let request = (policy.max_attempts() > 1).then(|| req.clone());
-        let started = policy.tracks_elapsed().then(|| SystemClock.now());
+        let started = policy.start();
         let future = {
             let _mark = AttemptMark::enter();
             service.call(req)
@@ -544,7 +544,8 @@ where
                         Err(error) => this.decision.verdict(error),
                     };
                     if outcome.is_ok() && !verdict.failure {
-                        this.policy.succeeded();
+                        this.policy
+                            .succeeded_at(*this.started, this.attempts.as_ref());
                         return Poll::Ready(outcome);
                     }
                     let policy: &Policy = this.policy;

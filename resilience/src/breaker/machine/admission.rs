@@ -145,20 +145,8 @@ impl Breaker {
         self.stats.rejections.add();
         self.metrics.rejection();
         if let Some(refused) = self.stats.warn.due(now, || self.stats.rejections.total()) {
-            self.refusals_warned(refused);
+            super::super::events::refused(&self.events, self.name, self.state(), refused);
         }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn refusals_warned(&self, refused: u64) {
-        tracing::warn!(
-            target: "resilience::breaker",
-            name = self.name,
-            state = self.state().as_str(),
-            refused,
-            "circuit breaker refusing calls (`refused`: since the last such warning, at most one a second)"
-        );
     }
 
     /// The breaker `depth` parent links up (`parent_refusal` found it there; links never

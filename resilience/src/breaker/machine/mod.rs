@@ -34,6 +34,7 @@ use super::window::{
 };
 use super::{BreakerConfig, BreakerSnapshot, BreakerState, CircuitOpen, MAX_WINDOW_LEN};
 use crate::clock::{duration_nanos, Clock, SystemClock};
+use crate::events::Sink;
 use crate::sync::atomic::{AtomicU64, Ordering::*};
 use crate::ConfigError;
 
@@ -84,6 +85,8 @@ pub struct Breaker {
     config: Mutex<BreakerConfig>,
     parent: OnceLock<Arc<Breaker>>,
     metrics: super::metrics::BreakerMetrics,
+    /// Its registry's event stream (none outside a registry).
+    events: Sink,
 }
 
 /// Read on every call, written only by failures and transitions: its own cache lines,
@@ -166,7 +169,14 @@ impl Breaker {
             system_clock: true,
             config: Mutex::new(config),
             parent: OnceLock::new(),
+            events: Sink::NONE,
         }
+    }
+
+    /// The same breaker, sending its events through `events` (its registry's stream).
+    pub(crate) fn with_events(mut self, events: Sink) -> Breaker {
+        self.events = events;
+        self
     }
 
     /// The same breaker on another clock (a [`ManualClock`](crate::clock::ManualClock)

@@ -99,6 +99,10 @@ impl Pattern for Breaker {
     fn link_parent(&self, parent: Arc<Breaker>) {
         Breaker::link_parent(self, parent);
     }
+
+    fn with_events(self, events: crate::events::Sink) -> Breaker {
+        Breaker::with_events(self, events)
+    }
 }
 
 impl Breaker {

@@ -97,12 +97,7 @@ impl Breaker {
     pub(super) fn transitioned(&self, from: BreakerState, to: BreakerState) {
         publish::transitioned(self, from, to);
         self.metrics.state(to);
-        let (name, from, to) = (self.name, from.as_str(), to.as_str());
-        if matches!(to, "open" | "forced_open") {
-            tracing::warn!(target: "resilience::breaker", name, from, to, "circuit breaker state changed");
-        } else {
-            tracing::info!(target: "resilience::breaker", name, from, to, "circuit breaker state changed");
-        }
+        super::super::events::state_changed(&self.events, self.name, from, to);
     }
 
     // ----- cluster scope: remote transitions, applied by `crate::cluster` (cold) --------

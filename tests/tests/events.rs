@@ -83,7 +83,6 @@ impl Visit for Fields {
     }
 }
 
-/// Every event waiting on `rx`.
 /// Held by the tests whose breakers change state on registries of their own: run side by
 /// side, `a_state_change_…` saw an empty stream in about half the runs next to
 /// `a_slow_subscriber_…` (1 100 transitions on another registry). The two registries
@@ -97,6 +96,7 @@ fn breaker_streams() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Every event waiting on `rx`.
 fn drain(rx: &mut tokio::sync::broadcast::Receiver<Event>) -> Vec<Event> {
     let mut all = Vec::new();
     loop {

@@ -279,13 +279,25 @@ pub struct Config {
     unknown_env: Vec<String>,
 }
 
-#[derive(Debug)]
 struct Entry {
     /// The value in force once applied: the code's, with `fields` over it.
     item: Box<dyn Item>,
     /// The fields as written (the environment's over the file's): all it sets.
     fields: toml::Table,
     origin: Origin,
+}
+
+impl core::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // The fields as written may hold a URL with its password (`[cluster] url`): shown
+        // as every other value of a configuration is, without it.
+        let fields = shown(&format!("{:?}", self.fields));
+        f.debug_struct("Entry")
+            .field("item", &self.item)
+            .field("fields", &format_args!("{fields}"))
+            .field("origin", &self.origin)
+            .finish()
+    }
 }
 
 impl Entry {

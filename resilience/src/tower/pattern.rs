@@ -416,7 +416,7 @@ impl<P: Debug, S: Debug, X> Debug for PatternService<P, S, X> {
 /// ```
 /// use resilience::rate_limit::RateLimiter;
 /// use resilience::tower::{KeyedLayer, RateLimitLayer};
-/// let layer: KeyedLayer<RateLimiter, _> =
+/// let layer: KeyedLayer<RateLimiter, _, _> =
 ///     RateLimitLayer::new("docs.keyed_layer_type").key(|client: &u32| *client);
 /// assert_eq!(layer.name(), "docs.keyed_layer_type");
 /// ```

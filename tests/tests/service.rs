@@ -5,55 +5,15 @@
 //!
 //! One test only: the breaker is global to the process, so two scenarios would share it.
 
-// The example's `main` and the helpers it alone uses are dead code here.
-#[allow(dead_code)]
-#[path = "../../examples/service.rs"]
-mod service;
+mod service_common;
 
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
-use resilience::{registry, BreakerConfig};
+use resilience::registry;
 use serde_json::Value;
-use service::{breaker_state, get, post, Reading, Source, BREAKER};
-
-/// Polls `check` every 10 ms until it yields `Some`, or fails after `limit`.
-async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-async fn data(addr: std::net::SocketAddr) -> Reading {
-    let (status, body) = get(addr, "/data").await.expect("GET /data");
-    assert_eq!(status, StatusCode::OK, "/data answered {body}");
-    serde_json::from_str(&body).expect("a reading")
-}
-
-/// Sets the breaker's recovery timeout through the registry, keeping the example's
-/// other values.
-fn recovery_timeout(timeout: Duration) {
-    let current = registry()
-        .breaker(BREAKER)
-        .expect("registered by the first call")
-        .config();
-    let config = BreakerConfig {
-        recovery_timeout: timeout,
-        ..current
-    };
-    registry()
-        .configure(BREAKER, config)
-        .expect("a valid configuration");
-}
+use service_common::service::{breaker_state, get, post, Reading, Source, BREAKER};
+use service_common::{data, eventually, recovery_timeout, service};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_breaker_opens_the_fallback_answers_and_health_and_metrics_show_it() {

@@ -53,18 +53,12 @@ impl Registry {
         name: &str,
         config: AdaptiveLimitConfig,
     ) -> Arc<AdaptiveLimiter> {
-        let table = self.table::<AdaptiveLimiter>();
-        table.register(name, config).unwrap_or_else(|error| {
-            // Only a name the registry refuses (empty, a control character) gets here:
-            // the layer still limits, with a limiter of its own.
-            <AdaptiveLimiter as crate::pattern::Pattern>::refused_config(name, &error);
-            Arc::new(<AdaptiveLimiter as crate::pattern::Pattern>::make(
-                crate::names::intern(name),
-                None,
-                &AdaptiveLimitConfig::default(),
-                &self.clock,
-            ))
-        })
+        // Only a name the registry refuses (empty, a control character) gets here: the
+        // layer still limits, with a limiter of its own.
+        self.table::<AdaptiveLimiter>()
+            .register_or_own(name, config, |error| {
+                <AdaptiveLimiter as crate::pattern::Pattern>::refused_config(name, error)
+            })
     }
 
     /// Sets `name`'s adaptive limit configuration: applied at once to a live limit (its

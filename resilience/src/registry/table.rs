@@ -102,6 +102,30 @@ impl<P: Pattern> Table<P> {
         self.get_or_make(&mut names, name, config, 0)
     }
 
+    /// [`register`](Self::register) for a front end that must have an instance to work
+    /// with whatever happens: when `config` is refused (a parent that would make a cycle,
+    /// a name the registry refuses), `refused` is told why and the defaults are used, and
+    /// when even they are refused, an instance of its own outside the table.
+    pub(crate) fn register_or_own(
+        &self,
+        name: &str,
+        config: P::Config,
+        refused: impl FnOnce(&ConfigError),
+    ) -> Arc<P> {
+        self.register(name, config).unwrap_or_else(|error| {
+            refused(&error);
+            self.register(name, P::Config::default())
+                .unwrap_or_else(|_| {
+                    Arc::new(P::make(
+                        crate::names::intern(name),
+                        None,
+                        &P::Config::default(),
+                        &crate::clock::system(),
+                    ))
+                })
+        })
+    }
+
     /// The keyed store of `name`, made with `given` if new (a configuration given to
     /// [`configure`](Self::configure) wins over it).
     pub(crate) fn keyed(&self, name: &str, given: P::Config) -> Arc<Keyed<P>> {

@@ -269,22 +269,10 @@ impl<P: Pattern, X: SiteExtra<P>> Site<P, X> {
         self.instance.get_or_init(|| {
             let table = self.registry.get().table::<P>();
             let attribute = self.config(name);
-            let instance = table
-                .register(name, attribute.clone())
-                .unwrap_or_else(|error| {
-                    // Valid by now: only a parent that would make a cycle gets here.
-                    P::refused_config(name, &error);
-                    table
-                        .register(name, P::Config::default())
-                        .unwrap_or_else(|_| {
-                            Arc::new(P::make(
-                                name,
-                                None,
-                                &P::Config::default(),
-                                &crate::clock::system(),
-                            ))
-                        })
-                });
+            // Valid by now: only a parent that would make a cycle is refused.
+            let instance = table.register_or_own(name, attribute.clone(), |error| {
+                P::refused_config(name, error)
+            });
             self.extra.found(name, self.function, &attribute, &instance);
             instance
         })

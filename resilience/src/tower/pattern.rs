@@ -296,7 +296,7 @@ impl<P: TowerPattern, X> PatternLayer<P, X> {
         }
         let table = self.registry.table::<P>();
         let config = self.given.clone().unwrap_or_default();
-        let instance = table.register(&self.name, config).unwrap_or_else(|error| {
+        let instance = table.register_or_own(&self.name, config, |error| {
             // Only a parent that would make a cycle gets here: the defaults, or alone.
             tracing::error!(
                 target: "resilience::tower",
@@ -305,17 +305,6 @@ impl<P: TowerPattern, X> PatternLayer<P, X> {
                 "could not register the {}'s instance as configured; using the defaults",
                 P::LAYER
             );
-            table
-                .register(&self.name, P::Config::default())
-                .unwrap_or_else(|_| {
-                    let name = crate::names::intern(&self.name);
-                    Arc::new(P::make(
-                        name,
-                        None,
-                        &P::Config::default(),
-                        &crate::clock::system(),
-                    ))
-                })
         });
         super::pin(instance)
     }

@@ -3,31 +3,11 @@
 //! line and the key, when a value is invalid.
 //! `cargo test -p resilience-tests --features config --test adaptive_config`.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use resilience::adaptive_limit::Algorithm;
 use resilience::{config, registry, AdaptiveLimitConfig};
-
-/// A file of its own in the temporary directory, removed when dropped.
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn new(name: &str, text: &str) -> TempFile {
-        let path = std::env::temp_dir().join(format!(
-            "resilience-adaptive-config-{}-{name}.toml",
-            std::process::id()
-        ));
-        std::fs::write(&path, text).unwrap();
-        TempFile(path)
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
+use resilience_tests::temp_file::TempFile;
 
 #[test]
 fn a_table_configures_the_limit_of_its_name_and_a_bad_value_applies_nothing() {

@@ -6,7 +6,6 @@
 //! hold `SERIAL`, since a load reads every `RESILIENCE__…` variable.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -18,6 +17,7 @@ use resilience::{
     degradation, monitor, recovery, registry, retry, retry_budget, BreakerConfig, BulkheadConfig,
     MonitorConfig, RateLimitConfig, RetryConfig,
 };
+use resilience_tests::temp_file::{eventually, TempFile};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 
@@ -25,43 +25,6 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 fn serial() -> MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// A file of its own in the temporary directory, removed when dropped.
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn new(name: &str, text: &str) -> TempFile {
-        let path = std::env::temp_dir().join(format!(
-            "resilience-config-{}-{name}.toml",
-            std::process::id()
-        ));
-        std::fs::write(&path, text).unwrap();
-        TempFile(path)
-    }
-
-    fn write(&self, text: &str) {
-        // Written beside and renamed over, as editors save: the watcher must never read
-        // half a file.
-        let next = self.0.with_extension("next");
-        std::fs::write(&next, text).unwrap();
-        std::fs::rename(&next, &self.0).unwrap();
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// Polls `done` every 5 ms until it holds, failing past 10 s.
-fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done() {
-        assert!(Instant::now() < deadline, "not within 10 s: {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 fn breaker_threshold(name: &str) -> u32 {

@@ -3,36 +3,17 @@
 //! site cannot take a fault (`cargo test -p resilience-tests --features config,chaos
 //! --test config_chaos`).
 
-use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use resilience::chaos::{chaos, Fault, FaultConfig, FaultKind};
 use resilience::config::{self, Config};
+use resilience_tests::temp_file::TempFile;
 
 /// A load reads every `RESILIENCE__…` variable and the fault table is global: one at a time.
 fn serial() -> MutexGuard<'static, ()> {
     static SERIAL: Mutex<()> = Mutex::new(());
     SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn new(name: &str, text: &str) -> TempFile {
-        let path = std::env::temp_dir().join(format!(
-            "resilience-config-chaos-{}-{name}.toml",
-            std::process::id()
-        ));
-        std::fs::write(&path, text).unwrap();
-        TempFile(path)
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 #[test]

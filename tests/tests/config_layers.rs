@@ -5,12 +5,12 @@
 //! `RESILIENCE__…` variables. Every test holds `SERIAL` (a load reads every variable)
 //! and uses names of its own.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use resilience::{bulkhead, circuit_breaker, config, rate_limit, registry};
 use resilience::{BreakerSnapshot, BulkheadFull, CircuitOpen, RateLimited, Scope};
+use resilience_tests::temp_file::{eventually, TempFile};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 
@@ -68,42 +68,6 @@ fn never_called_bulkhead() -> Result<(), Down> {
 fn keyed_never_called(tenant: &str) -> Result<(), Down> {
     let _ = tenant;
     Ok(())
-}
-
-/// A file of its own in the temporary directory, removed when dropped.
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn new(name: &str, text: &str) -> TempFile {
-        let path = std::env::temp_dir().join(format!(
-            "resilience-config-layers-{}-{name}.toml",
-            std::process::id()
-        ));
-        std::fs::write(&path, text).unwrap();
-        TempFile(path)
-    }
-
-    fn write(&self, text: &str) {
-        // Written beside and renamed over, as editors save.
-        let next = self.0.with_extension("next");
-        std::fs::write(&next, text).unwrap();
-        std::fs::rename(&next, &self.0).unwrap();
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// Polls `done` every 5 ms until it holds, failing past 10 s.
-fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done() {
-        assert!(Instant::now() < deadline, "not within 10 s: {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 /// The breaker `name`'s (failure_threshold, recovery_timeout) in force.

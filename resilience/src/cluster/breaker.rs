@@ -239,6 +239,8 @@ impl Manual {
 
 /// Tells every other instance to apply `manual` to its breaker `name` (the caller has
 /// applied it here). `true` once Redis took the message; `false` without a connection.
+// The admin routes' (feature `admin`); the other instances apply it with or without it.
+#[cfg_attr(not(feature = "admin"), allow(dead_code))]
 pub(crate) async fn publish_manual(name: &str, manual: Manual) -> bool {
     let Some(shared) = super::shared() else {
         return false;

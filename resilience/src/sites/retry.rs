@@ -252,20 +252,28 @@ impl RetrySite {
     /// ```
     #[inline]
     pub fn succeeded(&self, attempts: &Option<Attempts>, started: Option<Duration>) {
+        // One branch to one cold call: with a single call off the path, the decorated
+        // function keeps no register across a call on its way to the return.
+        match self.resolved.get() {
+            Some(policy) if attempts.is_none() && policy.quiet_success(started) => {}
+            // A copy: the state's own address must not leave the function (see `failed`).
+            _ => self.succeeded_cold(attempts.clone(), started),
+        }
+    }
+
+    /// A success that must be told somewhere (adaptive streaks, a budget, the durations),
+    /// after failed attempts (their monitor records are marked recovered), or on a site
+    /// not resolved once for all.
+    #[cold]
+    #[inline(never)]
+    fn succeeded_cold(&self, attempts: Option<Attempts>, started: Option<Duration>) {
         match self.resolved.get() {
             Some(policy) => policy.succeeded_at(started, attempts.as_ref()),
             None => self.succeeded_slow(started, attempts.as_ref()),
         }
         if let Some(attempts) = attempts {
-            self.recovered(attempts.calls());
+            crate::monitor().mark_recovered(self.function(), attempts.calls());
         }
-    }
-
-    /// A call that failed `calls` times before it succeeded.
-    #[cold]
-    #[inline(never)]
-    fn recovered(&self, calls: u32) {
-        crate::monitor().mark_recovered(self.function(), calls);
     }
 
     /// The `Err` arm of `#[retry]`'s loop: the attempt just made failed with `error`.
@@ -297,13 +305,12 @@ impl RetrySite {
     /// let second = SITE.failed(&mut attempts, started, "down", view, arm());
     /// assert_eq!(second, ControlFlow::Break("down"));
     /// ```
-    #[cold]
-    #[inline(never)]
+    #[inline(always)]
     pub fn failed<E, I, R>(
         &'static self,
         attempts: &mut Option<Attempts>,
         started: Option<Duration>,
-        mut error: E,
+        error: E,
         view: impl for<'a> Fn(&'a mut E) -> View<'a>,
         arm: RetryArm<I, R>,
     ) -> ControlFlow<E, Duration>
@@ -311,19 +318,42 @@ impl RetrySite {
         I: FnOnce(&E) -> Option<bool>,
         R: FnOnce(&E, u32, Duration),
     {
+        // The state goes to the cold call by value and comes back, so the address of the
+        // generated code's `attempts` never leaves the function: on the success path it
+        // is a register, not a stack slot written on every call and read on success.
+        let (state, flow) = self.failed_cold(attempts.take(), started, error, view, arm);
+        *attempts = Some(state);
+        flow
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn failed_cold<E, I, R>(
+        &'static self,
+        attempts: Option<Attempts>,
+        started: Option<Duration>,
+        mut error: E,
+        view: impl for<'a> Fn(&'a mut E) -> View<'a>,
+        arm: RetryArm<I, R>,
+    ) -> (Attempts, ControlFlow<E, Duration>)
+    where
+        I: FnOnce(&E) -> Option<bool>,
+        R: FnOnce(&E, u32, Duration),
+    {
         arm.observe.error(&mut error, &view);
         // One lookup serves both the new state's attempt limit and the decision.
         let policy = self.current();
-        let attempts = attempts.get_or_insert_with(|| Attempts::starting(&policy));
-        decide(
-            attempts,
+        let mut attempts = attempts.unwrap_or_else(|| Attempts::starting(&policy));
+        let flow = decide(
+            &mut attempts,
             &policy,
             started,
             error,
             view,
             arm.retry_if,
             arm.on_retry,
-        )
+        );
+        (attempts, flow)
     }
 
     /// The `Ok` arm of `#[retry(retry_if_ok = ..)]` when the predicate asked for another
@@ -341,22 +371,35 @@ impl RetrySite {
     /// assert!(matches!(SITE.ok_retried(&mut attempts, SITE.started()), ControlFlow::Continue(_)));
     /// assert_eq!(SITE.ok_retried(&mut attempts, None), ControlFlow::Break(()));
     /// ```
-    #[cold]
-    #[inline(never)]
+    #[inline(always)]
     pub fn ok_retried(
         &'static self,
         attempts: &mut Option<Attempts>,
         started: Option<Duration>,
     ) -> ControlFlow<(), Duration> {
+        // By value, as `failed`: `attempts` stays out of memory on the success path.
+        let (state, flow) = self.ok_retried_cold(attempts.take(), started);
+        *attempts = Some(state);
+        flow
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn ok_retried_cold(
+        &'static self,
+        attempts: Option<Attempts>,
+        started: Option<Duration>,
+    ) -> (Attempts, ControlFlow<(), Duration>) {
         let policy = self.current();
-        let attempts = attempts.get_or_insert_with(|| Attempts::starting(&policy));
+        let mut attempts = attempts.unwrap_or_else(|| Attempts::starting(&policy));
         let verdict = Verdict::retry().failing(false).coded("RETRY_IF_OK");
         let elapsed = started.map(|started| SystemClock.now().saturating_sub(started));
         let message = || "an `Ok` that `retry_if_ok` asked to retry".to_owned();
-        match attempts.failed(&policy, &verdict, elapsed, &message) {
+        let flow = match attempts.failed(&policy, &verdict, elapsed, &message) {
             Ok(delay) => ControlFlow::Continue(delay),
             Err(_) => ControlFlow::Break(()),
-        }
+        };
+        (attempts, flow)
     }
 
     /// The resolution in force: made once for an unnamed site (one load afterwards);

@@ -523,8 +523,10 @@ fn started(policy: &Policy) -> Option<Duration> {
     }
 }
 
-/// A site's resolution: borrowed from an unnamed site, shared with a named one.
-enum Current<'s> {
+/// A site's resolution: borrowed from an unnamed site, shared with a named one. For a
+/// layer or the middleware, `Current<'static>`: its own policy, kept for the program's
+/// life, or a configured one, shared.
+pub(crate) enum Current<'s> {
     Fixed(&'s Policy),
     Shared(Arc<Policy>),
 }
@@ -781,7 +783,7 @@ pub(crate) struct NamedPolicy {
     registry: &'static Registry,
     config: RetryConfig,
     /// The layer's own configuration made ready, on the first call.
-    fixed: OnceLock<Arc<Policy>>,
+    fixed: OnceLock<&'static Policy>,
     /// The registry's policy of the name, remade when the policies change.
     named: Mutex<Option<(u64, Option<Arc<Policy>>)>>,
 }
@@ -822,35 +824,81 @@ impl NamedPolicy {
         &self.config
     }
 
-    /// The policy in force for a call starting now. A load and a reference count while
-    /// no policy was ever configured in the registry.
-    pub(crate) fn current(&self) -> Arc<Policy> {
-        let fixed = self.fixed.get_or_init(|| {
-            Arc::new(policy_in(
-                self.registry,
-                self.name,
-                self.via,
-                self.config.clone(),
-            ))
-        });
+    /// The policy in force for a call starting now. HOT PATH: a load and a branch while
+    /// no policy was ever configured in the registry (the layer's own policy is kept for
+    /// the program's life, so a call takes no reference count: two locked instructions
+    /// on a line every thread calling the layer shares).
+    #[inline]
+    pub(crate) fn current(&self) -> Current<'static> {
+        match self.fixed.get() {
+            Some(fixed) if self.registry.retry_policies().generation() == 0 => {
+                Current::Fixed(fixed)
+            }
+            _ => self.current_slow(),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn current_slow(&self) -> Current<'static> {
+        let fixed = *self
+            .fixed
+            .get_or_init(|| fixed_policy(self.registry, self.name, self.via, &self.config));
         let policies = self.registry.retry_policies();
         let generation = policies.generation();
         if generation == 0 {
-            return Arc::clone(fixed);
+            return Current::Fixed(fixed);
         }
         let mut named = self.named.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((seen, policy)) = named.as_ref() {
             if *seen == generation {
-                return Arc::clone(policy.as_ref().unwrap_or(fixed));
+                return match policy {
+                    Some(policy) => Current::Shared(Arc::clone(policy)),
+                    None => Current::Fixed(fixed),
+                };
             }
         }
         let policy = policies
             .get(self.name)
             .map(|config| Arc::new(policy_in(self.registry, self.name, self.via, config)));
-        let current = Arc::clone(policy.as_ref().unwrap_or(fixed));
+        let current = match &policy {
+            Some(policy) => Current::Shared(Arc::clone(policy)),
+            None => Current::Fixed(fixed),
+        };
         *named = Some((generation, policy));
         current
     }
+}
+
+/// The policies layers and middlewares were built with, one per registry, name, front
+/// end and configuration, each kept for the program's life (as interned names are): a
+/// call borrows its layer's for `'static` instead of counting references. Layers built
+/// again with the same name and configuration (a stack built per connection) share one,
+/// adaptive attempts included, as the registry's named instances are shared; the table
+/// grows only with distinct configurations.
+#[cfg_attr(not(any(feature = "tower", feature = "reqwest")), allow(dead_code))]
+type Kept = (usize, &'static str, Via, RetryConfig, &'static Policy);
+
+#[cfg_attr(not(any(feature = "tower", feature = "reqwest")), allow(dead_code))]
+fn fixed_policy(
+    registry: &'static Registry,
+    name: &'static str,
+    via: Via,
+    config: &RetryConfig,
+) -> &'static Policy {
+    static KEPT: Mutex<Vec<Kept>> = Mutex::new(Vec::new());
+    let at = core::ptr::from_ref(registry) as usize;
+    let mut kept = KEPT.lock().unwrap_or_else(PoisonError::into_inner);
+    let found = kept
+        .iter()
+        .find(|(r, n, v, c, _)| *r == at && *n == name && *v == via && c == config);
+    if let Some(&(.., policy)) = found {
+        return policy;
+    }
+    let policy: &'static Policy =
+        Box::leak(Box::new(policy_in(registry, name, via, config.clone())));
+    kept.push((at, name, via, config.clone(), policy));
+    policy
 }
 
 impl RetrySite {

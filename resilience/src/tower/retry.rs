@@ -19,7 +19,7 @@ use crate::registry::Registry;
 use crate::retry::engine::{Attempts, Policy};
 use crate::retry::nested::{AttemptMark, Nested};
 use crate::retry::Via;
-use crate::sites::retry::NamedPolicy;
+use crate::sites::retry::{Current, NamedPolicy};
 use crate::{ConfigError, RetryConfig};
 
 /// Whether a response that came back `Ok` asks for another attempt (an HTTP 503 or 429
@@ -502,7 +502,7 @@ pin_project! {
         state: State<S::Future>,
         service: S,
         request: Option<Req>,
-        policy: Arc<Policy>,
+        policy: Current<'static>,
         decision: D,
         response: R,
         started: Option<Duration>,

@@ -927,3 +927,46 @@ impl RetrySite {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_layers_policy_is_kept_once_per_registry_name_and_configuration() {
+        let registry = crate::registry();
+        let config = RetryConfig {
+            max_attempts: 4,
+            ..Default::default()
+        };
+        let kept = |name, config: &RetryConfig| {
+            core::ptr::from_ref(fixed_policy(registry, name, Via::Tower, config))
+        };
+        let first = kept("sites.retry.kept", &config);
+        assert_eq!(
+            first,
+            kept("sites.retry.kept", &config),
+            "built again: the same policy"
+        );
+        assert_ne!(
+            first,
+            kept("sites.retry.kept.other", &config),
+            "another name"
+        );
+        let changed = RetryConfig {
+            max_attempts: 5,
+            ..config.clone()
+        };
+        assert_ne!(
+            first,
+            kept("sites.retry.kept", &changed),
+            "another configuration"
+        );
+        assert_eq!(
+            fixed_policy(registry, "sites.retry.kept", Via::Tower, &changed)
+                .config
+                .max_attempts,
+            5
+        );
+    }
+}

@@ -140,7 +140,7 @@ impl Policy {
     /// branch (and the `started` test, with the feature `metrics`).
     #[inline]
     pub(crate) fn quiet_success(&self, started: Option<Duration>) -> bool {
-        !self.on_success && !(Durations::TIMED && started.is_some())
+        !(self.on_success || (Durations::TIMED && started.is_some()))
     }
 
     /// A call succeeded. HOT PATH: one branch, unless adaptive streaks or a budget need

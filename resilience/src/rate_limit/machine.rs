@@ -265,8 +265,10 @@ impl RateLimiter {
     /// ```
     #[inline]
     pub fn check(&self) -> Result<Duration, RateLimited> {
-        let rate = self.admitting();
+        // The clock first: the rate's loads after its call stay in registers (loaded
+        // before it, they were spilled to the stack around it and read back).
         let now = self.now();
+        let rate = self.admitting();
         match gcra::admit(&self.tat, now, rate, rate.interval, || self.period()) {
             // HOT PATH: no place to hand out, no division.
             Ok(reserved) if reserved.delay == 0 => Ok(Duration::ZERO),
@@ -333,8 +335,9 @@ impl RateLimiter {
     /// ```
     #[inline]
     pub fn reserve(&self) -> Result<Place, RateLimited> {
-        let rate = self.admitting();
+        // The clock first, as in `check`.
         let now = self.now();
+        let rate = self.admitting();
         match gcra::admit(&self.tat, now, rate, rate.interval, || self.period()) {
             Ok(reserved) if reserved.delay == 0 => Ok(Place::NOW),
             Ok(reserved) => Ok(self.delayed(reserved, now, rate, 1)),

@@ -129,14 +129,15 @@ pub const FALLBACKS: &str = "resilience_fallbacks_total";
 /// assert!(resilience::metrics::ERRORS.ends_with("_total"));
 /// ```
 pub const ERRORS: &str = "resilience_errors_total";
-/// Counter: calls a bulkhead refused, labelled `bulkhead` (its name; keyed instances
-/// share their name's series, so the key space never reaches the labels).
+/// Counter: calls a bulkhead refused, labelled `bulkhead` (its name) and, for a keyed
+/// instance, `key`.
 ///
 /// ```
 /// assert!(resilience::metrics::BULKHEAD_REJECTIONS.ends_with("_total"));
 /// ```
 pub const BULKHEAD_REJECTIONS: &str = "resilience_bulkhead_rejections_total";
-/// Counter: calls a rate limiter refused, labelled `rate_limiter` (its name, as above).
+/// Counter: calls a rate limiter refused, labelled `rate_limiter` (its name) and, for a
+/// keyed instance, `key`.
 ///
 /// ```
 /// assert!(resilience::metrics::RATE_LIMITED.ends_with("_total"));
@@ -323,6 +324,89 @@ impl core::fmt::Debug for Durations {
     }
 }
 
+/// The labels of one instance's series: its name under `label` (`breaker`,
+/// `bulkhead`, …), and for a keyed instance (`key = expr`) its key under `key`. An
+/// unkeyed instance's labels are the name's alone, as they always were. The key label's
+/// values are bounded by `max_keys`: a name's keyed store never holds more live keys,
+/// and a new key it refuses (a full store) is counted on the name's own series. The key
+/// is shared with the store (an `Arc`), not copied.
+#[cfg(feature = "metrics")]
+pub(crate) fn instance_labels(
+    label: &'static str,
+    name: &'static str,
+    key: Option<&std::sync::Arc<str>>,
+) -> Vec<::metrics::Label> {
+    let mut labels = vec![::metrics::Label::new(label, name)];
+    if let Some(key) = key {
+        labels.push(::metrics::Label::new("key", key.clone()));
+    }
+    labels
+}
+
+/// One instance's counter of one series (a bulkhead's or a rate limiter's refusals),
+/// its key built once with [`instance_labels`]: a report is one recorder lookup and
+/// allocates nothing. Zero-sized and a no-op without the feature.
+pub(crate) struct InstanceCounter {
+    #[cfg(feature = "metrics")]
+    key: Box<::metrics::Key>,
+}
+
+impl InstanceCounter {
+    /// The counter `metric` of the instance `name` (keyed by `key`), labelled as
+    /// [`instance_labels`] says.
+    pub(crate) fn new(
+        metric: &'static str,
+        label: &'static str,
+        name: &'static str,
+        key: Option<&std::sync::Arc<str>>,
+    ) -> InstanceCounter {
+        #[cfg(feature = "metrics")]
+        {
+            let labels = instance_labels(label, name, key);
+            InstanceCounter {
+                key: Box::new(::metrics::Key::from_parts(metric, labels)),
+            }
+        }
+        #[cfg(not(feature = "metrics"))]
+        InstanceCounter {}
+    }
+
+    /// One more.
+    #[inline]
+    pub(crate) fn increment(&self) {
+        #[cfg(feature = "metrics")]
+        ::metrics::with_recorder(|r| {
+            r.register_counter(&self.key, &INSTANCE_METADATA).increment(1);
+        });
+    }
+}
+
+impl core::fmt::Debug for InstanceCounter {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("InstanceCounter")
+    }
+}
+
+#[cfg(feature = "metrics")]
+static INSTANCE_METADATA: ::metrics::Metadata<'static> =
+    ::metrics::Metadata::new("resilience", ::metrics::Level::INFO, Some(module_path!()));
+
+/// A bulkhead's refusals (`resilience_bulkhead_rejections_total`).
+pub(crate) fn bulkhead_rejections(
+    name: &'static str,
+    key: Option<&std::sync::Arc<str>>,
+) -> InstanceCounter {
+    InstanceCounter::new(BULKHEAD_REJECTIONS, "bulkhead", name, key)
+}
+
+/// A rate limiter's refusals (`resilience_rate_limited_total`).
+pub(crate) fn rate_limited(
+    name: &'static str,
+    key: Option<&std::sync::Arc<str>>,
+) -> InstanceCounter {
+    InstanceCounter::new(RATE_LIMITED, "rate_limiter", name, key)
+}
+
 // The other reports happen only after a failure, off the hot path; their labels are
 // `&'static str`, borrowed as they are.
 
@@ -352,20 +436,6 @@ pub(crate) fn fallback(function: &'static str, fallback: &'static str) {
 pub(crate) fn error_recorded(code: &'static str, category: Category) {
     #[cfg(feature = "metrics")]
     ::metrics::counter!(ERRORS, "code" => code, "category" => category.as_str()).increment(1);
-}
-
-/// The bulkhead `name` refused a call.
-#[inline]
-pub(crate) fn bulkhead_rejected(name: &'static str) {
-    #[cfg(feature = "metrics")]
-    ::metrics::counter!(BULKHEAD_REJECTIONS, "bulkhead" => name).increment(1);
-}
-
-/// The rate limiter `name` refused a call.
-#[inline]
-pub(crate) fn rate_limited(name: &'static str) {
-    #[cfg(feature = "metrics")]
-    ::metrics::counter!(RATE_LIMITED, "rate_limiter" => name).increment(1);
 }
 
 /// Chaos injected a `fault` at `site`.
@@ -456,6 +526,59 @@ pub(crate) mod tests {
         assert_eq!(
             capture.read("resilience_errors_total{code=KANBAN_TIMEOUT,category=transient}"),
             Some(1)
+        );
+    }
+
+    #[test]
+    fn a_keyed_bulkheads_and_limiters_refusals_carry_the_key_and_a_refused_new_key_none() {
+        use crate::bulkhead::Bulkhead;
+        use crate::keyed::Keyed;
+        use crate::rate_limit::RateLimiter;
+        use crate::{BulkheadConfig, RateLimitConfig};
+
+        let capture = Capture::default();
+        let clock: std::sync::Arc<dyn crate::clock::Clock> =
+            std::sync::Arc::new(crate::clock::ManualClock::new());
+        ::metrics::with_local_recorder(&capture, || {
+            let config = BulkheadConfig {
+                max_concurrent: 1,
+                max_keys: 1,
+                ..Default::default()
+            };
+            let bulkheads: Keyed<Bulkhead> = Keyed::new("db", config, clock.clone());
+            let eu = bulkheads.get("eu").unwrap();
+            let _running = eu.try_acquire().unwrap();
+            assert!(eu.acquire_blocking().is_err());
+            // The store is full of a held limit: the new key is refused on the name's series.
+            assert!(bulkheads.get("us").is_err());
+
+            let config = RateLimitConfig {
+                limit: 1,
+                max_keys: 4,
+                ..Default::default()
+            };
+            let limiters: Keyed<RateLimiter> = Keyed::new("api", config, clock);
+            let eu = limiters.get("eu").unwrap();
+            eu.check().unwrap();
+            assert!(eu.check().is_err());
+            assert!(eu.check().is_err());
+        });
+        assert_eq!(
+            capture.read("resilience_bulkhead_rejections_total{bulkhead=db,key=eu}"),
+            Some(1)
+        );
+        assert_eq!(
+            capture.read("resilience_bulkhead_rejections_total{bulkhead=db}"),
+            Some(1)
+        );
+        assert_eq!(
+            capture.read("resilience_bulkhead_rejections_total{bulkhead=db,key=us}"),
+            None,
+            "a key that never lived has no series"
+        );
+        assert_eq!(
+            capture.read("resilience_rate_limited_total{rate_limiter=api,key=eu}"),
+            Some(2)
         );
     }
 }

@@ -72,9 +72,11 @@ impl Pattern for Bulkhead {
         config: &BulkheadConfig,
         _free_in: Option<Duration>,
     ) -> BulkheadFull {
-        // The store gives the WARN (once a second); the metric counts each refusal.
+        // The store gives the WARN (once a second); the metric counts each refusal, on
+        // the name's series: a key that never lived gets no series of its own.
         super::events::refused(
             &crate::events::Sink::NONE,
+            &crate::metrics::bulkhead_rejections(name, None),
             name,
             Some(key),
             Duration::ZERO,

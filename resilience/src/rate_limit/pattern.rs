@@ -74,9 +74,11 @@ impl Pattern for RateLimiter {
         free_in: Option<Duration>,
     ) -> RateLimited {
         let retry_after = free_in.unwrap_or_else(|| config.interval());
-        // The store gives the WARN (once a second); the metric counts each refusal.
+        // The store gives the WARN (once a second); the metric counts each refusal, on
+        // the name's series: a key that never lived gets no series of its own.
         let limited = RateLimited::new(name, Some(key.into()), retry_after);
-        super::events::refused(&crate::events::Sink::NONE, &limited, None);
+        let counter = crate::metrics::rate_limited(name, None);
+        super::events::refused(&crate::events::Sink::NONE, &counter, &limited, None);
         limited
     }
 

@@ -7,22 +7,22 @@
 //!
 //! | name | kind | labels | when |
 //! |---|---|---|---|
-//! | `resilience_breaker_state` | gauge | `breaker` | a breaker is made (closed) or changes state: 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled |
-//! | `resilience_breaker_failures_total` | counter | `breaker` | a breaker counts a call's outcome as a failure |
-//! | `resilience_breaker_rejections_total` | counter | `breaker` | a breaker (or an open parent of it) refuses a call |
-//! | `resilience_breaker_open_period_seconds` | gauge | `breaker` | a breaker opens: how long it stays open this time (`recovery_timeout`, grown by `recovery_factor` after failed trials) |
+//! | `resilience_breaker_state` | gauge | `breaker` (+ `key`) | a breaker is made (closed) or changes state: 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled |
+//! | `resilience_breaker_failures_total` | counter | `breaker` (+ `key`) | a breaker counts a call's outcome as a failure |
+//! | `resilience_breaker_rejections_total` | counter | `breaker` (+ `key`) | a breaker (or an open parent of it) refuses a call |
+//! | `resilience_breaker_open_period_seconds` | gauge | `breaker` (+ `key`) | a breaker opens: how long it stays open this time (`recovery_timeout`, grown by `recovery_factor` after failed trials) |
 //! | `resilience_retries_total` | counter | `function` | `#[retry]` is about to run another attempt |
 //! | `resilience_retry_exhausted_total` | counter | `function` | `#[retry]` gives up after retrying and returns the last error |
 //! | `resilience_fallbacks_total` | counter | `function`, `fallback` | `#[fallback]` calls one of its fallbacks |
 //! | `resilience_errors_total` | counter | `code`, `category` | the [monitor](crate::monitor()) records an error |
-//! | `resilience_bulkhead_rejections_total` | counter | `bulkhead` | a bulkhead refuses a call (`BulkheadFull`) |
-//! | `resilience_rate_limited_total` | counter | `rate_limiter` | a rate limiter refuses a call (`RateLimited`) |
+//! | `resilience_bulkhead_rejections_total` | counter | `bulkhead` (+ `key`) | a bulkhead refuses a call (`BulkheadFull`) |
+//! | `resilience_rate_limited_total` | counter | `rate_limiter` (+ `key`) | a rate limiter refuses a call (`RateLimited`) |
 //! | `resilience_hedges_total` | counter | `hedge` | `#[hedge]` starts an extra run |
 //! | `resilience_hedge_wins_total` | counter | `hedge` | an extra run answers a hedged call first |
-//! | `resilience_adaptive_limit` | gauge | `adaptive_limit` | an adaptive limit's window closes: the limit after it |
-//! | `resilience_adaptive_limit_in_flight` | gauge | `adaptive_limit` | as above: the most calls in flight during the window |
-//! | `resilience_adaptive_limit_rtt_seconds` | gauge | `adaptive_limit` | as above: the window's mean round-trip time |
-//! | `resilience_adaptive_limit_refused_total` | counter | `adaptive_limit`, `priority` | an adaptive limit refuses a call (`Overloaded`) |
+//! | `resilience_adaptive_limit` | gauge | `adaptive_limit` (+ `key`) | an adaptive limit's window closes: the limit after it |
+//! | `resilience_adaptive_limit_in_flight` | gauge | `adaptive_limit` (+ `key`) | as above: the most calls in flight during the window |
+//! | `resilience_adaptive_limit_rtt_seconds` | gauge | `adaptive_limit` (+ `key`) | as above: the window's mean round-trip time |
+//! | `resilience_adaptive_limit_refused_total` | counter | `adaptive_limit` (+ `key`), `priority` | an adaptive limit refuses a call (`Overloaded`) |
 //! | `resilience_chaos_injected_total` | counter | `site`, `fault` | fault injection (feature `chaos`) injects a fault (`fault`: `error`, `latency`, `refusal`) |
 //! | `resilience_call_duration_seconds` | histogram | `pattern`, `name`, `outcome` | a call through a pattern ends: a retried call (`pattern="retry"`, from its first attempt to its last, sleeps included), a call through an adaptive limit (`pattern="adaptive_limit"`); `outcome` is `success` or `failure` as the pattern counted it |
 //! | `resilience_attempt_duration_seconds` | histogram | `pattern`, `name`, `outcome` | one attempt of a retried call ends (`pattern="retry"`; `outcome` `success` or `failure`) |
@@ -32,6 +32,14 @@
 //! written in the attribute, `code` the error's code (or type name for a
 //! non-`MarcusError`), `category` its tier as serialized (`"transient"`, …). All of them
 //! are names fixed in the code, never user input, so the series stay few.
+//!
+//! `(+ key)`: a keyed instance (`key = expr`, a layer's `.key(..)`, the reqwest
+//! middleware's breaker per host) adds `key`, its key, so each key has its own series; an
+//! unkeyed instance has no `key` label at all. The keys are bounded by `max_keys`: a
+//! name's store never holds more live ones, and a new key a full store refuses is counted
+//! on the name's series. A keyed breaker evicted to make room sets its state gauge to 0
+//! (closed: what the key's next breaker starts as) and reports no more state there; the
+//! counters keep their totals, the key's next instance counting on the same series.
 //!
 //! The names follow Prometheus's conventions (`_total` counters, base units in the name:
 //! `_seconds`) and Polly's instruments: `resilience_call_duration_seconds` and
@@ -47,8 +55,8 @@
 //! cost); an adaptive limit records the round trip it already measures. A call through a
 //! closed breaker, a bulkhead or a rate limiter still reports nothing. Every other
 //! report happens off the hot path (a failure, a transition, a refusal, a retry), and
-//! each breaker builds its metric keys once, so a report is one recorder lookup and
-//! allocates nothing.
+//! each breaker, bulkhead, rate limiter and adaptive limit builds its metric keys once,
+//! when it is made, so a report is one recorder lookup and allocates nothing.
 //!
 //! ```
 //! // With the feature on, after installing a recorder (an exporter's), give the
@@ -79,7 +87,7 @@ pub const CALL_DURATION: &str = "resilience_call_duration_seconds";
 /// ```
 pub const ATTEMPT_DURATION: &str = "resilience_attempt_duration_seconds";
 
-/// Gauge: each breaker's state, labelled `breaker`; see
+/// Gauge: each breaker's state, labelled `breaker` (and `key` when keyed); see
 /// [`breaker::state_value`](crate::breaker::state_value) for the values.
 ///
 /// ```

@@ -384,7 +384,8 @@ impl InstanceCounter {
     pub(crate) fn increment(&self) {
         #[cfg(feature = "metrics")]
         ::metrics::with_recorder(|r| {
-            r.register_counter(&self.key, &INSTANCE_METADATA).increment(1);
+            r.register_counter(&self.key, &INSTANCE_METADATA)
+                .increment(1);
         });
     }
 }

@@ -239,7 +239,11 @@ fn never_called_attribute_hedges_and_adaptive_limits_are_in_health_with_the_code
     };
     let hedge = find("hedges", "never.called.hedge");
     assert_eq!(hedge["config"]["max_hedges"], 2);
-    let delay = registry().hedge("never.called.hedge").unwrap().config().delay;
+    let delay = registry()
+        .hedge("never.called.hedge")
+        .unwrap()
+        .config()
+        .delay;
     assert_eq!(delay, Duration::from_millis(30));
     let adaptive = find("adaptive_limits", "never.called.adaptive");
     assert_eq!(adaptive["limit"], 6);
@@ -248,8 +252,8 @@ fn never_called_attribute_hedges_and_adaptive_limits_are_in_health_with_the_code
 }
 
 #[test]
-fn an_environment_override_reaches_an_attributes_hedge_and_adaptive_limit_before_their_first_call(
-) {
+fn an_environment_override_reaches_an_attributes_hedge_and_adaptive_limit_before_their_first_call()
+{
     let _serial = serial();
     let vars = [
         ("RESILIENCE__HEDGE__GW_FANOUT__MAX_HEDGES", "3"),
@@ -271,7 +275,10 @@ fn an_environment_override_reaches_an_attributes_hedge_and_adaptive_limit_before
     );
     // The override, and the code's other fields.
     let hedge = registry().hedge("gw.fanout").unwrap().config();
-    assert_eq!((hedge.max_hedges, hedge.delay), (3, Duration::from_millis(30)));
+    assert_eq!(
+        (hedge.max_hedges, hedge.delay),
+        (3, Duration::from_millis(30))
+    );
     let adaptive = registry().adaptive_limit("gw.search").unwrap().config();
     assert_eq!((adaptive.max_limit, adaptive.initial_limit), (12, 6));
     // No phantom named as the variable spells it.

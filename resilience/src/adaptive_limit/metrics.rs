@@ -119,6 +119,9 @@ mod tests {
                 "resilience_adaptive_limit_refused_total{{adaptive_limit=search,key=eu,priority={priority}}}"
             ))
         };
-        assert_eq!((read("low"), read("high"), read("normal")), (Some(2), Some(1), None));
+        assert_eq!(
+            (read("low"), read("high"), read("normal")),
+            (Some(2), Some(1), None)
+        );
     }
 }

@@ -233,7 +233,9 @@ mod tests {
         };
         let state = |key: &str| {
             capture
-                .read(&format!("resilience_breaker_state{{breaker=evicted,key={key}}}"))
+                .read(&format!(
+                    "resilience_breaker_state{{breaker=evicted,key={key}}}"
+                ))
                 .map(f64::from_bits)
         };
         ::metrics::with_local_recorder(&capture, || {
@@ -246,7 +248,11 @@ mod tests {
             assert!(store.find("a").is_none());
             assert_eq!(state("a"), Some(0.0), "an evicted key's gauge says closed");
             a.force_open();
-            assert_eq!(state("a"), Some(0.0), "the evicted breaker no longer reports");
+            assert_eq!(
+                state("a"),
+                Some(0.0),
+                "the evicted breaker no longer reports"
+            );
             assert_eq!(state("b"), Some(0.0));
         });
     }

@@ -130,7 +130,11 @@ impl Breaker {
     /// ```
     pub fn new(name: impl AsRef<str>, config: BreakerConfig) -> Result<Breaker, ConfigError> {
         config.validate()?;
-        Ok(Breaker::build(crate::names::intern(name.as_ref()), None, config))
+        Ok(Breaker::build(
+            crate::names::intern(name.as_ref()),
+            None,
+            config,
+        ))
     }
 
     /// `config` must have been validated; `key` labels its metrics when keyed.

@@ -431,6 +431,7 @@ fn each_hosts_breaker_has_its_own_state_series_labelled_with_its_key() {
     };
     assert_eq!(state(up), 0.0, "closed");
     assert_eq!(state(down), 1.0, "open");
+}
 
 /// A server whose every answer takes longer than any test waits (the request is cut off
 /// by the deadline first).

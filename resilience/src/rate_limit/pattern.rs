@@ -95,3 +95,36 @@ impl Pattern for RateLimiter {
         RateLimiter::with_events(self, events)
     }
 }
+
+#[cfg(all(test, feature = "metrics"))]
+mod tests {
+    use super::*;
+    use crate::keyed::Keyed;
+    use crate::metrics::tests::Capture;
+
+    #[test]
+    fn a_keyed_limiters_refusals_carry_its_key() {
+        let capture = Capture::default();
+        let clock: Arc<dyn Clock> = Arc::new(crate::clock::ManualClock::new());
+        ::metrics::with_local_recorder(&capture, || {
+            let config = RateLimitConfig {
+                limit: 1,
+                max_keys: 4,
+                ..Default::default()
+            };
+            let limiters: Keyed<RateLimiter> = Keyed::new("api", config, clock);
+            let eu = limiters.get("eu").unwrap();
+            eu.check().unwrap();
+            assert!(eu.check().is_err());
+            assert!(eu.check().is_err());
+        });
+        assert_eq!(
+            capture.read("resilience_rate_limited_total{rate_limiter=api,key=eu}"),
+            Some(2)
+        );
+        assert_eq!(
+            capture.read("resilience_rate_limited_total{rate_limiter=api}"),
+            None
+        );
+    }
+}

@@ -59,6 +59,8 @@ pub struct AdaptiveLimiter {
     events: Sink,
     /// Its call duration histogram (feature `metrics`; nothing without it).
     durations: Durations,
+    /// Its gauges and refusal counters (feature `metrics`), labelled with its name and key.
+    metrics: super::metrics::LimitMetrics,
 }
 
 /// What the call that closes a window updates, under the lock.
@@ -139,6 +141,7 @@ impl AdaptiveLimiter {
                 priority_warned: false,
             }),
             clock: Timeline::of(clock),
+            metrics: super::metrics::LimitMetrics::new(name, key.as_ref()),
             name,
             key,
             events: Sink::NONE,
@@ -325,7 +328,9 @@ impl AdaptiveLimiter {
     #[cold]
     #[inline(never)]
     fn wait_blocking(&self, priority: Priority) -> Result<AdaptivePermit<'_>, Overloaded> {
-        let max_wait = self.max_wait();
+        // No wait past the deadline of a timeout around the call (`crate::deadline`):
+        // with none left, a full limit refuses at once.
+        let max_wait = crate::deadline::clip(self.max_wait());
         if max_wait.is_zero() {
             return Err(self.refuse(priority, Duration::ZERO));
         }
@@ -391,6 +396,7 @@ impl AdaptiveLimiter {
             priority,
             ticket: None,
             timer: None,
+            max_wait: Duration::ZERO,
             started: false,
         }
     }
@@ -409,6 +415,7 @@ impl AdaptiveLimiter {
         }
         let overloaded = self.overloaded(priority, waited);
         let now = self.now();
+        self.metrics.refused(priority);
         self.refusals.refused(
             &self.events,
             self.name,
@@ -503,6 +510,7 @@ impl AdaptiveLimiter {
         }) as u32;
         self.places.set_limit(limit);
         let min_rtt = state.min_rtt;
+        self.metrics.window(limit, closed);
         state.events.limit(
             &self.events,
             self.name,
@@ -604,6 +612,8 @@ pub(crate) struct Wait<'a> {
     priority: Priority,
     ticket: Option<u64>,
     timer: Option<crate::clock::sleep::Sleep>,
+    /// The wait this call may make: `max_wait`, clipped to the deadline at the first poll.
+    max_wait: Duration,
     started: bool,
 }
 
@@ -620,7 +630,9 @@ impl<'a> Future for Wait<'a> {
             None if this.started => return Poll::Pending,
             None => {
                 this.started = true;
-                let max_wait = limiter.max_wait();
+                // Read at the first poll, inside the timeout's poll that sets the deadline.
+                let max_wait = crate::deadline::clip(limiter.max_wait());
+                this.max_wait = max_wait;
                 if max_wait.is_zero() {
                     return Poll::Ready(match limiter.try_acquire() {
                         Some(permit) => Ok(permit),
@@ -650,7 +662,7 @@ impl<'a> Future for Wait<'a> {
             None => match this.timer.as_mut().map(|t| Pin::new(t).poll(cx)) {
                 Some(Poll::Ready(())) | None => {
                     this.ticket = None;
-                    let waited = limiter.max_wait();
+                    let waited = this.max_wait;
                     return Poll::Ready(match limiter.places.leave(ticket) {
                         Some(Decision::Granted) => Ok(limiter.admitted(limiter.in_flight())),
                         _ => Err(limiter.refuse(this.priority, waited)),

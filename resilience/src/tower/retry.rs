@@ -225,6 +225,9 @@ impl RetryLayer {
 impl<D, R> RetryLayer<D, R> {
     /// The layer's name, in its events (`name`), metrics and the registry's retry
     /// policies: a policy configured under it wins over the layer's configuration.
+    /// Layers of one registry built with the same name and configuration (a stack built
+    /// per connection) share one policy, adaptive attempts included, kept for the
+    /// program's life; give layers that must adapt apart names of their own.
     ///
     /// ```
     /// use resilience::{tower::RetryLayer, RetryConfig};

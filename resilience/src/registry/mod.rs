@@ -14,6 +14,7 @@
 
 mod adaptive_limits;
 mod budgets;
+pub(crate) mod clash;
 mod hedges;
 pub(crate) mod known;
 mod patterns;

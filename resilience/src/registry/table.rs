@@ -16,6 +16,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+#[cfg(any(feature = "tower", feature = "reqwest"))]
 use super::clash::Clash;
 use crate::clock::Clock;
 use crate::events::Sink;
@@ -51,7 +52,8 @@ struct Names<P: Pattern> {
     /// Instances made only because another named them as parent, with the defaults: the
     /// first registration under their own name gives them its configuration.
     placeholders: HashSet<Arc<str>>,
-    /// The names a [`Clash`] was reported for (once each).
+    /// The names a clash of configurations was reported for (once each; the layers').
+    #[cfg_attr(not(any(feature = "tower", feature = "reqwest")), allow(dead_code))]
     clashes_reported: HashSet<Arc<str>>,
 }
 
@@ -136,6 +138,7 @@ impl<P: Pattern> Table<P> {
     /// rest from it). `None` when the name has no registration yet, when the two agree,
     /// or when `configure` gave the name its own (which wins over both by rule); a file's
     /// fields are never a clash (they lie over the code's, whichever it is).
+    #[cfg(any(feature = "tower", feature = "reqwest"))]
     pub(crate) fn clash(
         &self,
         name: &str,
@@ -178,6 +181,7 @@ impl<P: Pattern> Table<P> {
 
     /// Whether a clash for `name` is to be reported now: the first time only, so a layer
     /// making many services (one per route, per connection) warns once.
+    #[cfg(any(feature = "tower", feature = "reqwest"))]
     pub(crate) fn report_clash(&self, name: &str) -> bool {
         self.write().clashes_reported.insert(name.into())
     }

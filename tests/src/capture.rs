@@ -82,7 +82,12 @@ impl Capture {
     pub fn text(&self) -> String {
         let mut text = String::new();
         for event in self.lock().iter() {
-            text.push_str(&format!("{} {}: {}", event.level, event.target, event.message()));
+            text.push_str(&format!(
+                "{} {}: {}",
+                event.level,
+                event.target,
+                event.message()
+            ));
             let fields = event.fields.iter().chain(&event.spans);
             for (name, value) in fields.filter(|(name, _)| *name != "message") {
                 text.push_str(&format!(" {name}={value}"));

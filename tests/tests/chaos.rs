@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use resilience::chaos::{chaos, ChaosError, Fault};
 use resilience::{
-    adaptive_limit, bulkhead, circuit_breaker, error_context, hedge, rate_limit, registry,
-    retry, BreakerState, BulkheadFull, CircuitOpen, InjectedFault, MarcusError, Overloaded,
-    Priority, RateLimited,
+    adaptive_limit, bulkhead, circuit_breaker, error_context, hedge, rate_limit, registry, retry,
+    BreakerState, BulkheadFull, CircuitOpen, InjectedFault, MarcusError, Overloaded, Priority,
+    RateLimited,
 };
 
 /// The fault table and its seed are process-wide: these tests take turns.

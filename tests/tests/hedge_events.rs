@@ -50,9 +50,7 @@ async fn hedges_started_won_and_all_failed_are_reported() {
     let events = capture.of("resilience::hedge");
     let summary: Vec<(Level, &str, &str, &str)> = events
         .iter()
-        .map(|e| {
-            (e.level, e.message(), e.field("run"), e.field("reason"))
-        })
+        .map(|e| (e.level, e.message(), e.field("run"), e.field("reason")))
         .collect();
     assert_eq!(
         summary,

@@ -14,8 +14,8 @@ use resilience::registry::Registry;
 use resilience::reqwest::ResilienceMiddleware;
 use resilience::tower::{AdaptiveLimitLayer, BulkheadLayer, CircuitBreakerLayer, RateLimitLayer};
 use resilience::{
-    adaptive_limit, circuit_breaker, registry, AdaptiveLimitConfig, BreakerConfig,
-    BulkheadConfig, CircuitOpen, Overloaded, RateLimitConfig, RetryConfig,
+    adaptive_limit, circuit_breaker, registry, AdaptiveLimitConfig, BreakerConfig, BulkheadConfig,
+    CircuitOpen, Overloaded, RateLimitConfig, RetryConfig,
 };
 use resilience_tests::capture::{Capture, Seen};
 use tower::Layer;
@@ -137,7 +137,10 @@ fn the_same_configuration_twice_or_none_is_no_clash() {
             .is_ok());
     });
     assert_eq!(warnings(&capture, "resilience::tower"), []);
-    assert_eq!(reg.bulkhead("clash.same").unwrap().config().max_concurrent, 2);
+    assert_eq!(
+        reg.bulkhead("clash.same").unwrap().config().max_concurrent,
+        2
+    );
 }
 
 #[test]
@@ -158,7 +161,10 @@ fn a_layer_configuring_an_attributes_breaker_differently_warns_or_is_refused() {
         .try_config(threshold(9))
         .unwrap_err();
     assert_eq!((error.field(), error.value()), ("failure_threshold", "9"));
-    assert!(error.reason().contains("`failure_threshold` = 3"), "{error}");
+    assert!(
+        error.reason().contains("`failure_threshold` = 3"),
+        "{error}"
+    );
     assert!(error.reason().contains("clash.attribute"), "{error}");
     let kept = registry().breaker("clash.attribute").unwrap().config();
     assert_eq!(kept.failure_threshold, 3);
@@ -211,7 +217,10 @@ fn a_configuration_the_registry_was_given_wins_without_a_clash() {
             .layer(());
     });
     assert_eq!(warnings(&capture, "resilience::tower"), []);
-    assert_eq!(reg.rate_limiter("clash.configured").unwrap().config().limit, 5);
+    assert_eq!(
+        reg.rate_limiter("clash.configured").unwrap().config().limit,
+        5
+    );
 }
 
 #[test]

@@ -19,8 +19,8 @@ use resilience::reqwest::ResilienceMiddleware;
 use resilience::retry::{Backoff, BudgetConfig, Jitter};
 use resilience::tower::RetryLayer;
 use resilience::{errors, BreakerConfig, RetryConfig};
-use tower::{service_fn, BoxError, Layer, ServiceExt};
 use resilience_tests::capture::Capture;
+use tower::{service_fn, BoxError, Layer, ServiceExt};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Answer {

@@ -1057,7 +1057,10 @@ fn each_retry_and_the_giving_up_are_traced_with_their_fields() {
         .filter(|e| e.field("name") == "traced_fetch")
         .collect();
     assert_eq!(ours.len(), 4, "{ours:#?}");
-    assert!(ours.iter().all(|e| e.field("via") == "attribute"), "{ours:#?}");
+    assert!(
+        ours.iter().all(|e| e.field("via") == "attribute"),
+        "{ours:#?}"
+    );
     for (event, attempt) in ours[..2].iter().zip(["1", "2"]) {
         assert_eq!(event.fields["attempt"], attempt);
         assert_eq!(event.fields["delay_ms"], "1500");

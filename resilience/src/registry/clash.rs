@@ -40,7 +40,10 @@ impl<C: PatternConfig> Clash<C> {
     /// for it, and the value that stays.
     pub(crate) fn error(&self, kind: &str, name: &str) -> ConfigError {
         let field = self.fields.first().copied().unwrap_or("config");
-        let (given, kept) = (field_value(&self.given, field), field_value(&self.kept, field));
+        let (given, kept) = (
+            field_value(&self.given, field),
+            field_value(&self.kept, field),
+        );
         ConfigError::new(
             field,
             format_args!("{given}"),
@@ -108,7 +111,10 @@ mod tests {
         assert_eq!(clash.fields, ["failure_threshold", "max_keys"]);
         let error = clash.error("circuit breaker", "api");
         assert_eq!((error.field(), error.value()), ("failure_threshold", "9"));
-        assert!(error.reason().contains("`failure_threshold` = 3"), "{error}");
+        assert!(
+            error.reason().contains("`failure_threshold` = 3"),
+            "{error}"
+        );
         assert!(Clash::between(&kept, &kept.clone()).is_none());
     }
 }

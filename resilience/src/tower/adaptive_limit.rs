@@ -151,9 +151,7 @@ impl AdaptiveLimitLayer {
         name: &str,
         config: Option<AdaptiveLimitConfig>,
     ) -> AdaptiveLimitLayer {
-        let first = !registry
-            .table::<AdaptiveLimiter>()
-            .registered_by_code(name);
+        let first = !registry.table::<AdaptiveLimiter>().registered_by_code(name);
         let limiter = registry.adaptive_limit_or_insert(name, config.unwrap_or_default());
         AdaptiveLimitLayer {
             limiter: super::pin(limiter),

@@ -134,9 +134,8 @@ impl<P: TowerPattern, X> PatternLayer<P, X> {
     /// configuration: when other code (an attribute, another layer) registered the name
     /// first with another, that one stays and this one does not apply, which a WARN
     /// (target `resilience::tower`, once per name) says, naming the name and the fields
-    /// that differ ([`try_config`](Self::try_config) returns it as an error instead). An
-    /// invalid `config` is logged as a `tracing` error and the defaults are used;
-    /// [`try_config`](Self::try_config) returns the error instead.
+    /// that differ. An invalid `config` is logged as a `tracing` error and the defaults
+    /// are used. [`try_config`](Self::try_config) returns either as an error instead.
     ///
     /// ```
     /// use resilience::{tower::CircuitBreakerLayer, registry, BreakerConfig};
@@ -470,7 +469,8 @@ impl<P: TowerPattern, K, X> KeyedLayer<P, K, X> {
     /// as `max_keys` on the attribute. Past it, a new key takes the place of the instance
     /// whose loss changes least (see `docs/keys.md`). The first layer or attribute to
     /// make the name's store sets it (a `max_keys` the registry was given for the name
-    /// wins).
+    /// wins); a later layer's other `max_keys` does not apply, which a WARN says, as for
+    /// [`config`](PatternLayer::config).
     ///
     /// ```
     /// use resilience::tower::CircuitBreakerLayer;

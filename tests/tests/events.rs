@@ -518,6 +518,55 @@ fn a_keyed_instance_names_its_key() {
     );
 }
 
+static FULL_CLOCK: LazyLock<ManualClock> = LazyLock::new(ManualClock::new);
+static FULL_REG: LazyLock<Registry> = LazyLock::new(|| Registry::with_clock(FULL_CLOCK.clone()));
+
+#[resilience::rate_limit(registry = FULL_REG, name = "events.full", limit = 1, per = 60s, key = tenant, max_keys = 1)]
+fn one_tenant_at_a_time(tenant: &str) -> Result<(), resilience::RateLimited> {
+    let _ = tenant;
+    Ok(())
+}
+
+/// `max_keys` reached with every live key holding a limit: new keys are refused, and
+/// the stream says so as the WARN does, at most once a second with the count since.
+#[test]
+fn a_full_keyed_store_refusing_new_keys_is_a_refusal_of_its_name() {
+    let capture = Capture::default();
+    let mut rx = FULL_REG.events();
+    capture.during(|| {
+        one_tenant_at_a_time("eu").unwrap(); // the one live key, its token spent
+        for tenant in ["us", "jp", "br"] {
+            assert!(one_tenant_at_a_time(tenant).is_err());
+        }
+        FULL_CLOCK.advance(Duration::from_secs(2));
+        assert!(one_tenant_at_a_time("in").is_err());
+    });
+    let events = drain(&mut rx);
+    let logged = capture.find(
+        "resilience::keyed",
+        "every live key holds a limit that evicting it would reset; new keys are refused until one is free",
+    );
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(logged.len(), 2, "{logged:?}");
+    for (event, seen) in events.iter().zip(&logged) {
+        assert_eq!(
+            (event.pattern.as_ref(), event.name.as_ref(), event.key.as_deref()),
+            ("rate_limit", "events.full", None)
+        );
+        agree(event, seen, &[("name", "name"), ("refused", "refused")]);
+    }
+    // The first refusal of a second is reported at once; the two after it in the
+    // second's count.
+    assert!(matches!(
+        events[0].kind,
+        EventKind::Refused { refused: 1, retry_after_ms: Some(ms) } if ms > 59_000
+    ));
+    assert!(matches!(
+        events[1].kind,
+        EventKind::Refused { refused: 3, .. }
+    ));
+}
+
 #[test]
 fn a_slow_subscriber_lags_and_the_calls_go_on() {
     let reg = Registry::new();

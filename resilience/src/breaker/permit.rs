@@ -3,7 +3,9 @@
 use core::mem::ManuallyDrop;
 use std::sync::Arc;
 
+use super::live;
 use super::Breaker;
+use crate::metrics::{Durations, Outcome};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Kind {
@@ -112,6 +114,10 @@ impl<'a> Permit<'a> {
     #[inline]
     pub fn record_success(self) {
         let this = ManuallyDrop::new(self);
+        // `Durations::TIMED` first: without the `metrics` feature no test is left here.
+        if Durations::TIMED && this.modes & live::TIMED != 0 {
+            this.breaker.call_ended(Outcome::Success, this.start);
+        }
         match this.kind {
             Kind::Closed => this
                 .breaker
@@ -136,6 +142,9 @@ impl<'a> Permit<'a> {
     }
 
     fn fail(&self) {
+        if Durations::TIMED && self.modes & live::TIMED != 0 {
+            self.breaker.call_ended(Outcome::Failure, self.start);
+        }
         match self.kind {
             Kind::Closed => self
                 .breaker

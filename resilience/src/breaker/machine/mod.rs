@@ -35,7 +35,9 @@ use super::window::{
 use super::{BreakerConfig, BreakerSnapshot, BreakerState, CircuitOpen, MAX_WINDOW_LEN};
 use crate::clock::{duration_nanos, Clock, SystemClock};
 use crate::events::Sink;
-use crate::metrics::{Durations, Outcome};
+#[cfg(feature = "metrics")]
+use crate::metrics::Outcome;
+use crate::metrics::Durations;
 use crate::sync::atomic::{AtomicU64, Ordering::*};
 use crate::ConfigError;
 
@@ -87,6 +89,7 @@ pub struct Breaker {
     parent: OnceLock<Arc<Breaker>>,
     metrics: super::metrics::BreakerMetrics,
     /// Its call-duration histograms, made on the first timed call (`metrics::time_calls`).
+    #[cfg(feature = "metrics")]
     durations: OnceLock<Durations>,
     /// Its registry's event stream (none outside a registry).
     events: Sink,
@@ -167,6 +170,7 @@ impl Breaker {
             rate_window,
             failure_times: Chain::new(failure_times),
             metrics: super::metrics::BreakerMetrics::new(name),
+            #[cfg(feature = "metrics")]
             durations: OnceLock::new(),
             name,
             clock: crate::clock::system(),
@@ -461,6 +465,7 @@ impl Breaker {
     }
 
     /// A timed call admitted at `start` (`now_nanos`) ended with `outcome`.
+    #[cfg(feature = "metrics")]
     #[cold]
     #[inline(never)]
     pub(super) fn call_ended(&self, outcome: Outcome, start: u64) {

@@ -204,10 +204,11 @@ impl<P: Pattern> Keyed<P> {
                 refused,
                 "every live key holds a limit that evicting it would reset; new keys are refused until one is free"
             );
-            self.events.emit(P::PATTERN, self.name, || EventKind::Refused {
-                refused,
-                retry_after_ms: free_in.map(millis),
-            });
+            self.events
+                .emit(P::PATTERN, self.name, || EventKind::Refused {
+                    refused,
+                    retry_after_ms: free_in.map(millis),
+                });
         }
         P::no_room(self.name, key, config, free_in)
     }

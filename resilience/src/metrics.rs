@@ -24,7 +24,7 @@
 //! | `resilience_adaptive_limit_rtt_seconds` | gauge | `adaptive_limit` | as above: the window's mean round-trip time |
 //! | `resilience_adaptive_limit_refused_total` | counter | `adaptive_limit`, `priority` | an adaptive limit refuses a call (`Overloaded`) |
 //! | `resilience_chaos_injected_total` | counter | `site`, `fault` | fault injection (feature `chaos`) injects a fault (`fault`: `error`, `latency`, `refusal`) |
-//! | `resilience_call_duration_seconds` | histogram | `pattern`, `name`, `outcome` | a call through a pattern ends: a retried call (`pattern="retry"`, from its first attempt to its last, sleeps included), a call through an adaptive limit (`pattern="adaptive_limit"`); `outcome` is `success` or `failure` as the pattern counted it |
+//! | `resilience_call_duration_seconds` | histogram | `pattern`, `name`, `outcome` | a call through a pattern ends: a retried call (`pattern="retry"`, from its first attempt to its last, sleeps included), a call through an adaptive limit (`pattern="adaptive_limit"`), a call through a breaker once [`time_calls`] (or [`describe`]) said someone listens (`pattern="breaker"`); `outcome` is `success` or `failure` as the pattern counted it |
 //! | `resilience_attempt_duration_seconds` | histogram | `pattern`, `name`, `outcome` | one attempt of a retried call ends (`pattern="retry"`; `outcome` `success` or `failure`) |
 //!
 //! Label values: `breaker` is the breaker's name, `function` the decorated function's
@@ -45,7 +45,10 @@
 //! the clock at its start and end and records one call and one attempt duration (two
 //! recorder lookups, on keys built once per site; `benches/events.rs` measures the
 //! cost); an adaptive limit records the round trip it already measures. A call through a
-//! closed breaker, a bulkhead or a rate limiter still reports nothing. Every other
+//! closed breaker is timed only once someone listens ([`time_calls`], which
+//! [`describe`] calls): until then it pays one relaxed load of that flag and reads no
+//! clock. A call through a bulkhead or a rate limiter reports nothing (docs/events.md
+//! says why). Every other
 //! report happens off the hot path (a failure, a transition, a refusal, a retry), and
 //! each breaker builds its metric keys once, so a report is one recorder lookup and
 //! allocates nothing.

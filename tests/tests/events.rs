@@ -317,9 +317,7 @@ fn always_down() -> Result<u32, CallError> {
 fn retries_and_the_giving_up_as_the_log_says_them() {
     let capture = Capture::default();
     let mut rx = RETRY_REG.events();
-    let result = capture.during(|| {
-        always_down()
-    });
+    let result = capture.during(|| always_down());
     assert!(matches!(result, Err(CallError::Down)));
     let events = drain(&mut rx);
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
@@ -465,9 +463,7 @@ fn an_injected_fault_is_an_event_of_the_global_registry() {
     let mut rx = resilience::registry().events();
     let site = concat!(module_path!(), "::faulty");
     chaos().inject(site, Fault::error(1.0)).unwrap();
-    let result = capture.during(|| {
-        faulty()
-    });
+    let result = capture.during(|| faulty());
     chaos().clear(site);
     assert!(matches!(result, Err(CallError::Injected(_))));
     let faults: Vec<Event> = drain(&mut rx)
@@ -550,7 +546,11 @@ fn a_full_keyed_store_refusing_new_keys_is_a_refusal_of_its_name() {
     assert_eq!(logged.len(), 2, "{logged:?}");
     for (event, seen) in events.iter().zip(&logged) {
         assert_eq!(
-            (event.pattern.as_ref(), event.name.as_ref(), event.key.as_deref()),
+            (
+                event.pattern.as_ref(),
+                event.name.as_ref(),
+                event.key.as_deref()
+            ),
             ("rate_limit", "events.full", None)
         );
         agree(event, seen, &[("name", "name"), ("refused", "refused")]);

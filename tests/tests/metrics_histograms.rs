@@ -112,8 +112,14 @@ fn a_call_through_a_breaker_is_timed_once_someone_listens() {
         assert!(board(true).is_err());
     });
     let text = handle.render();
-    assert_eq!(count_of(&text, call, "breaker", "histograms.kanban", "success"), 2);
-    assert_eq!(count_of(&text, call, "breaker", "histograms.kanban", "failure"), 1);
+    assert_eq!(
+        count_of(&text, call, "breaker", "histograms.kanban", "success"),
+        2
+    );
+    assert_eq!(
+        count_of(&text, call, "breaker", "histograms.kanban", "failure"),
+        1
+    );
 }
 
 /// The `resilience_*` names in `text`, a histogram's or summary's suffix removed.

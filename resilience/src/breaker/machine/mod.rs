@@ -35,9 +35,9 @@ use super::window::{
 use super::{BreakerConfig, BreakerSnapshot, BreakerState, CircuitOpen, MAX_WINDOW_LEN};
 use crate::clock::{duration_nanos, Clock, SystemClock};
 use crate::events::Sink;
+use crate::metrics::Durations;
 #[cfg(feature = "metrics")]
 use crate::metrics::Outcome;
-use crate::metrics::Durations;
 use crate::sync::atomic::{AtomicU64, Ordering::*};
 use crate::ConfigError;
 

@@ -51,7 +51,8 @@ type RetryIfOk = Arc<dyn Fn(&Response) -> bool + Send + Sync>;
 ///   [`max_keys`](Self::max_keys) hosts' breakers stay live, whatever their state (the
 ///   one whose loss changes least makes room, `docs/keys.md`), so a client calling ever
 ///   new hosts does not grow. A 5xx
-///   answer, a connect error and a timeout count as failures; every other answer
+///   answer, a connect error and a timeout (the request's own, or the deadline of a
+///   `#[timeout]` around it cutting the attempt off) count as failures; every other answer
 ///   (a 404, a 429: the host is up) as a success; a refusal of this crate's from a
 ///   middleware further down (an inner breaker's `CircuitOpen`) as neither. While a
 ///   host's breaker is open, a request to it fails at once with `Error::Middleware`
@@ -480,10 +481,13 @@ impl ResilienceMiddleware {
             }
             match &outcome {
                 // Another middleware's error (not the host's answer, not a refusal of
-                // ours, not an injected fault, which stands for the host's): nothing to
-                // count.
+                // ours, not an injected fault, which stands for the host's, not the
+                // deadline cutting the attempt off, which is the host being slow):
+                // nothing to count.
                 Err(Error::Middleware(e))
-                    if verdict.refusal.is_none() && !e.is::<crate::InjectedFault>() =>
+                    if verdict.refusal.is_none()
+                        && !e.is::<crate::InjectedFault>()
+                        && !e.is::<TimedOut>() =>
                 {
                     drop(permit)
                 }

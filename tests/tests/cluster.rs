@@ -354,13 +354,18 @@ fn e_redis_paused_then_killed() {
     assert!(restarted.elapsed() < 5 * SEC);
 }
 
+fn l_grown_open_period() {
+    let redis = RedisServer::start().unwrap();
+    common::l_a_grown_open_period_reaches_every_instance(&redis.url());
+}
+
 fn main() {
     if let Ok(role) = std::env::var(ROLE) {
         common::child(&role);
         return;
     }
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    let scenarios: [(&str, fn()); 10] = [
+    let scenarios: [(&str, fn()); 11] = [
         ("a_cluster_limit_holds_across_instances", a_cluster_limit),
         ("b_quorum_one_opening_reaches_everyone", b_quorum_one),
         ("c_quorum_two_needs_two_instances", c_quorum_two),
@@ -388,6 +393,10 @@ fn main() {
         (
             "j_costs_are_weighed_in_the_cluster",
             j_costs_are_weighed_in_the_cluster,
+        ),
+        (
+            "l_a_grown_open_period_reaches_every_instance",
+            l_grown_open_period,
         ),
     ];
     let (mut passed, mut failed) = (0, 0);

@@ -1,14 +1,14 @@
 //! Nested retries and deadlines (issue 30, API.md section 13) through the attributes, as a
 //! user writes them, on paused tokio time: a retry inside another retry's attempt makes
 //! one attempt unless `nested = independent`; a `#[timeout]` sets a deadline that the
-//! retries, hedges, bulkheads and rate limits inside it respect.
+//! retries, hedges, bulkheads, rate limits and adaptive limits inside it respect.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use resilience::{
-    bulkhead, deadline, hedge, rate_limit, retry, timeout, BulkheadFull, MarcusError, RateLimited,
-    TimedOut,
+    adaptive_limit, bulkhead, deadline, hedge, rate_limit, retry, timeout, BulkheadFull,
+    MarcusError, Overloaded, RateLimited, TimedOut,
 };
 use tokio::time::Instant;
 
@@ -23,6 +23,8 @@ enum CallError {
     Full(#[from] BulkheadFull),
     #[error(transparent)]
     Limited(#[from] RateLimited),
+    #[error(transparent)]
+    Overloaded(#[from] Overloaded),
 }
 
 fn ms(n: u64) -> Duration {
@@ -275,4 +277,28 @@ async fn a_rate_limit_refuses_at_once_a_wait_past_the_deadline() {
     // Outside the timeout the same call waits its turn (its place was not taken).
     once_per_two_seconds().await.unwrap();
     assert_eq!(start.elapsed(), Duration::from_secs(2));
+}
+
+#[adaptive_limit(name = "nested_deadline.adaptive", min_limit = 1, max_limit = 1, max_wait = 10s)]
+async fn one_adaptive_place(hold: Duration) -> Result<(), CallError> {
+    tokio::time::sleep(hold).await;
+    Ok(())
+}
+
+#[timeout(1s)]
+async fn adaptive_within_a_second() -> Result<(), CallError> {
+    one_adaptive_place(Duration::ZERO).await
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_adaptive_limit_waits_no_longer_than_the_deadline() {
+    let holder = tokio::spawn(one_adaptive_place(Duration::from_secs(5)));
+    tokio::task::yield_now().await;
+    let start = Instant::now();
+    match adaptive_within_a_second().await {
+        Err(CallError::Overloaded(o)) => assert_eq!(o.waited, Duration::from_secs(1)),
+        other => panic!("expected the limit's own refusal, got {other:?}"),
+    }
+    assert_eq!(start.elapsed(), Duration::from_secs(1));
+    holder.await.unwrap().unwrap();
 }

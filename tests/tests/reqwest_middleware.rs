@@ -380,3 +380,65 @@ async fn retry_if_ok_retries_an_answer_still_pending() {
     assert_eq!(response.status(), 202);
     assert_eq!(hits.load(Ordering::SeqCst), 2);
 }
+
+/// A server whose every answer takes longer than any test waits (the request is cut off
+/// by the deadline first).
+async fn hanging_server() -> SocketAddr {
+    async fn hang() -> &'static str {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        "too late"
+    }
+    let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = Router::new().route("/", routing::get(hang));
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    addr
+}
+
+#[derive(Debug, thiserror::Error)]
+enum GatewayError {
+    #[error(transparent)]
+    Request(#[from] reqwest_middleware::Error),
+    #[error(transparent)]
+    TimedOut(#[from] resilience::TimedOut),
+}
+
+#[resilience::timeout(200ms)]
+async fn get_within_200ms(client: &ClientWithMiddleware, url: &str) -> Result<u16, GatewayError> {
+    Ok(client.get(url).send().await?.status().as_u16())
+}
+
+/// The deadline of a `#[timeout]` around a request bounds its attempt; the attempt it
+/// cuts off is the host being slow, so the host's breaker counts it, as it counts the
+/// client's own request timeout.
+#[tokio::test]
+async fn an_attempt_cut_off_by_the_deadline_counts_against_the_hosts_breaker() {
+    let addr = hanging_server().await;
+    let middleware = ResilienceMiddleware::new()
+        .name("t.deadline_breaker")
+        .retry(quick_retries(1))
+        .unwrap()
+        .breaker(BreakerConfig {
+            failure_threshold: 1,
+            ..Default::default()
+        })
+        .unwrap();
+    let key = middleware.breaker_key("127.0.0.1", addr.port());
+    let client = client(middleware);
+    let err = get_within_200ms(&client, &format!("http://{addr}/"))
+        .await
+        .unwrap_err();
+    let GatewayError::Request(reqwest_middleware::Error::Middleware(e)) = &err else {
+        panic!("expected the middleware's TimedOut, got {err:?}");
+    };
+    assert!(e.is::<resilience::TimedOut>(), "{e:?}");
+    assert_eq!(
+        registry()
+            .breaker_for("t.deadline_breaker", &key)
+            .unwrap()
+            .state(),
+        BreakerState::Open
+    );
+}

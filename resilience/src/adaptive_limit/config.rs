@@ -95,7 +95,9 @@ pub struct AdaptiveLimitConfig {
     /// The limit before any call has been measured. Default 20.
     pub initial_limit: u32,
     /// How long a call over the limit waits for a place before it is refused. Default 0:
-    /// refused at once. Priorities order the waiting calls, so they need a wait.
+    /// refused at once. Priorities order the waiting calls, so they need a wait. Under a
+    /// `#[timeout]` a call waits at most until its deadline
+    /// ([`deadline::remaining`](crate::deadline::remaining)).
     #[serde(with = "crate::duration_serde")]
     pub max_wait: Duration,
     /// AIMD's decrease on a drop, in `[0.5, 1)`. Default 0.9.

@@ -325,7 +325,9 @@ impl AdaptiveLimiter {
     #[cold]
     #[inline(never)]
     fn wait_blocking(&self, priority: Priority) -> Result<AdaptivePermit<'_>, Overloaded> {
-        let max_wait = self.max_wait();
+        // No wait past the deadline of a timeout around the call (`crate::deadline`):
+        // with none left, a full limit refuses at once.
+        let max_wait = crate::deadline::clip(self.max_wait());
         if max_wait.is_zero() {
             return Err(self.refuse(priority, Duration::ZERO));
         }
@@ -391,6 +393,7 @@ impl AdaptiveLimiter {
             priority,
             ticket: None,
             timer: None,
+            max_wait: Duration::ZERO,
             started: false,
         }
     }
@@ -604,6 +607,8 @@ pub(crate) struct Wait<'a> {
     priority: Priority,
     ticket: Option<u64>,
     timer: Option<crate::clock::sleep::Sleep>,
+    /// The wait this call may make: `max_wait`, clipped to the deadline at the first poll.
+    max_wait: Duration,
     started: bool,
 }
 
@@ -620,7 +625,9 @@ impl<'a> Future for Wait<'a> {
             None if this.started => return Poll::Pending,
             None => {
                 this.started = true;
-                let max_wait = limiter.max_wait();
+                // Read at the first poll, inside the timeout's poll that sets the deadline.
+                let max_wait = crate::deadline::clip(limiter.max_wait());
+                this.max_wait = max_wait;
                 if max_wait.is_zero() {
                     return Poll::Ready(match limiter.try_acquire() {
                         Some(permit) => Ok(permit),
@@ -650,7 +657,7 @@ impl<'a> Future for Wait<'a> {
             None => match this.timer.as_mut().map(|t| Pin::new(t).poll(cx)) {
                 Some(Poll::Ready(())) | None => {
                     this.ticket = None;
-                    let waited = limiter.max_wait();
+                    let waited = this.max_wait;
                     return Poll::Ready(match limiter.places.leave(ticket) {
                         Some(Decision::Granted) => Ok(limiter.admitted(limiter.in_flight())),
                         _ => Err(limiter.refuse(this.priority, waited)),

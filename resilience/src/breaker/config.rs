@@ -282,6 +282,20 @@ impl BreakerConfig {
 }
 
 impl BreakerConfig {
+    /// The longest open period this configuration gives: `recovery_timeout` when the
+    /// period does not grow, else `max_recovery_timeout`, or without one the limit of a
+    /// breaker's deadline (about 34 years). What another instance may rightly say an
+    /// opening of this breaker lasts.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn longest_open_period(&self) -> Duration {
+        if self.recovery_factor > 1.0 {
+            self.max_recovery_timeout
+                .unwrap_or(Duration::from_millis(super::state::MAX_DEADLINE_MS))
+        } else {
+            self.recovery_timeout
+        }
+    }
+
     /// `recovery_factor` and `max_recovery_timeout`.
     fn validate_recovery(&self) -> Result<(), ConfigError> {
         let factor = self.recovery_factor;

@@ -25,7 +25,9 @@ pub(super) enum Event {
         from: BreakerState,
         to: BreakerState,
         quorum: u32,
+        /// The open period of this opening (grown after failed trials).
         recovery: Duration,
+        longest: Duration,
     },
     /// A message from another instance: `open`/`close`, ms, origin, name.
     Remote(String),
@@ -56,7 +58,11 @@ pub(crate) fn breaker_transitioned(
             from,
             to,
             quorum: config.quorum,
-            recovery: config.recovery_timeout,
+            recovery: match to {
+                BreakerState::Open => breaker.open_period(),
+                _ => config.recovery_timeout,
+            },
+            longest: config.longest_open_period(),
         });
     }
     true
@@ -79,9 +85,11 @@ fn key(name: &str, part: &str) -> String {
 struct Tracked {
     /// This instance opened it on its own failures (its vote is kept alive).
     voted: bool,
-    /// Its quorum and recovery timeout, as of the last transition.
+    /// Its quorum and open period, as of the last transition.
     quorum: u32,
     recovery: Duration,
+    /// The longest opening its configuration gives: one longer is not this crate's.
+    longest: Duration,
     /// The cluster is open (an opening was published or seen).
     cluster_open: bool,
     /// A closing happened while Redis was down: publish it on reconnect.
@@ -102,10 +110,11 @@ pub(super) async fn breaker_loop(shared: Arc<Shared>, mut rx: mpsc::UnboundedRec
     loop {
         tokio::select! {
             event = rx.recv() => match event {
-                Some(Event::Local { name, from, to, quorum, recovery }) => {
+                Some(Event::Local { name, from, to, quorum, recovery, longest }) => {
                     let t = tracked.entry(name).or_default();
                     t.quorum = quorum;
                     t.recovery = recovery;
+                    t.longest = longest;
                     local_transition(&shared, name, t, from, to).await;
                 }
                 Some(Event::Remote(message)) => remote(&shared, &mut tracked, &message),
@@ -171,7 +180,8 @@ async fn vote(shared: &Shared, name: &str, t: &mut Tracked, open_for: Option<Dur
         .arg(ms(open_for.unwrap_or(t.recovery)))
         .arg(CHANNEL)
         .arg(name)
-        .arg(if open_for.is_some() { "0" } else { "1" });
+        .arg(if open_for.is_some() { "0" } else { "1" })
+        .arg(ms(t.longest.max(t.recovery)));
     if let Some((_, state, repaired)) = shared
         .eval_if_up::<(i64, i64, i64)>(&key(name, "votes"), &inv)
         .await
@@ -281,10 +291,11 @@ fn remote(shared: &Shared, tracked: &mut HashMap<&'static str, Tracked>, message
         "open" => {
             let config = breaker.config();
             t.quorum = config.quorum;
-            t.recovery = config.recovery_timeout;
+            t.longest = config.longest_open_period();
             t.cluster_open = true;
-            let left =
-                Duration::from_millis(millis.parse().unwrap_or(0)).min(config.recovery_timeout);
+            // The opener's period, grown after failed trials: this one waits as long.
+            let left = Duration::from_millis(millis.parse().unwrap_or(0)).min(t.longest);
+            t.recovery = left;
             applying(|| breaker.apply_open(left));
         }
         "close" => {
@@ -323,7 +334,7 @@ async fn leases(shared: &Shared, tracked: &mut HashMap<&'static str, Tracked>) {
             .key(key(name, "open"))
             .arg(&shared.instance)
             .arg(ms(shared.config.trial_lease))
-            .arg(ms(breaker.config().recovery_timeout));
+            .arg(ms(breaker.config().longest_open_period()));
         let Some((got, wait)) = shared
             .eval_if_up::<(i64, i64)>(&key(name, "trial"), &inv)
             .await
@@ -339,7 +350,7 @@ async fn leases(shared: &Shared, tracked: &mut HashMap<&'static str, Tracked>) {
         } else if wait > 0 {
             // Someone else runs the trial (or the cluster is still open): wait for it.
             let hold = Duration::from_millis(wait as u64) + margin;
-            let hold = hold.min(breaker.config().recovery_timeout);
+            let hold = hold.min(breaker.config().longest_open_period());
             applying(|| breaker.apply_open(hold));
         }
     }
@@ -359,16 +370,23 @@ async fn reconcile_all(shared: &Shared, tracked: &mut HashMap<&'static str, Trac
             .breakers()
             .into_iter()
             .filter(|s| s.config.scope == Scope::Cluster)
-            .map(|s| (s.name, s.config.quorum, s.config.recovery_timeout))
+            .map(|s| {
+                let longest = s.config.longest_open_period();
+                (s.name, s.config.quorum, s.config.recovery_timeout, longest)
+            })
             .collect::<Vec<_>>()
     })
     .await
     .unwrap_or_default();
-    for (name, quorum, recovery) in found {
+    for (name, quorum, recovery, longest) in found {
         if let Some(breaker) = crate::registry().breaker(&name) {
             let t = tracked.entry(breaker.name()).or_default();
             t.quorum = quorum;
-            t.recovery = recovery;
+            t.longest = longest;
+            // A period grown by failed trials stands until the next transition.
+            if t.recovery.is_zero() || breaker.state() == BreakerState::Closed {
+                t.recovery = recovery;
+            }
         }
     }
     for (&name, t) in tracked.iter_mut() {
@@ -402,9 +420,9 @@ async fn reconcile_all(shared: &Shared, tracked: &mut HashMap<&'static str, Trac
             }
             return;
         };
-        if left > ms(t.recovery) as i64 + 1000 {
-            // Longer than any opening this crate sets (the recovery timeout): not ours.
-            shared.corrupt_once(&open_key, "an opening longer than the recovery timeout");
+        if left > ms(t.longest.max(t.recovery)) as i64 + 1000 {
+            // Longer than any opening this crate sets (the longest open period): not ours.
+            shared.corrupt_once(&open_key, "an opening longer than the longest open period");
             let _ = shared
                 .query_if_up::<i64>(&open_key, redis::cmd("DEL").arg(&open_key))
                 .await;
@@ -413,7 +431,7 @@ async fn reconcile_all(shared: &Shared, tracked: &mut HashMap<&'static str, Trac
         if left > 0 && state == BreakerState::Closed {
             t.cluster_open = true;
             let left =
-                Duration::from_millis(left as u64).min(t.recovery.max(Duration::from_millis(1)));
+                Duration::from_millis(left as u64).min(t.longest.max(Duration::from_millis(1)));
             applying(|| breaker.apply_open(left));
         }
     }

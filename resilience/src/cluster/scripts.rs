@@ -111,11 +111,11 @@ return out
 
 /// An instance's vote that a breaker is open. `KEYS` = `{cb:N}:votes`, `{cb:N}:open`;
 /// `ARGV` = id, vote ttl ms, quorum, open ms, channel, name, refresh (1: only keep the
-/// vote alive, never open). Returns `{live votes, state, repaired}`: state 0 below quorum,
-/// the milliseconds left when the cluster was already open, -1 when this vote opened it
-/// (and it was published); repaired 1 when a key held what this crate never writes
-/// (another type, a vote expiring beyond the vote ttl, an opening longer than the
-/// recovery timeout), which is dropped.
+/// vote alive, never open), longest open ms. Returns `{live votes, state, repaired}`:
+/// state 0 below quorum, the milliseconds left when the cluster was already open, -1
+/// when this vote opened it (and it was published); repaired 1 when a key held what this
+/// crate never writes (another type, a vote expiring beyond the vote ttl, an opening
+/// longer than the longest open period the configuration gives), which is dropped.
 pub(super) static VOTE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(concat!(
         now_ms!(),
@@ -125,7 +125,7 @@ local repaired = own(KEYS[1], 'zset')
 if redis.call('ZREMRANGEBYSCORE', KEYS[1], '(' .. (now + tonumber(ARGV[2]) + 1000), '+inf') > 0 then
   repaired = 1
 end
-if redis.call('PTTL', KEYS[2]) > tonumber(ARGV[4]) + 1000 then
+if redis.call('PTTL', KEYS[2]) > tonumber(ARGV[8]) + 1000 then
   redis.call('DEL', KEYS[2])
   repaired = 1
 end
@@ -173,7 +173,7 @@ return 1
     )
 });
 
-/// The half-open lease: `KEYS` = trial, open; `ARGV` = id, lease ms, recovery ms.
+/// The half-open lease: `KEYS` = trial, open; `ARGV` = id, lease ms, longest open ms.
 /// Returns `{1, ms}` when this instance took it, `{2, ms}` when it already holds it,
 /// `{0, ms}` when the trial must wait that long (the cluster is still open, or another
 /// instance holds it). A lease or an opening longer than this crate ever sets (or a

@@ -65,6 +65,20 @@ async fn trial(fail: bool, ms: u64) -> Result<(), E> {
     outcome(fail)
 }
 
+/// An open period that grows: 300 ms, then 1.2 s after a failed trial (scenario l).
+#[circuit_breaker(
+    name = "t.grow",
+    scope = cluster,
+    failure_threshold = 3,
+    success_threshold = 1,
+    recovery_timeout = 300ms,
+    recovery_factor = 4,
+    max_recovery_timeout = 10s
+)]
+async fn grow(fail: bool, _ms: u64) -> Result<(), E> {
+    outcome(fail)
+}
+
 #[circuit_breaker(name = "t.fault", scope = cluster, failure_threshold = 3, recovery_timeout = 30s)]
 async fn fault(fail: bool, _ms: u64) -> Result<(), E> {
     outcome(fail)
@@ -114,6 +128,7 @@ async fn call(name: &str, fail: bool, ms: u64) -> Result<(), E> {
         "t.q1" => q1(fail, ms).await,
         "t.q2" => q2(fail, ms).await,
         "t.trial" => trial(fail, ms).await,
+        "t.grow" => grow(fail, ms).await,
         _ => fault(fail, ms).await,
     }
 }
@@ -848,6 +863,47 @@ pub fn d_half_open_admits_one_trial_across_the_cluster(redis: &str) {
         let closed = i.ask("wait t.trial closed 1000", 3 * SEC);
         assert!(closed.starts_with("seen"), "{}: {closed}", i.role);
     }
+}
+
+/// (l) An open period that grows reaches every instance: the cluster opens for
+/// 300 ms; its trial fails, so the breaker opens again for 1.2 s (factor 4), on every
+/// instance, not only the one whose trial failed: 700 ms into that opening, no instance
+/// runs a trial.
+pub fn l_a_grown_open_period_reaches_every_instance(redis: &str) {
+    let mut all = three(redis);
+    for i in all.iter_mut().skip(1) {
+        i.send("wait t.grow open 2000");
+    }
+    assert!(all[0]
+        .ask("fail t.grow 3", 2 * SEC)
+        .starts_with("state open"));
+    for i in all.iter().skip(1) {
+        assert!(i.recv(3 * SEC).starts_with("seen"));
+    }
+    // Past the 300 ms period: one trial runs across the cluster, and fails.
+    std::thread::sleep(Duration::from_millis(450));
+    for i in all.iter_mut() {
+        i.send("call t.grow fail 0");
+    }
+    let trials: Vec<String> = all.iter().map(|i| i.recv(3 * SEC)).collect();
+    let failed_at = Instant::now();
+    println!("    (l) trials {trials:?}");
+    assert_eq!(
+        trials.iter().filter(|a| a.starts_with("ran")).count(),
+        1,
+        "{trials:?}"
+    );
+    // Well inside the grown 1.2 s, past the first 300 ms: open everywhere.
+    std::thread::sleep(Duration::from_millis(700).saturating_sub(failed_at.elapsed()));
+    for i in all.iter_mut() {
+        i.send("call t.grow ok 0");
+    }
+    let answers: Vec<String> = all.iter().map(|i| i.recv(3 * SEC)).collect();
+    println!("    (l) at 700 ms {answers:?}");
+    assert!(
+        answers.iter().all(|a| a == "refused open"),
+        "a trial ran before the grown period ended: {answers:?}"
+    );
 }
 
 /// A cluster test binary's `main`: the child when `ROLE` is set, else each scenario

@@ -28,14 +28,7 @@ impl Breaker {
             (true, None) => Some(WindowKind::Count),
             (true, Some(_)) => Some(WindowKind::Time),
         };
-        let live = &self.hot.live;
-        let open_period = Duration::from_nanos(match state {
-            BreakerState::Open => live.open_period(self.strikes(word)),
-            BreakerState::HalfOpen => {
-                live.open_period((self.strikes(word) + 1).min(super::MAX_STRIKES))
-            }
-            _ => live.recovery_timeout.load(Relaxed),
-        });
+        let open_period = self.open_period_in(word);
         let failures_in_window = config
             .window
             .filter(|_| config.max_failures_per_window.is_some())
@@ -81,6 +74,24 @@ impl Breaker {
             parent: config.parent.as_deref().map(str::to_owned),
             config,
         }
+    }
+
+    /// The open period of the snapshot: this opening's while open, the next one if the
+    /// trial fails while half-open, `recovery_timeout` otherwise.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn open_period(&self) -> Duration {
+        self.open_period_in(self.load())
+    }
+
+    fn open_period_in(&self, word: Word) -> Duration {
+        let live = &self.hot.live;
+        Duration::from_nanos(match word.state() {
+            BreakerState::Open => live.open_period(self.strikes(word)),
+            BreakerState::HalfOpen => {
+                live.open_period((self.strikes(word) + 1).min(super::MAX_STRIKES))
+            }
+            _ => live.recovery_timeout.load(Relaxed),
+        })
     }
 }
 

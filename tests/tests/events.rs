@@ -317,7 +317,7 @@ fn always_down() -> Result<u32, CallError> {
 fn retries_and_the_giving_up_as_the_log_says_them() {
     let capture = Capture::default();
     let mut rx = RETRY_REG.events();
-    let result = capture.during(|| always_down());
+    let result = capture.during(always_down);
     assert!(matches!(result, Err(CallError::Down)));
     let events = drain(&mut rx);
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
@@ -463,7 +463,7 @@ fn an_injected_fault_is_an_event_of_the_global_registry() {
     let mut rx = resilience::registry().events();
     let site = concat!(module_path!(), "::faulty");
     chaos().inject(site, Fault::error(1.0)).unwrap();
-    let result = capture.during(|| faulty());
+    let result = capture.during(faulty);
     chaos().clear(site);
     assert!(matches!(result, Err(CallError::Injected(_))));
     let faults: Vec<Event> = drain(&mut rx)

@@ -19,9 +19,7 @@ pub(super) const PARENT: u8 = 8;
 pub(super) const RATE_WINDOW: u8 = 16;
 /// A window of outcomes (count- or time-based) is in use.
 pub(super) const OUTCOMES: u8 = FAILURE_RATE | SLOW_RATE;
-/// The permit's call is timed into the call-duration histogram (feature `metrics`,
-/// `metrics::time_calls`): a bit of a permit's modes only, never of `Live::modes`.
-pub(super) const TIMED: u8 = 32;
+// Bit 32 is a permit's own (`permit::TIMED`), never set in `Live::modes`.
 
 pub(super) struct Live {
     /// Read on every call: which rules are on.

@@ -3,11 +3,14 @@
 use core::mem::ManuallyDrop;
 use std::sync::Arc;
 
-#[cfg(feature = "metrics")]
-use super::live;
 use super::Breaker;
 #[cfg(feature = "metrics")]
 use crate::metrics::Outcome;
+
+/// A bit of a permit's modes (beside the rules' bits of `live.rs`, never among them): its
+/// call is timed into the call-duration histogram (feature `metrics`,
+/// `metrics::time_calls`), from the permit's `start`.
+pub(super) const TIMED: u8 = 32;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Kind {
@@ -122,7 +125,7 @@ impl<'a> Permit<'a> {
         // Compiled out without the feature: a dead test left here (even behind a `false`
         // const) kept this from being inlined, 38 instructions more a call.
         #[cfg(feature = "metrics")]
-        if this.modes & live::TIMED != 0 {
+        if this.modes & TIMED != 0 {
             this.breaker.call_ended(Outcome::Success, this.start);
         }
         match this.kind {
@@ -150,7 +153,7 @@ impl<'a> Permit<'a> {
 
     fn fail(&self) {
         #[cfg(feature = "metrics")]
-        if self.modes & live::TIMED != 0 {
+        if self.modes & TIMED != 0 {
             self.breaker.call_ended(Outcome::Failure, self.start);
         }
         match self.kind {

@@ -458,7 +458,7 @@ impl Breaker {
     #[inline]
     fn timing(&self) -> (u8, u64) {
         if Durations::calls_wanted() {
-            (live::TIMED, self.now_nanos())
+            (super::permit::TIMED, self.now_nanos())
         } else {
             (0, 0)
         }

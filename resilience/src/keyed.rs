@@ -273,7 +273,7 @@ impl<P: Pattern> Inner<P> {
                     && rank(slot.loss()).is_some_and(|rank| rank <= next.rank)
             });
             if still {
-                self.map.remove(&next.key);
+                self.evict(&next.key);
                 return Ok(());
             }
         }
@@ -326,9 +326,16 @@ impl<P: Pattern> Inner<P> {
             return Err(free_in);
         };
         self.full = None;
-        self.map.remove(&first.key);
+        self.evict(&first.key);
         self.next = found;
         Ok(())
+    }
+
+    /// Removes `key`'s instance, and tells it (its gauges go back to a new one's).
+    fn evict(&mut self, key: &str) {
+        if let Some(slot) = self.map.remove(key) {
+            slot.value.evicted();
+        }
     }
 }
 

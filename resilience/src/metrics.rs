@@ -7,22 +7,22 @@
 //!
 //! | name | kind | labels | when |
 //! |---|---|---|---|
-//! | `resilience_breaker_state` | gauge | `breaker` | a breaker is made (closed) or changes state: 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled |
-//! | `resilience_breaker_failures_total` | counter | `breaker` | a breaker counts a call's outcome as a failure |
-//! | `resilience_breaker_rejections_total` | counter | `breaker` | a breaker (or an open parent of it) refuses a call |
-//! | `resilience_breaker_open_period_seconds` | gauge | `breaker` | a breaker opens: how long it stays open this time (`recovery_timeout`, grown by `recovery_factor` after failed trials) |
+//! | `resilience_breaker_state` | gauge | `breaker` (+ `key`) | a breaker is made (closed) or changes state: 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled |
+//! | `resilience_breaker_failures_total` | counter | `breaker` (+ `key`) | a breaker counts a call's outcome as a failure |
+//! | `resilience_breaker_rejections_total` | counter | `breaker` (+ `key`) | a breaker (or an open parent of it) refuses a call |
+//! | `resilience_breaker_open_period_seconds` | gauge | `breaker` (+ `key`) | a breaker opens: how long it stays open this time (`recovery_timeout`, grown by `recovery_factor` after failed trials) |
 //! | `resilience_retries_total` | counter | `function` | `#[retry]` is about to run another attempt |
 //! | `resilience_retry_exhausted_total` | counter | `function` | `#[retry]` gives up after retrying and returns the last error |
 //! | `resilience_fallbacks_total` | counter | `function`, `fallback` | `#[fallback]` calls one of its fallbacks |
 //! | `resilience_errors_total` | counter | `code`, `category` | the [monitor](crate::monitor()) records an error |
-//! | `resilience_bulkhead_rejections_total` | counter | `bulkhead` | a bulkhead refuses a call (`BulkheadFull`) |
-//! | `resilience_rate_limited_total` | counter | `rate_limiter` | a rate limiter refuses a call (`RateLimited`) |
+//! | `resilience_bulkhead_rejections_total` | counter | `bulkhead` (+ `key`) | a bulkhead refuses a call (`BulkheadFull`) |
+//! | `resilience_rate_limited_total` | counter | `rate_limiter` (+ `key`) | a rate limiter refuses a call (`RateLimited`) |
 //! | `resilience_hedges_total` | counter | `hedge` | `#[hedge]` starts an extra run |
 //! | `resilience_hedge_wins_total` | counter | `hedge` | an extra run answers a hedged call first |
-//! | `resilience_adaptive_limit` | gauge | `adaptive_limit` | an adaptive limit's window closes: the limit after it |
-//! | `resilience_adaptive_limit_in_flight` | gauge | `adaptive_limit` | as above: the most calls in flight during the window |
-//! | `resilience_adaptive_limit_rtt_seconds` | gauge | `adaptive_limit` | as above: the window's mean round-trip time |
-//! | `resilience_adaptive_limit_refused_total` | counter | `adaptive_limit`, `priority` | an adaptive limit refuses a call (`Overloaded`) |
+//! | `resilience_adaptive_limit` | gauge | `adaptive_limit` (+ `key`) | an adaptive limit's window closes: the limit after it |
+//! | `resilience_adaptive_limit_in_flight` | gauge | `adaptive_limit` (+ `key`) | as above: the most calls in flight during the window |
+//! | `resilience_adaptive_limit_rtt_seconds` | gauge | `adaptive_limit` (+ `key`) | as above: the window's mean round-trip time |
+//! | `resilience_adaptive_limit_refused_total` | counter | `adaptive_limit` (+ `key`), `priority` | an adaptive limit refuses a call (`Overloaded`) |
 //! | `resilience_chaos_injected_total` | counter | `site`, `fault` | fault injection (feature `chaos`) injects a fault (`fault`: `error`, `latency`, `refusal`) |
 //! | `resilience_call_duration_seconds` | histogram | `pattern`, `name`, `outcome` | a call through a pattern ends: a retried call (`pattern="retry"`, from its first attempt to its last, sleeps included), a call through an adaptive limit (`pattern="adaptive_limit"`), a call through a breaker once [`time_calls`] (or [`describe`]) said someone listens (`pattern="breaker"`); `outcome` is `success` or `failure` as the pattern counted it |
 //! | `resilience_attempt_duration_seconds` | histogram | `pattern`, `name`, `outcome` | one attempt of a retried call ends (`pattern="retry"`; `outcome` `success` or `failure`) |
@@ -32,6 +32,14 @@
 //! written in the attribute, `code` the error's code (or type name for a
 //! non-`MarcusError`), `category` its tier as serialized (`"transient"`, …). All of them
 //! are names fixed in the code, never user input, so the series stay few.
+//!
+//! `(+ key)`: a keyed instance (`key = expr`, a layer's `.key(..)`, the reqwest
+//! middleware's breaker per host) adds `key`, its key, so each key has its own series; an
+//! unkeyed instance has no `key` label at all. The keys are bounded by `max_keys`: a
+//! name's store never holds more live ones, and a new key a full store refuses is counted
+//! on the name's series. A keyed breaker evicted to make room sets its state gauge to 0
+//! (closed: what the key's next breaker starts as) and reports no more state there; the
+//! counters keep their totals, the key's next instance counting on the same series.
 //!
 //! The names follow Prometheus's conventions (`_total` counters, base units in the name:
 //! `_seconds`) and Polly's instruments: `resilience_call_duration_seconds` and
@@ -50,8 +58,8 @@
 //! clock. A call through a bulkhead or a rate limiter reports nothing (docs/events.md
 //! says why). Every other
 //! report happens off the hot path (a failure, a transition, a refusal, a retry), and
-//! each breaker builds its metric keys once, so a report is one recorder lookup and
-//! allocates nothing.
+//! each breaker, bulkhead, rate limiter and adaptive limit builds its metric keys once,
+//! when it is made, so a report is one recorder lookup and allocates nothing.
 //!
 //! ```
 //! // With the feature on, after installing a recorder (an exporter's), give the
@@ -82,7 +90,7 @@ pub const CALL_DURATION: &str = "resilience_call_duration_seconds";
 /// ```
 pub const ATTEMPT_DURATION: &str = "resilience_attempt_duration_seconds";
 
-/// Gauge: each breaker's state, labelled `breaker`; see
+/// Gauge: each breaker's state, labelled `breaker` (and `key` when keyed); see
 /// [`breaker::state_value`](crate::breaker::state_value) for the values.
 ///
 /// ```
@@ -132,14 +140,15 @@ pub const FALLBACKS: &str = "resilience_fallbacks_total";
 /// assert!(resilience::metrics::ERRORS.ends_with("_total"));
 /// ```
 pub const ERRORS: &str = "resilience_errors_total";
-/// Counter: calls a bulkhead refused, labelled `bulkhead` (its name; keyed instances
-/// share their name's series, so the key space never reaches the labels).
+/// Counter: calls a bulkhead refused, labelled `bulkhead` (its name) and, for a keyed
+/// instance, `key`.
 ///
 /// ```
 /// assert!(resilience::metrics::BULKHEAD_REJECTIONS.ends_with("_total"));
 /// ```
 pub const BULKHEAD_REJECTIONS: &str = "resilience_bulkhead_rejections_total";
-/// Counter: calls a rate limiter refused, labelled `rate_limiter` (its name, as above).
+/// Counter: calls a rate limiter refused, labelled `rate_limiter` (its name) and, for a
+/// keyed instance, `key`.
 ///
 /// ```
 /// assert!(resilience::metrics::RATE_LIMITED.ends_with("_total"));
@@ -359,6 +368,90 @@ impl core::fmt::Debug for Durations {
     }
 }
 
+/// The labels of one instance's series: its name under `label` (`breaker`,
+/// `bulkhead`, …), and for a keyed instance (`key = expr`) its key under `key`. An
+/// unkeyed instance's labels are the name's alone, as they always were. The key label's
+/// values are bounded by `max_keys`: a name's keyed store never holds more live keys,
+/// and a new key it refuses (a full store) is counted on the name's own series. The key
+/// is shared with the store (an `Arc`), not copied.
+#[cfg(feature = "metrics")]
+pub(crate) fn instance_labels(
+    label: &'static str,
+    name: &'static str,
+    key: Option<&std::sync::Arc<str>>,
+) -> Vec<::metrics::Label> {
+    let mut labels = vec![::metrics::Label::new(label, name)];
+    if let Some(key) = key {
+        labels.push(::metrics::Label::new("key", key.clone()));
+    }
+    labels
+}
+
+/// One instance's counter of one series (a bulkhead's or a rate limiter's refusals),
+/// its key built once with [`instance_labels`]: a report is one recorder lookup and
+/// allocates nothing. Zero-sized and a no-op without the feature.
+pub(crate) struct InstanceCounter {
+    #[cfg(feature = "metrics")]
+    key: Box<::metrics::Key>,
+}
+
+impl InstanceCounter {
+    /// The counter `metric` of the instance `name` (keyed by `key`), labelled as
+    /// [`instance_labels`] says.
+    pub(crate) fn new(
+        metric: &'static str,
+        label: &'static str,
+        name: &'static str,
+        key: Option<&std::sync::Arc<str>>,
+    ) -> InstanceCounter {
+        #[cfg(feature = "metrics")]
+        {
+            let labels = instance_labels(label, name, key);
+            InstanceCounter {
+                key: Box::new(::metrics::Key::from_parts(metric, labels)),
+            }
+        }
+        #[cfg(not(feature = "metrics"))]
+        InstanceCounter {}
+    }
+
+    /// One more.
+    #[inline]
+    pub(crate) fn increment(&self) {
+        #[cfg(feature = "metrics")]
+        ::metrics::with_recorder(|r| {
+            r.register_counter(&self.key, &INSTANCE_METADATA)
+                .increment(1);
+        });
+    }
+}
+
+impl core::fmt::Debug for InstanceCounter {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("InstanceCounter")
+    }
+}
+
+#[cfg(feature = "metrics")]
+static INSTANCE_METADATA: ::metrics::Metadata<'static> =
+    ::metrics::Metadata::new("resilience", ::metrics::Level::INFO, Some(module_path!()));
+
+/// A bulkhead's refusals (`resilience_bulkhead_rejections_total`).
+pub(crate) fn bulkhead_rejections(
+    name: &'static str,
+    key: Option<&std::sync::Arc<str>>,
+) -> InstanceCounter {
+    InstanceCounter::new(BULKHEAD_REJECTIONS, "bulkhead", name, key)
+}
+
+/// A rate limiter's refusals (`resilience_rate_limited_total`).
+pub(crate) fn rate_limited(
+    name: &'static str,
+    key: Option<&std::sync::Arc<str>>,
+) -> InstanceCounter {
+    InstanceCounter::new(RATE_LIMITED, "rate_limiter", name, key)
+}
+
 // The other reports happen only after a failure, off the hot path; their labels are
 // `&'static str`, borrowed as they are.
 
@@ -388,20 +481,6 @@ pub(crate) fn fallback(function: &'static str, fallback: &'static str) {
 pub(crate) fn error_recorded(code: &'static str, category: Category) {
     #[cfg(feature = "metrics")]
     ::metrics::counter!(ERRORS, "code" => code, "category" => category.as_str()).increment(1);
-}
-
-/// The bulkhead `name` refused a call.
-#[inline]
-pub(crate) fn bulkhead_rejected(name: &'static str) {
-    #[cfg(feature = "metrics")]
-    ::metrics::counter!(BULKHEAD_REJECTIONS, "bulkhead" => name).increment(1);
-}
-
-/// The rate limiter `name` refused a call.
-#[inline]
-pub(crate) fn rate_limited(name: &'static str) {
-    #[cfg(feature = "metrics")]
-    ::metrics::counter!(RATE_LIMITED, "rate_limiter" => name).increment(1);
 }
 
 /// Chaos injected a `fault` at `site`.

@@ -76,6 +76,12 @@ pub trait Pattern: Send + Sync + Sized + 'static {
     /// call holds it. See [`Loss`].
     fn loss(&self, held: bool) -> Loss;
 
+    /// It left its name's keyed store to make room (`max_keys`): its key's next call
+    /// makes a new instance. A gauge of its state it reports goes back to the value a
+    /// new instance would report, so an evicted key's series claims no live state.
+    /// Nothing by default.
+    fn evicted(&self) {}
+
     /// The refusal of a call with a new `key` when the name's keyed store is full and
     /// no instance may go ([`Loss::Limit`] everywhere): failing closed. `free_in`: when
     /// the store may have room again, if known.

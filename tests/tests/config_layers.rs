@@ -8,8 +8,8 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use resilience::{bulkhead, circuit_breaker, config, rate_limit, registry};
-use resilience::{BreakerSnapshot, BulkheadFull, CircuitOpen, RateLimited, Scope};
+use resilience::{adaptive_limit, bulkhead, circuit_breaker, config, hedge, rate_limit, registry};
+use resilience::{BreakerSnapshot, BulkheadFull, CircuitOpen, Overloaded, RateLimited, Scope};
 use resilience_tests::temp_file::{eventually, TempFile};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
@@ -30,6 +30,8 @@ enum Down {
     Full(#[from] BulkheadFull),
     #[error(transparent)]
     Limited(#[from] RateLimited),
+    #[error(transparent)]
+    Overloaded(#[from] Overloaded),
 }
 
 // The code's configuration of each instance: its attribute's keys.
@@ -67,6 +69,26 @@ fn never_called_bulkhead() -> Result<(), Down> {
 #[bulkhead(key = tenant, max_concurrent = 4)]
 fn keyed_never_called(tenant: &str) -> Result<(), Down> {
     let _ = tenant;
+    Ok(())
+}
+
+#[hedge(name = "never.called.hedge", delay = 30ms, max_hedges = 2)]
+async fn never_called_hedge() -> Result<(), Down> {
+    Ok(())
+}
+
+#[adaptive_limit(name = "never.called.adaptive", initial_limit = 6, max_limit = 40)]
+fn never_called_adaptive() -> Result<(), Down> {
+    Ok(())
+}
+
+#[hedge(name = "gw.fanout", delay = 30ms, max_hedges = 1)]
+async fn gw_fanout() -> Result<(), Down> {
+    Ok(())
+}
+
+#[adaptive_limit(name = "gw.search", initial_limit = 6, max_limit = 40)]
+fn gw_search() -> Result<(), Down> {
     Ok(())
 }
 
@@ -201,6 +223,71 @@ fn never_called_attribute_instances_are_in_health_with_the_codes_configuration()
         never_called_bulkhead,
         keyed_never_called,
     );
+}
+
+#[test]
+fn never_called_attribute_hedges_and_adaptive_limits_are_in_health_with_the_codes_configuration() {
+    let health = serde_json::to_value(registry().health()).unwrap();
+    let find = |list: &str, name: &str| {
+        health[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("`{name}` not in health's {list}: {health}"))
+    };
+    let hedge = find("hedges", "never.called.hedge");
+    assert_eq!(hedge["config"]["max_hedges"], 2);
+    let delay = registry()
+        .hedge("never.called.hedge")
+        .unwrap()
+        .config()
+        .delay;
+    assert_eq!(delay, Duration::from_millis(30));
+    let adaptive = find("adaptive_limits", "never.called.adaptive");
+    assert_eq!(adaptive["limit"], 6);
+    assert_eq!(adaptive["config"]["max_limit"], 40);
+    let _ = (never_called_hedge, never_called_adaptive);
+}
+
+#[test]
+fn an_environment_override_reaches_an_attributes_hedge_and_adaptive_limit_before_their_first_call()
+{
+    let _serial = serial();
+    let vars = [
+        ("RESILIENCE__HEDGE__GW_FANOUT__MAX_HEDGES", "3"),
+        ("RESILIENCE__ADAPTIVE_LIMIT__GW_SEARCH__MAX_LIMIT", "12"),
+    ];
+    for (var, value) in vars {
+        std::env::set_var(var, value);
+    }
+    let file = TempFile::new("env_hedge_adaptive", "");
+    let loaded = config::load(&file.0);
+    for (var, _) in vars {
+        std::env::remove_var(var);
+    }
+    let loaded = loaded.unwrap();
+    assert!(
+        loaded.unknown_env().is_empty(),
+        "{:?}",
+        loaded.unknown_env()
+    );
+    // The override, and the code's other fields.
+    let hedge = registry().hedge("gw.fanout").unwrap().config();
+    assert_eq!(
+        (hedge.max_hedges, hedge.delay),
+        (3, Duration::from_millis(30))
+    );
+    let adaptive = registry().adaptive_limit("gw.search").unwrap().config();
+    assert_eq!((adaptive.max_limit, adaptive.initial_limit), (12, 6));
+    // No phantom named as the variable spells it.
+    assert!(registry().hedge("gw_fanout").is_none(), "no phantom hedge");
+    assert!(
+        registry().adaptive_limit("gw_search").is_none(),
+        "no phantom adaptive limit"
+    );
+    let _ = (gw_fanout, gw_search);
 }
 
 #[test]

@@ -381,6 +381,58 @@ async fn retry_if_ok_retries_an_answer_still_pending() {
     assert_eq!(hits.load(Ordering::SeqCst), 2);
 }
 
+/// Each host's breaker has its own state series, labelled with its key (`host:port`)
+/// beside the name, so one host's open breaker is not hidden by another's closed one;
+/// no series of the name alone is left to claim a state for every host.
+#[test]
+fn each_hosts_breaker_has_its_own_state_series_labelled_with_its_key() {
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // A recorder of this thread's, so the test owns what it reads: the runtime runs the
+    // middleware (and the servers) on this thread.
+    let (up, down) = metrics::with_local_recorder(&recorder, || {
+        runtime.block_on(async {
+            let (up, _) = server(&[(200, None)]).await;
+            let (down, _) = server(&[(500, None)]).await;
+            let client = client(
+                ResilienceMiddleware::new()
+                    .name("t.hosts")
+                    .retry(quick_retries(1))
+                    .unwrap()
+                    .breaker(BreakerConfig {
+                        failure_threshold: 1,
+                        ..Default::default()
+                    })
+                    .unwrap(),
+            );
+            for addr in [up, down] {
+                client.get(format!("http://{addr}/")).send().await.unwrap();
+            }
+            (up, down)
+        })
+    });
+    let text = handle.render();
+    let series: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("resilience_breaker_state{") && l.contains("\"t.hosts\""))
+        .collect();
+    assert_eq!(series.len(), 2, "one series per host:\n{text}");
+    let state = |addr: SocketAddr| -> f64 {
+        let key = format!("key=\"127.0.0.1:{}\"", addr.port());
+        let line = series
+            .iter()
+            .find(|l| l.contains(&key))
+            .unwrap_or_else(|| panic!("no state series with {key} in:\n{text}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert_eq!(state(up), 0.0, "closed");
+    assert_eq!(state(down), 1.0, "open");
+}
+
 /// A server whose every answer takes longer than any test waits (the request is cut off
 /// by the deadline first).
 async fn hanging_server() -> SocketAddr {

@@ -63,6 +63,7 @@ pub(crate) fn layer(
     quote! {#label: {
         static __RESILIENCE_ADAPTIVE_LIMIT: ::resilience::__private::AdaptiveLimitSite =
             ::resilience::__private::AdaptiveLimitSite::new(#name, || #config) #in_registry;
+        ::resilience::__private::known!(__RESILIENCE_ADAPTIVE_LIMIT.declare);
         let __resilience_limiter = __RESILIENCE_ADAPTIVE_LIMIT.instance();
         let __resilience_priority = #priority;
         let __resilience_permit = #admit;

@@ -46,6 +46,7 @@ pub(crate) fn layer(
     Ok(quote! {{
         static __RESILIENCE_HEDGE: ::resilience::__private::HedgeSite =
             ::resilience::__private::HedgeSite::new(#name, #path, || #config) #in_registry;
+        ::resilience::__private::known!(__RESILIENCE_HEDGE.declare);
         // The body before the view: closures are checked in argument order, and the
         // view's autoref specialization needs the error type the body fixes.
         ::resilience::__private::hedge(

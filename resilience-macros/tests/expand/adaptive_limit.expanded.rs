@@ -11,6 +11,7 @@ async fn search(q: &str, priority: Priority) -> Result<Hits, SearchError> {
                 ..::core::default::Default::default()
             },
         );
+        ::resilience::__private::known!(__RESILIENCE_ADAPTIVE_LIMIT.declare);
         let __resilience_limiter = __RESILIENCE_ADAPTIVE_LIMIT.instance();
         let __resilience_priority = {
             let __resilience_p: ::resilience::Priority = priority;
@@ -74,6 +75,7 @@ fn lookup(id: u64) -> Result<Row, DbError> {
                 ..::core::default::Default::default()
             },
         );
+        ::resilience::__private::known!(__RESILIENCE_ADAPTIVE_LIMIT.declare);
         let __resilience_limiter = __RESILIENCE_ADAPTIVE_LIMIT.instance();
         let __resilience_priority = ::resilience::Priority::Normal;
         let __resilience_permit = match __resilience_limiter

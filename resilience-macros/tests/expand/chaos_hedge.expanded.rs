@@ -8,6 +8,7 @@ async fn search(query: &str) -> Result<u64, SearchError> {
                 max_hedges: 2u32,
             },
         );
+        ::resilience::__private::known!(__RESILIENCE_HEDGE.declare);
         ::resilience::__private::hedge(
                 &__RESILIENCE_HEDGE,
                 ::resilience::__private::Observe::Record(

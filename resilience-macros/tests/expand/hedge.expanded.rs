@@ -8,6 +8,7 @@ async fn fetch(id: u64) -> Result<u64, FetchError> {
                 max_hedges: 1u32,
             },
         );
+        ::resilience::__private::known!(__RESILIENCE_HEDGE.declare);
         ::resilience::__private::hedge(
                 &__RESILIENCE_HEDGE,
                 ::resilience::__private::Observe::Record(

@@ -1,7 +1,7 @@
 //! What an adaptive limit reports (target `resilience::adaptive_limit`): a change of the
 //! limit (INFO, at most one a second per instance, saying the limit before and after),
-//! refusals (a WARN at most once a second per instance, with the count since the last),
-//! and its metrics (`metrics.rs`). An admitted call reports nothing. Each tracing event
+//! and refusals (a WARN at most once a second per instance, with the count since the
+//! last); its metrics are `metrics.rs`'. An admitted call reports nothing. Each tracing event
 //! here and its stream [`Event`](crate::Event) (`limit_changed`, `overloaded`) are given
 //! together, from the same values.
 
@@ -43,7 +43,6 @@ impl LimitEvents {
         min_rtt: Option<u64>,
         now: u64,
     ) {
-        super::metrics::window(name, limit, window);
         if limit == self.reported || self.at.is_some_and(|at| now.saturating_sub(at) < SECOND) {
             return;
         }
@@ -88,7 +87,6 @@ impl Refusals {
         o: &Overloaded,
         now: u64,
     ) {
-        super::metrics::refused(name, o.priority);
         self.unreported.fetch_add(1, Ordering::Relaxed);
         let last = self.warned_at.load(Ordering::Relaxed);
         if last != 0 && now.saturating_sub(last) < SECOND {

@@ -59,6 +59,8 @@ pub struct AdaptiveLimiter {
     events: Sink,
     /// Its call duration histogram (feature `metrics`; nothing without it).
     durations: Durations,
+    /// Its gauges and refusal counters (feature `metrics`), labelled with its name and key.
+    metrics: super::metrics::LimitMetrics,
 }
 
 /// What the call that closes a window updates, under the lock.
@@ -139,6 +141,7 @@ impl AdaptiveLimiter {
                 priority_warned: false,
             }),
             clock: Timeline::of(clock),
+            metrics: super::metrics::LimitMetrics::new(name, key.as_ref()),
             name,
             key,
             events: Sink::NONE,
@@ -412,6 +415,7 @@ impl AdaptiveLimiter {
         }
         let overloaded = self.overloaded(priority, waited);
         let now = self.now();
+        self.metrics.refused(priority);
         self.refusals.refused(
             &self.events,
             self.name,
@@ -506,6 +510,7 @@ impl AdaptiveLimiter {
         }) as u32;
         self.places.set_limit(limit);
         let min_rtt = state.min_rtt;
+        self.metrics.window(limit, closed);
         state.events.limit(
             &self.events,
             self.name,

@@ -4,6 +4,7 @@
 // Without the feature the reports' arguments go unused; they are still type-checked.
 #![cfg_attr(not(feature = "metrics"), allow(unused_variables))]
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::BreakerState;
@@ -45,6 +46,8 @@ struct BreakerKeys {
     failures: ::metrics::Key,
     rejections: ::metrics::Key,
     open_period: ::metrics::Key,
+    /// Set when a keyed breaker leaves its store: its state gauge is left closed.
+    evicted: std::sync::atomic::AtomicBool,
 }
 
 #[cfg(feature = "metrics")]
@@ -55,22 +58,23 @@ static BREAKER_METADATA: ::metrics::Metadata<'static> = ::metrics::Metadata::new
 );
 
 impl BreakerMetrics {
-    /// The reports of the breaker `name`, which has just been made (closed): its state
-    /// gauge is set at once, so the series exists before the first transition.
-    pub(crate) fn new(name: &'static str) -> BreakerMetrics {
+    /// The reports of the breaker `name` (for `key`, when keyed), which has just been
+    /// made (closed): its state gauge is set at once, so the series exists before the
+    /// first transition. A keyed breaker's series carry `key` beside `breaker`.
+    pub(crate) fn new(name: &'static str, key: Option<&Arc<str>>) -> BreakerMetrics {
         #[cfg(feature = "metrics")]
         {
-            // The label borrows the breaker's interned name instead of copying it.
-            let key = |metric: &'static str| {
-                let label = ::metrics::Label::new("breaker", name);
-                ::metrics::Key::from_parts(metric, vec![label])
-            };
+            // The labels borrow the breaker's interned name and share the store's key
+            // instead of copying them.
+            let labels = crate::metrics::instance_labels("breaker", name, key);
+            let key = |metric: &'static str| ::metrics::Key::from_parts(metric, labels.clone());
             let metrics = BreakerMetrics {
                 keys: Box::new(BreakerKeys {
                     state: key(BREAKER_STATE),
                     failures: key(BREAKER_FAILURES),
                     rejections: key(BREAKER_REJECTIONS),
                     open_period: key(BREAKER_OPEN_PERIOD),
+                    evicted: std::sync::atomic::AtomicBool::new(false),
                 }),
             };
             metrics.state(BreakerState::Closed);
@@ -80,14 +84,37 @@ impl BreakerMetrics {
         BreakerMetrics {}
     }
 
-    /// The breaker moved to `state`.
+    /// The breaker moved to `state`. Once [`evicted`](Self::evicted), the gauge is no
+    /// longer this breaker's: a call still holding it changes nothing there.
     #[inline]
     pub(crate) fn state(&self, state: BreakerState) {
         #[cfg(feature = "metrics")]
+        if !self.keys.evicted.load(std::sync::atomic::Ordering::Relaxed) {
+            self.set_state(state);
+        }
+    }
+
+    #[cfg(feature = "metrics")]
+    fn set_state(&self, state: BreakerState) {
         ::metrics::with_recorder(|r| {
             r.register_gauge(&self.keys.state, &BREAKER_METADATA)
                 .set(state_value(state));
         });
+    }
+
+    /// The keyed breaker left its store (`max_keys`): its key's next call makes a new,
+    /// closed breaker, so the state gauge says closed (0) from now on, whatever this one
+    /// does while a running call still holds it. The counters keep their totals (the
+    /// key's next breaker counts on the same series).
+    #[cold]
+    pub(crate) fn evicted(&self) {
+        #[cfg(feature = "metrics")]
+        {
+            self.keys
+                .evicted
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            self.set_state(BreakerState::Closed);
+        }
     }
 
     /// The breaker counted a call's outcome as a failure.
@@ -137,7 +164,7 @@ mod tests {
     fn a_breakers_reports_name_its_series_and_label() {
         let capture = crate::metrics::tests::Capture::default();
         ::metrics::with_local_recorder(&capture, || {
-            let breaker = BreakerMetrics::new("kanban");
+            let breaker = BreakerMetrics::new("kanban", None);
             let made = capture.read("resilience_breaker_state{breaker=kanban}");
             assert_eq!(made.map(f64::from_bits), Some(0.0), "closed when made");
             breaker.state(BreakerState::HalfOpen);
@@ -162,5 +189,71 @@ mod tests {
             capture.read("resilience_breaker_rejections_total{breaker=kanban}"),
             Some(1)
         );
+    }
+
+    #[cfg(feature = "metrics")]
+    #[test]
+    fn a_keyed_breakers_series_carry_its_key_and_an_unkeyed_ones_none() {
+        let capture = crate::metrics::tests::Capture::default();
+        let key: Arc<str> = "api.example:443".into();
+        ::metrics::with_local_recorder(&capture, || {
+            let keyed = BreakerMetrics::new("hosts", Some(&key));
+            keyed.state(BreakerState::Open);
+            keyed.rejection();
+            BreakerMetrics::new("hosts", None).failure();
+        });
+        let keyed = "breaker=hosts,key=api.example:443";
+        let state = capture.read(&format!("resilience_breaker_state{{{keyed}}}"));
+        assert_eq!(state.map(f64::from_bits), Some(1.0));
+        assert_eq!(
+            capture.read(&format!("resilience_breaker_rejections_total{{{keyed}}}")),
+            Some(1)
+        );
+        assert_eq!(
+            capture.read("resilience_breaker_failures_total{breaker=hosts}"),
+            Some(1)
+        );
+        assert_eq!(
+            capture.read(&format!("resilience_breaker_failures_total{{{keyed}}}")),
+            None
+        );
+    }
+
+    #[cfg(feature = "metrics")]
+    #[test]
+    fn an_evicted_keyed_breakers_gauge_says_closed_whatever_it_does_after() {
+        use crate::keyed::Keyed;
+        use crate::BreakerConfig;
+
+        let capture = crate::metrics::tests::Capture::default();
+        let clock: Arc<dyn crate::clock::Clock> = Arc::new(crate::clock::ManualClock::new());
+        let config = BreakerConfig {
+            max_keys: 1,
+            ..Default::default()
+        };
+        let state = |key: &str| {
+            capture
+                .read(&format!(
+                    "resilience_breaker_state{{breaker=evicted,key={key}}}"
+                ))
+                .map(f64::from_bits)
+        };
+        ::metrics::with_local_recorder(&capture, || {
+            let store: Keyed<super::super::Breaker> = Keyed::new("evicted", config, clock);
+            let a = store.get("a").unwrap();
+            a.force_open();
+            assert_eq!(state("a"), Some(3.0), "forced open while live");
+            // `b` takes the only place: `a` goes, held still by a running call.
+            let _b = store.get("b").unwrap();
+            assert!(store.find("a").is_none());
+            assert_eq!(state("a"), Some(0.0), "an evicted key's gauge says closed");
+            a.force_open();
+            assert_eq!(
+                state("a"),
+                Some(0.0),
+                "the evicted breaker no longer reports"
+            );
+            assert_eq!(state("b"), Some(0.0));
+        });
     }
 }

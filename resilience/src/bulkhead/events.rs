@@ -6,12 +6,14 @@
 use std::time::Duration;
 
 use crate::events::{EventKind, Sink};
+use crate::metrics::InstanceCounter;
 
 /// A call was refused: counted in the metrics; a WARN and an event when `refused` says
 /// this refusal is the one a second that is logged (with the refusals since the last).
 #[cold]
 pub(super) fn refused(
     events: &Sink,
+    counter: &InstanceCounter,
     name: &'static str,
     key: Option<&str>,
     waited: Duration,
@@ -31,5 +33,5 @@ pub(super) fn refused(
             retry_after_ms: None,
         });
     }
-    crate::metrics::bulkhead_rejected(name);
+    counter.increment();
 }

@@ -40,6 +40,8 @@ pub struct Bulkhead {
     rejections: AtomicU64,
     /// At most one WARN a second for its refusals.
     warn: crate::refusals::RefusalWarn,
+    /// Its refusals' counter (feature `metrics`), labelled with its name and key.
+    rejected: crate::metrics::InstanceCounter,
     waiters: Mutex<Waiters>,
     wakeup: Condvar,
     /// The bound of the name's keyed store, kept so `config` gives the whole configuration.
@@ -100,6 +102,7 @@ impl Bulkhead {
             waiting: AtomicU32::new(0),
             rejections: AtomicU64::new(0),
             warn: crate::refusals::RefusalWarn::new(),
+            rejected: crate::metrics::bulkhead_rejections(name, key.as_ref()),
             waiters: Mutex::new(Waiters::default()),
             wakeup: Condvar::new(),
             max_keys: AtomicUsize::new(config.max_keys),
@@ -328,7 +331,14 @@ impl Bulkhead {
         let total = self.rejections.fetch_add(1, Ordering::Relaxed) + 1;
         let now = crate::clock::Clock::now_coarse(&crate::clock::SystemClock);
         let warn = self.warn.due_any_clock(now, || total);
-        super::events::refused(&self.events, self.name, self.key.as_deref(), waited, warn);
+        super::events::refused(
+            &self.events,
+            &self.rejected,
+            self.name,
+            self.key.as_deref(),
+            waited,
+            warn,
+        );
         BulkheadFull {
             name: self.name,
             key: self.key.clone(),

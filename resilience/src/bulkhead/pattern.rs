@@ -73,9 +73,11 @@ impl Pattern for Bulkhead {
         config: &BulkheadConfig,
         _free_in: Option<Duration>,
     ) -> BulkheadFull {
-        // The store gives the WARN (once a second); the metric counts each refusal.
+        // The store gives the WARN (once a second); the metric counts each refusal, on
+        // the name's series: a key that never lived gets no series of its own.
         super::events::refused(
             &crate::events::Sink::NONE,
+            &crate::metrics::bulkhead_rejections(name, None),
             name,
             Some(key),
             Duration::ZERO,
@@ -100,5 +102,44 @@ impl Pattern for Bulkhead {
 
     fn with_events(self, events: crate::events::Sink) -> Bulkhead {
         Bulkhead::with_events(self, events)
+    }
+}
+
+#[cfg(all(test, feature = "metrics"))]
+mod tests {
+    use super::*;
+    use crate::keyed::Keyed;
+    use crate::metrics::tests::Capture;
+
+    #[test]
+    fn a_keyed_bulkheads_refusals_carry_its_key_and_a_refused_new_key_none() {
+        let capture = Capture::default();
+        let clock: Arc<dyn Clock> = Arc::new(crate::clock::ManualClock::new());
+        ::metrics::with_local_recorder(&capture, || {
+            let config = BulkheadConfig {
+                max_concurrent: 1,
+                max_keys: 1,
+                ..Default::default()
+            };
+            let bulkheads: Keyed<Bulkhead> = Keyed::new("db", config, clock);
+            let eu = bulkheads.get("eu").unwrap();
+            let _running = eu.try_acquire().unwrap();
+            assert!(eu.acquire_blocking().is_err());
+            // The store is full of a held limit: the new key is refused on the name's series.
+            assert!(bulkheads.get("us").is_err());
+        });
+        assert_eq!(
+            capture.read("resilience_bulkhead_rejections_total{bulkhead=db,key=eu}"),
+            Some(1)
+        );
+        assert_eq!(
+            capture.read("resilience_bulkhead_rejections_total{bulkhead=db}"),
+            Some(1)
+        );
+        assert_eq!(
+            capture.read("resilience_bulkhead_rejections_total{bulkhead=db,key=us}"),
+            None,
+            "a key that never lived has no series"
+        );
     }
 }

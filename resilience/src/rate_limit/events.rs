@@ -7,12 +7,18 @@ use std::time::Duration;
 
 use super::RateLimited;
 use crate::events::{millis, EventKind, Sink};
+use crate::metrics::InstanceCounter;
 
 /// A call was refused: counted in the metrics; a WARN and a stream event when `refused`
 /// says this refusal is the one a second that is logged (with the refusals since the
 /// last), carrying the refused call's `cost` and, for a cost that can never fit, the burst.
 #[cold]
-pub(super) fn refused(events: &Sink, limited: &RateLimited, refused: Option<u64>) {
+pub(super) fn refused(
+    events: &Sink,
+    counter: &InstanceCounter,
+    limited: &RateLimited,
+    refused: Option<u64>,
+) {
     if let Some(refused) = refused {
         tracing::warn!(
             target: "resilience::rate_limit",
@@ -29,7 +35,7 @@ pub(super) fn refused(events: &Sink, limited: &RateLimited, refused: Option<u64>
             retry_after_ms: Some(millis(limited.retry_after)),
         });
     }
-    crate::metrics::rate_limited(limited.name);
+    counter.increment();
 }
 
 /// A call was admitted after a delay.

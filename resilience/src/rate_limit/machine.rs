@@ -41,6 +41,8 @@ pub struct RateLimiter {
     rejections: AtomicU64,
     /// At most one WARN a second for its refusals.
     warn: RefusalWarn,
+    /// Its refusals' counter (feature `metrics`), labelled with its name and key.
+    rejected: crate::metrics::InstanceCounter,
     /// Bumped by every `apply`: a cluster-scoped site rebuilds its cluster limit when it
     /// changes (never read by `check`).
     generation: AtomicU64,
@@ -101,6 +103,7 @@ impl RateLimiter {
             gaps: Gaps::new(),
             rejections: AtomicU64::new(0),
             warn: RefusalWarn::new(),
+            rejected: crate::metrics::rate_limited(name, key.as_ref()),
             generation: AtomicU64::new(0),
             cluster: AtomicBool::new(config.scope == crate::Scope::Cluster),
             clock: Timeline::of(clock),
@@ -492,7 +495,7 @@ impl RateLimiter {
     fn refused(&self, limited: RateLimited, now: u64) -> RateLimited {
         let total = self.rejections.fetch_add(1, Ordering::Relaxed) + 1;
         let warn = self.warn.due_any_clock(Duration::from_nanos(now), || total);
-        super::events::refused(&self.events, &limited, warn);
+        super::events::refused(&self.events, &self.rejected, &limited, warn);
         limited
     }
 

@@ -75,9 +75,11 @@ impl Pattern for RateLimiter {
         free_in: Option<Duration>,
     ) -> RateLimited {
         let retry_after = free_in.unwrap_or_else(|| config.interval());
-        // The store gives the WARN (once a second); the metric counts each refusal.
+        // The store gives the WARN (once a second); the metric counts each refusal, on
+        // the name's series: a key that never lived gets no series of its own.
         let limited = RateLimited::new(name, Some(key.into()), retry_after);
-        super::events::refused(&crate::events::Sink::NONE, &limited, None);
+        let counter = crate::metrics::rate_limited(name, None);
+        super::events::refused(&crate::events::Sink::NONE, &counter, &limited, None);
         limited
     }
 
@@ -92,5 +94,38 @@ impl Pattern for RateLimiter {
 
     fn with_events(self, events: crate::events::Sink) -> RateLimiter {
         RateLimiter::with_events(self, events)
+    }
+}
+
+#[cfg(all(test, feature = "metrics"))]
+mod tests {
+    use super::*;
+    use crate::keyed::Keyed;
+    use crate::metrics::tests::Capture;
+
+    #[test]
+    fn a_keyed_limiters_refusals_carry_its_key() {
+        let capture = Capture::default();
+        let clock: Arc<dyn Clock> = Arc::new(crate::clock::ManualClock::new());
+        ::metrics::with_local_recorder(&capture, || {
+            let config = RateLimitConfig {
+                limit: 1,
+                max_keys: 4,
+                ..Default::default()
+            };
+            let limiters: Keyed<RateLimiter> = Keyed::new("api", config, clock);
+            let eu = limiters.get("eu").unwrap();
+            eu.check().unwrap();
+            assert!(eu.check().is_err());
+            assert!(eu.check().is_err());
+        });
+        assert_eq!(
+            capture.read("resilience_rate_limited_total{rate_limiter=api,key=eu}"),
+            Some(2)
+        );
+        assert_eq!(
+            capture.read("resilience_rate_limited_total{rate_limiter=api}"),
+            None
+        );
     }
 }

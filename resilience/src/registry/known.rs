@@ -3,12 +3,15 @@
 //! from every crate linked in (`linkme`), and the first look into any registry
 //! ([`declare`]) registers them all, each in its own registry, with the code's
 //! configuration. So `registry().health()`, the metrics, a configuration file and the
-//! environment see a `#[circuit_breaker(name = "x")]` (bulkhead, rate limit) before its
-//! first call, and a variable naming it reaches it rather than making another.
+//! environment see a `#[circuit_breaker(name = "x")]` (bulkhead, rate limit, hedge,
+//! adaptive limit) before its first call, and a variable naming it reaches it rather than
+//! making another.
 //!
 //! A method's site named by default (its name holds the `Self` type, read on its first
 //! call) cannot be known by name before it, so it has no line here: it registers on its
-//! first call, as every site did before.
+//! first call, as every site did before. `#[retry]` has none either: it has no instance
+//! in a registry, only a policy of its name that `[retry.NAME]` sets whenever it comes
+//! and each call reads.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -66,7 +69,7 @@ const DECLARING: u8 = 1;
 const DONE: u8 = 2;
 
 /// The line a site puts in [`KNOWN_SITES`]: `known!(SITE.declare)` for a site of one
-/// instance, `known!(SITE.declare_keyed)` for one keyed by `key = expr`.
+/// instance (a hedge's too), `known!(SITE.declare_keyed)` for one keyed by `key = expr`.
 ///
 /// ```
 /// use resilience::__private::BreakerSite;

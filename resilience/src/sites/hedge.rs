@@ -104,6 +104,21 @@ impl HedgeSite {
         }
     }
 
+    /// Registers the hedge before its first call: the site's line in the sites known
+    /// from the program's start (`known!(SITE.declare)`), so `health()`, a `[hedge.NAME]`
+    /// table and a `RESILIENCE__HEDGE__…` variable find it by name.
+    ///
+    /// ```
+    /// use resilience::__private::HedgeSite;
+    /// static SITE: HedgeSite = HedgeSite::new("docs.hedge_site.declare", "docs::f", Default::default);
+    /// SITE.declare();
+    /// assert!(resilience::registry().hedge("docs.hedge_site.declare").is_some());
+    /// ```
+    #[cold]
+    pub fn declare(&'static self) {
+        self.hedge();
+    }
+
     #[cold]
     #[inline(never)]
     fn register(&'static self) -> &'static Hedge {

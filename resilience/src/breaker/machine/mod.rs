@@ -136,11 +136,15 @@ impl Breaker {
     /// ```
     pub fn new(name: impl AsRef<str>, config: BreakerConfig) -> Result<Breaker, ConfigError> {
         config.validate()?;
-        Ok(Breaker::build(crate::names::intern(name.as_ref()), config))
+        Ok(Breaker::build(
+            crate::names::intern(name.as_ref()),
+            None,
+            config,
+        ))
     }
 
-    /// `config` must have been validated.
-    fn build(name: &'static str, config: BreakerConfig) -> Breaker {
+    /// `config` must have been validated; `key` labels its metrics when keyed.
+    fn build(name: &'static str, key: Option<&Arc<str>>, config: BreakerConfig) -> Breaker {
         let outcomes = if uses_count_window(&config) {
             Outcomes::new(config.window_size, config.window_size)
         } else {
@@ -169,7 +173,7 @@ impl Breaker {
             outcomes: Chain::new(outcomes),
             rate_window,
             failure_times: Chain::new(failure_times),
-            metrics: super::metrics::BreakerMetrics::new(name),
+            metrics: super::metrics::BreakerMetrics::new(name, key),
             #[cfg(feature = "metrics")]
             durations: OnceLock::new(),
             name,

@@ -26,14 +26,19 @@ impl Pattern for Breaker {
     type Snapshot = BreakerSnapshot;
     type Refusal = CircuitOpen;
 
-    /// Keyed breakers share the name's interned `&'static str`; the key is the store's.
+    /// Keyed breakers share the name's interned `&'static str`; the key is the store's
+    /// (its metrics' `key` label shares it).
     fn make(
         name: &'static str,
-        _key: Option<Arc<str>>,
+        key: Option<Arc<str>>,
         config: &BreakerConfig,
         clock: &Arc<dyn Clock>,
     ) -> Breaker {
-        Breaker::build(name, config.clone()).with_clock(clock.clone())
+        Breaker::build(name, key.as_ref(), config.clone()).with_clock(clock.clone())
+    }
+
+    fn evicted(&self) {
+        self.metrics.evicted();
     }
 
     fn configure(&self, config: &BreakerConfig) -> Result<(), ConfigError> {

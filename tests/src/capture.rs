@@ -3,10 +3,14 @@
 //! `tracing::subscriber::with_default(capture.subscriber(), || ..)` (or
 //! `set_default`), so each test reads its own thread's events.
 //!
-//! (A test binary that asserts on events should hit each event's callsite with its
-//! capture installed first: a callsite first hit with no subscriber at all may stay
-//! silent for the rest of the process. Hence the tests that capture have binaries of
-//! their own, or install the capture before anything logs.)
+//! Why a capture also installs a global subscriber that wants everything: `tracing`
+//! caches per callsite whether anyone wants its events, and while only one subscriber
+//! exists it asks the subscriber of whichever thread reaches the callsite first. A
+//! test thread capturing nothing, reaching a line first while another test's capture
+//! was the only subscriber alive, cached "never" for it, and the capture then missed
+//! its events (tokio-rs/tracing#2874; the flaky state change of `events.rs`). With a
+//! second subscriber alive for the whole run, every subscriber is asked, and a
+//! capture's events always reach it.
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -60,6 +64,7 @@ impl Capture {
 
     /// A subscriber with this capture as its only layer.
     pub fn subscriber(&self) -> impl Subscriber + Send + Sync + 'static {
+        wanted_everywhere();
         tracing_subscriber::registry().with(self.clone())
     }
 
@@ -154,5 +159,39 @@ impl Visit for Fields {
 
     fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
         self.0.insert(field.name().to_owned(), format!("{value:?}"));
+    }
+}
+
+/// Installs (once) a global subscriber that wants every event and keeps none, so the
+/// interest `tracing` caches per callsite never depends on which thread got there
+/// first (see the module's docs). A binary that set its own global subscriber keeps it.
+fn wanted_everywhere() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
+        tracing::callsite::rebuild_interest_cache();
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Capture;
+
+    /// A log line of its own, reached by no other test.
+    fn probe() {
+        tracing::warn!(target: "capture::probe", "probe");
+    }
+
+    /// Another thread, capturing nothing, reaches the line first while this capture is
+    /// the only subscriber: without the global one, `tracing` cached "never" for it and
+    /// the capture saw nothing.
+    #[test]
+    fn a_line_another_thread_reached_first_is_still_captured() {
+        let capture = Capture::new();
+        tracing::subscriber::with_default(capture.subscriber(), || {
+            std::thread::spawn(probe).join().unwrap();
+            probe();
+        });
+        assert_eq!(capture.of("capture::probe").len(), 1);
     }
 }

@@ -37,8 +37,9 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::events::Sink;
+use crate::events::{millis, EventKind, Sink};
 use crate::pattern::{Loss, Pattern, PatternConfig};
+use crate::refusals::RefusalWarn;
 use crate::sync::atomic::{AtomicU64, Ordering};
 
 /// The default bound on live keys per name.
@@ -56,6 +57,9 @@ pub struct Keyed<P: Pattern> {
     clock: Arc<dyn Clock>,
     /// Moves on each new key: the store's notion of recency.
     tick: AtomicU64,
+    /// New keys refused, and the WARN and stream event saying so (`crate::refusals`).
+    refused: AtomicU64,
+    warn: RefusalWarn,
     inner: RwLock<Inner<P>>,
 }
 
@@ -68,8 +72,6 @@ struct Inner<P: Pattern> {
     next: Vec<Candidate>,
     /// Set by a scan that found nothing that may go.
     full: Option<Full>,
-    /// When the last WARN about refused keys was given.
-    warned_at: Option<Duration>,
 }
 
 struct Slot<P> {
@@ -123,12 +125,13 @@ impl<P: Pattern> Keyed<P> {
             events: Sink::NONE,
             clock,
             tick: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+            warn: RefusalWarn::new(),
             inner: RwLock::new(Inner {
                 config,
                 map: HashMap::default(),
                 next: Vec::new(),
                 full: None,
-                warned_at: None,
             }),
         }
     }
@@ -165,11 +168,10 @@ impl<P: Pattern> Keyed<P> {
         let max = inner.config.max_keys().max(1);
         while inner.map.len() >= max {
             if let Err(free_in) = inner.make_room(max, &*self.clock) {
-                let warn = inner.warn_now(self.clock.now());
                 let config = inner.config.clone();
                 // Reported without the lock, so lookups of live keys go on meanwhile.
                 drop(guard);
-                return Err(self.refuse(&config, key, free_in, warn));
+                return Err(self.refuse(&config, key, free_in));
             }
         }
         let key: Arc<str> = key.into();
@@ -187,24 +189,26 @@ impl<P: Pattern> Keyed<P> {
         Ok(value)
     }
 
-    /// A new key refused: no instance may go (failing closed). With `warn` (at most once
-    /// a second per store), a WARN says so.
+    /// A new key refused: no instance may go (failing closed). At most once a second per
+    /// store (`crate::refusals`), a WARN says so and the registry's stream gets a
+    /// `refused` event of the name (no key: the count is of every key refused since).
     #[cold]
-    fn refuse(
-        &self,
-        config: &P::Config,
-        key: &str,
-        free_in: Option<Duration>,
-        warn: bool,
-    ) -> P::Refusal {
-        if warn {
+    fn refuse(&self, config: &P::Config, key: &str, free_in: Option<Duration>) -> P::Refusal {
+        let total = self.refused.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(refused) = self.warn.due_any_clock(self.clock.now(), || total) {
             tracing::warn!(
                 target: "resilience::keyed",
                 name = self.name,
                 pattern = P::KIND,
                 max_keys = config.max_keys(),
+                refused,
                 "every live key holds a limit that evicting it would reset; new keys are refused until one is free"
             );
+            self.events
+                .emit(P::PATTERN, self.name, || EventKind::Refused {
+                    refused,
+                    retry_after_ms: free_in.map(millis),
+                });
         }
         P::no_room(self.name, key, config, free_in)
     }
@@ -260,17 +264,6 @@ impl<P: Pattern> Keyed<P> {
 }
 
 impl<P: Pattern> Inner<P> {
-    /// Whether a refusal at `now` is the first in a second: the one to WARN about.
-    fn warn_now(&mut self, now: Duration) -> bool {
-        let due = self
-            .warned_at
-            .is_none_or(|at| now.saturating_sub(at) >= Duration::from_secs(1));
-        if due {
-            self.warned_at = Some(now);
-        }
-        due
-    }
-
     /// Evicts one instance: the next a scan found, still as it was then, or the cheapest
     /// of a new scan. `Err(free_in)` when none may go.
     fn make_room(&mut self, max: usize, clock: &dyn Clock) -> Result<(), Option<Duration>> {
@@ -620,6 +613,7 @@ mod tests {
     impl Pattern for Thing {
         const KIND: &'static str = "thing";
         const ATTRIBUTE: &'static str = "#[thing]";
+        const PATTERN: &'static str = "thing";
         type Config = ThingConfig;
         type Snapshot = ();
         type Refusal = NoRoom;

@@ -24,7 +24,7 @@
 //! | `resilience_adaptive_limit_rtt_seconds` | gauge | `adaptive_limit` (+ `key`) | as above: the window's mean round-trip time |
 //! | `resilience_adaptive_limit_refused_total` | counter | `adaptive_limit` (+ `key`), `priority` | an adaptive limit refuses a call (`Overloaded`) |
 //! | `resilience_chaos_injected_total` | counter | `site`, `fault` | fault injection (feature `chaos`) injects a fault (`fault`: `error`, `latency`, `refusal`) |
-//! | `resilience_call_duration_seconds` | histogram | `pattern`, `name`, `outcome` | a call through a pattern ends: a retried call (`pattern="retry"`, from its first attempt to its last, sleeps included), a call through an adaptive limit (`pattern="adaptive_limit"`); `outcome` is `success` or `failure` as the pattern counted it |
+//! | `resilience_call_duration_seconds` | histogram | `pattern`, `name`, `outcome` | a call through a pattern ends: a retried call (`pattern="retry"`, from its first attempt to its last, sleeps included), a call through an adaptive limit (`pattern="adaptive_limit"`), a call through a breaker once [`time_calls`] (or [`describe`]) said someone listens (`pattern="breaker"`); `outcome` is `success` or `failure` as the pattern counted it |
 //! | `resilience_attempt_duration_seconds` | histogram | `pattern`, `name`, `outcome` | one attempt of a retried call ends (`pattern="retry"`; `outcome` `success` or `failure`) |
 //!
 //! Label values: `breaker` is the breaker's name, `function` the decorated function's
@@ -53,7 +53,10 @@
 //! the clock at its start and end and records one call and one attempt duration (two
 //! recorder lookups, on keys built once per site; `benches/events.rs` measures the
 //! cost); an adaptive limit records the round trip it already measures. A call through a
-//! closed breaker, a bulkhead or a rate limiter still reports nothing. Every other
+//! closed breaker is timed only once someone listens ([`time_calls`], which
+//! [`describe`] calls): until then it pays one relaxed load of that flag and reads no
+//! clock. A call through a bulkhead or a rate limiter reports nothing (docs/events.md
+//! says why). Every other
 //! report happens off the hot path (a failure, a transition, a refusal, a retry), and
 //! each breaker, bulkhead, rate limiter and adaptive limit builds its metric keys once,
 //! when it is made, so a report is one recorder lookup and allocates nothing.
@@ -200,7 +203,9 @@ pub const ADAPTIVE_LIMIT_RTT: &str = "resilience_adaptive_limit_rtt_seconds";
 pub const ADAPTIVE_LIMIT_REFUSED: &str = "resilience_adaptive_limit_refused_total";
 
 /// Gives every series its help text in the installed recorder (an exporter shows it as
-/// `# HELP`). Call it once, after installing the recorder; a no-op without the feature.
+/// `# HELP`), and turns on the timing of calls through breakers ([`time_calls`]): a
+/// recorder listens. Call it once, after installing the recorder; a no-op without the
+/// feature.
 ///
 /// ```
 /// resilience::metrics::describe();
@@ -209,6 +214,7 @@ pub fn describe() {
     #[cfg(feature = "metrics")]
     {
         use ::metrics::{describe_counter, describe_gauge};
+        time_calls(true);
         describe_gauge!(
             BREAKER_STATE,
             "Circuit breaker state: 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled."
@@ -271,9 +277,39 @@ pub(crate) struct Durations {
 static DURATION_METADATA: ::metrics::Metadata<'static> =
     ::metrics::Metadata::new("resilience", ::metrics::Level::INFO, Some(module_path!()));
 
+/// Whether someone asked for the call durations of the patterns whose success path reads
+/// no clock of its own (breakers): [`time_calls`].
+#[cfg(feature = "metrics")]
+static CALLS_TIMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Times every call through a circuit breaker into `resilience_call_duration_seconds`
+/// (`pattern="breaker"`) from now on, or (`false`) stops. Off until asked, because a
+/// call through a closed breaker otherwise reads no clock: [`describe`], which an
+/// application calls once its recorder is installed, turns it on. Retries and adaptive
+/// limits are timed either way. A no-op without the `metrics` feature.
+///
+/// ```
+/// // After installing the recorder (`describe()` does this too):
+/// resilience::metrics::time_calls(true);
+/// ```
+pub fn time_calls(on: bool) {
+    #[cfg(feature = "metrics")]
+    CALLS_TIMED.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
 impl Durations {
     /// Whether durations are measured at all (the `metrics` feature).
     pub(crate) const TIMED: bool = cfg!(feature = "metrics");
+
+    /// Whether a call through a breaker is to be timed ([`time_calls`]): one relaxed
+    /// load with the feature, `false` (and the code it guards gone) without.
+    #[inline(always)]
+    pub(crate) fn calls_wanted() -> bool {
+        #[cfg(feature = "metrics")]
+        return CALLS_TIMED.load(std::sync::atomic::Ordering::Relaxed);
+        #[cfg(not(feature = "metrics"))]
+        false
+    }
 
     /// The histograms of `pattern`'s instance `name`.
     pub(crate) fn new(pattern: &'static str, name: &'static str) -> Durations {

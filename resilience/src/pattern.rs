@@ -39,6 +39,10 @@ pub trait Pattern: Send + Sync + Sized + 'static {
     /// The attribute that makes one, in messages: `"#[circuit_breaker]"`.
     const ATTRIBUTE: &'static str;
 
+    /// Its `pattern` in the event stream ([`Event`](crate::Event)): `"breaker"`,
+    /// `"bulkhead"`, `"rate_limit"`, `"adaptive_limit"`.
+    const PATTERN: &'static str;
+
     /// Its configuration, shared by every instance of a name.
     type Config: PatternConfig;
 

@@ -26,6 +26,8 @@ use crate::breaker::Breaker;
 use crate::classification::{ours_in, Verdict};
 use crate::clock::{Clock, SystemClock};
 use crate::keyed::{KeyText, Keyed};
+use crate::pattern::Pattern;
+use crate::registry::table::Table;
 use crate::registry::Registry;
 use crate::retry::engine::Attempts;
 use crate::retry::nested::{in_attempt, Nested};
@@ -89,7 +91,8 @@ pub struct ResilienceMiddleware {
     nested: Option<Nested>,
     /// `retry_if_ok(..)`: an answer the HTTP rules call a success, retried all the same.
     retry_if_ok: Option<RetryIfOk>,
-    max_keys: usize,
+    /// `max_keys(..)`, over the breaker configuration's, in whichever order set.
+    max_keys: Option<usize>,
     registry: &'static Registry,
     /// The registry's keyed store of the name, found on the first request.
     store: OnceLock<Arc<Keyed<Breaker>>>,
@@ -132,7 +135,7 @@ impl ResilienceMiddleware {
             max_retry_after: None,
             nested: None,
             retry_if_ok: None,
-            max_keys: crate::keyed::DEFAULT_MAX_KEYS,
+            max_keys: None,
             registry: crate::registry(),
             store: OnceLock::new(),
             policy: OnceLock::new(),
@@ -169,7 +172,13 @@ impl ResilienceMiddleware {
     }
 
     /// The configuration each host's breaker is registered with (a configuration the
-    /// registry holds for that breaker's name wins), or the error naming its invalid field.
+    /// registry holds for that breaker's name wins, and a configuration file's fields lie
+    /// over it), or the error naming its invalid field. A name has one configuration: when
+    /// other code (an attribute, a layer, another middleware) registered the breakers of
+    /// this middleware's name first with another, that one stays; this is then an error
+    /// naming the first field that differs (give [`name`](Self::name) and
+    /// [`registry`](Self::registry) first), and if the clash comes only later, at the
+    /// first request, a WARN (target `resilience::reqwest`, once per name) says so.
     ///
     /// ```
     /// use resilience::{reqwest::ResilienceMiddleware, BreakerConfig};
@@ -181,6 +190,10 @@ impl ResilienceMiddleware {
     pub fn breaker(mut self, config: BreakerConfig) -> Result<Self, ConfigError> {
         config.validate()?;
         self.breaker = Some(config);
+        let table = self.registry.table::<Breaker>();
+        if let Some(clash) = table.clash(self.name, |first| self.wanted(first)) {
+            return Err(clash.error(<Breaker as Pattern>::KIND, self.name));
+        }
         Ok(self)
     }
 
@@ -261,7 +274,7 @@ impl ResilienceMiddleware {
     /// # let _ = m;
     /// ```
     pub fn max_keys(mut self, max_keys: usize) -> Self {
-        self.max_keys = max_keys.max(1);
+        self.max_keys = Some(max_keys.max(1));
         self
     }
 
@@ -281,16 +294,43 @@ impl ResilienceMiddleware {
         let host = url.host_str().unwrap_or("");
         let port = url.port_or_known_default().unwrap_or(0);
         let store = self.store.get_or_init(|| {
-            let config = self.breaker.clone().unwrap_or_default();
-            self.registry.table::<Breaker>().keyed(
-                self.name,
-                crate::BreakerConfig {
-                    max_keys: self.max_keys,
-                    ..config
-                },
-            )
+            let table = self.registry.table::<Breaker>();
+            let store = table.keyed(self.name, self.wanted(&BreakerConfig::default()));
+            if self.breaker.is_some() || self.max_keys.is_some() {
+                self.warn_if_clash(&table);
+            }
+            store
         });
         store.get(KeyText::of(&format_args!("{host}:{port}")).as_str())
+    }
+
+    /// The configuration of the hosts' breakers this middleware asks for: what
+    /// [`breaker`](Self::breaker) and [`max_keys`](Self::max_keys) say, over `base` (the
+    /// defaults, or the configuration the name was first registered with).
+    fn wanted(&self, base: &BreakerConfig) -> BreakerConfig {
+        let config = self.breaker.clone().unwrap_or_else(|| base.clone());
+        BreakerConfig {
+            max_keys: self.max_keys.unwrap_or(config.max_keys),
+            ..config
+        }
+    }
+
+    /// A WARN, once per name, when the hosts' breakers were registered first by other
+    /// code with another configuration than this middleware's (which does not apply).
+    #[cold]
+    fn warn_if_clash(&self, table: &Table<Breaker>) {
+        if let Some(clash) = table.clash(self.name, |first| self.wanted(first)) {
+            if table.report_clash(self.name) {
+                tracing::warn!(
+                    target: TARGET,
+                    name = self.name,
+                    fields = clash.fields_text(),
+                    kept = ?clash.kept,
+                    ignored = ?clash.given,
+                    "the hosts' breakers are already registered by other code (an attribute, a layer, another middleware) with another configuration, which stays; this middleware's does not apply (give it another name, or configure the name in the registry)"
+                );
+            }
+        }
     }
 
     fn policy(&self) -> &NamedPolicy {

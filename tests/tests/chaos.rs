@@ -1,7 +1,7 @@
 //! Fault injection (`resilience::chaos`) through the attributes: seeded rates, latency on
 //! paused time, `clear`, refused injections, and injected errors seen by `#[retry]` and
-//! counted by a breaker; faults named as a bulkhead or rate limiter, and per run of a
-//! hedged call.
+//! counted by a breaker; faults named as a bulkhead, rate limiter or adaptive limit, and
+//! per run of a hedged call.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use resilience::chaos::{chaos, ChaosError, Fault};
 use resilience::{
-    bulkhead, circuit_breaker, error_context, hedge, rate_limit, registry, retry, BreakerState,
-    BulkheadFull, CircuitOpen, InjectedFault, MarcusError, RateLimited,
+    adaptive_limit, bulkhead, circuit_breaker, error_context, hedge, rate_limit, registry, retry,
+    BreakerState, BulkheadFull, CircuitOpen, InjectedFault, MarcusError, Overloaded, Priority,
+    RateLimited,
 };
 
 /// The fault table and its seed are process-wide: these tests take turns.
@@ -34,6 +35,8 @@ enum AppError {
     Full(#[from] BulkheadFull),
     #[error(transparent)]
     Limited(#[from] RateLimited),
+    #[error(transparent)]
+    Overloaded(#[from] Overloaded),
 }
 
 static RATED_RUNS: AtomicU32 = AtomicU32::new(0);
@@ -334,6 +337,61 @@ fn an_error_named_as_a_bulkhead_or_its_function_is_returned_without_running() {
     );
     held().unwrap();
     assert_eq!(HELD_RUNS.load(Ordering::Relaxed), runs + 1);
+}
+
+static ADAPTIVE_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[adaptive_limit(name = "chaos.adaptive", initial_limit = 4, priority = priority)]
+fn adapted(priority: Priority) -> Result<(), AppError> {
+    let _ = priority;
+    ADAPTIVE_RUNS.fetch_add(1, Ordering::Relaxed);
+    Ok(())
+}
+
+#[test]
+fn a_refusal_named_as_an_adaptive_limit_returns_overloaded_without_running() {
+    let _serial = serial();
+    adapted(Priority::Normal).unwrap();
+    let runs = ADAPTIVE_RUNS.load(Ordering::Relaxed);
+    chaos()
+        .inject("chaos.adaptive", Fault::refusal(1.0))
+        .unwrap();
+    for priority in [Priority::Low, Priority::High] {
+        let err = adapted(priority).unwrap_err();
+        let AppError::Overloaded(overloaded) = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(
+            (overloaded.name, overloaded.key, overloaded.priority),
+            ("chaos.adaptive", None, priority)
+        );
+        assert_eq!(overloaded.waited, Duration::ZERO);
+    }
+    assert_eq!(ADAPTIVE_RUNS.load(Ordering::Relaxed), runs);
+    // Not counted as the limit's own rejections, and its place is given back.
+    let limit = registry().adaptive_limit("chaos.adaptive").unwrap();
+    assert_eq!(limit.snapshot().rejections, 0);
+    assert_eq!(limit.in_flight(), 0);
+    let snap = chaos().snapshot();
+    let fault = snap
+        .faults
+        .iter()
+        .find(|f| f.site == "chaos.adaptive")
+        .unwrap();
+    assert_eq!((fault.calls, fault.injected), (2, 2));
+    chaos().clear("chaos.adaptive");
+    // The adaptive limit is the innermost layer: its gate draws the function's faults.
+    let name = concat!(module_path!(), "::adapted");
+    chaos().inject(name, Fault::error(1.0)).unwrap();
+    let err = adapted(Priority::Normal).unwrap_err();
+    assert!(
+        matches!(err, AppError::Injected(ref f) if f.site() == name),
+        "{err:?}"
+    );
+    chaos().clear(name);
+    assert_eq!(ADAPTIVE_RUNS.load(Ordering::Relaxed), runs);
+    adapted(Priority::Normal).unwrap();
+    assert_eq!(ADAPTIVE_RUNS.load(Ordering::Relaxed), runs + 1);
 }
 
 #[bulkhead(name = "chaos.bulkhead.keyed", key = tenant, max_concurrent = 2)]

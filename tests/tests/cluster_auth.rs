@@ -5,11 +5,9 @@
 //!
 //! `cargo test -p resilience-tests --features redis,config --test cluster_auth`.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use resilience::cluster::{self, ClusterError};
 use resilience::registry;
+use resilience_tests::capture::Capture;
 use resilience_tests::redis_server::RedisServer;
 
 // Each cluster target uses part of what the children and scenarios share.
@@ -42,29 +40,6 @@ fn no_secret(what: &str, text: &str) {
     }
 }
 
-/// Logs captured from this process (the parent), for `no_secret`.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
-    }
-}
-
 /// A child instance on `url`: it admits through Redis; its answers and logs show no
 /// password.
 fn child_admits(role: &str, url: &str) {
@@ -90,14 +65,9 @@ fn child_admits(role: &str, url: &str) {
 fn password_only() {
     let server = password_server();
     let port = server.port();
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::TRACE)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // Every event of this process (the parent), at every level, for `no_secret`.
+    let captured = Capture::new();
+    let _guard = tracing::subscriber::set_default(captured.subscriber());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -148,14 +118,9 @@ fn password_only() {
 fn acl_user() {
     let server = acl_server();
     let port = server.port();
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::TRACE)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // Every event of this process (the parent), at every level, for `no_secret`.
+    let captured = Capture::new();
+    let _guard = tracing::subscriber::set_default(captured.subscriber());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -2,44 +2,8 @@
 //! once, naming both sites and the configuration kept (the first site registered's). (Its own test binary: a tracing
 //! callsite first hit with no subscriber would stay silent for the rest of the process.)
 
-use std::collections::BTreeMap;
-use std::fmt::Debug;
-use std::sync::{Arc, Mutex, PoisonError};
-
 use resilience::{circuit_breaker, registry, CircuitOpen};
-use tracing::field::{Field, Visit};
-use tracing_subscriber::layer::{Context, SubscriberExt};
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<BTreeMap<String, String>>>>);
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
-    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        if event.metadata().target() == "resilience::breaker"
-            && *event.metadata().level() == tracing::Level::WARN
-        {
-            self.0
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(fields.0);
-        }
-    }
-}
-
-#[derive(Default)]
-struct Fields(BTreeMap<String, String>);
-
-impl Visit for Fields {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
-        self.0.insert(field.name().to_owned(), format!("{value:?}"));
-    }
-}
+use resilience_tests::capture::Capture;
 
 #[derive(Debug)]
 struct Down;
@@ -67,15 +31,17 @@ fn lanes() -> Result<u32, Down> {
 
 #[test]
 fn two_sites_configuring_one_breaker_differently_warn_once() {
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::registry().with(capture.clone());
-    tracing::subscriber::with_default(subscriber, || {
+    let capture = Capture::new();
+    tracing::subscriber::with_default(capture.subscriber(), || {
         assert_eq!(boards().unwrap(), 1);
         assert_eq!(lanes().unwrap(), 3); // same keys: no warning
         assert_eq!(cards().unwrap(), 2);
         assert_eq!(cards().unwrap(), 2);
     });
-    let warnings = capture.0.lock().unwrap().clone();
+    let warnings: Vec<_> = (capture.of("resilience::breaker").into_iter())
+        .filter(|e| e.level == tracing::Level::WARN)
+        .map(|e| e.fields)
+        .collect();
     let about: Vec<_> = warnings
         .iter()
         .filter(|w| w.get("name").map(String::as_str) == Some("fixes.shared"))

@@ -5,11 +5,13 @@
 //!
 //! Each test listens to a registry of its own (`Registry::with_clock`), except the
 //! injected fault's, which the global fault table reports on the global registry's
-//! stream; tracing is captured by a subscriber set for the test's thread.
+//! stream; tracing is captured per thread ([`Capture::during`]) through one subscriber
+//! set for the whole binary.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt::Debug;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, Once, PoisonError};
 use std::time::Duration;
 
 #[cfg(feature = "chaos")]
@@ -38,10 +40,68 @@ impl Seen {
     }
 }
 
+/// What one test's thread logs, captured while [`during`](Capture::during) runs.
+///
+/// Not a subscriber set for the test's thread (`with_default`): tracing caches whether a
+/// log line (a callsite) is wanted the first time any thread reaches it, and while exactly
+/// one subscriber exists it asks the *reaching thread's* subscriber (tracing-core 0.1.36,
+/// `Rebuilder::JustOne`; tokio-rs/tracing#3611, #2874). A test thread without one (here
+/// `a_slow_subscriber_…`, which flaps a breaker capturing nothing) reaching a breaker's
+/// state-change line first while another test's capture was the only one alive cached
+/// "never", and that test then found its log empty: the flaky `a_state_change_…`, whose
+/// stream always held both events. So the binary has one global subscriber, wanted on
+/// every thread, that hands each event to the capture of the thread it happens on.
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Vec<Seen>>>);
 
+thread_local! {
+    /// The capture of this thread, while it captures.
+    static CAPTURING: RefCell<Option<Capture>> = const { RefCell::new(None) };
+}
+
+/// Sends each event to the capture of the thread it happens on, if any.
+struct ToThisThreadsCapture;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ToThisThreadsCapture {
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let seen = Seen {
+            target: event.metadata().target().to_owned(),
+            fields: fields.0,
+        };
+        CAPTURING.with(|capturing| {
+            if let Some(capture) = &*capturing.borrow() {
+                capture
+                    .0
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(seen);
+            }
+        });
+    }
+}
+
 impl Capture {
+    /// Runs `f`, capturing what this thread logs meanwhile.
+    fn during<T>(&self, f: impl FnOnce() -> T) -> T {
+        let _capturing = self.start();
+        f()
+    }
+
+    /// Captures what this thread logs until the guard is dropped (for async tests).
+    fn start(&self) -> Capturing {
+        static GLOBAL: Once = Once::new();
+        GLOBAL.call_once(|| {
+            tracing::subscriber::set_global_default(
+                tracing_subscriber::registry().with(ToThisThreadsCapture),
+            )
+            .expect("the only global subscriber of this binary");
+        });
+        CAPTURING.with(|capturing| *capturing.borrow_mut() = Some(self.clone()));
+        Capturing(())
+    }
+
     /// The events of `target` whose message is `message`.
     fn find(&self, target: &str, message: &str) -> Vec<Seen> {
         let all = self.0.lock().unwrap_or_else(PoisonError::into_inner);
@@ -50,23 +110,14 @@ impl Capture {
             .cloned()
             .collect()
     }
-
-    fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync {
-        tracing_subscriber::registry().with(self.clone())
-    }
 }
 
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
-    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(Seen {
-                target: event.metadata().target().to_owned(),
-                fields: fields.0,
-            });
+/// This thread captures until it is dropped.
+struct Capturing(());
+
+impl Drop for Capturing {
+    fn drop(&mut self) {
+        CAPTURING.with(|capturing| *capturing.borrow_mut() = None);
     }
 }
 
@@ -81,19 +132,6 @@ impl Visit for Fields {
     fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
         self.0.insert(field.name().to_owned(), format!("{value:?}"));
     }
-}
-
-/// Held by the tests whose breakers change state on registries of their own: run side by
-/// side, `a_state_change_…` saw an empty stream in about half the runs next to
-/// `a_slow_subscriber_…` (1 100 transitions on another registry). The two registries
-/// share no bus, so this is an open defect (tracked in the issue's note), not a test
-/// race; serialised here so the suite stays a signal for everything else.
-static BREAKER_STREAMS: Mutex<()> = Mutex::new(());
-
-fn breaker_streams() -> std::sync::MutexGuard<'static, ()> {
-    BREAKER_STREAMS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Every event waiting on `rx`.
@@ -126,16 +164,31 @@ fn agree(event: &Event, seen: &Seen, same: &[(&str, &str)]) {
     }
 }
 
+/// A log line of its own, reached by no other test.
+fn probe() {
+    tracing::warn!(target: "events::probe", "probe");
+}
+
+/// The cause of the flaky `a_state_change_…` (see [`Capture`]), made certain: another
+/// thread, capturing nothing, reaches the log line first. With a capture set for the
+/// test's thread alone this fails whenever that capture is the only one alive (always
+/// when the test runs by itself).
+#[test]
+fn a_line_another_thread_reached_first_is_still_captured() {
+    let capture = Capture::default();
+    capture.during(|| {
+        std::thread::spawn(probe).join().unwrap();
+        probe();
+    });
+    assert_eq!(capture.find("events::probe", "probe").len(), 1);
+}
+
 #[test]
 fn a_state_change_is_one_event_in_the_log_and_on_the_stream() {
-    let _serial = breaker_streams();
     let capture = Capture::default();
     let reg = Registry::new();
     let mut rx = reg.events();
-    tracing::subscriber::with_default(capture.subscriber(), || {
-        // A callsite another test's thread registered while no subscriber was alive is
-        // cached as uninteresting: ask again now that this one is.
-        tracing::callsite::rebuild_interest_cache();
+    capture.during(|| {
         let b = reg
             .register(
                 "events.kanban",
@@ -178,10 +231,7 @@ fn refusals_of_a_breaker_a_bulkhead_and_a_rate_limiter() {
     let capture = Capture::default();
     let reg = Registry::with_clock(ManualClock::new());
     let mut rx = reg.events();
-    tracing::subscriber::with_default(capture.subscriber(), || {
-        // A callsite another test's thread registered while no subscriber was alive is
-        // cached as uninteresting: ask again now that this one is.
-        tracing::callsite::rebuild_interest_cache();
+    capture.during(|| {
         let b = reg
             .register("events.open", BreakerConfig::default())
             .unwrap();
@@ -267,10 +317,7 @@ fn always_down() -> Result<u32, CallError> {
 fn retries_and_the_giving_up_as_the_log_says_them() {
     let capture = Capture::default();
     let mut rx = RETRY_REG.events();
-    let result = tracing::subscriber::with_default(capture.subscriber(), || {
-        tracing::callsite::rebuild_interest_cache();
-        always_down()
-    });
+    let result = capture.during(always_down);
     assert!(matches!(result, Err(CallError::Down)));
     let events = drain(&mut rx);
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
@@ -321,7 +368,7 @@ async fn slow_first(calls: &std::sync::atomic::AtomicU32) -> Result<u32, CallErr
 #[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn a_hedge_started_is_an_event_with_its_run_and_reason() {
     let capture = Capture::default();
-    let _default = tracing::subscriber::set_default(capture.subscriber());
+    let _capturing = capture.start();
     let mut rx = HEDGE_REG.events();
     let calls = std::sync::atomic::AtomicU32::new(0);
     assert_eq!(slow_first(&calls).await.unwrap(), 1);
@@ -352,10 +399,7 @@ fn an_adaptive_limit_changing_and_refusing() {
     let clock = ManualClock::new();
     let reg = Registry::with_clock(clock.clone());
     let mut rx = reg.events();
-    tracing::subscriber::with_default(capture.subscriber(), || {
-        // A callsite another test's thread registered while no subscriber was alive is
-        // cached as uninteresting: ask again now that this one is.
-        tracing::callsite::rebuild_interest_cache();
+    capture.during(|| {
         let limit = reg
             .register_adaptive_limit(
                 "events.search",
@@ -419,10 +463,7 @@ fn an_injected_fault_is_an_event_of_the_global_registry() {
     let mut rx = resilience::registry().events();
     let site = concat!(module_path!(), "::faulty");
     chaos().inject(site, Fault::error(1.0)).unwrap();
-    let result = tracing::subscriber::with_default(capture.subscriber(), || {
-        tracing::callsite::rebuild_interest_cache();
-        faulty()
-    });
+    let result = capture.during(faulty);
     chaos().clear(site);
     assert!(matches!(result, Err(CallError::Injected(_))));
     let faults: Vec<Event> = drain(&mut rx)
@@ -437,7 +478,6 @@ fn an_injected_fault_is_an_event_of_the_global_registry() {
 
 #[test]
 fn each_registry_has_its_own_stream() {
-    let _serial = breaker_streams();
     let (a, b) = (Registry::new(), Registry::new());
     let (mut on_a, mut on_b) = (a.events(), b.events());
     a.register("events.same", BreakerConfig::default())
@@ -474,9 +514,61 @@ fn a_keyed_instance_names_its_key() {
     );
 }
 
+static FULL_CLOCK: LazyLock<ManualClock> = LazyLock::new(ManualClock::new);
+static FULL_REG: LazyLock<Registry> = LazyLock::new(|| Registry::with_clock(FULL_CLOCK.clone()));
+
+#[resilience::rate_limit(registry = FULL_REG, name = "events.full", limit = 1, per = 60s, key = tenant, max_keys = 1)]
+fn one_tenant_at_a_time(tenant: &str) -> Result<(), resilience::RateLimited> {
+    let _ = tenant;
+    Ok(())
+}
+
+/// `max_keys` reached with every live key holding a limit: new keys are refused, and
+/// the stream says so as the WARN does, at most once a second with the count since.
+#[test]
+fn a_full_keyed_store_refusing_new_keys_is_a_refusal_of_its_name() {
+    let capture = Capture::default();
+    let mut rx = FULL_REG.events();
+    capture.during(|| {
+        one_tenant_at_a_time("eu").unwrap(); // the one live key, its token spent
+        for tenant in ["us", "jp", "br"] {
+            assert!(one_tenant_at_a_time(tenant).is_err());
+        }
+        FULL_CLOCK.advance(Duration::from_secs(2));
+        assert!(one_tenant_at_a_time("in").is_err());
+    });
+    let events = drain(&mut rx);
+    let logged = capture.find(
+        "resilience::keyed",
+        "every live key holds a limit that evicting it would reset; new keys are refused until one is free",
+    );
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(logged.len(), 2, "{logged:?}");
+    for (event, seen) in events.iter().zip(&logged) {
+        assert_eq!(
+            (
+                event.pattern.as_ref(),
+                event.name.as_ref(),
+                event.key.as_deref()
+            ),
+            ("rate_limit", "events.full", None)
+        );
+        agree(event, seen, &[("name", "name"), ("refused", "refused")]);
+    }
+    // The first refusal of a second is reported at once; the two after it in the
+    // second's count.
+    assert!(matches!(
+        events[0].kind,
+        EventKind::Refused { refused: 1, retry_after_ms: Some(ms) } if ms > 59_000
+    ));
+    assert!(matches!(
+        events[1].kind,
+        EventKind::Refused { refused: 3, .. }
+    ));
+}
+
 #[test]
 fn a_slow_subscriber_lags_and_the_calls_go_on() {
-    let _serial = breaker_streams();
     let reg = Registry::new();
     let mut slow = reg.events();
     let b = reg

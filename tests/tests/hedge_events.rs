@@ -5,58 +5,12 @@
 //! A binary of its own: its callsites are first hit under the test's subscriber, and it
 //! installs the process's one metrics recorder.
 
-use std::collections::BTreeMap;
-use std::fmt::Debug;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use resilience::{hedge, MarcusError};
-use tracing::field::{Field, Visit};
+use resilience_tests::capture::Capture;
 use tracing::Level;
-use tracing_subscriber::layer::{Context, SubscriberExt};
-
-#[derive(Clone, Debug)]
-struct Seen {
-    level: Level,
-    message: String,
-    fields: BTreeMap<String, String>,
-}
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<Seen>>>);
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
-    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        if event.metadata().target() != "resilience::hedge" {
-            return;
-        }
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        let message = fields.0.remove("message").unwrap_or_default();
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(Seen {
-                level: *event.metadata().level(),
-                message,
-                fields: fields.0,
-            });
-    }
-}
-
-#[derive(Default)]
-struct Fields(BTreeMap<String, String>);
-
-impl Visit for Fields {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
-        self.0.insert(field.name().to_owned(), format!("{value:?}"));
-    }
-}
 
 #[derive(Debug, thiserror::Error, MarcusError)]
 #[error("the replica is down")]
@@ -87,20 +41,16 @@ async fn hedges_started_won_and_all_failed_are_reported() {
     let prometheus = metrics_exporter_prometheus::PrometheusBuilder::new()
         .install_recorder()
         .expect("the only recorder of this process");
-    let capture = Capture::default();
-    let _subscriber =
-        tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
+    let capture = Capture::new();
+    let _subscriber = tracing::subscriber::set_default(capture.subscriber());
 
     assert_eq!(replica(false).await.unwrap(), 3);
     assert!(replica(true).await.is_err());
 
-    let events = capture.0.lock().unwrap().clone();
+    let events = capture.of("resilience::hedge");
     let summary: Vec<(Level, &str, &str, &str)> = events
         .iter()
-        .map(|e| {
-            let field = |name: &str| e.fields.get(name).map_or("", String::as_str);
-            (e.level, e.message.as_str(), field("run"), field("reason"))
-        })
+        .map(|e| (e.level, e.message(), e.field("run"), e.field("reason")))
         .collect();
     assert_eq!(
         summary,

@@ -7,17 +7,15 @@
 //! A binary of its own: it installs the process's metrics recorder and a subscriber.
 
 use std::collections::BTreeMap;
-use std::fmt::Debug;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
 use resilience::errors::ServiceUnavailable;
 use resilience::registry::Registry;
 use resilience::tower::HedgeLayer;
 use resilience::{hedge, HedgeSnapshot};
+use resilience_tests::capture::Capture;
 use tower::{service_fn, BoxError, Layer, ServiceExt};
-use tracing::field::{Field, Visit};
-use tracing_subscriber::layer::{Context, SubscriberExt};
 
 /// Each run of a call, in the order started: how long it takes and whether it answers.
 type Script = &'static [(u64, bool)];
@@ -76,52 +74,12 @@ struct Seen {
     metrics: (u64, u64),
 }
 
+/// A hedge event: its level, message and other fields.
 #[derive(Clone, Debug, PartialEq)]
 struct Event {
     level: tracing::Level,
     message: String,
     fields: BTreeMap<String, String>,
-}
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<Event>>>);
-
-impl Capture {
-    fn take(&self) -> Vec<Event> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
-    }
-}
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
-    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        if event.metadata().target() != "resilience::hedge" {
-            return;
-        }
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        let message = fields.0.remove("message").unwrap_or_default();
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(Event {
-                level: *event.metadata().level(),
-                message,
-                fields: fields.0,
-            });
-    }
-}
-
-#[derive(Default)]
-struct Fields(BTreeMap<String, String>);
-
-impl Visit for Fields {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
-        self.0.insert(field.name().to_owned(), format!("{value:?}"));
-    }
 }
 
 /// A counter of the rendered Prometheus text.
@@ -164,7 +122,18 @@ where
     let after = prometheus.render();
     let hedges = r#"resilience_hedges_total{hedge="parity"}"#;
     let wins = r#"resilience_hedge_wins_total{hedge="parity"}"#;
-    let mut events = capture.take();
+    let mut events: Vec<Event> = (capture.take().into_iter())
+        .filter(|e| e.target == "resilience::hedge")
+        .map(|e| {
+            let mut fields = e.fields;
+            let message = fields.remove("message").unwrap_or_default();
+            Event {
+                level: e.level,
+                message,
+                fields,
+            }
+        })
+        .collect();
     for event in &mut events {
         assert_eq!(
             event.fields.remove("via").as_deref(),
@@ -193,9 +162,8 @@ async fn the_attribute_and_the_layer_run_the_same_race() {
     let prometheus = metrics_exporter_prometheus::PrometheusBuilder::new()
         .install_recorder()
         .expect("the only recorder of this process");
-    let capture = Capture::default();
-    let _subscriber =
-        tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
+    let capture = Capture::new();
+    let _subscriber = tracing::subscriber::set_default(capture.subscriber());
 
     let attribute = run(
         || async { through_the_attribute().await.map_err(|e| e.to_string()) },

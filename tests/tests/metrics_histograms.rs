@@ -28,13 +28,18 @@ fn always_down() -> Result<u32, Flaky> {
     Err(Flaky)
 }
 
-/// The `_count` of `metric` with these labels in Prometheus text.
+/// The `_count` of `metric` with these labels (`pattern="retry"`) in Prometheus text.
 fn count(text: &str, metric: &str, name: &str, outcome: &str) -> u64 {
+    count_of(text, metric, "retry", name, outcome)
+}
+
+/// The `_count` of `metric` with these labels in Prometheus text.
+fn count_of(text: &str, metric: &str, pattern: &str, name: &str, outcome: &str) -> u64 {
     let line = text
         .lines()
         .find(|l| {
             l.starts_with(&format!("{metric}_count{{"))
-                && l.contains("pattern=\"retry\"")
+                && l.contains(&format!("pattern=\"{pattern}\""))
                 && l.contains(&format!("name=\"{name}\""))
                 && l.contains(&format!("outcome=\"{outcome}\""))
         })
@@ -65,6 +70,55 @@ fn every_call_and_attempt_is_one_sample_with_its_outcome() {
             "{call}_count{{name=\"{lucky}\",outcome=\"failure\""
         )),
         "{text}"
+    );
+}
+
+#[derive(Debug, thiserror::Error, MarcusError)]
+enum BoardError {
+    #[error("the board is down")]
+    #[marcus(category = transient)]
+    Down,
+    #[error(transparent)]
+    #[marcus(transparent)]
+    Open(#[from] resilience::CircuitOpen),
+}
+
+#[resilience::circuit_breaker(name = "histograms.kanban", failure_threshold = 5)]
+fn board(fail: bool) -> Result<u32, BoardError> {
+    if fail {
+        Err(BoardError::Down)
+    } else {
+        Ok(1)
+    }
+}
+
+/// A call through a closed breaker reads no clock until someone listens: `describe()`
+/// (called once the recorder is installed) or `time_calls(true)`; then each call is a
+/// sample with the outcome the breaker counted.
+#[test]
+fn a_call_through_a_breaker_is_timed_once_someone_listens() {
+    let recorder = PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    let call = "resilience_call_duration_seconds";
+    metrics::with_local_recorder(&recorder, || {
+        board(false).unwrap();
+        assert!(
+            !handle.render().contains("name=\"histograms.kanban\""),
+            "timed before anyone asked"
+        );
+        resilience::metrics::describe();
+        board(false).unwrap();
+        board(false).unwrap();
+        assert!(board(true).is_err());
+    });
+    let text = handle.render();
+    assert_eq!(
+        count_of(&text, call, "breaker", "histograms.kanban", "success"),
+        2
+    );
+    assert_eq!(
+        count_of(&text, call, "breaker", "histograms.kanban", "failure"),
+        1
     );
 }
 

@@ -19,9 +19,8 @@ use resilience::reqwest::ResilienceMiddleware;
 use resilience::retry::{Backoff, BudgetConfig, Jitter};
 use resilience::tower::RetryLayer;
 use resilience::{errors, BreakerConfig, RetryConfig};
+use resilience_tests::capture::Capture;
 use tower::{service_fn, BoxError, Layer, ServiceExt};
-use tracing::field::{Field, Visit};
-use tracing_subscriber::layer::{Context, SubscriberExt};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Answer {
@@ -65,48 +64,6 @@ fn error_of(answer: Answer) -> Option<resilience::Error> {
 struct Seen {
     message: String,
     fields: BTreeMap<String, String>,
-}
-
-#[derive(Default)]
-struct Captured {
-    events: Vec<Seen>,
-    names: Vec<(String, String)>,
-}
-
-struct Capture(Arc<Mutex<Captured>>);
-
-#[derive(Default)]
-struct Fields(BTreeMap<String, String>);
-
-impl Visit for Fields {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.insert(
-            field.name().to_owned(),
-            format!("{value:?}").trim_matches('"').to_owned(),
-        );
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-}
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
-    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        if event.metadata().target() != "resilience::retry" {
-            return;
-        }
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        let mut fields = fields.0;
-        let message = fields.remove("message").unwrap_or_default();
-        let name = fields.remove("name").unwrap_or_default();
-        let via = fields.remove("via").unwrap_or_default();
-        fields.remove("error");
-        fields.remove("code");
-        let mut captured = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        captured.events.push(Seen { message, fields });
-        captured.names.push((name, via));
-    }
 }
 
 /// What one front end's run of a scenario gave.
@@ -157,9 +114,8 @@ where
     Fut: std::future::Future<Output = bool>,
 {
     prometheus();
-    let captured = Arc::new(Mutex::new(Captured::default()));
-    let subscriber = tracing_subscriber::registry().with(Capture(captured.clone()));
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let capture = Capture::new();
+    let _guard = tracing::subscriber::set_default(capture.subscriber());
     let mut attempts = Vec::new();
     let mut ok = Vec::new();
     let mut delays = Vec::new();
@@ -170,9 +126,19 @@ where
         attempts.push(u32::try_from(times.len() - before).unwrap());
         delays.extend(times[before..].windows(2).map(|w| w[1] - w[0]));
     }
-    let captured = std::mem::take(&mut *captured.lock().unwrap());
-    for (seen_name, seen_via) in &captured.names {
+    let mut events = Vec::new();
+    for event in capture.of("resilience::retry") {
+        // Values without the quotes `Debug` puts around a text.
+        let mut fields: BTreeMap<String, String> = (event.fields.into_iter())
+            .map(|(field, value)| (field, value.trim_matches('"').to_owned()))
+            .collect();
+        let message = fields.remove("message").unwrap_or_default();
+        let seen_name = fields.remove("name").unwrap_or_default();
+        let seen_via = fields.remove("via").unwrap_or_default();
         assert_eq!((seen_name.as_str(), seen_via.as_str()), (name, via));
+        fields.remove("error");
+        fields.remove("code");
+        events.push(Seen { message, fields });
     }
     let budget = registry.retry_budget("parity.budget").snapshot();
     let rendered = prometheus().render();
@@ -180,7 +146,7 @@ where
         attempts,
         ok,
         delays,
-        events: captured.events,
+        events,
         budget: (
             budget.withdrawn,
             budget.rejected,

@@ -259,73 +259,11 @@ async fn a_refused_connection_is_retried_and_counts_against_the_breaker() {
     );
 }
 
-/// Events of target `resilience::retry`, each with the fields of the spans it is in.
-mod captured {
-    use std::collections::BTreeMap;
-    use std::sync::{Arc, Mutex};
-    use tracing::field::{Field, Visit};
-    use tracing_subscriber::layer::Context;
-    use tracing_subscriber::registry::LookupSpan;
-
-    pub type Events = Arc<Mutex<Vec<BTreeMap<String, String>>>>;
-
-    #[derive(Default)]
-    struct Fields(BTreeMap<String, String>);
-
-    impl Visit for Fields {
-        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-            self.0.insert(
-                field.name().into(),
-                format!("{value:?}").trim_matches('"').into(),
-            );
-        }
-        fn record_str(&mut self, field: &Field, value: &str) {
-            self.0.insert(field.name().into(), value.into());
-        }
-    }
-
-    pub struct Capture(pub Events);
-
-    impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<S> for Capture {
-        fn on_new_span(
-            &self,
-            attrs: &tracing::span::Attributes<'_>,
-            id: &tracing::span::Id,
-            ctx: Context<'_, S>,
-        ) {
-            let mut fields = Fields::default();
-            attrs.record(&mut fields);
-            if let Some(span) = ctx.span(id) {
-                span.extensions_mut().insert(fields);
-            }
-        }
-
-        fn on_event(&self, event: &tracing::Event<'_>, ctx: Context<'_, S>) {
-            if event.metadata().target() != "resilience::retry" {
-                return;
-            }
-            let mut fields = Fields::default();
-            event.record(&mut fields);
-            let mut all = fields.0;
-            for span in ctx.event_scope(event).into_iter().flatten() {
-                if let Some(outer) = span.extensions().get::<Fields>() {
-                    for (k, v) in &outer.0 {
-                        all.entry(k.clone()).or_insert_with(|| v.clone());
-                    }
-                }
-            }
-            self.0.lock().unwrap().push(all);
-        }
-    }
-}
-
 #[tokio::test]
 async fn retry_events_carry_the_host_method_and_path() {
-    use tracing_subscriber::layer::SubscriberExt;
     let (addr, _hits) = server(&[(503, None), (200, None)]).await;
-    let events = captured::Events::default();
-    let subscriber = tracing_subscriber::registry().with(captured::Capture(events.clone()));
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let capture = resilience_tests::capture::Capture::new();
+    let _guard = tracing::subscriber::set_default(capture.subscriber());
     let client = client(
         ResilienceMiddleware::new()
             .name("t.events")
@@ -338,7 +276,16 @@ async fn retry_events_carry_the_host_method_and_path() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let events = events.lock().unwrap();
+    // Each event of target `resilience::retry` with the fields of the spans it is in,
+    // values without the quotes `Debug` puts around a text.
+    let events: Vec<std::collections::BTreeMap<String, String>> =
+        (capture.of("resilience::retry").iter())
+            .map(|event| {
+                (event.with_spans().into_iter())
+                    .map(|(field, value)| (field, value.trim_matches('"').to_owned()))
+                    .collect()
+            })
+            .collect();
     assert_eq!(events.len(), 1, "{events:#?}");
     let retrying = &events[0];
     assert_eq!(retrying["message"], "retrying after an error");

@@ -1039,43 +1039,6 @@ fn adaptive_attempts_race_without_leaving_their_bounds() {
 // ---------------------------------------------------------------------------------------
 // Tracing: an event per retry, one on giving up.
 
-mod capture {
-    use std::collections::BTreeMap;
-    use std::sync::{Arc, Mutex};
-
-    use tracing::field::{Field, Visit};
-    use tracing_subscriber::layer::{Context, Layer};
-
-    pub type Events = Arc<Mutex<Vec<BTreeMap<String, String>>>>;
-
-    /// Records every event's fields (and its level) as strings.
-    pub struct Capture(pub Events);
-
-    struct Fields<'a>(&'a mut BTreeMap<String, String>);
-
-    impl Visit for Fields<'_> {
-        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-            self.0.insert(field.name().to_owned(), format!("{value:?}"));
-        }
-        fn record_str(&mut self, field: &Field, value: &str) {
-            self.0.insert(field.name().to_owned(), value.to_owned());
-        }
-    }
-
-    impl<S: tracing::Subscriber> Layer<S> for Capture {
-        fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-            let mut fields = BTreeMap::new();
-            fields.insert("level".to_owned(), event.metadata().level().to_string());
-            fields.insert("target".to_owned(), event.metadata().target().to_owned());
-            event.record(&mut Fields(&mut fields));
-            self.0
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push(fields);
-        }
-    }
-}
-
 static TRACED: RetrySite = RetrySite::new("traced_fetch", || RetryConfig {
     max_attempts: 3,
     backoff: Backoff::Fixed(ms(1500)),
@@ -1085,36 +1048,32 @@ static TRACED: RetrySite = RetrySite::new("traced_fetch", || RetryConfig {
 
 #[test]
 fn each_retry_and_the_giving_up_are_traced_with_their_fields() {
-    use tracing_subscriber::layer::SubscriberExt;
-
-    let events = capture::Events::default();
-    let subscriber = tracing_subscriber::registry().with(capture::Capture(Arc::clone(&events)));
-    tracing::subscriber::with_default(subscriber, || {
+    let capture = resilience_tests::capture::Capture::new();
+    tracing::subscriber::with_default(capture.subscriber(), || {
         drive!(&TRACED, |_| Err::<(), _>(Flaky::retryable()));
         drive!(&TRACED, |_| Err::<(), _>(Flaky::fatal()));
     });
-    let events = events.lock().unwrap();
-    let ours: Vec<_> = events
-        .iter()
-        .filter(|e| {
-            e["target"] == "resilience::retry"
-                && e.get("name").map(String::as_str) == Some("traced_fetch")
-        })
+    let ours: Vec<_> = (capture.of("resilience::retry").into_iter())
+        .filter(|e| e.field("name") == "traced_fetch")
         .collect();
     assert_eq!(ours.len(), 4, "{ours:#?}");
-    assert!(ours.iter().all(|e| e["via"] == "attribute"), "{ours:#?}");
+    assert!(
+        ours.iter().all(|e| e.field("via") == "attribute"),
+        "{ours:#?}"
+    );
     for (event, attempt) in ours[..2].iter().zip(["1", "2"]) {
-        assert_eq!(event["attempt"], attempt);
-        assert_eq!(event["delay_ms"], "1500");
-        assert_eq!(event["error"], "upstream flaked");
-        assert_eq!(event["code"], "FLAKY");
+        assert_eq!(event.fields["attempt"], attempt);
+        assert_eq!(event.fields["delay_ms"], "1500");
+        assert_eq!(event.fields["error"], "upstream flaked");
+        assert_eq!(event.fields["code"], "FLAKY");
     }
-    assert_eq!(ours[2]["reason"], "attempts exhausted");
-    assert_eq!(ours[2]["attempts"], "3");
-    assert_eq!(ours[2]["level"], "WARN");
-    assert_eq!(ours[3]["reason"], "not retryable");
+    assert_eq!(ours[2].fields["reason"], "attempts exhausted");
+    assert_eq!(ours[2].fields["attempts"], "3");
+    assert_eq!(ours[2].level, tracing::Level::WARN);
+    assert_eq!(ours[3].fields["reason"], "not retryable");
     assert_eq!(
-        ours[3]["level"], "DEBUG",
+        ours[3].level,
+        tracing::Level::DEBUG,
         "a first call's fatal error is no retry story"
     );
 }

@@ -8,74 +8,11 @@
 //! shares its callsites: a callsite first hit on a thread with no subscriber is cached as
 //! uninteresting, which raced with the test that listened for it.
 
-use std::collections::BTreeMap;
-use std::fmt::Debug;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use resilience::{circuit_breaker, fallback, registry, retry, CircuitOpen, MarcusError};
-use tracing::field::{Field, Visit};
+use resilience_tests::capture::Capture;
 use tracing::Level;
-use tracing_subscriber::layer::{Context, SubscriberExt};
-
-/// One event as a subscriber saw it.
-#[derive(Clone, Debug)]
-struct Seen {
-    target: String,
-    level: Level,
-    fields: BTreeMap<String, String>,
-}
-
-impl Seen {
-    fn field(&self, name: &str) -> &str {
-        self.fields.get(name).map_or("", String::as_str)
-    }
-}
-
-/// A layer that keeps every event.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<Seen>>>);
-
-impl Capture {
-    fn events(&self, target: &str) -> Vec<Seen> {
-        let all = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        all.iter().filter(|e| e.target == target).cloned().collect()
-    }
-
-    fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync {
-        tracing_subscriber::registry().with(self.clone())
-    }
-}
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
-    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        let seen = Seen {
-            target: event.metadata().target().to_owned(),
-            level: *event.metadata().level(),
-            fields: fields.0,
-        };
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(seen);
-    }
-}
-
-/// Field values as text; strings without the quotes `Debug` would add.
-#[derive(Default)]
-struct Fields(BTreeMap<String, String>);
-
-impl Visit for Fields {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
-        self.0.insert(field.name().to_owned(), format!("{value:?}"));
-    }
-}
 
 #[derive(Debug, thiserror::Error, MarcusError)]
 #[marcus(category = integration)]
@@ -98,7 +35,7 @@ fn each_retry_and_the_giving_up_are_events_of_the_retry_target() {
     let result = tracing::subscriber::with_default(capture.subscriber(), always_times_out);
     assert!(matches!(result, Err(FeedError::Timeout)));
 
-    let events = capture.events("resilience::retry");
+    let events = capture.of("resilience::retry");
     let retries: Vec<_> = events
         .iter()
         .filter(|e| e.field("message") == "retrying after an error")
@@ -136,7 +73,7 @@ fn feed(fail: bool) -> Result<u32, FeedError> {
 
 fn transitions(capture: &Capture, name: &str) -> Vec<(String, String, Level)> {
     capture
-        .events("resilience::breaker")
+        .of("resilience::breaker")
         .into_iter()
         .filter(|e| {
             e.field("name") == name && e.field("message") == "circuit breaker state changed"
@@ -224,7 +161,7 @@ fn each_fallback_taken_is_an_event_of_the_fallback_target() {
     let price = tracing::subscriber::with_default(capture.subscriber(), || live_price("tea"));
     assert_eq!(price, Ok(3));
 
-    let events = capture.events("resilience::fallback");
+    let events = capture.of("resilience::fallback");
     let taken: Vec<_> = events
         .iter()
         .map(|e| {
@@ -268,7 +205,7 @@ fn stacked_attributes_report_retry_then_state_change_then_fallback() {
     let answer = tracing::subscriber::with_default(capture.subscriber(), stacked);
     assert_eq!(answer.unwrap(), 0);
 
-    let all = capture.0.lock().unwrap().clone();
+    let all = capture.events();
     let story: Vec<&str> = all
         .iter()
         .filter(|e| e.target.starts_with("resilience::"))
@@ -302,7 +239,7 @@ fn every_switch_change_is_an_event_of_the_degradation_target() {
         f.disable();
     });
     let seen: Vec<String> = capture
-        .events("resilience::degradation")
+        .of("resilience::degradation")
         .iter()
         .map(|e| {
             let failures = e.fields.get("failures").map(|n| format!(" failures={n}"));
@@ -341,7 +278,7 @@ fn a_methods_retry_events_name_its_type_and_the_inner_code() {
     let capture = Capture::default();
     let result = tracing::subscriber::with_default(capture.subscriber(), || Feeds.pull());
     assert!(result.is_err());
-    let events = capture.events("resilience::retry");
+    let events = capture.of("resilience::retry");
     let retry = events
         .iter()
         .find(|e| e.field("message") == "retrying after an error")
@@ -377,7 +314,7 @@ fn a_bulkhead_refusal_is_a_warning_naming_the_bulkhead_and_key_and_an_admission_
     assert_eq!(admitted.unwrap(), 1);
     assert!(matches!(refused, Err(PoolError::Full(_))), "{refused:?}");
 
-    let events = capture.events("resilience::bulkhead");
+    let events = capture.of("resilience::bulkhead");
     assert_eq!(events.len(), 1, "only the refusal reports: {events:#?}");
     let event = &events[0];
     assert_eq!(event.level, Level::WARN);
@@ -408,7 +345,7 @@ fn a_rate_limit_refusal_is_a_warning_with_the_wait_and_an_admission_is_silent() 
         panic!("the second call in the minute was not refused: {refused:?}");
     };
 
-    let events = capture.events("resilience::rate_limit");
+    let events = capture.of("resilience::rate_limit");
     assert_eq!(events.len(), 1, "only the refusal reports: {events:#?}");
     let event = &events[0];
     assert_eq!(event.level, Level::WARN);
@@ -449,7 +386,7 @@ async fn a_delayed_call_is_a_debug_event_with_its_delay() {
     // Paused time: the second call waited exactly one interval (1 s / 10).
     assert_eq!(started.elapsed(), Duration::from_millis(100));
 
-    let events = capture.events("resilience::rate_limit");
+    let events = capture.of("resilience::rate_limit");
     assert_eq!(events.len(), 1, "{events:#?}");
     assert_eq!(events[0].level, Level::DEBUG);
     assert_eq!(events[0].field("message"), "call delayed to fit the rate");

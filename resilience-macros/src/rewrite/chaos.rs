@@ -6,8 +6,8 @@
 //! while no fault is set, and a `match` on its answer: run (after a delay), return the
 //! injected error, or refuse as the pattern refuses (a `break` out of its layer). Where a
 //! gate sits:
-//! - a breaker's, bulkhead's or rate limiter's inside its permit, place or admission
-//!   (faults named as the instance);
+//! - a breaker's, bulkhead's, rate limiter's or adaptive limit's inside its permit, place
+//!   or admission (faults named as the instance);
 //! - a hedge's at the start of each run (faults named as the hedge);
 //! - the function's own (faults named by its default name, `module::path::name`) around
 //!   its body: merged into the innermost layer's gate when that layer has one, else a
@@ -90,6 +90,19 @@ impl Refusing {
             refusal: quote_spanned!(span=> ::core::result::Result::Err(
                 ::resilience::__private::FromRefusal::from_refusal(
                     __RESILIENCE_RATE_LIMIT.refused(__resilience_limiter)
+                )
+            )),
+        }
+    }
+
+    /// An adaptive limit's: `Overloaded` naming the limit, at the call's priority.
+    pub(crate) fn adaptive_limit(span: Span, index: usize) -> Refusing {
+        Refusing {
+            site: quote!(__RESILIENCE_ADAPTIVE_LIMIT),
+            label: label("adaptive_limit", index),
+            refusal: quote_spanned!(span=> ::core::result::Result::Err(
+                ::resilience::__private::FromRefusal::from_refusal(
+                    __RESILIENCE_ADAPTIVE_LIMIT.refused(__resilience_priority)
                 )
             )),
         }

@@ -620,10 +620,10 @@ pub(crate) fn bulkhead(
     }}
 }
 
-/// At most `limit` calls per `per`: a call is admitted (maybe after a delay) or refused
-/// before the inner layers run. With `scope = cluster` (an `async fn` only: its
-/// admission is a Redis round trip), the site's `admit_cluster` decides instead of the
-/// local limiter's `check`.
+/// `limit` calls per `per` at the long-run rate, up to `burst` at once after a quiet
+/// spell: a call is admitted (maybe after a delay) or refused before the inner layers
+/// run. With `scope = cluster` (an `async fn` only: its admission is a Redis round
+/// trip), the site's `admit_cluster` decides instead of the local limiter's `check`.
 pub(crate) fn rate_limit(
     f: &Function,
     args: &RateLimitArgs,

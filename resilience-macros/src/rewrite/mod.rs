@@ -258,13 +258,20 @@ fn build(f: &Function, layers: &[Layer]) -> syn::Result<TokenStream> {
         .rposition(|layer| !matches!(layer, Layer::Context(_)))
         .unwrap_or(0);
     // The function's own faults: in the innermost layer's gate when it has one (a
-    // breaker, bulkhead, rate limiter or hedge), in a gate of their own otherwise.
+    // breaker, bulkhead, rate limiter, adaptive limit or hedge), in a gate of their own
+    // otherwise.
     let function_site = chaos::FunctionSite {
         registry: layers.iter().find_map(Layer::registry).cloned(),
     };
     let gated_innermost = matches!(
         layers.last(),
-        Some(Layer::Breaker(..) | Layer::Bulkhead(..) | Layer::RateLimit(..) | Layer::Hedge(..))
+        Some(
+            Layer::Breaker(..)
+                | Layer::Bulkhead(..)
+                | Layer::RateLimit(..)
+                | Layer::Hedge(..)
+                | Layer::AdaptiveLimit(..)
+        )
     );
     let mut expr = layers::body(f);
     if !gated_innermost {
@@ -318,6 +325,8 @@ fn build(f: &Function, layers: &[Layer]) -> syn::Result<TokenStream> {
                 hedge::layer(f, args, expr, observe)?
             }
             Layer::AdaptiveLimit(args, span) => {
+                let pattern = chaos::Refusing::adaptive_limit(*span, index);
+                let expr = chaos::refusing(f, pattern, function, expr, index);
                 adaptive_limit::layer(f, args, *span, expr, observe, index)
             }
         };

@@ -29,6 +29,7 @@ impl PatternConfig for AdaptiveLimitConfig {
 impl Pattern for AdaptiveLimiter {
     const KIND: &'static str = "adaptive limit";
     const ATTRIBUTE: &'static str = "#[adaptive_limit]";
+    const PATTERN: &'static str = "adaptive_limit";
     type Config = AdaptiveLimitConfig;
     type Snapshot = AdaptiveLimitSnapshot;
     type Refusal = Overloaded;

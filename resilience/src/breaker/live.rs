@@ -19,6 +19,7 @@ pub(super) const PARENT: u8 = 8;
 pub(super) const RATE_WINDOW: u8 = 16;
 /// A window of outcomes (count- or time-based) is in use.
 pub(super) const OUTCOMES: u8 = FAILURE_RATE | SLOW_RATE;
+// Bit 32 is a permit's own (`permit::TIMED`), never set in `Live::modes`.
 
 pub(super) struct Live {
     /// Read on every call: which rules are on.

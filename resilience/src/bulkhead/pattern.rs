@@ -26,6 +26,7 @@ impl PatternConfig for BulkheadConfig {
 impl Pattern for Bulkhead {
     const KIND: &'static str = "bulkhead";
     const ATTRIBUTE: &'static str = "#[bulkhead]";
+    const PATTERN: &'static str = "bulkhead";
     type Config = BulkheadConfig;
     type Snapshot = BulkheadSnapshot;
     type Refusal = BulkheadFull;

@@ -9,8 +9,9 @@ use super::scripts;
 use crate::clock::{duration_nanos, Clock, SystemClock};
 use crate::ConfigError;
 
-/// The limit a [`ClusterLimiter`] enforces: at most `limit` calls per `per` across the
-/// cluster, bursts up to `burst`.
+/// The limit a [`ClusterLimiter`] enforces across the cluster: `limit` calls per `per` at
+/// the long-run rate, and after a quiet spell up to `burst` (0: `limit`) at once, so a
+/// window of `per` just after one may admit `burst + limit`.
 ///
 /// ```
 /// use resilience::cluster::ClusterLimit;
@@ -22,7 +23,8 @@ use crate::ConfigError;
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClusterLimit {
-    /// Calls per `per` across every instance (at least 1). Default 100.
+    /// Calls per `per` across every instance at the long-run rate (at least 1). Default
+    /// 100.
     pub limit: u32,
     /// The period (at least 1 µs). Default 1 s.
     pub per: Duration,

@@ -21,7 +21,8 @@ use crate::{ConfigError, Scope};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimitConfig {
-    /// Calls admitted per `per`. Default 100.
+    /// Calls admitted per `per` at the long-run rate (after a quiet spell, up to `burst`
+    /// pass at once). Default 100.
     pub limit: u32,
     /// The period `limit` is counted over. Default 1 s.
     #[serde(with = "crate::duration_serde")]

@@ -13,7 +13,9 @@ use crate::refusals::RefusalWarn;
 use crate::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::ConfigError;
 
-/// At most `limit` calls per `per`, bursts up to `burst`; see the [module](super).
+/// `limit` calls per `per` at the long-run rate, up to `burst` at once after a quiet
+/// spell (so a window of `per` just after one may admit `burst + limit`); see the
+/// [module](super).
 ///
 /// An admitted call costs one clock read and one compare-and-swap: no lock, no
 /// allocation. A new configuration applies from the next call; the state (how much of

@@ -1,4 +1,6 @@
-//! Rate limits: at most `limit` calls per `per`, with bursts up to `burst`.
+//! Rate limits: `limit` calls per `per` at the long-run rate, and after a quiet spell up
+//! to `burst` (default: `limit`) at once, so a window of `per` just after one may admit
+//! `burst + limit` (see `docs/rate-limit.md`).
 //!
 //! [`RateLimiter`] admits calls by GCRA (the generic cell rate algorithm, a token bucket
 //! kept as one number): the state is the theoretical arrival time of the next call, on

@@ -26,6 +26,7 @@ impl PatternConfig for RateLimitConfig {
 impl Pattern for RateLimiter {
     const KIND: &'static str = "rate limit";
     const ATTRIBUTE: &'static str = "#[rate_limit]";
+    const PATTERN: &'static str = "rate_limit";
     type Config = RateLimitConfig;
     type Snapshot = RateLimiterSnapshot;
     type Refusal = RateLimited;

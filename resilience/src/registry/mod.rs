@@ -14,6 +14,8 @@
 
 mod adaptive_limits;
 mod budgets;
+#[cfg(any(feature = "tower", feature = "reqwest"))]
+pub(crate) mod clash;
 mod hedges;
 pub(crate) mod known;
 mod patterns;

@@ -16,6 +16,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+#[cfg(any(feature = "tower", feature = "reqwest"))]
+use super::clash::Clash;
 use crate::clock::Clock;
 use crate::events::Sink;
 use crate::keyed::Keyed;
@@ -50,6 +52,9 @@ struct Names<P: Pattern> {
     /// Instances made only because another named them as parent, with the defaults: the
     /// first registration under their own name gives them its configuration.
     placeholders: HashSet<Arc<str>>,
+    /// The names a clash of configurations was reported for (once each; the layers').
+    #[cfg_attr(not(any(feature = "tower", feature = "reqwest")), allow(dead_code))]
+    clashes_reported: HashSet<Arc<str>>,
 }
 
 impl<P: Pattern> Table<P> {
@@ -64,6 +69,7 @@ impl<P: Pattern> Table<P> {
                 registered: HashMap::new(),
                 overlays: HashMap::new(),
                 placeholders: HashSet::new(),
+                clashes_reported: HashSet::new(),
             }),
         }
     }
@@ -124,6 +130,60 @@ impl<P: Pattern> Table<P> {
                     ))
                 })
         })
+    }
+
+    /// Whether code giving `name` the configuration `wanted` returns clashes with the
+    /// code that registered the name first (an attribute's site, a layer): `wanted` is
+    /// told that first configuration (a front end given only some fields fills in the
+    /// rest from it). `None` when the name has no registration yet, when the two agree,
+    /// or when `configure` gave the name its own (which wins over both by rule); a file's
+    /// fields are never a clash (they lie over the code's, whichever it is).
+    #[cfg(any(feature = "tower", feature = "reqwest"))]
+    pub(crate) fn clash(
+        &self,
+        name: &str,
+        wanted: impl FnOnce(&P::Config) -> P::Config,
+    ) -> Option<Clash<P::Config>> {
+        let names = self.read();
+        if names.configs.contains_key(name) {
+            return None;
+        }
+        let first = names.registered.get(name)?;
+        Clash::between(first, &wanted(first))
+    }
+
+    /// Whether code registered `name` already (an attribute's site, a layer, a
+    /// `configure`), as opposed to a name only a file or a parent link made.
+    #[cfg(feature = "tower")]
+    pub(crate) fn registered_by_code(&self, name: &str) -> bool {
+        let names = self.read();
+        names.registered.contains_key(name) || names.configs.contains_key(name)
+    }
+
+    /// Gives `name`'s first registration the configuration `config` after all (a layer
+    /// that registered the name with the defaults as it was made, then given its
+    /// configuration): applied to its instances as the code's, under a file's fields,
+    /// unless `configure` gave the name its own (which stays in force).
+    #[cfg(feature = "tower")]
+    pub(crate) fn reregister(&self, name: &str, config: P::Config) -> Result<(), ConfigError> {
+        config.validate()?;
+        let mut names = self.write();
+        if !names.configs.contains_key(name) {
+            let layered = match names.overlays.get(name) {
+                Some(overlay) => overlay(&config)?,
+                None => config.clone(),
+            };
+            self.put_in_force(&mut names, name, layered)?;
+        }
+        names.registered.insert(name.into(), config);
+        Ok(())
+    }
+
+    /// Whether a clash for `name` is to be reported now: the first time only, so a layer
+    /// making many services (one per route, per connection) warns once.
+    #[cfg(any(feature = "tower", feature = "reqwest"))]
+    pub(crate) fn report_clash(&self, name: &str) -> bool {
+        self.write().clashes_reported.insert(name.into())
     }
 
     /// The keyed store of `name`, made with `given` if new (a configuration given to

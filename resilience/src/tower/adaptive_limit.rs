@@ -15,6 +15,8 @@ use crate::adaptive_limit::{
     AdaptiveLimitConfig, AdaptiveLimiter, AdaptivePermit, Overloaded, Priority, Wait,
 };
 use crate::classification::Classify;
+use crate::pattern::Pattern;
+use crate::registry::clash::Clash;
 use crate::registry::Registry;
 use crate::ConfigError;
 
@@ -124,6 +126,10 @@ impl<Req> PriorityOf<Req> for NormalPriority {
 #[derive(Clone, Debug)]
 pub struct AdaptiveLimitLayer<P = NormalPriority, O = NoResponseOverloads> {
     limiter: &'static AdaptiveLimiter,
+    registry: &'static Registry,
+    /// Whether this layer registered the name (no code had before it): then its
+    /// [`config`](AdaptiveLimitLayer::config) is the name's; else a differing one clashes.
+    first: bool,
     priority: P,
     overload_if: O,
 }
@@ -141,13 +147,16 @@ impl AdaptiveLimitLayer {
     }
 
     fn in_registry(
-        registry: &Registry,
+        registry: &'static Registry,
         name: &str,
         config: Option<AdaptiveLimitConfig>,
     ) -> AdaptiveLimitLayer {
+        let first = !registry.table::<AdaptiveLimiter>().registered_by_code(name);
         let limiter = registry.adaptive_limit_or_insert(name, config.unwrap_or_default());
         AdaptiveLimitLayer {
             limiter: super::pin(limiter),
+            registry,
+            first,
             priority: NormalPriority,
             overload_if: NoResponseOverloads,
         }
@@ -155,8 +164,13 @@ impl AdaptiveLimitLayer {
 }
 
 impl<P, O> AdaptiveLimitLayer<P, O> {
-    /// The limit's configuration, as `configure_adaptive_limit` would set it; an invalid
-    /// one is logged and ignored (use [`try_config`](Self::try_config) to see the error).
+    /// The limit's configuration, the code's for the name (a configuration file's fields
+    /// lie over it, and one given to `configure_adaptive_limit` wins). A name has one
+    /// configuration: when other code (an attribute, another layer) registered the name
+    /// before this layer was made, with another, that one stays and this one does not
+    /// apply, which a WARN (target `resilience::tower`, once per name) says, naming the
+    /// fields that differ. An invalid one is logged and ignored. Use
+    /// [`try_config`](Self::try_config) to get either as an error.
     ///
     /// ```
     /// use resilience::{tower::AdaptiveLimitLayer, AdaptiveLimitConfig};
@@ -165,13 +179,47 @@ impl<P, O> AdaptiveLimitLayer<P, O> {
     /// assert_eq!(layer.limiter().limit(), 4);
     /// ```
     pub fn config(self, config: AdaptiveLimitConfig) -> Self {
-        if let Err(error) = self.limiter.configure(config) {
-            tracing::error!(target: "resilience::tower", name = self.limiter.name(), %error, "invalid AdaptiveLimitLayer configuration; the limit keeps its own");
+        let name = self.limiter.name();
+        match self.apply(config) {
+            Ok(()) => {}
+            Err(Refused::Invalid(error)) => {
+                tracing::error!(target: "resilience::tower", name, %error, "invalid AdaptiveLimitLayer configuration; the limit keeps its own");
+            }
+            Err(Refused::Clash(clash)) => {
+                if self.registry.table::<AdaptiveLimiter>().report_clash(name) {
+                    tracing::warn!(
+                        target: "resilience::tower",
+                        name,
+                        layer = "AdaptiveLimitLayer",
+                        fields = clash.fields_text(),
+                        kept = ?clash.kept,
+                        ignored = ?clash.given,
+                        "the name is already registered by other code (an attribute or another layer) with another configuration, which stays; this layer's does not apply (give it another name, or configure the name in the registry)"
+                    );
+                }
+            }
         }
         self
     }
 
-    /// [`config`](Self::config), with the error of an invalid configuration.
+    /// Makes `config` the name's code configuration if this layer registered the name;
+    /// else it must be the one the name has.
+    fn apply(&self, config: AdaptiveLimitConfig) -> Result<(), Refused> {
+        config.validate().map_err(Refused::Invalid)?;
+        let table = self.registry.table::<AdaptiveLimiter>();
+        if self.first {
+            return table
+                .reregister(self.limiter.name(), config)
+                .map_err(Refused::Invalid);
+        }
+        match table.clash(self.limiter.name(), |_| config) {
+            Some(clash) => Err(Refused::Clash(clash)),
+            None => Ok(()),
+        }
+    }
+
+    /// [`config`](Self::config), with the error of an invalid configuration, or of one
+    /// that does not apply (naming the first field that differs from the name's).
     ///
     /// ```
     /// use resilience::{tower::AdaptiveLimitLayer, AdaptiveLimitConfig};
@@ -181,8 +229,13 @@ impl<P, O> AdaptiveLimitLayer<P, O> {
     /// assert_eq!(err.field(), "max_limit");
     /// ```
     pub fn try_config(self, config: AdaptiveLimitConfig) -> Result<Self, ConfigError> {
-        self.limiter.configure(config)?;
-        Ok(self)
+        match self.apply(config) {
+            Ok(()) => Ok(self),
+            Err(Refused::Invalid(error)) => Err(error),
+            Err(Refused::Clash(clash)) => {
+                Err(clash.error(<AdaptiveLimiter as Pattern>::KIND, self.limiter.name()))
+            }
+        }
     }
 
     /// The limit `name` of `registry` instead of the global one.
@@ -195,9 +248,14 @@ impl<P, O> AdaptiveLimitLayer<P, O> {
     /// ```
     pub fn registry(self, registry: &'static Registry) -> Self {
         let config = self.limiter.config();
+        let first = !registry
+            .table::<AdaptiveLimiter>()
+            .registered_by_code(self.limiter.name());
         let limiter = registry.adaptive_limit_or_insert(self.limiter.name(), config);
         AdaptiveLimitLayer {
             limiter: super::pin(limiter),
+            registry,
+            first,
             ..self
         }
     }
@@ -213,6 +271,8 @@ impl<P, O> AdaptiveLimitLayer<P, O> {
     pub fn priority<Q>(self, priority: Q) -> AdaptiveLimitLayer<Q, O> {
         AdaptiveLimitLayer {
             limiter: self.limiter,
+            registry: self.registry,
+            first: self.first,
             priority,
             overload_if: self.overload_if,
         }
@@ -230,6 +290,8 @@ impl<P, O> AdaptiveLimitLayer<P, O> {
     pub fn overload_if<G>(self, overload_if: G) -> AdaptiveLimitLayer<P, G> {
         AdaptiveLimitLayer {
             limiter: self.limiter,
+            registry: self.registry,
+            first: self.first,
             priority: self.priority,
             overload_if,
         }
@@ -244,6 +306,12 @@ impl<P, O> AdaptiveLimitLayer<P, O> {
     pub fn limiter(&self) -> &'static AdaptiveLimiter {
         self.limiter
     }
+}
+
+/// Why a layer's configuration was not applied.
+enum Refused {
+    Invalid(ConfigError),
+    Clash(Clash<AdaptiveLimitConfig>),
 }
 
 impl<S, P: Clone, O: Clone> Layer<S> for AdaptiveLimitLayer<P, O> {

@@ -27,6 +27,7 @@ use tower_layer::Layer;
 
 use crate::keyed::{KeyText, Keyed};
 use crate::pattern::{Pattern, PatternConfig};
+use crate::registry::table::Table;
 use crate::registry::Registry;
 use crate::sites::faults::Faults;
 use crate::ConfigError;
@@ -129,10 +130,12 @@ impl<P: TowerPattern, X> PatternLayer<P, X> {
 
     /// The configuration the instance is registered with, when the layer makes its
     /// service (a configuration the registry was given for the name wins, as over an
-    /// attribute's keys; an instance already registered under the name, by an attribute
-    /// or another layer, keeps its own). An invalid `config` is logged as a `tracing`
-    /// error and the defaults are used; [`try_config`](Self::try_config) returns the
-    /// error instead.
+    /// attribute's keys, and a configuration file's fields lie over it). A name has one
+    /// configuration: when other code (an attribute, another layer) registered the name
+    /// first with another, that one stays and this one does not apply, which a WARN
+    /// (target `resilience::tower`, once per name) says, naming the name and the fields
+    /// that differ. An invalid `config` is logged as a `tracing` error and the defaults
+    /// are used. [`try_config`](Self::try_config) returns either as an error instead.
     ///
     /// ```
     /// use resilience::{tower::CircuitBreakerLayer, registry, BreakerConfig};
@@ -154,24 +157,26 @@ impl<P: TowerPattern, X> PatternLayer<P, X> {
     /// RateLimitLayer::new("docs.rate_limit_config").config(RateLimitConfig { limit: 3, ..Default::default() }).layer(());
     /// assert_eq!(registry().rate_limiter("docs.rate_limit_config").unwrap().config().limit, 3);
     /// ```
-    pub fn config(self, config: P::Config) -> Self {
-        match self.try_config(config) {
-            Ok(layer) => layer,
-            Err((layer, error)) => {
-                tracing::error!(
-                    target: "resilience::tower",
-                    name = &*layer.name,
-                    %error,
-                    "invalid {} configuration; using the defaults",
-                    P::LAYER
-                );
-                layer
-            }
+    pub fn config(mut self, config: P::Config) -> Self {
+        // A clash is only known when the layer registers (its registry may change first).
+        match config.validate() {
+            Ok(()) => self.given = Some(config),
+            Err(error) => tracing::error!(
+                target: "resilience::tower",
+                name = &*self.name,
+                %error,
+                "invalid {} configuration; using the defaults",
+                P::LAYER
+            ),
         }
+        self
     }
 
     /// [`config`](Self::config), or the error naming the invalid field (and the layer
-    /// back, unchanged).
+    /// back, unchanged); or the error naming the first field that differs when the name
+    /// is already registered in the layer's registry (give [`registry`](Self::registry)
+    /// first) by other code (an attribute, another layer) with another configuration,
+    /// which [`config`](Self::config) would keep with a WARN.
     ///
     /// ```
     /// use resilience::{tower::CircuitBreakerLayer, BreakerConfig};
@@ -193,15 +198,29 @@ impl<P: TowerPattern, X> PatternLayer<P, X> {
     /// let (_layer, err) = RateLimitLayer::new("docs.rate_limit_try").try_config(bad).unwrap_err();
     /// assert_eq!(err.field(), "limit");
     /// ```
+    ///
+    /// ```
+    /// use resilience::{tower::BulkheadLayer, BulkheadConfig};
+    /// use tower::Layer;
+    /// let two = BulkheadConfig { max_concurrent: 2, ..Default::default() };
+    /// let _svc = BulkheadLayer::new("docs.try_clash").config(two.clone()).layer(());
+    /// let three = BulkheadConfig { max_concurrent: 3, ..Default::default() };
+    /// let (_layer, err) = BulkheadLayer::new("docs.try_clash").try_config(three).unwrap_err();
+    /// assert_eq!((err.field(), err.value()), ("max_concurrent", "3"));
+    /// assert!(BulkheadLayer::new("docs.try_clash").try_config(two).is_ok());
+    /// ```
     #[allow(clippy::result_large_err)] // the layer comes back so the chain can go on
     pub fn try_config(mut self, config: P::Config) -> Result<Self, (Self, ConfigError)> {
-        match config.validate() {
-            Ok(()) => {
-                self.given = Some(config);
-                Ok(self)
-            }
-            Err(error) => Err((self, error)),
+        if let Err(error) = config.validate() {
+            return Err((self, error));
         }
+        let table = self.registry.table::<P>();
+        if let Some(clash) = table.clash(&self.name, |_| config.clone()) {
+            let error = clash.error(P::KIND, &self.name);
+            return Err((self, error));
+        }
+        self.given = Some(config);
+        Ok(self)
     }
 
     /// One instance per key: `key` maps a request to its key (a host, a tenant, a
@@ -282,7 +301,8 @@ impl<P: TowerPattern, X> PatternLayer<P, X> {
         KeyedLayer {
             name: self.name,
             registry: self.registry,
-            config: self.given.unwrap_or_default(),
+            given: self.given,
+            max_keys: None,
             key,
             extra: self.extra,
         }
@@ -306,6 +326,9 @@ impl<P: TowerPattern, X> PatternLayer<P, X> {
                 P::LAYER
             );
         });
+        if let Some(given) = &self.given {
+            warn_if_clash::<P>(&table, &self.name, |_| given.clone());
+        }
         super::pin(instance)
     }
 
@@ -412,8 +435,10 @@ impl<P: Debug, S: Debug, X> Debug for PatternService<P, S, X> {
 pub struct KeyedLayer<P: TowerPattern, K, X = ()> {
     pub(super) name: Arc<str>,
     pub(super) registry: &'static Registry,
-    /// The configuration of the name's keyed store, `max_keys` included.
-    pub(super) config: P::Config,
+    /// The configuration given to [`PatternLayer::config`], if any.
+    pub(super) given: Option<P::Config>,
+    /// [`max_keys`](Self::max_keys), over the configuration's, if given.
+    pub(super) max_keys: Option<usize>,
     pub(super) key: K,
     pub(super) extra: X,
 }
@@ -444,7 +469,8 @@ impl<P: TowerPattern, K, X> KeyedLayer<P, K, X> {
     /// as `max_keys` on the attribute. Past it, a new key takes the place of the instance
     /// whose loss changes least (see `docs/keys.md`). The first layer or attribute to
     /// make the name's store sets it (a `max_keys` the registry was given for the name
-    /// wins).
+    /// wins); a later layer's other `max_keys` does not apply, which a WARN says, as for
+    /// [`config`](PatternLayer::config).
     ///
     /// ```
     /// use resilience::tower::CircuitBreakerLayer;
@@ -464,8 +490,19 @@ impl<P: TowerPattern, K, X> KeyedLayer<P, K, X> {
     /// # let _ = layer;
     /// ```
     pub fn max_keys(mut self, max_keys: usize) -> Self {
-        self.config = self.config.with_max_keys(max_keys.max(1));
+        self.max_keys = Some(max_keys.max(1));
         self
+    }
+
+    /// The configuration this layer gives the name's keyed store: what
+    /// [`config`](PatternLayer::config) and [`max_keys`](Self::max_keys) say, over `base`
+    /// (the defaults, or the configuration the name was first registered with).
+    fn wanted(&self, base: &P::Config) -> P::Config {
+        let config = self.given.clone().unwrap_or_else(|| base.clone());
+        match self.max_keys {
+            Some(max_keys) => config.with_max_keys(max_keys),
+            None => config,
+        }
     }
 
     /// The registry the keyed instances live in, as [`PatternLayer::registry`].
@@ -497,7 +534,8 @@ impl<P: TowerPattern, K, X> KeyedLayer<P, K, X> {
         KeyedLayer {
             name: self.name,
             registry: self.registry,
-            config: self.config,
+            given: self.given,
+            max_keys: self.max_keys,
             key: self.key,
             extra,
         }
@@ -509,7 +547,8 @@ impl<P: TowerPattern, K: Clone, X: Clone> Clone for KeyedLayer<P, K, X> {
         KeyedLayer {
             name: self.name.clone(),
             registry: self.registry,
-            config: self.config.clone(),
+            given: self.given.clone(),
+            max_keys: self.max_keys,
             key: self.key.clone(),
             extra: self.extra.clone(),
         }
@@ -520,7 +559,8 @@ impl<P: TowerPattern, K, X> Debug for KeyedLayer<P, K, X> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("KeyedLayer")
             .field("name", &self.name)
-            .field("config", &self.config)
+            .field("given", &self.given)
+            .field("max_keys", &self.max_keys)
             .finish_non_exhaustive()
     }
 }
@@ -529,12 +569,14 @@ impl<S, P: TowerPattern, K: Clone, X: Clone> Layer<S> for KeyedLayer<P, K, X> {
     type Service = KeyedService<P, S, K, X>;
 
     fn layer(&self, inner: S) -> Self::Service {
+        let table = self.registry.table::<P>();
+        let store = table.keyed(&self.name, self.wanted(&P::Config::default()));
+        if self.given.is_some() || self.max_keys.is_some() {
+            warn_if_clash::<P>(&table, &self.name, |first| self.wanted(first));
+        }
         KeyedService {
             inner,
-            store: self
-                .registry
-                .table::<P>()
-                .keyed(&self.name, self.config.clone()),
+            store,
             key: self.key.clone(),
             extra: self.extra.clone(),
             faults: Faults::new(&self.name, self.registry),
@@ -604,5 +646,29 @@ impl<P: TowerPattern, S: Debug, K, X> Debug for KeyedService<P, S, K, X> {
         f.debug_struct("KeyedService")
             .field("inner", &self.inner)
             .finish_non_exhaustive()
+    }
+}
+
+/// Says, with a WARN once per name in its registry, that a layer's configuration for
+/// `name` (`wanted`, told the name's first one) does not apply: other code registered
+/// the name first with another, which stays.
+#[cold]
+fn warn_if_clash<P: TowerPattern>(
+    table: &Table<P>,
+    name: &str,
+    wanted: impl FnOnce(&P::Config) -> P::Config,
+) {
+    if let Some(clash) = table.clash(name, wanted) {
+        if table.report_clash(name) {
+            tracing::warn!(
+                target: "resilience::tower",
+                name,
+                layer = P::LAYER,
+                fields = clash.fields_text(),
+                kept = ?clash.kept,
+                ignored = ?clash.given,
+                "the name is already registered by other code (an attribute or another layer) with another configuration, which stays; this layer's does not apply (give it another name, or configure the name in the registry)"
+            );
+        }
     }
 }

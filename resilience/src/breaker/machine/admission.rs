@@ -21,12 +21,13 @@ impl Breaker {
         loop {
             match word.state() {
                 BreakerState::Closed => {
-                    let start = if modes & live::SLOW_RATE != 0 {
+                    let (timed, now) = self.timing();
+                    let start = if modes & live::SLOW_RATE != 0 && timed == 0 {
                         self.now_nanos()
                     } else {
-                        0
+                        now
                     };
-                    return Admit::permit(Kind::Closed, word.gen(), modes, start);
+                    return Admit::permit(Kind::Closed, word.gen(), modes | timed, start);
                 }
                 BreakerState::Disabled => return Admit::permit(Kind::Noop, 0, 0, 0),
                 BreakerState::ForcedOpen => return self.refuse(BreakerState::ForcedOpen, None),
@@ -40,7 +41,8 @@ impl Breaker {
                     match self.cas(word, next) {
                         Ok(()) => {
                             self.transitioned(BreakerState::Open, BreakerState::HalfOpen);
-                            return Admit::permit(Kind::Trial, next.gen(), 0, 0);
+                            let (timed, start) = self.timing();
+                            return Admit::permit(Kind::Trial, next.gen(), timed, start);
                         }
                         Err(now) => word = now,
                     }
@@ -51,7 +53,10 @@ impl Breaker {
                         return self.refuse(BreakerState::HalfOpen, None);
                     }
                     match self.cas(word, word.with_in_flight(word.in_flight() + 1)) {
-                        Ok(()) => return Admit::permit(Kind::Trial, word.gen(), 0, 0),
+                        Ok(()) => {
+                            let (timed, start) = self.timing();
+                            return Admit::permit(Kind::Trial, word.gen(), timed, start);
+                        }
                         Err(now) => word = now,
                     }
                 }

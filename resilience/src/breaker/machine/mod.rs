@@ -35,6 +35,9 @@ use super::window::{
 use super::{BreakerConfig, BreakerSnapshot, BreakerState, CircuitOpen, MAX_WINDOW_LEN};
 use crate::clock::{duration_nanos, Clock, SystemClock};
 use crate::events::Sink;
+use crate::metrics::Durations;
+#[cfg(feature = "metrics")]
+use crate::metrics::Outcome;
 use crate::sync::atomic::{AtomicU64, Ordering::*};
 use crate::ConfigError;
 
@@ -85,6 +88,9 @@ pub struct Breaker {
     config: Mutex<BreakerConfig>,
     parent: OnceLock<Arc<Breaker>>,
     metrics: super::metrics::BreakerMetrics,
+    /// Its call-duration histograms, made on the first timed call (`metrics::time_calls`).
+    #[cfg(feature = "metrics")]
+    durations: OnceLock<Durations>,
     /// Its registry's event stream (none outside a registry).
     events: Sink,
 }
@@ -168,6 +174,8 @@ impl Breaker {
             rate_window,
             failure_times: Chain::new(failure_times),
             metrics: super::metrics::BreakerMetrics::new(name, key),
+            #[cfg(feature = "metrics")]
+            durations: OnceLock::new(),
             name,
             clock: crate::clock::system(),
             system_clock: true,
@@ -316,7 +324,8 @@ impl Breaker {
     /// `Err` says the call must not run.
     ///
     /// HOT PATH: through a closed breaker with neither a parent nor slow-call timing this
-    /// is two loads from a read-mostly cache line, no write, no clock read.
+    /// is two loads from a read-mostly cache line, no write, no clock read (with the
+    /// `metrics` feature, a third: whether calls are timed, `metrics::time_calls`).
     ///
     /// ```
     /// use resilience::breaker::Breaker;
@@ -329,7 +338,10 @@ impl Breaker {
     pub fn acquire(&self) -> Result<Permit<'_>, CircuitOpen> {
         let word = Word(self.hot.word.load(Relaxed));
         let modes = self.hot.live.modes.load(Relaxed);
-        if word.state_bits() == Word::CLOSED_BITS && modes & (live::PARENT | live::SLOW_RATE) == 0 {
+        if word.state_bits() == Word::CLOSED_BITS
+            && modes & (live::PARENT | live::SLOW_RATE) == 0
+            && !Durations::calls_wanted()
+        {
             return Ok(Permit::new(self, Kind::Closed, word.gen(), modes, 0));
         }
         // Only scalars cross from the slow path (a packed `Admit`), so the permit it
@@ -444,6 +456,27 @@ impl Breaker {
 
     fn now_nanos(&self) -> u64 {
         duration_nanos(self.clock.now())
+    }
+
+    /// A new permit's timing: `(TIMED, now)` when calls are timed, else nothing.
+    #[inline]
+    fn timing(&self) -> (u8, u64) {
+        if Durations::calls_wanted() {
+            (super::permit::TIMED, self.now_nanos())
+        } else {
+            (0, 0)
+        }
+    }
+
+    /// A timed call admitted at `start` (`now_nanos`) ended with `outcome`.
+    #[cfg(feature = "metrics")]
+    #[cold]
+    #[inline(never)]
+    pub(super) fn call_ended(&self, outcome: Outcome, start: u64) {
+        let took = Duration::from_nanos(self.now_nanos().saturating_sub(start));
+        self.durations
+            .get_or_init(|| Durations::new("breaker", self.name))
+            .call(outcome, took);
     }
 
     /// The breaker's coarse clock. HOT PATH of a refusal: on the system clock (every

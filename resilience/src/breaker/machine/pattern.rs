@@ -21,6 +21,7 @@ impl PatternConfig for BreakerConfig {
 impl Pattern for Breaker {
     const KIND: &'static str = "circuit breaker";
     const ATTRIBUTE: &'static str = "#[circuit_breaker]";
+    const PATTERN: &'static str = "breaker";
     type Config = BreakerConfig;
     type Snapshot = BreakerSnapshot;
     type Refusal = CircuitOpen;

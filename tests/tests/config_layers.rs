@@ -310,6 +310,37 @@ fn an_environment_variable_naming_nothing_known_is_a_warning_naming_it() {
     assert_eq!(said.len(), 1, "{said:?}");
 }
 
+#[test]
+fn a_variable_naming_no_hedge_or_adaptive_limit_is_a_warning_naming_it() {
+    let _serial = serial();
+    let warnings = Warnings::global();
+    let vars = [
+        "RESILIENCE__HEDGE__GW_NOWHERE__MAX_HEDGES",
+        "RESILIENCE__ADAPTIVE_LIMIT__GW_NOWHERE__MAX_LIMIT",
+    ];
+    for var in vars {
+        std::env::set_var(var, "2");
+    }
+    let file = TempFile::new("unknown_hedge_adaptive", "");
+    let loaded = config::load(&file.0);
+    for var in vars {
+        std::env::remove_var(var);
+    }
+    let loaded = loaded.unwrap();
+    let mut unknown = loaded.unknown_env().to_vec();
+    unknown.sort();
+    assert_eq!(unknown, [vars[1], vars[0]]);
+    assert!(loaded.is_empty());
+    assert!(registry().hedge("gw_nowhere").is_none(), "no phantom hedge");
+    assert!(
+        registry().adaptive_limit("gw_nowhere").is_none(),
+        "no phantom adaptive limit"
+    );
+    for var in vars {
+        assert_eq!(warnings.containing(var).len(), 1, "{var}");
+    }
+}
+
 /// Every WARN of the `resilience::config` target, from any thread.
 #[derive(Clone, Default)]
 struct Warnings(Arc<Mutex<Vec<String>>>);

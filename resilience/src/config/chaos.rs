@@ -44,6 +44,7 @@ mod with_feature {
             crate::config::tables::dedup(chaos().snapshot().faults.into_iter().map(|f| f.site))
         },
         layers: None,
+        every_name_known: false,
     };
 
     /// A site refusing a fault, as the field of the table that set it.
@@ -76,6 +77,7 @@ mod without_feature {
         effective: |_| None,
         names: Vec::new,
         layers: None,
+        every_name_known: false,
     };
 
     /// The fields of a `[chaos.NAME]` table (`FaultConfig`'s, with the feature).

@@ -252,4 +252,5 @@ pub(crate) static CLUSTER: Table<ClusterSettings> = Table {
     effective: |_| None,
     names: Vec::new,
     layers: None,
+    every_name_known: false,
 };

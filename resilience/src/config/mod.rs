@@ -69,10 +69,10 @@
 //! or of the runtime case-insensitively, a `_` also matching `.` or `-`
 //! (`RESILIENCE__BREAKER__KANBAN_BOARDS__FAILURE_THRESHOLD=3` sets `kanban.boards`); the
 //! value is read as a TOML value (`3`, `true`, `{ fixed = "1s" }`), or as a string when it
-//! is not one (`30s`). For `breaker`, `bulkhead` and `rate_limit`, whose attributes' names
-//! are all known from the program's start, a variable naming none of them is a WARN naming
-//! it and sets nothing ([`Config::unknown_env`]); for the other tables, such a name is
-//! taken in lower case.
+//! is not one (`30s`). For `breaker`, `bulkhead`, `rate_limit`, `hedge` and
+//! `adaptive_limit`, whose attributes' names are all known from the program's start, a
+//! variable naming none of them is a WARN naming it and sets nothing
+//! ([`Config::unknown_env`]); for the other tables, such a name is taken in lower case.
 //!
 //! Layers, field by field: the environment over the file over the code (the attribute's
 //! keys, a layer's `.config(..)`, `registry().configure…(..)`). A table sets only the

@@ -42,6 +42,10 @@ pub(crate) struct Table<C> {
     /// How the table's fields layer over the code's configuration, when the registry
     /// keeps them apart (`None`: over the baseline, see the module's doc).
     pub(crate) layers: Option<Layers<C>>,
+    /// Every name the program uses is known from its start (each attribute's site is
+    /// registered then: `registry/known.rs`), so a variable naming none is a mistake
+    /// to report, not a name to make.
+    pub(crate) every_name_known: bool,
 }
 
 /// The registry's two layers of a pattern's configuration: the code's, and the overlay
@@ -233,7 +237,7 @@ impl<C: Value> Kind for Table<C> {
     }
 
     fn knows_every_name(&self) -> bool {
-        self.layers.is_some()
+        self.every_name_known
     }
 
     fn code(&'static self, name: &str) -> Box<dyn Item> {

@@ -58,6 +58,7 @@ static BREAKER: Table<BreakerConfig> = Table {
     effective: |name| registry().table::<Breaker>().config(name),
     names: || registry().table::<Breaker>().names(),
     layers: Some(Layers::of::<Breaker>(Make::Later)),
+    every_name_known: true,
 };
 
 /// `[retry.NAME]`: [`RetryConfig`], by `registry().configure_retry`: a
@@ -70,6 +71,7 @@ static RETRY: Table<RetryConfig> = Table {
     effective: |name| registry().retry_policy(name),
     names: Vec::new,
     layers: None,
+    every_name_known: false,
 };
 
 /// `[budget.NAME]`: [`BudgetConfig`] of `retry_budget(NAME)`.
@@ -93,6 +95,7 @@ static BUDGET: Table<BudgetConfig> = Table {
     },
     names: || retry_budgets().into_iter().filter_map(|b| b.name).collect(),
     layers: None,
+    every_name_known: false,
 };
 
 /// `[feature.NAME]`: [`FeatureConfig`] of `degradation()`'s feature `NAME`.
@@ -113,6 +116,7 @@ static FEATURE: Table<FeatureConfig> = Table {
         snapshot.features.into_iter().map(|f| f.name).collect()
     },
     layers: None,
+    every_name_known: false,
 };
 
 /// `[recovery.NAME]`: [`RecoveryConfig`] of `recovery()`'s service `NAME`.
@@ -130,6 +134,7 @@ static RECOVERY: Table<RecoveryConfig> = Table {
         snapshot.services.into_iter().map(|s| s.name).collect()
     },
     layers: None,
+    every_name_known: false,
 };
 
 /// `[monitor]`: the one [`MonitorConfig`] of `monitor()`.
@@ -141,6 +146,7 @@ static MONITOR: Table<MonitorConfig> = Table {
     effective: |_| Some(monitor().config()),
     names: Vec::new,
     layers: None,
+    every_name_known: false,
 };
 
 /// `[bulkhead.NAME]`: [`BulkheadConfig`], by `registry().configure_bulkhead`.
@@ -152,6 +158,7 @@ static BULKHEAD: Table<BulkheadConfig> = Table {
     effective: |name| registry().bulkhead_config(name),
     names: || registry().table::<Bulkhead>().names(),
     layers: Some(Layers::of::<Bulkhead>(Make::Instance)),
+    every_name_known: true,
 };
 
 /// `[rate_limit.NAME]`: [`RateLimitConfig`], by `registry().configure_rate_limit`.
@@ -163,6 +170,7 @@ static RATE_LIMIT: Table<RateLimitConfig> = Table {
     effective: |name| registry().rate_limit_config(name),
     names: || registry().table::<RateLimiter>().names(),
     layers: Some(Layers::of::<RateLimiter>(Make::Instance)),
+    every_name_known: true,
 };
 
 /// `[adaptive_limit.NAME]`: [`AdaptiveLimitConfig`], by
@@ -181,6 +189,7 @@ static ADAPTIVE_LIMIT: Table<AdaptiveLimitConfig> = Table {
             .collect()
     },
     layers: None,
+    every_name_known: true,
 };
 
 /// `[hedge.NAME]`: [`HedgeConfig`], by `registry().configure_hedge`: a `#[hedge]` or a
@@ -196,6 +205,7 @@ static HEDGE: Table<HedgeConfig> = Table {
     },
     names: || registry().hedges().into_iter().map(|h| h.name).collect(),
     layers: None,
+    every_name_known: true,
 };
 
 /// Names in order, each once (faults of keyed instances share their name).

@@ -35,12 +35,11 @@ impl RefusalWarn {
         }
     }
 
-    /// Whether the refusal made at `now` (on the instance's clock) is the one to log:
+    /// Whether the refusal made at `second` of the instance's clock is the one to log:
     /// `Some(refusals since the last WARN)`, this one included, reading `total` (every
     /// refusal the instance has counted, this one included) only then.
     #[inline]
-    pub(crate) fn due(&self, now: Duration, total: impl FnOnce() -> u64) -> Option<u64> {
-        let second = now.as_secs();
+    pub(crate) fn due(&self, second: u64, total: impl FnOnce() -> u64) -> Option<u64> {
         let next = self.next.load(Ordering::Relaxed);
         if second < next {
             return None;
@@ -92,6 +91,11 @@ impl RefusalWarn {
 mod tests {
     use super::*;
 
+    /// The second of a clock reading `ms` milliseconds.
+    fn secs(ms: u64) -> u64 {
+        Duration::from_millis(ms).as_secs()
+    }
+
     #[test]
     fn one_warn_a_second_with_the_count_since_the_last() {
         let warn = RefusalWarn::new();
@@ -100,24 +104,24 @@ mod tests {
         // 500 refusals, one a millisecond, from 10 s on the clock.
         for i in 0..500u64 {
             total += 1;
-            if let Some(n) = warn.due(Duration::from_millis(10_000 + i), || total) {
+            if let Some(n) = warn.due(secs(10_000 + i), || total) {
                 logged.push((i, n));
             }
         }
         assert_eq!(logged, [(0, 1)]);
         // Not within the second after it either.
         total += 1;
-        assert_eq!(warn.due(Duration::from_millis(11_999), || total), None);
+        assert_eq!(warn.due(secs(11_999), || total), None);
         // The second after next: one WARN with the 500 not logged and this one.
         total += 1;
-        assert_eq!(warn.due(Duration::from_millis(12_000), || total), Some(501));
+        assert_eq!(warn.due(secs(12_000), || total), Some(501));
         total += 1;
-        assert_eq!(warn.due(Duration::from_millis(12_999), || total), None);
+        assert_eq!(warn.due(secs(12_999), || total), None);
         // A clock set back, as its pattern says: logged at once, not a long silence.
         total += 1;
-        assert_eq!(warn.due(Duration::from_millis(10), || total), None);
+        assert_eq!(warn.due(secs(10), || total), None);
         warn.clock_went_back();
-        assert_eq!(warn.due(Duration::from_millis(10), || total), Some(2));
+        assert_eq!(warn.due(secs(10), || total), Some(2));
         // Without being told, `due_any_clock` sees a clock set back by itself.
         let any = RefusalWarn::new();
         assert_eq!(any.due_any_clock(Duration::from_secs(100), || 1), Some(1));
@@ -125,7 +129,7 @@ mod tests {
         assert_eq!(any.due_any_clock(Duration::from_secs(5), || 3), Some(2));
         // At second 0 from the start: the first is logged too.
         let fresh = RefusalWarn::new();
-        assert_eq!(fresh.due(Duration::ZERO, || 1), Some(1));
-        assert_eq!(fresh.due(Duration::from_millis(999), || 2), None);
+        assert_eq!(fresh.due(0, || 1), Some(1));
+        assert_eq!(fresh.due(secs(999), || 2), None);
     }
 }

@@ -206,6 +206,15 @@ impl Admit {
         }
     }
 
+    /// [`refusal`](Self::refusal) with a `retry_after` of `nanos`.
+    #[inline]
+    pub(super) fn refusal_nanos(state: BreakerState, nanos: u64, depth: u8) -> Admit {
+        Admit {
+            value: nanos.saturating_add(1),
+            meta: u64::from(Admit::REFUSED) | state.bits() << 16 | u64::from(depth) << 24,
+        }
+    }
+
     #[inline]
     pub(super) fn kind(self) -> Option<Kind> {
         match self.meta as u8 {

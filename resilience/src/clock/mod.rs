@@ -100,6 +100,19 @@ impl Clock for SystemClock {
     }
 }
 
+impl SystemClock {
+    /// [`now_coarse`](Clock::now_coarse) in nanoseconds: what a breaker's refusal
+    /// compares, without making a `Duration` it would take apart again.
+    #[inline]
+    pub(crate) fn now_coarse_nanos(self) -> u64 {
+        #[cfg(any(test, feature = "test-util"))]
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return duration_nanos(self.now());
+        }
+        coarse_now_nanos()
+    }
+}
+
 /// The OS's monotonic clock on `origin()`.
 fn os_now() -> Duration {
     std::time::Instant::now().saturating_duration_since(origin())
@@ -109,9 +122,15 @@ fn os_now() -> Duration {
 /// the precise reading then, so the two agree to within the coarse clock's tick.
 #[inline]
 fn coarse_now() -> Duration {
+    Duration::from_nanos(coarse_now_nanos())
+}
+
+/// [`coarse_now`] in nanoseconds.
+#[inline]
+fn coarse_now_nanos() -> u64 {
     static START: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
     let &(coarse, precise) = START.get_or_init(|| (coarse_nanos(), duration_nanos(os_now())));
-    Duration::from_nanos(precise.saturating_add(coarse_nanos().saturating_sub(coarse)))
+    precise.saturating_add(coarse_nanos().saturating_sub(coarse))
 }
 
 /// The OS's coarse monotonic clock in nanoseconds, on its own origin.

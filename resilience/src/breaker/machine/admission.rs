@@ -32,9 +32,12 @@ impl Breaker {
                 BreakerState::Disabled => return Admit::permit(Kind::Noop, 0, 0, 0),
                 BreakerState::ForcedOpen => return self.refuse(BreakerState::ForcedOpen, None),
                 BreakerState::Open => {
-                    let now = self.now_coarse();
-                    if let Err(left) = self.due(word, now) {
-                        return self.refuse_at(BreakerState::Open, left, now);
+                    // HOT PATH of a refusal: the time stays in nanoseconds from the clock
+                    // to the refusal's `retry_after`, no `Duration` made and taken apart.
+                    let now = self.now_coarse_nanos();
+                    if let Err(left) = self.due_nanos(word, now) {
+                        self.count_rejection_at_second(now / 1_000_000_000);
+                        return Admit::refusal_nanos(BreakerState::Open, left, 0);
                     }
                     // Due: whoever swaps open → half-open holds the first trial place.
                     let next = Word::new(BreakerState::HalfOpen, word.next_gen(), 0, 1);
@@ -67,40 +70,57 @@ impl Breaker {
     /// `Ok` when an open `word`'s recovery timeout has passed at `now`; otherwise the
     /// time left, if known.
     pub(super) fn due(&self, word: Word, now: Duration) -> Result<(), Option<Duration>> {
+        self.due_nanos(word, duration_nanos(now))
+            .map_err(|left| Some(Duration::from_nanos(left)))
+    }
+
+    /// [`due`](Self::due) at `now` in nanoseconds, the time left in nanoseconds (the
+    /// deadline's unit is the millisecond).
+    #[inline]
+    pub(super) fn due_nanos(&self, word: Word, now: u64) -> Result<(), u64> {
         let timeout = self.hot.live.recovery_timeout.load(Relaxed);
         let d = self.hot.deadline.load(Acquire);
         if (d & GEN_MASK) as u32 != word.gen() {
             // The thread that opened it has not published the deadline yet.
-            return Err(Some(Duration::from_nanos(timeout)));
+            return Err(timeout);
         }
         let deadline = d >> DEADLINE_SHIFT;
-        let now_ms = (duration_nanos(now) / 1_000_000).min(MAX_DEADLINE_MS);
+        let now_ms = (now / 1_000_000).min(MAX_DEADLINE_MS);
         if now_ms >= deadline {
             return Ok(());
         }
         let left = deadline - now_ms;
-        if left > timeout.div_ceil(1_000_000) {
-            // Longer than `recovery_timeout`: a grown open period, or the clock went
-            // backwards, or the timeout was lowered. Never wait longer than one period
-            // from what the clock says now.
-            let period_ms = self
-                .hot
-                .live
-                .open_period(self.strikes(word))
-                .div_ceil(1_000_000);
-            if left > period_ms {
-                let moved = ((now_ms.saturating_add(period_ms)).min(MAX_DEADLINE_MS)
-                    << DEADLINE_SHIFT)
-                    | (d & GEN_MASK);
-                let _ = self
-                    .hot
-                    .deadline
-                    .compare_exchange(d, moved, AcqRel, Acquire);
-                self.stats.warn.clock_went_back();
-                return Err(Some(Duration::from_millis(period_ms)));
-            }
+        // `left > timeout.div_ceil(1_000_000)` without the division (`left` is at least
+        // 1 and under 2^40, so the product cannot overflow).
+        if (left - 1) * 1_000_000 >= timeout {
+            return Err(self.longer_than_timeout(word, d, now_ms, left));
         }
-        Err(Some(Duration::from_millis(left)))
+        Err(left * 1_000_000)
+    }
+
+    /// An open period left longer than `recovery_timeout`: a grown open period, or the
+    /// clock went backwards, or the timeout was lowered. Never wait longer than one
+    /// period from what the clock says now. The time left in nanoseconds.
+    #[cold]
+    #[inline(never)]
+    fn longer_than_timeout(&self, word: Word, d: u64, now_ms: u64, left: u64) -> u64 {
+        let period_ms = self
+            .hot
+            .live
+            .open_period(self.strikes(word))
+            .div_ceil(1_000_000);
+        if left > period_ms {
+            let moved = ((now_ms.saturating_add(period_ms)).min(MAX_DEADLINE_MS)
+                << DEADLINE_SHIFT)
+                | (d & GEN_MASK);
+            let _ = self
+                .hot
+                .deadline
+                .compare_exchange(d, moved, AcqRel, Acquire);
+            self.stats.warn.clock_went_back();
+            return period_ms.saturating_mul(1_000_000);
+        }
+        left * 1_000_000
     }
 
     /// The refusal of the nearest open ancestor, if any.
@@ -147,9 +167,16 @@ impl Breaker {
     /// Counts a refusal; at most once a second, a WARN with the count since the last.
     #[inline]
     pub(super) fn count_rejection(&self, now: Duration) {
+        self.count_rejection_at_second(now.as_secs());
+    }
+
+    /// [`count_rejection`](Self::count_rejection) at `second` of the breaker's clock.
+    #[inline]
+    pub(super) fn count_rejection_at_second(&self, second: u64) {
         self.stats.rejections.add();
         self.metrics.rejection();
-        if let Some(refused) = self.stats.warn.due(now, || self.stats.rejections.total()) {
+        let total = || self.stats.rejections.total();
+        if let Some(refused) = self.stats.warn.due(second, total) {
             super::super::events::refused(&self.events, self.name, self.state(), refused);
         }
     }

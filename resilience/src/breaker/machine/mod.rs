@@ -489,6 +489,16 @@ impl Breaker {
             self.clock.now_coarse()
         }
     }
+
+    /// [`now_coarse`](Self::now_coarse) in nanoseconds.
+    #[inline]
+    fn now_coarse_nanos(&self) -> u64 {
+        if self.system_clock {
+            SystemClock.now_coarse_nanos()
+        } else {
+            duration_nanos(self.clock.now_coarse())
+        }
+    }
 }
 
 impl CircuitOpen {

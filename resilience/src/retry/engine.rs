@@ -86,6 +86,7 @@ impl Policy {
     }
 
     /// The attempts a call starting now may make: `max_attempts`, or the adapted value.
+    #[inline]
     pub(crate) fn max_attempts(&self) -> u32 {
         match &self.adaptive {
             Some(adaptive) => adaptive.max_attempts(),

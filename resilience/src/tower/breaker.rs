@@ -4,6 +4,7 @@
 //! the breaker's own (its registry calls, `failure_if`, what a call does).
 
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -220,20 +221,14 @@ where
             .acquire()
             .and_then(|permit| Ok((permit, self.faults.draw::<S::Error, _>(self.instance)?)));
         match admitted {
-            Ok((permit, fault)) => ResponseFuture {
-                inner: Some(fault.gate(|| self.inner.call(req))),
-                permit: Some(Held::Borrowed(permit)),
-                refused: None,
-                failure_if: self.extra.clone(),
-            },
+            Ok((permit, fault)) => ResponseFuture::running(
+                fault.gate(|| self.inner.call(req)),
+                Held::Borrowed(permit),
+                self.extra.clone(),
+            ),
             Err(open) => {
                 tracing::debug!(target: "resilience::tower", name = open.name, "call refused by an open breaker");
-                ResponseFuture {
-                    inner: None,
-                    permit: None,
-                    refused: Some(open),
-                    failure_if: self.extra.clone(),
-                }
+                ResponseFuture::refused(open)
             }
         }
     }
@@ -260,26 +255,20 @@ where
     fn call(&mut self, req: Req) -> Self::Future {
         let (breaker, key) = match self.instance_for(&req) {
             Ok(found) => found,
-            Err(refused) => return ResponseFuture::refused(refused, self.extra.clone()),
+            Err(refused) => return ResponseFuture::refused(refused),
         };
         let admitted = breaker
             .acquire_owned()
             .and_then(|permit| Ok((permit, self.faults.draw::<S::Error, _>(&*breaker)?)));
         match admitted {
-            Ok((permit, fault)) => ResponseFuture {
-                inner: Some(fault.gate(|| self.inner.call(req))),
-                permit: Some(Held::Owned(permit)),
-                refused: None,
-                failure_if: self.extra.clone(),
-            },
+            Ok((permit, fault)) => ResponseFuture::running(
+                fault.gate(|| self.inner.call(req)),
+                Held::Owned(permit),
+                self.extra.clone(),
+            ),
             Err(open) => {
                 tracing::debug!(target: "resilience::tower", name = open.name, key = key.as_str(), "call refused by an open breaker");
-                ResponseFuture {
-                    inner: None,
-                    permit: None,
-                    refused: Some(open),
-                    failure_if: self.extra.clone(),
-                }
+                ResponseFuture::refused(open)
             }
         }
     }
@@ -327,29 +316,78 @@ pin_project! {
     /// The response future of [`CircuitBreaker`]: the inner call with its permit, or the
     /// refusal. Dropped before it ends, a half-open trial gives its place back.
     pub struct ResponseFuture<Fut, F> {
+        // Dropped by hand (`PinnedDrop` below): an ended future's drop, the usual one, is
+        // then a test of its state inlined at the caller, not a call of the drop glue.
         #[pin]
-        inner: Option<Gated<Fut>>,
-        permit: Option<Held>,
-        refused: Option<CircuitOpen>,
-        failure_if: F,
+        state: ManuallyDrop<State<Fut, F>>,
+    }
+    impl<Fut, F> PinnedDrop for ResponseFuture<Fut, F> {
+        fn drop(this: Pin<&mut Self>) {
+            let state = this.project().state;
+            if !matches!(**state, State::Done) {
+                // SAFETY: dropped in place, once (this is the future's drop), never moved.
+                drop_state(unsafe { state.get_unchecked_mut() });
+            }
+        }
+    }
+}
+
+/// A [`ResponseFuture`]'s state dropped before it ended (the call abandoned, or a refusal
+/// not polled).
+#[cold]
+#[inline(never)]
+fn drop_state<Fut, F>(state: &mut ManuallyDrop<State<Fut, F>>) {
+    // SAFETY: called once, from the future's drop; the state is not used after.
+    unsafe { ManuallyDrop::drop(state) }
+}
+
+pin_project! {
+    /// What a [`ResponseFuture`] holds. Ended, it is `Done`: the permit recorded and the
+    /// inner future dropped as the outcome comes back, so the future's own drop (the
+    /// caller's, at once after) has nothing left to look at.
+    #[project = StateProj]
+    #[project_replace = StateTaken]
+    enum State<Fut, F> {
+        Running {
+            #[pin]
+            inner: Gated<Fut>,
+            permit: Held,
+            failure_if: F,
+        },
+        Refused {
+            open: CircuitOpen,
+        },
+        Done,
     }
 }
 
 impl<Fut, F> ResponseFuture<Fut, F> {
-    fn refused(open: CircuitOpen, failure_if: F) -> Self {
+    #[inline]
+    fn running(inner: Gated<Fut>, permit: Held, failure_if: F) -> Self {
         ResponseFuture {
-            inner: None,
-            permit: None,
-            refused: Some(open),
-            failure_if,
+            state: ManuallyDrop::new(State::Running {
+                inner,
+                permit,
+                failure_if,
+            }),
+        }
+    }
+
+    fn refused(open: CircuitOpen) -> Self {
+        ResponseFuture {
+            state: ManuallyDrop::new(State::Refused { open }),
         }
     }
 }
 
 impl<Fut, F> core::fmt::Debug for ResponseFuture<Fut, F> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let refused = match &*self.state {
+            State::Refused { open } => Some(open),
+            _ => None,
+        };
         f.debug_struct("ResponseFuture")
-            .field("refused", &self.refused)
+            .field("refused", &refused)
             .finish_non_exhaustive()
     }
 }
@@ -364,17 +402,23 @@ where
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let Some(inner) = this.inner.as_pin_mut() else {
-            return match this.refused.take() {
-                Some(open) => Poll::Ready(Err(E::from(open))),
-                None => panic!("a breaker's response future polled after it completed"),
-            };
+        // SAFETY: the state is pinned as the future is (`ManuallyDrop` only wraps it).
+        let mut state = unsafe { self.project().state.map_unchecked_mut(|s| &mut **s) };
+        let outcome = match state.as_mut().project() {
+            StateProj::Running { inner, .. } => core::task::ready!(inner.poll(cx)),
+            StateProj::Refused { .. } | StateProj::Done => {
+                return match state.project_replace(State::Done) {
+                    StateTaken::Refused { open } => Poll::Ready(Err(E::from(open))),
+                    _ => panic!("a breaker's response future polled after it completed"),
+                };
+            }
         };
-        let outcome = core::task::ready!(inner.poll(cx));
-        if let Some(permit) = this.permit.take() {
+        if let StateTaken::Running {
+            permit, failure_if, ..
+        } = state.project_replace(State::Done)
+        {
             match &outcome {
-                Ok(response) if !this.failure_if.is_failure(response) => permit.record_success(),
+                Ok(response) if !failure_if.is_failure(response) => permit.record_success(),
                 Ok(_) => permit.record_failure(),
                 Err(error) => permit.record(&error.verdict()),
             }

@@ -542,15 +542,20 @@ where
                         let _mark = AttemptMark::enter();
                         core::task::ready!(future.poll(cx))
                     };
+                    // A success returns before a verdict is kept (no `Verdict` written
+                    // on the way out).
                     let verdict = match &outcome {
-                        Ok(response) => this.response.verdict(response),
+                        Ok(response) => {
+                            let verdict = this.response.verdict(response);
+                            if !verdict.failure {
+                                this.policy
+                                    .succeeded_at(*this.started, this.attempts.as_ref());
+                                return Poll::Ready(outcome);
+                            }
+                            verdict
+                        }
                         Err(error) => this.decision.verdict(error),
                     };
-                    if outcome.is_ok() && !verdict.failure {
-                        this.policy
-                            .succeeded_at(*this.started, this.attempts.as_ref());
-                        return Poll::Ready(outcome);
-                    }
                     let policy: &Policy = this.policy;
                     let attempts = this
                         .attempts

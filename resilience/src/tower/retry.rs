@@ -495,6 +495,7 @@ pin_project! {
 }
 
 pin_project! {
+    #[project = Projected]
     /// The response future of [`Retry`]: the attempt running, the wait before the next,
     /// or the wait for the service to be ready again.
     pub struct ResponseFuture<S, Req, D, R = NoResponseRetried>
@@ -522,6 +523,12 @@ impl<S: Service<Req>, Req, D, R> core::fmt::Debug for ResponseFuture<S, Req, D, 
     }
 }
 
+/// An attempt's outcome and the verdict asking for another.
+type Failed<S, Req> = (
+    Result<<S as Service<Req>>::Response, <S as Service<Req>>::Error>,
+    Verdict,
+);
+
 impl<S, Req, D, R> Future for ResponseFuture<S, Req, D, R>
 where
     S: Service<Req>,
@@ -531,49 +538,97 @@ where
 {
     type Output = Result<S::Response, S::Error>;
 
+    /// HOT PATH: the first attempt's answer; the retrying is out of line
+    /// (`retrying`), so its frame and registers stay off this path.
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
+        let StateProj::Called { future } = this.state.as_mut().project() else {
+            return Self::retrying(this, cx, None);
+        };
+        // The attempt runs marked: a retry inside it leaves the retrying to this one
+        // (`retry/nested.rs`). The decision is not marked.
+        let outcome = {
+            let _mark = AttemptMark::enter();
+            core::task::ready!(future.poll(cx))
+        };
+        match Self::judge(&mut this, outcome) {
+            Ok(done) => Poll::Ready(done),
+            Err(failed) => Self::retrying(this, cx, Some(failed)),
+        }
+    }
+}
+
+impl<S, Req, D, R> ResponseFuture<S, Req, D, R>
+where
+    S: Service<Req>,
+    Req: Clone,
+    D: RetryDecision<S::Error>,
+    R: RetryResponse<S::Response>,
+{
+    /// An attempt's outcome: `Ok` to return it (a success, counted), or `Err` with the
+    /// verdict asking for another attempt. A success returns before a verdict is kept
+    /// (no `Verdict` written on the way out).
+    #[inline(always)]
+    #[allow(clippy::type_complexity)]
+    fn judge(
+        this: &mut Projected<'_, S, Req, D, R>,
+        outcome: Result<S::Response, S::Error>,
+    ) -> Result<Result<S::Response, S::Error>, Failed<S, Req>> {
+        let verdict = match &outcome {
+            Ok(response) => {
+                let verdict = this.response.verdict(response);
+                if !verdict.failure {
+                    this.policy
+                        .succeeded_at(*this.started, this.attempts.as_ref());
+                    return Ok(outcome);
+                }
+                verdict
+            }
+            Err(error) => this.decision.verdict(error),
+        };
+        Err((outcome, verdict))
+    }
+
+    /// The attempts after a failed one (`failed`, judged by `poll`), and every poll once
+    /// the first attempt has failed.
+    #[inline(never)]
+    fn retrying(
+        mut this: Projected<'_, S, Req, D, R>,
+        cx: &mut Context<'_>,
+        mut failed: Option<Failed<S, Req>>,
+    ) -> Poll<Result<S::Response, S::Error>> {
         loop {
+            if let Some((outcome, verdict)) = failed.take() {
+                let policy: &Policy = this.policy;
+                let attempts = this
+                    .attempts
+                    .get_or_insert_with(|| Attempts::starting(policy));
+                let elapsed = this
+                    .started
+                    .map(|started| SystemClock.now().saturating_sub(started));
+                let decision = &*this.decision;
+                let message = || match &outcome {
+                    Ok(_) => "a response asking for a retry".to_owned(),
+                    Err(error) => decision.message(error),
+                };
+                match attempts.failed(policy, &verdict, elapsed, &message) {
+                    Ok(delay) => this.state.set(State::Waiting {
+                        sleep: tokio::time::sleep(delay),
+                    }),
+                    // The last error, or the last response as is (an `Ok`).
+                    Err(_) => return Poll::Ready(outcome),
+                }
+            }
             match this.state.as_mut().project() {
                 StateProj::Called { future } => {
-                    // The attempt runs marked: a retry inside it leaves the retrying to
-                    // this one (`retry/nested.rs`). The decision below is not marked.
                     let outcome = {
                         let _mark = AttemptMark::enter();
                         core::task::ready!(future.poll(cx))
                     };
-                    // A success returns before a verdict is kept (no `Verdict` written
-                    // on the way out).
-                    let verdict = match &outcome {
-                        Ok(response) => {
-                            let verdict = this.response.verdict(response);
-                            if !verdict.failure {
-                                this.policy
-                                    .succeeded_at(*this.started, this.attempts.as_ref());
-                                return Poll::Ready(outcome);
-                            }
-                            verdict
-                        }
-                        Err(error) => this.decision.verdict(error),
-                    };
-                    let policy: &Policy = this.policy;
-                    let attempts = this
-                        .attempts
-                        .get_or_insert_with(|| Attempts::starting(policy));
-                    let elapsed = this
-                        .started
-                        .map(|started| SystemClock.now().saturating_sub(started));
-                    let decision = &*this.decision;
-                    let message = || match &outcome {
-                        Ok(_) => "a response asking for a retry".to_owned(),
-                        Err(error) => decision.message(error),
-                    };
-                    match attempts.failed(policy, &verdict, elapsed, &message) {
-                        Ok(delay) => this.state.set(State::Waiting {
-                            sleep: tokio::time::sleep(delay),
-                        }),
-                        // The last error, or the last response as is (an `Ok`).
-                        Err(_) => return Poll::Ready(outcome),
+                    match Self::judge(&mut this, outcome) {
+                        Ok(done) => return Poll::Ready(done),
+                        Err(again) => failed = Some(again),
                     }
                 }
                 StateProj::Waiting { sleep } => {

@@ -90,9 +90,7 @@ impl Breaker {
             return Ok(());
         }
         let left = deadline - now_ms;
-        // `left > timeout.div_ceil(1_000_000)` without the division (`left` is at least
-        // 1 and under 2^40, so the product cannot overflow).
-        if (left - 1) * 1_000_000 >= timeout {
+        if longer_than(left, timeout) {
             return Err(self.longer_than_timeout(word, d, now_ms, left));
         }
         Err(left * 1_000_000)
@@ -193,5 +191,32 @@ impl Breaker {
             }
         }
         link
+    }
+}
+
+/// Whether `left_ms` (at least 1, under 2^40) is longer than `timeout` nanoseconds
+/// rounded up to the millisecond: `left_ms > timeout.div_ceil(1_000_000)` without the
+/// division (the product cannot overflow).
+#[inline]
+fn longer_than(left_ms: u64, timeout: u64) -> bool {
+    (left_ms - 1) * 1_000_000 >= timeout
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn longer_than_is_the_rounded_up_comparison() {
+        let timeouts = (0..3_000_000u64)
+            .step_by(999)
+            .chain([u64::MAX, u64::MAX - 1, (MAX_DEADLINE_MS - 1) * 1_000_000]);
+        for timeout in timeouts {
+            let rounded = timeout.div_ceil(1_000_000);
+            for left in [1, 2, 3, 4, rounded.max(1), rounded + 1, rounded + 2, MAX_DEADLINE_MS] {
+                let left = left.min(MAX_DEADLINE_MS);
+                assert_eq!(longer_than(left, timeout), left > rounded, "{left} ms, {timeout} ns");
+            }
+        }
     }
 }

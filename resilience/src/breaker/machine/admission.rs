@@ -108,8 +108,7 @@ impl Breaker {
             .open_period(self.strikes(word))
             .div_ceil(1_000_000);
         if left > period_ms {
-            let moved = ((now_ms.saturating_add(period_ms)).min(MAX_DEADLINE_MS)
-                << DEADLINE_SHIFT)
+            let moved = ((now_ms.saturating_add(period_ms)).min(MAX_DEADLINE_MS) << DEADLINE_SHIFT)
                 | (d & GEN_MASK);
             let _ = self
                 .hot
@@ -208,14 +207,29 @@ mod tests {
 
     #[test]
     fn longer_than_is_the_rounded_up_comparison() {
-        let timeouts = (0..3_000_000u64)
-            .step_by(999)
-            .chain([u64::MAX, u64::MAX - 1, (MAX_DEADLINE_MS - 1) * 1_000_000]);
+        let timeouts = (0..3_000_000u64).step_by(999).chain([
+            u64::MAX,
+            u64::MAX - 1,
+            (MAX_DEADLINE_MS - 1) * 1_000_000,
+        ]);
         for timeout in timeouts {
             let rounded = timeout.div_ceil(1_000_000);
-            for left in [1, 2, 3, 4, rounded.max(1), rounded + 1, rounded + 2, MAX_DEADLINE_MS] {
+            for left in [
+                1,
+                2,
+                3,
+                4,
+                rounded.max(1),
+                rounded + 1,
+                rounded + 2,
+                MAX_DEADLINE_MS,
+            ] {
                 let left = left.min(MAX_DEADLINE_MS);
-                assert_eq!(longer_than(left, timeout), left > rounded, "{left} ms, {timeout} ns");
+                assert_eq!(
+                    longer_than(left, timeout),
+                    left > rounded,
+                    "{left} ms, {timeout} ns"
+                );
             }
         }
     }

@@ -15,20 +15,37 @@ use tower_service::Service;
 use crate::sites::faults::{Fault, Gated};
 
 pin_project! {
-    /// The states of a call through an admission (a bulkhead, a rate limiter):
-    /// `W` waits for the admission and gives the guard `G` (held while the inner call
-    /// runs: a bulkhead's place) or the refusal `R`. No boxing; pinned without `unsafe`.
-    #[project = Proj]
-    #[project_replace = Replace]
-    pub(crate) enum WaitThenCall<W, G, R, S, Req, Fut> {
-        // The inner call, holding what admitted it until it ends.
-        Running { #[pin] call: Gated<Fut>, guard: G },
+    /// A call through an admission (a bulkhead, a rate limiter): `W` waits for the
+    /// admission and gives the guard `G` (held while the inner call runs: a bulkhead's
+    /// place) or the refusal `R`. No boxing; pinned without `unsafe`.
+    ///
+    /// A struct rather than one enum of states, for the admitted-at-once call every layer
+    /// makes most: its poll is one test of `call` before the inner poll, and answering
+    /// drops the inner future and the guard in place, where setting an enum's next state
+    /// would call the whole enum's drop glue (the waiting state's too) out of line.
+    pub(crate) struct WaitThenCall<W, G, R, S, Req, Fut> {
+        // The inner call, once admitted; `None` before, and once answered.
+        #[pin]
+        call: Option<Gated<Fut>>,
+        // What admitted the call, held until it ends (dropped after the inner future).
+        guard: Option<G>,
+        // Before the call: waiting to be admitted, or refused.
+        #[pin]
+        before: Before<W, R, S, Req>,
+    }
+}
+
+pin_project! {
+    /// What comes before the inner call, when it does not run at once.
+    #[project = BeforeProj]
+    #[project_replace = BeforeReplace]
+    enum Before<W, R, S, Req> {
         // Waiting to be admitted, with the readied service, the request and its faults.
         Waiting { #[pin] wait: W, service: S, req: Req, fault: Fault },
         // Refused in `call`: the refusal, answered at the first poll.
         Refused { refusal: R },
-        // Answered; polled again, it panics.
-        Done,
+        // Admitted (then `call` is set), or answered: polled again, it panics.
+        Passed,
     }
 }
 
@@ -36,25 +53,37 @@ impl<W, G, R, S, Req, Fut> WaitThenCall<W, G, R, S, Req, Fut> {
     /// Admitted at once: `call` runs, holding `guard`.
     #[inline]
     pub(crate) fn running(call: Gated<Fut>, guard: G) -> Self {
-        WaitThenCall::Running { call, guard }
+        WaitThenCall {
+            call: Some(call),
+            guard: Some(guard),
+            before: Before::Passed,
+        }
     }
 
     /// Admitted once `wait` says so: then `service` (readied) is called with `req`, as
     /// its `fault` says.
     #[inline]
     pub(crate) fn waiting(wait: W, service: S, req: Req, fault: Fault) -> Self {
-        WaitThenCall::Waiting {
-            wait,
-            service,
-            req,
-            fault,
+        WaitThenCall {
+            call: None,
+            guard: None,
+            before: Before::Waiting {
+                wait,
+                service,
+                req,
+                fault,
+            },
         }
     }
 
     /// Refused: the first poll answers `Err(E::from(refusal))`.
     #[inline]
     pub(crate) fn refused(refusal: R) -> Self {
-        WaitThenCall::Refused { refusal }
+        WaitThenCall {
+            call: None,
+            guard: None,
+            before: Before::Refused { refusal },
+        }
     }
 }
 
@@ -62,13 +91,15 @@ impl<W, G, R: core::fmt::Debug, S, Req, Fut> core::fmt::Debug
     for WaitThenCall<W, G, R, S, Req, Fut>
 {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            WaitThenCall::Running { .. } => f.write_str("Running"),
-            WaitThenCall::Waiting { .. } => f.write_str("Waiting"),
-            WaitThenCall::Refused { refusal } => {
+        if self.call.is_some() {
+            return f.write_str("Running");
+        }
+        match &self.before {
+            Before::Waiting { .. } => f.write_str("Waiting"),
+            Before::Refused { refusal } => {
                 f.debug_struct("Refused").field("refusal", refusal).finish()
             }
-            WaitThenCall::Done => f.write_str("Done"),
+            Before::Passed => f.write_str("Done"),
         }
     }
 }
@@ -83,44 +114,71 @@ where
     type Output = Result<T, E>;
 
     #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        loop {
-            match self.as_mut().project() {
-                Proj::Running { call, .. } => {
-                    let outcome = core::task::ready!(call.poll(cx));
-                    // The guard (a place) is given back as the call ends.
-                    self.set(WaitThenCall::Done);
-                    return Poll::Ready(outcome);
-                }
-                Proj::Waiting { wait, .. } => match core::task::ready!(wait.poll(cx)) {
-                    Ok(guard) => {
-                        if let Replace::Waiting {
-                            mut service,
-                            req,
-                            fault,
-                            ..
-                        } = self.as_mut().project_replace(WaitThenCall::Done)
-                        {
-                            let call = fault.gate(|| service.call(req));
-                            self.set(WaitThenCall::Running { call, guard });
-                        }
-                    }
-                    Err(refusal) => {
-                        self.set(WaitThenCall::Done);
-                        return Poll::Ready(Err(E::from(refusal)));
-                    }
-                },
-                Proj::Refused { .. } => {
-                    if let Replace::Refused { refusal } =
-                        self.as_mut().project_replace(WaitThenCall::Done)
-                    {
-                        return Poll::Ready(Err(E::from(refusal)));
-                    }
-                }
-                Proj::Done => panic!("a layer's response future polled after it completed"),
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        match this.call.as_mut().as_pin_mut() {
+            Some(call) => {
+                let outcome = core::task::ready!(call.poll(cx));
+                this.call.set(None);
+                // The guard (a place) is given back as the call ends.
+                *this.guard = None;
+                Poll::Ready(outcome)
             }
+            None => poll_before(this.call, this.guard, this.before, cx),
         }
     }
+}
+
+/// The poll of a call not admitted at once: its wait, then the inner call; or its
+/// refusal.
+#[cold]
+#[inline(never)]
+fn poll_before<W, G, R, S, Req, Fut, T, E>(
+    mut call: Pin<&mut Option<Gated<Fut>>>,
+    guard: &mut Option<G>,
+    mut before: Pin<&mut Before<W, R, S, Req>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<T, E>>
+where
+    W: Future<Output = Result<G, R>>,
+    S: Service<Req, Future = Fut>,
+    Fut: Future<Output = Result<T, E>>,
+    E: From<R> + 'static,
+{
+    match before.as_mut().project() {
+        BeforeProj::Waiting { wait, .. } => match core::task::ready!(wait.poll(cx)) {
+            Ok(admitted) => {
+                if let BeforeReplace::Waiting {
+                    mut service,
+                    req,
+                    fault,
+                    ..
+                } = before.project_replace(Before::Passed)
+                {
+                    call.set(Some(fault.gate(|| service.call(req))));
+                    *guard = Some(admitted);
+                }
+            }
+            Err(refusal) => {
+                before.set(Before::Passed);
+                return Poll::Ready(Err(E::from(refusal)));
+            }
+        },
+        BeforeProj::Refused { .. } => {
+            if let BeforeReplace::Refused { refusal } = before.project_replace(Before::Passed) {
+                return Poll::Ready(Err(E::from(refusal)));
+            }
+            unreachable!("the state was `Refused`")
+        }
+        BeforeProj::Passed => panic!("a layer's response future polled after it completed"),
+    }
+    let outcome = match call.as_mut().as_pin_mut() {
+        Some(running) => core::task::ready!(running.poll(cx)),
+        None => unreachable!("an admitted call is running"),
+    };
+    call.set(None);
+    *guard = None;
+    Poll::Ready(outcome)
 }
 
 #[cfg(test)]

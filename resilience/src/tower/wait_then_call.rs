@@ -24,14 +24,38 @@ pin_project! {
     /// drops the inner future and the guard in place, where setting an enum's next state
     /// would call the whole enum's drop glue (the waiting state's too) out of line.
     pub(crate) struct WaitThenCall<W, G, R, S, Req, Fut> {
-        // The inner call, once admitted; `None` before, and once answered.
+        // The inner call once admitted; `None` before, and once answered.
         #[pin]
-        call: Option<Gated<Fut>>,
-        // What admitted the call, held until it ends (dropped after the inner future).
-        guard: Option<G>,
+        call: Call<Fut, G>,
         // Before the call: waiting to be admitted, or refused.
         #[pin]
         before: Before<W, R, S, Req>,
+    }
+}
+
+pin_project! {
+    /// The inner call, holding what admitted it until it ends (one state for the two, so
+    /// a future already answered has one thing to test as it is dropped).
+    #[project = CallProj]
+    #[project_replace = CallReplace]
+    enum Call<Fut, G> {
+        Running {
+            #[pin]
+            call: Gated<Fut>,
+            // Dropped after the inner future.
+            guard: G,
+        },
+        Idle,
+    }
+}
+
+impl<Fut, G> Call<Fut, G> {
+    /// Ends the inner call: its future dropped, then its guard (a place given back).
+    #[inline]
+    fn end(self: Pin<&mut Self>) {
+        if let CallReplace::Running { guard, .. } = self.project_replace(Call::Idle) {
+            drop(guard);
+        }
     }
 }
 
@@ -54,8 +78,7 @@ impl<W, G, R, S, Req, Fut> WaitThenCall<W, G, R, S, Req, Fut> {
     #[inline]
     pub(crate) fn running(call: Gated<Fut>, guard: G) -> Self {
         WaitThenCall {
-            call: Some(call),
-            guard: Some(guard),
+            call: Call::Running { call, guard },
             before: Before::Passed,
         }
     }
@@ -65,8 +88,7 @@ impl<W, G, R, S, Req, Fut> WaitThenCall<W, G, R, S, Req, Fut> {
     #[inline]
     pub(crate) fn waiting(wait: W, service: S, req: Req, fault: Fault) -> Self {
         WaitThenCall {
-            call: None,
-            guard: None,
+            call: Call::Idle,
             before: Before::Waiting {
                 wait,
                 service,
@@ -80,8 +102,7 @@ impl<W, G, R, S, Req, Fut> WaitThenCall<W, G, R, S, Req, Fut> {
     #[inline]
     pub(crate) fn refused(refusal: R) -> Self {
         WaitThenCall {
-            call: None,
-            guard: None,
+            call: Call::Idle,
             before: Before::Refused { refusal },
         }
     }
@@ -91,7 +112,7 @@ impl<W, G, R: core::fmt::Debug, S, Req, Fut> core::fmt::Debug
     for WaitThenCall<W, G, R, S, Req, Fut>
 {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        if self.call.is_some() {
+        if let Call::Running { .. } = self.call {
             return f.write_str("Running");
         }
         match &self.before {
@@ -116,15 +137,14 @@ where
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        match this.call.as_mut().as_pin_mut() {
-            Some(call) => {
+        match this.call.as_mut().project() {
+            CallProj::Running { call, .. } => {
                 let outcome = core::task::ready!(call.poll(cx));
-                this.call.set(None);
                 // The guard (a place) is given back as the call ends.
-                *this.guard = None;
+                this.call.end();
                 Poll::Ready(outcome)
             }
-            None => poll_before(this.call, this.guard, this.before, cx),
+            CallProj::Idle => poll_before(this.call, this.before, cx),
         }
     }
 }
@@ -134,8 +154,7 @@ where
 #[cold]
 #[inline(never)]
 fn poll_before<W, G, R, S, Req, Fut, T, E>(
-    mut call: Pin<&mut Option<Gated<Fut>>>,
-    guard: &mut Option<G>,
+    mut call: Pin<&mut Call<Fut, G>>,
     mut before: Pin<&mut Before<W, R, S, Req>>,
     cx: &mut Context<'_>,
 ) -> Poll<Result<T, E>>
@@ -155,8 +174,10 @@ where
                     ..
                 } = before.project_replace(Before::Passed)
                 {
-                    call.set(Some(fault.gate(|| service.call(req))));
-                    *guard = Some(admitted);
+                    call.set(Call::Running {
+                        call: fault.gate(|| service.call(req)),
+                        guard: admitted,
+                    });
                 }
             }
             Err(refusal) => {
@@ -172,12 +193,11 @@ where
         }
         BeforeProj::Passed => panic!("a layer's response future polled after it completed"),
     }
-    let outcome = match call.as_mut().as_pin_mut() {
-        Some(running) => core::task::ready!(running.poll(cx)),
-        None => unreachable!("an admitted call is running"),
+    let outcome = match call.as_mut().project() {
+        CallProj::Running { call, .. } => core::task::ready!(call.poll(cx)),
+        CallProj::Idle => unreachable!("an admitted call is running"),
     };
-    call.set(None);
-    *guard = None;
+    call.end();
     Poll::Ready(outcome)
 }
 

@@ -262,4 +262,37 @@ mod tests {
         assert_eq!(at_once.await, Err("full".to_string()));
         assert_eq!(calls.load(Ordering::SeqCst), 0);
     }
+
+    /// Polls `fut` once with a waker that does nothing.
+    fn poll_once<F: Future>(fut: Pin<&mut F>) -> Poll<F::Output> {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        fut.poll(&mut cx)
+    }
+
+    #[test]
+    fn the_guard_is_given_back_when_the_call_answers_not_when_the_future_is_dropped() {
+        let calls = Arc::new(AtomicU32::new(0));
+        let mut svc = counting(&calls);
+        let guard = Arc::new(());
+        for answer in [3, 4] {
+            let mut call = Box::pin(if answer == 3 {
+                WaitThenCall::running(Fault::none().gate(|| svc.call(answer)), guard.clone())
+            } else {
+                waiting(std::future::ready(Ok(guard.clone())), svc.clone(), answer)
+            });
+            assert_eq!(Arc::strong_count(&guard), 2);
+            assert_eq!(poll_once(call.as_mut()), Poll::Ready(Ok(answer)));
+            assert_eq!(
+                Arc::strong_count(&guard),
+                1,
+                "the guard is dropped as the call answers, the future still alive"
+            );
+            assert_eq!(format!("{call:?}"), "Done");
+            let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let _ = poll_once(call.as_mut());
+            }));
+            assert!(again.is_err(), "an answered future polled again panics");
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
 }

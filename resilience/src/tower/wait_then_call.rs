@@ -15,61 +15,25 @@ use tower_service::Service;
 use crate::sites::faults::{Fault, Gated};
 
 pin_project! {
-    /// A call through an admission (a bulkhead, a rate limiter): `W` waits for the
-    /// admission and gives the guard `G` (held while the inner call runs: a bulkhead's
-    /// place) or the refusal `R`. No boxing; pinned without `unsafe`.
+    /// The states of a call through an admission (a bulkhead, a rate limiter):
+    /// `W` waits for the admission and gives the guard `G` (held while the inner call
+    /// runs: a bulkhead's place) or the refusal `R`. No boxing; pinned without `unsafe`.
     ///
-    /// A struct rather than one enum of states, for the admitted-at-once call every layer
-    /// makes most: its poll is one test of `call` before the inner poll, and answering
-    /// drops the inner future and the guard in place, where setting an enum's next state
-    /// would call the whole enum's drop glue (the waiting state's too) out of line.
-    pub(crate) struct WaitThenCall<W, G, R, S, Req, Fut> {
-        // The inner call once admitted; `None` before, and once answered.
-        #[pin]
-        call: Call<Fut, G>,
-        // Before the call: waiting to be admitted, or refused.
-        #[pin]
-        before: Before<W, R, S, Req>,
-    }
-}
-
-pin_project! {
-    /// The inner call, holding what admitted it until it ends (one state for the two, so
-    /// a future already answered has one thing to test as it is dropped).
-    #[project = CallProj]
-    #[project_replace = CallReplace]
-    enum Call<Fut, G> {
-        Running {
-            #[pin]
-            call: Gated<Fut>,
-            // Dropped after the inner future.
-            guard: G,
-        },
-        Idle,
-    }
-}
-
-impl<Fut, G> Call<Fut, G> {
-    /// Ends the inner call: its future dropped, then its guard (a place given back).
-    #[inline]
-    fn end(self: Pin<&mut Self>) {
-        if let CallReplace::Running { guard, .. } = self.project_replace(Call::Idle) {
-            drop(guard);
-        }
-    }
-}
-
-pin_project! {
-    /// What comes before the inner call, when it does not run at once.
-    #[project = BeforeProj]
-    #[project_replace = BeforeReplace]
-    enum Before<W, R, S, Req> {
+    /// Shaped for the admitted-at-once call every layer makes most: `poll` tests for
+    /// `Running` before anything else, and answering ends it by `project_replace` (the
+    /// inner future dropped in place, the guard moved out and dropped by itself), where
+    /// `set` would call the whole enum's drop glue, the waiting state's too, out of line.
+    #[project = Proj]
+    #[project_replace = Replace]
+    pub(crate) enum WaitThenCall<W, G, R, S, Req, Fut> {
+        // The inner call, holding what admitted it until it ends.
+        Running { #[pin] call: Gated<Fut>, guard: G },
         // Waiting to be admitted, with the readied service, the request and its faults.
         Waiting { #[pin] wait: W, service: S, req: Req, fault: Fault },
         // Refused in `call`: the refusal, answered at the first poll.
         Refused { refusal: R },
-        // Admitted (then `call` is set), or answered: polled again, it panics.
-        Passed,
+        // Answered; polled again, it panics.
+        Done,
     }
 }
 
@@ -77,33 +41,33 @@ impl<W, G, R, S, Req, Fut> WaitThenCall<W, G, R, S, Req, Fut> {
     /// Admitted at once: `call` runs, holding `guard`.
     #[inline]
     pub(crate) fn running(call: Gated<Fut>, guard: G) -> Self {
-        WaitThenCall {
-            call: Call::Running { call, guard },
-            before: Before::Passed,
-        }
+        WaitThenCall::Running { call, guard }
     }
 
     /// Admitted once `wait` says so: then `service` (readied) is called with `req`, as
     /// its `fault` says.
     #[inline]
     pub(crate) fn waiting(wait: W, service: S, req: Req, fault: Fault) -> Self {
-        WaitThenCall {
-            call: Call::Idle,
-            before: Before::Waiting {
-                wait,
-                service,
-                req,
-                fault,
-            },
+        WaitThenCall::Waiting {
+            wait,
+            service,
+            req,
+            fault,
         }
     }
 
     /// Refused: the first poll answers `Err(E::from(refusal))`.
     #[inline]
     pub(crate) fn refused(refusal: R) -> Self {
-        WaitThenCall {
-            call: Call::Idle,
-            before: Before::Refused { refusal },
+        WaitThenCall::Refused { refusal }
+    }
+
+    /// Ends the inner call: its future dropped in place, then its guard (a place given
+    /// back).
+    #[inline]
+    fn end(self: Pin<&mut Self>) {
+        if let Replace::Running { guard, .. } = self.project_replace(WaitThenCall::Done) {
+            drop(guard);
         }
     }
 }
@@ -112,15 +76,13 @@ impl<W, G, R: core::fmt::Debug, S, Req, Fut> core::fmt::Debug
     for WaitThenCall<W, G, R, S, Req, Fut>
 {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        if let Call::Running { .. } = self.call {
-            return f.write_str("Running");
-        }
-        match &self.before {
-            Before::Waiting { .. } => f.write_str("Waiting"),
-            Before::Refused { refusal } => {
+        match self {
+            WaitThenCall::Running { .. } => f.write_str("Running"),
+            WaitThenCall::Waiting { .. } => f.write_str("Waiting"),
+            WaitThenCall::Refused { refusal } => {
                 f.debug_struct("Refused").field("refusal", refusal).finish()
             }
-            Before::Passed => f.write_str("Done"),
+            WaitThenCall::Done => f.write_str("Done"),
         }
     }
 }
@@ -135,17 +97,14 @@ where
     type Output = Result<T, E>;
 
     #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        match this.call.as_mut().project() {
-            CallProj::Running { call, .. } => {
-                let outcome = core::task::ready!(call.poll(cx));
-                // The guard (a place) is given back as the call ends.
-                this.call.end();
-                Poll::Ready(outcome)
-            }
-            CallProj::Idle => poll_before(this.call, this.before, cx),
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Proj::Running { call, .. } = self.as_mut().project() {
+            let outcome = core::task::ready!(call.poll(cx));
+            // The guard (a place) is given back as the call ends.
+            self.end();
+            return Poll::Ready(outcome);
         }
+        poll_before(self, cx)
     }
 }
 
@@ -154,8 +113,7 @@ where
 #[cold]
 #[inline(never)]
 fn poll_before<W, G, R, S, Req, Fut, T, E>(
-    mut call: Pin<&mut Call<Fut, G>>,
-    mut before: Pin<&mut Before<W, R, S, Req>>,
+    mut this: Pin<&mut WaitThenCall<W, G, R, S, Req, Fut>>,
     cx: &mut Context<'_>,
 ) -> Poll<Result<T, E>>
 where
@@ -164,41 +122,41 @@ where
     Fut: Future<Output = Result<T, E>>,
     E: From<R> + 'static,
 {
-    match before.as_mut().project() {
-        BeforeProj::Waiting { wait, .. } => match core::task::ready!(wait.poll(cx)) {
-            Ok(admitted) => {
-                if let BeforeReplace::Waiting {
-                    mut service,
-                    req,
-                    fault,
-                    ..
-                } = before.project_replace(Before::Passed)
+    loop {
+        match this.as_mut().project() {
+            Proj::Running { call, .. } => {
+                let outcome = core::task::ready!(call.poll(cx));
+                this.end();
+                return Poll::Ready(outcome);
+            }
+            Proj::Waiting { wait, .. } => match core::task::ready!(wait.poll(cx)) {
+                Ok(guard) => {
+                    if let Replace::Waiting {
+                        mut service,
+                        req,
+                        fault,
+                        ..
+                    } = this.as_mut().project_replace(WaitThenCall::Done)
+                    {
+                        let call = fault.gate(|| service.call(req));
+                        this.set(WaitThenCall::Running { call, guard });
+                    }
+                }
+                Err(refusal) => {
+                    this.set(WaitThenCall::Done);
+                    return Poll::Ready(Err(E::from(refusal)));
+                }
+            },
+            Proj::Refused { .. } => {
+                if let Replace::Refused { refusal } =
+                    this.as_mut().project_replace(WaitThenCall::Done)
                 {
-                    call.set(Call::Running {
-                        call: fault.gate(|| service.call(req)),
-                        guard: admitted,
-                    });
+                    return Poll::Ready(Err(E::from(refusal)));
                 }
             }
-            Err(refusal) => {
-                before.set(Before::Passed);
-                return Poll::Ready(Err(E::from(refusal)));
-            }
-        },
-        BeforeProj::Refused { .. } => {
-            if let BeforeReplace::Refused { refusal } = before.project_replace(Before::Passed) {
-                return Poll::Ready(Err(E::from(refusal)));
-            }
-            unreachable!("the state was `Refused`")
+            Proj::Done => panic!("a layer's response future polled after it completed"),
         }
-        BeforeProj::Passed => panic!("a layer's response future polled after it completed"),
     }
-    let outcome = match call.as_mut().project() {
-        CallProj::Running { call, .. } => core::task::ready!(call.poll(cx)),
-        CallProj::Idle => unreachable!("an admitted call is running"),
-    };
-    call.end();
-    Poll::Ready(outcome)
 }
 
 #[cfg(test)]

@@ -267,13 +267,7 @@ where
                 req,
             );
         }
-        admit(
-            self.instance,
-            cost,
-            &self.faults,
-            &mut self.inner,
-            req,
-        )
+        admit(self.instance, cost, &self.faults, &mut self.inner, req)
     }
 }
 
@@ -302,13 +296,7 @@ where
                 if limiter.is_cluster() {
                     self.extra.cluster.warn_keyed(limiter.name());
                 }
-                admit(
-                    limiter,
-                    cost,
-                    &self.faults,
-                    &mut self.inner,
-                    req,
-                )
+                admit(limiter, cost, &self.faults, &mut self.inner, req)
             }
             Err(limited) => ResponseFuture {
                 state: WaitThenCall::refused(limited),

@@ -267,13 +267,7 @@ where
                 req,
             );
         }
-        admit(
-            Limiter::Named(self.instance),
-            cost,
-            &self.faults,
-            &mut self.inner,
-            req,
-        )
+        admit(self.instance, cost, &self.faults, &mut self.inner, req)
     }
 }
 
@@ -302,13 +296,7 @@ where
                 if limiter.is_cluster() {
                     self.extra.cluster.warn_keyed(limiter.name());
                 }
-                admit(
-                    Limiter::Keyed(limiter),
-                    cost,
-                    &self.faults,
-                    &mut self.inner,
-                    req,
-                )
+                admit(limiter, cost, &self.faults, &mut self.inner, req)
             }
             Err(limited) => ResponseFuture {
                 state: WaitThenCall::refused(limited),
@@ -318,15 +306,18 @@ where
 }
 
 /// A call of `cost` units through `limiter`: run at once, delayed, or refused.
+/// `L` is `&'static RateLimiter` for a named layer (nothing to drop on the way out) or
+/// the key's `Arc` for a keyed one.
 #[inline]
-fn admit<S, Req>(
-    limiter: Limiter,
+fn admit<L, S, Req>(
+    limiter: L,
     cost: u32,
     faults: &Faults,
     inner: &mut S,
     req: Req,
 ) -> ResponseFuture<S::Future, S, Req>
 where
+    L: core::ops::Deref<Target = RateLimiter> + Into<Limiter>,
     S: Service<Req> + Clone,
     S::Error: 'static,
 {
@@ -336,16 +327,22 @@ where
     } else {
         limiter.reserve_n(cost)
     };
+    let place = match place {
+        Ok(place) => place,
+        Err(limited) => return refused(limited),
+    };
     // Faults named as the limiter (feature `chaos`) are drawn once the call is admitted,
     // as the attribute draws them.
-    let admitted = place.and_then(|place| Ok((place, faults.draw::<S::Error, _>(&*limiter)?)));
-    match admitted {
-        Ok((place, fault)) if place.is_now() => ResponseFuture {
+    let fault = match faults.draw::<S::Error, _>(&*limiter) {
+        Ok(fault) => fault,
+        Err(limited) => return refused(limited),
+    };
+    if place.is_now() {
+        return ResponseFuture {
             state: WaitThenCall::running(fault.gate(|| inner.call(req)), ()),
-        },
-        Ok((place, fault)) => delay_call(limiter, place, inner, req, fault),
-        Err(limited) => refused(limited),
+        };
     }
+    delay_call(limiter.into(), place, inner, req, fault)
 }
 
 #[cold]
@@ -418,6 +415,20 @@ where
 enum Limiter {
     Named(&'static RateLimiter),
     Keyed(Arc<RateLimiter>),
+}
+
+impl From<&'static RateLimiter> for Limiter {
+    #[inline]
+    fn from(limiter: &'static RateLimiter) -> Limiter {
+        Limiter::Named(limiter)
+    }
+}
+
+impl From<Arc<RateLimiter>> for Limiter {
+    #[inline]
+    fn from(limiter: Arc<RateLimiter>) -> Limiter {
+        Limiter::Keyed(limiter)
+    }
 }
 
 impl core::ops::Deref for Limiter {

@@ -18,6 +18,11 @@ pin_project! {
     /// The states of a call through an admission (a bulkhead, a rate limiter):
     /// `W` waits for the admission and gives the guard `G` (held while the inner call
     /// runs: a bulkhead's place) or the refusal `R`. No boxing; pinned without `unsafe`.
+    ///
+    /// Shaped for the admitted-at-once call every layer makes most: `poll` tests for
+    /// `Running` before anything else, and answering ends it by `project_replace` (the
+    /// inner future dropped in place, the guard moved out and dropped by itself), where
+    /// `set` would call the whole enum's drop glue, the waiting state's too, out of line.
     #[project = Proj]
     #[project_replace = Replace]
     pub(crate) enum WaitThenCall<W, G, R, S, Req, Fut> {
@@ -56,6 +61,15 @@ impl<W, G, R, S, Req, Fut> WaitThenCall<W, G, R, S, Req, Fut> {
     pub(crate) fn refused(refusal: R) -> Self {
         WaitThenCall::Refused { refusal }
     }
+
+    /// Ends the inner call: its future dropped in place, then its guard (a place given
+    /// back).
+    #[inline]
+    fn end(self: Pin<&mut Self>) {
+        if let Replace::Running { guard, .. } = self.project_replace(WaitThenCall::Done) {
+            drop(guard);
+        }
+    }
 }
 
 impl<W, G, R: core::fmt::Debug, S, Req, Fut> core::fmt::Debug
@@ -84,41 +98,63 @@ where
 
     #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        loop {
-            match self.as_mut().project() {
-                Proj::Running { call, .. } => {
-                    let outcome = core::task::ready!(call.poll(cx));
-                    // The guard (a place) is given back as the call ends.
-                    self.set(WaitThenCall::Done);
-                    return Poll::Ready(outcome);
-                }
-                Proj::Waiting { wait, .. } => match core::task::ready!(wait.poll(cx)) {
-                    Ok(guard) => {
-                        if let Replace::Waiting {
-                            mut service,
-                            req,
-                            fault,
-                            ..
-                        } = self.as_mut().project_replace(WaitThenCall::Done)
-                        {
-                            let call = fault.gate(|| service.call(req));
-                            self.set(WaitThenCall::Running { call, guard });
-                        }
-                    }
-                    Err(refusal) => {
-                        self.set(WaitThenCall::Done);
-                        return Poll::Ready(Err(E::from(refusal)));
-                    }
-                },
-                Proj::Refused { .. } => {
-                    if let Replace::Refused { refusal } =
-                        self.as_mut().project_replace(WaitThenCall::Done)
-                    {
-                        return Poll::Ready(Err(E::from(refusal)));
-                    }
-                }
-                Proj::Done => panic!("a layer's response future polled after it completed"),
+        if let Proj::Running { call, .. } = self.as_mut().project() {
+            let outcome = core::task::ready!(call.poll(cx));
+            // The guard (a place) is given back as the call ends.
+            self.end();
+            return Poll::Ready(outcome);
+        }
+        poll_before(self, cx)
+    }
+}
+
+/// The poll of a call not admitted at once: its wait, then the inner call; or its
+/// refusal.
+#[cold]
+#[inline(never)]
+fn poll_before<W, G, R, S, Req, Fut, T, E>(
+    mut this: Pin<&mut WaitThenCall<W, G, R, S, Req, Fut>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<T, E>>
+where
+    W: Future<Output = Result<G, R>>,
+    S: Service<Req, Future = Fut>,
+    Fut: Future<Output = Result<T, E>>,
+    E: From<R> + 'static,
+{
+    loop {
+        match this.as_mut().project() {
+            Proj::Running { call, .. } => {
+                let outcome = core::task::ready!(call.poll(cx));
+                this.end();
+                return Poll::Ready(outcome);
             }
+            Proj::Waiting { wait, .. } => match core::task::ready!(wait.poll(cx)) {
+                Ok(guard) => {
+                    if let Replace::Waiting {
+                        mut service,
+                        req,
+                        fault,
+                        ..
+                    } = this.as_mut().project_replace(WaitThenCall::Done)
+                    {
+                        let call = fault.gate(|| service.call(req));
+                        this.set(WaitThenCall::Running { call, guard });
+                    }
+                }
+                Err(refusal) => {
+                    this.set(WaitThenCall::Done);
+                    return Poll::Ready(Err(E::from(refusal)));
+                }
+            },
+            Proj::Refused { .. } => {
+                if let Replace::Refused { refusal } =
+                    this.as_mut().project_replace(WaitThenCall::Done)
+                {
+                    return Poll::Ready(Err(E::from(refusal)));
+                }
+            }
+            Proj::Done => panic!("a layer's response future polled after it completed"),
         }
     }
 }
@@ -183,5 +219,38 @@ mod tests {
         assert!(format!("{at_once:?}").contains("full"));
         assert_eq!(at_once.await, Err("full".to_string()));
         assert_eq!(calls.load(Ordering::SeqCst), 0);
+    }
+
+    /// Polls `fut` once with a waker that does nothing.
+    fn poll_once<F: Future>(fut: Pin<&mut F>) -> Poll<F::Output> {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        fut.poll(&mut cx)
+    }
+
+    #[test]
+    fn the_guard_is_given_back_when_the_call_answers_not_when_the_future_is_dropped() {
+        let calls = Arc::new(AtomicU32::new(0));
+        let mut svc = counting(&calls);
+        let guard = Arc::new(());
+        for answer in [3, 4] {
+            let mut call = Box::pin(if answer == 3 {
+                WaitThenCall::running(Fault::none().gate(|| svc.call(answer)), guard.clone())
+            } else {
+                waiting(std::future::ready(Ok(guard.clone())), svc.clone(), answer)
+            });
+            assert_eq!(Arc::strong_count(&guard), 2);
+            assert_eq!(poll_once(call.as_mut()), Poll::Ready(Ok(answer)));
+            assert_eq!(
+                Arc::strong_count(&guard),
+                1,
+                "the guard is dropped as the call answers, the future still alive"
+            );
+            assert_eq!(format!("{call:?}"), "Done");
+            let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let _ = poll_once(call.as_mut());
+            }));
+            assert!(again.is_err(), "an answered future polled again panics");
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 }

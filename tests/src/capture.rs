@@ -68,6 +68,26 @@ impl Capture {
         tracing_subscriber::registry().with(self.clone())
     }
 
+    /// Runs `f` with this capture as the thread's subscriber, and returns what it returns.
+    pub fn during<T>(&self, f: impl FnOnce() -> T) -> T {
+        tracing::subscriber::with_default(self.subscriber(), f)
+    }
+
+    /// This capture as the thread's subscriber until the guard is dropped (for a test on
+    /// a current-thread runtime, whose tasks all run on its thread).
+    pub fn start(&self) -> tracing::subscriber::DefaultGuard {
+        tracing::subscriber::set_default(self.subscriber())
+    }
+
+    /// The events of `target` whose message is `message`.
+    pub fn find(&self, target: &str, message: &str) -> Vec<Seen> {
+        self.lock()
+            .iter()
+            .filter(|e| e.target == target && e.message() == message)
+            .cloned()
+            .collect()
+    }
+
     /// Every event so far, in the order sent.
     pub fn events(&self) -> Vec<Seen> {
         self.lock().clone()

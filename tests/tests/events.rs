@@ -5,13 +5,11 @@
 //!
 //! Each test listens to a registry of its own (`Registry::with_clock`), except the
 //! injected fault's, which the global fault table reports on the global registry's
-//! stream; tracing is captured per thread ([`Capture::during`]) through one subscriber
-//! set for the whole binary.
+//! stream; tracing is captured per thread (`Capture::during`, the tests' library's,
+//! which also keeps a global subscriber alive so that which thread reaches a log line
+//! first never decides whether a capture sees it).
 
-use std::cell::RefCell;
-use std::collections::BTreeMap;
-use std::fmt::Debug;
-use std::sync::{Arc, LazyLock, Mutex, Once, PoisonError};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 #[cfg(feature = "chaos")]
@@ -23,116 +21,8 @@ use resilience::{
     hedge, retry, AdaptiveLimitConfig, BreakerConfig, BulkheadConfig, InjectedFault,
     RateLimitConfig,
 };
+use resilience_tests::capture::{Capture, Seen};
 use tokio::sync::broadcast::error::TryRecvError;
-use tracing::field::{Field, Visit};
-use tracing_subscriber::layer::{Context, SubscriberExt};
-
-/// One tracing event: its target and fields, values as text.
-#[derive(Clone, Debug)]
-struct Seen {
-    target: String,
-    fields: BTreeMap<String, String>,
-}
-
-impl Seen {
-    fn field(&self, name: &str) -> &str {
-        self.fields.get(name).map_or("", String::as_str)
-    }
-}
-
-/// What one test's thread logs, captured while [`during`](Capture::during) runs.
-///
-/// Not a subscriber set for the test's thread (`with_default`): tracing caches whether a
-/// log line (a callsite) is wanted the first time any thread reaches it, and while exactly
-/// one subscriber exists it asks the *reaching thread's* subscriber (tracing-core 0.1.36,
-/// `Rebuilder::JustOne`; tokio-rs/tracing#3611, #2874). A test thread without one (here
-/// `a_slow_subscriber_…`, which flaps a breaker capturing nothing) reaching a breaker's
-/// state-change line first while another test's capture was the only one alive cached
-/// "never", and that test then found its log empty: the flaky `a_state_change_…`, whose
-/// stream always held both events. So the binary has one global subscriber, wanted on
-/// every thread, that hands each event to the capture of the thread it happens on.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<Seen>>>);
-
-thread_local! {
-    /// The capture of this thread, while it captures.
-    static CAPTURING: RefCell<Option<Capture>> = const { RefCell::new(None) };
-}
-
-/// Sends each event to the capture of the thread it happens on, if any.
-struct ToThisThreadsCapture;
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ToThisThreadsCapture {
-    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        let seen = Seen {
-            target: event.metadata().target().to_owned(),
-            fields: fields.0,
-        };
-        CAPTURING.with(|capturing| {
-            if let Some(capture) = &*capturing.borrow() {
-                capture
-                    .0
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(seen);
-            }
-        });
-    }
-}
-
-impl Capture {
-    /// Runs `f`, capturing what this thread logs meanwhile.
-    fn during<T>(&self, f: impl FnOnce() -> T) -> T {
-        let _capturing = self.start();
-        f()
-    }
-
-    /// Captures what this thread logs until the guard is dropped (for async tests).
-    fn start(&self) -> Capturing {
-        static GLOBAL: Once = Once::new();
-        GLOBAL.call_once(|| {
-            tracing::subscriber::set_global_default(
-                tracing_subscriber::registry().with(ToThisThreadsCapture),
-            )
-            .expect("the only global subscriber of this binary");
-        });
-        CAPTURING.with(|capturing| *capturing.borrow_mut() = Some(self.clone()));
-        Capturing(())
-    }
-
-    /// The events of `target` whose message is `message`.
-    fn find(&self, target: &str, message: &str) -> Vec<Seen> {
-        let all = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        all.iter()
-            .filter(|e| e.target == target && e.field("message") == message)
-            .cloned()
-            .collect()
-    }
-}
-
-/// This thread captures until it is dropped.
-struct Capturing(());
-
-impl Drop for Capturing {
-    fn drop(&mut self) {
-        CAPTURING.with(|capturing| *capturing.borrow_mut() = None);
-    }
-}
-
-#[derive(Default)]
-struct Fields(BTreeMap<String, String>);
-
-impl Visit for Fields {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
-        self.0.insert(field.name().to_owned(), format!("{value:?}"));
-    }
-}
 
 /// Every event waiting on `rx`.
 fn drain(rx: &mut tokio::sync::broadcast::Receiver<Event>) -> Vec<Event> {
@@ -169,10 +59,10 @@ fn probe() {
     tracing::warn!(target: "events::probe", "probe");
 }
 
-/// The cause of the flaky `a_state_change_…` (see [`Capture`]), made certain: another
-/// thread, capturing nothing, reaches the log line first. With a capture set for the
-/// test's thread alone this fails whenever that capture is the only one alive (always
-/// when the test runs by itself).
+/// The cause of the flaky `a_state_change_…` (tracing's per-callsite interest, see the
+/// tests' library `capture` module), made certain: another thread, capturing nothing,
+/// reaches the log line first. With no other subscriber alive beside the test's capture
+/// this fails (always when the test runs by itself).
 #[test]
 fn a_line_another_thread_reached_first_is_still_captured() {
     let capture = Capture::default();
